@@ -1,0 +1,52 @@
+# Fixflow: `make run` starts everything with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SERVICES := $(notdir $(wildcard services/*))
+INFRA := deploy/local/infra.sh
+
+.PHONY: install infra infra-stop status migrate run stop test test-unit bench lock
+
+$(BIN)/.installed: constraints.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+	@test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip==26.0.1 2>/dev/null || true
+	$(BIN)/pip install -q -c constraints.txt -e 'shared[testing]' $(foreach s,$(SERVICES),-e services/$(s))
+	@touch $@
+
+install: $(BIN)/.installed
+
+infra:
+	$(INFRA) start
+
+infra-stop:
+	$(INFRA) stop
+
+status:
+	@$(INFRA) status
+	@scripts/services.sh status
+
+migrate: install infra
+	@for s in $(SERVICES); do $(BIN)/python -m $$s migrate || exit 1; done
+
+run: install infra migrate
+	@scripts/services.sh start $(SERVICES)
+	@$(BIN)/python -m fixflow_demo
+	@scripts/services.sh banner
+
+stop:
+	@scripts/services.sh stop
+
+test: install
+	$(INFRA) install
+	$(INFRA) start-stores
+	scripts/pytest.sh
+
+bench: install infra
+	@for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+lock:
+	rm -rf /tmp/fixflow-lock && $(PY) -m venv /tmp/fixflow-lock
+	/tmp/fixflow-lock/bin/pip install -q -e 'shared[testing]' $(foreach s,$(SERVICES),-e services/$(s))
+	/tmp/fixflow-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt.new
+	{ echo "# One pin set for the whole repo (pip constraints). Regenerate: make lock"; cat constraints.txt.new; } > constraints.txt && rm constraints.txt.new

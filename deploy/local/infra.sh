@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Local infrastructure without a Docker engine: PostgreSQL and Redis from Debian packages, and a
+# real single-node Apache Kafka (KRaft) assembled from Maven Central jars and run as a JVM.
+#
+#   deploy/local/infra.sh install   install packages and fetch the Kafka jars (cached)
+#   deploy/local/infra.sh start     install if needed, start everything, wait until it answers
+#   deploy/local/infra.sh stop      stop what this script started
+#   deploy/local/infra.sh status    one line per component
+#   deploy/local/infra.sh start-stores  PostgreSQL and Redis only (tests bring their own broker)
+#   deploy/local/infra.sh kafka-start PORT CONTROLLER_PORT DIR   an extra broker (tests)
+#
+# Every command is safe to run twice. State and logs live under .local/ (git-ignored).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+HERE="$ROOT/deploy/local"
+STATE="${FIXFLOW_LOCAL_DIR:-$ROOT/.local}"
+LOGS="$STATE/logs"
+KAFKA_LIBS="${FIXFLOW_KAFKA_LIBS:-$STATE/kafka/libs}"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+PG_PORT="${PG_PORT:-5432}"
+REDIS_PORT="${REDIS_PORT:-6379}"
+PG_VERSION="${PG_VERSION:-15}"
+SERVICES=(intake dispatch billing survey notify)
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+
+need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "infra.sh installs Debian packages and must run as root (or install postgresql and redis-server yourself)" >&2
+    exit 1
+  fi
+}
+
+apt_install() {
+  need_root
+  if [ ! -f "$STATE/.apt-updated" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    mkdir -p "$STATE" && touch "$STATE/.apt-updated"
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+install_packages() {
+  local missing=()
+  command -v pg_ctlcluster >/dev/null 2>&1 && [ -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ] || missing+=(postgresql "postgresql-$PG_VERSION")
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing ${missing[*]}"
+    apt_install "${missing[@]}"
+  fi
+}
+
+install_kafka() {
+  if [ -f "$KAFKA_LIBS/.complete" ] && [ "$KAFKA_LIBS/.complete" -nt "$HERE/kafka/pom.xml" ]; then
+    return
+  fi
+  log "fetching Kafka jars with Maven (cached in $KAFKA_LIBS)"
+  rm -rf "$KAFKA_LIBS" && mkdir -p "$KAFKA_LIBS"
+  mvn -B -q -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS" >"$STATE/mvn.log" 2>&1 \
+    || { cat "$STATE/mvn.log" >&2; exit 1; }
+  touch "$KAFKA_LIBS/.complete"
+}
+
+cmd_install() {
+  mkdir -p "$STATE" "$LOGS"
+  install_packages
+  install_kafka
+}
+
+# --- PostgreSQL: Debian's cluster manager, one role and database per service --------------------
+pg_ready() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; }
+
+start_postgres() {
+  if pg_ready; then log "postgresql already answers on $PG_PORT"; else
+    if ! pg_lsclusters -h 2>/dev/null | awk '{print $1" "$2}' | grep -qx "$PG_VERSION main"; then
+      log "creating PostgreSQL cluster $PG_VERSION/main"
+      pg_createcluster "$PG_VERSION" main -p "$PG_PORT" >/dev/null
+    fi
+    # More connections than Debian's 100: five services with pools plus the test suite.
+    cat >"/etc/postgresql/$PG_VERSION/main/conf.d/fixflow.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+max_connections = 400
+shared_buffers = 256MB
+EOF
+    pg_ctlcluster "$PG_VERSION" main start
+    for _ in $(seq 1 60); do pg_ready && break; sleep 0.5; done
+    pg_ready || { log "postgresql did not start"; exit 1; }
+  fi
+  local sql=""
+  for s in "${SERVICES[@]}"; do
+    # The password equals the role name: development only; production takes it from a secret.
+    sql+="DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='$s') THEN CREATE ROLE $s LOGIN CREATEDB PASSWORD '$s'; END IF; END\$\$;"
+  done
+  runuser -u postgres -- psql -q -p "$PG_PORT" -v ON_ERROR_STOP=1 -c "$sql" >/dev/null
+  for s in "${SERVICES[@]}"; do
+    if ! runuser -u postgres -- psql -tA -p "$PG_PORT" -c "SELECT 1 FROM pg_database WHERE datname='$s'" | grep -q 1; then
+      runuser -u postgres -- createdb -p "$PG_PORT" -O "$s" "$s"
+    fi
+  done
+}
+
+stop_postgres() { pg_ctlcluster "$PG_VERSION" main stop 2>/dev/null || true; }
+
+# --- Redis ----------------------------------------------------------------------------------------
+redis_ready() { redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
+
+start_redis() {
+  if redis_ready; then log "redis already answers on $REDIS_PORT"; return; fi
+  mkdir -p "$STATE/redis"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --dir "$STATE/redis" \
+    --pidfile "$STATE/redis/redis.pid" --logfile "$LOGS/redis.log" --appendonly yes --save ""
+  for _ in $(seq 1 40); do redis_ready && return; sleep 0.25; done
+  log "redis did not start"; exit 1
+}
+
+stop_redis() { redis_ready && redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; }
+
+# --- Kafka ----------------------------------------------------------------------------------------
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# kafka_start PORT CONTROLLER_PORT DIR: format DIR once, start a broker, wait until it serves.
+kafka_start() {
+  local port="$1" cport="$2" dir="$3"
+  mkdir -p "$dir/data"
+  if [ -f "$dir/kafka.pid" ] && kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null && port_open "$port"; then
+    log "kafka already answers on $port"; return
+  fi
+  sed -e "s#@PORT@#$port#g" -e "s#@CONTROLLER_PORT@#$cport#g" -e "s#@DATA_DIR@#$dir/data#g" \
+    "$HERE/kafka/server.properties.template" >"$dir/server.properties"
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    local cluster_id
+    cluster_id="$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
+    java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" --ignore-formatted >"$dir/format.log" 2>&1 \
+      || { cat "$dir/format.log" >&2; exit 1; }
+  fi
+  : >"$dir/kafka.log"
+  nohup java -Xms256m -Xmx512m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+    -Dkafka.logs.dir="$dir" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" >>"$dir/kafka.log" 2>&1 &
+  echo $! >"$dir/kafka.pid"
+  for _ in $(seq 1 240); do
+    if grep -q "Kafka Server started" "$dir/kafka.log" && port_open "$port"; then
+      log "kafka ready on $port"; return
+    fi
+    kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null || { tail -n 40 "$dir/kafka.log" >&2; exit 1; }
+    sleep 0.25
+  done
+  log "kafka did not start in 60 s"; tail -n 40 "$dir/kafka.log" >&2; exit 1
+}
+
+kafka_stop() {
+  local dir="$1"
+  [ -f "$dir/kafka.pid" ] || return 0
+  local pid; pid="$(cat "$dir/kafka.pid")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for _ in $(seq 1 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$dir/kafka.pid"
+}
+
+cmd_start() {
+  cmd_install
+  start_postgres
+  start_redis
+  kafka_start "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$STATE/kafka"
+}
+
+cmd_stop() {
+  kafka_stop "$STATE/kafka"
+  stop_redis
+  stop_postgres
+}
+
+cmd_status() {
+  pg_ready && echo "postgresql  up    127.0.0.1:$PG_PORT" || echo "postgresql  down"
+  redis_ready && echo "redis       up    127.0.0.1:$REDIS_PORT" || echo "redis       down"
+  port_open "$KAFKA_PORT" && echo "kafka       up    127.0.0.1:$KAFKA_PORT" || echo "kafka       down"
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  start) cmd_start ;;
+  start-stores) mkdir -p "$STATE" "$LOGS"; install_packages; start_postgres; start_redis ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  kafka-start) mkdir -p "$STATE" "$LOGS"; install_kafka; kafka_start "$2" "$3" "$4" ;;
+  kafka-stop) kafka_stop "$2" ;;
+  *) echo "usage: $0 install|start|stop|status|kafka-start PORT CPORT DIR|kafka-stop DIR" >&2; exit 2 ;;
+esac

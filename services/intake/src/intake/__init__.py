@@ -1,0 +1,3 @@
+"""Fixflow intake service."""
+
+SERVICE = "intake"

@@ -1,0 +1,33 @@
+"""Intake test fixtures: the service wired against real infrastructure (plugin `fixflow`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from intake.bootstrap import build
+from intake.config import IntakeSettings
+
+
+@pytest.fixture(scope="session")
+async def intake_app(kafka: Any, make_database: Callable[[str], str], redis_url: str) -> AsyncIterator[Any]:
+    settings = IntakeSettings(
+        database_url=make_database("intake"),
+        kafka_bootstrap_servers=kafka.bootstrap,
+        redis_url=redis_url,
+        relay_poll_interval_s=0.05,
+    )
+    runtime, app = build(settings)
+    await runtime.start()
+    yield runtime, app
+    await runtime.stop()
+
+
+@pytest.fixture
+async def client(intake_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    _, app = intake_app
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as c:
+        yield c

@@ -1,0 +1,100 @@
+"""Intake over HTTP against real PostgreSQL, Redis and Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from fixflow_shared import topics
+from fixflow_shared.events import Envelope
+from fixflow_shared.testing import auth_headers
+
+pytestmark = pytest.mark.integration
+
+
+async def test_open_ticket_is_stored_and_published(client, intake_app, kafka):
+    r = await client.post(
+        "/v1/tickets",
+        json={"kind": "repair", "channel": "phone", "symptom": "washer leaks", "contact_email": "li@example.com"},
+        headers=auth_headers(),
+    )
+    assert r.status_code == 201, r.text
+    ticket = r.json()
+    assert ticket["status"] == "received"
+
+    got = await client.get(f"/v1/tickets/{ticket['id']}", headers=auth_headers())
+    assert got.status_code == 200 and got.json()["id"] == ticket["id"]
+
+    consumer = AIOKafkaConsumer(
+        topics.INTAKE_TICKETS, bootstrap_servers=kafka.bootstrap, group_id=f"t-{uuid.uuid4()}", auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        async def find() -> Envelope:
+            async for rec in consumer:
+                env = Envelope.from_kafka(rec.headers, rec.value)
+                if env.subject == ticket["id"]:
+                    assert rec.key == ticket["id"].encode()
+                    return env
+            raise AssertionError("consumer ended")
+
+        env = await asyncio.wait_for(find(), 20)
+    finally:
+        await consumer.stop()
+    assert env.type == "fixflow.intake.ticket.opened.v1"
+    assert env.tenantid == "t1" and env.correlationid == ticket["id"]
+    assert env.trace_headers.get("traceparent", "").startswith("00-")
+    assert env.payload().ticket_id == ticket["id"]
+
+
+async def test_other_tenant_gets_404(client):
+    r = await client.post("/v1/tickets", json={"kind": "repair", "channel": "web", "symptom": "x"}, headers=auth_headers("t1"))
+    assert r.status_code == 201
+    other = await client.get(f"/v1/tickets/{r.json()['id']}", headers=auth_headers("t2"))
+    assert other.status_code == 404
+    assert other.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "title"),
+    [
+        (b'{"kind": "repair", "channel": ', 400, "Malformed JSON"),
+        (b'{"kind": "teleport", "channel": "web", "symptom": "x"}', 422, "Validation failed"),
+        (b'{"kind": "repair", "channel": "web", "symptom": "x", "colour": "red"}', 422, "Validation failed"),
+        (b'{"kind": "repair", "channel": "web", "symptom": "x", "contact_email": "not-an-email"}', 422, "Validation failed"),
+    ],
+)
+async def test_bad_input_is_problem_json(client, body, status, title):
+    r = await client.post("/v1/tickets", content=body, headers={**auth_headers(), "content-type": "application/json"})
+    assert r.status_code == status
+    assert r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["title"] == title and problem["status"] == status and problem["type"].startswith("urn:fixflow:problem:")
+
+
+async def test_missing_token_is_401_problem(client):
+    r = await client.post("/v1/tickets", json={"kind": "repair", "channel": "web", "symptom": "x"})
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+
+
+async def test_idempotency_key_replays_the_first_answer(client):
+    headers = {**auth_headers(), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"kind": "repair", "channel": "web", "symptom": "door squeaks"}
+    first = await client.post("/v1/tickets", json=body, headers=headers)
+    second = await client.post("/v1/tickets", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] == second.json()["id"]
+    assert second.headers.get("idempotent-replayed") == "true"
+    different = await client.post("/v1/tickets", json={**body, "symptom": "other"}, headers=headers)
+    assert different.status_code == 422
+
+
+async def test_health_and_readiness(client):
+    assert (await client.get("/healthz")).status_code == 200
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "kafka": "ok"}
+    assert "fixflow_http_requests_total" in (await client.get("/metrics")).text

@@ -1,0 +1,1 @@
+"""Fixflow's shared library. Services import only themselves and this package."""

@@ -1,0 +1,136 @@
+"""Consuming domain events: CloudEvents decoding, bounded retries, dead letters, telemetry.
+
+Each message is finished before the offset moves: handled, or ignored (a type this consumer does
+not handle), or dead-lettered after `max_attempts` (or at once when it can never succeed). Only
+then is the offset committed, so a failed message is never skipped by a later commit (the
+FastStream manual-ack trap); if even the dead-letter publish fails, the message is nacked (seek
+back) and redelivered. Handlers are idempotent through the inbox (UnitOfWork.claim).
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from fixflow_shared import topics as topic_names
+from fixflow_shared.events.envelope import Envelope, InvalidEnvelope
+from fixflow_shared.events.registry import Event, UnknownEventType
+from fixflow_shared.logs import get_logger
+
+log = get_logger(__name__)
+
+Handler = Callable[[Envelope, Any], Awaitable[None]]
+
+
+class PermanentError(Exception):
+    """The message can never be processed (e.g. refers to something that cannot exist): no retry."""
+
+
+class EventConsumer:
+    """Routes events of the subscribed topics to handlers by CloudEvents type."""
+
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        *,
+        group_id: str,
+        topics: tuple[str, ...],
+        max_attempts: int = 4,
+        backoff_initial_s: float = 0.05,
+        backoff_max_s: float = 2.0,
+    ) -> None:
+        self.broker = broker
+        self.group_id = group_id
+        self.topics = topics
+        self.max_attempts = max_attempts
+        self._backoff = (backoff_initial_s, backoff_max_s)
+        self._handlers: dict[str, Handler] = {}
+        self.subscriber = broker.subscriber(
+            *topics,
+            group_id=group_id,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            description=f"{group_id}: " + ", ".join(topics),
+        )
+        self.subscriber(self._on_message)
+
+    def on(self, event_type: str | type[Event]) -> Callable[[Handler], Handler]:
+        type_ = event_type if isinstance(event_type, str) else event_type.type
+
+        def register(fn: Handler) -> Handler:
+            self._handlers[type_] = fn
+            return fn
+
+        return register
+
+    @property
+    def handled_types(self) -> list[str]:
+        return sorted(self._handlers)
+
+    async def _on_message(self, body: bytes, msg: KafkaMessage) -> None:
+        raw = msg.raw_message
+        try:
+            envelope = Envelope.from_kafka(raw.headers or [], raw.value)
+        except InvalidEnvelope as exc:
+            await self._dead_letter(msg, reason=str(exc), error="InvalidEnvelope")
+            return
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            return  # not ours: consumers ignore event types they do not handle
+        try:
+            payload = envelope.payload()
+        except (InvalidEnvelope, UnknownEventType) as exc:
+            await self._dead_letter(msg, reason=str(exc), error=type(exc).__name__)
+            return
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.max_attempts),
+                wait=wait_exponential_jitter(initial=self._backoff[0], max=self._backoff[1]),
+                retry=retry_if_not_exception_type(PermanentError),
+                reraise=True,
+            ):
+                with attempt:
+                    await handler(envelope, payload)
+        except Exception as exc:
+            log.warning(
+                "event dead-lettered",
+                event_id=envelope.id,
+                event_type=envelope.type,
+                consumer=self.group_id,
+                error=repr(exc),
+            )
+            await self._dead_letter(
+                msg,
+                reason=f"{type(exc).__name__}: {exc}"[:1000],
+                error=type(exc).__name__,
+                stack="".join(traceback.format_exception(exc))[-4000:],
+            )
+
+    async def _dead_letter(self, msg: KafkaMessage, *, reason: str, error: str, stack: str = "") -> None:
+        raw = msg.raw_message
+        headers = {k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v)) for k, v in (raw.headers or [])}
+        headers.update(
+            {
+                "x-dlq-reason": reason,
+                "x-dlq-error": error,
+                "x-dlq-consumer-group": self.group_id,
+                "x-original-topic": raw.topic,
+                "x-original-partition": str(raw.partition),
+                "x-original-offset": str(raw.offset),
+            }
+        )
+        if stack:
+            headers["x-dlq-stacktrace"] = stack
+        # Raises if the broker is away: the message is then nacked and redelivered, never lost.
+        await self.broker.publish(
+            raw.value or b"",
+            topic=topic_names.dlq(raw.topic),
+            key=raw.key,
+            headers=headers,
+        )
+

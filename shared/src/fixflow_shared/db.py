@@ -1,0 +1,103 @@
+"""Database plumbing every service shares: engine, naming convention, outbox and inbox tables,
+tenant scoping for PostgreSQL row-level security."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TENANT_SETTING = "app.tenant_id"
+
+
+def new_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def add_messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """Outbox (events waiting for the relay) and inbox (event ids already applied)."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("event_id", UUID(as_uuid=False), nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("headers", JSONB, nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+        # The relay scans only unsent rows; this partial index keeps that cheap as the table grows.
+        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(200), nullable=False),
+        Column("event_id", UUID(as_uuid=False), nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("consumer", "event_id", name="pk_inbox"),
+    )
+    return outbox, inbox
+
+
+def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    return create_async_engine(
+        database_url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        echo=echo,
+    )
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def set_tenant(session: AsyncSession, tenant: str) -> None:
+    """Scope the current transaction to a tenant (read by the row-level-security policies)."""
+    await session.execute(text("SELECT set_config(:k, :v, true)"), {"k": TENANT_SETTING, "v": tenant})
+
+
+def rls_statements(table: str, column: str = "tenant_id") -> list[str]:
+    """SQL for a migration: only rows of the transaction's tenant are visible or writable.
+
+    FORCE makes the policy apply to the table owner too (our service role owns its tables).
+    Tenant-wide jobs (timers, relays) use tables without RLS or set the tenant per row.
+    """
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY tenant_isolation ON {table} "
+        f"USING ({column} = current_setting('{TENANT_SETTING}', true)) "
+        f"WITH CHECK ({column} = current_setting('{TENANT_SETTING}', true))",
+    ]
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """postgresql+asyncpg://... -> postgresql://... for a raw asyncpg connection (LISTEN)."""
+    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)

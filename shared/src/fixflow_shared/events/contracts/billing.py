@@ -1,0 +1,3 @@
+"""Events published by the billing service (owned by billing; see the service's issue)."""
+
+from __future__ import annotations

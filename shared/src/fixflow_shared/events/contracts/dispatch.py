@@ -1,0 +1,3 @@
+"""Events published by the dispatch service (owned by dispatch; see the service's issue)."""
+
+from __future__ import annotations

@@ -1,0 +1,127 @@
+"""Idempotency-Key on POST, kept in Redis: a retried request gets the first answer again.
+
+Keys are scoped by service, caller (the Authorization / X-API-Key value, hashed) and key. The same
+key with a different body is refused (422); a key whose first request is still running answers
+409. Server errors are not stored, so the client may retry them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import orjson
+from redis.asyncio import Redis
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fixflow_shared.problems import PROBLEM_JSON, TYPE_PREFIX
+
+HEADER = b"idempotency-key"
+IN_FLIGHT_TTL_S = 60
+KEEP_TTL_S = 24 * 3600
+MAX_KEY_LEN = 255
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, *, redis: Redis, service: str) -> None:
+        self.app = app
+        self.redis = redis
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        key = headers.get(HEADER)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if not key or len(key) > MAX_KEY_LEN:
+            await _problem(send, 400, "Bad Idempotency-Key", f"the key must have 1 to {MAX_KEY_LEN} characters")
+            return
+
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        caller = headers.get(b"authorization") or headers.get(b"x-api-key") or b"anonymous"
+        redis_key = "idem:{}:{}:{}".format(
+            self.service, hashlib.sha256(caller).hexdigest()[:24], hashlib.sha256(key).hexdigest()
+        )
+        fingerprint = hashlib.sha256(scope["path"].encode() + b"\0" + body).hexdigest()
+
+        claimed = await self.redis.set(redis_key, orjson.dumps({"state": "in_flight", "fp": fingerprint}), nx=True, ex=IN_FLIGHT_TTL_S)
+        if not claimed:
+            stored = await self.redis.get(redis_key)
+            record = orjson.loads(stored) if stored else None
+            if record is None:
+                await _problem(send, 409, "Request in progress", "retry shortly")
+            elif record["fp"] != fingerprint:
+                await _problem(send, 422, "Idempotency-Key reused", "this key was used with a different request")
+            elif record["state"] == "in_flight":
+                await _problem(send, 409, "Request in progress", "the first request with this key has not finished")
+            else:
+                await _replay(send, record)
+            return
+
+        replayed_body = False
+
+        async def replay_receive() -> Message:
+            nonlocal replayed_body
+            if not replayed_body:
+                replayed_body = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        status = 500
+        resp_headers: list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
+
+        async def capture_send(message: Message) -> None:
+            nonlocal status, resp_headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                resp_headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-length"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, replay_receive, capture_send)
+        finally:
+            if status >= 500:
+                await self.redis.delete(redis_key)
+            else:
+                record = {
+                    "state": "done",
+                    "fp": fingerprint,
+                    "status": status,
+                    "headers": [(k.decode("latin-1"), v.decode("latin-1")) for k, v in resp_headers],
+                    "body": base64.b64encode(b"".join(chunks)).decode(),
+                }
+                await self.redis.set(redis_key, orjson.dumps(record), ex=KEEP_TTL_S)
+
+
+async def _replay(send: Send, record: dict) -> None:
+    body = base64.b64decode(record["body"])
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in record["headers"]]
+    headers += [(b"idempotent-replayed", b"true"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": record["status"], "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _problem(send: Send, status: int, title: str, detail: str) -> None:
+    body = orjson.dumps(
+        {"type": TYPE_PREFIX + title.lower().replace(" ", "-"), "title": title, "status": status, "detail": detail}
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,206 @@
+"""The plumbing each service wires in its bootstrap: database, Redis, Kafka broker, outbox relay,
+event consumers, telemetry, and the FastAPI app with health, readiness, metrics and errors.
+
+A service's bootstrap builds a ServiceRuntime, registers its consumers and routers, and hands the
+result to uvicorn. Tests build the same runtime with their own settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.specification import AsyncAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.sdk.trace import SpanProcessor
+from redis.asyncio import Redis
+from sqlalchemy import MetaData, Table, text
+
+from fixflow_shared import topics
+from fixflow_shared.auth import Authenticator
+from fixflow_shared.consumer import EventConsumer
+from fixflow_shared.db import make_engine, make_session_factory
+from fixflow_shared.idempotency import IdempotencyMiddleware
+from fixflow_shared.logs import get_logger, setup_logging
+from fixflow_shared.metrics import MetricsMiddleware, metrics_endpoint
+from fixflow_shared.outbox import OutboxRelay
+from fixflow_shared.problems import install_problem_handlers
+from fixflow_shared.settings import ServiceSettings
+from fixflow_shared.tracing import setup_tracing
+from fixflow_shared.uow import UnitOfWork
+
+log = get_logger(__name__)
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        *,
+        name: str,
+        settings: ServiceSettings,
+        metadata: MetaData,
+        span_processors: tuple[SpanProcessor, ...] = (),
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        setup_logging(name, settings.log_level)
+        self.tracer_provider = setup_tracing(
+            name, otlp_endpoint=settings.otel_exporter_otlp_endpoint, extra_processors=span_processors
+        )
+        self.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+        # _instrument, not instrument(): the public call instruments only the first engine of a
+        # process, and tests run several services in one process.
+        SQLAlchemyInstrumentor()._instrument(engine=self.engine.sync_engine, tracer_provider=self.tracer_provider)
+        self.session_factory = make_session_factory(self.engine)
+        self.outbox: Table = metadata.tables["outbox"]
+        self.inbox: Table = metadata.tables["inbox"]
+        self.redis: Redis = Redis.from_url(settings.redis_url)
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap_servers,
+            acks="all",
+            enable_idempotence=True,
+            client_id=name,
+            middlewares=[KafkaTelemetryMiddleware(tracer_provider=self.tracer_provider)],
+            allow_auto_create_topics=False,
+        )
+        self.relay = OutboxRelay(
+            engine=self.engine,
+            outbox=self.outbox,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            service=name,
+            batch_size=settings.relay_batch_size,
+            poll_interval_s=settings.relay_poll_interval_s,
+        )
+        self.consumers: list[EventConsumer] = []
+        self.authenticator = Authenticator(settings)
+        self._background: list[asyncio.Task[Any]] = []
+        self.started = False
+
+    # --- building blocks -------------------------------------------------------------------------
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, outbox=self.outbox, inbox=self.inbox, source=f"/fixflow/{self.name}")
+
+    def consumer(self, *topic_names: str, group_suffix: str = "") -> EventConsumer:
+        """A consumer group of this service; register handlers with `@consumer.on(EventType)`."""
+        c = EventConsumer(
+            self.broker,
+            group_id=f"{self.name}{group_suffix}",
+            topics=tuple(topic_names),
+            max_attempts=self.settings.consumer_max_attempts,
+            backoff_initial_s=self.settings.consumer_backoff_initial_s,
+            backoff_max_s=self.settings.consumer_backoff_max_s,
+        )
+        self.consumers.append(c)
+        return c
+
+    def background(self, coro_factory: Any) -> None:
+        """Run a long-lived coroutine (timer wheel, scheduler) while the service runs."""
+        self._background.append(coro_factory)
+
+    def asyncapi(self) -> dict[str, Any]:
+        return AsyncAPI(self.broker, title=f"fixflow {self.name}", version="1.0.0").to_specification().to_jsonable()
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await topics.ensure_topics(
+            self.settings.kafka_bootstrap_servers, replication_factor=self.settings.kafka_replication_factor
+        )
+        if self.settings.run_consumers or self.consumers:
+            await self.broker.start()
+        if self.settings.run_relay:
+            await self.relay.start()
+        self._tasks = [asyncio.create_task(f(), name=f"{self.name}-bg") for f in self._background]
+        self.started = True
+        log.info("service started", consumers=[c.group_id for c in self.consumers])
+
+    async def stop(self) -> None:
+        for t in getattr(self, "_tasks", []):
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        if self.settings.run_relay:
+            await self.relay.stop()
+        with contextlib.suppress(Exception):
+            await self.broker.stop()
+        await self.redis.aclose()
+        await self.engine.dispose()
+        self.started = False
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            await self.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+        try:
+            checks["kafka"] = "ok" if await self.broker.ping(timeout=2.0) else "error: unreachable"
+        except Exception as exc:
+            checks["kafka"] = f"error: {type(exc).__name__}"
+        return checks
+
+    # --- HTTP ------------------------------------------------------------------------------------
+    def create_app(self, *, title: str, routers: Sequence[APIRouter], description: str = "") -> FastAPI:
+        runtime = self
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await runtime.start()
+            try:
+                yield
+            finally:
+                await runtime.stop()
+
+        app = FastAPI(
+            title=title,
+            description=description,
+            version="1.0.0",
+            lifespan=lifespan,
+            generate_unique_id_function=_operation_id,
+        )
+        app.state.runtime = self
+        app.state.authenticator = self.authenticator
+        install_problem_handlers(app)
+        for r in routers:
+            app.include_router(r, prefix="/v1")
+
+        @app.get("/healthz", tags=["ops"], include_in_schema=True)
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok", "service": runtime.name}
+
+        @app.get("/readyz", tags=["ops"])
+        async def readyz() -> JSONResponse:
+            checks = await runtime.readiness()
+            ok = all(v == "ok" for v in checks.values())
+            return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+        @app.get("/asyncapi.json", tags=["ops"])
+        async def asyncapi() -> dict[str, Any]:
+            return runtime.asyncapi()
+
+        app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+
+        app.add_middleware(IdempotencyMiddleware, redis=self.redis, service=self.name)
+        app.add_middleware(MetricsMiddleware, service=self.name)
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=self.tracer_provider, excluded_urls="healthz,readyz,metrics"
+        )
+        return app

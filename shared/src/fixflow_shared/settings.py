@@ -1,0 +1,65 @@
+"""Settings from the environment (pydantic-settings).
+
+Each service subclasses ServiceSettings with its own env prefix (INTAKE_, DISPATCH_, ...), so
+`INTAKE_DATABASE_URL` feeds `database_url`. Infrastructure shared by all services is read without
+a prefix: KAFKA_BOOTSTRAP_SERVERS, REDIS_URL, OTEL_EXPORTER_OTLP_ENDPOINT and the FIXFLOW_* auth
+settings. A missing required variable fails at start-up, not at first use.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _shared(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    # Per service (prefixed).
+    database_url: str = Field(description="postgresql+asyncpg://user:pass@host:port/db")
+    http_host: str = "127.0.0.1"
+    http_port: int
+    db_pool_size: int = 10
+    run_api: bool = True
+    run_consumers: bool = True
+    run_relay: bool = True
+    relay_batch_size: int = 500
+    relay_poll_interval_s: float = 0.5
+    consumer_max_attempts: int = 4
+    consumer_backoff_initial_s: float = 0.05
+    consumer_backoff_max_s: float = 2.0
+
+    # Shared by every service (no prefix).
+    environment: Literal["development", "test", "production"] = Field(
+        "development", validation_alias=_shared("FIXFLOW_ENV")
+    )
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS")
+    )
+    kafka_replication_factor: int = Field(
+        1, validation_alias=_shared("KAFKA_TOPIC_REPLICATION_FACTOR")
+    )
+    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_shared("REDIS_URL"))
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None, validation_alias=_shared("OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
+    log_level: str = Field("INFO", validation_alias=_shared("LOG_LEVEL"))
+    jwt_dev_secret: str | None = Field(
+        "fixflow-development-signing-key-change-me-0123456789",
+        validation_alias=_shared("FIXFLOW_JWT_DEV_SECRET"),
+        description="HS256 key for development tokens; refused when FIXFLOW_ENV=production",
+    )
+    oidc_issuer: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_ISSUER"))
+    oidc_audience: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_AUDIENCE"))
+    oidc_jwks_url: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_JWKS_URL"))
+    partner_api_keys: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias=_shared("FIXFLOW_PARTNER_API_KEYS"),
+        description='JSON object {"<api key>": "<tenant>"} for partner systems',
+    )

@@ -1,0 +1,11 @@
+"""Test support: real infrastructure fixtures (pytest plugin `fixflow`) and small helpers."""
+
+from fixflow_shared.auth import dev_token
+from fixflow_shared.settings import ServiceSettings
+
+DEV_SECRET: str = ServiceSettings.model_fields["jwt_dev_secret"].default
+
+
+def auth_headers(tenant: str = "t1", roles: str = "agent", subject: str = "tester") -> dict[str, str]:
+    """Bearer header with a development token for `tenant` and comma-separated `roles`."""
+    return {"Authorization": "Bearer " + dev_token(tenant=tenant, roles=roles.split(","), subject=subject, secret=DEV_SECRET)}

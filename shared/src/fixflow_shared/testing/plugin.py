@@ -1,0 +1,192 @@
+"""pytest plugin `fixflow`: session fixtures for real Kafka, PostgreSQL, Redis and SMTP.
+
+    kafka           a fresh single-node broker for the session (KafkaBroker: .bootstrap, .kill())
+    stores          PostgreSQL + Redis running (installed by the repo script if missing)
+    make_database   factory: a fresh, migrated database for a service, dropped at the end
+    redis_url       a Redis database flushed for the session
+    smtp_server     a real SMTP server (aiosmtpd) collecting messages
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from fixflow_shared.testing.infra import KafkaBroker, LocalStores, free_port, repo_root, unique_db_name, use_docker
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "integration: needs real Kafka/PostgreSQL/Redis")
+    config.addinivalue_line("markers", "e2e: runs several services as processes")
+
+
+@pytest.fixture(scope="session")
+def fixflow_root(pytestconfig: pytest.Config) -> Path:
+    return repo_root(Path(pytestconfig.rootpath))
+
+
+class _DockerKafka:
+    def __init__(self) -> None:
+        from testcontainers.kafka import KafkaContainer
+
+        self._c = KafkaContainer().with_kraft()
+        self._c.start()
+        self.bootstrap = self._c.get_bootstrap_server()
+
+    def kill(self) -> None:
+        self._c.get_wrapped_container().kill()
+
+    def start(self) -> None:
+        self._c.get_wrapped_container().start()
+
+    def cleanup(self) -> None:
+        self._c.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka(fixflow_root: Path) -> Iterator[Any]:
+    if use_docker():
+        broker: Any = _DockerKafka()
+    else:
+        broker = KafkaBroker(root=fixflow_root)
+        broker.start()
+    from fixflow_shared.topics import ensure_topics
+
+    asyncio.run(ensure_topics(broker.bootstrap))
+    yield broker
+    broker.cleanup()
+
+
+class _Stores:
+    """Where PostgreSQL (one role per service, password = name) and Redis answer."""
+
+    def __init__(self, pg_host: str, pg_port: int, redis_url: str, superuser_url: str | None) -> None:
+        self.pg_host, self.pg_port, self.redis_url, self.superuser_url = pg_host, pg_port, redis_url, superuser_url
+
+    def url(self, service: str, database: str) -> str:
+        return f"postgresql+asyncpg://{service}:{service}@{self.pg_host}:{self.pg_port}/{database}"
+
+
+@pytest.fixture(scope="session")
+def stores(fixflow_root: Path) -> Iterator[_Stores]:
+    if use_docker():
+        from testcontainers.postgres import PostgresContainer
+        from testcontainers.redis import RedisContainer
+
+        pg = PostgresContainer("postgres:16", username="postgres", password="postgres").start()
+        rd = RedisContainer("redis:7").start()
+        host, port = pg.get_container_host_ip(), int(pg.get_exposed_port(5432))
+        su = f"postgresql://postgres:postgres@{host}:{port}/postgres"
+
+        async def roles() -> None:
+            conn = await asyncpg.connect(su)
+            for s in ("intake", "dispatch", "billing", "survey", "notify"):
+                await conn.execute(
+                    f"DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='{s}') THEN "
+                    f"CREATE ROLE {s} LOGIN CREATEDB PASSWORD '{s}'; END IF; END$$"
+                )
+                if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname=$1", s):
+                    await conn.execute(f"CREATE DATABASE {s} OWNER {s}")
+            await conn.close()
+
+        asyncio.run(roles())
+        redis_url = f"redis://{rd.get_container_host_ip()}:{rd.get_exposed_port(6379)}/15"
+        yield _Stores(host, port, redis_url, su)
+        pg.stop()
+        rd.stop()
+    else:
+        local = LocalStores(fixflow_root)
+        local.start()
+        yield _Stores("127.0.0.1", 5432, local.redis_url, None)
+
+
+@pytest.fixture(scope="session")
+def make_database(stores: _Stores, fixflow_root: Path) -> Iterator[Callable[[str], str]]:
+    """make_database("intake") -> URL of a new database with intake's migrations applied."""
+    from fixflow_shared.migrations import upgrade
+
+    created: list[tuple[str, str]] = []
+
+    def make(service: str) -> str:
+        # In a thread of its own: callers may be async fixtures, and alembic runs its own loop.
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(_make, service).result()
+
+    def _make(service: str) -> str:
+        name = unique_db_name(service)
+
+        async def create() -> None:
+            conn = await asyncpg.connect(stores.url(service, service).replace("+asyncpg", ""))
+            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.close()
+
+        asyncio.run(create())
+        created.append((service, name))
+        url = stores.url(service, name)
+        upgrade(fixflow_root / "services" / service, url)
+        return url
+
+    yield make
+
+    async def drop() -> None:
+        for service, name in created:
+            conn = await asyncpg.connect(stores.url(service, service).replace("+asyncpg", ""))
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture(scope="session")
+def redis_url(stores: _Stores) -> str:
+    import redis
+
+    client = redis.Redis.from_url(stores.redis_url)
+    client.flushdb()
+    client.close()
+    return stores.redis_url
+
+
+class SmtpInbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd hook
+        self.messages.append(message_from_bytes(envelope.content))
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m, (_, rcpts) in zip(self.messages, self.envelopes, strict=True) if address in rcpts]
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.inbox = SmtpInbox()
+        self.port = free_port()
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,53 @@
+"""OpenTelemetry: one tracer provider per process, OTLP/HTTP exporter when configured,
+W3C trace context carried into outbox rows and out of Kafka headers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+_provider: TracerProvider | None = None
+
+
+def setup_tracing(
+    service_name: str,
+    *,
+    otlp_endpoint: str | None,
+    extra_processors: tuple[SpanProcessor, ...] = (),
+) -> TracerProvider:
+    """Install the global tracer provider once; later calls return the same provider."""
+    global _provider
+    if _provider is not None:
+        return _provider
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(
+            BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint.rstrip("/") + "/v1/traces"))
+        )
+    for p in extra_processors:
+        provider.add_span_processor(p)
+    trace.set_tracer_provider(provider)
+    _provider = provider
+    return provider
+
+
+def current_trace_headers() -> dict[str, str]:
+    """traceparent/tracestate of the active span, to store with an outbox row."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def context_from_headers(headers: Mapping[str, str]) -> otel_context.Context:
+    return propagate.extract(dict(headers))
+
+
+def tracer(name: str = "fixflow") -> trace.Tracer:
+    return trace.get_tracer(name)

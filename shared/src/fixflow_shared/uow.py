@@ -1,0 +1,103 @@
+"""Unit of work: one database transaction holding the state change, its outgoing events (outbox)
+and, for consumers, the id of the event being applied (inbox)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fixflow_shared.db import set_tenant
+from fixflow_shared.events.envelope import Envelope, new_envelope
+from fixflow_shared.events.registry import Event
+from fixflow_shared.outbox import write_outbox
+from fixflow_shared.tracing import current_trace_headers
+
+
+class UnitOfWork:
+    """`async with uow:` opens a transaction; `await uow.commit()` writes outbox rows and commits.
+
+    Leaving the block without commit rolls everything back, events included.
+    """
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        outbox: Table,
+        inbox: Table,
+        source: str,
+    ) -> None:
+        self._session_factory = session_factory
+        self._outbox = outbox
+        self._inbox = inbox
+        self.source = source
+        self.session: AsyncSession
+        self._pending: list[Envelope] = []
+        self._topics: dict[str, str] = {}
+        self.committed_events: list[Envelope] = []
+
+    async def __aenter__(self) -> Self:
+        self.session = self._session_factory()
+        await self.session.begin()
+        self._pending = []
+        self._topics = {}
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self.session.in_transaction():
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def scope_to_tenant(self, tenant: str) -> None:
+        await set_tenant(self.session, tenant)
+
+    def emit(
+        self,
+        payload: Event,
+        *,
+        subject: str,
+        tenant: str,
+        causation: Envelope | None = None,
+        correlation_id: str | None = None,
+    ) -> Envelope:
+        """Queue an event for the outbox; it is written only if this unit of work commits."""
+        env = new_envelope(
+            payload,
+            source=self.source,
+            subject=subject,
+            tenant=tenant,
+            correlation_id=correlation_id,
+            causation=causation,
+            trace_headers=current_trace_headers(),
+        )
+        self._pending.append(env)
+        self._topics[env.id] = payload.topic
+        return env
+
+    async def claim(self, consumer: str, envelope: Envelope) -> bool:
+        """Record the event as applied by `consumer`; False if it already was (skip the effect)."""
+        result = await self.session.execute(
+            pg_insert(self._inbox)
+            .values(consumer=consumer, event_id=envelope.id, event_type=envelope.type)
+            .on_conflict_do_nothing()
+            .returning(self._inbox.c.event_id)
+        )
+        return result.first() is not None
+
+    async def commit(self) -> None:
+        await write_outbox(self.session, self._outbox, self._pending, self._topics)
+        await self.session.commit()
+        self.committed_events = list(self._pending)
+        self._pending.clear()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+        self._pending.clear()
