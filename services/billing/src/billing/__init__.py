@@ -1,0 +1,3 @@
+"""Fixflow billing service."""
+
+SERVICE = "billing"

@@ -1,0 +1,24 @@
+"""Wiring: the one place that builds billing from its settings."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from opentelemetry.sdk.trace import SpanProcessor
+
+from fixflow_shared.runtime import ServiceRuntime
+from billing import SERVICE
+from billing.adapters.orm import metadata
+from billing.config import BillingSettings
+from billing.entrypoints.consumers import register_consumers
+
+
+def build(settings: BillingSettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()) -> tuple[ServiceRuntime, FastAPI]:
+    settings = settings or BillingSettings()  # type: ignore[call-arg]
+    runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
+    register_consumers(runtime)
+    app = runtime.create_app(
+        title="Fixflow billing",
+        description="Fee schedules, entitlements, quotes, invoices, payments, refunds, statements",
+        routers=[],
+    )
+    return runtime, app

@@ -1,0 +1,33 @@
+"""Billing test fixtures: the service wired against real infrastructure (plugin `fixflow`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from billing.bootstrap import build
+from billing.config import BillingSettings
+
+
+@pytest.fixture(scope="session")
+async def billing_app(kafka: Any, make_database: Callable[[str], str], redis_url: str) -> AsyncIterator[Any]:
+    settings = BillingSettings(
+        database_url=make_database("billing"),
+        kafka_bootstrap_servers=kafka.bootstrap,
+        redis_url=redis_url,
+        relay_poll_interval_s=0.05,
+    )
+    runtime, app = build(settings)
+    await runtime.start()
+    yield runtime, app
+    await runtime.stop()
+
+
+@pytest.fixture
+async def client(billing_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    _, app = billing_app
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://billing") as c:
+        yield c

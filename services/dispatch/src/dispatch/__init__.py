@@ -1,0 +1,3 @@
+"""Fixflow dispatch service."""
+
+SERVICE = "dispatch"

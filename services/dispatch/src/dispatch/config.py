@@ -1,0 +1,9 @@
+from pydantic_settings import SettingsConfigDict
+
+from fixflow_shared.settings import ServiceSettings
+
+
+class DispatchSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore", populate_by_name=True)
+
+    http_port: int = 8002

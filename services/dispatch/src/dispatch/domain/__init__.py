@@ -1,0 +1,1 @@
+"""Dispatch's domain: plain Python, no I/O."""

@@ -1,0 +1,3 @@
+"""Fixflow notify service."""
+
+SERVICE = "notify"

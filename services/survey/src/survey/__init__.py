@@ -1,0 +1,3 @@
+"""Fixflow survey service."""
+
+SERVICE = "survey"

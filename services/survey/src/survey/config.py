@@ -1,0 +1,9 @@
+from pydantic_settings import SettingsConfigDict
+
+from fixflow_shared.settings import ServiceSettings
+
+
+class SurveySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SURVEY_", extra="ignore", populate_by_name=True)
+
+    http_port: int = 8004

@@ -1,0 +1,1 @@
+"""Survey's domain: plain Python, no I/O."""

@@ -1,0 +1,33 @@
+"""Survey test fixtures: the service wired against real infrastructure (plugin `fixflow`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from survey.bootstrap import build
+from survey.config import SurveySettings
+
+
+@pytest.fixture(scope="session")
+async def survey_app(kafka: Any, make_database: Callable[[str], str], redis_url: str) -> AsyncIterator[Any]:
+    settings = SurveySettings(
+        database_url=make_database("survey"),
+        kafka_bootstrap_servers=kafka.bootstrap,
+        redis_url=redis_url,
+        relay_poll_interval_s=0.05,
+    )
+    runtime, app = build(settings)
+    await runtime.start()
+    yield runtime, app
+    await runtime.stop()
+
+
+@pytest.fixture
+async def client(survey_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    _, app = survey_app
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://survey") as c:
+        yield c
