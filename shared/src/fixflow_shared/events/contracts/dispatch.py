@@ -1,3 +1,235 @@
-"""Events published by the dispatch service (owned by dispatch; see the service's issue)."""
+"""Events published by the dispatch service (owned by dispatch; see the service's issue).
+
+Domain events go to fixflow.dispatch.work-orders, keyed by the ticket id (subject = ticket id).
+Two integration messages are defined here too, because dispatch is the only party that speaks them:
+the parts request dispatch sends to a warehouse system (fixflow.integration.parts-requests) and the
+shipment notice dispatch accepts from logistics (fixflow.integration.shipments).
+
+Contents are chosen for the consumers:
+- notify: technician.assigned / appointment.* carry ticket_id, technician name and phone, the window.
+- billing: work-order.completed carries parts used (part code + quantity), labour minutes, visit
+  number, resolution code and the customer sign-off.
+- intake: every event carries ticket_id so the ticket can move (scheduled, in_progress, resolved).
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fixflow_shared import topics
+from fixflow_shared.events.registry import Event, event
+
+UnassignReason = Literal["declined", "absent", "delayed", "cancelled", "rebalanced", "customer_refused"]
+CancelReason = Literal["customer_request", "ticket_cancelled", "technician_unavailable", "duplicate", "other"]
+FailureOutcome = Literal["needs_parts", "customer_absent", "escalated"]
+PartSource = Literal["van_stock", "warehouse"]
+
+
+class TimeWindow(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    start: datetime
+    end: datetime
+
+
+class PartLine(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    part_code: str
+    quantity: int = Field(ge=1)
+    source: PartSource = "van_stock"
+    description: str | None = None
+
+
+class CustomerSignOff(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    signed_by: str = Field(description="name the customer signed with")
+    signed_at: datetime
+    signature_sha256: str = Field(description="hash of the signature image; the image stays in dispatch")
+    rating: int | None = Field(None, ge=1, le=5, description="on-the-spot rating")
+
+
+@event("fixflow.dispatch.technician.assigned.v1", topic=topics.DISPATCH_WORK_ORDERS)
+class TechnicianAssigned(Event):
+    ticket_id: str
+    tenant_id: str
+    job_id: str
+    work_order_id: str
+    technician_id: str
+    technician_name: str
+    technician_phone: str | None = Field(None, description="for the customer confirmation (notify)")
+    window: TimeWindow | None = Field(None, description="planned arrival window, if already booked")
+    visit_number: int = 1
+    reassignment: bool = False
+    previous_technician_id: str | None = None
+    explanation: str = Field("", description="why this technician (human readable)")
+    assigned_at: datetime
+
+
+@event("fixflow.dispatch.technician.unassigned.v1", topic=topics.DISPATCH_WORK_ORDERS)
+class TechnicianUnassigned(Event):
+    ticket_id: str
+    tenant_id: str
+    job_id: str
+    work_order_id: str
+    technician_id: str
+    reason: UnassignReason
+    detail: str | None = None
+    unassigned_at: datetime
+
+
+@event("fixflow.dispatch.technician.delayed.v1", topic=topics.DISPATCH_WORK_ORDERS)
+class TechnicianDelayed(Event):
+    ticket_id: str
+    tenant_id: str
+    job_id: str
+    work_order_id: str
+    technician_id: str
+    technician_name: str
+    technician_phone: str | None = None
+    window: TimeWindow | None = None
+    new_eta: datetime
+    delay_minutes: int
+    sla_at_risk: bool = False
+    reported_at: datetime
+
+
+@event("fixflow.dispatch.appointment.booked.v1", topic=topics.DISPATCH_WORK_ORDERS)
+class AppointmentBooked(Event):
+    ticket_id: str
+    tenant_id: str
+    appointment_id: str
+    job_id: str
+    technician_id: str
+    technician_name: str
+    technician_phone: str | None = None
+    window: TimeWindow
+    visit_number: int = 1
+    booked_at: datetime
+
+
+@event("fixflow.dispatch.appointment.confirmed.v1", topic=topics.DISPATCH_WORK_ORDERS)
+class AppointmentConfirmed(Event):
+    ticket_id: str
+    tenant_id: str
+    appointment_id: str
+    window: TimeWindow
+    confirmed_at: datetime
+
+
+@event("fixflow.dispatch.appointment.rescheduled.v1", topic=topics.DISPATCH_WORK_ORDERS)
+class AppointmentRescheduled(Event):
+    ticket_id: str
+    tenant_id: str
+    appointment_id: str
+    job_id: str
+    technician_id: str
+    technician_name: str
+    technician_phone: str | None = None
+    previous_window: TimeWindow
+    window: TimeWindow
+    reason: str
+    visit_number: int = 1
+    rescheduled_at: datetime
+
+
+@event("fixflow.dispatch.appointment.cancelled.v1", topic=topics.DISPATCH_WORK_ORDERS)
+class AppointmentCancelled(Event):
+    ticket_id: str
+    tenant_id: str
+    appointment_id: str
+    job_id: str
+    window: TimeWindow
+    reason: CancelReason
+    detail: str | None = None
+    cancelled_at: datetime
+
+
+@event("fixflow.dispatch.visit.started.v1", topic=topics.DISPATCH_WORK_ORDERS)
+class VisitStarted(Event):
+    ticket_id: str
+    tenant_id: str
+    work_order_id: str
+    technician_id: str
+    visit_number: int
+    arrived_at: datetime
+    on_time: bool | None = Field(None, description="arrived within the booked window")
+
+
+@event("fixflow.dispatch.work-order.completed.v1", topic=topics.DISPATCH_WORK_ORDERS)
+class WorkOrderCompleted(Event):
+    """What billing needs to settle the visit (parts + labour) and survey needs to schedule."""
+
+    ticket_id: str
+    tenant_id: str
+    work_order_id: str
+    job_id: str
+    technician_id: str
+    visit_number: int
+    parts_used: list[PartLine] = Field(default_factory=list)
+    labour_minutes: int = Field(ge=0)
+    resolution_code: str
+    diagnosis: str | None = None
+    sign_off: CustomerSignOff
+    first_time_fix: bool
+    completed_at: datetime
+
+
+@event("fixflow.dispatch.work-order.failed.v1", topic=topics.DISPATCH_WORK_ORDERS)
+class WorkOrderFailed(Event):
+    ticket_id: str
+    tenant_id: str
+    work_order_id: str
+    job_id: str
+    technician_id: str
+    visit_number: int
+    outcome: FailureOutcome
+    reason: str | None = None
+    labour_minutes: int = 0
+    parts_used: list[PartLine] = Field(default_factory=list)
+    follow_up_needed: bool = True
+    failed_at: datetime
+
+
+@event("fixflow.dispatch.parts.requested.v1", topic=topics.DISPATCH_WORK_ORDERS)
+class PartsRequested(Event):
+    ticket_id: str
+    tenant_id: str
+    parts_request_id: str
+    work_order_id: str
+    parts: list[PartLine]
+    requested_at: datetime
+
+
+# --- integration messages (partners) -------------------------------------------------------------
+
+
+@event("fixflow.dispatch.parts-request.submitted.v1", topic=topics.INTEGRATION_PARTS_REQUESTS)
+class PartsRequestSubmitted(Event):
+    """Sent to the warehouse system: please ship these parts for this ticket."""
+
+    ticket_id: str
+    tenant_id: str
+    parts_request_id: str
+    parts: list[PartLine]
+    deliver_to: Literal["technician", "customer"] = "technician"
+    technician_id: str | None = None
+    needed_by: datetime | None = None
+    requested_at: datetime
+
+
+@event("fixflow.integration.shipment.updated.v1", topic=topics.INTEGRATION_SHIPMENTS)
+class ShipmentUpdated(Event):
+    """Accepted from logistics: the state and ETA of a shipment answering a parts request."""
+
+    parts_request_id: str
+    ticket_id: str | None = None
+    shipment_id: str
+    status: Literal["picked", "shipped", "delivered", "cancelled"]
+    eta: datetime | None = None
+    carrier: str | None = None
+    updated_at: datetime
