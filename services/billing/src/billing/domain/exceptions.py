@@ -1,0 +1,34 @@
+class DomainError(Exception):
+    """A business rule said no (answered as 422 unless a subclass says otherwise)."""
+
+
+class UnknownCurrency(DomainError):
+    def __init__(self, code: object) -> None:
+        super().__init__(f"{code!r} is not a supported ISO 4217 currency code")
+        self.code = code
+
+
+class CurrencyMismatch(DomainError):
+    def __init__(self, a: str, b: str) -> None:
+        super().__init__(f"cannot combine amounts in {a} and {b}")
+
+
+class InvalidAmount(DomainError):
+    pass
+
+
+class IllegalTransition(DomainError):
+    """Answered as 409: the object is not in a state that allows this."""
+
+    def __init__(self, what: str, current: object, target: object) -> None:
+        super().__init__(f"a {what} in state {current} cannot become {target}")
+        self.current = current
+        self.target = target
+
+
+class ReturnWindowClosed(DomainError):
+    pass
+
+
+class ApprovalRequired(DomainError):
+    pass
