@@ -31,6 +31,10 @@ class PermanentError(Exception):
     """The message can never be processed (e.g. refers to something that cannot exist): no retry."""
 
 
+async def _raw_body(msg: Any) -> bytes:
+    return msg.body  # type: ignore[no-any-return]
+
+
 class EventConsumer:
     """Routes events of the subscribed topics to handlers by CloudEvents type."""
 
@@ -56,6 +60,9 @@ class EventConsumer:
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
             description=f"{group_id}: " + ", ".join(topics),
+            # Raw bytes, no JSON decoding by FastStream: a body that fails to decode there would
+            # raise before our code, be nacked, and block its partition forever.
+            decoder=_raw_body,
         )
         self.subscriber(self._on_message)
 

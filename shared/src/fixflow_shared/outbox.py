@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -88,6 +88,9 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self._tracer = trace.get_tracer("fixflow.outbox")
         self.published = 0
+        # Fault-injection seam for the crash tests: called after the broker acked a batch and
+        # before its rows are marked sent (the window that produces duplicates).
+        self.after_publish_hook: Callable[[int], None] | None = None
 
     async def start(self) -> None:
         self._producer = make_producer(self._bootstrap, f"{self._service}-relay")
@@ -170,6 +173,8 @@ class OutboxRelay:
                         )
                     )
             await asyncio.gather(*futures)  # every record acked by the broker (acks=all)
+            if self.after_publish_hook:
+                self.after_publish_hook(len(rows))
             await conn.execute(
                 update(o).where(o.c.id.in_([r.id for r in rows])).values(published_at=text("now()"))
             )

@@ -8,6 +8,7 @@ result to uvicorn. Tests build the same runtime with their own settings.
 from __future__ import annotations
 
 import asyncio
+import logging
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -74,6 +75,7 @@ class ServiceRuntime:
             client_id=name,
             middlewares=[KafkaTelemetryMiddleware(tracer_provider=self.tracer_provider)],
             allow_auto_create_topics=False,
+            log_level=logging.DEBUG,  # per-message "Received/Processed" lines only when debugging
         )
         self.relay = OutboxRelay(
             engine=self.engine,

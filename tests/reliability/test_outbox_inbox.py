@@ -1,0 +1,239 @@
+"""No event lost, none applied twice: outbox relay crashes, inbox deduplication, dead letters.
+
+Runs against a real broker (its own, from the `kafka` fixture) and a real PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text
+
+from fixflow_shared import topics
+from fixflow_shared.consumer import EventConsumer
+from fixflow_shared.db import add_messaging_tables, make_engine, make_session_factory, new_metadata
+from fixflow_shared.events import Envelope, InvalidEnvelope, new_envelope
+from fixflow_shared.events.contracts.intake import TicketOpened
+from fixflow_shared.outbox import write_outbox
+from fixflow_shared.uow import UnitOfWork
+
+pytestmark = pytest.mark.integration
+HERE = Path(__file__).parent
+
+effects_md = MetaData()
+effects = Table("test_effects", effects_md, Column("id", Integer, primary_key=True), Column("event_id", String(40)), Column("run", String(40)))
+
+
+@pytest.fixture(scope="module")
+async def db(make_database):
+    url = make_database("intake")  # any service schema has outbox + inbox
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(effects_md.create_all)
+    yield url, engine
+    await engine.dispose()
+
+
+def opened_envelope(run: str, i: int) -> Envelope:
+    ticket = f"T-{run}-{i % 17}"  # several events per key: order per key matters
+    return new_envelope(
+        TicketOpened(ticket_id=ticket, tenant_id="t1", kind="repair", channel="web", symptom=f"{run}:{i}", opened_at=datetime.now(UTC)),
+        source="/fixflow/test", subject=ticket, tenant="t1",
+    )
+
+
+async def read_topic(bootstrap: str, topic: str, want: set[str], timeout: float = 40) -> list[tuple[Envelope, int]]:
+    """Every record of `topic` whose event id is in `want`, until all were seen (or time out)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"reader-{uuid.uuid4()}", auto_offset_reset="earliest")
+    await consumer.start()
+    seen: list[tuple[Envelope, int]] = []
+    try:
+        async def drain() -> None:
+            async for rec in consumer:
+                try:
+                    env = Envelope.from_kafka(rec.headers, rec.value)
+                except InvalidEnvelope:
+                    continue  # other tests' poison messages
+                if env.id in want:
+                    seen.append((env, rec.partition))
+                    if want <= {e.id for e, _ in seen}:
+                        return
+        await asyncio.wait_for(drain(), timeout)
+    finally:
+        await consumer.stop()
+    return seen
+
+
+async def test_relay_killed_mid_batch_loses_nothing_and_inbox_absorbs_duplicates(db, kafka):
+    url, engine = db
+    run = uuid.uuid4().hex[:8]
+    outbox, inbox = add_messaging_tables(new_metadata())
+    envelopes = [opened_envelope(run, i) for i in range(400)]
+    sf = make_session_factory(engine)
+    async with sf() as session, session.begin():
+        await write_outbox(session, outbox, envelopes, {e.id: topics.INTAKE_TICKETS for e in envelopes})
+
+    # First relay dies (os._exit) right after the broker acked its 3rd batch, before marking it.
+    crashed = subprocess.run([sys.executable, str(HERE / "relay_proc.py"), url, kafka.bootstrap, "3"], timeout=120)
+    assert crashed.returncode == 9
+    async with engine.connect() as conn:
+        unsent = await conn.scalar(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+    assert 0 < unsent < 400, "the crash must leave work for the second relay"
+
+    # A second relay finishes the job; it is killed -9 once everything is marked.
+    second = subprocess.Popen([sys.executable, str(HERE / "relay_proc.py"), url, kafka.bootstrap, "0"])
+    try:
+        for _ in range(200):
+            async with engine.connect() as conn:
+                if not await conn.scalar(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))):
+                    break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("second relay did not publish the rest")
+    finally:
+        second.kill()
+        second.wait()
+
+    records = await read_topic(kafka.bootstrap, topics.INTAKE_TICKETS, {e.id for e in envelopes})
+    counts = Counter(e.id for e, _ in records)
+    assert set(counts) == {e.id for e in envelopes}, "every event arrives"
+    assert max(counts.values()) == 2, "the batch published before the crash arrives twice"
+
+    # Per key, first arrivals keep the order in which the events were written.
+    order = {e.id: i for i, e in enumerate(envelopes)}
+    firsts: dict[str, list[int]] = {}
+    seen: set[str] = set()
+    for env, _ in records:
+        if env.id not in seen:
+            seen.add(env.id)
+            firsts.setdefault(env.subject, []).append(order[env.id])
+    assert all(v == sorted(v) for v in firsts.values())
+
+    # A consumer with an inbox applies each event exactly once despite the duplicates.
+    broker = KafkaBroker(kafka.bootstrap, log_level=logging.DEBUG)
+    consumer = EventConsumer(broker, group_id=f"effects-{run}", topics=(topics.INTAKE_TICKETS,))
+
+    @consumer.on(TicketOpened)
+    async def apply(envelope: Envelope, event: TicketOpened) -> None:
+        async with UnitOfWork(sf, outbox=outbox, inbox=inbox, source="/fixflow/test") as uow:
+            if not await uow.claim(f"effects-{run}", envelope):
+                return
+            await uow.session.execute(insert(effects).values(event_id=envelope.id, run=run))
+            await uow.commit()
+
+    await broker.start()
+    try:
+        for _ in range(300):
+            async with engine.connect() as conn:
+                n = await conn.scalar(select(func.count()).select_from(effects).where(effects.c.run == run))
+            if n >= 400:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # let any late duplicate arrive
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(effects.c.event_id).where(effects.c.run == run))).scalars().all()
+    finally:
+        await broker.stop()
+    assert len(rows) == 400 and len(set(rows)) == 400
+
+
+async def test_poison_message_goes_to_dlq_and_the_partition_moves_on(kafka):
+    run = uuid.uuid4().hex[:8]
+    key = f"T-poison-{run}".encode()
+    good = opened_envelope(run, 1)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        # Same key = same partition: the poison message sits right before the good one.
+        await producer.send_and_wait(topics.INTAKE_TICKETS, b"{not json", key=key, headers=good.headers()[:3])
+        await producer.send_and_wait(topics.INTAKE_TICKETS, good.body(), key=key, headers=good.headers())
+    finally:
+        await producer.stop()
+
+    handled: list[str] = []
+    broker = KafkaBroker(kafka.bootstrap, log_level=logging.DEBUG)
+    consumer = EventConsumer(broker, group_id=f"poison-{run}", topics=(topics.INTAKE_TICKETS,))
+
+    @consumer.on(TicketOpened)
+    async def apply(envelope: Envelope, event: TicketOpened) -> None:
+        handled.append(envelope.id)
+
+    await broker.start()
+    try:
+        for _ in range(200):
+            if good.id in handled:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await broker.stop()
+    assert good.id in handled, "the message after the poison one was processed"
+
+    dlq = AIOKafkaConsumer(topics.dlq(topics.INTAKE_TICKETS), bootstrap_servers=kafka.bootstrap, group_id=f"d-{run}", auto_offset_reset="earliest")
+    await dlq.start()
+    try:
+        async def find():
+            async for rec in dlq:
+                h = {k: v.decode() for k, v in rec.headers}
+                if rec.key == key and h.get("x-dlq-consumer-group") == f"poison-{run}":
+                    return rec, h
+        rec, h = await asyncio.wait_for(find(), 20)
+    finally:
+        await dlq.stop()
+    assert rec.value == b"{not json"
+    assert "missing CloudEvents headers" in h["x-dlq-reason"]
+    assert h["x-original-topic"] == topics.INTAKE_TICKETS
+
+
+async def test_failed_then_succeeded_then_restarted_never_loses_the_failed_message(kafka):
+    """FastStream issue 2618: a failed message must be retried or dead-lettered, never skipped."""
+    run = uuid.uuid4().hex[:8]
+    failing, later = opened_envelope(run, 1), opened_envelope(run, 2)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    await producer.start()
+    for env in (failing, later):
+        await producer.send_and_wait(topics.INTAKE_TICKETS, env.body(), key=b"same-key-" + run.encode(), headers=env.headers())
+    await producer.stop()
+
+    attempts: Counter[str] = Counter()
+    done: list[str] = []
+
+    async def run_consumer(fail: bool, until: set[str]) -> None:
+        broker = KafkaBroker(kafka.bootstrap, log_level=logging.DEBUG)
+        consumer = EventConsumer(broker, group_id=f"ff-{run}", topics=(topics.INTAKE_TICKETS,), max_attempts=3, backoff_initial_s=0.01)
+
+        @consumer.on(TicketOpened)
+        async def apply(envelope: Envelope, event: TicketOpened) -> None:
+            if envelope.id not in (failing.id, later.id):
+                return
+            attempts[envelope.id] += 1
+            if fail and envelope.id == failing.id:
+                raise ConnectionError("downstream unavailable")
+            done.append(envelope.id)
+
+        await broker.start()
+        try:
+            for _ in range(200):
+                if until <= set(done) | ({failing.id} if fail and attempts[failing.id] >= 3 else set()):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await broker.stop()
+
+    await run_consumer(fail=True, until={later.id})
+    assert attempts[failing.id] == 3 and done == [later.id]
+    # Restart: the committed offset is past both, because the failed one was dead-lettered.
+    await run_consumer(fail=False, until=set())
+    await asyncio.sleep(1)
+    assert done == [later.id], "nothing is replayed after restart"
+    records = await read_topic(kafka.bootstrap, topics.dlq(topics.INTAKE_TICKETS), {failing.id})
+    assert [e.id for e, _ in records] == [failing.id], "the failed message is in the DLQ, not lost"
