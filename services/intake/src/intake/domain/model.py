@@ -1,4 +1,12 @@
-"""Tickets and their lifecycle (a state machine: illegal moves raise IllegalTransition)."""
+"""Tickets and their lifecycle (a state machine: illegal moves raise IllegalTransition).
+
+Two ways to move a ticket:
+* commands from the API (`move_to`): an illegal move raises IllegalTransition (409);
+* events from other services (`external_moves`): dispatch, billing and survey report facts that
+  may arrive late, twice or out of step with the agent's actions, so an event that does not fit
+  the current state moves nothing (it is still recorded on the timeline). Applying the same event
+  twice changes nothing the second time.
+"""
 
 from __future__ import annotations
 
@@ -22,23 +30,30 @@ class TicketStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+S = TicketStatus
 ALLOWED: dict[TicketStatus, frozenset[TicketStatus]] = {
-    TicketStatus.RECEIVED: frozenset({TicketStatus.TRIAGED, TicketStatus.WAITING_CUSTOMER, TicketStatus.CANCELLED}),
-    TicketStatus.WAITING_CUSTOMER: frozenset({TicketStatus.RECEIVED, TicketStatus.TRIAGED, TicketStatus.CANCELLED}),
-    TicketStatus.TRIAGED: frozenset(
-        {TicketStatus.SCHEDULED, TicketStatus.RESOLVED, TicketStatus.WAITING_CUSTOMER, TicketStatus.CANCELLED}
-    ),
-    TicketStatus.SCHEDULED: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.TRIAGED, TicketStatus.CANCELLED}),
-    TicketStatus.IN_PROGRESS: frozenset({TicketStatus.RESOLVED, TicketStatus.SCHEDULED, TicketStatus.WAITING_CUSTOMER}),
-    TicketStatus.RESOLVED: frozenset({TicketStatus.CLOSED, TicketStatus.REOPENED}),
-    TicketStatus.REOPENED: frozenset({TicketStatus.TRIAGED, TicketStatus.SCHEDULED, TicketStatus.CANCELLED}),
-    TicketStatus.CLOSED: frozenset({TicketStatus.REOPENED}),
-    TicketStatus.CANCELLED: frozenset(),
+    S.RECEIVED: frozenset({S.TRIAGED, S.WAITING_CUSTOMER, S.CANCELLED}),
+    S.WAITING_CUSTOMER: frozenset({S.RECEIVED, S.TRIAGED, S.SCHEDULED, S.IN_PROGRESS, S.CANCELLED}),
+    S.TRIAGED: frozenset({S.SCHEDULED, S.RESOLVED, S.WAITING_CUSTOMER, S.CANCELLED}),
+    S.SCHEDULED: frozenset({S.IN_PROGRESS, S.TRIAGED, S.WAITING_CUSTOMER, S.CANCELLED}),
+    S.IN_PROGRESS: frozenset({S.RESOLVED, S.SCHEDULED, S.WAITING_CUSTOMER}),
+    S.RESOLVED: frozenset({S.CLOSED, S.REOPENED}),
+    S.REOPENED: frozenset({S.TRIAGED, S.SCHEDULED, S.WAITING_CUSTOMER, S.CANCELLED}),
+    S.CLOSED: frozenset({S.REOPENED}),
+    S.CANCELLED: frozenset(),
 }
+OPEN_STATES = frozenset(set(S) - {S.RESOLVED, S.CLOSED, S.CANCELLED})
+TERMINAL = frozenset({S.CANCELLED})
+# SLA clocks run in every open state except while the ball is in the customer's court.
+CLOCK_RUNNING_STATES = OPEN_STATES - {S.WAITING_CUSTOMER}
 
 
 def new_ticket_id() -> str:
     return "T-" + uuid.uuid4().hex[:20]
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-" + uuid.uuid4().hex[:20]
 
 
 @dataclass
@@ -55,11 +70,108 @@ class Ticket:
     contact_phone: str | None = None
     locale: str = "zh-CN"
     updated_at: datetime | None = None
+    customer_id: str | None = None
+    asset_id: str | None = None
+    product_id: str | None = None
+    product_model: str | None = None
+    serial: str | None = None
+    purchase_date: object | None = None
+    customer_grade: str | None = None
+    priority: str | None = None
+    category: str | None = None
+    path: str | None = None
+    severity: int | None = None
+    urgency: int | None = None
+    suggested_fix: str | None = None
+    warranty: dict | None = None  # type: ignore[type-arg]
+    missing_facts: list[str] = field(default_factory=list)
+    resume_to: TicketStatus | None = None
+    requested_window: dict | None = None  # type: ignore[type-arg]
+    site: dict | None = None  # type: ignore[type-arg]
+    attachments: list[dict] = field(default_factory=list)  # type: ignore[type-arg]
+    assignee_id: str | None = None
+    technician_id: str | None = None
+    complaint_level: int | None = None
+    original_ticket_id: str | None = None
+    compensation_requested: bool = False
+    compensation_amount_minor: int | None = None
+    compensation_approved: bool | None = None
+    round: int = 1
+    duplicate_count: int = 0
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    version: int = 1
     history: list[tuple[TicketStatus, TicketStatus]] = field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATES
+
+    def can_move_to(self, target: TicketStatus) -> bool:
+        return target in ALLOWED[self.status]
 
     def move_to(self, target: TicketStatus, *, at: datetime) -> None:
         if target not in ALLOWED[self.status]:
             raise IllegalTransition(self.status, target)
+        if target is S.WAITING_CUSTOMER:
+            self.resume_to = self.status if self.status in (S.SCHEDULED, S.IN_PROGRESS) else None
         self.history.append((self.status, target))
         self.status = target
         self.updated_at = at
+        if target is S.RESOLVED:
+            self.resolved_at = at
+        elif target is S.CLOSED:
+            self.closed_at = at
+        elif target is S.REOPENED:
+            self.round += 1
+            self.resolved_at = None
+            self.closed_at = None
+
+    def resume_target(self) -> TicketStatus:
+        """Where a ticket goes once the customer supplied the missing facts."""
+        return self.resume_to or S.RECEIVED
+
+
+# --- events from other services -----------------------------------------------------------------
+
+# type string -> (states it applies in, path of targets from each such state)
+_EXTERNAL: dict[str, dict[TicketStatus, tuple[TicketStatus, ...]]] = {
+    "fixflow.dispatch.technician.assigned.v1": {S.TRIAGED: (S.SCHEDULED,), S.REOPENED: (S.SCHEDULED,)},
+    "fixflow.dispatch.appointment.booked.v1": {S.TRIAGED: (S.SCHEDULED,), S.REOPENED: (S.SCHEDULED,)},
+    "fixflow.dispatch.appointment.rescheduled.v1": {S.TRIAGED: (S.SCHEDULED,), S.REOPENED: (S.SCHEDULED,)},
+    "fixflow.dispatch.appointment.cancelled.v1": {S.SCHEDULED: (S.TRIAGED,)},
+    "fixflow.dispatch.visit.started.v1": {
+        S.TRIAGED: (S.SCHEDULED, S.IN_PROGRESS),
+        S.REOPENED: (S.SCHEDULED, S.IN_PROGRESS),
+        S.SCHEDULED: (S.IN_PROGRESS,),
+    },
+    "fixflow.dispatch.work-order.completed.v1": {
+        S.TRIAGED: (S.SCHEDULED, S.IN_PROGRESS, S.RESOLVED),
+        S.REOPENED: (S.SCHEDULED, S.IN_PROGRESS, S.RESOLVED),
+        S.SCHEDULED: (S.IN_PROGRESS, S.RESOLVED),
+        S.IN_PROGRESS: (S.RESOLVED,),
+    },
+    "fixflow.dispatch.work-order.failed.v1": {S.IN_PROGRESS: (S.SCHEDULED,)},
+    "fixflow.survey.survey.completed.v1": {S.RESOLVED: (S.CLOSED,)},
+    "fixflow.survey.survey.expired.v1": {S.RESOLVED: (S.CLOSED,)},
+    "fixflow.survey.dissatisfaction.reported.v1": {S.RESOLVED: (S.REOPENED,), S.CLOSED: (S.REOPENED,)},
+}
+EXTERNAL_TYPES = frozenset(_EXTERNAL)
+
+
+def external_moves(status: TicketStatus, event_type: str, *, satisfied: bool | None = None,
+                   follow_up_needed: bool = True, appointment_reason: str | None = None) -> tuple[TicketStatus, ...]:
+    """The states a ticket passes through when another service reports `event_type` (maybe none).
+
+    Qualifiers from the payload: a survey that was not satisfied does not close the ticket (the
+    dissatisfaction event that follows decides); a failed visit without follow-up keeps the ticket
+    in progress; an appointment cancelled because the ticket was cancelled moves nothing.
+    """
+    if event_type == "fixflow.survey.survey.completed.v1" and satisfied is False:
+        return ()
+    if event_type == "fixflow.dispatch.work-order.failed.v1" and not follow_up_needed:
+        return ()
+    if event_type == "fixflow.dispatch.appointment.cancelled.v1" and appointment_reason == "ticket_cancelled":
+        return ()
+    return _EXTERNAL.get(event_type, {}).get(status, ())
