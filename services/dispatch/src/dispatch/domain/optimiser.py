@@ -1,0 +1,605 @@
+"""Assignment optimiser: which technician visits which job, and when (pure domain code, no I/O).
+
+Model (see docs/adr/dispatch-assignment-model.md):
+- Each technician's availability (working hours minus absences and booked appointments) is cut
+  into visit slots of `slot_minutes`; per day only `max_jobs_per_day - load that day` slots are
+  offered, so max load is a property of the columns. A job takes one slot.
+- A pair (job, slot) is feasible only if every hard constraint holds: skills at the required
+  levels, every required certification valid until the slot ends, the technician available for
+  the slot, travel + service fit in the slot, and for a booked job the service starts inside the
+  booked window. Infeasible pairs never enter the solver.
+- Cost of a feasible pair = travel minutes + priority-weighted (lateness past the SLA deadline,
+  a fixed SLA-breach penalty, waiting until the visit) + a balancing term growing with the
+  technician's load that day (convex, so work spreads). Leaving a job unplanned costs a large
+  priority-dependent penalty, so the solver plans as many (and the most urgent) jobs as it can.
+- That is a rectangular assignment problem on an expanded job × slot matrix: solved exactly by
+  scipy's linear_sum_assignment (dense, reference) or by LAPJVsp on the cheapest candidate slots
+  per job (sparse, fast); OR-Tools CP-SAT solves the same model as a cross-check.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+from dispatch.domain.distance import DistanceMatrix, HaversineMatrix
+
+Priority = Literal["P1", "P2", "P3", "P4"]
+Method = Literal["fast", "exact", "cpsat", "greedy"]
+
+PRIORITY_WEIGHT: dict[str, float] = {"P1": 4.0, "P2": 2.0, "P3": 1.0, "P4": 0.5}
+UNPLANNED_PENALTY: dict[str, float] = {"P1": 200_000.0, "P2": 100_000.0, "P3": 50_000.0, "P4": 25_000.0}
+_INF = math.inf
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("interval times must be timezone-aware")
+        if self.end <= self.start:
+            raise ValueError("an interval must end after it starts")
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True)
+class TechnicianSpec:
+    id: str
+    lat: float
+    lon: float
+    available: tuple[Interval, ...]
+    skills: Mapping[str, int] = field(default_factory=dict)
+    certifications: Mapping[str, datetime] = field(default_factory=dict)  # name -> valid until
+    busy: tuple[Interval, ...] = ()
+    max_jobs_per_day: int = 6
+    load_by_day: Mapping[date, int] = field(default_factory=dict)
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    lat: float
+    lon: float
+    duration_min: int
+    priority: Priority = "P3"
+    required_skills: Mapping[str, int] = field(default_factory=dict)
+    required_certifications: tuple[str, ...] = ()
+    sla_deadline: datetime | None = None
+    window: Interval | None = None  # a booked arrival window: service must start inside it
+    earliest: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Weights:
+    travel_per_min: float = 1.0
+    lateness_per_min: float = 0.5
+    sla_breach: float = 300.0
+    waiting_per_hour: float = 0.25
+    balance_per_job: float = 2.0
+
+
+@dataclass(frozen=True)
+class Problem:
+    jobs: tuple[JobSpec, ...]
+    technicians: tuple[TechnicianSpec, ...]
+    now: datetime
+    slot_minutes: int = 90
+    weights: Weights = Weights()
+
+
+@dataclass(frozen=True)
+class Explanation:
+    technician_id: str
+    summary: str
+    skills: dict[str, tuple[int, int]]  # skill -> (required, technician's level)
+    certifications: dict[str, datetime]
+    travel_km: float
+    travel_min: float
+    cost: dict[str, float]
+    runner_up_id: str | None
+    runner_up_extra_cost: float | None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    job_id: str
+    technician_id: str
+    slot_start: datetime
+    slot_end: datetime
+    service_start: datetime
+    service_end: datetime
+    travel_min: float
+    travel_km: float
+    cost: float
+    sla_breach: bool
+    explanation: Explanation
+
+
+@dataclass
+class Plan:
+    assignments: list[Assignment]
+    unplanned: dict[str, str]  # job id -> reason
+    method: str
+    elapsed_s: float
+    objective: float  # model objective: assigned costs + unplanned penalties
+
+    @property
+    def travel_min(self) -> float:
+        return float(sum(a.travel_min for a in self.assignments))
+
+    @property
+    def sla_breaches(self) -> int:
+        return sum(1 for a in self.assignments if a.sla_breach)
+
+    def by_job(self) -> dict[str, Assignment]:
+        return {a.job_id: a for a in self.assignments}
+
+
+def _minutes(t: datetime) -> float:
+    return t.timestamp() / 60.0
+
+
+def _dt(m: float) -> datetime:
+    return datetime.fromtimestamp(m * 60.0, tz=UTC)
+
+
+class Compiled:
+    """The expanded job × slot model as arrays (infeasible pairs have cost = +inf)."""
+
+    def __init__(self, problem: Problem, distances: DistanceMatrix) -> None:
+        self.problem = problem
+        jobs, techs, w = problem.jobs, problem.technicians, problem.weights
+        L = float(problem.slot_minutes)
+        self.now_m = _minutes(problem.now)
+
+        # --- slots -------------------------------------------------------------------------------
+        s_tech: list[int] = []
+        s_start: list[float] = []
+        s_k: list[int] = []
+        for ti, t in enumerate(techs):
+            per_day: dict[date, int] = defaultdict(int)
+            busy = [(_minutes(b.start), _minutes(b.end)) for b in t.busy]
+            for iv in sorted(t.available, key=lambda i: i.start):
+                a, b = max(_minutes(iv.start), self.now_m), _minutes(iv.end)
+                s = a
+                while s + L <= b + 1e-9:
+                    e = s + L
+                    day = _dt(s).date()
+                    taken = t.load_by_day.get(day, 0) + per_day[day]
+                    if taken < t.max_jobs_per_day and not any(bs < e and s < be for bs, be in busy):
+                        s_tech.append(ti)
+                        s_start.append(s)
+                        s_k.append(taken)
+                        per_day[day] += 1
+                    s = e
+        self.slot_tech = np.asarray(s_tech, dtype=np.int64)
+        self.slot_start = np.asarray(s_start, dtype=np.float64)
+        self.slot_end = self.slot_start + L
+        self.slot_k = np.asarray(s_k, dtype=np.float64)
+        J, T, S = len(jobs), len(techs), len(s_tech)
+        self.shape = (J, S)
+
+        # --- job × technician ------------------------------------------------------------------
+        jc = np.array([[j.lat, j.lon] for j in jobs], dtype=np.float64).reshape(J, 2)
+        tc = np.array([[t.lat, t.lon] for t in techs], dtype=np.float64).reshape(T, 2)
+        self.travel_jt = distances.travel_minutes(jc, tc) if J and T else np.zeros((J, T))
+        self.km_jt = distances.distance_km(jc, tc) if J and T else np.zeros((J, T))
+
+        skills = sorted({s for j in jobs for s in j.required_skills})
+        ok_jt = np.ones((J, T), dtype=bool)
+        for sk in skills:
+            need = np.array([j.required_skills.get(sk, 0) for j in jobs], dtype=np.int64)
+            have = np.array([t.skills.get(sk, 0) for t in techs], dtype=np.int64)
+            ok_jt &= (need[:, None] <= 0) | (have[None, :] >= need[:, None])
+        # Latest moment every required certification is still valid (inf when none is needed).
+        cert_until = np.full((J, T), _INF)
+        for c in sorted({c for j in jobs for c in j.required_certifications}):
+            need_c = np.array([c in j.required_certifications for j in jobs], dtype=bool)
+            until = np.array([_minutes(t.certifications[c]) if c in t.certifications else -_INF for t in techs])
+            cert_until = np.where(need_c[:, None], np.minimum(cert_until, until[None, :]), cert_until)
+        self.ok_jt = ok_jt
+
+        # --- per job constants -------------------------------------------------------------------
+        self.cert_until = cert_until
+        self.dur = np.array([float(j.duration_min) for j in jobs])
+        self.lo = np.array(
+            [max(_minutes(j.window.start) if j.window else -_INF, _minutes(j.earliest) if j.earliest else -_INF) for j in jobs]
+        )
+        self.hi = np.array([_minutes(j.window.end) if j.window else _INF for j in jobs])
+        self.sla = np.array([_minutes(j.sla_deadline) if j.sla_deadline else _INF for j in jobs])
+        self.pw = np.array([PRIORITY_WEIGHT[j.priority] for j in jobs])
+        self.unplanned_penalty = np.array([UNPLANNED_PENALTY[j.priority] for j in jobs])
+        # slots are generated technician by technician: tech t owns slots tech_ptr[t]:tech_ptr[t+1]
+        self.tech_ptr = np.searchsorted(self.slot_tech, np.arange(T + 1))
+        self._dense: NDArray[np.float64] | None = None
+        self._rows: dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]] = {}
+
+    def pairs(self, j: NDArray[np.int64], s: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+        """Cost (+inf when a hard constraint fails), service start and SLA breach of (job, slot) pairs."""
+        w = self.problem.weights
+        t = self.slot_tech[s]
+        travel = self.travel_jt[j, t]
+        service_start = np.maximum(self.slot_start[s] + travel, self.lo[j])
+        finish = service_start + self.dur[j]
+        feasible = (
+            self.ok_jt[j, t]
+            & (finish <= self.slot_end[s] + 1e-9)
+            & (service_start <= self.hi[j] + 1e-9)
+            & (self.cert_until[j, t] >= self.slot_end[s])
+        )
+        late = np.maximum(finish - self.sla[j], 0.0)
+        breach = late > 1e-9
+        cost = (
+            w.travel_per_min * travel
+            + self.pw[j] * (w.lateness_per_min * late + w.sla_breach * breach + w.waiting_per_hour * (service_start - self.now_m) / 60.0)
+            + w.balance_per_job * self.slot_k[s]
+        )
+        return np.where(feasible, cost, _INF), service_start, breach
+
+    def dense(self) -> NDArray[np.float64]:
+        if self._dense is None:
+            J, S = self.shape
+            jj = np.repeat(np.arange(J), S)
+            ss = np.tile(np.arange(S), J)
+            self._dense = self.pairs(jj, ss)[0].reshape(J, S)
+        return self._dense
+
+    def row(self, j: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Slots considered for job j and their costs (all slots when the dense matrix exists)."""
+        if self._dense is not None:
+            return np.arange(self.shape[1]), self._dense[j]
+        return self._rows.get(j, (np.zeros(0, dtype=np.int64), np.zeros(0)))
+
+    def candidates(self, k_techs: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """Feasible (job, slot, cost) among the slots of each job's k nearest qualified technicians."""
+        J, S = self.shape
+        T = self.travel_jt.shape[1]
+        k = min(k_techs, T)
+        reach = np.where(self.ok_jt, self.travel_jt, _INF)
+        near = np.argpartition(reach, k - 1, axis=1)[:, :k] if k < T else np.broadcast_to(np.arange(T), (J, T))
+        near_ok = np.take_along_axis(reach, near, axis=1) < _INF
+        jj = np.repeat(np.arange(J), near.shape[1]).reshape(near.shape)[near_ok]
+        tt = near[near_ok]
+        counts = self.tech_ptr[tt + 1] - self.tech_ptr[tt]
+        rows = np.repeat(jj, counts)
+        # slot ids: tech_ptr[t] + 0..count-1 for every (job, tech) pair
+        offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        cols = np.repeat(self.tech_ptr[tt], counts) + offs
+        cost = self.pairs(rows, cols)[0]
+        keep = np.isfinite(cost)
+        rows, cols, cost = rows[keep], cols[keep], cost[keep]
+        order = np.argsort(rows, kind="stable")
+        rows, cols, cost = rows[order], cols[order], cost[order]
+        ptr = np.searchsorted(rows, np.arange(J + 1))
+        self._rows = {j: (cols[ptr[j]:ptr[j + 1]], cost[ptr[j]:ptr[j + 1]]) for j in range(J) if ptr[j + 1] > ptr[j]}
+        return rows, cols, cost
+
+    # -----------------------------------------------------------------------------------------
+    def objective(self, pairs: Sequence[tuple[int, int]]) -> float:
+        assigned = {j for j, _ in pairs}
+        if pairs:
+            js = np.array([j for j, _ in pairs]); ss = np.array([x for _, x in pairs])
+            total = float(self.pairs(js, ss)[0].sum())
+        else:
+            total = 0.0
+        total += float(sum(self.unplanned_penalty[j] for j in range(self.shape[0]) if j not in assigned))
+        return total
+
+
+# --- solvers ------------------------------------------------------------------------------------
+
+
+def _solve_exact(c: Compiled) -> list[tuple[int, int]]:
+    J, S = c.shape
+    if J == 0 or S == 0:
+        return []
+    big = 1e12
+    m = np.full((J, S + J), big)
+    d = c.dense()
+    m[:, :S] = np.where(np.isfinite(d), d - c.unplanned_penalty[:, None], big)
+    m[np.arange(J), S + np.arange(J)] = 0.0  # each job's own "leave unplanned" column
+    rows, cols = linear_sum_assignment(m)
+    return [(int(j), int(s)) for j, s in zip(rows, cols, strict=True) if s < S and m[j, s] < big / 2]
+
+
+def _solve_sparse(c: Compiled, k_techs: int) -> list[tuple[int, int]]:
+    J, S = c.shape
+    if J == 0 or S == 0:
+        return []
+    rows, cols, cost = c.candidates(k_techs)
+    shift = float(c.unplanned_penalty.max()) + 1.0  # keeps every weight > 0 (LAPJVsp needs non-zero)
+    w = cost - c.unplanned_penalty[rows] + shift
+    rows = np.concatenate([rows, np.arange(J)])
+    cols = np.concatenate([cols, S + np.arange(J)])  # each job's own "leave unplanned" column
+    w = np.concatenate([w, np.full(J, shift)])
+    g = csr_matrix((w, (rows, cols)), shape=(J, S + J))
+    r, s = min_weight_full_bipartite_matching(g)
+    return [(int(j), int(x)) for j, x in zip(r, s, strict=True) if x < S]
+
+
+def _solve_greedy(c: Compiled) -> list[tuple[int, int]]:
+    """Baseline: most urgent job first, to the nearest feasible technician (earliest free slot)."""
+    jobs = c.problem.jobs
+    order = sorted(range(len(jobs)), key=lambda j: (jobs[j].priority, _minutes(jobs[j].sla_deadline) if jobs[j].sla_deadline else _INF))
+    used = np.zeros(c.shape[1], dtype=bool)
+    dense = c.dense()
+    pairs: list[tuple[int, int]] = []
+    for j in order:
+        ok = np.isfinite(dense[j]) & ~used
+        if not ok.any():
+            continue
+        cand = np.flatnonzero(ok)
+        key = c.travel_jt[j, c.slot_tech[cand]] * 1e6 + (c.slot_start[cand] - c.now_m)
+        s = int(cand[np.argmin(key)])
+        used[s] = True
+        pairs.append((j, s))
+    return pairs
+
+
+def _solve_cpsat(c: Compiled, time_limit_s: float) -> list[tuple[int, int]]:
+    from ortools.sat.python import cp_model
+
+    J, S = c.shape
+    dense = c.dense()
+    model = cp_model.CpModel()
+    x: dict[tuple[int, int], object] = {}
+    by_slot: dict[int, list[object]] = defaultdict(list)
+    terms = []
+    for j in range(J):
+        row = []
+        for s in np.flatnonzero(np.isfinite(dense[j])):
+            v = model.NewBoolVar(f"x{j}_{s}")
+            x[(j, int(s))] = v
+            row.append(v)
+            by_slot[int(s)].append(v)
+            terms.append(int(round((dense[j, s] - c.unplanned_penalty[j]) * 100)) * v)
+        if row:
+            model.AddAtMostOne(row)
+    for vs in by_slot.values():
+        model.AddAtMostOne(vs)
+    model.Minimize(sum(terms))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.num_workers = 2
+    status = solver.Solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return []
+    return [k for k, v in x.items() if solver.Value(v)]
+
+
+# --- explanations and the public entry point ------------------------------------------------------
+
+
+def _explain(c: Compiled, j: int, s: int) -> Assignment:
+    p, w = c.problem, c.problem.weights
+    job, ti = p.jobs[j], int(c.slot_tech[s])
+    tech = p.technicians[ti]
+    travel = float(c.travel_jt[j, ti])
+    km = float(c.km_jt[j, ti])
+    cost_arr, ss_arr, breach_arr = c.pairs(np.array([j]), np.array([s]))
+    own, ss, breach = float(cost_arr[0]), float(ss_arr[0]), bool(breach_arr[0])
+    cols, costs = c.row(j)
+    other = np.where(c.slot_tech[cols] == ti, _INF, costs)
+    alt = int(np.argmin(other)) if other.size else -1
+    runner_up = p.technicians[int(c.slot_tech[cols[alt]])].id if alt >= 0 and np.isfinite(other[alt]) else None
+    extra = float(other[alt] - own) if runner_up else None
+    skills = {k: (lvl, tech.skills.get(k, 0)) for k, lvl in job.required_skills.items()}
+    certs = {k: tech.certifications[k] for k in job.required_certifications}
+    parts = [f"{tech.name or tech.id}: {km:.1f} km ({travel:.0f} min) away"]
+    if skills:
+        parts.append("skills " + ", ".join(f"{k} {have}>={need}" for k, (need, have) in sorted(skills.items())))
+    if certs:
+        parts.append("certified (" + ", ".join(f"{k} until {v.date()}" for k, v in sorted(certs.items())) + ")")
+    parts.append(f"starts {_dt(ss):%Y-%m-%d %H:%M} UTC")
+    if job.sla_deadline:
+        margin = (_minutes(job.sla_deadline) - (ss + job.duration_min)) / 60
+        parts.append(f"SLA {'BREACHED by' if breach else 'met with'} {abs(margin):.1f} h {'' if breach else 'to spare'}".strip())
+    parts.append(f"job #{int(c.slot_k[s]) + 1} of the day")
+    if runner_up:
+        parts.append(f"next best {runner_up} costs {extra:.0f} more")
+    late = max(0.0, ss + job.duration_min - (_minutes(job.sla_deadline) if job.sla_deadline else _INF))
+    pw = PRIORITY_WEIGHT[job.priority]
+    return Assignment(
+        job_id=job.id,
+        technician_id=tech.id,
+        slot_start=_dt(float(c.slot_start[s])),
+        slot_end=_dt(float(c.slot_end[s])),
+        service_start=_dt(ss),
+        service_end=_dt(ss + job.duration_min),
+        travel_min=travel,
+        travel_km=km,
+        cost=own,
+        sla_breach=breach,
+        explanation=Explanation(
+            technician_id=tech.id,
+            summary="; ".join(parts),
+            skills=skills,
+            certifications=certs,
+            travel_km=km,
+            travel_min=travel,
+            cost={
+                "travel": w.travel_per_min * travel,
+                "lateness": pw * w.lateness_per_min * late,
+                "sla_breach": pw * w.sla_breach * breach,
+                "waiting": pw * w.waiting_per_hour * (ss - c.now_m) / 60,
+                "balance": w.balance_per_job * float(c.slot_k[s]),
+            },
+            runner_up_id=runner_up,
+            runner_up_extra_cost=extra,
+        ),
+    )
+
+
+def _unplanned_reason(c: Compiled, j: int) -> str:
+    if not c.ok_jt[j].any():
+        return "no technician has the required skills at the required levels"
+    if not np.isfinite(c.row(j)[1]).any():
+        return "no qualified technician in reach is free (certification, hours, booked window or load)"
+    return "every feasible slot went to a more valuable job"
+
+
+def compile_problem(problem: Problem, distances: DistanceMatrix | None = None) -> Compiled:
+    return Compiled(problem, distances or HaversineMatrix())
+
+
+def solve(
+    problem: Problem,
+    *,
+    method: Method = "fast",
+    distances: DistanceMatrix | None = None,
+    candidates: int = 40,
+    time_limit_s: float = 10.0,
+    compiled: Compiled | None = None,
+    explain: bool = True,
+) -> Plan:
+    """Plan the jobs; every returned assignment satisfies every hard constraint."""
+    t0 = time.perf_counter()
+    c = compiled or compile_problem(problem, distances)
+    if method == "exact":
+        pairs = _solve_exact(c)
+    elif method == "fast":
+        pairs = _solve_sparse(c, candidates)
+    elif method == "cpsat":
+        pairs = _solve_cpsat(c, time_limit_s)
+    elif method == "greedy":
+        pairs = _solve_greedy(c)
+    else:
+        raise ValueError(f"unknown method {method!r}")
+    objective = c.objective(pairs)
+    assignments = [_explain(c, j, s) for j, s in pairs] if explain else [
+        _explain_light(c, j, s) for j, s in pairs
+    ]
+    planned = {j for j, _ in pairs}
+    unplanned = {problem.jobs[j].id: _unplanned_reason(c, j) for j in range(len(problem.jobs)) if j not in planned}
+    return Plan(assignments=assignments, unplanned=unplanned, method=method, elapsed_s=time.perf_counter() - t0, objective=objective)
+
+
+def _explain_light(c: Compiled, j: int, s: int) -> Assignment:
+    p = c.problem
+    ti = int(c.slot_tech[s])
+    cost_arr, ss_arr, breach_arr = c.pairs(np.array([j]), np.array([s]))
+    ss = float(ss_arr[0])
+    e = Explanation(p.technicians[ti].id, "", {}, {}, float(c.km_jt[j, ti]), float(c.travel_jt[j, ti]), {}, None, None)
+    return Assignment(
+        p.jobs[j].id, p.technicians[ti].id, _dt(float(c.slot_start[s])), _dt(float(c.slot_end[s])), _dt(ss),
+        _dt(ss + p.jobs[j].duration_min), float(c.travel_jt[j, ti]), float(c.km_jt[j, ti]), float(cost_arr[0]),
+        bool(breach_arr[0]), e,
+    )
+
+
+# --- independent check of the hard constraints (used by tests and as a guard before saving) ------
+
+
+def violations(problem: Problem, plan: Plan, distances: DistanceMatrix | None = None) -> list[str]:
+    """Every hard-constraint violation in `plan`, checked from the specs (not the solver's arrays)."""
+    dm = distances or HaversineMatrix()
+    jobs = {j.id: j for j in problem.jobs}
+    techs = {t.id: t for t in problem.technicians}
+    out: list[str] = []
+    per_day: dict[tuple[str, date], int] = defaultdict(int)
+    by_tech: dict[str, list[Assignment]] = defaultdict(list)
+    seen: set[str] = set()
+    for a in plan.assignments:
+        if a.job_id in seen:
+            out.append(f"{a.job_id}: planned twice")
+        seen.add(a.job_id)
+        job, tech = jobs[a.job_id], techs[a.technician_id]
+        for sk, lvl in job.required_skills.items():
+            if lvl > 0 and tech.skills.get(sk, 0) < lvl:
+                out.append(f"{job.id}: {tech.id} lacks {sk} level {lvl}")
+        for cert in job.required_certifications:
+            until = tech.certifications.get(cert)
+            if until is None or until < a.slot_end:
+                out.append(f"{job.id}: {tech.id} certification {cert} not valid for the visit")
+        slot = Interval(a.slot_start, a.slot_end)
+        if not any(iv.start <= a.slot_start and a.slot_end <= iv.end for iv in tech.available):
+            out.append(f"{job.id}: {tech.id} not available {a.slot_start}–{a.slot_end}")
+        if any(b.overlaps(slot) for b in tech.busy):
+            out.append(f"{job.id}: {tech.id} already booked during the slot")
+        if a.slot_start < problem.now - timedelta(seconds=1):
+            out.append(f"{job.id}: slot in the past")
+        travel = float(dm.travel_minutes(np.array([[job.lat, job.lon]]), np.array([[tech.lat, tech.lon]]))[0, 0])
+        if a.service_start < a.slot_start + timedelta(minutes=travel) - timedelta(seconds=1):
+            out.append(f"{job.id}: service starts before the technician can arrive")
+        if a.service_start + timedelta(minutes=job.duration_min) > a.slot_end + timedelta(seconds=1):
+            out.append(f"{job.id}: visit does not fit the slot")
+        if job.window and not (job.window.start - timedelta(seconds=1) <= a.service_start <= job.window.end + timedelta(seconds=1)):
+            out.append(f"{job.id}: service start {a.service_start} outside the booked window")
+        if job.earliest and a.service_start < job.earliest - timedelta(seconds=1):
+            out.append(f"{job.id}: starts before it may")
+        per_day[(tech.id, a.slot_start.astimezone(UTC).date())] += 1
+        by_tech[tech.id].append(a)
+    for (tid, day), n in per_day.items():
+        t = techs[tid]
+        if n + t.load_by_day.get(day, 0) > t.max_jobs_per_day:
+            out.append(f"{tid}: {n + t.load_by_day.get(day, 0)} jobs on {day} > max {t.max_jobs_per_day}")
+    for tid, items in by_tech.items():
+        items.sort(key=lambda a: a.slot_start)
+        for x, y in zip(items, items[1:], strict=False):
+            if y.slot_start < x.slot_end:
+                out.append(f"{tid}: overlapping visits {x.job_id} and {y.job_id}")
+    return out
+
+
+# --- urgent placement: repair a solved plan without re-solving everything -------------------------
+
+
+def place_urgent(cost: NDArray[np.float64], col_of_row: NDArray[np.int64], row: int) -> tuple[NDArray[np.int64], float]:
+    """Place `row` (unassigned, col_of_row[row] == -1) into a solved assignment.
+
+    Considers every free column and every one-step ejection chain (take another row's column and
+    move that row to its best free column), vectorised: O(rows × free columns). Returns the new
+    column-of-row array and the cost change. Infeasible entries are +inf.
+    """
+    n, m = cost.shape
+    used = np.zeros(m, dtype=bool)
+    assigned = col_of_row >= 0
+    used[col_of_row[assigned]] = True
+    free = np.flatnonzero(~used)
+    new = col_of_row.copy()
+    best_direct = _INF
+    f_best = -1
+    if free.size:
+        direct = cost[row, free]
+        i = int(np.argmin(direct))
+        best_direct, f_best = float(direct[i]), int(free[i])
+    # chains: row takes column c of row i; i moves to its best free column
+    rows_i = np.flatnonzero(assigned)
+    rows_i = rows_i[rows_i != row]
+    best_chain = _INF
+    chain: tuple[int, int] | None = None
+    if rows_i.size and free.size:
+        cur = cost[rows_i, col_of_row[rows_i]]
+        sub = cost[np.ix_(rows_i, free)]
+        k = np.argmin(sub, axis=1)
+        move = sub[np.arange(rows_i.size), k]
+        delta = cost[row, col_of_row[rows_i]] - cur + move
+        i = int(np.argmin(delta))
+        if np.isfinite(delta[i]):
+            best_chain, chain = float(delta[i]), (int(rows_i[i]), int(free[k[i]]))
+    if best_chain < best_direct and chain is not None:
+        ri, fcol = chain
+        new[row] = col_of_row[ri]
+        new[ri] = fcol
+        return new, best_chain
+    if f_best >= 0 and np.isfinite(best_direct):
+        new[row] = f_best
+        return new, best_direct
+    return new, _INF
