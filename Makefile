@@ -31,7 +31,7 @@ migrate: install infra
 
 run: install infra migrate
 	@scripts/services.sh start $(SERVICES)
-	@$(BIN)/python -m fixflow_demo
+	@$(BIN)/python scripts/demo.py
 	@scripts/services.sh banner
 
 stop:

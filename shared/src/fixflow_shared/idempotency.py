@@ -1,6 +1,8 @@
 """Idempotency-Key on POST, kept in Redis: a retried request gets the first answer again.
 
-Keys are scoped by service, caller (the Authorization / X-API-Key value, hashed) and key. The same
+Keys are scoped by service, authenticated caller (tenant and subject, verified here with the
+service's authenticator, so a forged token can never read another caller's answer) and key. A
+request that does not authenticate passes through untouched and gets its 401 from the route. The same
 key with a different body is refused (422); a key whose first request is still running answers
 409. Server errors are not stored, so the client may retry them.
 """
@@ -12,8 +14,10 @@ import hashlib
 
 import orjson
 from redis.asyncio import Redis
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fixflow_shared.auth import Authenticator
 from fixflow_shared.problems import PROBLEM_JSON, TYPE_PREFIX
 
 HEADER = b"idempotency-key"
@@ -23,10 +27,11 @@ MAX_KEY_LEN = 255
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, *, redis: Redis, service: str) -> None:
+    def __init__(self, app: ASGIApp, *, redis: Redis, service: str, authenticator: Authenticator) -> None:
         self.app = app
         self.redis = redis
         self.service = service
+        self.authenticator = authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -41,15 +46,19 @@ class IdempotencyMiddleware:
             await _problem(send, 400, "Bad Idempotency-Key", f"the key must have 1 to {MAX_KEY_LEN} characters")
             return
 
+        caller = self._caller(scope)
+        if caller is None:
+            await self.app(scope, receive, send)
+            return
+
         body = b""
         more = True
         while more:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-        caller = headers.get(b"authorization") or headers.get(b"x-api-key") or b"anonymous"
         redis_key = "idem:{}:{}:{}".format(
-            self.service, hashlib.sha256(caller).hexdigest()[:24], hashlib.sha256(key).hexdigest()
+            self.service, hashlib.sha256(caller.encode()).hexdigest()[:24], hashlib.sha256(key).hexdigest()
         )
         fingerprint = hashlib.sha256(scope["path"].encode() + b"\0" + body).hexdigest()
 
@@ -103,6 +112,14 @@ class IdempotencyMiddleware:
                     "body": base64.b64encode(b"".join(chunks)).decode(),
                 }
                 await self.redis.set(redis_key, orjson.dumps(record), ex=KEEP_TTL_S)
+
+
+    def _caller(self, scope: Scope) -> str | None:
+        try:
+            principal = self.authenticator.authenticate(Request(scope))
+        except Exception:
+            return None
+        return f"{principal.tenant}\0{principal.subject}"
 
 
 async def _replay(send: Send, record: dict) -> None:

@@ -200,7 +200,7 @@ class ServiceRuntime:
 
         app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
 
-        app.add_middleware(IdempotencyMiddleware, redis=self.redis, service=self.name)
+        app.add_middleware(IdempotencyMiddleware, redis=self.redis, service=self.name, authenticator=self.authenticator)
         app.add_middleware(MetricsMiddleware, service=self.name)
         FastAPIInstrumentor.instrument_app(
             app, tracer_provider=self.tracer_provider, excluded_urls="healthz,readyz,metrics"

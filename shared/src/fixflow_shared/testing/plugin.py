@@ -190,3 +190,13 @@ def smtp_server() -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def otlp_receiver() -> Iterator[Any]:
+    from fixflow_shared.testing.otlp import OtlpReceiver
+
+    receiver = OtlpReceiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()

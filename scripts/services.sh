@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Run the services as background processes for `make run`.
+#   scripts/services.sh start intake notify ...   start (each waits for /readyz)
+#   scripts/services.sh stop | status | banner
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+RUN="$ROOT/.local/run"; LOGS="$ROOT/.local/logs"; MAIL="$ROOT/.local/mail"
+PY="$ROOT/.venv/bin/python"
+declare -A PORT=([intake]=8001 [dispatch]=8002 [billing]=8003 [survey]=8004 [notify]=8005)
+mkdir -p "$RUN" "$LOGS" "$MAIL"
+set -a; . "$ROOT/deploy/local/fixflow.env"; set +a
+
+alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+start_mail_catcher() {
+  # A local SMTP server keeps every email notify sends as a file under .local/mail.
+  alive mail && return
+  nohup "$PY" -m aiosmtpd -n -l "127.0.0.1:${NOTIFY_SMTP_PORT}" -c aiosmtpd.handlers.Mailbox "$MAIL" >"$LOGS/mail.log" 2>&1 &
+  echo $! >"$RUN/mail.pid"
+}
+
+start() {
+  start_mail_catcher
+  for s in "$@"; do
+    if alive "$s"; then echo "[services] $s already running"; continue; fi
+    nohup "$PY" -m "$s" serve >"$LOGS/$s.log" 2>&1 &
+    echo $! >"$RUN/$s.pid"
+  done
+  for s in "$@"; do
+    for _ in $(seq 1 120); do
+      curl -fs "http://127.0.0.1:${PORT[$s]}/readyz" >/dev/null 2>&1 && break
+      alive "$s" || { echo "[services] $s exited; last lines of $LOGS/$s.log:" >&2; tail -n 30 "$LOGS/$s.log" >&2; exit 1; }
+      sleep 0.5
+    done
+    curl -fs "http://127.0.0.1:${PORT[$s]}/readyz" >/dev/null || { echo "[services] $s not ready" >&2; exit 1; }
+    echo "[services] $s ready on http://127.0.0.1:${PORT[$s]}"
+  done
+}
+
+stop() {
+  for f in "$RUN"/*.pid; do
+    [ -e "$f" ] || continue
+    pid="$(cat "$f")"; kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$f"
+  done
+}
+
+status() {
+  for s in "${!PORT[@]}"; do
+    if alive "$s"; then echo "$s up http://127.0.0.1:${PORT[$s]}"; else echo "$s down"; fi
+  done
+}
+
+banner() {
+  local token; token="$("$PY" -m fixflow_shared.auth --tenant demo --roles agent,dispatcher,manager,admin)"
+  cat <<MSG
+
+Fixflow is running.
+  intake    http://127.0.0.1:8001/docs    dispatch http://127.0.0.1:8002/docs
+  billing   http://127.0.0.1:8003/docs    survey   http://127.0.0.1:8004/docs
+  notify    http://127.0.0.1:8005/docs
+  health    /healthz /readyz /metrics /asyncapi.json on every service
+  emails    .local/mail (local SMTP catcher on 127.0.0.1:${NOTIFY_SMTP_PORT})
+  logs      .local/logs/<service>.log        stop: make stop
+  Kafka     127.0.0.1:9092   PostgreSQL 127.0.0.1:5432   Redis 127.0.0.1:6379
+
+Dev token (tenant demo, all staff roles):
+  export TOKEN=$token
+Follow a ticket:
+  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8001/v1/tickets/<id>
+  curl -s -H "Authorization: Bearer \$TOKEN" "http://127.0.0.1:8005/v1/deliveries?ticket_id=<id>"
+MSG
+}
+
+case "${1:-}" in
+  start) shift; start "$@" ;;
+  stop) stop ;;
+  status) status ;;
+  banner) banner ;;
+  *) echo "usage: $0 start SERVICE...|stop|status|banner" >&2; exit 2 ;;
+esac

@@ -1,0 +1,48 @@
+"""All services as separate processes against the session's real broker, databases, Redis,
+SMTP server and OTLP receiver."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixflow_shared.testing.processes import ServiceProcess
+
+
+@pytest.fixture(scope="session")
+def service_env(kafka: Any, redis_url: str, smtp_server: Any, otlp_receiver: Any) -> dict[str, str]:
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
+        "REDIS_URL": redis_url,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+        "FIXFLOW_ENV": "test",
+        "NOTIFY_SMTP_HOST": "127.0.0.1",
+        "NOTIFY_SMTP_PORT": str(smtp_server.port),
+        "LOG_LEVEL": "INFO",
+    }
+
+
+@pytest.fixture(scope="session")
+def start_services(
+    service_env: dict[str, str], make_database: Callable[[str], str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., dict[str, ServiceProcess]]]:
+    started: dict[str, ServiceProcess] = {}
+    logs = Path(tmp_path_factory.mktemp("service-logs"))
+
+    def start(*names: str) -> dict[str, ServiceProcess]:
+        for name in names:
+            if name in started:
+                continue
+            env = {**service_env, f"{name.upper()}_DATABASE_URL": make_database(name), f"{name.upper()}_RELAY_POLL_INTERVAL_S": "0.05"}
+            proc = ServiceProcess(name, env, logs)
+            proc.start()
+            started[name] = proc
+        return started
+
+    yield start
+    for proc in started.values():
+        proc.stop()
