@@ -1,24 +1,65 @@
-"""Notify test fixtures: the service wired against real infrastructure (plugin `fixflow`)."""
+"""Notify test fixtures: the service wired against real infrastructure (plugin `fixflow`): a real
+broker, PostgreSQL, Redis, an aiosmtpd SMTP server and two local HTTP SMS gateways."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 
-from notify.bootstrap import build
-from notify.config import NotifySettings
+sys.path.insert(0, str(Path(__file__).parent))
+
+from http_receiver import HttpReceiver  # noqa: E402
+
+from fixflow_shared.events import Envelope  # noqa: E402
+from notify.bootstrap import build  # noqa: E402
+from notify.config import NotifySettings  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-async def notify_app(kafka: Any, make_database: Callable[[str], str], redis_url: str) -> AsyncIterator[Any]:
+async def sms_primary() -> AsyncIterator[HttpReceiver]:
+    r = HttpReceiver()
+    await r.start()
+    yield r
+    await r.stop()
+
+
+@pytest.fixture(scope="session")
+async def sms_failover() -> AsyncIterator[HttpReceiver]:
+    r = HttpReceiver()
+    await r.start()
+    yield r
+    await r.stop()
+
+
+@pytest.fixture(scope="session")
+async def notify_app(
+    kafka: Any, make_database: Callable[[str], str], redis_url: str, smtp_server: Any,
+    sms_primary: HttpReceiver, sms_failover: HttpReceiver,
+) -> AsyncIterator[Any]:
     settings = NotifySettings(
         database_url=make_database("notify"),
         kafka_bootstrap_servers=kafka.bootstrap,
         redis_url=redis_url,
         relay_poll_interval_s=0.05,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server.port,
+        sms_primary_url=sms_primary.url,
+        sms_failover_url=sms_failover.url,
+        send_max_attempts=3,
+        send_backoff_initial_s=0.05,
+        send_backoff_max_s=0.2,
+        sweep_interval_s=0.2,
+        lease_s=10.0,
+        rate_limits={"t-rate": 2},
     )
     runtime, app = build(settings)
     await runtime.start()
@@ -31,3 +72,42 @@ async def client(notify_app: Any) -> AsyncIterator[httpx.AsyncClient]:
     _, app = notify_app
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+async def publish(kafka: Any) -> AsyncIterator[Callable[[Envelope], Awaitable[None]]]:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+
+    async def send(env: Envelope) -> None:
+        from fixflow_shared.events import registry
+
+        topic = registry.model_for(env.type).topic
+        await producer.send_and_wait(topic, value=env.body(), key=env.key, headers=env.headers())
+
+    yield send
+    await producer.stop()
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 20.0, interval: float = 0.1) -> Any:
+    """Poll `check` until it returns a truthy value (returned) or the time runs out."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last={last!r}")
+
+
+def subject_of(message: Any) -> str:
+    """The decoded Subject of a received email (non-ASCII subjects arrive RFC 2047 encoded)."""
+    from email.header import decode_header, make_header
+
+    return str(make_header(decode_header(message["Subject"] or "")))
+
+
+@pytest.fixture
+def ticket_id() -> Iterator[str]:
+    yield "T-" + uuid.uuid4().hex[:20]

@@ -2,23 +2,89 @@
 
 from __future__ import annotations
 
+import contextlib
+
+import httpx
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
 from fixflow_shared.runtime import ServiceRuntime
+from fixflow_shared.timers import DueTimerWheel
 from notify import SERVICE
+from notify.adapters.channels import HttpSmsGateway, Outgoing, Provider, SignedWebhook, SmtpEmail
 from notify.adapters.orm import metadata
+from notify.adapters.ratelimit import TenantRateLimiter
+from notify.adapters.repository import NotifyRepository
 from notify.config import NotifySettings
+from notify.domain.model import Channel
 from notify.entrypoints.consumers import register_consumers
+from notify.entrypoints.routes import deliveries
+from notify.service_layer.dispatcher import Dispatcher
 
 
-def build(settings: NotifySettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()) -> tuple[ServiceRuntime, FastAPI]:
+def build(
+    settings: NotifySettings | None = None,
+    *,
+    span_processors: tuple[SpanProcessor, ...] = (),
+    providers: dict[Channel, list[Provider]] | None = None,
+) -> tuple[ServiceRuntime, FastAPI]:
+    """`providers` replaces the channel adapters built from settings (tests, benchmarks)."""
     settings = settings or NotifySettings()  # type: ignore[call-arg]
     runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
-    register_consumers(runtime)
+    http = httpx.AsyncClient(timeout=settings.http_timeout_s)
+    smtp = SmtpEmail(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
+                     timeout_s=settings.smtp_timeout_s, pool_size=settings.smtp_pool_size)
+
+    async def webhook_secret(msg: Outgoing) -> str | None:
+        async with runtime.uow() as uow:
+            await uow.scope_to_tenant(msg.tenant_id)
+            d = await NotifyRepository(uow.session).get_delivery(msg.delivery_id)
+            if d is None or d.recipient_ref is None:
+                return None
+            return await NotifyRepository(uow.session).webhook_secret(msg.tenant_id, d.recipient_ref)
+
+    sms: list[Provider] = []
+    if settings.sms_primary_url:
+        sms.append(HttpSmsGateway(name="sms-primary", base_url=settings.sms_primary_url, token=settings.sms_primary_token,
+                                  sender=settings.sms_sender, client=http))
+    if settings.sms_failover_url:
+        sms.append(HttpSmsGateway(name="sms-failover", base_url=settings.sms_failover_url,
+                                  token=settings.sms_failover_token, sender=settings.sms_sender, client=http))
+    default_providers: dict[Channel, list[Provider]] = {
+        Channel.EMAIL: [smtp],
+        Channel.SMS: sms,
+        Channel.WEBHOOK: [SignedWebhook(client=http, secret_of=webhook_secret)],
+    }
+    dispatcher = Dispatcher(
+        uow_factory=runtime.uow,
+        providers={**default_providers, **(providers or {})},
+        limiter=TenantRateLimiter(runtime.redis, default_per_minute=settings.rate_limit_per_minute,
+                                  per_tenant=settings.rate_limits),
+        wheel=DueTimerWheel(runtime.redis, "notify:deferred"),
+        workers=settings.dispatch_workers,
+        max_attempts=settings.send_max_attempts,
+        backoff_initial_s=settings.send_backoff_initial_s,
+        backoff_max_s=settings.send_backoff_max_s,
+        sweep_interval_s=settings.sweep_interval_s,
+        lease_s=settings.lease_s,
+    )
+    register_consumers(runtime, dispatcher)
+
+    async def run_dispatcher() -> None:
+        try:
+            await dispatcher.run()
+        finally:
+            with contextlib.suppress(Exception):
+                await smtp.close()
+            with contextlib.suppress(Exception):
+                await http.aclose()
+
+    runtime.background(run_dispatcher)
     app = runtime.create_app(
         title="Fixflow notify",
         description="Templates, channels, preferences, reliable delivery",
-        routers=[],
+        routers=[deliveries.router],
     )
+    app.state.dispatcher = dispatcher
+    runtime.dispatcher = dispatcher  # type: ignore[attr-defined]
     return runtime, app

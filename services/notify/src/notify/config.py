@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from fixflow_shared.settings import ServiceSettings
@@ -7,3 +8,30 @@ class NotifySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore", populate_by_name=True)
 
     http_port: int = 8005
+
+    # Email (SMTP).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_from: str = "service@fixflow.local"
+    smtp_timeout_s: float = 10.0
+    smtp_pool_size: int = 4
+
+    # SMS over an HTTP gateway (see adapters/channels.py for the provider contract). Empty = no SMS.
+    sms_primary_url: str | None = None
+    sms_primary_token: str | None = None
+    sms_failover_url: str | None = None
+    sms_failover_token: str | None = None
+    sms_sender: str = "Fixflow"
+    http_timeout_s: float = 5.0
+
+    # Delivery: retries with exponential backoff and jitter, then failover, then dead letter.
+    send_max_attempts: int = 3
+    send_backoff_initial_s: float = 0.5
+    send_backoff_max_s: float = 10.0
+    dispatch_workers: int = 8
+    sweep_interval_s: float = 1.0
+    lease_s: float = 60.0
+
+    # Per-tenant rate limit (messages per channel per minute), kept in Redis.
+    rate_limit_per_minute: int = 6000
+    rate_limits: dict[str, int] = Field(default_factory=dict, description='JSON {"<tenant>": <per minute>}')

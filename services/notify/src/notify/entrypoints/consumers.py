@@ -1,9 +1,36 @@
-"""Kafka entrypoints of notify: turn consumed events into calls of service_layer handlers."""
+"""Kafka entrypoints of notify: every event type a subscription rule names (and the contracts
+registry knows) is consumed by the group "notify"; planning is one transaction, sending follows."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
+from fixflow_shared.events import Envelope, registry
+from fixflow_shared.events.registry import Event
 from fixflow_shared.runtime import ServiceRuntime
+from notify.domain import subscriptions
+from notify.service_layer import handlers
+from notify.service_layer.dispatcher import Dispatcher
 
 
-def register_consumers(runtime: ServiceRuntime) -> None:
-    """Registers notify's consumer groups and handlers on the runtime's broker."""
+def register_consumers(runtime: ServiceRuntime, dispatcher: Dispatcher) -> list[str]:
+    """Registers notify's consumer group and handlers; returns the event types consumed."""
+    by_topic: dict[str, list[str]] = defaultdict(list)
+    for t in subscriptions.subscribed_types():
+        if t in registry:  # producers publish their contracts as they go; follow what exists
+            by_topic[registry.model_for(t).topic].append(t)
+    if not by_topic:
+        return []
+    consumer = runtime.consumer(*sorted(by_topic))
+
+    async def handle(envelope: Envelope, event: Event) -> None:
+        plan = await handlers.plan_deliveries(
+            uow=runtime.uow(), envelope=envelope, event=event, available=dispatcher.available, lease_s=dispatcher.lease_s
+        )
+        dispatcher.submit(plan.to_send)
+        await dispatcher.schedule_deferred(plan.deferred)
+
+    types = sorted(t for ts in by_topic.values() for t in ts)
+    for t in types:
+        consumer.on(t)(handle)
+    return types

@@ -1,0 +1,144 @@
+"""Which events notify whom, on which channels, and the built-in (default) templates.
+
+Event types are the other services' stable type strings. A rule whose event type is not (yet) in
+the contracts registry is simply not subscribed: notify follows its producers as they publish.
+Tenants override templates (versioned, in the database); the rules here are the defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from notify.domain.model import Channel
+from notify.domain.templates import TemplateSource
+
+CUSTOMER, TECHNICIAN, MANAGER, PARTNER = "customer", "technician", "manager", "partner"
+
+
+@dataclass(frozen=True)
+class Rule:
+    event_type: str
+    audience: str
+    channels: tuple[Channel, ...]
+    mandatory: bool = False  # service messages that opt-out cannot silence
+
+
+E, S, W, A = Channel.EMAIL, Channel.SMS, Channel.WEBHOOK, Channel.IN_APP
+
+RULES: tuple[Rule, ...] = (
+    # customer
+    Rule("fixflow.intake.ticket.opened.v1", CUSTOMER, (E, S), mandatory=True),
+    Rule("fixflow.dispatch.appointment.booked.v1", CUSTOMER, (E, S), mandatory=True),
+    Rule("fixflow.dispatch.appointment.rescheduled.v1", CUSTOMER, (E, S), mandatory=True),
+    Rule("fixflow.dispatch.technician.delayed.v1", CUSTOMER, (S, E), mandatory=True),
+    Rule("fixflow.dispatch.work-order.completed.v1", CUSTOMER, (E,)),
+    Rule("fixflow.billing.invoice.issued.v1", CUSTOMER, (E,), mandatory=True),
+    Rule("fixflow.survey.survey.sent.v1", CUSTOMER, (E, S)),
+    # technician
+    Rule("fixflow.dispatch.technician.assigned.v1", TECHNICIAN, (S, A), mandatory=True),
+    Rule("fixflow.dispatch.appointment.rescheduled.v1", TECHNICIAN, (S, A), mandatory=True),
+    # manager
+    Rule("fixflow.intake.sla.at-risk.v1", MANAGER, (E, A), mandatory=True),
+    Rule("fixflow.intake.sla.breached.v1", MANAGER, (E, S, A), mandatory=True),
+    Rule("fixflow.intake.complaint.escalated.v1", MANAGER, (E, S, A), mandatory=True),
+)
+
+
+def rules_for(event_type: str) -> list[Rule]:
+    return [r for r in RULES if r.event_type == event_type]
+
+
+def subscribed_types() -> list[str]:
+    return sorted({r.event_type for r in RULES})
+
+
+# --- default templates: (template name, channel, locale) -> source --------------------------------
+# Email has subject + body; SMS / in-app use the body only (subject is a short title).
+
+_T = TemplateSource
+_WINDOW_ZH = "{{ window_start }} 至 {{ window_end }}"
+_WINDOW_EN = "{{ window_start }} to {{ window_end }}"
+
+DEFAULTS: dict[tuple[str, str], _T] = {
+    ("ticket.opened", "zh-CN"): _T(
+        "【售后服务】您的服务请求已受理（工单 {{ ticket_id }}）",
+        "您好，\n\n我们已收到您的服务请求（工单号 {{ ticket_id }}）。\n问题描述：{{ symptom }}\n"
+        "我们会尽快与您联系，请保持电话畅通。\n\n此邮件由系统自动发送。",
+    ),
+    ("ticket.opened", "en"): _T(
+        "[Service] We received your request (ticket {{ ticket_id }})",
+        "Hello,\n\nWe have received your service request (ticket {{ ticket_id }}).\nSymptom: {{ symptom }}\n"
+        "We will contact you shortly.\n\nThis message was sent automatically.",
+    ),
+    ("appointment.booked", "zh-CN"): _T(
+        "【预约确认】工单 {{ ticket_id }} 上门时间",
+        "您的上门服务已预约：" + _WINDOW_ZH + "。服务工程师：{{ technician_name }}，电话 {{ technician_phone }}。",
+    ),
+    ("appointment.booked", "en"): _T(
+        "[Appointment] Visit booked for ticket {{ ticket_id }}",
+        "Your visit is booked for " + _WINDOW_EN + ". Technician: {{ technician_name }}, phone {{ technician_phone }}.",
+    ),
+    ("appointment.rescheduled", "zh-CN"): _T(
+        "【改约通知】工单 {{ ticket_id }}",
+        "您的上门时间已改为：" + _WINDOW_ZH + "。服务工程师：{{ technician_name }}，电话 {{ technician_phone }}。",
+    ),
+    ("appointment.rescheduled", "en"): _T(
+        "[Rescheduled] Ticket {{ ticket_id }}",
+        "Your visit moved to " + _WINDOW_EN + ". Technician: {{ technician_name }}, phone {{ technician_phone }}.",
+    ),
+    ("technician.delayed", "zh-CN"): _T(
+        "【到达延迟】工单 {{ ticket_id }}",
+        "抱歉，服务工程师 {{ technician_name }} 将延迟约 {{ delay_minutes }} 分钟，预计 {{ new_eta }} 到达。",
+    ),
+    ("technician.delayed", "en"): _T(
+        "[Delayed] Ticket {{ ticket_id }}",
+        "Sorry, technician {{ technician_name }} is about {{ delay_minutes }} minutes late; new ETA {{ new_eta }}.",
+    ),
+    ("work-order.completed", "zh-CN"): _T(
+        "【服务完成】工单 {{ ticket_id }}", "您的服务已完成，感谢您的信任。如有问题请随时联系我们。"
+    ),
+    ("work-order.completed", "en"): _T(
+        "[Done] Ticket {{ ticket_id }}", "The work on your ticket {{ ticket_id }} is done. Thank you."
+    ),
+    ("invoice.issued", "zh-CN"): _T(
+        "【账单】发票 {{ invoice_number }}（工单 {{ ticket_id }}）",
+        "您的发票 {{ invoice_number }} 已开具，金额 {{ total }} {{ currency }}。",
+    ),
+    ("invoice.issued", "en"): _T(
+        "[Invoice] {{ invoice_number }} (ticket {{ ticket_id }})",
+        "Your invoice {{ invoice_number }} was issued: {{ total }} {{ currency }}.",
+    ),
+    ("survey.sent", "zh-CN"): _T(
+        "【满意度回访】工单 {{ ticket_id }}", "请花一分钟评价本次服务：{{ answer_url }}"
+    ),
+    ("survey.sent", "en"): _T(
+        "[Survey] Ticket {{ ticket_id }}", "Please rate our service (one minute): {{ answer_url }}"
+    ),
+    ("technician.assigned", "zh-CN"): _T(
+        "【派工】工单 {{ ticket_id }}", "您已被派工：工单 {{ ticket_id }}，第 {{ visit_number }} 次上门。{{ window_start }}"
+    ),
+    ("technician.assigned", "en"): _T(
+        "[Assigned] Ticket {{ ticket_id }}", "You are assigned to ticket {{ ticket_id }}, visit {{ visit_number }}. {{ window_start }}"
+    ),
+    ("sla.at-risk", "zh-CN"): _T("【SLA 预警】工单 {{ ticket_id }}", "工单 {{ ticket_id }} 的服务时限即将到期。"),
+    ("sla.at-risk", "en"): _T("[SLA at risk] Ticket {{ ticket_id }}", "Ticket {{ ticket_id }} is close to its SLA deadline."),
+    ("sla.breached", "zh-CN"): _T("【SLA 超时】工单 {{ ticket_id }}", "工单 {{ ticket_id }} 已超出服务时限。"),
+    ("sla.breached", "en"): _T("[SLA breached] Ticket {{ ticket_id }}", "Ticket {{ ticket_id }} breached its SLA."),
+    ("complaint.escalated", "zh-CN"): _T("【投诉升级】工单 {{ ticket_id }}", "投诉工单 {{ ticket_id }} 已升级，请尽快处理。"),
+    ("complaint.escalated", "en"): _T("[Complaint escalated] Ticket {{ ticket_id }}", "Complaint ticket {{ ticket_id }} was escalated."),
+}
+
+# Technician-facing variant of appointment.rescheduled (same event, different audience).
+AUDIENCE_TEMPLATES: dict[tuple[str, str, str], _T] = {
+    ("appointment.rescheduled", TECHNICIAN, "zh-CN"): _T(
+        "【改约】工单 {{ ticket_id }}", "工单 {{ ticket_id }} 改约至 " + _WINDOW_ZH + "。"
+    ),
+    ("appointment.rescheduled", TECHNICIAN, "en"): _T(
+        "[Rescheduled] Ticket {{ ticket_id }}", "Ticket {{ ticket_id }} moved to " + _WINDOW_EN + "."
+    ),
+}
+
+
+def default_template(name: str, audience: str, locale: str) -> TemplateSource | None:
+    loc = locale if locale in ("zh-CN", "en") else ("zh-CN" if locale.lower().startswith("zh") else "en")
+    return AUDIENCE_TEMPLATES.get((name, audience, loc)) or DEFAULTS.get((name, loc))

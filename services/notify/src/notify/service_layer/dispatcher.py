@@ -1,0 +1,231 @@
+"""Sending: a queue of leased deliveries served by a few workers, retries with exponential backoff
+and jitter (tenacity), failover to the next provider, dead letter with reason, and three ways a
+delivery reaches a worker:
+
+- at once, after the planning transaction commits (the common path);
+- through the due-timer wheel (fixflow_shared.timers) when a deferred delivery's time comes
+  (quiet hours, rate limit);
+- through the sweep, for pending rows whose lease ran out: the process that planned or leased
+  them died (between commit and send, or between send and mark: the duplicate window).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from fixflow_shared.events.contracts.notify import DeliveryDeferred, DeliveryFailed, DeliverySent
+from fixflow_shared.logs import get_logger
+from fixflow_shared.timers import DueTimerWheel, run_timer_loop
+from fixflow_shared.uow import UnitOfWork
+from notify.adapters.channels import Outgoing, PermanentSendError, Provider, TransientSendError
+from notify.adapters.ratelimit import TenantRateLimiter
+from notify.adapters.repository import Attempt, NotifyRepository
+from notify.domain.model import Channel, Delivery, DeliveryStatus
+
+log = get_logger(__name__)
+
+
+class SendFailed(Exception):
+    def __init__(self, reason: str, attempts: list[Attempt]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.attempts = attempts
+
+
+async def send_with_failover(
+    providers: Sequence[Provider], msg: Outgoing, *, max_attempts: int, backoff_initial_s: float, backoff_max_s: float
+) -> tuple[str, list[Attempt]]:
+    """Try each provider up to `max_attempts` times (backoff with jitter), in order.
+    Returns the provider that took the message and every attempt; raises SendFailed."""
+    attempts: list[Attempt] = []
+    last = "no provider configured"
+    for index, provider in enumerate(providers):
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(max_attempts),
+                wait=wait_exponential_jitter(initial=backoff_initial_s, max=backoff_max_s),
+                retry=retry_if_exception_type(TransientSendError),
+                reraise=True,
+            ):
+                with attempt:
+                    try:
+                        await provider.send(msg)
+                    except TransientSendError as exc:
+                        final = attempt.retry_state.attempt_number >= max_attempts
+                        outcome = ("failover" if index + 1 < len(providers) else "failed") if final else "retry"
+                        attempts.append(Attempt(len(attempts) + 1, provider.name, outcome, str(exc)[:500]))
+                        raise
+                    except PermanentSendError as exc:
+                        attempts.append(Attempt(len(attempts) + 1, provider.name, "failed", str(exc)[:500]))
+                        raise
+            attempts.append(Attempt(len(attempts) + 1, provider.name, "ok"))
+            return provider.name, attempts
+        except TransientSendError as exc:
+            last = f"{provider.name}: {exc}"
+            log.warning("provider exhausted, trying the next", provider=provider.name, delivery_id=msg.delivery_id)
+        except PermanentSendError as exc:
+            raise SendFailed(f"refused by {provider.name}: {exc}", attempts) from exc
+    raise SendFailed(f"all providers failed; last: {last}", attempts)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        providers: dict[Channel, list[Provider]],
+        limiter: TenantRateLimiter,
+        wheel: DueTimerWheel,
+        workers: int = 8,
+        max_attempts: int = 3,
+        backoff_initial_s: float = 0.5,
+        backoff_max_s: float = 10.0,
+        sweep_interval_s: float = 1.0,
+        lease_s: float = 60.0,
+    ) -> None:
+        self._uow = uow_factory
+        self.providers = providers
+        self.limiter = limiter
+        self.wheel = wheel
+        self._workers = workers
+        self._retry = (max_attempts, backoff_initial_s, backoff_max_s)
+        self._sweep_interval = sweep_interval_s
+        self.lease_s = lease_s
+        self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        self.sent = 0
+        self.failed = 0
+
+    @property
+    def available(self) -> frozenset[Channel]:
+        return frozenset(c for c, ps in self.providers.items() if ps) | {Channel.IN_APP}
+
+    def submit(self, items: Sequence[Delivery]) -> None:
+        for d in items:
+            self._queue.put_nowait(d)
+
+    async def schedule_deferred(self, items: Sequence[Delivery]) -> None:
+        with contextlib.suppress(Exception):  # the wheel is re-seeded from the database anyway
+            await self.wheel.schedule_many([(d.id, d.not_before) for d in items if d.not_before])
+
+    # --- loops -------------------------------------------------------------------------------------
+    async def run(self) -> None:
+        tasks = [asyncio.create_task(self._worker(), name=f"notify-send-{i}") for i in range(self._workers)]
+        tasks.append(asyncio.create_task(self._sweep_loop(), name="notify-sweep"))
+        tasks.append(
+            asyncio.create_task(
+                run_timer_loop(self.wheel, fire=self._fire, reseed=self._reseed, poll_s=self._sweep_interval,
+                               reseed_every_s=30.0, retry_after_s=2.0),
+                name="notify-deferred",
+            )
+        )
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _worker(self) -> None:
+        while True:
+            d = await self._queue.get()
+            try:
+                await self.deliver(d)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the lease runs out and the sweep retries it
+                log.warning("delivery crashed; left for the sweep", delivery_id=d.id, error=repr(exc))
+            finally:
+                self._queue.task_done()
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("sweep failed", error=repr(exc))
+            await asyncio.sleep(self._sweep_interval)
+
+    async def sweep(self, limit: int = 200) -> int:
+        """Lease and queue due deliveries whose lease ran out (crash recovery, late deferred)."""
+        async with self._uow() as uow:
+            found = await NotifyRepository(uow.session).claim_due(limit=limit, lease_s=self.lease_s)
+            await uow.commit()
+        if found:
+            log.info("sweep picked up deliveries", count=len(found))
+        self.submit(found)
+        return len(found)
+
+    async def _fire(self, delivery_id: str) -> None:
+        async with self._uow() as uow:
+            found = await NotifyRepository(uow.session).claim_due(limit=1, lease_s=self.lease_s, ids=[delivery_id])
+            await uow.commit()
+        self.submit(found)
+
+    async def _reseed(self) -> list[tuple[str, datetime]]:
+        async with self._uow() as uow:
+            return await NotifyRepository(uow.session).pending_due_times()
+
+    # --- one delivery ------------------------------------------------------------------------------
+    async def deliver(self, d: Delivery) -> DeliveryStatus:
+        now = datetime.now(UTC)
+        if d.channel != Channel.IN_APP:
+            later = await self.limiter.acquire(d.tenant_id, d.channel.value, now)
+            if later is not None:
+                await self._finish(d, DeliveryStatus.DEFERRED, [], None, "rate limited", not_before=later)
+                await self.schedule_deferred([d])
+                return DeliveryStatus.DEFERRED
+        if d.channel == Channel.IN_APP:
+            # The feed row is written in the same transaction as the mark: exactly once.
+            await self._finish(d, DeliveryStatus.SENT, [Attempt(1, "in_app", "ok")], "in_app", None, sent_at=now)
+            return DeliveryStatus.SENT
+        msg = Outgoing(delivery_id=d.id, tenant_id=d.tenant_id, ticket_id=d.ticket_id, recipient=d.recipient,
+                       subject=d.subject, body=d.body, event_type=d.trigger_event_type)
+        max_attempts, initial, cap = self._retry
+        try:
+            provider, attempts = await send_with_failover(
+                self.providers.get(d.channel, []), msg, max_attempts=max_attempts, backoff_initial_s=initial, backoff_max_s=cap
+            )
+        except SendFailed as exc:
+            await self._finish(d, DeliveryStatus.FAILED, exc.attempts, None, exc.reason)
+            self.failed += 1
+            log.warning("delivery failed", delivery_id=d.id, channel=d.channel.value, recipient=d.masked_recipient,
+                        reason=exc.reason)
+            return DeliveryStatus.FAILED
+        # <- a crash here (sent, not yet marked) is the only duplicate window: see handlers.py
+        await self._finish(d, DeliveryStatus.SENT, attempts, provider, None, sent_at=datetime.now(UTC))
+        self.sent += 1
+        return DeliveryStatus.SENT
+
+    async def _finish(
+        self, d: Delivery, status: DeliveryStatus, attempts: list[Attempt], provider: str | None, error: str | None,
+        *, sent_at: datetime | None = None, not_before: datetime | None = None,
+    ) -> None:
+        async with self._uow() as uow:
+            await uow.scope_to_tenant(d.tenant_id)
+            repo = NotifyRepository(uow.session)
+            if not await repo.finish(d, status=status, attempts=attempts, provider=provider, error=error,
+                                     sent_at=sent_at, not_before=not_before):
+                return  # finished elsewhere (a sweep after a lease ran out): no second event
+            common = dict(delivery_id=d.id, ticket_id=d.ticket_id, channel=d.channel.value, template=d.template,
+                          trigger_event_type=d.trigger_event_type, trigger_event_id=d.trigger_event_id,
+                          audience=d.audience, recipient_masked=d.masked_recipient)
+            if status == DeliveryStatus.SENT:
+                if d.channel == Channel.IN_APP:
+                    await repo.add_feed_item(d)
+                uow.emit(DeliverySent(sent_at=sent_at, attempts=d.attempts, provider=provider, **common),  # type: ignore[arg-type]
+                         subject=d.ticket_id or d.id, tenant=d.tenant_id)
+            elif status == DeliveryStatus.FAILED:
+                uow.emit(DeliveryFailed(reason=error or "failed", attempts=d.attempts, failed_at=datetime.now(UTC), **common),  # type: ignore[arg-type]
+                         subject=d.ticket_id or d.id, tenant=d.tenant_id)
+            elif status == DeliveryStatus.DEFERRED:
+                uow.emit(DeliveryDeferred(reason="rate_limited", not_before=not_before, **common),  # type: ignore[arg-type]
+                         subject=d.ticket_id or d.id, tenant=d.tenant_id)
+            await uow.commit()
+        d.status = status

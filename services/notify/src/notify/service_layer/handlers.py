@@ -1,0 +1,254 @@
+"""Use cases of notify: plan the deliveries an event calls for, manage templates, preferences,
+recipients and webhook endpoints. Sending lives in service_layer/dispatcher.py.
+
+Exactly one message per (event, recipient, channel):
+1. planning claims the event in the inbox and inserts delivery rows under a unique key
+   (tenant, event id, channel, recipient) in ONE transaction: a redelivered event is skipped by the
+   inbox, and even a second planner (a new consumer name, a replay) cannot add a second row;
+2. only after that commit is a message handed to a provider;
+3. then the row is marked sent (conditionally: status still pending) with the outgoing event.
+A crash between 2 and 3 is the one window for a duplicate: the row stays pending, its lease runs
+out, and the dispatcher's sweep sends it again. Providers get the delivery id as Idempotency-Key
+(SMS) / Message-ID (email) / Fixflow-Delivery (webhooks) so they can drop that duplicate too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fixflow_shared.events import Envelope, registry
+from fixflow_shared.events.contracts.notify import DeliveryDeferred
+from fixflow_shared.events.registry import Event
+from fixflow_shared.logs import get_logger
+from fixflow_shared.uow import UnitOfWork
+from notify.adapters import channels
+from notify.adapters.repository import NotifyRepository, StoredTemplate
+from notify.domain import context as ctx
+from notify.domain import subscriptions, templates
+from notify.domain.exceptions import InvalidAddress, TemplateRejected
+from notify.domain.model import (
+    DEFAULT_PREFERENCE,
+    Channel,
+    Decision,
+    Delivery,
+    DeliveryStatus,
+    new_delivery_id,
+    normalise_email,
+    normalise_phone,
+    template_name,
+)
+
+log = get_logger(__name__)
+PLAN_CONSUMER = "notify.plan"
+
+
+@dataclass
+class Recipient:
+    ref: str | None
+    name: str = ""
+    email: str | None = None
+    phone: str | None = None
+    in_app: str | None = None
+    locale: str = "zh-CN"
+    pref_refs: list[str] = field(default_factory=list)
+
+    def address(self, channel: Channel) -> str | None:
+        return {Channel.EMAIL: self.email, Channel.SMS: self.phone, Channel.IN_APP: self.in_app}.get(channel)
+
+
+@dataclass
+class Plan:
+    to_send: list[Delivery]
+    deferred: list[Delivery]
+    duplicate: bool = False
+
+
+def _norm(channel: Channel, value: str) -> str:
+    if channel == Channel.EMAIL:
+        return normalise_email(value)
+    if channel == Channel.SMS:
+        return normalise_phone(value)
+    return value
+
+
+async def _recipients(repo: NotifyRepository, audience: str, data: dict[str, Any], tenant: str, ticket_id: str | None) -> list[Recipient]:
+    if audience == subscriptions.CUSTOMER:
+        email, phone, locale = data.get("contact_email"), data.get("contact_phone"), data.get("locale")
+        customer_id = data.get("customer_id")
+        if ticket_id and not (email or phone):
+            stored = await repo.contact(tenant, ticket_id)
+            if stored:
+                email, phone = stored["email"], stored["phone"]
+                locale = locale or stored["locale"]
+                customer_id = customer_id or stored["customer_id"]
+        if not (email or phone):
+            return []
+        return [Recipient(ref=customer_id, email=email, phone=phone, in_app=customer_id, locale=locale or "zh-CN",
+                          pref_refs=[x for x in (customer_id, email, phone) if x])]
+    if audience == subscriptions.TECHNICIAN:
+        tid = data.get("technician_id")
+        if not tid:
+            return []
+        phone = data.get("technician_phone")
+        return [Recipient(ref=tid, name=data.get("technician_name") or "", phone=phone, in_app=tid,
+                          pref_refs=[x for x in (tid, phone) if x])]
+    if audience == subscriptions.MANAGER:
+        return [
+            Recipient(ref=r["id"], name=r["name"], email=r["email"], phone=r["phone"], in_app=r["id"], locale=r["locale"],
+                      pref_refs=[x for x in (r["id"], r["email"], r["phone"]) if x])
+            for r in await repo.recipients_with_role(tenant, "manager")
+        ]
+    return []
+
+
+def _pick_template(name: str, audience: str, channel: Channel, locale: str,
+                   tenant_templates: dict[tuple[str, str], StoredTemplate]) -> tuple[templates.TemplateSource, int] | None:
+    loc = locale if locale in templates.LOCALES else ("zh-CN" if locale.lower().startswith("zh") else "en")
+    stored = tenant_templates.get((channel.value, loc))
+    if stored is not None:
+        return stored.source, stored.version
+    default = subscriptions.default_template(name, audience, loc)
+    return (default, 0) if default is not None else None
+
+
+async def plan_deliveries(
+    *,
+    uow: UnitOfWork,
+    envelope: Envelope,
+    event: Event,
+    available: frozenset[Channel],
+    lease_s: float,
+    now: datetime | None = None,
+) -> Plan:
+    """Claim the event and write one delivery row per (recipient, channel) it calls for."""
+    now = now or datetime.now(UTC)
+    tenant = envelope.tenantid
+    data = event.model_dump(mode="json")
+    ticket_id = data.get("ticket_id") or (envelope.subject if envelope.subject else None)
+    name = template_name(envelope.type)
+    model = registry.model_for(envelope.type)
+    allowed = ctx.allowed_variables(model)
+    async with uow:
+        await uow.scope_to_tenant(tenant)
+        if not await uow.claim(PLAN_CONSUMER, envelope):
+            return Plan([], [], duplicate=True)
+        repo = NotifyRepository(uow.session)
+        if ticket_id and (data.get("contact_email") or data.get("contact_phone")):
+            await repo.upsert_contact(
+                tenant_id=tenant, ticket_id=ticket_id, customer_id=data.get("customer_id"),
+                email=data.get("contact_email"), phone=data.get("contact_phone"), locale=data.get("locale") or "zh-CN",
+            )
+        tenant_templates = await repo.latest_templates(tenant, name)
+        planned: list[Delivery] = []
+
+        def delivery(**kw: Any) -> Delivery:
+            return Delivery(id=new_delivery_id(), tenant_id=tenant, ticket_id=ticket_id, trigger_event_id=envelope.id,
+                            trigger_event_type=envelope.type, template=name, created_at=now, **kw)
+
+        for rule in subscriptions.rules_for(envelope.type):
+            for rcpt in await _recipients(repo, rule.audience, data, tenant, ticket_id):
+                found = await repo.preference(tenant, rcpt.pref_refs)
+                pref = found[1] if found else DEFAULT_PREFERENCE
+                for channel in rule.channels:
+                    raw = rcpt.address(channel)
+                    if raw is None or channel not in available:
+                        continue
+                    picked = _pick_template(name, rule.audience, channel, rcpt.locale, tenant_templates)
+                    if picked is None:
+                        continue
+                    source, version = picked
+                    common = dict(audience=rule.audience, channel=channel, recipient_ref=rcpt.ref, locale=rcpt.locale,
+                                  template_version=version, mandatory=rule.mandatory)
+                    try:
+                        address = _norm(channel, raw)
+                    except InvalidAddress as exc:
+                        planned.append(delivery(recipient=raw[:1000], subject="", body="", status=DeliveryStatus.FAILED,
+                                                last_error=str(exc), **common))
+                        continue
+                    values = ctx.build_context(data, event_type=envelope.type, tenant_id=tenant, allowed=allowed,
+                                               recipient_name=rcpt.name)
+                    try:
+                        rendered = templates.render(source, values)
+                    except TemplateRejected as exc:
+                        # A tenant template that fails on real data: fall back to the built-in one.
+                        log.warning("tenant template failed, using default", template=name, error=str(exc))
+                        default = subscriptions.default_template(name, rule.audience, rcpt.locale)
+                        if default is None:
+                            continue
+                        rendered = templates.render(default, values)
+                        common["template_version"] = 0
+                    decision, until = pref.decide(channel, mandatory=rule.mandatory, now=now)
+                    status = {Decision.SEND: DeliveryStatus.PENDING, Decision.DEFER: DeliveryStatus.DEFERRED,
+                              Decision.SKIP: DeliveryStatus.SKIPPED}[decision]
+                    planned.append(delivery(recipient=address, subject=rendered.subject, body=rendered.body,
+                                            status=status, not_before=until, **common))
+        if Channel.WEBHOOK in available:
+            for ep in await repo.webhooks_for(tenant, envelope.type):
+                d = delivery(audience=subscriptions.PARTNER, channel=Channel.WEBHOOK, recipient=ep["url"],
+                             recipient_ref=ep["id"], locale="en", template_version=0, subject=envelope.type, body="")
+                d.body = channels.webhook_body(delivery_id=d.id, event_id=envelope.id, event_type=envelope.type,
+                                               tenant_id=tenant, subject=envelope.subject, data=data)
+                planned.append(d)
+        inserted = await repo.add_deliveries(planned, lease_s=lease_s)
+        fresh = [d for d in planned if d.id in inserted]
+        deferred = [d for d in fresh if d.status == DeliveryStatus.DEFERRED]
+        for d in deferred:
+            uow.emit(
+                DeliveryDeferred(
+                    delivery_id=d.id, ticket_id=d.ticket_id, channel=d.channel.value, template=d.template,  # type: ignore[arg-type]
+                    trigger_event_type=d.trigger_event_type, reason="quiet_hours", not_before=d.not_before,  # type: ignore[arg-type]
+                    trigger_event_id=d.trigger_event_id, audience=d.audience, recipient_masked=d.masked_recipient,
+                ),
+                subject=d.ticket_id or d.id, tenant=tenant, causation=envelope,
+            )
+        await uow.commit()
+    return Plan(to_send=[d for d in fresh if d.status == DeliveryStatus.PENDING], deferred=deferred)
+
+
+# --- templates ----------------------------------------------------------------------------------------
+
+
+def template_model(name: str) -> type[Event] | None:
+    for t in subscriptions.subscribed_types():
+        if template_name(t) == name and t in registry:
+            return registry.model_for(t)
+    return None
+
+
+def check_template(name: str, source: templates.TemplateSource) -> type[Event]:
+    model = template_model(name)
+    if model is None:
+        raise TemplateRejected(f"no subscribed event has the template name {name!r}")
+    templates.validate(source, ctx.allowed_variables(model), ctx.sample_context(model))
+    return model
+
+
+async def save_template(*, uow: UnitOfWork, tenant_id: str, name: str, channel: Channel, locale: str,
+                        source: templates.TemplateSource, created_by: str) -> int:
+    check_template(name, source)
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        version = await NotifyRepository(uow.session).add_template_version(
+            tenant_id=tenant_id, name=name, channel=channel.value, locale=locale, source=source, created_by=created_by
+        )
+        await uow.commit()
+    return version
+
+
+def preview_template(name: str, source: templates.TemplateSource, data: dict[str, Any] | None, tenant_id: str) -> templates.Rendered:
+    model = check_template(name, source)
+    values = ctx.sample_context(model)
+    if data:
+        allowed = ctx.allowed_variables(model)
+        unknown = set(data) - allowed
+        if unknown:
+            raise TemplateRejected(f"unknown variables in sample data: {', '.join(sorted(unknown))}")
+        values.update(ctx.build_context(data, event_type=model.type, tenant_id=tenant_id))
+    return templates.render(source, values)
+
+
+def available_templates() -> Sequence[str]:
+    return sorted({template_name(t) for t in subscriptions.subscribed_types() if t in registry})
