@@ -1,6 +1,179 @@
 """Tables of billing's database (the migrations in migrations/versions are the source of truth)."""
 
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
 from fixflow_shared.db import add_messaging_tables, new_metadata
 
 metadata = new_metadata()
 outbox, inbox = add_messaging_tables(metadata)
+
+price_books = Table(
+    "price_books", metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("config", JSONB, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "version", name="pk_price_books"),
+)
+
+ticket_facts = Table(
+    "ticket_facts", metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("ticket_id", String(40), nullable=False),
+    Column("customer_id", String(64)),
+    Column("asset_id", String(64)),
+    Column("kind", String(32)),
+    Column("warranty_status", String(32), nullable=False),
+    Column("facts", JSONB, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "ticket_id", name="pk_ticket_facts"),
+)
+
+entitlements = Table(
+    "entitlements", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("asset_id", String(64)),
+    Column("kind", String(20), nullable=False),  # contract | package | warranty_card
+    Column("terms", JSONB, nullable=False),
+    Column("valid_from", Date),
+    Column("valid_to", Date),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+quotes = Table(
+    "quotes", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("ticket_id", String(40), nullable=False),
+    Column("customer_id", String(64)),
+    Column("status", String(20), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("charge", JSONB, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("valid_until", DateTime(timezone=True), nullable=False),
+    Column("consent", JSONB),
+)
+
+document_counters = Table(
+    "document_counters", metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("series", String(8), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("last_value", BigInteger, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "series", "year", name="pk_document_counters"),
+)
+
+invoices = Table(
+    "invoices", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("ticket_id", String(40), nullable=False),
+    Column("customer_id", String(64)),
+    Column("work_order_id", String(64)),
+    Column("service_kind", String(1), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("subtotal_minor", BigInteger, nullable=False),
+    Column("tax_minor", BigInteger, nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("paid_minor", BigInteger, nullable=False),
+    Column("refunded_minor", BigInteger, nullable=False),
+    Column("lines", JSONB, nullable=False),
+    Column("price_book_version", Integer, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "number", name="uq_invoices_tenant_number"),
+    UniqueConstraint("tenant_id", "work_order_id", name="uq_invoices_tenant_work_order"),
+)
+
+waived_charges = Table(
+    "waived_charges", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("ticket_id", String(40), nullable=False),
+    Column("work_order_id", String(64)),
+    Column("service_kind", String(1), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("waived_minor", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("rule", String(80), nullable=False),
+    Column("approved_by", String(200)),
+    Column("lines", JSONB, nullable=False),
+    Column("waived_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "work_order_id", name="uq_waived_charges_tenant_work_order"),
+)
+
+waivers = Table(
+    "waivers", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("ticket_id", String(40), nullable=False),
+    Column("amount_minor", BigInteger),
+    Column("currency", String(3), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_by", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("approved_by", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+payments = Table(
+    "payments", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("invoice_id", String(40), nullable=False),
+    Column("customer_id", String(64)),
+    Column("method", String(20), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("applied_minor", BigInteger, nullable=False),
+    Column("credit_minor", BigInteger, nullable=False),
+    Column("receipt_number", String(40), nullable=False),
+    Column("reference", String(200)),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+refunds = Table(
+    "refunds", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("invoice_id", String(40), nullable=False),
+    Column("gross_minor", BigInteger, nullable=False),
+    Column("customer_share_minor", BigInteger, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("credit_note_id", String(40), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+)
+
+credit_notes = Table(
+    "credit_notes", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("invoice_id", String(40), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "number", name="uq_credit_notes_tenant_number"),
+)
+

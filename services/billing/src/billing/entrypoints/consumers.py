@@ -1,9 +1,63 @@
-"""Kafka entrypoints of billing: turn consumed events into calls of service_layer handlers."""
+"""Kafka entrypoints of billing: turn consumed events into calls of service_layer handlers.
+
+- intake `ticket.opened`: the ticket's warranty facts (status, customer, asset) billing prices with.
+- dispatch `work-order.completed`: price the visit -> invoice.issued or charge.waived.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from fixflow_shared import topics
+from fixflow_shared.consumer import PermanentError
+from fixflow_shared.events.contracts.dispatch import WorkOrderCompleted
+from fixflow_shared.events.contracts.intake import TicketOpened
+from fixflow_shared.events.envelope import Envelope
 from fixflow_shared.runtime import ServiceRuntime
+
+from billing.domain.commands import SettleWorkOrder
+from billing.domain.exceptions import DomainError
+from billing.domain.pricing import PartUsed, WorkDone
+from billing.service_layer import handlers
+
+
+def work_done_from(envelope: Envelope, event: WorkOrderCompleted) -> WorkDone:
+    """dispatch's contract carries parts, labour minutes, visit number and a resolution code; the
+    work type and fault cause billing needs are read from optional fields when dispatch sends them
+    (`work_type`, `fault_cause`, `internal`, `freight`), else classified from the resolution code by
+    the tenant's price book."""
+    data: dict[str, Any] = envelope.data
+    return WorkDone(
+        visit_number=event.visit_number,
+        resolution_code=event.resolution_code,
+        labour_minutes=event.labour_minutes,
+        parts=tuple(PartUsed(p.part_code, p.quantity) for p in event.parts_used),
+        work_type=data.get("work_type"),
+        fault_cause=data.get("fault_cause"),
+        adjustments=int(data.get("adjustments") or 1),
+        freight=bool(data.get("freight", False)),
+        internal=bool(data.get("internal", False)),
+    )
 
 
 def register_consumers(runtime: ServiceRuntime) -> None:
     """Registers billing's consumer groups and handlers on the runtime's broker."""
+    c = runtime.consumer(topics.INTAKE_TICKETS, topics.DISPATCH_WORK_ORDERS)
+
+    @c.on(TicketOpened)
+    async def on_ticket_opened(envelope: Envelope, event: TicketOpened) -> None:
+        await handlers.record_ticket_facts(uow=runtime.uow(), envelope=envelope, event=event)
+
+    @c.on(WorkOrderCompleted)
+    async def on_work_order_completed(envelope: Envelope, event: WorkOrderCompleted) -> None:
+        if event.tenant_id != envelope.tenantid:
+            raise PermanentError("payload tenant differs from the envelope's tenant")
+        try:
+            await handlers.settle_work_order(
+                uow=runtime.uow(),
+                cmd=SettleWorkOrder(tenant_id=event.tenant_id, ticket_id=event.ticket_id,
+                                    work_order_id=event.work_order_id, work=work_done_from(envelope, event),
+                                    completed_at=event.completed_at),
+                causation=envelope, consumer="billing.work_order_completed")
+        except DomainError as exc:  # e.g. a part with no price: retrying cannot help
+            raise PermanentError(str(exc)) from exc

@@ -1,0 +1,326 @@
+"""Billing persistence. Every query runs inside a tenant-scoped transaction (RLS) and filters by
+tenant as well, so a missing policy can never leak another tenant's rows."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Integer, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.adapters.orm import (
+    credit_notes,
+    document_counters,
+    entitlements,
+    invoices,
+    payments,
+    price_books,
+    quotes,
+    refunds,
+    ticket_facts,
+    waived_charges,
+    waivers,
+)
+from billing.domain.model import Consent, Invoice, Quote, QuoteStatus, WaiverRequest, WaiverStatus
+from billing.domain.pricing import (
+    Charge,
+    Line,
+    Package,
+    PartPrice,
+    PriceBook,
+    ServiceContract,
+    ServiceKind,
+    WarrantyCard,
+    demo_price_book,
+)
+
+# --- (de)serialisation --------------------------------------------------------------------------
+
+
+def line_to_json(ln: Line) -> dict[str, Any]:
+    return asdict(ln)
+
+
+def line_from_json(d: dict[str, Any]) -> Line:
+    return Line(**d)
+
+
+def charge_to_json(c: Charge) -> dict[str, Any]:
+    d = asdict(c)
+    d["service_kind"] = c.service_kind.value
+    d["lines"] = [line_to_json(ln) for ln in c.lines]
+    return d
+
+
+def charge_from_json(d: dict[str, Any]) -> Charge:
+    return Charge(**{**d, "service_kind": ServiceKind(d["service_kind"]),
+                     "lines": tuple(line_from_json(x) for x in d["lines"])})
+
+
+def book_to_config(b: PriceBook) -> dict[str, Any]:
+    d = asdict(b)
+    for k in ("tenant_id", "version", "effective_from", "currency"):
+        d.pop(k)
+    d["parts"] = {k: asdict(v) for k, v in b.parts.items()}
+    d["resolution_codes"] = {k: list(v) for k, v in b.resolution_codes.items()}
+    return d
+
+
+def book_from_row(r: Any) -> PriceBook:
+    cfg = dict(r["config"])
+    cfg["parts"] = {k: PartPrice(**v) for k, v in cfg.get("parts", {}).items()}
+    cfg["resolution_codes"] = {k: tuple(v) for k, v in cfg.get("resolution_codes", {}).items()}
+    return PriceBook(tenant_id=r["tenant_id"], version=r["version"], effective_from=r["effective_from"],
+                     currency=r["currency"], **cfg)
+
+
+# --- repositories -------------------------------------------------------------------------------
+
+
+class PriceBookRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def next_version(self, tenant_id: str) -> int:
+        v = (await self.session.execute(
+            select(func.coalesce(func.max(price_books.c.version), 0)).where(price_books.c.tenant_id == tenant_id)
+        )).scalar_one()
+        return int(v) + 1
+
+    async def add(self, book: PriceBook, *, created_by: str, now: datetime) -> None:
+        await self.session.execute(insert(price_books).values(
+            tenant_id=book.tenant_id, version=book.version, effective_from=book.effective_from,
+            currency=book.currency, config=book_to_config(book), created_by=created_by, created_at=now))
+
+    async def effective(self, tenant_id: str, on: date) -> PriceBook:
+        """The newest version in effect on `on`; the seeds' retailer schedule if none is configured."""
+        row = (await self.session.execute(
+            select(price_books).where(price_books.c.tenant_id == tenant_id, price_books.c.effective_from <= on)
+            .order_by(price_books.c.effective_from.desc(), price_books.c.version.desc()).limit(1)
+        )).mappings().first()
+        return book_from_row(row) if row else demo_price_book(tenant_id)
+
+    async def list(self, tenant_id: str) -> list[PriceBook]:
+        rows = (await self.session.execute(
+            select(price_books).where(price_books.c.tenant_id == tenant_id).order_by(price_books.c.version)
+        )).mappings().all()
+        return [book_from_row(r) for r in rows]
+
+
+class TicketFactsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def upsert(self, *, tenant_id: str, ticket_id: str, customer_id: str | None, asset_id: str | None,
+                     kind: str | None, warranty_status: str, facts: dict[str, Any], opened_at: datetime) -> None:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(ticket_facts).values(
+            tenant_id=tenant_id, ticket_id=ticket_id, customer_id=customer_id, asset_id=asset_id, kind=kind,
+            warranty_status=warranty_status, facts=facts, opened_at=opened_at)
+        await self.session.execute(stmt.on_conflict_do_update(
+            index_elements=["tenant_id", "ticket_id"],
+            set_={"customer_id": stmt.excluded.customer_id, "asset_id": stmt.excluded.asset_id,
+                  "kind": stmt.excluded.kind, "warranty_status": stmt.excluded.warranty_status,
+                  "facts": stmt.excluded.facts}))
+
+    async def get(self, tenant_id: str, ticket_id: str) -> dict[str, Any] | None:
+        row = (await self.session.execute(select(ticket_facts).where(
+            ticket_facts.c.tenant_id == tenant_id, ticket_facts.c.ticket_id == ticket_id))).mappings().first()
+        return dict(row) if row else None
+
+
+class EntitlementRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *, id: str, tenant_id: str, customer_id: str, asset_id: str | None, kind: str,
+                  terms: dict[str, Any], valid_from: date | None, valid_to: date | None, now: datetime) -> None:
+        await self.session.execute(insert(entitlements).values(
+            id=id, tenant_id=tenant_id, customer_id=customer_id, asset_id=asset_id, kind=kind, terms=terms,
+            valid_from=valid_from, valid_to=valid_to, created_at=now))
+
+    async def for_customer(self, tenant_id: str, customer_id: str, asset_id: str | None, on: date
+                           ) -> tuple[ServiceContract | None, Package | None, WarrantyCard | None]:
+        rows = (await self.session.execute(
+            select(entitlements).where(entitlements.c.tenant_id == tenant_id, entitlements.c.customer_id == customer_id)
+            .order_by(entitlements.c.created_at.desc())
+        )).mappings().all()
+        contract = package = card = None
+        for r in rows:
+            if r["asset_id"] and asset_id and r["asset_id"] != asset_id:
+                continue
+            t = r["terms"]
+            if r["kind"] == "contract" and contract is None and r["valid_from"] <= on <= r["valid_to"]:
+                contract = ServiceContract(id=r["id"], valid_from=r["valid_from"], valid_to=r["valid_to"], **t)
+            elif r["kind"] == "package" and package is None:
+                package = Package(id=r["id"], **t)
+            elif r["kind"] == "warranty_card" and card is None:
+                card = WarrantyCard(id=r["id"], prices_minor=t.get("prices_minor", {}))
+        return contract, package, card
+
+    async def use_contract_visit(self, tenant_id: str, contract_id: str) -> None:
+        await self.session.execute(
+            update(entitlements).where(entitlements.c.tenant_id == tenant_id, entitlements.c.id == contract_id)
+            .values(terms=entitlements.c.terms.op("||")(
+                func.jsonb_build_object("visits_used", func.coalesce(
+                    entitlements.c.terms["visits_used"].astext.cast(type_=Integer), 0) + 1))))
+
+    async def use_package_visit(self, tenant_id: str, package_id: str) -> None:
+        await self.session.execute(
+            update(entitlements).where(entitlements.c.tenant_id == tenant_id, entitlements.c.id == package_id)
+            .values(terms=entitlements.c.terms.op("||")(
+                func.jsonb_build_object("visits_remaining", func.greatest(
+                    entitlements.c.terms["visits_remaining"].astext.cast(type_=Integer) - 1, 0)))))
+
+
+class CounterRepository:
+    async def next(self, session: AsyncSession, *, tenant_id: str, series: str, year: int) -> int:
+        """Next number of a gapless series: the counter row is locked (SELECT ... FOR UPDATE) until
+        this transaction ends, so concurrent issuers queue and a rollback gives the number back."""
+        await session.execute(text(
+            "INSERT INTO document_counters (tenant_id, series, year, last_value) VALUES (:t, :s, :y, 0) "
+            "ON CONFLICT DO NOTHING"), {"t": tenant_id, "s": series, "y": year})
+        last = (await session.execute(
+            select(document_counters.c.last_value).where(
+                document_counters.c.tenant_id == tenant_id, document_counters.c.series == series,
+                document_counters.c.year == year).with_for_update())).scalar_one()
+        nxt = int(last) + 1
+        await session.execute(update(document_counters).where(
+            document_counters.c.tenant_id == tenant_id, document_counters.c.series == series,
+            document_counters.c.year == year).values(last_value=nxt))
+        return nxt
+
+
+class QuoteRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, q: Quote) -> None:
+        await self.session.execute(insert(quotes).values(
+            id=q.id, tenant_id=q.tenant_id, ticket_id=q.ticket_id, customer_id=q.customer_id, status=q.status.value,
+            currency=q.charge.currency, total_minor=q.charge.total_minor, charge=charge_to_json(q.charge),
+            issued_at=q.issued_at, valid_until=q.valid_until, consent=None))
+
+    async def get(self, tenant_id: str, quote_id: str, *, for_update: bool = False) -> Quote | None:
+        stmt = select(quotes).where(quotes.c.tenant_id == tenant_id, quotes.c.id == quote_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        r = (await self.session.execute(stmt)).mappings().first()
+        if r is None:
+            return None
+        consent = None
+        if r["consent"]:
+            c = dict(r["consent"])
+            c["at"] = datetime.fromisoformat(c["at"])
+            consent = Consent(**c)
+        return Quote(id=r["id"], tenant_id=r["tenant_id"], ticket_id=r["ticket_id"], customer_id=r["customer_id"],
+                     charge=charge_from_json(r["charge"]), issued_at=r["issued_at"], valid_until=r["valid_until"],
+                     status=QuoteStatus(r["status"]), consent=consent)
+
+    async def save_decision(self, q: Quote) -> None:
+        assert q.consent is not None
+        c = asdict(q.consent)
+        c["at"] = q.consent.at.isoformat()
+        await self.session.execute(update(quotes).where(quotes.c.tenant_id == q.tenant_id, quotes.c.id == q.id)
+                                   .values(status=q.status.value, consent=c))
+
+
+class InvoiceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, inv: Invoice, *, year: int, seq: int) -> None:
+        await self.session.execute(insert(invoices).values(
+            id=inv.id, tenant_id=inv.tenant_id, number=inv.number, year=year, seq=seq, ticket_id=inv.ticket_id,
+            customer_id=inv.customer_id, work_order_id=inv.work_order_id, service_kind=inv.service_kind.value,
+            currency=inv.currency, subtotal_minor=inv.subtotal_minor, tax_minor=inv.tax_minor,
+            total_minor=inv.total_minor, paid_minor=inv.paid_minor, refunded_minor=inv.refunded_minor,
+            lines=[line_to_json(ln) for ln in inv.lines], price_book_version=inv.price_book_version,
+            issued_at=inv.issued_at))
+
+    @staticmethod
+    def from_row(r: Any) -> Invoice:
+        return Invoice(
+            id=r["id"], number=r["number"], tenant_id=r["tenant_id"], ticket_id=r["ticket_id"],
+            customer_id=r["customer_id"], work_order_id=r["work_order_id"], service_kind=ServiceKind(r["service_kind"]),
+            currency=r["currency"], lines=tuple(line_from_json(x) for x in r["lines"]),
+            subtotal_minor=r["subtotal_minor"], tax_minor=r["tax_minor"], total_minor=r["total_minor"],
+            issued_at=r["issued_at"], paid_minor=r["paid_minor"], refunded_minor=r["refunded_minor"],
+            price_book_version=r["price_book_version"])
+
+    async def get(self, tenant_id: str, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
+        stmt = select(invoices).where(invoices.c.tenant_id == tenant_id, invoices.c.id == invoice_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        r = (await self.session.execute(stmt)).mappings().first()
+        return self.from_row(r) if r else None
+
+    async def save_amounts(self, inv: Invoice) -> None:
+        await self.session.execute(update(invoices).where(invoices.c.tenant_id == inv.tenant_id, invoices.c.id == inv.id)
+                                   .values(paid_minor=inv.paid_minor, refunded_minor=inv.refunded_minor))
+
+    async def settled_work_order(self, tenant_id: str, work_order_id: str) -> bool:
+        a = (await self.session.execute(select(invoices.c.id).where(
+            invoices.c.tenant_id == tenant_id, invoices.c.work_order_id == work_order_id))).first()
+        b = (await self.session.execute(select(waived_charges.c.id).where(
+            waived_charges.c.tenant_id == tenant_id, waived_charges.c.work_order_id == work_order_id))).first()
+        return a is not None or b is not None
+
+    async def add_waived(self, *, id: str, tenant_id: str, ticket_id: str, work_order_id: str | None, charge: Charge,
+                         reason: str, rule: str, approved_by: str | None, now: datetime) -> None:
+        await self.session.execute(insert(waived_charges).values(
+            id=id, tenant_id=tenant_id, ticket_id=ticket_id, work_order_id=work_order_id,
+            service_kind=charge.service_kind.value, currency=charge.currency, waived_minor=charge.list_total_minor,
+            reason=reason, rule=rule, approved_by=approved_by, lines=[line_to_json(ln) for ln in charge.lines],
+            waived_at=now))
+
+    async def add_payment(self, **values: Any) -> None:
+        await self.session.execute(insert(payments).values(**values))
+
+    async def payment_count(self, tenant_id: str, invoice_id: str) -> int:
+        return int((await self.session.execute(select(func.count()).select_from(payments).where(
+            payments.c.tenant_id == tenant_id, payments.c.invoice_id == invoice_id))).scalar_one())
+
+    async def add_refund(self, **values: Any) -> None:
+        await self.session.execute(insert(refunds).values(**values))
+
+    async def add_credit_note(self, **values: Any) -> None:
+        await self.session.execute(insert(credit_notes).values(**values))
+
+
+class WaiverRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, w: WaiverRequest, now: datetime) -> None:
+        await self.session.execute(insert(waivers).values(
+            id=w.id, tenant_id=w.tenant_id, ticket_id=w.ticket_id, amount_minor=w.amount_minor, currency=w.currency,
+            reason=w.reason, requested_by=w.requested_by, status=w.status.value, approved_by=w.approved_by,
+            created_at=now))
+
+    @staticmethod
+    def _from(r: Any) -> WaiverRequest:
+        return WaiverRequest(id=r["id"], tenant_id=r["tenant_id"], ticket_id=r["ticket_id"],
+                             amount_minor=r["amount_minor"], currency=r["currency"], reason=r["reason"],
+                             requested_by=r["requested_by"], status=WaiverStatus(r["status"]),
+                             approved_by=r["approved_by"])
+
+    async def get(self, tenant_id: str, waiver_id: str, *, for_update: bool = False) -> WaiverRequest | None:
+        stmt = select(waivers).where(waivers.c.tenant_id == tenant_id, waivers.c.id == waiver_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        r = (await self.session.execute(stmt)).mappings().first()
+        return self._from(r) if r else None
+
+    async def approved_for_ticket(self, tenant_id: str, ticket_id: str) -> list[WaiverRequest]:
+        rows = (await self.session.execute(select(waivers).where(
+            waivers.c.tenant_id == tenant_id, waivers.c.ticket_id == ticket_id,
+            waivers.c.status == WaiverStatus.APPROVED.value).order_by(waivers.c.created_at))).mappings().all()
+        return [self._from(r) for r in rows]
+
+    async def save(self, w: WaiverRequest) -> None:
+        await self.session.execute(update(waivers).where(waivers.c.tenant_id == w.tenant_id, waivers.c.id == w.id)
+                                   .values(status=w.status.value, approved_by=w.approved_by))

@@ -1,0 +1,109 @@
+"""Shared bits of billing's HTTP layer: runtime dependency, roles, domain error -> problem+json."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.problems import TYPE_PREFIX, Problem, conflict, not_found
+from fixflow_shared.runtime import ServiceRuntime
+
+from billing.domain.exceptions import (
+    ApprovalRequired,
+    CurrencyMismatch,
+    DomainError,
+    IllegalTransition,
+    ReturnWindowClosed,
+    UnknownCurrency,
+)
+from billing.domain.pricing import PartUsed, WorkDone
+from billing.service_layer.handlers import NotFound
+
+
+def runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(runtime)]
+Staff = Annotated[Principal, Depends(require_roles("agent", "manager", "technician", "dispatcher"))]
+Cashier = Annotated[Principal, Depends(require_roles("agent", "manager", "technician"))]
+Manager = Annotated[Principal, Depends(require_roles("manager"))]
+Reader = Annotated[Principal, Depends(require_roles("agent", "manager", "dispatcher", "customer", "partner"))]
+ConsentTaker = Annotated[Principal, Depends(require_roles("agent", "manager", "technician", "customer"))]
+
+
+@contextlib.contextmanager
+def domain_errors() -> Iterator[None]:
+    """Domain refusals become problem+json: 404 unknown, 409 wrong state, 403 approval, 422 rules."""
+    try:
+        yield
+    except NotFound as exc:
+        raise not_found(exc.what, exc.ident) from exc
+    except IllegalTransition as exc:
+        raise conflict(str(exc)) from exc
+    except ApprovalRequired as exc:
+        raise Problem(403, "Approval required", str(exc), type_=TYPE_PREFIX + "approval-required") from exc
+    except UnknownCurrency as exc:
+        raise Problem(422, "Unknown currency", str(exc), type_=TYPE_PREFIX + "unknown-currency") from exc
+    except CurrencyMismatch as exc:
+        raise Problem(422, "Currency mismatch", str(exc), type_=TYPE_PREFIX + "currency-mismatch") from exc
+    except ReturnWindowClosed as exc:
+        raise Problem(422, "Return window closed", str(exc), type_=TYPE_PREFIX + "return-window-closed") from exc
+    except DomainError as exc:
+        raise Problem(422, "Rule violated", str(exc), type_=TYPE_PREFIX + "rule-violated") from exc
+
+
+Currency = Annotated[str, Field(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$",
+                                description="ISO 4217 code; unknown codes answer 422 Unknown currency")]
+MinorAmount = Annotated[int, Field(gt=0, le=10**12, strict=True, description="integer minor units, > 0")]
+NonNegMinor = Annotated[int, Field(ge=0, le=10**12, strict=True)]
+
+
+class PartIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(1, ge=1, le=1000)
+
+
+class WorkIn(BaseModel):
+    """The work to be priced (a quote) — the same facts dispatch reports on completion."""
+
+    model_config = ConfigDict(extra="forbid")
+    visit_number: int = Field(1, ge=1, le=100)
+    resolution_code: str = Field("repair", min_length=1, max_length=64)
+    work_type: str | None = Field(None, pattern=r"^(inspection|adjustment|part_replacement|reinstall|repair|internal)$")
+    fault_cause: str | None = Field(None, pattern=r"^(quality|customer|unknown)$")
+    labour_minutes: int = Field(0, ge=0, le=100_000)
+    parts: list[PartIn] = Field(default_factory=list, max_length=100)
+    adjustments: int = Field(1, ge=1, le=100)
+    freight: bool = False
+    internal: bool = False
+
+    def to_domain(self) -> WorkDone:
+        return WorkDone(
+            visit_number=self.visit_number, resolution_code=self.resolution_code, labour_minutes=self.labour_minutes,
+            parts=tuple(PartUsed(p.code, p.quantity) for p in self.parts), work_type=self.work_type,  # type: ignore[arg-type]
+            fault_cause=self.fault_cause, adjustments=self.adjustments, freight=self.freight,  # type: ignore[arg-type]
+            internal=self.internal)
+
+
+class LineOut(BaseModel):
+    code: str
+    description: str
+    quantity: int
+    unit_price_minor: int
+    amount_minor: int
+    charged: bool
+    reason: str
+    rule: str
+
+
+def lines_out(lines) -> list[LineOut]:  # type: ignore[no-untyped-def]
+    return [LineOut(code=ln.code, description=ln.description, quantity=ln.quantity,
+                    unit_price_minor=ln.unit_price_minor, amount_minor=ln.amount_minor, charged=ln.charged,
+                    reason=ln.reason, rule=ln.rule) for ln in lines]

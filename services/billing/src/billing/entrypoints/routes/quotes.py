@@ -1,0 +1,113 @@
+"""HTTP: /v1/quotes — price out-of-warranty work before it starts; record the customer's consent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from fixflow_shared.problems import not_found
+
+from billing import views
+from billing.domain.commands import DecideQuote, IssueQuote
+from billing.domain.model import Quote
+from billing.entrypoints.routes.common import (
+    ConsentTaker,
+    LineOut,
+    Reader,
+    RuntimeDep,
+    Staff,
+    WorkIn,
+    domain_errors,
+    lines_out,
+)
+from billing.entrypoints.routes.invoices import InvoiceOut
+from billing.service_layer import handlers
+
+router = APIRouter(prefix="/quotes", tags=["quotes"])
+
+
+class QuoteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ticket_id: str = Field(min_length=1, max_length=40)
+    customer_id: str | None = Field(None, max_length=64)
+    work: WorkIn
+    valid_hours: int = Field(72, ge=1, le=24 * 90)
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: str = Field(pattern=r"^(phone|on_site_signature|web|wechat|email|walk_in)$")
+    signed_name: str | None = Field(None, max_length=200)
+    reason: str | None = Field(None, max_length=2000)
+
+
+class QuoteOut(BaseModel):
+    id: str
+    ticket_id: str
+    status: str
+    currency: str
+    service_kind: str
+    subtotal_minor: int
+    tax_minor: int
+    total_minor: int
+    lines: list[LineOut]
+    issued_at: datetime
+    valid_until: datetime
+    consent: dict[str, object] | None = None
+
+    @classmethod
+    def of(cls, q: Quote) -> QuoteOut:
+        ch = q.charge
+        consent = None
+        if q.consent:
+            consent = {"decision": q.consent.decision, "recorded_by": q.consent.recorded_by,
+                       "channel": q.consent.channel, "signed_name": q.consent.signed_name,
+                       "at": q.consent.at.isoformat(), "reason": q.consent.reason}
+        return cls(id=q.id, ticket_id=q.ticket_id, status=q.status.value, currency=ch.currency,
+                   service_kind=ch.service_kind.value, subtotal_minor=ch.subtotal_minor, tax_minor=ch.tax_minor,
+                   total_minor=ch.total_minor, lines=lines_out(ch.lines), issued_at=q.issued_at,
+                   valid_until=q.valid_until, consent=consent)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=QuoteOut)
+async def create_quote(body: QuoteCreate, principal: Staff, rt: RuntimeDep) -> QuoteOut:
+    with domain_errors():
+        q = await handlers.issue_quote(uow=rt.uow(), cmd=IssueQuote(
+            tenant_id=principal.tenant, ticket_id=body.ticket_id, work=body.work.to_domain(),
+            issued_by=principal.subject, customer_id=body.customer_id, valid_hours=body.valid_hours))
+    return QuoteOut.of(q)
+
+
+@router.get("/{quote_id}", response_model=QuoteOut)
+async def read_quote(quote_id: str, principal: Reader, rt: RuntimeDep) -> QuoteOut:
+    q = await views.get_quote(uow=rt.uow(), tenant_id=principal.tenant, quote_id=quote_id)
+    if q is None:
+        raise not_found("quote", quote_id)
+    return QuoteOut.of(q)
+
+
+async def _decide(quote_id: str, body: ConsentIn, principal, rt, accept: bool) -> QuoteOut:  # type: ignore[no-untyped-def]
+    with domain_errors():
+        q = await handlers.decide_quote(uow=rt.uow(), cmd=DecideQuote(
+            tenant_id=principal.tenant, quote_id=quote_id, accept=accept, recorded_by=principal.subject,
+            channel=body.channel, signed_name=body.signed_name, reason=body.reason))
+    return QuoteOut.of(q)
+
+
+@router.post("/{quote_id}/accept", response_model=QuoteOut)
+async def accept_quote(quote_id: str, body: ConsentIn, principal: ConsentTaker, rt: RuntimeDep) -> QuoteOut:
+    return await _decide(quote_id, body, principal, rt, True)
+
+
+@router.post("/{quote_id}/reject", response_model=QuoteOut)
+async def reject_quote(quote_id: str, body: ConsentIn, principal: ConsentTaker, rt: RuntimeDep) -> QuoteOut:
+    return await _decide(quote_id, body, principal, rt, False)
+
+
+@router.post("/{quote_id}/invoice", status_code=status.HTTP_201_CREATED, response_model=InvoiceOut)
+async def invoice_quote(quote_id: str, principal: Staff, rt: RuntimeDep) -> InvoiceOut:
+    with domain_errors():
+        inv = await handlers.invoice_from_quote(uow=rt.uow(), tenant_id=principal.tenant, quote_id=quote_id)
+    return InvoiceOut.of(inv)

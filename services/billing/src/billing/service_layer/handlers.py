@@ -1,0 +1,395 @@
+"""Use cases: load, ask the domain, save with the events in one unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fixflow_shared.events.contracts import billing as ev
+from fixflow_shared.events.envelope import Envelope
+from fixflow_shared.uow import UnitOfWork
+
+from billing.adapters.repository import (
+    CounterRepository,
+    EntitlementRepository,
+    InvoiceRepository,
+    PriceBookRepository,
+    QuoteRepository,
+    TicketFactsRepository,
+    WaiverRepository,
+)
+from billing.domain import commands as c
+from billing.domain.exceptions import DomainError
+from billing.domain.model import Invoice, Quote, WaiverRequest, format_invoice_number, new_id
+from billing.domain.pricing import (
+    Charge,
+    Entitlements,
+    Line,
+    PriceBook,
+    Waiver,
+    WarrantyStatus,
+    compute_charge,
+)
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str, ident: str) -> None:
+        super().__init__(f"{what} {ident} does not exist")
+        self.what, self.ident = what, ident
+
+
+class TicketFactsMissing(Exception):
+    """The ticket's warranty facts have not arrived yet (retried, then dead-lettered)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def line_summary(ln: Line) -> ev.LineSummary:
+    return ev.LineSummary(code=ln.code, description=ln.description, quantity=ln.quantity,
+                          unit_price_minor=ln.unit_price_minor, amount_minor=ln.amount_minor, charged=ln.charged,
+                          reason=ln.reason, rule=ln.rule)
+
+
+# --- price books ------------------------------------------------------------------------------
+
+
+async def set_price_book(*, uow: UnitOfWork, book: PriceBook, created_by: str) -> PriceBook:
+    async with uow:
+        await uow.scope_to_tenant(book.tenant_id)
+        repo = PriceBookRepository(uow.session)
+        # Versions are numbered per tenant; the row lock on the tenant's newest version is not
+        # needed because (tenant_id, version) is the primary key: a concurrent writer fails cleanly.
+        version = await repo.next_version(book.tenant_id)
+        from dataclasses import replace
+
+        book = replace(book, version=version)
+        await repo.add(book, created_by=created_by, now=_now())
+        await uow.commit()
+    return book
+
+
+# --- entitlements -----------------------------------------------------------------------------
+
+
+async def record_ticket_facts(*, uow: UnitOfWork, envelope: Envelope, event: Any) -> bool:
+    """intake's ticket.opened: keep the warranty facts billing prices with. Extra warranty fields
+    intake adds later (purchase date, card id, ...) are kept as they come in `facts`."""
+    tenant = event.tenant_id
+    async with uow:
+        await uow.scope_to_tenant(tenant)
+        if not await uow.claim("billing.ticket_facts", envelope):
+            return False
+        await TicketFactsRepository(uow.session).upsert(
+            tenant_id=tenant, ticket_id=event.ticket_id, customer_id=event.customer_id, asset_id=event.asset_id,
+            kind=event.kind, warranty_status=WarrantyStatus.parse(event.warranty_status).value,
+            facts=dict(envelope.data), opened_at=event.opened_at)
+        await uow.commit()
+    return True
+
+
+async def add_entitlement(*, uow: UnitOfWork, tenant_id: str, customer_id: str, asset_id: str | None, kind: str,
+                          terms: dict[str, Any], valid_from: Any, valid_to: Any) -> str:
+    ent_id = new_id({"contract": "ctr", "package": "pkg", "warranty_card": "wcd"}[kind])
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        await EntitlementRepository(uow.session).add(
+            id=ent_id, tenant_id=tenant_id, customer_id=customer_id, asset_id=asset_id, kind=kind, terms=terms,
+            valid_from=valid_from, valid_to=valid_to, now=_now())
+        await uow.commit()
+    return ent_id
+
+
+async def _entitlements(uow: UnitOfWork, tenant_id: str, facts: dict[str, Any] | None, ticket_id: str,
+                        on: Any) -> Entitlements:
+    status = WarrantyStatus.parse(facts["warranty_status"]) if facts else WarrantyStatus.UNKNOWN
+    contract = package = card = None
+    if facts and facts.get("customer_id"):
+        contract, package, card = await EntitlementRepository(uow.session).for_customer(
+            tenant_id, facts["customer_id"], facts.get("asset_id"), on)
+    approved = await WaiverRepository(uow.session).approved_for_ticket(tenant_id, ticket_id)
+    return Entitlements(
+        warranty_status=status, contract=contract, package=package, warranty_card=card,
+        waivers=tuple(Waiver(w.id, w.amount_minor, w.reason, w.approved_by) for w in approved))
+
+
+# --- quotes -----------------------------------------------------------------------------------
+
+
+async def issue_quote(*, uow: UnitOfWork, cmd: c.IssueQuote) -> Quote:
+    now = _now()
+    async with uow:
+        await uow.scope_to_tenant(cmd.tenant_id)
+        facts = await TicketFactsRepository(uow.session).get(cmd.tenant_id, cmd.ticket_id)
+        if facts is None and cmd.customer_id:
+            facts = {"warranty_status": "unknown", "customer_id": cmd.customer_id, "asset_id": None}
+        book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, now.date())
+        ent = await _entitlements(uow, cmd.tenant_id, facts, cmd.ticket_id, now.date())
+        charge = compute_charge(book=book, work=cmd.work, entitlements=ent, on=now.date())
+        quote = Quote(id=new_id("quo"), tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id,
+                      customer_id=(facts or {}).get("customer_id") or cmd.customer_id, charge=charge, issued_at=now,
+                      valid_until=now + timedelta(hours=cmd.valid_hours))
+        await QuoteRepository(uow.session).add(quote)
+        uow.emit(ev.QuoteIssued(
+            quote_id=quote.id, ticket_id=quote.ticket_id, tenant_id=quote.tenant_id, customer_id=quote.customer_id,
+            currency=charge.currency, subtotal_minor=charge.subtotal_minor, tax_minor=charge.tax_minor,
+            total_minor=charge.total_minor, valid_until=quote.valid_until,
+            lines=[line_summary(ln) for ln in charge.lines], issued_at=now), subject=quote.ticket_id,
+            tenant=quote.tenant_id)
+        await uow.commit()
+    return quote
+
+
+async def decide_quote(*, uow: UnitOfWork, cmd: c.DecideQuote) -> Quote:
+    now = _now()
+    async with uow:
+        await uow.scope_to_tenant(cmd.tenant_id)
+        repo = QuoteRepository(uow.session)
+        quote = await repo.get(cmd.tenant_id, cmd.quote_id, for_update=True)
+        if quote is None:
+            raise NotFound("quote", cmd.quote_id)
+        quote.decide(accept=cmd.accept, by=cmd.recorded_by, channel=cmd.channel, signed_name=cmd.signed_name,
+                     at=now, reason=cmd.reason)
+        await repo.save_decision(quote)
+        if cmd.accept:
+            uow.emit(ev.QuoteAccepted(quote_id=quote.id, ticket_id=quote.ticket_id, tenant_id=quote.tenant_id,
+                                      total_minor=quote.charge.total_minor, currency=quote.charge.currency,
+                                      consent_by=cmd.recorded_by, consent_channel=cmd.channel, accepted_at=now),
+                     subject=quote.ticket_id, tenant=quote.tenant_id)
+        else:
+            uow.emit(ev.QuoteRejected(quote_id=quote.id, ticket_id=quote.ticket_id, tenant_id=quote.tenant_id,
+                                      consent_by=cmd.recorded_by, consent_channel=cmd.channel, reason=cmd.reason,
+                                      rejected_at=now), subject=quote.ticket_id, tenant=quote.tenant_id)
+        await uow.commit()
+    return quote
+
+
+# --- settlement: invoice or waiver --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settlement:
+    invoice: Invoice | None
+    charge: Charge
+    already: bool = False
+
+
+async def settle_work_order(*, uow: UnitOfWork, cmd: c.SettleWorkOrder, causation: Envelope | None = None,
+                            consumer: str | None = None, require_facts: bool = True) -> Settlement | None:
+    """Price a completed work order and issue an invoice (gapless number) or a charge.waived.
+
+    Exactly once per work order: the inbox claims the event, and (tenant, work_order_id) is unique
+    on invoices and waived charges, so even a different event for the same work order is a no-op.
+    """
+    now = _now()
+    async with uow:
+        await uow.scope_to_tenant(cmd.tenant_id)
+        if causation is not None and consumer and not await uow.claim(consumer, causation):
+            return None
+        inv_repo = InvoiceRepository(uow.session)
+        if await inv_repo.settled_work_order(cmd.tenant_id, cmd.work_order_id):
+            await uow.commit()  # keep the inbox row: this event is done
+            return None
+        facts = await TicketFactsRepository(uow.session).get(cmd.tenant_id, cmd.ticket_id)
+        if facts is None and require_facts:
+            raise TicketFactsMissing(f"no ticket.opened seen yet for ticket {cmd.ticket_id}")
+        on = cmd.completed_at.date()
+        book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, on)
+        ent = await _entitlements(uow, cmd.tenant_id, facts, cmd.ticket_id, on)
+        charge = compute_charge(book=book, work=cmd.work, entitlements=ent, on=on)
+        customer_id = (facts or {}).get("customer_id")
+        ent_repo = EntitlementRepository(uow.session)
+        for ln in charge.lines:
+            if ln.rule == "contract.covers_visits" and ent.contract:
+                await ent_repo.use_contract_visit(cmd.tenant_id, ent.contract.id)
+            if ln.rule == "package.prepaid_visit" and ent.package:
+                await ent_repo.use_package_visit(cmd.tenant_id, ent.package.id)
+        if any(ln.code == "waiver" for ln in charge.lines):
+            from sqlalchemy import update
+
+            from billing.adapters.orm import waivers as waivers_t
+
+            await uow.session.execute(update(waivers_t).where(
+                waivers_t.c.tenant_id == cmd.tenant_id, waivers_t.c.ticket_id == cmd.ticket_id,
+                waivers_t.c.status == "approved").values(status="applied"))
+        invoice: Invoice | None = None
+        if charge.total_minor == 0:
+            await inv_repo.add_waived(
+                id=new_id("wvd"), tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id, work_order_id=cmd.work_order_id,
+                charge=charge, reason=charge.waived_reason or "", rule=charge.waived_rule or "", 
+                approved_by=charge.waiver_approved_by, now=now)
+            uow.emit(ev.ChargeWaived(
+                ticket_id=cmd.ticket_id, tenant_id=cmd.tenant_id, customer_id=customer_id,
+                work_order_id=cmd.work_order_id, service_kind=charge.service_kind.value, currency=charge.currency,
+                waived_minor=charge.list_total_minor, reason=charge.waived_reason or "",
+                rule=charge.waived_rule or "", approved_by=charge.waiver_approved_by, waived_at=now),
+                subject=cmd.ticket_id, tenant=cmd.tenant_id, causation=causation)
+        else:
+            invoice = await _issue_invoice(uow, tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id,
+                                           customer_id=customer_id, work_order_id=cmd.work_order_id, charge=charge,
+                                           book=book, now=now, causation=causation)
+        await uow.commit()
+    return Settlement(invoice=invoice, charge=charge)
+
+
+async def _issue_invoice(uow: UnitOfWork, *, tenant_id: str, ticket_id: str, customer_id: str | None,
+                         work_order_id: str | None, charge: Charge, book: PriceBook, now: datetime,
+                         causation: Envelope | None) -> Invoice:
+    year = now.year
+    seq = await CounterRepository().next(uow.session, tenant_id=tenant_id, series="INV", year=year)
+    invoice = Invoice(
+        id=new_id("inv"), number=format_invoice_number(year, seq), tenant_id=tenant_id, ticket_id=ticket_id,
+        customer_id=customer_id, work_order_id=work_order_id, service_kind=charge.service_kind,
+        currency=charge.currency, lines=charge.lines, subtotal_minor=charge.subtotal_minor, tax_minor=charge.tax_minor,
+        total_minor=charge.total_minor, issued_at=now, price_book_version=book.version)
+    await InvoiceRepository(uow.session).add(invoice, year=year, seq=seq)
+    uow.emit(ev.InvoiceIssued(
+        invoice_id=invoice.id, invoice_number=invoice.number, ticket_id=ticket_id, tenant_id=tenant_id,
+        customer_id=customer_id, work_order_id=work_order_id, service_kind=charge.service_kind.value,
+        currency=charge.currency, subtotal_minor=charge.subtotal_minor, tax_minor=charge.tax_minor,
+        total_minor=charge.total_minor, lines=[line_summary(ln) for ln in charge.lines], issued_at=now,
+        due_at=now + timedelta(days=30)), subject=ticket_id, tenant=tenant_id, causation=causation)
+    return invoice
+
+
+async def invoice_from_quote(*, uow: UnitOfWork, tenant_id: str, quote_id: str) -> Invoice:
+    """Invoice an accepted quote (e.g. send-in repair settled at the counter, no work order)."""
+    now = _now()
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        quote = await QuoteRepository(uow.session).get(tenant_id, quote_id, for_update=True)
+        if quote is None:
+            raise NotFound("quote", quote_id)
+        if quote.status.value != "accepted":
+            from billing.domain.exceptions import IllegalTransition
+
+            raise IllegalTransition("quote", quote.status.value, "invoiced")
+        if quote.charge.total_minor == 0:
+            raise DomainError("the quote has nothing to charge")
+        book = await PriceBookRepository(uow.session).effective(tenant_id, now.date())
+        inv = await _issue_invoice(uow, tenant_id=tenant_id, ticket_id=quote.ticket_id, customer_id=quote.customer_id,
+                                   work_order_id=f"quote:{quote.id}", charge=quote.charge, book=book, now=now,
+                                   causation=None)
+        await uow.commit()
+    return inv
+
+
+# --- waivers ----------------------------------------------------------------------------------
+
+
+async def request_waiver(*, uow: UnitOfWork, cmd: c.RequestWaiver) -> WaiverRequest:
+    async with uow:
+        await uow.scope_to_tenant(cmd.tenant_id)
+        book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, _now().date())
+        if cmd.currency != book.currency:
+            from billing.domain.exceptions import CurrencyMismatch
+
+            raise CurrencyMismatch(book.currency, cmd.currency)
+        w = WaiverRequest.request(
+            tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id, amount_minor=cmd.amount_minor, currency=cmd.currency,
+            reason=cmd.reason, requested_by=cmd.requested_by, threshold_minor=book.waiver_approval_threshold_minor,
+            requester_is_manager=cmd.requester_is_manager)
+        await WaiverRepository(uow.session).add(w, _now())
+        await uow.commit()
+    return w
+
+
+async def decide_waiver(*, uow: UnitOfWork, tenant_id: str, waiver_id: str, approve: bool, by: str,
+                        is_manager: bool) -> WaiverRequest:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        repo = WaiverRepository(uow.session)
+        w = await repo.get(tenant_id, waiver_id, for_update=True)
+        if w is None:
+            raise NotFound("waiver", waiver_id)
+        (w.approve if approve else w.reject)(by=by, is_manager=is_manager)
+        await repo.save(w)
+        await uow.commit()
+    return w
+
+
+# --- payments and refunds -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    payment_id: str
+    receipt_number: str
+    invoice: Invoice
+    applied_minor: int
+    credit_minor: int
+    received_at: datetime
+
+
+async def record_payment(*, uow: UnitOfWork, cmd: c.RecordPayment) -> PaymentResult:
+    now = _now()
+    async with uow:
+        await uow.scope_to_tenant(cmd.tenant_id)
+        repo = InvoiceRepository(uow.session)
+        inv = await repo.get(cmd.tenant_id, cmd.invoice_id, for_update=True)
+        if inv is None:
+            raise NotFound("invoice", cmd.invoice_id)
+        outcome = inv.pay(cmd.amount_minor, cmd.currency)
+        n = await repo.payment_count(cmd.tenant_id, inv.id) + 1
+        receipt = f"R-{inv.number}-{n:02d}"
+        pid = new_id("pay")
+        await repo.add_payment(
+            id=pid, tenant_id=cmd.tenant_id, invoice_id=inv.id, customer_id=inv.customer_id, method=cmd.method,
+            currency=cmd.currency, amount_minor=cmd.amount_minor, applied_minor=outcome.applied_minor,
+            credit_minor=outcome.credit_minor, receipt_number=receipt, reference=cmd.reference, received_at=now)
+        await repo.save_amounts(inv)
+        uow.emit(ev.PaymentReceived(
+            payment_id=pid, invoice_id=inv.id, invoice_number=inv.number, ticket_id=inv.ticket_id,
+            tenant_id=cmd.tenant_id, method=cmd.method, currency=cmd.currency,  # type: ignore[arg-type]
+            amount_minor=cmd.amount_minor, applied_minor=outcome.applied_minor, credit_minor=outcome.credit_minor,
+            balance_due_minor=outcome.balance_due_minor, receipt_number=receipt, received_at=now),
+            subject=inv.ticket_id, tenant=cmd.tenant_id)
+        await uow.commit()
+    return PaymentResult(pid, receipt, inv, outcome.applied_minor, outcome.credit_minor, now)
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_id: str
+    credit_note_id: str
+    credit_note_number: str
+    gross_minor: int
+    customer_share_minor: int
+    amount_minor: int
+    invoice: Invoice
+
+
+async def issue_refund(*, uow: UnitOfWork, cmd: c.IssueRefund, now: datetime | None = None) -> RefundResult:
+    now = now or _now()
+    async with uow:
+        await uow.scope_to_tenant(cmd.tenant_id)
+        repo = InvoiceRepository(uow.session)
+        inv = await repo.get(cmd.tenant_id, cmd.invoice_id, for_update=True)
+        if inv is None:
+            raise NotFound("invoice", cmd.invoice_id)
+        book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, inv.issued_at.date())
+        out = inv.refund(gross_minor=cmd.amount_minor, return_freight_minor=cmd.return_freight_minor,
+                         card_fee_minor=cmd.card_fee_minor, now=now, window_days=book.return_window_days)
+        seq = await CounterRepository().next(uow.session, tenant_id=cmd.tenant_id, series="CN", year=now.year)
+        cn_number = format_invoice_number(now.year, seq, series="CN")
+        cn_id, rf_id = new_id("crn"), new_id("rfd")
+        await repo.add_credit_note(id=cn_id, tenant_id=cmd.tenant_id, number=cn_number, invoice_id=inv.id,
+                                   currency=inv.currency, amount_minor=out.gross_minor, reason=cmd.reason,
+                                   issued_at=now)
+        await repo.add_refund(id=rf_id, tenant_id=cmd.tenant_id, invoice_id=inv.id, gross_minor=out.gross_minor,
+                              customer_share_minor=out.customer_share_minor, amount_minor=out.amount_minor,
+                              credit_note_id=cn_id, issued_at=now)
+        await repo.save_amounts(inv)
+        uow.emit(ev.CreditNoteIssued(
+            credit_note_id=cn_id, credit_note_number=cn_number, invoice_id=inv.id, invoice_number=inv.number,
+            ticket_id=inv.ticket_id, tenant_id=cmd.tenant_id, currency=inv.currency, amount_minor=out.gross_minor,
+            reason=cmd.reason, issued_at=now), subject=inv.ticket_id, tenant=cmd.tenant_id)
+        uow.emit(ev.RefundIssued(
+            refund_id=rf_id, invoice_id=inv.id, ticket_id=inv.ticket_id, tenant_id=cmd.tenant_id,
+            currency=inv.currency, gross_minor=out.gross_minor, customer_share_minor=out.customer_share_minor,
+            amount_minor=out.amount_minor, credit_note_id=cn_id, issued_at=now),
+            subject=inv.ticket_id, tenant=cmd.tenant_id)
+        await uow.commit()
+    return RefundResult(rf_id, cn_id, cn_number, out.gross_minor, out.customer_share_minor, out.amount_minor, inv)

@@ -1,0 +1,92 @@
+"""Read side: queries that answer the API directly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from fixflow_shared.uow import UnitOfWork
+
+from billing.adapters.orm import credit_notes, invoices, payments
+from billing.adapters.repository import InvoiceRepository, QuoteRepository
+from billing.domain.model import Invoice, Quote
+
+
+async def get_invoice(*, uow: UnitOfWork, tenant_id: str, invoice_id: str) -> Invoice | None:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return await InvoiceRepository(uow.session).get(tenant_id, invoice_id)
+
+
+async def list_invoices(*, uow: UnitOfWork, tenant_id: str, ticket_id: str | None, customer_id: str | None,
+                        limit: int) -> list[Invoice]:
+    stmt = select(invoices).where(invoices.c.tenant_id == tenant_id)
+    if ticket_id:
+        stmt = stmt.where(invoices.c.ticket_id == ticket_id)
+    if customer_id:
+        stmt = stmt.where(invoices.c.customer_id == customer_id)
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        rows = (await uow.session.execute(stmt.order_by(invoices.c.issued_at).limit(limit))).mappings().all()
+    return [InvoiceRepository.from_row(r) for r in rows]
+
+
+async def get_quote(*, uow: UnitOfWork, tenant_id: str, quote_id: str) -> Quote | None:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return await QuoteRepository(uow.session).get(tenant_id, quote_id)
+
+
+@dataclass
+class Statement:
+    tenant_id: str
+    customer_id: str
+    month: str
+    rows: list[dict[str, Any]] = field(default_factory=list)  # chronological documents
+    totals: dict[str, dict[str, int]] = field(default_factory=dict)  # per currency
+
+    def as_json(self) -> dict[str, Any]:
+        return {"customer_id": self.customer_id, "month": self.month, "rows": self.rows, "totals": self.totals}
+
+
+async def monthly_statement(*, uow: UnitOfWork, tenant_id: str, customer_id: str, month: str) -> Statement:
+    y, m = (int(x) for x in month.split("-"))
+    start = datetime(y, m, 1, tzinfo=UTC)
+    end = datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=UTC)
+    st = Statement(tenant_id, customer_id, month)
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        s = uow.session
+        inv = (await s.execute(select(invoices).where(
+            invoices.c.tenant_id == tenant_id, invoices.c.customer_id == customer_id,
+            invoices.c.issued_at >= start, invoices.c.issued_at < end))).mappings().all()
+        pay = (await s.execute(select(payments).where(
+            payments.c.tenant_id == tenant_id, payments.c.customer_id == customer_id,
+            payments.c.received_at >= start, payments.c.received_at < end))).mappings().all()
+        inv_ids = [r["id"] for r in (await s.execute(select(invoices.c.id).where(
+            invoices.c.tenant_id == tenant_id, invoices.c.customer_id == customer_id))).mappings().all()]
+        cns = (await s.execute(select(credit_notes).where(
+            credit_notes.c.tenant_id == tenant_id, credit_notes.c.invoice_id.in_(inv_ids or [""]),
+            credit_notes.c.issued_at >= start, credit_notes.c.issued_at < end))).mappings().all()
+    for r in inv:
+        st.rows.append({"date": r["issued_at"].isoformat(), "document": r["number"], "kind": "invoice",
+                        "ticket_id": r["ticket_id"], "currency": r["currency"], "debit_minor": r["total_minor"],
+                        "credit_minor": 0})
+    for r in pay:
+        st.rows.append({"date": r["received_at"].isoformat(), "document": r["receipt_number"], "kind": "payment",
+                        "ticket_id": "", "currency": r["currency"], "debit_minor": 0,
+                        "credit_minor": r["amount_minor"]})
+    for r in cns:
+        st.rows.append({"date": r["issued_at"].isoformat(), "document": r["number"], "kind": "credit_note",
+                        "ticket_id": "", "currency": r["currency"], "debit_minor": 0,
+                        "credit_minor": r["amount_minor"]})
+    st.rows.sort(key=lambda r: (r["date"], r["document"]))
+    for r in st.rows:
+        t = st.totals.setdefault(r["currency"], {"debit_minor": 0, "credit_minor": 0, "balance_minor": 0})
+        t["debit_minor"] += r["debit_minor"]
+        t["credit_minor"] += r["credit_minor"]
+        t["balance_minor"] = t["debit_minor"] - t["credit_minor"]
+    return st
