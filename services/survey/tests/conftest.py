@@ -19,6 +19,8 @@ async def survey_app(kafka: Any, make_database: Callable[[str], str], redis_url:
         kafka_bootstrap_servers=kafka.bootstrap,
         redis_url=redis_url,
         relay_poll_interval_s=0.05,
+        timer_poll_s=0.1,
+        timer_reseed_s=1.0,  # the shared test Redis may be flushed by another session: recover fast
     )
     runtime, app = build(settings)
     await runtime.start()

@@ -27,3 +27,10 @@ class InvalidToken(DomainError):
 
 class InvalidAnswers(DomainError):
     """Answers that break the plan's rules (HTTP 422)."""
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str, ident: str) -> None:
+        super().__init__(f"{what} {ident} does not exist")
+        self.what = what
+        self.ident = ident

@@ -322,3 +322,19 @@ def new_revisit_id() -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def choose_channel(preferred: str, *, email: str | None, phone: str | None) -> str:
+    """The plan's channel if the customer can be reached on it, else the other link channel,
+    else a phone-call task for an agent (who finds the number in intake)."""
+    if preferred == "sms" and phone:
+        return "sms"
+    if preferred == "email" and email:
+        return "email"
+    if preferred == "phone":
+        return "phone"
+    if phone:
+        return "sms"
+    if email:
+        return "email"
+    return "phone"

@@ -1,0 +1,39 @@
+"""HTTP: the public answer link (no login). The signed single-use token is the only credential.
+
+Every refusal is problem+json and writes nothing: forged/altered token 401, unknown survey 404,
+expired 410, already answered 409, out-of-range score / unknown question / oversized text 422.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from survey.domain.commands import AnswerSurvey
+from survey.domain.exceptions import DomainError
+from survey.entrypoints.routes.deps import ServicesDep, to_problem
+from survey.entrypoints.routes.schemas import AnswerAccepted, AnswerCreate, PublicSurveyRead
+from survey.service_layer import handlers
+
+router = APIRouter(prefix="/public/surveys", tags=["public"])
+
+
+@router.get("/{token}", response_model=PublicSurveyRead)
+async def read_public_survey(token: str, svc: ServicesDep) -> PublicSurveyRead:
+    try:
+        s, plan = await handlers.check_token(uow=svc.runtime.uow(), token=token, links=svc.links)
+    except DomainError as exc:
+        raise to_problem(exc) from exc
+    return PublicSurveyRead(survey_id=s.id, questions=list(plan.questions), ask_nps=plan.ask_nps,
+                            allow_comment=plan.allow_comment, expires_at=s.expires_at, locale=s.locale)
+
+
+@router.post("/{token}/answers", status_code=status.HTTP_201_CREATED, response_model=AnswerAccepted)
+async def answer_public_survey(token: str, body: AnswerCreate, svc: ServicesDep) -> AnswerAccepted:
+    try:
+        s, _ = await handlers.answer_survey(
+            uow=svc.runtime.uow(), cmd=AnswerSurvey(answers=body.to_domain(), token=token, via="link"), links=svc.links
+        )
+    except DomainError as exc:
+        raise to_problem(exc) from exc
+    thanks = "感谢您的评价！" if s.locale.startswith("zh") else "Thank you for your feedback!"
+    return AnswerAccepted(survey_id=s.id, status=s.status.value, thank_you=thanks)

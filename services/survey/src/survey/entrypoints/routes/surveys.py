@@ -1,0 +1,71 @@
+"""HTTP: surveys for agents (read, phone answers) and the tenant's survey plan (managers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.problems import Problem, not_found
+from survey import views
+from survey.adapters.repository import plan_from_config
+from survey.domain.commands import AnswerSurvey
+from survey.domain.exceptions import DomainError
+from survey.domain.scheduling import calendar_for
+from survey.entrypoints.routes.deps import ServicesDep, to_problem
+from survey.entrypoints.routes.schemas import AnswerAccepted, AnswerCreate, PlanModel, SurveyRead
+from survey.service_layer import handlers
+
+router = APIRouter(tags=["surveys"])
+
+Agent = Annotated[Principal, Depends(require_roles("agent", "manager"))]
+Manager = Annotated[Principal, Depends(require_roles("manager"))]
+
+
+@router.get("/surveys", response_model=list[SurveyRead])
+async def list_surveys(principal: Agent, svc: ServicesDep,
+                       ticket_id: Annotated[str, Query(min_length=1, max_length=64)]) -> list[SurveyRead]:
+    found = await views.surveys_for_ticket(uow=svc.runtime.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
+    return [SurveyRead.of(s) for s in found]
+
+
+@router.get("/surveys/{survey_id}", response_model=SurveyRead)
+async def read_survey(survey_id: str, principal: Agent, svc: ServicesDep) -> SurveyRead:
+    got = await views.get_survey(uow=svc.runtime.uow(), tenant_id=principal.tenant, survey_id=survey_id)
+    if got is None:
+        raise not_found("survey", survey_id)
+    return SurveyRead.of(*got)
+
+
+@router.post("/surveys/{survey_id}/answers", status_code=status.HTTP_201_CREATED, response_model=AnswerAccepted)
+async def record_phone_answers(survey_id: str, body: AnswerCreate, principal: Agent, svc: ServicesDep) -> AnswerAccepted:
+    """An agent records the answers given on a follow-up call (phone channel)."""
+    try:
+        s, _ = await handlers.answer_survey(
+            uow=svc.runtime.uow(),
+            cmd=AnswerSurvey(answers=body.to_domain(), tenant_id=principal.tenant, survey_id=survey_id, via="phone"),
+            links=svc.links,
+        )
+    except DomainError as exc:
+        raise to_problem(exc) from exc
+    return AnswerAccepted(survey_id=s.id, status=s.status.value, thank_you="recorded")
+
+
+@router.get("/survey-plan", response_model=PlanModel)
+async def read_plan(principal: Agent, svc: ServicesDep) -> PlanModel:
+    return PlanModel.of(await views.get_plan(uow=svc.runtime.uow(), tenant_id=principal.tenant))
+
+
+@router.put("/survey-plan", response_model=PlanModel)
+async def put_plan(body: PlanModel, principal: Manager, svc: ServicesDep) -> PlanModel:
+    try:
+        plan = plan_from_config(principal.tenant, body.model_dump(mode="json"))
+        calendar_for(plan.calendar, datetime.now(UTC))  # an unknown country or zone is a 422, not a 500
+    except DomainError as exc:
+        raise to_problem(exc) from exc
+    except (KeyError, ValueError, NotImplementedError) as exc:
+        raise Problem(422, "Rule violated", f"unusable calendar: {exc}", type_="urn:fixflow:problem:rule-violated") from exc
+    await handlers.put_plan(uow=svc.runtime.uow(), plan=plan, by=principal.subject)
+    return PlanModel.of(plan)
