@@ -111,3 +111,28 @@ def subject_of(message: Any) -> str:
 @pytest.fixture
 def ticket_id() -> Iterator[str]:
     yield "T-" + uuid.uuid4().hex[:20]
+
+
+def envelope_of(payload: Any, *, tenant: str, subject: str) -> Envelope:
+    from fixflow_shared.events import new_envelope
+
+    return new_envelope(payload, source="/fixflow/test", subject=subject, tenant=tenant)
+
+
+async def deliveries_of(client: httpx.AsyncClient, tenant: str, ticket_id: str) -> list[dict]:
+    from fixflow_shared.testing import auth_headers
+
+    r = await client.get("/v1/deliveries", params={"ticket_id": ticket_id}, headers=auth_headers(tenant, "agent"))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def settled(client: httpx.AsyncClient, tenant: str, ticket_id: str, *, count: int, timeout: float = 20.0,
+                  final: tuple[str, ...] = ("sent", "failed", "skipped")) -> list[dict]:
+    """Wait until `count` deliveries of the ticket exist and all reached a final status."""
+
+    async def check() -> list[dict]:
+        items = await deliveries_of(client, tenant, ticket_id)
+        return items if len(items) >= count and all(d["status"] in final for d in items) else []
+
+    return await eventually(check, timeout=timeout)

@@ -31,6 +31,7 @@ class HttpReceiver:
     requests: list[Request] = field(default_factory=list)  # every request, whatever the answer
     accepted: list[Request] = field(default_factory=list)  # those answered 2xx
     _server: asyncio.Server | None = None
+    _open: set = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -46,6 +47,8 @@ class HttpReceiver:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
 
     async def stop(self) -> None:
+        for w in list(self._open):  # kept-alive client connections go down with the server
+            w.close()
         if self._server:
             self._server.close()
             with contextlib.suppress(Exception):
@@ -53,6 +56,7 @@ class HttpReceiver:
             self._server = None
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._open.add(writer)
         try:
             while True:
                 line = await reader.readline()
@@ -78,4 +82,5 @@ class HttpReceiver:
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
         finally:
+            self._open.discard(writer)
             writer.close()

@@ -18,7 +18,7 @@ from notify.adapters.repository import NotifyRepository
 from notify.config import NotifySettings
 from notify.domain.model import Channel
 from notify.entrypoints.consumers import register_consumers
-from notify.entrypoints.routes import deliveries
+from notify.entrypoints.routes import deliveries, preferences, templates
 from notify.service_layer.dispatcher import Dispatcher
 
 
@@ -83,7 +83,7 @@ def build(
     app = runtime.create_app(
         title="Fixflow notify",
         description="Templates, channels, preferences, reliable delivery",
-        routers=[deliveries.router],
+        routers=[deliveries.router, templates.router, preferences.router],
     )
     app.state.dispatcher = dispatcher
     runtime.dispatcher = dispatcher  # type: ignore[attr-defined]

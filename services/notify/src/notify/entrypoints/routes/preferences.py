@@ -1,0 +1,198 @@
+"""HTTP: /v1/preferences, /v1/recipients, /v1/webhooks, /v1/feed — who gets what, and how."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from datetime import datetime, time
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
+
+from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.problems import Problem, not_found
+from notify import views
+from notify.adapters.repository import NotifyRepository
+from notify.domain import subscriptions
+from notify.domain.exceptions import InvalidAddress
+from notify.domain.model import Channel, Preference, QuietHours, mask_address, normalise_email, normalise_phone
+from notify.entrypoints.routes.common import RuntimeDep
+
+router = APIRouter(tags=["preferences"])
+Staff = Annotated[Principal, Depends(require_roles("agent", "manager", "admin"))]
+Admin = Annotated[Principal, Depends(require_roles("manager", "admin"))]
+Anyone = Annotated[Principal, Depends(require_roles("agent", "manager", "admin", "customer", "technician", "dispatcher"))]
+PHONE = r"^\+?[0-9][0-9 -]{5,19}$"
+_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def recipient_key(value: str) -> str:
+    """A preference belongs to a recipient id, an email address or a phone number."""
+    try:
+        if "@" in value:
+            return normalise_email(value)
+        if re.fullmatch(r"\+?[0-9 ()-]+", value):
+            return normalise_phone(value)
+    except InvalidAddress as exc:
+        raise Problem(422, "Invalid recipient", str(exc)) from exc
+    if not _ID.match(value):
+        raise Problem(422, "Invalid recipient", "use a recipient id, an email address or a phone number")
+    return value
+
+
+class QuietHoursWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: time = Field(description="local time, e.g. 22:00")
+    end: time = Field(description="local time, e.g. 08:00 (before start = over midnight)")
+    tz: str = Field("Asia/Shanghai", max_length=64)
+
+    @field_validator("tz")
+    @classmethod
+    def known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+
+class PreferenceWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channels: list[Literal["email", "sms", "in_app"]] | None = Field(None, description="None = the defaults")
+    opted_out: bool = False
+    quiet_hours: QuietHoursWrite | None = None
+
+
+class PreferenceRead(PreferenceWrite):
+    recipient: str
+
+
+@router.put("/preferences/{recipient}", response_model=PreferenceRead)
+async def put_preference(recipient: str, body: PreferenceWrite, principal: Staff, rt: RuntimeDep) -> PreferenceRead:
+    key = recipient_key(recipient)
+    qh = body.quiet_hours
+    pref = Preference(
+        channels=frozenset(Channel(c) for c in body.channels) if body.channels is not None else None,
+        opted_out=body.opted_out,
+        quiet_hours=QuietHours(start=qh.start.replace(tzinfo=None), end=qh.end.replace(tzinfo=None), tz=qh.tz) if qh else None,
+    )
+    async with rt.uow() as uow:
+        await uow.scope_to_tenant(principal.tenant)
+        await NotifyRepository(uow.session).put_preference(tenant_id=principal.tenant, recipient=key, pref=pref)
+        await uow.commit()
+    return PreferenceRead(recipient=_masked_key(key), **body.model_dump())
+
+
+@router.get("/preferences/{recipient}", response_model=PreferenceRead)
+async def get_preference(recipient: str, principal: Staff, rt: RuntimeDep) -> PreferenceRead:
+    key = recipient_key(recipient)
+    async with rt.uow() as uow:
+        await uow.scope_to_tenant(principal.tenant)
+        found = await NotifyRepository(uow.session).preference(principal.tenant, [key])
+    if found is None:
+        raise not_found("preference", _masked_key(key))
+    p = found[1]
+    qh = p.quiet_hours
+    return PreferenceRead(
+        recipient=_masked_key(key), channels=sorted(c.value for c in p.channels) if p.channels is not None else None,  # type: ignore[misc]
+        opted_out=p.opted_out, quiet_hours=QuietHoursWrite(start=qh.start, end=qh.end, tz=qh.tz) if qh else None,
+    )
+
+
+def _masked_key(key: str) -> str:
+    if "@" in key:
+        return mask_address(key, Channel.EMAIL)
+    if re.fullmatch(r"\+?[0-9]+", key):
+        return mask_address(key, Channel.SMS)
+    return key
+
+
+class RecipientWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["manager", "technician"]
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(None, pattern=PHONE)
+    locale: Literal["zh-CN", "en"] = "zh-CN"
+
+
+@router.put("/recipients/{recipient_id}", status_code=status.HTTP_200_OK)
+async def put_recipient(recipient_id: str, body: RecipientWrite,
+                        principal: Admin, rt: RuntimeDep) -> dict[str, Any]:
+    if not _ID.match(recipient_id):
+        raise Problem(422, "Invalid recipient", "ids use letters, digits and _.:- (at most 64)")
+    try:
+        phone = normalise_phone(body.phone) if body.phone else None
+        email = normalise_email(str(body.email)) if body.email else None
+    except InvalidAddress as exc:
+        raise Problem(422, "Invalid recipient", str(exc)) from exc
+    async with rt.uow() as uow:
+        await uow.scope_to_tenant(principal.tenant)
+        await NotifyRepository(uow.session).put_recipient(
+            tenant_id=principal.tenant, id=recipient_id, role=body.role, name=body.name, email=email, phone=phone,
+            locale=body.locale,
+        )
+        await uow.commit()
+    return {"id": recipient_id, "role": body.role, "name": body.name,
+            "email": mask_address(email, Channel.EMAIL) if email else None,
+            "phone": mask_address(phone, Channel.SMS) if phone else None, "locale": body.locale}
+
+
+class WebhookWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: HttpUrl
+    event_types: list[str] = Field(default_factory=list, max_length=50, description="[] = every event notify consumes")
+    secret: str | None = Field(None, min_length=16, max_length=200, description="generated when omitted")
+
+    @field_validator("event_types")
+    @classmethod
+    def known_types(cls, v: list[str]) -> list[str]:
+        unknown = set(v) - set(subscriptions.subscribed_types())
+        if unknown:
+            raise ValueError(f"not an event notify consumes: {', '.join(sorted(unknown))}")
+        return v
+
+
+class WebhookCreated(BaseModel):
+    id: str
+    url: str
+    event_types: list[str]
+    secret: str = Field(description="shown once: HMAC-SHA256 key of the Fixflow-Signature header")
+    signature: str = "Fixflow-Signature: v1=hex(HMAC-SHA256(secret, Fixflow-Timestamp + '.' + body))"
+
+
+@router.post("/webhooks", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated)
+async def add_webhook(body: WebhookWrite, principal: Admin, rt: RuntimeDep) -> WebhookCreated:
+    endpoint_id = str(uuid.uuid4())
+    secret = body.secret or secrets.token_urlsafe(32)
+    async with rt.uow() as uow:
+        await uow.scope_to_tenant(principal.tenant)
+        await NotifyRepository(uow.session).add_webhook(tenant_id=principal.tenant, id=endpoint_id, url=str(body.url),
+                                                        secret=secret, event_types=body.event_types)
+        await uow.commit()
+    return WebhookCreated(id=endpoint_id, url=str(body.url), event_types=body.event_types, secret=secret)
+
+
+class FeedItem(BaseModel):
+    id: int
+    ticket_id: str | None
+    title: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+@router.get("/feed/{recipient_id}", response_model=list[FeedItem], tags=["feed"])
+async def read_feed(recipient_id: str, principal: Anyone, rt: RuntimeDep,
+                    limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[dict[str, Any]]:
+    """The in-app feed of one recipient (staff read anyone's; others only their own)."""
+    if not principal.has_any("agent", "manager") and principal.subject != recipient_id:
+        raise not_found("feed", recipient_id)
+    return await views.feed(uow=rt.uow(), tenant_id=principal.tenant, recipient=recipient_id, limit=limit)
