@@ -84,10 +84,32 @@ async def record_ticket_facts(*, uow: UnitOfWork, envelope: Envelope, event: Any
             return False
         await TicketFactsRepository(uow.session).upsert(
             tenant_id=tenant, ticket_id=event.ticket_id, customer_id=event.customer_id, asset_id=event.asset_id,
-            kind=event.kind, warranty_status=WarrantyStatus.parse(event.warranty_status).value,
+            kind=event.kind, warranty_status=_warranty_status(event).value,
             facts=dict(envelope.data), opened_at=event.opened_at)
         await uow.commit()
     return True
+
+
+def _warranty_status(event: Any) -> WarrantyStatus:
+    """intake's warranty decision (v1 additive field) wins over the older flat warranty_status."""
+    decision = getattr(event, "warranty", None)
+    if decision is not None and getattr(decision, "status", None):
+        return WarrantyStatus.parse(str(decision.status))
+    return WarrantyStatus.parse(event.warranty_status)
+
+
+def _status_on(facts: dict[str, Any], on: Any) -> WarrantyStatus:
+    """The warranty is judged on the day the work is done: a warranty that ended before the
+    completion date no longer makes the repair free."""
+    status = WarrantyStatus.parse(facts.get("warranty_status"))
+    decision = (facts.get("facts") or {}).get("warranty") or {}
+    ends = decision.get("warranty_ends_on")
+    if status == WarrantyStatus.IN_WARRANTY and ends:
+        from datetime import date
+
+        if on > date.fromisoformat(ends):
+            return WarrantyStatus.OUT_OF_WARRANTY
+    return status
 
 
 async def add_entitlement(*, uow: UnitOfWork, tenant_id: str, customer_id: str, asset_id: str | None, kind: str,
@@ -104,7 +126,7 @@ async def add_entitlement(*, uow: UnitOfWork, tenant_id: str, customer_id: str, 
 
 async def _entitlements(uow: UnitOfWork, tenant_id: str, facts: dict[str, Any] | None, ticket_id: str,
                         on: Any) -> Entitlements:
-    status = WarrantyStatus.parse(facts["warranty_status"]) if facts else WarrantyStatus.UNKNOWN
+    status = _status_on(facts, on) if facts else WarrantyStatus.UNKNOWN
     contract = package = card = None
     if facts and facts.get("customer_id"):
         contract, package, card = await EntitlementRepository(uow.session).for_customer(
