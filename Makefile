@@ -27,7 +27,8 @@ status:
 	@scripts/services.sh status
 
 migrate: install infra
-	@for s in $(SERVICES); do $(BIN)/python -m $$s migrate || exit 1; done
+	@set -a; . deploy/local/fixflow.env; set +a; \
+	for s in $(SERVICES); do echo "[migrate] $$s"; $(BIN)/python -m $$s migrate || exit 1; done
 
 run: install infra migrate
 	@scripts/services.sh start $(SERVICES)

@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 RUN="$ROOT/.local/run"; LOGS="$ROOT/.local/logs"; MAIL="$ROOT/.local/mail"
 PY="$ROOT/.venv/bin/python"
 declare -A PORT=([intake]=8001 [dispatch]=8002 [billing]=8003 [survey]=8004 [notify]=8005)
-mkdir -p "$RUN" "$LOGS" "$MAIL"
+mkdir -p "$RUN" "$LOGS" "$MAIL"/{tmp,new,cur}
 set -a; . "$ROOT/deploy/local/fixflow.env"; set +a
 
 alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
