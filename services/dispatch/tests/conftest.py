@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,6 +13,14 @@ import pytest
 
 from dispatch.bootstrap import build
 from dispatch.config import DispatchSettings
+
+# Shared helpers of the integration tests, importable as `dispatch_test_helpers` (importlib mode
+# does not put test folders on sys.path).
+_spec = importlib.util.spec_from_file_location("dispatch_test_helpers", Path(__file__).parent / "integration" / "_helpers.py")
+assert _spec and _spec.loader
+_helpers = importlib.util.module_from_spec(_spec)
+sys.modules["dispatch_test_helpers"] = _helpers
+_spec.loader.exec_module(_helpers)
 
 
 @pytest.fixture(scope="session")

@@ -2,23 +2,54 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from opentelemetry.sdk.trace import SpanProcessor
 
+from fixflow_shared.problems import TYPE_PREFIX, problem_response
 from fixflow_shared.runtime import ServiceRuntime
 from dispatch import SERVICE
 from dispatch.adapters.orm import metadata
 from dispatch.config import DispatchSettings
+from dispatch.domain.distance import DistanceMatrix, HaversineMatrix
+from dispatch.domain.exceptions import DomainError, IllegalTransition, NoTechnicianAvailable, NotFound, RuleViolation
 from dispatch.entrypoints.consumers import register_consumers
+from dispatch.entrypoints.routes import jobs, technicians, work_orders
+from dispatch.service_layer.handlers import Planning
 
 
-def build(settings: DispatchSettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()) -> tuple[ServiceRuntime, FastAPI]:
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, NotFound):
+        return problem_response(request, 404, "Not found", str(exc), TYPE_PREFIX + "not-found")
+    if isinstance(exc, IllegalTransition):
+        return problem_response(request, 409, "Conflict", str(exc), TYPE_PREFIX + "conflict")
+    if isinstance(exc, NoTechnicianAvailable):
+        return problem_response(request, 422, "No technician available", str(exc), TYPE_PREFIX + "no-technician-available")
+    if isinstance(exc, RuleViolation):
+        return problem_response(request, 422, "Rule violated", str(exc), TYPE_PREFIX + "rule-violated")
+    return problem_response(request, 422, "Rule violated", str(exc), TYPE_PREFIX + "rule-violated")
+
+
+def build(
+    settings: DispatchSettings | None = None,
+    *,
+    span_processors: tuple[SpanProcessor, ...] = (),
+    distances: DistanceMatrix | None = None,
+) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or DispatchSettings()  # type: ignore[call-arg]
+    planning = Planning(
+        slot_minutes=settings.slot_minutes,
+        horizon_days=settings.horizon_days,
+        distances=distances or HaversineMatrix(speed_kmh=settings.travel_speed_kmh, detour_factor=settings.detour_factor),
+        offer_count=settings.offer_count,
+    )
     runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
-    register_consumers(runtime)
+    register_consumers(runtime, planning)
     app = runtime.create_app(
         title="Fixflow dispatch",
         description="Technicians, skills, calendars, appointments, assignment optimisation, work orders",
-        routers=[],
+        routers=[technicians.router, jobs.router, work_orders.router],
     )
+    app.state.planning = planning
+    app.add_exception_handler(DomainError, _domain_error)
     return runtime, app

@@ -1,6 +1,153 @@
-"""Tables of dispatch's database (the migrations in migrations/versions are the source of truth)."""
+"""Tables of dispatch's database (the migrations in migrations/versions are the source of truth).
+
+Every business table carries tenant_id and is protected by row-level security."""
+
+from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 
 from fixflow_shared.db import add_messaging_tables, new_metadata
 
 metadata = new_metadata()
 outbox, inbox = add_messaging_tables(metadata)
+
+skills = Table(
+    "skills",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("code", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+technicians = Table(
+    "technicians",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("phone", String(40)),
+    Column("home_lat", Float, nullable=False),
+    Column("home_lon", Float, nullable=False),
+    Column("skills", JSONB, nullable=False),
+    Column("regions", JSONB, nullable=False),
+    Column("hours", JSONB, nullable=False),
+    Column("max_jobs_per_day", Integer, nullable=False),
+    Column("van_stock", JSONB, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+certifications = Table(
+    "certifications",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("technician_id", String(40), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("number", String(64)),
+    Column("valid_until", DateTime(timezone=True), nullable=False),
+)
+
+absences = Table(
+    "absences",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("technician_id", String(40), nullable=False),
+    Column("start_at", DateTime(timezone=True), nullable=False),
+    Column("end_at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("ticket_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("priority", String(4), nullable=False),
+    Column("required_skills", JSONB, nullable=False),
+    Column("required_certifications", JSONB, nullable=False),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("duration_min", Integer, nullable=False),
+    Column("sla_deadline", DateTime(timezone=True)),
+    Column("requested_start", DateTime(timezone=True)),
+    Column("requested_end", DateTime(timezone=True)),
+    Column("earliest", DateTime(timezone=True)),
+    Column("visits", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "ticket_id", name="uq_jobs_tenant_ticket"),
+)
+
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("job_id", String(40), nullable=False),
+    Column("ticket_id", String(64), nullable=False),
+    Column("technician_id", String(40), nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("window_end", DateTime(timezone=True), nullable=False),
+    Column("visit_number", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("reason", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+work_orders = Table(
+    "work_orders",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("job_id", String(40), nullable=False),
+    Column("ticket_id", String(64), nullable=False),
+    Column("technician_id", String(40), nullable=False),
+    Column("visit_number", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("appointment_id", String(40)),
+    Column("planned_start", DateTime(timezone=True)),
+    Column("planned_end", DateTime(timezone=True)),
+    Column("travel_min", Float, nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("en_route_at", DateTime(timezone=True)),
+    Column("arrived_at", DateTime(timezone=True)),
+    Column("arrived_lat", Float),
+    Column("arrived_lon", Float),
+    Column("diagnosis", Text),
+    Column("parts_used", JSONB, nullable=False),
+    Column("labour_minutes", Integer, nullable=False),
+    Column("photos", JSONB, nullable=False),
+    Column("resolution_code", String(64)),
+    Column("sign_off", JSONB),
+    Column("rating", Integer),
+    Column("note", Text),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+parts_requests = Table(
+    "parts_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("ticket_id", String(64), nullable=False),
+    Column("job_id", String(40), nullable=False),
+    Column("work_order_id", String(40), nullable=False),
+    Column("parts", JSONB, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("shipment_id", String(64)),
+    Column("eta", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+TENANT_TABLES = ("skills", "technicians", "certifications", "absences", "jobs", "appointments", "work_orders", "parts_requests")

@@ -1,9 +1,70 @@
-"""Kafka entrypoints of dispatch: turn consumed events into calls of service_layer handlers."""
+"""Kafka entrypoints of dispatch: turn consumed events into calls of service_layer handlers.
+
+- intake tickets: ticket.opened / ticket.triaged create or refine the job (on-site path) and place it
+  at once; ticket.cancelled cancels the job and its appointment.
+- dispatch's own work-order events: technician.unassigned (absent, declined, delayed) triggers the
+  reassignment, so 转派 survives a crash between the unassignment and the new placement.
+- logistics shipments: the ETA of requested parts; shipped -> the follow-up visit is booked.
+Every effect commits together with its inbox row (replays are harmless).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from fixflow_shared import topics
+from fixflow_shared.events import Envelope
+from fixflow_shared.events.contracts import dispatch as dev
+from fixflow_shared.events.contracts import intake as iev
 from fixflow_shared.runtime import ServiceRuntime
+from dispatch.adapters.repository import Repository
+from dispatch.service_layer import handlers
+from dispatch.service_layer.handlers import Planning
 
 
-def register_consumers(runtime: ServiceRuntime) -> None:
-    """Registers dispatch's consumer groups and handlers on the runtime's broker."""
+def register_consumers(runtime: ServiceRuntime, planning: Planning) -> None:
+    c = runtime.consumer(topics.INTAKE_TICKETS, topics.DISPATCH_WORK_ORDERS, topics.INTEGRATION_SHIPMENTS)
+
+    async def in_tenant(name: str, envelope: Envelope, step: Any) -> None:
+        uow = runtime.uow()
+        async with uow:
+            await uow.scope_to_tenant(envelope.tenantid)
+            if not await uow.claim(name, envelope):
+                return
+            await step(uow, Repository(uow.session, envelope.tenantid))
+            await uow.commit()
+
+    @c.on(iev.TicketOpened)
+    async def on_opened(envelope: Envelope, event: iev.TicketOpened) -> None:
+        await in_tenant(
+            "dispatch.ticket_opened", envelope,
+            lambda uow, repo: handlers.job_from_ticket(uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning),
+        )
+
+    @c.on(iev.TicketTriaged)
+    async def on_triaged(envelope: Envelope, event: iev.TicketTriaged) -> None:
+        await in_tenant(
+            "dispatch.ticket_triaged", envelope,
+            lambda uow, repo: handlers.job_from_ticket(uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning),
+        )
+
+    @c.on(iev.TicketCancelled)
+    async def on_cancelled(envelope: Envelope, event: iev.TicketCancelled) -> None:
+        await in_tenant(
+            "dispatch.ticket_cancelled", envelope,
+            lambda uow, repo: handlers.cancel_job_for_ticket(uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id),
+        )
+
+    @c.on(dev.TechnicianUnassigned)
+    async def on_unassigned(envelope: Envelope, event: dev.TechnicianUnassigned) -> None:
+        await in_tenant(
+            "dispatch.reassign", envelope,
+            lambda uow, repo: handlers.reassign_after_unassignment(uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning),
+        )
+
+    @c.on(dev.ShipmentUpdated)
+    async def on_shipment(envelope: Envelope, event: dev.ShipmentUpdated) -> None:
+        await in_tenant(
+            "dispatch.shipment", envelope,
+            lambda uow, repo: handlers.shipment_updated(uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning),
+        )

@@ -1,0 +1,367 @@
+"""Technicians, jobs, appointments and work orders (plain Python, no I/O).
+
+Work orders are a state machine; an illegal move raises IllegalTransition. Calendars turn weekly
+working hours (in the technician's time zone) minus absences into UTC availability intervals for
+the optimiser.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from dispatch.domain.exceptions import IllegalTransition, RuleViolation
+from dispatch.domain.optimiser import Interval, JobSpec, TechnicianSpec
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:20]}"
+
+
+# --- technicians ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Certification:
+    id: str
+    name: str
+    valid_until: datetime
+    number: str | None = None
+
+    def valid_at(self, t: datetime) -> bool:
+        return t <= self.valid_until
+
+
+@dataclass(frozen=True)
+class Absence:
+    id: str
+    start: datetime
+    end: datetime
+    reason: str
+
+    @property
+    def interval(self) -> Interval:
+        return Interval(self.start, self.end)
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    """Working hours per weekday (0 = Monday) in a time zone, e.g. {0: ("08:00", "18:00")}."""
+
+    tz: str = "Asia/Shanghai"
+    days: dict[int, tuple[str, str]] = field(
+        default_factory=lambda: {d: ("08:00", "18:00") for d in range(5)}
+    )
+
+    def intervals(self, start: datetime, end: datetime) -> list[Interval]:
+        zone = ZoneInfo(self.tz)
+        out: list[Interval] = []
+        day = start.astimezone(zone).date() - timedelta(days=1)
+        last = end.astimezone(zone).date()
+        while day <= last:
+            hours = self.days.get(day.weekday())
+            if hours:
+                a = datetime.combine(day, time.fromisoformat(hours[0]), zone).astimezone(UTC)
+                b = datetime.combine(day, time.fromisoformat(hours[1]), zone).astimezone(UTC)
+                a, b = max(a, start), min(b, end)
+                if b > a:
+                    out.append(Interval(a, b))
+            day += timedelta(days=1)
+        return out
+
+
+def subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
+    """Intervals minus holes (absences)."""
+    out = list(intervals)
+    for h in holes:
+        nxt: list[Interval] = []
+        for iv in out:
+            if not iv.overlaps(h):
+                nxt.append(iv)
+                continue
+            if iv.start < h.start:
+                nxt.append(Interval(iv.start, h.start))
+            if h.end < iv.end:
+                nxt.append(Interval(h.end, iv.end))
+        out = nxt
+    return out
+
+
+@dataclass
+class Technician:
+    id: str
+    tenant_id: str
+    name: str
+    phone: str | None
+    home_lat: float
+    home_lon: float
+    skills: dict[str, int] = field(default_factory=dict)
+    regions: list[str] = field(default_factory=list)
+    hours: WeeklyHours = field(default_factory=WeeklyHours)
+    max_jobs_per_day: int = 6
+    van_stock: dict[str, int] = field(default_factory=dict)
+    certifications: list[Certification] = field(default_factory=list)
+    absences: list[Absence] = field(default_factory=list)
+    active: bool = True
+
+    def availability(self, start: datetime, end: datetime) -> list[Interval]:
+        if not self.active:
+            return []
+        return subtract(self.hours.intervals(start, end), [a.interval for a in self.absences])
+
+    def is_absent(self, iv: Interval) -> bool:
+        return any(a.interval.overlaps(iv) for a in self.absences)
+
+    def take_from_van(self, part_code: str, quantity: int) -> None:
+        have = self.van_stock.get(part_code, 0)
+        if have < quantity:
+            raise RuleViolation(f"van stock has {have} of {part_code}, {quantity} used")
+        self.van_stock[part_code] = have - quantity
+
+    def spec(self, *, start: datetime, end: datetime, busy: list[Interval], load_by_day: dict[date, int]) -> TechnicianSpec:
+        """This technician as the optimiser sees it for the horizon [start, end)."""
+        return TechnicianSpec(
+            id=self.id,
+            name=self.name,
+            lat=self.home_lat,
+            lon=self.home_lon,
+            skills=dict(self.skills),
+            certifications={c.name: c.valid_until for c in self.certifications},
+            available=tuple(self.availability(start, end)),
+            busy=tuple(busy),
+            max_jobs_per_day=self.max_jobs_per_day,
+            load_by_day=load_by_day,
+        )
+
+
+# --- jobs -------------------------------------------------------------------------------------------
+
+
+class JobStatus(StrEnum):
+    INCOMPLETE = "incomplete"  # no coordinates yet: cannot be planned
+    OPEN = "open"  # waiting for a technician
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING_PARTS = "waiting_parts"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class Job:
+    id: str
+    tenant_id: str
+    ticket_id: str
+    kind: str
+    status: JobStatus
+    priority: str = "P3"
+    required_skills: dict[str, int] = field(default_factory=dict)
+    required_certifications: list[str] = field(default_factory=list)
+    lat: float | None = None
+    lon: float | None = None
+    duration_min: int = 60
+    sla_deadline: datetime | None = None
+    requested_start: datetime | None = None
+    requested_end: datetime | None = None
+    earliest: datetime | None = None
+    visits: int = 0
+    created_at: datetime | None = None
+
+    @property
+    def plannable(self) -> bool:
+        return self.lat is not None and self.lon is not None and self.status == JobStatus.OPEN
+
+    def spec(self, *, window: Interval | None = None) -> JobSpec:
+        if self.lat is None or self.lon is None:
+            raise RuleViolation(f"job {self.id} has no location yet")
+        return JobSpec(
+            id=self.id,
+            lat=self.lat,
+            lon=self.lon,
+            duration_min=self.duration_min,
+            priority=self.priority,  # type: ignore[arg-type]
+            required_skills=dict(self.required_skills),
+            required_certifications=tuple(self.required_certifications),
+            sla_deadline=self.sla_deadline,
+            window=window,
+            earliest=self.earliest,
+        )
+
+
+# --- appointments -------------------------------------------------------------------------------------
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+@dataclass
+class Appointment:
+    id: str
+    tenant_id: str
+    job_id: str
+    ticket_id: str
+    technician_id: str
+    window_start: datetime
+    window_end: datetime
+    visit_number: int
+    status: AppointmentStatus = AppointmentStatus.BOOKED
+    reason: str | None = None
+
+    @property
+    def window(self) -> Interval:
+        return Interval(self.window_start, self.window_end)
+
+    def confirm(self) -> None:
+        if self.status != AppointmentStatus.BOOKED:
+            raise IllegalTransition("appointment", self.status, AppointmentStatus.CONFIRMED)
+        self.status = AppointmentStatus.CONFIRMED
+
+    def reschedule(self, window: Interval, *, now: datetime, reason: str) -> Interval:
+        if self.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+            raise IllegalTransition("appointment", self.status, "rescheduled")
+        check_future_window(window, now)
+        previous = self.window
+        self.window_start, self.window_end = window.start, window.end
+        self.status = AppointmentStatus.BOOKED  # the customer confirms the new time again
+        self.reason = reason
+        return previous
+
+    def cancel(self, reason: str) -> None:
+        if self.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+            raise IllegalTransition("appointment", self.status, AppointmentStatus.CANCELLED)
+        self.status = AppointmentStatus.CANCELLED
+        self.reason = reason
+
+
+def check_future_window(window: Interval, now: datetime) -> None:
+    if window.start < now:
+        raise RuleViolation("the window starts in the past")
+    if window.end - window.start > timedelta(hours=8):
+        raise RuleViolation("a window is at most 8 hours long")
+
+
+# --- work orders ---------------------------------------------------------------------------------------
+
+
+class WorkOrderStatus(StrEnum):
+    ASSIGNED = "assigned"
+    EN_ROUTE = "en_route"
+    ON_SITE = "on_site"
+    COMPLETED = "completed"
+    NEEDS_PARTS = "needs_parts"
+    CUSTOMER_ABSENT = "customer_absent"
+    ESCALATED = "escalated"
+    UNASSIGNED = "unassigned"  # declined, absent, delayed: the job goes back to planning
+
+
+WO_ALLOWED: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
+    WorkOrderStatus.ASSIGNED: frozenset({WorkOrderStatus.EN_ROUTE, WorkOrderStatus.ON_SITE, WorkOrderStatus.UNASSIGNED}),
+    WorkOrderStatus.EN_ROUTE: frozenset({WorkOrderStatus.ON_SITE, WorkOrderStatus.UNASSIGNED}),
+    WorkOrderStatus.ON_SITE: frozenset(
+        {WorkOrderStatus.COMPLETED, WorkOrderStatus.NEEDS_PARTS, WorkOrderStatus.CUSTOMER_ABSENT, WorkOrderStatus.ESCALATED}
+    ),
+    WorkOrderStatus.COMPLETED: frozenset(),
+    WorkOrderStatus.NEEDS_PARTS: frozenset(),
+    WorkOrderStatus.CUSTOMER_ABSENT: frozenset(),
+    WorkOrderStatus.ESCALATED: frozenset(),
+    WorkOrderStatus.UNASSIGNED: frozenset(),
+}
+FINISHED = frozenset(
+    {WorkOrderStatus.COMPLETED, WorkOrderStatus.NEEDS_PARTS, WorkOrderStatus.CUSTOMER_ABSENT, WorkOrderStatus.ESCALATED, WorkOrderStatus.UNASSIGNED}
+)
+
+
+@dataclass(frozen=True)
+class PartUse:
+    part_code: str
+    quantity: int
+    source: str = "van_stock"
+
+
+@dataclass
+class WorkOrder:
+    id: str
+    tenant_id: str
+    job_id: str
+    ticket_id: str
+    technician_id: str
+    visit_number: int
+    status: WorkOrderStatus = WorkOrderStatus.ASSIGNED
+    appointment_id: str | None = None
+    planned_start: datetime | None = None
+    planned_end: datetime | None = None
+    travel_min: float = 0.0
+    explanation: str = ""
+    en_route_at: datetime | None = None
+    arrived_at: datetime | None = None
+    arrived_lat: float | None = None
+    arrived_lon: float | None = None
+    diagnosis: str | None = None
+    parts_used: list[PartUse] = field(default_factory=list)
+    labour_minutes: int = 0
+    photos: list[dict[str, str]] = field(default_factory=list)
+    resolution_code: str | None = None
+    sign_off: dict[str, object] | None = None
+    rating: int | None = None
+    note: str | None = None
+    finished_at: datetime | None = None
+
+    def _move(self, target: WorkOrderStatus) -> None:
+        if target not in WO_ALLOWED[self.status]:
+            raise IllegalTransition("work order", self.status, target)
+        self.status = target
+
+    def en_route(self, at: datetime) -> None:
+        self._move(WorkOrderStatus.EN_ROUTE)
+        self.en_route_at = at
+
+    def arrive(self, at: datetime, lat: float | None, lon: float | None) -> bool | None:
+        """Returns whether the arrival is inside the booked window (None without a window)."""
+        self._move(WorkOrderStatus.ON_SITE)
+        self.arrived_at, self.arrived_lat, self.arrived_lon = at, lat, lon
+        if self.planned_start is None or self.planned_end is None:
+            return None
+        return self.planned_start - timedelta(minutes=15) <= at <= self.planned_end
+
+    def record(self, *, diagnosis: str | None, parts: list[PartUse], labour_minutes: int, photos: list[dict[str, str]]) -> None:
+        if self.status != WorkOrderStatus.ON_SITE:
+            raise IllegalTransition("work order", self.status, "recording work")
+        if diagnosis is not None:
+            self.diagnosis = diagnosis
+        self.parts_used.extend(parts)
+        self.labour_minutes += labour_minutes
+        self.photos.extend(photos)
+
+    def complete(self, *, resolution_code: str, sign_off: dict[str, object], rating: int | None, at: datetime) -> None:
+        self._move(WorkOrderStatus.COMPLETED)
+        self.resolution_code, self.sign_off, self.rating, self.finished_at = resolution_code, sign_off, rating, at
+
+    def fail(self, outcome: WorkOrderStatus, *, note: str | None, at: datetime) -> None:
+        if outcome not in (WorkOrderStatus.NEEDS_PARTS, WorkOrderStatus.CUSTOMER_ABSENT, WorkOrderStatus.ESCALATED):
+            raise RuleViolation(f"{outcome} is not a failure outcome")
+        self._move(outcome)
+        self.note, self.finished_at = note, at
+
+    def unassign(self, reason: str, at: datetime) -> None:
+        self._move(WorkOrderStatus.UNASSIGNED)
+        self.note, self.finished_at = reason, at
+
+
+@dataclass
+class PartsRequest:
+    id: str
+    tenant_id: str
+    ticket_id: str
+    job_id: str
+    work_order_id: str
+    parts: list[PartUse]
+    status: str = "requested"  # requested -> shipped -> delivered | cancelled
+    shipment_id: str | None = None
+    eta: datetime | None = None

@@ -1,0 +1,37 @@
+"""Shared pieces of the HTTP layer: the runtime, planning settings, roles, request types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.runtime import ServiceRuntime
+from dispatch.service_layer.handlers import Planning
+
+
+def runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def planning(request: Request) -> Planning:
+    return request.app.state.planning  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(runtime)]
+PlanningDep = Annotated[Planning, Depends(planning)]
+Manager = Annotated[Principal, Depends(require_roles("dispatcher", "manager"))]
+Reader = Annotated[Principal, Depends(require_roles("dispatcher", "manager", "agent", "technician"))]
+Customerish = Annotated[Principal, Depends(require_roles("customer", "agent", "dispatcher", "manager"))]
+Tech = Annotated[Principal, Depends(require_roles("technician", "dispatcher", "manager"))]
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+PartCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
+Lat = Annotated[float, Field(ge=-90, le=90)]
+Lon = Annotated[float, Field(ge=-180, le=180)]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{5,19}$")]
+When = AwareDatetime
+__all__ = ["datetime"]

@@ -1,0 +1,211 @@
+"""HTTP: jobs, bookable windows, appointments (book, confirm, reschedule, cancel), batch optimisation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from fixflow_shared.problems import not_found
+from dispatch import views
+from dispatch.domain import commands
+from dispatch.domain.model import Appointment, Job, WorkOrder
+from dispatch.entrypoints.routes.deps import Code, Customerish, Lat, Lon, Manager, PlanningDep, Reader, RuntimeDep, When
+from dispatch.service_layer import handlers
+
+router = APIRouter(tags=["jobs"])
+
+
+class JobRead(BaseModel):
+    id: str
+    ticket_id: str
+    kind: str
+    status: str
+    priority: str
+    required_skills: dict[str, int]
+    required_certifications: list[str]
+    lat: float | None
+    lon: float | None
+    duration_min: int
+    sla_deadline: datetime | None
+    visits: int
+
+    @classmethod
+    def of(cls, j: Job) -> JobRead:
+        return cls(
+            id=j.id, ticket_id=j.ticket_id, kind=j.kind, status=j.status.value, priority=j.priority,
+            required_skills=j.required_skills, required_certifications=j.required_certifications, lat=j.lat, lon=j.lon,
+            duration_min=j.duration_min, sla_deadline=j.sla_deadline, visits=j.visits,
+        )
+
+
+class AppointmentRead(BaseModel):
+    id: str
+    job_id: str
+    ticket_id: str
+    technician_id: str
+    window_start: datetime
+    window_end: datetime
+    visit_number: int
+    status: str
+    reason: str | None
+
+    @classmethod
+    def of(cls, a: Appointment) -> AppointmentRead:
+        return cls(
+            id=a.id, job_id=a.job_id, ticket_id=a.ticket_id, technician_id=a.technician_id, window_start=a.window_start,
+            window_end=a.window_end, visit_number=a.visit_number, status=a.status.value, reason=a.reason,
+        )
+
+
+class WorkOrderBrief(BaseModel):
+    id: str
+    technician_id: str
+    status: str
+    visit_number: int
+    planned_start: datetime | None
+    explanation: str
+
+    @classmethod
+    def of(cls, w: WorkOrder) -> WorkOrderBrief:
+        return cls(id=w.id, technician_id=w.technician_id, status=w.status.value, visit_number=w.visit_number,
+                   planned_start=w.planned_start, explanation=w.explanation)
+
+
+class JobDetail(JobRead):
+    appointments: list[AppointmentRead]
+    work_orders: list[WorkOrderBrief]
+
+
+class JobUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat: Lat | None = None
+    lon: Lon | None = None
+    priority: Literal["P1", "P2", "P3", "P4"] | None = None
+    required_skills: dict[Code, Annotated[int, Field(ge=1, le=5)]] | None = None
+    required_certifications: list[Code] | None = Field(None, max_length=10)
+    duration_min: int | None = Field(None, ge=15, le=480)
+    sla_deadline: When | None = None
+
+
+class Window(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: When
+    end: When
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.end <= self.start:
+            raise ValueError("the window must end after it starts")
+        return self
+
+
+class Booking(Window):
+    technician_id: str | None = Field(None, max_length=40)
+
+
+class Reschedule(Window):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Cancellation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Literal["customer_request", "technician_unavailable", "duplicate", "other"]
+    detail: str | None = Field(None, max_length=500)
+
+
+@router.get("/jobs", response_model=list[JobRead])
+async def list_jobs(
+    principal: Reader, rt: RuntimeDep, status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[JobRead]:
+    return [JobRead.of(j) for j in await views.jobs(uow=rt.uow(), tenant_id=principal.tenant, status=status_, limit=limit)]
+
+
+@router.get("/jobs/by-ticket/{ticket_id}", response_model=JobRead)
+async def job_by_ticket(ticket_id: str, principal: Reader, rt: RuntimeDep) -> JobRead:
+    j = await views.job_for_ticket(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
+    if j is None:
+        raise not_found("job for ticket", ticket_id)
+    return JobRead.of(j)
+
+
+@router.get("/jobs/{job_id}", response_model=JobDetail)
+async def read_job(job_id: str, principal: Reader, rt: RuntimeDep) -> JobDetail:
+    found = await views.job(uow=rt.uow(), tenant_id=principal.tenant, job_id=job_id)
+    if found is None:
+        raise not_found("job", job_id)
+    j, appts, wos = found
+    return JobDetail(**JobRead.of(j).model_dump(), appointments=[AppointmentRead.of(a) for a in appts],
+                     work_orders=[WorkOrderBrief.of(w) for w in wos])
+
+
+@router.patch("/jobs/{job_id}", response_model=JobRead)
+async def patch_job(job_id: str, body: JobUpdate, principal: Manager, rt: RuntimeDep, planning: PlanningDep) -> JobRead:
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    return JobRead.of(await handlers.update_job(uow=rt.uow(), tenant_id=principal.tenant, job_id=job_id, changes=changes, planning=planning))
+
+
+@router.get("/jobs/{job_id}/offers")
+async def offers(job_id: str, principal: Customerish, rt: RuntimeDep, planning: PlanningDep) -> list[dict[str, Any]]:
+    return await handlers.offer_windows(uow=rt.uow(), tenant_id=principal.tenant, job_id=job_id, planning=planning)
+
+
+@router.post("/jobs/{job_id}/appointments", status_code=status.HTTP_201_CREATED, response_model=AppointmentRead)
+async def book(job_id: str, body: Booking, principal: Customerish, rt: RuntimeDep, planning: PlanningDep) -> AppointmentRead:
+    cmd = commands.BookAppointment(tenant_id=principal.tenant, job_id=job_id, start=body.start, end=body.end, technician_id=body.technician_id)
+    appt, _ = await handlers.book_appointment(uow=rt.uow(), cmd=cmd, planning=planning)
+    return AppointmentRead.of(appt)
+
+
+@router.get("/appointments/{appointment_id}", response_model=AppointmentRead)
+async def read_appointment(appointment_id: str, principal: Customerish, rt: RuntimeDep) -> AppointmentRead:
+    a = await views.appointment(uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id)
+    if a is None:
+        raise not_found("appointment", appointment_id)
+    return AppointmentRead.of(a)
+
+
+@router.post("/appointments/{appointment_id}/confirm", response_model=AppointmentRead)
+async def confirm(appointment_id: str, principal: Customerish, rt: RuntimeDep) -> AppointmentRead:
+    return AppointmentRead.of(await handlers.confirm_appointment(uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id))
+
+
+@router.post("/appointments/{appointment_id}/reschedule", response_model=AppointmentRead)
+async def reschedule(appointment_id: str, body: Reschedule, principal: Customerish, rt: RuntimeDep, planning: PlanningDep) -> AppointmentRead:
+    a = await handlers.reschedule_appointment(
+        uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id, start=body.start, end=body.end,
+        reason=body.reason, planning=planning,
+    )
+    return AppointmentRead.of(a)
+
+
+@router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentRead)
+async def cancel(appointment_id: str, body: Cancellation, principal: Customerish, rt: RuntimeDep) -> AppointmentRead:
+    a = await handlers.cancel_appointment(uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id, reason=body.reason, detail=body.detail)
+    return AppointmentRead.of(a)
+
+
+class OptimiseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["fast", "exact"] = "fast"
+
+
+@router.post("/optimisations", status_code=status.HTTP_200_OK)
+async def optimise(body: OptimiseRequest, principal: Manager, rt: RuntimeDep, planning: PlanningDep) -> dict[str, Any]:
+    plan = await handlers.optimise(uow=rt.uow(), tenant_id=principal.tenant, planning=planning, method=body.method)
+    return {
+        "method": plan.method,
+        "elapsed_s": round(plan.elapsed_s, 4),
+        "objective": plan.objective,
+        "sla_breaches": plan.sla_breaches,
+        "travel_min": round(plan.travel_min, 1),
+        "assignments": [
+            {"job_id": a.job_id, "technician_id": a.technician_id, "start": a.service_start, "end": a.service_end,
+             "why": a.explanation.summary, "cost": a.explanation.cost, "runner_up": a.explanation.runner_up_id}
+            for a in plan.assignments
+        ],
+        "unplanned": plan.unplanned,
+    }

@@ -1,0 +1,189 @@
+"""HTTP: skills catalogue, technicians, certifications (service badges), calendars, absences."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from fixflow_shared.problems import not_found
+from dispatch import views
+from dispatch.domain import commands
+from dispatch.domain.model import Technician, WeeklyHours
+from dispatch.entrypoints.routes.deps import Code, Lat, Lon, Manager, PartCode, Phone, Reader, RuntimeDep, When
+from dispatch.service_layer import handlers
+
+router = APIRouter(tags=["technicians"])
+
+HHMM = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class SkillCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+
+
+class Hours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tz: str = "Asia/Shanghai"
+    days: dict[Annotated[int, Field(ge=0, le=6)], tuple[HHMM, HHMM]] = Field(
+        default_factory=lambda: {d: ("08:00", "18:00") for d in range(5)}, description="0 = Monday"
+    )
+
+    @field_validator("tz")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Hours:
+        for d, (a, b) in self.days.items():
+            if time.fromisoformat(a) >= time.fromisoformat(b):
+                raise ValueError(f"day {d}: working hours must end after they start")
+        return self
+
+    def domain(self) -> WeeklyHours:
+        return WeeklyHours(tz=self.tz, days=dict(self.days))
+
+
+class TechnicianCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    phone: Phone | None = None
+    home_lat: Lat
+    home_lon: Lon
+    skills: dict[Code, Annotated[int, Field(ge=1, le=5)]] = Field(default_factory=dict, description="skill code -> level 1..5")
+    regions: list[Annotated[str, StringConstraints(min_length=1, max_length=32)]] = Field(default_factory=list, max_length=50)
+    hours: Hours = Field(default_factory=Hours)
+    max_jobs_per_day: int = Field(6, ge=1, le=20)
+    van_stock: dict[PartCode, Annotated[int, Field(ge=0, le=10_000)]] = Field(default_factory=dict)
+
+
+class TechnicianUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: Phone | None = None
+    home_lat: Lat | None = None
+    home_lon: Lon | None = None
+    skills: dict[Code, Annotated[int, Field(ge=1, le=5)]] | None = None
+    hours: Hours | None = None
+    max_jobs_per_day: int | None = Field(None, ge=1, le=20)
+    van_stock: dict[PartCode, Annotated[int, Field(ge=0, le=10_000)]] | None = None
+    active: bool | None = None
+
+
+class CertificationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Code
+    valid_until: When
+    number: str | None = Field(None, max_length=64)
+
+
+class AbsenceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: When
+    end: When
+    reason: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AbsenceCreate:
+        if self.end <= self.start:
+            raise ValueError("an absence must end after it starts")
+        return self
+
+
+class TechnicianRead(BaseModel):
+    id: str
+    name: str
+    phone: str | None
+    home_lat: float
+    home_lon: float
+    skills: dict[str, int]
+    regions: list[str]
+    hours: dict[str, Any]
+    max_jobs_per_day: int
+    van_stock: dict[str, int]
+    active: bool
+    certifications: list[dict[str, Any]]
+    absences: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, t: Technician) -> TechnicianRead:
+        return cls(
+            id=t.id, name=t.name, phone=t.phone, home_lat=t.home_lat, home_lon=t.home_lon, skills=t.skills, regions=t.regions,
+            hours={"tz": t.hours.tz, "days": {str(k): list(v) for k, v in t.hours.days.items()}},
+            max_jobs_per_day=t.max_jobs_per_day, van_stock=t.van_stock, active=t.active,
+            certifications=[{"id": c.id, "name": c.name, "number": c.number, "valid_until": c.valid_until} for c in t.certifications],
+            absences=[{"id": a.id, "start": a.start, "end": a.end, "reason": a.reason} for a in t.absences],
+        )
+
+
+@router.post("/skills", status_code=status.HTTP_201_CREATED)
+async def create_skill(body: SkillCreate, principal: Manager, rt: RuntimeDep) -> dict[str, Any]:
+    created = await handlers.add_skill(uow=rt.uow(), tenant_id=principal.tenant, code=body.code, name=body.name)
+    return {"code": body.code, "name": body.name, "created": created}
+
+
+@router.get("/skills")
+async def list_skills(principal: Reader, rt: RuntimeDep) -> list[dict[str, Any]]:
+    return await views.skills(uow=rt.uow(), tenant_id=principal.tenant)
+
+
+@router.post("/technicians", status_code=status.HTTP_201_CREATED, response_model=TechnicianRead)
+async def create_technician(body: TechnicianCreate, principal: Manager, rt: RuntimeDep) -> TechnicianRead:
+    cmd = commands.RegisterTechnician(
+        tenant_id=principal.tenant, name=body.name, phone=body.phone, home_lat=body.home_lat, home_lon=body.home_lon,
+        skills=body.skills, regions=body.regions, hours=body.hours.domain(), max_jobs_per_day=body.max_jobs_per_day,
+        van_stock=body.van_stock,
+    )
+    return TechnicianRead.of(await handlers.register_technician(uow=rt.uow(), cmd=cmd))
+
+
+@router.get("/technicians", response_model=list[TechnicianRead])
+async def list_technicians(principal: Reader, rt: RuntimeDep) -> list[TechnicianRead]:
+    return [TechnicianRead.of(t) for t in await views.technicians(uow=rt.uow(), tenant_id=principal.tenant)]
+
+
+@router.get("/technicians/{technician_id}", response_model=TechnicianRead)
+async def read_technician(technician_id: str, principal: Reader, rt: RuntimeDep) -> TechnicianRead:
+    t = await views.technician(uow=rt.uow(), tenant_id=principal.tenant, technician_id=technician_id)
+    if t is None:
+        raise not_found("technician", technician_id)
+    return TechnicianRead.of(t)
+
+
+@router.patch("/technicians/{technician_id}", response_model=TechnicianRead)
+async def patch_technician(technician_id: str, body: TechnicianUpdate, principal: Manager, rt: RuntimeDep) -> TechnicianRead:
+    changes = body.model_dump(exclude_unset=True)
+    if "hours" in changes:
+        changes["hours"] = body.hours.domain() if body.hours else WeeklyHours()
+    t = await handlers.update_technician(uow=rt.uow(), tenant_id=principal.tenant, technician_id=technician_id, changes=changes)
+    return TechnicianRead.of(t)
+
+
+@router.post("/technicians/{technician_id}/certifications", status_code=status.HTTP_201_CREATED)
+async def add_certification(technician_id: str, body: CertificationCreate, principal: Manager, rt: RuntimeDep) -> dict[str, Any]:
+    c = await handlers.add_certification(
+        uow=rt.uow(), tenant_id=principal.tenant, technician_id=technician_id, name=body.name, valid_until=body.valid_until,
+        number=body.number,
+    )
+    return {"id": c.id, "name": c.name, "number": c.number, "valid_until": c.valid_until}
+
+
+@router.post("/technicians/{technician_id}/absences", status_code=status.HTTP_201_CREATED)
+async def add_absence(technician_id: str, body: AbsenceCreate, principal: Manager, rt: RuntimeDep) -> dict[str, Any]:
+    a, affected = await handlers.add_absence(
+        uow=rt.uow(),
+        cmd=commands.AddAbsence(tenant_id=principal.tenant, technician_id=technician_id, start=body.start, end=body.end, reason=body.reason),
+    )
+    return {"id": a.id, "start": a.start, "end": a.end, "reason": a.reason, "unassigned_work_orders": affected}
+
+
+__all__ = ["router", "datetime"]

@@ -1,0 +1,179 @@
+"""HTTP: the technician app (en route, arrived, diagnosis/parts/labour/photos, sign-off, outcomes) and KPIs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from fixflow_shared.problems import not_found
+from dispatch import views
+from dispatch.domain import commands
+from dispatch.domain.model import PartUse, WorkOrder
+from dispatch.entrypoints.routes.deps import Code, Lat, Lon, Manager, PartCode, PlanningDep, Reader, RuntimeDep, Tech, When
+from dispatch.service_layer import handlers
+
+router = APIRouter(tags=["work orders"])
+
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class WorkOrderRead(BaseModel):
+    id: str
+    job_id: str
+    ticket_id: str
+    technician_id: str
+    visit_number: int
+    status: str
+    appointment_id: str | None
+    planned_start: datetime | None
+    planned_end: datetime | None
+    explanation: str
+    arrived_at: datetime | None
+    diagnosis: str | None
+    parts_used: list[dict[str, Any]]
+    labour_minutes: int
+    photos: list[dict[str, str]]
+    resolution_code: str | None
+    sign_off: dict[str, Any] | None
+    rating: int | None
+    note: str | None
+
+    @classmethod
+    def of(cls, w: WorkOrder) -> WorkOrderRead:
+        return cls(
+            id=w.id, job_id=w.job_id, ticket_id=w.ticket_id, technician_id=w.technician_id, visit_number=w.visit_number,
+            status=w.status.value, appointment_id=w.appointment_id, planned_start=w.planned_start, planned_end=w.planned_end,
+            explanation=w.explanation, arrived_at=w.arrived_at, diagnosis=w.diagnosis,
+            parts_used=[{"part_code": p.part_code, "quantity": p.quantity, "source": p.source} for p in w.parts_used],
+            labour_minutes=w.labour_minutes, photos=w.photos, resolution_code=w.resolution_code, sign_off=w.sign_off,
+            rating=w.rating, note=w.note,
+        )
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    part_code: PartCode
+    quantity: int = Field(ge=1, le=1000)
+    source: Literal["van_stock", "warehouse"] = "van_stock"
+
+    def domain(self) -> PartUse:
+        return PartUse(self.part_code, self.quantity, self.source)
+
+
+class Photo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sha256: Sha256
+    content_type: Literal["image/jpeg", "image/png", "image/webp"]
+    caption: str | None = Field(None, max_length=200)
+
+
+class Arrival(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat: Lat | None = None
+    lon: Lon | None = None
+
+
+class WorkRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    diagnosis: str | None = Field(None, max_length=4000)
+    parts: list[Part] = Field(default_factory=list, max_length=50)
+    labour_minutes: int = Field(0, ge=0, le=24 * 60)
+    photos: list[Photo] = Field(default_factory=list, max_length=20)
+
+
+class SignOff(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resolution_code: Code
+    signed_by: str = Field(min_length=1, max_length=200)
+    signed_at: When
+    signature_sha256: Sha256
+    rating: int | None = Field(None, ge=1, le=5)
+
+
+class Failure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["needs_parts", "customer_absent", "escalated"]
+    note: str | None = Field(None, max_length=2000)
+    parts_needed: list[Part] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _parts(self) -> Failure:
+        if self.outcome == "needs_parts" and not self.parts_needed:
+            raise ValueError("needs_parts requires parts_needed")
+        return self
+
+
+class Delay(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    minutes: int = Field(ge=1, le=24 * 60)
+
+
+class Decline(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(None, max_length=500)
+
+
+@router.get("/work-orders/{work_order_id}", response_model=WorkOrderRead)
+async def read_work_order(work_order_id: str, principal: Reader, rt: RuntimeDep) -> WorkOrderRead:
+    w = await views.work_order(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id)
+    if w is None:
+        raise not_found("work order", work_order_id)
+    return WorkOrderRead.of(w)
+
+
+@router.post("/work-orders/{work_order_id}/decline", response_model=WorkOrderRead)
+async def decline(work_order_id: str, body: Decline, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
+    return WorkOrderRead.of(await handlers.decline(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, reason=body.reason))
+
+
+@router.post("/work-orders/{work_order_id}/en-route", response_model=WorkOrderRead)
+async def en_route(work_order_id: str, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
+    return WorkOrderRead.of(await handlers.en_route(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id))
+
+
+@router.post("/work-orders/{work_order_id}/delay")
+async def delay(work_order_id: str, body: Delay, principal: Tech, rt: RuntimeDep, planning: PlanningDep) -> dict[str, Any]:
+    wo, at_risk = await handlers.report_delay(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, minutes=body.minutes, planning=planning)
+    return {"work_order": WorkOrderRead.of(wo).model_dump(mode="json"), "sla_at_risk": at_risk, "reassigning": at_risk}
+
+
+@router.post("/work-orders/{work_order_id}/arrival", response_model=WorkOrderRead)
+async def arrival(work_order_id: str, body: Arrival, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
+    w = await handlers.arrive(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, lat=body.lat, lon=body.lon)
+    return WorkOrderRead.of(w)
+
+
+@router.post("/work-orders/{work_order_id}/work", response_model=WorkOrderRead)
+async def record(work_order_id: str, body: WorkRecord, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
+    cmd = commands.RecordWork(
+        tenant_id=principal.tenant, work_order_id=work_order_id, diagnosis=body.diagnosis, parts=[p.domain() for p in body.parts],
+        labour_minutes=body.labour_minutes, photos=[p.model_dump(exclude_none=True) for p in body.photos],
+    )
+    return WorkOrderRead.of(await handlers.record_work(uow=rt.uow(), cmd=cmd))
+
+
+@router.post("/work-orders/{work_order_id}/completion", response_model=WorkOrderRead)
+async def completion(work_order_id: str, body: SignOff, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
+    cmd = commands.CompleteWorkOrder(
+        tenant_id=principal.tenant, work_order_id=work_order_id, resolution_code=body.resolution_code, signed_by=body.signed_by,
+        signed_at=body.signed_at, signature_sha256=body.signature_sha256, rating=body.rating,
+    )
+    return WorkOrderRead.of(await handlers.complete(uow=rt.uow(), cmd=cmd))
+
+
+@router.post("/work-orders/{work_order_id}/failure")
+async def failure(work_order_id: str, body: Failure, principal: Tech, rt: RuntimeDep, planning: PlanningDep) -> dict[str, Any]:
+    cmd = commands.FailWorkOrder(
+        tenant_id=principal.tenant, work_order_id=work_order_id, outcome=body.outcome, note=body.note,
+        parts_needed=[p.domain() for p in body.parts_needed],
+    )
+    wo, request = await handlers.fail(uow=rt.uow(), cmd=cmd, planning=planning)
+    return {"work_order": WorkOrderRead.of(wo).model_dump(mode="json"), "parts_request_id": request.id if request else None}
+
+
+@router.get("/kpis")
+async def kpis(principal: Manager, rt: RuntimeDep, start: Annotated[When, Query(alias="from")], end: Annotated[When, Query(alias="to")]) -> dict[str, Any]:
+    return await views.kpis(uow=rt.uow(), tenant_id=principal.tenant, start=start, end=end)

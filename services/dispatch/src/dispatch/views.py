@@ -1,0 +1,90 @@
+"""Read side: queries that answer the API directly, and the KPIs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from fixflow_shared.uow import UnitOfWork
+from dispatch.adapters.repository import Repository
+from dispatch.domain.model import Appointment, Job, Technician, WorkOrder, WorkOrderStatus
+
+
+async def technician(*, uow: UnitOfWork, tenant_id: str, technician_id: str) -> Technician | None:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return await Repository(uow.session, tenant_id).technician(technician_id)
+
+
+async def technicians(*, uow: UnitOfWork, tenant_id: str) -> list[Technician]:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return await Repository(uow.session, tenant_id).technicians()
+
+
+async def skills(*, uow: UnitOfWork, tenant_id: str) -> list[dict[str, Any]]:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return await Repository(uow.session, tenant_id).list_skills()
+
+
+async def job(*, uow: UnitOfWork, tenant_id: str, job_id: str) -> tuple[Job, list[Appointment], list[WorkOrder]] | None:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        repo = Repository(uow.session, tenant_id)
+        j = await repo.job(job_id)
+        if j is None:
+            return None
+        return j, await repo.appointments_of_job(j.id), await repo.work_orders_of_job(j.id)
+
+
+async def job_for_ticket(*, uow: UnitOfWork, tenant_id: str, ticket_id: str) -> Job | None:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return await Repository(uow.session, tenant_id).job_for_ticket(ticket_id)
+
+
+async def jobs(*, uow: UnitOfWork, tenant_id: str, status: str | None, limit: int) -> list[Job]:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return await Repository(uow.session, tenant_id).list_jobs(status, limit)
+
+
+async def appointment(*, uow: UnitOfWork, tenant_id: str, appointment_id: str) -> Appointment | None:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return await Repository(uow.session, tenant_id).appointment(appointment_id)
+
+
+async def work_order(*, uow: UnitOfWork, tenant_id: str, work_order_id: str) -> WorkOrder | None:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return await Repository(uow.session, tenant_id).work_order(work_order_id)
+
+
+def kpis_of(orders: list[WorkOrder]) -> dict[str, Any]:
+    """First-time-fix, on-time arrival, utilisation (labour / (labour + travel)), travel, jobs per technician."""
+    finished = [w for w in orders if w.status not in (WorkOrderStatus.ASSIGNED, WorkOrderStatus.EN_ROUTE, WorkOrderStatus.ON_SITE, WorkOrderStatus.UNASSIGNED)]
+    completed = [w for w in finished if w.status == WorkOrderStatus.COMPLETED]
+    arrived = [w for w in orders if w.arrived_at is not None]
+    on_time = [w for w in arrived if w.planned_start and w.planned_end and w.planned_start.timestamp() - 900 <= w.arrived_at.timestamp() <= w.planned_end.timestamp()]  # type: ignore[union-attr]
+    labour = sum(w.labour_minutes for w in finished)
+    travel = sum(w.travel_min for w in finished)
+    per_tech = Counter(w.technician_id for w in finished)
+    return {
+        "visits": len(finished),
+        "completed": len(completed),
+        "first_time_fix_rate": (sum(1 for w in completed if w.visit_number == 1) / len(completed)) if completed else None,
+        "on_time_arrival_rate": (len(on_time) / len(arrived)) if arrived else None,
+        "utilisation": (labour / (labour + travel)) if labour + travel else None,
+        "travel_minutes": round(travel, 1),
+        "jobs_per_technician": dict(sorted(per_tech.items())),
+    }
+
+
+async def kpis(*, uow: UnitOfWork, tenant_id: str, start: datetime, end: datetime) -> dict[str, Any]:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        orders = await Repository(uow.session, tenant_id).work_orders_between(start, end)
+    return {"from": start, "to": end, **kpis_of(orders)}

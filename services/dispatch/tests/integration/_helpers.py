@@ -1,0 +1,113 @@
+"""Helpers for dispatch's integration tests: tenants, technicians, events on the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from fixflow_shared.events import Envelope, Event, new_envelope
+from fixflow_shared.testing import auth_headers
+
+ALL_WEEK = {"tz": "UTC", "days": {str(d): ["00:00", "23:59"] for d in range(7)}}
+BASE = (31.2304, 121.4737)
+
+
+def tenant() -> str:
+    return f"t-{uuid.uuid4().hex[:10]}"
+
+
+def h(t: str, roles: str = "dispatcher,manager,technician,customer") -> dict[str, str]:
+    return auth_headers(t, roles)
+
+
+async def technician(client: httpx.AsyncClient, t: str, *, name: str, dlat: float = 0.0, skills: dict[str, int] | None = None, **kw: Any) -> dict[str, Any]:
+    skills = skills or {"washer": 2}
+    for code in skills:
+        r = await client.post("/v1/skills", json={"code": code, "name": code.title()}, headers=h(t))
+        assert r.status_code == 201, r.text
+    body = {"name": name, "phone": "+86 138 0000 0000", "home_lat": BASE[0] + dlat, "home_lon": BASE[1], "skills": skills,
+            "hours": ALL_WEEK, **kw}
+    r = await client.post("/v1/technicians", json=body, headers=h(t))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def ticket_opened(t: str, *, ticket_id: str | None = None, priority: str = "P2", dlat: float = 0.01, kind: str = "repair") -> Envelope:
+    from fixflow_shared.events.contracts.intake import Site, TicketOpened
+
+    tid = ticket_id or f"T-{uuid.uuid4().hex[:12]}"
+    now = datetime.now(UTC)
+    payload = TicketOpened(
+        ticket_id=tid, tenant_id=t, kind=kind, channel="phone", symptom="washer leaks", priority=priority, opened_at=now,  # type: ignore[arg-type]
+        path="on_site", site=Site(lat=BASE[0] + dlat, lon=BASE[1]),
+    )
+    return new_envelope(payload, source="/fixflow/intake", subject=tid, tenant=t)
+
+
+async def publish(bootstrap: str, topic: str, *envelopes: Envelope) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for env in envelopes:
+            await producer.send_and_wait(topic, env.body(), key=env.key, headers=env.headers())
+    finally:
+        await producer.stop()
+
+
+def envelope_of(payload: Event, t: str, subject: str, source: str = "/fixflow/logistics") -> Envelope:
+    return new_envelope(payload, source=source, subject=subject, tenant=t)
+
+
+async def events(
+    bootstrap: str, topic: str, subject: str, until: Callable[[list[Envelope]], bool], timeout: float = 25.0
+) -> list[Envelope]:
+    """Read `topic` from the beginning (no consumer group) until `until(events of subject)` holds."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    found: list[Envelope] = []
+    try:
+        parts = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+        if not parts:
+            await consumer._client.force_metadata_update()  # noqa: SLF001
+            parts = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not until(found):
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise AssertionError(f"timed out; saw {[e.type for e in found]}")
+            batch = await consumer.getmany(timeout_ms=int(min(left, 1.0) * 1000))
+            for records in batch.values():
+                for rec in records:
+                    env = Envelope.from_kafka(rec.headers, rec.value)
+                    if env.subject == subject:
+                        found.append(env)
+    finally:
+        await consumer.stop()
+    return found
+
+
+def of_type(found: list[Envelope], suffix: str) -> list[Envelope]:
+    return [e for e in found if e.type == f"fixflow.dispatch.{suffix}.v1" or e.type.endswith(suffix)]
+
+
+async def poll(fn: Callable[[], Any], until: Callable[[Any], bool], timeout: float = 20.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await fn()
+        if until(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not reached; last value {value!r}")
+        await asyncio.sleep(0.2)
+
+
+def future(hours: float) -> datetime:
+    return (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0)
