@@ -1,0 +1,156 @@
+"""Dispatch end to end over the real broker: jobs from intake (exactly once), placement, 转派 on
+absence, the technician app through completion, parts requests and shipments."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from dispatch_test_helpers import envelope_of, events, future, h, of_type, poll, publish, technician, tenant, ticket_opened
+
+from fixflow_shared import topics
+from fixflow_shared.events.contracts import dispatch as dev
+
+pytestmark = pytest.mark.integration
+
+
+async def job_of(client, t: str, ticket_id: str):
+    r = await client.get(f"/v1/jobs/by-ticket/{ticket_id}", headers=h(t))
+    return r.json() if r.status_code == 200 else None
+
+
+async def test_replaying_ticket_opened_twice_creates_one_job_and_one_assignment(client, kafka):
+    t = tenant()
+    tech = await technician(client, t, name="Li Wei")
+    env = ticket_opened(t)
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env, env)  # the same event twice
+    job = await poll(lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned")
+    found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, env.subject, lambda es: len(of_type(es, "technician.assigned")) >= 1)
+    # a second event would have shown by now if the replay had been applied again
+    detail = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()
+    assert len(detail["work_orders"]) == 1 and len(detail["appointments"]) == 1
+    jobs = (await client.get("/v1/jobs", headers=h(t))).json()
+    assert [j["ticket_id"] for j in jobs] == [env.subject]
+    assigned = of_type(found, "technician.assigned")
+    assert len(assigned) == 1
+    p = assigned[0].payload()
+    assert isinstance(p, dev.TechnicianAssigned)
+    assert p.ticket_id == env.subject and p.technician_id == tech["id"] and p.technician_name == "Li Wei"
+    assert p.technician_phone and p.window is not None and "Li Wei" in p.explanation
+    assert assigned[0].causationid == env.id and assigned[0].key == env.subject.encode()
+    booked = of_type(found, "appointment.booked")
+    assert booked and booked[0].payload().window == p.window
+
+
+async def test_absence_triggers_reassignment_end_to_end(client, kafka):
+    t = tenant()
+    near = await technician(client, t, name="Near", dlat=0.0)
+    far = await technician(client, t, name="Far", dlat=0.05)
+    env = ticket_opened(t, dlat=0.005)
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+    job = await poll(lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned")
+    detail = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()
+    assert detail["work_orders"][0]["technician_id"] == near["id"]
+
+    r = await client.post(
+        f"/v1/technicians/{near['id']}/absences",
+        json={"start": datetime.now(UTC).isoformat(), "end": future(24 * 8).isoformat(), "reason": "sick"}, headers=h(t),
+    )
+    assert r.status_code == 201 and r.json()["unassigned_work_orders"] == [detail["work_orders"][0]["id"]]
+
+    def reassigned(es):
+        return any(e.type == dev.TechnicianAssigned.type and e.data["reassignment"] for e in es)
+
+    found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, env.subject, reassigned)
+    unassigned = of_type(found, "technician.unassigned")
+    assert unassigned and unassigned[0].data["reason"] == "absent" and unassigned[0].data["technician_id"] == near["id"]
+    again = [e for e in of_type(found, "technician.assigned") if e.data["reassignment"]][0]
+    assert again.data["technician_id"] == far["id"] and again.data["previous_technician_id"] == near["id"]
+    assert again.causationid == unassigned[0].id  # the reassignment was driven by the event over the broker
+    after = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()
+    assert [w["status"] for w in after["work_orders"]] == ["unassigned", "assigned"]
+    assert len(after["appointments"]) == 1 and after["appointments"][0]["technician_id"] == far["id"]
+
+
+async def test_technician_app_to_completion_carries_what_billing_needs(client, kafka):
+    t = tenant()
+    tech = await technician(client, t, name="Zhang", van_stock={"PUMP-1": 2})
+    env = ticket_opened(t)
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+    job = await poll(lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned")
+    wo = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["work_orders"][0]["id"]
+    hdr = h(t, "technician")
+    assert (await client.post(f"/v1/work-orders/{wo}/en-route", headers=hdr)).status_code == 200
+    assert (await client.post(f"/v1/work-orders/{wo}/arrival", json={"lat": 31.24, "lon": 121.47}, headers=hdr)).status_code == 200
+    r = await client.post(
+        f"/v1/work-orders/{wo}/work",
+        json={"diagnosis": "worn pump", "parts": [{"part_code": "PUMP-1", "quantity": 1}], "labour_minutes": 40,
+              "photos": [{"sha256": "a" * 64, "content_type": "image/jpeg"}]},
+        headers=hdr,
+    )
+    assert r.status_code == 200, r.text
+    too_many = await client.post(f"/v1/work-orders/{wo}/work", json={"parts": [{"part_code": "PUMP-1", "quantity": 5}]}, headers=hdr)
+    assert too_many.status_code == 422  # the van holds only one more pump
+    sig = hashlib.sha256(b"signature").hexdigest()
+    r = await client.post(
+        f"/v1/work-orders/{wo}/completion",
+        json={"resolution_code": "replaced_part", "signed_by": "Ms Chen", "signed_at": datetime.now(UTC).isoformat(),
+              "signature_sha256": sig, "rating": 5},
+        headers=hdr,
+    )
+    assert r.status_code == 200, r.text
+    again = await client.post(f"/v1/work-orders/{wo}/en-route", headers=hdr)
+    assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
+    found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, env.subject, lambda es: bool(of_type(es, "work-order.completed")))
+    assert of_type(found, "visit.started")
+    done = of_type(found, "work-order.completed")[0].payload()
+    assert isinstance(done, dev.WorkOrderCompleted)
+    assert [(p.part_code, p.quantity, p.source) for p in done.parts_used] == [("PUMP-1", 1, "van_stock")]
+    assert done.labour_minutes == 40 and done.visit_number == 1 and done.first_time_fix
+    assert done.resolution_code == "replaced_part" and done.sign_off.signed_by == "Ms Chen" and done.sign_off.signature_sha256 == sig
+    stock = (await client.get(f"/v1/technicians/{tech['id']}", headers=h(t))).json()["van_stock"]
+    assert stock == {"PUMP-1": 1}
+    kpis = await client.get("/v1/kpis", params={"from": future(-1).isoformat(), "to": future(1).isoformat()}, headers=h(t))
+    assert kpis.status_code == 200, kpis.text
+    k = kpis.json()
+    assert k["completed"] == 1 and k["first_time_fix_rate"] == 1.0 and k["jobs_per_technician"] == {tech["id"]: 1}
+
+
+async def test_needs_parts_requests_them_and_a_shipment_books_the_follow_up(client, kafka):
+    t = tenant()
+    await technician(client, t, name="Wu")
+    env = ticket_opened(t)
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+    job = await poll(lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned")
+    wo = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["work_orders"][0]["id"]
+    hdr = h(t, "technician")
+    await client.post(f"/v1/work-orders/{wo}/arrival", json={}, headers=hdr)
+    bad = await client.post(f"/v1/work-orders/{wo}/failure", json={"outcome": "needs_parts"}, headers=hdr)
+    assert bad.status_code == 422
+    r = await client.post(
+        f"/v1/work-orders/{wo}/failure",
+        json={"outcome": "needs_parts", "note": "motor burnt", "parts_needed": [{"part_code": "MOTOR-7", "quantity": 1, "source": "warehouse"}]},
+        headers=hdr,
+    )
+    assert r.status_code == 200, r.text
+    request_id = r.json()["parts_request_id"]
+    found = await events(kafka.bootstrap, topics.INTEGRATION_PARTS_REQUESTS, env.subject, lambda es: bool(es))
+    submitted = found[0].payload()
+    assert isinstance(submitted, dev.PartsRequestSubmitted) and submitted.parts_request_id == request_id
+    assert (await job_of(client, t, env.subject))["status"] == "waiting_parts"
+
+    shipment = dev.ShipmentUpdated(
+        parts_request_id=request_id, ticket_id=env.subject, shipment_id=f"S-{uuid.uuid4().hex[:6]}", status="shipped",
+        eta=future(20), updated_at=datetime.now(UTC),
+    )
+    await publish(kafka.bootstrap, topics.INTEGRATION_SHIPMENTS, envelope_of(shipment, t, env.subject))
+    job = await poll(lambda: job_of(client, t, env.subject), lambda j: j["status"] == "assigned")
+    assert job["visits"] == 2
+    detail = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()
+    follow_up = detail["appointments"][-1]
+    assert follow_up["visit_number"] == 2 and follow_up["window_start"] >= future(19.9).isoformat().replace("+00:00", "")
+    found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, env.subject, lambda es: len(of_type(es, "appointment.booked")) >= 2)
+    assert of_type(found, "work-order.failed")[0].data["outcome"] == "needs_parts"
+    assert of_type(found, "parts.requested")
