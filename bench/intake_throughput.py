@@ -1,0 +1,120 @@
+"""Intake throughput: tickets/s accepted by POST /v1/tickets (target >= 1,000/s on 2 cores with all
+infrastructure local), and what telemetry costs (target <= 10%).
+
+Starts intake as a real process against a throw-away database on the local infrastructure, drives
+it with wrk (installed from Debian's packages if missing) for a fixed time, and prints requests/s,
+latency percentiles and the error count, once with tracing exported over OTLP (to a local receiver)
+and once with the OpenTelemetry SDK disabled.
+
+    .venv/bin/python bench/intake_throughput.py [--seconds 15] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "shared" / "src"))
+
+from fixflow_shared.migrations import upgrade  # noqa: E402
+from fixflow_shared.testing import auth_headers  # noqa: E402
+from fixflow_shared.testing.otlp import OtlpReceiver  # noqa: E402
+from fixflow_shared.testing.processes import ServiceProcess  # noqa: E402
+
+LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "{auth}"
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.format('{{"kind":"repair","channel":"web","symptom":"bench %d","customer_name":"Bench","contact_phone":"+8613800%06d"}}', counter, counter %% 1000000)
+  return wrk.format(nil, "/v1/tickets", nil, body)
+end
+"""
+
+
+def ensure_wrk() -> str:
+    if not shutil.which("wrk"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+    return shutil.which("wrk") or "wrk"
+
+
+async def make_db() -> str:
+    name = f"intake_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect("postgresql://intake:intake@127.0.0.1:5432/intake")
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    return name
+
+
+async def drop_db(name: str) -> None:
+    conn = await asyncpg.connect("postgresql://intake:intake@127.0.0.1:5432/intake")
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+def run_wrk(wrk: str, url: str, seconds: int, connections: int, script: Path) -> dict[str, str]:
+    out = subprocess.run(
+        [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    lat = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.M))
+    return {"rps": rps.group(1) if rps else "?", "p50": lat.get("50", "?"), "p90": lat.get("90", "?"),
+            "p99": lat.get("99", "?"), "errors": non2xx.group(1) if non2xx else "0"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=15)
+    ap.add_argument("--connections", type=int, default=32)
+    a = ap.parse_args()
+    wrk = ensure_wrk()
+    script = Path(tempfile.mkdtemp()) / "post.lua"
+    script.write_text(LUA.format(auth=auth_headers("bench", "agent")["Authorization"]))
+    receiver = OtlpReceiver()
+    receiver.start()
+    print(f"intake POST /v1/tickets, wrk {a.connections} connections, {a.seconds}s per row")
+    print(f"{'telemetry':<22} {'tickets/s':>10} {'p50':>9} {'p90':>9} {'p99':>9} {'non-2xx':>8}")
+    results = {}
+    for label, env in (("traced, OTLP export", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}), ("SDK disabled", {"OTEL_SDK_DISABLED": "true"})):
+        db = asyncio.run(make_db())
+        url = f"postgresql+asyncpg://intake:intake@127.0.0.1:5432/{db}"
+        upgrade(ROOT / "services" / "intake", url)
+        proc = ServiceProcess("intake", {
+            "INTAKE_DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092", "REDIS_URL": "redis://127.0.0.1:6379/14",
+            "LOG_LEVEL": "WARNING", "INTAKE_DB_POOL_SIZE": "20", **env,
+        }, Path(tempfile.mkdtemp()))
+        proc.start()
+        try:
+            run_wrk(wrk, proc.url, 3, a.connections, script)  # warm-up
+            r = run_wrk(wrk, proc.url, a.seconds, a.connections, script)
+        finally:
+            proc.stop()
+            asyncio.run(drop_db(db))
+        results[label] = r
+        print(f"{label:<22} {r['rps']:>10} {r['p50']:>9} {r['p90']:>9} {r['p99']:>9} {r['errors']:>8}")
+    receiver.stop()
+    try:
+        on, off = float(results["traced, OTLP export"]["rps"]), float(results["SDK disabled"]["rps"])
+        print(f"telemetry cost: {100 * (1 - on / off):.1f}% of throughput")
+    except ValueError:
+        pass
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    main()
