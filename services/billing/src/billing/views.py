@@ -11,7 +11,7 @@ from sqlalchemy import select
 from fixflow_shared.uow import UnitOfWork
 
 from billing.adapters.orm import credit_notes, invoices, payments
-from billing.adapters.repository import InvoiceRepository, QuoteRepository
+from billing.adapters.repository import InvoiceRepository, PendingSettlementRepository, QuoteRepository
 from billing.domain.model import Invoice, Quote
 
 
@@ -32,6 +32,12 @@ async def list_invoices(*, uow: UnitOfWork, tenant_id: str, ticket_id: str | Non
         await uow.scope_to_tenant(tenant_id)
         rows = (await uow.session.execute(stmt.order_by(invoices.c.issued_at).limit(limit))).mappings().all()
     return [InvoiceRepository.from_row(r) for r in rows]
+
+
+async def pending_settlements(*, uow: UnitOfWork, tenant_id: str, limit: int) -> list[dict[str, Any]]:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return await PendingSettlementRepository(uow.session).list(tenant_id, limit)
 
 
 async def get_quote(*, uow: UnitOfWork, tenant_id: str, quote_id: str) -> Quote | None:

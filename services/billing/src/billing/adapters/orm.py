@@ -177,3 +177,19 @@ credit_notes = Table(
     UniqueConstraint("tenant_id", "number", name="uq_credit_notes_tenant_number"),
 )
 
+
+pending_settlements = Table(
+    "pending_settlements", metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("work_order_id", String(64), nullable=False),
+    Column("ticket_id", String(40), nullable=False),
+    Column("waiting_for", String(32), nullable=False),  # ticket_facts | waiver_decision
+    Column("status", String(16), nullable=False),  # waiting | failed
+    Column("work", JSONB, nullable=False),
+    Column("completed_at", DateTime(timezone=True), nullable=False),
+    Column("causation", JSONB),  # the work-order.completed envelope (headers + data)
+    Column("error", Text),
+    Column("parked_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "work_order_id", name="pk_pending_settlements"),
+)

@@ -10,12 +10,15 @@ from typing import Any
 from sqlalchemy import Integer, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fixflow_shared.events.envelope import Envelope
+
 from billing.adapters.orm import (
     credit_notes,
     document_counters,
     entitlements,
     invoices,
     payments,
+    pending_settlements,
     price_books,
     quotes,
     refunds,
@@ -29,10 +32,12 @@ from billing.domain.pricing import (
     Line,
     Package,
     PartPrice,
+    PartUsed,
     PriceBook,
     ServiceContract,
     ServiceKind,
     WarrantyCard,
+    WorkDone,
     demo_price_book,
 )
 
@@ -74,6 +79,26 @@ def book_from_row(r: Any) -> PriceBook:
     cfg["resolution_codes"] = {k: tuple(v) for k, v in cfg.get("resolution_codes", {}).items()}
     return PriceBook(tenant_id=r["tenant_id"], version=r["version"], effective_from=r["effective_from"],
                      currency=r["currency"], **cfg)
+
+
+def work_to_json(w: WorkDone) -> dict[str, Any]:
+    d = asdict(w)
+    d["parts"] = [asdict(p) for p in w.parts]
+    return d
+
+
+def work_from_json(d: dict[str, Any]) -> WorkDone:
+    return WorkDone(**{**d, "parts": tuple(PartUsed(**p) for p in d.get("parts", ()))})
+
+
+def envelope_to_json(env: Envelope) -> dict[str, Any]:
+    return {"headers": {k: v.decode() for k, v in env.headers()}, "data": env.data}
+
+
+def envelope_from_json(d: dict[str, Any]) -> Envelope:
+    import orjson
+
+    return Envelope.from_kafka(d["headers"], orjson.dumps(d["data"]))
 
 
 # --- repositories -------------------------------------------------------------------------------
@@ -321,6 +346,66 @@ class WaiverRepository:
             waivers.c.status == WaiverStatus.APPROVED.value).order_by(waivers.c.created_at))).mappings().all()
         return [self._from(r) for r in rows]
 
+    async def mark_applied(self, tenant_id: str, ticket_id: str) -> None:
+        await self.session.execute(update(waivers).where(
+            waivers.c.tenant_id == tenant_id, waivers.c.ticket_id == ticket_id,
+            waivers.c.status == WaiverStatus.APPROVED.value).values(status=WaiverStatus.APPLIED.value))
+
+    async def has_pending(self, tenant_id: str, ticket_id: str) -> bool:
+        return (await self.session.execute(select(waivers.c.id).where(
+            waivers.c.tenant_id == tenant_id, waivers.c.ticket_id == ticket_id,
+            waivers.c.status == WaiverStatus.PENDING.value).limit(1))).first() is not None
+
     async def save(self, w: WaiverRequest) -> None:
         await self.session.execute(update(waivers).where(waivers.c.tenant_id == w.tenant_id, waivers.c.id == w.id)
                                    .values(status=w.status.value, approved_by=w.approved_by))
+
+
+class PendingSettlementRepository:
+    """Work-order completions billing cannot price yet (ticket facts missing, waiver undecided)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def park(self, *, tenant_id: str, ticket_id: str, work_order_id: str, work: WorkDone,
+                   completed_at: datetime, causation: Envelope | None, waiting_for: str, now: datetime) -> None:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(pending_settlements).values(
+            tenant_id=tenant_id, work_order_id=work_order_id, ticket_id=ticket_id, waiting_for=waiting_for,
+            status="waiting", work=work_to_json(work), completed_at=completed_at,
+            causation=envelope_to_json(causation) if causation is not None else None, error=None,
+            parked_at=now, updated_at=now)
+        # A second completion of the same work order (new event id) while parked changes nothing.
+        await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["tenant_id", "work_order_id"]))
+
+    async def waiting_for_ticket(self, tenant_id: str, ticket_id: str) -> list[dict[str, Any]]:
+        rows = (await self.session.execute(
+            select(pending_settlements).where(
+                pending_settlements.c.tenant_id == tenant_id, pending_settlements.c.ticket_id == ticket_id,
+                pending_settlements.c.status == "waiting")
+            .order_by(pending_settlements.c.completed_at, pending_settlements.c.work_order_id).with_for_update()
+        )).mappings().all()
+        return [dict(r) for r in rows]
+
+    async def set_waiting_for(self, tenant_id: str, ticket_id: str, waiting_for: str, now: datetime) -> None:
+        await self.session.execute(update(pending_settlements).where(
+            pending_settlements.c.tenant_id == tenant_id, pending_settlements.c.ticket_id == ticket_id,
+            pending_settlements.c.status == "waiting").values(waiting_for=waiting_for, updated_at=now))
+
+    async def remove(self, tenant_id: str, work_order_id: str) -> None:
+        from sqlalchemy import delete
+
+        await self.session.execute(delete(pending_settlements).where(
+            pending_settlements.c.tenant_id == tenant_id, pending_settlements.c.work_order_id == work_order_id))
+
+    async def mark_failed(self, tenant_id: str, work_order_id: str, error: str, now: datetime) -> None:
+        await self.session.execute(update(pending_settlements).where(
+            pending_settlements.c.tenant_id == tenant_id, pending_settlements.c.work_order_id == work_order_id
+        ).values(status="failed", error=error[:2000], updated_at=now))
+
+    async def list(self, tenant_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        rows = (await self.session.execute(
+            select(pending_settlements).where(pending_settlements.c.tenant_id == tenant_id)
+            .order_by(pending_settlements.c.parked_at).limit(limit))).mappings().all()
+        return [dict(r) for r in rows]

@@ -1,7 +1,9 @@
 """Kafka entrypoints of billing: turn consumed events into calls of service_layer handlers.
 
 - intake `ticket.opened`: the ticket's warranty facts (status, customer, asset) billing prices with.
-- dispatch `work-order.completed`: price the visit -> invoice.issued or charge.waived.
+- dispatch `work-order.completed`: price the visit -> invoice.issued or charge.waived. A completion
+  that arrives before its ticket's ticket.opened (another topic, so no ordering between them) is
+  parked durably with its inbox claim and settled by the ticket.opened handler.
 """
 
 from __future__ import annotations

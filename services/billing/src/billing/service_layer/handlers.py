@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from fixflow_shared.events.contracts import billing as ev
 from fixflow_shared.events.envelope import Envelope
 from fixflow_shared.uow import UnitOfWork
@@ -14,10 +16,13 @@ from billing.adapters.repository import (
     CounterRepository,
     EntitlementRepository,
     InvoiceRepository,
+    PendingSettlementRepository,
     PriceBookRepository,
     QuoteRepository,
     TicketFactsRepository,
     WaiverRepository,
+    envelope_from_json,
+    work_from_json,
 )
 from billing.domain import commands as c
 from billing.domain.exceptions import DomainError
@@ -37,10 +42,6 @@ class NotFound(DomainError):
     def __init__(self, what: str, ident: str) -> None:
         super().__init__(f"{what} {ident} does not exist")
         self.what, self.ident = what, ident
-
-
-class TicketFactsMissing(Exception):
-    """The ticket's warranty facts have not arrived yet (retried, then dead-lettered)."""
 
 
 def _now() -> datetime:
@@ -82,10 +83,13 @@ async def record_ticket_facts(*, uow: UnitOfWork, envelope: Envelope, event: Any
         await uow.scope_to_tenant(tenant)
         if not await uow.claim("billing.ticket_facts", envelope):
             return False
+        await _lock_ticket(uow, tenant, event.ticket_id)
         await TicketFactsRepository(uow.session).upsert(
             tenant_id=tenant, ticket_id=event.ticket_id, customer_id=event.customer_id, asset_id=event.asset_id,
             kind=event.kind, warranty_status=_warranty_status(event).value,
             facts=dict(envelope.data), opened_at=event.opened_at)
+        # completions that arrived first (other topic, other partition) are settled now, atomically
+        await _settle_parked(uow, tenant, event.ticket_id, _now())
         await uow.commit()
     return True
 
@@ -194,8 +198,24 @@ async def decide_quote(*, uow: UnitOfWork, cmd: c.DecideQuote) -> Quote:
 @dataclass(frozen=True)
 class Settlement:
     invoice: Invoice | None
-    charge: Charge
+    charge: Charge | None
     already: bool = False
+    parked: str | None = None  # why the completion waits (ticket_facts | waiver_decision)
+
+
+async def _lock_ticket(uow: UnitOfWork, tenant_id: str, ticket_id: str) -> None:
+    """Serialise everything that decides whether a ticket's completion can be priced (facts arriving,
+    completion arriving, waivers requested/decided): whoever comes second sees the first's commit, so a
+    completion can never be parked just after the facts that would settle it were committed."""
+    await uow.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                              {"k": f"billing-ticket:{tenant_id}:{ticket_id}"})
+
+
+async def _waiting_reason(uow: UnitOfWork, tenant_id: str, ticket_id: str, facts: dict[str, Any] | None,
+                          require_facts: bool) -> str | None:
+    if facts is None and require_facts:
+        return "ticket_facts"
+    return None
 
 
 async def settle_work_order(*, uow: UnitOfWork, cmd: c.SettleWorkOrder, causation: Envelope | None = None,
@@ -204,56 +224,110 @@ async def settle_work_order(*, uow: UnitOfWork, cmd: c.SettleWorkOrder, causatio
 
     Exactly once per work order: the inbox claims the event, and (tenant, work_order_id) is unique
     on invoices and waived charges, so even a different event for the same work order is a no-op.
+    When the completion cannot be priced yet (intake's ticket.opened not seen), it is parked in
+    `pending_settlements` in the same transaction as the inbox claim and settled when the facts arrive.
     """
     now = _now()
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         if causation is not None and consumer and not await uow.claim(consumer, causation):
             return None
-        inv_repo = InvoiceRepository(uow.session)
-        if await inv_repo.settled_work_order(cmd.tenant_id, cmd.work_order_id):
+        await _lock_ticket(uow, cmd.tenant_id, cmd.ticket_id)
+        if await InvoiceRepository(uow.session).settled_work_order(cmd.tenant_id, cmd.work_order_id):
             await uow.commit()  # keep the inbox row: this event is done
             return None
         facts = await TicketFactsRepository(uow.session).get(cmd.tenant_id, cmd.ticket_id)
-        if facts is None and require_facts:
-            raise TicketFactsMissing(f"no ticket.opened seen yet for ticket {cmd.ticket_id}")
-        on = cmd.completed_at.date()
-        book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, on)
-        ent = await _entitlements(uow, cmd.tenant_id, facts, cmd.ticket_id, on)
-        charge = compute_charge(book=book, work=cmd.work, entitlements=ent, on=on)
-        customer_id = (facts or {}).get("customer_id")
-        ent_repo = EntitlementRepository(uow.session)
-        for ln in charge.lines:
-            if ln.rule == "contract.covers_visits" and ent.contract:
-                await ent_repo.use_contract_visit(cmd.tenant_id, ent.contract.id)
-            if ln.rule == "package.prepaid_visit" and ent.package:
-                await ent_repo.use_package_visit(cmd.tenant_id, ent.package.id)
-        if any(ln.code == "waiver" for ln in charge.lines):
-            from sqlalchemy import update
-
-            from billing.adapters.orm import waivers as waivers_t
-
-            await uow.session.execute(update(waivers_t).where(
-                waivers_t.c.tenant_id == cmd.tenant_id, waivers_t.c.ticket_id == cmd.ticket_id,
-                waivers_t.c.status == "approved").values(status="applied"))
-        invoice: Invoice | None = None
-        if charge.total_minor == 0:
-            await inv_repo.add_waived(
-                id=new_id("wvd"), tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id, work_order_id=cmd.work_order_id,
-                charge=charge, reason=charge.waived_reason or "", rule=charge.waived_rule or "", 
-                approved_by=charge.waiver_approved_by, now=now)
-            uow.emit(ev.ChargeWaived(
-                ticket_id=cmd.ticket_id, tenant_id=cmd.tenant_id, customer_id=customer_id,
-                work_order_id=cmd.work_order_id, service_kind=charge.service_kind.value, currency=charge.currency,
-                waived_minor=charge.list_total_minor, reason=charge.waived_reason or "",
-                rule=charge.waived_rule or "", approved_by=charge.waiver_approved_by, waived_at=now),
-                subject=cmd.ticket_id, tenant=cmd.tenant_id, causation=causation)
-        else:
-            invoice = await _issue_invoice(uow, tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id,
-                                           customer_id=customer_id, work_order_id=cmd.work_order_id, charge=charge,
-                                           book=book, now=now, causation=causation)
+        waiting = await _waiting_reason(uow, cmd.tenant_id, cmd.ticket_id, facts, require_facts)
+        if waiting is not None:
+            await PendingSettlementRepository(uow.session).park(
+                tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id, work_order_id=cmd.work_order_id, work=cmd.work,
+                completed_at=cmd.completed_at, causation=causation, waiting_for=waiting, now=now)
+            await uow.commit()
+            return Settlement(invoice=None, charge=None, parked=waiting)
+        priced = await _price(uow, cmd, facts)
+        settlement = await _record_settlement(uow, cmd, facts, priced, causation=causation, now=now)
         await uow.commit()
+    return settlement
+
+
+@dataclass(frozen=True)
+class _Priced:
+    book: PriceBook
+    ent: Entitlements
+    charge: Charge
+
+
+async def _price(uow: UnitOfWork, cmd: c.SettleWorkOrder, facts: dict[str, Any] | None) -> _Priced:
+    """Read-only: may raise DomainError (e.g. a part without a price) before anything is written."""
+    on = cmd.completed_at.date()
+    book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, on)
+    ent = await _entitlements(uow, cmd.tenant_id, facts, cmd.ticket_id, on)
+    return _Priced(book, ent, compute_charge(book=book, work=cmd.work, entitlements=ent, on=on))
+
+
+async def _record_settlement(uow: UnitOfWork, cmd: c.SettleWorkOrder, facts: dict[str, Any] | None, priced: _Priced,
+                             *, causation: Envelope | None, now: datetime) -> Settlement:
+    charge, ent, book = priced.charge, priced.ent, priced.book
+    customer_id = (facts or {}).get("customer_id")
+    inv_repo = InvoiceRepository(uow.session)
+    ent_repo = EntitlementRepository(uow.session)
+    for ln in charge.lines:
+        if ln.rule == "contract.covers_visits" and ent.contract:
+            await ent_repo.use_contract_visit(cmd.tenant_id, ent.contract.id)
+        if ln.rule == "package.prepaid_visit" and ent.package:
+            await ent_repo.use_package_visit(cmd.tenant_id, ent.package.id)
+    if any(ln.code == "waiver" for ln in charge.lines):
+        await WaiverRepository(uow.session).mark_applied(cmd.tenant_id, cmd.ticket_id)
+    invoice: Invoice | None = None
+    if charge.total_minor == 0:
+        await inv_repo.add_waived(
+            id=new_id("wvd"), tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id, work_order_id=cmd.work_order_id,
+            charge=charge, reason=charge.waived_reason or "", rule=charge.waived_rule or "",
+            approved_by=charge.waiver_approved_by, now=now)
+        uow.emit(ev.ChargeWaived(
+            ticket_id=cmd.ticket_id, tenant_id=cmd.tenant_id, customer_id=customer_id,
+            work_order_id=cmd.work_order_id, service_kind=charge.service_kind.value, currency=charge.currency,
+            waived_minor=charge.list_total_minor, reason=charge.waived_reason or "",
+            rule=charge.waived_rule or "", approved_by=charge.waiver_approved_by, waived_at=now),
+            subject=cmd.ticket_id, tenant=cmd.tenant_id, causation=causation)
+    else:
+        invoice = await _issue_invoice(uow, tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id,
+                                       customer_id=customer_id, work_order_id=cmd.work_order_id, charge=charge,
+                                       book=book, now=now, causation=causation)
     return Settlement(invoice=invoice, charge=charge)
+
+
+async def _settle_parked(uow: UnitOfWork, tenant_id: str, ticket_id: str, now: datetime) -> list[Settlement]:
+    """Inside the caller's transaction (ticket lock held): settle the ticket's parked completions
+    if nothing they wait for is missing any more. A parked completion that can never be priced
+    (e.g. an unknown part) is marked failed and kept for a person to look at, instead of failing
+    the event that unblocked it."""
+    repo = PendingSettlementRepository(uow.session)
+    rows = await repo.waiting_for_ticket(tenant_id, ticket_id)
+    if not rows:
+        return []
+    facts = await TicketFactsRepository(uow.session).get(tenant_id, ticket_id)
+    waiting = await _waiting_reason(uow, tenant_id, ticket_id, facts, True)
+    if waiting is not None:
+        await repo.set_waiting_for(tenant_id, ticket_id, waiting, now)
+        return []
+    done: list[Settlement] = []
+    inv_repo = InvoiceRepository(uow.session)
+    for r in rows:
+        cmd = c.SettleWorkOrder(tenant_id=tenant_id, ticket_id=ticket_id, work_order_id=r["work_order_id"],
+                                work=work_from_json(r["work"]), completed_at=r["completed_at"])
+        if await inv_repo.settled_work_order(tenant_id, cmd.work_order_id):
+            await repo.remove(tenant_id, cmd.work_order_id)
+            continue
+        try:
+            priced = await _price(uow, cmd, facts)
+        except DomainError as exc:
+            await repo.mark_failed(tenant_id, cmd.work_order_id, f"{type(exc).__name__}: {exc}", now)
+            continue
+        causation = envelope_from_json(r["causation"]) if r["causation"] else None
+        done.append(await _record_settlement(uow, cmd, facts, priced, causation=causation, now=now))
+        await repo.remove(tenant_id, cmd.work_order_id)
+    return done
 
 
 async def _issue_invoice(uow: UnitOfWork, *, tenant_id: str, ticket_id: str, customer_id: str | None,
