@@ -574,9 +574,11 @@ async def cancel_appointment(*, uow: UnitOfWork, tenant_id: str, appointment_id:
                 ),
                 subject=job.ticket_id, tenant=tenant_id,
             )
+        if job.visits == a.visit_number:
+            job.visits -= 1  # the visit never happened: the next booking keeps its number
         if job.status == JobStatus.ASSIGNED:
             job.status = JobStatus.OPEN  # waits for a new booking; the batch optimiser may plan it
-            await repo.save_job(job)
+        await repo.save_job(job)
         uow.emit(
             ev.AppointmentCancelled(
                 ticket_id=a.ticket_id, tenant_id=tenant_id, appointment_id=a.id, job_id=a.job_id,
