@@ -560,46 +560,87 @@ def violations(problem: Problem, plan: Plan, distances: DistanceMatrix | None = 
 
 # --- urgent placement: repair a solved plan without re-solving everything -------------------------
 
+_UNREACHABLE = 1e12
 
-def place_urgent(cost: NDArray[np.float64], col_of_row: NDArray[np.int64], row: int) -> tuple[NDArray[np.int64], float]:
-    """Place `row` (unassigned, col_of_row[row] == -1) into a solved assignment.
 
-    Considers every free column and every one-step ejection chain (take another row's column and
-    move that row to its best free column), vectorised: O(rows × free columns). Returns the new
-    column-of-row array and the cost change. Infeasible entries are +inf.
+def dual_potentials(cost: NDArray[np.float64], col_of_row: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Column potentials v of an optimal assignment (free columns 0), so that every reduced cost
+    cost[i, j] - u_i - v_j with u_i = cost[i, col(i)] - v_col(i) is >= 0.
+
+    v_j = -(shortest distance from column j to a free column), where leaving column j means its row
+    moves: edge j -> j' costs cost[owner(j), j'] - cost[owner(j), j]. Computed once per solved plan
+    (label-correcting, vectorised) and kept up to date by `place_urgent`.
     """
     n, m = cost.shape
-    used = np.zeros(m, dtype=bool)
-    assigned = col_of_row >= 0
-    used[col_of_row[assigned]] = True
-    free = np.flatnonzero(~used)
+    matched = np.flatnonzero(col_of_row >= 0)
+    cols = col_of_row[matched]
+    d = np.full(m, _UNREACHABLE)
+    free = np.ones(m, dtype=bool)
+    free[cols] = False
+    d[free] = 0.0
+    base = cost[matched, cols]
+    sub = np.where(np.isfinite(cost[matched]), cost[matched], np.inf)
+    for _ in range(m + 1):
+        cand = np.min(sub + d[None, :], axis=1) - base
+        cand = np.minimum(cand, _UNREACHABLE)
+        better = cand < d[cols] - 1e-9
+        if not better.any():
+            break
+        d[cols[better]] = cand[better]
+    return -d
+
+
+def place_urgent(
+    cost: NDArray[np.float64], col_of_row: NDArray[np.int64], row: int, v: NDArray[np.float64] | None = None
+) -> tuple[NDArray[np.int64], float]:
+    """Insert `row` (col_of_row[row] == -1) into an optimal assignment by one shortest augmenting path.
+
+    Dijkstra on reduced costs (potentials `v` from `dual_potentials`, computed here if not given and
+    updated in place when given) from the row to the nearest free column; the jobs on the path each
+    shift one column. With an optimal input this equals re-solving the whole matrix. Infeasible
+    entries are +inf. Returns (new col_of_row, cost change); +inf (nothing moved) if impossible.
+    """
+    n, m = cost.shape
+    if v is None:
+        v = dual_potentials(cost, col_of_row)
+    owner = np.full(m, -1, dtype=np.int64)
+    assigned = np.flatnonzero(col_of_row >= 0)
+    owner[col_of_row[assigned]] = assigned
+    dist = cost[row] - v
+    dist[~np.isfinite(dist)] = np.inf
+    done = np.zeros(m, dtype=bool)
+    pred = np.full(m, -1, dtype=np.int64)
+    open_ = dist.copy()
+    target = -1
+    for _ in range(m):
+        j = int(np.argmin(open_))
+        if not np.isfinite(open_[j]):
+            break
+        done[j] = True
+        open_[j] = np.inf
+        i = owner[j]
+        if i < 0:
+            target = j
+            break
+        nd = dist[j] + cost[i] - cost[i, j] + v[j] - v
+        better = (nd < dist - 1e-12) & ~done
+        if better.any():
+            dist[better] = nd[better]
+            open_[better] = nd[better]
+            pred[better] = j
     new = col_of_row.copy()
-    best_direct = _INF
-    f_best = -1
-    if free.size:
-        direct = cost[row, free]
-        i = int(np.argmin(direct))
-        best_direct, f_best = float(direct[i]), int(free[i])
-    # chains: row takes column c of row i; i moves to its best free column
-    rows_i = np.flatnonzero(assigned)
-    rows_i = rows_i[rows_i != row]
-    best_chain = _INF
-    chain: tuple[int, int] | None = None
-    if rows_i.size and free.size:
-        cur = cost[rows_i, col_of_row[rows_i]]
-        sub = cost[np.ix_(rows_i, free)]
-        k = np.argmin(sub, axis=1)
-        move = sub[np.arange(rows_i.size), k]
-        delta = cost[row, col_of_row[rows_i]] - cur + move
-        i = int(np.argmin(delta))
-        if np.isfinite(delta[i]):
-            best_chain, chain = float(delta[i]), (int(rows_i[i]), int(free[k[i]]))
-    if best_chain < best_direct and chain is not None:
-        ri, fcol = chain
-        new[row] = col_of_row[ri]
-        new[ri] = fcol
-        return new, best_chain
-    if f_best >= 0 and np.isfinite(best_direct):
-        new[row] = f_best
-        return new, best_direct
-    return new, _INF
+    if target < 0:
+        return new, _INF
+    # keep the potentials valid for the next event (Hungarian dual update)
+    v[done] -= dist[target] - dist[done]
+    delta = 0.0
+    col = target
+    while pred[col] >= 0:
+        u = int(pred[col])
+        i = int(owner[u])
+        delta += float(cost[i, col] - cost[i, u])
+        new[i] = col
+        col = u
+    new[row] = col
+    delta += float(cost[row, col])
+    return new, delta
