@@ -15,6 +15,7 @@ from dispatch.domain.distance import DistanceMatrix, HaversineMatrix
 from dispatch.domain.exceptions import DomainError, IllegalTransition, NoTechnicianAvailable, NotFound, RuleViolation
 from dispatch.entrypoints.consumers import register_consumers
 from dispatch.entrypoints.routes import jobs, technicians, work_orders
+from dispatch.entrypoints.scheduler import optimise_periodically
 from dispatch.service_layer.handlers import Planning
 
 
@@ -45,6 +46,9 @@ def build(
     )
     runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
     register_consumers(runtime, planning)
+    if settings.optimise_interval_s > 0:
+        interval = settings.optimise_interval_s
+        runtime.background(lambda: optimise_periodically(runtime, planning, interval))
     app = runtime.create_app(
         title="Fixflow dispatch",
         description="Technicians, skills, calendars, appointments, assignment optimisation, work orders",

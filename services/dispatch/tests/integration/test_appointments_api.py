@@ -157,3 +157,21 @@ async def test_batch_optimisation_plans_open_jobs_with_explanations(client, kafk
     assert again.json()["assignments"] == []  # nothing left to plan
     bad = await client.post("/v1/optimisations", json={"method": "quantum"}, headers=h(t))
     assert bad.status_code == 422
+
+
+async def test_periodic_optimiser_round_plans_every_tenant(client, kafka, dispatch_app):
+    from dispatch.entrypoints.scheduler import optimise_all
+
+    runtime, app = dispatch_app
+    t = tenant()
+    env = ticket_opened(t)
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+
+    async def job():
+        r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
+        return r.json() if r.status_code == 200 else None
+
+    await poll(job, lambda j: j is not None and j["status"] == "open")
+    await technician(client, t, name="Late joiner")
+    assert await optimise_all(runtime, app.state.planning) >= 1
+    assert (await job())["status"] == "assigned"

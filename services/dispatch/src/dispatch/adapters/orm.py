@@ -151,3 +151,11 @@ parts_requests = Table(
 )
 
 TENANT_TABLES = ("skills", "technicians", "certifications", "absences", "jobs", "appointments", "work_orders", "parts_requests")
+
+# Without RLS on purpose: the periodic optimiser lists tenants across the database (ids only).
+planning_tenants = Table(
+    "planning_tenants",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+)

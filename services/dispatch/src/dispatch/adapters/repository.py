@@ -11,7 +11,17 @@ from sqlalchemy import and_, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch.adapters.orm import absences, appointments, certifications, jobs, parts_requests, skills, technicians, work_orders
+from dispatch.adapters.orm import (
+    absences,
+    appointments,
+    certifications,
+    jobs,
+    parts_requests,
+    planning_tenants,
+    skills,
+    technicians,
+    work_orders,
+)
 from dispatch.domain.model import (
     Absence,
     Appointment,
@@ -167,6 +177,9 @@ class Repository:
 
     async def add_job(self, j: Job) -> bool:
         """Insert unless the ticket already has a job (False then)."""
+        await self.session.execute(
+            pg_insert(planning_tenants).values(tenant_id=self.tenant, first_seen=_now()).on_conflict_do_nothing()
+        )
         res = await self.session.execute(
             pg_insert(jobs)
             .values(id=j.id, tenant_id=self.tenant, ticket_id=j.ticket_id, created_at=_now(), **self._job_values(j))
@@ -388,3 +401,8 @@ class Repository:
             )
         )
         return [self._wo(r) for r in rows.mappings()]
+
+
+async def tenants_to_plan(session: AsyncSession) -> list[str]:
+    """Tenants the periodic optimiser visits (a table without RLS holding ids only)."""
+    return [r[0] for r in await session.execute(select(planning_tenants.c.tenant_id).order_by(planning_tenants.c.tenant_id))]
