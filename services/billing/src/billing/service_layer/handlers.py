@@ -215,6 +215,8 @@ async def _waiting_reason(uow: UnitOfWork, tenant_id: str, ticket_id: str, facts
                           require_facts: bool) -> str | None:
     if facts is None and require_facts:
         return "ticket_facts"
+    if await WaiverRepository(uow.session).has_pending(tenant_id, ticket_id):
+        return "waiver_decision"  # a manager has yet to approve or reject: do not price without it
     return None
 
 
@@ -378,6 +380,7 @@ async def invoice_from_quote(*, uow: UnitOfWork, tenant_id: str, quote_id: str) 
 async def request_waiver(*, uow: UnitOfWork, cmd: c.RequestWaiver) -> WaiverRequest:
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
+        await _lock_ticket(uow, cmd.tenant_id, cmd.ticket_id)  # ordered against a completion being priced
         book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, _now().date())
         if cmd.currency != book.currency:
             from billing.domain.exceptions import CurrencyMismatch
@@ -397,11 +400,16 @@ async def decide_waiver(*, uow: UnitOfWork, tenant_id: str, waiver_id: str, appr
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         repo = WaiverRepository(uow.session)
-        w = await repo.get(tenant_id, waiver_id, for_update=True)
+        w = await repo.get(tenant_id, waiver_id)
         if w is None:
             raise NotFound("waiver", waiver_id)
+        await _lock_ticket(uow, tenant_id, w.ticket_id)  # same lock order as every settlement path
+        w = await repo.get(tenant_id, waiver_id, for_update=True)
+        assert w is not None
         (w.approve if approve else w.reject)(by=by, is_manager=is_manager)
         await repo.save(w)
+        # a completion parked for this decision is settled now, with the decision, atomically
+        await _settle_parked(uow, tenant_id, w.ticket_id, _now())
         await uow.commit()
     return w
 
