@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -186,4 +186,3 @@ async def add_absence(technician_id: str, body: AbsenceCreate, principal: Manage
     return {"id": a.id, "start": a.start, "end": a.end, "reason": a.reason, "unassigned_work_orders": affected}
 
 
-__all__ = ["router", "datetime"]
