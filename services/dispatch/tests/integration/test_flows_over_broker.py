@@ -154,3 +154,30 @@ async def test_needs_parts_requests_them_and_a_shipment_books_the_follow_up(clie
     found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, env.subject, lambda es: len(of_type(es, "appointment.booked")) >= 2)
     assert of_type(found, "work-order.failed")[0].data["outcome"] == "needs_parts"
     assert of_type(found, "parts.requested")
+
+
+async def test_customer_absent_books_a_second_visit_and_escalation_reopens(client, kafka):
+    t = tenant()
+    await technician(client, t, name="Ma")
+    env = ticket_opened(t)
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+    job = await poll(lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned")
+    wo = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["work_orders"][0]["id"]
+    hdr = h(t, "technician")
+    early = await client.post(f"/v1/work-orders/{wo}/failure", json={"outcome": "customer_absent"}, headers=hdr)
+    assert early.status_code == 409  # not on site yet
+    await client.post(f"/v1/work-orders/{wo}/arrival", json={}, headers=hdr)
+    r = await client.post(f"/v1/work-orders/{wo}/failure", json={"outcome": "customer_absent", "note": "note left at door"}, headers=hdr)
+    assert r.status_code == 200, r.text
+    detail = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()
+    assert detail["status"] == "assigned" and detail["visits"] == 2
+    second = detail["work_orders"][-1]
+    assert second["visit_number"] == 2 and second["planned_start"] >= future(1.9).isoformat()[:16]
+    await client.post(f"/v1/work-orders/{second['id']}/arrival", json={}, headers=hdr)
+    r = await client.post(f"/v1/work-orders/{second['id']}/failure", json={"outcome": "escalated", "note": "asks for compensation"}, headers=hdr)
+    assert r.status_code == 200
+    assert (await job_of(client, t, env.subject))["status"] == "open"  # the team lead decides next
+    found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, env.subject, lambda es: len(of_type(es, "work-order.failed")) >= 2)
+    outcomes = [e.data["outcome"] for e in of_type(found, "work-order.failed")]
+    assert outcomes == ["customer_absent", "escalated"]
+    assert [e.data["follow_up_needed"] for e in of_type(found, "work-order.failed")] == [True, False]

@@ -323,6 +323,7 @@ async def job_from_ticket(
     now = now_utc()
     opened_at = getattr(payload, "opened_at", None) or getattr(payload, "triaged_at", None) or now
     fields = _job_fields(payload, opened_at)
+    await repo.lock_planning()  # always before row locks: one lock order, no deadlocks
     job = await repo.job_for_ticket(payload.ticket_id, lock=True)
     if job is None:
         job = Job(
@@ -349,6 +350,7 @@ async def job_from_ticket(
 
 
 async def cancel_job_for_ticket(*, uow: UnitOfWork, repo: Repository, envelope: Envelope, ticket_id: str) -> None:
+    await repo.lock_planning()
     job = await repo.job_for_ticket(ticket_id, lock=True)
     if job is None or job.status in (JobStatus.DONE, JobStatus.CANCELLED):
         return
@@ -376,6 +378,7 @@ async def update_job(*, uow: UnitOfWork, tenant_id: str, job_id: str, changes: d
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         repo = Repository(uow.session, tenant_id)
+        await repo.lock_planning()
         job = await repo.job(job_id, lock=True)
         if job is None:
             raise NotFound("job", job_id)
@@ -554,6 +557,7 @@ async def cancel_appointment(*, uow: UnitOfWork, tenant_id: str, appointment_id:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         repo = Repository(uow.session, tenant_id)
+        await repo.lock_planning()
         a = await repo.appointment(appointment_id, lock=True)
         if a is None:
             raise NotFound("appointment", appointment_id)
@@ -619,6 +623,7 @@ async def reassign_after_unassignment(
     """Consumer step: a technician declined, is absent or late: find someone else."""
     if payload.reason not in ("absent", "declined", "delayed"):
         return None
+    await repo.lock_planning()
     job = await repo.job(payload.job_id, lock=True)
     if job is None or job.status != JobStatus.OPEN:
         return None
@@ -642,6 +647,7 @@ async def decline(*, uow: UnitOfWork, tenant_id: str, work_order_id: str, reason
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         repo = Repository(uow.session, tenant_id)
+        await repo.lock_planning()
         wo = await _wo_for(repo, work_order_id)
         if wo.status != WorkOrderStatus.ASSIGNED:
             raise IllegalTransition("work order", wo.status, "declined")
@@ -667,6 +673,7 @@ async def report_delay(*, uow: UnitOfWork, tenant_id: str, work_order_id: str, m
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         repo = Repository(uow.session, tenant_id)
+        await repo.lock_planning()
         wo = await _wo_for(repo, work_order_id)
         if wo.status not in (WorkOrderStatus.ASSIGNED, WorkOrderStatus.EN_ROUTE):
             raise IllegalTransition("work order", wo.status, "delayed")
@@ -702,6 +709,7 @@ async def arrive(*, uow: UnitOfWork, tenant_id: str, work_order_id: str, lat: fl
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         repo = Repository(uow.session, tenant_id)
+        await repo.lock_planning()
         wo = await _wo_for(repo, work_order_id)
         appt = await repo.appointment(wo.appointment_id) if wo.appointment_id else None
         if appt is not None:
@@ -727,6 +735,7 @@ async def record_work(*, uow: UnitOfWork, cmd: commands.RecordWork) -> WorkOrder
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         repo = Repository(uow.session, cmd.tenant_id)
+        await repo.lock_planning()
         wo = await _wo_for(repo, cmd.work_order_id)
         wo.record(diagnosis=cmd.diagnosis, parts=cmd.parts, labour_minutes=cmd.labour_minutes, photos=cmd.photos)
         van = [p for p in cmd.parts if p.source == "van_stock"]
@@ -752,6 +761,7 @@ async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkO
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         repo = Repository(uow.session, cmd.tenant_id)
+        await repo.lock_planning()
         wo = await _wo_for(repo, cmd.work_order_id)
         sign_off = {"signed_by": cmd.signed_by, "signed_at": cmd.signed_at.isoformat(), "signature_sha256": cmd.signature_sha256}
         wo.complete(resolution_code=cmd.resolution_code, sign_off=sign_off, rating=cmd.rating, at=now)
@@ -789,6 +799,7 @@ async def fail(*, uow: UnitOfWork, cmd: commands.FailWorkOrder, planning: Planni
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         repo = Repository(uow.session, cmd.tenant_id)
+        await repo.lock_planning()
         wo = await _wo_for(repo, cmd.work_order_id)
         wo.fail(outcome, note=cmd.note, at=now)
         await repo.save_work_order(wo)
@@ -845,6 +856,7 @@ async def fail(*, uow: UnitOfWork, cmd: commands.FailWorkOrder, planning: Planni
 
 async def shipment_updated(*, uow: UnitOfWork, repo: Repository, envelope: Envelope, payload: ev.ShipmentUpdated, planning: Planning) -> None:
     """Logistics answered a parts request: record the ETA; once shipped, book the follow-up visit."""
+    await repo.lock_planning()
     pr = await repo.parts_request(payload.parts_request_id, lock=True)
     if pr is None:
         return  # not ours (or another tenant's): nothing to do
