@@ -11,7 +11,12 @@ from sqlalchemy import select
 from fixflow_shared.uow import UnitOfWork
 
 from billing.adapters.orm import credit_notes, invoices, payments
-from billing.adapters.repository import InvoiceRepository, PendingSettlementRepository, QuoteRepository
+from billing.adapters.repository import (
+    CreditRepository,
+    InvoiceRepository,
+    PendingSettlementRepository,
+    QuoteRepository,
+)
 from billing.domain.model import Invoice, Quote
 
 
@@ -38,6 +43,14 @@ async def pending_settlements(*, uow: UnitOfWork, tenant_id: str, limit: int) ->
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         return await PendingSettlementRepository(uow.session).list(tenant_id, limit)
+
+
+async def customer_credit(*, uow: UnitOfWork, tenant_id: str, customer_id: str
+                          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        repo = CreditRepository(uow.session)
+        return await repo.balances(tenant_id, customer_id), await repo.entries(tenant_id, customer_id)
 
 
 async def get_quote(*, uow: UnitOfWork, tenant_id: str, quote_id: str) -> Quote | None:
@@ -82,9 +95,13 @@ async def monthly_statement(*, uow: UnitOfWork, tenant_id: str, customer_id: str
                         "ticket_id": r["ticket_id"], "currency": r["currency"], "debit_minor": r["total_minor"],
                         "credit_minor": 0})
     for r in pay:
-        st.rows.append({"date": r["received_at"].isoformat(), "document": r["receipt_number"], "kind": "payment",
+        # credit applied is money the customer already paid (counted with the overpayment): shown, not
+        # counted again
+        by_credit = r["method"] == "credit"
+        st.rows.append({"date": r["received_at"].isoformat(), "document": r["receipt_number"],
+                        "kind": "credit_applied" if by_credit else "payment",
                         "ticket_id": "", "currency": r["currency"], "debit_minor": 0,
-                        "credit_minor": r["amount_minor"]})
+                        "credit_minor": 0 if by_credit else r["amount_minor"]})
     for r in cns:
         st.rows.append({"date": r["issued_at"].isoformat(), "document": r["number"], "kind": "credit_note",
                         "ticket_id": "", "currency": r["currency"], "debit_minor": 0,

@@ -193,3 +193,26 @@ pending_settlements = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("tenant_id", "work_order_id", name="pk_pending_settlements"),
 )
+
+customer_credits = Table(
+    "customer_credits", metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("balance_minor", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "customer_id", "currency", name="pk_customer_credits"),
+)
+
+credit_entries = Table(
+    "credit_entries", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("payment_id", String(40), nullable=False),
+    Column("invoice_id", String(40), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)

@@ -69,3 +69,12 @@ class RequestWaiver:
     reason: str
     requested_by: str
     requester_is_manager: bool
+
+
+@dataclass(frozen=True)
+class ApplyCredit:
+    tenant_id: str
+    invoice_id: str
+    amount_minor: int | None  # None: as much as both the credit and the balance due allow
+    currency: str | None  # None: the invoice's currency
+    recorded_by: str

@@ -32,3 +32,11 @@ class ReturnWindowClosed(DomainError):
 
 class ApprovalRequired(DomainError):
     pass
+
+
+class InsufficientCredit(DomainError):
+    """The customer's credit balance does not cover the amount (422)."""
+
+
+class MoreThanDue(DomainError):
+    """Credit applied beyond what the invoice still owes (422): credit never overpays."""

@@ -11,7 +11,9 @@ from billing.domain.exceptions import (
     ApprovalRequired,
     CurrencyMismatch,
     IllegalTransition,
+    InsufficientCredit,
     InvalidAmount,
+    MoreThanDue,
     ReturnWindowClosed,
 )
 from billing.domain.money import check_currency
@@ -138,6 +140,24 @@ class Invoice:
         self.paid_minor += applied
         return PaymentOutcome(applied, amount_minor - applied, self.balance_due_minor)
 
+    def apply_credit(self, amount_minor: int, currency: str, *, available_minor: int) -> PaymentOutcome:
+        """Pay from the customer's credit: never more than is due, never more than the credit holds."""
+        check_currency(currency)
+        if currency != self.currency:
+            raise CurrencyMismatch(self.currency, currency)
+        if amount_minor <= 0:
+            raise InvalidAmount("credit applied must be a positive amount")
+        if self.refunded_minor > 0:
+            raise IllegalTransition("invoice", self.status.value, "paid")
+        if amount_minor > self.balance_due_minor:
+            raise MoreThanDue(f"only {self.balance_due_minor} minor units are due on invoice {self.number}; "
+                              f"{amount_minor} of credit cannot be applied")
+        if amount_minor > available_minor:
+            raise InsufficientCredit(f"the customer has {available_minor} {currency} minor units of credit, "
+                                     f"{amount_minor} asked")
+        self.paid_minor += amount_minor
+        return PaymentOutcome(amount_minor, 0, self.balance_due_minor)
+
     def refund(self, *, gross_minor: int | None, return_freight_minor: int, card_fee_minor: int,
                now: datetime, window_days: int) -> RefundOutcome:
         """Refund within the return window, keeping the customer's share (return freight, card fee)."""
@@ -156,6 +176,32 @@ class Invoice:
             raise InvalidAmount("the customer's share exceeds the amount being refunded")
         self.refunded_minor += gross
         return RefundOutcome(gross, share, gross - share)
+
+
+# --- customer credit ---------------------------------------------------------------------------
+
+
+@dataclass
+class CustomerCredit:
+    """What billing owes a customer in one currency (from overpayments); spent on later invoices."""
+
+    tenant_id: str
+    customer_id: str
+    currency: str
+    balance_minor: int = 0
+
+    def add(self, amount_minor: int) -> None:
+        if amount_minor <= 0:
+            raise InvalidAmount("credit added must be a positive amount")
+        self.balance_minor += amount_minor
+
+    def use(self, amount_minor: int) -> None:
+        if amount_minor <= 0:
+            raise InvalidAmount("credit used must be a positive amount")
+        if amount_minor > self.balance_minor:
+            raise InsufficientCredit(f"the customer has {self.balance_minor} {self.currency} minor units of "
+                                     f"credit, {amount_minor} asked")
+        self.balance_minor -= amount_minor
 
 
 # --- waivers -----------------------------------------------------------------------------------

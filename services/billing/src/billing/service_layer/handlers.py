@@ -14,6 +14,7 @@ from fixflow_shared.uow import UnitOfWork
 
 from billing.adapters.repository import (
     CounterRepository,
+    CreditRepository,
     EntitlementRepository,
     InvoiceRepository,
     PendingSettlementRepository,
@@ -443,6 +444,13 @@ async def record_payment(*, uow: UnitOfWork, cmd: c.RecordPayment) -> PaymentRes
             id=pid, tenant_id=cmd.tenant_id, invoice_id=inv.id, customer_id=inv.customer_id, method=cmd.method,
             currency=cmd.currency, amount_minor=cmd.amount_minor, applied_minor=outcome.applied_minor,
             credit_minor=outcome.credit_minor, receipt_number=receipt, reference=cmd.reference, received_at=now)
+        if outcome.credit_minor > 0 and inv.customer_id:
+            # the overpayment becomes the customer's credit, in the invoice's currency
+            credits = CreditRepository(uow.session)
+            credit = await credits.get_for_update(cmd.tenant_id, inv.customer_id, inv.currency, now)
+            credit.add(outcome.credit_minor)
+            await credits.save(credit, delta_minor=outcome.credit_minor, kind="overpayment", payment_id=pid,
+                               invoice_id=inv.id, entry_id=new_id("cre"), now=now)
         await repo.save_amounts(inv)
         uow.emit(ev.PaymentReceived(
             payment_id=pid, invoice_id=inv.id, invoice_number=inv.number, ticket_id=inv.ticket_id,
@@ -452,6 +460,57 @@ async def record_payment(*, uow: UnitOfWork, cmd: c.RecordPayment) -> PaymentRes
             subject=inv.ticket_id, tenant=cmd.tenant_id)
         await uow.commit()
     return PaymentResult(pid, receipt, inv, outcome.applied_minor, outcome.credit_minor, now)
+
+
+async def apply_credit(*, uow: UnitOfWork, cmd: c.ApplyCredit) -> PaymentResult:
+    """Pay an invoice from the customer's credit: a payment of method "credit" (receipt, event),
+    never more than due, never more than the balance; the balance row is locked, so concurrent
+    applications queue and the balance can never go negative (also a CHECK in the table)."""
+    from billing.domain.exceptions import InsufficientCredit, MoreThanDue
+    from billing.domain.money import check_currency
+
+    now = _now()
+    async with uow:
+        await uow.scope_to_tenant(cmd.tenant_id)
+        repo = InvoiceRepository(uow.session)
+        inv = await repo.get(cmd.tenant_id, cmd.invoice_id, for_update=True)
+        if inv is None:
+            raise NotFound("invoice", cmd.invoice_id)
+        currency = check_currency(cmd.currency) if cmd.currency is not None else inv.currency
+        if inv.customer_id is None:
+            raise DomainError("the invoice has no customer whose credit could pay it")
+        if currency != inv.currency:
+            from billing.domain.exceptions import CurrencyMismatch
+
+            raise CurrencyMismatch(inv.currency, currency)
+        credits = CreditRepository(uow.session)
+        credit = await credits.get_for_update(cmd.tenant_id, inv.customer_id, currency, now)
+        amount = cmd.amount_minor
+        if amount is None:
+            amount = min(credit.balance_minor, inv.balance_due_minor)
+            if inv.balance_due_minor == 0:
+                raise MoreThanDue(f"nothing is due on invoice {inv.number}")
+            if amount == 0:
+                raise InsufficientCredit(f"the customer has no {currency} credit")
+        outcome = inv.apply_credit(amount, currency, available_minor=credit.balance_minor)
+        credit.use(amount)
+        n = await repo.payment_count(cmd.tenant_id, inv.id) + 1
+        receipt = f"R-{inv.number}-{n:02d}"
+        pid = new_id("pay")
+        await repo.add_payment(
+            id=pid, tenant_id=cmd.tenant_id, invoice_id=inv.id, customer_id=inv.customer_id, method="credit",
+            currency=currency, amount_minor=amount, applied_minor=amount, credit_minor=0, receipt_number=receipt,
+            reference=f"credit applied by {cmd.recorded_by}"[:200], received_at=now)
+        await credits.save(credit, delta_minor=-amount, kind="applied", payment_id=pid, invoice_id=inv.id,
+                           entry_id=new_id("cre"), now=now)
+        await repo.save_amounts(inv)
+        uow.emit(ev.PaymentReceived(
+            payment_id=pid, invoice_id=inv.id, invoice_number=inv.number, ticket_id=inv.ticket_id,
+            tenant_id=cmd.tenant_id, method="credit", currency=currency, amount_minor=amount,
+            applied_minor=amount, credit_minor=0, balance_due_minor=outcome.balance_due_minor,
+            receipt_number=receipt, received_at=now), subject=inv.ticket_id, tenant=cmd.tenant_id)
+        await uow.commit()
+    return PaymentResult(pid, receipt, inv, amount, 0, now)
 
 
 @dataclass(frozen=True)

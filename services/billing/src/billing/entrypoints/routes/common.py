@@ -18,6 +18,8 @@ from billing.domain.exceptions import (
     CurrencyMismatch,
     DomainError,
     IllegalTransition,
+    InsufficientCredit,
+    MoreThanDue,
     ReturnWindowClosed,
     UnknownCurrency,
 )
@@ -54,6 +56,10 @@ def domain_errors() -> Iterator[None]:
         raise Problem(422, "Currency mismatch", str(exc), type_=TYPE_PREFIX + "currency-mismatch") from exc
     except ReturnWindowClosed as exc:
         raise Problem(422, "Return window closed", str(exc), type_=TYPE_PREFIX + "return-window-closed") from exc
+    except InsufficientCredit as exc:
+        raise Problem(422, "Insufficient credit", str(exc), type_=TYPE_PREFIX + "insufficient-credit") from exc
+    except MoreThanDue as exc:
+        raise Problem(422, "More than due", str(exc), type_=TYPE_PREFIX + "more-than-due") from exc
     except DomainError as exc:
         raise Problem(422, "Rule violated", str(exc), type_=TYPE_PREFIX + "rule-violated") from exc
 

@@ -12,7 +12,7 @@ from fixflow_shared.problems import not_found
 
 from billing import views
 from billing.adapters import rendering
-from billing.domain.commands import IssueRefund, RecordPayment
+from billing.domain.commands import ApplyCredit, IssueRefund, RecordPayment
 from billing.domain.model import Invoice
 from billing.domain.money import check_currency
 from billing.entrypoints.routes.common import (
@@ -116,6 +116,26 @@ async def pay_invoice(invoice_id: str, body: PaymentIn, principal: Cashier, rt: 
             currency=body.currency, method=body.method, recorded_by=principal.subject, reference=body.reference))
     return PaymentOut(payment_id=r.payment_id, receipt_number=r.receipt_number, invoice_id=invoice_id,
                       amount_minor=body.amount_minor, applied_minor=r.applied_minor, credit_minor=r.credit_minor,
+                      balance_due_minor=r.invoice.balance_due_minor, invoice_status=r.invoice.status.value,
+                      received_at=r.received_at)
+
+
+class ApplyCreditIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount_minor: MinorAmount | None = Field(
+        None, description="default: as much as both the customer's credit and the balance due allow")
+    currency: Currency | None = Field(None, description="default: the invoice's currency")
+
+
+@router.post("/{invoice_id}/apply-credit", status_code=status.HTTP_201_CREATED, response_model=PaymentOut)
+async def apply_credit(invoice_id: str, body: ApplyCreditIn, principal: Cashier, rt: RuntimeDep) -> PaymentOut:
+    """Pay from the customer's credit (a payment of method "credit"), never more than is due."""
+    with domain_errors():
+        r = await handlers.apply_credit(uow=rt.uow(), cmd=ApplyCredit(
+            tenant_id=principal.tenant, invoice_id=invoice_id, amount_minor=body.amount_minor,
+            currency=body.currency, recorded_by=principal.subject))
+    return PaymentOut(payment_id=r.payment_id, receipt_number=r.receipt_number, invoice_id=invoice_id,
+                      amount_minor=r.applied_minor, applied_minor=r.applied_minor, credit_minor=0,
                       balance_due_minor=r.invoice.balance_due_minor, invoice_status=r.invoice.status.value,
                       received_at=r.received_at)
 
