@@ -175,3 +175,40 @@ async def test_periodic_optimiser_round_plans_every_tenant(client, kafka, dispat
     await technician(client, t, name="Late joiner")
     assert await optimise_all(runtime, app.state.planning) >= 1
     assert (await job())["status"] == "assigned"
+
+
+async def test_reopened_ticket_gets_a_new_visit_and_remote_fix_cancels(client, kafka):
+    from fixflow_shared.events.contracts.intake import TicketResolved
+
+    t = tenant()
+    await technician(client, t, name="Qian")
+    env = ticket_opened(t)
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+
+    async def job():
+        r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
+        return r.json() if r.status_code == 200 else None
+
+    j = await poll(job, lambda x: x is not None and x["status"] == "assigned")
+    wo = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()["work_orders"][0]["id"]
+    hdr = h(t, "technician")
+    await client.post(f"/v1/work-orders/{wo}/arrival", json={}, headers=hdr)
+    r = await client.post(
+        f"/v1/work-orders/{wo}/completion",
+        json={"resolution_code": "adjusted", "signed_by": "Mr Qian", "signed_at": datetime.now(UTC).isoformat(), "signature_sha256": "b" * 64},
+        headers=hdr,
+    )
+    assert r.status_code == 200
+    assert (await job())["status"] == "done"
+    triaged = TicketTriaged(
+        ticket_id=env.subject, tenant_id=t, kind="repair", category="washer", priority="P2", path="on_site",
+        required_skills=["washer"], round=2, triaged_at=datetime.now(UTC),
+    )
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, new_envelope(triaged, source="/fixflow/intake", subject=env.subject, tenant=t))
+    j = await poll(job, lambda x: x["status"] == "assigned")
+    assert j["visits"] == 2
+    resolved = TicketResolved(ticket_id=env.subject, tenant_id=t, kind="repair", resolution="remote_fix", resolved_at=datetime.now(UTC))
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, new_envelope(resolved, source="/fixflow/intake", subject=env.subject, tenant=t))
+    j = await poll(job, lambda x: x["status"] == "cancelled")
+    detail = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()
+    assert [a["status"] for a in detail["appointments"]] == ["done", "cancelled"]

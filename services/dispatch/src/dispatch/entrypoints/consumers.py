@@ -1,7 +1,8 @@
 """Kafka entrypoints of dispatch: turn consumed events into calls of service_layer handlers.
 
 - intake tickets: ticket.opened / ticket.triaged create or refine the job (on-site path) and place it
-  at once; ticket.cancelled cancels the job and its appointment.
+  at once (a triage after a reopen books a new visit); ticket.cancelled, or ticket.resolved without
+  us (remote fix), cancels the job and its appointment.
 - dispatch's own work-order events: technician.unassigned (absent, declined, delayed) triggers the
   reassignment, so 转派 survives a crash between the unassignment and the new placement.
 - logistics shipments: the ETA of requested parts; shipped -> the follow-up visit is booked.
@@ -53,6 +54,17 @@ def register_consumers(runtime: ServiceRuntime, planning: Planning) -> None:
         await in_tenant(
             "dispatch.ticket_cancelled", envelope,
             lambda uow, repo: handlers.cancel_job_for_ticket(uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id),
+        )
+
+    @c.on(iev.TicketResolved)
+    async def on_resolved(envelope: Envelope, event: iev.TicketResolved) -> None:
+        if event.resolution == "work_order_completed":
+            return  # our own completion, echoed by intake
+        await in_tenant(
+            "dispatch.ticket_resolved", envelope,
+            lambda uow, repo: handlers.cancel_job_for_ticket(
+                uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id, detail=f"ticket resolved: {event.resolution}"
+            ),
         )
 
     @c.on(dev.TechnicianUnassigned)

@@ -339,9 +339,15 @@ async def job_from_ticket(
             job = await repo.job_for_ticket(payload.ticket_id, lock=True)
             assert job is not None
     else:
+        reopened = getattr(payload, "round", 1) > 1 and job.status in (JobStatus.DONE, JobStatus.CANCELLED)
+        if reopened:
+            job.status = JobStatus.OPEN  # the ticket was reopened and triaged again: a new visit
+            job.earliest = None
         if job.status in (JobStatus.INCOMPLETE, JobStatus.OPEN):
             for k, v in fields.items():
                 setattr(job, k, v)
+            if reopened and "sla_deadline" not in fields:
+                job.sla_deadline = now + timedelta(hours=PRIORITY_SLA_HOURS[job.priority])
             job.status = JobStatus.OPEN if job.lat is not None else JobStatus.INCOMPLETE
             await repo.save_job(job)
     if job.plannable:
@@ -349,7 +355,10 @@ async def job_from_ticket(
     return job
 
 
-async def cancel_job_for_ticket(*, uow: UnitOfWork, repo: Repository, envelope: Envelope, ticket_id: str) -> None:
+async def cancel_job_for_ticket(
+    *, uow: UnitOfWork, repo: Repository, envelope: Envelope, ticket_id: str, detail: str = "ticket cancelled"
+) -> None:
+    """The ticket was cancelled, or resolved without us (remote fix): drop the job and its visit."""
     await repo.lock_planning()
     job = await repo.job_for_ticket(ticket_id, lock=True)
     if job is None or job.status in (JobStatus.DONE, JobStatus.CANCELLED):
@@ -357,7 +366,7 @@ async def cancel_job_for_ticket(*, uow: UnitOfWork, repo: Repository, envelope: 
     now = now_utc()
     wo = await repo.active_work_order_of_job(job.id, lock=True)
     if wo is not None and wo.status != WorkOrderStatus.ON_SITE:
-        await _unassign(uow, repo, wo, reason="cancelled", detail="ticket cancelled", now=now, causation=envelope)
+        await _unassign(uow, repo, wo, reason="cancelled", detail=detail, now=now, causation=envelope)
     for a in await repo.appointments_of_job(job.id):
         if a.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
             a.cancel("ticket_cancelled")
@@ -365,7 +374,7 @@ async def cancel_job_for_ticket(*, uow: UnitOfWork, repo: Repository, envelope: 
             uow.emit(
                 ev.AppointmentCancelled(
                     ticket_id=job.ticket_id, tenant_id=job.tenant_id, appointment_id=a.id, job_id=job.id,
-                    window=_window(a.window_start, a.window_end), reason="ticket_cancelled", cancelled_at=now,
+                    window=_window(a.window_start, a.window_end), reason="ticket_cancelled", detail=detail, cancelled_at=now,
                 ),
                 subject=job.ticket_id, tenant=job.tenant_id, causation=envelope,
             )
