@@ -56,7 +56,10 @@ async def customer_credit(*, uow: UnitOfWork, tenant_id: str, customer_id: str
 async def get_quote(*, uow: UnitOfWork, tenant_id: str, quote_id: str) -> Quote | None:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        return await QuoteRepository(uow.session).get(tenant_id, quote_id)
+        q = await QuoteRepository(uow.session).get(tenant_id, quote_id)
+    if q is not None:
+        q.expire_if_due(datetime.now(UTC))  # expiry is evaluated lazily, on read (no event)
+    return q
 
 
 @dataclass

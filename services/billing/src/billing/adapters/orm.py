@@ -216,3 +216,12 @@ credit_entries = Table(
     Column("invoice_id", String(40), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
 )
+
+contract_visit_usage = Table(
+    "contract_visit_usage", metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("contract_id", String(40), nullable=False),
+    Column("year_start", Date, nullable=False),
+    Column("visits_used", Integer, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "contract_id", "year_start", name="pk_contract_visit_usage"),
+)

@@ -3,7 +3,7 @@ tenant as well, so a missing policy can never leak another tenant's rows."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fixflow_shared.events.envelope import Envelope
 
 from billing.adapters.orm import (
+    contract_visit_usage,
     credit_entries,
     credit_notes,
     customer_credits,
@@ -169,31 +170,50 @@ class EntitlementRepository:
             id=id, tenant_id=tenant_id, customer_id=customer_id, asset_id=asset_id, kind=kind, terms=terms,
             valid_from=valid_from, valid_to=valid_to, created_at=now))
 
-    async def for_customer(self, tenant_id: str, customer_id: str, asset_id: str | None, on: date
+    async def for_customer(self, tenant_id: str, customer_id: str, asset_id: str | None, on: date, *,
+                           lock: bool = False
                            ) -> tuple[ServiceContract | None, Package | None, WarrantyCard | None]:
-        rows = (await self.session.execute(
-            select(entitlements).where(entitlements.c.tenant_id == tenant_id, entitlements.c.customer_id == customer_id)
-            .order_by(entitlements.c.created_at.desc())
-        )).mappings().all()
+        """The customer's entitlements on `on`; a contract carries the visits used in the contract
+        year containing `on`. `lock` (settlement) locks the customer's entitlement rows first, so two
+        settlements of the same customer cannot both spend the last visit of a quota."""
+        stmt = (select(entitlements).where(entitlements.c.tenant_id == tenant_id,
+                                           entitlements.c.customer_id == customer_id)
+                .order_by(entitlements.c.created_at.desc(), entitlements.c.id))
+        if lock:
+            stmt = stmt.with_for_update()
+        rows = (await self.session.execute(stmt)).mappings().all()
         contract = package = card = None
         for r in rows:
             if r["asset_id"] and asset_id and r["asset_id"] != asset_id:
                 continue
-            t = r["terms"]
+            t = dict(r["terms"])
             if r["kind"] == "contract" and contract is None and r["valid_from"] <= on <= r["valid_to"]:
+                t.pop("visits_used", None)  # legacy lifetime counter: usage is per contract year now
                 contract = ServiceContract(id=r["id"], valid_from=r["valid_from"], valid_to=r["valid_to"], **t)
+                used = (await self.session.execute(select(contract_visit_usage.c.visits_used).where(
+                    contract_visit_usage.c.tenant_id == tenant_id, contract_visit_usage.c.contract_id == r["id"],
+                    contract_visit_usage.c.year_start == contract.year_start(on)))).scalar_one_or_none()
+                contract = replace(contract, visits_used=int(used or 0))
             elif r["kind"] == "package" and package is None:
                 package = Package(id=r["id"], **t)
             elif r["kind"] == "warranty_card" and card is None:
                 card = WarrantyCard(id=r["id"], prices_minor=t.get("prices_minor", {}))
         return contract, package, card
 
-    async def use_contract_visit(self, tenant_id: str, contract_id: str) -> None:
-        await self.session.execute(
-            update(entitlements).where(entitlements.c.tenant_id == tenant_id, entitlements.c.id == contract_id)
-            .values(terms=entitlements.c.terms.op("||")(
-                func.jsonb_build_object("visits_used", func.coalesce(
-                    entitlements.c.terms["visits_used"].astext.cast(type_=Integer), 0) + 1))))
+    async def use_contract_visit(self, tenant_id: str, contract_id: str, year_start: date) -> None:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(contract_visit_usage).values(tenant_id=tenant_id, contract_id=contract_id,
+                                                      year_start=year_start, visits_used=1)
+        await self.session.execute(stmt.on_conflict_do_update(
+            index_elements=["tenant_id", "contract_id", "year_start"],
+            set_={"visits_used": contract_visit_usage.c.visits_used + 1}))
+
+    async def visits_used(self, tenant_id: str, contract_id: str) -> dict[date, int]:
+        rows = (await self.session.execute(select(contract_visit_usage).where(
+            contract_visit_usage.c.tenant_id == tenant_id, contract_visit_usage.c.contract_id == contract_id)
+        )).mappings().all()
+        return {r["year_start"]: r["visits_used"] for r in rows}
 
     async def use_package_visit(self, tenant_id: str, package_id: str) -> None:
         await self.session.execute(

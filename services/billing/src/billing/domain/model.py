@@ -35,6 +35,7 @@ class QuoteStatus(StrEnum):
     ISSUED = "issued"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+    EXPIRED = "expired"  # issued and past valid_until without a decision (state only, no event)
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,19 @@ class Quote:
     status: QuoteStatus = QuoteStatus.ISSUED
     consent: Consent | None = None
 
+    def expire_if_due(self, now: datetime) -> bool:
+        """An undecided quote past its validity is expired (evaluated lazily, whenever it is read)."""
+        if self.status == QuoteStatus.ISSUED and now > self.valid_until:
+            self.status = QuoteStatus.EXPIRED
+            return True
+        return False
+
     def decide(self, *, accept: bool, by: str, channel: str, signed_name: str | None, at: datetime,
                reason: str | None = None) -> Consent:
         target = QuoteStatus.ACCEPTED if accept else QuoteStatus.REJECTED
+        self.expire_if_due(at)
         if self.status != QuoteStatus.ISSUED:
             raise IllegalTransition("quote", self.status.value, target.value)
-        if accept and at > self.valid_until:
-            raise IllegalTransition("quote", "expired", target.value)
         self.status = target
         self.consent = Consent(target.value, by, channel, signed_name, at, reason)
         return self.consent

@@ -156,9 +156,35 @@ class ServiceContract:
     def active_on(self, day: date) -> bool:
         return self.valid_from <= day <= self.valid_to
 
+    def year_start(self, day: date) -> date:
+        """First day of the contract year containing `day`: quotas reset on each anniversary of
+        `valid_from` (visits_used is the count within that year)."""
+        return contract_year_start(self.valid_from, day)
+
     @property
     def visits_left(self) -> int | None:
         return None if self.visits_per_year is None else max(0, self.visits_per_year - self.visits_used)
+
+
+def _anniversary(start: date, year: int) -> date:
+    try:
+        return start.replace(year=year)
+    except ValueError:  # a contract starting on 29 February: the 28th in common years
+        return date(year, 2, 28)
+
+
+def contract_year_start(valid_from: date, day: date) -> date:
+    """The anniversary of `valid_from` on or before `day` (valid_from itself for earlier days)."""
+    if day <= valid_from:
+        return valid_from
+    start = _anniversary(valid_from, day.year)
+    return start if start <= day else _anniversary(valid_from, day.year - 1)
+
+
+def next_contract_year_start(valid_from: date, day: date) -> date:
+    start = contract_year_start(valid_from, day)
+    years = start.year - valid_from.year + 1
+    return _anniversary(valid_from, valid_from.year + years)
 
 
 @dataclass(frozen=True)

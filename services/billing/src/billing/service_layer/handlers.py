@@ -130,12 +130,12 @@ async def add_entitlement(*, uow: UnitOfWork, tenant_id: str, customer_id: str, 
 
 
 async def _entitlements(uow: UnitOfWork, tenant_id: str, facts: dict[str, Any] | None, ticket_id: str,
-                        on: Any) -> Entitlements:
+                        on: Any, *, lock: bool = False) -> Entitlements:
     status = _status_on(facts, on) if facts else WarrantyStatus.UNKNOWN
     contract = package = card = None
     if facts and facts.get("customer_id"):
         contract, package, card = await EntitlementRepository(uow.session).for_customer(
-            tenant_id, facts["customer_id"], facts.get("asset_id"), on)
+            tenant_id, facts["customer_id"], facts.get("asset_id"), on, lock=lock)
     approved = await WaiverRepository(uow.session).approved_for_ticket(tenant_id, ticket_id)
     return Entitlements(
         warranty_status=status, contract=contract, package=package, warranty_card=card,
@@ -264,7 +264,7 @@ async def _price(uow: UnitOfWork, cmd: c.SettleWorkOrder, facts: dict[str, Any] 
     """Read-only: may raise DomainError (e.g. a part without a price) before anything is written."""
     on = cmd.completed_at.date()
     book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, on)
-    ent = await _entitlements(uow, cmd.tenant_id, facts, cmd.ticket_id, on)
+    ent = await _entitlements(uow, cmd.tenant_id, facts, cmd.ticket_id, on, lock=True)
     return _Priced(book, ent, compute_charge(book=book, work=cmd.work, entitlements=ent, on=on))
 
 
@@ -276,7 +276,8 @@ async def _record_settlement(uow: UnitOfWork, cmd: c.SettleWorkOrder, facts: dic
     ent_repo = EntitlementRepository(uow.session)
     for ln in charge.lines:
         if ln.rule == "contract.covers_visits" and ent.contract:
-            await ent_repo.use_contract_visit(cmd.tenant_id, ent.contract.id)
+            await ent_repo.use_contract_visit(cmd.tenant_id, ent.contract.id,
+                                              ent.contract.year_start(cmd.completed_at.date()))
         if ln.rule == "package.prepaid_visit" and ent.package:
             await ent_repo.use_package_visit(cmd.tenant_id, ent.package.id)
     if any(ln.code == "waiver" for ln in charge.lines):

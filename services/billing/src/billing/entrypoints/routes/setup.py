@@ -113,7 +113,7 @@ class EntitlementIn(BaseModel):
         if self.kind == "contract":
             return {"covers_labour": self.covers_labour, "covers_parts": self.covers_parts,
                     "covers_visits": self.covers_visits, "visits_per_year": self.visits_per_year,
-                    "visits_used": 0, "discount_bp": self.discount_bp}
+                    "discount_bp": self.discount_bp}
         if self.kind == "package":
             return {"visits_remaining": self.visits_remaining, "discount_bp": self.discount_bp}
         return {"prices_minor": self.prices_minor}
