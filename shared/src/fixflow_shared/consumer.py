@@ -47,6 +47,7 @@ class EventConsumer:
         max_attempts: int = 4,
         backoff_initial_s: float = 0.05,
         backoff_max_s: float = 2.0,
+        member: int = 0,
     ) -> None:
         self.broker = broker
         self.group_id = group_id
@@ -59,7 +60,8 @@ class EventConsumer:
             group_id=group_id,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
-            description=f"{group_id}: " + ", ".join(topics),
+            title=f"consumer {group_id}" + (f" #{member + 1}" if member else ""),
+            description=f"Consumer group {group_id}: CloudEvents from " + ", ".join(topics),
             # Raw bytes, no JSON decoding by FastStream: a body that fails to decode there would
             # raise before our code, be nacked, and block its partition forever.
             decoder=_raw_body,

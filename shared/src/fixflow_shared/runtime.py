@@ -28,6 +28,7 @@ from sqlalchemy import MetaData, Table, text
 from fixflow_shared import topics
 from fixflow_shared.auth import Authenticator
 from fixflow_shared.consumer import EventConsumer
+from fixflow_shared.events import registry
 from fixflow_shared.db import make_engine, make_session_factory
 from fixflow_shared.idempotency import IdempotencyMiddleware
 from fixflow_shared.logs import get_logger, setup_logging
@@ -77,6 +78,7 @@ class ServiceRuntime:
             allow_auto_create_topics=False,
             log_level=logging.DEBUG,  # per-message "Received/Processed" lines only when debugging
         )
+        self._declare_published_events()
         self.relay = OutboxRelay(
             engine=self.engine,
             outbox=self.outbox,
@@ -96,9 +98,11 @@ class ServiceRuntime:
 
     def consumer(self, *topic_names: str, group_suffix: str = "") -> EventConsumer:
         """A consumer group of this service; register handlers with `@consumer.on(EventType)`."""
+        group_id = f"{self.name}{group_suffix}"
         c = EventConsumer(
             self.broker,
-            group_id=f"{self.name}{group_suffix}",
+            group_id=group_id,
+            member=sum(1 for other in self.consumers if other.group_id == group_id),
             topics=tuple(topic_names),
             max_attempts=self.settings.consumer_max_attempts,
             backoff_initial_s=self.settings.consumer_backoff_initial_s,
@@ -110,6 +114,19 @@ class ServiceRuntime:
     def background(self, coro_factory: Any) -> None:
         """Run a long-lived coroutine (timer wheel, scheduler) while the service runs."""
         self._background.append(coro_factory)
+
+    def _declare_published_events(self) -> None:
+        """Publishers for the AsyncAPI document only: the outbox relay does the real publishing."""
+        for type_ in registry.types():
+            if type_.split(".")[1] == self.name:
+                model = registry.model_for(type_)
+                self.broker.publisher(
+                    model.topic,
+                    title=type_,
+                    schema=model,
+                    description=(model.__doc__ or type_).strip()
+                    + " CloudEvents binary mode: ce_* headers, key = ticket id, JSON body = this schema.",
+                )
 
     def asyncapi(self) -> dict[str, Any]:
         return AsyncAPI(self.broker, title=f"fixflow {self.name}", version="1.0.0").to_specification().to_jsonable()
