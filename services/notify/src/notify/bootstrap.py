@@ -68,7 +68,7 @@ def build(
         sweep_interval_s=settings.sweep_interval_s,
         lease_s=settings.lease_s,
     )
-    register_consumers(runtime, dispatcher)
+    register_consumers(runtime, dispatcher, members=settings.consumer_members)
 
     async def run_dispatcher() -> None:
         try:

@@ -29,6 +29,7 @@ class NotifySettings(ServiceSettings):
     send_backoff_initial_s: float = 0.5
     send_backoff_max_s: float = 10.0
     dispatch_workers: int = 8
+    consumer_members: int = 3  # members of the "notify" group in this process (see consumers.py)
     sweep_interval_s: float = 1.0
     lease_s: float = 60.0
 

@@ -194,6 +194,43 @@ class NotifyRepository:
             )
         return True
 
+    async def finish_many(self, outcomes: Sequence[Any]) -> dict[str, int]:
+        """Record many send outcomes (sent / failed) in one statement; returns {id: attempts} of
+        the rows that were still pending (the others were finished elsewhere)."""
+        if not outcomes:
+            return {}
+        rows = (
+            await self.session.execute(
+                text(
+                    "UPDATE deliveries AS d SET status = v.status, attempts = d.attempts + v.n, provider = v.provider, "
+                    "last_error = v.error, sent_at = v.sent_at, lease_until = NULL, updated_at = now() "
+                    "FROM unnest(CAST(:ids AS text[]), CAST(:statuses AS text[]), CAST(:ns AS int[]), "
+                    "CAST(:providers AS text[]), CAST(:errors AS text[]), CAST(:sent AS timestamptz[])) "
+                    "AS v(id, status, n, provider, error, sent_at) "
+                    "WHERE d.id = v.id AND d.status = 'pending' RETURNING d.id, d.attempts"
+                ),
+                {
+                    "ids": [o.delivery.id for o in outcomes],
+                    "statuses": [o.status.value for o in outcomes],
+                    "ns": [len(o.attempts) for o in outcomes],
+                    "providers": [o.provider for o in outcomes],
+                    "errors": [o.error for o in outcomes],
+                    "sent": [o.sent_at for o in outcomes],
+                },
+            )
+        ).all()
+        updated = {r[0]: r[1] for r in rows}
+        # The attempt log keeps what is worth reading: retries, failovers, failures.
+        log_rows = [
+            dict(delivery_id=o.delivery.id, tenant_id=o.delivery.tenant_id, attempt=a.attempt, provider=a.provider,
+                 outcome=a.outcome, error=a.error)
+            for o in outcomes if o.delivery.id in updated and (len(o.attempts) > 1 or o.status != DeliveryStatus.SENT)
+            for a in o.attempts
+        ]
+        if log_rows:
+            await self.session.execute(insert(delivery_attempts), log_rows)
+        return updated
+
     # --- contacts, recipients, preferences ---------------------------------------------------------------
     async def upsert_contact(self, *, tenant_id: str, ticket_id: str, customer_id: str | None, email: str | None,
                              phone: str | None, locale: str) -> None:

@@ -13,15 +13,20 @@ from notify.service_layer import handlers
 from notify.service_layer.dispatcher import Dispatcher
 
 
-def register_consumers(runtime: ServiceRuntime, dispatcher: Dispatcher) -> list[str]:
-    """Registers notify's consumer group and handlers; returns the event types consumed."""
+def register_consumers(runtime: ServiceRuntime, dispatcher: Dispatcher, *, members: int = 1) -> list[str]:
+    """Registers notify's consumer group and handlers; returns the event types consumed.
+
+    `members` > 1 joins the group several times from this process: the partitions are split
+    between the members and handled concurrently (each partition still by one member, in order).
+    The shared EventConsumer handles one message at a time, so this is how one process uses more
+    than one partition's worth of database round trips at once."""
     by_topic: dict[str, list[str]] = defaultdict(list)
     for t in subscriptions.subscribed_types():
         if t in registry:  # producers publish their contracts as they go; follow what exists
             by_topic[registry.model_for(t).topic].append(t)
     if not by_topic:
         return []
-    consumer = runtime.consumer(*sorted(by_topic))
+    consumers = [runtime.consumer(*sorted(by_topic)) for _ in range(max(1, members))]
 
     async def handle(envelope: Envelope, event: Event) -> None:
         plan = await handlers.plan_deliveries(
@@ -31,6 +36,7 @@ def register_consumers(runtime: ServiceRuntime, dispatcher: Dispatcher) -> list[
         await dispatcher.schedule_deferred(plan.deferred)
 
     types = sorted(t for ts in by_topic.values() for t in ts)
-    for t in types:
-        consumer.on(t)(handle)
+    for consumer in consumers:
+        for t in types:
+            consumer.on(t)(handle)
     return types

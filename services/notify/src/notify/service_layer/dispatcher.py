@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
@@ -28,6 +29,16 @@ from notify.adapters.repository import Attempt, NotifyRepository
 from notify.domain.model import Channel, Delivery, DeliveryStatus
 
 log = get_logger(__name__)
+
+
+@dataclass
+class Outcome:
+    delivery: Delivery
+    status: DeliveryStatus
+    attempts: list[Attempt]
+    provider: str | None
+    error: str | None
+    sent_at: datetime | None
 
 
 class SendFailed(Exception):
@@ -97,6 +108,8 @@ class Dispatcher:
         self._sweep_interval = sweep_interval_s
         self.lease_s = lease_s
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._marks: asyncio.Queue[Outcome] = asyncio.Queue()
+        self.mark_batch = 200
         self.sent = 0
         self.failed = 0
 
@@ -116,6 +129,7 @@ class Dispatcher:
     async def run(self) -> None:
         tasks = [asyncio.create_task(self._worker(), name=f"notify-send-{i}") for i in range(self._workers)]
         tasks.append(asyncio.create_task(self._sweep_loop(), name="notify-sweep"))
+        tasks.append(asyncio.create_task(self._mark_loop(), name="notify-mark"))
         tasks.append(
             asyncio.create_task(
                 run_timer_loop(self.wheel, fire=self._fire, reseed=self._reseed, poll_s=self._sweep_interval,
@@ -193,15 +207,58 @@ class Dispatcher:
                 self.providers.get(d.channel, []), msg, max_attempts=max_attempts, backoff_initial_s=initial, backoff_max_s=cap
             )
         except SendFailed as exc:
-            await self._finish(d, DeliveryStatus.FAILED, exc.attempts, None, exc.reason)
+            await self._mark(Outcome(d, DeliveryStatus.FAILED, exc.attempts, None, exc.reason, None))
             self.failed += 1
             log.warning("delivery failed", delivery_id=d.id, channel=d.channel.value, recipient=d.masked_recipient,
                         reason=exc.reason)
             return DeliveryStatus.FAILED
         # <- a crash here (sent, not yet marked) is the only duplicate window: see handlers.py
-        await self._finish(d, DeliveryStatus.SENT, attempts, provider, None, sent_at=datetime.now(UTC))
+        await self._mark(Outcome(d, DeliveryStatus.SENT, attempts, provider, None, datetime.now(UTC)))
         self.sent += 1
         return DeliveryStatus.SENT
+
+    # --- marking in batches (group commit) ------------------------------------------------------
+    async def _mark(self, outcome: Outcome) -> None:
+        """Hand the outcome to the marker, which records many in one transaction. The worker moves
+        on to its next send; the lease keeps a sweep away until the mark is written."""
+        await self._marks.put(outcome)
+
+    async def _mark_loop(self) -> None:
+        while True:
+            batch = [await self._marks.get()]
+            try:
+                while len(batch) < self.mark_batch and not self._marks.empty():
+                    batch.append(self._marks.get_nowait())
+                await self._write_marks(batch)
+            except asyncio.CancelledError:
+                while not self._marks.empty():  # shutting down: record what was sent
+                    batch.append(self._marks.get_nowait())
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._write_marks(batch))
+                raise
+            except Exception as exc:  # not marked: the lease runs out and the sweep resends
+                log.warning("marking deliveries failed", count=len(batch), error=repr(exc))
+
+    async def _write_marks(self, batch: list[Outcome]) -> None:
+        async with self._uow() as uow:
+            repo = NotifyRepository(uow.session)
+            updated = await repo.finish_many(batch)
+            for o in batch:
+                d = o.delivery
+                if d.id not in updated:
+                    continue  # finished elsewhere (a sweep after a lease ran out): no second event
+                d.attempts = updated[d.id]
+                d.status = o.status
+                common = dict(delivery_id=d.id, ticket_id=d.ticket_id, channel=d.channel.value, template=d.template,
+                              trigger_event_type=d.trigger_event_type, trigger_event_id=d.trigger_event_id,
+                              audience=d.audience, recipient_masked=d.masked_recipient)
+                if o.status == DeliveryStatus.SENT:
+                    uow.emit(DeliverySent(sent_at=o.sent_at, attempts=d.attempts, provider=o.provider, **common),  # type: ignore[arg-type]
+                             subject=d.ticket_id or d.id, tenant=d.tenant_id)
+                else:
+                    uow.emit(DeliveryFailed(reason=o.error or "failed", attempts=d.attempts, failed_at=datetime.now(UTC),  # type: ignore[arg-type]
+                                            **common), subject=d.ticket_id or d.id, tenant=d.tenant_id)
+            await uow.commit()
 
     async def _finish(
         self, d: Delivery, status: DeliveryStatus, attempts: list[Attempt], provider: str | None, error: str | None,

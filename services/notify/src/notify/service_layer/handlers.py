@@ -14,6 +14,7 @@ out, and the dispatcher's sweep sends it again. Providers get the delivery id as
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +44,22 @@ from notify.domain.model import (
 
 log = get_logger(__name__)
 PLAN_CONSUMER = "notify.plan"
+# Tenant templates change rarely and are read for every event: cached per process for a few
+# seconds (a save elsewhere is picked up within TEMPLATE_CACHE_S; a save here at once).
+TEMPLATE_CACHE_S = 5.0
+_template_cache: dict[tuple[str, str], tuple[float, dict[tuple[str, str], StoredTemplate]]] = {}
+
+
+async def _tenant_templates(repo: NotifyRepository, tenant: str, name: str) -> dict[tuple[str, str], StoredTemplate]:
+    now = time.monotonic()
+    hit = _template_cache.get((tenant, name))
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    found = await repo.latest_templates(tenant, name)
+    if len(_template_cache) > 10_000:
+        _template_cache.clear()
+    _template_cache[(tenant, name)] = (now + TEMPLATE_CACHE_S, found)
+    return found
 
 
 @dataclass
@@ -141,7 +158,7 @@ async def plan_deliveries(
                 tenant_id=tenant, ticket_id=ticket_id, customer_id=data.get("customer_id"),
                 email=data.get("contact_email"), phone=data.get("contact_phone"), locale=data.get("locale") or "zh-CN",
             )
-        tenant_templates = await repo.latest_templates(tenant, name)
+        tenant_templates = await _tenant_templates(repo, tenant, name)
         planned: list[Delivery] = []
 
         def delivery(**kw: Any) -> Delivery:
@@ -235,6 +252,7 @@ async def save_template(*, uow: UnitOfWork, tenant_id: str, name: str, channel: 
             tenant_id=tenant_id, name=name, channel=channel.value, locale=locale, source=source, created_by=created_by
         )
         await uow.commit()
+    _template_cache.pop((tenant_id, name), None)
     return version
 
 
