@@ -120,10 +120,18 @@ DEFAULTS: dict[tuple[str, str], _T] = {
     ("technician.assigned", "en"): _T(
         "[Assigned] Ticket {{ ticket_id }}", "You are assigned to ticket {{ ticket_id }}, visit {{ visit_number }}. {{ window_start }}"
     ),
-    ("sla.at-risk", "zh-CN"): _T("【SLA 预警】工单 {{ ticket_id }}", "工单 {{ ticket_id }} 的服务时限即将到期。"),
-    ("sla.at-risk", "en"): _T("[SLA at risk] Ticket {{ ticket_id }}", "Ticket {{ ticket_id }} is close to its SLA deadline."),
-    ("sla.breached", "zh-CN"): _T("【SLA 超时】工单 {{ ticket_id }}", "工单 {{ ticket_id }} 已超出服务时限。"),
-    ("sla.breached", "en"): _T("[SLA breached] Ticket {{ ticket_id }}", "Ticket {{ ticket_id }} breached its SLA."),
+    ("sla.at-risk", "zh-CN"): _T(
+        "【SLA 预警】工单 {{ ticket_id }}", "工单 {{ ticket_id }} 的 {{ clock }} 时限将于 {{ due_at }} 到期，请尽快处理。"
+    ),
+    ("sla.at-risk", "en"): _T(
+        "[SLA at risk] Ticket {{ ticket_id }}", "Ticket {{ ticket_id }}: the {{ clock }} deadline is {{ due_at }}."
+    ),
+    ("sla.breached", "zh-CN"): _T(
+        "【SLA 超时】工单 {{ ticket_id }}", "工单 {{ ticket_id }} 的 {{ clock }} 时限已于 {{ due_at }} 超时。"
+    ),
+    ("sla.breached", "en"): _T(
+        "[SLA breached] Ticket {{ ticket_id }}", "Ticket {{ ticket_id }} breached its {{ clock }} deadline ({{ due_at }})."
+    ),
     ("complaint.escalated", "zh-CN"): _T("【投诉升级】工单 {{ ticket_id }}", "投诉工单 {{ ticket_id }} 已升级，请尽快处理。"),
     ("complaint.escalated", "en"): _T("[Complaint escalated] Ticket {{ ticket_id }}", "Complaint ticket {{ ticket_id }} was escalated."),
 }

@@ -1,0 +1,87 @@
+"""Delivery guarantees against the real database, broker and SMTP server: crash recovery by the
+sweep, the unique delivery key, opt-out, and manager notifications from the directory."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from conftest import envelope_of, eventually, settled, subject_of
+
+from fixflow_shared.events.contracts.intake import SlaBreached
+from fixflow_shared.events.contracts.survey import SurveySent
+from fixflow_shared.testing import auth_headers
+from notify.adapters.repository import NotifyRepository
+from notify.domain.model import Channel, Delivery, DeliveryStatus
+
+pytestmark = pytest.mark.integration
+
+
+def delivery(ticket_id: str, rcpt: str, event_id: str | None = None) -> Delivery:
+    return Delivery(
+        id=str(uuid.uuid4()), tenant_id="t-rel", ticket_id=ticket_id, trigger_event_id=event_id or str(uuid.uuid4()),
+        trigger_event_type="fixflow.intake.ticket.opened.v1", audience="customer", channel=Channel.EMAIL,
+        recipient=rcpt, template="ticket.opened", template_version=0, locale="en",
+        subject=f"Recovered {ticket_id}", body="planned before a crash", mandatory=True,
+    )
+
+
+async def test_a_row_left_pending_by_a_crash_is_sent_once_by_the_sweep(notify_app, client, smtp_server, ticket_id):
+    runtime, _ = notify_app
+    d = delivery(ticket_id, "crash@example.com")
+    async with runtime.uow() as uow:  # committed, then "the process died" before sending
+        assert await NotifyRepository(uow.session).add_deliveries([d], lease_s=-1) == {d.id}
+        await uow.commit()
+    [item] = await settled(client, "t-rel", ticket_id, count=1)
+    assert item["status"] == "sent"
+    mails = [m for m in smtp_server.inbox.to("crash@example.com") if ticket_id in subject_of(m)]
+    assert len(mails) == 1 and mails[0]["X-Fixflow-Delivery"] == d.id
+
+
+async def test_unique_key_refuses_a_second_row_for_the_same_event_recipient_channel(notify_app, ticket_id):
+    runtime, _ = notify_app
+    event_id = str(uuid.uuid4())
+    first, again = delivery(ticket_id, "u@example.com", event_id), delivery(ticket_id, "u@example.com", event_id)
+    first.status = again.status = DeliveryStatus.SKIPPED  # keep the dispatcher out of it
+    async with runtime.uow() as uow:
+        repo = NotifyRepository(uow.session)
+        assert await repo.add_deliveries([first], lease_s=10) == {first.id}
+        assert await repo.add_deliveries([again], lease_s=10) == set()
+        other = delivery(ticket_id, "u@example.com", event_id)
+        other.channel, other.recipient, other.status = Channel.SMS, "13800000000", DeliveryStatus.SKIPPED
+        assert await repo.add_deliveries([other], lease_s=10) == {other.id}  # another channel is another message
+        await uow.rollback()
+
+
+async def test_opt_out_skips_optional_messages(notify_app, publish, client, ticket_id):
+    h = auth_headers("t-rel", "agent")
+    assert (await client.put("/v1/preferences/quiet@example.com", json={"opted_out": True}, headers=h)).status_code == 200
+    now = datetime.now(UTC)
+    await publish(envelope_of(
+        SurveySent(survey_id="S1", ticket_id=ticket_id, tenant_id="t-rel", channel="email", answer_url="https://s/x",
+                   token_expires_at=now + timedelta(days=3), contact_email="quiet@example.com", sent_at=now),
+        tenant="t-rel", subject=ticket_id))
+    [d] = await settled(client, "t-rel", ticket_id, count=1)
+    assert d["status"] == "skipped" and d["template"] == "survey.sent"
+
+
+async def test_sla_breach_reaches_the_managers(notify_app, publish, client, smtp_server, ticket_id):
+    admin = auth_headers("t-mgr", "admin")
+    r = await client.put("/v1/recipients/mgr-1", json={"role": "manager", "name": "Chen", "email": "chen@example.com",
+                                                         "locale": "en"}, headers=admin)
+    assert r.status_code == 200 and r.json()["email"] == "c***@example.com"
+    now = datetime.now(UTC)
+    await publish(envelope_of(
+        SlaBreached(ticket_id=ticket_id, tenant_id="t-mgr", clock="resolution", due_at=now, raised_at=now),
+        tenant="t-mgr", subject=ticket_id))
+    items = await settled(client, "t-mgr", ticket_id, count=2)
+    assert sorted((d["audience"], d["channel"]) for d in items) == [("manager", "email"), ("manager", "in_app")]
+    mail = (await eventually(lambda: _v([m for m in smtp_server.inbox.to("chen@example.com") if ticket_id in subject_of(m)])))[0]
+    assert subject_of(mail).startswith("[SLA breached]") and "resolution" in mail.get_payload(decode=True).decode()
+    feed = await client.get("/v1/feed/mgr-1", headers=auth_headers("t-mgr", "manager", subject="mgr-1"))
+    assert len(feed.json()) == 1
+
+
+async def _v(x):
+    return x
