@@ -122,7 +122,10 @@ class Repository:
             )
         )
 
-    async def technicians(self, ids: list[str] | None = None, *, lock: bool = False) -> list[Technician]:
+    async def technicians(
+        self, ids: list[str] | None = None, *, lock: bool = False, absences_after: datetime | None = None
+    ) -> list[Technician]:
+        """Technicians with certifications and absences (only those ending after `absences_after`, if given)."""
         q = select(technicians).where(technicians.c.tenant_id == self.tenant)
         if ids is not None:
             q = q.where(technicians.c.id.in_(ids))
@@ -139,7 +142,11 @@ class Repository:
             certs[c["technician_id"]].append(Certification(c["id"], c["name"], c["valid_until"], c["number"]))
         abs_: dict[str, list[Absence]] = defaultdict(list)
         for a in (await self.session.execute(
-            select(absences).where(absences.c.tenant_id == self.tenant, absences.c.technician_id.in_(tids))
+            select(absences).where(
+                absences.c.tenant_id == self.tenant,
+                absences.c.technician_id.in_(tids),
+                absences.c.end_at > (absences_after or datetime(1970, 1, 1, tzinfo=UTC)),
+            )
         )).mappings():
             abs_[a["technician_id"]].append(Absence(a["id"], a["start_at"], a["end_at"], a["reason"]))
         return [

@@ -8,6 +8,7 @@ the optimiser.
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -64,13 +65,20 @@ class WeeklyHours:
         while day <= last:
             hours = self.days.get(day.weekday())
             if hours:
-                a = datetime.combine(day, time.fromisoformat(hours[0]), zone).astimezone(UTC)
-                b = datetime.combine(day, time.fromisoformat(hours[1]), zone).astimezone(UTC)
+                a, b = _working_day(self.tz, day, hours[0], hours[1])
                 a, b = max(a, start), min(b, end)
                 if b > a:
                     out.append(Interval(a, b))
             day += timedelta(days=1)
         return out
+
+
+@lru_cache(maxsize=65536)
+def _working_day(tz: str, day: date, start: str, end: str) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(tz)
+    a = datetime.combine(day, time.fromisoformat(start), zone).astimezone(UTC)
+    b = datetime.combine(day, time.fromisoformat(end), zone).astimezone(UTC)
+    return a, b
 
 
 def subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:

@@ -160,6 +160,35 @@ def _dt(m: float) -> datetime:
     return datetime.fromtimestamp(m * 60.0, tz=UTC)
 
 
+def _slots_of(t: TechnicianSpec, now_m: float, L: float) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Slot starts (epoch minutes) of one technician and each slot's index in its UTC day.
+
+    Slots tile each availability interval from its start (or now); slots overlapping a booking are
+    dropped; per day only max_jobs_per_day - load slots are kept (the earliest ones).
+    """
+    chunks = []
+    for iv in sorted(t.available, key=lambda i: i.start):
+        a, b = max(_minutes(iv.start), now_m), _minutes(iv.end)
+        if b - a >= L - 1e-9:
+            chunks.append(a + L * np.arange(int(math.floor((b - a) / L + 1e-9))))
+    if not chunks:
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(chunks)
+    if t.busy:
+        bs = np.array([_minutes(x.start) for x in t.busy])
+        be = np.array([_minutes(x.end) for x in t.busy])
+        clash = ((bs[None, :] < starts[:, None] + L) & (starts[:, None] < be[None, :])).any(axis=1)
+        starts = starts[~clash]
+    day = np.floor(starts / 1440.0).astype(np.int64)  # UTC day number
+    first = np.searchsorted(day, day, side="left")  # starts are sorted, so days are grouped
+    rank = np.arange(day.size) - first
+    epoch = date(1970, 1, 1)
+    load = np.array([t.load_by_day.get(epoch + timedelta(days=int(d)), 0) for d in day], dtype=np.int64) if t.load_by_day else np.zeros(day.size, dtype=np.int64)
+    k = load + rank
+    keep = k < t.max_jobs_per_day
+    return starts[keep], k[keep]
+
+
 class Compiled:
     """The expanded job × slot model as arrays (infeasible pairs have cost = +inf)."""
 
@@ -170,29 +199,19 @@ class Compiled:
         self.now_m = _minutes(problem.now)
 
         # --- slots -------------------------------------------------------------------------------
-        s_tech: list[int] = []
-        s_start: list[float] = []
-        s_k: list[int] = []
+        parts_tech: list[NDArray[np.int64]] = []
+        parts_start: list[NDArray[np.float64]] = []
+        parts_k: list[NDArray[np.int64]] = []
         for ti, t in enumerate(techs):
-            per_day: dict[date, int] = defaultdict(int)
-            busy = [(_minutes(b.start), _minutes(b.end)) for b in t.busy]
-            for iv in sorted(t.available, key=lambda i: i.start):
-                a, b = max(_minutes(iv.start), self.now_m), _minutes(iv.end)
-                s = a
-                while s + L <= b + 1e-9:
-                    e = s + L
-                    day = _dt(s).date()
-                    taken = t.load_by_day.get(day, 0) + per_day[day]
-                    if taken < t.max_jobs_per_day and not any(bs < e and s < be for bs, be in busy):
-                        s_tech.append(ti)
-                        s_start.append(s)
-                        s_k.append(taken)
-                        per_day[day] += 1
-                    s = e
-        self.slot_tech = np.asarray(s_tech, dtype=np.int64)
-        self.slot_start = np.asarray(s_start, dtype=np.float64)
+            starts, k = _slots_of(t, self.now_m, L)
+            parts_tech.append(np.full(starts.size, ti, dtype=np.int64))
+            parts_start.append(starts)
+            parts_k.append(k)
+        self.slot_tech = np.concatenate(parts_tech) if parts_tech else np.zeros(0, dtype=np.int64)
+        self.slot_start = np.concatenate(parts_start) if parts_start else np.zeros(0)
         self.slot_end = self.slot_start + L
-        self.slot_k = np.asarray(s_k, dtype=np.float64)
+        self.slot_k = (np.concatenate(parts_k) if parts_k else np.zeros(0)).astype(np.float64)
+        s_tech = self.slot_tech
         J, T, S = len(jobs), len(techs), len(s_tech)
         self.shape = (J, S)
 

@@ -149,10 +149,13 @@ async def add_absence(*, uow: UnitOfWork, cmd: commands.AddAbsence) -> tuple[Abs
 
 async def _problem(
     repo: Repository, job_specs: list[Any], *, now: datetime, planning: Planning, exclude: set[str] = frozenset(),  # type: ignore[assignment]
-    only: set[str] | None = None, ignore_appointment: str | None = None,
+    only: set[str] | None = None, ignore_appointment: str | None = None, horizon_days: float | None = None,
 ) -> tuple[Problem, dict[str, Technician]]:
-    end = now + timedelta(days=planning.horizon_days)
-    techs = [t for t in await repo.technicians() if t.active and t.id not in exclude and (only is None or t.id in only)]
+    end = now + timedelta(days=horizon_days or planning.horizon_days)
+    techs = [
+        t for t in await repo.technicians(absences_after=now)
+        if t.active and t.id not in exclude and (only is None or t.id in only)
+    ]
     busy: dict[str, list[Interval]] = {}
     for a in await repo.live_appointments(start=now, end=end):
         if a.id != ignore_appointment:
@@ -221,12 +224,14 @@ async def _place(
     await repo.lock_planning()
     live = [a for a in await repo.appointments_of_job(job.id) if a.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)]
     appointment = live[-1] if live else None
-    attempts: list[Interval | None] = [appointment.window] if appointment else []
-    attempts.append(None)
-    for window in attempts:
+    # Keep the booked window if anyone fits it; else the best slot, looking two days ahead first
+    # (cheap, and where the best slot almost always is) and then over the whole horizon.
+    attempts: list[tuple[Interval | None, float | None]] = [(appointment.window, None)] if appointment else []
+    attempts += [(None, min(2.0, planning.horizon_days)), (None, None)]
+    for window, horizon in attempts:
         problem, techs = await _problem(
             repo, [job.spec(window=window)], now=now, planning=planning, exclude=exclude,
-            ignore_appointment=appointment.id if appointment else None,
+            ignore_appointment=appointment.id if appointment else None, horizon_days=horizon,
         )
         plan = solve(problem, method="exact", distances=planning.distances)
         _guard(problem, plan, planning)
