@@ -85,3 +85,38 @@ async def test_sla_breach_reaches_the_managers(notify_app, publish, client, smtp
 
 async def _v(x):
     return x
+
+
+async def test_invalid_addresses_in_an_event_are_dead_letters_with_reason(notify_app, publish, client, kafka, ticket_id):
+    from aiokafka import AIOKafkaConsumer
+
+    from fixflow_shared import topics
+    from fixflow_shared.events import Envelope
+    from fixflow_shared.events.contracts.intake import TicketOpened
+
+    await publish(envelope_of(
+        TicketOpened(ticket_id=ticket_id, tenant_id="t-rel", kind="repair", channel="web", symptom="x",
+                     opened_at=datetime.now(UTC), contact_email="not-an-email", contact_phone="call me"),
+        tenant="t-rel", subject=ticket_id))
+    items = await settled(client, "t-rel", ticket_id, count=2)
+    assert {d["channel"]: d["status"] for d in items} == {"email": "failed", "sms": "failed"}
+    assert all("not a" in d["last_error"] for d in items) and all("not-an-email" not in d["last_error"] for d in items)
+
+    consumer = AIOKafkaConsumer(topics.NOTIFY_DELIVERIES, bootstrap_servers=kafka.bootstrap,
+                                group_id=f"t-{uuid.uuid4()}", auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        async def failed_events():
+            batch = await consumer.getmany(timeout_ms=500)
+            for recs in batch.values():
+                for rec in recs:
+                    env = Envelope.from_kafka(rec.headers, rec.value)
+                    if env.subject == ticket_id and env.type == "fixflow.notify.delivery.failed.v1":
+                        seen.append(env)
+            return len(seen) >= 2
+
+        seen: list = []
+        await eventually(failed_events)
+    finally:
+        await consumer.stop()
+    assert {e.data["channel"] for e in seen} == {"email", "sms"} and seen[0].causationid

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fixflow_shared.events import Envelope, registry
-from fixflow_shared.events.contracts.notify import DeliveryDeferred
+from fixflow_shared.events.contracts.notify import DeliveryDeferred, DeliveryFailed
 from fixflow_shared.events.registry import Event
 from fixflow_shared.logs import get_logger
 from fixflow_shared.uow import UnitOfWork
@@ -221,6 +221,17 @@ async def plan_deliveries(
                 ),
                 subject=d.ticket_id or d.id, tenant=tenant, causation=envelope,
             )
+        for d in fresh:
+            if d.status == DeliveryStatus.FAILED:  # refused at planning (e.g. an invalid address)
+                uow.emit(
+                    DeliveryFailed(
+                        delivery_id=d.id, ticket_id=d.ticket_id, channel=d.channel.value, template=d.template,  # type: ignore[arg-type]
+                        trigger_event_type=d.trigger_event_type, reason=d.last_error or "refused", attempts=0,
+                        trigger_event_id=d.trigger_event_id, audience=d.audience, recipient_masked=d.masked_recipient,
+                        failed_at=now,
+                    ),
+                    subject=d.ticket_id or d.id, tenant=tenant, causation=envelope,
+                )
         await uow.commit()
     return Plan(to_send=[d for d in fresh if d.status == DeliveryStatus.PENDING], deferred=deferred)
 
