@@ -17,7 +17,6 @@ from billing.adapters.orm import (
     credit_entries,
     credit_notes,
     customer_credits,
-    document_counters,
     entitlements,
     invoices,
     payments,
@@ -225,20 +224,13 @@ class EntitlementRepository:
 
 class CounterRepository:
     async def next(self, session: AsyncSession, *, tenant_id: str, series: str, year: int) -> int:
-        """Next number of a gapless series: the counter row is locked (SELECT ... FOR UPDATE) until
-        this transaction ends, so concurrent issuers queue and a rollback gives the number back."""
-        await session.execute(text(
-            "INSERT INTO document_counters (tenant_id, series, year, last_value) VALUES (:t, :s, :y, 0) "
-            "ON CONFLICT DO NOTHING"), {"t": tenant_id, "s": series, "y": year})
-        last = (await session.execute(
-            select(document_counters.c.last_value).where(
-                document_counters.c.tenant_id == tenant_id, document_counters.c.series == series,
-                document_counters.c.year == year).with_for_update())).scalar_one()
-        nxt = int(last) + 1
-        await session.execute(update(document_counters).where(
-            document_counters.c.tenant_id == tenant_id, document_counters.c.series == series,
-            document_counters.c.year == year).values(last_value=nxt))
-        return nxt
+        """Next number of a gapless series. One statement creates or increments the counter row and
+        keeps it locked until this transaction ends, so concurrent issuers queue (for as short a time
+        as possible: call it last before commit) and a rollback gives the number back."""
+        return int((await session.execute(text(
+            "INSERT INTO document_counters AS c (tenant_id, series, year, last_value) VALUES (:t, :s, :y, 1) "
+            "ON CONFLICT (tenant_id, series, year) DO UPDATE SET last_value = c.last_value + 1 "
+            "RETURNING last_value"), {"t": tenant_id, "s": series, "y": year})).scalar_one())
 
 
 class QuoteRepository:
@@ -310,11 +302,10 @@ class InvoiceRepository:
                                    .values(paid_minor=inv.paid_minor, refunded_minor=inv.refunded_minor))
 
     async def settled_work_order(self, tenant_id: str, work_order_id: str) -> bool:
-        a = (await self.session.execute(select(invoices.c.id).where(
-            invoices.c.tenant_id == tenant_id, invoices.c.work_order_id == work_order_id))).first()
-        b = (await self.session.execute(select(waived_charges.c.id).where(
-            waived_charges.c.tenant_id == tenant_id, waived_charges.c.work_order_id == work_order_id))).first()
-        return a is not None or b is not None
+        a = select(invoices.c.id).where(invoices.c.tenant_id == tenant_id, invoices.c.work_order_id == work_order_id)
+        b = select(waived_charges.c.id).where(
+            waived_charges.c.tenant_id == tenant_id, waived_charges.c.work_order_id == work_order_id)
+        return (await self.session.execute(a.union_all(b).limit(1))).first() is not None
 
     async def add_waived(self, *, id: str, tenant_id: str, ticket_id: str, work_order_id: str | None, charge: Charge,
                          reason: str, rule: str, approved_by: str | None, now: datetime) -> None:
