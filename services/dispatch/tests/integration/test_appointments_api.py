@@ -212,3 +212,55 @@ async def test_reopened_ticket_gets_a_new_visit_and_remote_fix_cancels(client, k
     j = await poll(job, lambda x: x["status"] == "cancelled")
     detail = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()
     assert [a["status"] for a in detail["appointments"]] == ["done", "cancelled"]
+
+
+async def test_bad_input_on_appointments_and_work_orders_writes_nothing(client, kafka):
+    t = tenant()
+    await technician(client, t, name="Feng")
+    env = ticket_opened(t)
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+
+    async def job():
+        r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
+        return r.json() if r.status_code == 200 else None
+
+    j = await poll(job, lambda x: x is not None and x["status"] == "assigned")
+    before = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()
+    appt, wo = before["appointments"][0], before["work_orders"][0]
+    other = tenant()
+    cases = [
+        ("post", f"/v1/appointments/{appt['id']}/reschedule",
+         {"start": future(-5).isoformat(), "end": future(-4).isoformat(), "reason": "x"}, h(t), 422),  # window in the past
+        ("post", f"/v1/appointments/{appt['id']}/reschedule",
+         {"start": future(30).isoformat(), "end": future(29).isoformat(), "reason": "x"}, h(t), 422),  # ends before it starts
+        ("post", f"/v1/appointments/{appt['id']}/reschedule",
+         {"start": future(30).isoformat(), "end": future(32).isoformat(), "reason": "x"}, h(other), 404),  # other tenant
+        ("post", f"/v1/appointments/{appt['id']}/cancel", {"reason": "bored"}, h(t), 422),
+        ("post", f"/v1/appointments/{appt['id']}/confirm", None, h(other), 404),
+        ("post", f"/v1/work-orders/{wo['id']}/arrival", {"lat": 200}, h(t, "technician"), 422),
+        ("post", f"/v1/work-orders/{wo['id']}/arrival", {}, h(other, "technician"), 404),
+        ("post", f"/v1/work-orders/{wo['id']}/completion",
+         {"resolution_code": "fixed", "signed_by": "A", "signed_at": datetime.now(UTC).isoformat(), "signature_sha256": "nothex"}, h(t, "technician"), 422),
+        ("post", f"/v1/work-orders/{wo['id']}/completion",
+         {"resolution_code": "fixed", "signed_by": "A", "signed_at": datetime.now(UTC).isoformat(), "signature_sha256": "c" * 64}, h(t, "technician"), 409),  # not on site
+        ("post", f"/v1/work-orders/{wo['id']}/work", {"labour_minutes": -5}, h(t, "technician"), 422),
+        ("post", f"/v1/work-orders/{wo['id']}/delay", {"minutes": 30}, h(t, "customer"), 403),
+        ("patch", f"/v1/jobs/{j['id']}", {"required_skills": {"unknown-skill": 1}}, h(t), 409),  # assigned: not editable
+        ("get", f"/v1/jobs/{j['id']}", None, h(other), 404),
+        ("get", f"/v1/jobs/{j['id']}/offers", None, h(other, "customer"), 404),
+    ]
+    for method, url, body, headers, status in cases:
+        kw = {"json": body} if body is not None else {}
+        r = await getattr(client, method)(url, headers=headers, **kw)
+        assert r.status_code == status, (url, body, r.status_code, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+    after = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()
+    assert after == before
+
+
+async def test_unknown_skill_on_a_job_is_422(client, kafka):
+    t = tenant()
+    env, job = await incomplete_job(client, kafka, t)
+    r = await client.patch(f"/v1/jobs/{job['id']}", json={"required_skills": {"levitation": 1}, "lat": 31.2, "lon": 121.4}, headers=h(t))
+    assert r.status_code == 422 and "levitation" in r.json()["detail"]
+    assert (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["lat"] is None
