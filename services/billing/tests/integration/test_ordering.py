@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from fixflow_shared import topics
 from fixflow_shared.events import new_envelope
-from fixflow_shared.events.contracts.dispatch import CustomerSignOff, PartLine, WorkOrderCompleted
+from fixflow_shared.events.contracts.dispatch import PartLine, WorkOrderCompleted
 from fixflow_shared.testing import auth_headers
 
 from billing.adapters.orm import invoices, pending_settlements, waived_charges
