@@ -35,6 +35,7 @@ async def test_same_event_three_times_sends_one_email(notify_app, publish, smtp_
     mails = [m for m in smtp_server.inbox.to("li.lei@example.com") if ticket_id in subject_of(m)]
     assert len(mails) == 1
     assert "已受理" in subject_of(mails[0])
+    assert ticket_id in mails[0]["Subject"]  # readable even in the raw, RFC 2047-encoded header
     assert ticket_id in mails[0].get_payload(decode=True).decode()
 
     async def sent() -> list:

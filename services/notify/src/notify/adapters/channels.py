@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import smtplib
 import time
 from dataclasses import dataclass
@@ -94,7 +95,7 @@ class SmtpEmail:
         message = MIMEText(msg.body, "plain", "utf-8")
         message["From"] = self._sender
         message["To"] = msg.recipient
-        message["Subject"] = Header(msg.subject, "utf-8").encode() if not msg.subject.isascii() else msg.subject
+        message["Subject"] = encode_subject(msg.subject)
         message["Date"] = formatdate(localtime=False)
         msgid = f"<{msg.delivery_id}@{self._sender.rpartition('@')[2] or 'fixflow.local'}>"
         message["Message-ID"] = msgid
@@ -126,6 +127,19 @@ class SmtpEmail:
             conn = self._idle.pop()
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(conn.quit)
+
+
+def encode_subject(subject: str) -> str:
+    """RFC 2047 for the non-ASCII words only, so ASCII parts (the ticket id) stay readable in the
+    raw header: '【受理】工单 T-1' -> '=?utf-8?b?...?= T-1'."""
+    if subject.isascii():
+        return subject
+    header = Header()
+    for word in re.split(r"(\s+)", subject):
+        if not word or word.isspace():
+            continue
+        header.append(word, "us-ascii" if word.isascii() else "utf-8")
+    return header.encode(maxlinelen=998)
 
 
 # --- HTTP (SMS gateway, webhooks) ---------------------------------------------------------------------

@@ -61,7 +61,7 @@ _WINDOW_EN = "{{ window_start }} to {{ window_end }}"
 
 DEFAULTS: dict[tuple[str, str], _T] = {
     ("ticket.opened", "zh-CN"): _T(
-        "【售后服务】您的服务请求已受理（工单 {{ ticket_id }}）",
+        "【售后服务】您的服务请求已受理 工单 {{ ticket_id }}",
         "您好，\n\n我们已收到您的服务请求（工单号 {{ ticket_id }}）。\n问题描述：{{ symptom }}\n"
         "我们会尽快与您联系，请保持电话畅通。\n\n此邮件由系统自动发送。",
     ),
@@ -101,7 +101,7 @@ DEFAULTS: dict[tuple[str, str], _T] = {
         "[Done] Ticket {{ ticket_id }}", "The work on your ticket {{ ticket_id }} is done. Thank you."
     ),
     ("invoice.issued", "zh-CN"): _T(
-        "【账单】发票 {{ invoice_number }}（工单 {{ ticket_id }}）",
+        "【账单】发票 {{ invoice_number }} 工单 {{ ticket_id }}",
         "您的发票 {{ invoice_number }} 已开具，金额 {{ total }} {{ currency }}。",
     ),
     ("invoice.issued", "en"): _T(
