@@ -21,6 +21,8 @@ async def test_technician_round_trip(client):
     tech = await technician(client, t, name="Li Wei", skills={"washer": 3, "fridge": 1}, van_stock={"PUMP-1": 2})
     got = await client.get(f"/v1/technicians/{tech['id']}", headers=h(t))
     assert got.status_code == 200 and got.json()["skills"] == {"washer": 3, "fridge": 1}
+    cn = await client.patch(f"/v1/technicians/{tech['id']}", json={"hours": {"tz": "Asia/Shanghai", "country": "CN"}}, headers=h(t))
+    assert cn.status_code == 200 and cn.json()["hours"]["country"] == "CN"
     cert = await client.post(
         f"/v1/technicians/{tech['id']}/certifications", json={"name": "gas", "valid_until": future(24 * 90).isoformat()}, headers=h(t)
     )
@@ -53,6 +55,7 @@ async def test_unknown_skill_is_422_and_nothing_written(client):
         {"name": "X", "home_lat": 31.2, "home_lon": 121.4, "hours": {"tz": "Mars/Olympus", "days": {}}},
         {"name": "X", "home_lat": 31.2, "home_lon": 121.4, "hours": {"tz": "UTC", "days": {"0": ["18:00", "08:00"]}}},
         {"name": "X", "home_lat": 31.2, "home_lon": 121.4, "salary": 1},  # unknown field
+        {"name": "X", "home_lat": 31.2, "home_lon": 121.4, "hours": {"tz": "UTC", "country": "XX"}},  # no such calendar
     ],
 )
 async def test_bad_technician_input_is_422(client, body):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from zoneinfo import ZoneInfo
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -139,3 +141,20 @@ def test_work_order_moves_only_along_allowed_edges(steps):
         assert w.status == before or w.status in WO_ALLOWED[before]
     with pytest.raises(RuleViolation):
         wo().fail(WorkOrderStatus.COMPLETED, note=None, at=MON)
+
+
+def test_country_holidays_are_off_and_make_up_days_are_worked():
+    from datetime import date
+
+    from dispatch.domain.model import country_calendar
+
+    hours = WeeklyHours(tz="Asia/Shanghai", days={d: ("08:00", "18:00") for d in range(5)}, country="CN")
+    national_day = date(2026, 10, 1)  # a Thursday
+    assert hours.hours_on(national_day) is None
+    assert WeeklyHours(tz="Asia/Shanghai").hours_on(national_day) == ("08:00", "18:00")
+    makeup = sorted(d for d in country_calendar("CN", 2026).extra_workdays if d.year == 2026 and d.weekday() >= 5)
+    if makeup:  # the library knows the 调休 Saturdays/Sundays of the year
+        assert hours.hours_on(makeup[0]) == ("08:00", "18:00")
+    start = datetime(2026, 9, 30, 16, tzinfo=UTC)
+    ivs = hours.intervals(start, start + timedelta(days=2))
+    assert all(i.start.astimezone(ZoneInfo("Asia/Shanghai")).date() != national_day for i in ivs)

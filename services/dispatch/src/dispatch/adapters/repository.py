@@ -46,11 +46,11 @@ def _now() -> datetime:
 
 
 def _hours_json(h: WeeklyHours) -> dict[str, Any]:
-    return {"tz": h.tz, "days": {str(k): list(v) for k, v in h.days.items()}}
+    return {"tz": h.tz, "days": {str(k): list(v) for k, v in h.days.items()}, "country": h.country}
 
 
 def _hours(d: dict[str, Any]) -> WeeklyHours:
-    return WeeklyHours(tz=d["tz"], days={int(k): (v[0], v[1]) for k, v in d["days"].items()})
+    return WeeklyHours(tz=d["tz"], days={int(k): (v[0], v[1]) for k, v in d["days"].items()}, country=d.get("country"))
 
 
 def _parts_json(parts: list[PartUse]) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from fixflow_shared.calendars import BusinessCalendar
 from dispatch.domain.exceptions import IllegalTransition, RuleViolation
 from dispatch.domain.optimiser import Interval, JobSpec, TechnicianSpec
 
@@ -50,12 +51,27 @@ class Absence:
 
 @dataclass(frozen=True)
 class WeeklyHours:
-    """Working hours per weekday (0 = Monday) in a time zone, e.g. {0: ("08:00", "18:00")}."""
+    """Working hours per weekday (0 = Monday) in a time zone, e.g. {0: ("08:00", "18:00")}.
+
+    With a `country`, its public holidays are off and its make-up workdays (调休, a weekend day
+    worked instead) are worked with the hours of the first configured weekday.
+    """
 
     tz: str = "Asia/Shanghai"
     days: dict[int, tuple[str, str]] = field(
         default_factory=lambda: {d: ("08:00", "18:00") for d in range(5)}
     )
+    country: str | None = None
+
+    def hours_on(self, day: date) -> tuple[str, str] | None:
+        hours = self.days.get(day.weekday())
+        if self.country:
+            cal = country_calendar(self.country, day.year)
+            if day in cal.extra_workdays:
+                return hours or (self.days[min(self.days)] if self.days else None)
+            if day in cal.holidays:
+                return None
+        return hours
 
     def intervals(self, start: datetime, end: datetime) -> list[Interval]:
         zone = ZoneInfo(self.tz)
@@ -63,7 +79,7 @@ class WeeklyHours:
         day = start.astimezone(zone).date() - timedelta(days=1)
         last = end.astimezone(zone).date()
         while day <= last:
-            hours = self.days.get(day.weekday())
+            hours = self.hours_on(day)
             if hours:
                 a, b = _working_day(self.tz, day, hours[0], hours[1])
                 a, b = max(a, start), min(b, end)
@@ -71,6 +87,12 @@ class WeeklyHours:
                     out.append(Interval(a, b))
             day += timedelta(days=1)
         return out
+
+
+@lru_cache(maxsize=64)
+def country_calendar(country: str, year: int) -> BusinessCalendar:
+    """Public holidays and make-up workdays of a country (the shared calendar, `holidays` library)."""
+    return BusinessCalendar.for_country(country, years=[year - 1, year, year + 1])
 
 
 @lru_cache(maxsize=65536)

@@ -33,6 +33,19 @@ class Hours(BaseModel):
     days: dict[Annotated[int, Field(ge=0, le=6)], tuple[HHMM, HHMM]] = Field(
         default_factory=lambda: {d: ("08:00", "18:00") for d in range(5)}, description="0 = Monday"
     )
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
+        None, description="ISO country whose public holidays are off and make-up workdays (调休) worked"
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        if v is not None:
+            import holidays
+
+            if v not in holidays.list_supported_countries():
+                raise ValueError(f"no holiday calendar for country {v!r}")
+        return v
 
     @field_validator("tz")
     @classmethod
@@ -51,7 +64,7 @@ class Hours(BaseModel):
         return self
 
     def domain(self) -> WeeklyHours:
-        return WeeklyHours(tz=self.tz, days=dict(self.days))
+        return WeeklyHours(tz=self.tz, days=dict(self.days), country=self.country)
 
 
 class TechnicianCreate(BaseModel):
@@ -118,7 +131,7 @@ class TechnicianRead(BaseModel):
     def of(cls, t: Technician) -> TechnicianRead:
         return cls(
             id=t.id, name=t.name, phone=t.phone, home_lat=t.home_lat, home_lon=t.home_lon, skills=t.skills, regions=t.regions,
-            hours={"tz": t.hours.tz, "days": {str(k): list(v) for k, v in t.hours.days.items()}},
+            hours={"tz": t.hours.tz, "days": {str(k): list(v) for k, v in t.hours.days.items()}, "country": t.hours.country},
             max_jobs_per_day=t.max_jobs_per_day, van_stock=t.van_stock, active=t.active,
             certifications=[{"id": c.id, "name": c.name, "number": c.number, "valid_until": c.valid_until} for c in t.certifications],
             absences=[{"id": a.id, "start": a.start, "end": a.end, "reason": a.reason} for a in t.absences],
