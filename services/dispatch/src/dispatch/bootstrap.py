@@ -31,6 +31,15 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 422, "Rule violated", str(exc), TYPE_PREFIX + "rule-violated")
 
 
+def _distances(settings: DispatchSettings) -> DistanceMatrix:
+    crow = HaversineMatrix(speed_kmh=settings.travel_speed_kmh, detour_factor=settings.detour_factor)
+    if settings.osrm_url:
+        from dispatch.adapters.routing import OsrmTable
+
+        return OsrmTable(settings.osrm_url, fallback=crow)
+    return crow
+
+
 def build(
     settings: DispatchSettings | None = None,
     *,
@@ -41,7 +50,7 @@ def build(
     planning = Planning(
         slot_minutes=settings.slot_minutes,
         horizon_days=settings.horizon_days,
-        distances=distances or HaversineMatrix(speed_kmh=settings.travel_speed_kmh, detour_factor=settings.detour_factor),
+        distances=distances or _distances(settings),
         offer_count=settings.offer_count,
     )
     runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)

@@ -535,6 +535,14 @@ def violations(problem: Problem, plan: Plan, distances: DistanceMatrix | None = 
     per_day: dict[tuple[str, date], int] = defaultdict(int)
     by_tech: dict[str, list[Assignment]] = defaultdict(list)
     seen: set[str] = set()
+    # one matrix call for the whole plan (a road-network provider answers one request)
+    jids = sorted({a.job_id for a in plan.assignments})
+    tids = sorted({a.technician_id for a in plan.assignments})
+    jrow, tcol = {j: i for i, j in enumerate(jids)}, {t: i for i, t in enumerate(tids)}
+    travel_m = (
+        dm.travel_minutes(np.array([[jobs[j].lat, jobs[j].lon] for j in jids]), np.array([[techs[t].lat, techs[t].lon] for t in tids]))
+        if jids else np.zeros((0, 0))
+    )
     for a in plan.assignments:
         if a.job_id in seen:
             out.append(f"{a.job_id}: planned twice")
@@ -554,7 +562,7 @@ def violations(problem: Problem, plan: Plan, distances: DistanceMatrix | None = 
             out.append(f"{job.id}: {tech.id} already booked during the slot")
         if a.slot_start < problem.now - timedelta(seconds=1):
             out.append(f"{job.id}: slot in the past")
-        travel = float(dm.travel_minutes(np.array([[job.lat, job.lon]]), np.array([[tech.lat, tech.lon]]))[0, 0])
+        travel = float(travel_m[jrow[job.id], tcol[tech.id]])
         if a.service_start < a.slot_start + timedelta(minutes=travel) - timedelta(seconds=1):
             out.append(f"{job.id}: service starts before the technician can arrive")
         if a.service_start + timedelta(minutes=job.duration_min) > a.slot_end + timedelta(seconds=1):
