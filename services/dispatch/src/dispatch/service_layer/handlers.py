@@ -7,6 +7,7 @@ the events commit together.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -278,7 +279,8 @@ async def optimise(*, uow: UnitOfWork, tenant_id: str, planning: Planning, metho
         await repo.lock_planning()
         open_jobs = {j.id: j for j in await repo.open_jobs() if j.plannable}
         problem, techs = await _problem(repo, [j.spec() for j in open_jobs.values()], now=now, planning=planning)
-        plan = solve(problem, method=method, distances=planning.distances)  # type: ignore[arg-type]
+        # a big batch takes a fraction of a second of CPU: keep the event loop serving meanwhile
+        plan = await asyncio.to_thread(solve, problem, method=method, distances=planning.distances)  # type: ignore[arg-type]
         _guard(problem, plan, planning)
         for a in plan.assignments:
             await _commit_assignment(uow, repo, open_jobs[a.job_id], a, techs[a.technician_id], now=now)
