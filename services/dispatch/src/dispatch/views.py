@@ -63,8 +63,9 @@ async def work_order(*, uow: UnitOfWork, tenant_id: str, work_order_id: str) -> 
         return await Repository(uow.session, tenant_id).work_order(work_order_id)
 
 
-def kpis_of(orders: list[WorkOrder]) -> dict[str, Any]:
-    """First-time-fix, on-time arrival, utilisation (labour / (labour + travel)), travel, jobs per technician."""
+def kpis_of(orders: list[WorkOrder], available_minutes: float = 0.0) -> dict[str, Any]:
+    """First-time-fix, on-time arrival, utilisation (labour + travel over the technicians' working
+    minutes in the period), labour share of busy time, travel, jobs per technician."""
     finished = [w for w in orders if w.status not in (WorkOrderStatus.ASSIGNED, WorkOrderStatus.EN_ROUTE, WorkOrderStatus.ON_SITE, WorkOrderStatus.UNASSIGNED)]
     completed = [w for w in finished if w.status == WorkOrderStatus.COMPLETED]
     arrived = [w for w in orders if w.arrived_at is not None]
@@ -77,7 +78,9 @@ def kpis_of(orders: list[WorkOrder]) -> dict[str, Any]:
         "completed": len(completed),
         "first_time_fix_rate": (sum(1 for w in completed if w.visit_number == 1) / len(completed)) if completed else None,
         "on_time_arrival_rate": (len(on_time) / len(arrived)) if arrived else None,
-        "utilisation": (labour / (labour + travel)) if labour + travel else None,
+        "utilisation": round((labour + travel) / available_minutes, 4) if available_minutes else None,
+        "labour_share": round(labour / (labour + travel), 4) if labour + travel else None,
+        "available_minutes": round(available_minutes),
         "travel_minutes": round(travel, 1),
         "jobs_per_technician": dict(sorted(per_tech.items())),
     }
@@ -86,5 +89,8 @@ def kpis_of(orders: list[WorkOrder]) -> dict[str, Any]:
 async def kpis(*, uow: UnitOfWork, tenant_id: str, start: datetime, end: datetime) -> dict[str, Any]:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        orders = await Repository(uow.session, tenant_id).work_orders_between(start, end)
-    return {"from": start, "to": end, **kpis_of(orders)}
+        repo = Repository(uow.session, tenant_id)
+        orders = await repo.work_orders_between(start, end)
+        techs = await repo.technicians(absences_after=start)
+    available = sum((iv.end - iv.start).total_seconds() / 60 for t in techs for iv in t.availability(start, end))
+    return {"from": start, "to": end, **kpis_of(orders, available)}

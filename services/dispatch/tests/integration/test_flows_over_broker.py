@@ -116,6 +116,9 @@ async def test_technician_app_to_completion_carries_what_billing_needs(client, k
     assert kpis.status_code == 200, kpis.text
     k = kpis.json()
     assert k["completed"] == 1 and k["first_time_fix_rate"] == 1.0 and k["jobs_per_technician"] == {tech["id"]: 1}
+    assert k["available_minutes"] > 0 and 0 < k["utilisation"] < 1 and k["on_time_arrival_rate"] is not None
+    bad = await client.get("/v1/kpis", params={"from": future(1).isoformat(), "to": future(-1).isoformat()}, headers=h(t))
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
 
 
 async def test_needs_parts_requests_them_and_a_shipment_books_the_follow_up(client, kafka):

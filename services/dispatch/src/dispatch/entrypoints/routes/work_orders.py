@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from fixflow_shared.problems import not_found
+from fixflow_shared.problems import Problem, not_found
 from dispatch import views
 from dispatch.domain import commands
 from dispatch.domain.model import PartUse, WorkOrder
@@ -176,4 +176,6 @@ async def failure(work_order_id: str, body: Failure, principal: Tech, rt: Runtim
 
 @router.get("/kpis")
 async def kpis(principal: Manager, rt: RuntimeDep, start: Annotated[When, Query(alias="from")], end: Annotated[When, Query(alias="to")]) -> dict[str, Any]:
+    if end <= start or (end - start).days > 366:
+        raise Problem(422, "Validation failed", "the period must end after it starts and span at most a year")
     return await views.kpis(uow=rt.uow(), tenant_id=principal.tenant, start=start, end=end)
