@@ -3,6 +3,7 @@ sweep, the unique delivery key, opt-out, and manager notifications from the dire
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -120,3 +121,24 @@ async def test_invalid_addresses_in_an_event_are_dead_letters_with_reason(notify
     finally:
         await consumer.stop()
     assert {e.data["channel"] for e in seen} == {"email", "sms"} and seen[0].causationid
+
+
+async def test_held_deliveries_keep_their_lease_through_a_backlog(notify_app, ticket_id):
+    """A row queued here longer than one lease (a backlog) must not be taken over by a sweep
+    (here or in another replica) and sent twice: the holder renews its leases."""
+    runtime, _ = notify_app
+    dispatcher = runtime.dispatcher
+    d = delivery(ticket_id, "backlog@example.com")
+    async with runtime.uow() as uow:
+        await NotifyRepository(uow.session).add_deliveries([d], lease_s=1.0)
+        await uow.commit()
+    dispatcher._held.add(d.id)  # as if queued behind a long backlog
+    try:
+        assert await dispatcher.renew_leases() >= 1
+        await asyncio.sleep(1.5)  # the original lease has run out
+        async with runtime.uow() as uow:
+            taken = await NotifyRepository(uow.session).claim_due(limit=10, lease_s=10, ids=[d.id])
+            await uow.rollback()
+        assert taken == []
+    finally:
+        dispatcher._held.discard(d.id)

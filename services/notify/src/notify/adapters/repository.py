@@ -150,6 +150,14 @@ class NotifyRepository:
         ).mappings().all()
         return [_row_to_delivery(r) for r in rows]
 
+    async def renew_leases(self, ids: Sequence[str], *, lease_s: float) -> int:
+        res = await self.session.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(ids), deliveries.c.status == DeliveryStatus.PENDING.value)
+            .values(lease_until=func.now() + text(f"interval '{float(lease_s)} seconds'"))
+        )
+        return res.rowcount or 0
+
     async def pending_due_times(self) -> list[tuple[str, datetime]]:
         rows = (
             await self.session.execute(

@@ -110,6 +110,10 @@ class Dispatcher:
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
         self._marks: asyncio.Queue[Outcome] = asyncio.Queue()
         self.mark_batch = 200
+        # Ids this process holds (queued, sending, or sent and waiting for their mark): their
+        # leases are renewed so that no sweep, here or in another replica, takes them over while
+        # a backlog keeps them waiting longer than one lease.
+        self._held: set[str] = set()
         self.sent = 0
         self.failed = 0
 
@@ -119,6 +123,9 @@ class Dispatcher:
 
     def submit(self, items: Sequence[Delivery]) -> None:
         for d in items:
+            if d.id in self._held:
+                continue  # already queued here
+            self._held.add(d.id)
             self._queue.put_nowait(d)
 
     async def schedule_deferred(self, items: Sequence[Delivery]) -> None:
@@ -130,6 +137,7 @@ class Dispatcher:
         tasks = [asyncio.create_task(self._worker(), name=f"notify-send-{i}") for i in range(self._workers)]
         tasks.append(asyncio.create_task(self._sweep_loop(), name="notify-sweep"))
         tasks.append(asyncio.create_task(self._mark_loop(), name="notify-mark"))
+        tasks.append(asyncio.create_task(self._renew_loop(), name="notify-lease"))
         tasks.append(
             asyncio.create_task(
                 run_timer_loop(self.wheel, fire=self._fire, reseed=self._reseed, poll_s=self._sweep_interval,
@@ -148,10 +156,13 @@ class Dispatcher:
         while True:
             d = await self._queue.get()
             try:
-                await self.deliver(d)
+                status = await self.deliver(d)
+                if status not in (DeliveryStatus.SENT, DeliveryStatus.FAILED) or d.channel == Channel.IN_APP:
+                    self._held.discard(d.id)  # finished inline; SENT/FAILED go when their mark is written
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the lease runs out and the sweep retries it
+                self._held.discard(d.id)
                 log.warning("delivery crashed; left for the sweep", delivery_id=d.id, error=repr(exc))
             finally:
                 self._queue.task_done()
@@ -165,6 +176,25 @@ class Dispatcher:
             except Exception as exc:
                 log.warning("sweep failed", error=repr(exc))
             await asyncio.sleep(self._sweep_interval)
+
+    async def _renew_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            try:
+                await self.renew_leases()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a lease may run out: the row can then be sent twice
+                log.warning("renewing delivery leases failed", held=len(self._held), error=repr(exc))
+
+    async def renew_leases(self) -> int:
+        held = list(self._held)
+        if not held:
+            return 0
+        async with self._uow() as uow:
+            n = await NotifyRepository(uow.session).renew_leases(held, lease_s=self.lease_s)
+            await uow.commit()
+        return n
 
     async def sweep(self, limit: int = 200) -> int:
         """Lease and queue due deliveries whose lease ran out (crash recovery, late deferred)."""
@@ -230,6 +260,8 @@ class Dispatcher:
                 while len(batch) < self.mark_batch and not self._marks.empty():
                     batch.append(self._marks.get_nowait())
                 await self._write_marks(batch)
+                for o in batch:
+                    self._held.discard(o.delivery.id)
             except asyncio.CancelledError:
                 while not self._marks.empty():  # shutting down: record what was sent
                     batch.append(self._marks.get_nowait())
@@ -237,6 +269,8 @@ class Dispatcher:
                     await asyncio.shield(self._write_marks(batch))
                 raise
             except Exception as exc:  # not marked: the lease runs out and the sweep resends
+                for o in batch:
+                    self._held.discard(o.delivery.id)
                 log.warning("marking deliveries failed", count=len(batch), error=repr(exc))
 
     async def _write_marks(self, batch: list[Outcome]) -> None:
