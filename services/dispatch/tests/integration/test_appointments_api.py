@@ -264,3 +264,33 @@ async def test_unknown_skill_on_a_job_is_422(client, kafka):
     r = await client.patch(f"/v1/jobs/{job['id']}", json={"required_skills": {"levitation": 1}, "lat": 31.2, "lon": 121.4}, headers=h(t))
     assert r.status_code == 422 and "levitation" in r.json()["detail"]
     assert (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["lat"] is None
+
+
+async def test_untriaged_repair_waits_and_remote_triage_cancels_a_planned_visit(client, kafka):
+    from fixflow_shared.events.contracts.intake import TicketOpened
+
+    t = tenant()
+    await technician(client, t, name="Lu")
+    # a repair without a path yet: no job until triage
+    raw = ticket_opened(t)
+    untriaged = TicketOpened.model_validate({**raw.data, "path": None})
+    env0 = new_envelope(untriaged, source="/fixflow/intake", subject=raw.subject, tenant=t)
+    # an installation is on site by nature
+    inst = ticket_opened(t, kind="installation")
+    inst = new_envelope(TicketOpened.model_validate({**inst.data, "path": None}), source="/fixflow/intake", subject=inst.subject, tenant=t)
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env0, inst)
+
+    async def job(subject):
+        r = await client.get(f"/v1/jobs/by-ticket/{subject}", headers=h(t))
+        return r.json() if r.status_code == 200 else None
+
+    await poll(lambda: job(inst.subject), lambda j: j is not None and j["status"] == "assigned")
+    assert await job(env0.subject) is None
+    remote = TicketTriaged(
+        ticket_id=inst.subject, tenant_id=t, kind="installation", category="washer", priority="P3", path="remote",
+        triaged_at=datetime.now(UTC),
+    )
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, new_envelope(remote, source="/fixflow/intake", subject=inst.subject, tenant=t))
+    j = await poll(lambda: job(inst.subject), lambda j: j["status"] == "cancelled")
+    detail = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()
+    assert detail["appointments"][0]["status"] == "cancelled" and detail["work_orders"][0]["status"] == "unassigned"

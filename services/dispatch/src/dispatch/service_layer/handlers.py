@@ -35,7 +35,7 @@ from dispatch.domain.model import (
 )
 from dispatch.domain.optimiser import Assignment, Interval, Plan, Problem, solve, violations
 
-ON_SITE_KINDS = ("repair", "installation", "maintenance")
+ON_SITE_KINDS = ("installation", "maintenance")  # on site by nature, even before triage
 PRIORITY_SLA_HOURS = {"P1": 8, "P2": 24, "P3": 48, "P4": 72}
 
 
@@ -324,9 +324,13 @@ async def job_from_ticket(
     path = getattr(payload, "path", None)
     kind = payload.kind
     if path is not None and path != "on_site":
+        # triaged (again) as remote or send-in: a visit planned earlier is no longer needed
+        existing = await repo.job_for_ticket(payload.ticket_id)
+        if existing is not None and existing.status in (JobStatus.INCOMPLETE, JobStatus.OPEN, JobStatus.ASSIGNED):
+            await cancel_job_for_ticket(uow=uow, repo=repo, envelope=envelope, ticket_id=payload.ticket_id, detail=f"triaged {path}")
         return None
     if path is None and kind not in ON_SITE_KINDS:
-        return None
+        return None  # a repair waits for triage to decide between remote and on-site
     now = now_utc()
     opened_at = getattr(payload, "opened_at", None) or getattr(payload, "triaged_at", None) or now
     fields = _job_fields(payload, opened_at)
