@@ -200,3 +200,13 @@ def otlp_receiver() -> Iterator[Any]:
     receiver.start()
     yield receiver
     receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def sms_gateway() -> Iterator[Any]:
+    from fixflow_shared.testing.sms_gateway import SmsGateway
+
+    gateway = SmsGateway()
+    gateway.start()
+    yield gateway
+    gateway.stop()
