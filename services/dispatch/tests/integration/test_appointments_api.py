@@ -3,6 +3,7 @@ decline and delay reassign (转派); batch optimisation; triaged tickets refine 
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -294,3 +295,33 @@ async def test_untriaged_repair_waits_and_remote_triage_cancels_a_planned_visit(
     j = await poll(lambda: job(inst.subject), lambda j: j["status"] == "cancelled")
     detail = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()
     assert detail["appointments"][0]["status"] == "cancelled" and detail["work_orders"][0]["status"] == "unassigned"
+
+
+async def test_p1_takes_the_place_of_an_unconfirmed_p4_visit(client, kafka):
+    t = tenant()
+    only = await technician(client, t, name="Solo", max_jobs_per_day=1)
+    low = ticket_opened(t, priority="P4")
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, low)
+
+    async def job(subject):
+        r = await client.get(f"/v1/jobs/by-ticket/{subject}", headers=h(t))
+        return (await client.get(f"/v1/jobs/{r.json()['id']}", headers=h(t))).json() if r.status_code == 200 else None
+
+    first = await poll(lambda: job(low.subject), lambda j: j is not None and j["status"] == "assigned")
+    low_start = first["appointments"][0]["window_start"]
+    urgent = TicketTriaged(
+        ticket_id=f"T-{uuid.uuid4().hex[:12]}", tenant_id=t, kind="repair", category="washer", priority="P1", path="on_site",
+        site=Site(lat=31.235, lon=121.47), sla=SlaDeadlines(on_site_arrival_due=datetime.now(UTC) + timedelta(hours=5)),
+        triaged_at=datetime.now(UTC),
+    )
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, new_envelope(urgent, source="/fixflow/intake", subject=urgent.ticket_id, tenant=t))
+    p1 = await poll(lambda: job(urgent.ticket_id), lambda j: j is not None and j["status"] == "assigned")
+    assert p1["work_orders"][0]["technician_id"] == only["id"]
+    p1_start = datetime.fromisoformat(p1["appointments"][0]["window_start"])
+    assert p1_start < datetime.now(UTC) + timedelta(hours=1)  # the P1 took today's only visit
+    moved = await job(low.subject)
+    assert [w["status"] for w in moved["work_orders"]] == ["unassigned", "assigned"]
+    new_start = datetime.fromisoformat(moved["appointments"][0]["window_start"])
+    assert new_start > datetime.fromisoformat(low_start) and new_start.date() > p1_start.date()  # a later day
+    found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, low.subject, lambda es: bool(of_type(es, "appointment.rescheduled")))
+    assert of_type(found, "technician.unassigned")[0].data["reason"] == "rebalanced"

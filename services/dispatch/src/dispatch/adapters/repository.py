@@ -364,6 +364,29 @@ class Repository:
             out[tid][d] = int(n)
         return out
 
+    async def bumpable(self, *, start: datetime, end: datetime) -> dict[str, WorkOrder]:
+        """Unconfirmed bookings of P3/P4 jobs whose technician has not set off: appointment id -> work order."""
+        rows = await self.session.execute(
+            select(work_orders)
+            .join(appointments, appointments.c.id == work_orders.c.appointment_id)
+            .join(jobs, jobs.c.id == work_orders.c.job_id)
+            .where(
+                work_orders.c.tenant_id == self.tenant,
+                work_orders.c.status == WorkOrderStatus.ASSIGNED.value,
+                appointments.c.status == AppointmentStatus.BOOKED.value,
+                appointments.c.window_start >= start,
+                appointments.c.window_start < end,
+                jobs.c.priority.in_(["P3", "P4"]),
+            )
+            .with_for_update(of=work_orders)
+        )
+        out = {}
+        for r in rows.mappings():
+            wo = self._wo(r)
+            if wo.appointment_id:
+                out[wo.appointment_id] = wo
+        return out
+
     async def busy(self, *, start: datetime, end: datetime) -> dict[str, list[Interval]]:
         out: dict[str, list[Interval]] = defaultdict(list)
         for a in await self.live_appointments(start=start, end=end):

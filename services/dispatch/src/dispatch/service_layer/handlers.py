@@ -151,7 +151,12 @@ async def add_absence(*, uow: UnitOfWork, cmd: commands.AddAbsence) -> tuple[Abs
 async def _problem(
     repo: Repository, job_specs: list[Any], *, now: datetime, planning: Planning, exclude: set[str] = frozenset(),  # type: ignore[assignment]
     only: set[str] | None = None, ignore_appointment: str | None = None, horizon_days: float | None = None,
+    bumpable: dict[str, WorkOrder] | None = None,
 ) -> tuple[Problem, dict[str, Technician]]:
+    """The planning problem now: technicians' availability minus bookings and load.
+
+    `bumpable` (appointment id -> its work order) are bookings treated as free, for a P1 that may
+    take their place."""
     end = now + timedelta(days=horizon_days or planning.horizon_days)
     techs = [
         t for t in await repo.technicians(absences_after=now)
@@ -159,9 +164,14 @@ async def _problem(
     ]
     busy: dict[str, list[Interval]] = {}
     for a in await repo.live_appointments(start=now, end=end):
-        if a.id != ignore_appointment:
+        if a.id != ignore_appointment and not (bumpable and a.id in bumpable):
             busy.setdefault(a.technician_id, []).append(a.window)
     load = await repo.load_by_day(start=now - timedelta(days=1), end=end)
+    for wo in (bumpable or {}).values():
+        if wo.planned_start is not None:
+            day = wo.planned_start.astimezone(UTC).date()
+            if load.get(wo.technician_id, {}).get(day):
+                load[wo.technician_id][day] -= 1
     specs = tuple(t.spec(start=now, end=end, busy=busy.get(t.id, []), load_by_day=load.get(t.id, {})) for t in techs)
     return Problem(jobs=tuple(job_specs), technicians=specs, now=now, slot_minutes=planning.slot_minutes), {t.id: t for t in techs}
 
@@ -257,10 +267,54 @@ async def _place(
                 ),
                 subject=job.ticket_id, tenant=job.tenant_id, causation=causation,
             )
+        if job.priority == "P1" and a.sla_breach:
+            bumped = await _place_by_bumping(uow, repo, job, planning=planning, now=now, causation=causation, exclude=exclude, previous=previous)
+            if bumped is not None:
+                return bumped
         return await _commit_assignment(
             uow, repo, job, a, techs[a.technician_id], now=now, appointment=appointment, previous=previous, causation=causation
         )
+    if job.priority == "P1":
+        return await _place_by_bumping(uow, repo, job, planning=planning, now=now, causation=causation, exclude=exclude, previous=previous)
     return None
+
+
+async def _place_by_bumping(
+    uow: UnitOfWork, repo: Repository, job: Job, *, planning: Planning, now: datetime, causation: Envelope | None,
+    exclude: set[str], previous: WorkOrder | None,
+) -> WorkOrder | None:
+    """A P1 that would breach its SLA (or find no slot) may take the place of unconfirmed P3/P4
+    visits whose technician has not left yet; those jobs are then placed again (the customer hears
+    of the new time through appointment.rescheduled)."""
+    if any(a.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED) for a in await repo.appointments_of_job(job.id)):
+        return None  # keep it simple: only a job without a live booking bumps others
+    # a booked visit whose technician has not set off may be bumped even if its window has begun
+    bumpable = await repo.bumpable(start=now - timedelta(hours=12), end=now + timedelta(days=planning.horizon_days))
+    if not bumpable:
+        return None
+    problem, techs = await _problem(repo, [job.spec()], now=now, planning=planning, exclude=exclude, bumpable=bumpable)
+    plan = solve(problem, method="exact", distances=planning.distances)
+    _guard(problem, plan, planning)
+    if not plan.assignments or plan.assignments[0].sla_breach:
+        return None
+    a = plan.assignments[0]
+    slot = Interval(a.slot_start, a.slot_end)
+    day = a.slot_start.astimezone(UTC).date()
+    tech = techs[a.technician_id]
+    mine = [(appt_id, wo) for appt_id, wo in bumpable.items() if wo.technician_id == tech.id]
+    victims = [(i, w) for i, w in mine if (appt := await repo.appointment(i)) is not None and appt.window.overlaps(slot)]
+    load = (await repo.load_by_day(start=now - timedelta(days=1), end=now + timedelta(days=planning.horizon_days))).get(tech.id, {})
+    same_day = [(i, w) for i, w in mine if w.planned_start and w.planned_start.astimezone(UTC).date() == day and (i, w) not in victims]
+    while load.get(day, 0) - len(victims) + 1 > tech.max_jobs_per_day and same_day:
+        victims.append(same_day.pop())
+    for _, wo in victims:
+        await _unassign(uow, repo, wo, reason="rebalanced", detail=f"making room for P1 ticket {job.ticket_id}", now=now, causation=causation)
+    placed = await _commit_assignment(uow, repo, job, a, tech, now=now, previous=previous, causation=causation)
+    for _, wo in victims:
+        bumped_job = await repo.job(wo.job_id, lock=True)
+        if bumped_job is not None:
+            await _place(uow, repo, bumped_job, planning=planning, now=now, causation=causation, exclude=set(), previous=wo)
+    return placed
 
 
 def _guard(problem: Problem, plan: Plan, planning: Planning) -> None:
