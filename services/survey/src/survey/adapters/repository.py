@@ -44,6 +44,7 @@ def plan_from_config(tenant_id: str, c: dict[str, Any]) -> SurveyPlan:
     c = dict(c)
     rule = _rule(c.pop("rule", None))
     cal = c.pop("calendar", None) or {}
+    c = {k: v for k, v in c.items() if v is not None}
     return SurveyPlan(
         tenant_id=tenant_id,
         rule=rule,

@@ -97,6 +97,7 @@ class PlanModel(BaseModel):
     reminder_after_days: list[Annotated[int, Field(ge=1, le=60)]] = Field(default_factory=lambda: [2], max_length=5)
     expires_after_days: int = Field(7, ge=1, le=90)
     rule: RuleModel = Field(default_factory=RuleModel)
+    praise_words: list[Annotated[str, Field(min_length=1, max_length=50)]] | None = Field(None, max_length=500)
     calendar: CalendarModel = Field(default_factory=CalendarModel)
     revisit_months_by_grade: dict[Annotated[str, Field(pattern=r"^[A-Z]{1,4}$")], Annotated[int, Field(ge=1, le=60)]] = \
         Field(default_factory=lambda: {"A": 6, "VIP": 6, "B": 12, "C": 12}, max_length=10)
