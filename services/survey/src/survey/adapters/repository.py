@@ -278,9 +278,10 @@ class TimerRepository:
         )
         return [r[0] for r in res]
 
-    async def pending(self, limit: int = 100_000) -> list[tuple[str, datetime]]:
-        rows = await self.session.execute(
-            select(due_timers.c.timer_id, due_timers.c.due_at).where(due_timers.c.fired_at.is_(None))
-            .order_by(due_timers.c.due_at).limit(limit)
-        )
+    async def pending(self, *, until: datetime | None = None, limit: int = 100_000) -> list[tuple[str, datetime]]:
+        """Pending timers, earliest first; `until` bounds the re-seed to a near horizon."""
+        q = select(due_timers.c.timer_id, due_timers.c.due_at).where(due_timers.c.fired_at.is_(None))
+        if until is not None:
+            q = q.where(due_timers.c.due_at <= until)
+        rows = await self.session.execute(q.order_by(due_timers.c.due_at).limit(limit))
         return [(r.timer_id, r.due_at) for r in rows]

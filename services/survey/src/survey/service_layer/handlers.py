@@ -231,9 +231,10 @@ async def _revisit_due(uow: UnitOfWork, tenant: str, customer_id: str, now: date
                                                    ref_id=customer_id, due_at=scheduling.send_time_on(nxt, plan, cal))]
 
 
-async def pending_timers(*, uow: UnitOfWork) -> Timers:
+async def pending_timers(*, uow: UnitOfWork, horizon: timedelta = timedelta(days=2)) -> Timers:
+    """Timers due within `horizon` (the loop re-seeds often, so later ones join Redis in time)."""
     async with uow:
-        return await TimerRepository(uow.session).pending()
+        return await TimerRepository(uow.session).pending(until=_now() + horizon)
 
 
 # --- answers --------------------------------------------------------------------------------------
