@@ -190,3 +190,19 @@ async def test_health_and_readiness(client):
     ready = await client.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert (await client.get("/openapi.json")).status_code == 200
+
+
+async def test_background_loop_sends_a_due_survey_even_if_redis_lost_it(rt, tenant):
+    import asyncio
+
+    runtime, svc = rt
+    env = resolved_envelope(tenant)  # resolved 40 days ago: already due
+    timers = await handlers.schedule_for_resolution(uow=runtime.uow(), envelope=env, event=env.payload())
+    (send_id, _), = [t for t in timers if t[0].startswith("send:")]
+    await svc.wheel.cancel(send_id)  # never reached Redis (crash after commit, flushed Redis, ...)
+    survey_id = send_id.split(":", 1)[1]
+    for _ in range(100):  # the loop re-seeds from the durable rows every second in tests
+        if (await get_survey(runtime, tenant, survey_id)).status.value == "sent":
+            break
+        await asyncio.sleep(0.1)
+    assert (await get_survey(runtime, tenant, survey_id)).status.value == "sent"
