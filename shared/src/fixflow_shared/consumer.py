@@ -47,7 +47,7 @@ class EventConsumer:
         max_attempts: int = 4,
         backoff_initial_s: float = 0.05,
         backoff_max_s: float = 2.0,
-        member: int = 0,
+        members: int = 1,
     ) -> None:
         self.broker = broker
         self.group_id = group_id
@@ -55,18 +55,23 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self._backoff = (backoff_initial_s, backoff_max_s)
         self._handlers: dict[str, Handler] = {}
-        self.subscriber = broker.subscriber(
-            *topics,
-            group_id=group_id,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            auto_offset_reset="earliest",
-            title=f"consumer {group_id}" + (f" #{member + 1}" if member else ""),
-            description=f"Consumer group {group_id}: CloudEvents from " + ", ".join(topics),
-            # Raw bytes, no JSON decoding by FastStream: a body that fails to decode there would
-            # raise before our code, be nacked, and block its partition forever.
-            decoder=_raw_body,
-        )
-        self.subscriber(self._on_message)
+        # Each member is a separate Kafka group member (its own client): the group's partitions are
+        # split between them and handled concurrently, each partition by one member, in order.
+        self.subscribers = []
+        for i in range(max(1, members)):
+            subscriber = broker.subscriber(
+                *topics,
+                group_id=group_id,
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                auto_offset_reset="earliest",
+                title=f"consumer {group_id}" + (f" #{i + 1}" if i else ""),
+                description=f"Consumer group {group_id}: CloudEvents from " + ", ".join(topics),
+                # Raw bytes, no JSON decoding by FastStream: a body that fails to decode there would
+                # raise before our code, be nacked, and block its partition forever.
+                decoder=_raw_body,
+            )
+            subscriber(self._on_message)
+            self.subscribers.append(subscriber)
 
     def on(self, event_type: str | type[Event]) -> Callable[[Handler], Handler]:
         type_ = event_type if isinstance(event_type, str) else event_type.type

@@ -69,7 +69,10 @@ def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -
         database_url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per checkout on the hot path. A connection broken by a
+        # database restart fails once, invalidates the pool, and the caller's retry gets a new one.
+        pool_pre_ping=False,
+        pool_recycle=1800,
         echo=echo,
     )
 

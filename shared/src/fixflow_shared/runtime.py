@@ -96,13 +96,14 @@ class ServiceRuntime:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, outbox=self.outbox, inbox=self.inbox, source=f"/fixflow/{self.name}")
 
-    def consumer(self, *topic_names: str, group_suffix: str = "") -> EventConsumer:
-        """A consumer group of this service; register handlers with `@consumer.on(EventType)`."""
-        group_id = f"{self.name}{group_suffix}"
+    def consumer(self, *topic_names: str, group_suffix: str = "", members: int | None = None) -> EventConsumer:
+        """A consumer group of this service; register handlers with `@consumer.on(EventType)`.
+
+        `members` (default: settings.consumer_members) group members run in this process."""
         c = EventConsumer(
             self.broker,
-            group_id=group_id,
-            member=sum(1 for other in self.consumers if other.group_id == group_id),
+            group_id=f"{self.name}{group_suffix}",
+            members=members or self.settings.consumer_members,
             topics=tuple(topic_names),
             max_attempts=self.settings.consumer_max_attempts,
             backoff_initial_s=self.settings.consumer_backoff_initial_s,

@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     run_relay: bool = True
     relay_batch_size: int = 500
     relay_poll_interval_s: float = 0.5
+    consumer_members: int = Field(
+        2, ge=1, le=12, description="group members per process; partitions (6) bound the useful total"
+    )
     consumer_max_attempts: int = 4
     consumer_backoff_initial_s: float = 0.05
     consumer_backoff_max_s: float = 2.0

@@ -16,17 +16,16 @@ from notify.service_layer.dispatcher import Dispatcher
 def register_consumers(runtime: ServiceRuntime, dispatcher: Dispatcher, *, members: int = 1) -> list[str]:
     """Registers notify's consumer group and handlers; returns the event types consumed.
 
-    `members` > 1 joins the group several times from this process: the partitions are split
-    between the members and handled concurrently (each partition still by one member, in order).
-    The shared EventConsumer handles one message at a time, so this is how one process uses more
-    than one partition's worth of database round trips at once."""
+    `members` > 1 joins the group several times from this process (the shared EventConsumer's
+    members): the partitions are split between them and handled concurrently, each partition
+    still by one member, in order."""
     by_topic: dict[str, list[str]] = defaultdict(list)
     for t in subscriptions.subscribed_types():
         if t in registry:  # producers publish their contracts as they go; follow what exists
             by_topic[registry.model_for(t).topic].append(t)
     if not by_topic:
         return []
-    consumers = [runtime.consumer(*sorted(by_topic)) for _ in range(max(1, members))]
+    consumer = runtime.consumer(*sorted(by_topic), members=max(1, members))
 
     async def handle(envelope: Envelope, event: Event) -> None:
         plan = await handlers.plan_deliveries(
@@ -36,7 +35,6 @@ def register_consumers(runtime: ServiceRuntime, dispatcher: Dispatcher, *, membe
         await dispatcher.schedule_deferred(plan.deferred)
 
     types = sorted(t for ts in by_topic.values() for t in ts)
-    for consumer in consumers:
-        for t in types:
-            consumer.on(t)(handle)
+    for t in types:
+        consumer.on(t)(handle)
     return types
