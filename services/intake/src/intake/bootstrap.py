@@ -6,20 +6,28 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
 from fixflow_shared.runtime import ServiceRuntime
+from fixflow_shared.timers import DueTimerWheel
 from intake import SERVICE
 from intake.adapters.orm import metadata
 from intake.config import IntakeSettings
-from intake.entrypoints.consumers import register_consumers
-from intake.entrypoints.routes import tickets
+from intake.entrypoints.consumers import register_consumers, register_timers
+from intake.entrypoints.routes import admin, directory, tickets
+from intake.service_layer.handlers import Deps, PolicyStore
 
 
 def build(settings: IntakeSettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or IntakeSettings()  # type: ignore[call-arg]
     runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
-    register_consumers(runtime)
+    deps = Deps(policies=PolicyStore(settings.policy_cache_ttl_s), timers=DueTimerWheel(runtime.redis, "intake:sla"))
+    if settings.run_consumers:
+        register_consumers(runtime, deps)
+    if settings.run_sla_timers:
+        register_timers(runtime, deps, poll_s=settings.sla_poll_s, reseed_every_s=settings.sla_reseed_every_s)
     app = runtime.create_app(
         title="Fixflow intake",
         description="Customers, assets, tickets, warranty, triage, SLA clocks, complaints",
-        routers=[tickets.router],
+        routers=[tickets.router, directory.router, admin.router],
     )
+    app.state.intake_deps = deps
+    runtime.intake_deps = deps  # type: ignore[attr-defined]
     return runtime, app

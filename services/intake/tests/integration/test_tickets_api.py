@@ -23,7 +23,9 @@ async def test_open_ticket_is_stored_and_published(client, intake_app, kafka):
     )
     assert r.status_code == 201, r.text
     ticket = r.json()
-    assert ticket["status"] == "received"
+    # no model and no purchase date: accepted, but waiting on the customer for those facts
+    assert ticket["status"] == "waiting_customer"
+    assert {"product_model", "purchase_date"} <= set(ticket["missing_facts"])
 
     got = await client.get(f"/v1/tickets/{ticket['id']}", headers=auth_headers())
     assert got.status_code == 200 and got.json()["id"] == ticket["id"]

@@ -1,13 +1,42 @@
-"""Ticket persistence. Every query runs inside a tenant-scoped transaction (RLS) and filters by
-tenant as well, so a missing policy can never leak another tenant's rows."""
+"""Persistence. Every query on tenant tables runs inside a tenant-scoped transaction (RLS) and
+filters by tenant as well, so a missing policy can never leak another tenant's rows."""
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.adapters.orm import tickets
-from intake.domain.model import Ticket, TicketStatus
+from intake.adapters.orm import assets, customers, products, sla_clocks, tenant_settings, ticket_notes, tickets, timeline
+from intake.domain.duplicates import Candidate
+from intake.domain.model import OPEN_STATES, Ticket, TicketStatus
+from intake.domain.sla import SlaClock
+
+_TICKET_FIELDS = (
+    "id", "tenant_id", "kind", "channel", "symptom", "customer_name", "contact_email", "contact_phone", "locale",
+    "opened_at", "updated_at", "version", "customer_id", "asset_id", "product_id", "product_model", "serial",
+    "purchase_date", "customer_grade", "priority", "category", "path", "severity", "urgency", "suggested_fix",
+    "warranty", "missing_facts", "requested_window", "site", "attachments", "assignee_id", "technician_id",
+    "complaint_level", "original_ticket_id", "compensation_requested", "compensation_amount_minor",
+    "compensation_approved", "round", "duplicate_count", "first_response_at", "resolved_at", "closed_at",
+)
+
+
+def ticket_values(t: Ticket) -> dict[str, Any]:
+    v = {f: getattr(t, f) for f in _TICKET_FIELDS}
+    v["status"] = t.status.value
+    v["resume_to"] = t.resume_to.value if t.resume_to else None
+    v["updated_at"] = t.updated_at or t.opened_at
+    return v
+
+
+def row_to_ticket(row: Any) -> Ticket:
+    kw = {f: row[f] for f in _TICKET_FIELDS}
+    return Ticket(status=TicketStatus(row["status"]), resume_to=TicketStatus(row["resume_to"]) if row["resume_to"] else None,
+                  **kw)
 
 
 class TicketRepository:
@@ -15,26 +44,163 @@ class TicketRepository:
         self.session = session
 
     async def add(self, t: Ticket) -> None:
+        await self.session.execute(insert(tickets).values(**ticket_values(t)))
+
+    async def get(self, tenant_id: str, ticket_id: str, *, for_update: bool = False) -> Ticket | None:
+        q = select(tickets).where(tickets.c.tenant_id == tenant_id, tickets.c.id == ticket_id)
+        if for_update:
+            q = q.with_for_update()
+        row = (await self.session.execute(q)).mappings().first()
+        return None if row is None else row_to_ticket(row)
+
+    async def save(self, t: Ticket) -> None:
+        values = ticket_values(t)
+        values["version"] = t.version + 1
         await self.session.execute(
-            insert(tickets).values(
-                id=t.id, tenant_id=t.tenant_id, kind=t.kind, channel=t.channel, status=t.status.value,
-                symptom=t.symptom, customer_name=t.customer_name, contact_email=t.contact_email,
-                contact_phone=t.contact_phone, locale=t.locale, opened_at=t.opened_at,
-                updated_at=t.updated_at or t.opened_at, version=1,
-            )
+            update(tickets).where(tickets.c.tenant_id == t.tenant_id, tickets.c.id == t.id).values(**values)
+        )
+        t.version += 1
+
+    async def duplicate_candidates(self, tenant_id: str, *, asset_id: str | None, contact_phone: str | None,
+                                   since: datetime) -> list[Candidate]:
+        conds = []
+        if asset_id:
+            conds.append(tickets.c.asset_id == asset_id)
+        if contact_phone:
+            conds.append(tickets.c.contact_phone == contact_phone)
+        if not conds:
+            return []
+        from sqlalchemy import or_
+
+        q = (
+            select(tickets.c.id, tickets.c.symptom, tickets.c.opened_at, tickets.c.asset_id, tickets.c.contact_phone)
+            .where(tickets.c.tenant_id == tenant_id, tickets.c.opened_at >= since, or_(*conds),
+                   tickets.c.status.in_([s.value for s in OPEN_STATES]), tickets.c.kind != "complaint")
+            .order_by(tickets.c.opened_at.desc())
+            .limit(50)
+        )
+        rows = (await self.session.execute(q)).all()
+        return [Candidate(r.id, r.symptom, r.opened_at, r.asset_id, r.contact_phone) for r in rows]
+
+    async def add_note(self, *, tenant_id: str, ticket_id: str, author: str, kind: str, body: str, at: datetime) -> int:
+        res = await self.session.execute(
+            insert(ticket_notes).values(tenant_id=tenant_id, ticket_id=ticket_id, author=author, kind=kind, body=body,
+                                        created_at=at).returning(ticket_notes.c.id)
+        )
+        return int(res.scalar_one())
+
+
+class DirectoryRepository:
+    """Customers, products, assets."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_customer(self, values: dict[str, Any]) -> None:
+        await self.session.execute(insert(customers).values(**values))
+
+    async def add_product(self, values: dict[str, Any]) -> None:
+        await self.session.execute(insert(products).values(**values))
+
+    async def add_asset(self, values: dict[str, Any]) -> None:
+        await self.session.execute(insert(assets).values(**values))
+
+    async def _one(self, table: Any, tenant_id: str, ident: str) -> dict[str, Any] | None:
+        row = (await self.session.execute(select(table).where(table.c.tenant_id == tenant_id, table.c.id == ident))).mappings().first()
+        return dict(row) if row else None
+
+    async def customer(self, tenant_id: str, ident: str) -> dict[str, Any] | None:
+        return await self._one(customers, tenant_id, ident)
+
+    async def product(self, tenant_id: str, ident: str) -> dict[str, Any] | None:
+        return await self._one(products, tenant_id, ident)
+
+    async def product_by_model(self, tenant_id: str, model: str) -> dict[str, Any] | None:
+        row = (await self.session.execute(
+            select(products).where(products.c.tenant_id == tenant_id, products.c.model == model))).mappings().first()
+        return dict(row) if row else None
+
+    async def asset(self, tenant_id: str, ident: str) -> dict[str, Any] | None:
+        return await self._one(assets, tenant_id, ident)
+
+
+class ClockRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @staticmethod
+    def to_domain(row: Any) -> SlaClock:
+        return SlaClock(
+            name=row["name"], target=timedelta(seconds=row["target_s"]), started_at=row["started_at"],
+            at_risk_share=row["at_risk_share"], paused_business=timedelta(seconds=row["paused_business_s"]),
+            paused_since=row["paused_since"], stopped_at=row["stopped_at"], at_risk_raised=row["at_risk_raised"],
+            breached_raised=row["breached_raised"],
         )
 
-    async def get(self, tenant_id: str, ticket_id: str) -> Ticket | None:
-        row = (
-            await self.session.execute(
-                select(tickets).where(tickets.c.tenant_id == tenant_id, tickets.c.id == ticket_id)
-            )
-        ).mappings().first()
-        if row is None:
-            return None
-        return Ticket(
-            id=row["id"], tenant_id=row["tenant_id"], kind=row["kind"], channel=row["channel"],
-            symptom=row["symptom"], opened_at=row["opened_at"], status=TicketStatus(row["status"]),
-            customer_name=row["customer_name"], contact_email=row["contact_email"],
-            contact_phone=row["contact_phone"], locale=row["locale"], updated_at=row["updated_at"],
+    @staticmethod
+    def state(clock: SlaClock, due_at: datetime | None, next_check: datetime | None, met: bool | None) -> dict[str, Any]:
+        return {
+            "target_s": clock.target.total_seconds(), "at_risk_share": clock.at_risk_share, "started_at": clock.started_at,
+            "paused_business_s": clock.paused_business.total_seconds(), "paused_since": clock.paused_since,
+            "stopped_at": clock.stopped_at, "at_risk_raised": clock.at_risk_raised,
+            "breached_raised": clock.breached_raised, "due_at": due_at, "next_check_at": next_check, "met": met,
+        }
+
+    async def add(self, *, clock_id: str, tenant_id: str, ticket_id: str, round_: int, kind: str, priority: str | None,
+                  clock: SlaClock, due_at: datetime | None, next_check: datetime | None) -> None:
+        await self.session.execute(
+            pg_insert(sla_clocks).values(
+                id=clock_id, tenant_id=tenant_id, ticket_id=ticket_id, name=clock.name, round=round_, kind=kind,
+                priority=priority, **self.state(clock, due_at, next_check, None),
+            ).on_conflict_do_nothing()
+        )
+
+    async def for_ticket(self, tenant_id: str, ticket_id: str, *, for_update: bool = False) -> list[dict[str, Any]]:
+        q = select(sla_clocks).where(sla_clocks.c.tenant_id == tenant_id, sla_clocks.c.ticket_id == ticket_id).order_by(
+            sla_clocks.c.round, sla_clocks.c.started_at, sla_clocks.c.name)
+        if for_update:
+            q = q.with_for_update()
+        return [dict(r) for r in (await self.session.execute(q)).mappings().all()]
+
+    async def lock(self, clock_id: str) -> dict[str, Any] | None:
+        row = (await self.session.execute(
+            select(sla_clocks).where(sla_clocks.c.id == clock_id).with_for_update(skip_locked=True))).mappings().first()
+        return dict(row) if row else None
+
+    async def update(self, clock_id: str, values: dict[str, Any]) -> None:
+        await self.session.execute(update(sla_clocks).where(sla_clocks.c.id == clock_id).values(**values))
+
+    async def pending(self, limit: int = 10000) -> list[tuple[str, datetime]]:
+        rows = (await self.session.execute(
+            select(sla_clocks.c.id, sla_clocks.c.next_check_at).where(sla_clocks.c.next_check_at.is_not(None))
+            .order_by(sla_clocks.c.next_check_at).limit(limit))).all()
+        return [(r.id, r.next_check_at) for r in rows]
+
+
+class TimelineRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, *, event_id: str, tenant_id: str, ticket_id: str, type_: str, source: str, time: datetime,
+                     data: dict[str, Any]) -> None:
+        await self.session.execute(
+            pg_insert(timeline).values(event_id=event_id, tenant_id=tenant_id, ticket_id=ticket_id, type=type_,
+                                       source=source, time=time, data=data).on_conflict_do_nothing()
+        )
+
+
+class SettingsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, tenant_id: str) -> dict[str, Any] | None:
+        row = (await self.session.execute(
+            select(tenant_settings.c.config).where(tenant_settings.c.tenant_id == tenant_id))).first()
+        return dict(row.config) if row else None
+
+    async def put(self, tenant_id: str, config: dict[str, Any]) -> None:
+        now = datetime.now(UTC)
+        await self.session.execute(
+            pg_insert(tenant_settings).values(tenant_id=tenant_id, config=config, updated_at=now)
+            .on_conflict_do_update(index_elements=["tenant_id"], set_={"config": config, "updated_at": now})
         )

@@ -1,9 +1,49 @@
-"""Kafka entrypoints: events from other services that move intake's tickets (added per issue)."""
+"""Kafka entrypoints: every event about a ticket, from every service, lands on the ticket's
+timeline; events from dispatch and survey also move the ticket (model.external_moves).
+
+Intake subscribes to its own topic too, so the timeline is built from Kafka alone.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from fixflow_shared import topics
+from fixflow_shared.events import Envelope
+from fixflow_shared.events.registry import registry
 from fixflow_shared.runtime import ServiceRuntime
+from fixflow_shared.timers import run_timer_loop
+from intake.service_layer import handlers
+from intake.service_layer.handlers import Deps
+
+TIMELINE_TOPICS = (
+    topics.INTAKE_TICKETS, topics.DISPATCH_WORK_ORDERS, topics.BILLING_INVOICES, topics.SURVEY_SURVEYS,
+    topics.NOTIFY_DELIVERIES,
+)
 
 
-def register_consumers(runtime: ServiceRuntime) -> None:
-    """Intake consumes dispatch, billing and survey events; none in the walking skeleton yet."""
+def register_consumers(runtime: ServiceRuntime, deps: Deps) -> list[str]:
+    c = runtime.consumer(*TIMELINE_TOPICS)
+
+    async def apply(envelope: Envelope, event: Any) -> None:
+        await handlers.apply_event(uow=runtime.uow(), deps=deps, envelope=envelope, payload=event)
+
+    import fixflow_shared.events.contracts  # noqa: F401  (registers every contract)
+
+    handled = [t for t in registry.types() if registry.model_for(t).topic in TIMELINE_TOPICS]
+    for t in handled:
+        c.on(t)(apply)
+    return handled
+
+
+def register_timers(runtime: ServiceRuntime, deps: Deps, *, poll_s: float, reseed_every_s: float) -> None:
+    assert deps.timers is not None
+
+    async def fire(clock_id: str) -> None:
+        await handlers.fire_clock(uow=runtime.uow(), deps=deps, clock_id=clock_id)
+
+    async def reseed() -> list[tuple[str, Any]]:
+        return await handlers.pending_clocks(uow=runtime.uow())
+
+    wheel = deps.timers
+    runtime.background(lambda: run_timer_loop(wheel, fire, reseed, poll_s, reseed_every_s=reseed_every_s))

@@ -2,36 +2,71 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from fastapi import APIRouter, Query, Response, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
-from fixflow_shared.auth import Principal, require_roles
-from fixflow_shared.problems import not_found
-from fixflow_shared.runtime import ServiceRuntime
+from fixflow_shared.problems import Problem, not_found
 from intake import views
 from intake.domain.commands import OpenTicket
-from intake.domain.model import Ticket
+from intake.domain.model import Ticket, TicketStatus
+from intake.entrypoints.routes.common import (
+    Agent, DepsDep, Manager, Phone, Reader, RuntimeDep, Writer, domain_errors, mask_email, mask_phone,
+)
 from intake.service_layer import handlers
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
 Kind = Literal["repair", "installation", "maintenance", "return", "complaint", "consultation"]
 Channel = Literal["phone", "email", "web", "wechat", "walk_in", "partner"]
+Priority = Literal["P1", "P2", "P3", "P4"]
+Path = Literal["remote", "on_site", "send_in"]
+Id = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
+Strict = ConfigDict(extra="forbid")
+
+
+class Window(BaseModel):
+    model_config = Strict
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class Attachment(BaseModel):
+    model_config = Strict
+    name: str = Field(min_length=1, max_length=200)
+    content_type: str = Field(max_length=100)
+    size_bytes: int = Field(ge=0, le=50_000_000)
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    url: str | None = Field(None, max_length=1000)
 
 
 class TicketCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = Strict
 
     kind: Kind
     channel: Channel
     symptom: str = Field(min_length=1, max_length=4000)
     customer_name: str | None = Field(None, max_length=200)
     contact_email: EmailStr | None = None
-    contact_phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 -]{5,19}$")
+    contact_phone: Phone | None = None
     locale: Literal["zh-CN", "en"] = "zh-CN"
+    customer_id: Id | None = None
+    asset_id: Id | None = None
+    product_id: Id | None = None
+    product_model: str | None = Field(None, min_length=1, max_length=100)
+    serial: str | None = Field(None, max_length=100)
+    purchase_date: date | None = None
+    address_id: Id | None = None
+    severity: int | None = Field(None, ge=1, le=4)
+    urgency: int | None = Field(None, ge=1, le=4)
+    requested_window: Window | None = None
+    attachments: list[Attachment] = Field(default_factory=list, max_length=20)
+    complaint_level: int | None = Field(None, ge=1, le=4)
+    original_ticket_id: Id | None = None
+    compensation_requested: bool = False
+    compensation_amount_minor: int | None = Field(None, ge=0, le=10**12)
 
 
 class TicketRead(BaseModel):
@@ -41,26 +76,129 @@ class TicketRead(BaseModel):
     status: str
     symptom: str
     opened_at: datetime
+    updated_at: datetime | None = None
+    customer_id: str | None = None
+    customer_name: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    asset_id: str | None = None
+    product_model: str | None = None
+    serial: str | None = None
+    customer_grade: str | None = None
+    priority: str | None = None
+    category: str | None = None
+    path: str | None = None
+    suggested_fix: str | None = None
+    warranty: dict[str, Any] | None = None
+    missing_facts: list[str] = []
+    site: dict[str, Any] | None = None
+    requested_window: dict[str, Any] | None = None
+    attachments: list[dict[str, Any]] = []
+    assignee_id: str | None = None
+    technician_id: str | None = None
+    complaint_level: int | None = None
+    original_ticket_id: str | None = None
+    compensation_requested: bool = False
+    compensation_approved: bool | None = None
+    round: int = 1
+    duplicate_count: int = 0
+    duplicate: bool = False
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
 
     @classmethod
-    def of(cls, t: Ticket) -> TicketRead:
-        return cls(id=t.id, kind=t.kind, channel=t.channel, status=t.status.value, symptom=t.symptom, opened_at=t.opened_at)
+    def of(cls, t: Ticket, *, duplicate: bool = False) -> TicketRead:
+        fields = {k: getattr(t, k) for k in cls.model_fields if hasattr(t, k) and k not in ("status", "duplicate")}
+        fields["contact_phone"] = mask_phone(t.contact_phone)
+        fields["contact_email"] = mask_email(t.contact_email)
+        return cls(status=t.status.value, duplicate=duplicate, **fields)
 
 
-def runtime(request: Request) -> ServiceRuntime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
+class TicketPage(BaseModel):
+    items: list[TicketRead]
+    next_cursor: str | None
 
 
-RuntimeDep = Annotated[ServiceRuntime, Depends(runtime)]
-Writer = Annotated[Principal, Depends(require_roles("agent", "partner", "customer", "manager"))]
-Reader = Annotated[Principal, Depends(require_roles("agent", "dispatcher", "manager", "partner", "customer"))]
+class Reason(BaseModel):
+    model_config = Strict
+    reason: str = Field("", max_length=2000)
+
+
+class NoteCreate(BaseModel):
+    model_config = Strict
+    body: str = Field(min_length=1, max_length=4000)
+    kind: Literal["note", "contact"] = "note"
+
+
+class TriageUpdate(BaseModel):
+    model_config = Strict
+    priority: Priority | None = None
+    path: Path | None = None
+    category: str | None = Field(None, min_length=1, max_length=40)
+
+
+class Facts(BaseModel):
+    model_config = Strict
+    product_model: str | None = Field(None, min_length=1, max_length=100)
+    purchase_date: date | None = None
+    asset_id: Id | None = None
+    address_id: Id | None = None
+    contact_phone: Phone | None = None
+    contact_email: EmailStr | None = None
+
+
+class Escalation(BaseModel):
+    model_config = Strict
+    level: int | None = Field(None, ge=1, le=4)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CompensationDecision(BaseModel):
+    model_config = Strict
+    approved: bool
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketRead)
-async def create_ticket(body: TicketCreate, principal: Writer, rt: RuntimeDep) -> TicketRead:
-    cmd = OpenTicket(tenant_id=principal.tenant, **body.model_dump(mode="json"))
-    ticket = await handlers.open_ticket(uow=rt.uow(), cmd=cmd)
-    return TicketRead.of(ticket)
+async def create_ticket(body: TicketCreate, principal: Writer, rt: RuntimeDep, deps: DepsDep, response: Response) -> TicketRead:
+    data = body.model_dump(mode="python")
+    window = data.pop("requested_window")
+    cmd = OpenTicket(
+        tenant_id=principal.tenant, **{k: v for k, v in data.items() if k != "attachments"},
+        requested_window=(window["start"], window["end"]) if window else None,
+        attachments=tuple(body.model_dump(mode="json")["attachments"]),
+        source="customer" if principal.has_any("customer") and not principal.has_any("agent", "manager") else "agent",
+    )
+    with domain_errors():
+        opened = await handlers.open_ticket(uow=rt.uow(), cmd=cmd, deps=deps)
+    if opened.duplicate:
+        response.status_code = status.HTTP_200_OK  # linked to the open ticket, nothing new created
+    return TicketRead.of(opened.ticket, duplicate=opened.duplicate)
+
+
+@router.get("", response_model=TicketPage)
+async def list_tickets(
+    principal: Reader, rt: RuntimeDep,
+    status_: Annotated[TicketStatus | None, Query(alias="status")] = None,
+    kind: Kind | None = None,
+    priority: Priority | None = None,
+    sla_risk: Literal["at_risk", "breached"] | None = None,
+    customer_id: Annotated[str | None, Query(max_length=40)] = None,
+    assignee_id: Annotated[str | None, Query(max_length=100)] = None,
+    asset_id: Annotated[str | None, Query(max_length=40)] = None,
+    opened_from: AwareDatetime | None = None,
+    opened_to: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
+) -> TicketPage:
+    filters = {"status": status_.value if status_ else None, "kind": kind, "priority": priority, "sla_risk": sla_risk,
+               "customer_id": customer_id, "assignee_id": assignee_id, "asset_id": asset_id,
+               "opened_from": opened_from, "opened_to": opened_to}
+    try:
+        items, nxt = await views.list_tickets(uow=rt.uow(), tenant_id=principal.tenant, filters=filters, limit=limit, cursor=cursor)
+    except views.BadCursor as exc:
+        raise Problem(400, "Bad request", "invalid cursor") from exc
+    return TicketPage(items=[TicketRead.of(t) for t in items], next_cursor=nxt)
 
 
 @router.get("/{ticket_id}", response_model=TicketRead)
@@ -69,3 +207,91 @@ async def read_ticket(ticket_id: str, principal: Reader, rt: RuntimeDep) -> Tick
     if ticket is None:
         raise not_found("ticket", ticket_id)
     return TicketRead.of(ticket)
+
+
+@router.get("/{ticket_id}/details")
+async def ticket_details(ticket_id: str, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
+    d = await views.ticket_details(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
+    if d is None:
+        raise not_found("ticket", ticket_id)
+    return {"ticket": TicketRead.of(d["ticket"]).model_dump(mode="json"),
+            "notes": [{k: v for k, v in n.items() if k != "tenant_id"} for n in d["notes"]],
+            "sla_clocks": [{k: v for k, v in c.items() if k != "tenant_id"} for c in d["clocks"]]}
+
+
+@router.get("/{ticket_id}/timeline")
+async def ticket_timeline(ticket_id: str, principal: Reader, rt: RuntimeDep) -> dict[str, Any]:
+    rows = await views.ticket_timeline(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
+    if rows is None:
+        raise not_found("ticket", ticket_id)
+    return {"ticket_id": ticket_id, "events": [
+        {"id": r["event_id"], "type": r["type"], "source": r["source"], "time": r["time"], "data": r["data"]} for r in rows]}
+
+
+async def _move(rt: Any, deps: Any, tenant: str, ticket_id: str, target: TicketStatus, reason: str, author: str) -> TicketRead:
+    with domain_errors():
+        t = await handlers.move(uow=rt.uow(), deps=deps, tenant_id=tenant, ticket_id=ticket_id, target=target,
+                                reason=reason, author=author)
+    return TicketRead.of(t)
+
+
+@router.post("/{ticket_id}/cancel", response_model=TicketRead)
+async def cancel(ticket_id: str, body: Reason, principal: Writer, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
+    return await _move(rt, deps, principal.tenant, ticket_id, TicketStatus.CANCELLED, body.reason, principal.subject)
+
+
+@router.post("/{ticket_id}/reopen", response_model=TicketRead)
+async def reopen(ticket_id: str, body: Reason, principal: Writer, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
+    return await _move(rt, deps, principal.tenant, ticket_id, TicketStatus.REOPENED, body.reason, principal.subject)
+
+
+@router.post("/{ticket_id}/close", response_model=TicketRead)
+async def close(ticket_id: str, body: Reason, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
+    return await _move(rt, deps, principal.tenant, ticket_id, TicketStatus.CLOSED, body.reason, principal.subject)
+
+
+@router.post("/{ticket_id}/resolve", response_model=TicketRead)
+async def resolve(ticket_id: str, body: Reason, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
+    return await _move(rt, deps, principal.tenant, ticket_id, TicketStatus.RESOLVED, body.reason, principal.subject)
+
+
+@router.post("/{ticket_id}/triage", response_model=TicketRead)
+async def retriage(ticket_id: str, body: TriageUpdate, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
+    with domain_errors():
+        t = await handlers.retriage(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, **body.model_dump())
+    return TicketRead.of(t)
+
+
+@router.post("/{ticket_id}/facts", response_model=TicketRead)
+async def supply_facts(ticket_id: str, body: Facts, principal: Writer, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
+    facts = body.model_dump(exclude_none=True)
+    if not facts:
+        raise Problem(422, "Validation failed", "supply at least one fact")
+    with domain_errors():
+        t = await handlers.supply_facts(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, facts=facts)
+    return TicketRead.of(t)
+
+
+@router.post("/{ticket_id}/notes", status_code=status.HTTP_201_CREATED)
+async def add_note(ticket_id: str, body: NoteCreate, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> dict[str, Any]:
+    with domain_errors():
+        note_id = await handlers.add_note(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id,
+                                          author=principal.subject, kind=body.kind, body=body.body)
+    return {"id": note_id, "ticket_id": ticket_id, "kind": body.kind}
+
+
+@router.post("/{ticket_id}/escalate", response_model=TicketRead)
+async def escalate(ticket_id: str, body: Escalation, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
+    with domain_errors():
+        t = await handlers.escalate_complaint(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id,
+                                              level=body.level, reason=body.reason)
+    return TicketRead.of(t)
+
+
+@router.post("/{ticket_id}/compensation", response_model=TicketRead)
+async def decide_compensation(ticket_id: str, body: CompensationDecision, principal: Manager, rt: RuntimeDep,
+                              deps: DepsDep) -> TicketRead:
+    with domain_errors():
+        t = await handlers.decide_compensation(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id,
+                                               approved=body.approved, author=principal.subject)
+    return TicketRead.of(t)

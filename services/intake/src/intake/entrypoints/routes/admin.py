@@ -1,0 +1,51 @@
+"""HTTP: /v1/settings (tenant rules) and /v1/kpis."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from fixflow_shared.problems import Problem
+from intake import views
+from intake.adapters.repository import SettingsRepository
+from intake.entrypoints.routes.common import DepsDep, Manager, RuntimeDep, domain_errors
+from intake.service_layer import handlers
+
+router = APIRouter(tags=["admin"])
+
+
+class SettingsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    calendar: dict[str, Any] | None = None
+    sla: dict[str, Any] | None = None
+    triage: dict[str, Any] | None = None
+    duplicate_window_hours: float | None = Field(None, gt=0, le=24 * 90)
+    duplicate_threshold: float | None = Field(None, gt=0, le=1)
+    knowledge_base: list[dict[str, Any]] | None = Field(None, max_length=500)
+
+
+@router.put("/settings")
+async def put_settings(body: SettingsBody, principal: Manager, rt: RuntimeDep, deps: DepsDep) -> dict[str, Any]:
+    cfg = body.model_dump(exclude_none=True)
+    with domain_errors():
+        await handlers.put_settings(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, config=cfg)
+    return cfg
+
+
+@router.get("/settings")
+async def get_settings(principal: Manager, rt: RuntimeDep) -> dict[str, Any]:
+    async with rt.uow() as uow:
+        return await SettingsRepository(uow.session).get(principal.tenant) or {}
+
+
+@router.get("/kpis")
+async def kpis(principal: Manager, rt: RuntimeDep, start: AwareDatetime | None = None,
+               end: AwareDatetime | None = None) -> dict[str, Any]:
+    end = end or datetime.now(UTC) + timedelta(seconds=1)
+    start = start or end - timedelta(days=30)
+    if start >= end or end - start > timedelta(days=400):
+        raise Problem(422, "Validation failed", "period must be positive and at most 400 days")
+    return await views.kpis(uow=rt.uow(), tenant_id=principal.tenant, start=start, end=end)

@@ -1,0 +1,131 @@
+"""HTTP: /v1/customers, /v1/products, /v1/assets."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from fixflow_shared.problems import not_found
+from intake import views
+from intake.entrypoints.routes.common import Agent, Phone, Reader, RuntimeDep, domain_errors, mask_email, mask_phone
+from intake.service_layer import handlers
+
+router = APIRouter(tags=["directory"])
+Strict = ConfigDict(extra="forbid")
+
+
+class AddressIn(BaseModel):
+    model_config = Strict
+    id: str | None = Field(None, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
+    line: str = Field(min_length=1, max_length=500)
+    city: str | None = Field(None, max_length=100)
+    region: str | None = Field(None, max_length=20)
+    in_province: bool | None = None
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+
+
+class CustomerCreate(BaseModel):
+    model_config = Strict
+    type: Literal["person", "company"] = "person"
+    name: str = Field(min_length=1, max_length=200)
+    contact_person: str | None = Field(None, max_length=200)
+    phone: Phone | None = None
+    email: EmailStr | None = None
+    grade: Literal["A", "B", "C", "VIP"] = "C"
+    addresses: list[AddressIn] = Field(default_factory=list, max_length=20)
+
+
+class ProductCreate(BaseModel):
+    model_config = Strict
+    model: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    warranty_months: int = Field(12, ge=0, le=240)
+    return_window_days: int = Field(30, ge=0, le=365)
+    non_returnable: list[Literal["custom_made", "special_offer", "clearance"]] = Field(default_factory=list, max_length=3)
+
+
+class AssetCreate(BaseModel):
+    model_config = Strict
+    customer_id: str = Field(min_length=1, max_length=40)
+    product_id: str = Field(min_length=1, max_length=40)
+    serial: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._/-]+$")
+    purchase_date: date | None = None
+    purchase_channel: str | None = Field(None, max_length=100)
+    card_warranty_months: int | None = Field(None, ge=0, le=240)
+    card_warranty_ends_on: date | None = None
+
+
+def customer_out(c: dict[str, Any], *, reveal: bool = False) -> dict[str, Any]:
+    out = {k: v for k, v in c.items() if k != "tenant_id"}
+    if not reveal:
+        out["phone"], out["email"] = mask_phone(c.get("phone")), mask_email(c.get("email"))
+        out["addresses"] = [{k: v for k, v in a.items() if k != "line"} for a in c.get("addresses") or []]
+    return out
+
+
+def _out(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "tenant_id"}
+
+
+@router.post("/customers", status_code=status.HTTP_201_CREATED)
+async def create_customer(body: CustomerCreate, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
+    c = await handlers.create_customer(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump(mode="json"))
+    return customer_out(c, reveal=True)
+
+
+@router.get("/customers")
+async def search_customers(principal: Agent, rt: RuntimeDep,
+                           phone: Annotated[Phone | None, Query()] = None,
+                           name: Annotated[str | None, Query(max_length=200)] = None,
+                           limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+    rows = await views.search_customers(uow=rt.uow(), tenant_id=principal.tenant, phone=phone, name=name, limit=limit)
+    return {"items": [customer_out(r) for r in rows]}
+
+
+@router.get("/customers/{customer_id}")
+async def read_customer(customer_id: str, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
+    row = await views.get_row(uow=rt.uow(), tenant_id=principal.tenant, table="customers", ident=customer_id)
+    if row is None:
+        raise not_found("customer", customer_id)
+    return customer_out(row, reveal=True)
+
+
+@router.post("/products", status_code=status.HTTP_201_CREATED)
+async def create_product(body: ProductCreate, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
+    with domain_errors():
+        return _out(await handlers.create_product(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump(mode="json")))
+
+
+@router.get("/products/{product_id}")
+async def read_product(product_id: str, principal: Reader, rt: RuntimeDep) -> dict[str, Any]:
+    row = await views.get_row(uow=rt.uow(), tenant_id=principal.tenant, table="products", ident=product_id)
+    if row is None:
+        raise not_found("product", product_id)
+    return _out(row)
+
+
+@router.post("/assets", status_code=status.HTTP_201_CREATED)
+async def create_asset(body: AssetCreate, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
+    with domain_errors():
+        return _out(await handlers.create_asset(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump()))
+
+
+@router.get("/assets")
+async def search_assets(principal: Agent, rt: RuntimeDep,
+                        serial: Annotated[str | None, Query(max_length=100)] = None,
+                        customer_id: Annotated[str | None, Query(max_length=40)] = None,
+                        limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+    rows = await views.search_assets(uow=rt.uow(), tenant_id=principal.tenant, serial=serial, customer_id=customer_id, limit=limit)
+    return {"items": [_out(r) for r in rows]}
+
+
+@router.get("/assets/{asset_id}")
+async def read_asset(asset_id: str, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
+    row = await views.get_row(uow=rt.uow(), tenant_id=principal.tenant, table="assets", ident=asset_id)
+    if row is None:
+        raise not_found("asset", asset_id)
+    return _out(row)
