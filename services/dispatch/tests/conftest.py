@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from fixflow_shared.testing.plugin import own_kafka
 from dispatch.bootstrap import build
 from dispatch.config import DispatchSettings
 
@@ -21,6 +22,13 @@ assert _spec and _spec.loader
 _helpers = importlib.util.module_from_spec(_spec)
 sys.modules["dispatch_test_helpers"] = _helpers
 _spec.loader.exec_module(_helpers)
+
+
+@pytest.fixture(scope="session")
+def kafka(fixflow_root: Path) -> Iterator[Any]:
+    """A broker of dispatch's tests alone: in one pytest session every service's runtime consumes
+    under its own group ids, and would otherwise react to the other services' test events."""
+    yield from own_kafka(fixflow_root)
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from fixflow_shared.testing.plugin import own_kafka
 from intake.bootstrap import build
 from intake.config import IntakeSettings
+
+
+@pytest.fixture(scope="session")
+def kafka(fixflow_root: Path) -> Iterator[Any]:
+    """A broker of intake's tests alone: in one pytest session every service's runtime consumes
+    under its own group ids, and would otherwise react to the other services' test events."""
+    yield from own_kafka(fixflow_root)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from fixflow_shared.testing.plugin import own_kafka
 from aiokafka import AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -38,6 +40,13 @@ async def sms_failover() -> AsyncIterator[HttpReceiver]:
     await r.start()
     yield r
     await r.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka(fixflow_root: Path) -> Iterator[Any]:
+    """A broker of notify's tests alone: in one pytest session every service's runtime consumes
+    under its own group ids, and would otherwise react to the other services' test events."""
+    yield from own_kafka(fixflow_root)
 
 
 @pytest.fixture(scope="session")

@@ -42,6 +42,14 @@ from fixflow_shared.uow import UnitOfWork
 log = get_logger(__name__)
 
 
+async def _bounded(aw: Any, what: str, timeout: float = 10.0) -> None:
+    try:
+        await asyncio.wait_for(aw, timeout)
+    except (asyncio.CancelledError, Exception) as exc:  # noqa: BLE001 - shutting down regardless
+        if not isinstance(exc, asyncio.CancelledError):
+            log.warning("shutdown step failed or timed out", step=what, error=repr(exc))
+
+
 def _operation_id(route: APIRoute) -> str:
     return route.name
 
@@ -146,16 +154,17 @@ class ServiceRuntime:
         log.info("service started", consumers=[c.group_id for c in self.consumers])
 
     async def stop(self) -> None:
+        """Stop everything, each step bounded: a stuck step is logged and skipped, never waited on
+        forever (a shutdown that hangs is worse than one that leaves a socket to the OS)."""
         for t in getattr(self, "_tasks", []):
             t.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        for t in getattr(self, "_tasks", []):
+            await _bounded(t, "background task")
         if self.settings.run_relay:
-            await self.relay.stop()
-        with contextlib.suppress(Exception):
-            await self.broker.stop()
-        await self.redis.aclose()
-        await self.engine.dispose()
+            await _bounded(self.relay.stop(), "outbox relay")
+        await _bounded(self.broker.stop(), "kafka broker", timeout=20)
+        await _bounded(self.redis.aclose(), "redis")
+        await _bounded(self.engine.dispose(), "database pool")
         self.started = False
 
     async def readiness(self) -> dict[str, str]:

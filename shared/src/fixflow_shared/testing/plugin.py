@@ -51,18 +51,24 @@ class _DockerKafka:
         self._c.stop()
 
 
-@pytest.fixture(scope="session")
-def kafka(fixflow_root: Path) -> Iterator[Any]:
+def own_kafka(root: Path) -> Iterator[Any]:
+    """A fresh broker with the project's topics; a conftest may yield from this to give its tests
+    a broker of their own (service runtimes of one pytest session must not share one)."""
     if use_docker():
         broker: Any = _DockerKafka()
     else:
-        broker = KafkaBroker(root=fixflow_root)
+        broker = KafkaBroker(root=root)
         broker.start()
     from fixflow_shared.topics import ensure_topics
 
     asyncio.run(ensure_topics(broker.bootstrap))
     yield broker
     broker.cleanup()
+
+
+@pytest.fixture(scope="session")
+def kafka(fixflow_root: Path) -> Iterator[Any]:
+    yield from own_kafka(fixflow_root)
 
 
 class _Stores:
