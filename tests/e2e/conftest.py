@@ -41,8 +41,11 @@ def redis_url(stores: Any) -> str:
 
 
 @pytest.fixture(scope="session")
-def service_env(kafka: Any, redis_url: str, smtp_server: Any, otlp_receiver: Any) -> dict[str, str]:
+def service_env(kafka: Any, redis_url: str, smtp_server: Any, otlp_receiver: Any, sms_gateway: Any) -> dict[str, str]:
     return {
+        "NOTIFY_SMS_PRIMARY_URL": sms_gateway.url,
+        "SURVEY_TIMER_POLL_S": "0.2",
+        "INTAKE_CONSUMER_MEMBERS": "2",
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
         "REDIS_URL": redis_url,
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
@@ -66,7 +69,11 @@ def start_services(
             if name in started:
                 continue
             env = {**service_env, f"{name.upper()}_DATABASE_URL": make_database(name), f"{name.upper()}_RELAY_POLL_INTERVAL_S": "0.05"}
+            if name == "survey":  # answer links must point at this survey process
+                env["SURVEY_ANSWER_URL_BASE"] = "http://127.0.0.1:{port}/v1/public/surveys/"
             proc = ServiceProcess(name, env, logs)
+            for k, v in list(proc.env.items()):
+                proc.env[k] = v.replace("{port}", str(proc.port))
             proc.start()
             started[name] = proc
         return started
@@ -74,3 +81,18 @@ def start_services(
     yield start
     for proc in started.values():
         proc.stop()
+
+
+ALL_SERVICES = ("intake", "dispatch", "billing", "survey", "notify")
+
+
+@pytest.fixture(scope="session")
+def fixflow(start_services: Callable[..., dict[str, ServiceProcess]]) -> dict[str, ServiceProcess]:
+    """All five services running as processes: fixflow["intake"].url, ..."""
+    return start_services(*ALL_SERVICES)
+
+
+# Scenario modules import their helpers from this folder (importlib mode does not add it).
+import sys as _sys  # noqa: E402
+
+_sys.path.insert(0, str(Path(__file__).parent))

@@ -161,6 +161,7 @@ class OutboxRelay:
                     context=context_from_headers(headers),
                     kind=SpanKind.PRODUCER,
                     attributes={"messaging.system": "kafka", "messaging.destination.name": row.topic,
+                                "messaging.kafka.message.key": row.key, "fixflow.ticket_id": row.key,
                                 "messaging.message.id": headers.get("ce_id", ""), "cloudevents.event_type": row.event_type},
                 ):
                     propagate.inject(headers)

@@ -3,7 +3,8 @@ W3C trace context carried into outbox rows and out of Kafka headers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -47,6 +48,18 @@ def current_trace_headers() -> dict[str, str]:
 
 def context_from_headers(headers: Mapping[str, str]) -> otel_context.Context:
     return propagate.extract(dict(headers))
+
+
+@contextlib.contextmanager
+def continue_trace(headers: Mapping[str, str] | None, name: str, **attributes: str) -> Iterator[trace.Span]:
+    """Run background work (a timer firing, a scheduled send) inside the trace it belongs to.
+
+    Store `current_trace_headers()` (or the causing envelope's trace_headers) when the work is
+    scheduled; pass them here when it runs. The span becomes a child of the stored context, so
+    events emitted inside stay in the ticket's one trace."""
+    ctx = context_from_headers(headers or {})
+    with trace.get_tracer("fixflow.background").start_as_current_span(name, context=ctx, attributes=attributes) as span:
+        yield span
 
 
 def tracer(name: str = "fixflow") -> trace.Tracer:
