@@ -100,3 +100,16 @@ async def test_health_and_readiness(client):
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "kafka": "ok"}
     assert "fixflow_http_requests_total" in (await client.get("/metrics")).text
+
+
+async def test_ticket_exposes_the_traceparent_of_the_request_that_opened_it(client):
+    """Later requests about the ticket (any service) send it back, so the ticket keeps one trace."""
+    r = await client.post(
+        "/v1/tickets", json={"kind": "consultation", "channel": "web", "symptom": "how to descale", "contact_email": "a@example.com"},
+        headers=auth_headers(),
+    )
+    assert r.status_code == 201, r.text
+    tp = r.json()["traceparent"]
+    assert tp and len(tp.split("-")) == 4 and tp.split("-")[1] != "0" * 32
+    got = await client.get(f"/v1/tickets/{r.json()['id']}", headers=auth_headers())
+    assert got.json()["traceparent"] == tp

@@ -56,6 +56,8 @@ tickets = Table(
     Column("first_response_at", DateTime(timezone=True)),
     Column("resolved_at", DateTime(timezone=True)),
     Column("closed_at", DateTime(timezone=True)),
+    # 0003
+    Column("trace_headers", JSONB),
 )
 
 customers = Table(
@@ -135,6 +137,8 @@ sla_clocks = Table(
     Column("due_at", DateTime(timezone=True)),
     Column("next_check_at", DateTime(timezone=True)),
     Column("met", Boolean),
+    # 0003
+    Column("trace_headers", JSONB),
 )
 
 timeline = Table(

@@ -22,6 +22,7 @@ _TICKET_FIELDS = (
     "warranty", "missing_facts", "requested_window", "site", "attachments", "assignee_id", "technician_id",
     "complaint_level", "original_ticket_id", "compensation_requested", "compensation_amount_minor",
     "compensation_approved", "round", "duplicate_count", "first_response_at", "resolved_at", "closed_at",
+    "trace_headers",
 )
 
 
@@ -147,11 +148,12 @@ class ClockRepository:
         }
 
     async def add(self, *, clock_id: str, tenant_id: str, ticket_id: str, round_: int, kind: str, priority: str | None,
-                  clock: SlaClock, due_at: datetime | None, next_check: datetime | None) -> None:
+                  clock: SlaClock, due_at: datetime | None, next_check: datetime | None,
+                  trace_headers: dict[str, str] | None = None) -> None:
         await self.session.execute(
             pg_insert(sla_clocks).values(
                 id=clock_id, tenant_id=tenant_id, ticket_id=ticket_id, name=clock.name, round=round_, kind=kind,
-                priority=priority, **self.state(clock, due_at, next_check, None),
+                priority=priority, trace_headers=trace_headers, **self.state(clock, due_at, next_check, None),
             ).on_conflict_do_nothing()
         )
 

@@ -101,6 +101,9 @@ class Ticket:
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
+    # W3C trace context (traceparent/tracestate) of the request that opened the ticket: every later
+    # step of the ticket joins that one trace.
+    trace_headers: dict[str, str] | None = None
     version: int = 1
     history: list[tuple[TicketStatus, TicketStatus]] = field(default_factory=list)
 

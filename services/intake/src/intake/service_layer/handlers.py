@@ -18,6 +18,7 @@ from fixflow_shared.events import Envelope
 from fixflow_shared.events.contracts import intake as ev
 from fixflow_shared.logs import get_logger
 from fixflow_shared.timers import DueTimerWheel
+from fixflow_shared.tracing import continue_trace, current_trace_headers
 from fixflow_shared.uow import UnitOfWork
 from intake.adapters.repository import ClockRepository, DirectoryRepository, SettingsRepository, TicketRepository, TimelineRepository
 from intake.domain import triage as triage_rules
@@ -97,7 +98,7 @@ class Clocks:
             nxt = clock.next_check(self.cal)
             await self.repo.add(clock_id=self._cid(name), tenant_id=self.ticket.tenant_id, ticket_id=self.ticket.id,
                                 round_=self.ticket.round, kind=self.ticket.kind, priority=self.ticket.priority, clock=clock,
-                                due_at=due, next_check=nxt)
+                                due_at=due, next_check=nxt, trace_headers=self.ticket.trace_headers)
             if nxt:
                 self.scheduled.append((self._cid(name), nxt))
 
@@ -385,7 +386,7 @@ async def _open_in_uow(uow: UnitOfWork, cmd: OpenTicket, deps: Deps, now: dateti
         suggested_fix=tri.suggested_fix, warranty=decision.as_dict(), missing_facts=missing, requested_window=window,
         site=site, attachments=list(cmd.attachments), complaint_level=cmd.complaint_level,
         original_ticket_id=cmd.original_ticket_id, compensation_requested=cmd.compensation_requested,
-        compensation_amount_minor=cmd.compensation_amount_minor,
+        compensation_amount_minor=cmd.compensation_amount_minor, trace_headers=current_trace_headers() or None,
     )
     await tickets.add(t)
     clocks = Clocks(session, policy, t)
@@ -664,27 +665,34 @@ async def fire_clock(*, uow: UnitOfWork, deps: Deps, clock_id: str) -> None:
         row = await ClockRepository(uow.session).lock(clock_id)
         if row is None or row["next_check_at"] is None or row["stopped_at"] is not None:
             return
-        policy = await deps.policies.get(uow.session, row["tenant_id"])
-        cal = policy.calendar
-        clock = ClockRepository.to_domain(row)
-        signals = clock.evaluate(cal, now)
-        due = clock.due_at(cal)
-        for s in signals:
-            common = {"ticket_id": row["ticket_id"], "tenant_id": row["tenant_id"], "clock": row["name"],
-                      "priority": row["priority"], "kind": row["kind"], "due_at": due, "raised_at": now}
-            e = ev.SlaAtRisk(share_elapsed=clock.at_risk_share, **common) if s == "at_risk" else ev.SlaBreached(**common)
-            uow.emit(e, subject=row["ticket_id"], tenant=row["tenant_id"])
-        if "breached" in signals and row["name"] in ("complaint_contact", "complaint_fix"):
-            await uow.scope_to_tenant(row["tenant_id"])
-            t = await TicketRepository(uow.session).get(row["tenant_id"], row["ticket_id"], for_update=True)
-            if t is not None and t.status not in (S.CLOSED, S.CANCELLED) and (t.complaint_level or 1) < 4:
-                await _escalate(uow, t, Clocks(uow.session, policy, t), now, None, f"{row['name']} deadline breached", None)
-                await TicketRepository(uow.session).save(t)
-        nxt = clock.next_check(cal)
-        await ClockRepository(uow.session).update(clock_id, ClockRepository.state(clock, due, nxt, None))
-        await uow.commit()
+        # the firing and what it emits belong to the ticket's trace
+        with continue_trace(row.get("trace_headers"), "sla.fire", **{"fixflow.ticket_id": row["ticket_id"]}):
+            nxt = await _fire_locked(uow, deps, row, clock_id, now)
     if nxt is not None:
         await _schedule(deps, [(clock_id, nxt)])
+
+
+async def _fire_locked(uow: UnitOfWork, deps: Deps, row: dict[str, Any], clock_id: str, now: datetime) -> datetime | None:
+    policy = await deps.policies.get(uow.session, row["tenant_id"])
+    cal = policy.calendar
+    clock = ClockRepository.to_domain(row)
+    signals = clock.evaluate(cal, now)
+    due = clock.due_at(cal)
+    for s in signals:
+        common = {"ticket_id": row["ticket_id"], "tenant_id": row["tenant_id"], "clock": row["name"],
+                  "priority": row["priority"], "kind": row["kind"], "due_at": due, "raised_at": now}
+        e = ev.SlaAtRisk(share_elapsed=clock.at_risk_share, **common) if s == "at_risk" else ev.SlaBreached(**common)
+        uow.emit(e, subject=row["ticket_id"], tenant=row["tenant_id"])
+    if "breached" in signals and row["name"] in ("complaint_contact", "complaint_fix"):
+        await uow.scope_to_tenant(row["tenant_id"])
+        t = await TicketRepository(uow.session).get(row["tenant_id"], row["ticket_id"], for_update=True)
+        if t is not None and t.status not in (S.CLOSED, S.CANCELLED) and (t.complaint_level or 1) < 4:
+            await _escalate(uow, t, Clocks(uow.session, policy, t), now, None, f"{row['name']} deadline breached", None)
+            await TicketRepository(uow.session).save(t)
+    nxt = clock.next_check(cal)
+    await ClockRepository(uow.session).update(clock_id, ClockRepository.state(clock, due, nxt, None))
+    await uow.commit()
+    return nxt
 
 
 async def pending_clocks(*, uow: UnitOfWork) -> list[tuple[str, datetime]]:

@@ -106,12 +106,16 @@ class TicketRead(BaseModel):
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
+    traceparent: str | None = Field(
+        None, description="W3C traceparent of the request that opened the ticket: send it as the `traceparent` header "
+                          "on later requests about the ticket (any service) so every step joins the ticket's one trace")
 
     @classmethod
     def of(cls, t: Ticket, *, duplicate: bool = False) -> TicketRead:
         fields = {k: getattr(t, k) for k in cls.model_fields if hasattr(t, k) and k not in ("status", "duplicate")}
         fields["contact_phone"] = mask_phone(t.contact_phone)
         fields["contact_email"] = mask_email(t.contact_email)
+        fields["traceparent"] = (t.trace_headers or {}).get("traceparent")
         return cls(status=t.status.value, duplicate=duplicate, **fields)
 
 
