@@ -33,13 +33,24 @@ from fixflow_shared.testing.otlp import OtlpReceiver  # noqa: E402
 from fixflow_shared.testing.processes import ServiceProcess  # noqa: E402
 
 LUA = """
+-- The script goes through str.format: braces are doubled, everything else is plain Lua.
+-- wrk does not stop on a Lua error: it prints it on stderr and falls back to GET /, so every
+-- response is a 404 (that is how an earlier version of this script, with `%%` in Lua code, failed).
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "{auth}"
+-- Each wrk thread has its own Lua state: number the threads so their phones never collide.
+threads = 0
+setup = function(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
 counter = 0
 request = function()
   counter = counter + 1
-  local body = string.format('{{"kind":"repair","channel":"web","symptom":"bench %d","customer_name":"Bench","contact_phone":"+8613800%06d"}}', counter, counter %% 1000000)
+  -- distinct phone per request, so intake's duplicate check (same phone + similar symptom) never merges them
+  local n = tid * 50000000 + (counter + {salt}) % 50000000
+  local body = string.format('{{"kind":"repair","channel":"web","symptom":"bench %d","customer_name":"Bench","contact_phone":"+86138%08d"}}', n, n)
   return wrk.format(nil, "/v1/tickets", nil, body)
 end
 """
@@ -66,10 +77,13 @@ async def drop_db(name: str) -> None:
 
 
 def run_wrk(wrk: str, url: str, seconds: int, connections: int, script: Path) -> dict[str, str]:
-    out = subprocess.run(
+    proc = subprocess.run(
         [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
         capture_output=True, text=True, check=True,
-    ).stdout
+    )
+    if proc.stderr.strip():  # a Lua error: wrk would silently send GET / instead
+        raise SystemExit(f"wrk script error: {proc.stderr.strip()}")
+    out = proc.stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     lat = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.M))
@@ -84,7 +98,7 @@ def main() -> None:
     a = ap.parse_args()
     wrk = ensure_wrk()
     script = Path(tempfile.mkdtemp()) / "post.lua"
-    script.write_text(LUA.format(auth=auth_headers("bench", "agent")["Authorization"]))
+    script.write_text(LUA.format(auth=auth_headers("bench", "agent")["Authorization"], salt=int.from_bytes(os.urandom(3), "big") % 40_000_000))
     receiver = OtlpReceiver()
     receiver.start()
     print(f"intake POST /v1/tickets, wrk {a.connections} connections, {a.seconds}s per row")
