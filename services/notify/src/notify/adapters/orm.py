@@ -53,6 +53,7 @@ deliveries = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("sent_at", DateTime(timezone=True)),
+    Column("trace_headers", JSONB),  # 0003
     # One message per (event, recipient, channel), however often the event arrives.
     UniqueConstraint("tenant_id", "trigger_event_id", "channel", "recipient", name="uq_deliveries_once"),
     Index("ix_deliveries_ticket", "tenant_id", "ticket_id", "created_at"),

@@ -54,6 +54,7 @@ def _row_to_delivery(r: Any) -> Delivery:
         template_version=r["template_version"], locale=r["locale"], subject=r["subject"], body=r["body"],
         mandatory=r["mandatory"], status=DeliveryStatus(r["status"]), attempts=r["attempts"], not_before=r["not_before"],
         last_error=r["last_error"], provider=r["provider"], created_at=r["created_at"], sent_at=r["sent_at"],
+        trace_headers=r["trace_headers"],
     )
 
 
@@ -79,6 +80,7 @@ class NotifyRepository:
                         template_version=d.template_version, locale=d.locale, subject=d.subject, body=d.body,
                         mandatory=d.mandatory, status=d.status.value, attempts=d.attempts, not_before=d.not_before,
                         last_error=d.last_error, created_at=d.created_at, updated_at=d.created_at,
+                        trace_headers=d.trace_headers,
                         # The planning process owns a fresh pending row for a while; after that the
                         # sweeper takes it over (crash between commit and send).
                         lease_until=now + timedelta(seconds=lease_s) if d.status == DeliveryStatus.PENDING else None,

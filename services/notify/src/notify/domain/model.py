@@ -65,6 +65,9 @@ class Delivery:
     provider: str | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     sent_at: datetime | None = None
+    # W3C trace context of the event that planned this delivery: sending and the delivery events
+    # resume it, so they stay in the ticket's one trace.
+    trace_headers: dict[str, str] | None = None
 
     def move_to(self, target: DeliveryStatus) -> None:
         if target not in ALLOWED[self.status]:

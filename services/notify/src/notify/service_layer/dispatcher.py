@@ -22,6 +22,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from fixflow_shared.events.contracts.notify import DeliveryDeferred, DeliveryFailed, DeliverySent
 from fixflow_shared.logs import get_logger
 from fixflow_shared.timers import DueTimerWheel, run_timer_loop
+from fixflow_shared.tracing import continue_trace
 from fixflow_shared.uow import UnitOfWork
 from notify.adapters.channels import Outgoing, PermanentSendError, Provider, TransientSendError
 from notify.adapters.ratelimit import TenantRateLimiter
@@ -39,6 +40,14 @@ class Outcome:
     provider: str | None
     error: str | None
     sent_at: datetime | None
+
+
+def in_trace(d: Delivery, name: str) -> contextlib.AbstractContextManager[object]:
+    """Resume the trace of the event that planned `d` (sending and marking run in other tasks),
+    so what is emitted here stays in the ticket's one trace."""
+    if not d.trace_headers:
+        return contextlib.nullcontext()
+    return continue_trace(d.trace_headers, name, **{"fixflow.delivery_id": d.id, "fixflow.channel": d.channel.value})
 
 
 class SendFailed(Exception):
@@ -218,6 +227,10 @@ class Dispatcher:
 
     # --- one delivery ------------------------------------------------------------------------------
     async def deliver(self, d: Delivery) -> DeliveryStatus:
+        with in_trace(d, "notify.deliver"):
+            return await self._deliver(d)
+
+    async def _deliver(self, d: Delivery) -> DeliveryStatus:
         now = datetime.now(UTC)
         if d.channel != Channel.IN_APP:
             later = await self.limiter.acquire(d.tenant_id, d.channel.value, now)
@@ -286,12 +299,14 @@ class Dispatcher:
                 common = dict(delivery_id=d.id, ticket_id=d.ticket_id, channel=d.channel.value, template=d.template,
                               trigger_event_type=d.trigger_event_type, trigger_event_id=d.trigger_event_id,
                               audience=d.audience, recipient_masked=d.masked_recipient)
-                if o.status == DeliveryStatus.SENT:
-                    uow.emit(DeliverySent(sent_at=o.sent_at, attempts=d.attempts, provider=o.provider, **common),  # type: ignore[arg-type]
-                             subject=d.ticket_id or d.id, tenant=d.tenant_id)
-                else:
-                    uow.emit(DeliveryFailed(reason=o.error or "failed", attempts=d.attempts, failed_at=datetime.now(UTC),  # type: ignore[arg-type]
-                                            **common), subject=d.ticket_id or d.id, tenant=d.tenant_id)
+                with in_trace(d, "notify.mark"):
+                    if o.status == DeliveryStatus.SENT:
+                        uow.emit(DeliverySent(sent_at=o.sent_at, attempts=d.attempts, provider=o.provider, **common),  # type: ignore[arg-type]
+                                 subject=d.ticket_id or d.id, tenant=d.tenant_id)
+                    else:
+                        uow.emit(DeliveryFailed(reason=o.error or "failed", attempts=d.attempts,  # type: ignore[arg-type]
+                                                failed_at=datetime.now(UTC), **common),
+                                 subject=d.ticket_id or d.id, tenant=d.tenant_id)
             await uow.commit()
 
     async def _finish(

@@ -24,6 +24,7 @@ from fixflow_shared.events import Envelope, registry
 from fixflow_shared.events.contracts.notify import DeliveryDeferred, DeliveryFailed
 from fixflow_shared.events.registry import Event
 from fixflow_shared.logs import get_logger
+from fixflow_shared.tracing import current_trace_headers
 from fixflow_shared.uow import UnitOfWork
 from notify.adapters import channels
 from notify.adapters.repository import NotifyRepository, StoredTemplate
@@ -160,10 +161,12 @@ async def plan_deliveries(
             )
         tenant_templates = await _tenant_templates(repo, tenant, name)
         planned: list[Delivery] = []
+        trace_headers = current_trace_headers() or envelope.trace_headers or None  # the consumer's span
 
         def delivery(**kw: Any) -> Delivery:
             return Delivery(id=new_delivery_id(), tenant_id=tenant, ticket_id=ticket_id, trigger_event_id=envelope.id,
-                            trigger_event_type=envelope.type, template=name, created_at=now, **kw)
+                            trigger_event_type=envelope.type, template=name, created_at=now,
+                            trace_headers=trace_headers, **kw)
 
         for rule in subscriptions.rules_for(envelope.type):
             for rcpt in await _recipients(repo, rule.audience, data, tenant, ticket_id):
