@@ -184,3 +184,32 @@ async def test_customer_absent_books_a_second_visit_and_escalation_reopens(clien
     outcomes = [e.data["outcome"] for e in of_type(found, "work-order.failed")]
     assert outcomes == ["customer_absent", "escalated"]
     assert [e.data["follow_up_needed"] for e in of_type(found, "work-order.failed")] == [True, False]
+
+
+async def test_out_of_warranty_repair_waits_for_quote_acceptance_and_rejection_cancels(client, kafka):
+    from fixflow_shared.events.contracts import billing as bev
+
+    t = tenant()
+    await technician(client, t, name="Zhao")
+    now = datetime.now(UTC)
+    envs = []
+    for _ in range(2):
+        env = ticket_opened(t)
+        env = envelope_of(type(env.payload())(**{**env.payload().model_dump(), "warranty_status": "out_of_warranty"}), t, env.subject, "/fixflow/intake")
+        envs.append(env)
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, *envs)
+    for env in envs:
+        await poll(lambda env=env: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "awaiting_consent")
+    # no visit is booked while the customer has not consented
+    detail = (await client.get(f"/v1/jobs/{(await job_of(client, t, envs[0].subject))['id']}", headers=h(t))).json()
+    assert detail["work_orders"] == [] and detail["appointments"] == []
+
+    common = {"quote_id": "quo-1", "tenant_id": t, "consent_by": "agent-1", "consent_channel": "phone"}
+    accepted = bev.QuoteAccepted(**common, ticket_id=envs[0].subject, total_minor=5000, currency="CNY", accepted_at=now)
+    rejected = bev.QuoteRejected(**common, ticket_id=envs[1].subject, rejected_at=now)
+    acc_env = envelope_of(accepted, t, envs[0].subject, "/fixflow/billing")
+    await publish(kafka.bootstrap, topics.BILLING_INVOICES, acc_env, envelope_of(rejected, t, envs[1].subject, "/fixflow/billing"))
+    await poll(lambda: job_of(client, t, envs[0].subject), lambda j: j is not None and j["status"] == "assigned")
+    await poll(lambda: job_of(client, t, envs[1].subject), lambda j: j is not None and j["status"] == "cancelled")
+    found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, envs[0].subject, lambda es: len(of_type(es, "appointment.booked")) >= 1)
+    assert of_type(found, "appointment.booked")[0].causationid == acc_env.id

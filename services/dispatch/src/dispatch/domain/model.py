@@ -176,6 +176,7 @@ class JobStatus(StrEnum):
     ASSIGNED = "assigned"
     IN_PROGRESS = "in_progress"
     WAITING_PARTS = "waiting_parts"
+    AWAITING_CONSENT = "awaiting_consent"  # out-of-warranty repair: no visit before the customer accepts the quote
     DONE = "done"
     CANCELLED = "cancelled"
 

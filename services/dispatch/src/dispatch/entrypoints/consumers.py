@@ -5,6 +5,8 @@
   us (remote fix), cancels the job and its appointment.
 - dispatch's own work-order events: technician.unassigned (absent, declined, delayed) triggers the
   reassignment, so 转派 survives a crash between the unassignment and the new placement.
+- billing quotes: quote.accepted releases an out-of-warranty repair waiting for consent (the visit
+  is booked then); quote.rejected cancels it.
 - logistics shipments: the ETA of requested parts; shipped -> the follow-up visit is booked.
 Every effect commits together with its inbox row (replays are harmless).
 """
@@ -15,6 +17,7 @@ from typing import Any
 
 from fixflow_shared import topics
 from fixflow_shared.events import Envelope
+from fixflow_shared.events.contracts import billing as bev
 from fixflow_shared.events.contracts import dispatch as dev
 from fixflow_shared.events.contracts import intake as iev
 from fixflow_shared.runtime import ServiceRuntime
@@ -24,7 +27,9 @@ from dispatch.service_layer.handlers import Planning
 
 
 def register_consumers(runtime: ServiceRuntime, planning: Planning) -> None:
-    c = runtime.consumer(topics.INTAKE_TICKETS, topics.DISPATCH_WORK_ORDERS, topics.INTEGRATION_SHIPMENTS)
+    c = runtime.consumer(
+        topics.INTAKE_TICKETS, topics.DISPATCH_WORK_ORDERS, topics.INTEGRATION_SHIPMENTS, topics.BILLING_INVOICES
+    )
 
     async def in_tenant(name: str, envelope: Envelope, step: Any) -> None:
         uow = runtime.uow()
@@ -72,6 +77,20 @@ def register_consumers(runtime: ServiceRuntime, planning: Planning) -> None:
         await in_tenant(
             "dispatch.reassign", envelope,
             lambda uow, repo: handlers.reassign_after_unassignment(uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning),
+        )
+
+    @c.on(bev.QuoteAccepted)
+    async def on_quote_accepted(envelope: Envelope, event: bev.QuoteAccepted) -> None:
+        await in_tenant(
+            "dispatch.quote_accepted", envelope,
+            lambda uow, repo: handlers.quote_decided(uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id, accepted=True, planning=planning),
+        )
+
+    @c.on(bev.QuoteRejected)
+    async def on_quote_rejected(envelope: Envelope, event: bev.QuoteRejected) -> None:
+        await in_tenant(
+            "dispatch.quote_rejected", envelope,
+            lambda uow, repo: handlers.quote_decided(uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id, accepted=False, planning=planning),
         )
 
     @c.on(dev.ShipmentUpdated)

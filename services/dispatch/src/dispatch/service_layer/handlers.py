@@ -380,11 +380,12 @@ async def job_from_ticket(
     if path is not None and path != "on_site":
         # triaged (again) as remote or send-in: a visit planned earlier is no longer needed
         existing = await repo.job_for_ticket(payload.ticket_id)
-        if existing is not None and existing.status in (JobStatus.INCOMPLETE, JobStatus.OPEN, JobStatus.ASSIGNED):
+        if existing is not None and existing.status in (JobStatus.INCOMPLETE, JobStatus.OPEN, JobStatus.ASSIGNED, JobStatus.AWAITING_CONSENT):
             await cancel_job_for_ticket(uow=uow, repo=repo, envelope=envelope, ticket_id=payload.ticket_id, detail=f"triaged {path}")
         return None
     if path is None and kind not in ON_SITE_KINDS:
         return None  # a repair waits for triage to decide between remote and on-site
+    awaiting = needs_consent(payload)
     now = now_utc()
     opened_at = getattr(payload, "opened_at", None) or getattr(payload, "triaged_at", None) or now
     fields = _job_fields(payload, opened_at)
@@ -399,7 +400,7 @@ async def job_from_ticket(
             setattr(job, k, v)
         if job.sla_deadline is None:
             job.sla_deadline = opened_at + timedelta(hours=PRIORITY_SLA_HOURS[job.priority])
-        job.status = JobStatus.OPEN if job.lat is not None else JobStatus.INCOMPLETE
+        job.status = JobStatus.AWAITING_CONSENT if awaiting else _ready(job)
         if not await repo.add_job(job):  # a concurrent event created it first
             job = await repo.job_for_ticket(payload.ticket_id, lock=True)
             assert job is not None
@@ -408,15 +409,51 @@ async def job_from_ticket(
         if reopened:
             job.status = JobStatus.OPEN  # the ticket was reopened and triaged again: a new visit
             job.earliest = None
-        if job.status in (JobStatus.INCOMPLETE, JobStatus.OPEN):
+        if job.status in (JobStatus.INCOMPLETE, JobStatus.OPEN, JobStatus.AWAITING_CONSENT):
             for k, v in fields.items():
                 setattr(job, k, v)
             if reopened and "sla_deadline" not in fields:
                 job.sla_deadline = now + timedelta(hours=PRIORITY_SLA_HOURS[job.priority])
-            job.status = JobStatus.OPEN if job.lat is not None else JobStatus.INCOMPLETE
+            if job.status != JobStatus.AWAITING_CONSENT:
+                job.status = _ready(job)
             await repo.save_job(job)
     if job.plannable:
         await _place(uow, repo, job, planning=planning, now=now, causation=envelope)
+    return job
+
+
+def _ready(job: Job) -> JobStatus:
+    return JobStatus.OPEN if job.lat is not None else JobStatus.INCOMPLETE
+
+
+def needs_consent(payload: Any) -> bool:
+    """An out-of-warranty repair is paid work: the customer accepts the quote before a visit is
+    booked (plan and consent come before dispatch). A reopened ticket (round > 1) is rework and
+    does not ask again."""
+    return (
+        payload.kind == "repair"
+        and getattr(payload, "warranty_status", None) == "out_of_warranty"
+        and getattr(payload, "round", 1) == 1
+    )
+
+
+async def quote_decided(
+    *, uow: UnitOfWork, repo: Repository, envelope: Envelope, ticket_id: str, accepted: bool, planning: Planning
+) -> Job | None:
+    """billing's quote.accepted releases a job waiting for consent (and places it at once);
+    quote.rejected cancels it. A job in any other state is left alone (a quote for extra work
+    found on site, a replay)."""
+    await repo.lock_planning()
+    job = await repo.job_for_ticket(ticket_id, lock=True)
+    if job is None or job.status != JobStatus.AWAITING_CONSENT:
+        return job
+    if not accepted:
+        await cancel_job_for_ticket(uow=uow, repo=repo, envelope=envelope, ticket_id=ticket_id, detail="quote rejected")
+        return job
+    job.status = _ready(job)
+    await repo.save_job(job)
+    if job.plannable:
+        await _place(uow, repo, job, planning=planning, now=now_utc(), causation=envelope)
     return job
 
 
