@@ -19,7 +19,8 @@ statuses = st.sampled_from(list(S))
 event_types = st.sampled_from(sorted(EXTERNAL_TYPES) + ["fixflow.billing.invoice.issued.v1", "fixflow.notify.delivery.sent.v1"])
 qualifiers = st.fixed_dictionaries(
     {"satisfied": st.sampled_from([None, True, False]), "follow_up_needed": st.booleans(),
-     "appointment_reason": st.sampled_from([None, "customer_request", "ticket_cancelled"])}
+     "appointment_reason": st.sampled_from([None, "customer_request", "ticket_cancelled"]),
+     "balance_due_minor": st.sampled_from([None, 0, 1500])}
 )
 
 
@@ -130,3 +131,12 @@ class TicketLifecycle(RuleBasedStateMachine):
 
 
 TestTicketLifecycle = TicketLifecycle.TestCase
+
+
+def test_a_payment_closes_a_resolved_ticket_only_when_the_invoice_is_paid_in_full() -> None:
+    paid = "fixflow.billing.payment.received.v1"
+    assert external_moves(S.RESOLVED, paid, balance_due_minor=3000) == ()
+    assert external_moves(S.RESOLVED, paid, balance_due_minor=0) == (S.CLOSED,)
+    assert external_moves(S.RESOLVED, paid) == ()  # no balance given: nothing to conclude
+    assert external_moves(S.IN_PROGRESS, paid, balance_due_minor=0) == ()  # paid before the work is done
+    assert external_moves(S.CLOSED, paid, balance_due_minor=0) == ()

@@ -156,6 +156,7 @@ _EXTERNAL: dict[str, dict[TicketStatus, tuple[TicketStatus, ...]]] = {
         S.IN_PROGRESS: (S.RESOLVED,),
     },
     "fixflow.dispatch.work-order.failed.v1": {S.IN_PROGRESS: (S.SCHEDULED,)},
+    "fixflow.billing.payment.received.v1": {S.RESOLVED: (S.CLOSED,)},
     "fixflow.survey.survey.completed.v1": {S.RESOLVED: (S.CLOSED,)},
     "fixflow.survey.survey.expired.v1": {S.RESOLVED: (S.CLOSED,)},
     "fixflow.survey.dissatisfaction.reported.v1": {S.RESOLVED: (S.REOPENED,), S.CLOSED: (S.REOPENED,)},
@@ -164,14 +165,18 @@ EXTERNAL_TYPES = frozenset(_EXTERNAL)
 
 
 def external_moves(status: TicketStatus, event_type: str, *, satisfied: bool | None = None,
-                   follow_up_needed: bool = True, appointment_reason: str | None = None) -> tuple[TicketStatus, ...]:
+                   follow_up_needed: bool = True, appointment_reason: str | None = None,
+                   balance_due_minor: int | None = None) -> tuple[TicketStatus, ...]:
     """The states a ticket passes through when another service reports `event_type` (maybe none).
 
     Qualifiers from the payload: a survey that was not satisfied does not close the ticket (the
-    dissatisfaction event that follows decides); a failed visit without follow-up keeps the ticket
+    dissatisfaction event that follows decides); a payment closes a resolved ticket only once its
+    invoice is paid in full (balance due 0); a failed visit without follow-up keeps the ticket
     in progress; an appointment cancelled because the ticket was cancelled moves nothing.
     """
     if event_type == "fixflow.survey.survey.completed.v1" and satisfied is False:
+        return ()
+    if event_type == "fixflow.billing.payment.received.v1" and balance_due_minor != 0:
         return ()
     if event_type == "fixflow.dispatch.work-order.failed.v1" and not follow_up_needed:
         return ()

@@ -639,12 +639,14 @@ async def _apply_to_ticket(uow: UnitOfWork, deps: Deps, t: Ticket, envelope: Env
         return sched
     moves = external_moves(
         t.status, et, satisfied=getattr(payload, "satisfied", None),
-        follow_up_needed=getattr(payload, "follow_up_needed", True), appointment_reason=getattr(payload, "reason", None))
+        follow_up_needed=getattr(payload, "follow_up_needed", True), appointment_reason=getattr(payload, "reason", None),
+        balance_due_minor=getattr(payload, "balance_due_minor", None))
     for target in moves:
         try:
             await transition(uow, t, target, now=now, clocks=clocks, causation=envelope,
                              reason={"fixflow.survey.survey.completed.v1": "survey_satisfied",
                                      "fixflow.survey.survey.expired.v1": "survey_expired",
+                                     "fixflow.billing.payment.received.v1": "invoice_paid",
                                      "fixflow.survey.dissatisfaction.reported.v1": "customer dissatisfied"}.get(et, ""),
                              cause="dissatisfaction", resolution="work_order_completed")
         except IllegalTransition:  # pragma: no cover - the table guarantees legality
