@@ -64,6 +64,11 @@ class EventConsumer:
                 group_id=group_id,
                 ack_policy=AckPolicy.NACK_ON_ERROR,
                 auto_offset_reset="earliest",
+                # A killed member's partitions wait for its session to expire before a restarted
+                # process gets them: 6 s is the brokers' default minimum (no static membership in
+                # aiokafka), so a crashed consumer resumes within ~10 s of its restart.
+                session_timeout_ms=6000,
+                heartbeat_interval_ms=1500,
                 title=f"consumer {group_id}" + (f" #{i + 1}" if i else ""),
                 description=f"Consumer group {group_id}: CloudEvents from " + ", ".join(topics),
                 # Raw bytes, no JSON decoding by FastStream: a body that fails to decode there would
