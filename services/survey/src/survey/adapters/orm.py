@@ -42,6 +42,7 @@ surveys = Table(
     Column("resolved_at", DateTime(timezone=True)),
     Column("token_nonce", String(64), nullable=False),
     Column("version", Integer, nullable=False),
+    Column("trace_headers", JSONB),  # 0003
 )
 
 survey_responses = Table(

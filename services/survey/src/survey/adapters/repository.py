@@ -92,7 +92,7 @@ class PlanRepository:
 _SURVEY_COLS = (
     "id", "tenant_id", "ticket_id", "round", "channel", "due_at", "expires_at", "created_at", "sent_at",
     "completed_at", "reminders_sent", "customer_id", "technician_id", "team_id", "contact_email", "contact_phone",
-    "locale", "major", "resolved_at", "token_nonce", "version",
+    "locale", "major", "resolved_at", "token_nonce", "version", "trace_headers",
 )
 
 

@@ -227,6 +227,8 @@ class Survey:
     reminders_sent: int = 0
     token_nonce: str = field(default_factory=lambda: uuid.uuid4().hex)
     version: int = 1
+    # W3C trace context of the ticket.resolved that scheduled the survey: its timers resume it.
+    trace_headers: dict[str, str] | None = None
 
     def _move(self, target: SurveyStatus) -> None:
         if target not in ALLOWED[self.status]:

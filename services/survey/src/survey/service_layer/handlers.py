@@ -21,6 +21,7 @@ from fixflow_shared.events.contracts.survey import (
     SurveySent,
 )
 from fixflow_shared.events.contracts.survey import SurveyExpired as SurveyExpiredEvent
+from fixflow_shared.tracing import continue_trace, current_trace_headers
 from fixflow_shared.uow import UnitOfWork
 from survey.adapters.repository import PlanRepository, RevisitRepository, SurveyRepository, TimerRepository
 from survey.domain import scheduling
@@ -87,7 +88,7 @@ async def schedule_for_resolution(*, uow: UnitOfWork, envelope: Envelope, event:
                 customer_id=event.customer_id, technician_id=event.technician_id,
                 team_id=envelope.data.get("team_id"), contact_email=event.contact_email,
                 contact_phone=event.contact_phone, locale=event.locale, major=event.major,
-                resolved_at=event.resolved_at,
+                resolved_at=event.resolved_at, trace_headers=current_trace_headers() or envelope.trace_headers or None,
             )
             await repo.add(s)
             timers.append(await trepo.put(f"send:{s.id}", tenant_id=tenant, kind="send", ref_id=s.id, due_at=due))
@@ -177,6 +178,12 @@ async def _survey_timer(uow: UnitOfWork, kind: str, tenant: str, survey_id: str,
     s = await repo.get(tenant, survey_id, for_update=True)
     if s is None:
         return []
+    with continue_trace(s.trace_headers, f"survey.{kind}", **{"fixflow.ticket_id": s.ticket_id}):
+        return await _survey_step(uow, kind, tenant, s, links, now)
+
+
+async def _survey_step(uow: UnitOfWork, kind: str, tenant: str, s: Survey, links: Links, now: datetime) -> Timers:
+    repo, trepo = SurveyRepository(uow.session), TimerRepository(uow.session)
     plan = await PlanRepository(uow.session).get(tenant)
     timers: Timers = []
     if kind == "send" and s.status is SurveyStatus.SCHEDULED:
