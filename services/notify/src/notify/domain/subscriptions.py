@@ -32,7 +32,10 @@ RULES: tuple[Rule, ...] = (
     Rule("fixflow.dispatch.appointment.rescheduled.v1", CUSTOMER, (E, S), mandatory=True),
     Rule("fixflow.dispatch.technician.delayed.v1", CUSTOMER, (S, E), mandatory=True),
     Rule("fixflow.dispatch.work-order.completed.v1", CUSTOMER, (E,)),
+    Rule("fixflow.billing.quote.issued.v1", CUSTOMER, (E,), mandatory=True),
     Rule("fixflow.billing.invoice.issued.v1", CUSTOMER, (E,), mandatory=True),
+    Rule("fixflow.billing.payment.received.v1", CUSTOMER, (E,), mandatory=True),
+    Rule("fixflow.billing.refund.issued.v1", CUSTOMER, (E,), mandatory=True),
     Rule("fixflow.survey.survey.sent.v1", CUSTOMER, (E, S)),
     # technician
     Rule("fixflow.dispatch.technician.assigned.v1", TECHNICIAN, (S, A), mandatory=True),
@@ -107,6 +110,31 @@ DEFAULTS: dict[tuple[str, str], _T] = {
     ("invoice.issued", "en"): _T(
         "[Invoice] {{ invoice_number }} (ticket {{ ticket_id }})",
         "Your invoice {{ invoice_number }} was issued: {{ total }} {{ currency }}.",
+    ),
+    ("quote.issued", "zh-CN"): _T(
+        "【报价】工单 {{ ticket_id }}",
+        "本次服务报价 {{ total }} {{ currency }}，有效期至 {{ valid_until }}。请确认后我们再安排上门。",
+    ),
+    ("quote.issued", "en"): _T(
+        "[Quote] Ticket {{ ticket_id }}",
+        "The quote for ticket {{ ticket_id }} is {{ total }} {{ currency }}, valid until {{ valid_until }}. "
+        "We book the visit once you accept it.",
+    ),
+    ("payment.received", "zh-CN"): _T(
+        "【收据】{{ receipt_number }} 工单 {{ ticket_id }}",
+        "已收到您支付的 {{ amount }} {{ currency }}（发票 {{ invoice_number }}），待付余额 {{ balance_due }} {{ currency }}。",
+    ),
+    ("payment.received", "en"): _T(
+        "[Receipt] {{ receipt_number }} (ticket {{ ticket_id }})",
+        "We received {{ amount }} {{ currency }} for invoice {{ invoice_number }}. Still due: {{ balance_due }} {{ currency }}.",
+    ),
+    ("refund.issued", "zh-CN"): _T(
+        "【退款】工单 {{ ticket_id }}",
+        "退款 {{ amount }} {{ currency }} 已办理（货款 {{ gross }}，扣除退货运费及刷卡手续费 {{ customer_share }}）。",
+    ),
+    ("refund.issued", "en"): _T(
+        "[Refund] Ticket {{ ticket_id }}",
+        "We refunded {{ amount }} {{ currency }}: {{ gross }} less {{ customer_share }} for return freight and card fee.",
     ),
     ("survey.sent", "zh-CN"): _T(
         "【满意度回访】工单 {{ ticket_id }}", "请花一分钟评价本次服务：{{ answer_url }}"
