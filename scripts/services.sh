@@ -62,15 +62,19 @@ Fixflow is running.
   billing   http://127.0.0.1:8003/docs    survey   http://127.0.0.1:8004/docs
   notify    http://127.0.0.1:8005/docs
   health    /healthz /readyz /metrics /asyncapi.json on every service
-  emails    .local/mail (local SMTP catcher on 127.0.0.1:${NOTIFY_SMTP_PORT})
+  emails    .local/mail/new (local SMTP catcher on 127.0.0.1:${NOTIFY_SMTP_PORT})
   logs      .local/logs/<service>.log        stop: make stop
   Kafka     127.0.0.1:9092   PostgreSQL 127.0.0.1:5432   Redis 127.0.0.1:6379
 
+Demo tenant "demo" (scripts/demo.py, run by make run; running it again adds nothing):
+  20 technicians, 200 customers with appliances, the retailer fee schedule, SLA policy,
+  and tickets in every state; the ticket to follow is printed above.
 Dev token (tenant demo, all staff roles):
   export TOKEN=$token
 Follow a ticket:
-  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8001/v1/tickets/<id>
+  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8001/v1/tickets/<id>/timeline
   curl -s -H "Authorization: Bearer \$TOKEN" "http://127.0.0.1:8005/v1/deliveries?ticket_id=<id>"
+  curl -s -H "Authorization: Bearer \$TOKEN" "http://127.0.0.1:8003/v1/invoices?ticket_id=<id>"
 MSG
 }
 
