@@ -155,11 +155,15 @@ class Scenario:
 # --- partner topics (the warehouse / logistics side) ----------------------------------------------
 
 
-def publish(bootstrap: str, payload: Event, *, tenant: str, subject: str, source: str) -> Envelope:
-    """Publish a CloudEvent to the payload's topic, as a partner system would."""
+def publish(bootstrap: str, payload: Event, *, tenant: str, subject: str, source: str,
+            answering: Envelope | None = None) -> Envelope:
+    """Publish a CloudEvent to the payload's topic, as a partner system would. A partner answering
+    one of our messages (`answering`) names it as the cause and echoes its W3C trace headers, so
+    its answer stays in the ticket's trace."""
     from aiokafka import AIOKafkaProducer
 
-    env = new_envelope(payload, source=source, subject=subject, tenant=tenant)
+    env = new_envelope(payload, source=source, subject=subject, tenant=tenant, causation=answering,
+                       trace_headers=answering.trace_headers if answering else None)
 
     async def go() -> None:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
