@@ -47,7 +47,8 @@ bench: install infra
 	@for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 lock:
+	# Re-pin every transitive dependency of the current pin set (upgrade one by editing its pin first).
 	rm -rf /tmp/fixflow-lock && $(PY) -m venv /tmp/fixflow-lock
-	/tmp/fixflow-lock/bin/pip install -q -e 'shared[testing]' $(foreach s,$(SERVICES),-e services/$(s))
-	/tmp/fixflow-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt.new
-	{ echo "# One pin set for the whole repo (pip constraints). Regenerate: make lock"; cat constraints.txt.new; } > constraints.txt && rm constraints.txt.new
+	/tmp/fixflow-lock/bin/pip install -q -c constraints.txt -e 'shared[testing]' $(foreach s,$(SERVICES),-e services/$(s))
+	{ echo "# One pin set for the whole repo (pip constraints). Regenerate: make lock"; \
+	  /tmp/fixflow-lock/bin/pip freeze --exclude-editable | grep -v '^-e' | grep -vi '^fixflow'; } > constraints.txt
