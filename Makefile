@@ -10,7 +10,6 @@ INFRA := deploy/local/infra.sh
 
 $(BIN)/.installed: constraints.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@test -d $(VENV) || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip==26.0.1 2>/dev/null || true
 	$(BIN)/pip install -q -c constraints.txt -e 'shared[testing]' $(foreach s,$(SERVICES),-e services/$(s))
 	@touch $@
 
