@@ -11,8 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fixflow_shared.testing.plugin import own_kafka
-from dispatch.bootstrap import build
+from fixflow_shared.testing.plugin import asgi_client, own_kafka, running_service
 from dispatch.config import DispatchSettings
 
 # Shared helpers of the integration tests, importable as `dispatch_test_helpers` (importlib mode
@@ -33,20 +32,13 @@ def kafka(fixflow_root: Path) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 async def dispatch_app(kafka: Any, make_database: Callable[[str], str], redis_url: str) -> AsyncIterator[Any]:
-    settings = DispatchSettings(
-        database_url=make_database("dispatch"),
-        kafka_bootstrap_servers=kafka.bootstrap,
-        redis_url=redis_url,
-        relay_poll_interval_s=0.05,
-    )
-    runtime, app = build(settings)
-    await runtime.start()
-    yield runtime, app
-    await runtime.stop()
+    async with running_service(
+        "dispatch", DispatchSettings, kafka=kafka, make_database=make_database, redis_url=redis_url,
+    ) as started:
+        yield started
 
 
 @pytest.fixture
 async def client(dispatch_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    _, app = dispatch_app
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dispatch") as c:
+    async with asgi_client(dispatch_app[1], "dispatch") as c:
         yield c

@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fixflow_shared.testing.plugin import own_kafka
-from intake.bootstrap import build
+from fixflow_shared.testing.plugin import asgi_client, own_kafka, running_service
 from intake.config import IntakeSettings
 
 
@@ -23,20 +22,13 @@ def kafka(fixflow_root: Path) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 async def intake_app(kafka: Any, make_database: Callable[[str], str], redis_url: str) -> AsyncIterator[Any]:
-    settings = IntakeSettings(
-        database_url=make_database("intake"),
-        kafka_bootstrap_servers=kafka.bootstrap,
-        redis_url=redis_url,
-        relay_poll_interval_s=0.05,
-    )
-    runtime, app = build(settings)
-    await runtime.start()
-    yield runtime, app
-    await runtime.stop()
+    async with running_service(
+        "intake", IntakeSettings, kafka=kafka, make_database=make_database, redis_url=redis_url,
+    ) as started:
+        yield started
 
 
 @pytest.fixture
 async def client(intake_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    _, app = intake_app
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as c:
+    async with asgi_client(intake_app[1], "intake") as c:
         yield c

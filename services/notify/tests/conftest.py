@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fixflow_shared.testing.plugin import own_kafka
+from fixflow_shared.testing.plugin import asgi_client, own_kafka, running_service
 from aiokafka import AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -22,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from http_receiver import HttpReceiver  # noqa: E402
 
 from fixflow_shared.events import Envelope  # noqa: E402
-from notify.bootstrap import build  # noqa: E402
 from notify.config import NotifySettings  # noqa: E402
 
 
@@ -54,11 +53,8 @@ async def notify_app(
     kafka: Any, make_database: Callable[[str], str], redis_url: str, smtp_server: Any,
     sms_primary: HttpReceiver, sms_failover: HttpReceiver,
 ) -> AsyncIterator[Any]:
-    settings = NotifySettings(
-        database_url=make_database("notify"),
-        kafka_bootstrap_servers=kafka.bootstrap,
-        redis_url=redis_url,
-        relay_poll_interval_s=0.05,
+    async with running_service(
+        "notify", NotifySettings, kafka=kafka, make_database=make_database, redis_url=redis_url,
         smtp_host="127.0.0.1",
         smtp_port=smtp_server.port,
         sms_primary_url=sms_primary.url,
@@ -69,17 +65,13 @@ async def notify_app(
         sweep_interval_s=0.2,
         lease_s=10.0,
         rate_limits={"t-rate": 2},
-    )
-    runtime, app = build(settings)
-    await runtime.start()
-    yield runtime, app
-    await runtime.stop()
+    ) as started:
+        yield started
 
 
 @pytest.fixture
 async def client(notify_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    _, app = notify_app
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as c:
+    async with asgi_client(notify_app[1], "notify") as c:
         yield c
 
 

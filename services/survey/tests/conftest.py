@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fixflow_shared.testing.plugin import own_kafka
-from survey.bootstrap import build
+from fixflow_shared.testing.plugin import asgi_client, own_kafka, running_service
 from survey.config import SurveySettings
 
 
@@ -23,22 +22,15 @@ def kafka(fixflow_root: Path) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 async def survey_app(kafka: Any, make_database: Callable[[str], str], redis_url: str) -> AsyncIterator[Any]:
-    settings = SurveySettings(
-        database_url=make_database("survey"),
-        kafka_bootstrap_servers=kafka.bootstrap,
-        redis_url=redis_url,
-        relay_poll_interval_s=0.05,
+    async with running_service(
+        "survey", SurveySettings, kafka=kafka, make_database=make_database, redis_url=redis_url,
         timer_poll_s=0.1,
         timer_reseed_s=1.0,  # the shared test Redis may be flushed by another session: recover fast
-    )
-    runtime, app = build(settings)
-    await runtime.start()
-    yield runtime, app
-    await runtime.stop()
+    ) as started:
+        yield started
 
 
 @pytest.fixture
 async def client(survey_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    _, app = survey_app
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://survey") as c:
+    async with asgi_client(survey_app[1], "survey") as c:
         yield c

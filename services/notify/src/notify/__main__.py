@@ -1,31 +1,11 @@
 """`python -m notify [serve|migrate]`"""
 
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-SERVICE_DIR = Path(__file__).resolve().parents[2]
+from fixflow_shared.cli import run_service
+from notify.config import NotifySettings
 
 
 def main() -> None:
-    cmd = sys.argv[1] if len(sys.argv) > 1 else "serve"
-    from notify.config import NotifySettings
-
-    settings = NotifySettings()  # type: ignore[call-arg]
-    if cmd == "migrate":
-        from fixflow_shared.migrations import upgrade
-
-        upgrade(SERVICE_DIR, settings.database_url)
-    elif cmd == "serve":
-        import uvicorn
-
-        from notify.bootstrap import build
-
-        _, app = build(settings)
-        uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)
-    else:
-        sys.exit(f"unknown command {cmd!r}: use serve or migrate")
+    run_service("notify", NotifySettings)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -216,3 +217,30 @@ def sms_gateway() -> Iterator[Any]:
     gateway.start()
     yield gateway
     gateway.stop()
+
+
+@contextlib.asynccontextmanager
+async def running_service(
+    name: str, settings_cls: type[Any], *, kafka: Any, make_database: Callable[[str], str], redis_url: str, **overrides: Any
+) -> AsyncIterator[tuple[Any, Any]]:
+    """A service's runtime and app, started in-process against the test infrastructure."""
+    import importlib
+
+    settings = settings_cls(
+        database_url=make_database(name), kafka_bootstrap_servers=kafka.bootstrap, redis_url=redis_url,
+        relay_poll_interval_s=0.05, **overrides,
+    )
+    runtime, app = importlib.import_module(f"{name}.bootstrap").build(settings)
+    await runtime.start()
+    try:
+        yield runtime, app
+    finally:
+        await runtime.stop()
+
+
+@contextlib.asynccontextmanager
+async def asgi_client(app: Any, name: str) -> AsyncIterator[Any]:
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}") as c:
+        yield c
