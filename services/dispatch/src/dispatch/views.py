@@ -63,6 +63,12 @@ async def work_order(*, uow: UnitOfWork, tenant_id: str, work_order_id: str) -> 
         return await Repository(uow.session, tenant_id).work_order(work_order_id)
 
 
+async def parts_request(*, uow: UnitOfWork, tenant_id: str, request_id: str) -> Any:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return await Repository(uow.session, tenant_id).parts_request(request_id)
+
+
 def kpis_of(orders: list[WorkOrder], available_minutes: float = 0.0) -> dict[str, Any]:
     """First-time-fix, on-time arrival, utilisation (labour + travel over the technicians' working
     minutes in the period), labour share of busy time, travel, jobs per technician."""

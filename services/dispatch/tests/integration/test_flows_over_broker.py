@@ -213,3 +213,32 @@ async def test_out_of_warranty_repair_waits_for_quote_acceptance_and_rejection_c
     await poll(lambda: job_of(client, t, envs[1].subject), lambda j: j is not None and j["status"] == "cancelled")
     found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, envs[0].subject, lambda es: len(of_type(es, "appointment.booked")) >= 1)
     assert of_type(found, "appointment.booked")[0].causationid == acc_env.id
+
+
+async def test_return_in_window_asks_logistics_for_a_pickup_and_reports_the_receipt_once(client, kafka):
+    t = tenant()
+    env = ticket_opened(t, kind="return")
+    opened = type(env.payload())(**{**env.payload().model_dump(), "warranty_status": "return_window_open", "path": "send_in"})
+    env = envelope_of(opened, t, env.subject, "/fixflow/intake")
+    not_returnable = ticket_opened(t, kind="return")
+    nr = type(not_returnable.payload())(**{**not_returnable.payload().model_dump(), "warranty_status": "not_returnable", "path": "send_in"})
+    not_returnable = envelope_of(nr, t, not_returnable.subject, "/fixflow/intake")
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env, env, not_returnable)  # a replay too
+    found = await events(kafka.bootstrap, topics.INTEGRATION_PARTS_REQUESTS, env.subject,
+                         lambda es: len(of_type(es, "pickup-request.submitted")) >= 1)
+    pickups = of_type(found, "pickup-request.submitted")
+    assert len(pickups) == 1 and pickups[0].payload().pickup_request_id == f"PU-{env.subject}"
+    assert await job_of(client, t, env.subject) is None  # nobody goes on site for a return
+    r = await client.get(f"/v1/parts-requests/PU-{not_returnable.subject}", headers=h(t))
+    assert r.status_code == 404  # not returnable: nothing is collected
+
+    now = datetime.now(UTC)
+    common = {"parts_request_id": f"PU-{env.subject}", "ticket_id": env.subject, "shipment_id": "SF-1", "carrier": "SF"}
+    picked = envelope_of(dev.ShipmentUpdated(**common, status="picked", updated_at=now), t, env.subject)
+    delivered = envelope_of(dev.ShipmentUpdated(**common, status="delivered", updated_at=now), t, env.subject)
+    await publish(kafka.bootstrap, topics.INTEGRATION_SHIPMENTS, picked, delivered, delivered)
+    found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, env.subject, lambda es: len(of_type(es, "return.received")) >= 1)
+    received = of_type(found, "return.received")
+    assert len(received) == 1 and received[0].payload().shipment_id == "SF-1"
+    pr = (await client.get(f"/v1/parts-requests/PU-{env.subject}", headers=h(t))).json()
+    assert pr["kind"] == "pickup" and pr["status"] == "delivered" and pr["shipment_id"] == "SF-1"

@@ -140,8 +140,8 @@ parts_requests = Table(
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
     Column("ticket_id", String(64), nullable=False),
-    Column("job_id", String(40), nullable=False),
-    Column("work_order_id", String(40), nullable=False),
+    Column("job_id", String(40)),  # NULL for a return pickup (no visit)
+    Column("work_order_id", String(40)),
     Column("parts", JSONB, nullable=False),
     Column("status", String(32), nullable=False),
     Column("shipment_id", String(64)),

@@ -390,8 +390,8 @@ class PartsRequest:
     id: str
     tenant_id: str
     ticket_id: str
-    job_id: str
-    work_order_id: str
+    job_id: str | None  # None for a return pickup: logistics collects, nobody visits
+    work_order_id: str | None
     parts: list[PartUse]
     status: str = "requested"  # requested -> shipped -> delivered | cancelled
     shipment_id: str | None = None

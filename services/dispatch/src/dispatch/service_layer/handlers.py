@@ -374,9 +374,12 @@ def _job_fields(payload: Any, opened_at: datetime) -> dict[str, Any]:
 async def job_from_ticket(
     *, uow: UnitOfWork, repo: Repository, envelope: Envelope, payload: Any, planning: Planning
 ) -> Job | None:
-    """ticket.opened / ticket.triaged: create (or refine) the ticket's job when the path is on site."""
+    """ticket.opened / ticket.triaged: create (or refine) the ticket's job when the path is on site.
+    A return within its window gets a pickup request to logistics instead (see _request_pickup)."""
     path = getattr(payload, "path", None)
     kind = payload.kind
+    if kind == "return":
+        await _request_pickup(uow=uow, repo=repo, envelope=envelope, payload=payload)
     if path is not None and path != "on_site":
         # triaged (again) as remote or send-in: a visit planned earlier is no longer needed
         existing = await repo.job_for_ticket(payload.ticket_id)
@@ -420,6 +423,44 @@ async def job_from_ticket(
     if job.plannable:
         await _place(uow, repo, job, planning=planning, now=now, causation=envelope)
     return job
+
+
+PICKUP_PREFIX = "PU-"
+
+
+def pickup_request_id(ticket_id: str) -> str:
+    """One pickup per return ticket: the id follows from the ticket (replays and the opened/triaged
+    pair find the same row)."""
+    return PICKUP_PREFIX + ticket_id
+
+
+async def _request_pickup(*, uow: UnitOfWork, repo: Repository, envelope: Envelope, payload: Any) -> PartsRequest | None:
+    """A return (退换货) accepted by intake's return-window decision: ask logistics to collect the
+    item and bring it to the warehouse. Kept as a parts request without job or work order (status
+    requested -> picked -> delivered), so logistics answers on the same shipments topic."""
+    warranty = getattr(payload, "warranty", None)
+    status = getattr(payload, "warranty_status", None) or (warranty.status if warranty else None)
+    if status != "return_window_open":
+        return None  # not returnable / unknown: an agent decides, nothing is collected
+    pr_id = pickup_request_id(payload.ticket_id)
+    if await repo.parts_request(pr_id) is not None:
+        return None
+    pr = PartsRequest(id=pr_id, tenant_id=envelope.tenantid, ticket_id=payload.ticket_id, job_id=None, work_order_id=None, parts=[])
+    await repo.add_parts_request(pr)
+    site = getattr(payload, "site", None)
+    uow.emit(
+        ev.PickupRequestSubmitted(
+            ticket_id=payload.ticket_id, tenant_id=envelope.tenantid, pickup_request_id=pr_id,
+            customer_id=getattr(payload, "customer_id", None), asset_id=getattr(payload, "asset_id", None),
+            product_model=getattr(payload, "product_model", None), serial=getattr(payload, "serial", None),
+            site=site.model_dump(mode="json") if site is not None else None,
+            return_window_ends_on=(warranty.return_window_ends_on.isoformat()
+                                   if warranty is not None and warranty.return_window_ends_on else None),
+            requested_at=now_utc(),
+        ),
+        subject=payload.ticket_id, tenant=envelope.tenantid, causation=envelope,
+    )
+    return pr
 
 
 def _ready(job: Job) -> JobStatus:
@@ -971,11 +1012,24 @@ async def shipment_updated(*, uow: UnitOfWork, repo: Repository, envelope: Envel
     pr = await repo.parts_request(payload.parts_request_id, lock=True)
     if pr is None:
         return  # not ours (or another tenant's): nothing to do
+    if pr.id.startswith(PICKUP_PREFIX):  # a return on its way to the warehouse
+        first_delivery = payload.status == "delivered" and pr.status != "delivered"
+        pr.status, pr.shipment_id, pr.eta = payload.status, payload.shipment_id, payload.eta
+        await repo.save_parts_request(pr)
+        if first_delivery:
+            uow.emit(
+                ev.ReturnReceived(
+                    ticket_id=pr.ticket_id, tenant_id=pr.tenant_id, pickup_request_id=pr.id, shipment_id=payload.shipment_id,
+                    carrier=payload.carrier, received_at=payload.updated_at,
+                ),
+                subject=pr.ticket_id, tenant=pr.tenant_id, causation=envelope,
+            )
+        return
     pr.status, pr.shipment_id, pr.eta = payload.status, payload.shipment_id, payload.eta
     await repo.save_parts_request(pr)
     if payload.status not in ("shipped", "delivered"):
         return
-    job = await repo.job(pr.job_id, lock=True)
+    job = await repo.job(pr.job_id, lock=True) if pr.job_id else None
     if job is None or job.status != JobStatus.WAITING_PARTS:
         return
     now = now_utc()

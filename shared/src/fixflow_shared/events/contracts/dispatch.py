@@ -233,3 +233,43 @@ class ShipmentUpdated(Event):
     eta: datetime | None = None
     carrier: str | None = None
     updated_at: datetime
+
+
+# --- returns (退换货): pickup by logistics, receipt at the warehouse (added within v1, new types) -----
+
+
+@event("fixflow.dispatch.pickup-request.submitted.v1", topic=topics.INTEGRATION_PARTS_REQUESTS)
+class PickupRequestSubmitted(Event):
+    """Sent to logistics: collect a returned item from the customer and bring it to the warehouse.
+
+    Answered on fixflow.integration.shipments with `shipment.updated.v1`, `parts_request_id` =
+    this `pickup_request_id`: `picked` = collected from the customer, `delivered` = received at the
+    warehouse (which releases the refund). The pickup address is not in the message (PII): logistics
+    reads it with its partner API key by `site.address_id`, or uses the region/coordinates."""
+
+    ticket_id: str
+    tenant_id: str
+    pickup_request_id: str
+    customer_id: str | None = None
+    asset_id: str | None = None
+    product_model: str | None = None
+    serial: str | None = None
+    site: dict | None = Field(None, description="address_id, region, lat, lon of the pickup (no street address)")  # type: ignore[type-arg]
+    deliver_to: Literal["warehouse"] = "warehouse"
+    return_window_ends_on: str | None = Field(None, description="ISO date the return window closes")
+    requested_at: datetime
+
+
+@event("fixflow.dispatch.return.received.v1", topic=topics.DISPATCH_WORK_ORDERS)
+class ReturnReceived(Event):
+    """The returned item reached the warehouse (logistics reported the pickup delivered): intake
+    resolves the return ticket, billing refunds the sale minus the customer's share."""
+
+    ticket_id: str
+    tenant_id: str
+    pickup_request_id: str
+    shipment_id: str
+    carrier: str | None = None
+    customer_id: str | None = None
+    asset_id: str | None = None
+    received_at: datetime

@@ -174,6 +174,22 @@ async def failure(work_order_id: str, body: Failure, principal: Tech, rt: Runtim
     return {"work_order": WorkOrderRead.of(wo).model_dump(mode="json"), "parts_request_id": request.id if request else None}
 
 
+@router.get("/parts-requests/{request_id}")
+async def read_parts_request(request_id: str, principal: Reader, rt: RuntimeDep) -> dict[str, Any]:
+    """A parts request to the warehouse, or a return pickup (kind "pickup"), with logistics' status."""
+    from dispatch.service_layer.handlers import PICKUP_PREFIX
+
+    pr = await views.parts_request(uow=rt.uow(), tenant_id=principal.tenant, request_id=request_id)
+    if pr is None:
+        raise not_found("parts request", request_id)
+    return {
+        "id": pr.id, "ticket_id": pr.ticket_id, "kind": "pickup" if pr.id.startswith(PICKUP_PREFIX) else "parts",
+        "work_order_id": pr.work_order_id or None, "status": pr.status, "shipment_id": pr.shipment_id,
+        "eta": pr.eta.isoformat() if pr.eta else None,
+        "parts": [{"part_code": p.part_code, "quantity": p.quantity, "source": p.source} for p in pr.parts],
+    }
+
+
 @router.get("/kpis")
 async def kpis(principal: Manager, rt: RuntimeDep, start: Annotated[When, Query(alias="from")], end: Annotated[When, Query(alias="to")]) -> dict[str, Any]:
     if end <= start or (end - start).days > 366:
