@@ -275,3 +275,40 @@ async def test_other_tenants_ids_are_404_or_unknown(client):
                           headers=other)
     assert r.status_code == 422
     assert (await client.get(f"/v1/tickets/{t['id']}", headers=H)).json()["status"] == "triaged"
+
+
+async def test_complaint_level_dissatisfaction_reopens_only_when_the_repair_did_not_hold(client, kafka):
+    """Score 1 asks for a complaint. About attitude alone the original ticket stays resolved; about the
+    effectiveness of the work it is also reopened (round 2), so the repair is redone."""
+    d = await setup_asset(client)
+    r = await client.post("/v1/tickets", json={"kind": "repair", "channel": "phone", "symptom": "washer leaks under the door",
+                                              "asset_id": d["asset"]["id"]}, headers=H)
+    t = r.json()
+    now = datetime.now(UTC)
+    common = {"ticket_id": t["id"], "tenant_id": "t-flow", "technician_id": "tech-9"}
+    await publish(kafka, dsp.WorkOrderCompleted(
+        **common, work_order_id="W9", job_id="J9", visit_number=1, labour_minutes=30, resolution_code="SEAL",
+        sign_off=dsp.CustomerSignOff(signed_by="Li", signed_at=now, signature_sha256="0" * 64), first_time_fix=True,
+        completed_at=now))
+    await wait_for(client, t["id"], lambda x: x["status"] == "resolved")
+
+    async def complaints() -> list[dict[str, Any]]:
+        page = (await client.get("/v1/tickets", params={"kind": "complaint", "limit": 100}, headers=H)).json()
+        return [c for c in page["items"] if c["original_ticket_id"] == t["id"]]
+
+    await publish(kafka, srv.DissatisfactionReported(survey_id="S-att", ticket_id=t["id"], tenant_id="t-flow",
+                                                     reasons=["score:attitude<=2"], lowest_score=1,
+                                                     suggested_action="complaint", reported_at=now))
+    for _ in range(100):
+        if await complaints():
+            break
+        await asyncio.sleep(0.2)
+    assert len(await complaints()) == 1
+    assert (await client.get(f"/v1/tickets/{t['id']}", headers=H)).json()["status"] == "resolved"
+
+    await publish(kafka, srv.DissatisfactionReported(survey_id="S-eff", ticket_id=t["id"], tenant_id="t-flow",
+                                                     reasons=["score:effectiveness<=2", "score:overall<=2"],
+                                                     lowest_score=1, suggested_action="complaint", reported_at=now))
+    again = await wait_for(client, t["id"], lambda x: x["round"] == 2)
+    assert again["status"] == "triaged"
+    assert len(await complaints()) == 2

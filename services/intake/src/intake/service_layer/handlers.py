@@ -621,6 +621,11 @@ async def apply_event(*, uow: UnitOfWork, deps: Deps, envelope: Envelope, payloa
     await _schedule(deps, scheduled)
 
 
+def _repair_did_not_hold(reasons: Iterable[str]) -> bool:
+    """A dissatisfaction with the effectiveness of the work (not only attitude or timeliness)."""
+    return any(r.startswith("score:effectiveness") for r in reasons)
+
+
 async def _apply_to_ticket(uow: UnitOfWork, deps: Deps, t: Ticket, envelope: Envelope, payload: Any,
                            now: datetime) -> list[tuple[str, datetime]]:
     policy = await deps.policies.get(uow.session, t.tenant_id)
@@ -636,7 +641,10 @@ async def _apply_to_ticket(uow: UnitOfWork, deps: Deps, t: Ticket, envelope: Env
             complaint_level=2, original_ticket_id=t.id, source="dissatisfaction", check_duplicates=False,
         )
         opened, sched = await _open_in_uow(uow, cmd, deps, now, envelope)
-        return sched
+        if not _repair_did_not_hold(payload.reasons):
+            return sched
+        # the fix itself failed the customer: besides the complaint, the work is redone on this ticket
+        clocks.scheduled.extend(sched)
     moves = external_moves(
         t.status, et, satisfied=getattr(payload, "satisfied", None),
         follow_up_needed=getattr(payload, "follow_up_needed", True), appointment_reason=getattr(payload, "reason", None),
