@@ -140,3 +140,12 @@ def test_a_payment_closes_a_resolved_ticket_only_when_the_invoice_is_paid_in_ful
     assert external_moves(S.RESOLVED, paid) == ()  # no balance given: nothing to conclude
     assert external_moves(S.IN_PROGRESS, paid, balance_due_minor=0) == ()  # paid before the work is done
     assert external_moves(S.CLOSED, paid, balance_due_minor=0) == ()
+
+
+def test_a_return_resolves_when_the_item_reaches_the_warehouse_and_closes_with_the_refund() -> None:
+    t = new_ticket(S.TRIAGED)
+    for et in ("fixflow.dispatch.return.received.v1", "fixflow.billing.refund.issued.v1"):
+        for target in external_moves(t.status, et):
+            t.move_to(target, at=T0)
+    assert t.status is S.CLOSED
+    assert external_moves(S.RECEIVED, "fixflow.dispatch.return.received.v1") == ()

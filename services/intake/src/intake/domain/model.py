@@ -157,6 +157,9 @@ _EXTERNAL: dict[str, dict[TicketStatus, tuple[TicketStatus, ...]]] = {
     },
     "fixflow.dispatch.work-order.failed.v1": {S.IN_PROGRESS: (S.SCHEDULED,)},
     "fixflow.billing.payment.received.v1": {S.RESOLVED: (S.CLOSED,)},
+    # returns: the item reached the warehouse (resolved); the refund settles it (closed)
+    "fixflow.dispatch.return.received.v1": {S.TRIAGED: (S.RESOLVED,), S.SCHEDULED: (S.RESOLVED,)},
+    "fixflow.billing.refund.issued.v1": {S.RESOLVED: (S.CLOSED,)},
     "fixflow.survey.survey.completed.v1": {S.RESOLVED: (S.CLOSED,)},
     "fixflow.survey.survey.expired.v1": {S.RESOLVED: (S.CLOSED,)},
     "fixflow.survey.dissatisfaction.reported.v1": {S.RESOLVED: (S.REOPENED,), S.CLOSED: (S.REOPENED,)},

@@ -655,8 +655,9 @@ async def _apply_to_ticket(uow: UnitOfWork, deps: Deps, t: Ticket, envelope: Env
                              reason={"fixflow.survey.survey.completed.v1": "survey_satisfied",
                                      "fixflow.survey.survey.expired.v1": "survey_expired",
                                      "fixflow.billing.payment.received.v1": "invoice_paid",
+                                     "fixflow.billing.refund.issued.v1": "refunded",
                                      "fixflow.survey.dissatisfaction.reported.v1": "customer dissatisfied"}.get(et, ""),
-                             cause="dissatisfaction", resolution="work_order_completed")
+                             cause="dissatisfaction", resolution="return_received" if et == "fixflow.dispatch.return.received.v1" else "work_order_completed")
         except IllegalTransition:  # pragma: no cover - the table guarantees legality
             log.warning("event does not fit the ticket", ticket_id=t.id, status=t.status.value, event_type=et)
             break
