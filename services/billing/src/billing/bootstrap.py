@@ -10,7 +10,7 @@ from billing import SERVICE
 from billing.adapters.orm import metadata
 from billing.config import BillingSettings
 from billing.entrypoints.consumers import register_consumers
-from billing.entrypoints.routes import customers, invoices, quotes, settlements, setup, statements, waivers
+from billing.entrypoints.routes import customers, invoices, quotes, sales, settlements, setup, statements, waivers
 
 
 def build(settings: BillingSettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()) -> tuple[ServiceRuntime, FastAPI]:
@@ -20,7 +20,7 @@ def build(settings: BillingSettings | None = None, *, span_processors: tuple[Spa
     app = runtime.create_app(
         title="Fixflow billing",
         description="Fee schedules, entitlements, quotes, invoices, payments, refunds, statements",
-        routers=[setup.router, quotes.router, invoices.router, waivers.router, statements.router,
+        routers=[setup.router, quotes.router, invoices.router, sales.router, waivers.router, statements.router,
                  settlements.router, customers.router],
     )
     return runtime, app

@@ -318,6 +318,16 @@ class InvoiceRepository:
     async def add_payment(self, **values: Any) -> None:
         await self.session.execute(insert(payments).values(**values))
 
+    async def id_for_work_order(self, tenant_id: str, work_order_id: str) -> str | None:
+        """The invoice issued for a work order (or a sale: `sale:<asset id>`), if any."""
+        return (await self.session.execute(select(invoices.c.id).where(
+            invoices.c.tenant_id == tenant_id, invoices.c.work_order_id == work_order_id))).scalar_one_or_none()
+
+    async def paid_by_method(self, tenant_id: str, invoice_id: str, method: str) -> int:
+        return int((await self.session.execute(select(func.coalesce(func.sum(payments.c.applied_minor), 0)).where(
+            payments.c.tenant_id == tenant_id, payments.c.invoice_id == invoice_id,
+            payments.c.method == method))).scalar_one())
+
     async def payment_count(self, tenant_id: str, invoice_id: str) -> int:
         return int((await self.session.execute(select(func.count()).select_from(payments).where(
             payments.c.tenant_id == tenant_id, payments.c.invoice_id == invoice_id))).scalar_one())

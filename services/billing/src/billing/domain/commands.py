@@ -58,6 +58,7 @@ class IssueRefund:
     card_fee_minor: int
     reason: str
     recorded_by: str
+    ticket_id: str | None = None  # the return ticket the refund answers (default: the invoice's ticket)
 
 
 @dataclass(frozen=True)

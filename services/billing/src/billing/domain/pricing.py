@@ -51,7 +51,7 @@ class WarrantyStatus(StrEnum):
 
 FaultCause = Literal["quality", "customer", "unknown"]
 WorkType = Literal["inspection", "adjustment", "part_replacement", "reinstall", "repair", "internal"]
-LineCode = Literal["visit", "adjustment", "labour", "part", "freight", "discount", "waiver", "tax"]
+LineCode = Literal["visit", "adjustment", "labour", "part", "freight", "discount", "waiver", "tax", "product"]
 
 
 # --- price book --------------------------------------------------------------------------------
@@ -88,6 +88,9 @@ class PriceBook:
     resolution_codes: Mapping[str, tuple[WorkType, FaultCause]] = field(default_factory=dict)
     waiver_approval_threshold_minor: int = 5000
     return_window_days: int = 30
+    # Returns (退换货): the customer pays the return freight (`freight_minor`) and the card fee, a
+    # share in basis points of what was paid by card (e.g. 60 = 0.6 %).
+    card_fee_bp: int = 0
 
     def __post_init__(self) -> None:
         check_currency(self.currency)
@@ -99,6 +102,8 @@ class PriceBook:
             raise InvalidAmount("labour_per_hour_minor must not be negative")
         if not 0 <= self.tax_rate_bp <= 10_000:
             raise InvalidAmount("tax_rate_bp must be within 0..10000")
+        if not 0 <= self.card_fee_bp <= 10_000:
+            raise InvalidAmount("card_fee_bp must be within 0..10000")
         for code, p in self.parts.items():
             if p.cost_minor < 0 or p.list_minor < 0:
                 raise InvalidAmount(f"part {code} has a negative price")
@@ -485,3 +490,42 @@ def compute_charge(*, book: PriceBook, work: WorkDone, entitlements: Entitlement
 def ensure_same_currency(book: PriceBook, currency: str) -> None:
     if check_currency(currency) != book.currency:
         raise CurrencyMismatch(book.currency, currency)
+
+
+# --- counter sales (the goods a return refunds) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaleItem:
+    code: str
+    description: str
+    quantity: int
+    unit_price_minor: int
+
+
+def sale_charge(*, book: PriceBook, items: tuple[SaleItem, ...]) -> Charge:
+    """A sale of goods at the agreed prices (kind A, paid), taxed like the schedule."""
+    if not items:
+        raise InvalidAmount("a sale needs at least one item")
+    lines: list[Line] = []
+    for it in items:
+        if it.quantity < 1 or it.unit_price_minor < 0:
+            raise InvalidAmount(f"item {it.code}: quantity >= 1 and a non-negative price")
+        amount = it.quantity * it.unit_price_minor
+        lines.append(Line("product", it.description, it.quantity, it.unit_price_minor, amount, True,
+                          "goods sold at the agreed price", "sale.goods", amount, it.code))
+    subtotal = sum(ln.amount_minor for ln in lines)
+    tax = 0
+    if subtotal > 0 and book.tax_rate_bp:
+        if book.tax_inclusive:
+            tax = ratio_half_up(subtotal, book.tax_rate_bp, 10_000 + book.tax_rate_bp)
+        else:
+            tax = ratio_half_up(subtotal, book.tax_rate_bp, 10_000)
+            lines.append(Line("tax", f"VAT {book.tax_rate_bp / 100:g}%", 1, tax, tax, True,
+                              f"tax at {book.tax_rate_bp / 100:g}% on the charged amount", "tax.exclusive"))
+    return Charge(currency=book.currency, service_kind=ServiceKind.PAID, lines=tuple(lines), subtotal_minor=subtotal,
+                  tax_minor=tax, total_minor=sum(ln.amount_minor for ln in lines), list_total_minor=subtotal)
+
+
+def card_fee_minor(*, book: PriceBook, card_paid_minor: int) -> int:
+    return ratio_half_up(card_paid_minor, book.card_fee_bp, 10_000) if card_paid_minor > 0 else 0

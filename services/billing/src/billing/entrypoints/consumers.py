@@ -1,6 +1,8 @@
 """Kafka entrypoints of billing: turn consumed events into calls of service_layer handlers.
 
 - intake `ticket.opened`: the ticket's warranty facts (status, customer, asset) billing prices with.
+- dispatch `return.received`: the returned goods are at the warehouse -> refund the sale minus the
+  customer's share, with a credit note (refund.issued / credit-note.issued about the return ticket).
 - dispatch `work-order.completed`: price the visit -> invoice.issued or charge.waived. A completion
   that arrives before its ticket's ticket.opened (another topic, so no ordering between them) is
   parked durably with its inbox claim and settled by the ticket.opened handler.
@@ -12,7 +14,7 @@ from typing import Any
 
 from fixflow_shared import topics
 from fixflow_shared.consumer import PermanentError
-from fixflow_shared.events.contracts.dispatch import WorkOrderCompleted
+from fixflow_shared.events.contracts.dispatch import ReturnReceived, WorkOrderCompleted
 from fixflow_shared.events.contracts.intake import TicketOpened
 from fixflow_shared.events.envelope import Envelope
 from fixflow_shared.runtime import ServiceRuntime
@@ -49,6 +51,16 @@ def register_consumers(runtime: ServiceRuntime) -> None:
     @c.on(TicketOpened)
     async def on_ticket_opened(envelope: Envelope, event: TicketOpened) -> None:
         await handlers.record_ticket_facts(uow=runtime.uow(), envelope=envelope, event=event)
+
+    @c.on(ReturnReceived)
+    async def on_return_received(envelope: Envelope, event: ReturnReceived) -> None:
+        if event.tenant_id != envelope.tenantid:
+            raise PermanentError("payload tenant differs from the envelope's tenant")
+        try:
+            await handlers.refund_return(uow=runtime.uow(), envelope=envelope, ticket_id=event.ticket_id,
+                                         shipment_id=event.shipment_id)
+        except DomainError as exc:  # e.g. the return window closed: a person decides
+            raise PermanentError(str(exc)) from exc
 
     @c.on(WorkOrderCompleted)
     async def on_work_order_completed(envelope: Envelope, event: WorkOrderCompleted) -> None:

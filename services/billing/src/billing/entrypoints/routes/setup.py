@@ -50,6 +50,7 @@ class PriceBookIn(BaseModel):
         Literal["quality", "customer", "unknown"]]] = Field(default_factory=dict)
     waiver_approval_threshold_minor: NonNegMinor = 5000
     return_window_days: int = Field(30, ge=0, le=3650)
+    card_fee_bp: int = Field(0, ge=0, le=10_000, description="card fee kept from a return's refund, basis points of the card payments")
 
 
 class PriceBookOut(BaseModel):
