@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from fixflow_shared.uow import UnitOfWork
 
-from billing.adapters.orm import credit_notes, invoices, payments
+from billing.adapters.orm import credit_notes, invoices, payments, waived_charges
 from billing.adapters.repository import (
     CreditRepository,
     InvoiceRepository,
@@ -43,6 +43,15 @@ async def pending_settlements(*, uow: UnitOfWork, tenant_id: str, limit: int) ->
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         return await PendingSettlementRepository(uow.session).list(tenant_id, limit)
+
+
+async def waived_charges_of_ticket(*, uow: UnitOfWork, tenant_id: str, ticket_id: str) -> list[dict[str, Any]]:
+    """Work orders settled at no charge (warranty, contract, package, waiver), oldest first."""
+    stmt = (select(waived_charges).where(waived_charges.c.tenant_id == tenant_id, waived_charges.c.ticket_id == ticket_id)
+            .order_by(waived_charges.c.waived_at, waived_charges.c.id))
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return [dict(r) for r in (await uow.session.execute(stmt)).mappings().all()]
 
 
 async def customer_credit(*, uow: UnitOfWork, tenant_id: str, customer_id: str

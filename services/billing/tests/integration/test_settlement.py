@@ -147,7 +147,7 @@ async def test_work_order_completed_three_times_issues_exactly_one_invoice(billi
     assert events[0].payload().invoice_number == rows[0]["number"]
 
 
-async def test_in_warranty_quality_repair_is_waived_with_reason(billing_app, kafka):
+async def test_in_warranty_quality_repair_is_waived_with_reason(billing_app, kafka, client):
     runtime, _ = billing_app
     tenant, ticket = "t1", f"tkt_{uuid.uuid4().hex[:10]}"
     await _publish(kafka, (_opened(tenant, ticket, "in_warranty"), topics.INTAKE_TICKETS))
@@ -159,3 +159,12 @@ async def test_in_warranty_quality_repair_is_waived_with_reason(billing_app, kaf
     events = await _read_billing_events(kafka, ticket, 1)
     assert events[0].type == "fixflow.billing.charge.waived.v1"
     assert "warranty" in events[0].payload().reason
+    # the same over HTTP: what was not charged, and by which rule
+    from fixflow_shared.testing import auth_headers
+
+    r = await client.get("/v1/settlements/waived", params={"ticket_id": ticket}, headers=auth_headers(tenant, "agent"))
+    assert r.status_code == 200, r.text
+    assert [(w["work_order_id"], w["rule"], w["service_kind"]) for w in r.json()] == [
+        (f"wo_{ticket}", "warranty.quality_repair_free", "C")]
+    other = await client.get("/v1/settlements/waived", params={"ticket_id": ticket}, headers=auth_headers("t-other", "agent"))
+    assert other.json() == []
