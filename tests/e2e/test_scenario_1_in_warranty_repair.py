@@ -82,6 +82,9 @@ def test_in_warranty_repair_is_free_surveyed_and_closed(fixflow, smtp_server, sm
     assert wo_read["sign_off"]["signed_by"] == "Chen Jing" and wo_read["resolution_code"] == "replaced_defective_brushes"
 
     assert ff.get("billing", "/invoices", params={"ticket_id": tid}) == []  # nothing to pay
+    waived = ff.get("billing", "/settlements/waived", params={"ticket_id": tid})
+    assert [(w["work_order_id"], w["rule"]) for w in waived] == [(wo["id"], "warranty.quality_repair_free")], waived
+    assert waived[0]["waived_minor"] > 0 and all(ln["amount_minor"] == 0 for ln in waived[0]["lines"]), waived
 
     surveys = ff.get("survey", "/surveys", params={"ticket_id": tid})
     assert [s["status"] for s in surveys] == ["completed"]

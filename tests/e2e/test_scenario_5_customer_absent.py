@@ -94,6 +94,8 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
     assert datetime.fromisoformat(visit2["window_start"]) == start
 
     assert ff.get("billing", "/invoices", params={"ticket_id": tid}) == []  # in warranty: the charge was waived
+    waived = ff.get("billing", "/settlements/waived", params={"ticket_id": tid})
+    assert [w["work_order_id"] for w in waived] == [second["id"]], waived  # the visit nobody was home for costs nothing
     assert [s["status"] for s in ff.get("survey", "/surveys", params={"ticket_id": tid})] == ["completed"]
 
     # --- what the customer received -----------------------------------------------------------------

@@ -96,6 +96,8 @@ def test_score_1_reopens_the_ticket_for_a_second_visit_then_closes(fixflow, smtp
     assert job["status"] == "done" and job["visits"] == 2
     assert [(w["visit_number"], w["status"]) for w in job["work_orders"]] == [(1, "completed"), (2, "completed")]
     assert ff.get("billing", "/invoices", params={"ticket_id": tid}) == []  # in warranty: both visits free
+    waived = ff.get("billing", "/settlements/waived", params={"ticket_id": tid})
+    assert sorted(w["work_order_id"] for w in waived) == sorted([first["id"], second["id"]]), waived
     surveys = ff.get("survey", "/surveys", params={"ticket_id": tid})
     assert [s["status"] for s in surveys] == ["completed", "completed"], surveys
     first_answer = ff.get("survey", f"/surveys/{surveys[0]['id']}")["response"]
