@@ -34,7 +34,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -42,7 +41,6 @@ import orjson
 
 from fixflow_shared.testing import auth_headers
 
-ROOT = Path(__file__).resolve().parents[1]
 HOST = os.environ.get("FIXFLOW_DEMO_HOST", "127.0.0.1")
 URL = {s: f"http://{HOST}:{p}" for s, p in
        (("intake", 8001), ("dispatch", 8002), ("billing", 8003), ("survey", 8004), ("notify", 8005))}
