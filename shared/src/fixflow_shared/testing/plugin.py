@@ -25,6 +25,15 @@ from fixflow_shared.testing.infra import KafkaBroker, LocalStores, free_port, re
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Property tests: no per-example deadline (a loaded 2-core machine is slow, not wrong); in CI
+    # the examples are derandomized so a run is repeatable, while developers' runs keep exploring.
+    import os
+
+    from hypothesis import settings as hypothesis_settings
+
+    hypothesis_settings.register_profile("dev", deadline=None)
+    hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+    hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
     config.addinivalue_line("markers", "integration: needs real Kafka/PostgreSQL/Redis")
     config.addinivalue_line("markers", "e2e: runs several services as processes")
 

@@ -158,7 +158,8 @@ _EXTERNAL: dict[str, dict[TicketStatus, tuple[TicketStatus, ...]]] = {
     "fixflow.dispatch.work-order.failed.v1": {S.IN_PROGRESS: (S.SCHEDULED,)},
     "fixflow.billing.payment.received.v1": {S.RESOLVED: (S.CLOSED,)},
     # returns: the item reached the warehouse (resolved); the refund settles it (closed)
-    "fixflow.dispatch.return.received.v1": {S.TRIAGED: (S.RESOLVED,), S.SCHEDULED: (S.RESOLVED,)},
+    # a pickup that was booked passes through in_progress: the collection happened
+    "fixflow.dispatch.return.received.v1": {S.TRIAGED: (S.RESOLVED,), S.SCHEDULED: (S.IN_PROGRESS, S.RESOLVED)},
     "fixflow.billing.refund.issued.v1": {S.RESOLVED: (S.CLOSED,)},
     "fixflow.survey.survey.completed.v1": {S.RESOLVED: (S.CLOSED,)},
     "fixflow.survey.survey.expired.v1": {S.RESOLVED: (S.CLOSED,)},
