@@ -1,7 +1,9 @@
 """Intake throughput: tickets/s accepted by POST /v1/tickets (target >= 1,000/s on 2 cores with all
 infrastructure local), and what telemetry costs (target <= 10%).
 
-Starts intake as a real process against a throw-away database on the local infrastructure, drives
+Starts intake as a real process against a throw-away database on the local PostgreSQL and a Kafka
+broker of its own (so the services of `make run`, which consume the shared broker on 9092, never see
+the bench's tickets and do not compete for the CPU afterwards), drives
 it with wrk (installed from Debian's packages if missing) for a fixed time, and prints requests/s,
 latency percentiles and the error count, once with tracing exported over OTLP (to a local receiver)
 and once with the OpenTelemetry SDK disabled.
@@ -29,6 +31,7 @@ sys.path.insert(0, str(ROOT / "shared" / "src"))
 
 from fixflow_shared.migrations import upgrade  # noqa: E402
 from fixflow_shared.testing import auth_headers  # noqa: E402
+from fixflow_shared.testing.infra import KafkaBroker  # noqa: E402
 from fixflow_shared.testing.otlp import OtlpReceiver  # noqa: E402
 from fixflow_shared.testing.processes import ServiceProcess  # noqa: E402
 
@@ -101,27 +104,32 @@ def main() -> None:
     script.write_text(LUA.format(auth=auth_headers("bench", "agent")["Authorization"], salt=int.from_bytes(os.urandom(3), "big") % 40_000_000))
     receiver = OtlpReceiver()
     receiver.start()
+    broker = KafkaBroker(ROOT)
+    broker.start()
     print(f"intake POST /v1/tickets, wrk {a.connections} connections, {a.seconds}s per row")
     print(f"{'telemetry':<22} {'tickets/s':>10} {'p50':>9} {'p90':>9} {'p99':>9} {'non-2xx':>8}")
-    results = {}
-    for label, env in (("traced, OTLP export", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}), ("SDK disabled", {"OTEL_SDK_DISABLED": "true"})):
-        db = asyncio.run(make_db())
-        url = f"postgresql+asyncpg://intake:intake@127.0.0.1:5432/{db}"
-        upgrade(ROOT / "services" / "intake", url)
-        proc = ServiceProcess("intake", {
-            "INTAKE_DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092", "REDIS_URL": "redis://127.0.0.1:6379/14",
-            "LOG_LEVEL": "WARNING", "INTAKE_DB_POOL_SIZE": "20", **env,
-        }, Path(tempfile.mkdtemp()))
-        proc.start()
-        try:
-            run_wrk(wrk, proc.url, 3, a.connections, script)  # warm-up
-            r = run_wrk(wrk, proc.url, a.seconds, a.connections, script)
-        finally:
-            proc.stop()
-            asyncio.run(drop_db(db))
-        results[label] = r
-        print(f"{label:<22} {r['rps']:>10} {r['p50']:>9} {r['p90']:>9} {r['p99']:>9} {r['errors']:>8}")
-    receiver.stop()
+    try:
+        results = {}
+        for label, env in (("traced, OTLP export", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}), ("SDK disabled", {"OTEL_SDK_DISABLED": "true"})):
+            db = asyncio.run(make_db())
+            url = f"postgresql+asyncpg://intake:intake@127.0.0.1:5432/{db}"
+            upgrade(ROOT / "services" / "intake", url)
+            proc = ServiceProcess("intake", {
+                "INTAKE_DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "REDIS_URL": "redis://127.0.0.1:6379/14",
+                "LOG_LEVEL": "WARNING", "INTAKE_DB_POOL_SIZE": "20", **env,
+            }, Path(tempfile.mkdtemp()))
+            proc.start()
+            try:
+                run_wrk(wrk, proc.url, 3, a.connections, script)  # warm-up
+                r = run_wrk(wrk, proc.url, a.seconds, a.connections, script)
+            finally:
+                proc.stop()
+                asyncio.run(drop_db(db))
+            results[label] = r
+            print(f"{label:<22} {r['rps']:>10} {r['p50']:>9} {r['p90']:>9} {r['p99']:>9} {r['errors']:>8}")
+    finally:
+        receiver.stop()
+        broker.cleanup()
     try:
         on, off = float(results["traced, OTLP export"]["rps"]), float(results["SDK disabled"]["rps"])
         print(f"telemetry cost: {100 * (1 - on / off):.1f}% of throughput")
