@@ -299,7 +299,13 @@ async def test_untriaged_repair_waits_and_remote_triage_cancels_a_planned_visit(
 
 async def test_p1_takes_the_place_of_an_unconfirmed_p4_visit(client, kafka):
     t = tenant()
-    only = await technician(client, t, name="Solo", max_jobs_per_day=1)
+    # The technician's day must have most of it left, whatever time the suite runs: work in a zone
+    # where it is about 01:00 now, so today's only visit is now and tomorrow's is ~23 h away.
+    shift = (1 - datetime.now(UTC).hour) % 24
+    shift = shift - 24 if shift > 12 else shift
+    zone = "UTC" if shift == 0 else (f"Etc/GMT-{shift}" if shift > 0 else f"Etc/GMT+{-shift}")
+    hours = {"tz": zone, "days": {str(d): ["00:00", "23:59"] for d in range(7)}}
+    only = await technician(client, t, name="Solo", max_jobs_per_day=1, hours=hours)
     low = ticket_opened(t, priority="P4")
     await publish(kafka.bootstrap, topics.INTAKE_TICKETS, low)
 
