@@ -85,10 +85,8 @@ class UnitOfWork:
     async def claim(self, consumer: str, envelope: Envelope) -> bool:
         """Record the event as applied by `consumer`; False if it already was (skip the effect)."""
         result = await self.session.execute(
-            pg_insert(self._inbox)
-            .values(consumer=consumer, event_id=envelope.id, event_type=envelope.type)
-            .on_conflict_do_nothing()
-            .returning(self._inbox.c.event_id)
+            pg_insert(self._inbox).on_conflict_do_nothing().returning(self._inbox.c.event_id),
+            {"consumer": consumer, "event_id": envelope.id, "event_type": envelope.type},
         )
         return result.first() is not None
 

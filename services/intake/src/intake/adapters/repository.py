@@ -45,7 +45,9 @@ class TicketRepository:
         self.session = session
 
     async def add(self, t: Ticket) -> None:
-        await self.session.execute(insert(tickets).values(**ticket_values(t)))
+        # Statement + parameters (not .values(**row)): the compiled statement is cached once, instead
+        # of building and cache-keying ~35 literal binds per insert.
+        await self.session.execute(insert(tickets), ticket_values(t))
 
     async def get(self, tenant_id: str, ticket_id: str, *, for_update: bool = False) -> Ticket | None:
         q = select(tickets).where(tickets.c.tenant_id == tenant_id, tickets.c.id == ticket_id)
@@ -98,13 +100,13 @@ class DirectoryRepository:
         self.session = session
 
     async def add_customer(self, values: dict[str, Any]) -> None:
-        await self.session.execute(insert(customers).values(**values))
+        await self.session.execute(insert(customers), values)
 
     async def add_product(self, values: dict[str, Any]) -> None:
-        await self.session.execute(insert(products).values(**values))
+        await self.session.execute(insert(products), values)
 
     async def add_asset(self, values: dict[str, Any]) -> None:
-        await self.session.execute(insert(assets).values(**values))
+        await self.session.execute(insert(assets), values)
 
     async def _one(self, table: Any, tenant_id: str, ident: str) -> dict[str, Any] | None:
         row = (await self.session.execute(select(table).where(table.c.tenant_id == tenant_id, table.c.id == ident))).mappings().first()
@@ -151,10 +153,9 @@ class ClockRepository:
                   clock: SlaClock, due_at: datetime | None, next_check: datetime | None,
                   trace_headers: dict[str, str] | None = None) -> None:
         await self.session.execute(
-            pg_insert(sla_clocks).values(
-                id=clock_id, tenant_id=tenant_id, ticket_id=ticket_id, name=clock.name, round=round_, kind=kind,
-                priority=priority, trace_headers=trace_headers, **self.state(clock, due_at, next_check, None),
-            ).on_conflict_do_nothing()
+            pg_insert(sla_clocks).on_conflict_do_nothing(),
+            dict(id=clock_id, tenant_id=tenant_id, ticket_id=ticket_id, name=clock.name, round=round_, kind=kind,
+                 priority=priority, trace_headers=trace_headers, **self.state(clock, due_at, next_check, None)),
         )
 
     async def for_ticket(self, tenant_id: str, ticket_id: str, *, for_update: bool = False) -> list[dict[str, Any]]:
@@ -186,8 +187,8 @@ class TimelineRepository:
     async def record(self, *, event_id: str, tenant_id: str, ticket_id: str, type_: str, source: str, time: datetime,
                      data: dict[str, Any]) -> None:
         await self.session.execute(
-            pg_insert(timeline).values(event_id=event_id, tenant_id=tenant_id, ticket_id=ticket_id, type=type_,
-                                       source=source, time=time, data=data).on_conflict_do_nothing()
+            pg_insert(timeline).on_conflict_do_nothing(),
+            dict(event_id=event_id, tenant_id=tenant_id, ticket_id=ticket_id, type=type_, source=source, time=time, data=data),
         )
 
 
