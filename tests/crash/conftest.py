@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fixflow_shared.testing.plugin import own_kafka
+from fixflow_shared.testing.plugin import flushed_redis_db, own_kafka
 
 
 @pytest.fixture(scope="session")
@@ -19,10 +19,4 @@ def kafka(fixflow_root: Path) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def redis_url(stores: Any) -> str:
-    import redis
-
-    url = stores.redis_url.rsplit("/", 1)[0] + "/13"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
-    return url
+    return flushed_redis_db(stores, 13)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from fixflow_shared.testing.infra import KafkaBroker
+from fixflow_shared.testing.plugin import flushed_redis_db, own_kafka
 from fixflow_shared.testing.processes import ServiceProcess
 
 
@@ -17,27 +18,13 @@ from fixflow_shared.testing.processes import ServiceProcess
 def kafka(fixflow_root: Path) -> Iterator[KafkaBroker]:
     """A broker of the end-to-end tests' own: the service tests' in-process runtimes, still
     consuming in the same session under the same group ids, must not steal these events."""
-    import asyncio
-
-    from fixflow_shared.topics import ensure_topics
-
-    broker = KafkaBroker(root=fixflow_root)
-    broker.start()
-    asyncio.run(ensure_topics(broker.bootstrap))
-    yield broker
-    broker.cleanup()
+    yield from own_kafka(fixflow_root)
 
 
 @pytest.fixture(scope="session")
 def redis_url(stores: Any) -> str:
     """Likewise a Redis database of their own (timer wheels are keyed by service name)."""
-    import redis
-
-    url = stores.redis_url.rsplit("/", 1)[0] + "/14"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
-    return url
+    return flushed_redis_db(stores, 14)
 
 
 @pytest.fixture(scope="session")

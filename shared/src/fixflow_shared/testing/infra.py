@@ -84,9 +84,6 @@ class LocalStores:
     def start(self) -> None:
         subprocess.run([str(self.root / "deploy/local/infra.sh"), "start-stores"], check=True, timeout=600)
 
-    def admin_url(self, service: str) -> str:
-        return f"postgresql+asyncpg://{service}:{service}@127.0.0.1:5432/{service}"
-
     @property
     def redis_url(self) -> str:
         return "redis://127.0.0.1:6379/15"

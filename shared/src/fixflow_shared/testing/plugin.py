@@ -161,14 +161,21 @@ def make_database(stores: _Stores, fixflow_root: Path) -> Iterator[Callable[[str
     asyncio.run(drop())
 
 
-@pytest.fixture(scope="session")
-def redis_url(stores: _Stores) -> str:
+def flushed_redis_db(stores: Any, index: int | None = None) -> str:
+    """URL of a Redis database emptied for this session (`index` picks another database, for
+    tests whose service processes must not share timer wheels with the in-process runtimes)."""
     import redis
 
-    client = redis.Redis.from_url(stores.redis_url)
+    url = stores.redis_url if index is None else stores.redis_url.rsplit("/", 1)[0] + f"/{index}"
+    client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()
-    return stores.redis_url
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url(stores: _Stores) -> str:
+    return flushed_redis_db(stores)
 
 
 class SmtpInbox:
