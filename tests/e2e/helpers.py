@@ -23,6 +23,16 @@ def poll(fn: Callable[[], T], timeout: float = 30.0, interval: float = 0.2, what
     return value
 
 
+def trace_of_ticket(otlp_receiver: Any, ticket_id: str, timeout: float = 20.0) -> list[Any]:
+    """Spans of the trace that began with the POST that opened `ticket_id` (attribute-free: found
+    through the consumer spans that carry the ticket as the message key / CloudEvents subject)."""
+    def find() -> list[Any]:
+        ids = {s.trace_id for s in otlp_receiver.spans if ticket_id in str(s.attributes.values())}
+        return [s for s in otlp_receiver.spans if s.trace_id in ids]
+
+    return poll(find, timeout, what=f"spans mentioning {ticket_id}")
+
+
 def assert_one_trace(spans: list[Any], *, services: set[str]) -> str:
     """Every span is in one trace whose single root is a SERVER span, each parent link resolves,
     and every consumer span's parent is a producer span. Returns the trace id."""
