@@ -3,6 +3,7 @@ and, for consumers, the id of the event being applied (inbox)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
@@ -38,6 +39,7 @@ class UnitOfWork:
         self.session: AsyncSession
         self._pending: list[Envelope] = []
         self._topics: dict[str, str] = {}
+        self._before_commit: list[Callable[[], Awaitable[None]]] = []
         self.committed_events: list[Envelope] = []
 
     async def __aenter__(self) -> Self:
@@ -45,6 +47,7 @@ class UnitOfWork:
         await self.session.begin()
         self._pending = []
         self._topics = {}
+        self._before_commit = []
         return self
 
     async def __aexit__(
@@ -90,7 +93,15 @@ class UnitOfWork:
         )
         return result.first() is not None
 
+    def before_commit(self, flush: Callable[[], Awaitable[None]]) -> None:
+        """Run `flush` inside the transaction just before the outbox write and the commit: state kept
+        in memory during a use case (and written in one batch) cannot be forgotten by a code path."""
+        self._before_commit.append(flush)
+
     async def commit(self) -> None:
+        for flush in self._before_commit:
+            await flush()
+        self._before_commit.clear()
         await write_outbox(self.session, self._outbox, self._pending, self._topics)
         await self.session.commit()
         self.committed_events = list(self._pending)
@@ -99,3 +110,4 @@ class UnitOfWork:
     async def rollback(self) -> None:
         await self.session.rollback()
         self._pending.clear()
+        self._before_commit.clear()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,12 +56,13 @@ class TicketRepository:
         row = (await self.session.execute(q)).mappings().first()
         return None if row is None else row_to_ticket(row)
 
+    _save = update(tickets).where(tickets.c.tenant_id == bindparam("b_tenant_id"), tickets.c.id == bindparam("b_id"))
+
     async def save(self, t: Ticket) -> None:
         values = ticket_values(t)
         values["version"] = t.version + 1
-        await self.session.execute(
-            update(tickets).where(tickets.c.tenant_id == t.tenant_id, tickets.c.id == t.id).values(**values)
-        )
+        # SET is taken from the parameter names: one cached statement, no literal per column
+        await self.session.execute(self._save, {**values, "b_tenant_id": t.tenant_id, "b_id": t.id})
         t.version += 1
 
     async def duplicate_candidates(self, tenant_id: str, *, asset_id: str | None, contact_phone: str | None,
@@ -149,14 +150,24 @@ class ClockRepository:
             "breached_raised": clock.breached_raised, "due_at": due_at, "next_check_at": next_check, "met": met,
         }
 
-    async def add(self, *, clock_id: str, tenant_id: str, ticket_id: str, round_: int, kind: str, priority: str | None,
-                  clock: SlaClock, due_at: datetime | None, next_check: datetime | None,
-                  trace_headers: dict[str, str] | None = None) -> None:
-        await self.session.execute(
-            pg_insert(sla_clocks).on_conflict_do_nothing(),
-            dict(id=clock_id, tenant_id=tenant_id, ticket_id=ticket_id, name=clock.name, round=round_, kind=kind,
-                 priority=priority, trace_headers=trace_headers, **self.state(clock, due_at, next_check, None)),
-        )
+    @classmethod
+    def new_row(cls, *, clock_id: str, tenant_id: str, ticket_id: str, round_: int, kind: str, priority: str | None,
+                clock: SlaClock, due_at: datetime | None, next_check: datetime | None,
+                trace_headers: dict[str, str] | None = None) -> dict[str, Any]:
+        return dict(id=clock_id, tenant_id=tenant_id, ticket_id=ticket_id, name=clock.name, round=round_, kind=kind,
+                    priority=priority, trace_headers=trace_headers, **cls.state(clock, due_at, next_check, None))
+
+    async def add_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(pg_insert(sla_clocks).on_conflict_do_nothing(), rows)
+
+    _STATE = ("target_s", "at_risk_share", "started_at", "paused_business_s", "paused_since", "stopped_at",
+              "at_risk_raised", "breached_raised", "due_at", "next_check_at", "met")
+    _update_state = update(sla_clocks).where(sla_clocks.c.id == bindparam("b_id"))
+
+    async def update_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(self._update_state, [{**{k: r[k] for k in self._STATE}, "b_id": r["id"]} for r in rows])
 
     async def for_ticket(self, tenant_id: str, ticket_id: str, *, for_update: bool = False) -> list[dict[str, Any]]:
         q = select(sla_clocks).where(sla_clocks.c.tenant_id == tenant_id, sla_clocks.c.ticket_id == ticket_id).order_by(
@@ -171,7 +182,7 @@ class ClockRepository:
         return dict(row) if row else None
 
     async def update(self, clock_id: str, values: dict[str, Any]) -> None:
-        await self.session.execute(update(sla_clocks).where(sla_clocks.c.id == clock_id).values(**values))
+        await self.update_many([{**values, "id": clock_id}])
 
     async def pending(self, limit: int = 10000) -> list[tuple[str, datetime]]:
         rows = (await self.session.execute(
