@@ -241,3 +241,59 @@ async def test_failed_then_succeeded_then_restarted_never_loses_the_failed_messa
     assert done == [later.id], "nothing is replayed after restart"
     records = await read_topic(kafka.bootstrap, topics.dlq(topics.INTAKE_TICKETS), {failing.id})
     assert [e.id for e, _ in records] == [failing.id], "the failed message is in the DLQ, not lost"
+
+
+async def test_batch_consumer_falls_back_to_one_by_one_and_dead_letters_only_the_bad_event(kafka):
+    """Batch mode: many events per handler call; a batch that fails is replayed one event at a time,
+    so the good events of it are applied once and only the failing one goes to the dead letters."""
+    run = uuid.uuid4().hex[:8]
+    key = f"T-batch-{run}".encode()
+    envs = [opened_envelope(run, i) for i in range(40)]
+    failing = envs[17]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for i, env in enumerate(envs):  # one key: one partition, in this order
+            if i == 30:
+                await producer.send(topics.INTAKE_TICKETS, b"{not json", key=key, headers=env.headers()[:3])
+            await producer.send(topics.INTAKE_TICKETS, env.body(), key=key, headers=env.headers())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+    applied: list[str] = []
+    batch_sizes: list[int] = []
+    broker = KafkaBroker(kafka.bootstrap, log_level=logging.DEBUG)
+    consumer = EventConsumer(broker, group_id=f"batch-{run}", topics=(topics.INTAKE_TICKETS,), batch_max=25,
+                             max_attempts=2, backoff_initial_s=0.01)
+    mine = {e.id for e in envs}
+
+    @consumer.on(TicketOpened)
+    async def apply(envelope: Envelope, event: TicketOpened) -> None:
+        if envelope.id == failing.id:
+            raise ValueError("cannot apply this one")
+        if envelope.id in mine:
+            applied.append(envelope.id)
+
+    @consumer.on_batch
+    async def apply_all(batch: list[tuple[Envelope, TicketOpened]]) -> None:
+        ours = [e.id for e, _ in batch if e.id in mine]
+        batch_sizes.append(len(ours))
+        if failing.id in ours:
+            raise ValueError("cannot apply this batch")
+        applied.extend(ours)
+
+    await broker.start()
+    try:
+        for _ in range(300):
+            if len(applied) >= len(envs) - 1:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # nothing more may arrive
+    finally:
+        await broker.stop()
+
+    assert applied == [e.id for e in envs if e.id != failing.id], "every good event once, in order"
+    assert max(batch_sizes) > 1, f"events were handled in batches: {batch_sizes}"
+    dead = await read_topic(kafka.bootstrap, topics.dlq(topics.INTAKE_TICKETS), {failing.id})
+    assert [e.id for e, _ in dead] == [failing.id]

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from fixflow_shared.settings import ServiceSettings
+
+
+_SERVICE_ENV = "FIXFLOW_SERVICE_MODULE"
+
+
+def app_from_environment() -> Any:
+    """uvicorn's factory in each worker process (see `serve` with more than one worker)."""
+    name, settings_path = os.environ[_SERVICE_ENV].split(":", 1)
+    module, _, cls = settings_path.rpartition(".")
+    settings_cls = getattr(importlib.import_module(module), cls)
+    return importlib.import_module(f"{name}.bootstrap").build(settings_cls())[1]
 
 
 def run_service(name: str, settings_cls: type[ServiceSettings], argv: list[str] | None = None) -> None:
@@ -23,7 +36,13 @@ def run_service(name: str, settings_cls: type[ServiceSettings], argv: list[str] 
     elif cmd == "serve":
         import uvicorn
 
-        _, app = importlib.import_module(f"{name}.bootstrap").build(settings)
-        uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)
+        serve = {"host": settings.http_host, "port": settings.http_port, "log_config": None, "access_log": False}
+        if settings.http_workers > 1:
+            # Workers are separate processes on one socket: each builds its own app from the environment.
+            os.environ[_SERVICE_ENV] = f"{name}:{settings_cls.__module__}.{settings_cls.__qualname__}"
+            uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=settings.http_workers, **serve)
+        else:
+            _, app = importlib.import_module(f"{name}.bootstrap").build(settings)
+            uvicorn.run(app, **serve)
     else:
         sys.exit(f"unknown command {cmd!r}: use serve or migrate")

@@ -5,26 +5,36 @@ not handle), or dead-lettered after `max_attempts` (or at once when it can never
 then is the offset committed, so a failed message is never skipped by a later commit (the
 FastStream manual-ack trap); if even the dead-letter publish fails, the message is nacked (seek
 back) and redelivered. Handlers are idempotent through the inbox (UnitOfWork.claim).
+
+Batch mode (`batch_max > 0` and a handler registered with `on_batch`) takes up to `batch_max`
+records per poll and hands the ones it handles to the batch handler at once, so it can apply them
+in one transaction (one BEGIN/COMMIT, one inbox statement, one offset commit for the lot). If the
+batch handler fails, its transaction is rolled back and every record is handled again one by one
+by the per-event handlers, with the retries and dead letters above: a poison event still costs only
+itself. Per-record order within a partition is kept either way.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from opentelemetry import trace
 from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from fixflow_shared import topics as topic_names
 from fixflow_shared.events.envelope import Envelope, InvalidEnvelope
 from fixflow_shared.events.registry import Event, UnknownEventType
 from fixflow_shared.logs import get_logger
+from fixflow_shared.tracing import context_from_headers
 
 log = get_logger(__name__)
 
 Handler = Callable[[Envelope, Any], Awaitable[None]]
+BatchHandler = Callable[[list[tuple[Envelope, Any]]], Awaitable[None]]
 
 
 class PermanentError(Exception):
@@ -48,6 +58,8 @@ class EventConsumer:
         backoff_initial_s: float = 0.05,
         backoff_max_s: float = 2.0,
         members: int = 1,
+        batch_max: int = 0,
+        batch_wait_ms: int = 20,
     ) -> None:
         self.broker = broker
         self.group_id = group_id
@@ -55,6 +67,9 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self._backoff = (backoff_initial_s, backoff_max_s)
         self._handlers: dict[str, Handler] = {}
+        self._batch_handler: BatchHandler | None = None
+        self.batch_max = batch_max
+        batching = {"batch": True, "max_records": batch_max, "batch_timeout_ms": batch_wait_ms} if batch_max > 0 else {}
         # Each member is a separate Kafka group member (its own client): the group's partitions are
         # split between them and handled concurrently, each partition by one member, in order.
         self.subscribers = []
@@ -74,8 +89,9 @@ class EventConsumer:
                 # Raw bytes, no JSON decoding by FastStream: a body that fails to decode there would
                 # raise before our code, be nacked, and block its partition forever.
                 decoder=_raw_body,
+                **batching,  # type: ignore[arg-type]
             )
-            subscriber(self._on_message)
+            subscriber(self._on_batch if batching else self._on_message)
             self.subscribers.append(subscriber)
 
     def on(self, event_type: str | type[Event]) -> Callable[[Handler], Handler]:
@@ -87,25 +103,56 @@ class EventConsumer:
 
         return register
 
+    def on_batch(self, fn: BatchHandler) -> BatchHandler:
+        """Apply many events at once (batch mode); the per-event handlers remain the fallback."""
+        self._batch_handler = fn
+        return fn
+
     @property
     def handled_types(self) -> list[str]:
         return sorted(self._handlers)
 
     async def _on_message(self, body: bytes, msg: KafkaMessage) -> None:
-        raw = msg.raw_message
+        decoded = await self._decode(msg.raw_message)
+        if decoded is not None:
+            await self._handle_one(msg.raw_message, *decoded)
+
+    async def _on_batch(self, bodies: list[bytes], msg: KafkaMessage) -> None:
+        items: list[tuple[Any, Envelope, Any]] = []
+        for record in msg.raw_message:
+            decoded = await self._decode(record)
+            if decoded is not None:
+                items.append((record, *decoded))
+        if not items:
+            return
+        if self._batch_handler is not None:
+            try:
+                await self._batch_handler([(envelope, payload) for _, envelope, payload in items])
+                return
+            except Exception as exc:  # one bad event must not cost the others: handle them one by one
+                log.warning("batch failed, handling its events one by one", consumer=self.group_id, size=len(items),
+                         error=repr(exc))
+        for record, envelope, payload in items:
+            with consuming(envelope, record.topic):
+                await self._handle_one(record, envelope, payload)
+
+    async def _decode(self, raw: Any) -> tuple[Envelope, Any] | None:
+        """The envelope and payload of a record this consumer handles; None once dead-lettered or not ours."""
         try:
             envelope = Envelope.from_kafka(raw.headers or [], raw.value)
         except InvalidEnvelope as exc:
-            await self._dead_letter(msg, reason=str(exc), error="InvalidEnvelope")
-            return
-        handler = self._handlers.get(envelope.type)
-        if handler is None:
-            return  # not ours: consumers ignore event types they do not handle
+            await self._dead_letter(raw, reason=str(exc), error="InvalidEnvelope")
+            return None
+        if envelope.type not in self._handlers:
+            return None  # not ours: consumers ignore event types they do not handle
         try:
-            payload = envelope.payload()
+            return envelope, envelope.payload()
         except (InvalidEnvelope, UnknownEventType) as exc:
-            await self._dead_letter(msg, reason=str(exc), error=type(exc).__name__)
-            return
+            await self._dead_letter(raw, reason=str(exc), error=type(exc).__name__)
+            return None
+
+    async def _handle_one(self, raw: Any, envelope: Envelope, payload: Any) -> None:
+        handler = self._handlers[envelope.type]
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.max_attempts),
@@ -124,14 +171,13 @@ class EventConsumer:
                 error=repr(exc),
             )
             await self._dead_letter(
-                msg,
+                raw,
                 reason=f"{type(exc).__name__}: {exc}"[:1000],
                 error=type(exc).__name__,
                 stack="".join(traceback.format_exception(exc))[-4000:],
             )
 
-    async def _dead_letter(self, msg: KafkaMessage, *, reason: str, error: str, stack: str = "") -> None:
-        raw = msg.raw_message
+    async def _dead_letter(self, raw: Any, *, reason: str, error: str, stack: str = "") -> None:
         headers = {k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v)) for k, v in (raw.headers or [])}
         headers.update(
             {
@@ -153,3 +199,31 @@ class EventConsumer:
             headers=headers,
         )
 
+
+
+_tracer = trace.get_tracer("fixflow.consumer")
+
+
+class consuming:  # noqa: N801 - used like a function: `with consuming(envelope, topic):`
+    """A CONSUMER span for one event of a batch, child of the span that produced it, so the event's
+    effects (and the events it causes) stay in the ticket's trace as they do in per-event mode."""
+
+    def __init__(self, envelope: Envelope, topic: str) -> None:
+        self._cm = _tracer.start_as_current_span(
+            f"{topic} process", context=context_from_headers(envelope.trace_headers), kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": topic,
+                        "messaging.message.id": envelope.id},
+        )
+
+    def __enter__(self) -> trace.Span:
+        return self._cm.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._cm.__exit__(*exc)
+
+
+def each_traced(items: Sequence[tuple[Envelope, Any]]) -> Iterator[tuple[Envelope, Any]]:
+    """Iterate a batch with each event's CONSUMER span current while the caller handles it."""
+    for envelope, payload in items:
+        with consuming(envelope, payload.topic):
+            yield envelope, payload

@@ -104,10 +104,12 @@ class ServiceRuntime:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, outbox=self.outbox, inbox=self.inbox, source=f"/fixflow/{self.name}")
 
-    def consumer(self, *topic_names: str, group_suffix: str = "", members: int | None = None) -> EventConsumer:
+    def consumer(self, *topic_names: str, group_suffix: str = "", members: int | None = None,
+                 batch_max: int = 0) -> EventConsumer:
         """A consumer group of this service; register handlers with `@consumer.on(EventType)`.
 
-        `members` (default: settings.consumer_members) group members run in this process."""
+        `members` (default: settings.consumer_members) group members run in this process;
+        `batch_max` > 0 polls up to that many records at once for a handler set with `on_batch`."""
         c = EventConsumer(
             self.broker,
             group_id=f"{self.name}{group_suffix}",
@@ -116,6 +118,8 @@ class ServiceRuntime:
             max_attempts=self.settings.consumer_max_attempts,
             backoff_initial_s=self.settings.consumer_backoff_initial_s,
             backoff_max_s=self.settings.consumer_backoff_max_s,
+            batch_max=batch_max,
+            batch_wait_ms=self.settings.consumer_batch_wait_ms,
         )
         self.consumers.append(c)
         return c

@@ -25,6 +25,11 @@ class ServiceSettings(BaseSettings):
     database_url: str = Field(description="postgresql+asyncpg://user:pass@host:port/db")
     http_host: str = "127.0.0.1"
     http_port: int
+    http_workers: int = Field(
+        1, ge=1, le=32,
+        description="worker processes serving one port (each runs consumers, relay and timers too); "
+        "in containers keep 1 and add replicas",
+    )
     db_pool_size: int = 10
     run_api: bool = True
     run_consumers: bool = True
@@ -35,6 +40,10 @@ class ServiceSettings(BaseSettings):
         2, ge=1, le=12, description="group members per process; partitions (6) bound the useful total"
     )
     consumer_max_attempts: int = 4
+    consumer_batch_max: int = Field(200, ge=1, le=5000, description="records per poll for consumers that apply batches")
+    consumer_batch_wait_ms: int = Field(
+        10, ge=1, le=1000, description="how long a batch consumer waits for records (latency when idle)"
+    )
     consumer_backoff_initial_s: float = 0.05
     consumer_backoff_max_s: float = 2.0
 

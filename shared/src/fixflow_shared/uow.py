@@ -40,6 +40,7 @@ class UnitOfWork:
         self._pending: list[Envelope] = []
         self._topics: dict[str, str] = {}
         self._before_commit: list[Callable[[], Awaitable[None]]] = []
+        self._tenant: str | None = None
         self.committed_events: list[Envelope] = []
 
     async def __aenter__(self) -> Self:
@@ -48,6 +49,7 @@ class UnitOfWork:
         self._pending = []
         self._topics = {}
         self._before_commit = []
+        self._tenant = None
         return self
 
     async def __aexit__(
@@ -60,7 +62,9 @@ class UnitOfWork:
             await self.session.close()
 
     async def scope_to_tenant(self, tenant: str) -> None:
-        await set_tenant(self.session, tenant)
+        if tenant != self._tenant:  # the setting lasts for the transaction: set it once per tenant
+            await set_tenant(self.session, tenant)
+            self._tenant = tenant
 
     def emit(
         self,
@@ -98,12 +102,23 @@ class UnitOfWork:
         in memory during a use case (and written in one batch) cannot be forgotten by a code path."""
         self._before_commit.append(flush)
 
+    async def claim_many(self, consumer: str, envelopes: list[Envelope]) -> set[str]:
+        """`claim` for a batch in one statement: the ids of the events not applied before."""
+        if not envelopes:
+            return set()
+        result = await self.session.execute(
+            pg_insert(self._inbox).on_conflict_do_nothing().returning(self._inbox.c.event_id),
+            [{"consumer": consumer, "event_id": e.id, "event_type": e.type} for e in envelopes],
+        )
+        return {str(r[0]) for r in result}
+
     async def commit(self) -> None:
         for flush in self._before_commit:
             await flush()
         self._before_commit.clear()
         await write_outbox(self.session, self._outbox, self._pending, self._topics)
         await self.session.commit()
+        self._tenant = None
         self.committed_events = list(self._pending)
         self._pending.clear()
 
@@ -111,3 +126,4 @@ class UnitOfWork:
         await self.session.rollback()
         self._pending.clear()
         self._before_commit.clear()
+        self._tenant = None

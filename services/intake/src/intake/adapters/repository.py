@@ -202,6 +202,11 @@ class TimelineRepository:
             dict(event_id=event_id, tenant_id=tenant_id, ticket_id=ticket_id, type=type_, source=source, time=time, data=data),
         )
 
+    async def record_many(self, rows: list[dict[str, Any]]) -> None:
+        """Rows with the keys of `record` (`type` for `type_`), one statement for all."""
+        if rows:
+            await self.session.execute(pg_insert(timeline).on_conflict_do_nothing(), rows)
+
 
 class SettingsRepository:
     def __init__(self, session: AsyncSession) -> None:

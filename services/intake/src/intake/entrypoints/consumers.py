@@ -23,10 +23,15 @@ TIMELINE_TOPICS = (
 
 
 def register_consumers(runtime: ServiceRuntime, deps: Deps) -> list[str]:
-    c = runtime.consumer(*TIMELINE_TOPICS)
+    # Batches: the timeline takes every event of five topics, so one transaction per poll, not per event.
+    c = runtime.consumer(*TIMELINE_TOPICS, batch_max=runtime.settings.consumer_batch_max)
 
     async def apply(envelope: Envelope, event: Any) -> None:
         await handlers.apply_event(uow=runtime.uow(), deps=deps, envelope=envelope, payload=event)
+
+    @c.on_batch
+    async def apply_all(batch: list[tuple[Envelope, Any]]) -> None:
+        await handlers.apply_events(uow=runtime.uow(), deps=deps, batch=batch)
 
     import fixflow_shared.events.contracts  # noqa: F401  (registers every contract)
 

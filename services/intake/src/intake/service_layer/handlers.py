@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fixflow_shared.consumer import each_traced
 from fixflow_shared.events import Envelope
 from fixflow_shared.events.contracts import intake as ev
 from fixflow_shared.logs import get_logger
@@ -653,6 +654,36 @@ async def apply_event(*, uow: UnitOfWork, deps: Deps, envelope: Envelope, payloa
     await _schedule(deps, scheduled)
 
 
+async def apply_events(*, uow: UnitOfWork, deps: Deps, batch: list[tuple[Envelope, Any]]) -> None:
+    """`apply_event` for a batch of events in one transaction: one inbox statement, one timeline
+    insert per tenant, then the moves of each ticket in the order the events came."""
+    items = [(e, p, getattr(p, "ticket_id", None) or e.correlationid) for e, p in batch]
+    items = [i for i in items if i[2]]
+    if not items:
+        return
+    now = datetime.now(UTC)
+    scheduled: list[tuple[str, datetime]] = []
+    async with uow:
+        fresh = await uow.claim_many("intake.apply", [e for e, _, _ in items])
+        by_tenant: dict[str, list[tuple[Envelope, Any, str]]] = {}
+        for item in items:
+            if item[0].id in fresh:
+                by_tenant.setdefault(item[0].tenantid, []).append(item)
+        for tenant, group in by_tenant.items():
+            await uow.scope_to_tenant(tenant)
+            await TimelineRepository(uow.session).record_many([
+                dict(event_id=e.id, tenant_id=tenant, ticket_id=ticket_id, type=e.type, source=e.source, time=e.time,
+                     data=e.data) for e, _, ticket_id in group])
+            moving = [(e, p) for e, p, _ in group if e.source != "/fixflow/intake"]
+            for envelope, payload in each_traced(moving):
+                ticket_id = getattr(payload, "ticket_id", None) or envelope.correlationid
+                t = await TicketRepository(uow.session).get(tenant, ticket_id, for_update=True)
+                if t is not None:
+                    scheduled += await _apply_to_ticket(uow, deps, t, envelope, payload, now)
+        await uow.commit()
+    await _schedule(deps, scheduled)
+
+
 def _repair_did_not_hold(reasons: Iterable[str]) -> bool:
     """A dissatisfaction with the effectiveness of the work (not only attitude or timeliness)."""
     return any(r.startswith("score:effectiveness") for r in reasons)
@@ -695,6 +726,7 @@ async def _apply_to_ticket(uow: UnitOfWork, deps: Deps, t: Ticket, envelope: Env
             break
     if moves or t.technician_id:
         await TicketRepository(uow.session).save(t)
+    await clocks.flush()  # a later event of the same batch reads this ticket's clocks again
     return clocks.scheduled
 
 
