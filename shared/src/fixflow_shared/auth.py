@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from fixflow_shared.problems import Problem
 from fixflow_shared.settings import ServiceSettings
@@ -73,6 +74,16 @@ class Authenticator:
             raise Problem(401, "Unauthorized", "unknown API key")
         return Principal(subject=f"partner:{key[:4]}…", tenant=tenant, roles=frozenset({"partner"}), via="api_key")
 
+    def may_fetch_keys(self, request: Request) -> bool:
+        """True for a bearer token that is checked against the OIDC issuer's keys (JWKS)."""
+        auth = request.headers.get("authorization", "")
+        if self._jwks is None or not auth.lower().startswith("bearer "):
+            return False
+        try:
+            return jwt.get_unverified_header(auth[7:].strip()).get("alg") != "HS256"
+        except jwt.PyJWTError:
+            return False
+
     def authenticate(self, request: Request) -> Principal:
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
@@ -83,9 +94,14 @@ class Authenticator:
         raise Problem(401, "Unauthorized", "a bearer token or an API key is required", headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
+    # async: a plain `def` dependency costs every request a hop to the thread pool. Only a token
+    # signed by the OIDC issuer may need network I/O (fetching its keys), so only that goes there.
     authenticator: Authenticator = request.app.state.authenticator
-    principal = authenticator.authenticate(request)
+    if authenticator.may_fetch_keys(request):
+        principal = await run_in_threadpool(authenticator.authenticate, request)
+    else:
+        principal = authenticator.authenticate(request)
     request.state.principal = principal
     return principal
 

@@ -3,6 +3,10 @@ tenant scoping for PostgreSQL row-level security."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -74,7 +78,15 @@ def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -
         pool_pre_ping=False,
         pool_recycle=1800,
         echo=echo,
+        # JSON/JSONB columns (timeline data, outbox headers, settings) through orjson: several times
+        # faster than the json module on every row written and read.
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
     )
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -17,7 +17,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
-from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fixflow_shared.db import asyncpg_dsn
@@ -33,8 +33,10 @@ async def write_outbox(session: AsyncSession, outbox: Table, envelopes: Sequence
     """Insert envelopes in the caller's transaction and wake the relay when it commits."""
     if not envelopes:
         return
+    # pg_notify in RETURNING wakes the relay without a NOTIFY round trip of its own; PostgreSQL
+    # folds the identical notifications of a transaction into one, sent only if it commits.
     await session.execute(
-        insert(outbox),
+        insert(outbox).returning(func.pg_notify(NOTIFY_CHANNEL, "")),
         [
             {
                 "event_id": e.id,
@@ -47,8 +49,6 @@ async def write_outbox(session: AsyncSession, outbox: Table, envelopes: Sequence
             for e in envelopes
         ],
     )
-    # Delivered by PostgreSQL only if the transaction commits.
-    await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
 def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:

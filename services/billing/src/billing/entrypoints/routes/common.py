@@ -27,7 +27,7 @@ from billing.domain.pricing import PartUsed, WorkDone
 from billing.service_layer.handlers import NotFound
 
 
-def runtime(request: Request) -> ServiceRuntime:
+async def runtime(request: Request) -> ServiceRuntime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 

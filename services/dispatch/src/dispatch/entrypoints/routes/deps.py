@@ -12,11 +12,11 @@ from fixflow_shared.runtime import ServiceRuntime
 from dispatch.service_layer.handlers import Planning
 
 
-def runtime(request: Request) -> ServiceRuntime:
+async def runtime(request: Request) -> ServiceRuntime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
-def planning(request: Request) -> Planning:
+async def planning(request: Request) -> Planning:
     return request.app.state.planning  # type: ignore[no-any-return]
 
 

@@ -17,11 +17,11 @@ from intake.domain.exceptions import IllegalTransition, RuleViolation, UnknownRe
 from intake.service_layer.handlers import Deps
 
 
-def _runtime(request: Request) -> ServiceRuntime:
+async def _runtime(request: Request) -> ServiceRuntime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
-def _deps(request: Request) -> Deps:
+async def _deps(request: Request) -> Deps:
     return request.app.state.intake_deps  # type: ignore[no-any-return]
 
 

@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from fixflow_shared.runtime import ServiceRuntime
 
 
-def runtime(request: Request) -> ServiceRuntime:
+async def runtime(request: Request) -> ServiceRuntime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 

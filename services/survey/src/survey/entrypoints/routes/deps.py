@@ -11,7 +11,7 @@ from survey.domain import exceptions as ex
 from survey.service_layer.wiring import Services
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
