@@ -25,11 +25,22 @@ def register_consumers(runtime: ServiceRuntime, dispatcher: Dispatcher, *, membe
             by_topic[registry.model_for(t).topic].append(t)
     if not by_topic:
         return []
-    consumer = runtime.consumer(*sorted(by_topic), members=max(1, members))
+    # Batches: notify takes nearly every event of the lifecycle, so one transaction per poll (one
+    # inbox statement, one delivery insert, one commit, one offset commit), not per event.
+    consumer = runtime.consumer(*sorted(by_topic), members=max(1, members),
+                                batch_max=runtime.settings.consumer_batch_max)
 
     async def handle(envelope: Envelope, event: Event) -> None:
         plan = await handlers.plan_deliveries(
             uow=runtime.uow(), envelope=envelope, event=event, available=dispatcher.available, lease_s=dispatcher.lease_s
+        )
+        dispatcher.submit(plan.to_send)
+        await dispatcher.schedule_deferred(plan.deferred)
+
+    @consumer.on_batch
+    async def handle_all(batch: list[tuple[Envelope, Event]]) -> None:
+        plan = await handlers.plan_deliveries_batch(
+            uow=runtime.uow(), batch=batch, available=dispatcher.available, lease_s=dispatcher.lease_s
         )
         dispatcher.submit(plan.to_send)
         await dispatcher.schedule_deferred(plan.deferred)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from fixflow_shared.consumer import each_traced
 from fixflow_shared.events import Envelope, registry
 from fixflow_shared.events.contracts.notify import DeliveryDeferred, DeliveryFailed
 from fixflow_shared.events.registry import Event
@@ -144,75 +145,133 @@ async def plan_deliveries(
     """Claim the event and write one delivery row per (recipient, channel) it calls for."""
     now = now or datetime.now(UTC)
     tenant = envelope.tenantid
-    data = event.model_dump(mode="json")
-    ticket_id = data.get("ticket_id") or (envelope.subject if envelope.subject else None)
-    name = template_name(envelope.type)
-    model = registry.model_for(envelope.type)
-    allowed = ctx.allowed_variables(model)
     async with uow:
         await uow.scope_to_tenant(tenant)
         if not await uow.claim(PLAN_CONSUMER, envelope):
             return Plan([], [], duplicate=True)
         repo = NotifyRepository(uow.session)
-        if ticket_id and (data.get("contact_email") or data.get("contact_phone")):
-            await repo.upsert_contact(
-                tenant_id=tenant, ticket_id=ticket_id, customer_id=data.get("customer_id"),
-                email=data.get("contact_email"), phone=data.get("contact_phone"), locale=data.get("locale") or "zh-CN",
-            )
-        tenant_templates = await _tenant_templates(repo, tenant, name)
-        planned: list[Delivery] = []
-        trace_headers = current_trace_headers() or envelope.trace_headers or None  # the consumer's span
+        planned = await _plan_event(repo, envelope, event, available=available, now=now)
+        plan = await _insert_and_emit(uow, repo, [(envelope, planned)], lease_s=lease_s, now=now)
+        await uow.commit()
+    return plan
 
-        def delivery(**kw: Any) -> Delivery:
-            return Delivery(id=new_delivery_id(), tenant_id=tenant, ticket_id=ticket_id, trigger_event_id=envelope.id,
-                            trigger_event_type=envelope.type, template=name, created_at=now,
-                            trace_headers=trace_headers, **kw)
 
-        for rule in subscriptions.rules_for(envelope.type):
-            for rcpt in await _recipients(repo, rule.audience, data, tenant, ticket_id):
-                found = await repo.preference(tenant, rcpt.pref_refs)
-                pref = found[1] if found else DEFAULT_PREFERENCE
-                for channel in rule.channels:
-                    raw = rcpt.address(channel)
-                    if raw is None or channel not in available:
+async def plan_deliveries_batch(
+    *,
+    uow: UnitOfWork,
+    batch: Sequence[tuple[Envelope, Event]],
+    available: frozenset[Channel],
+    lease_s: float,
+    now: datetime | None = None,
+) -> Plan:
+    """`plan_deliveries` for a batch of events in one transaction: one inbox statement, the events
+    planned in the order they came (per tenant), one insert of every delivery row, one commit."""
+    now = now or datetime.now(UTC)
+    seen: set[str] = set()
+    items: list[tuple[Envelope, Event]] = []
+    for envelope, event in batch:
+        if envelope.id not in seen:  # a redelivered copy within the same poll is the same event
+            seen.add(envelope.id)
+            items.append((envelope, event))
+    if not items:
+        return Plan([], [], duplicate=True)
+    async with uow:
+        fresh = await uow.claim_many(PLAN_CONSUMER, [e for e, _ in items])
+        by_tenant: dict[str, list[tuple[Envelope, Event]]] = {}
+        for envelope, event in items:
+            if envelope.id in fresh:
+                by_tenant.setdefault(envelope.tenantid, []).append((envelope, event))
+        if not by_tenant:
+            return Plan([], [], duplicate=True)
+        repo = NotifyRepository(uow.session)
+        per_event: list[tuple[Envelope, list[Delivery]]] = []
+        for tenant, group in by_tenant.items():
+            await uow.scope_to_tenant(tenant)
+            for envelope, event in each_traced(group):
+                per_event.append((envelope, await _plan_event(repo, envelope, event, available=available, now=now)))
+        plan = await _insert_and_emit(uow, repo, per_event, lease_s=lease_s, now=now)
+        await uow.commit()
+    return plan
+
+
+async def _plan_event(repo: NotifyRepository, envelope: Envelope, event: Event, *, available: frozenset[Channel],
+                      now: datetime) -> list[Delivery]:
+    """The delivery rows one event calls for (inside its tenant's scope; nothing inserted yet)."""
+    tenant = envelope.tenantid
+    data = event.model_dump(mode="json")
+    ticket_id = data.get("ticket_id") or (envelope.subject if envelope.subject else None)
+    name = template_name(envelope.type)
+    model = registry.model_for(envelope.type)
+    allowed = ctx.allowed_variables(model)
+    if ticket_id and (data.get("contact_email") or data.get("contact_phone")):
+        await repo.upsert_contact(
+            tenant_id=tenant, ticket_id=ticket_id, customer_id=data.get("customer_id"),
+            email=data.get("contact_email"), phone=data.get("contact_phone"), locale=data.get("locale") or "zh-CN",
+        )
+    tenant_templates = await _tenant_templates(repo, tenant, name)
+    planned: list[Delivery] = []
+    trace_headers = current_trace_headers() or envelope.trace_headers or None  # the consumer's span
+
+    def delivery(**kw: Any) -> Delivery:
+        return Delivery(id=new_delivery_id(), tenant_id=tenant, ticket_id=ticket_id, trigger_event_id=envelope.id,
+                        trigger_event_type=envelope.type, template=name, created_at=now,
+                        trace_headers=trace_headers, **kw)
+
+    for rule in subscriptions.rules_for(envelope.type):
+        for rcpt in await _recipients(repo, rule.audience, data, tenant, ticket_id):
+            found = await repo.preference(tenant, rcpt.pref_refs)
+            pref = found[1] if found else DEFAULT_PREFERENCE
+            for channel in rule.channels:
+                raw = rcpt.address(channel)
+                if raw is None or channel not in available:
+                    continue
+                picked = _pick_template(name, rule.audience, channel, rcpt.locale, tenant_templates)
+                if picked is None:
+                    continue
+                source, version = picked
+                common = dict(audience=rule.audience, channel=channel, recipient_ref=rcpt.ref, locale=rcpt.locale,
+                              template_version=version, mandatory=rule.mandatory)
+                try:
+                    address = _norm(channel, raw)
+                except InvalidAddress as exc:
+                    planned.append(delivery(recipient=raw[:1000], subject="", body="", status=DeliveryStatus.FAILED,
+                                            last_error=str(exc), **common))
+                    continue
+                values = ctx.build_context(data, event_type=envelope.type, tenant_id=tenant, allowed=allowed,
+                                           recipient_name=rcpt.name)
+                try:
+                    rendered = templates.render(source, values)
+                except TemplateRejected as exc:
+                    # A tenant template that fails on real data: fall back to the built-in one.
+                    log.warning("tenant template failed, using default", template=name, error=str(exc))
+                    default = subscriptions.default_template(name, rule.audience, rcpt.locale)
+                    if default is None:
                         continue
-                    picked = _pick_template(name, rule.audience, channel, rcpt.locale, tenant_templates)
-                    if picked is None:
-                        continue
-                    source, version = picked
-                    common = dict(audience=rule.audience, channel=channel, recipient_ref=rcpt.ref, locale=rcpt.locale,
-                                  template_version=version, mandatory=rule.mandatory)
-                    try:
-                        address = _norm(channel, raw)
-                    except InvalidAddress as exc:
-                        planned.append(delivery(recipient=raw[:1000], subject="", body="", status=DeliveryStatus.FAILED,
-                                                last_error=str(exc), **common))
-                        continue
-                    values = ctx.build_context(data, event_type=envelope.type, tenant_id=tenant, allowed=allowed,
-                                               recipient_name=rcpt.name)
-                    try:
-                        rendered = templates.render(source, values)
-                    except TemplateRejected as exc:
-                        # A tenant template that fails on real data: fall back to the built-in one.
-                        log.warning("tenant template failed, using default", template=name, error=str(exc))
-                        default = subscriptions.default_template(name, rule.audience, rcpt.locale)
-                        if default is None:
-                            continue
-                        rendered = templates.render(default, values)
-                        common["template_version"] = 0
-                    decision, until = pref.decide(channel, mandatory=rule.mandatory, now=now)
-                    status = {Decision.SEND: DeliveryStatus.PENDING, Decision.DEFER: DeliveryStatus.DEFERRED,
-                              Decision.SKIP: DeliveryStatus.SKIPPED}[decision]
-                    planned.append(delivery(recipient=address, subject=rendered.subject, body=rendered.body,
-                                            status=status, not_before=until, **common))
-        if Channel.WEBHOOK in available:
-            for ep in await repo.webhooks_for(tenant, envelope.type):
-                d = delivery(audience=subscriptions.PARTNER, channel=Channel.WEBHOOK, recipient=ep["url"],
-                             recipient_ref=ep["id"], locale="en", template_version=0, subject=envelope.type, body="")
-                d.body = channels.webhook_body(delivery_id=d.id, event_id=envelope.id, event_type=envelope.type,
-                                               tenant_id=tenant, subject=envelope.subject, data=data)
-                planned.append(d)
-        inserted = await repo.add_deliveries(planned, lease_s=lease_s)
+                    rendered = templates.render(default, values)
+                    common["template_version"] = 0
+                decision, until = pref.decide(channel, mandatory=rule.mandatory, now=now)
+                status = {Decision.SEND: DeliveryStatus.PENDING, Decision.DEFER: DeliveryStatus.DEFERRED,
+                          Decision.SKIP: DeliveryStatus.SKIPPED}[decision]
+                planned.append(delivery(recipient=address, subject=rendered.subject, body=rendered.body,
+                                        status=status, not_before=until, **common))
+    if Channel.WEBHOOK in available:
+        for ep in await repo.webhooks_for(tenant, envelope.type):
+            d = delivery(audience=subscriptions.PARTNER, channel=Channel.WEBHOOK, recipient=ep["url"],
+                         recipient_ref=ep["id"], locale="en", template_version=0, subject=envelope.type, body="")
+            d.body = channels.webhook_body(delivery_id=d.id, event_id=envelope.id, event_type=envelope.type,
+                                           tenant_id=tenant, subject=envelope.subject, data=data)
+            planned.append(d)
+    return planned
+
+
+async def _insert_and_emit(uow: UnitOfWork, repo: NotifyRepository, per_event: Sequence[tuple[Envelope, list[Delivery]]],
+                           *, lease_s: float, now: datetime) -> Plan:
+    """Insert every planned row in one statement; emit deferred / refused ones, caused by their event."""
+    inserted = await repo.add_deliveries([d for _, planned in per_event for d in planned], lease_s=lease_s)
+    to_send: list[Delivery] = []
+    all_deferred: list[Delivery] = []
+    for envelope, planned in per_event:
+        tenant = envelope.tenantid
         fresh = [d for d in planned if d.id in inserted]
         deferred = [d for d in fresh if d.status == DeliveryStatus.DEFERRED]
         for d in deferred:
@@ -235,8 +294,9 @@ async def plan_deliveries(
                     ),
                     subject=d.ticket_id or d.id, tenant=tenant, causation=envelope,
                 )
-        await uow.commit()
-    return Plan(to_send=[d for d in fresh if d.status == DeliveryStatus.PENDING], deferred=deferred)
+        to_send += [d for d in fresh if d.status == DeliveryStatus.PENDING]
+        all_deferred += deferred
+    return Plan(to_send=to_send, deferred=all_deferred)
 
 
 # --- templates ----------------------------------------------------------------------------------------
