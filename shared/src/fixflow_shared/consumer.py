@@ -6,12 +6,14 @@ then is the offset committed, so a failed message is never skipped by a later co
 FastStream manual-ack trap); if even the dead-letter publish fails, the message is nacked (seek
 back) and redelivered. Handlers are idempotent through the inbox (UnitOfWork.claim).
 
-Batch mode (`batch_max > 0` and a handler registered with `on_batch`) takes up to `batch_max`
-records per poll and hands the ones it handles to the batch handler at once, so it can apply them
-in one transaction (one BEGIN/COMMIT, one inbox statement, one offset commit for the lot). If the
-batch handler fails, its transaction is rolled back and every record is handled again one by one
-by the per-event handlers, with the retries and dead letters above: a poison event still costs only
-itself. Per-record order within a partition is kept either way.
+Batch mode (`batch_max > 0`, what ServiceRuntime uses) takes up to `batch_max` records per poll
+and commits the offsets once for all of them, after each was finished as above (a crash midway
+redelivers the batch; the inbox absorbs what was already applied). Per-event handlers run one after
+the other, each in its own CONSUMER span under the span that produced the event. A handler
+registered with `on_batch` gets the poll's events at once instead, to apply them in one transaction
+(one BEGIN/COMMIT, one inbox statement); if it fails, its transaction is rolled back and the events
+are handled again one by one by the per-event handlers, with the retries and dead letters above, so
+a poison event still costs only itself. Per-record order within a partition is kept either way.
 """
 
 from __future__ import annotations

@@ -105,11 +105,12 @@ class ServiceRuntime:
         return UnitOfWork(self.session_factory, outbox=self.outbox, inbox=self.inbox, source=f"/fixflow/{self.name}")
 
     def consumer(self, *topic_names: str, group_suffix: str = "", members: int | None = None,
-                 batch_max: int = 0) -> EventConsumer:
+                 batch_max: int | None = None) -> EventConsumer:
         """A consumer group of this service; register handlers with `@consumer.on(EventType)`.
 
-        `members` (default: settings.consumer_members) group members run in this process;
-        `batch_max` > 0 polls up to that many records at once for a handler set with `on_batch`."""
+        `members` (default: settings.consumer_members) group members run in this process; each
+        polls up to `batch_max` (default: settings.consumer_batch_max) records at once and commits
+        their offsets together (see EventConsumer); `@consumer.on_batch` may apply them at once."""
         c = EventConsumer(
             self.broker,
             group_id=f"{self.name}{group_suffix}",
@@ -118,7 +119,7 @@ class ServiceRuntime:
             max_attempts=self.settings.consumer_max_attempts,
             backoff_initial_s=self.settings.consumer_backoff_initial_s,
             backoff_max_s=self.settings.consumer_backoff_max_s,
-            batch_max=batch_max,
+            batch_max=self.settings.consumer_batch_max if batch_max is None else batch_max,
             batch_wait_ms=self.settings.consumer_batch_wait_ms,
         )
         self.consumers.append(c)

@@ -40,9 +40,11 @@ class ServiceSettings(BaseSettings):
         2, ge=1, le=12, description="group members per process; partitions (6) bound the useful total"
     )
     consumer_max_attempts: int = 4
-    consumer_batch_max: int = Field(200, ge=1, le=5000, description="records per poll for consumers that apply batches")
+    consumer_batch_max: int = Field(
+        100, ge=1, le=5000, description="records per poll; their offsets are committed together"
+    )
     consumer_batch_wait_ms: int = Field(
-        10, ge=1, le=1000, description="how long a batch consumer waits for records (latency when idle)"
+        20, ge=1, le=1000, description="an idle consumer polls every 2x this: the latency added when idle"
     )
     consumer_backoff_initial_s: float = 0.05
     consumer_backoff_max_s: float = 2.0

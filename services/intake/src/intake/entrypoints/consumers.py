@@ -24,7 +24,7 @@ TIMELINE_TOPICS = (
 
 def register_consumers(runtime: ServiceRuntime, deps: Deps) -> list[str]:
     # Batches: the timeline takes every event of five topics, so one transaction per poll, not per event.
-    c = runtime.consumer(*TIMELINE_TOPICS, batch_max=runtime.settings.consumer_batch_max)
+    c = runtime.consumer(*TIMELINE_TOPICS)
 
     async def apply(envelope: Envelope, event: Any) -> None:
         await handlers.apply_event(uow=runtime.uow(), deps=deps, envelope=envelope, payload=event)
