@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +45,71 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# Statements built once, executed with parameters: building a statement per call (and coercing every
+# value into a bound literal, then cache-keying it) cost more Python than the query itself.
+_TENANT = bindparam("b_tenant")
+_LOCK_PLANNING = text("SELECT pg_advisory_xact_lock(hashtext(:k))")
+_ADD_SKILL = pg_insert(skills).on_conflict_do_nothing()
+_SAVE_TECHNICIAN = update(technicians).where(technicians.c.tenant_id == _TENANT, technicians.c.id == bindparam("b_id"))
+# the tenant joins the optimiser's list in the same statement as its job (a CTE PostgreSQL always runs)
+_ADD_JOB = pg_insert(jobs).on_conflict_do_nothing(constraint="uq_jobs_tenant_ticket").add_cte(
+    pg_insert(planning_tenants).values(tenant_id=bindparam("pt_tenant"), first_seen=bindparam("pt_first_seen"))
+    .on_conflict_do_nothing().cte("new_planning_tenant")
+)
+_SAVE_JOB = update(jobs).where(jobs.c.tenant_id == _TENANT, jobs.c.id == bindparam("b_id"))
+_SET_JOB_STATUS = (
+    update(jobs).where(jobs.c.tenant_id == _TENANT, jobs.c.id == bindparam("b_id"))
+    .values(status=bindparam("b_status"), updated_at=bindparam("b_at")).returning(jobs.c.id)
+)
+_JOB = select(jobs).where(jobs.c.tenant_id == _TENANT, jobs.c.id == bindparam("b_id"))
+_JOB_LOCK = _JOB.with_for_update()
+_JOB_OF_TICKET = select(jobs).where(jobs.c.tenant_id == _TENANT, jobs.c.ticket_id == bindparam("b_ticket"))
+_JOB_OF_TICKET_LOCK = _JOB_OF_TICKET.with_for_update()
+_SAVE_APPOINTMENT = update(appointments).where(appointments.c.tenant_id == _TENANT, appointments.c.id == bindparam("b_id"))
+_APPOINTMENT = select(appointments).where(appointments.c.tenant_id == _TENANT, appointments.c.id == bindparam("b_id"))
+_APPOINTMENT_LOCK = _APPOINTMENT.with_for_update()
+_FINISH_APPOINTMENT = (
+    update(appointments)
+    .where(appointments.c.tenant_id == _TENANT, appointments.c.id == bindparam("b_id"),
+           appointments.c.status.in_([AppointmentStatus.BOOKED.value, AppointmentStatus.CONFIRMED.value]))
+    .values(status=bindparam("b_status"), updated_at=bindparam("b_at"))
+)
+_APPOINTMENTS_OF_JOB = (
+    select(appointments).where(appointments.c.tenant_id == _TENANT, appointments.c.job_id == bindparam("b_job"))
+    .order_by(appointments.c.created_at)
+)
+_LIVE_APPOINTMENTS = select(appointments).where(
+    appointments.c.tenant_id == _TENANT,
+    appointments.c.status.in_([AppointmentStatus.BOOKED.value, AppointmentStatus.CONFIRMED.value]),
+    appointments.c.window_end > bindparam("b_start"),
+    appointments.c.window_start < bindparam("b_end"),
+)
+_SAVE_WORK_ORDER = update(work_orders).where(work_orders.c.tenant_id == _TENANT, work_orders.c.id == bindparam("b_id"))
+_WORK_ORDER = select(work_orders).where(work_orders.c.tenant_id == _TENANT, work_orders.c.id == bindparam("b_id"))
+_WORK_ORDER_LOCK = _WORK_ORDER.with_for_update()
+_TECHNICIANS = select(technicians).where(technicians.c.tenant_id == _TENANT)
+_CERTIFICATIONS = select(certifications).where(
+    certifications.c.tenant_id == _TENANT, certifications.c.technician_id.in_(bindparam("b_ids", expanding=True))
+)
+_ABSENCES = select(absences).where(
+    absences.c.tenant_id == _TENANT,
+    absences.c.technician_id.in_(bindparam("b_ids", expanding=True)),
+    absences.c.end_at > bindparam("b_after"),
+)
+_LOAD_DAY = func.date(func.timezone("UTC", work_orders.c.planned_start))
+_LOAD_BY_DAY = (
+    select(work_orders.c.technician_id, _LOAD_DAY, func.count())
+    .where(
+        work_orders.c.tenant_id == _TENANT,
+        work_orders.c.status.in_(ACTIVE_WO),
+        work_orders.c.planned_start >= bindparam("b_start"),
+        work_orders.c.planned_start < bindparam("b_end"),
+    )
+    .group_by(work_orders.c.technician_id, _LOAD_DAY)
+)
+_SAVE_PARTS_REQUEST = update(parts_requests).where(parts_requests.c.tenant_id == _TENANT, parts_requests.c.id == bindparam("b_id"))
+
+
 def _hours_json(h: WeeklyHours) -> dict[str, Any]:
     return {"tz": h.tz, "days": {str(k): list(v) for k, v in h.days.items()}, "country": h.country}
 
@@ -65,16 +130,21 @@ class Repository:
     def __init__(self, session: AsyncSession, tenant_id: str) -> None:
         self.session = session
         self.tenant = tenant_id
+        self._planning_locked = False
 
     async def lock_planning(self) -> None:
-        """Serialise planning within a tenant (two placements never take the same slot)."""
-        await self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "dispatch-plan:" + self.tenant})
+        """Serialise planning within a tenant (two placements never take the same slot).
+
+        The lock lasts until the transaction ends, and a repository lives in one transaction: taking
+        it a second time (a use case that places a job it just created) costs no statement."""
+        if self._planning_locked:
+            return
+        await self.session.execute(_LOCK_PLANNING, {"k": "dispatch-plan:" + self.tenant})
+        self._planning_locked = True
 
     # --- skills -------------------------------------------------------------------------------------
     async def add_skill(self, code: str, name: str) -> bool:
-        res = await self.session.execute(
-            pg_insert(skills).values(tenant_id=self.tenant, code=code, name=name, created_at=_now()).on_conflict_do_nothing()
-        )
+        res = await self.session.execute(_ADD_SKILL, dict(tenant_id=self.tenant, code=code, name=name, created_at=_now()))
         return bool(res.rowcount)
 
     async def skill_codes(self) -> set[str]:
@@ -89,65 +159,60 @@ class Repository:
     async def add_technician(self, t: Technician) -> None:
         now = _now()
         await self.session.execute(
-            insert(technicians).values(
+            insert(technicians),
+            dict(
                 id=t.id, tenant_id=self.tenant, name=t.name, phone=t.phone, home_lat=t.home_lat, home_lon=t.home_lon,
                 skills=t.skills, regions=t.regions, hours=_hours_json(t.hours), max_jobs_per_day=t.max_jobs_per_day,
                 van_stock=t.van_stock, active=t.active, created_at=now, updated_at=now,
-            )
+            ),
         )
 
     async def save_technician(self, t: Technician) -> None:
         await self.session.execute(
-            update(technicians)
-            .where(technicians.c.tenant_id == self.tenant, technicians.c.id == t.id)
-            .values(
+            _SAVE_TECHNICIAN,
+            dict(
+                b_tenant=self.tenant, b_id=t.id,
                 name=t.name, phone=t.phone, home_lat=t.home_lat, home_lon=t.home_lon, skills=t.skills, regions=t.regions,
                 hours=_hours_json(t.hours), max_jobs_per_day=t.max_jobs_per_day, van_stock=t.van_stock, active=t.active,
                 updated_at=_now(),
-            )
+            ),
         )
 
     async def add_certification(self, technician_id: str, c: Certification) -> None:
         await self.session.execute(
-            insert(certifications).values(
-                id=c.id, tenant_id=self.tenant, technician_id=technician_id, name=c.name, number=c.number, valid_until=c.valid_until
-            )
+            insert(certifications),
+            dict(id=c.id, tenant_id=self.tenant, technician_id=technician_id, name=c.name, number=c.number, valid_until=c.valid_until),
         )
 
     async def add_absence(self, technician_id: str, a: Absence) -> None:
         await self.session.execute(
-            insert(absences).values(
-                id=a.id, tenant_id=self.tenant, technician_id=technician_id, start_at=a.start, end_at=a.end, reason=a.reason,
-                created_at=_now(),
-            )
+            insert(absences),
+            dict(id=a.id, tenant_id=self.tenant, technician_id=technician_id, start_at=a.start, end_at=a.end, reason=a.reason,
+                 created_at=_now()),
         )
 
     async def technicians(
         self, ids: list[str] | None = None, *, lock: bool = False, absences_after: datetime | None = None
     ) -> list[Technician]:
         """Technicians with certifications and absences (only those ending after `absences_after`, if given)."""
-        q = select(technicians).where(technicians.c.tenant_id == self.tenant)
+        q = _TECHNICIANS
+        params: dict[str, Any] = {"b_tenant": self.tenant}
         if ids is not None:
-            q = q.where(technicians.c.id.in_(ids))
+            q = q.where(technicians.c.id.in_(bindparam("b_ids", expanding=True)))
+            params["b_ids"] = list(ids)
         if lock:
             q = q.with_for_update()
-        rows = (await self.session.execute(q.order_by(technicians.c.id))).mappings().all()
+        rows = (await self.session.execute(q.order_by(technicians.c.id), params)).mappings().all()
         if not rows:
             return []
         tids = [r["id"] for r in rows]
         certs: dict[str, list[Certification]] = defaultdict(list)
-        for c in (await self.session.execute(
-            select(certifications).where(certifications.c.tenant_id == self.tenant, certifications.c.technician_id.in_(tids))
-        )).mappings():
+        for c in (await self.session.execute(_CERTIFICATIONS, {"b_tenant": self.tenant, "b_ids": tids})).mappings():
             certs[c["technician_id"]].append(Certification(c["id"], c["name"], c["valid_until"], c["number"]))
         abs_: dict[str, list[Absence]] = defaultdict(list)
-        for a in (await self.session.execute(
-            select(absences).where(
-                absences.c.tenant_id == self.tenant,
-                absences.c.technician_id.in_(tids),
-                absences.c.end_at > (absences_after or datetime(1970, 1, 1, tzinfo=UTC)),
-            )
-        )).mappings():
+        for a in (await self.session.execute(_ABSENCES, {
+            "b_tenant": self.tenant, "b_ids": tids, "b_after": absences_after or datetime(1970, 1, 1, tzinfo=UTC),
+        })).mappings():
             abs_[a["technician_id"]].append(Absence(a["id"], a["start_at"], a["end_at"], a["reason"]))
         return [
             Technician(
@@ -184,33 +249,32 @@ class Repository:
 
     async def add_job(self, j: Job) -> bool:
         """Insert unless the ticket already has a job (False then)."""
-        await self.session.execute(
-            pg_insert(planning_tenants).values(tenant_id=self.tenant, first_seen=_now()).on_conflict_do_nothing()
-        )
+        now = _now()
         res = await self.session.execute(
-            pg_insert(jobs)
-            .values(id=j.id, tenant_id=self.tenant, ticket_id=j.ticket_id, created_at=_now(), **self._job_values(j))
-            .on_conflict_do_nothing(constraint="uq_jobs_tenant_ticket")
+            _ADD_JOB,
+            dict(id=j.id, tenant_id=self.tenant, ticket_id=j.ticket_id, created_at=now, **self._job_values(j),
+                 pt_tenant=self.tenant, pt_first_seen=now),
         )
         return bool(res.rowcount)
 
     async def save_job(self, j: Job) -> None:
-        await self.session.execute(
-            update(jobs).where(jobs.c.tenant_id == self.tenant, jobs.c.id == j.id).values(**self._job_values(j))
+        await self.session.execute(_SAVE_JOB, dict(b_tenant=self.tenant, b_id=j.id, **self._job_values(j)))
+
+    async def set_job_status(self, job_id: str, status: JobStatus) -> bool:
+        """Only the status of a job (one statement, the row locked until commit); False if it does not exist."""
+        res = await self.session.execute(
+            _SET_JOB_STATUS, {"b_tenant": self.tenant, "b_id": job_id, "b_status": status.value, "b_at": _now()}
         )
+        return res.first() is not None
 
     async def job(self, job_id: str, *, lock: bool = False) -> Job | None:
-        q = select(jobs).where(jobs.c.tenant_id == self.tenant, jobs.c.id == job_id)
-        if lock:
-            q = q.with_for_update()
-        r = (await self.session.execute(q)).mappings().first()
+        q = _JOB_LOCK if lock else _JOB
+        r = (await self.session.execute(q, {"b_tenant": self.tenant, "b_id": job_id})).mappings().first()
         return self._job(r) if r else None
 
     async def job_for_ticket(self, ticket_id: str, *, lock: bool = False) -> Job | None:
-        q = select(jobs).where(jobs.c.tenant_id == self.tenant, jobs.c.ticket_id == ticket_id)
-        if lock:
-            q = q.with_for_update()
-        r = (await self.session.execute(q)).mappings().first()
+        q = _JOB_OF_TICKET_LOCK if lock else _JOB_OF_TICKET
+        r = (await self.session.execute(q, {"b_tenant": self.tenant, "b_ticket": ticket_id})).mappings().first()
         return self._job(r) if r else None
 
     async def open_jobs(self) -> list[Job]:
@@ -238,43 +302,38 @@ class Repository:
     async def add_appointment(self, a: Appointment) -> None:
         now = _now()
         await self.session.execute(
-            insert(appointments).values(
+            insert(appointments),
+            dict(
                 id=a.id, tenant_id=self.tenant, job_id=a.job_id, ticket_id=a.ticket_id, technician_id=a.technician_id,
                 window_start=a.window_start, window_end=a.window_end, visit_number=a.visit_number, status=a.status.value,
                 reason=a.reason, created_at=now, updated_at=now,
-            )
+            ),
         )
 
     async def save_appointment(self, a: Appointment) -> None:
         await self.session.execute(
-            update(appointments)
-            .where(appointments.c.tenant_id == self.tenant, appointments.c.id == a.id)
-            .values(technician_id=a.technician_id, window_start=a.window_start, window_end=a.window_end, status=a.status.value,
-                    reason=a.reason, updated_at=_now())
+            _SAVE_APPOINTMENT,
+            dict(b_tenant=self.tenant, b_id=a.id, technician_id=a.technician_id, window_start=a.window_start,
+                 window_end=a.window_end, status=a.status.value, reason=a.reason, updated_at=_now()),
         )
 
     async def appointment(self, appointment_id: str, *, lock: bool = False) -> Appointment | None:
-        q = select(appointments).where(appointments.c.tenant_id == self.tenant, appointments.c.id == appointment_id)
-        if lock:
-            q = q.with_for_update()
-        r = (await self.session.execute(q)).mappings().first()
+        q = _APPOINTMENT_LOCK if lock else _APPOINTMENT
+        r = (await self.session.execute(q, {"b_tenant": self.tenant, "b_id": appointment_id})).mappings().first()
         return self._appt(r) if r else None
 
+    async def finish_appointment(self, appointment_id: str) -> None:
+        """A booked or confirmed appointment becomes done (one statement); others are left as they are."""
+        await self.session.execute(_FINISH_APPOINTMENT, {
+            "b_tenant": self.tenant, "b_id": appointment_id, "b_status": AppointmentStatus.DONE.value, "b_at": _now(),
+        })
+
     async def live_appointments(self, *, start: datetime, end: datetime) -> list[Appointment]:
-        rows = await self.session.execute(
-            select(appointments).where(
-                appointments.c.tenant_id == self.tenant,
-                appointments.c.status.in_([AppointmentStatus.BOOKED.value, AppointmentStatus.CONFIRMED.value]),
-                appointments.c.window_end > start,
-                appointments.c.window_start < end,
-            )
-        )
+        rows = await self.session.execute(_LIVE_APPOINTMENTS, {"b_tenant": self.tenant, "b_start": start, "b_end": end})
         return [self._appt(r) for r in rows.mappings()]
 
     async def appointments_of_job(self, job_id: str) -> list[Appointment]:
-        rows = await self.session.execute(
-            select(appointments).where(appointments.c.tenant_id == self.tenant, appointments.c.job_id == job_id).order_by(appointments.c.created_at)
-        )
+        rows = await self.session.execute(_APPOINTMENTS_OF_JOB, {"b_tenant": self.tenant, "b_job": job_id})
         return [self._appt(r) for r in rows.mappings()]
 
     # --- work orders ----------------------------------------------------------------------------------------------
@@ -303,22 +362,17 @@ class Repository:
 
     async def add_work_order(self, w: WorkOrder) -> None:
         await self.session.execute(
-            insert(work_orders).values(
-                id=w.id, tenant_id=self.tenant, job_id=w.job_id, ticket_id=w.ticket_id, visit_number=w.visit_number,
-                created_at=_now(), **self._wo_values(w),
-            )
+            insert(work_orders),
+            dict(id=w.id, tenant_id=self.tenant, job_id=w.job_id, ticket_id=w.ticket_id, visit_number=w.visit_number,
+                 created_at=_now(), **self._wo_values(w)),
         )
 
     async def save_work_order(self, w: WorkOrder) -> None:
-        await self.session.execute(
-            update(work_orders).where(work_orders.c.tenant_id == self.tenant, work_orders.c.id == w.id).values(**self._wo_values(w))
-        )
+        await self.session.execute(_SAVE_WORK_ORDER, dict(b_tenant=self.tenant, b_id=w.id, **self._wo_values(w)))
 
     async def work_order(self, work_order_id: str, *, lock: bool = False) -> WorkOrder | None:
-        q = select(work_orders).where(work_orders.c.tenant_id == self.tenant, work_orders.c.id == work_order_id)
-        if lock:
-            q = q.with_for_update()
-        r = (await self.session.execute(q)).mappings().first()
+        q = _WORK_ORDER_LOCK if lock else _WORK_ORDER
+        r = (await self.session.execute(q, {"b_tenant": self.tenant, "b_id": work_order_id})).mappings().first()
         return self._wo(r) if r else None
 
     async def active_work_order_of_job(self, job_id: str, *, lock: bool = False) -> WorkOrder | None:
@@ -348,17 +402,7 @@ class Repository:
 
     async def load_by_day(self, *, start: datetime, end: datetime) -> dict[str, dict[date, int]]:
         """Live work orders per technician and UTC day in the horizon (counted against max load)."""
-        day = func.date(func.timezone("UTC", work_orders.c.planned_start))
-        rows = await self.session.execute(
-            select(work_orders.c.technician_id, day, func.count())
-            .where(
-                work_orders.c.tenant_id == self.tenant,
-                work_orders.c.status.in_(ACTIVE_WO),
-                work_orders.c.planned_start >= start,
-                work_orders.c.planned_start < end,
-            )
-            .group_by(work_orders.c.technician_id, day)
-        )
+        rows = await self.session.execute(_LOAD_BY_DAY, {"b_tenant": self.tenant, "b_start": start, "b_end": end})
         out: dict[str, dict[date, int]] = defaultdict(dict)
         for tid, d, n in rows:
             out[tid][d] = int(n)
@@ -397,10 +441,10 @@ class Repository:
     async def add_parts_request(self, p: PartsRequest) -> None:
         now = _now()
         await self.session.execute(
-            insert(parts_requests).values(
-                id=p.id, tenant_id=self.tenant, ticket_id=p.ticket_id, job_id=p.job_id, work_order_id=p.work_order_id,
-                parts=_parts_json(p.parts), status=p.status, shipment_id=p.shipment_id, eta=p.eta, created_at=now, updated_at=now,
-            )
+            insert(parts_requests),
+            dict(id=p.id, tenant_id=self.tenant, ticket_id=p.ticket_id, job_id=p.job_id, work_order_id=p.work_order_id,
+                 parts=_parts_json(p.parts), status=p.status, shipment_id=p.shipment_id, eta=p.eta, created_at=now,
+                 updated_at=now),
         )
 
     async def parts_request(self, request_id: str, *, lock: bool = False) -> PartsRequest | None:
@@ -417,9 +461,8 @@ class Repository:
 
     async def save_parts_request(self, p: PartsRequest) -> None:
         await self.session.execute(
-            update(parts_requests)
-            .where(parts_requests.c.tenant_id == self.tenant, parts_requests.c.id == p.id)
-            .values(status=p.status, shipment_id=p.shipment_id, eta=p.eta, updated_at=_now())
+            _SAVE_PARTS_REQUEST,
+            dict(b_tenant=self.tenant, b_id=p.id, status=p.status, shipment_id=p.shipment_id, eta=p.eta, updated_at=_now()),
         )
 
     # --- KPIs -------------------------------------------------------------------------------------------------------

@@ -228,12 +228,16 @@ async def _commit_assignment(
 async def _place(
     uow: UnitOfWork, repo: Repository, job: Job, *, planning: Planning, now: datetime, causation: Envelope | None = None,
     exclude: set[str] = frozenset(), previous: WorkOrder | None = None,  # type: ignore[assignment]
+    new_job: bool = False,
 ) -> WorkOrder | None:
-    """Immediate placement of one job: keep its booked window if someone fits, else the best slot."""
+    """Immediate placement of one job: keep its booked window if someone fits, else the best slot.
+    `new_job`: inserted in this transaction, so it has no appointment to read."""
     if not job.plannable:
         return None
     await repo.lock_planning()
-    live = [a for a in await repo.appointments_of_job(job.id) if a.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)]
+    live = [] if new_job else [
+        a for a in await repo.appointments_of_job(job.id) if a.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+    ]
     appointment = live[-1] if live else None
     # Keep the booked window if anyone fits it; else the best slot, looking two days ahead first
     # (cheap, and where the best slot almost always is) and then over the whole horizon.
@@ -394,6 +398,7 @@ async def job_from_ticket(
     fields = _job_fields(payload, opened_at)
     await repo.lock_planning()  # always before row locks: one lock order, no deadlocks
     job = await repo.job_for_ticket(payload.ticket_id, lock=True)
+    created = False
     if job is None:
         job = Job(
             id=new_id("JOB"), tenant_id=envelope.tenantid, ticket_id=payload.ticket_id, kind=kind,
@@ -404,7 +409,8 @@ async def job_from_ticket(
         if job.sla_deadline is None:
             job.sla_deadline = opened_at + timedelta(hours=PRIORITY_SLA_HOURS[job.priority])
         job.status = JobStatus.AWAITING_CONSENT if awaiting else _ready(job)
-        if not await repo.add_job(job):  # a concurrent event created it first
+        created = await repo.add_job(job)
+        if not created:  # a concurrent event created it first
             job = await repo.job_for_ticket(payload.ticket_id, lock=True)
             assert job is not None
     else:
@@ -421,7 +427,7 @@ async def job_from_ticket(
                 job.status = _ready(job)
             await repo.save_job(job)
     if job.plannable:
-        await _place(uow, repo, job, planning=planning, now=now, causation=envelope)
+        await _place(uow, repo, job, planning=planning, now=now, causation=envelope, new_job=created)
     return job
 
 
@@ -868,10 +874,8 @@ async def arrive(*, uow: UnitOfWork, tenant_id: str, work_order_id: str, lat: fl
             wo.planned_start, wo.planned_end = appt.window_start, appt.window_end
         on_time = wo.arrive(now, lat, lon)
         await repo.save_work_order(wo)
-        job = await repo.job(wo.job_id, lock=True)
-        assert job is not None
-        job.status = JobStatus.IN_PROGRESS
-        await repo.save_job(job)
+        found = await repo.set_job_status(wo.job_id, JobStatus.IN_PROGRESS)
+        assert found
         uow.emit(
             ev.VisitStarted(
                 ticket_id=wo.ticket_id, tenant_id=tenant_id, work_order_id=wo.id, technician_id=wo.technician_id,
@@ -918,15 +922,10 @@ async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkO
         sign_off = {"signed_by": cmd.signed_by, "signed_at": cmd.signed_at.isoformat(), "signature_sha256": cmd.signature_sha256}
         wo.complete(resolution_code=cmd.resolution_code, sign_off=sign_off, rating=cmd.rating, at=now)
         await repo.save_work_order(wo)
-        job = await repo.job(wo.job_id, lock=True)
-        assert job is not None
-        job.status = JobStatus.DONE
-        await repo.save_job(job)
+        found = await repo.set_job_status(wo.job_id, JobStatus.DONE)
+        assert found
         if wo.appointment_id:
-            appt = await repo.appointment(wo.appointment_id, lock=True)
-            if appt is not None and appt.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
-                appt.status = AppointmentStatus.DONE
-                await repo.save_appointment(appt)
+            await repo.finish_appointment(wo.appointment_id)  # if booked or confirmed
         uow.emit(
             ev.WorkOrderCompleted(
                 ticket_id=wo.ticket_id, tenant_id=cmd.tenant_id, work_order_id=wo.id, job_id=wo.job_id,
