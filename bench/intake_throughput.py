@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -126,11 +127,46 @@ def _ppid(pid: int) -> int:
         return -1
 
 
+async def open_loop(url: str, rate: float, seconds: float, auth: str) -> dict[str, str]:
+    """Tickets sent at a fixed rate whatever the answers do (wrk is closed-loop): latency at a load."""
+    import httpx
+
+    lat: list[float] = []
+    errors = 0
+    salt = int.from_bytes(os.urandom(3), "big")
+
+    async def one(client: httpx.AsyncClient, i: int) -> None:
+        nonlocal errors
+        n = (salt * 1000 + i) % 90_000_000
+        t0 = time.perf_counter()
+        r = await client.post("/v1/tickets", json={"kind": "repair", "channel": "web", "symptom": f"open loop {n}",
+                                                   "customer_name": "Bench", "contact_phone": f"+86139{n:08d}"})
+        lat.append(time.perf_counter() - t0)
+        errors += r.status_code >= 300
+
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": auth}, limits=limits, timeout=30) as client:
+        tasks = []
+        start = time.perf_counter()
+        for i in range(int(rate * seconds)):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(client, i)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    lat.sort()
+    q = lambda p: f"{1000 * lat[min(len(lat) - 1, int(p * len(lat)))]:.1f}ms"  # noqa: E731
+    return {"rps": f"{len(lat) / elapsed:.2f}", "p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "errors": str(errors)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (INTAKE_HTTP_WORKERS)")
+    ap.add_argument("--open-loop-rate", type=float, default=0.0,
+                    help="tickets/s of the open-loop latency row (traced); default: half the traced maximum")
     a = ap.parse_args()
     wrk = ensure_wrk()
     script = Path(tempfile.mkdtemp()) / "post.lua"
@@ -157,11 +193,18 @@ def main() -> None:
                 r = run_wrk(wrk, proc.url, a.seconds, a.connections, script)
                 assert proc.proc is not None
                 r["rss"] = " + ".join(f"{m:.0f}" for m in rss_mib(proc.proc.pid))
+                if label.startswith("traced"):
+                    rate = a.open_loop_rate or float(r["rps"]) / 2
+                    half = asyncio.run(open_loop(proc.url, rate, a.seconds, auth_headers("bench", "agent")["Authorization"]))
+                    half["rss"] = ""
+                    results[f"open loop {rate:.0f}/s"] = half
             finally:
                 proc.stop()
                 asyncio.run(drop_db(db))
             results[label] = r
-            print(f"{label:<22} {r['rps']:>10} {r['p50']:>9} {r['p90']:>9} {r['p99']:>9} {r['errors']:>8}  {r['rss']}")
+            for k, row in sorted(results.items(), key=lambda kv: kv[0].startswith("open loop")):
+                if k == label or (k.startswith("open loop") and label.startswith("traced")):
+                    print(f"{k:<22} {row['rps']:>10} {row['p50']:>9} {row['p90']:>9} {row['p99']:>9} {row['errors']:>8}  {row['rss']}")
     finally:
         receiver.stop()
         broker.cleanup()
