@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +26,55 @@ from survey.domain.model import (
     SurveyPlan,
     SurveyStatus,
     Verdict,
+)
+
+
+# Statements built once and executed with parameters (not .values(**row) per call, which builds a
+# statement and coerces every value into a bound literal each time).
+_TENANT = bindparam("b_tenant")
+_PLAN_CONFIG = select(survey_plans.c.config).where(survey_plans.c.tenant_id == _TENANT)
+_SURVEY = select(surveys).where(surveys.c.tenant_id == _TENANT, surveys.c.id == bindparam("b_id"))
+_SURVEY_LOCK = _SURVEY.with_for_update()
+_SAVE_SURVEY = update(surveys).where(
+    surveys.c.tenant_id == _TENANT, surveys.c.id == bindparam("b_id"), surveys.c.version == bindparam("b_version")
+)
+_REVISIT_CUSTOMER = select(revisit_customers).where(
+    revisit_customers.c.tenant_id == _TENANT, revisit_customers.c.customer_id == bindparam("b_customer")
+)
+_REVISIT_CUSTOMER_LOCK = _REVISIT_CUSTOMER.with_for_update()
+_REVISIT_CUSTOMER_ROW = pg_insert(revisit_customers)
+_UPSERT_REVISIT_CUSTOMER = _REVISIT_CUSTOMER_ROW.on_conflict_do_update(
+    index_elements=["tenant_id", "customer_id"],
+    set_={c: _REVISIT_CUSTOMER_ROW.excluded[c] for c in ("grade", "next_revisit_on", "updated_at")},
+)
+_UPSERT_REVISIT_CUSTOMER_TICKET = _REVISIT_CUSTOMER_ROW.on_conflict_do_update(
+    index_elements=["tenant_id", "customer_id"],
+    set_={c: _REVISIT_CUSTOMER_ROW.excluded[c] for c in ("grade", "next_revisit_on", "updated_at", "last_ticket_id")},
+)
+_PUT_TIMER_ROW = pg_insert(due_timers)
+_PUT_TIMER = _PUT_TIMER_ROW.on_conflict_do_update(
+    index_elements=["timer_id"], set_={"due_at": _PUT_TIMER_ROW.excluded.due_at, "fired_at": None}
+)
+_TIMER_DONE = update(due_timers).where(due_timers.c.timer_id == bindparam("b_id")).values(fired_at=bindparam("b_at"))
+_TIMERS_DONE_FOR = (
+    update(due_timers).where(due_timers.c.ref_id == bindparam("b_ref"), due_timers.c.fired_at.is_(None))
+    .values(fired_at=bindparam("b_at")).returning(due_timers.c.timer_id)
+)
+_DUE_TIMER = due_timers.alias("due")
+_FIRE_TIMER = (
+    update(due_timers)
+    .where(due_timers.c.timer_id == (
+        select(_DUE_TIMER.c.timer_id)
+        .where(_DUE_TIMER.c.timer_id == bindparam("b_id"), _DUE_TIMER.c.fired_at.is_(None),
+               _DUE_TIMER.c.due_at <= bindparam("b_not_after"))
+        .with_for_update(skip_locked=True).scalar_subquery()
+    ))
+    .values(fired_at=bindparam("b_at"))
+    .returning(*due_timers.c)
+)
+_CLAIM_TIMER = (
+    select(due_timers).where(due_timers.c.timer_id == bindparam("b_id"), due_timers.c.fired_at.is_(None))
+    .with_for_update(skip_locked=True)
 )
 
 
@@ -77,7 +126,7 @@ class PlanRepository:
         self.session = session
 
     async def get(self, tenant_id: str) -> SurveyPlan:
-        cfg = await self.session.scalar(select(survey_plans.c.config).where(survey_plans.c.tenant_id == tenant_id))
+        cfg = await self.session.scalar(_PLAN_CONFIG, {"b_tenant": tenant_id})
         return SurveyPlan(tenant_id=tenant_id) if cfg is None else plan_from_config(tenant_id, cfg)
 
     async def put(self, plan: SurveyPlan, *, by: str, at: datetime) -> None:
@@ -109,13 +158,11 @@ class SurveyRepository:
         self.session = session
 
     async def add(self, s: Survey) -> None:
-        await self.session.execute(insert(surveys).values(**_survey_row(s)))
+        await self.session.execute(insert(surveys), _survey_row(s))
 
     async def get(self, tenant_id: str, survey_id: str, *, for_update: bool = False) -> Survey | None:
-        q = select(surveys).where(surveys.c.tenant_id == tenant_id, surveys.c.id == survey_id)
-        if for_update:
-            q = q.with_for_update()
-        row = (await self.session.execute(q)).mappings().first()
+        q = _SURVEY_LOCK if for_update else _SURVEY
+        row = (await self.session.execute(q, {"b_tenant": tenant_id, "b_id": survey_id})).mappings().first()
         return None if row is None else _survey(row)
 
     async def for_ticket(self, tenant_id: str, ticket_id: str, *, for_update: bool = False) -> list[Survey]:
@@ -130,8 +177,7 @@ class SurveyRepository:
         values = _survey_row(s)
         values["version"] = s.version + 1
         res = await self.session.execute(
-            update(surveys).where(surveys.c.tenant_id == s.tenant_id, surveys.c.id == s.id,
-                                  surveys.c.version == s.version).values(**values)
+            _SAVE_SURVEY, {"b_tenant": s.tenant_id, "b_id": s.id, "b_version": s.version, **values}
         )
         if res.rowcount != 1:
             raise RuntimeError(f"survey {s.id} changed concurrently")
@@ -139,12 +185,13 @@ class SurveyRepository:
 
     async def add_response(self, s: Survey, answers: Answers, verdict: Verdict, *, via: str, at: datetime) -> None:
         await self.session.execute(
-            insert(survey_responses).values(
+            insert(survey_responses),
+            dict(
                 survey_id=s.id, tenant_id=s.tenant_id, ticket_id=s.ticket_id, technician_id=s.technician_id,
                 team_id=s.team_id, scores=answers.scores, nps=answers.nps, comment=answers.comment,
                 dissatisfied=verdict.dissatisfied, reasons=list(verdict.reasons), praise=verdict.praise, via=via,
                 answered_at=at,
-            )
+            ),
         )
 
     async def response(self, tenant_id: str, survey_id: str) -> dict[str, Any] | None:
@@ -197,27 +244,21 @@ class RevisitRepository:
         self.session = session
 
     async def customer(self, tenant_id: str, customer_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
-        q = select(revisit_customers).where(revisit_customers.c.tenant_id == tenant_id,
-                                            revisit_customers.c.customer_id == customer_id)
-        if for_update:
-            q = q.with_for_update()
-        row = (await self.session.execute(q)).mappings().first()
+        q = _REVISIT_CUSTOMER_LOCK if for_update else _REVISIT_CUSTOMER
+        row = (await self.session.execute(q, {"b_tenant": tenant_id, "b_customer": customer_id})).mappings().first()
         return None if row is None else dict(row)
 
     async def upsert_customer(self, tenant_id: str, customer_id: str, *, grade: str, next_revisit_on: date,
                               last_ticket_id: str | None, at: datetime) -> None:
-        values = dict(grade=grade, next_revisit_on=next_revisit_on, updated_at=at)
-        if last_ticket_id:
-            values["last_ticket_id"] = last_ticket_id
+        # an existing row keeps its last ticket unless a new one is given
         await self.session.execute(
-            pg_insert(revisit_customers)
-            .values(tenant_id=tenant_id, customer_id=customer_id, last_ticket_id=last_ticket_id, **{
-                k: v for k, v in values.items() if k != "last_ticket_id"})
-            .on_conflict_do_update(index_elements=["tenant_id", "customer_id"], set_=values)
+            _UPSERT_REVISIT_CUSTOMER_TICKET if last_ticket_id else _UPSERT_REVISIT_CUSTOMER,
+            dict(tenant_id=tenant_id, customer_id=customer_id, last_ticket_id=last_ticket_id, grade=grade,
+                 next_revisit_on=next_revisit_on, updated_at=at),
         )
 
     async def add(self, r: Revisit) -> None:
-        await self.session.execute(insert(revisits).values(**{c: getattr(r, c) for c in _REVISIT_COLS}))
+        await self.session.execute(insert(revisits), {c: getattr(r, c) for c in _REVISIT_COLS})
 
     async def get(self, tenant_id: str, revisit_id: str, *, for_update: bool = False) -> Revisit | None:
         q = select(revisits).where(revisits.c.tenant_id == tenant_id, revisits.c.id == revisit_id)
@@ -254,28 +295,35 @@ class TimerRepository:
 
     async def put(self, timer_id: str, *, tenant_id: str, kind: str, ref_id: str, due_at: datetime) -> tuple[str, datetime]:
         await self.session.execute(
-            pg_insert(due_timers)
-            .values(timer_id=timer_id, tenant_id=tenant_id, kind=kind, ref_id=ref_id, due_at=due_at, fired_at=None)
-            .on_conflict_do_update(index_elements=["timer_id"], set_={"due_at": due_at, "fired_at": None})
+            _PUT_TIMER, dict(timer_id=timer_id, tenant_id=tenant_id, kind=kind, ref_id=ref_id, due_at=due_at, fired_at=None)
         )
         return timer_id, due_at
 
+    async def put_many(self, timers: list[dict[str, Any]]) -> list[tuple[str, datetime]]:
+        """`put` for several timers (distinct ids; keys as put's arguments) in one round trip."""
+        if not timers:
+            return []
+        await self.session.execute(_PUT_TIMER, [{**t, "fired_at": None} for t in timers])
+        return [(t["timer_id"], t["due_at"]) for t in timers]
+
     async def claim(self, timer_id: str) -> dict[str, Any] | None:
         """Lock a pending timer row (None if fired, cancelled, or held by another replica)."""
+        row = (await self.session.execute(_CLAIM_TIMER, {"b_id": timer_id})).mappings().first()
+        return None if row is None else dict(row)
+
+    async def fire(self, timer_id: str, at: datetime, *, not_after: datetime) -> dict[str, Any] | None:
+        """`claim` + `done` in one statement for a pending timer due by `not_after` (the common case);
+        None if it is fired, cancelled, held by another replica, or due later (ask `claim` which)."""
         row = (await self.session.execute(
-            select(due_timers).where(due_timers.c.timer_id == timer_id, due_timers.c.fired_at.is_(None))
-            .with_for_update(skip_locked=True)
+            _FIRE_TIMER, {"b_id": timer_id, "b_at": at, "b_not_after": not_after}
         )).mappings().first()
         return None if row is None else dict(row)
 
     async def done(self, timer_id: str, at: datetime) -> None:
-        await self.session.execute(update(due_timers).where(due_timers.c.timer_id == timer_id).values(fired_at=at))
+        await self.session.execute(_TIMER_DONE, {"b_id": timer_id, "b_at": at})
 
     async def done_for(self, ref_id: str, at: datetime) -> list[str]:
-        res = await self.session.execute(
-            update(due_timers).where(due_timers.c.ref_id == ref_id, due_timers.c.fired_at.is_(None))
-            .values(fired_at=at).returning(due_timers.c.timer_id)
-        )
+        res = await self.session.execute(_TIMERS_DONE_FOR, {"b_ref": ref_id, "b_at": at})
         return [r[0] for r in res]
 
     async def pending(self, *, until: datetime | None = None, limit: int = 100_000) -> list[tuple[str, datetime]]:

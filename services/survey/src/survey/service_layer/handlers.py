@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fixflow_shared.consumer import PermanentError
 from fixflow_shared.events import Envelope
@@ -81,6 +82,7 @@ async def schedule_for_resolution(*, uow: UnitOfWork, envelope: Envelope, event:
             rounds.append(("follow_up", scheduling.follow_up_due_at(event.resolved_at, plan)))
         repo, trepo = SurveyRepository(uow.session), TimerRepository(uow.session)
         channel = choose_channel(plan.channel, email=event.contact_email, phone=event.contact_phone)
+        new_timers: list[dict[str, Any]] = []  # written together at the end (one round trip)
         for round_, due in rounds:
             s = Survey(
                 id=new_survey_id(), tenant_id=tenant, ticket_id=event.ticket_id, round=round_, channel=channel,
@@ -91,15 +93,16 @@ async def schedule_for_resolution(*, uow: UnitOfWork, envelope: Envelope, event:
                 resolved_at=event.resolved_at, trace_headers=current_trace_headers() or envelope.trace_headers or None,
             )
             await repo.add(s)
-            timers.append(await trepo.put(f"send:{s.id}", tenant_id=tenant, kind="send", ref_id=s.id, due_at=due))
+            new_timers.append(dict(timer_id=f"send:{s.id}", tenant_id=tenant, kind="send", ref_id=s.id, due_at=due))
             uow.emit(
                 SurveyScheduled(survey_id=s.id, ticket_id=s.ticket_id, tenant_id=tenant, round=round_,  # type: ignore[arg-type]
                                 channel=channel, due_at=due, expires_at=s.expires_at, scheduled_at=now),  # type: ignore[arg-type]
                 subject=s.ticket_id, tenant=tenant, causation=envelope,
             )
         if event.customer_id:
-            timers += await _track_customer(uow, plan, customer_id=event.customer_id, grade=event.customer_grade,
-                                            ticket_id=event.ticket_id, at=now)
+            new_timers.append(await _track_customer_timer(uow, plan, customer_id=event.customer_id,
+                                                          grade=event.customer_grade, ticket_id=event.ticket_id, at=now))
+        timers += await trepo.put_many(new_timers)
         await uow.commit()
     return timers
 
@@ -107,6 +110,13 @@ async def schedule_for_resolution(*, uow: UnitOfWork, envelope: Envelope, event:
 async def _track_customer(uow: UnitOfWork, plan: SurveyPlan, *, customer_id: str, grade: str | None,
                           ticket_id: str | None, at: datetime) -> Timers:
     """Keep the customer's grade and next revisit date; a better grade brings the revisit forward."""
+    timer = await _track_customer_timer(uow, plan, customer_id=customer_id, grade=grade, ticket_id=ticket_id, at=at)
+    return await TimerRepository(uow.session).put_many([timer])
+
+
+async def _track_customer_timer(uow: UnitOfWork, plan: SurveyPlan, *, customer_id: str, grade: str | None,
+                                ticket_id: str | None, at: datetime) -> dict[str, Any]:
+    """`_track_customer` without writing the revisit timer: the caller puts it (with others)."""
     rrepo = RevisitRepository(uow.session)
     cur = await rrepo.customer(plan.tenant_id, customer_id, for_update=True)
     new_grade = (grade or (cur["grade"] if cur else DEFAULT_GRADE)).upper()
@@ -119,8 +129,7 @@ async def _track_customer(uow: UnitOfWork, plan: SurveyPlan, *, customer_id: str
                                 last_ticket_id=ticket_id, at=at)
     due = scheduling.send_time_on(nxt, plan, cal)
     tid = f"revisit:{plan.tenant_id}:{customer_id}"
-    return [await TimerRepository(uow.session).put(tid, tenant_id=plan.tenant_id, kind="revisit", ref_id=customer_id,
-                                                   due_at=due)]
+    return dict(timer_id=tid, tenant_id=plan.tenant_id, kind="revisit", ref_id=customer_id, due_at=due)
 
 
 async def set_customer_grade(*, uow: UnitOfWork, cmd: SetCustomerGrade) -> Timers:
@@ -156,14 +165,17 @@ async def fire_timer(*, uow: UnitOfWork, timer_id: str, links: Links, now: datet
     now = now or _now()
     async with uow:
         trepo = TimerRepository(uow.session)
-        row = await trepo.claim(timer_id)
-        if row is None:
-            return []
-        if row["due_at"] > now + timedelta(seconds=1):
-            return [(timer_id, row["due_at"])]  # moved later: back on the wheel at its new time
+        # marked fired first: a periodic timer may put its row back for the next period
+        row = await trepo.fire(timer_id, now, not_after=now + timedelta(seconds=1))
+        if row is None:  # not due (moved later), fired, cancelled, or held by another replica
+            row = await trepo.claim(timer_id)
+            if row is None:
+                return []
+            if row["due_at"] > now + timedelta(seconds=1):
+                return [(timer_id, row["due_at"])]  # moved later: back on the wheel at its new time
+            await trepo.done(timer_id, now)
         tenant = row["tenant_id"]
         await uow.scope_to_tenant(tenant)
-        await trepo.done(timer_id, now)  # first: a periodic timer may put its row back for the next period
         kind = row["kind"]
         if kind == "revisit":
             timers = await _revisit_due(uow, tenant, row["ref_id"], now)
@@ -188,10 +200,13 @@ async def _survey_step(uow: UnitOfWork, kind: str, tenant: str, s: Survey, links
     timers: Timers = []
     if kind == "send" and s.status is SurveyStatus.SCHEDULED:
         s.send(at=now, expires_after=scheduling.expiry_after_sending(plan))
-        for i, at in enumerate(scheduling.reminder_times(now, plan), start=1):
-            timers.append(await trepo.put(f"remind:{s.id}:{i}", tenant_id=tenant, kind="remind", ref_id=s.id, due_at=at))
-        timers.append(await trepo.put(f"expire:{s.id}", tenant_id=tenant, kind="expire", ref_id=s.id,
-                                      due_at=s.expires_at))
+        new_timers = [
+            dict(timer_id=f"remind:{s.id}:{i}", tenant_id=tenant, kind="remind", ref_id=s.id, due_at=at)
+            for i, at in enumerate(scheduling.reminder_times(now, plan), start=1)
+        ]
+        new_timers.append(dict(timer_id=f"expire:{s.id}", tenant_id=tenant, kind="expire", ref_id=s.id,
+                               due_at=s.expires_at))
+        timers += await trepo.put_many(new_timers)
         _emit_sent(uow, s, links, now)
     elif kind == "remind" and s.remind(at=now):
         _emit_sent(uow, s, links, now)
