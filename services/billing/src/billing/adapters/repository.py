@@ -7,7 +7,8 @@ from dataclasses import asdict, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, func, insert, select, text, update
+from sqlalchemy import Integer, bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixflow_shared.events.envelope import Envelope
@@ -103,6 +104,48 @@ def envelope_from_json(d: dict[str, Any]) -> Envelope:
     return Envelope.from_kafka(d["headers"], orjson.dumps(d["data"]))
 
 
+# --- statements built once, executed with parameters --------------------------------------------
+# (not .values(**row) / literal where-clauses per call: that builds a statement and coerces every
+# value into a bound literal each time, which cost more Python than the query itself)
+_TENANT = bindparam("b_tenant")
+_EFFECTIVE_BOOK = (
+    select(price_books).where(price_books.c.tenant_id == _TENANT, price_books.c.effective_from <= bindparam("b_on"))
+    .order_by(price_books.c.effective_from.desc(), price_books.c.version.desc()).limit(1)
+)
+_FACTS_ROW = pg_insert(ticket_facts)
+_UPSERT_FACTS = _FACTS_ROW.on_conflict_do_update(
+    index_elements=["tenant_id", "ticket_id"],
+    set_={c: _FACTS_ROW.excluded[c] for c in ("customer_id", "asset_id", "kind", "warranty_status", "facts")},
+)
+_FACTS = select(ticket_facts).where(ticket_facts.c.tenant_id == _TENANT, ticket_facts.c.ticket_id == bindparam("b_ticket"))
+_ENTITLEMENTS = (
+    select(entitlements).where(entitlements.c.tenant_id == _TENANT, entitlements.c.customer_id == bindparam("b_customer"))
+    .order_by(entitlements.c.created_at.desc(), entitlements.c.id)
+)
+_ENTITLEMENTS_LOCK = _ENTITLEMENTS.with_for_update()
+_SETTLED = (
+    select(invoices.c.id).where(invoices.c.tenant_id == _TENANT, invoices.c.work_order_id == bindparam("b_wo"))
+    .union_all(select(waived_charges.c.id).where(
+        waived_charges.c.tenant_id == _TENANT, waived_charges.c.work_order_id == bindparam("b_wo")))
+    .limit(1)
+)
+_OPEN_WAIVERS = (
+    select(waivers).where(waivers.c.tenant_id == _TENANT, waivers.c.ticket_id == bindparam("b_ticket"),
+                          waivers.c.status.in_([WaiverStatus.PENDING.value, WaiverStatus.APPROVED.value]))
+    .order_by(waivers.c.created_at)
+)
+_WAITING_FOR_TICKET = (
+    select(pending_settlements).where(
+        pending_settlements.c.tenant_id == _TENANT, pending_settlements.c.ticket_id == bindparam("b_ticket"),
+        pending_settlements.c.status == "waiting")
+    .order_by(pending_settlements.c.completed_at, pending_settlements.c.work_order_id).with_for_update()
+)
+_NEXT_NUMBER = text(
+    "INSERT INTO document_counters AS c (tenant_id, series, year, last_value) VALUES (:t, :s, :y, 1) "
+    "ON CONFLICT (tenant_id, series, year) DO UPDATE SET last_value = c.last_value + 1 "
+    "RETURNING last_value")
+
+
 # --- repositories -------------------------------------------------------------------------------
 
 
@@ -123,10 +166,7 @@ class PriceBookRepository:
 
     async def effective(self, tenant_id: str, on: date) -> PriceBook:
         """The newest version in effect on `on`; the seeds' retailer schedule if none is configured."""
-        row = (await self.session.execute(
-            select(price_books).where(price_books.c.tenant_id == tenant_id, price_books.c.effective_from <= on)
-            .order_by(price_books.c.effective_from.desc(), price_books.c.version.desc()).limit(1)
-        )).mappings().first()
+        row = (await self.session.execute(_EFFECTIVE_BOOK, {"b_tenant": tenant_id, "b_on": on})).mappings().first()
         return book_from_row(row) if row else demo_price_book(tenant_id)
 
     async def list(self, tenant_id: str) -> list[PriceBook]:
@@ -142,20 +182,12 @@ class TicketFactsRepository:
 
     async def upsert(self, *, tenant_id: str, ticket_id: str, customer_id: str | None, asset_id: str | None,
                      kind: str | None, warranty_status: str, facts: dict[str, Any], opened_at: datetime) -> None:
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(ticket_facts).values(
+        await self.session.execute(_UPSERT_FACTS, dict(
             tenant_id=tenant_id, ticket_id=ticket_id, customer_id=customer_id, asset_id=asset_id, kind=kind,
-            warranty_status=warranty_status, facts=facts, opened_at=opened_at)
-        await self.session.execute(stmt.on_conflict_do_update(
-            index_elements=["tenant_id", "ticket_id"],
-            set_={"customer_id": stmt.excluded.customer_id, "asset_id": stmt.excluded.asset_id,
-                  "kind": stmt.excluded.kind, "warranty_status": stmt.excluded.warranty_status,
-                  "facts": stmt.excluded.facts}))
+            warranty_status=warranty_status, facts=facts, opened_at=opened_at))
 
     async def get(self, tenant_id: str, ticket_id: str) -> dict[str, Any] | None:
-        row = (await self.session.execute(select(ticket_facts).where(
-            ticket_facts.c.tenant_id == tenant_id, ticket_facts.c.ticket_id == ticket_id))).mappings().first()
+        row = (await self.session.execute(_FACTS, {"b_tenant": tenant_id, "b_ticket": ticket_id})).mappings().first()
         return dict(row) if row else None
 
 
@@ -175,12 +207,8 @@ class EntitlementRepository:
         """The customer's entitlements on `on`; a contract carries the visits used in the contract
         year containing `on`. `lock` (settlement) locks the customer's entitlement rows first, so two
         settlements of the same customer cannot both spend the last visit of a quota."""
-        stmt = (select(entitlements).where(entitlements.c.tenant_id == tenant_id,
-                                           entitlements.c.customer_id == customer_id)
-                .order_by(entitlements.c.created_at.desc(), entitlements.c.id))
-        if lock:
-            stmt = stmt.with_for_update()
-        rows = (await self.session.execute(stmt)).mappings().all()
+        stmt = _ENTITLEMENTS_LOCK if lock else _ENTITLEMENTS
+        rows = (await self.session.execute(stmt, {"b_tenant": tenant_id, "b_customer": customer_id})).mappings().all()
         contract = package = card = None
         for r in rows:
             if r["asset_id"] and asset_id and r["asset_id"] != asset_id:
@@ -227,10 +255,7 @@ class CounterRepository:
         """Next number of a gapless series. One statement creates or increments the counter row and
         keeps it locked until this transaction ends, so concurrent issuers queue (for as short a time
         as possible: call it last before commit) and a rollback gives the number back."""
-        return int((await session.execute(text(
-            "INSERT INTO document_counters AS c (tenant_id, series, year, last_value) VALUES (:t, :s, :y, 1) "
-            "ON CONFLICT (tenant_id, series, year) DO UPDATE SET last_value = c.last_value + 1 "
-            "RETURNING last_value"), {"t": tenant_id, "s": series, "y": year})).scalar_one())
+        return int((await session.execute(_NEXT_NUMBER, {"t": tenant_id, "s": series, "y": year})).scalar_one())
 
 
 class QuoteRepository:
@@ -272,7 +297,7 @@ class InvoiceRepository:
         self.session = session
 
     async def add(self, inv: Invoice, *, year: int, seq: int) -> None:
-        await self.session.execute(insert(invoices).values(
+        await self.session.execute(insert(invoices), dict(
             id=inv.id, tenant_id=inv.tenant_id, number=inv.number, year=year, seq=seq, ticket_id=inv.ticket_id,
             customer_id=inv.customer_id, work_order_id=inv.work_order_id, service_kind=inv.service_kind.value,
             currency=inv.currency, subtotal_minor=inv.subtotal_minor, tax_minor=inv.tax_minor,
@@ -302,14 +327,11 @@ class InvoiceRepository:
                                    .values(paid_minor=inv.paid_minor, refunded_minor=inv.refunded_minor))
 
     async def settled_work_order(self, tenant_id: str, work_order_id: str) -> bool:
-        a = select(invoices.c.id).where(invoices.c.tenant_id == tenant_id, invoices.c.work_order_id == work_order_id)
-        b = select(waived_charges.c.id).where(
-            waived_charges.c.tenant_id == tenant_id, waived_charges.c.work_order_id == work_order_id)
-        return (await self.session.execute(a.union_all(b).limit(1))).first() is not None
+        return (await self.session.execute(_SETTLED, {"b_tenant": tenant_id, "b_wo": work_order_id})).first() is not None
 
     async def add_waived(self, *, id: str, tenant_id: str, ticket_id: str, work_order_id: str | None, charge: Charge,
                          reason: str, rule: str, approved_by: str | None, now: datetime) -> None:
-        await self.session.execute(insert(waived_charges).values(
+        await self.session.execute(insert(waived_charges), dict(
             id=id, tenant_id=tenant_id, ticket_id=ticket_id, work_order_id=work_order_id,
             service_kind=charge.service_kind.value, currency=charge.currency, waived_minor=charge.list_total_minor,
             reason=reason, rule=rule, approved_by=approved_by, lines=[line_to_json(ln) for ln in charge.lines],
@@ -369,6 +391,12 @@ class WaiverRepository:
             waivers.c.status == WaiverStatus.APPROVED.value).order_by(waivers.c.created_at))).mappings().all()
         return [self._from(r) for r in rows]
 
+    async def open_for_ticket(self, tenant_id: str, ticket_id: str) -> list[WaiverRequest]:
+        """The ticket's pending and approved waivers (oldest first): `has_pending` and
+        `approved_for_ticket` in one statement."""
+        rows = (await self.session.execute(_OPEN_WAIVERS, {"b_tenant": tenant_id, "b_ticket": ticket_id})).mappings().all()
+        return [self._from(r) for r in rows]
+
     async def mark_applied(self, tenant_id: str, ticket_id: str) -> None:
         await self.session.execute(update(waivers).where(
             waivers.c.tenant_id == tenant_id, waivers.c.ticket_id == ticket_id,
@@ -403,12 +431,7 @@ class PendingSettlementRepository:
         await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["tenant_id", "work_order_id"]))
 
     async def waiting_for_ticket(self, tenant_id: str, ticket_id: str) -> list[dict[str, Any]]:
-        rows = (await self.session.execute(
-            select(pending_settlements).where(
-                pending_settlements.c.tenant_id == tenant_id, pending_settlements.c.ticket_id == ticket_id,
-                pending_settlements.c.status == "waiting")
-            .order_by(pending_settlements.c.completed_at, pending_settlements.c.work_order_id).with_for_update()
-        )).mappings().all()
+        rows = (await self.session.execute(_WAITING_FOR_TICKET, {"b_tenant": tenant_id, "b_ticket": ticket_id})).mappings().all()
         return [dict(r) for r in rows]
 
     async def set_waiting_for(self, tenant_id: str, ticket_id: str, waiting_for: str, now: datetime) -> None:

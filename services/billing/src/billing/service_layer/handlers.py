@@ -27,7 +27,7 @@ from billing.adapters.repository import (
 )
 from billing.domain import commands as c
 from billing.domain.exceptions import DomainError
-from billing.domain.model import Invoice, Quote, WaiverRequest, format_invoice_number, new_id
+from billing.domain.model import Invoice, Quote, WaiverRequest, WaiverStatus, format_invoice_number, new_id
 from billing.domain.pricing import (
     Charge,
     Entitlements,
@@ -130,13 +130,15 @@ async def add_entitlement(*, uow: UnitOfWork, tenant_id: str, customer_id: str, 
 
 
 async def _entitlements(uow: UnitOfWork, tenant_id: str, facts: dict[str, Any] | None, ticket_id: str,
-                        on: Any, *, lock: bool = False) -> Entitlements:
+                        on: Any, *, lock: bool = False, approved: list[WaiverRequest] | None = None) -> Entitlements:
+    """`approved`: the ticket's approved waivers when the caller already read them (same transaction)."""
     status = _status_on(facts, on) if facts else WarrantyStatus.UNKNOWN
     contract = package = card = None
     if facts and facts.get("customer_id"):
         contract, package, card = await EntitlementRepository(uow.session).for_customer(
             tenant_id, facts["customer_id"], facts.get("asset_id"), on, lock=lock)
-    approved = await WaiverRepository(uow.session).approved_for_ticket(tenant_id, ticket_id)
+    if approved is None:
+        approved = await WaiverRepository(uow.session).approved_for_ticket(tenant_id, ticket_id)
     return Entitlements(
         warranty_status=status, contract=contract, package=package, warranty_card=card,
         waivers=tuple(Waiver(w.id, w.amount_minor, w.reason, w.approved_by) for w in approved))
@@ -204,19 +206,24 @@ class Settlement:
     parked: str | None = None  # why the completion waits (ticket_facts | waiver_decision)
 
 
+_LOCK_TICKET = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
+
+
 async def _lock_ticket(uow: UnitOfWork, tenant_id: str, ticket_id: str) -> None:
     """Serialise everything that decides whether a ticket's completion can be priced (facts arriving,
     completion arriving, waivers requested/decided): whoever comes second sees the first's commit, so a
     completion can never be parked just after the facts that would settle it were committed."""
-    await uow.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                              {"k": f"billing-ticket:{tenant_id}:{ticket_id}"})
+    await uow.session.execute(_LOCK_TICKET, {"k": f"billing-ticket:{tenant_id}:{ticket_id}"})
 
 
 async def _waiting_reason(uow: UnitOfWork, tenant_id: str, ticket_id: str, facts: dict[str, Any] | None,
-                          require_facts: bool) -> str | None:
+                          require_facts: bool, open_waivers: list[WaiverRequest] | None = None) -> str | None:
+    """`open_waivers`: the ticket's pending and approved waivers when the caller already read them."""
     if facts is None and require_facts:
         return "ticket_facts"
-    if await WaiverRepository(uow.session).has_pending(tenant_id, ticket_id):
+    pending = (any(w.status == WaiverStatus.PENDING for w in open_waivers) if open_waivers is not None
+               else await WaiverRepository(uow.session).has_pending(tenant_id, ticket_id))
+    if pending:
         return "waiver_decision"  # a manager has yet to approve or reject: do not price without it
     return None
 
@@ -240,14 +247,18 @@ async def settle_work_order(*, uow: UnitOfWork, cmd: c.SettleWorkOrder, causatio
             await uow.commit()  # keep the inbox row: this event is done
             return None
         facts = await TicketFactsRepository(uow.session).get(cmd.tenant_id, cmd.ticket_id)
-        waiting = await _waiting_reason(uow, cmd.tenant_id, cmd.ticket_id, facts, require_facts)
+        # the ticket lock serialises waiver changes: read once for both the wait and the price
+        open_waivers = (None if facts is None and require_facts
+                        else await WaiverRepository(uow.session).open_for_ticket(cmd.tenant_id, cmd.ticket_id))
+        waiting = await _waiting_reason(uow, cmd.tenant_id, cmd.ticket_id, facts, require_facts, open_waivers)
         if waiting is not None:
             await PendingSettlementRepository(uow.session).park(
                 tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id, work_order_id=cmd.work_order_id, work=cmd.work,
                 completed_at=cmd.completed_at, causation=causation, waiting_for=waiting, now=now)
             await uow.commit()
             return Settlement(invoice=None, charge=None, parked=waiting)
-        priced = await _price(uow, cmd, facts)
+        approved = [w for w in open_waivers or () if w.status == WaiverStatus.APPROVED]
+        priced = await _price(uow, cmd, facts, approved=approved)
         settlement = await _record_settlement(uow, cmd, facts, priced, causation=causation, now=now)
         await uow.commit()
     return settlement
@@ -260,11 +271,12 @@ class _Priced:
     charge: Charge
 
 
-async def _price(uow: UnitOfWork, cmd: c.SettleWorkOrder, facts: dict[str, Any] | None) -> _Priced:
+async def _price(uow: UnitOfWork, cmd: c.SettleWorkOrder, facts: dict[str, Any] | None,
+                 approved: list[WaiverRequest] | None = None) -> _Priced:
     """Read-only: may raise DomainError (e.g. a part without a price) before anything is written."""
     on = cmd.completed_at.date()
     book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, on)
-    ent = await _entitlements(uow, cmd.tenant_id, facts, cmd.ticket_id, on, lock=True)
+    ent = await _entitlements(uow, cmd.tenant_id, facts, cmd.ticket_id, on, lock=True, approved=approved)
     return _Priced(book, ent, compute_charge(book=book, work=cmd.work, entitlements=ent, on=on))
 
 
