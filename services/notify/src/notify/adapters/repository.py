@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,9 +58,36 @@ def _row_to_delivery(r: Any) -> Delivery:
     )
 
 
+# Statements built once, executed with parameters (not .values(...) per call, which builds a
+# statement and coerces every value of every row into a bound literal each time).
+_ADD_DELIVERIES = (
+    pg_insert(deliveries).on_conflict_do_nothing(constraint="uq_deliveries_once").returning(deliveries.c.id)
+)
+_CONTACT_ROW = pg_insert(contacts)
+_UPSERT_CONTACT = _CONTACT_ROW.on_conflict_do_update(
+    index_elements=["tenant_id", "ticket_id"],
+    set_=dict(
+        customer_id=func.coalesce(_CONTACT_ROW.excluded.customer_id, contacts.c.customer_id),
+        email=func.coalesce(_CONTACT_ROW.excluded.email, contacts.c.email),
+        phone=func.coalesce(_CONTACT_ROW.excluded.phone, contacts.c.phone),
+        locale=_CONTACT_ROW.excluded.locale, updated_at=func.now(),
+    ),
+)
+_CONTACT = select(contacts).where(contacts.c.tenant_id == bindparam("b_tenant"), contacts.c.ticket_id == bindparam("b_ticket"))
+_PREFERENCES = select(preferences).where(
+    preferences.c.tenant_id == bindparam("b_tenant"), preferences.c.recipient.in_(bindparam("b_refs", expanding=True))
+)
+_ACTIVE_WEBHOOKS = (
+    select(webhook_endpoints)
+    .where(webhook_endpoints.c.tenant_id == bindparam("b_tenant"), webhook_endpoints.c.active.is_(True))
+    .order_by(webhook_endpoints.c.created_at)
+)
+
+
 class NotifyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._webhooks: dict[str, Sequence[Any]] = {}
 
     # --- deliveries --------------------------------------------------------------------------------
     async def add_deliveries(self, items: Sequence[Delivery], *, lease_s: float) -> set[str]:
@@ -69,29 +96,23 @@ class NotifyRepository:
         if not items:
             return set()
         now = datetime.now(items[0].created_at.tzinfo)
-        stmt = (
-            pg_insert(deliveries)
-            .values(
-                [
-                    dict(
-                        id=d.id, tenant_id=d.tenant_id, ticket_id=d.ticket_id, trigger_event_id=d.trigger_event_id,
-                        trigger_event_type=d.trigger_event_type, audience=d.audience, channel=d.channel.value,
-                        recipient=d.recipient, recipient_ref=d.recipient_ref, template=d.template,
-                        template_version=d.template_version, locale=d.locale, subject=d.subject, body=d.body,
-                        mandatory=d.mandatory, status=d.status.value, attempts=d.attempts, not_before=d.not_before,
-                        last_error=d.last_error, created_at=d.created_at, updated_at=d.created_at,
-                        trace_headers=d.trace_headers,
-                        # The planning process owns a fresh pending row for a while; after that the
-                        # sweeper takes it over (crash between commit and send).
-                        lease_until=now + timedelta(seconds=lease_s) if d.status == DeliveryStatus.PENDING else None,
-                    )
-                    for d in items
-                ]
+        rows = [
+            dict(
+                id=d.id, tenant_id=d.tenant_id, ticket_id=d.ticket_id, trigger_event_id=d.trigger_event_id,
+                trigger_event_type=d.trigger_event_type, audience=d.audience, channel=d.channel.value,
+                recipient=d.recipient, recipient_ref=d.recipient_ref, template=d.template,
+                template_version=d.template_version, locale=d.locale, subject=d.subject, body=d.body,
+                mandatory=d.mandatory, status=d.status.value, attempts=d.attempts, not_before=d.not_before,
+                last_error=d.last_error, created_at=d.created_at, updated_at=d.created_at,
+                trace_headers=d.trace_headers,
+                # The planning process owns a fresh pending row for a while; after that the
+                # sweeper takes it over (crash between commit and send).
+                lease_until=now + timedelta(seconds=lease_s) if d.status == DeliveryStatus.PENDING else None,
             )
-            .on_conflict_do_nothing(constraint="uq_deliveries_once")
-            .returning(deliveries.c.id)
-        )
-        return {r[0] for r in (await self.session.execute(stmt)).all()}
+            for d in items
+        ]
+        # one multi-row INSERT all the same (insertmanyvalues), from a statement built once
+        return {r[0] for r in (await self.session.execute(_ADD_DELIVERIES, rows)).all()}
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         row = (await self.session.execute(select(deliveries).where(deliveries.c.id == delivery_id))).mappings().first()
@@ -244,27 +265,13 @@ class NotifyRepository:
     # --- contacts, recipients, preferences ---------------------------------------------------------------
     async def upsert_contact(self, *, tenant_id: str, ticket_id: str, customer_id: str | None, email: str | None,
                              phone: str | None, locale: str) -> None:
-        stmt = pg_insert(contacts).values(
-            tenant_id=tenant_id, ticket_id=ticket_id, customer_id=customer_id, email=email, phone=phone, locale=locale
-        )
         await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["tenant_id", "ticket_id"],
-                set_=dict(
-                    customer_id=func.coalesce(stmt.excluded.customer_id, contacts.c.customer_id),
-                    email=func.coalesce(stmt.excluded.email, contacts.c.email),
-                    phone=func.coalesce(stmt.excluded.phone, contacts.c.phone),
-                    locale=stmt.excluded.locale, updated_at=func.now(),
-                ),
-            )
+            _UPSERT_CONTACT,
+            dict(tenant_id=tenant_id, ticket_id=ticket_id, customer_id=customer_id, email=email, phone=phone, locale=locale),
         )
 
     async def contact(self, tenant_id: str, ticket_id: str) -> dict[str, Any] | None:
-        row = (
-            await self.session.execute(
-                select(contacts).where(contacts.c.tenant_id == tenant_id, contacts.c.ticket_id == ticket_id)
-            )
-        ).mappings().first()
+        row = (await self.session.execute(_CONTACT, {"b_tenant": tenant_id, "b_ticket": ticket_id})).mappings().first()
         return dict(row) if row else None
 
     async def recipients_with_role(self, tenant_id: str, role: str) -> list[dict[str, Any]]:
@@ -290,11 +297,7 @@ class NotifyRepository:
         refs = [r for r in refs if r]
         if not refs:
             return None
-        rows = (
-            await self.session.execute(
-                select(preferences).where(preferences.c.tenant_id == tenant_id, preferences.c.recipient.in_(refs))
-            )
-        ).mappings().all()
+        rows = (await self.session.execute(_PREFERENCES, {"b_tenant": tenant_id, "b_refs": refs})).mappings().all()
         by_ref = {r["recipient"]: r for r in rows}
         for ref in refs:
             if ref in by_ref:
@@ -351,12 +354,11 @@ class NotifyRepository:
 
     # --- webhooks, feed ------------------------------------------------------------------------------
     async def webhooks_for(self, tenant_id: str, event_type: str) -> list[dict[str, Any]]:
-        w = webhook_endpoints
-        rows = (
-            await self.session.execute(
-                select(w).where(w.c.tenant_id == tenant_id, w.c.active.is_(True)).order_by(w.c.created_at)
-            )
-        ).mappings().all()
+        # Read once per tenant and transaction (a batch plans many events of the same tenants).
+        rows = self._webhooks.get(tenant_id)
+        if rows is None:
+            rows = (await self.session.execute(_ACTIVE_WEBHOOKS, {"b_tenant": tenant_id})).mappings().all()
+            self._webhooks[tenant_id] = rows
         return [dict(r) for r in rows if not r["event_types"] or event_type in r["event_types"]]
 
     async def add_webhook(self, *, tenant_id: str, id: str, url: str, secret: str, event_types: list[str]) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -63,10 +64,17 @@ def validate(source: TemplateSource, allowed: frozenset[str], sample: Mapping[st
     render(source, sample)
 
 
+@lru_cache(maxsize=2048)
+def _compiled(text: str) -> Template:
+    """Compiling a template costs far more than rendering it, and the same few sources (built-in
+    defaults, tenants' versions) render every event: compile each source once (a failure is not cached)."""
+    return _env.from_string(text)
+
+
 def render(source: TemplateSource, context: Mapping[str, Any]) -> Rendered:
     try:
-        subject = _env.from_string(source.subject).render(context)
-        body = _env.from_string(source.body).render(context)
+        subject = _compiled(source.subject).render(context)
+        body = _compiled(source.body).render(context)
     except SecurityError as exc:
         raise TemplateRejected(f"unsafe template: {exc}") from exc
     except UndefinedError as exc:
