@@ -151,7 +151,8 @@ async def test_relay_killed_mid_batch_loses_nothing_and_inbox_absorbs_duplicates
     assert len(rows) == 400 and len(set(rows)) == 400
 
 
-async def test_poison_message_goes_to_dlq_and_the_partition_moves_on(kafka):
+@pytest.mark.parametrize("batch_max", [0, 25], ids=["per-message", "batched"])
+async def test_poison_message_goes_to_dlq_and_the_partition_moves_on(kafka, batch_max):
     run = uuid.uuid4().hex[:8]
     key = f"T-poison-{run}".encode()
     good = opened_envelope(run, 1)
@@ -166,7 +167,7 @@ async def test_poison_message_goes_to_dlq_and_the_partition_moves_on(kafka):
 
     handled: list[str] = []
     broker = KafkaBroker(kafka.bootstrap, log_level=logging.DEBUG)
-    consumer = EventConsumer(broker, group_id=f"poison-{run}", topics=(topics.INTAKE_TICKETS,))
+    consumer = EventConsumer(broker, group_id=f"poison-{run}", topics=(topics.INTAKE_TICKETS,), batch_max=batch_max)
 
     @consumer.on(TicketOpened)
     async def apply(envelope: Envelope, event: TicketOpened) -> None:
@@ -198,7 +199,8 @@ async def test_poison_message_goes_to_dlq_and_the_partition_moves_on(kafka):
     assert h["x-original-topic"] == topics.INTAKE_TICKETS
 
 
-async def test_failed_then_succeeded_then_restarted_never_loses_the_failed_message(kafka):
+@pytest.mark.parametrize("batch_max", [0, 25], ids=["per-message", "batched"])
+async def test_failed_then_succeeded_then_restarted_never_loses_the_failed_message(kafka, batch_max):
     """FastStream issue 2618: a failed message must be retried or dead-lettered, never skipped."""
     run = uuid.uuid4().hex[:8]
     failing, later = opened_envelope(run, 1), opened_envelope(run, 2)
@@ -213,7 +215,8 @@ async def test_failed_then_succeeded_then_restarted_never_loses_the_failed_messa
 
     async def run_consumer(fail: bool, until: set[str]) -> None:
         broker = KafkaBroker(kafka.bootstrap, log_level=logging.DEBUG)
-        consumer = EventConsumer(broker, group_id=f"ff-{run}", topics=(topics.INTAKE_TICKETS,), max_attempts=3, backoff_initial_s=0.01)
+        consumer = EventConsumer(broker, group_id=f"ff-{run}", topics=(topics.INTAKE_TICKETS,), max_attempts=3,
+                                 backoff_initial_s=0.01, batch_max=batch_max)
 
         @consumer.on(TicketOpened)
         async def apply(envelope: Envelope, event: TicketOpened) -> None:
