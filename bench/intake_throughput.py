@@ -14,8 +14,11 @@ Also prints the resident memory of the intake processes (uvicorn supervisor, its
 each worker) at the end of the run.
 
 Measured on the 2-core development VM (2026-11-23, PostgreSQL, Kafka, Redis and wrk on the same two
-cores), 2 workers: 217 tickets/s traced, 275 with the SDK off (p50 120-136 ms, p99 290-370 ms at 32
-connections, no errors); telemetry costs ~21 %; workers hold 130-145 MiB RSS each. One worker: ~210/s.
+cores; run-to-run spread ~15 %), 2 workers: 180-217 tickets/s traced, 236-275 with the SDK off (p50
+120-170 ms, p99 290-370 ms at 32 connections, no errors); telemetry costs 20-27 %; workers hold
+130-145 MiB RSS each. Traced at 4 connections: ~165/s, p50 21 ms, p99 137 ms. SDK off, one worker:
+1 connection 69/s p50 13 ms (one request waits on ~7 round trips and the commit's WAL flush), 4
+connections 240/s p50 16 ms p99 43 ms, 32 connections ~210/s.
 The path from 48 to 275/s: uvloop+httptools, SLA clocks written once per use case (15 -> 7
 statements per ticket), no thread-pool hop per request, a batch timeline consumer, two workers.
 What is left is Python per request (SQLAlchemy statement handling ~25 %, asyncpg ~20 %, FastAPI and
@@ -32,7 +35,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -93,7 +95,7 @@ async def drop_db(name: str) -> None:
 
 def run_wrk(wrk: str, url: str, seconds: int, connections: int, script: Path) -> dict[str, str]:
     proc = subprocess.run(
-        [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        [wrk, f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
         capture_output=True, text=True, check=True,
     )
     if proc.stderr.strip():  # a Lua error: wrk would silently send GET / instead
@@ -127,46 +129,13 @@ def _ppid(pid: int) -> int:
         return -1
 
 
-async def open_loop(url: str, rate: float, seconds: float, auth: str) -> dict[str, str]:
-    """Tickets sent at a fixed rate whatever the answers do (wrk is closed-loop): latency at a load."""
-    import httpx
-
-    lat: list[float] = []
-    errors = 0
-    salt = int.from_bytes(os.urandom(3), "big")
-
-    async def one(client: httpx.AsyncClient, i: int) -> None:
-        nonlocal errors
-        n = (salt * 1000 + i) % 90_000_000
-        t0 = time.perf_counter()
-        r = await client.post("/v1/tickets", json={"kind": "repair", "channel": "web", "symptom": f"open loop {n}",
-                                                   "customer_name": "Bench", "contact_phone": f"+86139{n:08d}"})
-        lat.append(time.perf_counter() - t0)
-        errors += r.status_code >= 300
-
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": auth}, limits=limits, timeout=30) as client:
-        tasks = []
-        start = time.perf_counter()
-        for i in range(int(rate * seconds)):
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(client, i)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
-    lat.sort()
-    q = lambda p: f"{1000 * lat[min(len(lat) - 1, int(p * len(lat)))]:.1f}ms"  # noqa: E731
-    return {"rps": f"{len(lat) / elapsed:.2f}", "p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "errors": str(errors)}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (INTAKE_HTTP_WORKERS)")
-    ap.add_argument("--open-loop-rate", type=float, default=0.0,
-                    help="tickets/s of the open-loop latency row (traced); default: half the traced maximum")
+    ap.add_argument("--light-connections", type=int, default=4,
+                    help="connections of the latency row (traced): about half the maximum load")
     a = ap.parse_args()
     wrk = ensure_wrk()
     script = Path(tempfile.mkdtemp()) / "post.lua"
@@ -194,16 +163,15 @@ def main() -> None:
                 assert proc.proc is not None
                 r["rss"] = " + ".join(f"{m:.0f}" for m in rss_mib(proc.proc.pid))
                 if label.startswith("traced"):
-                    rate = a.open_loop_rate or float(r["rps"]) / 2
-                    half = asyncio.run(open_loop(proc.url, rate, a.seconds, auth_headers("bench", "agent")["Authorization"]))
-                    half["rss"] = ""
-                    results[f"open loop {rate:.0f}/s"] = half
+                    light = run_wrk(wrk, proc.url, a.seconds, a.light_connections, script)
+                    light["rss"] = ""
+                    results[f"traced, {a.light_connections} connections"] = light
             finally:
                 proc.stop()
                 asyncio.run(drop_db(db))
             results[label] = r
-            for k, row in sorted(results.items(), key=lambda kv: kv[0].startswith("open loop")):
-                if k == label or (k.startswith("open loop") and label.startswith("traced")):
+            for k, row in sorted(results.items(), key=lambda kv: "connections" in kv[0]):
+                if k == label or ("connections" in k and label.startswith("traced")):
                     print(f"{k:<22} {row['rps']:>10} {row['p50']:>9} {row['p90']:>9} {row['p99']:>9} {row['errors']:>8}  {row['rss']}")
     finally:
         receiver.stop()
