@@ -62,5 +62,25 @@ def continue_trace(headers: Mapping[str, str] | None, name: str, **attributes: s
         yield span
 
 
+@contextlib.contextmanager
+def within_trace(headers: Mapping[str, str] | None, name: str, **attributes: str) -> Iterator[trace.Span | None]:
+    """Run work in the stored trace of `headers` (a ticket's) unless it already runs in it.
+
+    For requests that arrive without the ticket's traceparent (a customer's browser answering a
+    survey): the work and the events it emits join the ticket's trace, under a span linked to the
+    request's own span. A request that carries the ticket's traceparent is left as it is."""
+    stored_ctx = context_from_headers(headers or {})
+    stored = trace.get_current_span(stored_ctx).get_span_context()
+    current = trace.get_current_span().get_span_context()
+    if not stored.is_valid or (current.is_valid and current.trace_id == stored.trace_id):
+        yield None
+        return
+    links = [trace.Link(current)] if current.is_valid else None
+    with trace.get_tracer("fixflow.background").start_as_current_span(
+        name, context=stored_ctx, links=links, attributes=attributes
+    ) as span:
+        yield span
+
+
 def tracer(name: str = "fixflow") -> trace.Tracer:
     return trace.get_tracer(name)

@@ -54,6 +54,22 @@ async def test_answer_once_then_reuse_is_409(client, rt, tenant):
     assert await count_rows(runtime, "survey_responses", tenant) == 1
 
 
+async def test_an_answer_from_a_browser_without_traceparent_stays_in_the_tickets_trace(client, rt, tenant):
+    runtime, svc = rt
+    ticket_trace = uuid.uuid4().hex
+    s, token = await sent_survey(runtime, svc, tenant,
+                                 trace_headers={"traceparent": f"00-{ticket_trace}-{uuid.uuid4().hex[:16]}-01"})
+    r = await client.post(f"/v1/public/surveys/{token}/answers", json=GOOD)  # no traceparent header
+    assert r.status_code == 201, r.text
+    from sqlalchemy import text
+
+    async with runtime.uow() as uow:
+        headers = await uow.session.scalar(text(
+            "SELECT headers FROM outbox WHERE key = :k AND event_type = 'fixflow.survey.survey.completed.v1'"),
+            {"k": s.ticket_id})
+    assert headers["traceparent"].split("-")[1] == ticket_trace
+
+
 async def test_concurrent_answers_one_wins(client, rt, tenant):
     runtime, svc = rt
     _, token = await sent_survey(runtime, svc, tenant)

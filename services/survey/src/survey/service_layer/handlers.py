@@ -22,7 +22,7 @@ from fixflow_shared.events.contracts.survey import (
     SurveySent,
 )
 from fixflow_shared.events.contracts.survey import SurveyExpired as SurveyExpiredEvent
-from fixflow_shared.tracing import continue_trace, current_trace_headers
+from fixflow_shared.tracing import continue_trace, current_trace_headers, within_trace
 from fixflow_shared.uow import UnitOfWork
 from survey.adapters.repository import PlanRepository, RevisitRepository, SurveyRepository, TimerRepository
 from survey.domain import scheduling
@@ -294,28 +294,34 @@ async def answer_survey(*, uow: UnitOfWork, cmd: AnswerSurvey, links: Links, now
         await repo.save(s)
         await repo.add_response(s, cmd.answers, verdict, via=cmd.via, at=now)
         await TimerRepository(uow.session).done_for(s.id, now)  # reminders and expiry are moot now
+        # A customer's browser sends no traceparent: the answer's events still join the ticket's trace.
+        with within_trace(s.trace_headers, "survey.answer", **{"fixflow.ticket_id": s.ticket_id}):
+            _emit_answer(uow, s, cmd, verdict, tenant, now)
+        await uow.commit()
+    return s, verdict
+
+
+def _emit_answer(uow: UnitOfWork, s: Survey, cmd: AnswerSurvey, verdict: Verdict, tenant: str, now: datetime) -> None:
+    uow.emit(
+        SurveyCompleted(
+            survey_id=s.id, ticket_id=s.ticket_id, tenant_id=tenant, customer_id=s.customer_id,
+            technician_id=s.technician_id, team_id=s.team_id, scores=cmd.answers.scores,  # type: ignore[arg-type]
+            nps=cmd.answers.nps, has_comment=bool(cmd.answers.comment), satisfied=not verdict.dissatisfied,
+            praise=verdict.praise, completed_at=now,
+        ),
+        subject=s.ticket_id, tenant=tenant,
+    )
+    if verdict.dissatisfied:
         uow.emit(
-            SurveyCompleted(
+            DissatisfactionReported(
                 survey_id=s.id, ticket_id=s.ticket_id, tenant_id=tenant, customer_id=s.customer_id,
-                technician_id=s.technician_id, team_id=s.team_id, scores=cmd.answers.scores,  # type: ignore[arg-type]
-                nps=cmd.answers.nps, has_comment=bool(cmd.answers.comment), satisfied=not verdict.dissatisfied,
-                praise=verdict.praise, completed_at=now,
+                technician_id=s.technician_id, reasons=list(verdict.reasons),
+                lowest_score=min(cmd.answers.scores.values()), nps=cmd.answers.nps,
+                comment=cmd.answers.comment, suggested_action=verdict.suggested_action,  # type: ignore[arg-type]
+                reported_at=now,
             ),
             subject=s.ticket_id, tenant=tenant,
         )
-        if verdict.dissatisfied:
-            uow.emit(
-                DissatisfactionReported(
-                    survey_id=s.id, ticket_id=s.ticket_id, tenant_id=tenant, customer_id=s.customer_id,
-                    technician_id=s.technician_id, reasons=list(verdict.reasons),
-                    lowest_score=min(cmd.answers.scores.values()), nps=cmd.answers.nps,
-                    comment=cmd.answers.comment, suggested_action=verdict.suggested_action,  # type: ignore[arg-type]
-                    reported_at=now,
-                ),
-                subject=s.ticket_id, tenant=tenant,
-            )
-        await uow.commit()
-    return s, verdict
 
 
 async def check_token(*, uow: UnitOfWork, token: str, links: Links, now: datetime | None = None,
