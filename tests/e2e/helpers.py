@@ -1,5 +1,5 @@
 """Helpers for end-to-end scenarios: polling and trace checks. Import with
-`from helpers import poll, assert_one_trace` (tests/e2e is on sys.path via conftest)."""
+`from helpers import poll, one_trace_of_ticket` (tests/e2e is on sys.path via conftest)."""
 
 from __future__ import annotations
 
@@ -49,3 +49,18 @@ def assert_one_trace(spans: list[Any], *, services: set[str]) -> str:
     seen = {s.service for s in spans}
     assert services <= seen, f"services missing from the trace: {services - seen}"
     return trace_ids.pop()
+
+
+def one_trace_of_ticket(otlp_receiver: Any, ticket_id: str, services: set[str],
+                        timeout: float = 20.0) -> tuple[str, list[Any]]:
+    """`assert_one_trace` over every span that mentions the ticket, retried while late spans (batch
+    export every 200 ms) are still arriving; returns (trace id, spans)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        spans = trace_of_ticket(otlp_receiver, ticket_id, timeout=timeout)
+        try:
+            return assert_one_trace(spans, services=services), spans
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

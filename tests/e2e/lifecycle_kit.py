@@ -1,20 +1,24 @@
-"""Building blocks of the lifecycle scenarios (1, 4, 5, 7): a tenant-scoped client over the five
-public APIs that sends the ticket's `traceparent` once the ticket exists, and the set-up a service
-center needs before its first ticket (technician, customer with address, product, asset, a survey
-plan that sends at once).
+"""The client kit of the lifecycle scenarios: a tenant-scoped client over the five public APIs that
+sends the ticket's `traceparent` once the ticket exists, the set-up a service center needs before
+its first ticket (technician, customer with address, product, asset, a survey plan that sends at
+once), the technician app, the partner systems' Kafka topics, and readers of what the customer got.
 
-Import with `from lifecycle_kit import Fixflow` (tests/e2e is on sys.path via conftest)."""
+Only public HTTP APIs and Kafka topics are used. Import with `from lifecycle_kit import Fixflow`
+(tests/e2e is on sys.path via conftest); polling and trace checks are in helpers.py."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 from helpers import poll
 
+from fixflow_shared.events import Envelope, Event, new_envelope
 from fixflow_shared.testing import auth_headers
 
 ROLES = "agent,dispatcher,manager,technician,customer,cashier"
@@ -62,16 +66,20 @@ class Fixflow:
         return r.json() if r.content else None
 
     # --- set-up ------------------------------------------------------------------------------------
-    def technician(self, name: str = "Li Wei", *, dlat: float = 0.0, phone: str = "+8613700000001") -> dict[str, Any]:
-        for code in SKILLS:
+    def technician(self, name: str, *, phone: str, skills: dict[str, int] | None = None,
+                   van_stock: dict[str, int] | None = None) -> dict[str, Any]:
+        """A technician working around the clock at the site; every known skill at level 3 unless
+        `skills` says otherwise (the skills named are registered first)."""
+        skills = skills if skills is not None else {s: 3 for s in SKILLS}
+        for code in skills:
             self.call("POST", "dispatch", "/skills", json={"code": code, "name": code.replace("_", " ").title()},
                       expect=(201, 409))
         return self.post("dispatch", "/technicians", {
-            "name": name, "phone": phone, "home_lat": SITE[0] + dlat, "home_lon": SITE[1],
-            "skills": {s: 3 for s in SKILLS}, "hours": ALL_WEEK,
+            "name": name, "phone": phone, "home_lat": SITE[0], "home_lon": SITE[1],
+            "skills": skills, "hours": ALL_WEEK, "van_stock": van_stock or {},
         }, expect=201)
 
-    def customer_with_asset(self, *, email: str, phone: str, warranty_months: int = 12,
+    def customer_with_asset(self, *, email: str, phone: str, warranty_months: int = 12, return_window_days: int = 30,
                             bought_days_ago: int = 100, name: str = "Chen Jing") -> dict[str, Any]:
         """A customer at one address owning one asset; returns ids for opening tickets."""
         customer = self.post("intake", "/customers", {
@@ -81,7 +89,8 @@ class Fixflow:
         }, expect=201)
         model = f"WM-{uuid.uuid4().hex[:6].upper()}"
         product = self.post("intake", "/products", {"model": model, "name": "Front-load washer 8 kg",
-                                                    "warranty_months": warranty_months}, expect=201)
+                                                    "warranty_months": warranty_months,
+                                                    "return_window_days": return_window_days}, expect=201)
         asset = self.post("intake", "/assets", {
             "customer_id": customer["id"], "product_id": product["id"], "serial": f"SN{uuid.uuid4().hex[:10].upper()}",
             "purchase_date": (date.today() - timedelta(days=bought_days_ago)).isoformat(),
@@ -131,10 +140,22 @@ class Fixflow:
                     timeout, what=f"{types} on the timeline of {ticket_id}")
 
     def job(self, ticket_id: str) -> dict[str, Any]:
+        """The ticket's job in dispatch, with its work orders and appointments."""
         j = self.get("dispatch", f"/jobs/by-ticket/{ticket_id}")
         return self.get("dispatch", f"/jobs/{j['id']}")
 
-    def wait_job(self, ticket_id: str, pred: Any, what: str, timeout: float = 30.0) -> dict[str, Any]:
+    def wait_job(self, ticket_id: str, until: str | Callable[[dict[str, Any]], Any], what: str = "",
+                 timeout: float = 30.0) -> dict[str, Any]:
+        """Poll the ticket's job until it has status `until` (a string) or satisfies `until` (a
+        predicate over the job with its work orders and appointments); returns that job."""
+        if isinstance(until, str):
+            status, what = until, what or f"job {until}"
+
+            def pred(j: dict[str, Any]) -> bool:
+                return j["status"] == status
+        else:
+            pred = until
+
         def check() -> dict[str, Any] | None:
             r = self.call("GET", "dispatch", f"/jobs/by-ticket/{ticket_id}")
             if r.status_code != 200:
@@ -154,8 +175,20 @@ class Fixflow:
         self.post("dispatch", f"/work-orders/{work_order_id}/arrival", {"lat": SITE[0] + 0.01, "lon": SITE[1]},
                   roles="technician")
 
-    def sign_off(self, work_order_id: str, *, resolution_code: str, signed_by: str, rating: int | None = 5) -> dict[str, Any]:
-        body = {"resolution_code": resolution_code, "signed_by": signed_by, "signed_at": datetime.now(UTC).isoformat(),
+    def work(self, work_order_id: str, *, diagnosis: str, labour_minutes: int,
+             parts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The work done on site. `parts=None` sends no parts field; `parts=[]` says none were used."""
+        body: dict[str, Any] = {"diagnosis": diagnosis, "labour_minutes": labour_minutes}
+        if parts is not None:
+            body["parts"] = parts
+        return self.post("dispatch", f"/work-orders/{work_order_id}/work", body, roles="technician")
+
+    def sign_off(self, work_order_id: str, *, resolution_code: str, signed_by: str, rating: int | None = 5,
+                 signed_at: datetime | None = None) -> dict[str, Any]:
+        """The customer signs on the technician's device (at `signed_at`, default now) and the work order
+        completes."""
+        body = {"resolution_code": resolution_code, "signed_by": signed_by,
+                "signed_at": (signed_at or datetime.now(UTC)).isoformat(),
                 "signature_sha256": hashlib.sha256(f"{work_order_id}:{signed_by}".encode()).hexdigest()}
         if rating is not None:
             body["rating"] = rating
@@ -178,12 +211,7 @@ class Fixflow:
         return r.json()
 
 
-def answer_url_in(text: str) -> str:
-    """The survey link in a message body."""
-    for word in text.split():
-        if "/v1/public/surveys/" in word:
-            return word.strip().rstrip(".,;)")
-    raise AssertionError(f"no survey link in {text!r}")
+# --- what the customer received ---------------------------------------------------------------------
 
 
 def email_bodies(messages: list[Any]) -> list[tuple[str, str]]:
@@ -196,19 +224,75 @@ def email_bodies(messages: list[Any]) -> list[tuple[str, str]]:
     return out
 
 
-def one_trace_of_ticket(otlp_receiver: Any, ticket_id: str, services: set[str], timeout: float = 20.0) -> tuple[str, list[Any]]:
-    """`assert_one_trace` over every span that mentions the ticket, retried while late spans (batch
-    export every 200 ms) are still arriving; returns (trace id, spans)."""
-    import time
+def email_subjects(smtp_server: Any, address: str, *, about: str | None = None) -> list[str]:
+    """Subjects of the emails sent to `address` (only those naming `about`, e.g. a ticket id, if given)."""
+    return [str(m["Subject"]) for m in smtp_server.inbox.to(address) if about is None or about in str(m["Subject"])]
 
-    from helpers import assert_one_trace, trace_of_ticket
 
-    deadline = time.monotonic() + timeout
-    while True:
-        spans = trace_of_ticket(otlp_receiver, ticket_id, timeout=timeout)
+def sms_texts(sms_gateway: Any, phone: str) -> list[str]:
+    """Texts of the SMS sent to `phone`."""
+    return [m["text"] for m in sms_gateway.to(phone)]
+
+
+def answer_url_in(text: str) -> str:
+    """The survey link in a message body."""
+    for word in text.split():
+        if "/v1/public/surveys/" in word:
+            return word.strip().rstrip(".,;)")
+    raise AssertionError(f"no survey link in {text!r}")
+
+
+# --- partner topics (the warehouse / logistics side) ------------------------------------------------
+
+
+def publish(bootstrap: str, payload: Event, *, tenant: str, subject: str, source: str,
+            answering: Envelope | None = None) -> Envelope:
+    """Publish a CloudEvent to the payload's topic, as a partner system would. A partner answering
+    one of our messages (`answering`) names it as the cause and echoes its W3C trace headers, so
+    its answer stays in the ticket's trace."""
+    from aiokafka import AIOKafkaProducer
+
+    env = new_envelope(payload, source=source, subject=subject, tenant=tenant, causation=answering,
+                       trace_headers=answering.trace_headers if answering else None)
+
+    async def go() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+        await producer.start()
         try:
-            return assert_one_trace(spans, services=services), spans
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+            await producer.send_and_wait(payload.topic, env.body(), key=env.key, headers=env.headers())
+        finally:
+            await producer.stop()
+
+    asyncio.run(go())
+    return env
+
+
+def read_topic(bootstrap: str, topic: str, *, subject: str, type_: str, timeout: float = 30.0) -> list[Envelope]:
+    """Read `topic` from the beginning, as a partner system would, until an event of `type_` about
+    `subject` shows up; returns those events."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    async def go() -> list[Envelope]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+        await consumer.start()
+        found: list[Envelope] = []
+        try:
+            await consumer._client.force_metadata_update()  # noqa: SLF001
+            parts = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+            consumer.assign(parts)
+            await consumer.seek_to_beginning(*parts)
+            deadline = asyncio.get_running_loop().time() + timeout
+            while asyncio.get_running_loop().time() < deadline:
+                batch = await consumer.getmany(timeout_ms=500)
+                for msgs in batch.values():
+                    for m in msgs:
+                        env = Envelope.from_kafka(m.headers, m.value)
+                        if env.subject == subject and env.type == type_:
+                            found.append(env)
+                if found:
+                    return found
+            return found
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(go())

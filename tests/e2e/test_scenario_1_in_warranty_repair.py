@@ -9,8 +9,8 @@ import time
 import uuid
 
 import pytest
-from helpers import poll
-from lifecycle_kit import Fixflow, answer_url_in, email_bodies, one_trace_of_ticket
+from helpers import one_trace_of_ticket, poll
+from lifecycle_kit import Fixflow, answer_url_in, email_bodies, email_subjects, sms_texts
 
 pytestmark = pytest.mark.e2e
 
@@ -42,8 +42,7 @@ def test_in_warranty_repair_is_free_surveyed_and_closed(fixflow, smtp_server, sm
     # on site: the technician's app
     ff.visit(wo["id"])
     ff.wait_ticket(tid, "in_progress")
-    ff.post("dispatch", f"/work-orders/{wo['id']}/work", {"diagnosis": "motor brushes defective from the factory",
-                                                          "labour_minutes": 35}, roles="technician")
+    ff.work(wo["id"], diagnosis="motor brushes defective from the factory", labour_minutes=35)
     done = ff.sign_off(wo["id"], resolution_code="replaced_defective_brushes", signed_by="Chen Jing", rating=5)
     assert done["status"] == "completed", done
 
@@ -92,16 +91,16 @@ def test_in_warranty_repair_is_free_surveyed_and_closed(fixflow, smtp_server, sm
     assert answered["response"]["scores"]["overall"] == 5 and answered["response"]["nps"] == 10
 
     # --- what the customer received -----------------------------------------------------------------
-    subjects = [s for s, _ in email_bodies(smtp_server.inbox.to(email))]
+    subjects = email_subjects(smtp_server, email)
     assert any(tid in s and "We received your request" in s for s in subjects), subjects
     assert any("[Appointment]" in s for s in subjects), subjects
     assert any("[Done]" in s for s in subjects), subjects
     assert any("[Survey]" in s for s in subjects), subjects
     assert not any("[Invoice]" in s for s in subjects), subjects
-    sms = [m["text"] for m in sms_gateway.to(phone)]
+    sms = sms_texts(sms_gateway, phone)
     assert any(tid in m for m in sms), sms  # acknowledgement and the booking by SMS too
     assert any("Li Wei" in m for m in sms), sms
-    tech_sms = [m["text"] for m in sms_gateway.to("+8613700000101")]
+    tech_sms = sms_texts(sms_gateway, "+8613700000101")
     assert any(tid in m for m in tech_sms), tech_sms
 
     deliveries = poll(lambda: (lambda ds: ds if ds and all(d["status"] == "sent" for d in ds) else None)(ff.deliveries(tid)),

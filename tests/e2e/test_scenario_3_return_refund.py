@@ -11,11 +11,12 @@ freight and the card fee, with a credit note; intake closes. Design: docs/adr/li
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from helpers import poll
-from lifecycle_steps import Scenario, assert_ticket_in_one_trace, publish, read_topic
+from helpers import one_trace_of_ticket, poll
+from lifecycle_kit import Fixflow, email_bodies, email_subjects, publish, read_topic, sms_texts
 
 from fixflow_shared import topics
 from fixflow_shared.events.contracts import dispatch as dev
@@ -31,76 +32,77 @@ def test_return_within_30_days_pickup_by_logistics_refund_minus_customer_share(
     fixflow, kafka, smtp_server, sms_gateway, otlp_receiver
 ):
     started = time.monotonic()
-    s = Scenario(fixflow, "sc3")
-    d = s.setup_customer_asset(bought_days_ago=0)
-    s.post("billing", "/v1/price-books", {
+    ff = Fixflow(fixflow, f"sc3-{uuid.uuid4().hex[:6]}")
+    email, phone = f"wang.fang.{ff.tenant}@example.com", "+8613912330003"
+    c = ff.customer_with_asset(email=email, phone=phone, name="Wang Fang", bought_days_ago=0, return_window_days=30)
+    ff.post("billing", "/price-books", {
         "effective_from": date(2020, 1, 1).isoformat(), "visit_fee_minor": 2000, "adjustment_fee_minor": 2000,
         "fitting_labour_minor": 3000, "freight_minor": FREIGHT, "card_fee_bp": CARD_FEE_BP})
-    sale = s.post("billing", "/v1/sales", {"customer_id": d["customer"]["id"], "asset_id": d["asset"]["id"], "items": [
-        {"code": d["product"]["model"], "description": "washing machine", "unit_price_minor": PRICE}]})
+    sale = ff.post("billing", "/sales", {"customer_id": c["customer_id"], "asset_id": c["asset_id"], "items": [
+        {"code": c["model"], "description": "washing machine", "unit_price_minor": PRICE}]})
     assert sale["total_minor"] == PRICE
-    paid = s.post("billing", f"/v1/invoices/{sale['id']}/payments",
-                  {"amount_minor": PRICE, "currency": "CNY", "method": "card"}, roles="agent")
+    paid = ff.post("billing", f"/invoices/{sale['id']}/payments",
+                   {"amount_minor": PRICE, "currency": "CNY", "method": "card"}, roles="agent")
     assert paid["invoice_status"] == "paid"
 
-    t = s.open_ticket({"kind": "return", "symptom": "changed my mind, unused, in the original box",
-                       "asset_id": d["asset"]["id"]})
+    t = ff.open_ticket({"kind": "return", "channel": "phone", "symptom": "changed my mind, unused, in the original box",
+                        "asset_id": c["asset_id"], "contact_email": email, "contact_phone": phone, "locale": "en"})
+    tid = t["id"]
     assert t["warranty"]["status"] == "return_window_open" and t["warranty"]["returnable"] is True
     assert t["path"] == "send_in" and t["status"] == "triaged"
 
     # --- logistics reads the pickup request ------------------------------------------------------------
-    req = read_topic(kafka.bootstrap, topics.INTEGRATION_PARTS_REQUESTS, subject=s.ticket_id,
+    req = read_topic(kafka.bootstrap, topics.INTEGRATION_PARTS_REQUESTS, subject=tid,
                      type_="fixflow.dispatch.pickup-request.submitted.v1")
     assert len(req) == 1
     pickup = req[0].payload()
     assert isinstance(pickup, dev.PickupRequestSubmitted)
-    assert pickup.asset_id == d["asset"]["id"] and pickup.deliver_to == "warehouse"
+    assert pickup.asset_id == c["asset_id"] and pickup.deliver_to == "warehouse"
     assert pickup.site and pickup.site["lat"] and "Century" not in str(pickup.model_dump()), "no street address (PII)"
     assert pickup.return_window_ends_on == t["warranty"]["return_window_ends_on"]
-    assert s.job() is None, "nobody is sent on site for a return"
+    assert ff.call("GET", "dispatch", f"/jobs/by-ticket/{tid}").status_code == 404, "nobody is sent on site for a return"
 
-    common = {"parts_request_id": pickup.pickup_request_id, "ticket_id": s.ticket_id, "shipment_id": "SF-RET-1",
+    common = {"parts_request_id": pickup.pickup_request_id, "ticket_id": tid, "shipment_id": "SF-RET-1",
               "carrier": "SF Express"}
     publish(kafka.bootstrap, dev.ShipmentUpdated(**common, status="picked", updated_at=datetime.now(UTC)),
-            tenant=s.tenant, subject=s.ticket_id, source="/logistics/sf-express", answering=req[0])
-    poll(lambda: s.get("dispatch", f"/v1/parts-requests/{pickup.pickup_request_id}")["status"] == "picked", 20,
+            tenant=ff.tenant, subject=tid, source="/logistics/sf-express", answering=req[0])
+    poll(lambda: ff.get("dispatch", f"/parts-requests/{pickup.pickup_request_id}")["status"] == "picked", 20,
          what="pickup picked")
-    assert s.ticket()["status"] == "triaged", "collected is not yet received"
-    assert s.get("billing", f"/v1/invoices/{sale['id']}")["refunded_minor"] == 0
+    assert ff.ticket(tid)["status"] == "triaged", "collected is not yet received"
+    assert ff.get("billing", f"/invoices/{sale['id']}")["refunded_minor"] == 0
     publish(kafka.bootstrap, dev.ShipmentUpdated(**common, status="delivered", updated_at=datetime.now(UTC)),
-            tenant=s.tenant, subject=s.ticket_id, source="/logistics/sf-express", answering=req[0])
+            tenant=ff.tenant, subject=tid, source="/logistics/sf-express", answering=req[0])
 
     # --- final state in every service ------------------------------------------------------------------
-    closed = s.wait_ticket("closed")
+    closed = ff.wait_ticket(tid, "closed")
     assert closed["resolved_at"] and closed["closed_at"]
-    pr = s.get("dispatch", f"/v1/parts-requests/{pickup.pickup_request_id}")
+    pr = ff.get("dispatch", f"/parts-requests/{pickup.pickup_request_id}")
     assert pr["kind"] == "pickup" and pr["status"] == "delivered" and pr["shipment_id"] == "SF-RET-1"
 
-    inv = s.get("billing", f"/v1/invoices/{sale['id']}")
+    inv = ff.get("billing", f"/invoices/{sale['id']}")
     assert inv["status"] == "refunded" and inv["refunded_minor"] == PRICE
     card_fee = (PRICE * CARD_FEE_BP + 5_000) // 10_000  # half up
-    types = poll(lambda: (ts := s.timeline_types()) and "fixflow.intake.ticket.closed.v1" in ts and ts, 20, what="timeline")
+    types = ff.wait_timeline(tid, "fixflow.intake.ticket.closed.v1", timeout=20)
     for et in ("fixflow.intake.ticket.opened.v1", "fixflow.dispatch.return.received.v1",
                "fixflow.intake.ticket.resolved.v1", "fixflow.billing.credit-note.issued.v1",
                "fixflow.billing.refund.issued.v1"):
         assert et in types, et
-    refund = next(e["data"] for e in s.get("intake", f"/v1/tickets/{s.ticket_id}/timeline")["events"]
+    refund = next(e["data"] for e in ff.get("intake", f"/tickets/{tid}/timeline")["events"]
                   if e["type"] == "fixflow.billing.refund.issued.v1")
     assert refund["gross_minor"] == PRICE and refund["customer_share_minor"] == FREIGHT + card_fee
     assert refund["amount_minor"] == PRICE - FREIGHT - card_fee and refund["invoice_id"] == sale["id"]
-    surveys = poll(lambda: s.get("survey", "/v1/surveys", params={"ticket_id": s.ticket_id}), 20, what="survey")
+    surveys = poll(lambda: ff.get("survey", "/surveys", params={"ticket_id": tid}), 20, what="survey")
     assert len(surveys) == 1  # the follow-up asks about the return too
 
     # --- what the customer received ---------------------------------------------------------------------
-    mails = poll(lambda: (m := s.emails(smtp_server)) and any(x.startswith("[Refund]") for x in m) and m, 20,
-                 what="refund email")
+    mails = poll(lambda: (m := email_subjects(smtp_server, email, about=tid))
+                 and any(x.startswith("[Refund]") for x in m) and m, 20, what="refund email")
     assert any(x.startswith("[Service]") for x in mails), mails
-    refund_mail = next(m for m in smtp_server.inbox.to(s.email) if str(m["Subject"]).startswith("[Refund]"))
-    body = refund_mail.get_payload(decode=True) if not refund_mail.is_multipart() else \
-        refund_mail.get_payload(0).get_payload(decode=True)
-    assert f"{(PRICE - FREIGHT - card_fee) / 100:.2f}" in body.decode(), body
-    sms = poll(lambda: s.sms(sms_gateway), 20, what="acknowledgement sms")
-    assert any(s.ticket_id in x for x in sms), sms
+    body = next(b for subject, b in email_bodies(smtp_server.inbox.to(email)) if subject.startswith("[Refund]"))
+    assert f"{(PRICE - FREIGHT - card_fee) / 100:.2f}" in body, body
+    sms = poll(lambda: sms_texts(sms_gateway, phone), 20, what="acknowledgement sms")
+    assert any(tid in x for x in sms), sms
 
-    assert_ticket_in_one_trace(otlp_receiver, s.ticket_id, {"intake", "dispatch", "billing", "notify", "survey"})
+    one_trace_of_ticket(otlp_receiver, tid, {"intake", "dispatch", "billing", "notify", "survey"})
+    ff.close()
     print(f"scenario 3 took {time.monotonic() - started:.1f}s")

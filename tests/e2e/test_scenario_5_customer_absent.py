@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import pytest
-from helpers import poll
-from lifecycle_kit import Fixflow, answer_url_in, email_bodies, one_trace_of_ticket
+from helpers import one_trace_of_ticket, poll
+from lifecycle_kit import Fixflow, answer_url_in, email_bodies, email_subjects, sms_texts
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +60,7 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
                     roles="customer")
     assert moved["status"] in ("booked", "confirmed", "rescheduled") and moved["technician_id"] == tech["id"], moved
     assert datetime.fromisoformat(moved["window_start"]) == start
-    rescheduled_mail = poll(lambda: [s for s, _ in email_bodies(smtp_server.inbox.to(email)) if "[Rescheduled]" in s],
+    rescheduled_mail = poll(lambda: [s for s in email_subjects(smtp_server, email) if "[Rescheduled]" in s],
                             20, what="reschedule email")
     assert tid in rescheduled_mail[0]
 
@@ -99,14 +99,14 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
     assert [s["status"] for s in ff.get("survey", "/surveys", params={"ticket_id": tid})] == ["completed"]
 
     # --- what the customer received -----------------------------------------------------------------
-    subjects = [s for s, _ in email_bodies(smtp_server.inbox.to(email))]
+    subjects = email_subjects(smtp_server, email)
     assert any("We received your request" in s for s in subjects)
     assert sum("[Appointment]" in s for s in subjects) >= 2, subjects  # the first visit and the second
     assert sum("[Rescheduled]" in s for s in subjects) == 1, subjects
     assert any("[Done]" in s for s in subjects) and any("[Survey]" in s for s in subjects), subjects
-    sms = [m["text"] for m in sms_gateway.to(phone)]
+    sms = sms_texts(sms_gateway, phone)
     assert any("moved to" in m and "Zhao Min" in m for m in sms), sms  # the new time by SMS as well
-    tech_sms = [m["text"] for m in sms_gateway.to("+8613700000505")]
+    tech_sms = sms_texts(sms_gateway, "+8613700000505")
     # the technician's messages are in their own (default zh-CN) locale: visit 2 assigned, then moved
     assert any(tid in m and "第 2 次上门" in m for m in tech_sms), tech_sms
     assert any(tid in m and "改约至" in m for m in tech_sms), tech_sms

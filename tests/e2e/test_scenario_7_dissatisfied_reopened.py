@@ -9,8 +9,8 @@ import time
 import uuid
 
 import pytest
-from helpers import poll
-from lifecycle_kit import Fixflow, answer_url_in, email_bodies, one_trace_of_ticket
+from helpers import one_trace_of_ticket, poll
+from lifecycle_kit import Fixflow, answer_url_in, email_bodies, email_subjects, sms_texts
 
 pytestmark = pytest.mark.e2e
 
@@ -61,8 +61,7 @@ def test_score_1_reopens_the_ticket_for_a_second_visit_then_closes(fixflow, smtp
     ff.wait_ticket(tid, "scheduled")
     ff.visit(second["id"])
     ff.wait_ticket(tid, "in_progress")
-    ff.post("dispatch", f"/work-orders/{second['id']}/work", {"diagnosis": "door hinge bent; the new seal did not sit",
-                                                             "labour_minutes": 50}, roles="technician")
+    ff.work(second["id"], diagnosis="door hinge bent; the new seal did not sit", labour_minutes=50)
     ff.sign_off(second["id"], resolution_code="adjusted_defective_hinge", signed_by="Liu Yang", rating=5)
     ff.wait_ticket(tid, "resolved")
 
@@ -105,12 +104,12 @@ def test_score_1_reopens_the_ticket_for_a_second_visit_then_closes(fixflow, smtp
     assert ff.get("survey", f"/surveys/{surveys[1]['id']}")["response"]["scores"]["overall"] == 5
 
     # --- what the customer received -----------------------------------------------------------------
-    subjects = [s for s, _ in email_bodies(smtp_server.inbox.to(email))]
+    subjects = email_subjects(smtp_server, email)
     assert sum("[Appointment]" in s and tid in s for s in subjects) == 2, subjects  # one booking per visit
     assert sum("[Done]" in s and tid in s for s in subjects) == 2, subjects
     assert sum("[Survey]" in s and tid in s for s in subjects) == 2, subjects
     assert any(complaint["id"] in s and "We received your request" in s for s in subjects), subjects  # complaint acknowledged
-    sms = [m["text"] for m in sms_gateway.to(phone)]
+    sms = sms_texts(sms_gateway, phone)
     assert sum("Your visit is booked" in m and "Sun Hao" in m for m in sms) == 2, sms  # both bookings by SMS too
 
     trace_id, spans = one_trace_of_ticket(otlp_receiver, tid, {"intake", "dispatch", "billing", "survey", "notify"})
