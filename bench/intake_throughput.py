@@ -148,7 +148,11 @@ def main() -> None:
     print(f"{'telemetry':<22} {'tickets/s':>10} {'p50':>9} {'p90':>9} {'p99':>9} {'non-2xx':>8}  memory (RSS, MiB)")
     try:
         results = {}
-        for label, env in (("traced, OTLP export", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}), ("SDK disabled", {"OTEL_SDK_DISABLED": "true"})):
+        sampled = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                   "OTEL_TRACES_SAMPLER_ARG": "0.1"}
+        for label, env in (("traced, OTLP export", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}),
+                           ("traced, 10% sampled", sampled), ("10% sampled, no SQL", {**sampled, "FIXFLOW_TRACE_SQL": "false"}),
+                           ("SDK disabled", {"OTEL_SDK_DISABLED": "true"})):
             db = asyncio.run(make_db())
             url = f"postgresql+asyncpg://intake:intake@127.0.0.1:5432/{db}"
             upgrade(ROOT / "services" / "intake", url)
@@ -177,9 +181,10 @@ def main() -> None:
         receiver.stop()
         broker.cleanup()
     try:
-        on, off = float(results["traced, OTLP export"]["rps"]), float(results["SDK disabled"]["rps"])
-        print(f"telemetry cost: {100 * (1 - on / off):.1f}% of throughput")
-    except ValueError:
+        off = float(results["SDK disabled"]["rps"])
+        for label in ("traced, OTLP export", "traced, 10% sampled", "10% sampled, no SQL"):
+            print(f"telemetry cost, {label}: {100 * (1 - float(results[label]['rps']) / off):.1f}% of throughput")
+    except (KeyError, ValueError):
         pass
 
 

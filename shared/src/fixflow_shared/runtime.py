@@ -72,7 +72,8 @@ class ServiceRuntime:
         self.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         # _instrument, not instrument(): the public call instruments only the first engine of a
         # process, and tests run several services in one process.
-        SQLAlchemyInstrumentor()._instrument(engine=self.engine.sync_engine, tracer_provider=self.tracer_provider)
+        if settings.trace_sql:
+            SQLAlchemyInstrumentor()._instrument(engine=self.engine.sync_engine, tracer_provider=self.tracer_provider)
         self.session_factory = make_session_factory(self.engine)
         self.outbox: Table = metadata.tables["outbox"]
         self.inbox: Table = metadata.tables["inbox"]

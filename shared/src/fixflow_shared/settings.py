@@ -63,6 +63,10 @@ class ServiceSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = Field(
         None, validation_alias=_shared("OTEL_EXPORTER_OTLP_ENDPOINT")
     )
+    trace_sql: bool = Field(
+        True, validation_alias=_shared("FIXFLOW_TRACE_SQL"),
+        description="a span per SQL statement (detail for debugging; costs CPU on every statement)",
+    )
     log_level: str = Field("INFO", validation_alias=_shared("LOG_LEVEL"))
     jwt_dev_secret: str | None = Field(
         "fixflow-development-signing-key-change-me-0123456789",
