@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SERVICES := $(notdir $(wildcard services/*))
 INFRA := deploy/local/infra.sh
 
-.PHONY: install infra infra-stop status migrate run stop test test-unit bench lock
+.PHONY: install infra infra-stop status migrate run stop test test-unit lint bench lock
 
 $(BIN)/.installed: constraints.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -37,7 +37,10 @@ run: install infra migrate
 stop:
 	@scripts/services.sh stop
 
-test: install
+lint: install
+	$(BIN)/ruff check .
+
+test: install lint
 	$(INFRA) install
 	$(INFRA) start-stores
 	scripts/pytest.sh

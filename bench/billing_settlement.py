@@ -37,17 +37,16 @@ sys.path.insert(0, str(ROOT / "services" / "billing" / "src"))
 
 from sqlalchemy import select  # noqa: E402
 
+from billing.adapters.orm import inbox, invoices, outbox, waived_charges  # noqa: E402
+from billing.domain.commands import SettleWorkOrder  # noqa: E402
+from billing.entrypoints.consumers import work_done_from  # noqa: E402
+from billing.service_layer import handlers  # noqa: E402
 from fixflow_shared.db import make_engine, make_session_factory  # noqa: E402
 from fixflow_shared.events import new_envelope  # noqa: E402
 from fixflow_shared.events.contracts.dispatch import CustomerSignOff, PartLine, WorkOrderCompleted  # noqa: E402
 from fixflow_shared.events.contracts.intake import TicketOpened  # noqa: E402
 from fixflow_shared.migrations import upgrade  # noqa: E402
 from fixflow_shared.uow import UnitOfWork  # noqa: E402
-
-from billing.adapters.orm import inbox, invoices, outbox, waived_charges  # noqa: E402
-from billing.domain.commands import SettleWorkOrder  # noqa: E402
-from billing.entrypoints.consumers import work_done_from  # noqa: E402
-from billing.service_layer import handlers  # noqa: E402
 
 PG = "postgresql://billing:billing@127.0.0.1:5432/billing"
 MIX = [

@@ -28,17 +28,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "shared" / "src"))
 sys.path.insert(0, str(ROOT / "services" / "dispatch" / "src"))
 
-from fixflow_shared.events import new_envelope  # noqa: E402
-from fixflow_shared.events.contracts.intake import Site, TicketOpened  # noqa: E402
-from fixflow_shared.migrations import upgrade  # noqa: E402
-from fixflow_shared.runtime import ServiceRuntime  # noqa: E402
-
 from dispatch.adapters.orm import metadata  # noqa: E402
 from dispatch.adapters.repository import Repository  # noqa: E402
 from dispatch.config import DispatchSettings  # noqa: E402
 from dispatch.domain import commands  # noqa: E402
 from dispatch.domain.model import WeeklyHours  # noqa: E402
 from dispatch.service_layer import handlers  # noqa: E402
+from fixflow_shared.events import new_envelope  # noqa: E402
+from fixflow_shared.events.contracts.intake import Site, TicketOpened  # noqa: E402
+from fixflow_shared.migrations import upgrade  # noqa: E402
+from fixflow_shared.runtime import ServiceRuntime  # noqa: E402
 
 ADMIN = "postgresql://dispatch:dispatch@127.0.0.1:5432/dispatch"
 SKILLS = ["washer", "fridge", "aircon", "oven", "dishwasher", "tv"]

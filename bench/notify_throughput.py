@@ -33,7 +33,6 @@ from fixflow_shared.migrations import upgrade  # noqa: E402
 from fixflow_shared.testing.infra import KafkaBroker, LocalStores, free_port, unique_db_name  # noqa: E402
 from fixflow_shared.topics import ensure_topics  # noqa: E402
 
-
 # The SMTP server runs in a process of its own (as a real mail relay would), printing one line
 # per message received: "<epoch seconds> <recipient>".
 SMTP_SERVER = """
@@ -79,7 +78,7 @@ async def main() -> None:
     broker = KafkaBroker(root=ROOT)
     broker.start()
     db = unique_db_name("notify")
-    admin = f"postgresql://notify:notify@127.0.0.1:5432/notify"
+    admin = "postgresql://notify:notify@127.0.0.1:5432/notify"
     conn = await asyncpg.connect(admin)
     await conn.execute(f'CREATE DATABASE "{db}"')
     await conn.close()

@@ -510,7 +510,7 @@ async def main() -> int:
 
         async def settled(s: Story) -> str:  # intake follows the other services' events: give it a moment
             deadline = time.monotonic() + 15
-            while (st := await ticket_status(api, s.id)) != s.target and s.target in TARGETS and time.monotonic() < deadline:
+            while (st := await ticket_status(api, s.id)) != s.target and s.target in TARGETS and time.monotonic() < deadline:  # noqa: ASYNC110 - polls another service's API
                 await asyncio.sleep(0.3)
             return st
 

@@ -101,7 +101,8 @@ def test_kubernetes_deployment_matches_settings(service):
 
 def test_local_env_file_names_only_known_variables():
     names = set().union(*(env_names(s)[0] for s in SERVICES))
-    local = [l.split("=", 1)[0] for l in (ROOT / "deploy/local/fixflow.env").read_text().splitlines() if l and not l.startswith("#")]
+    local = [line.split("=", 1)[0] for line in (ROOT / "deploy/local/fixflow.env").read_text().splitlines()
+             if line and not line.startswith("#")]
     assert set(local) <= names, set(local) - names
     for s in SERVICES:
         assert env_names(s)[1] <= set(local)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream.kafka import KafkaBroker
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from fixflow_shared import topics
 from fixflow_shared.consumer import EventConsumer

@@ -1,6 +1,6 @@
 from alembic import context
 
-from fixflow_shared.migrations import run_env
 from billing.adapters.orm import metadata
+from fixflow_shared.migrations import run_env
 
 run_env(context, metadata)

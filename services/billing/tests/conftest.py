@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from fixflow_shared.testing.plugin import asgi_client, own_kafka, running_service
 from billing.config import BillingSettings
+from fixflow_shared.testing.plugin import asgi_client, own_kafka, running_service
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from fixflow_shared.testing.plugin import asgi_client, own_kafka, running_service
 from dispatch.config import DispatchSettings
+from fixflow_shared.testing.plugin import asgi_client, own_kafka, running_service
 
 # Shared helpers of the integration tests, importable as `dispatch_test_helpers` (importlib mode
 # does not put test folders on sys.path).

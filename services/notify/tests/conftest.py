@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from fixflow_shared.testing.plugin import asgi_client, own_kafka, running_service
-from aiokafka import AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).parent))
 

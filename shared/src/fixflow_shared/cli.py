@@ -10,7 +10,6 @@ from typing import Any
 
 from fixflow_shared.settings import ServiceSettings
 
-
 _SERVICE_ENV = "FIXFLOW_SERVICE_MODULE"
 
 

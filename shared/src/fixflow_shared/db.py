@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -17,7 +16,6 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
-    Text,
     func,
     text,
 )

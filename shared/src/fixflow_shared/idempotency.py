@@ -57,9 +57,7 @@ class IdempotencyMiddleware:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-        redis_key = "idem:{}:{}:{}".format(
-            self.service, hashlib.sha256(caller.encode()).hexdigest()[:24], hashlib.sha256(key).hexdigest()
-        )
+        redis_key = f"idem:{self.service}:{hashlib.sha256(caller.encode()).hexdigest()[:24]}:{hashlib.sha256(key).hexdigest()}"
         fingerprint = hashlib.sha256(scope["path"].encode() + b"\0" + body).hexdigest()
 
         claimed = await self.redis.set(redis_key, orjson.dumps({"state": "in_flight", "fp": fingerprint}), nx=True, ex=IN_FLIGHT_TTL_S)

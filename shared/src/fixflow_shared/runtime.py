@@ -8,8 +8,8 @@ result to uvicorn. Tests build the same runtime with their own settings.
 from __future__ import annotations
 
 import asyncio
-import logging
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -28,8 +28,8 @@ from sqlalchemy import MetaData, Table, text
 from fixflow_shared import topics
 from fixflow_shared.auth import Authenticator
 from fixflow_shared.consumer import EventConsumer
-from fixflow_shared.events import registry
 from fixflow_shared.db import make_engine, make_session_factory
+from fixflow_shared.events import registry
 from fixflow_shared.idempotency import IdempotencyMiddleware
 from fixflow_shared.logs import get_logger, setup_logging
 from fixflow_shared.metrics import MetricsMiddleware, metrics_endpoint

@@ -1,7 +1,7 @@
 """`python -m billing [serve|migrate]`"""
 
-from fixflow_shared.cli import run_service
 from billing.config import BillingSettings
+from fixflow_shared.cli import run_service
 
 
 def main() -> None:

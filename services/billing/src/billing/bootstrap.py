@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
-from fixflow_shared.runtime import ServiceRuntime
 from billing import SERVICE
 from billing.adapters.orm import metadata
 from billing.config import BillingSettings
 from billing.entrypoints.consumers import register_consumers
 from billing.entrypoints.routes import customers, invoices, quotes, sales, settlements, setup, statements, waivers
+from fixflow_shared.runtime import ServiceRuntime
 
 
 def build(settings: BillingSettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()) -> tuple[ServiceRuntime, FastAPI]:

@@ -8,8 +8,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fixflow_shared.uow import UnitOfWork
-
 from billing.adapters.orm import credit_notes, invoices, payments, waived_charges
 from billing.adapters.repository import (
     CreditRepository,
@@ -18,6 +16,7 @@ from billing.adapters.repository import (
     QuoteRepository,
 )
 from billing.domain.model import Invoice, Quote
+from fixflow_shared.uow import UnitOfWork
 
 
 async def get_invoice(*, uow: UnitOfWork, tenant_id: str, invoice_id: str) -> Invoice | None:

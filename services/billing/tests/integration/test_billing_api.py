@@ -8,9 +8,8 @@ import uuid
 import pytest
 from sqlalchemy import func, select, text
 
+from billing.adapters.orm import credit_notes, payments, refunds
 from fixflow_shared.testing import auth_headers
-
-from billing.adapters.orm import credit_notes, invoices, payments, refunds
 
 pytestmark = pytest.mark.integration
 
@@ -197,4 +196,4 @@ async def test_price_book_versions_and_statement(client):
     assert csv_.status_code == 200 and inv["number"] in csv_.text
     pdf = await client.get(f"/v1/statements/ent-9/{month}?format=pdf", headers=agent)
     assert pdf.content.startswith(b"%PDF")
-    assert (await client.get(f"/v1/statements/ent-9/2025-13", headers=agent)).status_code == 422
+    assert (await client.get("/v1/statements/ent-9/2025-13", headers=agent)).status_code == 422

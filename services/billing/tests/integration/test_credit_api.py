@@ -10,9 +10,8 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from fixflow_shared.testing import auth_headers
-
 from billing.adapters.orm import credit_entries, customer_credits, outbox, payments
+from fixflow_shared.testing import auth_headers
 
 pytestmark = pytest.mark.integration
 

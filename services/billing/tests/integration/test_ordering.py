@@ -11,15 +11,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from fixflow_shared import topics
-from fixflow_shared.events import new_envelope
-from fixflow_shared.events.contracts.dispatch import PartLine, WorkOrderCompleted
-from fixflow_shared.testing import auth_headers
-
 from billing.adapters.orm import invoices, pending_settlements, waived_charges
 from billing.domain.commands import SettleWorkOrder
 from billing.domain.pricing import PartUsed, WorkDone
 from billing.service_layer import handlers
+from fixflow_shared import topics
+from fixflow_shared.events import new_envelope
+from fixflow_shared.events.contracts.dispatch import PartLine, WorkOrderCompleted
+from fixflow_shared.testing import auth_headers
 
 from .test_settlement import _completed, _opened, _publish, _read_billing_events, _wait_rows
 

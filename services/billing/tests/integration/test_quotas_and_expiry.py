@@ -10,13 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from fixflow_shared.testing import auth_headers
-
 from billing.adapters.orm import outbox, quotes
 from billing.adapters.repository import EntitlementRepository
 from billing.domain.commands import SettleWorkOrder
 from billing.domain.pricing import WorkDone
 from billing.service_layer import handlers
+from fixflow_shared.testing import auth_headers
 
 from .test_settlement import _opened
 

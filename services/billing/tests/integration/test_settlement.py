@@ -12,15 +12,14 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import select
 
-from fixflow_shared import topics
-from fixflow_shared.events import Envelope, new_envelope
-from fixflow_shared.events.contracts.dispatch import CustomerSignOff, PartLine, WorkOrderCompleted
-from fixflow_shared.events.contracts.intake import TicketOpened
-
 from billing.adapters.orm import invoices, waived_charges
 from billing.domain.commands import SettleWorkOrder
 from billing.domain.pricing import WorkDone
 from billing.service_layer import handlers
+from fixflow_shared import topics
+from fixflow_shared.events import Envelope, new_envelope
+from fixflow_shared.events.contracts.dispatch import CustomerSignOff, PartLine, WorkOrderCompleted
+from fixflow_shared.events.contracts.intake import TicketOpened
 
 pytestmark = pytest.mark.integration
 

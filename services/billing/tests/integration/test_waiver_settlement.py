@@ -9,12 +9,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from fixflow_shared.testing import auth_headers
-
 from billing.adapters.orm import invoices, outbox, pending_settlements, waived_charges
 from billing.domain.commands import SettleWorkOrder
 from billing.domain.pricing import PartUsed, WorkDone
 from billing.service_layer import handlers
+from fixflow_shared.testing import auth_headers
 
 from .test_settlement import _completed, _opened
 

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.domain.exceptions import ApprovalRequired, CurrencyMismatch, IllegalTransition, InvalidAmount, ReturnWindowClosed
+from billing.domain.exceptions import (
+    ApprovalRequired,
+    CurrencyMismatch,
+    IllegalTransition,
+    InvalidAmount,
+    ReturnWindowClosed,
+)
 from billing.domain.model import Invoice, WaiverRequest, WaiverStatus
 from billing.domain.pricing import ServiceKind, WarrantyStatus
 from billing.service_layer.handlers import _status_on

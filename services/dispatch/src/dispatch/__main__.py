@@ -1,7 +1,7 @@
 """`python -m dispatch [serve|migrate]`"""
 
-from fixflow_shared.cli import run_service
 from dispatch.config import DispatchSettings
+from fixflow_shared.cli import run_service
 
 
 def main() -> None:

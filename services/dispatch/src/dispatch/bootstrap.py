@@ -6,8 +6,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from opentelemetry.sdk.trace import SpanProcessor
 
-from fixflow_shared.problems import TYPE_PREFIX, problem_response
-from fixflow_shared.runtime import ServiceRuntime
 from dispatch import SERVICE
 from dispatch.adapters.orm import metadata
 from dispatch.config import DispatchSettings
@@ -17,6 +15,8 @@ from dispatch.entrypoints.consumers import register_consumers
 from dispatch.entrypoints.routes import jobs, technicians, work_orders
 from dispatch.entrypoints.scheduler import optimise_periodically
 from dispatch.service_layer.handlers import Planning
+from fixflow_shared.problems import TYPE_PREFIX, problem_response
+from fixflow_shared.runtime import ServiceRuntime
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:

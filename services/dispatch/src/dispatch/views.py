@@ -6,9 +6,9 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from fixflow_shared.uow import UnitOfWork
 from dispatch.adapters.repository import Repository
 from dispatch.domain.model import Appointment, Job, Technician, WorkOrder, WorkOrderStatus
+from fixflow_shared.uow import UnitOfWork
 
 
 async def technician(*, uow: UnitOfWork, tenant_id: str, technician_id: str) -> Technician | None:

@@ -8,7 +8,18 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from dispatch_test_helpers import envelope_of, events, future, h, of_type, poll, publish, technician, tenant, ticket_opened
+from dispatch_test_helpers import (
+    envelope_of,
+    events,
+    future,
+    h,
+    of_type,
+    poll,
+    publish,
+    technician,
+    tenant,
+    ticket_opened,
+)
 
 from fixflow_shared import topics
 from fixflow_shared.events.contracts import dispatch as dev

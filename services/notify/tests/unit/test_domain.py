@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fixflow_shared.events.contracts.billing import InvoiceIssued
+from fixflow_shared.events.contracts.dispatch import AppointmentBooked
 from notify.domain import signing
 from notify.domain.context import allowed_variables, build_context, sample_context
 from notify.domain.exceptions import IllegalTransition, InvalidAddress
@@ -25,8 +27,6 @@ from notify.domain.model import (
     normalise_phone,
     template_name,
 )
-from fixflow_shared.events.contracts.dispatch import AppointmentBooked
-from fixflow_shared.events.contracts.billing import InvoiceIssued
 
 
 def test_masking():

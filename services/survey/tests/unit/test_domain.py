@@ -9,9 +9,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from survey.domain import reports
-from survey.domain.exceptions import AlreadyAnswered, IllegalTransition, InvalidAnswers, InvalidToken, SurveyExpired, SurveyNotOpen
+from survey.domain.exceptions import (
+    AlreadyAnswered,
+    IllegalTransition,
+    InvalidAnswers,
+    InvalidToken,
+    SurveyExpired,
+    SurveyNotOpen,
+)
 from survey.domain.model import (
-    QUESTIONS, Answers, DissatisfactionRule, Revisit, Survey, SurveyPlan, SurveyStatus, add_months, judge, next_revisit_on,
+    QUESTIONS,
+    Answers,
+    DissatisfactionRule,
+    Revisit,
+    Survey,
+    SurveyPlan,
+    SurveyStatus,
+    add_months,
+    judge,
+    next_revisit_on,
 )
 from survey.domain.tokens import TokenClaims, TokenSigner
 

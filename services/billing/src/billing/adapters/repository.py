@@ -11,8 +11,6 @@ from sqlalchemy import Integer, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fixflow_shared.events.envelope import Envelope
-
 from billing.adapters.orm import (
     contract_visit_usage,
     credit_entries,
@@ -43,6 +41,7 @@ from billing.domain.pricing import (
     WorkDone,
     demo_price_book,
 )
+from fixflow_shared.events.envelope import Envelope
 
 # --- (de)serialisation --------------------------------------------------------------------------
 

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from billing.domain.commands import SettleWorkOrder
+from billing.domain.exceptions import DomainError
+from billing.domain.pricing import PartUsed, WorkDone
+from billing.service_layer import handlers
 from fixflow_shared import topics
 from fixflow_shared.consumer import PermanentError
 from fixflow_shared.events.contracts.dispatch import ReturnReceived, WorkOrderCompleted
 from fixflow_shared.events.contracts.intake import TicketOpened
 from fixflow_shared.events.envelope import Envelope
 from fixflow_shared.runtime import ServiceRuntime
-
-from billing.domain.commands import SettleWorkOrder
-from billing.domain.exceptions import DomainError
-from billing.domain.pricing import PartUsed, WorkDone
-from billing.service_layer import handlers
 
 
 def work_done_from(envelope: Envelope, event: WorkOrderCompleted) -> WorkDone:

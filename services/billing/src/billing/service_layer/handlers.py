@@ -8,10 +8,6 @@ from typing import Any
 
 from sqlalchemy import text
 
-from fixflow_shared.events.contracts import billing as ev
-from fixflow_shared.events.envelope import Envelope
-from fixflow_shared.uow import UnitOfWork
-
 from billing.adapters.repository import (
     CounterRepository,
     CreditRepository,
@@ -37,6 +33,9 @@ from billing.domain.pricing import (
     WarrantyStatus,
     compute_charge,
 )
+from fixflow_shared.events.contracts import billing as ev
+from fixflow_shared.events.envelope import Envelope
+from fixflow_shared.uow import UnitOfWork
 
 
 class NotFound(DomainError):

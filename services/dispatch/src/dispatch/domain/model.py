@@ -8,15 +8,15 @@ the optimiser.
 from __future__ import annotations
 
 import uuid
-from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from fixflow_shared.calendars import BusinessCalendar
 from dispatch.domain.exceptions import IllegalTransition, RuleViolation
 from dispatch.domain.optimiser import Interval, JobSpec, TechnicianSpec
+from fixflow_shared.calendars import BusinessCalendar
 
 
 def new_id(prefix: str) -> str:

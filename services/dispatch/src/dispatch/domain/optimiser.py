@@ -194,7 +194,7 @@ class Compiled:
 
     def __init__(self, problem: Problem, distances: DistanceMatrix) -> None:
         self.problem = problem
-        jobs, techs, w = problem.jobs, problem.technicians, problem.weights
+        jobs, techs = problem.jobs, problem.technicians
         L = float(problem.slot_minutes)
         self.now_m = _minutes(problem.now)
 
@@ -314,7 +314,8 @@ class Compiled:
     def objective(self, pairs: Sequence[tuple[int, int]]) -> float:
         assigned = {j for j, _ in pairs}
         if pairs:
-            js = np.array([j for j, _ in pairs]); ss = np.array([x for _, x in pairs])
+            js = np.array([j for j, _ in pairs])
+            ss = np.array([x for _, x in pairs])
             total = float(self.pairs(js, ss)[0].sum())
         else:
             total = 0.0

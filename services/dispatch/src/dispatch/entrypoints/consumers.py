@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from dispatch.adapters.repository import Repository
+from dispatch.service_layer import handlers
+from dispatch.service_layer.handlers import Planning
 from fixflow_shared import topics
 from fixflow_shared.events import Envelope
 from fixflow_shared.events.contracts import billing as bev
 from fixflow_shared.events.contracts import dispatch as dev
 from fixflow_shared.events.contracts import intake as iev
 from fixflow_shared.runtime import ServiceRuntime
-from dispatch.adapters.repository import Repository
-from dispatch.service_layer import handlers
-from dispatch.service_layer.handlers import Planning
 
 
 def register_consumers(runtime: ServiceRuntime, planning: Planning) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
-from fixflow_shared.logs import get_logger
-from fixflow_shared.runtime import ServiceRuntime
 from dispatch.adapters.repository import tenants_to_plan
 from dispatch.service_layer import handlers
 from dispatch.service_layer.handlers import Planning
+from fixflow_shared.logs import get_logger
+from fixflow_shared.runtime import ServiceRuntime
 
 log = get_logger(__name__)
 

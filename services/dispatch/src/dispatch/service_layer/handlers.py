@@ -12,9 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fixflow_shared.events import Envelope
-from fixflow_shared.events.contracts import dispatch as ev
-from fixflow_shared.uow import UnitOfWork
 from dispatch.adapters.repository import Repository
 from dispatch.domain import commands
 from dispatch.domain.distance import DistanceMatrix, HaversineMatrix
@@ -34,6 +31,9 @@ from dispatch.domain.model import (
     new_id,
 )
 from dispatch.domain.optimiser import Assignment, Interval, Plan, Problem, solve, violations
+from fixflow_shared.events import Envelope
+from fixflow_shared.events.contracts import dispatch as ev
+from fixflow_shared.uow import UnitOfWork
 
 ON_SITE_KINDS = ("installation", "maintenance")  # on site by nature, even before triage
 PRIORITY_SLA_HOURS = {"P1": 8, "P2": 24, "P3": 48, "P4": 72}

@@ -10,7 +10,16 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.adapters.orm import assets, customers, products, sla_clocks, tenant_settings, ticket_notes, tickets, timeline
+from intake.adapters.orm import (
+    assets,
+    customers,
+    products,
+    sla_clocks,
+    tenant_settings,
+    ticket_notes,
+    tickets,
+    timeline,
+)
 from intake.domain.duplicates import Candidate
 from intake.domain.model import OPEN_STATES, Ticket, TicketStatus
 from intake.domain.sla import SlaClock

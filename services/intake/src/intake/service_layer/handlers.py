@@ -21,7 +21,13 @@ from fixflow_shared.logs import get_logger
 from fixflow_shared.timers import DueTimerWheel
 from fixflow_shared.tracing import continue_trace, current_trace_headers
 from fixflow_shared.uow import UnitOfWork
-from intake.adapters.repository import ClockRepository, DirectoryRepository, SettingsRepository, TicketRepository, TimelineRepository
+from intake.adapters.repository import (
+    ClockRepository,
+    DirectoryRepository,
+    SettingsRepository,
+    TicketRepository,
+    TimelineRepository,
+)
 from intake.domain import triage as triage_rules
 from intake.domain import warranty
 from intake.domain.commands import OpenTicket

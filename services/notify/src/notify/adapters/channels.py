@@ -182,7 +182,7 @@ class SignedWebhook:
 
     name = "webhook"
 
-    def __init__(self, *, client: httpx.AsyncClient, secret_of: "SecretLookup") -> None:
+    def __init__(self, *, client: httpx.AsyncClient, secret_of: SecretLookup) -> None:
         self._client = client
         self._secret_of = secret_of
 

@@ -51,7 +51,7 @@ def _check(source: str, allowed: frozenset[str], where: str) -> None:
         name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
         if isinstance(name, str) and name.startswith("_"):
             raise TemplateRejected(f"{where}: access to {name!r} is not allowed")
-    for node in ast.find_all(nodes.Call):
+    for _call in ast.find_all(nodes.Call):
         raise TemplateRejected(f"{where}: calling functions or methods is not allowed")
 
 

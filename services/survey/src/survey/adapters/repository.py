@@ -28,7 +28,6 @@ from survey.domain.model import (
     Verdict,
 )
 
-
 # Statements built once and executed with parameters (not .values(**row) per call, which builds a
 # statement and coerces every value into a bound literal each time).
 _TENANT = bindparam("b_tenant")

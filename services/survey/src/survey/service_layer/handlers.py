@@ -186,7 +186,7 @@ async def fire_timer(*, uow: UnitOfWork, timer_id: str, links: Links, now: datet
 
 
 async def _survey_timer(uow: UnitOfWork, kind: str, tenant: str, survey_id: str, links: Links, now: datetime) -> Timers:
-    repo, trepo = SurveyRepository(uow.session), TimerRepository(uow.session)
+    repo = SurveyRepository(uow.session)
     s = await repo.get(tenant, survey_id, for_update=True)
     if s is None:
         return []

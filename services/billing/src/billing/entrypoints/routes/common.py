@@ -9,10 +9,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from fixflow_shared.auth import Principal, require_roles
-from fixflow_shared.problems import TYPE_PREFIX, Problem, conflict, not_found
-from fixflow_shared.runtime import ServiceRuntime
-
 from billing.domain.exceptions import (
     ApprovalRequired,
     CurrencyMismatch,
@@ -25,6 +21,9 @@ from billing.domain.exceptions import (
 )
 from billing.domain.pricing import PartUsed, WorkDone
 from billing.service_layer.handlers import NotFound
+from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.problems import TYPE_PREFIX, Problem, conflict, not_found
+from fixflow_shared.runtime import ServiceRuntime
 
 
 async def runtime(request: Request) -> ServiceRuntime:

@@ -8,10 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
-from fixflow_shared.problems import not_found
-
 from billing import views
 from billing.entrypoints.routes.common import Reader, RuntimeDep
+from fixflow_shared.problems import not_found
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 

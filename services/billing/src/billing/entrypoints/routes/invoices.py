@@ -8,8 +8,6 @@ from typing import Literal
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from fixflow_shared.problems import not_found
-
 from billing import views
 from billing.adapters import rendering
 from billing.domain.commands import ApplyCredit, IssueRefund, RecordPayment
@@ -28,6 +26,7 @@ from billing.entrypoints.routes.common import (
     lines_out,
 )
 from billing.service_layer import handlers
+from fixflow_shared.problems import not_found
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 

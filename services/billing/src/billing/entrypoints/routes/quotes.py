@@ -7,8 +7,6 @@ from datetime import datetime
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from fixflow_shared.problems import not_found
-
 from billing import views
 from billing.domain.commands import DecideQuote, IssueQuote
 from billing.domain.model import Quote
@@ -24,6 +22,7 @@ from billing.entrypoints.routes.common import (
 )
 from billing.entrypoints.routes.invoices import InvoiceOut
 from billing.service_layer import handlers
+from fixflow_shared.problems import not_found
 
 router = APIRouter(prefix="/quotes", tags=["quotes"])
 

@@ -5,7 +5,6 @@ yet, a waiver waiting for a manager) or could not price (failed, with the reason
 from __future__ import annotations
 
 from datetime import datetime
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query

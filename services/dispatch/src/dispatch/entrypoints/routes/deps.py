@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import AwareDatetime, Field, StringConstraints
 
+from dispatch.service_layer.handlers import Planning
 from fixflow_shared.auth import Principal, require_roles
 from fixflow_shared.runtime import ServiceRuntime
-from dispatch.service_layer.handlers import Planning
 
 
 async def runtime(request: Request) -> ServiceRuntime:

@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from fixflow_shared.problems import not_found
 from dispatch import views
 from dispatch.domain import commands
 from dispatch.domain.model import Appointment, Job, WorkOrder
 from dispatch.entrypoints.routes.deps import Code, Customerish, Lat, Lon, Manager, PlanningDep, Reader, RuntimeDep, When
 from dispatch.service_layer import handlers
+from fixflow_shared.problems import not_found
 
 router = APIRouter(tags=["jobs"])
 

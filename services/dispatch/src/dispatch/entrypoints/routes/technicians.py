@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from fixflow_shared.problems import not_found
 from dispatch import views
 from dispatch.domain import commands
 from dispatch.domain.model import Technician, WeeklyHours
 from dispatch.entrypoints.routes.deps import Code, Lat, Lon, Manager, PartCode, Phone, Reader, RuntimeDep, When
 from dispatch.service_layer import handlers
+from fixflow_shared.problems import not_found
 
 router = APIRouter(tags=["technicians"])
 

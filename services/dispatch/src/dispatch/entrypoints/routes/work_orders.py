@@ -8,12 +8,23 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from fixflow_shared.problems import Problem, not_found
 from dispatch import views
 from dispatch.domain import commands
 from dispatch.domain.model import PartUse, WorkOrder
-from dispatch.entrypoints.routes.deps import Code, Lat, Lon, Manager, PartCode, PlanningDep, Reader, RuntimeDep, Tech, When
+from dispatch.entrypoints.routes.deps import (
+    Code,
+    Lat,
+    Lon,
+    Manager,
+    PartCode,
+    PlanningDep,
+    Reader,
+    RuntimeDep,
+    Tech,
+    When,
+)
 from dispatch.service_layer import handlers
+from fixflow_shared.problems import Problem, not_found
 
 router = APIRouter(tags=["work orders"])
 

@@ -13,7 +13,16 @@ from intake import views
 from intake.domain.commands import OpenTicket
 from intake.domain.model import Ticket, TicketStatus
 from intake.entrypoints.routes.common import (
-    Agent, DepsDep, Manager, Phone, Reader, RuntimeDep, Writer, domain_errors, mask_email, mask_phone,
+    Agent,
+    DepsDep,
+    Manager,
+    Phone,
+    Reader,
+    RuntimeDep,
+    Writer,
+    domain_errors,
+    mask_email,
+    mask_phone,
 )
 from intake.service_layer import handlers
 
