@@ -117,6 +117,9 @@ class OutboxRelay:
     async def _run(self) -> None:
         backoff = 0.1
         while True:
+            # Cleared before reading, not after: a commit notified while a batch is being published
+            # keeps the event set, so its row goes in the next batch instead of waiting for the poll.
+            self._wake.clear()
             try:
                 sent = await self.publish_batch()
                 backoff = 0.1
@@ -129,7 +132,6 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_interval)
 
