@@ -7,6 +7,11 @@ achieved rate, commit->acked-and-marked lag and commit->consumed lag (p50/p95/p9
     .venv/bin/python bench/outbox_relay.py [--rates 500,2000] [--seconds 10]
 
 Needs the local infrastructure (make infra). Uses a throw-away database and topic.
+
+Measured on the 2-core development VM (2026-11-23): at 2,000/s, mark p50 3.6 ms, p99 10.6 ms
+(consumed p99 16.8 ms, 0 lost); at 500/s, mark p99 32 ms (a quieter relay batches less often).
+Before the wake-up fix (cleared after a batch, so a commit notified during one waited for the poll)
+the 2,000/s p99 was 28.6 ms.
 """
 
 from __future__ import annotations
