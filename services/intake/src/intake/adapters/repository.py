@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import any_, bindparam, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,11 +59,14 @@ class TicketRepository:
         # of building and cache-keying ~35 literal binds per insert.
         await self.session.execute(insert(tickets), ticket_values(t))
 
+    # Hot statements are built once with bind parameters: building a select per call (coercing each
+    # literal, cache-keying the new object) cost more CPU than running it.
+    _get = select(tickets).where(tickets.c.tenant_id == bindparam("b_tenant"), tickets.c.id == bindparam("b_id"))
+    _get_locked = _get.with_for_update()
+
     async def get(self, tenant_id: str, ticket_id: str, *, for_update: bool = False) -> Ticket | None:
-        q = select(tickets).where(tickets.c.tenant_id == tenant_id, tickets.c.id == ticket_id)
-        if for_update:
-            q = q.with_for_update()
-        row = (await self.session.execute(q)).mappings().first()
+        q = self._get_locked if for_update else self._get
+        row = (await self.session.execute(q, {"b_tenant": tenant_id, "b_id": ticket_id})).mappings().first()
         return None if row is None else row_to_ticket(row)
 
     _save = update(tickets).where(tickets.c.tenant_id == bindparam("b_tenant_id"), tickets.c.id == bindparam("b_id"))
@@ -76,23 +80,11 @@ class TicketRepository:
 
     async def duplicate_candidates(self, tenant_id: str, *, asset_id: str | None, contact_phone: str | None,
                                    since: datetime) -> list[Candidate]:
-        conds = []
-        if asset_id:
-            conds.append(tickets.c.asset_id == asset_id)
-        if contact_phone:
-            conds.append(tickets.c.contact_phone == contact_phone)
-        if not conds:
+        if not (asset_id or contact_phone):
             return []
-        from sqlalchemy import or_
-
-        q = (
-            select(tickets.c.id, tickets.c.symptom, tickets.c.opened_at, tickets.c.asset_id, tickets.c.contact_phone)
-            .where(tickets.c.tenant_id == tenant_id, tickets.c.opened_at >= since, or_(*conds),
-                   tickets.c.status.in_([s.value for s in OPEN_STATES]), tickets.c.kind != "complaint")
-            .order_by(tickets.c.opened_at.desc())
-            .limit(50)
-        )
-        rows = (await self.session.execute(q)).all()
+        q = _DUPLICATES[(bool(asset_id), bool(contact_phone))]
+        params = {"b_tenant": tenant_id, "b_since": since, "b_asset": asset_id, "b_phone": contact_phone}
+        rows = (await self.session.execute(q, params)).all()
         return [Candidate(r.id, r.symptom, r.opened_at, r.asset_id, r.contact_phone) for r in rows]
 
     async def add_note(self, *, tenant_id: str, ticket_id: str, author: str, kind: str, body: str, at: datetime) -> int:
@@ -101,6 +93,22 @@ class TicketRepository:
                                         created_at=at).returning(ticket_notes.c.id)
         )
         return int(res.scalar_one())
+
+
+def _duplicates_query(by_asset: bool, by_phone: bool) -> Any:
+    same = [c for c, on in ((tickets.c.asset_id == bindparam("b_asset"), by_asset),
+                            (tickets.c.contact_phone == bindparam("b_phone"), by_phone)) if on]
+    return (
+        select(tickets.c.id, tickets.c.symptom, tickets.c.opened_at, tickets.c.asset_id, tickets.c.contact_phone)
+        .where(tickets.c.tenant_id == bindparam("b_tenant"), tickets.c.opened_at >= bindparam("b_since"), or_(*same),
+               # ARRAY[...] of fixed values: compiled once (an IN list is re-expanded on every execution)
+               tickets.c.status == any_(pg_array([s.value for s in OPEN_STATES])), tickets.c.kind != "complaint")
+        .order_by(tickets.c.opened_at.desc())
+        .limit(50)
+    )
+
+
+_DUPLICATES = {(a, p): _duplicates_query(a, p) for a in (True, False) for p in (True, False) if a or p}
 
 
 class DirectoryRepository:
@@ -178,12 +186,15 @@ class ClockRepository:
         if rows:
             await self.session.execute(self._update_state, [{**{k: r[k] for k in self._STATE}, "b_id": r["id"]} for r in rows])
 
+    _of_ticket = select(sla_clocks).where(
+        sla_clocks.c.tenant_id == bindparam("b_tenant"), sla_clocks.c.ticket_id == bindparam("b_ticket")
+    ).order_by(sla_clocks.c.round, sla_clocks.c.started_at, sla_clocks.c.name)
+    _of_ticket_locked = _of_ticket.with_for_update()
+
     async def for_ticket(self, tenant_id: str, ticket_id: str, *, for_update: bool = False) -> list[dict[str, Any]]:
-        q = select(sla_clocks).where(sla_clocks.c.tenant_id == tenant_id, sla_clocks.c.ticket_id == ticket_id).order_by(
-            sla_clocks.c.round, sla_clocks.c.started_at, sla_clocks.c.name)
-        if for_update:
-            q = q.with_for_update()
-        return [dict(r) for r in (await self.session.execute(q)).mappings().all()]
+        q = self._of_ticket_locked if for_update else self._of_ticket
+        rows = (await self.session.execute(q, {"b_tenant": tenant_id, "b_ticket": ticket_id})).mappings().all()
+        return [dict(r) for r in rows]
 
     async def lock(self, clock_id: str) -> dict[str, Any] | None:
         row = (await self.session.execute(
