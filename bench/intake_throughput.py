@@ -14,15 +14,18 @@ Also prints the resident memory of the intake processes (uvicorn supervisor, its
 each worker) at the end of the run.
 
 Measured on the 2-core development VM (2026-11-23, PostgreSQL, Kafka, Redis and wrk on the same two
-cores; run-to-run spread ~15 %), 2 workers: 180-217 tickets/s traced, 236-275 with the SDK off (p50
-120-170 ms, p99 290-370 ms at 32 connections, no errors); telemetry costs 20-27 %; workers hold
-130-145 MiB RSS each. Traced at 4 connections: ~165/s, p50 21 ms, p99 137 ms. SDK off, one worker:
-1 connection 69/s p50 13 ms (one request waits on ~7 round trips and the commit's WAL flush), 4
-connections 240/s p50 16 ms p99 43 ms, 32 connections ~210/s.
-The path from 48 to 275/s: uvloop+httptools, SLA clocks written once per use case (15 -> 7
-statements per ticket), no thread-pool hop per request, a batch timeline consumer, two workers.
-What is left is Python per request (SQLAlchemy statement handling ~25 %, asyncpg ~20 %, FastAPI and
-pydantic ~10 %): the 1,000/s target needs fewer layers per statement or more cores, not more tuning.
+cores; run-to-run spread ~15 %), 2 workers, 32 connections: every span traced 180-227 tickets/s
+(p50 130-170 ms, p99 310-400 ms), 10 % sampled 216-256/s, 10 % sampled without SQL spans 267-276/s,
+SDK off 236-288/s; no errors. Telemetry costs 14-32 % fully traced, 10-19 % at 10 % sampling, ~3 %
+sampled without SQL spans. At 4 connections: 10 % sampled ~236-304/s with p50 12-15 ms, p99 38-70
+ms; fully traced 165-213/s, p99 110-137 ms. Workers hold 130-146 MiB RSS each (supervisor 37 MiB,
+spawn helper 12 MiB). One worker, SDK off: 1 connection 69/s p50 13 ms (a request waits on 7 round
+trips and the commit's WAL flush), 32 connections ~270/s.
+The path from 48 to ~285/s: uvloop+httptools, SLA clocks written once per use case (15 -> 7
+statements per ticket), no thread-pool hop per request, a batch timeline consumer, hot selects built
+once, two workers. What is left is Python per request (SQLAlchemy statement handling ~25 %, asyncpg
+~20 %, FastAPI, pydantic and middlewares ~15 %): the 1,000/s target needs fewer layers per statement
+or more cores, not more tuning.
 """
 
 from __future__ import annotations
