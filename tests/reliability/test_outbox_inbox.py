@@ -300,3 +300,20 @@ async def test_batch_consumer_falls_back_to_one_by_one_and_dead_letters_only_the
     assert max(batch_sizes) > 1, f"events were handled in batches: {batch_sizes}"
     dead = await read_topic(kafka.bootstrap, topics.dlq(topics.INTAKE_TICKETS), {failing.id})
     assert [e.id for e, _ in dead] == [failing.id]
+
+
+async def test_inbox_claims_an_event_once_however_its_id_is_spelled(db):
+    """ce_id is any UUID spelling (a partner may send capitals); the inbox column holds UUIDs."""
+    import dataclasses
+
+    _, engine = db
+    outbox, inbox = add_messaging_tables(new_metadata())
+    sf = make_session_factory(engine)
+    env = opened_envelope(uuid.uuid4().hex[:8], 1)
+    shouting = dataclasses.replace(env, id=env.id.upper())
+    other = opened_envelope(uuid.uuid4().hex[:8], 2)
+    async with UnitOfWork(sf, outbox=outbox, inbox=inbox, source="/fixflow/test") as uow:
+        assert await uow.claim_many("spelling", [shouting]) == {shouting.id}, "first sight, named as sent"
+        assert await uow.claim_many("spelling", [env, other]) == {other.id}, "same event, other spelling"
+        assert not await uow.claim("spelling", env)
+        await uow.commit()

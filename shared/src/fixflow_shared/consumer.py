@@ -70,7 +70,6 @@ class EventConsumer:
         self._backoff = (backoff_initial_s, backoff_max_s)
         self._handlers: dict[str, Handler] = {}
         self._batch_handler: BatchHandler | None = None
-        self.batch_max = batch_max
         batching = {"batch": True, "max_records": batch_max, "batch_timeout_ms": batch_wait_ms} if batch_max > 0 else {}
         # Each member is a separate Kafka group member (its own client): the group's partitions are
         # split between them and handled concurrently, each partition by one member, in order.
@@ -121,9 +120,13 @@ class EventConsumer:
 
     async def _on_batch(self, bodies: list[bytes], msg: KafkaMessage) -> None:
         items: list[tuple[Any, Envelope, Any]] = []
+        seen: set[str] = set()
         for record in msg.raw_message:
             decoded = await self._decode(record)
-            if decoded is not None:
+            # A copy of an event already in this poll (a producer retry) is the same event: handlers
+            # see it once, as the inbox would make them in per-event mode.
+            if decoded is not None and decoded[0].id not in seen:
+                seen.add(decoded[0].id)
                 items.append((record, *decoded))
         if not items:
             return
@@ -206,22 +209,13 @@ class EventConsumer:
 _tracer = trace.get_tracer("fixflow.consumer")
 
 
-class consuming:  # noqa: N801 - used like a function: `with consuming(envelope, topic):`
+def consuming(envelope: Envelope, topic: str) -> Any:
     """A CONSUMER span for one event of a batch, child of the span that produced it, so the event's
     effects (and the events it causes) stay in the ticket's trace as they do in per-event mode."""
-
-    def __init__(self, envelope: Envelope, topic: str) -> None:
-        self._cm = _tracer.start_as_current_span(
-            f"{topic} process", context=context_from_headers(envelope.trace_headers), kind=trace.SpanKind.CONSUMER,
-            attributes={"messaging.system": "kafka", "messaging.destination.name": topic,
-                        "messaging.message.id": envelope.id},
-        )
-
-    def __enter__(self) -> trace.Span:
-        return self._cm.__enter__()
-
-    def __exit__(self, *exc: Any) -> None:
-        self._cm.__exit__(*exc)
+    return _tracer.start_as_current_span(
+        f"{topic} process", context=context_from_headers(envelope.trace_headers), kind=trace.SpanKind.CONSUMER,
+        attributes={"messaging.system": "kafka", "messaging.destination.name": topic, "messaging.message.id": envelope.id},
+    )
 
 
 def each_traced(items: Sequence[tuple[Envelope, Any]]) -> Iterator[tuple[Envelope, Any]]:

@@ -3,6 +3,7 @@ and, for consumers, the id of the event being applied (inbox)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
@@ -91,11 +92,7 @@ class UnitOfWork:
 
     async def claim(self, consumer: str, envelope: Envelope) -> bool:
         """Record the event as applied by `consumer`; False if it already was (skip the effect)."""
-        result = await self.session.execute(
-            pg_insert(self._inbox).on_conflict_do_nothing().returning(self._inbox.c.event_id),
-            {"consumer": consumer, "event_id": envelope.id, "event_type": envelope.type},
-        )
-        return result.first() is not None
+        return envelope.id in await self.claim_many(consumer, [envelope])
 
     def before_commit(self, flush: Callable[[], Awaitable[None]]) -> None:
         """Run `flush` inside the transaction just before the outbox write and the commit: state kept
@@ -103,14 +100,17 @@ class UnitOfWork:
         self._before_commit.append(flush)
 
     async def claim_many(self, consumer: str, envelopes: list[Envelope]) -> set[str]:
-        """`claim` for a batch in one statement: the ids of the events not applied before."""
+        """`claim` for a batch in one statement: the ids (as the envelopes spell them) of the events
+        not applied before."""
         if not envelopes:
             return set()
+        # The column holds UUIDs: a partner may spell ce_id in capitals or without hyphens.
+        spelled = {uuid.UUID(e.id): e.id for e in envelopes}
         result = await self.session.execute(
             pg_insert(self._inbox).on_conflict_do_nothing().returning(self._inbox.c.event_id),
             [{"consumer": consumer, "event_id": e.id, "event_type": e.type} for e in envelopes],
         )
-        return {str(r[0]) for r in result}
+        return {spelled[uuid.UUID(str(r[0]))] for r in result}
 
     async def commit(self) -> None:
         for flush in self._before_commit:

@@ -215,15 +215,8 @@ class TimelineRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def record(self, *, event_id: str, tenant_id: str, ticket_id: str, type_: str, source: str, time: datetime,
-                     data: dict[str, Any]) -> None:
-        await self.session.execute(
-            pg_insert(timeline).on_conflict_do_nothing(),
-            dict(event_id=event_id, tenant_id=tenant_id, ticket_id=ticket_id, type=type_, source=source, time=time, data=data),
-        )
-
     async def record_many(self, rows: list[dict[str, Any]]) -> None:
-        """Rows with the keys of `record` (`type` for `type_`), one statement for all."""
+        """Timeline rows (event_id, tenant_id, ticket_id, type, source, time, data), one statement for all."""
         if rows:
             await self.session.execute(pg_insert(timeline).on_conflict_do_nothing(), rows)
 

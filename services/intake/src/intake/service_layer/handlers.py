@@ -7,7 +7,7 @@ sla_clocks stay the durable copy (the loop re-seeds from them), so a lost schedu
 from __future__ import annotations
 
 import time as _time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -639,32 +639,25 @@ async def decide_compensation(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ti
 
 
 async def apply_event(*, uow: UnitOfWork, deps: Deps, envelope: Envelope, payload: Any) -> None:
-    """Record every event about a ticket on its timeline and move the ticket where it applies."""
-    ticket_id = getattr(payload, "ticket_id", None) or envelope.correlationid
-    if not ticket_id:
-        return
-    now = datetime.now(UTC)
-    scheduled: list[tuple[str, datetime]] = []
-    async with uow:
-        await uow.scope_to_tenant(envelope.tenantid)
-        if not await uow.claim("intake.apply", envelope):
-            return
-        await TimelineRepository(uow.session).record(
-            event_id=envelope.id, tenant_id=envelope.tenantid, ticket_id=ticket_id, type_=envelope.type,
-            source=envelope.source, time=envelope.time, data=envelope.data)
-        if envelope.source != "/fixflow/intake":
-            t = await TicketRepository(uow.session).get(envelope.tenantid, ticket_id, for_update=True)
-            if t is not None:
-                scheduled = await _apply_to_ticket(uow, deps, t, envelope, payload, now)
-        await uow.commit()
-    await _schedule(deps, scheduled)
+    """Record every event about a ticket on its timeline and move the ticket where it applies
+    (one event, already inside its consumer span)."""
+    await _apply(uow, deps, [(envelope, payload)], each=iter)
 
 
 async def apply_events(*, uow: UnitOfWork, deps: Deps, batch: list[tuple[Envelope, Any]]) -> None:
-    """`apply_event` for a batch of events in one transaction: one inbox statement, one timeline
-    insert per tenant, then the moves of each ticket in the order the events came."""
-    items = [(e, p, getattr(p, "ticket_id", None) or e.correlationid) for e, p in batch]
-    items = [i for i in items if i[2]]
+    """`apply_event` for a batch in one transaction, each event in its own consumer span."""
+    await _apply(uow, deps, batch, each=each_traced)
+
+
+def _ticket_of(envelope: Envelope, payload: Any) -> str | None:
+    return getattr(payload, "ticket_id", None) or envelope.correlationid
+
+
+async def _apply(uow: UnitOfWork, deps: Deps, batch: list[tuple[Envelope, Any]],
+                 each: Callable[[list[tuple[Envelope, Any]]], Iterable[tuple[Envelope, Any]]]) -> None:
+    """One inbox statement, one timeline insert per tenant, then the moves of each ticket in the
+    order the events came."""
+    items = [(e, p, ticket_id) for e, p in batch if (ticket_id := _ticket_of(e, p))]
     if not items:
         return
     now = datetime.now(UTC)
@@ -680,10 +673,10 @@ async def apply_events(*, uow: UnitOfWork, deps: Deps, batch: list[tuple[Envelop
             await TimelineRepository(uow.session).record_many([
                 dict(event_id=e.id, tenant_id=tenant, ticket_id=ticket_id, type=e.type, source=e.source, time=e.time,
                      data=e.data) for e, _, ticket_id in group])
+            ticket_of = {e.id: ticket_id for e, _, ticket_id in group}
             moving = [(e, p) for e, p, _ in group if e.source != "/fixflow/intake"]
-            for envelope, payload in each_traced(moving):
-                ticket_id = getattr(payload, "ticket_id", None) or envelope.correlationid
-                t = await TicketRepository(uow.session).get(tenant, ticket_id, for_update=True)
+            for envelope, payload in each(moving):
+                t = await TicketRepository(uow.session).get(tenant, ticket_of[envelope.id], for_update=True)
                 if t is not None:
                     scheduled += await _apply_to_ticket(uow, deps, t, envelope, payload, now)
         await uow.commit()

@@ -27,8 +27,7 @@ def register_consumers(runtime: ServiceRuntime, dispatcher: Dispatcher, *, membe
         return []
     # Batches: notify takes nearly every event of the lifecycle, so one transaction per poll (one
     # inbox statement, one delivery insert, one commit, one offset commit), not per event.
-    consumer = runtime.consumer(*sorted(by_topic), members=max(1, members),
-                                batch_max=runtime.settings.consumer_batch_max)
+    consumer = runtime.consumer(*sorted(by_topic), members=max(1, members))
 
     async def handle(envelope: Envelope, event: Event) -> None:
         plan = await handlers.plan_deliveries(

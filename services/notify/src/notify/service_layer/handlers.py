@@ -167,18 +167,12 @@ async def plan_deliveries_batch(
     """`plan_deliveries` for a batch of events in one transaction: one inbox statement, the events
     planned in the order they came (per tenant), one insert of every delivery row, one commit."""
     now = now or datetime.now(UTC)
-    seen: set[str] = set()
-    items: list[tuple[Envelope, Event]] = []
-    for envelope, event in batch:
-        if envelope.id not in seen:  # a redelivered copy within the same poll is the same event
-            seen.add(envelope.id)
-            items.append((envelope, event))
-    if not items:
+    if not batch:
         return Plan([], [], duplicate=True)
-    async with uow:
-        fresh = await uow.claim_many(PLAN_CONSUMER, [e for e, _ in items])
+    async with uow:  # (the consumer hands each event of a poll over once)
+        fresh = await uow.claim_many(PLAN_CONSUMER, [e for e, _ in batch])
         by_tenant: dict[str, list[tuple[Envelope, Event]]] = {}
-        for envelope, event in items:
+        for envelope, event in batch:
             if envelope.id in fresh:
                 by_tenant.setdefault(envelope.tenantid, []).append((envelope, event))
         if not by_tenant:
