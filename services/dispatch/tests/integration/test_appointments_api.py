@@ -16,6 +16,11 @@ from fixflow_shared.events.contracts.intake import Site, SlaDeadlines, TicketCan
 pytestmark = pytest.mark.integration
 
 
+def utc(text: str) -> datetime:
+    at = datetime.fromisoformat(text)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 async def incomplete_job(client, kafka, t: str, **kw):
     """A ticket whose job has no location yet: it waits until a dispatcher completes it."""
     from fixflow_shared.events.contracts.intake import TicketOpened
@@ -57,12 +62,17 @@ async def test_offer_book_confirm_reschedule_cancel(client, kafka):
     r = await client.post(f"/v1/jobs/{job['id']}/appointments", json=past, headers=h(t, "customer"))
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     # another tenant cannot book this job
-    other = await client.post(f"/v1/jobs/{job['id']}/appointments", json={"start": future(30).isoformat(), "end": future(32).isoformat()}, headers=h(tenant(), "customer"))
+    # Windows come from the technician's calendar (the offers), never from the wall clock plus a
+    # constant, which lands outside bookable time at some hours of the day.
+    # (the earliest offer may open right now, which is in the past by the time it is booked)
+    ahead = [o for o in offers if utc(o["start"]) > datetime.now(UTC) + timedelta(minutes=30)]
+    assert len(ahead) >= 2, offers
+    first, second = ({"start": o["start"], "end": o["end"]} for o in ahead[:2])
+    other = await client.post(f"/v1/jobs/{job['id']}/appointments", json=first, headers=h(tenant(), "customer"))
     assert other.status_code == 404
     assert len((await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["appointments"]) == 1
 
-    start = future(30)
-    r = await client.post(f"/v1/jobs/{job['id']}/appointments", json={"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}, headers=h(t, "customer"))
+    r = await client.post(f"/v1/jobs/{job['id']}/appointments", json=first, headers=h(t, "customer"))
     assert r.status_code == 201, r.text
     booked = r.json()
     assert booked["visit_number"] == 1 and booked["status"] == "booked"
@@ -70,14 +80,13 @@ async def test_offer_book_confirm_reschedule_cancel(client, kafka):
     assert r.status_code == 200 and r.json()["status"] == "confirmed"
     assert (await client.post(f"/v1/appointments/{booked['id']}/confirm", headers=h(t, "customer"))).status_code == 409
 
-    new = future(54)
     r = await client.post(
         f"/v1/appointments/{booked['id']}/reschedule",
-        json={"start": new.isoformat(), "end": (new + timedelta(hours=2)).isoformat(), "reason": "customer travels"},
+        json={**second, "reason": "customer travels"},
         headers=h(t, "customer"),
     )
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "booked" and r.json()["window_start"].startswith(new.isoformat()[:16])
+    assert r.json()["status"] == "booked" and utc(r.json()["window_start"]) == utc(second["start"])
     found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, env.subject, lambda es: bool(of_type(es, "appointment.rescheduled")))
     res = of_type(found, "appointment.rescheduled")[0].data
     assert res["technician_name"] == "Li" and res["reason"] == "customer travels"

@@ -155,16 +155,19 @@ async def test_needs_parts_requests_them_and_a_shipment_books_the_follow_up(clie
     assert isinstance(submitted, dev.PartsRequestSubmitted) and submitted.parts_request_id == request_id
     assert (await job_of(client, t, env.subject))["status"] == "waiting_parts"
 
+    eta = future(20)
     shipment = dev.ShipmentUpdated(
         parts_request_id=request_id, ticket_id=env.subject, shipment_id=f"S-{uuid.uuid4().hex[:6]}", status="shipped",
-        eta=future(20), updated_at=datetime.now(UTC),
+        eta=eta, updated_at=datetime.now(UTC),
     )
     await publish(kafka.bootstrap, topics.INTEGRATION_SHIPMENTS, envelope_of(shipment, t, env.subject))
     job = await poll(lambda: job_of(client, t, env.subject), lambda j: j["status"] == "assigned")
     assert job["visits"] == 2
     detail = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()
     follow_up = detail["appointments"][-1]
-    assert follow_up["visit_number"] == 2 and follow_up["window_start"] >= future(19.9).isoformat().replace("+00:00", "")
+    # the customer's window opens once the parts can be there, not merely the work
+    opens = datetime.fromisoformat(follow_up["window_start"])
+    assert follow_up["visit_number"] == 2 and (opens if opens.tzinfo else opens.replace(tzinfo=UTC)) >= eta
     found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, env.subject, lambda es: len(of_type(es, "appointment.booked")) >= 2)
     assert of_type(found, "work-order.failed")[0].data["outcome"] == "needs_parts"
     assert of_type(found, "parts.requested")

@@ -242,6 +242,10 @@ class Compiled:
             [max(_minutes(j.window.start) if j.window else -_INF, _minutes(j.earliest) if j.earliest else -_INF) for j in jobs]
         )
         self.hi = np.array([_minutes(j.window.end) if j.window else _INF for j in jobs])
+        # The visit window shown to the customer opens no earlier than the job may start (parts ETA,
+        # a second visit after an absence): a window opening before the parts arrive is a broken promise.
+        self.earliest = np.array([_minutes(j.earliest) if j.earliest else -_INF for j in jobs])
+        self.window_start = np.array([_minutes(j.window.start) if j.window else np.nan for j in jobs])
         self.sla = np.array([_minutes(j.sla_deadline) if j.sla_deadline else _INF for j in jobs])
         self.pw = np.array([PRIORITY_WEIGHT[j.priority] for j in jobs])
         self.unplanned_penalty = np.array([UNPLANNED_PENALTY[j.priority] for j in jobs])
@@ -249,6 +253,11 @@ class Compiled:
         self.tech_ptr = np.searchsorted(self.slot_tech, np.arange(T + 1))
         self._dense: NDArray[np.float64] | None = None
         self._rows: dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]] = {}
+
+    def _shown_start(self, j: NDArray[np.int64], s: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Where the customer's window opens: the booked window if any, else the slot."""
+        booked = self.window_start[j]
+        return np.where(np.isnan(booked), self.slot_start[s], booked)
 
     def pairs(self, j: NDArray[np.int64], s: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
         """Cost (+inf when a hard constraint fails), service start and SLA breach of (job, slot) pairs."""
@@ -261,6 +270,7 @@ class Compiled:
             self.ok_jt[j, t]
             & (finish <= self.slot_end[s] + 1e-9)
             & (service_start <= self.hi[j] + 1e-9)
+            & (self._shown_start(j, s) >= self.earliest[j] - 1e-9)
             & (self.cert_until[j, t] >= self.slot_end[s])
         )
         late = np.maximum(finish - self.sla[j], 0.0)
@@ -572,6 +582,8 @@ def violations(problem: Problem, plan: Plan, distances: DistanceMatrix | None = 
             out.append(f"{job.id}: service start {a.service_start} outside the booked window")
         if job.earliest and a.service_start < job.earliest - timedelta(seconds=1):
             out.append(f"{job.id}: starts before it may")
+        if job.earliest and (job.window.start if job.window else a.slot_start) < job.earliest - timedelta(seconds=1):
+            out.append(f"{job.id}: window opens before the job may start")
         per_day[(tech.id, a.slot_start.astimezone(UTC).date())] += 1
         by_tech[tech.id].append(a)
     for (tid, day), n in per_day.items():
