@@ -39,6 +39,7 @@ stop:
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: install lint
 	$(INFRA) install

@@ -67,22 +67,47 @@ class Bench:
 
     async def facts(self, tenant: str, ticket: str, warranty: str) -> None:
         env = new_envelope(
-            TicketOpened(ticket_id=ticket, tenant_id=tenant, customer_id=f"cust-{ticket[-3:]}", kind="repair",
-                         channel="phone", symptom="bench", warranty_status=warranty, opened_at=datetime.now(UTC)),
-            source="/fixflow/intake", subject=ticket, tenant=tenant)
+            TicketOpened(
+                ticket_id=ticket,
+                tenant_id=tenant,
+                customer_id=f"cust-{ticket[-3:]}",
+                kind="repair",
+                channel="phone",
+                symptom="bench",
+                warranty_status=warranty,
+                opened_at=datetime.now(UTC),
+            ),
+            source="/fixflow/intake",
+            subject=ticket,
+            tenant=tenant,
+        )
         await handlers.record_ticket_facts(uow=self.uow(), envelope=env, event=env.payload())
 
     def completion(self, tenant: str, i: int):  # type: ignore[no-untyped-def]
         code, parts, visit, _ = MIX[i % len(MIX)]
         ticket, now = f"tkt_{tenant}_{i:06d}", datetime.now(UTC)
         event = WorkOrderCompleted(
-            ticket_id=ticket, tenant_id=tenant, work_order_id=f"wo_{i:06d}", job_id=f"job_{i}", technician_id="tech",
-            visit_number=visit, parts_used=parts, labour_minutes=30, resolution_code=code,
-            sign_off=CustomerSignOff(signed_by="Li", signed_at=now, signature_sha256="0" * 64), first_time_fix=True,
-            completed_at=now)
+            ticket_id=ticket,
+            tenant_id=tenant,
+            work_order_id=f"wo_{i:06d}",
+            job_id=f"job_{i}",
+            technician_id="tech",
+            visit_number=visit,
+            parts_used=parts,
+            labour_minutes=30,
+            resolution_code=code,
+            sign_off=CustomerSignOff(signed_by="Li", signed_at=now, signature_sha256="0" * 64),
+            first_time_fix=True,
+            completed_at=now,
+        )
         env = new_envelope(event, source="/fixflow/dispatch", subject=ticket, tenant=tenant)
-        return env, SettleWorkOrder(tenant_id=tenant, ticket_id=ticket, work_order_id=event.work_order_id,
-                                    work=work_done_from(env, event), completed_at=now)
+        return env, SettleWorkOrder(
+            tenant_id=tenant,
+            ticket_id=ticket,
+            work_order_id=event.work_order_id,
+            work=work_done_from(env, event),
+            completed_at=now,
+        )
 
     async def prepare(self, tenant: str, n: int) -> None:
         sem = asyncio.Semaphore(8)
@@ -96,8 +121,9 @@ class Bench:
     async def settle(self, tenant: str, i: int) -> float:
         env, cmd = self.completion(tenant, i)
         t0 = time.perf_counter()
-        s = await handlers.settle_work_order(uow=self.uow(), cmd=cmd, causation=env,
-                                             consumer="billing.work_order_completed")
+        s = await handlers.settle_work_order(
+            uow=self.uow(), cmd=cmd, causation=env, consumer="billing.work_order_completed"
+        )
         dt = time.perf_counter() - t0
         assert s is not None and s.parked is None, s
         return dt
@@ -117,10 +143,16 @@ class Bench:
         uow = self.uow()
         async with uow:
             await uow.scope_to_tenant(tenant)
-            seqs = sorted((await uow.session.execute(
-                select(invoices.c.seq).where(invoices.c.tenant_id == tenant))).scalars().all())
-            waived = len((await uow.session.execute(
-                select(waived_charges.c.id).where(waived_charges.c.tenant_id == tenant))).all())
+            seqs = sorted(
+                (await uow.session.execute(select(invoices.c.seq).where(invoices.c.tenant_id == tenant)))
+                .scalars()
+                .all()
+            )
+            waived = len(
+                (
+                    await uow.session.execute(select(waived_charges.c.id).where(waived_charges.c.tenant_id == tenant))
+                ).all()
+            )
         return len(seqs), waived, seqs == list(range(1, len(seqs) + 1))
 
 
@@ -131,9 +163,11 @@ def pct(xs: list[float], p: float) -> float:
 
 def report(name: str, n: int, wall: float, lat: list[float], check: tuple[int, int, bool]) -> None:
     inv, waived, gapless = check
-    print(f"{name:<34} n={n:<5} {n / wall:8.1f} settlements/s  {inv / wall:8.1f} invoices/s  "
-          f"p50 {pct(lat, 50):7.1f} ms  p99 {pct(lat, 99):7.1f} ms  mean {statistics.mean(lat) * 1000:6.1f} ms  "
-          f"invoices={inv} waived={waived} gapless={gapless}")
+    print(
+        f"{name:<34} n={n:<5} {n / wall:8.1f} settlements/s  {inv / wall:8.1f} invoices/s  "
+        f"p50 {pct(lat, 50):7.1f} ms  p99 {pct(lat, 99):7.1f} ms  mean {statistics.mean(lat) * 1000:6.1f} ms  "
+        f"invoices={inv} waived={waived} gapless={gapless}"
+    )
 
 
 async def main() -> None:
@@ -178,16 +212,22 @@ async def main() -> None:
         lat = list(await asyncio.gather(*(one_mt(i) for i in range(n // 8 * 8))))
         wall = time.perf_counter() - t0
         checks = [await b.check(t) for t in tenants]
-        report(f"concurrent ({args.concurrency} in flight, 8 tenants)", n // 8 * 8, wall, lat,
-               (sum(c[0] for c in checks), sum(c[1] for c in checks), all(c[2] for c in checks)))
+        report(
+            f"concurrent ({args.concurrency} in flight, 8 tenants)",
+            n // 8 * 8,
+            wall,
+            lat,
+            (sum(c[0] for c in checks), sum(c[1] for c in checks), all(c[2] for c in checks)),
+        )
 
         # out of order: completions first (parked), then ticket.opened settles each
         t = "park"
         t0 = time.perf_counter()
         for i in range(n):
             env, cmd = b.completion(t, i)
-            s = await handlers.settle_work_order(uow=b.uow(), cmd=cmd, causation=env,
-                                                 consumer="billing.work_order_completed")
+            s = await handlers.settle_work_order(
+                uow=b.uow(), cmd=cmd, causation=env, consumer="billing.work_order_completed"
+            )
             assert s is not None and s.parked == "ticket_facts"
         park_wall = time.perf_counter() - t0
         lat = []

@@ -61,8 +61,14 @@ def instance(n_jobs: int, n_techs: int, seed: int) -> Problem:
             avail.append(Interval(day, day + timedelta(hours=10)))
         techs.append(
             TechnicianSpec(
-                id=f"tech-{i}", name=f"Tech {i}", lat=lat, lon=lon, skills=skills, certifications=certs,
-                available=tuple(avail), max_jobs_per_day=rng.randint(4, 6),
+                id=f"tech-{i}",
+                name=f"Tech {i}",
+                lat=lat,
+                lon=lon,
+                skills=skills,
+                certifications=certs,
+                available=tuple(avail),
+                max_jobs_per_day=rng.randint(4, 6),
             )
         )
     jobs = []
@@ -79,9 +85,15 @@ def instance(n_jobs: int, n_techs: int, seed: int) -> Problem:
             window = Interval(start, start + timedelta(hours=2))
         jobs.append(
             JobSpec(
-                id=f"job-{i}", lat=lat, lon=lon, duration_min=rng.choice([30, 45, 45, 60]), priority=pr,  # type: ignore[arg-type]
-                required_skills={skill: rng.randint(1, 2)}, required_certifications=need_cert,
-                sla_deadline=NOW + timedelta(hours=hours + rng.uniform(-2, 8)), window=window,
+                id=f"job-{i}",
+                lat=lat,
+                lon=lon,
+                duration_min=rng.choice([30, 45, 45, 60]),
+                priority=pr,  # type: ignore[arg-type]
+                required_skills={skill: rng.randint(1, 2)},
+                required_certifications=need_cert,
+                sla_deadline=NOW + timedelta(hours=hours + rng.uniform(-2, 8)),
+                window=window,
             )
         )
     return Problem(jobs=tuple(jobs), technicians=tuple(techs), now=NOW)
@@ -222,8 +234,10 @@ def main() -> None:
         )
         rper = r["route_h"] / max(1, r["planned"])  # type: ignore[operator]
         gr = r["greedy_route_h"] / max(1, r["greedy_planned"])  # type: ignore[operator]
-        print(f"          as day routes (home -> visits -> home): {r['route_h']:.1f} h vs greedy {r['greedy_route_h']:.1f} h, "
-              f"{100 * (1 - rper / gr):.1f} % less per planned job")
+        print(
+            f"          as day routes (home -> visits -> home): {r['route_h']:.1f} h vs greedy {r['greedy_route_h']:.1f} h, "
+            f"{100 * (1 - rper / gr):.1f} % less per planned job"
+        )
         if a.cpsat:
             print(f"          cp-sat: {r['cpsat_s']:.1f} s, objective {r['cpsat_obj']:.0f} vs exact {r['ref_obj']:.0f}")
     u = urgent()

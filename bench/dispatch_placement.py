@@ -63,9 +63,14 @@ async def main(n_tickets: int, n_techs: int) -> None:
             await handlers.register_technician(
                 uow=runtime.uow(),
                 cmd=commands.RegisterTechnician(
-                    tenant_id=tenant, name=f"Tech {i}", phone="+8613800000000", home_lat=31.23 + rng.uniform(-0.27, 0.27),
-                    home_lon=121.47 + rng.uniform(-0.27, 0.27), skills={s: rng.randint(1, 3) for s in rng.sample(SKILLS, 3)},
-                    hours=hours, max_jobs_per_day=6,
+                    tenant_id=tenant,
+                    name=f"Tech {i}",
+                    phone="+8613800000000",
+                    home_lat=31.23 + rng.uniform(-0.27, 0.27),
+                    home_lon=121.47 + rng.uniform(-0.27, 0.27),
+                    skills={s: rng.randint(1, 3) for s in rng.sample(SKILLS, 3)},
+                    hours=hours,
+                    max_jobs_per_day=6,
                 ),
             )
         latencies: list[float] = []
@@ -73,8 +78,14 @@ async def main(n_tickets: int, n_techs: int) -> None:
         for i in range(n_tickets):
             tid = f"T-bench-{i}"
             payload = TicketOpened(
-                ticket_id=tid, tenant_id=tenant, kind="repair", channel="phone", symptom="bench",
-                priority=rng.choice(["P1", "P2", "P3", "P3", "P4"]), opened_at=datetime.now(UTC), path="on_site",  # type: ignore[arg-type]
+                ticket_id=tid,
+                tenant_id=tenant,
+                kind="repair",
+                channel="phone",
+                symptom="bench",
+                priority=rng.choice(["P1", "P2", "P3", "P3", "P4"]),
+                opened_at=datetime.now(UTC),
+                path="on_site",  # type: ignore[arg-type]
                 site=Site(lat=31.23 + rng.uniform(-0.27, 0.27), lon=121.47 + rng.uniform(-0.27, 0.27)),
             )
             env = new_envelope(payload, source="/fixflow/intake", subject=tid, tenant=tenant)

@@ -99,7 +99,9 @@ async def drop_db(name: str) -> None:
 def run_wrk(wrk: str, url: str, seconds: int, connections: int, script: Path) -> dict[str, str]:
     proc = subprocess.run(
         [wrk, f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     if proc.stderr.strip():  # a Lua error: wrk would silently send GET / instead
         raise SystemExit(f"wrk script error: {proc.stderr.strip()}")
@@ -107,8 +109,13 @@ def run_wrk(wrk: str, url: str, seconds: int, connections: int, script: Path) ->
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     lat = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.M))
-    return {"rps": rps.group(1) if rps else "?", "p50": lat.get("50", "?"), "p90": lat.get("90", "?"),
-            "p99": lat.get("99", "?"), "errors": non2xx.group(1) if non2xx else "0"}
+    return {
+        "rps": rps.group(1) if rps else "?",
+        "p50": lat.get("50", "?"),
+        "p90": lat.get("90", "?"),
+        "p99": lat.get("99", "?"),
+        "errors": non2xx.group(1) if non2xx else "0",
+    }
 
 
 def rss_mib(pid: int) -> list[float]:
@@ -137,32 +144,57 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (INTAKE_HTTP_WORKERS)")
-    ap.add_argument("--light-connections", type=int, default=4,
-                    help="connections of the latency row (traced): about half the maximum load")
+    ap.add_argument(
+        "--light-connections",
+        type=int,
+        default=4,
+        help="connections of the latency row (traced): about half the maximum load",
+    )
     a = ap.parse_args()
     wrk = ensure_wrk()
     script = Path(tempfile.mkdtemp()) / "post.lua"
-    script.write_text(LUA.format(auth=auth_headers("bench", "agent")["Authorization"], salt=int.from_bytes(os.urandom(3), "big") % 40_000_000))
+    script.write_text(
+        LUA.format(
+            auth=auth_headers("bench", "agent")["Authorization"], salt=int.from_bytes(os.urandom(3), "big") % 40_000_000
+        )
+    )
     receiver = OtlpReceiver()
     receiver.start()
     broker = KafkaBroker(ROOT)
     broker.start()
-    print(f"intake POST /v1/tickets, {a.workers} worker process(es), wrk {a.connections} connections, {a.seconds}s per row")
+    print(
+        f"intake POST /v1/tickets, {a.workers} worker process(es), wrk {a.connections} connections, {a.seconds}s per row"
+    )
     print(f"{'telemetry':<22} {'tickets/s':>10} {'p50':>9} {'p90':>9} {'p99':>9} {'non-2xx':>8}  memory (RSS, MiB)")
     try:
         results = {}
-        sampled = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
-                   "OTEL_TRACES_SAMPLER_ARG": "0.1"}
-        for label, env in (("traced, OTLP export", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}),
-                           ("traced, 10% sampled", sampled), ("10% sampled, no SQL", {**sampled, "FIXFLOW_TRACE_SQL": "false"}),
-                           ("SDK disabled", {"OTEL_SDK_DISABLED": "true"})):
+        sampled = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": "0.1",
+        }
+        for label, env in (
+            ("traced, OTLP export", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}),
+            ("traced, 10% sampled", sampled),
+            ("10% sampled, no SQL", {**sampled, "FIXFLOW_TRACE_SQL": "false"}),
+            ("SDK disabled", {"OTEL_SDK_DISABLED": "true"}),
+        ):
             db = asyncio.run(make_db())
             url = f"postgresql+asyncpg://intake:intake@127.0.0.1:5432/{db}"
             upgrade(ROOT / "services" / "intake", url)
-            proc = ServiceProcess("intake", {
-                "INTAKE_DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "REDIS_URL": "redis://127.0.0.1:6379/14",
-                "LOG_LEVEL": "WARNING", "INTAKE_DB_POOL_SIZE": "20", "INTAKE_HTTP_WORKERS": str(a.workers), **env,
-            }, Path(tempfile.mkdtemp()))
+            proc = ServiceProcess(
+                "intake",
+                {
+                    "INTAKE_DATABASE_URL": url,
+                    "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+                    "REDIS_URL": "redis://127.0.0.1:6379/14",
+                    "LOG_LEVEL": "WARNING",
+                    "INTAKE_DB_POOL_SIZE": "20",
+                    "INTAKE_HTTP_WORKERS": str(a.workers),
+                    **env,
+                },
+                Path(tempfile.mkdtemp()),
+            )
             proc.start()
             try:
                 run_wrk(wrk, proc.url, 3, a.connections, script)  # warm-up
@@ -179,7 +211,9 @@ def main() -> None:
             results[label] = r
             for k, row in sorted(results.items(), key=lambda kv: "connections" in kv[0]):
                 if k == label or ("connections" in k and label.startswith("traced")):
-                    print(f"{k:<22} {row['rps']:>10} {row['p50']:>9} {row['p90']:>9} {row['p99']:>9} {row['errors']:>8}  {row['rss']}")
+                    print(
+                        f"{k:<22} {row['rps']:>10} {row['p50']:>9} {row['p90']:>9} {row['p99']:>9} {row['errors']:>8}  {row['rss']}"
+                    )
     finally:
         receiver.stop()
         broker.cleanup()

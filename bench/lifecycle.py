@@ -71,11 +71,19 @@ SERVICES = ("intake", "dispatch", "billing", "survey", "notify")
 LOCAL_PORTS = {"intake": 8001, "dispatch": 8002, "billing": 8003, "survey": 8004, "notify": 8005}
 TOPICS = (topics.INTAKE_TICKETS, topics.DISPATCH_WORK_ORDERS, topics.BILLING_INVOICES, topics.SURVEY_SURVEYS)
 T = "fixflow."
-OPENED, TRIAGED, ASSIGNED = T + "intake.ticket.opened.v1", T + "intake.ticket.triaged.v1", T + "dispatch.technician.assigned.v1"
+OPENED, TRIAGED, ASSIGNED = (
+    T + "intake.ticket.opened.v1",
+    T + "intake.ticket.triaged.v1",
+    T + "dispatch.technician.assigned.v1",
+)
 STARTED, COMPLETED = T + "dispatch.visit.started.v1", T + "dispatch.work-order.completed.v1"
 RESOLVED, CLOSED = T + "intake.ticket.resolved.v1", T + "intake.ticket.closed.v1"
 INVOICED, WAIVED = T + "billing.invoice.issued.v1", T + "billing.charge.waived.v1"
-SCHEDULED, SENT, ANSWERED = T + "survey.survey.scheduled.v1", T + "survey.survey.sent.v1", T + "survey.survey.completed.v1"
+SCHEDULED, SENT, ANSWERED = (
+    T + "survey.survey.scheduled.v1",
+    T + "survey.survey.sent.v1",
+    T + "survey.survey.completed.v1",
+)
 CENTRE = (31.2304, 121.4737)
 
 
@@ -129,8 +137,12 @@ def spawned(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         smtp = stack.enter_context(SmtpSink())
         logs = Path(tempfile.mkdtemp(prefix="fixflow-bench-"))
         env = {
-            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "REDIS_URL": "redis://127.0.0.1:6379/13", "FIXFLOW_ENV": "test",
-            "LOG_LEVEL": "WARNING", "NOTIFY_SMTP_HOST": "127.0.0.1", "NOTIFY_SMTP_PORT": str(smtp.port),
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+            "REDIS_URL": "redis://127.0.0.1:6379/13",
+            "FIXFLOW_ENV": "test",
+            "LOG_LEVEL": "WARNING",
+            "NOTIFY_SMTP_HOST": "127.0.0.1",
+            "NOTIFY_SMTP_PORT": str(smtp.port),
             "SURVEY_TIMER_POLL_S": "0.2",
             # consumer group members per process (partitions, 6, bound the useful number)
             **{f"{s.upper()}_CONSUMER_MEMBERS": str(args.members) for s in SERVICES},
@@ -142,7 +154,9 @@ def spawned(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             dbs.append((name, db))
             url = f"postgresql+asyncpg://{name}:{name}@127.0.0.1:5432/{db}"
             upgrade(ROOT / "services" / name, url)
-            p = (Profiled if name in args.profile else ServiceProcess)(name, {**env, f"{name.upper()}_DATABASE_URL": url}, logs)
+            p = (Profiled if name in args.profile else ServiceProcess)(
+                name, {**env, f"{name.upper()}_DATABASE_URL": url}, logs
+            )
             if name == "survey":
                 p.env["SURVEY_ANSWER_URL_BASE"] = f"http://127.0.0.1:{p.port}/v1/public/surveys/"
             procs.append(p)
@@ -240,27 +254,78 @@ async def setup_tenant(c: httpx.AsyncClient, t: Target, name: str, technicians: 
 
     today = datetime.now(UTC).date()
     await post("intake", "/v1/settings", {"duplicate_threshold": 1.0, "duplicate_window_hours": 0.01}, "PUT")
-    await post("survey", "/v1/survey-plan", {
-        "delay_working_days": 0, "send_time": "00:00:00", "channel": "email", "reminder_after_days": [2],
-        "calendar": {"country": "CN", "tz": "UTC", "extra_workdays": [today.isoformat(), (today + timedelta(days=1)).isoformat()]}}, "PUT")
+    await post(
+        "survey",
+        "/v1/survey-plan",
+        {
+            "delay_working_days": 0,
+            "send_time": "00:00:00",
+            "channel": "email",
+            "reminder_after_days": [2],
+            "calendar": {
+                "country": "CN",
+                "tz": "UTC",
+                "extra_workdays": [today.isoformat(), (today + timedelta(days=1)).isoformat()],
+            },
+        },
+        "PUT",
+    )
     await post("dispatch", "/v1/skills", {"code": "maintenance", "name": "Maintenance"})
     rnd = random.Random(name)
     hours = {"tz": "UTC", "days": {str(d): ["00:00", "23:59"] for d in range(7)}}
-    await asyncio.gather(*(post("dispatch", "/v1/technicians", {
-        "name": f"Tech {i}", "phone": f"+86 137 0000 {i:04d}", "home_lat": CENTRE[0] + rnd.uniform(-0.1, 0.1),
-        "home_lon": CENTRE[1] + rnd.uniform(-0.1, 0.1), "skills": {"maintenance": 3}, "hours": hours, "max_jobs_per_day": 20})
-        for i in range(technicians)))
-    product = await post("intake", "/v1/products", {"model": "WH-60-E", "name": "Water heater 60 L", "warranty_months": 12})
+    await asyncio.gather(
+        *(
+            post(
+                "dispatch",
+                "/v1/technicians",
+                {
+                    "name": f"Tech {i}",
+                    "phone": f"+86 137 0000 {i:04d}",
+                    "home_lat": CENTRE[0] + rnd.uniform(-0.1, 0.1),
+                    "home_lon": CENTRE[1] + rnd.uniform(-0.1, 0.1),
+                    "skills": {"maintenance": 3},
+                    "hours": hours,
+                    "max_jobs_per_day": 20,
+                },
+            )
+            for i in range(technicians)
+        )
+    )
+    product = await post(
+        "intake", "/v1/products", {"model": "WH-60-E", "name": "Water heater 60 L", "warranty_months": 12}
+    )
     sem = asyncio.Semaphore(16)
 
     async def customer(i: int) -> str:
         async with sem:
-            cu = await post("intake", "/v1/customers", {
-                "name": f"Bench {i}", "phone": f"+86139{rnd.randrange(10**8):08d}", "email": f"bench.{i}@example.com",
-                "addresses": [{"line": f"Bench road {i}", "region": "CN-31", "in_province": True,
-                               "lat": CENTRE[0] + rnd.uniform(-0.08, 0.08), "lon": CENTRE[1] + rnd.uniform(-0.08, 0.08)}]})
-            a = await post("intake", "/v1/assets", {"customer_id": cu["id"], "product_id": product["id"], "serial": f"SN-{i:06d}",
-                                                    "purchase_date": (date.today() - timedelta(days=1100)).isoformat()})
+            cu = await post(
+                "intake",
+                "/v1/customers",
+                {
+                    "name": f"Bench {i}",
+                    "phone": f"+86139{rnd.randrange(10**8):08d}",
+                    "email": f"bench.{i}@example.com",
+                    "addresses": [
+                        {
+                            "line": f"Bench road {i}",
+                            "region": "CN-31",
+                            "in_province": True,
+                            "lat": CENTRE[0] + rnd.uniform(-0.08, 0.08),
+                            "lon": CENTRE[1] + rnd.uniform(-0.08, 0.08),
+                        }
+                    ],
+                },
+            )
+            a = await post(
+                "intake",
+                "/v1/assets",
+                {
+                    "customer_id": cu["id"],
+                    "product_id": product["id"],
+                    "serial": f"SN-{i:06d}",
+                    "purchase_date": (date.today() - timedelta(days=1100)).isoformat(),
+                },
+            )
             return a["id"]
 
     ten.assets = list(await asyncio.gather(*(customer(i) for i in range(customers))))
@@ -289,8 +354,9 @@ class Events:
     async def start(self) -> None:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None,
-                                         fetch_max_wait_ms=20)
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None, fetch_max_wait_ms=20
+        )
         await self.consumer.start()
         parts: list[TopicPartition] = []
         for _ in range(100):
@@ -342,7 +408,9 @@ class Run:
     retries: int = 0
 
 
-async def lifecycle(c: httpx.AsyncClient, t: Target, ev: Events, ten: Tenant, asset: str, n: int, run: Run, timeout: float) -> None:
+async def lifecycle(
+    c: httpx.AsyncClient, t: Target, ev: Events, ten: Tenant, asset: str, n: int, run: Run, timeout: float
+) -> None:
     started = time.monotonic()
 
     async def post(label: str, url: str, body: Any, headers: dict[str, str]) -> Any:
@@ -364,19 +432,45 @@ async def lifecycle(c: httpx.AsyncClient, t: Target, ev: Events, ten: Tenant, as
 
     tid = "?"
     try:
-        tid = (await post("POST /tickets", t.urls["intake"] + "/v1/tickets", {
-            "kind": "maintenance", "channel": "web", "symptom": f"yearly maintenance please, visit {n} {uuid.uuid4().hex[:6]}",
-            "asset_id": asset}, ten.staff))["id"]
+        tid = (
+            await post(
+                "POST /tickets",
+                t.urls["intake"] + "/v1/tickets",
+                {
+                    "kind": "maintenance",
+                    "channel": "web",
+                    "symptom": f"yearly maintenance please, visit {n} {uuid.uuid4().hex[:6]}",
+                    "asset_id": asset,
+                },
+                ten.staff,
+            )
+        )["id"]
         wo = (await ev.wait(tid, ASSIGNED, timeout)).data["work_order_id"]
         base = f"{t.urls['dispatch']}/v1/work-orders/{wo}"
         await post("POST arrival", base + "/arrival", {}, ten.tech)
-        await post("POST completion", base + "/completion", {
-            "resolution_code": "maintenance_done", "signed_by": "customer", "signed_at": datetime.now(UTC).isoformat(),
-            "signature_sha256": hashlib.sha256(tid.encode()).hexdigest(), "rating": 5}, ten.tech)
+        await post(
+            "POST completion",
+            base + "/completion",
+            {
+                "resolution_code": "maintenance_done",
+                "signed_by": "customer",
+                "signed_at": datetime.now(UTC).isoformat(),
+                "signature_sha256": hashlib.sha256(tid.encode()).hexdigest(),
+                "rating": 5,
+            },
+            ten.tech,
+        )
         await ev.wait(tid, INVOICED, timeout)
         token = (await ev.wait(tid, SENT, timeout)).data["answer_url"].rstrip("/").rsplit("/", 1)[-1]
-        await post("POST survey answer", f"{t.urls['survey']}/v1/public/surveys/{token}/answers",
-                   {"scores": {"timeliness": 5, "professionalism": 5, "attitude": 5, "effectiveness": 5, "overall": 5}, "nps": 9}, {})
+        await post(
+            "POST survey answer",
+            f"{t.urls['survey']}/v1/public/surveys/{token}/answers",
+            {
+                "scores": {"timeliness": 5, "professionalism": 5, "attitude": 5, "effectiveness": 5, "overall": 5},
+                "nps": 9,
+            },
+            {},
+        )
         await ev.wait(tid, ANSWERED, timeout)
         await ev.wait(tid, CLOSED, timeout)  # intake closes the ticket on survey.completed: the lifecycle's end
         run.done.append((tid, started, time.monotonic()))
@@ -420,10 +514,13 @@ async def bench(args: argparse.Namespace, t: Target) -> None:
     async with httpx.AsyncClient(timeout=60, limits=limits) as c:
         t0 = time.monotonic()
         suffix = uuid.uuid4().hex[:6]
-        tenants = await asyncio.gather(*(setup_tenant(c, t, f"bench-{suffix}-{i}", args.technicians, args.customers)
-                                         for i in range(args.tenants)))
-        print(f"[bench] {args.tenants} tenants x ({args.technicians} technicians, {args.customers} customers) "
-              f"set up in {time.monotonic() - t0:.1f} s")
+        tenants = await asyncio.gather(
+            *(setup_tenant(c, t, f"bench-{suffix}-{i}", args.technicians, args.customers) for i in range(args.tenants))
+        )
+        print(
+            f"[bench] {args.tenants} tenants x ({args.technicians} technicians, {args.customers} customers) "
+            f"set up in {time.monotonic() - t0:.1f} s"
+        )
         ev = Events(t.bootstrap)
         await ev.start()
 
@@ -461,21 +558,33 @@ async def bench(args: argparse.Namespace, t: Target) -> None:
 
     ids = [tid for tid, _, _ in run.done]
     assigned = hop(ev, ids, OPENED, ASSIGNED)
-    mode = f"open loop at {args.rate:g} tickets/s" if args.rate > 0 else f"closed loop, {args.concurrency} lifecycles in flight"
-    print(f"\n{len(run.done)} of {args.tickets} lifecycles completed in {wall:.1f} s ({mode}); "
-          f"{len(run.failed)} failed; {run.retries} requests sent again after a transport error; {ev.count} events read")
+    mode = (
+        f"open loop at {args.rate:g} tickets/s"
+        if args.rate > 0
+        else f"closed loop, {args.concurrency} lifecycles in flight"
+    )
+    print(
+        f"\n{len(run.done)} of {args.tickets} lifecycles completed in {wall:.1f} s ({mode}); "
+        f"{len(run.failed)} failed; {run.retries} requests sent again after a transport error; {ev.count} events read"
+    )
     for f in run.failed[:5]:
         print("  failed:", f)
     if not run.done:
         return
     first = min(s for _, s, _ in run.done)
     last = max(e for _, _, e in run.done)
-    print(f"throughput: {len(run.done) / (last - first):.1f} full lifecycles/s "
-          f"(first ticket opened to last ticket closed after its survey)")
-    print(f"ticket.opened -> technician.assigned: p50 {pct(assigned, 50):.0f} ms, p99 {pct(assigned, 99):.0f} ms, "
-          f"max {max(assigned):.0f} ms (n={len(assigned)})")
+    print(
+        f"throughput: {len(run.done) / (last - first):.1f} full lifecycles/s "
+        f"(first ticket opened to last ticket closed after its survey)"
+    )
+    print(
+        f"ticket.opened -> technician.assigned: p50 {pct(assigned, 50):.0f} ms, p99 {pct(assigned, 99):.0f} ms, "
+        f"max {max(assigned):.0f} ms (n={len(assigned)})"
+    )
     life = [(e - s) * 1000 for _, s, e in run.done]
-    print(f"one lifecycle, client view (open .. closed after the survey): p50 {pct(life, 50):.0f} ms, p99 {pct(life, 99):.0f} ms")
+    print(
+        f"one lifecycle, client view (open .. closed after the survey): p50 {pct(life, 50):.0f} ms, p99 {pct(life, 99):.0f} ms"
+    )
     print("\nwhere the time goes (ms; ce_time = written by the service, kafka = sent by its outbox relay):")
     print(f"  {'hop':<58} {'p50':>7} {'p99':>7}")
     rows = [
@@ -496,19 +605,34 @@ async def bench(args: argparse.Namespace, t: Target) -> None:
         print(f"  {label:<58} {pct(xs, 50):>7.0f} {pct(xs, 99):>7.0f}")
     for label, xs in run.http_ms.items():
         print(f"  {'HTTP ' + label + ' (client round trip)':<58} {pct(xs, 50):>7.0f} {pct(xs, 99):>7.0f}")
-    print(f"\nCPU of the service processes during the measured wave ({wall:.1f} s wall, 2 cores = {2 * wall:.0f} core-s):")
+    print(
+        f"\nCPU of the service processes during the measured wave ({wall:.1f} s wall, 2 cores = {2 * wall:.0f} core-s):"
+    )
     total = idle_total = 0.0
     for svc in t.urls:
         cpu = after[svc].get("process_cpu_seconds_total", 0) - before[svc].get("process_cpu_seconds_total", 0)
-        idle = (idle1[svc].get("process_cpu_seconds_total", 0) - idle0[svc].get("process_cpu_seconds_total", 0)) / args.idle
+        idle = (
+            idle1[svc].get("process_cpu_seconds_total", 0) - idle0[svc].get("process_cpu_seconds_total", 0)
+        ) / args.idle
         idle_total += idle
         total += cpu
-        http = {k: after[svc][k] - before[svc].get(k, 0) for k in after[svc] if k.startswith("fixflow_http") and after[svc][k] > before[svc].get(k, 0)}
-        calls = ", ".join(f"{k.split('route=')[1].split(',')[0]} {k.split('method=')[1].split(',')[0]} x{v:.0f}" for k, v in sorted(http.items(), key=lambda kv: -kv[1])[:4])
-        print(f"  {svc:<9} {cpu:7.1f} s  ({1000 * cpu / max(1, len(run.done)):.0f} ms per lifecycle; idle {100 * idle:.0f}% of a core)   HTTP: {calls}")
+        http = {
+            k: after[svc][k] - before[svc].get(k, 0)
+            for k in after[svc]
+            if k.startswith("fixflow_http") and after[svc][k] > before[svc].get(k, 0)
+        }
+        calls = ", ".join(
+            f"{k.split('route=')[1].split(',')[0]} {k.split('method=')[1].split(',')[0]} x{v:.0f}"
+            for k, v in sorted(http.items(), key=lambda kv: -kv[1])[:4]
+        )
+        print(
+            f"  {svc:<9} {cpu:7.1f} s  ({1000 * cpu / max(1, len(run.done)):.0f} ms per lifecycle; idle {100 * idle:.0f}% of a core)   HTTP: {calls}"
+        )
     net = total - idle_total * wall
-    print(f"  {'all five':<9} {total:7.1f} s  ({1000 * total / max(1, len(run.done)):.0f} ms per lifecycle; idle {100 * idle_total:.0f}% of a core; "
-          f"net of idle {1000 * net / max(1, len(run.done)):.0f} ms per lifecycle)")
+    print(
+        f"  {'all five':<9} {total:7.1f} s  ({1000 * total / max(1, len(run.done)):.0f} ms per lifecycle; idle {100 * idle_total:.0f}% of a core; "
+        f"net of idle {1000 * net / max(1, len(run.done)):.0f} ms per lifecycle)"
+    )
     print("  the rest of the machine (Kafka, PostgreSQL, Redis, this client, anything else running) had the remainder")
 
 
@@ -525,8 +649,13 @@ def main() -> None:
     ap.add_argument("--members", type=int, default=2, help="consumer group members per spawned service process")
     ap.add_argument("--idle", type=float, default=5.0, help="seconds of idle CPU measured before the wave")
     ap.add_argument("--traced", action="store_true", help="keep the OpenTelemetry SDK on (spawned services)")
-    ap.add_argument("--profile", action="append", default=[], choices=SERVICES,
-                    help="run this spawned service under cProfile and print where its time went")
+    ap.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        choices=SERVICES,
+        help="run this spawned service under cProfile and print where its time went",
+    )
     ap.add_argument("--local", action="store_true", help="use the services of `make run` instead of starting our own")
     args = ap.parse_args()
     if args.local:

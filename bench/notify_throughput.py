@@ -97,9 +97,17 @@ async def main() -> None:
     from notify.config import NotifySettings
 
     settings = NotifySettings(
-        database_url=url, kafka_bootstrap_servers=broker.bootstrap, redis_url="redis://127.0.0.1:6379/14",
-        smtp_port=smtp_port, dispatch_workers=a.workers, consumer_members=a.members, smtp_pool_size=a.smtp_pool, rate_limit_per_minute=10**9,
-        log_level="WARNING", relay_poll_interval_s=0.05, db_pool_size=a.db_pool,
+        database_url=url,
+        kafka_bootstrap_servers=broker.bootstrap,
+        redis_url="redis://127.0.0.1:6379/14",
+        smtp_port=smtp_port,
+        dispatch_workers=a.workers,
+        consumer_members=a.members,
+        smtp_pool_size=a.smtp_pool,
+        rate_limit_per_minute=10**9,
+        log_level="WARNING",
+        relay_poll_interval_s=0.05,
+        db_pool_size=a.db_pool,
     )
     runtime, _ = build(settings)
     await runtime.start()
@@ -115,11 +123,23 @@ async def main() -> None:
                 rcpt = f"c{i}.{tag}@example.com"
                 rcpts.append(rcpt)
                 env = new_envelope(
-                    TicketOpened(ticket_id=tid, tenant_id="bench", kind="repair", channel="web", symptom="bench",
-                                 opened_at=datetime.now(UTC), contact_email=rcpt, locale="zh-CN" if i % 2 else "en"),
-                    source="/fixflow/intake", subject=tid, tenant="bench",
+                    TicketOpened(
+                        ticket_id=tid,
+                        tenant_id="bench",
+                        kind="repair",
+                        channel="web",
+                        symptom="bench",
+                        opened_at=datetime.now(UTC),
+                        contact_email=rcpt,
+                        locale="zh-CN" if i % 2 else "en",
+                    ),
+                    source="/fixflow/intake",
+                    subject=tid,
+                    tenant="bench",
                 )
-                futs.append(await producer.send(TicketOpened.topic, value=env.body(), key=env.key, headers=env.headers()))
+                futs.append(
+                    await producer.send(TicketOpened.topic, value=env.body(), key=env.key, headers=env.headers())
+                )
             await asyncio.gather(*futs)
             return rcpts
 
@@ -147,14 +167,22 @@ async def main() -> None:
         elapsed = t_end - t0
         dispatcher = runtime.dispatcher  # type: ignore[attr-defined]
         print(f"events published: {a.events} in {t_pub - t0:.2f}s ({a.events / max(t_pub - t0, 1e-9):.0f}/s)")
-        print(f"emails delivered: {len(got)}/{a.events} (duplicates at the SMTP server: {counter.count - len(counter.arrivals)})")
-        print(f"throughput: {len(got) / elapsed:.1f} events/s to delivered emails (burst of {a.events}, {elapsed:.2f}s)")
+        print(
+            f"emails delivered: {len(got)}/{a.events} (duplicates at the SMTP server: {counter.count - len(counter.arrivals)})"
+        )
+        print(
+            f"throughput: {len(got) / elapsed:.1f} events/s to delivered emails (burst of {a.events}, {elapsed:.2f}s)"
+        )
         if got:
             lat = sorted(x - t0 for x in got)
-            print(f"time from burst start to email: p50 {statistics.median(lat):.2f}s, "
-                  f"p99 {lat[int(0.99 * (len(lat) - 1))]:.2f}s (includes queueing behind the burst)")
-        print(f"dispatcher: sent={dispatcher.sent} failed={dispatcher.failed}; workers={a.workers} smtp_pool={a.smtp_pool} "
-              f"members={a.members}")
+            print(
+                f"time from burst start to email: p50 {statistics.median(lat):.2f}s, "
+                f"p99 {lat[int(0.99 * (len(lat) - 1))]:.2f}s (includes queueing behind the burst)"
+            )
+        print(
+            f"dispatcher: sent={dispatcher.sent} failed={dispatcher.failed}; workers={a.workers} smtp_pool={a.smtp_pool} "
+            f"members={a.members}"
+        )
     finally:
         await producer.stop()
         await runtime.stop()

@@ -53,7 +53,9 @@ async def run(rate: int, seconds: float) -> dict[str, float]:
     async with engine.begin() as conn:
         await conn.run_sync(md.create_all)
     sf = make_session_factory(engine)
-    relay = OutboxRelay(engine=engine, outbox=outbox, bootstrap_servers=BOOTSTRAP, service=f"bench-{db}", poll_interval_s=0.5)
+    relay = OutboxRelay(
+        engine=engine, outbox=outbox, bootstrap_servers=BOOTSTRAP, service=f"bench-{db}", poll_interval_s=0.5
+    )
     committed: dict[str, float] = {}
     consumed: dict[str, float] = {}
     consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=BOOTSTRAP, group_id=f"bench-{db}", auto_offset_reset="latest")
@@ -74,8 +76,19 @@ async def run(rate: int, seconds: float) -> dict[str, float]:
 
     async def write_batch(i: int) -> None:
         envs = [
-            new_envelope(TicketOpened(ticket_id=f"T-{i}-{k}", tenant_id="b", kind="repair", channel="web", symptom="x",
-                                      opened_at=datetime.now(UTC)), source="/fixflow/bench", subject=f"T-{i}-{k}", tenant="b")
+            new_envelope(
+                TicketOpened(
+                    ticket_id=f"T-{i}-{k}",
+                    tenant_id="b",
+                    kind="repair",
+                    channel="web",
+                    symptom="x",
+                    opened_at=datetime.now(UTC),
+                ),
+                source="/fixflow/bench",
+                subject=f"T-{i}-{k}",
+                tenant="b",
+            )
             for k in range(per_tx)
         ]
         async with sf() as s, s.begin():
@@ -98,7 +111,11 @@ async def run(rate: int, seconds: float) -> dict[str, float]:
     await relay.stop()
     await consumer.stop()
     async with engine.connect() as conn:
-        rows = (await conn.exec_driver_sql("SELECT event_id::text, extract(epoch from published_at - created_at) FROM outbox")).all()
+        rows = (
+            await conn.exec_driver_sql(
+                "SELECT event_id::text, extract(epoch from published_at - created_at) FROM outbox"
+            )
+        ).all()
     await engine.dispose()
     admin = await asyncpg.connect(ADMIN)
     await admin.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
@@ -106,9 +123,16 @@ async def run(rate: int, seconds: float) -> dict[str, float]:
     lags = [consumed[e] - committed[e] for e in committed if e in consumed]
     marks = [float(r[1]) for r in rows if r[1] is not None]
     return {
-        "target/s": rate, "achieved/s": len(committed) / elapsed, "events": len(committed), "lost": len(committed) - len(lags),
-        "mark p50": pct(marks, 50), "mark p99": pct(marks, 99),
-        "consume p50": pct(lags, 50), "consume p95": pct(lags, 95), "consume p99": pct(lags, 99), "consume max": max(lags) * 1000,
+        "target/s": rate,
+        "achieved/s": len(committed) / elapsed,
+        "events": len(committed),
+        "lost": len(committed) - len(lags),
+        "mark p50": pct(marks, 50),
+        "mark p99": pct(marks, 99),
+        "consume p50": pct(lags, 50),
+        "consume p95": pct(lags, 95),
+        "consume p99": pct(lags, 99),
+        "consume max": max(lags) * 1000,
     }
 
 
@@ -118,12 +142,18 @@ async def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     a = ap.parse_args()
     await ensure_topics(BOOTSTRAP, specs=(TopicSpec(TOPIC),))
-    print("outbox relay: commit -> broker ack + row marked ('mark', from the row's transaction start) and commit -> consumed; ms")
-    print(f"{'target/s':>9} {'achieved/s':>10} {'events':>7} {'lost':>5} {'mark p50':>9} {'mark p99':>9} {'cons p50':>9} {'cons p95':>9} {'cons p99':>9} {'cons max':>9}")
+    print(
+        "outbox relay: commit -> broker ack + row marked ('mark', from the row's transaction start) and commit -> consumed; ms"
+    )
+    print(
+        f"{'target/s':>9} {'achieved/s':>10} {'events':>7} {'lost':>5} {'mark p50':>9} {'mark p99':>9} {'cons p50':>9} {'cons p95':>9} {'cons p99':>9} {'cons max':>9}"
+    )
     for rate in (int(r) for r in a.rates.split(",")):
         r = await run(rate, a.seconds)
-        print(f"{r['target/s']:>9} {r['achieved/s']:>10.0f} {r['events']:>7} {r['lost']:>5} {r['mark p50']:>9.1f} {r['mark p99']:>9.1f} "
-              f"{r['consume p50']:>9.1f} {r['consume p95']:>9.1f} {r['consume p99']:>9.1f} {r['consume max']:>9.1f}")
+        print(
+            f"{r['target/s']:>9} {r['achieved/s']:>10.0f} {r['events']:>7} {r['lost']:>5} {r['mark p50']:>9.1f} {r['mark p99']:>9.1f} "
+            f"{r['consume p50']:>9.1f} {r['consume p95']:>9.1f} {r['consume p99']:>9.1f} {r['consume max']:>9.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,10 @@ import orjson
 from fixflow_shared.testing import auth_headers
 
 HOST = os.environ.get("FIXFLOW_DEMO_HOST", "127.0.0.1")
-URL = {s: f"http://{HOST}:{p}" for s, p in
-       (("intake", 8001), ("dispatch", 8002), ("billing", 8003), ("survey", 8004), ("notify", 8005))}
+URL = {
+    s: f"http://{HOST}:{p}"
+    for s, p in (("intake", 8001), ("dispatch", 8002), ("billing", 8003), ("survey", 8004), ("notify", 8005))
+}
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 TENANT = os.environ.get("FIXFLOW_DEMO_TENANT", "demo")
 STAFF = auth_headers(TENANT, "agent,dispatcher,manager", subject="demo-loader")
@@ -54,42 +56,150 @@ TODAY = date.today()
 
 # ------------------------------------------------------------------------------------------- data
 
-SURNAMES = [("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), ("陈", "chen"), ("杨", "yang"), ("黄", "huang"),
-            ("赵", "zhao"), ("吴", "wu"), ("周", "zhou"), ("徐", "xu"), ("孙", "sun"), ("马", "ma"), ("朱", "zhu"),
-            ("胡", "hu"), ("郭", "guo"), ("何", "he"), ("林", "lin"), ("高", "gao"), ("罗", "luo")]
-GIVEN = [("伟", "wei"), ("芳", "fang"), ("娜", "na"), ("敏", "min"), ("静", "jing"), ("丽", "li"), ("强", "qiang"),
-         ("磊", "lei"), ("军", "jun"), ("洋", "yang"), ("勇", "yong"), ("艳", "yan"), ("杰", "jie"), ("娟", "juan"),
-         ("涛", "tao"), ("明", "ming"), ("超", "chao"), ("秀英", "xiuying"), ("晓东", "xiaodong"), ("海燕", "haiyan")]
-EN_FIRST = ["James", "Emma", "Oliver", "Sophie", "Daniel", "Grace", "Thomas", "Chloe", "Lucas", "Hannah", "Ethan", "Mia"]
+SURNAMES = [
+    ("王", "wang"),
+    ("李", "li"),
+    ("张", "zhang"),
+    ("刘", "liu"),
+    ("陈", "chen"),
+    ("杨", "yang"),
+    ("黄", "huang"),
+    ("赵", "zhao"),
+    ("吴", "wu"),
+    ("周", "zhou"),
+    ("徐", "xu"),
+    ("孙", "sun"),
+    ("马", "ma"),
+    ("朱", "zhu"),
+    ("胡", "hu"),
+    ("郭", "guo"),
+    ("何", "he"),
+    ("林", "lin"),
+    ("高", "gao"),
+    ("罗", "luo"),
+]
+GIVEN = [
+    ("伟", "wei"),
+    ("芳", "fang"),
+    ("娜", "na"),
+    ("敏", "min"),
+    ("静", "jing"),
+    ("丽", "li"),
+    ("强", "qiang"),
+    ("磊", "lei"),
+    ("军", "jun"),
+    ("洋", "yang"),
+    ("勇", "yong"),
+    ("艳", "yan"),
+    ("杰", "jie"),
+    ("娟", "juan"),
+    ("涛", "tao"),
+    ("明", "ming"),
+    ("超", "chao"),
+    ("秀英", "xiuying"),
+    ("晓东", "xiaodong"),
+    ("海燕", "haiyan"),
+]
+EN_FIRST = [
+    "James",
+    "Emma",
+    "Oliver",
+    "Sophie",
+    "Daniel",
+    "Grace",
+    "Thomas",
+    "Chloe",
+    "Lucas",
+    "Hannah",
+    "Ethan",
+    "Mia",
+]
 EN_LAST = ["Smith", "Brown", "Taylor", "Wilson", "Walker", "Clarke", "Wright", "Hughes", "Green", "Evans"]
 # district, region code, in province, lat, lon
-DISTRICTS = [("黄浦区", "CN-31", True, 31.2317, 121.4846), ("徐汇区", "CN-31", True, 31.1886, 121.4365),
-             ("静安区", "CN-31", True, 31.2286, 121.4479), ("浦东新区", "CN-31", True, 31.2215, 121.5447),
-             ("闵行区", "CN-31", True, 31.1128, 121.3817), ("杨浦区", "CN-31", True, 31.2595, 121.5260),
-             ("长宁区", "CN-31", True, 31.2204, 121.4244), ("普陀区", "CN-31", True, 31.2496, 121.3972),
-             ("苏州工业园区", "CN-32", False, 31.3150, 120.6700), ("昆山市", "CN-32", False, 31.3856, 120.9808)]
+DISTRICTS = [
+    ("黄浦区", "CN-31", True, 31.2317, 121.4846),
+    ("徐汇区", "CN-31", True, 31.1886, 121.4365),
+    ("静安区", "CN-31", True, 31.2286, 121.4479),
+    ("浦东新区", "CN-31", True, 31.2215, 121.5447),
+    ("闵行区", "CN-31", True, 31.1128, 121.3817),
+    ("杨浦区", "CN-31", True, 31.2595, 121.5260),
+    ("长宁区", "CN-31", True, 31.2204, 121.4244),
+    ("普陀区", "CN-31", True, 31.2496, 121.3972),
+    ("苏州工业园区", "CN-32", False, 31.3150, 120.6700),
+    ("昆山市", "CN-32", False, 31.3856, 120.9808),
+]
 STREETS = ["南京东路", "淮海中路", "衡山路", "世纪大道", "虹桥路", "四平路", "长寿路", "愚园路", "金科路", "人民路"]
 # the appliance of each customer in the ticket stories below (others cycle through PRODUCTS)
-STORY_MODELS = {10: "RF-520-X", 11: "AC-35-INV", 12: "WM-8KG-A1", 13: "RH-900-S", 14: "WH-60-E",
-                15: "WH-60-E", 16: "WR-3D-OAK", 17: "WM-8KG-A1", 18: "WR-3D-OAK", 19: "RH-900-S", 20: "WR-3D-OAK"}
+STORY_MODELS = {
+    10: "RF-520-X",
+    11: "AC-35-INV",
+    12: "WM-8KG-A1",
+    13: "RH-900-S",
+    14: "WH-60-E",
+    15: "WH-60-E",
+    16: "WR-3D-OAK",
+    17: "WM-8KG-A1",
+    18: "WR-3D-OAK",
+    19: "RH-900-S",
+    20: "WR-3D-OAK",
+}
 GRADES = ["C"] * 6 + ["B"] * 3 + ["A", "VIP"]
 PRODUCTS = [  # model, name, warranty months
-    ("WM-8KG-A1", "Front-load washer 8 kg (滚筒洗衣机)", 12), ("RF-520-X", "French-door fridge 520 L (对开门冰箱)", 12),
-    ("AC-35-INV", "Inverter air conditioner 3.5 kW (变频空调)", 12), ("WR-3D-OAK", "Three-door oak wardrobe (三门衣柜)", 24),
-    ("RH-900-S", "Range hood 900 mm (抽油烟机)", 12), ("WH-60-E", "Electric water heater 60 L (电热水器)", 12),
+    ("WM-8KG-A1", "Front-load washer 8 kg (滚筒洗衣机)", 12),
+    ("RF-520-X", "French-door fridge 520 L (对开门冰箱)", 12),
+    ("AC-35-INV", "Inverter air conditioner 3.5 kW (变频空调)", 12),
+    ("WR-3D-OAK", "Three-door oak wardrobe (三门衣柜)", 24),
+    ("RH-900-S", "Range hood 900 mm (抽油烟机)", 12),
+    ("WH-60-E", "Electric water heater 60 L (电热水器)", 12),
 ]
-SKILLS = {"general_repair": "General repair (综合维修)", "plumbing": "Plumbing (水路)", "electrical": "Electrical (电路)",
-          "electronics": "Electronics (电控)", "refrigeration": "Refrigeration (制冷)", "installation": "Installation (安装)",
-          "maintenance": "Maintenance (保养)", "mechanical": "Mechanical (机械)", "gas_safety": "Gas safety (燃气安全)"}
+SKILLS = {
+    "general_repair": "General repair (综合维修)",
+    "plumbing": "Plumbing (水路)",
+    "electrical": "Electrical (电路)",
+    "electronics": "Electronics (电控)",
+    "refrigeration": "Refrigeration (制冷)",
+    "installation": "Installation (安装)",
+    "maintenance": "Maintenance (保养)",
+    "mechanical": "Mechanical (机械)",
+    "gas_safety": "Gas safety (燃气安全)",
+}
 BADGES = ["service_badge", "electrician_licence", "refrigerant_handling", "gas_appliance_permit", "work_at_height"]
-TECH_NAMES = ["刘建国", "陈志强", "王海涛", "张国栋", "李明辉", "赵永刚", "孙立新", "周文斌", "吴德胜", "郑宏伟",
-              "黄俊杰", "林志勇", "何家豪", "高振宇", "罗晓峰", "Mike Chen", "David Wu", "Kevin Zhang", "Leo Sun", "Ryan Xu"]
+TECH_NAMES = [
+    "刘建国",
+    "陈志强",
+    "王海涛",
+    "张国栋",
+    "李明辉",
+    "赵永刚",
+    "孙立新",
+    "周文斌",
+    "吴德胜",
+    "郑宏伟",
+    "黄俊杰",
+    "林志勇",
+    "何家豪",
+    "高振宇",
+    "罗晓峰",
+    "Mike Chen",
+    "David Wu",
+    "Kevin Zhang",
+    "Leo Sun",
+    "Ryan Xu",
+]
 
 PRICE_BOOK = {  # the seeds' retailer schedule (DOMAIN.md "Fee schedule example"), minor units of CNY
-    "effective_from": "2020-01-01", "currency": "CNY",
-    "visit_fee_minor": 2000, "adjustment_fee_minor": 2000, "fitting_labour_minor": 3000,
-    "parts_basis": "cost", "freight_minor": 0, "second_visit_charges_visit_fee": False,
-    "tax_rate_bp": 600, "tax_inclusive": True, "waiver_approval_threshold_minor": 5000, "return_window_days": 30,
+    "effective_from": "2020-01-01",
+    "currency": "CNY",
+    "visit_fee_minor": 2000,
+    "adjustment_fee_minor": 2000,
+    "fitting_labour_minor": 3000,
+    "parts_basis": "cost",
+    "freight_minor": 0,
+    "second_visit_charges_visit_fee": False,
+    "tax_rate_bp": 600,
+    "tax_inclusive": True,
+    "waiver_approval_threshold_minor": 5000,
+    "return_window_days": 30,
     "parts": {
         "HINGE-35": {"cost_minor": 1500, "list_minor": 2500, "description": "cabinet hinge 35 mm"},
         "DRAWER-RAIL": {"cost_minor": 2800, "list_minor": 4500, "description": "drawer rail pair"},
@@ -98,18 +208,27 @@ PRICE_BOOK = {  # the seeds' retailer schedule (DOMAIN.md "Fee schedule example"
         "THERMO-WH": {"cost_minor": 4500, "list_minor": 7200, "description": "water heater thermostat"},
     },
     "resolution_codes": {
-        "adjusted": ["adjustment", "unknown"], "replaced_part": ["part_replacement", "unknown"],
-        "reinstalled": ["reinstall", "unknown"], "repaired": ["repair", "unknown"], "no_fault_found": ["inspection", "unknown"],
+        "adjusted": ["adjustment", "unknown"],
+        "replaced_part": ["part_replacement", "unknown"],
+        "reinstalled": ["reinstall", "unknown"],
+        "repaired": ["repair", "unknown"],
+        "no_fault_found": ["inspection", "unknown"],
         "customer_damage": ["repair", "customer"],
     },
 }
 SETTINGS = {
     "calendar": {"country": "CN", "tz": "Asia/Shanghai", "working_hours": ["09:00:00", "18:00:00"]},
-    "sla": {"at_risk_share": 0.8, "targets": {
-        "first_response": {"P1": 1, "P2": 2, "P3": 4, "P4": 4},
-        "on_site_arrival": {"in_province": 24, "out_of_province": 48, "P1": 12},
-        "resolution": {"P1": 24, "P2": 48, "P3": 72, "P4": 120},
-        "complaint_record": {"any": 3}, "complaint_contact": {"any": 24}, "complaint_fix": {"any": 48}}},
+    "sla": {
+        "at_risk_share": 0.8,
+        "targets": {
+            "first_response": {"P1": 1, "P2": 2, "P3": 4, "P4": 4},
+            "on_site_arrival": {"in_province": 24, "out_of_province": 48, "P1": 12},
+            "resolution": {"P1": 24, "P2": 48, "P3": 72, "P4": 120},
+            "complaint_record": {"any": 3},
+            "complaint_contact": {"any": 24},
+            "complaint_fix": {"any": 48},
+        },
+    },
     "duplicate_window_hours": 72,
 }
 
@@ -117,9 +236,20 @@ SETTINGS = {
 def survey_plan() -> dict[str, Any]:
     # Sent by email at 00:00 UTC of the resolution day: already due, so the timer sends it at once.
     # Today and tomorrow count as working days, so a demo run on a weekend or holiday behaves the same.
-    return {"delay_working_days": 0, "send_time": "00:00:00", "channel": "email", "ask_nps": True, "allow_comment": True,
-            "reminder_after_days": [2], "expires_after_days": 7,
-            "calendar": {"country": "CN", "tz": "UTC", "extra_workdays": [TODAY.isoformat(), (TODAY + timedelta(days=1)).isoformat()]}}
+    return {
+        "delay_working_days": 0,
+        "send_time": "00:00:00",
+        "channel": "email",
+        "ask_nps": True,
+        "allow_comment": True,
+        "reminder_after_days": [2],
+        "expires_after_days": 7,
+        "calendar": {
+            "country": "CN",
+            "tz": "UTC",
+            "extra_workdays": [TODAY.isoformat(), (TODAY + timedelta(days=1)).isoformat()],
+        },
+    }
 
 
 @dataclass
@@ -145,12 +275,29 @@ def customers() -> list[Customer]:
             name, email = s + g, f"{sp}.{gp}.{i:03d}@example.com"
         phone = f"+86139{20260000 + i:08d}"  # fictitious, one per customer
         district, region, in_prov, lat, lon = DISTRICTS[i % len(DISTRICTS)]
-        line = f"上海市{district}{rnd.choice(STREETS)}{rnd.randint(1, 999)}号{rnd.randint(1, 30)}0{rnd.randint(1, 4)}室" \
-            if region == "CN-31" else f"江苏省{district}{rnd.choice(STREETS)}{rnd.randint(1, 999)}号"
-        body = {"type": "person", "name": name, "phone": phone, "email": email, "grade": rnd.choice(GRADES),
-                "addresses": [{"id": f"ADR-DEMO-{i:03d}", "line": line, "city": "上海" if region == "CN-31" else "苏州",
-                               "region": region, "in_province": in_prov,
-                               "lat": round(lat + rnd.uniform(-0.02, 0.02), 5), "lon": round(lon + rnd.uniform(-0.02, 0.02), 5)}]}
+        line = (
+            f"上海市{district}{rnd.choice(STREETS)}{rnd.randint(1, 999)}号{rnd.randint(1, 30)}0{rnd.randint(1, 4)}室"
+            if region == "CN-31"
+            else f"江苏省{district}{rnd.choice(STREETS)}{rnd.randint(1, 999)}号"
+        )
+        body = {
+            "type": "person",
+            "name": name,
+            "phone": phone,
+            "email": email,
+            "grade": rnd.choice(GRADES),
+            "addresses": [
+                {
+                    "id": f"ADR-DEMO-{i:03d}",
+                    "line": line,
+                    "city": "上海" if region == "CN-31" else "苏州",
+                    "region": region,
+                    "in_province": in_prov,
+                    "lat": round(lat + rnd.uniform(-0.02, 0.02), 5),
+                    "lon": round(lon + rnd.uniform(-0.02, 0.02), 5),
+                }
+            ],
+        }
         out.append(Customer(i, name, phone, email, body))
     return out
 
@@ -160,10 +307,27 @@ def asset_of(c: Customer, product_ids: dict[str, str]) -> dict[str, Any]:
     model = STORY_MODELS.get(c.i, PRODUCTS[c.i % len(PRODUCTS)][0])
     # customers 10..29 drive the ticket stories below: bought 3 months ago (in warranty), except the
     # out-of-warranty ones; the rest spread over the last three years
-    age_days = {10: 90, 11: 120, 12: 60, 13: 200, 14: 45, 15: 300, 16: 30, 17: 150, 18: 100, 19: 80,
-                20: 1000, 21: 900}.get(c.i, rnd.randint(20, 1100))
-    return {"customer_id": c.id, "product_id": product_ids[model], "serial": f"SN-{model}-{c.i:04d}",
-            "purchase_date": (TODAY - timedelta(days=age_days)).isoformat(), "purchase_channel": rnd.choice(["JD.com", "Tmall", "store"])}
+    age_days = {
+        10: 90,
+        11: 120,
+        12: 60,
+        13: 200,
+        14: 45,
+        15: 300,
+        16: 30,
+        17: 150,
+        18: 100,
+        19: 80,
+        20: 1000,
+        21: 900,
+    }.get(c.i, rnd.randint(20, 1100))
+    return {
+        "customer_id": c.id,
+        "product_id": product_ids[model],
+        "serial": f"SN-{model}-{c.i:04d}",
+        "purchase_date": (TODAY - timedelta(days=age_days)).isoformat(),
+        "purchase_channel": rnd.choice(["JD.com", "Tmall", "store"]),
+    }
 
 
 # ----------------------------------------------------------------------------------------- client
@@ -179,8 +343,18 @@ class Api:
     calls: int = 0
     sem: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONCURRENCY))
 
-    async def request(self, method: str, svc: str, path: str, *, json: Any = None, key: str | None = None,
-                      headers: dict[str, str] | None = None, ok: tuple[int, ...] = (200, 201, 204), **kw: Any) -> httpx.Response:
+    async def request(
+        self,
+        method: str,
+        svc: str,
+        path: str,
+        *,
+        json: Any = None,
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+        ok: tuple[int, ...] = (200, 201, 204),
+        **kw: Any,
+    ) -> httpx.Response:
         h = dict(headers or STAFF)
         if key:
             h["Idempotency-Key"] = f"demo:{key}"
@@ -235,29 +409,50 @@ async def setup_rules(api: Api) -> None:
 
 async def setup_technicians(api: Api) -> list[dict[str, Any]]:
     existing = {t["name"]: t for t in await api.get("dispatch", "/v1/technicians")}
-    skill_sets = [["general_repair", "plumbing", "mechanical"], ["electrical", "electronics", "general_repair"],
-                  ["refrigeration", "electrical", "general_repair"], ["installation", "mechanical", "general_repair"],
-                  ["maintenance", "plumbing", "gas_safety"]]
+    skill_sets = [
+        ["general_repair", "plumbing", "mechanical"],
+        ["electrical", "electronics", "general_repair"],
+        ["refrigeration", "electrical", "general_repair"],
+        ["installation", "mechanical", "general_repair"],
+        ["maintenance", "plumbing", "gas_safety"],
+    ]
     until = (datetime.now(UTC) + timedelta(days=700)).replace(microsecond=0).isoformat()
 
     async def one(i: int, name: str) -> dict[str, Any]:
         skills = {s: 2 + (i + k) % 4 for k, s in enumerate(skill_sets[i % len(skill_sets)])}
         _, _, _, lat, lon = DISTRICTS[i % len(DISTRICTS)]  # technicians 8, 9, 18, 19 live in Suzhou / Kunshan
         jitter = random.Random(1000 + i)
-        body = {"name": name, "phone": f"+86 137 2026 {i:04d}",
-                "home_lat": round(lat + jitter.uniform(-0.03, 0.03), 5), "home_lon": round(lon + jitter.uniform(-0.03, 0.03), 5),
-                "skills": skills, "regions": ["CN-31"] + (["CN-32"] if i % 5 == 0 else []),  # province codes, as on intake's sites
-                "hours": {"tz": "Asia/Shanghai", "country": "CN", "days": {str(d): ["08:00", "20:00"] for d in range(6)}},
-                "max_jobs_per_day": 6, "van_stock": {"HINGE-35": 6, "DRAWER-RAIL": 4, "PUMP-W1": 2, "SEAL-RF": 2, "THERMO-WH": 2}}
+        body = {
+            "name": name,
+            "phone": f"+86 137 2026 {i:04d}",
+            "home_lat": round(lat + jitter.uniform(-0.03, 0.03), 5),
+            "home_lon": round(lon + jitter.uniform(-0.03, 0.03), 5),
+            "skills": skills,
+            "regions": ["CN-31"] + (["CN-32"] if i % 5 == 0 else []),  # province codes, as on intake's sites
+            "hours": {"tz": "Asia/Shanghai", "country": "CN", "days": {str(d): ["08:00", "20:00"] for d in range(6)}},
+            "max_jobs_per_day": 6,
+            "van_stock": {"HINGE-35": 6, "DRAWER-RAIL": 4, "PUMP-W1": 2, "SEAL-RF": 2, "THERMO-WH": 2},
+        }
         if name in existing:  # keep an earlier run's technician in line with this data (not its van stock)
             t = existing[name]
-            change = {k: body[k] for k in ("phone", "home_lat", "home_lon", "skills", "max_jobs_per_day")
-                      if t.get(k) != body[k]}
-            return (await api.request("PATCH", "dispatch", f"/v1/technicians/{t['id']}", json=change)).json() if change else t
+            change = {
+                k: body[k]
+                for k in ("phone", "home_lat", "home_lon", "skills", "max_jobs_per_day")
+                if t.get(k) != body[k]
+            }
+            return (
+                (await api.request("PATCH", "dispatch", f"/v1/technicians/{t['id']}", json=change)).json()
+                if change
+                else t
+            )
         t = await api.post("dispatch", "/v1/technicians", body, key=f"tech-{i}")
         for b in ["service_badge"] + [BADGES[1 + (i + k) % 4] for k in range(i % 3)]:
-            await api.post("dispatch", f"/v1/technicians/{t['id']}/certifications",
-                           {"name": b, "valid_until": until, "number": f"{b[:3].upper()}-{2026000 + i}"}, key=f"tech-{i}-{b}")
+            await api.post(
+                "dispatch",
+                f"/v1/technicians/{t['id']}/certifications",
+                {"name": b, "valid_until": until, "number": f"{b[:3].upper()}-{2026000 + i}"},
+                key=f"tech-{i}-{b}",
+            )
         return t
 
     return await gather(CONCURRENCY, [lambda i=i, n=n: one(i, n) for i, n in enumerate(TECH_NAMES)])
@@ -266,8 +461,14 @@ async def setup_technicians(api: Api) -> list[dict[str, Any]]:
 async def setup_products(api: Api) -> dict[str, str]:
     ids: dict[str, str] = {}
     for k, (model, name, months) in enumerate(PRODUCTS):
-        r = await api.request("POST", "intake", "/v1/products", json={"model": model, "name": name, "warranty_months": months},
-                              key=f"product-{model}", ok=(201, 422))
+        r = await api.request(
+            "POST",
+            "intake",
+            "/v1/products",
+            json={"model": model, "name": name, "warranty_months": months},
+            key=f"product-{model}",
+            ok=(201, 422),
+        )
         if r.status_code == 201:
             ids[model] = r.json()["id"]
             continue
@@ -282,14 +483,18 @@ async def setup_products(api: Api) -> dict[str, str]:
 async def setup_customers(api: Api, people: list[Customer], product_ids: dict[str, str]) -> None:
     async def one(c: Customer) -> None:
         found = (await api.get("intake", "/v1/customers", params={"phone": c.phone}))["items"]
-        c.id = found[0]["id"] if found else (await api.post("intake", "/v1/customers", c.body, key=f"customer-{c.i}"))["id"]
+        c.id = (
+            found[0]["id"]
+            if found
+            else (await api.post("intake", "/v1/customers", c.body, key=f"customer-{c.i}"))["id"]
+        )
         asset = asset_of(c, product_ids)
         got = (await api.get("intake", "/v1/assets", params={"serial": asset["serial"]}))["items"]
         c.asset_id = got[0]["id"] if got else (await api.post("intake", "/v1/assets", asset, key=f"asset-{c.i}"))["id"]
 
     # the first customer of each product model first, so products can always be found again
-    await gather(CONCURRENCY, [lambda c=c: one(c) for c in people[:len(PRODUCTS)]])
-    await gather(CONCURRENCY, [lambda c=c: one(c) for c in people[len(PRODUCTS):]])
+    await gather(CONCURRENCY, [lambda c=c: one(c) for c in people[: len(PRODUCTS)]])
+    await gather(CONCURRENCY, [lambda c=c: one(c) for c in people[len(PRODUCTS) :]])
 
 
 # ----------------------------------------------------------------------------------------- stories
@@ -307,22 +512,98 @@ class Story:
 
 
 STORIES = [
-    Story("waiting for the customer", 1, {"kind": "repair", "channel": "phone", "symptom": "洗衣机噪音很大，型号记不清了"}, "waiting_customer"),
-    Story("waiting for the customer", 2, {"kind": "installation", "channel": "web", "symptom": "New wardrobe delivered, please install"}, "waiting_customer"),
-    Story("remote fix first", 10, {"kind": "repair", "channel": "phone", "symptom": "冰箱不制冷 (fridge not cooling)"}, "triaged"),
-    Story("remote fix first", 11, {"kind": "repair", "channel": "wechat", "symptom": "空调遥控器没反应 (remote control not responding)"}, "triaged"),
-    Story("visit booked", 12, {"kind": "repair", "channel": "phone", "symptom": "洗衣机漏水 (washer leaking)"}, "scheduled"),
-    Story("visit booked", 13, {"kind": "installation", "channel": "web", "symptom": "Please install the new range hood"}, "scheduled"),
-    Story("visit booked", 14, {"kind": "maintenance", "channel": "phone", "symptom": "热水器年度保养 (yearly maintenance)"}, "scheduled"),
-    Story("technician on site", 15, {"kind": "repair", "channel": "phone", "symptom": "热水器漏水 (water heater leaking)"}, "in_progress"),
-    Story("technician on site", 16, {"kind": "repair", "channel": "email", "symptom": "Wardrobe door hinge broken"}, "in_progress"),
-    Story("resolved, charge waived (in warranty)", 17, {"kind": "repair", "channel": "phone", "symptom": "洗衣机门封漏水 (door seal leaking)"}, "resolved", "PUMP-W1"),
-    Story("resolved, charge waived (in warranty)", 18, {"kind": "repair", "channel": "wechat", "symptom": "Drawer rail broken, drawer falls out"}, "resolved", "DRAWER-RAIL"),
-    Story("cancelled by the customer", 19, {"kind": "repair", "channel": "phone", "symptom": "抽油烟机异响 (range hood noise)"}, "cancelled"),
-    Story("out of warranty: quote, consent, repair, invoice, payment, survey 5/5, closed", 20,
-          {"kind": "repair", "channel": "phone", "symptom": "衣柜抽屉滑轨坏了 (wardrobe drawer rail broken)"}, "closed", "DRAWER-RAIL"),
-    Story("complaint", 21, {"kind": "complaint", "channel": "phone", "symptom": "师傅迟到两个小时，也没有提前打电话 (technician two hours late, no call)",
-                            "complaint_level": 2}, "complaint"),
+    Story(
+        "waiting for the customer",
+        1,
+        {"kind": "repair", "channel": "phone", "symptom": "洗衣机噪音很大，型号记不清了"},
+        "waiting_customer",
+    ),
+    Story(
+        "waiting for the customer",
+        2,
+        {"kind": "installation", "channel": "web", "symptom": "New wardrobe delivered, please install"},
+        "waiting_customer",
+    ),
+    Story(
+        "remote fix first",
+        10,
+        {"kind": "repair", "channel": "phone", "symptom": "冰箱不制冷 (fridge not cooling)"},
+        "triaged",
+    ),
+    Story(
+        "remote fix first",
+        11,
+        {"kind": "repair", "channel": "wechat", "symptom": "空调遥控器没反应 (remote control not responding)"},
+        "triaged",
+    ),
+    Story(
+        "visit booked",
+        12,
+        {"kind": "repair", "channel": "phone", "symptom": "洗衣机漏水 (washer leaking)"},
+        "scheduled",
+    ),
+    Story(
+        "visit booked",
+        13,
+        {"kind": "installation", "channel": "web", "symptom": "Please install the new range hood"},
+        "scheduled",
+    ),
+    Story(
+        "visit booked",
+        14,
+        {"kind": "maintenance", "channel": "phone", "symptom": "热水器年度保养 (yearly maintenance)"},
+        "scheduled",
+    ),
+    Story(
+        "technician on site",
+        15,
+        {"kind": "repair", "channel": "phone", "symptom": "热水器漏水 (water heater leaking)"},
+        "in_progress",
+    ),
+    Story(
+        "technician on site",
+        16,
+        {"kind": "repair", "channel": "email", "symptom": "Wardrobe door hinge broken"},
+        "in_progress",
+    ),
+    Story(
+        "resolved, charge waived (in warranty)",
+        17,
+        {"kind": "repair", "channel": "phone", "symptom": "洗衣机门封漏水 (door seal leaking)"},
+        "resolved",
+        "PUMP-W1",
+    ),
+    Story(
+        "resolved, charge waived (in warranty)",
+        18,
+        {"kind": "repair", "channel": "wechat", "symptom": "Drawer rail broken, drawer falls out"},
+        "resolved",
+        "DRAWER-RAIL",
+    ),
+    Story(
+        "cancelled by the customer",
+        19,
+        {"kind": "repair", "channel": "phone", "symptom": "抽油烟机异响 (range hood noise)"},
+        "cancelled",
+    ),
+    Story(
+        "out of warranty: quote, consent, repair, invoice, payment, survey 5/5, closed",
+        20,
+        {"kind": "repair", "channel": "phone", "symptom": "衣柜抽屉滑轨坏了 (wardrobe drawer rail broken)"},
+        "closed",
+        "DRAWER-RAIL",
+    ),
+    Story(
+        "complaint",
+        21,
+        {
+            "kind": "complaint",
+            "channel": "phone",
+            "symptom": "师傅迟到两个小时，也没有提前打电话 (technician two hours late, no call)",
+            "complaint_level": 2,
+        },
+        "complaint",
+    ),
 ]
 TARGETS = {"waiting_customer", "triaged", "scheduled", "in_progress", "resolved", "closed", "cancelled"}
 FEATURED = 12  # index in STORIES of the ticket to follow
@@ -371,8 +652,12 @@ async def work_order_of(api: Api, tid: str) -> dict[str, Any]:
     if not offers:
         raise Refused(f"no technician can take job {job_id} of {tid}")
     o = offers[0]
-    await api.post("dispatch", f"/v1/jobs/{job_id}/appointments",
-                   {"start": o["start"], "end": o["end"], "technician_id": o["technician_id"]}, key=f"book-{job_id}")
+    await api.post(
+        "dispatch",
+        f"/v1/jobs/{job_id}/appointments",
+        {"start": o["start"], "end": o["end"], "technician_id": o["technician_id"]},
+        key=f"book-{job_id}",
+    )
     return await poll(f"a technician for {tid}", assigned, timeout=15)
 
 
@@ -383,8 +668,13 @@ async def drive(api: Api, s: Story) -> None:
         return
     if s.target == "cancelled":
         if await ticket_status(api, tid) not in ("cancelled", "closed"):
-            await api.post("intake", f"/v1/tickets/{tid}/cancel", {"reason": "customer fixed it themselves"}, key=f"cancel-{tid}",
-                           ok=(200, 409))
+            await api.post(
+                "intake",
+                f"/v1/tickets/{tid}/cancel",
+                {"reason": "customer fixed it themselves"},
+                key=f"cancel-{tid}",
+                ok=(200, 409),
+            )
         return
     if s.target == "closed":
         await consent(api, s)
@@ -403,14 +693,33 @@ async def drive(api: Api, s: Story) -> None:
         return
     if wo["status"] == "on_site":
         part = s.part
-        await api.post("dispatch", f"{path}/work", {
-            "diagnosis": "worn part replaced, full check done (通检)", "labour_minutes": 35,
-            "parts": [{"part_code": part, "quantity": 1}] if part else []}, key=f"work-{wo['id']}", headers=TECH, ok=(200, 409))
+        await api.post(
+            "dispatch",
+            f"{path}/work",
+            {
+                "diagnosis": "worn part replaced, full check done (通检)",
+                "labour_minutes": 35,
+                "parts": [{"part_code": part, "quantity": 1}] if part else [],
+            },
+            key=f"work-{wo['id']}",
+            headers=TECH,
+            ok=(200, 409),
+        )
         name = "客户本人" if s.customer % 4 != 3 else "the customer"
-        await api.post("dispatch", f"{path}/completion", {
-            "resolution_code": "replaced_part" if part else "repaired", "signed_by": name,
-            "signed_at": datetime.now(UTC).isoformat(), "signature_sha256": hashlib.sha256(f"sig-{tid}".encode()).hexdigest(),
-            "rating": 5}, key=f"done-{wo['id']}", headers=TECH, ok=(200, 409, 422))
+        await api.post(
+            "dispatch",
+            f"{path}/completion",
+            {
+                "resolution_code": "replaced_part" if part else "repaired",
+                "signed_by": name,
+                "signed_at": datetime.now(UTC).isoformat(),
+                "signature_sha256": hashlib.sha256(f"sig-{tid}".encode()).hexdigest(),
+                "rating": 5,
+            },
+            key=f"done-{wo['id']}",
+            headers=TECH,
+            ok=(200, 409, 422),
+        )
     if s.target == "closed":
         await settle_and_survey(api, s)
 
@@ -419,6 +728,7 @@ async def consent(api: Api, s: Story) -> None:
     """Out of warranty: the agent quotes the repair by the fee schedule and the customer accepts on the phone."""
     tid = s.id
     quote_key = f"quote-{tid}"
+
     async def job_waiting() -> dict[str, Any] | None:
         r = await api.request("GET", "dispatch", f"/v1/jobs/by-ticket/{tid}", ok=(200, 404))
         return r.json() if r.status_code == 200 else None
@@ -426,29 +736,63 @@ async def consent(api: Api, s: Story) -> None:
     job = await poll(f"the job of {tid}", job_waiting)
     if job["status"] != "awaiting_consent":
         return
-    q = await api.post("billing", "/v1/quotes", {"ticket_id": tid, "customer_id": None, "work": {
-        "resolution_code": "replaced_part", "parts": [{"code": "DRAWER-RAIL", "quantity": 1}]}}, key=quote_key)
+    q = await api.post(
+        "billing",
+        "/v1/quotes",
+        {
+            "ticket_id": tid,
+            "customer_id": None,
+            "work": {"resolution_code": "replaced_part", "parts": [{"code": "DRAWER-RAIL", "quantity": 1}]},
+        },
+        key=quote_key,
+    )
     if q["status"] == "issued":
-        await api.post("billing", f"/v1/quotes/{q['id']}/accept", {"channel": "phone", "signed_name": "本人电话确认"},
-                       key=f"accept-{q['id']}", ok=(200, 409))
+        await api.post(
+            "billing",
+            f"/v1/quotes/{q['id']}/accept",
+            {"channel": "phone", "signed_name": "本人电话确认"},
+            key=f"accept-{q['id']}",
+            ok=(200, 409),
+        )
 
 
 async def settle_and_survey(api: Api, s: Story) -> None:
     tid = s.id
-    inv = (await poll(f"the invoice of {tid}", lambda: api.get("billing", "/v1/invoices", params={"ticket_id": tid}), 40))[0]
+    inv = (
+        await poll(f"the invoice of {tid}", lambda: api.get("billing", "/v1/invoices", params={"ticket_id": tid}), 40)
+    )[0]
     if inv["balance_due_minor"] > 0:
-        await api.post("billing", f"/v1/invoices/{inv['id']}/payments", {
-            "amount_minor": inv["balance_due_minor"], "currency": inv["currency"], "method": "online",
-            "reference": f"WX-{tid[-8:]}"}, key=f"pay-{inv['id']}")
+        await api.post(
+            "billing",
+            f"/v1/invoices/{inv['id']}/payments",
+            {
+                "amount_minor": inv["balance_due_minor"],
+                "currency": inv["currency"],
+                "method": "online",
+                "reference": f"WX-{tid[-8:]}",
+            },
+            key=f"pay-{inv['id']}",
+        )
     s.note += f", invoice {inv['number']} ({inv['total_minor'] / 100:.2f} {inv['currency']}) paid"
-    survey = (await poll(f"the survey of {tid}", lambda: api.get("survey", "/v1/surveys", params={"ticket_id": tid}), 40))[0]
+    survey = (
+        await poll(f"the survey of {tid}", lambda: api.get("survey", "/v1/surveys", params={"ticket_id": tid}), 40)
+    )[0]
     if survey["status"] in ("completed", "expired", "cancelled"):
         return
     link = await survey_link(tid)
     token = link.rstrip("/").rsplit("/", 1)[-1]
-    await api.post("survey", f"/v1/public/surveys/{token}/answers", {
-        "scores": {"timeliness": 5, "professionalism": 5, "attitude": 5, "effectiveness": 5, "overall": 5}, "nps": 10,
-        "comment": "师傅很准时，很专业，谢谢！"}, key=f"answer-{survey['id']}", headers={"User-Agent": "demo-customer"}, ok=(201, 409))
+    await api.post(
+        "survey",
+        f"/v1/public/surveys/{token}/answers",
+        {
+            "scores": {"timeliness": 5, "professionalism": 5, "attitude": 5, "effectiveness": 5, "overall": 5},
+            "nps": 10,
+            "comment": "师傅很准时，很专业，谢谢！",
+        },
+        key=f"answer-{survey['id']}",
+        headers={"User-Agent": "demo-customer"},
+        ok=(201, 409),
+    )
 
 
 async def survey_link(ticket_id: str, timeout: float = 40.0) -> str:
@@ -464,7 +808,10 @@ async def survey_link(ticket_id: str, timeout: float = 40.0) -> str:
         since = int((time.time() - 3600) * 1000)
         parts: list[TopicPartition] = []
         while not parts and time.monotonic() < deadline:
-            parts = [TopicPartition(topics.SURVEY_SURVEYS, p) for p in consumer.partitions_for_topic(topics.SURVEY_SURVEYS) or ()]
+            parts = [
+                TopicPartition(topics.SURVEY_SURVEYS, p)
+                for p in consumer.partitions_for_topic(topics.SURVEY_SURVEYS) or ()
+            ]
             if not parts:
                 await consumer._client.force_metadata_update()  # noqa: SLF001
                 await asyncio.sleep(0.2)
@@ -498,19 +845,28 @@ async def main() -> int:
         await setup_rules(api)
         techs, product_ids = await asyncio.gather(setup_technicians(api), setup_products(api))
         await setup_customers(api, people, product_ids)
-        print(f"demo: fee schedule, SLA policy, survey plan, {len(techs)} technicians, {len(people)} customers with "
-              f"appliances ({time.monotonic() - t0:.1f} s)")
+        print(
+            f"demo: fee schedule, SLA policy, survey plan, {len(techs)} technicians, {len(people)} customers with "
+            f"appliances ({time.monotonic() - t0:.1f} s)"
+        )
         by_customer: dict[int, str] = {}
         first = [s for s in STORIES if s.target != "complaint"]
         await gather(CONCURRENCY, [lambda s=s: story_ticket(api, s, people, by_customer) for s in first])
         by_customer.update({s.customer: s.id for s in first if s.id})
-        await gather(CONCURRENCY, [lambda s=s: story_ticket(api, s, people, by_customer) for s in STORIES if s.target == "complaint"])
+        await gather(
+            CONCURRENCY,
+            [lambda s=s: story_ticket(api, s, people, by_customer) for s in STORIES if s.target == "complaint"],
+        )
         results = await asyncio.gather(*(drive(api, s) for s in STORIES), return_exceptions=True)
         failed = [(s, r) for s, r in zip(STORIES, results, strict=True) if isinstance(r, BaseException)]
 
         async def settled(s: Story) -> str:  # intake follows the other services' events: give it a moment
             deadline = time.monotonic() + 15
-            while (st := await ticket_status(api, s.id)) != s.target and s.target in TARGETS and time.monotonic() < deadline:  # noqa: ASYNC110 - polls another service's API
+            while (  # noqa: ASYNC110 - polls another service's API
+                (st := await ticket_status(api, s.id)) != s.target
+                and s.target in TARGETS
+                and time.monotonic() < deadline
+            ):
                 await asyncio.sleep(0.3)
             return st
 
@@ -524,12 +880,12 @@ async def main() -> int:
         inv = await api.get("billing", "/v1/invoices", params={"ticket_id": f.id})
     print(f"""
 Follow ticket {f.id} ({f.name}):
-  ticket     curl -s -H "Authorization: Bearer $TOKEN" {URL['intake']}/v1/tickets/{f.id}
-  timeline   curl -s -H "Authorization: Bearer $TOKEN" {URL['intake']}/v1/tickets/{f.id}/timeline
-  visit      curl -s -H "Authorization: Bearer $TOKEN" {URL['dispatch']}/v1/jobs/by-ticket/{f.id}
-  messages   curl -s -H "Authorization: Bearer $TOKEN" "{URL['notify']}/v1/deliveries?ticket_id={f.id}"
-  invoice    curl -s -H "Authorization: Bearer $TOKEN" {URL['billing']}/v1/invoices/{inv[0]['id'] if inv else '?'}   (PDF: append /pdf)
-  survey     curl -s -H "Authorization: Bearer $TOKEN" "{URL['survey']}/v1/surveys?ticket_id={f.id}"
+  ticket     curl -s -H "Authorization: Bearer $TOKEN" {URL["intake"]}/v1/tickets/{f.id}
+  timeline   curl -s -H "Authorization: Bearer $TOKEN" {URL["intake"]}/v1/tickets/{f.id}/timeline
+  visit      curl -s -H "Authorization: Bearer $TOKEN" {URL["dispatch"]}/v1/jobs/by-ticket/{f.id}
+  messages   curl -s -H "Authorization: Bearer $TOKEN" "{URL["notify"]}/v1/deliveries?ticket_id={f.id}"
+  invoice    curl -s -H "Authorization: Bearer $TOKEN" {URL["billing"]}/v1/invoices/{inv[0]["id"] if inv else "?"}   (PDF: append /pdf)
+  survey     curl -s -H "Authorization: Bearer $TOKEN" "{URL["survey"]}/v1/surveys?ticket_id={f.id}"
   (TOKEN is printed below; the customer's emails are files under .local/mail/new)""")
     return 0  # a story that stopped early is reported above; the services and the data are there
 

@@ -26,8 +26,12 @@ def main() -> None:
         runtime, app = importlib.import_module(f"{name}.bootstrap").build(
             settings_cls(database_url=f"postgresql+asyncpg://{name}:{name}@127.0.0.1:5432/{name}")
         )
-        (ROOT / "docs/api" / f"{name}.openapi.json").write_text(json.dumps(app.openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n")
-        (ROOT / "docs/asyncapi" / f"{name}.asyncapi.json").write_text(json.dumps(runtime.asyncapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+        (ROOT / "docs/api" / f"{name}.openapi.json").write_text(
+            json.dumps(app.openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        )
+        (ROOT / "docs/asyncapi" / f"{name}.asyncapi.json").write_text(
+            json.dumps(runtime.asyncapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        )
         print(f"docs/api/{name}.openapi.json docs/asyncapi/{name}.asyncapi.json")
     print(f"{len(export(ROOT / 'docs' / 'events'))} event schemas in docs/events")
 

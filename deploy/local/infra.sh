@@ -80,12 +80,12 @@ start_postgres() {
     log "creating PostgreSQL cluster $PG_VERSION/main"
     pg_createcluster "$PG_VERSION" main -p "$PG_PORT" >/dev/null
   fi
-  # More connections than Debian's 100 (five services with pools plus the test suite); no TLS on
+  # More connections than Debian's 100 (services with pools plus the test suite, or two suites at once); no TLS on
   # loopback, where it only costs CPU (about a fifth of intake's throughput).
   local conf="/etc/postgresql/$PG_VERSION/main/conf.d/fixflow.conf" wanted
   wanted="listen_addresses = '127.0.0.1'
 port = $PG_PORT
-max_connections = 400
+max_connections = 1000
 shared_buffers = 256MB
 ssl = off"
   local changed=0

@@ -32,9 +32,17 @@ class Poll:
 
 def opened(i: int) -> Envelope:
     return new_envelope(
-        TicketOpened(ticket_id=f"T-{i}", tenant_id="t1", kind="repair", channel="web", symptom=f"s{i}",
-                     opened_at=datetime.now(UTC)),
-        source="/fixflow/test", subject=f"T-{i}", tenant="t1",
+        TicketOpened(
+            ticket_id=f"T-{i}",
+            tenant_id="t1",
+            kind="repair",
+            channel="web",
+            symptom=f"s{i}",
+            opened_at=datetime.now(UTC),
+        ),
+        source="/fixflow/test",
+        subject=f"T-{i}",
+        tenant="t1",
     )
 
 

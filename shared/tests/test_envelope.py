@@ -14,13 +14,20 @@ from fixflow_shared.events.contracts.intake import TicketOpened
 
 
 def opened(**kw) -> TicketOpened:
-    base = dict(ticket_id="T-1", tenant_id="t1", kind="repair", channel="phone", symptom="leak", opened_at=datetime.now(UTC))
+    base = dict(
+        ticket_id="T-1", tenant_id="t1", kind="repair", channel="phone", symptom="leak", opened_at=datetime.now(UTC)
+    )
     return TicketOpened(**{**base, **kw})
 
 
 def test_round_trip_through_kafka_headers():
-    env = new_envelope(opened(), source="/fixflow/intake", subject="T-1", tenant="t1",
-                       trace_headers={"traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"})
+    env = new_envelope(
+        opened(),
+        source="/fixflow/intake",
+        subject="T-1",
+        tenant="t1",
+        trace_headers={"traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"},
+    )
     back = Envelope.from_kafka(env.headers(), env.body())
     assert back == env
     assert back.key == b"T-1"
@@ -29,7 +36,9 @@ def test_round_trip_through_kafka_headers():
 
 def test_causation_and_correlation_follow_the_cause():
     cause = new_envelope(opened(), source="/fixflow/intake", subject="T-1", tenant="t1")
-    effect = new_envelope(opened(ticket_id="T-1"), source="/fixflow/notify", subject="D-9", tenant="t1", causation=cause)
+    effect = new_envelope(
+        opened(ticket_id="T-1"), source="/fixflow/notify", subject="D-9", tenant="t1", causation=cause
+    )
     assert effect.causationid == cause.id
     assert effect.correlationid == "T-1"  # the ticket, not the delivery
     assert effect.key == b"T-1"
@@ -79,7 +88,7 @@ def test_every_registered_type_follows_the_naming_rule_and_exports_a_schema():
     for type_, schema in schemas.items():
         service = type_.split(".")[1]
         assert service in {"intake", "dispatch", "billing", "survey", "notify", "integration"}
-        assert schema["x-topic"].startswith(("fixflow.", )), type_
+        assert schema["x-topic"].startswith(("fixflow.",)), type_
         assert schema["type"] == "object"
 
 

@@ -32,7 +32,9 @@ async def client(redis_url):
         return {"n": next(counter), "tenant": principal.tenant}
 
     redis = Redis.from_url(redis_url)
-    app.add_middleware(IdempotencyMiddleware, redis=redis, service=f"test-{uuid.uuid4()}", authenticator=app.state.authenticator)
+    app.add_middleware(
+        IdempotencyMiddleware, redis=redis, service=f"test-{uuid.uuid4()}", authenticator=app.state.authenticator
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         yield c
     await redis.aclose()
@@ -41,14 +43,20 @@ async def client(redis_url):
 async def test_same_key_same_caller_replays(client):
     h = {**auth_headers("a", "agent", subject="u1"), "Idempotency-Key": "k1"}
     first = await client.post("/things", json={"x": 1}, headers=h)
-    again = await client.post("/things", json={"x": 1}, headers={**auth_headers("a", "agent", subject="u1"), "Idempotency-Key": "k1"})
+    again = await client.post(
+        "/things", json={"x": 1}, headers={**auth_headers("a", "agent", subject="u1"), "Idempotency-Key": "k1"}
+    )
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json() and again.headers["idempotent-replayed"] == "true"
 
 
 async def test_same_key_other_caller_is_not_replayed(client):
-    first = await client.post("/things", json={"x": 1}, headers={**auth_headers("a", "agent", subject="u1"), "Idempotency-Key": "k2"})
-    other = await client.post("/things", json={"x": 1}, headers={**auth_headers("b", "agent", subject="u1"), "Idempotency-Key": "k2"})
+    first = await client.post(
+        "/things", json={"x": 1}, headers={**auth_headers("a", "agent", subject="u1"), "Idempotency-Key": "k2"}
+    )
+    other = await client.post(
+        "/things", json={"x": 1}, headers={**auth_headers("b", "agent", subject="u1"), "Idempotency-Key": "k2"}
+    )
     assert other.json()["n"] != first.json()["n"] and other.json()["tenant"] == "b"
 
 

@@ -45,15 +45,30 @@ def issuer():
 
 def token(key, **claims) -> str:
     now = int(time.time())
-    body = {"sub": "u1", "tenant": "acme", "roles": ["dispatcher"], "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 60, **claims}
+    body = {
+        "sub": "u1",
+        "tenant": "acme",
+        "roles": ["dispatcher"],
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + 60,
+        **claims,
+    }
     return jwt.encode(body, key, algorithm="RS256", headers={"kid": "k1"})
 
 
 def authenticator(jwks_url: str) -> Authenticator:
-    return Authenticator(ServiceSettings(
-        database_url="postgresql+asyncpg://x/y", http_port=1, environment="production",
-        oidc_issuer=ISSUER, oidc_audience=AUDIENCE, oidc_jwks_url=jwks_url,
-    ))
+    return Authenticator(
+        ServiceSettings(
+            database_url="postgresql+asyncpg://x/y",
+            http_port=1,
+            environment="production",
+            oidc_issuer=ISSUER,
+            oidc_audience=AUDIENCE,
+            oidc_jwks_url=jwks_url,
+        )
+    )
 
 
 def test_issuer_token_is_accepted(issuer):

@@ -20,7 +20,11 @@ PORTS = {"intake": 8001, "dispatch": 8002, "billing": 8003, "survey": 8004, "not
 
 def settings_class(service: str) -> type[ServiceSettings]:
     module = importlib.import_module(f"{service}.config")
-    return next(v for v in vars(module).values() if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings)
+    return next(
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings
+    )
 
 
 def env_names(service: str) -> tuple[set[str], set[str]]:
@@ -30,7 +34,9 @@ def env_names(service: str) -> tuple[set[str], set[str]]:
     names, required = set(), set()
     for name, field in cls.model_fields.items():
         alias = field.validation_alias
-        env = {c.upper() for c in alias.choices if isinstance(c, str)} if alias is not None else {(prefix + name).upper()}
+        env = (
+            {c.upper() for c in alias.choices if isinstance(c, str)} if alias is not None else {(prefix + name).upper()}
+        )
         names |= env
         if field.is_required():
             required |= env
@@ -61,7 +67,9 @@ def test_compose_service_matches_settings(service):
     assert spec["ports"] == [f"{port}:{port}"]
     assert f"127.0.0.1:{port}/healthz" in " ".join(spec["healthcheck"]["test"])
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-    assert env[f"{service.upper()}_DATABASE_URL"].startswith(f"postgresql+asyncpg://{service}:{service}@postgres:5432/{service}")
+    assert env[f"{service.upper()}_DATABASE_URL"].startswith(
+        f"postgresql+asyncpg://{service}:{service}@postgres:5432/{service}"
+    )
     dockerfile = ROOT / spec["build"]["dockerfile"]
     assert dockerfile.exists()
     text = dockerfile.read_text()
@@ -101,8 +109,11 @@ def test_kubernetes_deployment_matches_settings(service):
 
 def test_local_env_file_names_only_known_variables():
     names = set().union(*(env_names(s)[0] for s in SERVICES))
-    local = [line.split("=", 1)[0] for line in (ROOT / "deploy/local/fixflow.env").read_text().splitlines()
-             if line and not line.startswith("#")]
+    local = [
+        line.split("=", 1)[0]
+        for line in (ROOT / "deploy/local/fixflow.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     assert set(local) <= names, set(local) - names
     for s in SERVICES:
         assert env_names(s)[1] <= set(local)

@@ -38,4 +38,6 @@ def test_openapi_and_asyncapi_documents_are_current(name):
 def test_event_schemas_are_current():
     for type_, schema in registry.json_schemas().items():
         path = ROOT / "docs/events" / f"{type_}.json"
-        assert path.exists() and json.loads(path.read_text()) == json.loads(json.dumps(schema)), f"{path.name} is stale; {HINT}"
+        assert path.exists() and json.loads(path.read_text()) == json.loads(json.dumps(schema)), (
+            f"{path.name} is stale; {HINT}"
+        )

@@ -25,7 +25,9 @@ def _shape(schema: dict, prop: dict) -> object:
         prop = schema.get("$defs", {}).get(prop["$ref"].split("/")[-1], prop)
     if "anyOf" in prop:
         return sorted(json.dumps(_shape(schema, p), sort_keys=True) for p in prop["anyOf"])
-    return {k: prop[k] for k in ("type", "enum", "const", "format") if k in prop} or prop.get("properties", {}).keys().__repr__()
+    return {k: prop[k] for k in ("type", "enum", "const", "format") if k in prop} or prop.get(
+        "properties", {}
+    ).keys().__repr__()
 
 
 def test_baseline_exists():
@@ -50,4 +52,6 @@ def test_published_contract_is_still_honoured(path):
 
 def test_every_contract_is_published():
     missing = set(registry.types()) - {p.stem for p in published}
-    assert not missing, f"export the new contracts: python -m fixflow_shared.events.export docs/events ({sorted(missing)})"
+    assert not missing, (
+        f"export the new contracts: python -m fixflow_shared.events.export docs/events ({sorted(missing)})"
+    )

@@ -28,9 +28,14 @@ def delivery_ids_by_ticket(smtp_server, tag: str) -> dict[str, set[str]]:
 
 def test_kill_notify_then_the_broker_under_load(kafka, make_database, redis_url, smtp_server, tmp_path):
     env = {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap, "REDIS_URL": redis_url, "FIXFLOW_ENV": "test", "LOG_LEVEL": "WARNING",
-        "NOTIFY_SMTP_HOST": "127.0.0.1", "NOTIFY_SMTP_PORT": str(smtp_server.port),
-        "INTAKE_RELAY_POLL_INTERVAL_S": "0.05", "NOTIFY_RELAY_POLL_INTERVAL_S": "0.05",
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
+        "REDIS_URL": redis_url,
+        "FIXFLOW_ENV": "test",
+        "LOG_LEVEL": "WARNING",
+        "NOTIFY_SMTP_HOST": "127.0.0.1",
+        "NOTIFY_SMTP_PORT": str(smtp_server.port),
+        "INTAKE_RELAY_POLL_INTERVAL_S": "0.05",
+        "NOTIFY_RELAY_POLL_INTERVAL_S": "0.05",
     }
     intake = ServiceProcess("intake", {**env, "INTAKE_DATABASE_URL": make_database("intake")}, tmp_path)
     notify = ServiceProcess("notify", {**env, "NOTIFY_DATABASE_URL": make_database("notify")}, tmp_path)
@@ -41,11 +46,18 @@ def test_kill_notify_then_the_broker_under_load(kafka, make_database, redis_url,
     opened: list[str] = []
     try:
         with httpx.Client(base_url=intake.url, headers=headers, timeout=15) as client:
+
             def open_ticket(i: int) -> None:
-                r = client.post("/v1/tickets", json={
-                    "kind": "repair", "channel": "web", "symptom": f"crash test {tag} {i}", "locale": "en",
-                    "contact_email": f"c{i}.{tag}@example.com",
-                })
+                r = client.post(
+                    "/v1/tickets",
+                    json={
+                        "kind": "repair",
+                        "channel": "web",
+                        "symptom": f"crash test {tag} {i}",
+                        "locale": "en",
+                        "contact_email": f"c{i}.{tag}@example.com",
+                    },
+                )
                 assert r.status_code in (200, 201), r.text
                 opened.append(r.json()["id"])
 
@@ -56,7 +68,7 @@ def test_kill_notify_then_the_broker_under_load(kafka, make_database, redis_url,
                 open_ticket(i)
             restarted = time.monotonic()
             notify.start()
-            waiting = set(opened[TICKETS // 3:])
+            waiting = set(opened[TICKETS // 3 :])
             while time.monotonic() - restarted < 30 and not waiting & set(delivery_ids_by_ticket(smtp_server, tag)):
                 time.sleep(0.1)
             resumed_after = time.monotonic() - restarted

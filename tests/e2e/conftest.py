@@ -55,7 +55,11 @@ def start_services(
         for name in names:
             if name in started:
                 continue
-            env = {**service_env, f"{name.upper()}_DATABASE_URL": make_database(name), f"{name.upper()}_RELAY_POLL_INTERVAL_S": "0.05"}
+            env = {
+                **service_env,
+                f"{name.upper()}_DATABASE_URL": make_database(name),
+                f"{name.upper()}_RELAY_POLL_INTERVAL_S": "0.05",
+            }
             if name == "survey":  # answer links must point at this survey process
                 env["SURVEY_ANSWER_URL_BASE"] = "http://127.0.0.1:{port}/v1/public/surveys/"
             proc = ServiceProcess(name, env, logs)

@@ -26,6 +26,7 @@ def poll(fn: Callable[[], T], timeout: float = 30.0, interval: float = 0.2, what
 def trace_of_ticket(otlp_receiver: Any, ticket_id: str, timeout: float = 20.0) -> list[Any]:
     """Spans of the trace that began with the POST that opened `ticket_id` (attribute-free: found
     through the consumer spans that carry the ticket as the message key / CloudEvents subject)."""
+
     def find() -> list[Any]:
         ids = {s.trace_id for s in otlp_receiver.spans if ticket_id in str(s.attributes.values())}
         return [s for s in otlp_receiver.spans if s.trace_id in ids]
@@ -51,8 +52,9 @@ def assert_one_trace(spans: list[Any], *, services: set[str]) -> str:
     return trace_ids.pop()
 
 
-def one_trace_of_ticket(otlp_receiver: Any, ticket_id: str, services: set[str],
-                        timeout: float = 20.0) -> tuple[str, list[Any]]:
+def one_trace_of_ticket(
+    otlp_receiver: Any, ticket_id: str, services: set[str], timeout: float = 20.0
+) -> tuple[str, list[Any]]:
     """`assert_one_trace` over every span that mentions the ticket, retried while late spans (batch
     export every 200 ms) are still arriving; returns (trace id, spans)."""
     deadline = time.monotonic() + timeout

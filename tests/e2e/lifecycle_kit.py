@@ -47,8 +47,16 @@ class Fixflow:
             h["traceparent"] = self.traceparent
         return h
 
-    def call(self, method: str, svc: str, path: str, *, expect: int | tuple[int, ...] | None = None,
-             roles: str = ROLES, **kw: Any) -> httpx.Response:
+    def call(
+        self,
+        method: str,
+        svc: str,
+        path: str,
+        *,
+        expect: int | tuple[int, ...] | None = None,
+        roles: str = ROLES,
+        **kw: Any,
+    ) -> httpx.Response:
         r = self._http.request(method, self.services[svc].url + "/v1" + path, headers=self.headers(roles), **kw)
         if expect is not None:
             ok = (expect,) if isinstance(expect, int) else expect
@@ -58,7 +66,9 @@ class Fixflow:
     def get(self, svc: str, path: str, **kw: Any) -> Any:
         return self.call("GET", svc, path, expect=200, **kw).json()
 
-    def post(self, svc: str, path: str, body: Any = None, *, expect: int | tuple[int, ...] = (200, 201), **kw: Any) -> Any:
+    def post(
+        self, svc: str, path: str, body: Any = None, *, expect: int | tuple[int, ...] = (200, 201), **kw: Any
+    ) -> Any:
         return self.call("POST", svc, path, json=body if body is not None else {}, expect=expect, **kw).json()
 
     def put(self, svc: str, path: str, body: Any, *, expect: int | tuple[int, ...] = (200, 204), **kw: Any) -> Any:
@@ -66,46 +76,118 @@ class Fixflow:
         return r.json() if r.content else None
 
     # --- set-up ------------------------------------------------------------------------------------
-    def technician(self, name: str, *, phone: str, skills: dict[str, int] | None = None,
-                   van_stock: dict[str, int] | None = None) -> dict[str, Any]:
+    def technician(
+        self, name: str, *, phone: str, skills: dict[str, int] | None = None, van_stock: dict[str, int] | None = None
+    ) -> dict[str, Any]:
         """A technician working around the clock at the site; every known skill at level 3 unless
         `skills` says otherwise (the skills named are registered first)."""
         skills = skills if skills is not None else {s: 3 for s in SKILLS}
         for code in skills:
-            self.call("POST", "dispatch", "/skills", json={"code": code, "name": code.replace("_", " ").title()},
-                      expect=(201, 409))
-        return self.post("dispatch", "/technicians", {
-            "name": name, "phone": phone, "home_lat": SITE[0], "home_lon": SITE[1],
-            "skills": skills, "hours": ALL_WEEK, "van_stock": van_stock or {},
-        }, expect=201)
+            self.call(
+                "POST",
+                "dispatch",
+                "/skills",
+                json={"code": code, "name": code.replace("_", " ").title()},
+                expect=(201, 409),
+            )
+        return self.post(
+            "dispatch",
+            "/technicians",
+            {
+                "name": name,
+                "phone": phone,
+                "home_lat": SITE[0],
+                "home_lon": SITE[1],
+                "skills": skills,
+                "hours": ALL_WEEK,
+                "van_stock": van_stock or {},
+            },
+            expect=201,
+        )
 
-    def customer_with_asset(self, *, email: str, phone: str, warranty_months: int = 12, return_window_days: int = 30,
-                            bought_days_ago: int = 100, name: str = "Chen Jing") -> dict[str, Any]:
+    def customer_with_asset(
+        self,
+        *,
+        email: str,
+        phone: str,
+        warranty_months: int = 12,
+        return_window_days: int = 30,
+        bought_days_ago: int = 100,
+        name: str = "Chen Jing",
+    ) -> dict[str, Any]:
         """A customer at one address owning one asset; returns ids for opening tickets."""
-        customer = self.post("intake", "/customers", {
-            "name": name, "phone": phone, "email": email, "grade": "B",
-            "addresses": [{"line": "88 Century Avenue, Pudong", "city": "Shanghai", "region": "SH", "in_province": True,
-                           "lat": SITE[0] + 0.01, "lon": SITE[1]}],
-        }, expect=201)
+        customer = self.post(
+            "intake",
+            "/customers",
+            {
+                "name": name,
+                "phone": phone,
+                "email": email,
+                "grade": "B",
+                "addresses": [
+                    {
+                        "line": "88 Century Avenue, Pudong",
+                        "city": "Shanghai",
+                        "region": "SH",
+                        "in_province": True,
+                        "lat": SITE[0] + 0.01,
+                        "lon": SITE[1],
+                    }
+                ],
+            },
+            expect=201,
+        )
         model = f"WM-{uuid.uuid4().hex[:6].upper()}"
-        product = self.post("intake", "/products", {"model": model, "name": "Front-load washer 8 kg",
-                                                    "warranty_months": warranty_months,
-                                                    "return_window_days": return_window_days}, expect=201)
-        asset = self.post("intake", "/assets", {
-            "customer_id": customer["id"], "product_id": product["id"], "serial": f"SN{uuid.uuid4().hex[:10].upper()}",
-            "purchase_date": (date.today() - timedelta(days=bought_days_ago)).isoformat(),
-        }, expect=201)
-        return {"customer_id": customer["id"], "address_id": customer["addresses"][0]["id"],
-                "product_id": product["id"], "asset_id": asset["id"], "model": model}
+        product = self.post(
+            "intake",
+            "/products",
+            {
+                "model": model,
+                "name": "Front-load washer 8 kg",
+                "warranty_months": warranty_months,
+                "return_window_days": return_window_days,
+            },
+            expect=201,
+        )
+        asset = self.post(
+            "intake",
+            "/assets",
+            {
+                "customer_id": customer["id"],
+                "product_id": product["id"],
+                "serial": f"SN{uuid.uuid4().hex[:10].upper()}",
+                "purchase_date": (date.today() - timedelta(days=bought_days_ago)).isoformat(),
+            },
+            expect=201,
+        )
+        return {
+            "customer_id": customer["id"],
+            "address_id": customer["addresses"][0]["id"],
+            "product_id": product["id"],
+            "asset_id": asset["id"],
+            "model": model,
+        }
 
     def survey_sends_at_once(self, channel: str = "email") -> None:
         """The tenant's survey plan: sent on the day of resolution from 00:00 UTC, i.e. at once (today and
         tomorrow declared working days, so a weekend or holiday run does not wait)."""
         today = datetime.now(UTC).date()
-        self.put("survey", "/survey-plan", {
-            "delay_working_days": 0, "send_time": "00:00:00", "follow_up_major": False, "channel": channel,
-            "calendar": {"country": "CN", "tz": "UTC", "extra_workdays": [today.isoformat(), (today + timedelta(days=1)).isoformat()]},
-        }, expect=200)
+        self.put(
+            "survey",
+            "/survey-plan",
+            {
+                "delay_working_days": 0,
+                "send_time": "00:00:00",
+                "follow_up_major": False,
+                "channel": channel,
+                "calendar": {
+                    "country": "CN",
+                    "tz": "UTC",
+                    "extra_workdays": [today.isoformat(), (today + timedelta(days=1)).isoformat()],
+                },
+            },
+            expect=200,
+        )
 
     # --- tickets -----------------------------------------------------------------------------------
     def open_ticket(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -136,16 +218,20 @@ class Fixflow:
         return [e["type"] for e in self.get("intake", f"/tickets/{ticket_id}/timeline")["events"]]
 
     def wait_timeline(self, ticket_id: str, *types: str, timeout: float = 30.0) -> list[str]:
-        return poll(lambda: (lambda seen: seen if all(t in seen for t in types) else None)(self.timeline_types(ticket_id)),
-                    timeout, what=f"{types} on the timeline of {ticket_id}")
+        return poll(
+            lambda: (lambda seen: seen if all(t in seen for t in types) else None)(self.timeline_types(ticket_id)),
+            timeout,
+            what=f"{types} on the timeline of {ticket_id}",
+        )
 
     def job(self, ticket_id: str) -> dict[str, Any]:
         """The ticket's job in dispatch, with its work orders and appointments."""
         j = self.get("dispatch", f"/jobs/by-ticket/{ticket_id}")
         return self.get("dispatch", f"/jobs/{j['id']}")
 
-    def wait_job(self, ticket_id: str, until: str | Callable[[dict[str, Any]], Any], what: str = "",
-                 timeout: float = 30.0) -> dict[str, Any]:
+    def wait_job(
+        self, ticket_id: str, until: str | Callable[[dict[str, Any]], Any], what: str = "", timeout: float = 30.0
+    ) -> dict[str, Any]:
         """Poll the ticket's job until it has status `until` (a string) or satisfies `until` (a
         predicate over the job with its work orders and appointments); returns that job."""
         if isinstance(until, str):
@@ -172,31 +258,47 @@ class Fixflow:
     def visit(self, work_order_id: str) -> None:
         """En route and arrival on site (visit.started)."""
         self.post("dispatch", f"/work-orders/{work_order_id}/en-route", roles="technician")
-        self.post("dispatch", f"/work-orders/{work_order_id}/arrival", {"lat": SITE[0] + 0.01, "lon": SITE[1]},
-                  roles="technician")
+        self.post(
+            "dispatch",
+            f"/work-orders/{work_order_id}/arrival",
+            {"lat": SITE[0] + 0.01, "lon": SITE[1]},
+            roles="technician",
+        )
 
-    def work(self, work_order_id: str, *, diagnosis: str, labour_minutes: int,
-             parts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def work(
+        self, work_order_id: str, *, diagnosis: str, labour_minutes: int, parts: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         """The work done on site. `parts=None` sends no parts field; `parts=[]` says none were used."""
         body: dict[str, Any] = {"diagnosis": diagnosis, "labour_minutes": labour_minutes}
         if parts is not None:
             body["parts"] = parts
         return self.post("dispatch", f"/work-orders/{work_order_id}/work", body, roles="technician")
 
-    def sign_off(self, work_order_id: str, *, resolution_code: str, signed_by: str, rating: int | None = 5,
-                 signed_at: datetime | None = None) -> dict[str, Any]:
+    def sign_off(
+        self,
+        work_order_id: str,
+        *,
+        resolution_code: str,
+        signed_by: str,
+        rating: int | None = 5,
+        signed_at: datetime | None = None,
+    ) -> dict[str, Any]:
         """The customer signs on the technician's device (at `signed_at`, default now) and the work order
         completes."""
-        body = {"resolution_code": resolution_code, "signed_by": signed_by,
-                "signed_at": (signed_at or datetime.now(UTC)).isoformat(),
-                "signature_sha256": hashlib.sha256(f"{work_order_id}:{signed_by}".encode()).hexdigest()}
+        body = {
+            "resolution_code": resolution_code,
+            "signed_by": signed_by,
+            "signed_at": (signed_at or datetime.now(UTC)).isoformat(),
+            "signature_sha256": hashlib.sha256(f"{work_order_id}:{signed_by}".encode()).hexdigest(),
+        }
         if rating is not None:
             body["rating"] = rating
         return self.post("dispatch", f"/work-orders/{work_order_id}/completion", body, roles="technician")
 
     # --- survey ------------------------------------------------------------------------------------
-    def answer_survey_link(self, answer_url: str, scores: dict[str, int], *, nps: int | None = None,
-                           comment: str | None = None) -> dict[str, Any]:
+    def answer_survey_link(
+        self, answer_url: str, scores: dict[str, int], *, nps: int | None = None, comment: str | None = None
+    ) -> dict[str, Any]:
         """What the customer's browser does with the link in the survey message (no login)."""
         body: dict[str, Any] = {"scores": scores}
         if nps is not None:
@@ -245,15 +347,22 @@ def answer_url_in(text: str) -> str:
 # --- partner topics (the warehouse / logistics side) ------------------------------------------------
 
 
-def publish(bootstrap: str, payload: Event, *, tenant: str, subject: str, source: str,
-            answering: Envelope | None = None) -> Envelope:
+def publish(
+    bootstrap: str, payload: Event, *, tenant: str, subject: str, source: str, answering: Envelope | None = None
+) -> Envelope:
     """Publish a CloudEvent to the payload's topic, as a partner system would. A partner answering
     one of our messages (`answering`) names it as the cause and echoes its W3C trace headers, so
     its answer stays in the ticket's trace."""
     from aiokafka import AIOKafkaProducer
 
-    env = new_envelope(payload, source=source, subject=subject, tenant=tenant, causation=answering,
-                       trace_headers=answering.trace_headers if answering else None)
+    env = new_envelope(
+        payload,
+        source=source,
+        subject=subject,
+        tenant=tenant,
+        causation=answering,
+        trace_headers=answering.trace_headers if answering else None,
+    )
 
     async def go() -> None:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)

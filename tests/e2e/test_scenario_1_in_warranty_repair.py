@@ -26,9 +26,17 @@ def test_in_warranty_repair_is_free_surveyed_and_closed(fixflow, smtp_server, sm
     c = ff.customer_with_asset(email=email, phone=phone, warranty_months=12, bought_days_ago=100)
 
     # request: the customer calls; intake checks the warranty and triages at once
-    t = ff.open_ticket({"kind": "repair", "channel": "phone", "symptom": "washer leaks water under the drum during the spin cycle",
-                        "customer_id": c["customer_id"], "asset_id": c["asset_id"], "address_id": c["address_id"],
-                        "locale": "en"})
+    t = ff.open_ticket(
+        {
+            "kind": "repair",
+            "channel": "phone",
+            "symptom": "washer leaks water under the drum during the spin cycle",
+            "customer_id": c["customer_id"],
+            "asset_id": c["asset_id"],
+            "address_id": c["address_id"],
+            "locale": "en",
+        }
+    )
     tid = t["id"]
     assert t["status"] == "triaged" and t["path"] == "on_site", t
     assert t["warranty"]["status"] == "in_warranty", t["warranty"]
@@ -51,13 +59,21 @@ def test_in_warranty_repair_is_free_surveyed_and_closed(fixflow, smtp_server, sm
     ff.wait_timeline(tid, "fixflow.billing.charge.waived.v1")
 
     # survey goes out by email; the customer answers 5/5 through the link
-    survey = poll(lambda: [s for s in ff.get("survey", "/surveys", params={"ticket_id": tid}) if s["status"] == "sent"],
-                  30, what="survey sent")[0]
-    mails = poll(lambda: [b for b in email_bodies(smtp_server.inbox.to(email)) if "[Survey]" in b[0]], 30,
-                 what="survey email")
+    survey = poll(
+        lambda: [s for s in ff.get("survey", "/surveys", params={"ticket_id": tid}) if s["status"] == "sent"],
+        30,
+        what="survey sent",
+    )[0]
+    mails = poll(
+        lambda: [b for b in email_bodies(smtp_server.inbox.to(email)) if "[Survey]" in b[0]], 30, what="survey email"
+    )
     url = answer_url_in(mails[0][1])
-    ff.answer_survey_link(url, {q: 5 for q in ("timeliness", "professionalism", "attitude", "effectiveness", "overall")},
-                          nps=10, comment="Quick and friendly, thank you")
+    ff.answer_survey_link(
+        url,
+        {q: 5 for q in ("timeliness", "professionalism", "attitude", "effectiveness", "overall")},
+        nps=10,
+        comment="Quick and friendly, thank you",
+    )
 
     # closed once the satisfied survey is in
     closed = ff.wait_ticket(tid, "closed")
@@ -65,11 +81,20 @@ def test_in_warranty_repair_is_free_surveyed_and_closed(fixflow, smtp_server, sm
     # --- final state in every service --------------------------------------------------------------
     assert closed["resolved_at"] and closed["closed_at"] and closed["technician_id"] == tech["id"]
     types = ff.wait_timeline(tid, "fixflow.survey.survey.completed.v1", f"{TICKET}.closed.v1")
-    for expected in (f"{TICKET}.opened.v1", f"{TICKET}.triaged.v1", "fixflow.dispatch.appointment.booked.v1",
-                     "fixflow.dispatch.technician.assigned.v1", "fixflow.dispatch.visit.started.v1",
-                     "fixflow.dispatch.work-order.completed.v1", f"{TICKET}.resolved.v1",
-                     "fixflow.billing.charge.waived.v1", "fixflow.survey.survey.scheduled.v1",
-                     "fixflow.survey.survey.sent.v1", "fixflow.survey.survey.completed.v1", f"{TICKET}.closed.v1"):
+    for expected in (
+        f"{TICKET}.opened.v1",
+        f"{TICKET}.triaged.v1",
+        "fixflow.dispatch.appointment.booked.v1",
+        "fixflow.dispatch.technician.assigned.v1",
+        "fixflow.dispatch.visit.started.v1",
+        "fixflow.dispatch.work-order.completed.v1",
+        f"{TICKET}.resolved.v1",
+        "fixflow.billing.charge.waived.v1",
+        "fixflow.survey.survey.scheduled.v1",
+        "fixflow.survey.survey.sent.v1",
+        "fixflow.survey.survey.completed.v1",
+        f"{TICKET}.closed.v1",
+    ):
         assert expected in types, (expected, types)
     assert "fixflow.billing.invoice.issued.v1" not in types
     assert "fixflow.survey.dissatisfaction.reported.v1" not in types
@@ -78,7 +103,9 @@ def test_in_warranty_repair_is_free_surveyed_and_closed(fixflow, smtp_server, sm
     assert job["status"] == "done", job["status"]
     assert [w["status"] for w in job["work_orders"]] == ["completed"]
     wo_read = ff.get("dispatch", f"/work-orders/{wo['id']}")
-    assert wo_read["sign_off"]["signed_by"] == "Chen Jing" and wo_read["resolution_code"] == "replaced_defective_brushes"
+    assert (
+        wo_read["sign_off"]["signed_by"] == "Chen Jing" and wo_read["resolution_code"] == "replaced_defective_brushes"
+    )
 
     assert ff.get("billing", "/invoices", params={"ticket_id": tid}) == []  # nothing to pay
     waived = ff.get("billing", "/settlements/waived", params={"ticket_id": tid})
@@ -103,12 +130,24 @@ def test_in_warranty_repair_is_free_surveyed_and_closed(fixflow, smtp_server, sm
     tech_sms = sms_texts(sms_gateway, "+8613700000101")
     assert any(tid in m for m in tech_sms), tech_sms
 
-    deliveries = poll(lambda: (lambda ds: ds if ds and all(d["status"] == "sent" for d in ds) else None)(ff.deliveries(tid)),
-                      20, what="every delivery sent")
-    by_trigger = {(d["trigger_event_type"].split(".")[2] + "." + d["trigger_event_type"].split(".")[3], d["channel"])
-                  for d in deliveries if d["audience"] == "customer"}
-    assert {("ticket.opened", "email"), ("ticket.opened", "sms"), ("appointment.booked", "email"),
-            ("appointment.booked", "sms"), ("work-order.completed", "email"), ("survey.sent", "email")} <= by_trigger, by_trigger
+    deliveries = poll(
+        lambda: (lambda ds: ds if ds and all(d["status"] == "sent" for d in ds) else None)(ff.deliveries(tid)),
+        20,
+        what="every delivery sent",
+    )
+    by_trigger = {
+        (d["trigger_event_type"].split(".")[2] + "." + d["trigger_event_type"].split(".")[3], d["channel"])
+        for d in deliveries
+        if d["audience"] == "customer"
+    }
+    assert {
+        ("ticket.opened", "email"),
+        ("ticket.opened", "sms"),
+        ("appointment.booked", "email"),
+        ("appointment.booked", "sms"),
+        ("work-order.completed", "email"),
+        ("survey.sent", "email"),
+    } <= by_trigger, by_trigger
     assert all(email not in d["recipient"] for d in deliveries)  # masked
 
     # --- one trace --------------------------------------------------------------------------------

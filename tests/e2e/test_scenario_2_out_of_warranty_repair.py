@@ -29,8 +29,17 @@ def test_out_of_warranty_repair_quote_consent_repair_invoice_partial_and_full_pa
     c = ff.customer_with_asset(email=email, phone=phone, name="Wang Fang", bought_days_ago=400)
     tech = ff.technician("Zhang Wei", phone="+8613700000202", skills={"plumbing": 3}, van_stock={"PUMP-W1": 2})
 
-    t = ff.open_ticket({"kind": "repair", "channel": "phone", "symptom": "washer leaks water on the floor",
-                        "asset_id": c["asset_id"], "contact_email": email, "contact_phone": phone, "locale": "en"})
+    t = ff.open_ticket(
+        {
+            "kind": "repair",
+            "channel": "phone",
+            "symptom": "washer leaks water on the floor",
+            "asset_id": c["asset_id"],
+            "contact_email": email,
+            "contact_phone": phone,
+            "locale": "en",
+        }
+    )
     tid = t["id"]
     assert t["warranty"]["status"] == "out_of_warranty", t["warranty"]
     assert t["status"] == "triaged" and t["path"] == "on_site"
@@ -47,8 +56,9 @@ def test_out_of_warranty_repair_quote_consent_repair_invoice_partial_and_full_pa
     time.sleep(0.5)
     assert ff.job(tid)["status"] == "awaiting_consent", "an issued quote alone books nothing"
 
-    accepted = ff.post("billing", f"/quotes/{quote['id']}/accept", {"channel": "phone", "signed_name": "Wang Fang"},
-                       roles="customer")
+    accepted = ff.post(
+        "billing", f"/quotes/{quote['id']}/accept", {"channel": "phone", "signed_name": "Wang Fang"}, roles="customer"
+    )
     assert accepted["status"] == "accepted" and accepted["consent"]["channel"] == "phone"
 
     ff.wait_job(tid, "assigned")
@@ -59,38 +69,61 @@ def test_out_of_warranty_repair_quote_consent_repair_invoice_partial_and_full_pa
     ff.wait_ticket(tid, "scheduled")
 
     ff.visit(wo["id"])
-    ff.work(wo["id"], diagnosis="drain pump seal cracked", labour_minutes=40,
-            parts=[{"part_code": "PUMP-W1", "quantity": 1, "source": "van_stock"}])
+    ff.work(
+        wo["id"],
+        diagnosis="drain pump seal cracked",
+        labour_minutes=40,
+        parts=[{"part_code": "PUMP-W1", "quantity": 1, "source": "van_stock"}],
+    )
     ff.wait_ticket(tid, "in_progress")
-    ff.sign_off(wo["id"], resolution_code="pump_replaced", signed_by="Wang Fang",
-                signed_at=datetime.now(UTC) - timedelta(seconds=5))
+    ff.sign_off(
+        wo["id"],
+        resolution_code="pump_replaced",
+        signed_by="Wang Fang",
+        signed_at=datetime.now(UTC) - timedelta(seconds=5),
+    )
 
     inv = poll(lambda: ff.get("billing", "/invoices", params={"ticket_id": tid}), 30, what="invoice")[0]
     assert inv["work_order_id"] == wo["id"] and inv["service_kind"] == "A"
     assert inv["total_minor"] == quote["total_minor"], "the invoice says what the customer consented to"
-    assert [(ln["code"], ln["amount_minor"]) for ln in inv["lines"]] == [(ln["code"], ln["amount_minor"]) for ln in quote["lines"]]
+    assert [(ln["code"], ln["amount_minor"]) for ln in inv["lines"]] == [
+        (ln["code"], ln["amount_minor"]) for ln in quote["lines"]
+    ]
     assert inv["status"] == "issued" and inv["balance_due_minor"] == inv["total_minor"]
     ff.wait_ticket(tid, "resolved")
 
     total = inv["total_minor"]
     first = total // 2
-    p1 = ff.post("billing", f"/invoices/{inv['id']}/payments",
-                 {"amount_minor": first, "currency": inv["currency"], "method": "cash"})
+    p1 = ff.post(
+        "billing",
+        f"/invoices/{inv['id']}/payments",
+        {"amount_minor": first, "currency": inv["currency"], "method": "cash"},
+    )
     assert p1["balance_due_minor"] == total - first and p1["invoice_status"] == "partially_paid"
     time.sleep(1.0)
     assert ff.ticket(tid)["status"] == "resolved", "a partial payment does not close the ticket"
-    p2 = ff.post("billing", f"/invoices/{inv['id']}/payments",
-                 {"amount_minor": total - first, "currency": inv["currency"], "method": "card"})
+    p2 = ff.post(
+        "billing",
+        f"/invoices/{inv['id']}/payments",
+        {"amount_minor": total - first, "currency": inv["currency"], "method": "card"},
+    )
     assert p2["balance_due_minor"] == 0 and p2["invoice_status"] == "paid"
 
     # --- final state in every service -------------------------------------------------------------
     closed = ff.wait_ticket(tid, "closed")
     assert closed["closed_at"] and closed["technician_id"] == tech["id"]
     types = ff.wait_timeline(tid, "fixflow.intake.ticket.closed.v1", timeout=20)
-    for et in ("fixflow.intake.ticket.opened.v1", "fixflow.billing.quote.issued.v1", "fixflow.billing.quote.accepted.v1",
-               "fixflow.dispatch.appointment.booked.v1", "fixflow.dispatch.visit.started.v1",
-               "fixflow.dispatch.work-order.completed.v1", "fixflow.billing.invoice.issued.v1",
-               "fixflow.billing.payment.received.v1", "fixflow.intake.ticket.resolved.v1"):
+    for et in (
+        "fixflow.intake.ticket.opened.v1",
+        "fixflow.billing.quote.issued.v1",
+        "fixflow.billing.quote.accepted.v1",
+        "fixflow.dispatch.appointment.booked.v1",
+        "fixflow.dispatch.visit.started.v1",
+        "fixflow.dispatch.work-order.completed.v1",
+        "fixflow.billing.invoice.issued.v1",
+        "fixflow.billing.payment.received.v1",
+        "fixflow.intake.ticket.resolved.v1",
+    ):
         assert et in types, et
     assert types.index("fixflow.billing.quote.accepted.v1") < types.index("fixflow.dispatch.appointment.booked.v1")
     assert types.count("fixflow.billing.payment.received.v1") == 2
@@ -109,8 +142,15 @@ def test_out_of_warranty_repair_quote_consent_repair_invoice_partial_and_full_pa
 
     # --- what the customer received ---------------------------------------------------------------
     expected = ["[Service]", "[Quote]", "[Appointment]", "[Done]", "[Invoice]", "[Receipt]"]
-    mails = poll(lambda: (m := email_subjects(smtp_server, email, about=tid))
-                 and sum(x.startswith("[Receipt]") for x in m) == 2 and m, 20, what="receipts by email")
+    mails = poll(
+        lambda: (
+            (m := email_subjects(smtp_server, email, about=tid))
+            and sum(x.startswith("[Receipt]") for x in m) == 2
+            and m
+        ),
+        20,
+        what="receipts by email",
+    )
     for prefix in expected:
         assert any(x.startswith(prefix) for x in mails), (prefix, mails)
     assert sum(x.startswith("[Invoice]") for x in mails) == 1 and sum(x.startswith("[Quote]") for x in mails) == 1

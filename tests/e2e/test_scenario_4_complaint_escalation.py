@@ -22,26 +22,45 @@ CONTACT_TARGET_H = 0.0015  # the simulated "24 h" of the complaint contact clock
 SCORES = ("timeliness", "professionalism", "attitude", "effectiveness", "overall")
 
 
-def test_complaint_escalates_when_the_contact_deadline_passes_then_is_resolved(fixflow, smtp_server, sms_gateway,
-                                                                              otlp_receiver):
+def test_complaint_escalates_when_the_contact_deadline_passes_then_is_resolved(
+    fixflow, smtp_server, sms_gateway, otlp_receiver
+):
     started = time.monotonic()
     ff = Fixflow(fixflow, f"sc4-{uuid.uuid4().hex[:6]}")
     email, phone = f"zhou.mei.{ff.tenant}@example.com", "+8613912340004"
     manager_email, manager_phone = f"manager.{ff.tenant}@example.com", "+8613600000404"
-    ff.put("intake", "/settings", {
-        "calendar": {"tz": "UTC", "working_hours": None, "weekdays": [0, 1, 2, 3, 4, 5, 6]},
-        "sla": {"targets": {"complaint_contact": {"any": CONTACT_TARGET_H}}},
-    }, expect=200)
-    ff.put("notify", "/recipients/mgr-service", {"role": "manager", "name": "Service Manager", "email": manager_email,
-                                                 "phone": manager_phone, "locale": "en"},
-           roles="admin,manager", expect=200)
+    ff.put(
+        "intake",
+        "/settings",
+        {
+            "calendar": {"tz": "UTC", "working_hours": None, "weekdays": [0, 1, 2, 3, 4, 5, 6]},
+            "sla": {"targets": {"complaint_contact": {"any": CONTACT_TARGET_H}}},
+        },
+        expect=200,
+    )
+    ff.put(
+        "notify",
+        "/recipients/mgr-service",
+        {"role": "manager", "name": "Service Manager", "email": manager_email, "phone": manager_phone, "locale": "en"},
+        roles="admin,manager",
+        expect=200,
+    )
     ff.survey_sends_at_once(channel="email")
-    customer = ff.post("intake", "/customers", {"name": "Zhou Mei", "phone": phone, "email": email, "grade": "A"}, expect=201)
+    customer = ff.post(
+        "intake", "/customers", {"name": "Zhou Mei", "phone": phone, "email": email, "grade": "A"}, expect=201
+    )
 
     # recorded: the complaint is a ticket of kind complaint; its record clock stops at once
-    t = ff.open_ticket({"kind": "complaint", "channel": "phone", "customer_id": customer["id"], "locale": "en",
-                        "symptom": "The technician arrived three hours late and did not call ahead",
-                        "complaint_level": 1})
+    t = ff.open_ticket(
+        {
+            "kind": "complaint",
+            "channel": "phone",
+            "customer_id": customer["id"],
+            "locale": "en",
+            "symptom": "The technician arrived three hours late and did not call ahead",
+            "complaint_level": 1,
+        }
+    )
     tid = t["id"]
     assert t["kind"] == "complaint" and t["complaint_level"] == 1 and t["path"] == "remote", t
     clocks = {c["name"]: c for c in ff.get("intake", f"/tickets/{tid}/details")["sla_clocks"]}
@@ -50,8 +69,11 @@ def test_complaint_escalates_when_the_contact_deadline_passes_then_is_resolved(f
     assert clocks["complaint_contact"]["stopped_at"] is None
 
     # nobody calls the customer: the contact deadline passes and the complaint escalates one level
-    escalated = poll(lambda: (lambda x: x if x["complaint_level"] == 2 else None)(ff.ticket(tid)), 30,
-                     what="complaint escalated by the contact deadline")
+    escalated = poll(
+        lambda: (lambda x: x if x["complaint_level"] == 2 else None)(ff.ticket(tid)),
+        30,
+        what="complaint escalated by the contact deadline",
+    )
     assert escalated["status"] not in ("resolved", "closed")
     types = ff.wait_timeline(tid, "fixflow.intake.sla.breached.v1", "fixflow.intake.complaint.escalated.v1")
     assert "fixflow.intake.sla.at-risk.v1" in types
@@ -61,24 +83,38 @@ def test_complaint_escalates_when_the_contact_deadline_passes_then_is_resolved(f
     esc = [e["data"] for e in timeline if e["type"] == "fixflow.intake.complaint.escalated.v1"]
     assert len(esc) == 1 and esc[0]["from_level"] == 1 and esc[0]["level"] == 2 and esc[0]["to_role"] == "manager"
     assert "complaint_contact" in esc[0]["reason"]
-    breached = poll(lambda: ff.get("intake", "/tickets", params={"sla_risk": "breached"})["items"], 10, what="breached list")
+    breached = poll(
+        lambda: ff.get("intake", "/tickets", params={"sla_risk": "breached"})["items"], 10, what="breached list"
+    )
     assert [x["id"] for x in breached] == [tid]
 
     # the manager is told (email and SMS)
-    mgr_subjects = poll(lambda: (lambda ss: ss if any("[Complaint escalated]" in s for s in ss) else None)(
-        email_subjects(smtp_server, manager_email)), 20, what="manager's escalation email")
+    mgr_subjects = poll(
+        lambda: (lambda ss: ss if any("[Complaint escalated]" in s for s in ss) else None)(
+            email_subjects(smtp_server, manager_email)
+        ),
+        20,
+        what="manager's escalation email",
+    )
     assert any("[SLA breached]" in s and tid in s for s in mgr_subjects), mgr_subjects
     assert any(tid in m for m in sms_texts(sms_gateway, manager_phone))
 
     # the agent calls the customer, records the contact, and resolves the complaint
-    ff.post("intake", f"/tickets/{tid}/notes", {"kind": "contact", "body": "Apologised; late arrival caused by a "
-                                                "missed route update; voucher offered"}, expect=201)
+    ff.post(
+        "intake",
+        f"/tickets/{tid}/notes",
+        {"kind": "contact", "body": "Apologised; late arrival caused by a missed route update; voucher offered"},
+        expect=201,
+    )
     resolved = ff.post("intake", f"/tickets/{tid}/resolve", {"reason": "apology and route fix; customer accepts"})
     assert resolved["status"] == "resolved"
 
     # the customer is surveyed on the handling and is satisfied: closed
-    mails = poll(lambda: [b for b in email_bodies(smtp_server.inbox.to(email)) if "[Survey]" in b[0] and tid in b[0]], 30,
-                 what="survey email")
+    mails = poll(
+        lambda: [b for b in email_bodies(smtp_server.inbox.to(email)) if "[Survey]" in b[0] and tid in b[0]],
+        30,
+        what="survey email",
+    )
     ff.answer_survey_link(answer_url_in(mails[0][1]), {q: 5 for q in SCORES}, nps=8)
     closed = ff.wait_ticket(tid, "closed")
 
@@ -92,12 +128,21 @@ def test_complaint_escalates_when_the_contact_deadline_passes_then_is_resolved(f
     assert ff.call("GET", "dispatch", f"/jobs/by-ticket/{tid}").status_code == 404  # handled by phone, no visit
     assert ff.get("billing", "/invoices", params={"ticket_id": tid}) == []
     assert [s["status"] for s in ff.get("survey", "/surveys", params={"ticket_id": tid})] == ["completed"]
-    deliveries = poll(lambda: (lambda ds: ds if ds and all(d["status"] == "sent" for d in ds) else None)(ff.deliveries(tid)),
-                      20, what="every delivery sent")
-    audiences = {(d["audience"], d["trigger_event_type"].split(".")[2] + "." + d["trigger_event_type"].split(".")[3])
-                 for d in deliveries}
-    assert {("customer", "ticket.opened"), ("manager", "complaint.escalated"), ("manager", "sla.breached"),
-            ("customer", "survey.sent")} <= audiences, audiences
+    deliveries = poll(
+        lambda: (lambda ds: ds if ds and all(d["status"] == "sent" for d in ds) else None)(ff.deliveries(tid)),
+        20,
+        what="every delivery sent",
+    )
+    audiences = {
+        (d["audience"], d["trigger_event_type"].split(".")[2] + "." + d["trigger_event_type"].split(".")[3])
+        for d in deliveries
+    }
+    assert {
+        ("customer", "ticket.opened"),
+        ("manager", "complaint.escalated"),
+        ("manager", "sla.breached"),
+        ("customer", "survey.sent"),
+    } <= audiences, audiences
 
     # --- what the customer received -----------------------------------------------------------------
     subjects = email_subjects(smtp_server, email)
@@ -110,5 +155,7 @@ def test_complaint_escalates_when_the_contact_deadline_passes_then_is_resolved(f
     fired = [s for s in spans if s.name == "sla.fire"]
     assert fired and all(s.service == "intake" for s in fired)  # the timer resumed the ticket's trace
     ff.close()
-    print(f"scenario 4: {time.monotonic() - started:.1f}s, trace {trace_id} with {len(spans)} spans "
-          f"from {sorted({s.service for s in spans})}")
+    print(
+        f"scenario 4: {time.monotonic() - started:.1f}s, trace {trace_id} with {len(spans)} spans "
+        f"from {sorted({s.service for s in spans})}"
+    )

@@ -24,8 +24,16 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
     ff.survey_sends_at_once(channel="email")
     tech = ff.technician("Zhao Min", phone="+8613700000505")
     c = ff.customer_with_asset(email=email, phone=phone, name="Wang Lei")
-    t = ff.open_ticket({"kind": "repair", "channel": "web", "symptom": "dishwasher leaks water onto the kitchen floor",
-                        "customer_id": c["customer_id"], "asset_id": c["asset_id"], "locale": "en"})
+    t = ff.open_ticket(
+        {
+            "kind": "repair",
+            "channel": "web",
+            "symptom": "dishwasher leaks water onto the kitchen floor",
+            "customer_id": c["customer_id"],
+            "asset_id": c["asset_id"],
+            "locale": "en",
+        }
+    )
     tid = t["id"]
     assert t["status"] == "triaged" and t["path"] == "on_site", t
 
@@ -36,8 +44,12 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
     # nobody at home: the technician records it and leaves a card at the door
     ff.visit(first["id"])
     ff.wait_ticket(tid, "in_progress")
-    r = ff.post("dispatch", f"/work-orders/{first['id']}/failure",
-                {"outcome": "customer_absent", "note": "nobody home; left a card at the door"}, roles="technician")
+    r = ff.post(
+        "dispatch",
+        f"/work-orders/{first['id']}/failure",
+        {"outcome": "customer_absent", "note": "nobody home; left a card at the door"},
+        roles="technician",
+    )
     assert r["work_order"]["status"] == "customer_absent" and r["parts_request_id"] is None, r
 
     # dispatch books a second visit at once; the ticket goes back to scheduled
@@ -48,20 +60,28 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
     appt = [a for a in job["appointments"] if a["visit_number"] == 2][0]
 
     # the agent reaches the customer (a contact note on the ticket) ...
-    ff.post("intake", f"/tickets/{tid}/notes",
-            {"kind": "contact", "body": "Customer was at work; agreed a visit tomorrow afternoon"}, expect=201)
+    ff.post(
+        "intake",
+        f"/tickets/{tid}/notes",
+        {"kind": "contact", "body": "Customer was at work; agreed a visit tomorrow afternoon"},
+        expect=201,
+    )
     # ... and the customer moves the visit to a later bookable window (customer portal: /offers)
     offers = ff.get("dispatch", f"/jobs/{job['id']}/offers", roles="customer")
     later = [o for o in offers if datetime.fromisoformat(o["start"]) >= datetime.fromisoformat(appt["window_end"])]
     assert later, (appt, offers)
     start, end = datetime.fromisoformat(later[-1]["start"]), datetime.fromisoformat(later[-1]["end"])
-    moved = ff.post("dispatch", f"/appointments/{appt['id']}/reschedule",
-                    {"start": start.isoformat(), "end": end.isoformat(), "reason": "customer at work then"},
-                    roles="customer")
+    moved = ff.post(
+        "dispatch",
+        f"/appointments/{appt['id']}/reschedule",
+        {"start": start.isoformat(), "end": end.isoformat(), "reason": "customer at work then"},
+        roles="customer",
+    )
     assert moved["status"] in ("booked", "confirmed", "rescheduled") and moved["technician_id"] == tech["id"], moved
     assert datetime.fromisoformat(moved["window_start"]) == start
-    rescheduled_mail = poll(lambda: [s for s in email_subjects(smtp_server, email) if "[Rescheduled]" in s],
-                            20, what="reschedule email")
+    rescheduled_mail = poll(
+        lambda: [s for s in email_subjects(smtp_server, email) if "[Rescheduled]" in s], 20, what="reschedule email"
+    )
     assert tid in rescheduled_mail[0]
 
     # the second visit does the work
@@ -70,7 +90,9 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
     ff.sign_off(second["id"], resolution_code="replaced_defective_door_seal", signed_by="Wang Lei", rating=5)
     ff.wait_ticket(tid, "resolved")
 
-    mails = poll(lambda: [b for b in email_bodies(smtp_server.inbox.to(email)) if "[Survey]" in b[0]], 30, what="survey email")
+    mails = poll(
+        lambda: [b for b in email_bodies(smtp_server.inbox.to(email)) if "[Survey]" in b[0]], 30, what="survey email"
+    )
     ff.answer_survey_link(answer_url_in(mails[0][1]), {q: 5 for q in SCORES}, nps=9)
     closed = ff.wait_ticket(tid, "closed")
 
@@ -110,10 +132,15 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
     # the technician's messages are in their own (default zh-CN) locale: visit 2 assigned, then moved
     assert any(tid in m and "第 2 次上门" in m for m in tech_sms), tech_sms
     assert any(tid in m and "改约至" in m for m in tech_sms), tech_sms
-    deliveries = poll(lambda: (lambda ds: ds if ds and all(d["status"] == "sent" for d in ds) else None)(ff.deliveries(tid)),
-                      20, what="every delivery sent")
-    assert {d["trigger_event_type"] for d in deliveries} >= {"fixflow.dispatch.appointment.rescheduled.v1",
-                                                               "fixflow.survey.survey.sent.v1"}
+    deliveries = poll(
+        lambda: (lambda ds: ds if ds and all(d["status"] == "sent" for d in ds) else None)(ff.deliveries(tid)),
+        20,
+        what="every delivery sent",
+    )
+    assert {d["trigger_event_type"] for d in deliveries} >= {
+        "fixflow.dispatch.appointment.rescheduled.v1",
+        "fixflow.survey.survey.sent.v1",
+    }
 
     trace_id, spans = one_trace_of_ticket(otlp_receiver, tid, {"intake", "dispatch", "billing", "survey", "notify"})
     ff.close()

@@ -33,8 +33,17 @@ def test_needs_parts_request_to_warehouse_shipment_second_visit_done(
     c = ff.customer_with_asset(email=email, phone=phone, name="Wang Fang", bought_days_ago=100)
     tech = ff.technician("Liu Yang", phone="+8613700000606", skills={"plumbing": 3})
 
-    t = ff.open_ticket({"kind": "repair", "channel": "phone", "symptom": "washer leaks water under the drum",
-                        "asset_id": c["asset_id"], "contact_email": email, "contact_phone": phone, "locale": "en"})
+    t = ff.open_ticket(
+        {
+            "kind": "repair",
+            "channel": "phone",
+            "symptom": "washer leaks water under the drum",
+            "asset_id": c["asset_id"],
+            "contact_email": email,
+            "contact_phone": phone,
+            "locale": "en",
+        }
+    )
     tid = t["id"]
     assert t["warranty"]["status"] == "in_warranty" and t["path"] == "on_site"
 
@@ -45,17 +54,28 @@ def test_needs_parts_request_to_warehouse_shipment_second_visit_done(
     ff.visit(wo1["id"])
     ff.work(wo1["id"], diagnosis="drain pump cracked; not in the van", labour_minutes=20, parts=[])
     ff.wait_ticket(tid, "in_progress")
-    failed = ff.post("dispatch", f"/work-orders/{wo1['id']}/failure", {
-        "outcome": "needs_parts", "note": "pump to be ordered",
-        "parts_needed": [{"part_code": "PUMP-W1", "quantity": 1, "source": "warehouse"}]}, roles="technician")
+    failed = ff.post(
+        "dispatch",
+        f"/work-orders/{wo1['id']}/failure",
+        {
+            "outcome": "needs_parts",
+            "note": "pump to be ordered",
+            "parts_needed": [{"part_code": "PUMP-W1", "quantity": 1, "source": "warehouse"}],
+        },
+        roles="technician",
+    )
     pr_id = failed["parts_request_id"]
     assert pr_id and failed["work_order"]["status"] == "needs_parts"
     ff.wait_job(tid, "waiting_parts")
     ff.wait_ticket(tid, "scheduled")  # the ticket waits for the follow-up visit
 
     # --- the warehouse reads the request ------------------------------------------------------------
-    requests = read_topic(kafka.bootstrap, topics.INTEGRATION_PARTS_REQUESTS, subject=tid,
-                          type_="fixflow.dispatch.parts-request.submitted.v1")
+    requests = read_topic(
+        kafka.bootstrap,
+        topics.INTEGRATION_PARTS_REQUESTS,
+        subject=tid,
+        type_="fixflow.dispatch.parts-request.submitted.v1",
+    )
     assert len(requests) == 1
     req = requests[0]
     body = req.payload()
@@ -67,13 +87,24 @@ def test_needs_parts_request_to_warehouse_shipment_second_visit_done(
     # --- logistics: picked, then shipped with an ETA --------------------------------------------------
     now = datetime.now(UTC)
     common = {"parts_request_id": pr_id, "ticket_id": tid, "shipment_id": "SF-" + pr_id[-8:], "carrier": "SF Express"}
-    publish(kafka.bootstrap, dev.ShipmentUpdated(**common, status="picked", updated_at=now),
-            tenant=ff.tenant, subject=tid, source="/logistics/sf-express", answering=req)
+    publish(
+        kafka.bootstrap,
+        dev.ShipmentUpdated(**common, status="picked", updated_at=now),
+        tenant=ff.tenant,
+        subject=tid,
+        source="/logistics/sf-express",
+        answering=req,
+    )
     time.sleep(1.0)
     assert ff.job(tid)["status"] == "waiting_parts", "picked in the warehouse is not on its way yet"
-    publish(kafka.bootstrap, dev.ShipmentUpdated(**common, status="shipped", eta=now + timedelta(minutes=1),
-                                                 updated_at=datetime.now(UTC)),
-            tenant=ff.tenant, subject=tid, source="/logistics/sf-express", answering=req)
+    publish(
+        kafka.bootstrap,
+        dev.ShipmentUpdated(**common, status="shipped", eta=now + timedelta(minutes=1), updated_at=datetime.now(UTC)),
+        tenant=ff.tenant,
+        subject=tid,
+        source="/logistics/sf-express",
+        answering=req,
+    )
 
     # --- second visit -----------------------------------------------------------------------------------
     ff.wait_job(tid, "assigned")
@@ -83,10 +114,18 @@ def test_needs_parts_request_to_warehouse_shipment_second_visit_done(
     appt2 = next(a for a in detail["appointments"] if a["visit_number"] == 2)
     assert datetime.fromisoformat(appt2["window_start"]) >= now, "not booked before the parts arrive"
     ff.visit(wo2["id"])
-    ff.work(wo2["id"], diagnosis="drain pump replaced", labour_minutes=35,
-            parts=[{"part_code": "PUMP-W1", "quantity": 1, "source": "warehouse"}])
-    ff.sign_off(wo2["id"], resolution_code="pump_replaced_quality_fault", signed_by="Wang Fang",
-                signed_at=datetime.now(UTC) - timedelta(seconds=5))
+    ff.work(
+        wo2["id"],
+        diagnosis="drain pump replaced",
+        labour_minutes=35,
+        parts=[{"part_code": "PUMP-W1", "quantity": 1, "source": "warehouse"}],
+    )
+    ff.sign_off(
+        wo2["id"],
+        resolution_code="pump_replaced_quality_fault",
+        signed_by="Wang Fang",
+        signed_at=datetime.now(UTC) - timedelta(seconds=5),
+    )
 
     # --- final state in every service -------------------------------------------------------------------
     resolved = ff.wait_ticket(tid, "resolved")
@@ -95,22 +134,38 @@ def test_needs_parts_request_to_warehouse_shipment_second_visit_done(
     assert ff.get("dispatch", f"/work-orders/{wo1['id']}")["status"] == "needs_parts"
     assert ff.get("dispatch", f"/work-orders/{wo2['id']}")["status"] == "completed"
     types = ff.wait_timeline(tid, "fixflow.billing.charge.waived.v1", timeout=20)
-    for et in ("fixflow.dispatch.work-order.failed.v1", "fixflow.dispatch.parts.requested.v1",
-               "fixflow.dispatch.work-order.completed.v1", "fixflow.intake.ticket.resolved.v1"):
+    for et in (
+        "fixflow.dispatch.work-order.failed.v1",
+        "fixflow.dispatch.parts.requested.v1",
+        "fixflow.dispatch.work-order.completed.v1",
+        "fixflow.intake.ticket.resolved.v1",
+    ):
         assert et in types, et
     assert types.count("fixflow.dispatch.appointment.booked.v1") == 2
     assert ff.get("billing", "/invoices", params={"ticket_id": tid}) == [], "in warranty: nothing to invoice"
     surveys = poll(lambda: ff.get("survey", "/surveys", params={"ticket_id": tid}), 20, what="survey")
-    assert len(surveys) == 1 and surveys[0]["status"] == "scheduled" and surveys[0]["technician_id"] in (None, tech["id"])
+    assert (
+        len(surveys) == 1 and surveys[0]["status"] == "scheduled" and surveys[0]["technician_id"] in (None, tech["id"])
+    )
 
     # --- what the customer received ---------------------------------------------------------------------
-    mails = poll(lambda: (m := email_subjects(smtp_server, email, about=tid))
-                 and sum(x.startswith("[Appointment]") for x in m) == 2 and any(x.startswith("[Done]") for x in m) and m,
-                 20, what="two booking emails and the done email")
+    mails = poll(
+        lambda: (
+            (m := email_subjects(smtp_server, email, about=tid))
+            and sum(x.startswith("[Appointment]") for x in m) == 2
+            and any(x.startswith("[Done]") for x in m)
+            and m
+        ),
+        20,
+        what="two booking emails and the done email",
+    )
     assert any(x.startswith("[Service]") for x in mails)
     assert not any(x.startswith("[Invoice]") for x in mails), mails
-    sms = poll(lambda: (m := sms_texts(sms_gateway, phone)) and sum("Liu Yang" in x for x in m) >= 2 and m, 20,
-               what="booking sms")
+    sms = poll(
+        lambda: (m := sms_texts(sms_gateway, phone)) and sum("Liu Yang" in x for x in m) >= 2 and m,
+        20,
+        what="booking sms",
+    )
     assert len([x for x in sms if "Liu Yang" in x]) == 2, sms  # one confirmation per visit
 
     one_trace_of_ticket(otlp_receiver, tid, {"intake", "dispatch", "billing", "notify", "survey"})

@@ -18,8 +18,11 @@ SCORES = ("timeliness", "professionalism", "attitude", "effectiveness", "overall
 
 
 def survey_links(smtp_server: object, email: str, ticket_id: str) -> list[str]:
-    return [answer_url_in(body) for subject, body in email_bodies(smtp_server.inbox.to(email))  # type: ignore[attr-defined]
-            if "[Survey]" in subject and ticket_id in subject]
+    return [
+        answer_url_in(body)
+        for subject, body in email_bodies(smtp_server.inbox.to(email))  # type: ignore[attr-defined]
+        if "[Survey]" in subject and ticket_id in subject
+    ]
 
 
 def test_score_1_reopens_the_ticket_for_a_second_visit_then_closes(fixflow, smtp_server, sms_gateway, otlp_receiver):
@@ -29,8 +32,16 @@ def test_score_1_reopens_the_ticket_for_a_second_visit_then_closes(fixflow, smtp
     ff.survey_sends_at_once(channel="email")
     tech = ff.technician("Sun Hao", phone="+8613700000707")
     c = ff.customer_with_asset(email=email, phone=phone, name="Liu Yang")
-    t = ff.open_ticket({"kind": "repair", "channel": "phone", "symptom": "washing machine leaks from the door seal",
-                        "customer_id": c["customer_id"], "asset_id": c["asset_id"], "locale": "en"})
+    t = ff.open_ticket(
+        {
+            "kind": "repair",
+            "channel": "phone",
+            "symptom": "washing machine leaks from the door seal",
+            "customer_id": c["customer_id"],
+            "asset_id": c["asset_id"],
+            "locale": "en",
+        }
+    )
     tid = t["id"]
     assert t["status"] == "triaged" and t["path"] == "on_site" and t["round"] == 1, t
 
@@ -43,14 +54,25 @@ def test_score_1_reopens_the_ticket_for_a_second_visit_then_closes(fixflow, smtp
 
     # the survey: effectiveness 1 ("still leaking")
     link = poll(lambda: survey_links(smtp_server, email, tid), 30, what="first survey email")[0]
-    ff.answer_survey_link(link, {"timeliness": 4, "professionalism": 4, "attitude": 5, "effectiveness": 1, "overall": 1},
-                          nps=2, comment="It is still leaking two days later")
+    ff.answer_survey_link(
+        link,
+        {"timeliness": 4, "professionalism": 4, "attitude": 5, "effectiveness": 1, "overall": 1},
+        nps=2,
+        comment="It is still leaking two days later",
+    )
 
     # dissatisfaction -> the ticket is reopened (round 2, triaged again) and a complaint is linked to it
     reopened = poll(lambda: (lambda x: x if x["round"] == 2 else None)(ff.ticket(tid)), 30, what="ticket reopened")
     assert reopened["status"] in ("triaged", "scheduled"), reopened["status"]
-    complaints = poll(lambda: [x for x in ff.get("intake", "/tickets", params={"kind": "complaint", "limit": 100})["items"]
-                               if x["original_ticket_id"] == tid], 20, what="linked complaint")
+    complaints = poll(
+        lambda: [
+            x
+            for x in ff.get("intake", "/tickets", params={"kind": "complaint", "limit": 100})["items"]
+            if x["original_ticket_id"] == tid
+        ],
+        20,
+        what="linked complaint",
+    )
     complaint = complaints[0]
     assert complaint["complaint_level"] == 2 and complaint["status"] != "closed"
 
@@ -66,17 +88,28 @@ def test_score_1_reopens_the_ticket_for_a_second_visit_then_closes(fixflow, smtp
     ff.wait_ticket(tid, "resolved")
 
     # a new survey for round 2, answered 5/5 -> closed
-    links = poll(lambda: (lambda ls: ls if len(ls) >= 2 else None)(survey_links(smtp_server, email, tid)), 30,
-                 what="second survey email")
+    links = poll(
+        lambda: (lambda ls: ls if len(ls) >= 2 else None)(survey_links(smtp_server, email, tid)),
+        30,
+        what="second survey email",
+    )
     assert links[-1] != link
     ff.answer_survey_link(links[-1], {q: 5 for q in SCORES}, nps=9)
     closed = ff.wait_ticket(tid, "closed")
 
     # the agent calls the customer about the complaint, tells the outcome, and closes it
     ff.traceparent = complaint["traceparent"]
-    ff.post("intake", f"/tickets/{complaint['id']}/notes", {"kind": "contact", "body": "Called: the second visit fixed it"},
-            expect=201)
-    ff.post("intake", f"/tickets/{complaint['id']}/resolve", {"reason": "rework done on the original ticket; customer satisfied"})
+    ff.post(
+        "intake",
+        f"/tickets/{complaint['id']}/notes",
+        {"kind": "contact", "body": "Called: the second visit fixed it"},
+        expect=201,
+    )
+    ff.post(
+        "intake",
+        f"/tickets/{complaint['id']}/resolve",
+        {"reason": "rework done on the original ticket; customer satisfied"},
+    )
     ff.post("intake", f"/tickets/{complaint['id']}/close", {"reason": "customer informed of the outcome"})
     ff.traceparent = closed["traceparent"]
 
@@ -87,7 +120,9 @@ def test_score_1_reopens_the_ticket_for_a_second_visit_then_closes(fixflow, smtp
     types = ff.wait_timeline(tid, "fixflow.intake.ticket.closed.v1")
     for expected in ("fixflow.survey.dissatisfaction.reported.v1", "fixflow.intake.ticket.reopened.v1"):
         assert expected in types, (expected, types)
-    assert types.count("fixflow.intake.ticket.resolved.v1") == 2 and types.count("fixflow.survey.survey.completed.v1") == 2
+    assert (
+        types.count("fixflow.intake.ticket.resolved.v1") == 2 and types.count("fixflow.survey.survey.completed.v1") == 2
+    )
     assert types.count("fixflow.dispatch.work-order.completed.v1") == 2
     poll(lambda: ff.timeline_types(tid).count("fixflow.billing.charge.waived.v1") == 2, 20, what="both visits waived")
 
@@ -108,7 +143,9 @@ def test_score_1_reopens_the_ticket_for_a_second_visit_then_closes(fixflow, smtp
     assert sum("[Appointment]" in s and tid in s for s in subjects) == 2, subjects  # one booking per visit
     assert sum("[Done]" in s and tid in s for s in subjects) == 2, subjects
     assert sum("[Survey]" in s and tid in s for s in subjects) == 2, subjects
-    assert any(complaint["id"] in s and "We received your request" in s for s in subjects), subjects  # complaint acknowledged
+    assert any(complaint["id"] in s and "We received your request" in s for s in subjects), (
+        subjects
+    )  # complaint acknowledged
     sms = sms_texts(sms_gateway, phone)
     assert sum("Your visit is booked" in m and "Sun Hao" in m for m in sms) == 2, sms  # both bookings by SMS too
 

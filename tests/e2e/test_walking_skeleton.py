@@ -30,7 +30,13 @@ def test_ticket_opened_is_acknowledged_by_email_in_one_trace(start_services, smt
 
     r = httpx.post(
         intake.url + "/v1/tickets",
-        json={"kind": "repair", "channel": "phone", "symptom": "fridge is warm", "contact_email": "wang.fang@example.com", "locale": "en"},
+        json={
+            "kind": "repair",
+            "channel": "phone",
+            "symptom": "fridge is warm",
+            "contact_email": "wang.fang@example.com",
+            "locale": "en",
+        },
         headers=headers,
     )
     assert r.status_code == 201, r.text
@@ -40,7 +46,11 @@ def test_ticket_opened_is_acknowledged_by_email_in_one_trace(start_services, smt
     assert len([m for m in mails if ticket_id in m["Subject"]]) == 1, notify.tail()
 
     deliveries = poll(
-        lambda: [d for d in httpx.get(notify.url + "/v1/deliveries", params={"ticket_id": ticket_id}, headers=headers).json() if d["status"] == "sent"]
+        lambda: [
+            d
+            for d in httpx.get(notify.url + "/v1/deliveries", params={"ticket_id": ticket_id}, headers=headers).json()
+            if d["status"] == "sent"
+        ]
     )
     assert len(deliveries) == 1
     assert deliveries[0]["channel"] == "email"
@@ -51,11 +61,15 @@ def test_ticket_opened_is_acknowledged_by_email_in_one_trace(start_services, smt
     assert post_spans, "intake exported its request span"
     trace_ids = {s.trace_id for s in post_spans}
     consumer_spans = otlp_receiver.wait_for(lambda s: s.service == "notify" and s.kind == 5 and s.trace_id in trace_ids)
-    assert consumer_spans, f"notify's consumer span joins intake's trace; notify spans: {[s.name for s in otlp_receiver.spans if s.service == 'notify'][:20]}"
+    assert consumer_spans, (
+        f"notify's consumer span joins intake's trace; notify spans: {[s.name for s in otlp_receiver.spans if s.service == 'notify'][:20]}"
+    )
     trace = otlp_receiver.trace(consumer_spans[0].trace_id)
     by_id = {s.span_id: s for s in trace}
     producer = by_id.get(consumer_spans[0].parent_span_id)
-    assert producer is not None and producer.service == "intake" and producer.kind == 4, "consumer's parent is intake's producer span"
+    assert producer is not None and producer.service == "intake" and producer.kind == 4, (
+        "consumer's parent is intake's producer span"
+    )
     # Walking up the parent links from the consumer ends at intake's POST /v1/tickets span.
     span, hops = consumer_spans[0], []
     while span.parent_span_id and span.parent_span_id in by_id:

@@ -14,8 +14,12 @@ from fixflow_shared.outbox import OutboxRelay
 async def main(database_url: str, bootstrap: str, crash_after_batches: int) -> None:
     outbox, _ = add_messaging_tables(new_metadata())
     relay = OutboxRelay(
-        engine=make_engine(database_url), outbox=outbox, bootstrap_servers=bootstrap, service="reliability",
-        batch_size=50, poll_interval_s=0.05,
+        engine=make_engine(database_url),
+        outbox=outbox,
+        bootstrap_servers=bootstrap,
+        service="reliability",
+        batch_size=50,
+        poll_interval_s=0.05,
     )
     batches = 0
 

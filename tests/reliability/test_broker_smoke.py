@@ -37,7 +37,9 @@ async def test_group_commit_and_resume(kafka):
     group = f"smoke-{uuid.uuid4()}"
 
     async def consume_one() -> bytes:
-        c = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest")
+        c = AIOKafkaConsumer(
+            bootstrap_servers=kafka.bootstrap, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest"
+        )
         await c.start()
         try:
             c.assign([tp])
@@ -67,8 +69,13 @@ async def test_transactions_commit_and_abort(kafka):
             await tx.send(TOPIC, b"end", key=key)
     finally:
         await tx.stop()
-    c = AIOKafkaConsumer(TOPIC, bootstrap_servers=kafka.bootstrap, group_id=f"rc-{uuid.uuid4()}",
-                         isolation_level="read_committed", auto_offset_reset="earliest")
+    c = AIOKafkaConsumer(
+        TOPIC,
+        bootstrap_servers=kafka.bootstrap,
+        group_id=f"rc-{uuid.uuid4()}",
+        isolation_level="read_committed",
+        auto_offset_reset="earliest",
+    )
     await c.start()
     seen = []
     try:

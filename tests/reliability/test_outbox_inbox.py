@@ -32,7 +32,13 @@ pytestmark = pytest.mark.integration
 HERE = Path(__file__).parent
 
 effects_md = MetaData()
-effects = Table("test_effects", effects_md, Column("id", Integer, primary_key=True), Column("event_id", String(40)), Column("run", String(40)))
+effects = Table(
+    "test_effects",
+    effects_md,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", String(40)),
+    Column("run", String(40)),
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,17 +55,29 @@ async def db(make_database):
 def opened_envelope(run: str, i: int) -> Envelope:
     ticket = f"T-{run}-{i % 17}"  # several events per key: order per key matters
     return new_envelope(
-        TicketOpened(ticket_id=ticket, tenant_id="t1", kind="repair", channel="web", symptom=f"{run}:{i}", opened_at=datetime.now(UTC)),
-        source="/fixflow/test", subject=ticket, tenant="t1",
+        TicketOpened(
+            ticket_id=ticket,
+            tenant_id="t1",
+            kind="repair",
+            channel="web",
+            symptom=f"{run}:{i}",
+            opened_at=datetime.now(UTC),
+        ),
+        source="/fixflow/test",
+        subject=ticket,
+        tenant="t1",
     )
 
 
 async def read_topic(bootstrap: str, topic: str, want: set[str], timeout: float = 40) -> list[tuple[Envelope, int]]:
     """Every record of `topic` whose event id is in `want`, until all were seen (or time out)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"reader-{uuid.uuid4()}", auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=f"reader-{uuid.uuid4()}", auto_offset_reset="earliest"
+    )
     await consumer.start()
     seen: list[tuple[Envelope, int]] = []
     try:
+
         async def drain() -> None:
             async for rec in consumer:
                 try:
@@ -70,6 +88,7 @@ async def read_topic(bootstrap: str, topic: str, want: set[str], timeout: float 
                     seen.append((env, rec.partition))
                     if want <= {e.id for e, _ in seen}:
                         return
+
         await asyncio.wait_for(drain(), timeout)
     finally:
         await consumer.stop()
@@ -97,7 +116,9 @@ async def test_relay_killed_mid_batch_loses_nothing_and_inbox_absorbs_duplicates
     try:
         for _ in range(200):
             async with engine.connect() as conn:
-                if not await conn.scalar(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))):
+                if not await conn.scalar(
+                    select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+                ):
                     break
             await asyncio.sleep(0.1)
         else:
@@ -183,14 +204,21 @@ async def test_poison_message_goes_to_dlq_and_the_partition_moves_on(kafka, batc
         await broker.stop()
     assert good.id in handled, "the message after the poison one was processed"
 
-    dlq = AIOKafkaConsumer(topics.dlq(topics.INTAKE_TICKETS), bootstrap_servers=kafka.bootstrap, group_id=f"d-{run}", auto_offset_reset="earliest")
+    dlq = AIOKafkaConsumer(
+        topics.dlq(topics.INTAKE_TICKETS),
+        bootstrap_servers=kafka.bootstrap,
+        group_id=f"d-{run}",
+        auto_offset_reset="earliest",
+    )
     await dlq.start()
     try:
+
         async def find():
             async for rec in dlq:
                 h = {k: v.decode() for k, v in rec.headers}
                 if rec.key == key and h.get("x-dlq-consumer-group") == f"poison-{run}":
                     return rec, h
+
         rec, h = await asyncio.wait_for(find(), 20)
     finally:
         await dlq.stop()
@@ -207,7 +235,9 @@ async def test_failed_then_succeeded_then_restarted_never_loses_the_failed_messa
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
     await producer.start()
     for env in (failing, later):
-        await producer.send_and_wait(topics.INTAKE_TICKETS, env.body(), key=b"same-key-" + run.encode(), headers=env.headers())
+        await producer.send_and_wait(
+            topics.INTAKE_TICKETS, env.body(), key=b"same-key-" + run.encode(), headers=env.headers()
+        )
     await producer.stop()
 
     attempts: Counter[str] = Counter()
@@ -215,8 +245,14 @@ async def test_failed_then_succeeded_then_restarted_never_loses_the_failed_messa
 
     async def run_consumer(fail: bool, until: set[str]) -> None:
         broker = KafkaBroker(kafka.bootstrap, log_level=logging.DEBUG)
-        consumer = EventConsumer(broker, group_id=f"ff-{run}", topics=(topics.INTAKE_TICKETS,), max_attempts=3,
-                                 backoff_initial_s=0.01, batch_max=batch_max)
+        consumer = EventConsumer(
+            broker,
+            group_id=f"ff-{run}",
+            topics=(topics.INTAKE_TICKETS,),
+            max_attempts=3,
+            backoff_initial_s=0.01,
+            batch_max=batch_max,
+        )
 
         @consumer.on(TicketOpened)
         async def apply(envelope: Envelope, event: TicketOpened) -> None:
@@ -267,8 +303,14 @@ async def test_batch_consumer_falls_back_to_one_by_one_and_dead_letters_only_the
     applied: list[str] = []
     batch_sizes: list[int] = []
     broker = KafkaBroker(kafka.bootstrap, log_level=logging.DEBUG)
-    consumer = EventConsumer(broker, group_id=f"batch-{run}", topics=(topics.INTAKE_TICKETS,), batch_max=25,
-                             max_attempts=2, backoff_initial_s=0.01)
+    consumer = EventConsumer(
+        broker,
+        group_id=f"batch-{run}",
+        topics=(topics.INTAKE_TICKETS,),
+        batch_max=25,
+        max_attempts=2,
+        backoff_initial_s=0.01,
+    )
     mine = {e.id for e in envs}
 
     @consumer.on(TicketOpened)

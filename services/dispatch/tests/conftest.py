@@ -16,7 +16,9 @@ from fixflow_shared.testing.plugin import asgi_client, own_kafka, running_servic
 
 # Shared helpers of the integration tests, importable as `dispatch_test_helpers` (importlib mode
 # does not put test folders on sys.path).
-_spec = importlib.util.spec_from_file_location("dispatch_test_helpers", Path(__file__).parent / "integration" / "_helpers.py")
+_spec = importlib.util.spec_from_file_location(
+    "dispatch_test_helpers", Path(__file__).parent / "integration" / "_helpers.py"
+)
 assert _spec and _spec.loader
 _helpers = importlib.util.module_from_spec(_spec)
 sys.modules["dispatch_test_helpers"] = _helpers
@@ -33,7 +35,11 @@ def kafka(fixflow_root: Path) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 async def dispatch_app(kafka: Any, make_database: Callable[[str], str], redis_url: str) -> AsyncIterator[Any]:
     async with running_service(
-        "dispatch", DispatchSettings, kafka=kafka, make_database=make_database, redis_url=redis_url,
+        "dispatch",
+        DispatchSettings,
+        kafka=kafka,
+        make_database=make_database,
+        redis_url=redis_url,
     ) as started:
         yield started
 

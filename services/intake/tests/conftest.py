@@ -23,7 +23,11 @@ def kafka(fixflow_root: Path) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 async def intake_app(kafka: Any, make_database: Callable[[str], str], redis_url: str) -> AsyncIterator[Any]:
     async with running_service(
-        "intake", IntakeSettings, kafka=kafka, make_database=make_database, redis_url=redis_url,
+        "intake",
+        IntakeSettings,
+        kafka=kafka,
+        make_database=make_database,
+        redis_url=redis_url,
     ) as started:
         yield started
 

@@ -50,11 +50,19 @@ def kafka(fixflow_root: Path) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 async def notify_app(
-    kafka: Any, make_database: Callable[[str], str], redis_url: str, smtp_server: Any,
-    sms_primary: HttpReceiver, sms_failover: HttpReceiver,
+    kafka: Any,
+    make_database: Callable[[str], str],
+    redis_url: str,
+    smtp_server: Any,
+    sms_primary: HttpReceiver,
+    sms_failover: HttpReceiver,
 ) -> AsyncIterator[Any]:
     async with running_service(
-        "notify", NotifySettings, kafka=kafka, make_database=make_database, redis_url=redis_url,
+        "notify",
+        NotifySettings,
+        kafka=kafka,
+        make_database=make_database,
+        redis_url=redis_url,
         smtp_host="127.0.0.1",
         smtp_port=smtp_server.port,
         sms_primary_url=sms_primary.url,
@@ -128,8 +136,15 @@ async def deliveries_of(client: httpx.AsyncClient, tenant: str, ticket_id: str) 
     return r.json()
 
 
-async def settled(client: httpx.AsyncClient, tenant: str, ticket_id: str, *, count: int, timeout: float = 20.0,
-                  final: tuple[str, ...] = ("sent", "failed", "skipped")) -> list[dict]:
+async def settled(
+    client: httpx.AsyncClient,
+    tenant: str,
+    ticket_id: str,
+    *,
+    count: int,
+    timeout: float = 20.0,
+    final: tuple[str, ...] = ("sent", "failed", "skipped"),
+) -> list[dict]:
     """Wait until `count` deliveries of the ticket exist and all reached a final status."""
 
     async def check() -> list[dict]:

@@ -23,7 +23,11 @@ def kafka(fixflow_root: Path) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 async def survey_app(kafka: Any, make_database: Callable[[str], str], redis_url: str) -> AsyncIterator[Any]:
     async with running_service(
-        "survey", SurveySettings, kafka=kafka, make_database=make_database, redis_url=redis_url,
+        "survey",
+        SurveySettings,
+        kafka=kafka,
+        make_database=make_database,
+        redis_url=redis_url,
         timer_poll_s=0.1,
         timer_reseed_s=1.0,  # the shared test Redis may be flushed by another session: recover fast
     ) as started:

@@ -50,7 +50,9 @@ class Authenticator:
             if header.get("alg") == "HS256":
                 if not self._dev_secret:
                     raise Problem(401, "Unauthorized", "development tokens are not accepted here")
-                claims = jwt.decode(token, self._dev_secret, algorithms=["HS256"], audience=DEV_AUDIENCE, issuer=DEV_ISSUER)
+                claims = jwt.decode(
+                    token, self._dev_secret, algorithms=["HS256"], audience=DEV_AUDIENCE, issuer=DEV_ISSUER
+                )
             elif self._jwks:
                 key = self._jwks.get_signing_key_from_jwt(token)
                 claims = jwt.decode(
@@ -91,7 +93,9 @@ class Authenticator:
         api_key = request.headers.get("x-api-key")
         if api_key:
             return self.verify_api_key(api_key)
-        raise Problem(401, "Unauthorized", "a bearer token or an API key is required", headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(
+            401, "Unauthorized", "a bearer token or an API key is required", headers={"WWW-Authenticate": "Bearer"}
+        )
 
 
 async def current_principal(request: Request) -> Principal:
@@ -120,13 +124,19 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     return check
 
 
-def dev_token(
-    *, tenant: str, roles: list[str], subject: str = "dev-user", secret: str, ttl_s: int = 12 * 3600
-) -> str:
+def dev_token(*, tenant: str, roles: list[str], subject: str = "dev-user", secret: str, ttl_s: int = 12 * 3600) -> str:
     now = int(time.time())
     return jwt.encode(
-        {"sub": subject, "tenant": tenant, "roles": roles, "iss": DEV_ISSUER, "aud": DEV_AUDIENCE,
-         "iat": now, "exp": now + ttl_s, "jti": str(uuid.uuid4())},
+        {
+            "sub": subject,
+            "tenant": tenant,
+            "roles": roles,
+            "iss": DEV_ISSUER,
+            "aud": DEV_AUDIENCE,
+            "iat": now,
+            "exp": now + ttl_s,
+            "jti": str(uuid.uuid4()),
+        },
         secret,
         algorithm="HS256",
     )
@@ -144,7 +154,11 @@ def main() -> None:
     parser.add_argument("--sub", default="dev-user")
     parser.add_argument("--ttl", type=int, default=12 * 3600)
     a = parser.parse_args()
-    print(dev_token(tenant=a.tenant, roles=a.roles.split(","), subject=a.sub, secret=_Env().fixflow_jwt_dev_secret, ttl_s=a.ttl))
+    print(
+        dev_token(
+            tenant=a.tenant, roles=a.roles.split(","), subject=a.sub, secret=_Env().fixflow_jwt_dev_secret, ttl_s=a.ttl
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,13 @@ def run_service(name: str, settings_cls: type[ServiceSettings], argv: list[str] 
         # Keep-alive longer than the idle timeout of the load balancers in front (often 60 s): with
         # uvicorn's 5 s, a client reusing a connection the server is closing gets a reset (seen as
         # ReadError in the lifecycle bench, and as 502s behind proxies).
-        serve = {"host": settings.http_host, "port": settings.http_port, "log_config": None, "access_log": False,
-                 "timeout_keep_alive": 75}
+        serve = {
+            "host": settings.http_host,
+            "port": settings.http_port,
+            "log_config": None,
+            "access_log": False,
+            "timeout_keep_alive": 75,
+        }
         if settings.http_workers > 1:
             # Workers are separate processes on one socket: each builds its own app from the environment.
             os.environ[_SERVICE_ENV] = f"{name}:{settings_cls.__module__}.{settings_cls.__qualname__}"

@@ -135,8 +135,12 @@ class EventConsumer:
                 await self._batch_handler([(envelope, payload) for _, envelope, payload in items])
                 return
             except Exception as exc:  # one bad event must not cost the others: handle them one by one
-                log.warning("batch failed, handling its events one by one", consumer=self.group_id, size=len(items),
-                         error=repr(exc))
+                log.warning(
+                    "batch failed, handling its events one by one",
+                    consumer=self.group_id,
+                    size=len(items),
+                    error=repr(exc),
+                )
         for record, envelope, payload in items:
             with consuming(envelope, record.topic):
                 await self._handle_one(record, envelope, payload)
@@ -205,7 +209,6 @@ class EventConsumer:
         )
 
 
-
 _tracer = trace.get_tracer("fixflow.consumer")
 
 
@@ -213,8 +216,14 @@ def consuming(envelope: Envelope, topic: str) -> Any:
     """A CONSUMER span for one event of a batch, child of the span that produced it, so the event's
     effects (and the events it causes) stay in the ticket's trace as they do in per-event mode."""
     return _tracer.start_as_current_span(
-        f"{topic} process", context=context_from_headers(envelope.trace_headers), kind=trace.SpanKind.CONSUMER,
-        attributes={"messaging.system": "kafka", "messaging.destination.name": topic, "messaging.message.id": envelope.id},
+        f"{topic} process",
+        context=context_from_headers(envelope.trace_headers),
+        kind=trace.SpanKind.CONSUMER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.destination.name": topic,
+            "messaging.message.id": envelope.id,
+        },
     )
 
 

@@ -57,10 +57,14 @@ class IdempotencyMiddleware:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-        redis_key = f"idem:{self.service}:{hashlib.sha256(caller.encode()).hexdigest()[:24]}:{hashlib.sha256(key).hexdigest()}"
+        redis_key = (
+            f"idem:{self.service}:{hashlib.sha256(caller.encode()).hexdigest()[:24]}:{hashlib.sha256(key).hexdigest()}"
+        )
         fingerprint = hashlib.sha256(scope["path"].encode() + b"\0" + body).hexdigest()
 
-        claimed = await self.redis.set(redis_key, orjson.dumps({"state": "in_flight", "fp": fingerprint}), nx=True, ex=IN_FLIGHT_TTL_S)
+        claimed = await self.redis.set(
+            redis_key, orjson.dumps({"state": "in_flight", "fp": fingerprint}), nx=True, ex=IN_FLIGHT_TTL_S
+        )
         if not claimed:
             stored = await self.redis.get(redis_key)
             record = orjson.loads(stored) if stored else None
@@ -110,7 +114,6 @@ class IdempotencyMiddleware:
                     "body": base64.b64encode(b"".join(chunks)).decode(),
                 }
                 await self.redis.set(redis_key, orjson.dumps(record), ex=KEEP_TTL_S)
-
 
     def _caller(self, scope: Scope) -> str | None:
         try:

@@ -11,7 +11,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter("fixflow_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
 HTTP_LATENCY = Histogram(
-    "fixflow_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"],
+    "fixflow_http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 EVENTS_CONSUMED = Counter("fixflow_events_consumed_total", "Events handled", ["service", "event_type", "outcome"])

@@ -29,7 +29,9 @@ NOTIFY_CHANNEL = "fixflow_outbox"
 log = get_logger(__name__)
 
 
-async def write_outbox(session: AsyncSession, outbox: Table, envelopes: Sequence[Envelope], topic_of: dict[str, str]) -> None:
+async def write_outbox(
+    session: AsyncSession, outbox: Table, envelopes: Sequence[Envelope], topic_of: dict[str, str]
+) -> None:
     """Insert envelopes in the caller's transaction and wake the relay when it commits."""
     if not envelopes:
         return
@@ -162,9 +164,14 @@ class OutboxRelay:
                     f"{row.topic} publish",
                     context=context_from_headers(headers),
                     kind=SpanKind.PRODUCER,
-                    attributes={"messaging.system": "kafka", "messaging.destination.name": row.topic,
-                                "messaging.kafka.message.key": row.key, "fixflow.ticket_id": row.key,
-                                "messaging.message.id": headers.get("ce_id", ""), "cloudevents.event_type": row.event_type},
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.destination.name": row.topic,
+                        "messaging.kafka.message.key": row.key,
+                        "fixflow.ticket_id": row.key,
+                        "messaging.message.id": headers.get("ce_id", ""),
+                        "cloudevents.event_type": row.event_type,
+                    },
                 ):
                     propagate.inject(headers)
                     futures.append(
@@ -178,15 +185,14 @@ class OutboxRelay:
             await asyncio.gather(*futures)  # every record acked by the broker (acks=all)
             if self.after_publish_hook:
                 self.after_publish_hook(len(rows))
-            await conn.execute(
-                update(o).where(o.c.id.in_([r.id for r in rows])).values(published_at=text("now()"))
-            )
+            await conn.execute(update(o).where(o.c.id.in_([r.id for r in rows])).values(published_at=text("now()")))
         self.published += len(rows)
         return len(rows)
 
 
 async def outbox_lag_seconds(session: AsyncSession, outbox: Table) -> float:
     """Age of the oldest unsent row (0 when none): a readiness/metrics signal."""
-    oldest = await session.scalar(select(outbox.c.created_at).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(1))
+    oldest = await session.scalar(
+        select(outbox.c.created_at).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(1)
+    )
     return 0.0 if oldest is None else max(0.0, time.time() - oldest.timestamp())
-

@@ -53,7 +53,13 @@ def conflict(detail: str, **ext: Any) -> Problem:
 
 
 def problem_response(
-    request: Request, status: int, title: str, detail: str | None, type_: str, headers: dict[str, str] | None = None, **ext: Any
+    request: Request,
+    status: int,
+    title: str,
+    detail: str | None,
+    type_: str,
+    headers: dict[str, str] | None = None,
+    **ext: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": type_, "title": title, "status": status, "instance": request.url.path}
     if detail:
@@ -66,9 +72,18 @@ def problem_response(
 
 
 _STATUS_TITLES = {
-    400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-    406: "Not acceptable", 409: "Conflict", 410: "Gone", 413: "Payload too large", 415: "Unsupported media type",
-    422: "Unprocessable content", 429: "Too many requests",
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    410: "Gone",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
 }
 
 
@@ -98,10 +113,21 @@ def install_problem_handlers(app: FastAPI) -> None:
         title = _STATUS_TITLES.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
         return problem_response(
-            request, exc.status_code, title, detail, TYPE_PREFIX + title.lower().replace(" ", "-"), getattr(exc, "headers", None)
+            request,
+            exc.status_code,
+            title,
+            detail,
+            TYPE_PREFIX + title.lower().replace(" ", "-"),
+            getattr(exc, "headers", None),
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", path=request.url.path)
-        return problem_response(request, 500, "Internal error", "An unexpected error occurred; quote the trace_id", TYPE_PREFIX + "internal-error")
+        return problem_response(
+            request,
+            500,
+            "Internal error",
+            "An unexpected error occurred; quote the trace_id",
+            TYPE_PREFIX + "internal-error",
+        )

@@ -105,8 +105,9 @@ class ServiceRuntime:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, outbox=self.outbox, inbox=self.inbox, source=f"/fixflow/{self.name}")
 
-    def consumer(self, *topic_names: str, group_suffix: str = "", members: int | None = None,
-                 batch_max: int | None = None) -> EventConsumer:
+    def consumer(
+        self, *topic_names: str, group_suffix: str = "", members: int | None = None, batch_max: int | None = None
+    ) -> EventConsumer:
         """A consumer group of this service; register handlers with `@consumer.on(EventType)`.
 
         `members` (default: settings.consumer_members) group members run in this process; each
@@ -225,7 +226,9 @@ class ServiceRuntime:
         async def readyz() -> JSONResponse:
             checks = await runtime.readiness()
             ok = all(v == "ok" for v in checks.values())
-            return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+            return JSONResponse(
+                {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+            )
 
         @app.get("/asyncapi.json", tags=["ops"])
         async def asyncapi() -> dict[str, Any]:

@@ -26,7 +26,9 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int
     http_workers: int = Field(
-        1, ge=1, le=32,
+        1,
+        ge=1,
+        le=32,
         description="worker processes serving one port (each runs consumers, relay and timers too); "
         "in containers keep 1 and add replicas",
     )
@@ -53,18 +55,13 @@ class ServiceSettings(BaseSettings):
     environment: Literal["development", "test", "production"] = Field(
         "development", validation_alias=_shared("FIXFLOW_ENV")
     )
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS")
-    )
-    kafka_replication_factor: int = Field(
-        1, validation_alias=_shared("KAFKA_TOPIC_REPLICATION_FACTOR")
-    )
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS"))
+    kafka_replication_factor: int = Field(1, validation_alias=_shared("KAFKA_TOPIC_REPLICATION_FACTOR"))
     redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_shared("REDIS_URL"))
-    otel_exporter_otlp_endpoint: str | None = Field(
-        None, validation_alias=_shared("OTEL_EXPORTER_OTLP_ENDPOINT")
-    )
+    otel_exporter_otlp_endpoint: str | None = Field(None, validation_alias=_shared("OTEL_EXPORTER_OTLP_ENDPOINT"))
     trace_sql: bool = Field(
-        True, validation_alias=_shared("FIXFLOW_TRACE_SQL"),
+        True,
+        validation_alias=_shared("FIXFLOW_TRACE_SQL"),
         description="a span per SQL statement (detail for debugging; costs CPU on every statement)",
     )
     log_level: str = Field("INFO", validation_alias=_shared("LOG_LEVEL"))

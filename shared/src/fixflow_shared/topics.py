@@ -73,4 +73,3 @@ async def ensure_topics(
                 pass  # another service created it concurrently
     finally:
         await admin.close()
-

@@ -3,6 +3,7 @@
 Revision ID: 0001
 Revises:
 """
+
 from alembic import op
 
 from fixflow_shared.migrations import create_messaging_tables_v1

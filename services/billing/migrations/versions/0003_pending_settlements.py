@@ -4,6 +4,7 @@ not seen yet, or a waiver waiting for a manager's decision)
 Revision ID: 0003
 Revises: 0002
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB

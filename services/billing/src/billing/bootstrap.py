@@ -13,14 +13,24 @@ from billing.entrypoints.routes import customers, invoices, quotes, sales, settl
 from fixflow_shared.runtime import ServiceRuntime
 
 
-def build(settings: BillingSettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()) -> tuple[ServiceRuntime, FastAPI]:
+def build(
+    settings: BillingSettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()
+) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or BillingSettings()  # type: ignore[call-arg]
     runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
     register_consumers(runtime)
     app = runtime.create_app(
         title="Fixflow billing",
         description="Fee schedules, entitlements, quotes, invoices, payments, refunds, statements",
-        routers=[setup.router, quotes.router, invoices.router, sales.router, waivers.router, statements.router,
-                 settlements.router, customers.router],
+        routers=[
+            setup.router,
+            quotes.router,
+            invoices.router,
+            sales.router,
+            waivers.router,
+            statements.router,
+            settlements.router,
+            customers.router,
+        ],
     )
     return runtime, app

@@ -25,8 +25,9 @@ async def get_invoice(*, uow: UnitOfWork, tenant_id: str, invoice_id: str) -> In
         return await InvoiceRepository(uow.session).get(tenant_id, invoice_id)
 
 
-async def list_invoices(*, uow: UnitOfWork, tenant_id: str, ticket_id: str | None, customer_id: str | None,
-                        limit: int) -> list[Invoice]:
+async def list_invoices(
+    *, uow: UnitOfWork, tenant_id: str, ticket_id: str | None, customer_id: str | None, limit: int
+) -> list[Invoice]:
     stmt = select(invoices).where(invoices.c.tenant_id == tenant_id)
     if ticket_id:
         stmt = stmt.where(invoices.c.ticket_id == ticket_id)
@@ -46,15 +47,19 @@ async def pending_settlements(*, uow: UnitOfWork, tenant_id: str, limit: int) ->
 
 async def waived_charges_of_ticket(*, uow: UnitOfWork, tenant_id: str, ticket_id: str) -> list[dict[str, Any]]:
     """Work orders settled at no charge (warranty, contract, package, waiver), oldest first."""
-    stmt = (select(waived_charges).where(waived_charges.c.tenant_id == tenant_id, waived_charges.c.ticket_id == ticket_id)
-            .order_by(waived_charges.c.waived_at, waived_charges.c.id))
+    stmt = (
+        select(waived_charges)
+        .where(waived_charges.c.tenant_id == tenant_id, waived_charges.c.ticket_id == ticket_id)
+        .order_by(waived_charges.c.waived_at, waived_charges.c.id)
+    )
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         return [dict(r) for r in (await uow.session.execute(stmt)).mappings().all()]
 
 
-async def customer_credit(*, uow: UnitOfWork, tenant_id: str, customer_id: str
-                          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+async def customer_credit(
+    *, uow: UnitOfWork, tenant_id: str, customer_id: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         repo = CreditRepository(uow.session)
@@ -90,33 +95,99 @@ async def monthly_statement(*, uow: UnitOfWork, tenant_id: str, customer_id: str
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         s = uow.session
-        inv = (await s.execute(select(invoices).where(
-            invoices.c.tenant_id == tenant_id, invoices.c.customer_id == customer_id,
-            invoices.c.issued_at >= start, invoices.c.issued_at < end))).mappings().all()
-        pay = (await s.execute(select(payments).where(
-            payments.c.tenant_id == tenant_id, payments.c.customer_id == customer_id,
-            payments.c.received_at >= start, payments.c.received_at < end))).mappings().all()
-        inv_ids = [r["id"] for r in (await s.execute(select(invoices.c.id).where(
-            invoices.c.tenant_id == tenant_id, invoices.c.customer_id == customer_id))).mappings().all()]
-        cns = (await s.execute(select(credit_notes).where(
-            credit_notes.c.tenant_id == tenant_id, credit_notes.c.invoice_id.in_(inv_ids or [""]),
-            credit_notes.c.issued_at >= start, credit_notes.c.issued_at < end))).mappings().all()
+        inv = (
+            (
+                await s.execute(
+                    select(invoices).where(
+                        invoices.c.tenant_id == tenant_id,
+                        invoices.c.customer_id == customer_id,
+                        invoices.c.issued_at >= start,
+                        invoices.c.issued_at < end,
+                    )
+                )
+            )
+            .mappings()
+            .all()
+        )
+        pay = (
+            (
+                await s.execute(
+                    select(payments).where(
+                        payments.c.tenant_id == tenant_id,
+                        payments.c.customer_id == customer_id,
+                        payments.c.received_at >= start,
+                        payments.c.received_at < end,
+                    )
+                )
+            )
+            .mappings()
+            .all()
+        )
+        inv_ids = [
+            r["id"]
+            for r in (
+                await s.execute(
+                    select(invoices.c.id).where(
+                        invoices.c.tenant_id == tenant_id, invoices.c.customer_id == customer_id
+                    )
+                )
+            )
+            .mappings()
+            .all()
+        ]
+        cns = (
+            (
+                await s.execute(
+                    select(credit_notes).where(
+                        credit_notes.c.tenant_id == tenant_id,
+                        credit_notes.c.invoice_id.in_(inv_ids or [""]),
+                        credit_notes.c.issued_at >= start,
+                        credit_notes.c.issued_at < end,
+                    )
+                )
+            )
+            .mappings()
+            .all()
+        )
     for r in inv:
-        st.rows.append({"date": r["issued_at"].isoformat(), "document": r["number"], "kind": "invoice",
-                        "ticket_id": r["ticket_id"], "currency": r["currency"], "debit_minor": r["total_minor"],
-                        "credit_minor": 0})
+        st.rows.append(
+            {
+                "date": r["issued_at"].isoformat(),
+                "document": r["number"],
+                "kind": "invoice",
+                "ticket_id": r["ticket_id"],
+                "currency": r["currency"],
+                "debit_minor": r["total_minor"],
+                "credit_minor": 0,
+            }
+        )
     for r in pay:
         # credit applied is money the customer already paid (counted with the overpayment): shown, not
         # counted again
         by_credit = r["method"] == "credit"
-        st.rows.append({"date": r["received_at"].isoformat(), "document": r["receipt_number"],
-                        "kind": "credit_applied" if by_credit else "payment",
-                        "ticket_id": "", "currency": r["currency"], "debit_minor": 0,
-                        "credit_minor": 0 if by_credit else r["amount_minor"]})
+        st.rows.append(
+            {
+                "date": r["received_at"].isoformat(),
+                "document": r["receipt_number"],
+                "kind": "credit_applied" if by_credit else "payment",
+                "ticket_id": "",
+                "currency": r["currency"],
+                "debit_minor": 0,
+                "credit_minor": 0 if by_credit else r["amount_minor"],
+            }
+        )
     for r in cns:
-        st.rows.append({"date": r["issued_at"].isoformat(), "document": r["number"], "kind": "credit_note",
-                        "ticket_id": "", "currency": r["currency"], "debit_minor": 0,
-                        "credit_minor": r["amount_minor"]})
+        st.rows.append(
+            {
+                "date": r["issued_at"].isoformat(),
+                "document": r["number"],
+                "kind": "credit_note",
+                "ticket_id": "",
+                "currency": r["currency"],
+                "debit_minor": 0,
+                "credit_minor": r["amount_minor"],
+            }
+        )
     st.rows.sort(key=lambda r: (r["date"], r["document"]))
     for r in st.rows:
         t = st.totals.setdefault(r["currency"], {"debit_minor": 0, "credit_minor": 0, "balance_minor": 0})

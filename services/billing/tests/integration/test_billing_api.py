@@ -26,12 +26,19 @@ async def _count(runtime, table, tenant="t1") -> int:
 
 async def _invoice(client, *, ticket: str | None = None, work: dict | None = None) -> dict:
     ticket = ticket or f"tkt_{uuid.uuid4().hex[:10]}"
-    q = await client.post("/v1/quotes", json={"ticket_id": ticket, "customer_id": "cust-ent-1",
-                                              "work": work or {"resolution_code": "adjusted", "adjustments": 1}},
-                          headers=AGENT)
+    q = await client.post(
+        "/v1/quotes",
+        json={
+            "ticket_id": ticket,
+            "customer_id": "cust-ent-1",
+            "work": work or {"resolution_code": "adjusted", "adjustments": 1},
+        },
+        headers=AGENT,
+    )
     assert q.status_code == 201, q.text
-    acc = await client.post(f"/v1/quotes/{q.json()['id']}/accept", json={"channel": "phone", "signed_name": "Li"},
-                            headers=AGENT)
+    acc = await client.post(
+        f"/v1/quotes/{q.json()['id']}/accept", json={"channel": "phone", "signed_name": "Li"}, headers=AGENT
+    )
     assert acc.status_code == 200, acc.text
     inv = await client.post(f"/v1/quotes/{q.json()['id']}/invoice", headers=AGENT)
     assert inv.status_code == 201, inv.text
@@ -40,15 +47,17 @@ async def _invoice(client, *, ticket: str | None = None, work: dict | None = Non
 
 async def test_quote_consent_invoice_pay_with_overpayment_credit(client, billing_app):
     runtime, _ = billing_app
-    q = await client.post("/v1/quotes", json={"ticket_id": "tkt_q1", "work": {"resolution_code": "reinstalled"}},
-                          headers=AGENT)
+    q = await client.post(
+        "/v1/quotes", json={"ticket_id": "tkt_q1", "work": {"resolution_code": "reinstalled"}}, headers=AGENT
+    )
     assert q.status_code == 201, q.text
     quote = q.json()
     assert quote["total_minor"] == 5000 and quote["status"] == "issued"
     assert {ln["rule"] for ln in quote["lines"]} == {"schedule.reinstall"}
     # rejecting after accepting is a state conflict; consent is recorded with who and how
-    acc = await client.post(f"/v1/quotes/{quote['id']}/accept", json={"channel": "on_site_signature", "signed_name": "Wang"},
-                            headers=AGENT)
+    acc = await client.post(
+        f"/v1/quotes/{quote['id']}/accept", json={"channel": "on_site_signature", "signed_name": "Wang"}, headers=AGENT
+    )
     assert acc.status_code == 200 and acc.json()["consent"]["signed_name"] == "Wang"
     rej = await client.post(f"/v1/quotes/{quote['id']}/reject", json={"channel": "phone"}, headers=AGENT)
     assert rej.status_code == 409 and rej.headers["content-type"] == "application/problem+json"
@@ -57,12 +66,18 @@ async def test_quote_consent_invoice_pay_with_overpayment_credit(client, billing
     assert inv["number"].startswith("INV-") and inv["total_minor"] == 5000
     assert sum(ln["amount_minor"] for ln in inv["lines"]) == inv["total_minor"]
 
-    p1 = await client.post(f"/v1/invoices/{inv['id']}/payments", json={"amount_minor": 2000, "currency": "CNY", "method": "cash"},
-                           headers=AGENT)
+    p1 = await client.post(
+        f"/v1/invoices/{inv['id']}/payments",
+        json={"amount_minor": 2000, "currency": "CNY", "method": "cash"},
+        headers=AGENT,
+    )
     assert p1.status_code == 201, p1.text
     assert p1.json()["invoice_status"] == "partially_paid" and p1.json()["balance_due_minor"] == 3000
-    p2 = await client.post(f"/v1/invoices/{inv['id']}/payments", json={"amount_minor": 4000, "currency": "CNY", "method": "online"},
-                           headers=AGENT)
+    p2 = await client.post(
+        f"/v1/invoices/{inv['id']}/payments",
+        json={"amount_minor": 4000, "currency": "CNY", "method": "online"},
+        headers=AGENT,
+    )
     body = p2.json()
     assert body["applied_minor"] == 3000 and body["credit_minor"] == 1000 and body["invoice_status"] == "paid"
     assert body["receipt_number"] == f"R-{inv['number']}-02"
@@ -73,10 +88,16 @@ async def test_quote_consent_invoice_pay_with_overpayment_credit(client, billing
 
 async def test_refund_within_window_minus_customer_share_creates_credit_note(client, billing_app):
     inv = await _invoice(client)
-    await client.post(f"/v1/invoices/{inv['id']}/payments", json={"amount_minor": inv["total_minor"], "currency": "CNY",
-                                                                  "method": "card"}, headers=AGENT)
-    r = await client.post(f"/v1/invoices/{inv['id']}/refunds",
-                          json={"return_freight_minor": 800, "card_fee_minor": 100, "reason": "returned"}, headers=MANAGER)
+    await client.post(
+        f"/v1/invoices/{inv['id']}/payments",
+        json={"amount_minor": inv["total_minor"], "currency": "CNY", "method": "card"},
+        headers=AGENT,
+    )
+    r = await client.post(
+        f"/v1/invoices/{inv['id']}/refunds",
+        json={"return_freight_minor": 800, "card_fee_minor": 100, "reason": "returned"},
+        headers=MANAGER,
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["gross_minor"] == inv["total_minor"] and body["amount_minor"] == inv["total_minor"] - 900
@@ -110,8 +131,11 @@ async def test_paying_another_tenants_invoice_is_404_and_writes_nothing(client, 
     runtime, _ = billing_app
     inv = await _invoice(client)
     before = await _count(runtime, payments)
-    r = await client.post(f"/v1/invoices/{inv['id']}/payments", json={"amount_minor": 100, "currency": "CNY", "method": "cash"},
-                          headers=auth_headers("t2", "agent"))
+    r = await client.post(
+        f"/v1/invoices/{inv['id']}/payments",
+        json={"amount_minor": 100, "currency": "CNY", "method": "cash"},
+        headers=auth_headers("t2", "agent"),
+    )
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     assert (await client.get(f"/v1/invoices/{inv['id']}", headers=auth_headers("t2", "agent"))).status_code == 404
     assert await _count(runtime, payments) == before
@@ -120,13 +144,17 @@ async def test_paying_another_tenants_invoice_is_404_and_writes_nothing(client, 
 async def test_refund_after_the_window_is_refused_and_writes_nothing(client, billing_app):
     runtime, _ = billing_app
     inv = await _invoice(client)
-    await client.post(f"/v1/invoices/{inv['id']}/payments", json={"amount_minor": inv["total_minor"], "currency": "CNY",
-                                                                  "method": "cash"}, headers=AGENT)
+    await client.post(
+        f"/v1/invoices/{inv['id']}/payments",
+        json={"amount_minor": inv["total_minor"], "currency": "CNY", "method": "cash"},
+        headers=AGENT,
+    )
     uow = runtime.uow()
     async with uow:
         await uow.scope_to_tenant("t1")
-        await uow.session.execute(text("UPDATE invoices SET issued_at = issued_at - interval '31 days' WHERE id = :i"),
-                                  {"i": inv["id"]})
+        await uow.session.execute(
+            text("UPDATE invoices SET issued_at = issued_at - interval '31 days' WHERE id = :i"), {"i": inv["id"]}
+        )
         await uow.commit()
     counts = [await _count(runtime, t) for t in (refunds, credit_notes)]
     r = await client.post(f"/v1/invoices/{inv['id']}/refunds", json={"reason": "changed mind"}, headers=MANAGER)
@@ -142,20 +170,24 @@ async def test_refund_more_than_paid_is_422(client):
 
 
 async def test_unknown_currency_in_price_book_and_waiver_is_422(client, billing_app):
-    r = await client.post("/v1/waivers", json={"ticket_id": "t", "amount_minor": 100, "currency": "ABC", "reason": "x"},
-                          headers=AGENT)
+    r = await client.post(
+        "/v1/waivers", json={"ticket_id": "t", "amount_minor": 100, "currency": "ABC", "reason": "x"}, headers=AGENT
+    )
     assert r.status_code == 422 and r.json()["title"] == "Unknown currency"
-    r = await client.post("/v1/waivers", json={"ticket_id": "t", "amount_minor": -100, "currency": "CNY", "reason": "x"},
-                          headers=AGENT)
+    r = await client.post(
+        "/v1/waivers", json={"ticket_id": "t", "amount_minor": -100, "currency": "CNY", "reason": "x"}, headers=AGENT
+    )
     assert r.status_code == 422
 
 
 async def test_waiver_over_threshold_needs_manager(client):
-    small = await client.post("/v1/waivers", json={"ticket_id": "tkt_w", "amount_minor": 1000, "reason": "goodwill"},
-                              headers=AGENT)
+    small = await client.post(
+        "/v1/waivers", json={"ticket_id": "tkt_w", "amount_minor": 1000, "reason": "goodwill"}, headers=AGENT
+    )
     assert small.json()["status"] == "approved"
-    big = await client.post("/v1/waivers", json={"ticket_id": "tkt_w", "amount_minor": 50_000, "reason": "complaint"},
-                            headers=AGENT)
+    big = await client.post(
+        "/v1/waivers", json={"ticket_id": "tkt_w", "amount_minor": 50_000, "reason": "complaint"}, headers=AGENT
+    )
     assert big.json()["status"] == "pending_approval"
     denied = await client.post(f"/v1/waivers/{big.json()['id']}/approve", headers=AGENT)
     assert denied.status_code == 403
@@ -168,27 +200,58 @@ async def test_waiver_over_threshold_needs_manager(client):
 async def test_price_book_versions_and_statement(client):
     tenant = f"pb{uuid.uuid4().hex[:6]}"
     mgr = auth_headers(tenant, "manager")
-    bad = await client.post("/v1/price-books", json={"effective_from": "2020-01-01", "currency": "QQQ", "visit_fee_minor": 1,
-                                                     "adjustment_fee_minor": 1, "fitting_labour_minor": 1}, headers=mgr)
+    bad = await client.post(
+        "/v1/price-books",
+        json={
+            "effective_from": "2020-01-01",
+            "currency": "QQQ",
+            "visit_fee_minor": 1,
+            "adjustment_fee_minor": 1,
+            "fitting_labour_minor": 1,
+        },
+        headers=mgr,
+    )
     assert bad.status_code == 422 and bad.json()["title"] == "Unknown currency"
-    neg = await client.post("/v1/price-books", json={"effective_from": "2020-01-01", "visit_fee_minor": -1,
-                                                     "adjustment_fee_minor": 1, "fitting_labour_minor": 1}, headers=mgr)
+    neg = await client.post(
+        "/v1/price-books",
+        json={
+            "effective_from": "2020-01-01",
+            "visit_fee_minor": -1,
+            "adjustment_fee_minor": 1,
+            "fitting_labour_minor": 1,
+        },
+        headers=mgr,
+    )
     assert neg.status_code == 422
-    r = await client.post("/v1/price-books", json={"effective_from": "2020-01-01", "visit_fee_minor": 3000,
-                                                   "adjustment_fee_minor": 1500, "fitting_labour_minor": 4000}, headers=mgr)
+    r = await client.post(
+        "/v1/price-books",
+        json={
+            "effective_from": "2020-01-01",
+            "visit_fee_minor": 3000,
+            "adjustment_fee_minor": 1500,
+            "fitting_labour_minor": 4000,
+        },
+        headers=mgr,
+    )
     assert r.status_code == 201 and r.json()["version"] == 1
     eff = await client.get("/v1/price-books/effective", headers=mgr)
     assert eff.json()["config"]["visit_fee_minor"] == 3000
 
     agent = auth_headers(tenant, "agent")
-    q = await client.post("/v1/quotes", json={"ticket_id": "tkt_s", "customer_id": "ent-9",
-                                              "work": {"resolution_code": "adjusted"}}, headers=agent)
+    q = await client.post(
+        "/v1/quotes",
+        json={"ticket_id": "tkt_s", "customer_id": "ent-9", "work": {"resolution_code": "adjusted"}},
+        headers=agent,
+    )
     assert q.json()["total_minor"] == 4500
     await client.post(f"/v1/quotes/{q.json()['id']}/accept", json={"channel": "web"}, headers=agent)
     inv = (await client.post(f"/v1/quotes/{q.json()['id']}/invoice", headers=agent)).json()
     assert inv["number"].endswith("-000001")  # per tenant series
-    await client.post(f"/v1/invoices/{inv['id']}/payments", json={"amount_minor": 1000, "currency": "CNY", "method": "transfer"},
-                      headers=agent)
+    await client.post(
+        f"/v1/invoices/{inv['id']}/payments",
+        json={"amount_minor": 1000, "currency": "CNY", "method": "transfer"},
+        headers=agent,
+    )
     month = inv["issued_at"][:7]
     st = await client.get(f"/v1/statements/ent-9/{month}", headers=agent)
     assert st.json()["totals"]["CNY"] == {"debit_minor": 4500, "credit_minor": 1000, "balance_minor": 3500}

@@ -35,9 +35,13 @@ async def _counts(runtime) -> tuple[int, int, int, int]:
     async with uow:
         await uow.scope_to_tenant("t1")
         s = uow.session
-        return tuple([(await s.execute(select(func.count()).select_from(t))).scalar_one()  # type: ignore[return-value]
-                      for t in (payments, credit_entries, customer_credits)]
-                     + [(await s.execute(select(func.coalesce(func.sum(customer_credits.c.balance_minor), 0)))).scalar_one()])
+        return tuple(
+            [
+                (await s.execute(select(func.count()).select_from(t))).scalar_one()  # type: ignore[return-value]
+                for t in (payments, credit_entries, customer_credits)
+            ]
+            + [(await s.execute(select(func.coalesce(func.sum(customer_credits.c.balance_minor), 0)))).scalar_one()]
+        )
 
 
 async def _credit(client, customer: str, headers=AGENT) -> dict:
@@ -48,9 +52,11 @@ async def _credit(client, customer: str, headers=AGENT) -> dict:
 
 async def _overpay(client, customer: str, credit: int) -> dict:
     inv = await _invoice(client, customer)
-    p = await client.post(f"/v1/invoices/{inv['id']}/payments",
-                          json={"amount_minor": inv["total_minor"] + credit, "currency": "CNY", "method": "cash"},
-                          headers=AGENT)
+    p = await client.post(
+        f"/v1/invoices/{inv['id']}/payments",
+        json={"amount_minor": inv["total_minor"] + credit, "currency": "CNY", "method": "cash"},
+        headers=AGENT,
+    )
     assert p.status_code == 201 and p.json()["credit_minor"] == credit
     return inv
 
@@ -78,13 +84,21 @@ async def test_overpayment_becomes_credit_and_pays_a_later_invoice(client, billi
     uow = runtime.uow()
     async with uow:
         await uow.scope_to_tenant("t1")
-        methods = (await uow.session.execute(select(payments.c.method).where(
-            payments.c.invoice_id == later["id"]))).scalars().all()
-        types = (await uow.session.execute(select(outbox.c.event_type, outbox.c.payload).where(
-            outbox.c.key == later["ticket_id"]))).all()
+        methods = (
+            (await uow.session.execute(select(payments.c.method).where(payments.c.invoice_id == later["id"])))
+            .scalars()
+            .all()
+        )
+        types = (
+            await uow.session.execute(
+                select(outbox.c.event_type, outbox.c.payload).where(outbox.c.key == later["ticket_id"])
+            )
+        ).all()
     assert methods == ["credit", "credit"]
-    assert sum(t.event_type == "fixflow.billing.payment.received.v1" and b'"method":"credit"' in t.payload
-               for t in types) == 2
+    assert (
+        sum(t.event_type == "fixflow.billing.payment.received.v1" and b'"method":"credit"' in t.payload for t in types)
+        == 2
+    )
     # the statement shows the credit applied without counting the money twice
     st = (await client.get(f"/v1/statements/{cust}/{later['issued_at'][:7]}", headers=AGENT)).json()
     assert st["totals"]["CNY"]["balance_minor"] == 5000 + 4000 - 6000
@@ -131,14 +145,15 @@ async def test_credit_never_pays_more_than_due_nor_another_tenants_invoice(clien
     before = await _counts(runtime)
     r = await client.post(f"/v1/invoices/{target['id']}/apply-credit", json={"amount_minor": 4001}, headers=AGENT)
     assert r.status_code == 422 and r.json()["title"] == "More than due"
-    other = await client.post(f"/v1/invoices/{target['id']}/apply-credit", json={"amount_minor": 100},
-                              headers=auth_headers("t2", "agent"))
+    other = await client.post(
+        f"/v1/invoices/{target['id']}/apply-credit", json={"amount_minor": 100}, headers=auth_headers("t2", "agent")
+    )
     assert other.status_code == 404 and other.headers["content-type"] == "application/problem+json"
     # another tenant sees no credit for the same customer id; a customer sees only their own
     assert (await _credit(client, cust, auth_headers("t2", "agent")))["balances"] == []
-    assert (await client.get(f"/v1/customers/{cust}/credit", headers=auth_headers("t1", "customer",
-                                                                                   subject="someone-else"))
-            ).status_code == 404
+    assert (
+        await client.get(f"/v1/customers/{cust}/credit", headers=auth_headers("t1", "customer", subject="someone-else"))
+    ).status_code == 404
     own = await _credit(client, cust, auth_headers("t1", "customer", subject=cust))
     assert own["balances"][0]["balance_minor"] == 9000
     assert await _counts(runtime) == before
@@ -157,7 +172,12 @@ async def test_concurrent_credit_applications_never_overdraw(client, billing_app
     cust = f"cust_{uuid.uuid4().hex[:8]}"
     await _overpay(client, cust, 1000)
     targets = [await _invoice(client, cust) for _ in range(4)]
-    rs = await asyncio.gather(*(client.post(f"/v1/invoices/{t['id']}/apply-credit", json={"amount_minor": 300},
-                                            headers=AGENT) for t in targets for _ in range(2)))
+    rs = await asyncio.gather(
+        *(
+            client.post(f"/v1/invoices/{t['id']}/apply-credit", json={"amount_minor": 300}, headers=AGENT)
+            for t in targets
+            for _ in range(2)
+        )
+    )
     assert sorted(r.status_code for r in rs) == [201] * 3 + [422] * 5
     assert (await _credit(client, cust))["balances"][0]["balance_minor"] == 100

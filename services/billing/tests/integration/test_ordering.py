@@ -29,8 +29,11 @@ async def _pending(runtime, tenant: str, ticket: str) -> list[dict]:
     uow = runtime.uow()
     async with uow:
         await uow.scope_to_tenant(tenant)
-        rows = (await uow.session.execute(select(pending_settlements).where(
-            pending_settlements.c.ticket_id == ticket))).mappings().all()
+        rows = (
+            (await uow.session.execute(select(pending_settlements).where(pending_settlements.c.ticket_id == ticket)))
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]
 
 
@@ -46,13 +49,19 @@ async def _wait_pending(runtime, tenant: str, ticket: str, timeout: float = 20.0
 async def test_completion_before_ticket_opened_is_parked_then_invoiced_once(billing_app, kafka, client):
     runtime, _ = billing_app
     tenant, ticket = "t1", f"tkt_{uuid.uuid4().hex[:10]}"
-    done = _completed(tenant, ticket, resolution="part_replaced", parts=[PartLine(part_code="HINGE-35", quantity=1)],
-                      visit=2)
+    done = _completed(
+        tenant, ticket, resolution="part_replaced", parts=[PartLine(part_code="HINGE-35", quantity=1)], visit=2
+    )
     # the completion, twice (a redelivery) and once more with a new event id (a re-emission)
-    again = new_envelope(WorkOrderCompleted.model_validate(done.data), source="/fixflow/dispatch", subject=ticket,
-                         tenant=tenant)
-    await _publish(kafka, (done, topics.DISPATCH_WORK_ORDERS), (done, topics.DISPATCH_WORK_ORDERS),
-                   (again, topics.DISPATCH_WORK_ORDERS))
+    again = new_envelope(
+        WorkOrderCompleted.model_validate(done.data), source="/fixflow/dispatch", subject=ticket, tenant=tenant
+    )
+    await _publish(
+        kafka,
+        (done, topics.DISPATCH_WORK_ORDERS),
+        (done, topics.DISPATCH_WORK_ORDERS),
+        (again, topics.DISPATCH_WORK_ORDERS),
+    )
     parked = await _wait_pending(runtime, tenant, ticket)
     assert len(parked) == 1 and parked[0]["waiting_for"] == "ticket_facts" and parked[0]["status"] == "waiting"
     listed = await client.get("/v1/settlements/pending", headers=auth_headers(tenant, "manager"))
@@ -88,10 +97,13 @@ async def test_parked_in_warranty_completion_is_waived_when_facts_arrive(billing
 async def test_parked_completion_that_cannot_be_priced_fails_without_losing_the_ticket_facts(billing_app):
     runtime, _ = billing_app
     tenant, ticket = "t1", f"tkt_{uuid.uuid4().hex[:10]}"
-    cmd = SettleWorkOrder(tenant_id=tenant, ticket_id=ticket, work_order_id=f"wo_{ticket}",
-                          work=WorkDone(visit_number=2, resolution_code="part_replaced",
-                                        parts=(PartUsed("NO-SUCH-PART", 1),)),
-                          completed_at=datetime.now(UTC))
+    cmd = SettleWorkOrder(
+        tenant_id=tenant,
+        ticket_id=ticket,
+        work_order_id=f"wo_{ticket}",
+        work=WorkDone(visit_number=2, resolution_code="part_replaced", parts=(PartUsed("NO-SUCH-PART", 1),)),
+        completed_at=datetime.now(UTC),
+    )
     s = await handlers.settle_work_order(uow=runtime.uow(), cmd=cmd)
     assert s is not None and s.parked == "ticket_facts" and s.invoice is None
     opened = _opened(tenant, ticket, "out_of_warranty")
@@ -112,9 +124,18 @@ async def test_facts_and_completion_racing_never_strand_a_completion(billing_app
         ticket = f"tkt_r{i}"
         opened = _opened(tenant, ticket, "out_of_warranty")
         calls.append(handlers.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload()))
-        calls.append(handlers.settle_work_order(uow=runtime.uow(), cmd=SettleWorkOrder(
-            tenant_id=tenant, ticket_id=ticket, work_order_id=f"wo_r{i}", work=WorkDone(resolution_code="adjusted"),
-            completed_at=now)))
+        calls.append(
+            handlers.settle_work_order(
+                uow=runtime.uow(),
+                cmd=SettleWorkOrder(
+                    tenant_id=tenant,
+                    ticket_id=ticket,
+                    work_order_id=f"wo_r{i}",
+                    work=WorkDone(resolution_code="adjusted"),
+                    completed_at=now,
+                ),
+            )
+        )
     import random
 
     random.shuffle(calls)
@@ -123,6 +144,11 @@ async def test_facts_and_completion_racing_never_strand_a_completion(billing_app
     async with uow:
         await uow.scope_to_tenant(tenant)
         n_inv = len((await uow.session.execute(select(invoices.c.id).where(invoices.c.tenant_id == tenant))).all())
-        n_pending = len((await uow.session.execute(select(pending_settlements.c.work_order_id).where(
-            pending_settlements.c.tenant_id == tenant))).all())
+        n_pending = len(
+            (
+                await uow.session.execute(
+                    select(pending_settlements.c.work_order_id).where(pending_settlements.c.tenant_id == tenant)
+                )
+            ).all()
+        )
     assert n_inv == 30 and n_pending == 0

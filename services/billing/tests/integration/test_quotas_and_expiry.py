@@ -27,10 +27,18 @@ async def test_contract_visit_quota_resets_each_contract_year(client, billing_ap
     tenant = f"quota{uuid.uuid4().hex[:6]}"
     today = datetime.now(UTC).date()
     valid_from = today - timedelta(days=400)  # the second contract year began 35 days ago
-    r = await client.post("/v1/entitlements", json={
-        "kind": "contract", "customer_id": "cust-1", "valid_from": valid_from.isoformat(),
-        "valid_to": (today + timedelta(days=400)).isoformat(), "covers_labour": False, "visits_per_year": 1},
-        headers=auth_headers(tenant, "manager"))
+    r = await client.post(
+        "/v1/entitlements",
+        json={
+            "kind": "contract",
+            "customer_id": "cust-1",
+            "valid_from": valid_from.isoformat(),
+            "valid_to": (today + timedelta(days=400)).isoformat(),
+            "covers_labour": False,
+            "visits_per_year": 1,
+        },
+        headers=auth_headers(tenant, "manager"),
+    )
     assert r.status_code == 201, r.text
     contract_id = r.json()["id"]
 
@@ -38,9 +46,16 @@ async def test_contract_visit_quota_resets_each_contract_year(client, billing_ap
         ticket = f"tkt_q{i}"
         opened = _opened(tenant, ticket, "out_of_warranty")  # customer cust-1
         await handlers.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())
-        s = await handlers.settle_work_order(uow=runtime.uow(), cmd=SettleWorkOrder(
-            tenant_id=tenant, ticket_id=ticket, work_order_id=f"wo_q{i}", work=WorkDone(resolution_code="adjusted"),
-            completed_at=datetime(on.year, on.month, on.day, 10, tzinfo=UTC)))
+        s = await handlers.settle_work_order(
+            uow=runtime.uow(),
+            cmd=SettleWorkOrder(
+                tenant_id=tenant,
+                ticket_id=ticket,
+                work_order_id=f"wo_q{i}",
+                work=WorkDone(resolution_code="adjusted"),
+                completed_at=datetime(on.year, on.month, on.day, 10, tzinfo=UTC),
+            ),
+        )
         return s.charge.total_minor
 
     last_year = today - timedelta(days=100)
@@ -58,17 +73,37 @@ async def test_concurrent_settlements_do_not_overspend_a_quota(client, billing_a
     runtime, _ = billing_app
     tenant = f"quota{uuid.uuid4().hex[:6]}"
     today = datetime.now(UTC).date()
-    await client.post("/v1/entitlements", json={
-        "kind": "contract", "customer_id": "cust-1", "valid_from": (today - timedelta(days=10)).isoformat(),
-        "valid_to": (today + timedelta(days=300)).isoformat(), "covers_labour": False, "visits_per_year": 3},
-        headers=auth_headers(tenant, "manager"))
+    await client.post(
+        "/v1/entitlements",
+        json={
+            "kind": "contract",
+            "customer_id": "cust-1",
+            "valid_from": (today - timedelta(days=10)).isoformat(),
+            "valid_to": (today + timedelta(days=300)).isoformat(),
+            "covers_labour": False,
+            "visits_per_year": 3,
+        },
+        headers=auth_headers(tenant, "manager"),
+    )
     for i in range(10):
         opened = _opened(tenant, f"tkt_c{i}", "out_of_warranty")
         await handlers.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())
     now = datetime.now(UTC)
-    results = await asyncio.gather(*(handlers.settle_work_order(uow=runtime.uow(), cmd=SettleWorkOrder(
-        tenant_id=tenant, ticket_id=f"tkt_c{i}", work_order_id=f"wo_c{i}", work=WorkDone(resolution_code="adjusted"),
-        completed_at=now)) for i in range(10)))
+    results = await asyncio.gather(
+        *(
+            handlers.settle_work_order(
+                uow=runtime.uow(),
+                cmd=SettleWorkOrder(
+                    tenant_id=tenant,
+                    ticket_id=f"tkt_c{i}",
+                    work_order_id=f"wo_c{i}",
+                    work=WorkDone(resolution_code="adjusted"),
+                    completed_at=now,
+                ),
+            )
+            for i in range(10)
+        )
+    )
     assert sorted(r.charge.total_minor for r in results) == [2000] * 3 + [4000] * 7
 
 
@@ -76,21 +111,28 @@ async def test_expired_quote_reads_expired_and_cannot_be_decided(client, billing
     runtime, _ = billing_app
     agent = auth_headers("t1", "agent")
     ticket = f"tkt_{uuid.uuid4().hex[:10]}"
-    q = (await client.post("/v1/quotes", json={"ticket_id": ticket, "work": {"resolution_code": "reinstalled"},
-                                               "valid_hours": 1}, headers=agent)).json()
+    q = (
+        await client.post(
+            "/v1/quotes",
+            json={"ticket_id": ticket, "work": {"resolution_code": "reinstalled"}, "valid_hours": 1},
+            headers=agent,
+        )
+    ).json()
     assert q["status"] == "issued"
     uow = runtime.uow()
     async with uow:
         await uow.scope_to_tenant("t1")
-        await uow.session.execute(text("UPDATE quotes SET valid_until = now() - interval '1 minute' WHERE id = :i"),
-                                  {"i": q["id"]})
+        await uow.session.execute(
+            text("UPDATE quotes SET valid_until = now() - interval '1 minute' WHERE id = :i"), {"i": q["id"]}
+        )
         await uow.commit()
 
     async def n_events() -> int:
         u = runtime.uow()
         async with u:
-            return (await u.session.execute(select(func.count()).select_from(outbox).where(outbox.c.key == ticket))
-                    ).scalar_one()
+            return (
+                await u.session.execute(select(func.count()).select_from(outbox).where(outbox.c.key == ticket))
+            ).scalar_one()
 
     before = await n_events()
     got = await client.get(f"/v1/quotes/{q['id']}", headers=agent)

@@ -32,8 +32,13 @@ async def _publish(kafka, *envs) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _events(kafka, subject: str, timeout: float = 10.0) -> list[Envelope]:  # type: ignore[no-untyped-def]
-    consumer = AIOKafkaConsumer(topics.BILLING_INVOICES, bootstrap_servers=kafka.bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topics.BILLING_INVOICES,
+        bootstrap_servers=kafka.bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     found: list[Envelope] = []
     try:
@@ -54,31 +59,76 @@ async def _events(kafka, subject: str, timeout: float = 10.0) -> list[Envelope]:
 async def test_return_received_refunds_the_sale_once_minus_freight_and_card_fee(client, kafka):
     tenant = f"ret{uuid.uuid4().hex[:6]}"
     h = auth_headers(tenant, "manager,agent")
-    r = await client.post("/v1/price-books", json={
-        "effective_from": date(2020, 1, 1).isoformat(), "visit_fee_minor": 2000, "adjustment_fee_minor": 2000,
-        "fitting_labour_minor": 3000, "freight_minor": 1500, "card_fee_bp": 60}, headers=h)
+    r = await client.post(
+        "/v1/price-books",
+        json={
+            "effective_from": date(2020, 1, 1).isoformat(),
+            "visit_fee_minor": 2000,
+            "adjustment_fee_minor": 2000,
+            "fitting_labour_minor": 3000,
+            "freight_minor": 1500,
+            "card_fee_bp": 60,
+        },
+        headers=h,
+    )
     assert r.status_code == 201, r.text
-    sale = await client.post("/v1/sales", json={"customer_id": "cust-1", "asset_id": "asset-1", "items": [
-        {"code": "WM-X100", "description": "washing machine X100", "unit_price_minor": 259900}]}, headers=h)
+    sale = await client.post(
+        "/v1/sales",
+        json={
+            "customer_id": "cust-1",
+            "asset_id": "asset-1",
+            "items": [{"code": "WM-X100", "description": "washing machine X100", "unit_price_minor": 259900}],
+        },
+        headers=h,
+    )
     assert sale.status_code == 201, sale.text
     inv = sale.json()
-    assert inv["total_minor"] == 259900 and inv["lines"][0]["code"] == "product" and inv["work_order_id"] == "sale:asset-1"
-    again = await client.post("/v1/sales", json={"customer_id": "cust-1", "asset_id": "asset-1", "items": [
-        {"code": "WM-X100", "description": "again", "unit_price_minor": 1}]}, headers=h)
+    assert (
+        inv["total_minor"] == 259900 and inv["lines"][0]["code"] == "product" and inv["work_order_id"] == "sale:asset-1"
+    )
+    again = await client.post(
+        "/v1/sales",
+        json={
+            "customer_id": "cust-1",
+            "asset_id": "asset-1",
+            "items": [{"code": "WM-X100", "description": "again", "unit_price_minor": 1}],
+        },
+        headers=h,
+    )
     assert again.status_code == 409
-    paid = await client.post(f"/v1/invoices/{inv['id']}/payments",
-                             json={"amount_minor": 259900, "currency": "CNY", "method": "card"}, headers=h)
+    paid = await client.post(
+        f"/v1/invoices/{inv['id']}/payments",
+        json={"amount_minor": 259900, "currency": "CNY", "method": "card"},
+        headers=h,
+    )
     assert paid.status_code == 201 and paid.json()["invoice_status"] == "paid"
 
     ticket = "T-ret" + uuid.uuid4().hex[:12]
     now = datetime.now(UTC)
-    opened = new_envelope(TicketOpened(ticket_id=ticket, tenant_id=tenant, customer_id="cust-1", asset_id="asset-1",
-                                       kind="return", channel="phone", symptom="changed my mind",
-                                       warranty_status="return_window_open", opened_at=now),
-                          source="/fixflow/intake", subject=ticket, tenant=tenant)
-    received = new_envelope(ReturnReceived(ticket_id=ticket, tenant_id=tenant, pickup_request_id=f"PU-{ticket}",
-                                           shipment_id="SF-9", received_at=now),
-                            source="/fixflow/dispatch", subject=ticket, tenant=tenant)
+    opened = new_envelope(
+        TicketOpened(
+            ticket_id=ticket,
+            tenant_id=tenant,
+            customer_id="cust-1",
+            asset_id="asset-1",
+            kind="return",
+            channel="phone",
+            symptom="changed my mind",
+            warranty_status="return_window_open",
+            opened_at=now,
+        ),
+        source="/fixflow/intake",
+        subject=ticket,
+        tenant=tenant,
+    )
+    received = new_envelope(
+        ReturnReceived(
+            ticket_id=ticket, tenant_id=tenant, pickup_request_id=f"PU-{ticket}", shipment_id="SF-9", received_at=now
+        ),
+        source="/fixflow/dispatch",
+        subject=ticket,
+        tenant=tenant,
+    )
     await _publish(kafka, opened)
     await asyncio.sleep(1.0)  # the ticket's facts first (another topic)
     await _publish(kafka, received, received)

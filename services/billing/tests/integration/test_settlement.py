@@ -32,17 +32,24 @@ async def test_200_parallel_issuances_get_gapless_numbers(billing_app):
     async def one(i: int):
         return await handlers.settle_work_order(
             uow=runtime.uow(),
-            cmd=SettleWorkOrder(tenant_id=tenant, ticket_id=f"tkt_{i}", work_order_id=f"wo_{i}",
-                                work=WorkDone(resolution_code="adjusted"), completed_at=now),
-            require_facts=False)
+            cmd=SettleWorkOrder(
+                tenant_id=tenant,
+                ticket_id=f"tkt_{i}",
+                work_order_id=f"wo_{i}",
+                work=WorkDone(resolution_code="adjusted"),
+                completed_at=now,
+            ),
+            require_facts=False,
+        )
 
     results = await asyncio.gather(*(one(i) for i in range(200)))
     assert all(r is not None and r.invoice is not None for r in results)
     uow = runtime.uow()
     async with uow:
         await uow.scope_to_tenant(tenant)
-        rows = (await uow.session.execute(select(invoices.c.seq, invoices.c.number).where(
-            invoices.c.tenant_id == tenant))).all()
+        rows = (
+            await uow.session.execute(select(invoices.c.seq, invoices.c.number).where(invoices.c.tenant_id == tenant))
+        ).all()
     seqs = sorted(r.seq for r in rows)
     assert seqs == list(range(1, 201))
     assert len({r.number for r in rows}) == 200
@@ -50,28 +57,58 @@ async def test_200_parallel_issuances_get_gapless_numbers(billing_app):
     again = await one(0)
     assert again is None
     extra = await handlers.settle_work_order(
-        uow=runtime.uow(), cmd=SettleWorkOrder(tenant_id=tenant, ticket_id="tkt_x", work_order_id="wo_x",
-                                               work=WorkDone(resolution_code="adjusted"), completed_at=now),
-        require_facts=False)
+        uow=runtime.uow(),
+        cmd=SettleWorkOrder(
+            tenant_id=tenant,
+            ticket_id="tkt_x",
+            work_order_id="wo_x",
+            work=WorkDone(resolution_code="adjusted"),
+            completed_at=now,
+        ),
+        require_facts=False,
+    )
     assert extra.invoice.number.endswith("-000201")
 
 
 def _opened(tenant: str, ticket: str, warranty: str) -> Envelope:
     return new_envelope(
-        TicketOpened(ticket_id=ticket, tenant_id=tenant, customer_id="cust-1", kind="repair", channel="phone",
-                     symptom="drawer sticks", warranty_status=warranty, opened_at=datetime.now(UTC)),
-        source="/fixflow/intake", subject=ticket, tenant=tenant)
+        TicketOpened(
+            ticket_id=ticket,
+            tenant_id=tenant,
+            customer_id="cust-1",
+            kind="repair",
+            channel="phone",
+            symptom="drawer sticks",
+            warranty_status=warranty,
+            opened_at=datetime.now(UTC),
+        ),
+        source="/fixflow/intake",
+        subject=ticket,
+        tenant=tenant,
+    )
 
 
 def _completed(tenant: str, ticket: str, *, resolution: str = "adjusted", parts=(), visit: int = 1) -> Envelope:
     now = datetime.now(UTC)
     return new_envelope(
-        WorkOrderCompleted(ticket_id=ticket, tenant_id=tenant, work_order_id=f"wo_{ticket}", job_id=f"job_{ticket}",
-                           technician_id="tech-1", visit_number=visit, parts_used=list(parts), labour_minutes=30,
-                           resolution_code=resolution,
-                           sign_off=CustomerSignOff(signed_by="Li", signed_at=now, signature_sha256="0" * 64),
-                           first_time_fix=True, completed_at=now),
-        source="/fixflow/dispatch", subject=ticket, tenant=tenant)
+        WorkOrderCompleted(
+            ticket_id=ticket,
+            tenant_id=tenant,
+            work_order_id=f"wo_{ticket}",
+            job_id=f"job_{ticket}",
+            technician_id="tech-1",
+            visit_number=visit,
+            parts_used=list(parts),
+            labour_minutes=30,
+            resolution_code=resolution,
+            sign_off=CustomerSignOff(signed_by="Li", signed_at=now, signature_sha256="0" * 64),
+            first_time_fix=True,
+            completed_at=now,
+        ),
+        source="/fixflow/dispatch",
+        subject=ticket,
+        tenant=tenant,
+    )
 
 
 async def _publish(kafka, *envs_topics) -> None:
@@ -97,11 +134,16 @@ async def _wait_rows(runtime, table, tenant: str, ticket: str, *, n: int = 1, ti
 
 
 async def _read_billing_events(kafka, ticket: str, want: int, timeout: float = 20.0) -> list[Envelope]:
-    consumer = AIOKafkaConsumer(topics.BILLING_INVOICES, bootstrap_servers=kafka.bootstrap,
-                                group_id=f"t-{uuid.uuid4()}", auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        topics.BILLING_INVOICES,
+        bootstrap_servers=kafka.bootstrap,
+        group_id=f"t-{uuid.uuid4()}",
+        auto_offset_reset="earliest",
+    )
     await consumer.start()
     found: list[Envelope] = []
     try:
+
         async def collect() -> None:
             async for rec in consumer:
                 env = Envelope.from_kafka(rec.headers, rec.value)
@@ -131,8 +173,9 @@ async def test_work_order_completed_three_times_issues_exactly_one_invoice(billi
             if await TicketFactsRepository(uow.session).get(tenant, ticket):
                 break
         await asyncio.sleep(0.1)
-    done = _completed(tenant, ticket, resolution="part_replaced", parts=[PartLine(part_code="HINGE-35", quantity=1)],
-                      visit=2)
+    done = _completed(
+        tenant, ticket, resolution="part_replaced", parts=[PartLine(part_code="HINGE-35", quantity=1)], visit=2
+    )
     await _publish(kafka, *[(done, topics.DISPATCH_WORK_ORDERS)] * 3)
     rows = await _wait_rows(runtime, invoices, tenant, ticket)
     assert len(rows) == 1
@@ -164,6 +207,9 @@ async def test_in_warranty_quality_repair_is_waived_with_reason(billing_app, kaf
     r = await client.get("/v1/settlements/waived", params={"ticket_id": ticket}, headers=auth_headers(tenant, "agent"))
     assert r.status_code == 200, r.text
     assert [(w["work_order_id"], w["rule"], w["service_kind"]) for w in r.json()] == [
-        (f"wo_{ticket}", "warranty.quality_repair_free", "C")]
-    other = await client.get("/v1/settlements/waived", params={"ticket_id": ticket}, headers=auth_headers("t-other", "agent"))
+        (f"wo_{ticket}", "warranty.quality_repair_free", "C")
+    ]
+    other = await client.get(
+        "/v1/settlements/waived", params={"ticket_id": ticket}, headers=auth_headers("t-other", "agent")
+    )
     assert other.json() == []

@@ -27,15 +27,18 @@ async def _rows(runtime, table, ticket: str) -> list[dict]:
     uow = runtime.uow()
     async with uow:
         await uow.scope_to_tenant("t1")
-        return [dict(r) for r in (await uow.session.execute(
-            select(table).where(table.c.ticket_id == ticket))).mappings().all()]
+        return [
+            dict(r)
+            for r in (await uow.session.execute(select(table).where(table.c.ticket_id == ticket))).mappings().all()
+        ]
 
 
 async def _event_types(runtime, ticket: str) -> list[str]:
     uow = runtime.uow()
     async with uow:
-        rows = (await uow.session.execute(select(outbox.c.event_type).where(outbox.c.key == ticket)
-                                          .order_by(outbox.c.id))).all()
+        rows = (
+            await uow.session.execute(select(outbox.c.event_type).where(outbox.c.key == ticket).order_by(outbox.c.id))
+        ).all()
     return [r.event_type for r in rows]
 
 
@@ -44,10 +47,17 @@ async def _facts_and_completion(runtime, ticket: str):
     await handlers.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())
     done = _completed("t1", ticket, resolution="reinstalled")  # 30 labour + 20 visit = 50 CNY
     return await handlers.settle_work_order(
-        uow=runtime.uow(), cmd=SettleWorkOrder(tenant_id="t1", ticket_id=ticket, work_order_id=f"wo_{ticket}",
-                                               work=WorkDone(resolution_code="reinstalled"),
-                                               completed_at=datetime.now(UTC)),
-        causation=done, consumer="billing.work_order_completed")
+        uow=runtime.uow(),
+        cmd=SettleWorkOrder(
+            tenant_id="t1",
+            ticket_id=ticket,
+            work_order_id=f"wo_{ticket}",
+            work=WorkDone(resolution_code="reinstalled"),
+            completed_at=datetime.now(UTC),
+        ),
+        causation=done,
+        consumer="billing.work_order_completed",
+    )
 
 
 async def _pending_waiver(client, ticket: str, amount: int | None) -> dict:
@@ -93,8 +103,12 @@ async def test_facts_missing_and_waiver_pending_wait_for_both(client, billing_ap
     ticket = f"tkt_{uuid.uuid4().hex[:10]}"
     w = await _pending_waiver(client, ticket, 6000)
     pump = WorkDone(visit_number=2, resolution_code="part_replaced", parts=(PartUsed("PUMP-W1", 1),))  # 90 + 30
-    s = await handlers.settle_work_order(uow=runtime.uow(), cmd=SettleWorkOrder(
-        tenant_id="t1", ticket_id=ticket, work_order_id=f"wo_{ticket}", work=pump, completed_at=datetime.now(UTC)))
+    s = await handlers.settle_work_order(
+        uow=runtime.uow(),
+        cmd=SettleWorkOrder(
+            tenant_id="t1", ticket_id=ticket, work_order_id=f"wo_{ticket}", work=pump, completed_at=datetime.now(UTC)
+        ),
+    )
     assert s.parked == "ticket_facts"
     opened = _opened("t1", ticket, "out_of_warranty")
     await handlers.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())

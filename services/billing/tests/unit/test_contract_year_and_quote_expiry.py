@@ -49,13 +49,20 @@ def test_contract_year_examples():
 def test_quota_is_per_contract_year():
     book = demo_price_book("t")
     k = ServiceContract("k", date(2024, 6, 1), date(2026, 5, 31), covers_labour=False, visits_per_year=1)
-    used_this_year = ServiceContract("k", date(2024, 6, 1), date(2026, 5, 31), covers_labour=False,
-                                     visits_per_year=1, visits_used=1)
+    used_this_year = ServiceContract(
+        "k", date(2024, 6, 1), date(2026, 5, 31), covers_labour=False, visits_per_year=1, visits_used=1
+    )
     work = WorkDone(resolution_code="adjusted")
-    assert compute_charge(book=book, work=work, entitlements=Entitlements(contract=k),
-                          on=date(2025, 6, 1)).total_minor == 2000  # visit covered
-    assert compute_charge(book=book, work=work, entitlements=Entitlements(contract=used_this_year),
-                          on=date(2025, 5, 31)).total_minor == 4000
+    assert (
+        compute_charge(book=book, work=work, entitlements=Entitlements(contract=k), on=date(2025, 6, 1)).total_minor
+        == 2000
+    )  # visit covered
+    assert (
+        compute_charge(
+            book=book, work=work, entitlements=Entitlements(contract=used_this_year), on=date(2025, 5, 31)
+        ).total_minor
+        == 4000
+    )
     assert k.year_start(date(2025, 5, 31)) == date(2024, 6, 1) and k.year_start(date(2025, 6, 1)) == date(2025, 6, 1)
 
 
@@ -64,8 +71,15 @@ NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
 def quote(hours: int = 72) -> Quote:
     charge = Charge("CNY", ServiceKind.PAID, (), 0, 0, 0, 0)
-    return Quote(id="q", tenant_id="t", ticket_id="k", customer_id=None, charge=charge, issued_at=NOW,
-                 valid_until=NOW + timedelta(hours=hours))
+    return Quote(
+        id="q",
+        tenant_id="t",
+        ticket_id="k",
+        customer_id=None,
+        charge=charge,
+        issued_at=NOW,
+        valid_until=NOW + timedelta(hours=hours),
+    )
 
 
 def test_quote_expires_lazily_and_cannot_be_decided():

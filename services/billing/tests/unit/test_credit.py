@@ -23,9 +23,21 @@ NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def inv(total: int) -> Invoice:
-    return Invoice(id="i", number="INV-2025-000001", tenant_id="t", ticket_id="k", customer_id="c", work_order_id="w",
-                   service_kind=ServiceKind.PAID, currency="CNY", lines=(), subtotal_minor=total, tax_minor=0,
-                   total_minor=total, issued_at=NOW)
+    return Invoice(
+        id="i",
+        number="INV-2025-000001",
+        tenant_id="t",
+        ticket_id="k",
+        customer_id="c",
+        work_order_id="w",
+        service_kind=ServiceKind.PAID,
+        currency="CNY",
+        lines=(),
+        subtotal_minor=total,
+        tax_minor=0,
+        total_minor=total,
+        issued_at=NOW,
+    )
 
 
 ops = st.lists(st.tuples(st.sampled_from(["pay", "apply"]), st.integers(-5, 20_000)), max_size=25)

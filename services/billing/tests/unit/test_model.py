@@ -23,9 +23,21 @@ NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def inv(total: int = 5000) -> Invoice:
-    return Invoice(id="i", number="INV-2025-000001", tenant_id="t", ticket_id="k", customer_id=None, work_order_id="w",
-                   service_kind=ServiceKind.PAID, currency="CNY", lines=(), subtotal_minor=total, tax_minor=0,
-                   total_minor=total, issued_at=NOW)
+    return Invoice(
+        id="i",
+        number="INV-2025-000001",
+        tenant_id="t",
+        ticket_id="k",
+        customer_id=None,
+        work_order_id="w",
+        service_kind=ServiceKind.PAID,
+        currency="CNY",
+        lines=(),
+        subtotal_minor=total,
+        tax_minor=0,
+        total_minor=total,
+        issued_at=NOW,
+    )
 
 
 @given(total=st.integers(0, 10**7), payments=st.lists(st.integers(1, 10**7), max_size=6))
@@ -52,22 +64,50 @@ def test_refund_window_and_customer_share():
     i = inv()
     i.pay(5000, "CNY")
     with pytest.raises(ReturnWindowClosed):
-        i.refund(gross_minor=None, return_freight_minor=0, card_fee_minor=0, now=NOW + timedelta(days=31), window_days=30)
-    out = i.refund(gross_minor=None, return_freight_minor=800, card_fee_minor=50, now=NOW + timedelta(days=30), window_days=30)
+        i.refund(
+            gross_minor=None, return_freight_minor=0, card_fee_minor=0, now=NOW + timedelta(days=31), window_days=30
+        )
+    out = i.refund(
+        gross_minor=None, return_freight_minor=800, card_fee_minor=50, now=NOW + timedelta(days=30), window_days=30
+    )
     assert (out.gross_minor, out.customer_share_minor, out.amount_minor) == (5000, 850, 4150)
     with pytest.raises(InvalidAmount):
         i.refund(gross_minor=1, return_freight_minor=0, card_fee_minor=0, now=NOW, window_days=30)
 
 
 def test_waiver_threshold_and_approval():
-    small = WaiverRequest.request(tenant_id="t", ticket_id="k", amount_minor=100, currency="CNY", reason="goodwill",
-                                  requested_by="a", threshold_minor=5000, requester_is_manager=False)
+    small = WaiverRequest.request(
+        tenant_id="t",
+        ticket_id="k",
+        amount_minor=100,
+        currency="CNY",
+        reason="goodwill",
+        requested_by="a",
+        threshold_minor=5000,
+        requester_is_manager=False,
+    )
     assert small.status == WaiverStatus.APPROVED
-    big = WaiverRequest.request(tenant_id="t", ticket_id="k", amount_minor=6000, currency="CNY", reason="complaint",
-                                requested_by="a", threshold_minor=5000, requester_is_manager=False)
+    big = WaiverRequest.request(
+        tenant_id="t",
+        ticket_id="k",
+        amount_minor=6000,
+        currency="CNY",
+        reason="complaint",
+        requested_by="a",
+        threshold_minor=5000,
+        requester_is_manager=False,
+    )
     assert big.status == WaiverStatus.PENDING
-    full = WaiverRequest.request(tenant_id="t", ticket_id="k", amount_minor=None, currency="CNY", reason="vip",
-                                 requested_by="a", threshold_minor=5000, requester_is_manager=False)
+    full = WaiverRequest.request(
+        tenant_id="t",
+        ticket_id="k",
+        amount_minor=None,
+        currency="CNY",
+        reason="vip",
+        requested_by="a",
+        threshold_minor=5000,
+        requester_is_manager=False,
+    )
     assert full.status == WaiverStatus.PENDING
     with pytest.raises(ApprovalRequired):
         big.approve(by="a", is_manager=False)

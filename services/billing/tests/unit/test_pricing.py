@@ -106,7 +106,9 @@ def test_exclusive_tax_is_its_own_line():
 
 def test_in_warranty_quality_repair_is_free_with_reason():
     c = charge(
-        WorkDone(visit_number=2, resolution_code="quality_defect_part_replaced", parts=(PartUsed("PUMP-W1"),), freight=True),
+        WorkDone(
+            visit_number=2, resolution_code="quality_defect_part_replaced", parts=(PartUsed("PUMP-W1"),), freight=True
+        ),
         Entitlements(warranty_status=WarrantyStatus.IN_WARRANTY),
     )
     assert c.total_minor == 0 and c.service_kind == ServiceKind.FREE
@@ -115,7 +117,9 @@ def test_in_warranty_quality_repair_is_free_with_reason():
 
 
 def test_in_warranty_customer_damage_is_charged():
-    c = charge(WorkDone(resolution_code="customer_damage_adjusted"), Entitlements(warranty_status=WarrantyStatus.IN_WARRANTY))
+    c = charge(
+        WorkDone(resolution_code="customer_damage_adjusted"), Entitlements(warranty_status=WarrantyStatus.IN_WARRANTY)
+    )
     assert c.total_minor == 4000 and c.service_kind == ServiceKind.PAID
 
 
@@ -125,10 +129,14 @@ def test_internal_work_is_kind_d_and_free():
 
 
 def test_contract_covers_visits_within_quota_and_labour():
-    contract = ServiceContract("k1", date(2025, 1, 1), date(2025, 12, 31), covers_labour=True, visits_per_year=2, visits_used=1)
+    contract = ServiceContract(
+        "k1", date(2025, 1, 1), date(2025, 12, 31), covers_labour=True, visits_per_year=2, visits_used=1
+    )
     c = charge(WorkDone(resolution_code="adjusted"), Entitlements(WarrantyStatus.OUT_OF_WARRANTY, contract=contract))
     assert c.service_kind == ServiceKind.CONTRACT and c.total_minor == 0
-    used_up = ServiceContract("k1", date(2025, 1, 1), date(2025, 12, 31), covers_labour=False, visits_per_year=2, visits_used=2)
+    used_up = ServiceContract(
+        "k1", date(2025, 1, 1), date(2025, 12, 31), covers_labour=False, visits_per_year=2, visits_used=2
+    )
     c2 = charge(WorkDone(resolution_code="adjusted"), Entitlements(WarrantyStatus.OUT_OF_WARRANTY, contract=used_up))
     assert c2.total_minor == 4000
     expired = ServiceContract("k1", date(2024, 1, 1), date(2024, 12, 31))
@@ -136,7 +144,9 @@ def test_contract_covers_visits_within_quota_and_labour():
 
 
 def test_package_prepaid_visit_and_discount():
-    c = charge(WorkDone(resolution_code="adjusted"), Entitlements(package=Package("p1", visits_remaining=1, discount_bp=1000)))
+    c = charge(
+        WorkDone(resolution_code="adjusted"), Entitlements(package=Package("p1", visits_remaining=1, discount_bp=1000))
+    )
     assert [(ln.code, ln.amount_minor) for ln in c.lines] == [("visit", 0), ("adjustment", 2000), ("discount", -200)]
     assert c.total_minor == 1800
 
@@ -165,11 +175,18 @@ money = st.integers(min_value=0, max_value=1_000_000)
 @st.composite
 def books(draw):
     return PriceBook(
-        tenant_id="t1", version=1, effective_from=date(2025, 1, 1),
-        visit_fee_minor=draw(money), adjustment_fee_minor=draw(money), fitting_labour_minor=draw(money),
-        labour_per_hour_minor=draw(st.none() | money), parts_basis=draw(st.sampled_from(["cost", "list"])),
-        freight_minor=draw(money), second_visit_charges_visit_fee=draw(st.booleans()),
-        tax_rate_bp=draw(st.integers(0, 3000)), tax_inclusive=draw(st.booleans()),
+        tenant_id="t1",
+        version=1,
+        effective_from=date(2025, 1, 1),
+        visit_fee_minor=draw(money),
+        adjustment_fee_minor=draw(money),
+        fitting_labour_minor=draw(money),
+        labour_per_hour_minor=draw(st.none() | money),
+        parts_basis=draw(st.sampled_from(["cost", "list"])),
+        freight_minor=draw(money),
+        second_visit_charges_visit_fee=draw(st.booleans()),
+        tax_rate_bp=draw(st.integers(0, 3000)),
+        tax_inclusive=draw(st.booleans()),
         parts={c: PartPrice(draw(money), draw(money)) for c in PART_CODES},
     )
 
@@ -177,10 +194,22 @@ def books(draw):
 works = st.builds(
     WorkDone,
     visit_number=st.integers(1, 4),
-    resolution_code=st.sampled_from(["adjusted", "part_replaced", "reinstalled", "repaired", "inspection",
-                                     "quality_defect", "customer_damage", "whatever"]),
+    resolution_code=st.sampled_from(
+        [
+            "adjusted",
+            "part_replaced",
+            "reinstalled",
+            "repaired",
+            "inspection",
+            "quality_defect",
+            "customer_damage",
+            "whatever",
+        ]
+    ),
     labour_minutes=st.integers(0, 600),
-    parts=st.lists(st.builds(PartUsed, code=st.sampled_from(PART_CODES), quantity=st.integers(1, 5)), max_size=3).map(tuple),
+    parts=st.lists(st.builds(PartUsed, code=st.sampled_from(PART_CODES), quantity=st.integers(1, 5)), max_size=3).map(
+        tuple
+    ),
     fault_cause=st.sampled_from([None, "quality", "customer", "unknown"]),
     adjustments=st.integers(1, 4),
     freight=st.booleans(),
@@ -190,16 +219,39 @@ works = st.builds(
 entitlements = st.builds(
     Entitlements,
     warranty_status=st.sampled_from(list(WarrantyStatus)),
-    contract=st.none() | st.builds(
-        ServiceContract, id=st.just("k"), valid_from=st.just(date(2025, 1, 1)), valid_to=st.sampled_from([date(2025, 3, 1), date(2025, 12, 31)]),
-        covers_labour=st.booleans(), covers_parts=st.booleans(), covers_visits=st.booleans(),
-        visits_per_year=st.none() | st.integers(0, 4), visits_used=st.integers(0, 4), discount_bp=st.integers(0, 10_000)),
-    package=st.none() | st.builds(Package, id=st.just("p"), visits_remaining=st.integers(0, 3), discount_bp=st.integers(0, 10_000)),
-    warranty_card=st.none() | st.builds(
-        WarrantyCard, id=st.just("wc"),
-        prices_minor=st.dictionaries(st.sampled_from(["visit", "adjustment", "labour", "freight", *PART_CODES]), money, max_size=5)),
-    waivers=st.lists(st.builds(Waiver, id=st.just("w"), amount_minor=st.none() | st.integers(1, 1_000_000),
-                               reason=st.just("goodwill"), approved_by=st.none() | st.just("m")), max_size=2).map(tuple),
+    contract=st.none()
+    | st.builds(
+        ServiceContract,
+        id=st.just("k"),
+        valid_from=st.just(date(2025, 1, 1)),
+        valid_to=st.sampled_from([date(2025, 3, 1), date(2025, 12, 31)]),
+        covers_labour=st.booleans(),
+        covers_parts=st.booleans(),
+        covers_visits=st.booleans(),
+        visits_per_year=st.none() | st.integers(0, 4),
+        visits_used=st.integers(0, 4),
+        discount_bp=st.integers(0, 10_000),
+    ),
+    package=st.none()
+    | st.builds(Package, id=st.just("p"), visits_remaining=st.integers(0, 3), discount_bp=st.integers(0, 10_000)),
+    warranty_card=st.none()
+    | st.builds(
+        WarrantyCard,
+        id=st.just("wc"),
+        prices_minor=st.dictionaries(
+            st.sampled_from(["visit", "adjustment", "labour", "freight", *PART_CODES]), money, max_size=5
+        ),
+    ),
+    waivers=st.lists(
+        st.builds(
+            Waiver,
+            id=st.just("w"),
+            amount_minor=st.none() | st.integers(1, 1_000_000),
+            reason=st.just("goodwill"),
+            approved_by=st.none() | st.just("m"),
+        ),
+        max_size=2,
+    ).map(tuple),
 )
 
 
@@ -229,12 +281,18 @@ def test_in_warranty_quality_repair_is_never_charged(book, work, ent):
 
 
 @settings(max_examples=300, deadline=None)
-@given(book=books(), work=works, card=st.dictionaries(st.sampled_from(["visit", "adjustment", "labour", "freight", *PART_CODES]), money, max_size=6))
+@given(
+    book=books(),
+    work=works,
+    card=st.dictionaries(st.sampled_from(["visit", "adjustment", "labour", "freight", *PART_CODES]), money, max_size=6),
+)
 def test_lower_of_schedule_and_warranty_card_always_applies(book, work, card):
     from dataclasses import replace
 
     work = replace(work, internal=False, fault_cause="customer")
-    c = compute_charge(book=book, work=work, entitlements=Entitlements(warranty_card=WarrantyCard("wc", card)), on=TODAY)
+    c = compute_charge(
+        book=book, work=work, entitlements=Entitlements(warranty_card=WarrantyCard("wc", card)), on=TODAY
+    )
     for ln in c.lines:
         if ln.code in ("tax", "discount", "waiver") or not ln.charged:
             continue

@@ -3,6 +3,7 @@
 Revision ID: 0002
 Revises: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -15,7 +16,16 @@ branch_labels = None
 depends_on = None
 
 TS = sa.DateTime(timezone=True)
-TABLES = ("skills", "technicians", "certifications", "absences", "jobs", "appointments", "work_orders", "parts_requests")
+TABLES = (
+    "skills",
+    "technicians",
+    "certifications",
+    "absences",
+    "jobs",
+    "appointments",
+    "work_orders",
+    "parts_requests",
+)
 
 
 def upgrade() -> None:

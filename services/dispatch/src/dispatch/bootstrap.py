@@ -25,7 +25,9 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, IllegalTransition):
         return problem_response(request, 409, "Conflict", str(exc), TYPE_PREFIX + "conflict")
     if isinstance(exc, NoTechnicianAvailable):
-        return problem_response(request, 422, "No technician available", str(exc), TYPE_PREFIX + "no-technician-available")
+        return problem_response(
+            request, 422, "No technician available", str(exc), TYPE_PREFIX + "no-technician-available"
+        )
     if isinstance(exc, RuleViolation):
         return problem_response(request, 422, "Rule violated", str(exc), TYPE_PREFIX + "rule-violated")
     return problem_response(request, 422, "Rule violated", str(exc), TYPE_PREFIX + "rule-violated")

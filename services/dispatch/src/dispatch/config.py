@@ -13,5 +13,7 @@ class DispatchSettings(ServiceSettings):
     travel_speed_kmh: float = Field(35.0, gt=0)
     detour_factor: float = Field(1.3, ge=1.0)
     offer_count: int = Field(5, ge=1, le=50)
-    osrm_url: str | None = Field(None, description="OSRM server for road travel times; great-circle estimates when unset")
+    osrm_url: str | None = Field(
+        None, description="OSRM server for road travel times; great-circle estimates when unset"
+    )
     optimise_interval_s: float = Field(300.0, ge=0, description="periodic batch optimisation; 0 turns it off")

@@ -72,17 +72,30 @@ async def parts_request(*, uow: UnitOfWork, tenant_id: str, request_id: str) -> 
 def kpis_of(orders: list[WorkOrder], available_minutes: float = 0.0) -> dict[str, Any]:
     """First-time-fix, on-time arrival, utilisation (labour + travel over the technicians' working
     minutes in the period), labour share of busy time, travel, jobs per technician."""
-    finished = [w for w in orders if w.status not in (WorkOrderStatus.ASSIGNED, WorkOrderStatus.EN_ROUTE, WorkOrderStatus.ON_SITE, WorkOrderStatus.UNASSIGNED)]
+    finished = [
+        w
+        for w in orders
+        if w.status
+        not in (WorkOrderStatus.ASSIGNED, WorkOrderStatus.EN_ROUTE, WorkOrderStatus.ON_SITE, WorkOrderStatus.UNASSIGNED)
+    ]
     completed = [w for w in finished if w.status == WorkOrderStatus.COMPLETED]
     arrived = [w for w in orders if w.arrived_at is not None]
-    on_time = [w for w in arrived if w.planned_start and w.planned_end and w.planned_start.timestamp() - 900 <= w.arrived_at.timestamp() <= w.planned_end.timestamp()]  # type: ignore[union-attr]
+    on_time = [
+        w
+        for w in arrived
+        if w.planned_start
+        and w.planned_end
+        and w.planned_start.timestamp() - 900 <= w.arrived_at.timestamp() <= w.planned_end.timestamp()
+    ]  # type: ignore[union-attr]
     labour = sum(w.labour_minutes for w in finished)
     travel = sum(w.travel_min for w in finished)
     per_tech = Counter(w.technician_id for w in finished)
     return {
         "visits": len(finished),
         "completed": len(completed),
-        "first_time_fix_rate": (sum(1 for w in completed if w.visit_number == 1) / len(completed)) if completed else None,
+        "first_time_fix_rate": (sum(1 for w in completed if w.visit_number == 1) / len(completed))
+        if completed
+        else None,
         "on_time_arrival_rate": (len(on_time) / len(arrived)) if arrived else None,
         "utilisation": round((labour + travel) / available_minutes, 4) if available_minutes else None,
         "labour_share": round(labour / (labour + travel), 4) if labour + travel else None,

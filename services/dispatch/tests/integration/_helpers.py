@@ -26,26 +26,44 @@ def h(t: str, roles: str = "dispatcher,manager,technician,customer") -> dict[str
     return auth_headers(t, roles)
 
 
-async def technician(client: httpx.AsyncClient, t: str, *, name: str, dlat: float = 0.0, skills: dict[str, int] | None = None, **kw: Any) -> dict[str, Any]:
+async def technician(
+    client: httpx.AsyncClient, t: str, *, name: str, dlat: float = 0.0, skills: dict[str, int] | None = None, **kw: Any
+) -> dict[str, Any]:
     skills = skills or {"washer": 2}
     for code in skills:
         r = await client.post("/v1/skills", json={"code": code, "name": code.title()}, headers=h(t))
         assert r.status_code == 201, r.text
-    body = {"name": name, "phone": "+86 138 0000 0000", "home_lat": BASE[0] + dlat, "home_lon": BASE[1], "skills": skills,
-            "hours": ALL_WEEK, **kw}
+    body = {
+        "name": name,
+        "phone": "+86 138 0000 0000",
+        "home_lat": BASE[0] + dlat,
+        "home_lon": BASE[1],
+        "skills": skills,
+        "hours": ALL_WEEK,
+        **kw,
+    }
     r = await client.post("/v1/technicians", json=body, headers=h(t))
     assert r.status_code == 201, r.text
     return r.json()
 
 
-def ticket_opened(t: str, *, ticket_id: str | None = None, priority: str = "P2", dlat: float = 0.01, kind: str = "repair") -> Envelope:
+def ticket_opened(
+    t: str, *, ticket_id: str | None = None, priority: str = "P2", dlat: float = 0.01, kind: str = "repair"
+) -> Envelope:
     from fixflow_shared.events.contracts.intake import Site, TicketOpened
 
     tid = ticket_id or f"T-{uuid.uuid4().hex[:12]}"
     now = datetime.now(UTC)
     payload = TicketOpened(
-        ticket_id=tid, tenant_id=t, kind=kind, channel="phone", symptom="washer leaks", priority=priority, opened_at=now,  # type: ignore[arg-type]
-        path="on_site", site=Site(lat=BASE[0] + dlat, lon=BASE[1]),
+        ticket_id=tid,
+        tenant_id=t,
+        kind=kind,
+        channel="phone",
+        symptom="washer leaks",
+        priority=priority,
+        opened_at=now,  # type: ignore[arg-type]
+        path="on_site",
+        site=Site(lat=BASE[0] + dlat, lon=BASE[1]),
     )
     return new_envelope(payload, source="/fixflow/intake", subject=tid, tenant=t)
 

@@ -50,9 +50,13 @@ async def test_offer_book_confirm_reschedule_cancel(client, kafka):
     r = await client.patch(f"/v1/jobs/{job['id']}", json={"lat": 31.24, "lon": 121.47}, headers=h(t))
     assert r.status_code == 200 and r.json()["status"] == "assigned"
     appt = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["appointments"][0]
-    c = await client.post(f"/v1/appointments/{appt['id']}/cancel", json={"reason": "customer_request", "detail": "not then"}, headers=h(t))
+    c = await client.post(
+        f"/v1/appointments/{appt['id']}/cancel", json={"reason": "customer_request", "detail": "not then"}, headers=h(t)
+    )
     assert c.status_code == 200 and c.json()["status"] == "cancelled"
-    assert (await client.post(f"/v1/appointments/{appt['id']}/cancel", json={"reason": "other"}, headers=h(t))).status_code == 409
+    assert (
+        await client.post(f"/v1/appointments/{appt['id']}/cancel", json={"reason": "other"}, headers=h(t))
+    ).status_code == 409
 
     offers = (await client.get(f"/v1/jobs/{job['id']}/offers", headers=h(t, "customer"))).json()
     assert 1 <= len(offers) <= 5 and all(o["technician_name"] == "Li" for o in offers)
@@ -87,7 +91,12 @@ async def test_offer_book_confirm_reschedule_cancel(client, kafka):
     )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "booked" and utc(r.json()["window_start"]) == utc(second["start"])
-    found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, env.subject, lambda es: bool(of_type(es, "appointment.rescheduled")))
+    found = await events(
+        kafka.bootstrap,
+        topics.DISPATCH_WORK_ORDERS,
+        env.subject,
+        lambda es: bool(of_type(es, "appointment.rescheduled")),
+    )
     res = of_type(found, "appointment.rescheduled")[0].data
     assert res["technician_name"] == "Li" and res["reason"] == "customer travels"
     assert of_type(found, "appointment.cancelled")[0].data["reason"] == "customer_request"
@@ -109,13 +118,17 @@ async def test_decline_and_delay_reassign(client, kafka):
 
     first = (await poll(wos, lambda w: len(w) == 1))[0]
     assert first["technician_id"] == a["id"]
-    r = await client.post(f"/v1/work-orders/{first['id']}/decline", json={"reason": "van broken"}, headers=h(t, "technician"))
+    r = await client.post(
+        f"/v1/work-orders/{first['id']}/decline", json={"reason": "van broken"}, headers=h(t, "technician")
+    )
     assert r.status_code == 200 and r.json()["status"] == "unassigned"
     second = (await poll(wos, lambda w: len(w) == 2 and w[1]["status"] == "assigned"))[1]
     assert second["technician_id"] == b["id"]
     r = await client.post(f"/v1/work-orders/{second['id']}/delay", json={"minutes": 600}, headers=h(t, "technician"))
     assert r.status_code == 200 and r.json()["sla_at_risk"] is True
-    found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, env.subject, lambda es: bool(of_type(es, "technician.delayed")))
+    found = await events(
+        kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, env.subject, lambda es: bool(of_type(es, "technician.delayed"))
+    )
     delayed = of_type(found, "technician.delayed")[0].data
     assert delayed["technician_name"] == "B" and delayed["delay_minutes"] == 600 and delayed["sla_at_risk"]
     # B is excluded, A declined earlier but may take it again now: someone other than B gets it
@@ -128,19 +141,37 @@ async def test_triaged_ticket_refines_the_job_and_cancelled_ticket_cancels_it(cl
     await technician(client, t, name="Gas", skills={"boiler": 2})
     env, job = await incomplete_job(client, kafka, t)
     triaged = TicketTriaged(
-        ticket_id=env.subject, tenant_id=t, kind="repair", category="boiler", priority="P1", path="on_site",
-        required_skills=["boiler"], estimated_minutes=50, site=Site(lat=31.24, lon=121.47),
-        sla=SlaDeadlines(on_site_arrival_due=datetime.now(UTC) + timedelta(hours=6)), triaged_at=datetime.now(UTC),
+        ticket_id=env.subject,
+        tenant_id=t,
+        kind="repair",
+        category="boiler",
+        priority="P1",
+        path="on_site",
+        required_skills=["boiler"],
+        estimated_minutes=50,
+        site=Site(lat=31.24, lon=121.47),
+        sla=SlaDeadlines(on_site_arrival_due=datetime.now(UTC) + timedelta(hours=6)),
+        triaged_at=datetime.now(UTC),
     )
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, new_envelope(triaged, source="/fixflow/intake", subject=env.subject, tenant=t))
+    await publish(
+        kafka.bootstrap,
+        topics.INTAKE_TICKETS,
+        new_envelope(triaged, source="/fixflow/intake", subject=env.subject, tenant=t),
+    )
 
     async def get():
         return (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()
 
     detail = await poll(get, lambda j: j["status"] == "assigned")
     assert detail["priority"] == "P1" and detail["required_skills"] == {"boiler": 1} and detail["duration_min"] == 50
-    cancelled = TicketCancelled(ticket_id=env.subject, tenant_id=t, reason="customer withdrew", cancelled_at=datetime.now(UTC))
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, new_envelope(cancelled, source="/fixflow/intake", subject=env.subject, tenant=t))
+    cancelled = TicketCancelled(
+        ticket_id=env.subject, tenant_id=t, reason="customer withdrew", cancelled_at=datetime.now(UTC)
+    )
+    await publish(
+        kafka.bootstrap,
+        topics.INTAKE_TICKETS,
+        new_envelope(cancelled, source="/fixflow/intake", subject=env.subject, tenant=t),
+    )
     detail = await poll(get, lambda j: j["status"] == "cancelled")
     assert detail["appointments"][0]["status"] == "cancelled" and detail["work_orders"][0]["status"] == "unassigned"
 
@@ -205,20 +236,42 @@ async def test_reopened_ticket_gets_a_new_visit_and_remote_fix_cancels(client, k
     await client.post(f"/v1/work-orders/{wo}/arrival", json={}, headers=hdr)
     r = await client.post(
         f"/v1/work-orders/{wo}/completion",
-        json={"resolution_code": "adjusted", "signed_by": "Mr Qian", "signed_at": datetime.now(UTC).isoformat(), "signature_sha256": "b" * 64},
+        json={
+            "resolution_code": "adjusted",
+            "signed_by": "Mr Qian",
+            "signed_at": datetime.now(UTC).isoformat(),
+            "signature_sha256": "b" * 64,
+        },
         headers=hdr,
     )
     assert r.status_code == 200
     assert (await job())["status"] == "done"
     triaged = TicketTriaged(
-        ticket_id=env.subject, tenant_id=t, kind="repair", category="washer", priority="P2", path="on_site",
-        required_skills=["washer"], round=2, triaged_at=datetime.now(UTC),
+        ticket_id=env.subject,
+        tenant_id=t,
+        kind="repair",
+        category="washer",
+        priority="P2",
+        path="on_site",
+        required_skills=["washer"],
+        round=2,
+        triaged_at=datetime.now(UTC),
     )
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, new_envelope(triaged, source="/fixflow/intake", subject=env.subject, tenant=t))
+    await publish(
+        kafka.bootstrap,
+        topics.INTAKE_TICKETS,
+        new_envelope(triaged, source="/fixflow/intake", subject=env.subject, tenant=t),
+    )
     j = await poll(job, lambda x: x["status"] == "assigned")
     assert j["visits"] == 2
-    resolved = TicketResolved(ticket_id=env.subject, tenant_id=t, kind="repair", resolution="remote_fix", resolved_at=datetime.now(UTC))
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, new_envelope(resolved, source="/fixflow/intake", subject=env.subject, tenant=t))
+    resolved = TicketResolved(
+        ticket_id=env.subject, tenant_id=t, kind="repair", resolution="remote_fix", resolved_at=datetime.now(UTC)
+    )
+    await publish(
+        kafka.bootstrap,
+        topics.INTAKE_TICKETS,
+        new_envelope(resolved, source="/fixflow/intake", subject=env.subject, tenant=t),
+    )
     j = await poll(job, lambda x: x["status"] == "cancelled")
     detail = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()
     assert [a["status"] for a in detail["appointments"]] == ["done", "cancelled"]
@@ -239,23 +292,64 @@ async def test_bad_input_on_appointments_and_work_orders_writes_nothing(client, 
     appt, wo = before["appointments"][0], before["work_orders"][0]
     other = tenant()
     cases = [
-        ("post", f"/v1/appointments/{appt['id']}/reschedule",
-         {"start": future(-5).isoformat(), "end": future(-4).isoformat(), "reason": "x"}, h(t), 422),  # window in the past
-        ("post", f"/v1/appointments/{appt['id']}/reschedule",
-         {"start": future(30).isoformat(), "end": future(29).isoformat(), "reason": "x"}, h(t), 422),  # ends before it starts
-        ("post", f"/v1/appointments/{appt['id']}/reschedule",
-         {"start": future(30).isoformat(), "end": future(32).isoformat(), "reason": "x"}, h(other), 404),  # other tenant
+        (
+            "post",
+            f"/v1/appointments/{appt['id']}/reschedule",
+            {"start": future(-5).isoformat(), "end": future(-4).isoformat(), "reason": "x"},
+            h(t),
+            422,
+        ),  # window in the past
+        (
+            "post",
+            f"/v1/appointments/{appt['id']}/reschedule",
+            {"start": future(30).isoformat(), "end": future(29).isoformat(), "reason": "x"},
+            h(t),
+            422,
+        ),  # ends before it starts
+        (
+            "post",
+            f"/v1/appointments/{appt['id']}/reschedule",
+            {"start": future(30).isoformat(), "end": future(32).isoformat(), "reason": "x"},
+            h(other),
+            404,
+        ),  # other tenant
         ("post", f"/v1/appointments/{appt['id']}/cancel", {"reason": "bored"}, h(t), 422),
         ("post", f"/v1/appointments/{appt['id']}/confirm", None, h(other), 404),
         ("post", f"/v1/work-orders/{wo['id']}/arrival", {"lat": 200}, h(t, "technician"), 422),
         ("post", f"/v1/work-orders/{wo['id']}/arrival", {}, h(other, "technician"), 404),
-        ("post", f"/v1/work-orders/{wo['id']}/completion",
-         {"resolution_code": "fixed", "signed_by": "A", "signed_at": datetime.now(UTC).isoformat(), "signature_sha256": "nothex"}, h(t, "technician"), 422),
-        ("post", f"/v1/work-orders/{wo['id']}/completion",
-         {"resolution_code": "fixed", "signed_by": "A", "signed_at": datetime.now(UTC).isoformat(), "signature_sha256": "c" * 64}, h(t, "technician"), 409),  # not on site
+        (
+            "post",
+            f"/v1/work-orders/{wo['id']}/completion",
+            {
+                "resolution_code": "fixed",
+                "signed_by": "A",
+                "signed_at": datetime.now(UTC).isoformat(),
+                "signature_sha256": "nothex",
+            },
+            h(t, "technician"),
+            422,
+        ),
+        (
+            "post",
+            f"/v1/work-orders/{wo['id']}/completion",
+            {
+                "resolution_code": "fixed",
+                "signed_by": "A",
+                "signed_at": datetime.now(UTC).isoformat(),
+                "signature_sha256": "c" * 64,
+            },
+            h(t, "technician"),
+            409,
+        ),  # not on site
         ("post", f"/v1/work-orders/{wo['id']}/work", {"labour_minutes": -5}, h(t, "technician"), 422),
         ("post", f"/v1/work-orders/{wo['id']}/delay", {"minutes": 30}, h(t, "customer"), 403),
-        ("patch", f"/v1/jobs/{j['id']}", {"required_skills": {"unknown-skill": 1}}, h(t), 409),  # assigned: not editable
+        (
+            "patch",
+            f"/v1/jobs/{j['id']}",
+            {"required_skills": {"unknown-skill": 1}},
+            h(t),
+            409,
+        ),  # assigned: not editable
         ("get", f"/v1/jobs/{j['id']}", None, h(other), 404),
         ("get", f"/v1/jobs/{j['id']}/offers", None, h(other, "customer"), 404),
     ]
@@ -271,7 +365,9 @@ async def test_bad_input_on_appointments_and_work_orders_writes_nothing(client, 
 async def test_unknown_skill_on_a_job_is_422(client, kafka):
     t = tenant()
     env, job = await incomplete_job(client, kafka, t)
-    r = await client.patch(f"/v1/jobs/{job['id']}", json={"required_skills": {"levitation": 1}, "lat": 31.2, "lon": 121.4}, headers=h(t))
+    r = await client.patch(
+        f"/v1/jobs/{job['id']}", json={"required_skills": {"levitation": 1}, "lat": 31.2, "lon": 121.4}, headers=h(t)
+    )
     assert r.status_code == 422 and "levitation" in r.json()["detail"]
     assert (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["lat"] is None
 
@@ -287,7 +383,12 @@ async def test_untriaged_repair_waits_and_remote_triage_cancels_a_planned_visit(
     env0 = new_envelope(untriaged, source="/fixflow/intake", subject=raw.subject, tenant=t)
     # an installation is on site by nature
     inst = ticket_opened(t, kind="installation")
-    inst = new_envelope(TicketOpened.model_validate({**inst.data, "path": None}), source="/fixflow/intake", subject=inst.subject, tenant=t)
+    inst = new_envelope(
+        TicketOpened.model_validate({**inst.data, "path": None}),
+        source="/fixflow/intake",
+        subject=inst.subject,
+        tenant=t,
+    )
     await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env0, inst)
 
     async def job(subject):
@@ -297,10 +398,19 @@ async def test_untriaged_repair_waits_and_remote_triage_cancels_a_planned_visit(
     await poll(lambda: job(inst.subject), lambda j: j is not None and j["status"] == "assigned")
     assert await job(env0.subject) is None
     remote = TicketTriaged(
-        ticket_id=inst.subject, tenant_id=t, kind="installation", category="washer", priority="P3", path="remote",
+        ticket_id=inst.subject,
+        tenant_id=t,
+        kind="installation",
+        category="washer",
+        priority="P3",
+        path="remote",
         triaged_at=datetime.now(UTC),
     )
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, new_envelope(remote, source="/fixflow/intake", subject=inst.subject, tenant=t))
+    await publish(
+        kafka.bootstrap,
+        topics.INTAKE_TICKETS,
+        new_envelope(remote, source="/fixflow/intake", subject=inst.subject, tenant=t),
+    )
     j = await poll(lambda: job(inst.subject), lambda j: j["status"] == "cancelled")
     detail = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()
     assert detail["appointments"][0]["status"] == "cancelled" and detail["work_orders"][0]["status"] == "unassigned"
@@ -325,11 +435,23 @@ async def test_p1_takes_the_place_of_an_unconfirmed_p4_visit(client, kafka):
     first = await poll(lambda: job(low.subject), lambda j: j is not None and j["status"] == "assigned")
     low_start = first["appointments"][0]["window_start"]
     urgent = TicketTriaged(
-        ticket_id=f"T-{uuid.uuid4().hex[:12]}", tenant_id=t, kind="repair", category="washer", priority="P1", path="on_site",
-        site=Site(lat=31.235, lon=121.47), sla=SlaDeadlines(on_site_arrival_due=min(datetime.now(UTC) + timedelta(hours=5), midnight - timedelta(minutes=1))),
+        ticket_id=f"T-{uuid.uuid4().hex[:12]}",
+        tenant_id=t,
+        kind="repair",
+        category="washer",
+        priority="P1",
+        path="on_site",
+        site=Site(lat=31.235, lon=121.47),
+        sla=SlaDeadlines(
+            on_site_arrival_due=min(datetime.now(UTC) + timedelta(hours=5), midnight - timedelta(minutes=1))
+        ),
         triaged_at=datetime.now(UTC),
     )
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, new_envelope(urgent, source="/fixflow/intake", subject=urgent.ticket_id, tenant=t))
+    await publish(
+        kafka.bootstrap,
+        topics.INTAKE_TICKETS,
+        new_envelope(urgent, source="/fixflow/intake", subject=urgent.ticket_id, tenant=t),
+    )
     p1 = await poll(lambda: job(urgent.ticket_id), lambda j: j is not None and j["status"] == "assigned")
     assert p1["work_orders"][0]["technician_id"] == only["id"]
     p1_start = datetime.fromisoformat(p1["appointments"][0]["window_start"])
@@ -338,5 +460,10 @@ async def test_p1_takes_the_place_of_an_unconfirmed_p4_visit(client, kafka):
     assert [w["status"] for w in moved["work_orders"]] == ["unassigned", "assigned"]
     new_start = datetime.fromisoformat(moved["appointments"][0]["window_start"])
     assert new_start > datetime.fromisoformat(low_start) and new_start.date() > p1_start.date()  # a later day
-    found = await events(kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, low.subject, lambda es: bool(of_type(es, "appointment.rescheduled")))
+    found = await events(
+        kafka.bootstrap,
+        topics.DISPATCH_WORK_ORDERS,
+        low.subject,
+        lambda es: bool(of_type(es, "appointment.rescheduled")),
+    )
     assert of_type(found, "technician.unassigned")[0].data["reason"] == "rebalanced"

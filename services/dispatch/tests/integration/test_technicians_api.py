@@ -21,15 +21,20 @@ async def test_technician_round_trip(client):
     tech = await technician(client, t, name="Li Wei", skills={"washer": 3, "fridge": 1}, van_stock={"PUMP-1": 2})
     got = await client.get(f"/v1/technicians/{tech['id']}", headers=h(t))
     assert got.status_code == 200 and got.json()["skills"] == {"washer": 3, "fridge": 1}
-    cn = await client.patch(f"/v1/technicians/{tech['id']}", json={"hours": {"tz": "Asia/Shanghai", "country": "CN"}}, headers=h(t))
+    cn = await client.patch(
+        f"/v1/technicians/{tech['id']}", json={"hours": {"tz": "Asia/Shanghai", "country": "CN"}}, headers=h(t)
+    )
     assert cn.status_code == 200 and cn.json()["hours"]["country"] == "CN"
     cert = await client.post(
-        f"/v1/technicians/{tech['id']}/certifications", json={"name": "gas", "valid_until": future(24 * 90).isoformat()}, headers=h(t)
+        f"/v1/technicians/{tech['id']}/certifications",
+        json={"name": "gas", "valid_until": future(24 * 90).isoformat()},
+        headers=h(t),
     )
     assert cert.status_code == 201, cert.text
     absence = await client.post(
         f"/v1/technicians/{tech['id']}/absences",
-        json={"start": future(48).isoformat(), "end": future(56).isoformat(), "reason": "training"}, headers=h(t),
+        json={"start": future(48).isoformat(), "end": future(56).isoformat(), "reason": "training"},
+        headers=h(t),
     )
     assert absence.status_code == 201 and absence.json()["unassigned_work_orders"] == []
     again = (await client.get(f"/v1/technicians/{tech['id']}", headers=h(t))).json()
@@ -65,7 +70,9 @@ async def test_bad_technician_input_is_422(client, body):
 
 
 async def test_malformed_json_is_400(client):
-    r = await client.post("/v1/technicians", content=b'{"name": ', headers={**h(tenant()), "content-type": "application/json"})
+    r = await client.post(
+        "/v1/technicians", content=b'{"name": ', headers={**h(tenant()), "content-type": "application/json"}
+    )
     is_problem(r, 400)
 
 
@@ -75,7 +82,8 @@ async def test_other_tenant_gets_404_and_cannot_write(client):
     is_problem(await client.get(f"/v1/technicians/{tech['id']}", headers=h(t2)), 404)
     r = await client.post(
         f"/v1/technicians/{tech['id']}/absences",
-        json={"start": future(1).isoformat(), "end": future(2).isoformat(), "reason": "sick"}, headers=h(t2),
+        json={"start": future(1).isoformat(), "end": future(2).isoformat(), "reason": "sick"},
+        headers=h(t2),
     )
     is_problem(r, 404)
     is_problem(await client.patch(f"/v1/technicians/{tech['id']}", json={"active": False}, headers=h(t2)), 404)
@@ -88,13 +96,20 @@ async def test_absence_in_the_past_and_expired_certificate_are_rejected(client):
     tech = await technician(client, t, name="Sun")
     r = await client.post(
         f"/v1/technicians/{tech['id']}/absences",
-        json={"start": future(-10).isoformat(), "end": future(-5).isoformat(), "reason": "sick"}, headers=h(t),
+        json={"start": future(-10).isoformat(), "end": future(-5).isoformat(), "reason": "sick"},
+        headers=h(t),
     )
     is_problem(r, 422)
-    r = await client.post(f"/v1/technicians/{tech['id']}/certifications", json={"name": "gas", "valid_until": future(-1).isoformat()}, headers=h(t))
+    r = await client.post(
+        f"/v1/technicians/{tech['id']}/certifications",
+        json={"name": "gas", "valid_until": future(-1).isoformat()},
+        headers=h(t),
+    )
     is_problem(r, 422)
     naive = await client.post(
-        f"/v1/technicians/{tech['id']}/absences", json={"start": "2030-01-01T08:00:00", "end": "2030-01-01T09:00:00", "reason": "x"}, headers=h(t)
+        f"/v1/technicians/{tech['id']}/absences",
+        json={"start": "2030-01-01T08:00:00", "end": "2030-01-01T09:00:00", "reason": "x"},
+        headers=h(t),
     )
     is_problem(naive, 422)  # times must carry a time zone
     again = (await client.get(f"/v1/technicians/{tech['id']}", headers=h(t))).json()

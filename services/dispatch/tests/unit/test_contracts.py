@@ -38,8 +38,15 @@ def test_schemas_match_the_snapshot_or_only_grow():
 
 def test_the_issue_s_event_types_are_all_on_the_work_orders_topic():
     wanted = {
-        "appointment.booked", "appointment.rescheduled", "appointment.cancelled", "technician.assigned",
-        "technician.unassigned", "technician.delayed", "visit.started", "work-order.completed", "work-order.failed",
+        "appointment.booked",
+        "appointment.rescheduled",
+        "appointment.cancelled",
+        "technician.assigned",
+        "technician.unassigned",
+        "technician.delayed",
+        "visit.started",
+        "work-order.completed",
+        "work-order.failed",
         "parts.requested",
     }
     for name in wanted:
@@ -51,6 +58,14 @@ def test_the_issue_s_event_types_are_all_on_the_work_orders_topic():
 
 def test_consumers_ignore_fields_they_do_not_know():
     now = datetime.now(UTC)
-    data = {"ticket_id": "T", "tenant_id": "x", "job_id": "J", "work_order_id": "W", "technician_id": "t",
-            "technician_name": "Li", "assigned_at": now.isoformat(), "some_future_field": 1}
+    data = {
+        "ticket_id": "T",
+        "tenant_id": "x",
+        "job_id": "J",
+        "work_order_id": "W",
+        "technician_id": "t",
+        "technician_name": "Li",
+        "assigned_at": now.isoformat(),
+        "some_future_field": 1,
+    }
     assert ev.TechnicianAssigned.model_validate(data).technician_name == "Li"

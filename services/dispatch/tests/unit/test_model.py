@@ -34,12 +34,16 @@ def tech(**kw) -> Technician:
 def test_weekly_hours_follow_the_technicians_time_zone():
     hours = WeeklyHours(tz="Asia/Shanghai", days={0: ("08:00", "18:00")})
     ivs = hours.intervals(MON - timedelta(days=1), MON + timedelta(days=7))
-    assert [(i.start, i.end) for i in ivs] == [(datetime(2026, 3, 2, 0, 0, tzinfo=UTC), datetime(2026, 3, 2, 10, 0, tzinfo=UTC))]
+    assert [(i.start, i.end) for i in ivs] == [
+        (datetime(2026, 3, 2, 0, 0, tzinfo=UTC), datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+    ]
 
 
 def test_absence_cuts_availability():
-    t = tech(hours=WeeklyHours(tz="UTC", days={0: ("08:00", "18:00")}),
-             absences=[Absence("a", MON + timedelta(hours=10), MON + timedelta(hours=12), "doctor")])
+    t = tech(
+        hours=WeeklyHours(tz="UTC", days={0: ("08:00", "18:00")}),
+        absences=[Absence("a", MON + timedelta(hours=10), MON + timedelta(hours=12), "doctor")],
+    )
     ivs = t.availability(MON, MON + timedelta(days=1))
     assert [(i.start.hour, i.end.hour) for i in ivs] == [(8, 10), (12, 18)]
     assert t.is_absent(Interval(MON + timedelta(hours=11), MON + timedelta(hours=13)))
@@ -88,7 +92,9 @@ def test_appointment_confirm_reschedule_cancel():
     a.confirm()
     with pytest.raises(IllegalTransition):
         a.confirm()
-    old = a.reschedule(Interval(MON + timedelta(days=1, hours=8), MON + timedelta(days=1, hours=10)), now=now, reason="travel")
+    old = a.reschedule(
+        Interval(MON + timedelta(days=1, hours=8), MON + timedelta(days=1, hours=10)), now=now, reason="travel"
+    )
     assert old.start == MON + timedelta(hours=8) and a.status == AppointmentStatus.BOOKED
     a.cancel("customer_request")
     with pytest.raises(IllegalTransition):
@@ -96,7 +102,9 @@ def test_appointment_confirm_reschedule_cancel():
 
 
 def wo() -> WorkOrder:
-    return WorkOrder("w", "x", "j", "T", "t", 1, planned_start=MON + timedelta(hours=8), planned_end=MON + timedelta(hours=10))
+    return WorkOrder(
+        "w", "x", "j", "T", "t", 1, planned_start=MON + timedelta(hours=8), planned_end=MON + timedelta(hours=10)
+    )
 
 
 def test_work_order_happy_path_and_on_time_arrival():
@@ -112,7 +120,12 @@ def test_work_order_happy_path_and_on_time_arrival():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["en_route", "arrive", "complete", "needs_parts", "absent", "escalate", "unassign", "record"]), max_size=8))
+@given(
+    st.lists(
+        st.sampled_from(["en_route", "arrive", "complete", "needs_parts", "absent", "escalate", "unassign", "record"]),
+        max_size=8,
+    )
+)
 def test_work_order_moves_only_along_allowed_edges(steps):
     w = wo()
     for step in steps:

@@ -33,7 +33,9 @@ def technicians(draw: st.DrawFn, i: int) -> TechnicianSpec:
     lat, lon = draw(coord)
     skills = draw(st.dictionaries(st.sampled_from(SKILLS), st.integers(1, 3), max_size=3))
     certs = draw(
-        st.dictionaries(st.sampled_from(CERTS), st.integers(-2, 3).map(lambda d: NOW + timedelta(days=d, hours=5)), max_size=2)
+        st.dictionaries(
+            st.sampled_from(CERTS), st.integers(-2, 3).map(lambda d: NOW + timedelta(days=d, hours=5)), max_size=2
+        )
     )
     avail = []
     for d in range(2):
@@ -46,8 +48,16 @@ def technicians(draw: st.DrawFn, i: int) -> TechnicianSpec:
         busy = (Interval(b, b + timedelta(hours=2)),)
     load = {NOW.date(): draw(st.integers(0, 3))}
     return TechnicianSpec(
-        id=f"t{i}", name=f"T{i}", lat=lat, lon=lon, skills=skills, certifications=certs, available=tuple(avail),
-        busy=busy, max_jobs_per_day=draw(st.integers(1, 5)), load_by_day=load,
+        id=f"t{i}",
+        name=f"T{i}",
+        lat=lat,
+        lon=lon,
+        skills=skills,
+        certifications=certs,
+        available=tuple(avail),
+        busy=busy,
+        max_jobs_per_day=draw(st.integers(1, 5)),
+        load_by_day=load,
     )
 
 
@@ -59,7 +69,10 @@ def jobs(draw: st.DrawFn, i: int) -> JobSpec:
         ws = NOW + timedelta(hours=draw(st.integers(0, 30)))
         window = Interval(ws, ws + timedelta(hours=draw(st.integers(1, 3))))
     return JobSpec(
-        id=f"j{i}", lat=lat, lon=lon, duration_min=draw(st.sampled_from([20, 45, 60, 80])),
+        id=f"j{i}",
+        lat=lat,
+        lon=lon,
+        duration_min=draw(st.sampled_from([20, 45, 60, 80])),
         priority=draw(st.sampled_from(["P1", "P2", "P3", "P4"])),
         required_skills=draw(st.dictionaries(st.sampled_from(SKILLS), st.integers(1, 3), max_size=2)),
         required_certifications=tuple(draw(st.sets(st.sampled_from(CERTS), max_size=1))),
@@ -112,7 +125,12 @@ def test_cpsat_agrees_with_the_exact_assignment(problem: Problem) -> None:
 
 def tech(**kw: object) -> TechnicianSpec:
     base: dict[str, object] = dict(
-        id="t", name="Tech", lat=31.2, lon=121.5, skills={"washer": 2}, available=(Interval(NOW, NOW + timedelta(hours=8)),)
+        id="t",
+        name="Tech",
+        lat=31.2,
+        lon=121.5,
+        skills={"washer": 2},
+        available=(Interval(NOW, NOW + timedelta(hours=8)),),
     )
     base.update(kw)
     return TechnicianSpec(**base)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 Revision ID: 0002
 Revises: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
@@ -131,8 +132,12 @@ def upgrade() -> None:
         sa.Column("met", sa.Boolean),
     )
     op.create_index("ix_sla_clocks_ticket", "sla_clocks", ["tenant_id", "ticket_id"])
-    op.create_index("ix_sla_clocks_next_check", "sla_clocks", ["next_check_at"],
-                    postgresql_where=sa.text("next_check_at IS NOT NULL"))
+    op.create_index(
+        "ix_sla_clocks_next_check",
+        "sla_clocks",
+        ["next_check_at"],
+        postgresql_where=sa.text("next_check_at IS NOT NULL"),
+    )
     op.create_table(
         "timeline",
         sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),

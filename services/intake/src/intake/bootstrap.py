@@ -15,7 +15,9 @@ from intake.entrypoints.routes import admin, directory, tickets
 from intake.service_layer.handlers import Deps, PolicyStore
 
 
-def build(settings: IntakeSettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()) -> tuple[ServiceRuntime, FastAPI]:
+def build(
+    settings: IntakeSettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()
+) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or IntakeSettings()  # type: ignore[call-arg]
     runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
     deps = Deps(policies=PolicyStore(settings.policy_cache_ttl_s), timers=DueTimerWheel(runtime.redis, "intake:sla"))

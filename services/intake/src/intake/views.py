@@ -39,8 +39,9 @@ async def get_ticket(*, uow: UnitOfWork, tenant_id: str, ticket_id: str) -> Tick
         return await TicketRepository(uow.session).get(tenant_id, ticket_id)
 
 
-async def list_tickets(*, uow: UnitOfWork, tenant_id: str, filters: dict[str, Any], limit: int,
-                       cursor: str | None) -> tuple[list[Ticket], str | None]:
+async def list_tickets(
+    *, uow: UnitOfWork, tenant_id: str, filters: dict[str, Any], limit: int, cursor: str | None
+) -> tuple[list[Ticket], str | None]:
     c = tickets.c
     conds = [c.tenant_id == tenant_id]
     for key in ("status", "kind", "priority", "customer_id", "assignee_id", "asset_id"):
@@ -53,8 +54,14 @@ async def list_tickets(*, uow: UnitOfWork, tenant_id: str, filters: dict[str, An
     risk = filters.get("sla_risk")
     if risk:
         flag = sla_clocks.c.breached_raised if risk == "breached" else sla_clocks.c.at_risk_raised
-        conds.append(exists().where(sla_clocks.c.tenant_id == tenant_id, sla_clocks.c.ticket_id == c.id, flag.is_(True),
-                                    sla_clocks.c.stopped_at.is_(None)))
+        conds.append(
+            exists().where(
+                sla_clocks.c.tenant_id == tenant_id,
+                sla_clocks.c.ticket_id == c.id,
+                flag.is_(True),
+                sla_clocks.c.stopped_at.is_(None),
+            )
+        )
     if cursor:
         at, tid = decode_cursor(cursor)
         conds.append(or_(c.opened_at < at, and_(c.opened_at == at, c.id < tid)))
@@ -73,12 +80,28 @@ async def ticket_details(*, uow: UnitOfWork, tenant_id: str, ticket_id: str) -> 
         t = await TicketRepository(uow.session).get(tenant_id, ticket_id)
         if t is None:
             return None
-        notes = (await uow.session.execute(
-            select(ticket_notes).where(ticket_notes.c.tenant_id == tenant_id, ticket_notes.c.ticket_id == ticket_id)
-            .order_by(ticket_notes.c.id))).mappings().all()
-        clocks = (await uow.session.execute(
-            select(sla_clocks).where(sla_clocks.c.tenant_id == tenant_id, sla_clocks.c.ticket_id == ticket_id)
-            .order_by(sla_clocks.c.round, sla_clocks.c.name))).mappings().all()
+        notes = (
+            (
+                await uow.session.execute(
+                    select(ticket_notes)
+                    .where(ticket_notes.c.tenant_id == tenant_id, ticket_notes.c.ticket_id == ticket_id)
+                    .order_by(ticket_notes.c.id)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        clocks = (
+            (
+                await uow.session.execute(
+                    select(sla_clocks)
+                    .where(sla_clocks.c.tenant_id == tenant_id, sla_clocks.c.ticket_id == ticket_id)
+                    .order_by(sla_clocks.c.round, sla_clocks.c.name)
+                )
+            )
+            .mappings()
+            .all()
+        )
     return {"ticket": t, "notes": [dict(n) for n in notes], "clocks": [dict(k) for k in clocks]}
 
 
@@ -87,9 +110,17 @@ async def ticket_timeline(*, uow: UnitOfWork, tenant_id: str, ticket_id: str) ->
         await uow.scope_to_tenant(tenant_id)
         if await TicketRepository(uow.session).get(tenant_id, ticket_id) is None:
             return None
-        rows = (await uow.session.execute(
-            select(timeline).where(timeline.c.tenant_id == tenant_id, timeline.c.ticket_id == ticket_id)
-            .order_by(timeline.c.time, timeline.c.seq))).mappings().all()
+        rows = (
+            (
+                await uow.session.execute(
+                    select(timeline)
+                    .where(timeline.c.tenant_id == tenant_id, timeline.c.ticket_id == ticket_id)
+                    .order_by(timeline.c.time, timeline.c.seq)
+                )
+            )
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]
 
 
@@ -97,12 +128,15 @@ async def get_row(*, uow: UnitOfWork, tenant_id: str, table: str, ident: str) ->
     t = {"customers": customers, "products": products, "assets": assets}[table]
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        row = (await uow.session.execute(select(t).where(t.c.tenant_id == tenant_id, t.c.id == ident))).mappings().first()
+        row = (
+            (await uow.session.execute(select(t).where(t.c.tenant_id == tenant_id, t.c.id == ident))).mappings().first()
+        )
     return dict(row) if row else None
 
 
-async def search_customers(*, uow: UnitOfWork, tenant_id: str, phone: str | None, name: str | None,
-                           limit: int) -> list[dict[str, Any]]:
+async def search_customers(
+    *, uow: UnitOfWork, tenant_id: str, phone: str | None, name: str | None, limit: int
+) -> list[dict[str, Any]]:
     conds = [customers.c.tenant_id == tenant_id]
     if phone:
         conds.append(customers.c.phone == phone)
@@ -110,12 +144,17 @@ async def search_customers(*, uow: UnitOfWork, tenant_id: str, phone: str | None
         conds.append(customers.c.name.ilike(f"%{name.replace('%', '').replace('_', '')}%"))
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        rows = (await uow.session.execute(select(customers).where(*conds).order_by(customers.c.name).limit(limit))).mappings().all()
+        rows = (
+            (await uow.session.execute(select(customers).where(*conds).order_by(customers.c.name).limit(limit)))
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]
 
 
-async def search_assets(*, uow: UnitOfWork, tenant_id: str, serial: str | None, customer_id: str | None,
-                        limit: int) -> list[dict[str, Any]]:
+async def search_assets(
+    *, uow: UnitOfWork, tenant_id: str, serial: str | None, customer_id: str | None, limit: int
+) -> list[dict[str, Any]]:
     conds = [assets.c.tenant_id == tenant_id]
     if serial:
         conds.append(assets.c.serial == serial)
@@ -123,7 +162,11 @@ async def search_assets(*, uow: UnitOfWork, tenant_id: str, serial: str | None, 
         conds.append(assets.c.customer_id == customer_id)
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        rows = (await uow.session.execute(select(assets).where(*conds).order_by(assets.c.created_at).limit(limit))).mappings().all()
+        rows = (
+            (await uow.session.execute(select(assets).where(*conds).order_by(assets.c.created_at).limit(limit)))
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]
 
 
@@ -141,23 +184,63 @@ async def kpis(*, uow: UnitOfWork, tenant_id: str, start: datetime, end: datetim
         s = uow.session
         opened = (await s.execute(select(func.count()).where(*in_period))).scalar_one()
         by_kind = dict((await s.execute(select(c.kind, func.count()).where(*in_period).group_by(c.kind))).all())
-        r = (await s.execute(select(func.avg(resp), pct(resp, 0.5), pct(resp, 0.9)).where(*in_period, c.first_response_at.is_not(None)))).one()
-        z = (await s.execute(select(func.count(), pct(reso, 0.5), pct(reso, 0.9), pct(reso, 0.95))
-                             .where(*in_period, c.resolved_at.is_not(None)))).one()
-        backlog = dict((await s.execute(select(c.status, func.count()).where(
-            c.tenant_id == tenant_id, c.status.in_([st.value for st in OPEN_STATES])).group_by(c.status))).all())
+        r = (
+            await s.execute(
+                select(func.avg(resp), pct(resp, 0.5), pct(resp, 0.9)).where(
+                    *in_period, c.first_response_at.is_not(None)
+                )
+            )
+        ).one()
+        z = (
+            await s.execute(
+                select(func.count(), pct(reso, 0.5), pct(reso, 0.9), pct(reso, 0.95)).where(
+                    *in_period, c.resolved_at.is_not(None)
+                )
+            )
+        ).one()
+        backlog = dict(
+            (
+                await s.execute(
+                    select(c.status, func.count())
+                    .where(c.tenant_id == tenant_id, c.status.in_([st.value for st in OPEN_STATES]))
+                    .group_by(c.status)
+                )
+            ).all()
+        )
         k = sla_clocks.c
-        clocks = (await s.execute(select(k.name, func.count().filter(k.met.is_(True)), func.count().filter(k.met.is_not(None)),
-                                         func.count().filter(k.breached_raised.is_(True)))
-                                  .where(k.tenant_id == tenant_id, k.started_at >= start, k.started_at < end).group_by(k.name))).all()
-    on_time = {name: {"met": met, "measured": measured, "breached": breached,
-                      "on_time_rate": round(met / measured, 4) if measured else None} for name, met, measured, breached in clocks}
+        clocks = (
+            await s.execute(
+                select(
+                    k.name,
+                    func.count().filter(k.met.is_(True)),
+                    func.count().filter(k.met.is_not(None)),
+                    func.count().filter(k.breached_raised.is_(True)),
+                )
+                .where(k.tenant_id == tenant_id, k.started_at >= start, k.started_at < end)
+                .group_by(k.name)
+            )
+        ).all()
+    on_time = {
+        name: {
+            "met": met,
+            "measured": measured,
+            "breached": breached,
+            "on_time_rate": round(met / measured, 4) if measured else None,
+        }
+        for name, met, measured, breached in clocks
+    }
     met_all = sum(v["met"] for v in on_time.values())
     measured_all = sum(v["measured"] for v in on_time.values())
     return {
-        "tenant_id": tenant_id, "from": start, "to": end, "opened": opened, "opened_by_kind": by_kind,
+        "tenant_id": tenant_id,
+        "from": start,
+        "to": end,
+        "opened": opened,
+        "opened_by_kind": by_kind,
         "response_time_s": {"avg": r[0], "p50": r[1], "p90": r[2]},
-        "resolved": z[0], "resolution_time_s": {"p50": z[1], "p90": z[2], "p95": z[3]},
-        "on_time_rate": round(met_all / measured_all, 4) if measured_all else None, "sla": on_time,
+        "resolved": z[0],
+        "resolution_time_s": {"p50": z[1], "p90": z[2], "p95": z[3]},
+        "on_time_rate": round(met_all / measured_all, 4) if measured_all else None,
+        "sla": on_time,
         "backlog_by_status": backlog,
     }

@@ -25,19 +25,45 @@ def phone() -> str:
     return "+86138" + str(uuid.uuid4().int)[:8]
 
 
-async def setup_asset(client: Any, *, headers: dict[str, str] = H, purchase: date | None = None,
-                      flags: list[str] | None = None) -> dict[str, Any]:
-    c = await client.post("/v1/customers", json={"name": "Li Lei", "phone": phone(), "grade": "A", "addresses": [
-        {"line": "1 Nanjing Rd", "region": "CN-31", "in_province": True, "lat": 31.23, "lon": 121.47}]}, headers=headers)
+async def setup_asset(
+    client: Any, *, headers: dict[str, str] = H, purchase: date | None = None, flags: list[str] | None = None
+) -> dict[str, Any]:
+    c = await client.post(
+        "/v1/customers",
+        json={
+            "name": "Li Lei",
+            "phone": phone(),
+            "grade": "A",
+            "addresses": [
+                {"line": "1 Nanjing Rd", "region": "CN-31", "in_province": True, "lat": 31.23, "lon": 121.47}
+            ],
+        },
+        headers=headers,
+    )
     assert c.status_code == 201, c.text
     model = "WM-" + uuid.uuid4().hex[:6]
-    p = await client.post("/v1/products", json={"model": model, "name": "Washer", "warranty_months": 12,
-                                               "return_window_days": 30, "non_returnable": flags or []}, headers=headers)
+    p = await client.post(
+        "/v1/products",
+        json={
+            "model": model,
+            "name": "Washer",
+            "warranty_months": 12,
+            "return_window_days": 30,
+            "non_returnable": flags or [],
+        },
+        headers=headers,
+    )
     assert p.status_code == 201, p.text
-    a = await client.post("/v1/assets", json={"customer_id": c.json()["id"], "product_id": p.json()["id"],
-                                             "serial": "SN" + uuid.uuid4().hex[:8],
-                                             "purchase_date": (purchase or date.today() - timedelta(days=100)).isoformat()},
-                          headers=headers)
+    a = await client.post(
+        "/v1/assets",
+        json={
+            "customer_id": c.json()["id"],
+            "product_id": p.json()["id"],
+            "serial": "SN" + uuid.uuid4().hex[:8],
+            "purchase_date": (purchase or date.today() - timedelta(days=100)).isoformat(),
+        },
+        headers=headers,
+    )
     assert a.status_code == 201, a.text
     return {"customer": c.json(), "product": p.json(), "asset": a.json()}
 
@@ -52,7 +78,9 @@ async def publish(kafka: Any, payload: Any, *, tenant: str = "t-flow") -> None:
         await producer.stop()
 
 
-async def wait_for(client: Any, ticket_id: str, cond: Any, timeout: float = 20.0, headers: dict[str, str] = H) -> dict[str, Any]:
+async def wait_for(
+    client: Any, ticket_id: str, cond: Any, timeout: float = 20.0, headers: dict[str, str] = H
+) -> dict[str, Any]:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         t = (await client.get(f"/v1/tickets/{ticket_id}", headers=headers)).json()
@@ -65,8 +93,16 @@ async def wait_for(client: Any, ticket_id: str, cond: Any, timeout: float = 20.0
 
 async def test_asset_ticket_is_triaged_with_warranty_and_moves_with_dispatch_events(client, kafka):
     d = await setup_asset(client)
-    r = await client.post("/v1/tickets", json={"kind": "repair", "channel": "phone", "symptom": "washer leaks water on the floor",
-                                              "asset_id": d["asset"]["id"]}, headers=H)
+    r = await client.post(
+        "/v1/tickets",
+        json={
+            "kind": "repair",
+            "channel": "phone",
+            "symptom": "washer leaks water on the floor",
+            "asset_id": d["asset"]["id"],
+        },
+        headers=H,
+    )
     assert r.status_code == 201, r.text
     t = r.json()
     assert t["status"] == "triaged" and t["path"] == "on_site" and t["priority"] in ("P2", "P3")
@@ -76,14 +112,23 @@ async def test_asset_ticket_is_triaged_with_warranty_and_moves_with_dispatch_eve
 
     now = datetime.now(UTC)
     common = {"ticket_id": t["id"], "tenant_id": "t-flow", "technician_id": "tech-1"}
-    await publish(kafka, dsp.TechnicianAssigned(**common, job_id="J1", work_order_id="W1", technician_name="Wang",
-                                                assigned_at=now))
+    await publish(
+        kafka,
+        dsp.TechnicianAssigned(**common, job_id="J1", work_order_id="W1", technician_name="Wang", assigned_at=now),
+    )
     await publish(kafka, dsp.VisitStarted(**common, work_order_id="W1", visit_number=1, arrived_at=now))
     await wait_for(client, t["id"], lambda x: x["status"] == "in_progress")
     completed = dsp.WorkOrderCompleted(
-        **common, work_order_id="W1", job_id="J1", visit_number=1, labour_minutes=30, resolution_code="SEAL",
-        sign_off=dsp.CustomerSignOff(signed_by="Li", signed_at=now, signature_sha256="0" * 64), first_time_fix=True,
-        completed_at=now)
+        **common,
+        work_order_id="W1",
+        job_id="J1",
+        visit_number=1,
+        labour_minutes=30,
+        resolution_code="SEAL",
+        sign_off=dsp.CustomerSignOff(signed_by="Li", signed_at=now, signature_sha256="0" * 64),
+        first_time_fix=True,
+        completed_at=now,
+    )
     await publish(kafka, completed)
     await publish(kafka, completed)  # a second copy of the same fact changes nothing more
     done = await wait_for(client, t["id"], lambda x: x["status"] == "resolved")
@@ -104,20 +149,31 @@ async def test_asset_ticket_is_triaged_with_warranty_and_moves_with_dispatch_eve
             break
         await asyncio.sleep(0.2)
     assert types[0] == "fixflow.intake.ticket.opened.v1"
-    assert {"fixflow.intake.ticket.triaged.v1", "fixflow.dispatch.technician.assigned.v1",
-            "fixflow.dispatch.visit.started.v1", "fixflow.intake.ticket.resolved.v1"} <= set(types)
+    assert {
+        "fixflow.intake.ticket.triaged.v1",
+        "fixflow.dispatch.technician.assigned.v1",
+        "fixflow.dispatch.visit.started.v1",
+        "fixflow.intake.ticket.resolved.v1",
+    } <= set(types)
 
     # survey: dissatisfied -> reopened (and triaged again, round 2)
-    await publish(kafka, srv.DissatisfactionReported(survey_id="S1", ticket_id=t["id"], tenant_id="t-flow",
-                                                     reasons=["score:attitude<=2"], reported_at=now))
+    await publish(
+        kafka,
+        srv.DissatisfactionReported(
+            survey_id="S1", ticket_id=t["id"], tenant_id="t-flow", reasons=["score:attitude<=2"], reported_at=now
+        ),
+    )
     again = await wait_for(client, t["id"], lambda x: x["round"] == 2)
     assert again["status"] == "triaged"
 
 
 async def test_waiting_customer_until_facts_are_supplied(client):
     d = await setup_asset(client)
-    r = await client.post("/v1/tickets", json={"kind": "repair", "channel": "web", "symptom": "strange smell",
-                                              "customer_id": d["customer"]["id"]}, headers=H)
+    r = await client.post(
+        "/v1/tickets",
+        json={"kind": "repair", "channel": "web", "symptom": "strange smell", "customer_id": d["customer"]["id"]},
+        headers=H,
+    )
     t = r.json()
     assert t["status"] == "waiting_customer" and t["missing_facts"] == ["product_model", "purchase_date"]
     details = (await client.get(f"/v1/tickets/{t['id']}/details", headers=H)).json()
@@ -133,28 +189,43 @@ async def test_waiting_customer_until_facts_are_supplied(client):
 
 async def test_return_window_and_not_returnable(client):
     d = await setup_asset(client, purchase=date.today() - timedelta(days=5), flags=["clearance"])
-    r = await client.post("/v1/tickets", json={"kind": "return", "channel": "web", "symptom": "wrong colour",
-                                              "asset_id": d["asset"]["id"]}, headers=H)
+    r = await client.post(
+        "/v1/tickets",
+        json={"kind": "return", "channel": "web", "symptom": "wrong colour", "asset_id": d["asset"]["id"]},
+        headers=H,
+    )
     assert r.json()["warranty"]["status"] == "not_returnable" and r.json()["path"] == "send_in"
     d = await setup_asset(client, purchase=date.today() - timedelta(days=5))
-    r = await client.post("/v1/tickets", json={"kind": "return", "channel": "web", "symptom": "wrong colour",
-                                              "asset_id": d["asset"]["id"]}, headers=H)
+    r = await client.post(
+        "/v1/tickets",
+        json={"kind": "return", "channel": "web", "symptom": "wrong colour", "asset_id": d["asset"]["id"]},
+        headers=H,
+    )
     assert r.json()["warranty"]["status"] == "return_window_open"
 
 
 async def test_illegal_transitions_answer_409_and_legal_ones_work(client):
     d = await setup_asset(client)
-    t = (await client.post("/v1/tickets", json={"kind": "repair", "channel": "web", "symptom": "no power at all",
-                                               "asset_id": d["asset"]["id"]}, headers=H)).json()
+    t = (
+        await client.post(
+            "/v1/tickets",
+            json={"kind": "repair", "channel": "web", "symptom": "no power at all", "asset_id": d["asset"]["id"]},
+            headers=H,
+        )
+    ).json()
     assert t["path"] == "remote" and t["suggested_fix"] == "KB-001"
     r = await client.post(f"/v1/tickets/{t['id']}/close", json={}, headers=H)
     assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
     assert r.json()["current_status"] == "triaged"
-    assert (await client.post(f"/v1/tickets/{t['id']}/resolve", json={"reason": "reset fixed it"}, headers=H)).json()["status"] == "resolved"
+    assert (await client.post(f"/v1/tickets/{t['id']}/resolve", json={"reason": "reset fixed it"}, headers=H)).json()[
+        "status"
+    ] == "resolved"
     assert (await client.post(f"/v1/tickets/{t['id']}/close", json={}, headers=H)).json()["status"] == "closed"
     re = await client.post(f"/v1/tickets/{t['id']}/reopen", json={"reason": "broke again"}, headers=H)
     assert re.json()["status"] == "triaged" and re.json()["round"] == 2
-    assert (await client.post(f"/v1/tickets/{t['id']}/cancel", json={"reason": "customer bought new"}, headers=H)).json()["status"] == "cancelled"
+    assert (
+        await client.post(f"/v1/tickets/{t['id']}/cancel", json={"reason": "customer bought new"}, headers=H)
+    ).json()["status"] == "cancelled"
     again = await client.post(f"/v1/tickets/{t['id']}/reopen", json={}, headers=H)
     assert again.status_code == 409
 
@@ -163,7 +234,9 @@ async def test_duplicate_is_linked_not_created(client):
     d = await setup_asset(client)
     body = {"kind": "repair", "channel": "phone", "symptom": "washer leaks water", "asset_id": d["asset"]["id"]}
     first = await client.post("/v1/tickets", json=body, headers=H)
-    second = await client.post("/v1/tickets", json={**body, "channel": "wechat", "symptom": "the washer leaks water again"}, headers=H)
+    second = await client.post(
+        "/v1/tickets", json={**body, "channel": "wechat", "symptom": "the washer leaks water again"}, headers=H
+    )
     assert second.status_code == 200 and second.json()["duplicate"] is True
     assert second.json()["id"] == first.json()["id"] and second.json()["duplicate_count"] == 1
     other = await client.post("/v1/tickets", json={**body, "symptom": "display shows nothing"}, headers=H)
@@ -172,17 +245,34 @@ async def test_duplicate_is_linked_not_created(client):
 
 async def test_complaint_with_compensation_escalates_and_needs_manager(client):
     d = await setup_asset(client)
-    orig = (await client.post("/v1/tickets", json={"kind": "repair", "channel": "phone", "symptom": "washer leaks",
-                                                  "asset_id": d["asset"]["id"]}, headers=H)).json()
-    c = await client.post("/v1/tickets", json={"kind": "complaint", "channel": "phone", "symptom": "technician was rude",
-                                              "customer_id": d["customer"]["id"], "original_ticket_id": orig["id"],
-                                              "complaint_level": 2, "compensation_requested": True,
-                                              "compensation_amount_minor": 20000}, headers=H)
+    orig = (
+        await client.post(
+            "/v1/tickets",
+            json={"kind": "repair", "channel": "phone", "symptom": "washer leaks", "asset_id": d["asset"]["id"]},
+            headers=H,
+        )
+    ).json()
+    c = await client.post(
+        "/v1/tickets",
+        json={
+            "kind": "complaint",
+            "channel": "phone",
+            "symptom": "technician was rude",
+            "customer_id": d["customer"]["id"],
+            "original_ticket_id": orig["id"],
+            "complaint_level": 2,
+            "compensation_requested": True,
+            "compensation_amount_minor": 20000,
+        },
+        headers=H,
+    )
     assert c.status_code == 201, c.text
     comp = c.json()
     assert comp["kind"] == "complaint" and comp["status"] == "triaged" and comp["path"] == "remote"
     agent_only = auth_headers("t-flow", "agent")
-    assert (await client.post(f"/v1/tickets/{comp['id']}/compensation", json={"approved": True}, headers=agent_only)).status_code == 403
+    assert (
+        await client.post(f"/v1/tickets/{comp['id']}/compensation", json={"approved": True}, headers=agent_only)
+    ).status_code == 403
     ok = await client.post(f"/v1/tickets/{comp['id']}/compensation", json={"approved": True}, headers=H)
     assert ok.json()["compensation_approved"] is True
     esc = await client.post(f"/v1/tickets/{comp['id']}/escalate", json={"reason": "customer called again"}, headers=H)
@@ -194,12 +284,22 @@ async def test_complaint_with_compensation_escalates_and_needs_manager(client):
 async def test_sla_breach_is_raised_by_the_timer(client, intake_app):
     tenant = "t-sla-" + uuid.uuid4().hex[:6]
     h = auth_headers(tenant, "agent,manager")
-    s = await client.put("/v1/settings", json={
-        "calendar": {"tz": "UTC", "working_hours": None, "weekdays": [0, 1, 2, 3, 4, 5, 6]},
-        "sla": {"targets": {"first_response": {"P1": 0.0005, "P2": 0.0005, "P3": 0.0005, "P4": 0.0005}}}}, headers=h)
+    s = await client.put(
+        "/v1/settings",
+        json={
+            "calendar": {"tz": "UTC", "working_hours": None, "weekdays": [0, 1, 2, 3, 4, 5, 6]},
+            "sla": {"targets": {"first_response": {"P1": 0.0005, "P2": 0.0005, "P3": 0.0005, "P4": 0.0005}}},
+        },
+        headers=h,
+    )
     assert s.status_code == 200, s.text
-    t = (await client.post("/v1/tickets", json={"kind": "consultation", "channel": "web", "symptom": "how to descale",
-                                               "contact_phone": phone()}, headers=h)).json()
+    t = (
+        await client.post(
+            "/v1/tickets",
+            json={"kind": "consultation", "channel": "web", "symptom": "how to descale", "contact_phone": phone()},
+            headers=h,
+        )
+    ).json()
     assert t["status"] == "triaged"
     for _ in range(100):
         details = (await client.get(f"/v1/tickets/{t['id']}/details", headers=h)).json()
@@ -219,8 +319,16 @@ async def test_list_filters_and_cursor_pagination(client):
     h = auth_headers(tenant, "agent,manager")
     ids = []
     for i in range(7):
-        r = await client.post("/v1/tickets", json={"kind": "consultation", "channel": "web", "symptom": f"question {i} about {uuid.uuid4().hex}",
-                                                  "contact_email": "a@example.com"}, headers=h)
+        r = await client.post(
+            "/v1/tickets",
+            json={
+                "kind": "consultation",
+                "channel": "web",
+                "symptom": f"question {i} about {uuid.uuid4().hex}",
+                "contact_email": "a@example.com",
+            },
+            headers=h,
+        )
         ids.append(r.json()["id"])
     seen, cursor = [], None
     while True:
@@ -262,17 +370,30 @@ async def test_bad_input_is_problem_json_and_writes_nothing(client, path, body, 
 
 async def test_other_tenants_ids_are_404_or_unknown(client):
     d = await setup_asset(client)
-    t = (await client.post("/v1/tickets", json={"kind": "repair", "channel": "web", "symptom": "leak",
-                                               "asset_id": d["asset"]["id"]}, headers=H)).json()
+    t = (
+        await client.post(
+            "/v1/tickets",
+            json={"kind": "repair", "channel": "web", "symptom": "leak", "asset_id": d["asset"]["id"]},
+            headers=H,
+        )
+    ).json()
     other = auth_headers("t-other", "agent,manager")
-    for url in (f"/v1/tickets/{t['id']}", f"/v1/tickets/{t['id']}/timeline", f"/v1/customers/{d['customer']['id']}",
-                f"/v1/assets/{d['asset']['id']}", f"/v1/products/{d['product']['id']}"):
+    for url in (
+        f"/v1/tickets/{t['id']}",
+        f"/v1/tickets/{t['id']}/timeline",
+        f"/v1/customers/{d['customer']['id']}",
+        f"/v1/assets/{d['asset']['id']}",
+        f"/v1/products/{d['product']['id']}",
+    ):
         r = await client.get(url, headers=other)
         assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", url
     for action in ("cancel", "close", "reopen", "resolve"):
         assert (await client.post(f"/v1/tickets/{t['id']}/{action}", json={}, headers=other)).status_code == 404
-    r = await client.post("/v1/tickets", json={"kind": "repair", "channel": "web", "symptom": "x", "asset_id": d["asset"]["id"]},
-                          headers=other)
+    r = await client.post(
+        "/v1/tickets",
+        json={"kind": "repair", "channel": "web", "symptom": "x", "asset_id": d["asset"]["id"]},
+        headers=other,
+    )
     assert r.status_code == 422
     assert (await client.get(f"/v1/tickets/{t['id']}", headers=H)).json()["status"] == "triaged"
 
@@ -281,24 +402,51 @@ async def test_complaint_level_dissatisfaction_reopens_only_when_the_repair_did_
     """Score 1 asks for a complaint. About attitude alone the original ticket stays resolved; about the
     effectiveness of the work it is also reopened (round 2), so the repair is redone."""
     d = await setup_asset(client)
-    r = await client.post("/v1/tickets", json={"kind": "repair", "channel": "phone", "symptom": "washer leaks under the door",
-                                              "asset_id": d["asset"]["id"]}, headers=H)
+    r = await client.post(
+        "/v1/tickets",
+        json={
+            "kind": "repair",
+            "channel": "phone",
+            "symptom": "washer leaks under the door",
+            "asset_id": d["asset"]["id"],
+        },
+        headers=H,
+    )
     t = r.json()
     now = datetime.now(UTC)
     common = {"ticket_id": t["id"], "tenant_id": "t-flow", "technician_id": "tech-9"}
-    await publish(kafka, dsp.WorkOrderCompleted(
-        **common, work_order_id="W9", job_id="J9", visit_number=1, labour_minutes=30, resolution_code="SEAL",
-        sign_off=dsp.CustomerSignOff(signed_by="Li", signed_at=now, signature_sha256="0" * 64), first_time_fix=True,
-        completed_at=now))
+    await publish(
+        kafka,
+        dsp.WorkOrderCompleted(
+            **common,
+            work_order_id="W9",
+            job_id="J9",
+            visit_number=1,
+            labour_minutes=30,
+            resolution_code="SEAL",
+            sign_off=dsp.CustomerSignOff(signed_by="Li", signed_at=now, signature_sha256="0" * 64),
+            first_time_fix=True,
+            completed_at=now,
+        ),
+    )
     await wait_for(client, t["id"], lambda x: x["status"] == "resolved")
 
     async def complaints() -> list[dict[str, Any]]:
         page = (await client.get("/v1/tickets", params={"kind": "complaint", "limit": 100}, headers=H)).json()
         return [c for c in page["items"] if c["original_ticket_id"] == t["id"]]
 
-    await publish(kafka, srv.DissatisfactionReported(survey_id="S-att", ticket_id=t["id"], tenant_id="t-flow",
-                                                     reasons=["score:attitude<=2"], lowest_score=1,
-                                                     suggested_action="complaint", reported_at=now))
+    await publish(
+        kafka,
+        srv.DissatisfactionReported(
+            survey_id="S-att",
+            ticket_id=t["id"],
+            tenant_id="t-flow",
+            reasons=["score:attitude<=2"],
+            lowest_score=1,
+            suggested_action="complaint",
+            reported_at=now,
+        ),
+    )
     for _ in range(100):
         if await complaints():
             break
@@ -306,9 +454,18 @@ async def test_complaint_level_dissatisfaction_reopens_only_when_the_repair_did_
     assert len(await complaints()) == 1
     assert (await client.get(f"/v1/tickets/{t['id']}", headers=H)).json()["status"] == "resolved"
 
-    await publish(kafka, srv.DissatisfactionReported(survey_id="S-eff", ticket_id=t["id"], tenant_id="t-flow",
-                                                     reasons=["score:effectiveness<=2", "score:overall<=2"],
-                                                     lowest_score=1, suggested_action="complaint", reported_at=now))
+    await publish(
+        kafka,
+        srv.DissatisfactionReported(
+            survey_id="S-eff",
+            ticket_id=t["id"],
+            tenant_id="t-flow",
+            reasons=["score:effectiveness<=2", "score:overall<=2"],
+            lowest_score=1,
+            suggested_action="complaint",
+            reported_at=now,
+        ),
+    )
     again = await wait_for(client, t["id"], lambda x: x["round"] == 2)
     assert again["status"] == "triaged"
     assert len(await complaints()) == 2

@@ -31,10 +31,14 @@ async def test_open_ticket_is_stored_and_published(client, intake_app, kafka):
     assert got.status_code == 200 and got.json()["id"] == ticket["id"]
 
     consumer = AIOKafkaConsumer(
-        topics.INTAKE_TICKETS, bootstrap_servers=kafka.bootstrap, group_id=f"t-{uuid.uuid4()}", auto_offset_reset="earliest"
+        topics.INTAKE_TICKETS,
+        bootstrap_servers=kafka.bootstrap,
+        group_id=f"t-{uuid.uuid4()}",
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
+
         async def find() -> Envelope:
             async for rec in consumer:
                 env = Envelope.from_kafka(rec.headers, rec.value)
@@ -53,7 +57,9 @@ async def test_open_ticket_is_stored_and_published(client, intake_app, kafka):
 
 
 async def test_other_tenant_gets_404(client):
-    r = await client.post("/v1/tickets", json={"kind": "repair", "channel": "web", "symptom": "x"}, headers=auth_headers("t1"))
+    r = await client.post(
+        "/v1/tickets", json={"kind": "repair", "channel": "web", "symptom": "x"}, headers=auth_headers("t1")
+    )
     assert r.status_code == 201
     other = await client.get(f"/v1/tickets/{r.json()['id']}", headers=auth_headers("t2"))
     assert other.status_code == 404
@@ -66,7 +72,11 @@ async def test_other_tenant_gets_404(client):
         (b'{"kind": "repair", "channel": ', 400, "Malformed JSON"),
         (b'{"kind": "teleport", "channel": "web", "symptom": "x"}', 422, "Validation failed"),
         (b'{"kind": "repair", "channel": "web", "symptom": "x", "colour": "red"}', 422, "Validation failed"),
-        (b'{"kind": "repair", "channel": "web", "symptom": "x", "contact_email": "not-an-email"}', 422, "Validation failed"),
+        (
+            b'{"kind": "repair", "channel": "web", "symptom": "x", "contact_email": "not-an-email"}',
+            422,
+            "Validation failed",
+        ),
     ],
 )
 async def test_bad_input_is_problem_json(client, body, status, title):
@@ -74,7 +84,9 @@ async def test_bad_input_is_problem_json(client, body, status, title):
     assert r.status_code == status
     assert r.headers["content-type"] == "application/problem+json"
     problem = r.json()
-    assert problem["title"] == title and problem["status"] == status and problem["type"].startswith("urn:fixflow:problem:")
+    assert (
+        problem["title"] == title and problem["status"] == status and problem["type"].startswith("urn:fixflow:problem:")
+    )
 
 
 async def test_missing_token_is_401_problem(client):
@@ -105,7 +117,8 @@ async def test_health_and_readiness(client):
 async def test_ticket_exposes_the_traceparent_of_the_request_that_opened_it(client):
     """Later requests about the ticket (any service) send it back, so the ticket keeps one trace."""
     r = await client.post(
-        "/v1/tickets", json={"kind": "consultation", "channel": "web", "symptom": "how to descale", "contact_email": "a@example.com"},
+        "/v1/tickets",
+        json={"kind": "consultation", "channel": "web", "symptom": "how to descale", "contact_email": "a@example.com"},
         headers=auth_headers(),
     )
     assert r.status_code == 201, r.text

@@ -14,9 +14,7 @@ from fixflow_shared.calendars import BusinessCalendar
 SH = ZoneInfo("Asia/Shanghai")
 CN = BusinessCalendar.for_country("CN", years=range(2023, 2028))
 
-instants = st.datetimes(
-    min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 1), timezones=st.just(UTC)
-)
+instants = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 1), timezones=st.just(UTC))
 durations = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=20))
 
 
@@ -165,7 +163,9 @@ def test_24x7_equals_wall_clock(start: datetime, d: timedelta) -> None:
 
 @given(start=instants, d=durations, tz=st.sampled_from(["UTC", "Asia/Shanghai", "Europe/Berlin"]))
 def test_whole_day_every_day_is_wall_clock_even_over_dst(start: datetime, d: timedelta, tz: str) -> None:
-    cal = BusinessCalendar(tz=tz, working_hours=None, weekdays=frozenset(range(7)), holidays=frozenset({date(1999, 1, 1)}))
+    cal = BusinessCalendar(
+        tz=tz, working_hours=None, weekdays=frozenset(range(7)), holidays=frozenset({date(1999, 1, 1)})
+    )
     assert not cal.is_24x7  # force the interval walk, not the shortcut
     assert cal.add_business_time(start, d) == start + d
 

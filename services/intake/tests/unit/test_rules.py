@@ -22,8 +22,12 @@ def test_in_warranty_one_year_from_purchase() -> None:
 
 
 def test_warranty_card_extends() -> None:
-    d = determine(kind="repair", today=TODAY, product=ProductTerms(warranty_months=12),
-                  asset=AssetTerms(purchase_date=date(2023, 1, 1), card_warranty_months=36))
+    d = determine(
+        kind="repair",
+        today=TODAY,
+        product=ProductTerms(warranty_months=12),
+        asset=AssetTerms(purchase_date=date(2023, 1, 1), card_warranty_months=36),
+    )
     assert d.status == "in_warranty" and d.rule == "warranty.card_months" and d.warranty_ends_on == date(2025, 12, 31)
 
 
@@ -31,10 +35,17 @@ def test_return_window_and_non_returnable() -> None:
     bought = TODAY - timedelta(days=10)
     d = determine(kind="return", today=TODAY, product=ProductTerms(), asset=None, purchase_date=bought)
     assert d.status == "return_window_open" and d.returnable and d.return_window_ends_on == bought + timedelta(days=30)
-    d = determine(kind="return", today=TODAY, product=ProductTerms(non_returnable=frozenset({"clearance"})), asset=None,
-                  purchase_date=bought)
+    d = determine(
+        kind="return",
+        today=TODAY,
+        product=ProductTerms(non_returnable=frozenset({"clearance"})),
+        asset=None,
+        purchase_date=bought,
+    )
     assert d.status == "not_returnable" and d.non_returnable_reasons == ["clearance"] and d.returnable is False
-    d = determine(kind="return", today=TODAY, product=ProductTerms(), asset=None, purchase_date=TODAY - timedelta(days=31))
+    d = determine(
+        kind="return", today=TODAY, product=ProductTerms(), asset=None, purchase_date=TODAY - timedelta(days=31)
+    )
     assert d.status == "in_warranty" and d.returnable is False
 
 
@@ -104,6 +115,8 @@ def test_duplicate_by_asset_or_phone_within_window() -> None:
     ]
     kw = {"now": now, "window": timedelta(hours=72)}
     assert find_duplicate(cands, symptom="washer leaks water again", asset_id="A-1", contact_phone=None, **kw) == "T-a"
-    assert find_duplicate(cands, symptom="fridge not cold", asset_id=None, contact_phone="+8613800000000", **kw) == "T-p"
+    assert (
+        find_duplicate(cands, symptom="fridge not cold", asset_id=None, contact_phone="+8613800000000", **kw) == "T-p"
+    )
     assert find_duplicate(cands, symptom="tv broken", asset_id="A-1", contact_phone=None, **kw) is None
     assert find_duplicate(cands, symptom="washer leaks water", asset_id="A-2", contact_phone=None, **kw) is None

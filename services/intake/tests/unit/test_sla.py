@@ -13,8 +13,13 @@ from intake.domain.sla import SlaClock, SlaPolicy
 
 SH = ZoneInfo("Asia/Shanghai")
 CN = BusinessCalendar.for_country("CN", years=range(2024, 2028))
-CALS = st.sampled_from([CN, BusinessCalendar.always(), BusinessCalendar(tz="Asia/Shanghai", working_hours=(time(8), time(20)),
-                                                                        weekdays=frozenset(range(7)))])
+CALS = st.sampled_from(
+    [
+        CN,
+        BusinessCalendar.always(),
+        BusinessCalendar(tz="Asia/Shanghai", working_hours=(time(8), time(20)), weekdays=frozenset(range(7))),
+    ]
+)
 starts = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 6, 1), timezones=st.just(UTC))
 targets = st.integers(1, 96).map(lambda h: timedelta(hours=h))
 gaps = st.lists(st.tuples(st.integers(0, 72 * 60), st.integers(0, 72 * 60)), max_size=4)  # (run, pause) minutes

@@ -16,11 +16,16 @@ from intake.domain.model import ALLOWED, EXTERNAL_TYPES, TERMINAL, Ticket, Ticke
 S = TicketStatus
 T0 = datetime(2025, 3, 3, 9, tzinfo=UTC)
 statuses = st.sampled_from(list(S))
-event_types = st.sampled_from(sorted(EXTERNAL_TYPES) + ["fixflow.billing.invoice.issued.v1", "fixflow.notify.delivery.sent.v1"])
+event_types = st.sampled_from(
+    sorted(EXTERNAL_TYPES) + ["fixflow.billing.invoice.issued.v1", "fixflow.notify.delivery.sent.v1"]
+)
 qualifiers = st.fixed_dictionaries(
-    {"satisfied": st.sampled_from([None, True, False]), "follow_up_needed": st.booleans(),
-     "appointment_reason": st.sampled_from([None, "customer_request", "ticket_cancelled"]),
-     "balance_due_minor": st.sampled_from([None, 0, 1500])}
+    {
+        "satisfied": st.sampled_from([None, True, False]),
+        "follow_up_needed": st.booleans(),
+        "appointment_reason": st.sampled_from([None, "customer_request", "ticket_cancelled"]),
+        "balance_due_minor": st.sampled_from([None, 0, 1500]),
+    }
 )
 
 
@@ -46,8 +51,12 @@ def test_waiting_customer_remembers_where_to_resume() -> None:
 
 def test_happy_path_through_dispatch_and_survey_events() -> None:
     t = new_ticket(S.TRIAGED)
-    for et in ("fixflow.dispatch.appointment.booked.v1", "fixflow.dispatch.visit.started.v1",
-               "fixflow.dispatch.work-order.completed.v1", "fixflow.survey.survey.completed.v1"):
+    for et in (
+        "fixflow.dispatch.appointment.booked.v1",
+        "fixflow.dispatch.visit.started.v1",
+        "fixflow.dispatch.work-order.completed.v1",
+        "fixflow.survey.survey.completed.v1",
+    ):
         for target in external_moves(t.status, et, satisfied=True):
             t.move_to(target, at=T0)
     assert t.status is S.CLOSED

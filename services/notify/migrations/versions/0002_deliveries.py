@@ -3,6 +3,7 @@
 Revision ID: 0002
 Revises: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
@@ -138,6 +139,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("feed_items", "webhook_endpoints", "recipients", "preferences", "templates", "contacts",
-                  "delivery_attempts", "deliveries"):
+    for table in (
+        "feed_items",
+        "webhook_endpoints",
+        "recipients",
+        "preferences",
+        "templates",
+        "contacts",
+        "delivery_attempts",
+        "deliveries",
+    ):
         op.drop_table(table)

@@ -32,8 +32,13 @@ def build(
     settings = settings or NotifySettings()  # type: ignore[call-arg]
     runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
     http = httpx.AsyncClient(timeout=settings.http_timeout_s)
-    smtp = SmtpEmail(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
-                     timeout_s=settings.smtp_timeout_s, pool_size=settings.smtp_pool_size)
+    smtp = SmtpEmail(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        timeout_s=settings.smtp_timeout_s,
+        pool_size=settings.smtp_pool_size,
+    )
 
     async def webhook_secret(msg: Outgoing) -> str | None:
         async with runtime.uow() as uow:
@@ -45,11 +50,25 @@ def build(
 
     sms: list[Provider] = []
     if settings.sms_primary_url:
-        sms.append(HttpSmsGateway(name="sms-primary", base_url=settings.sms_primary_url, token=settings.sms_primary_token,
-                                  sender=settings.sms_sender, client=http))
+        sms.append(
+            HttpSmsGateway(
+                name="sms-primary",
+                base_url=settings.sms_primary_url,
+                token=settings.sms_primary_token,
+                sender=settings.sms_sender,
+                client=http,
+            )
+        )
     if settings.sms_failover_url:
-        sms.append(HttpSmsGateway(name="sms-failover", base_url=settings.sms_failover_url,
-                                  token=settings.sms_failover_token, sender=settings.sms_sender, client=http))
+        sms.append(
+            HttpSmsGateway(
+                name="sms-failover",
+                base_url=settings.sms_failover_url,
+                token=settings.sms_failover_token,
+                sender=settings.sms_sender,
+                client=http,
+            )
+        )
     default_providers: dict[Channel, list[Provider]] = {
         Channel.EMAIL: [smtp],
         Channel.SMS: sms,
@@ -58,8 +77,9 @@ def build(
     dispatcher = Dispatcher(
         uow_factory=runtime.uow,
         providers={**default_providers, **(providers or {})},
-        limiter=TenantRateLimiter(runtime.redis, default_per_minute=settings.rate_limit_per_minute,
-                                  per_tenant=settings.rate_limits),
+        limiter=TenantRateLimiter(
+            runtime.redis, default_per_minute=settings.rate_limit_per_minute, per_tenant=settings.rate_limits
+        ),
         wheel=DueTimerWheel(runtime.redis, "notify:deferred"),
         workers=settings.dispatch_workers,
         max_attempts=settings.send_max_attempts,

@@ -47,7 +47,13 @@ async def feed(*, uow: UnitOfWork, tenant_id: str, recipient: str, limit: int) -
         await uow.scope_to_tenant(tenant_id)
         rows = await NotifyRepository(uow.session).feed(tenant_id, recipient, limit=limit)
     return [
-        {"id": r["id"], "ticket_id": r["ticket_id"], "title": r["title"], "body": r["body"],
-         "created_at": r["created_at"], "read_at": r["read_at"]}
+        {
+            "id": r["id"],
+            "ticket_id": r["ticket_id"],
+            "title": r["title"],
+            "body": r["body"],
+            "created_at": r["created_at"],
+            "read_at": r["read_at"],
+        }
         for r in rows
     ]

@@ -21,9 +21,19 @@ pytestmark = pytest.mark.integration
 
 def opened(ticket_id: str, tenant: str, *, email: str | None = None, phone: str | None = None, locale: str = "zh-CN"):
     return envelope_of(
-        TicketOpened(ticket_id=ticket_id, tenant_id=tenant, kind="repair", channel="phone", symptom="fridge is warm",
-                     opened_at=datetime.now(UTC), contact_email=email, contact_phone=phone, locale=locale),
-        tenant=tenant, subject=ticket_id,
+        TicketOpened(
+            ticket_id=ticket_id,
+            tenant_id=tenant,
+            kind="repair",
+            channel="phone",
+            symptom="fridge is warm",
+            opened_at=datetime.now(UTC),
+            contact_email=email,
+            contact_phone=phone,
+            locale=locale,
+        ),
+        tenant=tenant,
+        subject=ticket_id,
     )
 
 
@@ -50,7 +60,9 @@ async def test_gateway_failing_twice_then_succeeding_sends_one_sms_with_retry_re
     assert sms_failover.requests == []
 
 
-async def test_primary_down_fails_over_to_second_provider(notify_app, publish, client, sms_primary, sms_failover, ticket_id):
+async def test_primary_down_fails_over_to_second_provider(
+    notify_app, publish, client, sms_primary, sms_failover, ticket_id
+):
     sms_failover.reset()
     await sms_primary.stop()  # connection refused: the primary provider is down
     try:
@@ -61,13 +73,17 @@ async def test_primary_down_fails_over_to_second_provider(notify_app, publish, c
         await sms_primary.start()
     assert d["status"] == "sent" and d["provider"] == "sms-failover"
     assert [(a["provider"], a["outcome"]) for a in d["attempt_log"]] == [
-        ("sms-primary", "retry"), ("sms-primary", "retry"), ("sms-primary", "failover"), ("sms-failover", "ok")
+        ("sms-primary", "retry"),
+        ("sms-primary", "retry"),
+        ("sms-primary", "failover"),
+        ("sms-failover", "ok"),
     ]
     assert [r.json()["to"] for r in sms_failover.accepted] == ["13900139000"]
 
 
-async def test_all_providers_refusing_gives_a_dead_letter_with_reason(notify_app, publish, client, sms_primary,
-                                                                      sms_failover, ticket_id):
+async def test_all_providers_refusing_gives_a_dead_letter_with_reason(
+    notify_app, publish, client, sms_primary, sms_failover, ticket_id
+):
     sms_primary.reset(script=[400])  # permanent: the number is refused, no failover
     sms_failover.reset()
     await publish(opened(ticket_id, "t-sms", phone="13700137000"))
@@ -80,9 +96,14 @@ async def test_quiet_hours_defer_sms_then_send(notify_app, publish, client, sms_
     sms_primary.reset()
     phone = "+8613600136000"
     now = datetime.now(UTC)
-    quiet = {"start": (now - timedelta(minutes=1)).strftime("%H:%M:%S"),
-             "end": (now + timedelta(seconds=4)).strftime("%H:%M:%S"), "tz": "UTC"}
-    r = await client.put(f"/v1/preferences/{phone}", json={"quiet_hours": quiet}, headers=auth_headers("t-quiet", "agent"))
+    quiet = {
+        "start": (now - timedelta(minutes=1)).strftime("%H:%M:%S"),
+        "end": (now + timedelta(seconds=4)).strftime("%H:%M:%S"),
+        "tz": "UTC",
+    }
+    r = await client.put(
+        f"/v1/preferences/{phone}", json={"quiet_hours": quiet}, headers=auth_headers("t-quiet", "agent")
+    )
     assert r.status_code == 200, r.text
     assert r.json()["recipient"] == "+86*******6000"
 
@@ -90,7 +111,11 @@ async def test_quiet_hours_defer_sms_then_send(notify_app, publish, client, sms_
 
     async def deferred():
         items = {d["channel"]: d for d in await deliveries_of(client, "t-quiet", ticket_id)}
-        return items if items.get("sms", {}).get("status") == "deferred" and items.get("email", {}).get("status") == "sent" else None
+        return (
+            items
+            if items.get("sms", {}).get("status") == "deferred" and items.get("email", {}).get("status") == "sent"
+            else None
+        )
 
     items = await eventually(deferred)
     assert datetime.fromisoformat(items["sms"]["not_before"]) > now
@@ -98,7 +123,9 @@ async def test_quiet_hours_defer_sms_then_send(notify_app, publish, client, sms_
     # ... and when the quiet hours end, the SMS goes (due timer).
     sent = await settled(client, "t-quiet", ticket_id, count=2, timeout=15)
     sms = next(d for d in sent if d["channel"] == "sms")
-    assert sms["status"] == "sent" and datetime.fromisoformat(sms["sent_at"]) >= datetime.fromisoformat(sms["not_before"])
+    assert sms["status"] == "sent" and datetime.fromisoformat(sms["sent_at"]) >= datetime.fromisoformat(
+        sms["not_before"]
+    )
     assert len([x for x in sms_primary.accepted if x.json()["to"] == phone]) == 1
 
 
@@ -126,7 +153,11 @@ async def test_webhook_is_signed_retried_and_verifiable(notify_app, publish, cli
     secret = "partner-secret-0123456789"
     r = await client.post(
         "/v1/webhooks",
-        json={"url": receiver.url + "/hooks/fixflow", "event_types": ["fixflow.intake.ticket.opened.v1"], "secret": secret},
+        json={
+            "url": receiver.url + "/hooks/fixflow",
+            "event_types": ["fixflow.intake.ticket.opened.v1"],
+            "secret": secret,
+        },
         headers=auth_headers("t-hook", "admin"),
     )
     assert r.status_code == 201, r.text
@@ -152,21 +183,49 @@ async def test_webhook_is_signed_retried_and_verifiable(notify_app, publish, cli
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
 
 
-async def test_appointment_confirmation_and_technician_feed(notify_app, publish, client, smtp_server, sms_primary, ticket_id):
+async def test_appointment_confirmation_and_technician_feed(
+    notify_app, publish, client, smtp_server, sms_primary, ticket_id
+):
     sms_primary.reset()
     tenant = "t-appt"
     await publish(opened(ticket_id, tenant, email="zhao@example.com", locale="en"))
     await settled(client, tenant, ticket_id, count=1)
     start = datetime(2030, 5, 6, 1, 0, tzinfo=UTC)
     window = TimeWindow(start=start, end=start + timedelta(hours=2))
-    await publish(envelope_of(
-        AppointmentBooked(ticket_id=ticket_id, tenant_id=tenant, appointment_id="A1", job_id="J1", technician_id="tech-7",
-                          technician_name="Zhang Wei", technician_phone="13512345678", window=window, booked_at=start),
-        tenant=tenant, subject=ticket_id))
-    await publish(envelope_of(
-        TechnicianAssigned(ticket_id=ticket_id, tenant_id=tenant, job_id="J1", work_order_id="W1", technician_id="tech-7",
-                           technician_name="Zhang Wei", technician_phone="13512345678", window=window, assigned_at=start),
-        tenant=tenant, subject=ticket_id))
+    await publish(
+        envelope_of(
+            AppointmentBooked(
+                ticket_id=ticket_id,
+                tenant_id=tenant,
+                appointment_id="A1",
+                job_id="J1",
+                technician_id="tech-7",
+                technician_name="Zhang Wei",
+                technician_phone="13512345678",
+                window=window,
+                booked_at=start,
+            ),
+            tenant=tenant,
+            subject=ticket_id,
+        )
+    )
+    await publish(
+        envelope_of(
+            TechnicianAssigned(
+                ticket_id=ticket_id,
+                tenant_id=tenant,
+                job_id="J1",
+                work_order_id="W1",
+                technician_id="tech-7",
+                technician_name="Zhang Wei",
+                technician_phone="13512345678",
+                window=window,
+                assigned_at=start,
+            ),
+            tenant=tenant,
+            subject=ticket_id,
+        )
+    )
     items = await settled(client, tenant, ticket_id, count=4)
     kinds = sorted((d["template"], d["audience"], d["channel"]) for d in items)
     assert kinds == [

@@ -21,10 +21,20 @@ pytestmark = pytest.mark.integration
 
 def delivery(ticket_id: str, rcpt: str, event_id: str | None = None) -> Delivery:
     return Delivery(
-        id=str(uuid.uuid4()), tenant_id="t-rel", ticket_id=ticket_id, trigger_event_id=event_id or str(uuid.uuid4()),
-        trigger_event_type="fixflow.intake.ticket.opened.v1", audience="customer", channel=Channel.EMAIL,
-        recipient=rcpt, template="ticket.opened", template_version=0, locale="en",
-        subject=f"Recovered {ticket_id}", body="planned before a crash", mandatory=True,
+        id=str(uuid.uuid4()),
+        tenant_id="t-rel",
+        ticket_id=ticket_id,
+        trigger_event_id=event_id or str(uuid.uuid4()),
+        trigger_event_type="fixflow.intake.ticket.opened.v1",
+        audience="customer",
+        channel=Channel.EMAIL,
+        recipient=rcpt,
+        template="ticket.opened",
+        template_version=0,
+        locale="en",
+        subject=f"Recovered {ticket_id}",
+        body="planned before a crash",
+        mandatory=True,
     )
 
 
@@ -57,28 +67,53 @@ async def test_unique_key_refuses_a_second_row_for_the_same_event_recipient_chan
 
 async def test_opt_out_skips_optional_messages(notify_app, publish, client, ticket_id):
     h = auth_headers("t-rel", "agent")
-    assert (await client.put("/v1/preferences/quiet@example.com", json={"opted_out": True}, headers=h)).status_code == 200
+    assert (
+        await client.put("/v1/preferences/quiet@example.com", json={"opted_out": True}, headers=h)
+    ).status_code == 200
     now = datetime.now(UTC)
-    await publish(envelope_of(
-        SurveySent(survey_id="S1", ticket_id=ticket_id, tenant_id="t-rel", channel="email", answer_url="https://s/x",
-                   token_expires_at=now + timedelta(days=3), contact_email="quiet@example.com", sent_at=now),
-        tenant="t-rel", subject=ticket_id))
+    await publish(
+        envelope_of(
+            SurveySent(
+                survey_id="S1",
+                ticket_id=ticket_id,
+                tenant_id="t-rel",
+                channel="email",
+                answer_url="https://s/x",
+                token_expires_at=now + timedelta(days=3),
+                contact_email="quiet@example.com",
+                sent_at=now,
+            ),
+            tenant="t-rel",
+            subject=ticket_id,
+        )
+    )
     [d] = await settled(client, "t-rel", ticket_id, count=1)
     assert d["status"] == "skipped" and d["template"] == "survey.sent"
 
 
 async def test_sla_breach_reaches_the_managers(notify_app, publish, client, smtp_server, ticket_id):
     admin = auth_headers("t-mgr", "admin")
-    r = await client.put("/v1/recipients/mgr-1", json={"role": "manager", "name": "Chen", "email": "chen@example.com",
-                                                         "locale": "en"}, headers=admin)
+    r = await client.put(
+        "/v1/recipients/mgr-1",
+        json={"role": "manager", "name": "Chen", "email": "chen@example.com", "locale": "en"},
+        headers=admin,
+    )
     assert r.status_code == 200 and r.json()["email"] == "c***@example.com"
     now = datetime.now(UTC)
-    await publish(envelope_of(
-        SlaBreached(ticket_id=ticket_id, tenant_id="t-mgr", clock="resolution", due_at=now, raised_at=now),
-        tenant="t-mgr", subject=ticket_id))
+    await publish(
+        envelope_of(
+            SlaBreached(ticket_id=ticket_id, tenant_id="t-mgr", clock="resolution", due_at=now, raised_at=now),
+            tenant="t-mgr",
+            subject=ticket_id,
+        )
+    )
     items = await settled(client, "t-mgr", ticket_id, count=2)
     assert sorted((d["audience"], d["channel"]) for d in items) == [("manager", "email"), ("manager", "in_app")]
-    mail = (await eventually(lambda: _v([m for m in smtp_server.inbox.to("chen@example.com") if ticket_id in subject_of(m)])))[0]
+    mail = (
+        await eventually(
+            lambda: _v([m for m in smtp_server.inbox.to("chen@example.com") if ticket_id in subject_of(m)])
+        )
+    )[0]
     assert subject_of(mail).startswith("[SLA breached]") and "resolution" in mail.get_payload(decode=True).decode()
     feed = await client.get("/v1/feed/mgr-1", headers=auth_headers("t-mgr", "manager", subject="mgr-1"))
     assert len(feed.json()) == 1
@@ -88,25 +123,44 @@ async def _v(x):
     return x
 
 
-async def test_invalid_addresses_in_an_event_are_dead_letters_with_reason(notify_app, publish, client, kafka, ticket_id):
+async def test_invalid_addresses_in_an_event_are_dead_letters_with_reason(
+    notify_app, publish, client, kafka, ticket_id
+):
     from aiokafka import AIOKafkaConsumer
 
     from fixflow_shared import topics
     from fixflow_shared.events import Envelope
     from fixflow_shared.events.contracts.intake import TicketOpened
 
-    await publish(envelope_of(
-        TicketOpened(ticket_id=ticket_id, tenant_id="t-rel", kind="repair", channel="web", symptom="x",
-                     opened_at=datetime.now(UTC), contact_email="not-an-email", contact_phone="call me"),
-        tenant="t-rel", subject=ticket_id))
+    await publish(
+        envelope_of(
+            TicketOpened(
+                ticket_id=ticket_id,
+                tenant_id="t-rel",
+                kind="repair",
+                channel="web",
+                symptom="x",
+                opened_at=datetime.now(UTC),
+                contact_email="not-an-email",
+                contact_phone="call me",
+            ),
+            tenant="t-rel",
+            subject=ticket_id,
+        )
+    )
     items = await settled(client, "t-rel", ticket_id, count=2)
     assert {d["channel"]: d["status"] for d in items} == {"email": "failed", "sms": "failed"}
     assert all("not a" in d["last_error"] for d in items) and all("not-an-email" not in d["last_error"] for d in items)
 
-    consumer = AIOKafkaConsumer(topics.NOTIFY_DELIVERIES, bootstrap_servers=kafka.bootstrap,
-                                group_id=f"t-{uuid.uuid4()}", auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        topics.NOTIFY_DELIVERIES,
+        bootstrap_servers=kafka.bootstrap,
+        group_id=f"t-{uuid.uuid4()}",
+        auto_offset_reset="earliest",
+    )
     await consumer.start()
     try:
+
         async def failed_events():
             batch = await consumer.getmany(timeout_ms=500)
             for recs in batch.values():

@@ -14,12 +14,29 @@ from fixflow_shared.testing import auth_headers
 pytestmark = pytest.mark.integration
 
 
-def opened(ticket_id: str, *, tenant: str = "t1", email: str | None = "li.lei@example.com", phone: str | None = None,
-           locale: str = "zh-CN"):
+def opened(
+    ticket_id: str,
+    *,
+    tenant: str = "t1",
+    email: str | None = "li.lei@example.com",
+    phone: str | None = None,
+    locale: str = "zh-CN",
+):
     return new_envelope(
-        TicketOpened(ticket_id=ticket_id, tenant_id=tenant, kind="repair", channel="phone", symptom="washer leaks",
-                     opened_at=datetime.now(UTC), contact_email=email, contact_phone=phone, locale=locale),
-        source="/fixflow/intake", subject=ticket_id, tenant=tenant,
+        TicketOpened(
+            ticket_id=ticket_id,
+            tenant_id=tenant,
+            kind="repair",
+            channel="phone",
+            symptom="washer leaks",
+            opened_at=datetime.now(UTC),
+            contact_email=email,
+            contact_phone=phone,
+            locale=locale,
+        ),
+        source="/fixflow/intake",
+        subject=ticket_id,
+        tenant=tenant,
     )
 
 
@@ -54,11 +71,17 @@ async def test_same_event_three_times_sends_one_email(notify_app, publish, smtp_
 
 async def test_english_template_and_tenant_scope(notify_app, publish, smtp_server, client, ticket_id):
     await publish(opened(ticket_id, email="sam@example.org", locale="en", tenant="t-en"))
-    mail = (await eventually(lambda: _aw([m for m in smtp_server.inbox.to("sam@example.org") if ticket_id in subject_of(m)])))[0]
+    mail = (
+        await eventually(
+            lambda: _aw([m for m in smtp_server.inbox.to("sam@example.org") if ticket_id in subject_of(m)])
+        )
+    )[0]
     assert subject_of(mail).startswith("[Service] We received your request")
     other = await client.get("/v1/deliveries", params={"ticket_id": ticket_id}, headers=auth_headers("t1", "manager"))
     assert other.status_code == 200 and other.json() == []
-    forbidden = await client.get("/v1/deliveries", params={"ticket_id": ticket_id}, headers=auth_headers("t-en", "customer"))
+    forbidden = await client.get(
+        "/v1/deliveries", params={"ticket_id": ticket_id}, headers=auth_headers("t-en", "customer")
+    )
     assert forbidden.status_code == 403 and forbidden.headers["content-type"] == "application/problem+json"
     missing = await client.get("/v1/deliveries", headers=auth_headers("t-en", "agent"))
     assert missing.status_code == 422 and missing.headers["content-type"] == "application/problem+json"

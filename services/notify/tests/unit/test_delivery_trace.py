@@ -14,10 +14,23 @@ TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
 def _delivery(headers: dict[str, str] | None) -> Delivery:
-    return Delivery(id="d-1", tenant_id="t", ticket_id="T-1", trigger_event_id="e-1",
-                    trigger_event_type="fixflow.intake.ticket.opened.v1", audience="customer", channel=Channel.EMAIL,
-                    recipient="a@example.com", template="ticket.opened", template_version=0, locale="en", subject="s",
-                    body="b", created_at=datetime.now(UTC), trace_headers=headers)
+    return Delivery(
+        id="d-1",
+        tenant_id="t",
+        ticket_id="T-1",
+        trigger_event_id="e-1",
+        trigger_event_type="fixflow.intake.ticket.opened.v1",
+        audience="customer",
+        channel=Channel.EMAIL,
+        recipient="a@example.com",
+        template="ticket.opened",
+        template_version=0,
+        locale="en",
+        subject="s",
+        body="b",
+        created_at=datetime.now(UTC),
+        trace_headers=headers,
+    )
 
 
 def test_what_is_emitted_while_sending_carries_the_planning_trace():

@@ -75,7 +75,9 @@ def test_quiet_hours_over_midnight():
 
 
 @given(
-    st.times(), st.times(), st.sampled_from(["Asia/Shanghai", "UTC", "Asia/Tokyo"]),
+    st.times(),
+    st.times(),
+    st.sampled_from(["Asia/Shanghai", "UTC", "Asia/Tokyo"]),
     st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
 )
 def test_quiet_hours_end_is_the_first_moment_outside(start, end, tz, now):
@@ -100,9 +102,21 @@ def test_preferences():
 
 
 def test_delivery_lifecycle():
-    d = Delivery(id="d", tenant_id="t", ticket_id="T", trigger_event_id="e", trigger_event_type="x", audience="customer",
-                 channel=Channel.EMAIL, recipient="a@example.com", template="ticket.opened", template_version=0,
-                 locale="en", subject="s", body="b")
+    d = Delivery(
+        id="d",
+        tenant_id="t",
+        ticket_id="T",
+        trigger_event_id="e",
+        trigger_event_type="x",
+        audience="customer",
+        channel=Channel.EMAIL,
+        recipient="a@example.com",
+        template="ticket.opened",
+        template_version=0,
+        locale="en",
+        subject="s",
+        body="b",
+    )
     d.move_to(DeliveryStatus.DEFERRED)
     d.move_to(DeliveryStatus.SENT)
     with pytest.raises(IllegalTransition):
@@ -117,7 +131,11 @@ def test_template_name():
     assert template_name("fixflow.dispatch.work-order.completed.v1") == "work-order.completed"
 
 
-@given(st.text(min_size=1, max_size=50), st.binary(max_size=500), st.integers(min_value=1_000_000_000, max_value=4_000_000_000))
+@given(
+    st.text(min_size=1, max_size=50),
+    st.binary(max_size=500),
+    st.integers(min_value=1_000_000_000, max_value=4_000_000_000),
+)
 def test_signature_verifies_and_detects_tampering(secret, body, ts):
     sig = signing.sign(secret, ts, body)
     assert signing.verify(secret, str(ts), sig, body, now=ts)
@@ -133,14 +151,23 @@ def test_signature_known_vector():
     assert signing.sign("whsec_test", 1700000000, b'{"a":1}') == (
         "v1=" + __import__("hmac").new(b"whsec_test", b'1700000000.{"a":1}', "sha256").hexdigest()
     )
-    assert signing.verify("whsec_test", "1700000000", signing.sign("whsec_test", 1700000000, b"{}"), b"{}", now=clock.time()) is False
+    assert (
+        signing.verify(
+            "whsec_test", "1700000000", signing.sign("whsec_test", 1700000000, b"{}"), b"{}", now=clock.time()
+        )
+        is False
+    )
 
 
 def test_context_flattens_windows_and_money():
     allowed = allowed_variables(AppointmentBooked)
     assert {"window_start", "window_end", "technician_name", "technician_phone"} <= allowed
-    ctx = build_context({"ticket_id": "T", "window": {"start": "2030-01-01T02:00:00+00:00", "end": "2030-01-01T04:00:00Z"}},
-                        event_type=AppointmentBooked.type, tenant_id="t", allowed=allowed)
+    ctx = build_context(
+        {"ticket_id": "T", "window": {"start": "2030-01-01T02:00:00+00:00", "end": "2030-01-01T04:00:00Z"}},
+        event_type=AppointmentBooked.type,
+        tenant_id="t",
+        allowed=allowed,
+    )
     assert ctx["window_start"] == "2030-01-01 10:00" and ctx["window_end"] == "2030-01-01 12:00"
     assert ctx["technician_phone"] == ""  # absent in the event: empty, not an error
     inv = build_context({"total_minor": 12345, "currency": "CNY"}, event_type=InvoiceIssued.type, tenant_id="t")

@@ -7,8 +7,15 @@ import pytest
 from notify.adapters.channels import Outgoing, PermanentSendError, TransientSendError
 from notify.service_layer.dispatcher import SendFailed, send_with_failover
 
-MSG = Outgoing(delivery_id="d1", tenant_id="t", ticket_id="T", recipient="+8613800138000", subject="s", body="b",
-               event_type="fixflow.intake.ticket.opened.v1")
+MSG = Outgoing(
+    delivery_id="d1",
+    tenant_id="t",
+    ticket_id="T",
+    recipient="+8613800138000",
+    subject="s",
+    body="b",
+    event_type="fixflow.intake.ticket.opened.v1",
+)
 
 
 class Fake:
@@ -26,7 +33,9 @@ class Fake:
 
 
 async def run(*providers, attempts=3):
-    return await send_with_failover(list(providers), MSG, max_attempts=attempts, backoff_initial_s=0.001, backoff_max_s=0.002)
+    return await send_with_failover(
+        list(providers), MSG, max_attempts=attempts, backoff_initial_s=0.001, backoff_max_s=0.002
+    )
 
 
 async def test_two_failures_then_success_is_one_send_and_three_attempts():
@@ -41,7 +50,11 @@ async def test_exhausted_primary_fails_over():
     name, attempts = await run(p, f)
     assert name == "failover" and p.sent == [] and len(f.sent) == 1
     assert [(a.provider, a.outcome) for a in attempts] == [
-        ("primary", "retry"), ("primary", "retry"), ("primary", "failover"), ("failover", "ok")]
+        ("primary", "retry"),
+        ("primary", "retry"),
+        ("primary", "failover"),
+        ("failover", "ok"),
+    ]
 
 
 async def test_permanent_refusal_stops_at_once():

@@ -3,6 +3,7 @@
 Revision ID: 0002
 Revises: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -69,7 +70,9 @@ def upgrade() -> None:
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("nps IS NULL OR nps BETWEEN 0 AND 10", name="nps_range"),
     )
-    op.create_index("ix_survey_responses_tenant_tech", "survey_responses", ["tenant_id", "technician_id", "answered_at"])
+    op.create_index(
+        "ix_survey_responses_tenant_tech", "survey_responses", ["tenant_id", "technician_id", "answered_at"]
+    )
     op.create_table(
         "revisit_customers",
         sa.Column("tenant_id", sa.String(64), primary_key=True),

@@ -17,7 +17,9 @@ from survey.service_layer.handlers import Links
 from survey.service_layer.wiring import Services
 
 
-def build(settings: SurveySettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()) -> tuple[ServiceRuntime, FastAPI]:
+def build(
+    settings: SurveySettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()
+) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or SurveySettings()  # type: ignore[call-arg]
     runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
     services = Services(

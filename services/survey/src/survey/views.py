@@ -31,8 +31,9 @@ async def surveys_for_ticket(*, uow: UnitOfWork, tenant_id: str, ticket_id: str)
         return await SurveyRepository(uow.session).for_ticket(tenant_id, ticket_id)
 
 
-async def satisfaction(*, uow: UnitOfWork, tenant_id: str, group_by: str, since: datetime | None,
-                       until: datetime | None) -> list[dict[str, object]]:
+async def satisfaction(
+    *, uow: UnitOfWork, tenant_id: str, group_by: str, since: datetime | None, until: datetime | None
+) -> list[dict[str, object]]:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         plan = await PlanRepository(uow.session).get(tenant_id)

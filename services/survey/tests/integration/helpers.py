@@ -13,15 +13,30 @@ from survey.domain.model import Survey
 from survey.service_layer import handlers
 
 
-def resolved_envelope(tenant: str, *, ticket_id: str | None = None, resolved_at: datetime | None = None,
-                      technician_id: str | None = "tech-1", customer_id: str | None = None, major: bool = False,
-                      grade: str | None = None, phone: str | None = "+8613800000000",
-                      trace_headers: dict[str, str] | None = None) -> Envelope:
+def resolved_envelope(
+    tenant: str,
+    *,
+    ticket_id: str | None = None,
+    resolved_at: datetime | None = None,
+    technician_id: str | None = "tech-1",
+    customer_id: str | None = None,
+    major: bool = False,
+    grade: str | None = None,
+    phone: str | None = "+8613800000000",
+    trace_headers: dict[str, str] | None = None,
+) -> Envelope:
     ticket_id = ticket_id or "T-" + uuid.uuid4().hex[:12]
     ev = TicketResolved(
-        ticket_id=ticket_id, tenant_id=tenant, kind="repair", resolution="work_order_completed",
-        technician_id=technician_id, customer_id=customer_id, customer_grade=grade, major=major,
-        contact_phone=phone, contact_email="li@example.com",
+        ticket_id=ticket_id,
+        tenant_id=tenant,
+        kind="repair",
+        resolution="work_order_completed",
+        technician_id=technician_id,
+        customer_id=customer_id,
+        customer_grade=grade,
+        major=major,
+        contact_phone=phone,
+        contact_email="li@example.com",
         resolved_at=resolved_at or datetime.now(UTC) - timedelta(days=40),
     )
     return new_envelope(ev, source="/fixflow/intake", subject=ticket_id, tenant=tenant, trace_headers=trace_headers)

@@ -15,8 +15,11 @@ from .helpers import count_rows, get_survey, sent_survey
 
 pytestmark = pytest.mark.integration
 
-GOOD = {"scores": {"timeliness": 5, "professionalism": 5, "attitude": 5, "effectiveness": 4, "overall": 5}, "nps": 9,
-        "comment": "师傅很专业"}
+GOOD = {
+    "scores": {"timeliness": 5, "professionalism": 5, "attitude": 5, "effectiveness": 4, "overall": 5},
+    "nps": 9,
+    "comment": "师傅很专业",
+}
 
 
 @pytest.fixture
@@ -57,16 +60,18 @@ async def test_answer_once_then_reuse_is_409(client, rt, tenant):
 async def test_an_answer_from_a_browser_without_traceparent_stays_in_the_tickets_trace(client, rt, tenant):
     runtime, svc = rt
     ticket_trace = uuid.uuid4().hex
-    s, token = await sent_survey(runtime, svc, tenant,
-                                 trace_headers={"traceparent": f"00-{ticket_trace}-{uuid.uuid4().hex[:16]}-01"})
+    s, token = await sent_survey(
+        runtime, svc, tenant, trace_headers={"traceparent": f"00-{ticket_trace}-{uuid.uuid4().hex[:16]}-01"}
+    )
     r = await client.post(f"/v1/public/surveys/{token}/answers", json=GOOD)  # no traceparent header
     assert r.status_code == 201, r.text
     from sqlalchemy import text
 
     async with runtime.uow() as uow:
-        headers = await uow.session.scalar(text(
-            "SELECT headers FROM outbox WHERE key = :k AND event_type = 'fixflow.survey.survey.completed.v1'"),
-            {"k": s.ticket_id})
+        headers = await uow.session.scalar(
+            text("SELECT headers FROM outbox WHERE key = :k AND event_type = 'fixflow.survey.survey.completed.v1'"),
+            {"k": s.ticket_id},
+        )
     assert headers["traceparent"].split("-")[1] == ticket_trace
 
 
@@ -87,14 +92,27 @@ async def test_forged_tokens(client, rt, tenant):
     runtime, svc = rt
     s, token = await sent_survey(runtime, svc, tenant)
     other_key = TokenSigner(["an-attackers-own-key-123"]).sign(
-        TokenClaims(survey_id=s.id, tenant_id=tenant, nonce=s.token_nonce, expires_at=s.expires_at))
-    wrong_nonce = svc.links.signer.sign(TokenClaims(survey_id=s.id, tenant_id=tenant, nonce="x", expires_at=s.expires_at))
-    unknown = svc.links.signer.sign(TokenClaims(survey_id="S-nope", tenant_id=tenant, nonce="x", expires_at=s.expires_at))
-    other_tenant = svc.links.signer.sign(TokenClaims(survey_id=s.id, tenant_id="t-other", nonce=s.token_nonce,
-                                                     expires_at=s.expires_at))
+        TokenClaims(survey_id=s.id, tenant_id=tenant, nonce=s.token_nonce, expires_at=s.expires_at)
+    )
+    wrong_nonce = svc.links.signer.sign(
+        TokenClaims(survey_id=s.id, tenant_id=tenant, nonce="x", expires_at=s.expires_at)
+    )
+    unknown = svc.links.signer.sign(
+        TokenClaims(survey_id="S-nope", tenant_id=tenant, nonce="x", expires_at=s.expires_at)
+    )
+    other_tenant = svc.links.signer.sign(
+        TokenClaims(survey_id=s.id, tenant_id="t-other", nonce=s.token_nonce, expires_at=s.expires_at)
+    )
     outbox = await count_rows(runtime, "outbox")
-    for forged, status in [(mangle_signature(token), 401), (other_key, 401), ("not-a-token", 401), ("a" * 3000, 401),
-                           (wrong_nonce, 401), (unknown, 404), (other_tenant, 404)]:
+    for forged, status in [
+        (mangle_signature(token), 401),
+        (other_key, 401),
+        ("not-a-token", 401),
+        ("a" * 3000, 401),
+        (wrong_nonce, 401),
+        (unknown, 404),
+        (other_tenant, 404),
+    ]:
         is_problem(await client.post(f"/v1/public/surveys/{forged}/answers", json=GOOD), status)
     assert await count_rows(runtime, "outbox") == outbox
     assert (await get_survey(runtime, tenant, s.id)).status.value == "sent"
@@ -104,12 +122,16 @@ async def test_forged_tokens(client, rt, tenant):
 async def test_expired_link_and_expired_survey_are_410(client, rt, tenant):
     runtime, svc = rt
     s, _ = await sent_survey(runtime, svc, tenant)
-    stale = svc.links.signer.sign(TokenClaims(survey_id=s.id, tenant_id=tenant, nonce=s.token_nonce,
-                                              expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    stale = svc.links.signer.sign(
+        TokenClaims(
+            survey_id=s.id, tenant_id=tenant, nonce=s.token_nonce, expires_at=datetime.now(UTC) - timedelta(seconds=1)
+        )
+    )
     is_problem(await client.post(f"/v1/public/surveys/{stale}/answers", json=GOOD), 410)
     # The expiry timer fires: the survey is expired and its real link answers 410 too.
-    await handlers.fire_timer(uow=runtime.uow(), timer_id=f"expire:{s.id}", links=svc.links,
-                              now=s.expires_at + timedelta(seconds=1))
+    await handlers.fire_timer(
+        uow=runtime.uow(), timer_id=f"expire:{s.id}", links=svc.links, now=s.expires_at + timedelta(seconds=1)
+    )
     s2 = await get_survey(runtime, tenant, s.id)
     assert s2.status.value == "expired"
     is_problem(await client.post(f"/v1/public/surveys/{svc.links.token(s2)}/answers", json=GOOD), 410)
@@ -138,8 +160,9 @@ async def test_bad_input_is_problem_json_and_writes_nothing(client, rt, tenant, 
     s, token = await sent_survey(runtime, svc, tenant)
     outbox = await count_rows(runtime, "outbox")
     if isinstance(body, bytes):
-        r = await client.post(f"/v1/public/surveys/{token}/answers", content=body,
-                              headers={"content-type": "application/json"})
+        r = await client.post(
+            f"/v1/public/surveys/{token}/answers", content=body, headers={"content-type": "application/json"}
+        )
     else:
         r = await client.post(f"/v1/public/surveys/{token}/answers", json=body)
     is_problem(r, status)

@@ -38,17 +38,27 @@ async def test_plan_defaults_update_and_validation(client, tenant):
     mgr = auth_headers(tenant, "manager")
     plan = (await client.get("/v1/survey-plan", headers=auth_headers(tenant, "agent"))).json()
     assert plan["delay_working_days"] == 3 and plan["rule"]["max_bad_score"] == 2 and plan["channel"] == "sms"
-    plan.update(delay_working_days=5, channel="email", rule={**plan["rule"], "max_bad_nps": 5, "complaint_words": ["垃圾"]})
+    plan.update(
+        delay_working_days=5, channel="email", rule={**plan["rule"], "max_bad_nps": 5, "complaint_words": ["垃圾"]}
+    )
     r = await client.put("/v1/survey-plan", json=plan, headers=mgr)
     assert r.status_code == 200, r.text
     again = (await client.get("/v1/survey-plan", headers=mgr)).json()
     assert again["delay_working_days"] == 5 and again["rule"]["complaint_words"] == ["垃圾"]
-    assert (await client.get("/v1/survey-plan", headers=auth_headers("t-other", "manager"))).json()["delay_working_days"] == 3
+    assert (await client.get("/v1/survey-plan", headers=auth_headers("t-other", "manager"))).json()[
+        "delay_working_days"
+    ] == 3
     # agents cannot change the plan; bad plans are 422
     assert (await client.put("/v1/survey-plan", json=plan, headers=auth_headers(tenant, "agent"))).status_code == 403
-    for bad in ({**plan, "channel": "fax"}, {**plan, "questions": ["timeliness"]}, {**plan, "delay_working_days": -1},
-                {**plan, "reminder_after_days": [9], "expires_after_days": 7}, {**plan, "calendar": {"country": "XX"}},
-                {**plan, "calendar": {"tz": "Mars/Olympus"}}, {**plan, "bogus": 1}):
+    for bad in (
+        {**plan, "channel": "fax"},
+        {**plan, "questions": ["timeliness"]},
+        {**plan, "delay_working_days": -1},
+        {**plan, "reminder_after_days": [9], "expires_after_days": 7},
+        {**plan, "calendar": {"country": "XX"}},
+        {**plan, "calendar": {"tz": "Mars/Olympus"}},
+        {**plan, "bogus": 1},
+    ):
         r = await client.put("/v1/survey-plan", json=bad, headers=mgr)
         assert r.status_code == 422, (bad, r.text)
         assert r.headers["content-type"] == "application/problem+json"
@@ -56,15 +66,24 @@ async def test_plan_defaults_update_and_validation(client, tenant):
 
 async def test_reports_praise_and_csv(client, rt, tenant):
     runtime, svc = rt
-    cases = [("tech-a", answers(5, 10)), ("tech-a", answers(4, 8)), ("tech-a", answers(2, 3, low=2)), ("tech-a", None),
-             ("tech-b", answers(5, 9, comment="师傅很专业")), ("tech-b", None)]
+    cases = [
+        ("tech-a", answers(5, 10)),
+        ("tech-a", answers(4, 8)),
+        ("tech-a", answers(2, 3, low=2)),
+        ("tech-a", None),
+        ("tech-b", answers(5, 9, comment="师傅很专业")),
+        ("tech-b", None),
+    ]
     for tech, body in cases:
         _, token = await sent_survey(runtime, svc, tenant, technician_id=tech)
         if body:
             r = await client.post(f"/v1/public/surveys/{token}/answers", json=body)
             assert r.status_code == 201, r.text
     h = auth_headers(tenant, "manager")
-    rows = {r["group"]: r for r in (await client.get("/v1/reports/satisfaction?group_by=technician", headers=h)).json()["rows"]}
+    rows = {
+        r["group"]: r
+        for r in (await client.get("/v1/reports/satisfaction?group_by=technician", headers=h)).json()["rows"]
+    }
     a, b = rows["tech-a"], rows["tech-b"]
     assert (a["sent"], a["answered"], a["response_rate"]) == (4, 3, 75.0)
     assert a["satisfaction_rate"] == pytest.approx(66.67) and a["csat"] == pytest.approx(66.67)
@@ -72,7 +91,9 @@ async def test_reports_praise_and_csv(client, rt, tenant):
     assert (b["response_rate"], b["satisfaction_rate"], b["nps"], b["praise"]) == (50.0, 100.0, 100.0, 1)
     month = (await client.get("/v1/reports/satisfaction?group_by=month", headers=h)).json()["rows"]
     assert len(month) == 1 and month[0]["sent"] == 6
-    future = (await client.get("/v1/reports/satisfaction", params={"from": "2099-01-01T00:00:00+08:00"}, headers=h)).json()
+    future = (
+        await client.get("/v1/reports/satisfaction", params={"from": "2099-01-01T00:00:00+08:00"}, headers=h)
+    ).json()
     assert future["rows"] == []
     praise = (await client.get("/v1/reports/praise?technician_id=tech-b", headers=h)).json()["entries"]
     assert [p["comment"] for p in praise] == ["师傅很专业"]
@@ -100,8 +121,12 @@ async def test_agent_phone_answers_and_tenant_isolation(client, rt, tenant):
     r = await client.post(f"/v1/surveys/{s.id}/answers", json=answers(3, 7), headers=auth_headers(tenant))
     assert r.status_code == 201, r.text
     got = (await client.get(f"/v1/surveys/{s.id}", headers=auth_headers(tenant))).json()
-    assert got["status"] == "completed" and got["response"]["via"] == "phone" and got["response"]["dissatisfied"] is False
-    assert (await client.post(f"/v1/surveys/{s.id}/answers", json=answers(3, 7), headers=auth_headers(tenant))).status_code == 409
+    assert (
+        got["status"] == "completed" and got["response"]["via"] == "phone" and got["response"]["dissatisfied"] is False
+    )
+    assert (
+        await client.post(f"/v1/surveys/{s.id}/answers", json=answers(3, 7), headers=auth_headers(tenant))
+    ).status_code == 409
 
 
 async def test_major_issue_gets_a_follow_up_and_reopen_cancels_unsent(client, rt, tenant):
@@ -119,28 +144,41 @@ async def test_major_issue_gets_a_follow_up_and_reopen_cancels_unsent(client, rt
     assert await svc.wheel.score(f"send:{initial['id']}") is not None  # woken through Redis
     reopened = new_envelope(
         TicketReopened(ticket_id=env.subject, tenant_id=tenant, reason="still leaking", reopened_at=datetime.now(UTC)),
-        source="/fixflow/intake", subject=env.subject, tenant=tenant)
-    cancelled = await handlers.cancel_for_ticket(uow=runtime.uow(), envelope=reopened, ticket_id=env.subject,
-                                                 consumer="survey.ticket_reopened")
+        source="/fixflow/intake",
+        subject=env.subject,
+        tenant=tenant,
+    )
+    cancelled = await handlers.cancel_for_ticket(
+        uow=runtime.uow(), envelope=reopened, ticket_id=env.subject, consumer="survey.ticket_reopened"
+    )
     assert len(cancelled) == 2
     got = (await client.get(f"/v1/surveys?ticket_id={env.subject}", headers=auth_headers(tenant))).json()
     assert {s["status"] for s in got} == {"cancelled"}
     # a cancelled timer that still sits in Redis fires into nothing
-    assert await handlers.fire_timer(uow=runtime.uow(), timer_id=f"send:{initial['id']}", links=svc.links,
-                                     now=datetime.now(UTC) + timedelta(days=60)) == []
+    assert (
+        await handlers.fire_timer(
+            uow=runtime.uow(),
+            timer_id=f"send:{initial['id']}",
+            links=svc.links,
+            now=datetime.now(UTC) + timedelta(days=60),
+        )
+        == []
+    )
     assert (await get_survey(runtime, tenant, initial["id"])).status.value == "cancelled"
 
 
 async def test_reminder_goes_out_while_unanswered(rt, tenant):
     runtime, svc = rt
     s, _ = await sent_survey(runtime, svc, tenant)
-    await handlers.fire_timer(uow=runtime.uow(), timer_id=f"remind:{s.id}:1", links=svc.links,
-                              now=s.sent_at + timedelta(days=2, seconds=1))
+    await handlers.fire_timer(
+        uow=runtime.uow(), timer_id=f"remind:{s.id}:1", links=svc.links, now=s.sent_at + timedelta(days=2, seconds=1)
+    )
     s2 = await get_survey(runtime, tenant, s.id)
     assert s2.reminders_sent == 1 and s2.status.value == "sent"
     # firing the same timer again does nothing (the row is marked fired)
-    await handlers.fire_timer(uow=runtime.uow(), timer_id=f"remind:{s.id}:1", links=svc.links,
-                              now=s.sent_at + timedelta(days=2, seconds=2))
+    await handlers.fire_timer(
+        uow=runtime.uow(), timer_id=f"remind:{s.id}:1", links=svc.links, now=s.sent_at + timedelta(days=2, seconds=2)
+    )
     assert (await get_survey(runtime, tenant, s.id)).reminders_sent == 1
 
 
@@ -148,7 +186,7 @@ async def test_timer_moved_later_is_not_fired_early(rt, tenant):
     runtime, svc = rt
     env = resolved_envelope(tenant, resolved_at=datetime.now(UTC))
     timers = await handlers.schedule_for_resolution(uow=runtime.uow(), envelope=env, event=env.payload())
-    (send_id, due), = [t for t in timers if t[0].startswith("send:")]
+    ((send_id, due),) = [t for t in timers if t[0].startswith("send:")]
     again = await handlers.fire_timer(uow=runtime.uow(), timer_id=send_id, links=svc.links)
     assert again == [(send_id, due)]  # goes back on the wheel at its real time
     async with runtime.uow() as uow:
@@ -174,13 +212,19 @@ async def test_revisits_by_grade(client, rt, tenant):
     async with runtime.uow() as uow:
         nxt = dict(await TimerRepository(uow.session).pending())[tid]
     assert timedelta(days=175) < nxt - due < timedelta(days=190)  # the next period is scheduled
-    r = await client.post(f"/v1/revisits/{tasks[0]['id']}/outcome", json={"outcome": "reached", "satisfied": True,
-                                                                         "notes": "all good"}, headers=h)
+    r = await client.post(
+        f"/v1/revisits/{tasks[0]['id']}/outcome",
+        json={"outcome": "reached", "satisfied": True, "notes": "all good"},
+        headers=h,
+    )
     assert r.status_code == 200 and r.json()["status"] == "done"
     again = await client.post(f"/v1/revisits/{tasks[0]['id']}/outcome", json={"outcome": "reached"}, headers=h)
     assert again.status_code == 409
-    assert (await client.post(f"/v1/revisits/{tasks[0]['id']}/outcome", json={"outcome": "reached"},
-                              headers=auth_headers("t-other"))).status_code == 404
+    assert (
+        await client.post(
+            f"/v1/revisits/{tasks[0]['id']}/outcome", json={"outcome": "reached"}, headers=auth_headers("t-other")
+        )
+    ).status_code == 404
     bad = await client.post(f"/v1/revisits/{tasks[0]['id']}/outcome", json={"outcome": "teleported"}, headers=h)
     assert bad.status_code == 422
     assert (await client.get("/v1/revisits?status=done", headers=h)).json()[0]["notes"] == "all good"
@@ -198,7 +242,7 @@ async def test_background_loop_sends_a_due_survey_even_if_redis_lost_it(rt, tena
     runtime, svc = rt
     env = resolved_envelope(tenant)  # resolved 40 days ago: already due
     timers = await handlers.schedule_for_resolution(uow=runtime.uow(), envelope=env, event=env.payload())
-    (send_id, _), = [t for t in timers if t[0].startswith("send:")]
+    ((send_id, _),) = [t for t in timers if t[0].startswith("send:")]
     await svc.wheel.cancel(send_id)  # never reached Redis (crash after commit, flushed Redis, ...)
     survey_id = send_id.split(":", 1)[1]
     for _ in range(100):  # the loop re-seeds from the durable rows every second in tests

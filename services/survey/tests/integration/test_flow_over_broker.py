@@ -23,8 +23,12 @@ class TopicWatcher:
     """A test consumer of fixflow.survey.surveys with its own group (stands in for intake/notify)."""
 
     def __init__(self, bootstrap: str) -> None:
-        self.consumer = AIOKafkaConsumer(topics.SURVEY_SURVEYS, bootstrap_servers=bootstrap,
-                                         group_id=f"test-{uuid.uuid4()}", auto_offset_reset="earliest")
+        self.consumer = AIOKafkaConsumer(
+            topics.SURVEY_SURVEYS,
+            bootstrap_servers=bootstrap,
+            group_id=f"test-{uuid.uuid4()}",
+            auto_offset_reset="earliest",
+        )
         self.seen: list[tuple[bytes | None, Envelope]] = []
 
     async def wait_for(self, pred: Callable[[Envelope], bool], timeout: float = 20) -> Envelope:
@@ -55,7 +59,7 @@ async def test_resolved_ticket_to_dissatisfaction_reported(client, survey_app, k
         # A duplicate delivery of the same event must not schedule a second survey (inbox).
         await producer.send_and_wait(topics.INTAKE_TICKETS, value=env.body(), key=env.key, headers=env.headers())
 
-        for_ticket = lambda t: (lambda e: e.subject == ticket and e.type == t)  # noqa: E731
+        for_ticket = lambda t: lambda e: e.subject == ticket and e.type == t  # noqa: E731
         scheduled = await watcher.wait_for(for_ticket("fixflow.survey.survey.scheduled.v1"))
         sent = await watcher.wait_for(for_ticket("fixflow.survey.survey.sent.v1"))
         p = sent.payload()
@@ -66,7 +70,11 @@ async def test_resolved_ticket_to_dissatisfaction_reported(client, survey_app, k
         token = p.answer_url.rsplit("/", 1)[-1]
         r = await client.post(
             f"/v1/public/surveys/{token}/answers",
-            json={"scores": {"timeliness": 4, "attitude": 2, "overall": 2}, "nps": 3, "comment": "师傅态度差，我要投诉"},
+            json={
+                "scores": {"timeliness": 4, "attitude": 2, "overall": 2},
+                "nps": 3,
+                "comment": "师傅态度差，我要投诉",
+            },
         )
         assert r.status_code == 201, r.text
 
@@ -79,8 +87,10 @@ async def test_resolved_ticket_to_dissatisfaction_reported(client, survey_app, k
         assert d.suggested_action == "complaint" and d.lowest_score == 2 and d.nps == 3
         keys = {k for k, e in watcher.seen if e.subject == ticket}
         assert keys == {ticket.encode()}  # keyed by ticket id: one ticket's events stay in order
-        assert sum(1 for _, e in watcher.seen
-                   if e.subject == ticket and e.type == "fixflow.survey.survey.scheduled.v1") == 1
+        assert (
+            sum(1 for _, e in watcher.seen if e.subject == ticket and e.type == "fixflow.survey.survey.scheduled.v1")
+            == 1
+        )
     finally:
         await producer.stop()
         await watcher.consumer.stop()

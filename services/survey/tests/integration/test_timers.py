@@ -64,8 +64,12 @@ async def test_concurrent_pollers_never_get_the_same_id(wheel: DueTimerWheel):
 async def test_loop_fires_reseeds_from_the_durable_copy_and_retries(wheel: DueTimerWheel):
     # The "database": pending timers; fire marks them done (idempotently, re-checking the row).
     now = datetime.now(UTC)
-    db: dict[str, datetime] = {"due-now": now - timedelta(seconds=1), "soon": now + timedelta(milliseconds=300),
-                               "flaky": now - timedelta(seconds=1), "later": now + timedelta(days=3)}
+    db: dict[str, datetime] = {
+        "due-now": now - timedelta(seconds=1),
+        "soon": now + timedelta(milliseconds=300),
+        "flaky": now - timedelta(seconds=1),
+        "later": now + timedelta(days=3),
+    }
     fired: list[str] = []
     failures = {"flaky": 1}
 
@@ -81,10 +85,9 @@ async def test_loop_fires_reseeds_from_the_durable_copy_and_retries(wheel: DueTi
         return list(db.items())
 
     # Nothing was ever scheduled in Redis: the loop must find the timers through reseed().
-    task = asyncio.create_task(
-        run_timer_loop(wheel, fire, reseed, poll_s=0.05, reseed_every_s=0.5, retry_after_s=0.1)
-    )
+    task = asyncio.create_task(run_timer_loop(wheel, fire, reseed, poll_s=0.05, reseed_every_s=0.5, retry_after_s=0.1))
     try:
+
         async def until(cond) -> None:
             while not cond():
                 await asyncio.sleep(0.02)

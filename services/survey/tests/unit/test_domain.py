@@ -36,8 +36,16 @@ PLAN = SurveyPlan(tenant_id="t1")
 
 
 def survey(**kw) -> Survey:
-    base = dict(id="S-1", tenant_id="t1", ticket_id="T-1", round="initial", channel="sms", due_at=NOW,
-                expires_at=NOW + timedelta(days=7), created_at=NOW)
+    base = dict(
+        id="S-1",
+        tenant_id="t1",
+        ticket_id="T-1",
+        round="initial",
+        channel="sms",
+        due_at=NOW,
+        expires_at=NOW + timedelta(days=7),
+        created_at=NOW,
+    )
     return Survey(**{**base, **kw})
 
 
@@ -90,9 +98,14 @@ def test_praise_from_top_marks_or_praise_words():
 @pytest.mark.parametrize(
     "answers",
     [
-        Answers({"overall": 6}), Answers({"overall": 0}), Answers({"timeliness": 3}),
-        Answers({"overall": 3, "colour": 2}), Answers({"overall": 3}, nps=11), Answers({"overall": 3}, nps=-1),
-        Answers({"overall": 3}, comment="x" * 2001), Answers({"overall": True}),
+        Answers({"overall": 6}),
+        Answers({"overall": 0}),
+        Answers({"timeliness": 3}),
+        Answers({"overall": 3, "colour": 2}),
+        Answers({"overall": 3}, nps=11),
+        Answers({"overall": 3}, nps=-1),
+        Answers({"overall": 3}, comment="x" * 2001),
+        Answers({"overall": True}),
     ],
 )
 def test_invalid_answers_are_refused(answers):
@@ -151,11 +164,18 @@ def test_token_round_trip_and_rotation():
     assert not CLAIMS.expired(NOW) and CLAIMS.expired(NOW + timedelta(days=7))
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: t[:-2] + ("AA" if t[-2:] != "AA" else "BB"),      # altered signature
-    lambda t: "eyJzIjoiUy0yIn0" + t[t.index("."):],             # altered claims
-    lambda t: t.replace(".", ""), lambda t: "", lambda t: "a.b.c", lambda t: "%%%.###", lambda t: t + "x" * 600,
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-2] + ("AA" if t[-2:] != "AA" else "BB"),  # altered signature
+        lambda t: "eyJzIjoiUy0yIn0" + t[t.index(".") :],  # altered claims
+        lambda t: t.replace(".", ""),
+        lambda t: "",
+        lambda t: "a.b.c",
+        lambda t: "%%%.###",
+        lambda t: t + "x" * 600,
+    ],
+)
 def test_forged_tokens_fail(mangle):
     with pytest.raises(InvalidToken):
         SIGNER.verify(mangle(SIGNER.sign(CLAIMS)))
@@ -199,15 +219,27 @@ def test_revisit_outcome_recorded_once():
 # --- reports ------------------------------------------------------------------------------------
 def fact(i, tech, overall=None, nps=None, dissatisfied=False, praise=False, sent_at=NOW):
     answered = overall is not None
-    return reports.SurveyFact(survey_id=f"S{i}", sent_at=sent_at, technician_id=tech, team_id="north",
-                              answered=answered, scores={"overall": overall} if answered else {}, nps=nps,
-                              dissatisfied=dissatisfied, praise=praise)
+    return reports.SurveyFact(
+        survey_id=f"S{i}",
+        sent_at=sent_at,
+        technician_id=tech,
+        team_id="north",
+        answered=answered,
+        scores={"overall": overall} if answered else {},
+        nps=nps,
+        dissatisfied=dissatisfied,
+        praise=praise,
+    )
 
 
 def test_report_figures_by_technician():
     facts = [
-        fact(1, "tech-a", 5, 10, praise=True), fact(2, "tech-a", 4, 9), fact(3, "tech-a", 2, 3, dissatisfied=True),
-        fact(4, "tech-a"), fact(5, "tech-b", 3, 7), fact(6, "tech-b"),
+        fact(1, "tech-a", 5, 10, praise=True),
+        fact(2, "tech-a", 4, 9),
+        fact(3, "tech-a", 2, 3, dissatisfied=True),
+        fact(4, "tech-a"),
+        fact(5, "tech-b", 3, 7),
+        fact(6, "tech-b"),
     ]
     rows = {r["group"]: r for r in reports.figures(facts, group_by="technician")}
     a = rows["tech-a"]

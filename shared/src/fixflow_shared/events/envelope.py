@@ -76,9 +76,7 @@ class Envelope:
             raise InvalidEnvelope(f"payload does not match {self.type}: {exc.errors()[:3]}") from exc
 
     @classmethod
-    def from_kafka(
-        cls, headers: Iterable[tuple[str, bytes]] | Mapping[str, Any], value: bytes | None
-    ) -> Envelope:
+    def from_kafka(cls, headers: Iterable[tuple[str, bytes]] | Mapping[str, Any], value: bytes | None) -> Envelope:
         items = headers.items() if isinstance(headers, Mapping) else headers
         h: dict[str, str] = {}
         for k, v in items:
@@ -142,9 +140,7 @@ def new_envelope(
         tenantid=tenant,
         time=time or datetime.now(UTC),
         data=payload.model_dump(mode="json"),
-        correlationid=correlation_id
-        or (causation.correlationid if causation else None)
-        or subject,
+        correlationid=correlation_id or (causation.correlationid if causation else None) or subject,
         causationid=causation.id if causation else None,
         trace_headers=dict(trace_headers or {}),
     )

@@ -64,10 +64,7 @@ class EventRegistry:
 
     def json_schemas(self) -> dict[str, dict[str, Any]]:
         """JSON Schema of every payload, keyed by event type (for docs and snapshot tests)."""
-        return {
-            t: {**m.model_json_schema(), "x-topic": m.topic}
-            for t, m in sorted(self._by_type.items())
-        }
+        return {t: {**m.model_json_schema(), "x-topic": m.topic} for t, m in sorted(self._by_type.items())}
 
 
 registry = EventRegistry()

@@ -8,4 +8,7 @@ DEV_SECRET: str = ServiceSettings.model_fields["jwt_dev_secret"].default
 
 def auth_headers(tenant: str = "t1", roles: str = "agent", subject: str = "tester") -> dict[str, str]:
     """Bearer header with a development token for `tenant` and comma-separated `roles`."""
-    return {"Authorization": "Bearer " + dev_token(tenant=tenant, roles=roles.split(","), subject=subject, secret=DEV_SECRET)}
+    return {
+        "Authorization": "Bearer "
+        + dev_token(tenant=tenant, roles=roles.split(","), subject=subject, secret=DEV_SECRET)
+    }

@@ -86,7 +86,9 @@ class LocalStores:
 
     @property
     def redis_url(self) -> str:
-        return "redis://127.0.0.1:6379/15"
+        # FIXFLOW_TEST_REDIS_PORT lets two checkouts run their suites at once, each with a Redis of
+        # its own (sessions flush their databases).
+        return f"redis://127.0.0.1:{os.environ.get('FIXFLOW_TEST_REDIS_PORT', '6379')}/15"
 
 
 def unique_db_name(service: str) -> str:

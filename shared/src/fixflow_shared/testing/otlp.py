@@ -64,9 +64,16 @@ class OtlpReceiver:
                 for s in ss.spans:
                     new.append(
                         ReceivedSpan(
-                            service=service, name=s.name, trace_id=s.trace_id.hex(), span_id=s.span_id.hex(),
-                            parent_span_id=s.parent_span_id.hex(), kind=s.kind,
-                            attributes={a.key: getattr(a.value, a.value.WhichOneof("value") or "string_value") for a in s.attributes},
+                            service=service,
+                            name=s.name,
+                            trace_id=s.trace_id.hex(),
+                            span_id=s.span_id.hex(),
+                            parent_span_id=s.parent_span_id.hex(),
+                            kind=s.kind,
+                            attributes={
+                                a.key: getattr(a.value, a.value.WhichOneof("value") or "string_value")
+                                for a in s.attributes
+                            },
                         )
                     )
         with self._lock:

@@ -1,10 +1,10 @@
 """pytest plugin `fixflow`: session fixtures for real Kafka, PostgreSQL, Redis and SMTP.
 
-    kafka           a fresh single-node broker for the session (KafkaBroker: .bootstrap, .kill())
-    stores          PostgreSQL + Redis running (installed by the repo script if missing)
-    make_database   factory: a fresh, migrated database for a service, dropped at the end
-    redis_url       a Redis database flushed for the session
-    smtp_server     a real SMTP server (aiosmtpd) collecting messages
+kafka           a fresh single-node broker for the session (KafkaBroker: .bootstrap, .kill())
+stores          PostgreSQL + Redis running (installed by the repo script if missing)
+make_database   factory: a fresh, migrated database for a service, dropped at the end
+redis_url       a Redis database flushed for the session
+smtp_server     a real SMTP server (aiosmtpd) collecting messages
 """
 
 from __future__ import annotations
@@ -237,14 +237,23 @@ def sms_gateway() -> Iterator[Any]:
 
 @contextlib.asynccontextmanager
 async def running_service(
-    name: str, settings_cls: type[Any], *, kafka: Any, make_database: Callable[[str], str], redis_url: str, **overrides: Any
+    name: str,
+    settings_cls: type[Any],
+    *,
+    kafka: Any,
+    make_database: Callable[[str], str],
+    redis_url: str,
+    **overrides: Any,
 ) -> AsyncIterator[tuple[Any, Any]]:
     """A service's runtime and app, started in-process against the test infrastructure."""
     import importlib
 
     settings = settings_cls(
-        database_url=make_database(name), kafka_bootstrap_servers=kafka.bootstrap, redis_url=redis_url,
-        relay_poll_interval_s=0.05, **overrides,
+        database_url=make_database(name),
+        kafka_bootstrap_servers=kafka.bootstrap,
+        redis_url=redis_url,
+        relay_poll_interval_s=0.05,
+        **overrides,
     )
     runtime, app = importlib.import_module(f"{name}.bootstrap").build(settings)
     await runtime.start()

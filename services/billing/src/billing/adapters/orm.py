@@ -20,7 +20,8 @@ metadata = new_metadata()
 outbox, inbox = add_messaging_tables(metadata)
 
 price_books = Table(
-    "price_books", metadata,
+    "price_books",
+    metadata,
     Column("tenant_id", String(64), nullable=False),
     Column("version", Integer, nullable=False),
     Column("effective_from", Date, nullable=False),
@@ -32,7 +33,8 @@ price_books = Table(
 )
 
 ticket_facts = Table(
-    "ticket_facts", metadata,
+    "ticket_facts",
+    metadata,
     Column("tenant_id", String(64), nullable=False),
     Column("ticket_id", String(40), nullable=False),
     Column("customer_id", String(64)),
@@ -45,7 +47,8 @@ ticket_facts = Table(
 )
 
 entitlements = Table(
-    "entitlements", metadata,
+    "entitlements",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
     Column("customer_id", String(64), nullable=False),
@@ -58,7 +61,8 @@ entitlements = Table(
 )
 
 quotes = Table(
-    "quotes", metadata,
+    "quotes",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
     Column("ticket_id", String(40), nullable=False),
@@ -73,7 +77,8 @@ quotes = Table(
 )
 
 document_counters = Table(
-    "document_counters", metadata,
+    "document_counters",
+    metadata,
     Column("tenant_id", String(64), nullable=False),
     Column("series", String(8), nullable=False),
     Column("year", Integer, nullable=False),
@@ -82,7 +87,8 @@ document_counters = Table(
 )
 
 invoices = Table(
-    "invoices", metadata,
+    "invoices",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
     Column("number", String(32), nullable=False),
@@ -106,7 +112,8 @@ invoices = Table(
 )
 
 waived_charges = Table(
-    "waived_charges", metadata,
+    "waived_charges",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
     Column("ticket_id", String(40), nullable=False),
@@ -123,7 +130,8 @@ waived_charges = Table(
 )
 
 waivers = Table(
-    "waivers", metadata,
+    "waivers",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
     Column("ticket_id", String(40), nullable=False),
@@ -137,7 +145,8 @@ waivers = Table(
 )
 
 payments = Table(
-    "payments", metadata,
+    "payments",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
     Column("invoice_id", String(40), nullable=False),
@@ -153,7 +162,8 @@ payments = Table(
 )
 
 refunds = Table(
-    "refunds", metadata,
+    "refunds",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
     Column("invoice_id", String(40), nullable=False),
@@ -165,7 +175,8 @@ refunds = Table(
 )
 
 credit_notes = Table(
-    "credit_notes", metadata,
+    "credit_notes",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
     Column("number", String(32), nullable=False),
@@ -179,7 +190,8 @@ credit_notes = Table(
 
 
 pending_settlements = Table(
-    "pending_settlements", metadata,
+    "pending_settlements",
+    metadata,
     Column("tenant_id", String(64), nullable=False),
     Column("work_order_id", String(64), nullable=False),
     Column("ticket_id", String(40), nullable=False),
@@ -195,7 +207,8 @@ pending_settlements = Table(
 )
 
 customer_credits = Table(
-    "customer_credits", metadata,
+    "customer_credits",
+    metadata,
     Column("tenant_id", String(64), nullable=False),
     Column("customer_id", String(64), nullable=False),
     Column("currency", String(3), nullable=False),
@@ -205,7 +218,8 @@ customer_credits = Table(
 )
 
 credit_entries = Table(
-    "credit_entries", metadata,
+    "credit_entries",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
     Column("customer_id", String(64), nullable=False),
@@ -218,7 +232,8 @@ credit_entries = Table(
 )
 
 contract_visit_usage = Table(
-    "contract_visit_usage", metadata,
+    "contract_visit_usage",
+    metadata,
     Column("tenant_id", String(64), nullable=False),
     Column("contract_id", String(40), nullable=False),
     Column("year_start", Date, nullable=False),

@@ -67,8 +67,9 @@ class Quote:
             return True
         return False
 
-    def decide(self, *, accept: bool, by: str, channel: str, signed_name: str | None, at: datetime,
-               reason: str | None = None) -> Consent:
+    def decide(
+        self, *, accept: bool, by: str, channel: str, signed_name: str | None, at: datetime, reason: str | None = None
+    ) -> Consent:
         target = QuoteStatus.ACCEPTED if accept else QuoteStatus.REJECTED
         self.expire_if_due(at)
         if self.status != QuoteStatus.ISSUED:
@@ -129,7 +130,9 @@ class Invoice:
     @property
     def status(self) -> InvoiceStatus:
         if self.refunded_minor > 0:
-            return InvoiceStatus.REFUNDED if self.refunded_minor >= self.paid_minor else InvoiceStatus.PARTIALLY_REFUNDED
+            return (
+                InvoiceStatus.REFUNDED if self.refunded_minor >= self.paid_minor else InvoiceStatus.PARTIALLY_REFUNDED
+            )
         if self.paid_minor >= self.total_minor:
             return InvoiceStatus.PAID
         return InvoiceStatus.PARTIALLY_PAID if self.paid_minor > 0 else InvoiceStatus.ISSUED
@@ -157,21 +160,32 @@ class Invoice:
         if self.refunded_minor > 0:
             raise IllegalTransition("invoice", self.status.value, "paid")
         if amount_minor > self.balance_due_minor:
-            raise MoreThanDue(f"only {self.balance_due_minor} minor units are due on invoice {self.number}; "
-                              f"{amount_minor} of credit cannot be applied")
+            raise MoreThanDue(
+                f"only {self.balance_due_minor} minor units are due on invoice {self.number}; "
+                f"{amount_minor} of credit cannot be applied"
+            )
         if amount_minor > available_minor:
-            raise InsufficientCredit(f"the customer has {available_minor} {currency} minor units of credit, "
-                                     f"{amount_minor} asked")
+            raise InsufficientCredit(
+                f"the customer has {available_minor} {currency} minor units of credit, {amount_minor} asked"
+            )
         self.paid_minor += amount_minor
         return PaymentOutcome(amount_minor, 0, self.balance_due_minor)
 
-    def refund(self, *, gross_minor: int | None, return_freight_minor: int, card_fee_minor: int,
-               now: datetime, window_days: int) -> RefundOutcome:
+    def refund(
+        self,
+        *,
+        gross_minor: int | None,
+        return_freight_minor: int,
+        card_fee_minor: int,
+        now: datetime,
+        window_days: int,
+    ) -> RefundOutcome:
         """Refund within the return window, keeping the customer's share (return freight, card fee)."""
         if now > self.issued_at + timedelta(days=window_days):
             raise ReturnWindowClosed(
                 f"the return window of {window_days} days closed on "
-                f"{(self.issued_at + timedelta(days=window_days)).date().isoformat()}")
+                f"{(self.issued_at + timedelta(days=window_days)).date().isoformat()}"
+            )
         refundable = self.paid_minor - self.refunded_minor
         gross = refundable if gross_minor is None else gross_minor
         if gross <= 0 or return_freight_minor < 0 or card_fee_minor < 0:
@@ -206,8 +220,9 @@ class CustomerCredit:
         if amount_minor <= 0:
             raise InvalidAmount("credit used must be a positive amount")
         if amount_minor > self.balance_minor:
-            raise InsufficientCredit(f"the customer has {self.balance_minor} {self.currency} minor units of "
-                                     f"credit, {amount_minor} asked")
+            raise InsufficientCredit(
+                f"the customer has {self.balance_minor} {self.currency} minor units of credit, {amount_minor} asked"
+            )
         self.balance_minor -= amount_minor
 
 
@@ -234,9 +249,19 @@ class WaiverRequest:
     approved_by: str | None = None
 
     @classmethod
-    def request(cls, *, tenant_id: str, ticket_id: str, amount_minor: int | None, currency: str, reason: str,
-                requested_by: str, threshold_minor: int, requester_is_manager: bool,
-                list_total_minor: int | None = None) -> WaiverRequest:
+    def request(
+        cls,
+        *,
+        tenant_id: str,
+        ticket_id: str,
+        amount_minor: int | None,
+        currency: str,
+        reason: str,
+        requested_by: str,
+        threshold_minor: int,
+        requester_is_manager: bool,
+        list_total_minor: int | None = None,
+    ) -> WaiverRequest:
         """Small waivers are approved at once; over the threshold (or a full waiver of an unknown or
         larger amount) they wait for a manager, unless a manager asks."""
         check_currency(currency)
@@ -248,8 +273,13 @@ class WaiverRequest:
         needs_approval = size is None or size > threshold_minor
         auto = requester_is_manager or not needs_approval
         return cls(
-            id=new_id("wvr"), tenant_id=tenant_id, ticket_id=ticket_id, amount_minor=amount_minor,
-            currency=currency, reason=reason.strip(), requested_by=requested_by,
+            id=new_id("wvr"),
+            tenant_id=tenant_id,
+            ticket_id=ticket_id,
+            amount_minor=amount_minor,
+            currency=currency,
+            reason=reason.strip(),
+            requested_by=requested_by,
             status=WaiverStatus.APPROVED if auto else WaiverStatus.PENDING,
             approved_by=requested_by if requester_is_manager else None,
         )

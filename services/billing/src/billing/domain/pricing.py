@@ -94,8 +94,13 @@ class PriceBook:
 
     def __post_init__(self) -> None:
         check_currency(self.currency)
-        for name in ("visit_fee_minor", "adjustment_fee_minor", "fitting_labour_minor", "freight_minor",
-                     "waiver_approval_threshold_minor"):
+        for name in (
+            "visit_fee_minor",
+            "adjustment_fee_minor",
+            "fitting_labour_minor",
+            "freight_minor",
+            "waiver_approval_threshold_minor",
+        ):
             if getattr(self, name) < 0:
                 raise InvalidAmount(f"{name} must not be negative")
         if self.labour_per_hour_minor is not None and self.labour_per_hour_minor < 0:
@@ -115,8 +120,11 @@ class PriceBook:
         if resolution_code in self.resolution_codes:
             return self.resolution_codes[resolution_code]
         rc = resolution_code.lower()
-        cause: FaultCause = "customer" if any(w in rc for w in ("customer", "misuse", "damage")) else (
-            "quality" if any(w in rc for w in ("quality", "defect", "fault")) else "unknown")
+        cause: FaultCause = (
+            "customer"
+            if any(w in rc for w in ("customer", "misuse", "damage"))
+            else ("quality" if any(w in rc for w in ("quality", "defect", "fault")) else "unknown")
+        )
         if any(w in rc for w in ("internal", "inspection_internal", "admin")):
             return "internal", cause
         if "reinstall" in rc:
@@ -133,8 +141,13 @@ class PriceBook:
 def demo_price_book(tenant_id: str) -> PriceBook:
     """The seeds' retailer schedule, used for a tenant that has not configured its own."""
     return PriceBook(
-        tenant_id=tenant_id, version=0, effective_from=date(2000, 1, 1), currency="CNY",
-        visit_fee_minor=2000, adjustment_fee_minor=2000, fitting_labour_minor=3000,
+        tenant_id=tenant_id,
+        version=0,
+        effective_from=date(2000, 1, 1),
+        currency="CNY",
+        visit_fee_minor=2000,
+        adjustment_fee_minor=2000,
+        fitting_labour_minor=3000,
         parts={
             "HINGE-35": PartPrice(1500, 2500, "cabinet hinge 35 mm"),
             "DRAWER-RAIL": PartPrice(2800, 4500, "drawer rail pair"),
@@ -304,52 +317,112 @@ def _base_lines(book: PriceBook, work: WorkDone, work_type: WorkType) -> list[Li
     second = work.visit_number >= 2
     if work_type == "part_replacement":
         if not second:
-            add("visit", "visit fee", 1, book.visit_fee_minor,
+            add(
+                "visit",
+                "visit fee",
+                1,
+                book.visit_fee_minor,
                 f"part replacement on a first visit: the visit fee only ({_fmt(book.visit_fee_minor, cur)})",
-                "schedule.part_replacement.first_visit")
+                "schedule.part_replacement.first_visit",
+            )
             for p in work.parts:
                 price = book.part_price(p.code)
                 unit = 0 if price is None else (price.cost_minor if book.parts_basis == "cost" else price.list_minor)
-                lines.append(Line("part", f"part {p.code}", p.quantity, unit, 0, False,
-                                  "part replacement on a first visit: part not charged under the fee schedule",
-                                  "schedule.part_replacement.first_visit", 0, p.code))
+                lines.append(
+                    Line(
+                        "part",
+                        f"part {p.code}",
+                        p.quantity,
+                        unit,
+                        0,
+                        False,
+                        "part replacement on a first visit: part not charged under the fee schedule",
+                        "schedule.part_replacement.first_visit",
+                        0,
+                        p.code,
+                    )
+                )
         else:
             if book.second_visit_charges_visit_fee:
-                add("visit", "visit fee", 1, book.visit_fee_minor, "second visit: visit fee per schedule",
-                    "schedule.visit")
+                add(
+                    "visit",
+                    "visit fee",
+                    1,
+                    book.visit_fee_minor,
+                    "second visit: visit fee per schedule",
+                    "schedule.visit",
+                )
             for p in work.parts:
                 price = book.part_price(p.code)
                 if price is None:
                     raise UnknownPart(f"part {p.code} has no price in price book v{book.version}")
                 unit = price.cost_minor if book.parts_basis == "cost" else price.list_minor
-                add("part", f"part {p.code}" + (f" ({price.description})" if price.description else ""),
-                    p.quantity, unit, f"second visit to the same address: part at {book.parts_basis} price",
-                    "schedule.part_replacement.second_visit", p.code)
-            add("labour", "fitting labour", 1, book.fitting_labour_minor,
-                "second visit to the same address: fitting labour", "schedule.part_replacement.second_visit")
+                add(
+                    "part",
+                    f"part {p.code}" + (f" ({price.description})" if price.description else ""),
+                    p.quantity,
+                    unit,
+                    f"second visit to the same address: part at {book.parts_basis} price",
+                    "schedule.part_replacement.second_visit",
+                    p.code,
+                )
+            add(
+                "labour",
+                "fitting labour",
+                1,
+                book.fitting_labour_minor,
+                "second visit to the same address: fitting labour",
+                "schedule.part_replacement.second_visit",
+            )
     elif work_type == "reinstall":
-        add("labour", "fitting labour", 1, book.fitting_labour_minor, "reinstallation: fitting labour",
-            "schedule.reinstall")
+        add(
+            "labour",
+            "fitting labour",
+            1,
+            book.fitting_labour_minor,
+            "reinstallation: fitting labour",
+            "schedule.reinstall",
+        )
         add("visit", "visit fee", 1, book.visit_fee_minor, "reinstallation: plus the visit fee", "schedule.reinstall")
     elif work_type == "adjustment":
         add("visit", "visit fee", 1, book.visit_fee_minor, "visit fee per schedule", "schedule.visit")
-        add("adjustment", "adjustment (drawers, hinges, levelling)", max(1, work.adjustments),
-            book.adjustment_fee_minor, "adjustment fee per schedule", "schedule.adjustment")
+        add(
+            "adjustment",
+            "adjustment (drawers, hinges, levelling)",
+            max(1, work.adjustments),
+            book.adjustment_fee_minor,
+            "adjustment fee per schedule",
+            "schedule.adjustment",
+        )
     else:  # inspection, repair, internal
         add("visit", "visit fee", 1, book.visit_fee_minor, "visit fee per schedule", "schedule.visit")
         if work.labour_minutes > 0 and book.labour_per_hour_minor:
             unit = ratio_half_up(book.labour_per_hour_minor, work.labour_minutes, 60)
-            add("labour", f"labour {work.labour_minutes} min", 1, unit,
-                f"labour at {_fmt(book.labour_per_hour_minor, cur)} per hour", "schedule.labour_per_hour")
+            add(
+                "labour",
+                f"labour {work.labour_minutes} min",
+                1,
+                unit,
+                f"labour at {_fmt(book.labour_per_hour_minor, cur)} per hour",
+                "schedule.labour_per_hour",
+            )
         for p in work.parts:
             price = book.part_price(p.code)
             if price is None:
                 raise UnknownPart(f"part {p.code} has no price in price book v{book.version}")
             unit = price.cost_minor if book.parts_basis == "cost" else price.list_minor
-            add("part", f"part {p.code}", p.quantity, unit, f"part at {book.parts_basis} price", "schedule.part", p.code)
+            add(
+                "part", f"part {p.code}", p.quantity, unit, f"part at {book.parts_basis} price", "schedule.part", p.code
+            )
     if work.freight and book.freight_minor:
-        add("freight", "one-way freight to the factory", 1, book.freight_minor, "freight per schedule",
-            "schedule.freight")
+        add(
+            "freight",
+            "one-way freight to the factory",
+            1,
+            book.freight_minor,
+            "freight per schedule",
+            "schedule.freight",
+        )
     return lines
 
 
@@ -378,13 +451,16 @@ def compute_charge(*, book: PriceBook, work: WorkDone, entitlements: Entitlement
 
     if work_type == "internal":
         kind = ServiceKind.INTERNAL
-        lines = [_free(ln, "internal work (service kind D) is never charged to a customer", "kind.internal")
-                 for ln in lines]
+        lines = [
+            _free(ln, "internal work (service kind D) is never charged to a customer", "kind.internal") for ln in lines
+        ]
     elif ent.warranty_status == WarrantyStatus.IN_WARRANTY and cause != "customer":
         kind = ServiceKind.FREE
-        why = ("in warranty: a quality fault is repaired free (parts, labour, visit and freight)"
-               if cause == "quality" else
-               "in warranty and no customer-caused damage recorded: repaired free")
+        why = (
+            "in warranty: a quality fault is repaired free (parts, labour, visit and freight)"
+            if cause == "quality"
+            else "in warranty and no customer-caused damage recorded: repaired free"
+        )
         lines = [_free(ln, why, "warranty.quality_repair_free") for ln in lines]
     else:
         contract = ent.contract if ent.contract and ent.contract.active_on(on) else None
@@ -396,9 +472,12 @@ def compute_charge(*, book: PriceBook, work: WorkDone, entitlements: Entitlement
                 if ln.code == "visit" and contract.covers_visits and (visits_left is None or visits_left > 0):
                     if visits_left is not None:
                         visits_left -= 1
-                    ln = _free(ln, f"service contract {contract.id} covers visits"
-                               + ("" if contract.visits_per_year is None
-                                  else f" ({contract.visits_per_year} a year)"), "contract.covers_visits")
+                    ln = _free(
+                        ln,
+                        f"service contract {contract.id} covers visits"
+                        + ("" if contract.visits_per_year is None else f" ({contract.visits_per_year} a year)"),
+                        "contract.covers_visits",
+                    )
                     covered_any = True
                 elif ln.code in ("labour", "adjustment") and contract.covers_labour:
                     ln = _free(ln, f"service contract {contract.id} covers labour", "contract.covers_labour")
@@ -414,8 +493,11 @@ def compute_charge(*, book: PriceBook, work: WorkDone, entitlements: Entitlement
         if pkg and pkg.visits_remaining > 0:
             for i, ln in enumerate(lines):
                 if ln.code == "visit" and ln.charged:
-                    lines[i] = _free(ln, f"prepaid package {pkg.id}: visit already paid "
-                                     f"({pkg.visits_remaining} left before this one)", "package.prepaid_visit")
+                    lines[i] = _free(
+                        ln,
+                        f"prepaid package {pkg.id}: visit already paid ({pkg.visits_remaining} left before this one)",
+                        "package.prepaid_visit",
+                    )
                     break
         card = ent.warranty_card
         if card:
@@ -426,10 +508,12 @@ def compute_charge(*, book: PriceBook, work: WorkDone, entitlements: Entitlement
                     card_unit = card.prices_minor.get(key)
                     if card_unit is not None and 0 <= card_unit < ln.unit_price_minor:
                         ln = replace(
-                            ln, amount_minor=card_unit * ln.quantity,
+                            ln,
+                            amount_minor=card_unit * ln.quantity,
                             reason=f"warranty card {card.id} price {_fmt(card_unit, cur)} is lower than the fee "
-                                   f"schedule's {_fmt(ln.unit_price_minor, cur)}: the lower applies",
-                            rule="warranty_card.lower_price")
+                            f"schedule's {_fmt(ln.unit_price_minor, cur)}: the lower applies",
+                            rule="warranty_card.lower_price",
+                        )
                 out.append(ln)
             lines = out
 
@@ -444,8 +528,18 @@ def compute_charge(*, book: PriceBook, work: WorkDone, entitlements: Entitlement
         if best:
             amt = min(subtotal, ratio_half_up(subtotal, min(best[0], 10_000), 10_000))
             if amt > 0:
-                lines.append(Line("discount", f"discount {best[0] / 100:g}%", 1, -amt, -amt, True,
-                                  f"{best[1]} gives {best[0] / 100:g}% off", "discount.entitlement"))
+                lines.append(
+                    Line(
+                        "discount",
+                        f"discount {best[0] / 100:g}%",
+                        1,
+                        -amt,
+                        -amt,
+                        True,
+                        f"{best[1]} gives {best[0] / 100:g}% off",
+                        "discount.entitlement",
+                    )
+                )
                 subtotal -= amt
         approved_by: str | None = None
         for w in ent.waivers:
@@ -456,9 +550,18 @@ def compute_charge(*, book: PriceBook, work: WorkDone, entitlements: Entitlement
             amt = subtotal if w.amount_minor is None else min(subtotal, w.amount_minor)
             if amt <= 0:
                 continue
-            lines.append(Line("waiver", f"waiver {w.id}", 1, -amt, -amt, True,
-                              f"waived: {w.reason}" + (f" (approved by {w.approved_by})" if w.approved_by else ""),
-                              "waiver.approved"))
+            lines.append(
+                Line(
+                    "waiver",
+                    f"waiver {w.id}",
+                    1,
+                    -amt,
+                    -amt,
+                    True,
+                    f"waived: {w.reason}" + (f" (approved by {w.approved_by})" if w.approved_by else ""),
+                    "waiver.approved",
+                )
+            )
             subtotal -= amt
             approved_by = approved_by or w.approved_by
     else:
@@ -470,8 +573,18 @@ def compute_charge(*, book: PriceBook, work: WorkDone, entitlements: Entitlement
             tax = ratio_half_up(subtotal, book.tax_rate_bp, 10_000 + book.tax_rate_bp)
         else:
             tax = ratio_half_up(subtotal, book.tax_rate_bp, 10_000)
-            lines.append(Line("tax", f"VAT {book.tax_rate_bp / 100:g}%", 1, tax, tax, True,
-                              f"tax at {book.tax_rate_bp / 100:g}% on the charged amount", "tax.exclusive"))
+            lines.append(
+                Line(
+                    "tax",
+                    f"VAT {book.tax_rate_bp / 100:g}%",
+                    1,
+                    tax,
+                    tax,
+                    True,
+                    f"tax at {book.tax_rate_bp / 100:g}% on the charged amount",
+                    "tax.exclusive",
+                )
+            )
     total = sum(ln.amount_minor for ln in lines)
     assert total >= 0, "a charge can never be negative"
 
@@ -481,8 +594,15 @@ def compute_charge(*, book: PriceBook, work: WorkDone, entitlements: Entitlement
         waived_rule = free_rules[0] if free_rules else "schedule.nothing_to_charge"
         waived_reason = next((ln.reason for ln in lines if ln.rule == waived_rule), "nothing to charge")
     return Charge(
-        currency=cur, service_kind=kind, lines=tuple(lines), subtotal_minor=subtotal, tax_minor=tax,
-        total_minor=total, list_total_minor=list_total, waived_reason=waived_reason, waived_rule=waived_rule,
+        currency=cur,
+        service_kind=kind,
+        lines=tuple(lines),
+        subtotal_minor=subtotal,
+        tax_minor=tax,
+        total_minor=total,
+        list_total_minor=list_total,
+        waived_reason=waived_reason,
+        waived_rule=waived_rule,
         waiver_approved_by=approved_by,
     )
 
@@ -512,8 +632,20 @@ def sale_charge(*, book: PriceBook, items: tuple[SaleItem, ...]) -> Charge:
         if it.quantity < 1 or it.unit_price_minor < 0:
             raise InvalidAmount(f"item {it.code}: quantity >= 1 and a non-negative price")
         amount = it.quantity * it.unit_price_minor
-        lines.append(Line("product", it.description, it.quantity, it.unit_price_minor, amount, True,
-                          "goods sold at the agreed price", "sale.goods", amount, it.code))
+        lines.append(
+            Line(
+                "product",
+                it.description,
+                it.quantity,
+                it.unit_price_minor,
+                amount,
+                True,
+                "goods sold at the agreed price",
+                "sale.goods",
+                amount,
+                it.code,
+            )
+        )
     subtotal = sum(ln.amount_minor for ln in lines)
     tax = 0
     if subtotal > 0 and book.tax_rate_bp:
@@ -521,10 +653,27 @@ def sale_charge(*, book: PriceBook, items: tuple[SaleItem, ...]) -> Charge:
             tax = ratio_half_up(subtotal, book.tax_rate_bp, 10_000 + book.tax_rate_bp)
         else:
             tax = ratio_half_up(subtotal, book.tax_rate_bp, 10_000)
-            lines.append(Line("tax", f"VAT {book.tax_rate_bp / 100:g}%", 1, tax, tax, True,
-                              f"tax at {book.tax_rate_bp / 100:g}% on the charged amount", "tax.exclusive"))
-    return Charge(currency=book.currency, service_kind=ServiceKind.PAID, lines=tuple(lines), subtotal_minor=subtotal,
-                  tax_minor=tax, total_minor=sum(ln.amount_minor for ln in lines), list_total_minor=subtotal)
+            lines.append(
+                Line(
+                    "tax",
+                    f"VAT {book.tax_rate_bp / 100:g}%",
+                    1,
+                    tax,
+                    tax,
+                    True,
+                    f"tax at {book.tax_rate_bp / 100:g}% on the charged amount",
+                    "tax.exclusive",
+                )
+            )
+    return Charge(
+        currency=book.currency,
+        service_kind=ServiceKind.PAID,
+        lines=tuple(lines),
+        subtotal_minor=subtotal,
+        tax_minor=tax,
+        total_minor=sum(ln.amount_minor for ln in lines),
+        list_total_minor=subtotal,
+    )
 
 
 def card_fee_minor(*, book: PriceBook, card_paid_minor: int) -> int:

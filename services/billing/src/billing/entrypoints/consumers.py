@@ -56,8 +56,9 @@ def register_consumers(runtime: ServiceRuntime) -> None:
         if event.tenant_id != envelope.tenantid:
             raise PermanentError("payload tenant differs from the envelope's tenant")
         try:
-            await handlers.refund_return(uow=runtime.uow(), envelope=envelope, ticket_id=event.ticket_id,
-                                         shipment_id=event.shipment_id)
+            await handlers.refund_return(
+                uow=runtime.uow(), envelope=envelope, ticket_id=event.ticket_id, shipment_id=event.shipment_id
+            )
         except DomainError as exc:  # e.g. the return window closed: a person decides
             raise PermanentError(str(exc)) from exc
 
@@ -68,9 +69,15 @@ def register_consumers(runtime: ServiceRuntime) -> None:
         try:
             await handlers.settle_work_order(
                 uow=runtime.uow(),
-                cmd=SettleWorkOrder(tenant_id=event.tenant_id, ticket_id=event.ticket_id,
-                                    work_order_id=event.work_order_id, work=work_done_from(envelope, event),
-                                    completed_at=event.completed_at),
-                causation=envelope, consumer="billing.work_order_completed")
+                cmd=SettleWorkOrder(
+                    tenant_id=event.tenant_id,
+                    ticket_id=event.ticket_id,
+                    work_order_id=event.work_order_id,
+                    work=work_done_from(envelope, event),
+                    completed_at=event.completed_at,
+                ),
+                causation=envelope,
+                consumer="billing.work_order_completed",
+            )
         except DomainError as exc:  # e.g. a part with no price: retrying cannot help
             raise PermanentError(str(exc)) from exc

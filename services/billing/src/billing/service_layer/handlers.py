@@ -49,9 +49,16 @@ def _now() -> datetime:
 
 
 def line_summary(ln: Line) -> ev.LineSummary:
-    return ev.LineSummary(code=ln.code, description=ln.description, quantity=ln.quantity,
-                          unit_price_minor=ln.unit_price_minor, amount_minor=ln.amount_minor, charged=ln.charged,
-                          reason=ln.reason, rule=ln.rule)
+    return ev.LineSummary(
+        code=ln.code,
+        description=ln.description,
+        quantity=ln.quantity,
+        unit_price_minor=ln.unit_price_minor,
+        amount_minor=ln.amount_minor,
+        charged=ln.charged,
+        reason=ln.reason,
+        rule=ln.rule,
+    )
 
 
 # --- price books ------------------------------------------------------------------------------
@@ -85,9 +92,15 @@ async def record_ticket_facts(*, uow: UnitOfWork, envelope: Envelope, event: Any
             return False
         await _lock_ticket(uow, tenant, event.ticket_id)
         await TicketFactsRepository(uow.session).upsert(
-            tenant_id=tenant, ticket_id=event.ticket_id, customer_id=event.customer_id, asset_id=event.asset_id,
-            kind=event.kind, warranty_status=_warranty_status(event).value,
-            facts=dict(envelope.data), opened_at=event.opened_at)
+            tenant_id=tenant,
+            ticket_id=event.ticket_id,
+            customer_id=event.customer_id,
+            asset_id=event.asset_id,
+            kind=event.kind,
+            warranty_status=_warranty_status(event).value,
+            facts=dict(envelope.data),
+            opened_at=event.opened_at,
+        )
         # completions that arrived first (other topic, other partition) are settled now, atomically
         await _settle_parked(uow, tenant, event.ticket_id, _now())
         await uow.commit()
@@ -116,31 +129,61 @@ def _status_on(facts: dict[str, Any], on: Any) -> WarrantyStatus:
     return status
 
 
-async def add_entitlement(*, uow: UnitOfWork, tenant_id: str, customer_id: str, asset_id: str | None, kind: str,
-                          terms: dict[str, Any], valid_from: Any, valid_to: Any) -> str:
+async def add_entitlement(
+    *,
+    uow: UnitOfWork,
+    tenant_id: str,
+    customer_id: str,
+    asset_id: str | None,
+    kind: str,
+    terms: dict[str, Any],
+    valid_from: Any,
+    valid_to: Any,
+) -> str:
     ent_id = new_id({"contract": "ctr", "package": "pkg", "warranty_card": "wcd"}[kind])
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         await EntitlementRepository(uow.session).add(
-            id=ent_id, tenant_id=tenant_id, customer_id=customer_id, asset_id=asset_id, kind=kind, terms=terms,
-            valid_from=valid_from, valid_to=valid_to, now=_now())
+            id=ent_id,
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+            asset_id=asset_id,
+            kind=kind,
+            terms=terms,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            now=_now(),
+        )
         await uow.commit()
     return ent_id
 
 
-async def _entitlements(uow: UnitOfWork, tenant_id: str, facts: dict[str, Any] | None, ticket_id: str,
-                        on: Any, *, lock: bool = False, approved: list[WaiverRequest] | None = None) -> Entitlements:
+async def _entitlements(
+    uow: UnitOfWork,
+    tenant_id: str,
+    facts: dict[str, Any] | None,
+    ticket_id: str,
+    on: Any,
+    *,
+    lock: bool = False,
+    approved: list[WaiverRequest] | None = None,
+) -> Entitlements:
     """`approved`: the ticket's approved waivers when the caller already read them (same transaction)."""
     status = _status_on(facts, on) if facts else WarrantyStatus.UNKNOWN
     contract = package = card = None
     if facts and facts.get("customer_id"):
         contract, package, card = await EntitlementRepository(uow.session).for_customer(
-            tenant_id, facts["customer_id"], facts.get("asset_id"), on, lock=lock)
+            tenant_id, facts["customer_id"], facts.get("asset_id"), on, lock=lock
+        )
     if approved is None:
         approved = await WaiverRepository(uow.session).approved_for_ticket(tenant_id, ticket_id)
     return Entitlements(
-        warranty_status=status, contract=contract, package=package, warranty_card=card,
-        waivers=tuple(Waiver(w.id, w.amount_minor, w.reason, w.approved_by) for w in approved))
+        warranty_status=status,
+        contract=contract,
+        package=package,
+        warranty_card=card,
+        waivers=tuple(Waiver(w.id, w.amount_minor, w.reason, w.approved_by) for w in approved),
+    )
 
 
 # --- quotes -----------------------------------------------------------------------------------
@@ -156,16 +199,33 @@ async def issue_quote(*, uow: UnitOfWork, cmd: c.IssueQuote) -> Quote:
         book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, now.date())
         ent = await _entitlements(uow, cmd.tenant_id, facts, cmd.ticket_id, now.date())
         charge = compute_charge(book=book, work=cmd.work, entitlements=ent, on=now.date())
-        quote = Quote(id=new_id("quo"), tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id,
-                      customer_id=(facts or {}).get("customer_id") or cmd.customer_id, charge=charge, issued_at=now,
-                      valid_until=now + timedelta(hours=cmd.valid_hours))
+        quote = Quote(
+            id=new_id("quo"),
+            tenant_id=cmd.tenant_id,
+            ticket_id=cmd.ticket_id,
+            customer_id=(facts or {}).get("customer_id") or cmd.customer_id,
+            charge=charge,
+            issued_at=now,
+            valid_until=now + timedelta(hours=cmd.valid_hours),
+        )
         await QuoteRepository(uow.session).add(quote)
-        uow.emit(ev.QuoteIssued(
-            quote_id=quote.id, ticket_id=quote.ticket_id, tenant_id=quote.tenant_id, customer_id=quote.customer_id,
-            currency=charge.currency, subtotal_minor=charge.subtotal_minor, tax_minor=charge.tax_minor,
-            total_minor=charge.total_minor, valid_until=quote.valid_until,
-            lines=[line_summary(ln) for ln in charge.lines], issued_at=now), subject=quote.ticket_id,
-            tenant=quote.tenant_id)
+        uow.emit(
+            ev.QuoteIssued(
+                quote_id=quote.id,
+                ticket_id=quote.ticket_id,
+                tenant_id=quote.tenant_id,
+                customer_id=quote.customer_id,
+                currency=charge.currency,
+                subtotal_minor=charge.subtotal_minor,
+                tax_minor=charge.tax_minor,
+                total_minor=charge.total_minor,
+                valid_until=quote.valid_until,
+                lines=[line_summary(ln) for ln in charge.lines],
+                issued_at=now,
+            ),
+            subject=quote.ticket_id,
+            tenant=quote.tenant_id,
+        )
         await uow.commit()
     return quote
 
@@ -178,18 +238,44 @@ async def decide_quote(*, uow: UnitOfWork, cmd: c.DecideQuote) -> Quote:
         quote = await repo.get(cmd.tenant_id, cmd.quote_id, for_update=True)
         if quote is None:
             raise NotFound("quote", cmd.quote_id)
-        quote.decide(accept=cmd.accept, by=cmd.recorded_by, channel=cmd.channel, signed_name=cmd.signed_name,
-                     at=now, reason=cmd.reason)
+        quote.decide(
+            accept=cmd.accept,
+            by=cmd.recorded_by,
+            channel=cmd.channel,
+            signed_name=cmd.signed_name,
+            at=now,
+            reason=cmd.reason,
+        )
         await repo.save_decision(quote)
         if cmd.accept:
-            uow.emit(ev.QuoteAccepted(quote_id=quote.id, ticket_id=quote.ticket_id, tenant_id=quote.tenant_id,
-                                      total_minor=quote.charge.total_minor, currency=quote.charge.currency,
-                                      consent_by=cmd.recorded_by, consent_channel=cmd.channel, accepted_at=now),
-                     subject=quote.ticket_id, tenant=quote.tenant_id)
+            uow.emit(
+                ev.QuoteAccepted(
+                    quote_id=quote.id,
+                    ticket_id=quote.ticket_id,
+                    tenant_id=quote.tenant_id,
+                    total_minor=quote.charge.total_minor,
+                    currency=quote.charge.currency,
+                    consent_by=cmd.recorded_by,
+                    consent_channel=cmd.channel,
+                    accepted_at=now,
+                ),
+                subject=quote.ticket_id,
+                tenant=quote.tenant_id,
+            )
         else:
-            uow.emit(ev.QuoteRejected(quote_id=quote.id, ticket_id=quote.ticket_id, tenant_id=quote.tenant_id,
-                                      consent_by=cmd.recorded_by, consent_channel=cmd.channel, reason=cmd.reason,
-                                      rejected_at=now), subject=quote.ticket_id, tenant=quote.tenant_id)
+            uow.emit(
+                ev.QuoteRejected(
+                    quote_id=quote.id,
+                    ticket_id=quote.ticket_id,
+                    tenant_id=quote.tenant_id,
+                    consent_by=cmd.recorded_by,
+                    consent_channel=cmd.channel,
+                    reason=cmd.reason,
+                    rejected_at=now,
+                ),
+                subject=quote.ticket_id,
+                tenant=quote.tenant_id,
+            )
         await uow.commit()
     return quote
 
@@ -215,20 +301,35 @@ async def _lock_ticket(uow: UnitOfWork, tenant_id: str, ticket_id: str) -> None:
     await uow.session.execute(_LOCK_TICKET, {"k": f"billing-ticket:{tenant_id}:{ticket_id}"})
 
 
-async def _waiting_reason(uow: UnitOfWork, tenant_id: str, ticket_id: str, facts: dict[str, Any] | None,
-                          require_facts: bool, open_waivers: list[WaiverRequest] | None = None) -> str | None:
+async def _waiting_reason(
+    uow: UnitOfWork,
+    tenant_id: str,
+    ticket_id: str,
+    facts: dict[str, Any] | None,
+    require_facts: bool,
+    open_waivers: list[WaiverRequest] | None = None,
+) -> str | None:
     """`open_waivers`: the ticket's pending and approved waivers when the caller already read them."""
     if facts is None and require_facts:
         return "ticket_facts"
-    pending = (any(w.status == WaiverStatus.PENDING for w in open_waivers) if open_waivers is not None
-               else await WaiverRepository(uow.session).has_pending(tenant_id, ticket_id))
+    pending = (
+        any(w.status == WaiverStatus.PENDING for w in open_waivers)
+        if open_waivers is not None
+        else await WaiverRepository(uow.session).has_pending(tenant_id, ticket_id)
+    )
     if pending:
         return "waiver_decision"  # a manager has yet to approve or reject: do not price without it
     return None
 
 
-async def settle_work_order(*, uow: UnitOfWork, cmd: c.SettleWorkOrder, causation: Envelope | None = None,
-                            consumer: str | None = None, require_facts: bool = True) -> Settlement | None:
+async def settle_work_order(
+    *,
+    uow: UnitOfWork,
+    cmd: c.SettleWorkOrder,
+    causation: Envelope | None = None,
+    consumer: str | None = None,
+    require_facts: bool = True,
+) -> Settlement | None:
     """Price a completed work order and issue an invoice (gapless number) or a charge.waived.
 
     Exactly once per work order: the inbox claims the event, and (tenant, work_order_id) is unique
@@ -247,13 +348,23 @@ async def settle_work_order(*, uow: UnitOfWork, cmd: c.SettleWorkOrder, causatio
             return None
         facts = await TicketFactsRepository(uow.session).get(cmd.tenant_id, cmd.ticket_id)
         # the ticket lock serialises waiver changes: read once for both the wait and the price
-        open_waivers = (None if facts is None and require_facts
-                        else await WaiverRepository(uow.session).open_for_ticket(cmd.tenant_id, cmd.ticket_id))
+        open_waivers = (
+            None
+            if facts is None and require_facts
+            else await WaiverRepository(uow.session).open_for_ticket(cmd.tenant_id, cmd.ticket_id)
+        )
         waiting = await _waiting_reason(uow, cmd.tenant_id, cmd.ticket_id, facts, require_facts, open_waivers)
         if waiting is not None:
             await PendingSettlementRepository(uow.session).park(
-                tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id, work_order_id=cmd.work_order_id, work=cmd.work,
-                completed_at=cmd.completed_at, causation=causation, waiting_for=waiting, now=now)
+                tenant_id=cmd.tenant_id,
+                ticket_id=cmd.ticket_id,
+                work_order_id=cmd.work_order_id,
+                work=cmd.work,
+                completed_at=cmd.completed_at,
+                causation=causation,
+                waiting_for=waiting,
+                now=now,
+            )
             await uow.commit()
             return Settlement(invoice=None, charge=None, parked=waiting)
         approved = [w for w in open_waivers or () if w.status == WaiverStatus.APPROVED]
@@ -270,8 +381,9 @@ class _Priced:
     charge: Charge
 
 
-async def _price(uow: UnitOfWork, cmd: c.SettleWorkOrder, facts: dict[str, Any] | None,
-                 approved: list[WaiverRequest] | None = None) -> _Priced:
+async def _price(
+    uow: UnitOfWork, cmd: c.SettleWorkOrder, facts: dict[str, Any] | None, approved: list[WaiverRequest] | None = None
+) -> _Priced:
     """Read-only: may raise DomainError (e.g. a part without a price) before anything is written."""
     on = cmd.completed_at.date()
     book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, on)
@@ -279,16 +391,24 @@ async def _price(uow: UnitOfWork, cmd: c.SettleWorkOrder, facts: dict[str, Any] 
     return _Priced(book, ent, compute_charge(book=book, work=cmd.work, entitlements=ent, on=on))
 
 
-async def _record_settlement(uow: UnitOfWork, cmd: c.SettleWorkOrder, facts: dict[str, Any] | None, priced: _Priced,
-                             *, causation: Envelope | None, now: datetime) -> Settlement:
+async def _record_settlement(
+    uow: UnitOfWork,
+    cmd: c.SettleWorkOrder,
+    facts: dict[str, Any] | None,
+    priced: _Priced,
+    *,
+    causation: Envelope | None,
+    now: datetime,
+) -> Settlement:
     charge, ent, book = priced.charge, priced.ent, priced.book
     customer_id = (facts or {}).get("customer_id")
     inv_repo = InvoiceRepository(uow.session)
     ent_repo = EntitlementRepository(uow.session)
     for ln in charge.lines:
         if ln.rule == "contract.covers_visits" and ent.contract:
-            await ent_repo.use_contract_visit(cmd.tenant_id, ent.contract.id,
-                                              ent.contract.year_start(cmd.completed_at.date()))
+            await ent_repo.use_contract_visit(
+                cmd.tenant_id, ent.contract.id, ent.contract.year_start(cmd.completed_at.date())
+            )
         if ln.rule == "package.prepaid_visit" and ent.package:
             await ent_repo.use_package_visit(cmd.tenant_id, ent.package.id)
     if any(ln.code == "waiver" for ln in charge.lines):
@@ -296,19 +416,46 @@ async def _record_settlement(uow: UnitOfWork, cmd: c.SettleWorkOrder, facts: dic
     invoice: Invoice | None = None
     if charge.total_minor == 0:
         await inv_repo.add_waived(
-            id=new_id("wvd"), tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id, work_order_id=cmd.work_order_id,
-            charge=charge, reason=charge.waived_reason or "", rule=charge.waived_rule or "",
-            approved_by=charge.waiver_approved_by, now=now)
-        uow.emit(ev.ChargeWaived(
-            ticket_id=cmd.ticket_id, tenant_id=cmd.tenant_id, customer_id=customer_id,
-            work_order_id=cmd.work_order_id, service_kind=charge.service_kind.value, currency=charge.currency,
-            waived_minor=charge.list_total_minor, reason=charge.waived_reason or "",
-            rule=charge.waived_rule or "", approved_by=charge.waiver_approved_by, waived_at=now),
-            subject=cmd.ticket_id, tenant=cmd.tenant_id, causation=causation)
+            id=new_id("wvd"),
+            tenant_id=cmd.tenant_id,
+            ticket_id=cmd.ticket_id,
+            work_order_id=cmd.work_order_id,
+            charge=charge,
+            reason=charge.waived_reason or "",
+            rule=charge.waived_rule or "",
+            approved_by=charge.waiver_approved_by,
+            now=now,
+        )
+        uow.emit(
+            ev.ChargeWaived(
+                ticket_id=cmd.ticket_id,
+                tenant_id=cmd.tenant_id,
+                customer_id=customer_id,
+                work_order_id=cmd.work_order_id,
+                service_kind=charge.service_kind.value,
+                currency=charge.currency,
+                waived_minor=charge.list_total_minor,
+                reason=charge.waived_reason or "",
+                rule=charge.waived_rule or "",
+                approved_by=charge.waiver_approved_by,
+                waived_at=now,
+            ),
+            subject=cmd.ticket_id,
+            tenant=cmd.tenant_id,
+            causation=causation,
+        )
     else:
-        invoice = await _issue_invoice(uow, tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id,
-                                       customer_id=customer_id, work_order_id=cmd.work_order_id, charge=charge,
-                                       book=book, now=now, causation=causation)
+        invoice = await _issue_invoice(
+            uow,
+            tenant_id=cmd.tenant_id,
+            ticket_id=cmd.ticket_id,
+            customer_id=customer_id,
+            work_order_id=cmd.work_order_id,
+            charge=charge,
+            book=book,
+            now=now,
+            causation=causation,
+        )
     return Settlement(invoice=invoice, charge=charge)
 
 
@@ -329,8 +476,13 @@ async def _settle_parked(uow: UnitOfWork, tenant_id: str, ticket_id: str, now: d
     done: list[Settlement] = []
     inv_repo = InvoiceRepository(uow.session)
     for r in rows:
-        cmd = c.SettleWorkOrder(tenant_id=tenant_id, ticket_id=ticket_id, work_order_id=r["work_order_id"],
-                                work=work_from_json(r["work"]), completed_at=r["completed_at"])
+        cmd = c.SettleWorkOrder(
+            tenant_id=tenant_id,
+            ticket_id=ticket_id,
+            work_order_id=r["work_order_id"],
+            work=work_from_json(r["work"]),
+            completed_at=r["completed_at"],
+        )
         if await inv_repo.settled_work_order(tenant_id, cmd.work_order_id):
             await repo.remove(tenant_id, cmd.work_order_id)
             continue
@@ -345,23 +497,58 @@ async def _settle_parked(uow: UnitOfWork, tenant_id: str, ticket_id: str, now: d
     return done
 
 
-async def _issue_invoice(uow: UnitOfWork, *, tenant_id: str, ticket_id: str, customer_id: str | None,
-                         work_order_id: str | None, charge: Charge, book: PriceBook, now: datetime,
-                         causation: Envelope | None) -> Invoice:
+async def _issue_invoice(
+    uow: UnitOfWork,
+    *,
+    tenant_id: str,
+    ticket_id: str,
+    customer_id: str | None,
+    work_order_id: str | None,
+    charge: Charge,
+    book: PriceBook,
+    now: datetime,
+    causation: Envelope | None,
+) -> Invoice:
     year = now.year
     seq = await CounterRepository().next(uow.session, tenant_id=tenant_id, series="INV", year=year)
     invoice = Invoice(
-        id=new_id("inv"), number=format_invoice_number(year, seq), tenant_id=tenant_id, ticket_id=ticket_id,
-        customer_id=customer_id, work_order_id=work_order_id, service_kind=charge.service_kind,
-        currency=charge.currency, lines=charge.lines, subtotal_minor=charge.subtotal_minor, tax_minor=charge.tax_minor,
-        total_minor=charge.total_minor, issued_at=now, price_book_version=book.version)
+        id=new_id("inv"),
+        number=format_invoice_number(year, seq),
+        tenant_id=tenant_id,
+        ticket_id=ticket_id,
+        customer_id=customer_id,
+        work_order_id=work_order_id,
+        service_kind=charge.service_kind,
+        currency=charge.currency,
+        lines=charge.lines,
+        subtotal_minor=charge.subtotal_minor,
+        tax_minor=charge.tax_minor,
+        total_minor=charge.total_minor,
+        issued_at=now,
+        price_book_version=book.version,
+    )
     await InvoiceRepository(uow.session).add(invoice, year=year, seq=seq)
-    uow.emit(ev.InvoiceIssued(
-        invoice_id=invoice.id, invoice_number=invoice.number, ticket_id=ticket_id, tenant_id=tenant_id,
-        customer_id=customer_id, work_order_id=work_order_id, service_kind=charge.service_kind.value,
-        currency=charge.currency, subtotal_minor=charge.subtotal_minor, tax_minor=charge.tax_minor,
-        total_minor=charge.total_minor, lines=[line_summary(ln) for ln in charge.lines], issued_at=now,
-        due_at=now + timedelta(days=30)), subject=ticket_id, tenant=tenant_id, causation=causation)
+    uow.emit(
+        ev.InvoiceIssued(
+            invoice_id=invoice.id,
+            invoice_number=invoice.number,
+            ticket_id=ticket_id,
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+            work_order_id=work_order_id,
+            service_kind=charge.service_kind.value,
+            currency=charge.currency,
+            subtotal_minor=charge.subtotal_minor,
+            tax_minor=charge.tax_minor,
+            total_minor=charge.total_minor,
+            lines=[line_summary(ln) for ln in charge.lines],
+            issued_at=now,
+            due_at=now + timedelta(days=30),
+        ),
+        subject=ticket_id,
+        tenant=tenant_id,
+        causation=causation,
+    )
     return invoice
 
 
@@ -380,9 +567,17 @@ async def invoice_from_quote(*, uow: UnitOfWork, tenant_id: str, quote_id: str) 
         if quote.charge.total_minor == 0:
             raise DomainError("the quote has nothing to charge")
         book = await PriceBookRepository(uow.session).effective(tenant_id, now.date())
-        inv = await _issue_invoice(uow, tenant_id=tenant_id, ticket_id=quote.ticket_id, customer_id=quote.customer_id,
-                                   work_order_id=f"quote:{quote.id}", charge=quote.charge, book=book, now=now,
-                                   causation=None)
+        inv = await _issue_invoice(
+            uow,
+            tenant_id=tenant_id,
+            ticket_id=quote.ticket_id,
+            customer_id=quote.customer_id,
+            work_order_id=f"quote:{quote.id}",
+            charge=quote.charge,
+            book=book,
+            now=now,
+            causation=None,
+        )
         await uow.commit()
     return inv
 
@@ -400,16 +595,23 @@ async def request_waiver(*, uow: UnitOfWork, cmd: c.RequestWaiver) -> WaiverRequ
 
             raise CurrencyMismatch(book.currency, cmd.currency)
         w = WaiverRequest.request(
-            tenant_id=cmd.tenant_id, ticket_id=cmd.ticket_id, amount_minor=cmd.amount_minor, currency=cmd.currency,
-            reason=cmd.reason, requested_by=cmd.requested_by, threshold_minor=book.waiver_approval_threshold_minor,
-            requester_is_manager=cmd.requester_is_manager)
+            tenant_id=cmd.tenant_id,
+            ticket_id=cmd.ticket_id,
+            amount_minor=cmd.amount_minor,
+            currency=cmd.currency,
+            reason=cmd.reason,
+            requested_by=cmd.requested_by,
+            threshold_minor=book.waiver_approval_threshold_minor,
+            requester_is_manager=cmd.requester_is_manager,
+        )
         await WaiverRepository(uow.session).add(w, _now())
         await uow.commit()
     return w
 
 
-async def decide_waiver(*, uow: UnitOfWork, tenant_id: str, waiver_id: str, approve: bool, by: str,
-                        is_manager: bool) -> WaiverRequest:
+async def decide_waiver(
+    *, uow: UnitOfWork, tenant_id: str, waiver_id: str, approve: bool, by: str, is_manager: bool
+) -> WaiverRequest:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         repo = WaiverRepository(uow.session)
@@ -453,23 +655,53 @@ async def record_payment(*, uow: UnitOfWork, cmd: c.RecordPayment) -> PaymentRes
         receipt = f"R-{inv.number}-{n:02d}"
         pid = new_id("pay")
         await repo.add_payment(
-            id=pid, tenant_id=cmd.tenant_id, invoice_id=inv.id, customer_id=inv.customer_id, method=cmd.method,
-            currency=cmd.currency, amount_minor=cmd.amount_minor, applied_minor=outcome.applied_minor,
-            credit_minor=outcome.credit_minor, receipt_number=receipt, reference=cmd.reference, received_at=now)
+            id=pid,
+            tenant_id=cmd.tenant_id,
+            invoice_id=inv.id,
+            customer_id=inv.customer_id,
+            method=cmd.method,
+            currency=cmd.currency,
+            amount_minor=cmd.amount_minor,
+            applied_minor=outcome.applied_minor,
+            credit_minor=outcome.credit_minor,
+            receipt_number=receipt,
+            reference=cmd.reference,
+            received_at=now,
+        )
         if outcome.credit_minor > 0 and inv.customer_id:
             # the overpayment becomes the customer's credit, in the invoice's currency
             credits = CreditRepository(uow.session)
             credit = await credits.get_for_update(cmd.tenant_id, inv.customer_id, inv.currency, now)
             credit.add(outcome.credit_minor)
-            await credits.save(credit, delta_minor=outcome.credit_minor, kind="overpayment", payment_id=pid,
-                               invoice_id=inv.id, entry_id=new_id("cre"), now=now)
+            await credits.save(
+                credit,
+                delta_minor=outcome.credit_minor,
+                kind="overpayment",
+                payment_id=pid,
+                invoice_id=inv.id,
+                entry_id=new_id("cre"),
+                now=now,
+            )
         await repo.save_amounts(inv)
-        uow.emit(ev.PaymentReceived(
-            payment_id=pid, invoice_id=inv.id, invoice_number=inv.number, ticket_id=inv.ticket_id,
-            tenant_id=cmd.tenant_id, method=cmd.method, currency=cmd.currency,  # type: ignore[arg-type]
-            amount_minor=cmd.amount_minor, applied_minor=outcome.applied_minor, credit_minor=outcome.credit_minor,
-            balance_due_minor=outcome.balance_due_minor, receipt_number=receipt, received_at=now),
-            subject=inv.ticket_id, tenant=cmd.tenant_id)
+        uow.emit(
+            ev.PaymentReceived(
+                payment_id=pid,
+                invoice_id=inv.id,
+                invoice_number=inv.number,
+                ticket_id=inv.ticket_id,
+                tenant_id=cmd.tenant_id,
+                method=cmd.method,
+                currency=cmd.currency,  # type: ignore[arg-type]
+                amount_minor=cmd.amount_minor,
+                applied_minor=outcome.applied_minor,
+                credit_minor=outcome.credit_minor,
+                balance_due_minor=outcome.balance_due_minor,
+                receipt_number=receipt,
+                received_at=now,
+            ),
+            subject=inv.ticket_id,
+            tenant=cmd.tenant_id,
+        )
         await uow.commit()
     return PaymentResult(pid, receipt, inv, outcome.applied_minor, outcome.credit_minor, now)
 
@@ -510,17 +742,48 @@ async def apply_credit(*, uow: UnitOfWork, cmd: c.ApplyCredit) -> PaymentResult:
         receipt = f"R-{inv.number}-{n:02d}"
         pid = new_id("pay")
         await repo.add_payment(
-            id=pid, tenant_id=cmd.tenant_id, invoice_id=inv.id, customer_id=inv.customer_id, method="credit",
-            currency=currency, amount_minor=amount, applied_minor=amount, credit_minor=0, receipt_number=receipt,
-            reference=f"credit applied by {cmd.recorded_by}"[:200], received_at=now)
-        await credits.save(credit, delta_minor=-amount, kind="applied", payment_id=pid, invoice_id=inv.id,
-                           entry_id=new_id("cre"), now=now)
+            id=pid,
+            tenant_id=cmd.tenant_id,
+            invoice_id=inv.id,
+            customer_id=inv.customer_id,
+            method="credit",
+            currency=currency,
+            amount_minor=amount,
+            applied_minor=amount,
+            credit_minor=0,
+            receipt_number=receipt,
+            reference=f"credit applied by {cmd.recorded_by}"[:200],
+            received_at=now,
+        )
+        await credits.save(
+            credit,
+            delta_minor=-amount,
+            kind="applied",
+            payment_id=pid,
+            invoice_id=inv.id,
+            entry_id=new_id("cre"),
+            now=now,
+        )
         await repo.save_amounts(inv)
-        uow.emit(ev.PaymentReceived(
-            payment_id=pid, invoice_id=inv.id, invoice_number=inv.number, ticket_id=inv.ticket_id,
-            tenant_id=cmd.tenant_id, method="credit", currency=currency, amount_minor=amount,
-            applied_minor=amount, credit_minor=0, balance_due_minor=outcome.balance_due_minor,
-            receipt_number=receipt, received_at=now), subject=inv.ticket_id, tenant=cmd.tenant_id)
+        uow.emit(
+            ev.PaymentReceived(
+                payment_id=pid,
+                invoice_id=inv.id,
+                invoice_number=inv.number,
+                ticket_id=inv.ticket_id,
+                tenant_id=cmd.tenant_id,
+                method="credit",
+                currency=currency,
+                amount_minor=amount,
+                applied_minor=amount,
+                credit_minor=0,
+                balance_due_minor=outcome.balance_due_minor,
+                receipt_number=receipt,
+                received_at=now,
+            ),
+            subject=inv.ticket_id,
+            tenant=cmd.tenant_id,
+        )
         await uow.commit()
     return PaymentResult(pid, receipt, inv, amount, 0, now)
 
@@ -545,36 +808,90 @@ async def issue_refund(*, uow: UnitOfWork, cmd: c.IssueRefund, now: datetime | N
         if inv is None:
             raise NotFound("invoice", cmd.invoice_id)
         book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, inv.issued_at.date())
-        out = inv.refund(gross_minor=cmd.amount_minor, return_freight_minor=cmd.return_freight_minor,
-                         card_fee_minor=cmd.card_fee_minor, now=now, window_days=book.return_window_days)
+        out = inv.refund(
+            gross_minor=cmd.amount_minor,
+            return_freight_minor=cmd.return_freight_minor,
+            card_fee_minor=cmd.card_fee_minor,
+            now=now,
+            window_days=book.return_window_days,
+        )
         seq = await CounterRepository().next(uow.session, tenant_id=cmd.tenant_id, series="CN", year=now.year)
         cn_number = format_invoice_number(now.year, seq, series="CN")
         cn_id, rf_id = new_id("crn"), new_id("rfd")
-        await repo.add_credit_note(id=cn_id, tenant_id=cmd.tenant_id, number=cn_number, invoice_id=inv.id,
-                                   currency=inv.currency, amount_minor=out.gross_minor, reason=cmd.reason,
-                                   issued_at=now)
-        await repo.add_refund(id=rf_id, tenant_id=cmd.tenant_id, invoice_id=inv.id, gross_minor=out.gross_minor,
-                              customer_share_minor=out.customer_share_minor, amount_minor=out.amount_minor,
-                              credit_note_id=cn_id, issued_at=now)
+        await repo.add_credit_note(
+            id=cn_id,
+            tenant_id=cmd.tenant_id,
+            number=cn_number,
+            invoice_id=inv.id,
+            currency=inv.currency,
+            amount_minor=out.gross_minor,
+            reason=cmd.reason,
+            issued_at=now,
+        )
+        await repo.add_refund(
+            id=rf_id,
+            tenant_id=cmd.tenant_id,
+            invoice_id=inv.id,
+            gross_minor=out.gross_minor,
+            customer_share_minor=out.customer_share_minor,
+            amount_minor=out.amount_minor,
+            credit_note_id=cn_id,
+            issued_at=now,
+        )
         await repo.save_amounts(inv)
         await _emit_refund(uow, cmd, inv, out, cn_id=cn_id, cn_number=cn_number, rf_id=rf_id, now=now, causation=None)
         await uow.commit()
     return RefundResult(rf_id, cn_id, cn_number, out.gross_minor, out.customer_share_minor, out.amount_minor, inv)
 
 
-async def _emit_refund(uow: UnitOfWork, cmd: c.IssueRefund, inv: Invoice, out: Any, *, cn_id: str, cn_number: str,
-                       rf_id: str, now: datetime, causation: Envelope | None) -> None:
+async def _emit_refund(
+    uow: UnitOfWork,
+    cmd: c.IssueRefund,
+    inv: Invoice,
+    out: Any,
+    *,
+    cn_id: str,
+    cn_number: str,
+    rf_id: str,
+    now: datetime,
+    causation: Envelope | None,
+) -> None:
     """Credit note + refund events, about the return ticket when there is one (else the invoice's)."""
     ticket = cmd.ticket_id or inv.ticket_id
-    uow.emit(ev.CreditNoteIssued(
-        credit_note_id=cn_id, credit_note_number=cn_number, invoice_id=inv.id, invoice_number=inv.number,
-        ticket_id=ticket, tenant_id=cmd.tenant_id, currency=inv.currency, amount_minor=out.gross_minor,
-        reason=cmd.reason, issued_at=now), subject=ticket, tenant=cmd.tenant_id, causation=causation)
-    uow.emit(ev.RefundIssued(
-        refund_id=rf_id, invoice_id=inv.id, ticket_id=ticket, tenant_id=cmd.tenant_id,
-        currency=inv.currency, gross_minor=out.gross_minor, customer_share_minor=out.customer_share_minor,
-        amount_minor=out.amount_minor, credit_note_id=cn_id, issued_at=now),
-        subject=ticket, tenant=cmd.tenant_id, causation=causation)
+    uow.emit(
+        ev.CreditNoteIssued(
+            credit_note_id=cn_id,
+            credit_note_number=cn_number,
+            invoice_id=inv.id,
+            invoice_number=inv.number,
+            ticket_id=ticket,
+            tenant_id=cmd.tenant_id,
+            currency=inv.currency,
+            amount_minor=out.gross_minor,
+            reason=cmd.reason,
+            issued_at=now,
+        ),
+        subject=ticket,
+        tenant=cmd.tenant_id,
+        causation=causation,
+    )
+    uow.emit(
+        ev.RefundIssued(
+            refund_id=rf_id,
+            invoice_id=inv.id,
+            ticket_id=ticket,
+            tenant_id=cmd.tenant_id,
+            currency=inv.currency,
+            gross_minor=out.gross_minor,
+            customer_share_minor=out.customer_share_minor,
+            amount_minor=out.amount_minor,
+            credit_note_id=cn_id,
+            issued_at=now,
+        ),
+        subject=ticket,
+        tenant=cmd.tenant_id,
+        causation=causation,
+    )
 
 
 # --- sales and returns (退换货) ----------------------------------------------------------------------
@@ -586,8 +903,9 @@ def sale_reference(asset_id: str) -> str:
     return f"sale:{asset_id}"
 
 
-async def record_sale(*, uow: UnitOfWork, tenant_id: str, customer_id: str, asset_id: str, sale_id: str,
-                      items: tuple[Any, ...]) -> Invoice:
+async def record_sale(
+    *, uow: UnitOfWork, tenant_id: str, customer_id: str, asset_id: str, sale_id: str, items: tuple[Any, ...]
+) -> Invoice:
     """A counter sale of goods (the asset): an invoice the customer pays like any other, and the
     one a return of that asset refunds. The invoice's ticket id is the sale's own reference."""
     from billing.domain.pricing import sale_charge
@@ -601,14 +919,24 @@ async def record_sale(*, uow: UnitOfWork, tenant_id: str, customer_id: str, asse
             raise IllegalTransition("asset", asset_id, "sold twice")
         book = await PriceBookRepository(uow.session).effective(tenant_id, now.date())
         charge = sale_charge(book=book, items=items)
-        inv = await _issue_invoice(uow, tenant_id=tenant_id, ticket_id=sale_id, customer_id=customer_id,
-                                   work_order_id=sale_reference(asset_id), charge=charge, book=book, now=now,
-                                   causation=None)
+        inv = await _issue_invoice(
+            uow,
+            tenant_id=tenant_id,
+            ticket_id=sale_id,
+            customer_id=customer_id,
+            work_order_id=sale_reference(asset_id),
+            charge=charge,
+            book=book,
+            now=now,
+            causation=None,
+        )
         await uow.commit()
     return inv
 
 
-async def refund_return(*, uow: UnitOfWork, envelope: Envelope, ticket_id: str, shipment_id: str) -> RefundResult | None:
+async def refund_return(
+    *, uow: UnitOfWork, envelope: Envelope, ticket_id: str, shipment_id: str
+) -> RefundResult | None:
     """dispatch's return.received: the returned goods reached the warehouse. Refund what was paid
     for them, minus the customer's share (the tenant's return freight and the card fee on what was
     paid by card), with a credit note, within the price book's return window; the events are about
@@ -624,8 +952,11 @@ async def refund_return(*, uow: UnitOfWork, envelope: Envelope, ticket_id: str, 
             return None
         facts = await TicketFactsRepository(uow.session).get(tenant, ticket_id)
         repo = InvoiceRepository(uow.session)
-        invoice_id = (await repo.id_for_work_order(tenant, sale_reference(facts["asset_id"]))
-                      if facts and facts.get("asset_id") else None)
+        invoice_id = (
+            await repo.id_for_work_order(tenant, sale_reference(facts["asset_id"]))
+            if facts and facts.get("asset_id")
+            else None
+        )
         inv = await repo.get(tenant, invoice_id, for_update=True) if invoice_id else None
         if inv is None or inv.paid_minor - inv.refunded_minor <= 0:
             await uow.commit()  # keep the inbox row: there is nothing billing can refund
@@ -633,23 +964,53 @@ async def refund_return(*, uow: UnitOfWork, envelope: Envelope, ticket_id: str, 
         book = await PriceBookRepository(uow.session).effective(tenant, inv.issued_at.date())
         gross = inv.paid_minor - inv.refunded_minor
         freight = min(book.freight_minor, gross)
-        card = min(card_fee_minor(book=book, card_paid_minor=await repo.paid_by_method(tenant, inv.id, "card")),
-                   gross - freight)
-        cmd = c.IssueRefund(tenant_id=tenant, invoice_id=inv.id, amount_minor=gross, return_freight_minor=freight,
-                            card_fee_minor=card, recorded_by="system:return",
-                            reason=f"return received at the warehouse (shipment {shipment_id})", ticket_id=ticket_id)
-        out = inv.refund(gross_minor=gross, return_freight_minor=freight, card_fee_minor=card, now=now,
-                         window_days=book.return_window_days)
+        card = min(
+            card_fee_minor(book=book, card_paid_minor=await repo.paid_by_method(tenant, inv.id, "card")),
+            gross - freight,
+        )
+        cmd = c.IssueRefund(
+            tenant_id=tenant,
+            invoice_id=inv.id,
+            amount_minor=gross,
+            return_freight_minor=freight,
+            card_fee_minor=card,
+            recorded_by="system:return",
+            reason=f"return received at the warehouse (shipment {shipment_id})",
+            ticket_id=ticket_id,
+        )
+        out = inv.refund(
+            gross_minor=gross,
+            return_freight_minor=freight,
+            card_fee_minor=card,
+            now=now,
+            window_days=book.return_window_days,
+        )
         seq = await CounterRepository().next(uow.session, tenant_id=tenant, series="CN", year=now.year)
         cn_number = format_invoice_number(now.year, seq, series="CN")
         cn_id, rf_id = new_id("crn"), new_id("rfd")
-        await repo.add_credit_note(id=cn_id, tenant_id=tenant, number=cn_number, invoice_id=inv.id,
-                                   currency=inv.currency, amount_minor=out.gross_minor, reason=cmd.reason, issued_at=now)
-        await repo.add_refund(id=rf_id, tenant_id=tenant, invoice_id=inv.id, gross_minor=out.gross_minor,
-                              customer_share_minor=out.customer_share_minor, amount_minor=out.amount_minor,
-                              credit_note_id=cn_id, issued_at=now)
+        await repo.add_credit_note(
+            id=cn_id,
+            tenant_id=tenant,
+            number=cn_number,
+            invoice_id=inv.id,
+            currency=inv.currency,
+            amount_minor=out.gross_minor,
+            reason=cmd.reason,
+            issued_at=now,
+        )
+        await repo.add_refund(
+            id=rf_id,
+            tenant_id=tenant,
+            invoice_id=inv.id,
+            gross_minor=out.gross_minor,
+            customer_share_minor=out.customer_share_minor,
+            amount_minor=out.amount_minor,
+            credit_note_id=cn_id,
+            issued_at=now,
+        )
         await repo.save_amounts(inv)
-        await _emit_refund(uow, cmd, inv, out, cn_id=cn_id, cn_number=cn_number, rf_id=rf_id, now=now,
-                           causation=envelope)
+        await _emit_refund(
+            uow, cmd, inv, out, cn_id=cn_id, cn_number=cn_number, rf_id=rf_id, now=now, causation=envelope
+        )
         await uow.commit()
     return RefundResult(rf_id, cn_id, cn_number, out.gross_minor, out.customer_share_minor, out.amount_minor, inv)

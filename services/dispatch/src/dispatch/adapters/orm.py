@@ -150,7 +150,16 @@ parts_requests = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-TENANT_TABLES = ("skills", "technicians", "certifications", "absences", "jobs", "appointments", "work_orders", "parts_requests")
+TENANT_TABLES = (
+    "skills",
+    "technicians",
+    "certifications",
+    "absences",
+    "jobs",
+    "appointments",
+    "work_orders",
+    "parts_requests",
+)
 
 # Without RLS on purpose: the periodic optimiser lists tenants across the database (ids only).
 planning_tenants = Table(

@@ -52,30 +52,44 @@ _LOCK_PLANNING = text("SELECT pg_advisory_xact_lock(hashtext(:k))")
 _ADD_SKILL = pg_insert(skills).on_conflict_do_nothing()
 _SAVE_TECHNICIAN = update(technicians).where(technicians.c.tenant_id == _TENANT, technicians.c.id == bindparam("b_id"))
 # the tenant joins the optimiser's list in the same statement as its job (a CTE PostgreSQL always runs)
-_ADD_JOB = pg_insert(jobs).on_conflict_do_nothing(constraint="uq_jobs_tenant_ticket").add_cte(
-    pg_insert(planning_tenants).values(tenant_id=bindparam("pt_tenant"), first_seen=bindparam("pt_first_seen"))
-    .on_conflict_do_nothing().cte("new_planning_tenant")
+_ADD_JOB = (
+    pg_insert(jobs)
+    .on_conflict_do_nothing(constraint="uq_jobs_tenant_ticket")
+    .add_cte(
+        pg_insert(planning_tenants)
+        .values(tenant_id=bindparam("pt_tenant"), first_seen=bindparam("pt_first_seen"))
+        .on_conflict_do_nothing()
+        .cte("new_planning_tenant")
+    )
 )
 _SAVE_JOB = update(jobs).where(jobs.c.tenant_id == _TENANT, jobs.c.id == bindparam("b_id"))
 _SET_JOB_STATUS = (
-    update(jobs).where(jobs.c.tenant_id == _TENANT, jobs.c.id == bindparam("b_id"))
-    .values(status=bindparam("b_status"), updated_at=bindparam("b_at")).returning(jobs.c.id)
+    update(jobs)
+    .where(jobs.c.tenant_id == _TENANT, jobs.c.id == bindparam("b_id"))
+    .values(status=bindparam("b_status"), updated_at=bindparam("b_at"))
+    .returning(jobs.c.id)
 )
 _JOB = select(jobs).where(jobs.c.tenant_id == _TENANT, jobs.c.id == bindparam("b_id"))
 _JOB_LOCK = _JOB.with_for_update()
 _JOB_OF_TICKET = select(jobs).where(jobs.c.tenant_id == _TENANT, jobs.c.ticket_id == bindparam("b_ticket"))
 _JOB_OF_TICKET_LOCK = _JOB_OF_TICKET.with_for_update()
-_SAVE_APPOINTMENT = update(appointments).where(appointments.c.tenant_id == _TENANT, appointments.c.id == bindparam("b_id"))
+_SAVE_APPOINTMENT = update(appointments).where(
+    appointments.c.tenant_id == _TENANT, appointments.c.id == bindparam("b_id")
+)
 _APPOINTMENT = select(appointments).where(appointments.c.tenant_id == _TENANT, appointments.c.id == bindparam("b_id"))
 _APPOINTMENT_LOCK = _APPOINTMENT.with_for_update()
 _FINISH_APPOINTMENT = (
     update(appointments)
-    .where(appointments.c.tenant_id == _TENANT, appointments.c.id == bindparam("b_id"),
-           appointments.c.status.in_([AppointmentStatus.BOOKED.value, AppointmentStatus.CONFIRMED.value]))
+    .where(
+        appointments.c.tenant_id == _TENANT,
+        appointments.c.id == bindparam("b_id"),
+        appointments.c.status.in_([AppointmentStatus.BOOKED.value, AppointmentStatus.CONFIRMED.value]),
+    )
     .values(status=bindparam("b_status"), updated_at=bindparam("b_at"))
 )
 _APPOINTMENTS_OF_JOB = (
-    select(appointments).where(appointments.c.tenant_id == _TENANT, appointments.c.job_id == bindparam("b_job"))
+    select(appointments)
+    .where(appointments.c.tenant_id == _TENANT, appointments.c.job_id == bindparam("b_job"))
     .order_by(appointments.c.created_at)
 )
 _LIVE_APPOINTMENTS = select(appointments).where(
@@ -107,7 +121,9 @@ _LOAD_BY_DAY = (
     )
     .group_by(work_orders.c.technician_id, _LOAD_DAY)
 )
-_SAVE_PARTS_REQUEST = update(parts_requests).where(parts_requests.c.tenant_id == _TENANT, parts_requests.c.id == bindparam("b_id"))
+_SAVE_PARTS_REQUEST = update(parts_requests).where(
+    parts_requests.c.tenant_id == _TENANT, parts_requests.c.id == bindparam("b_id")
+)
 
 
 def _hours_json(h: WeeklyHours) -> dict[str, Any]:
@@ -144,7 +160,9 @@ class Repository:
 
     # --- skills -------------------------------------------------------------------------------------
     async def add_skill(self, code: str, name: str) -> bool:
-        res = await self.session.execute(_ADD_SKILL, dict(tenant_id=self.tenant, code=code, name=name, created_at=_now()))
+        res = await self.session.execute(
+            _ADD_SKILL, dict(tenant_id=self.tenant, code=code, name=name, created_at=_now())
+        )
         return bool(res.rowcount)
 
     async def skill_codes(self) -> set[str]:
@@ -152,7 +170,9 @@ class Repository:
         return {r[0] for r in rows}
 
     async def list_skills(self) -> list[dict[str, Any]]:
-        rows = await self.session.execute(select(skills.c.code, skills.c.name).where(skills.c.tenant_id == self.tenant).order_by(skills.c.code))
+        rows = await self.session.execute(
+            select(skills.c.code, skills.c.name).where(skills.c.tenant_id == self.tenant).order_by(skills.c.code)
+        )
         return [dict(r._mapping) for r in rows]
 
     # --- technicians ----------------------------------------------------------------------------------
@@ -161,9 +181,20 @@ class Repository:
         await self.session.execute(
             insert(technicians),
             dict(
-                id=t.id, tenant_id=self.tenant, name=t.name, phone=t.phone, home_lat=t.home_lat, home_lon=t.home_lon,
-                skills=t.skills, regions=t.regions, hours=_hours_json(t.hours), max_jobs_per_day=t.max_jobs_per_day,
-                van_stock=t.van_stock, active=t.active, created_at=now, updated_at=now,
+                id=t.id,
+                tenant_id=self.tenant,
+                name=t.name,
+                phone=t.phone,
+                home_lat=t.home_lat,
+                home_lon=t.home_lon,
+                skills=t.skills,
+                regions=t.regions,
+                hours=_hours_json(t.hours),
+                max_jobs_per_day=t.max_jobs_per_day,
+                van_stock=t.van_stock,
+                active=t.active,
+                created_at=now,
+                updated_at=now,
             ),
         )
 
@@ -171,9 +202,18 @@ class Repository:
         await self.session.execute(
             _SAVE_TECHNICIAN,
             dict(
-                b_tenant=self.tenant, b_id=t.id,
-                name=t.name, phone=t.phone, home_lat=t.home_lat, home_lon=t.home_lon, skills=t.skills, regions=t.regions,
-                hours=_hours_json(t.hours), max_jobs_per_day=t.max_jobs_per_day, van_stock=t.van_stock, active=t.active,
+                b_tenant=self.tenant,
+                b_id=t.id,
+                name=t.name,
+                phone=t.phone,
+                home_lat=t.home_lat,
+                home_lon=t.home_lon,
+                skills=t.skills,
+                regions=t.regions,
+                hours=_hours_json(t.hours),
+                max_jobs_per_day=t.max_jobs_per_day,
+                van_stock=t.van_stock,
+                active=t.active,
                 updated_at=_now(),
             ),
         )
@@ -181,14 +221,28 @@ class Repository:
     async def add_certification(self, technician_id: str, c: Certification) -> None:
         await self.session.execute(
             insert(certifications),
-            dict(id=c.id, tenant_id=self.tenant, technician_id=technician_id, name=c.name, number=c.number, valid_until=c.valid_until),
+            dict(
+                id=c.id,
+                tenant_id=self.tenant,
+                technician_id=technician_id,
+                name=c.name,
+                number=c.number,
+                valid_until=c.valid_until,
+            ),
         )
 
     async def add_absence(self, technician_id: str, a: Absence) -> None:
         await self.session.execute(
             insert(absences),
-            dict(id=a.id, tenant_id=self.tenant, technician_id=technician_id, start_at=a.start, end_at=a.end, reason=a.reason,
-                 created_at=_now()),
+            dict(
+                id=a.id,
+                tenant_id=self.tenant,
+                technician_id=technician_id,
+                start_at=a.start,
+                end_at=a.end,
+                reason=a.reason,
+                created_at=_now(),
+            ),
         )
 
     async def technicians(
@@ -210,16 +264,33 @@ class Repository:
         for c in (await self.session.execute(_CERTIFICATIONS, {"b_tenant": self.tenant, "b_ids": tids})).mappings():
             certs[c["technician_id"]].append(Certification(c["id"], c["name"], c["valid_until"], c["number"]))
         abs_: dict[str, list[Absence]] = defaultdict(list)
-        for a in (await self.session.execute(_ABSENCES, {
-            "b_tenant": self.tenant, "b_ids": tids, "b_after": absences_after or datetime(1970, 1, 1, tzinfo=UTC),
-        })).mappings():
+        for a in (
+            await self.session.execute(
+                _ABSENCES,
+                {
+                    "b_tenant": self.tenant,
+                    "b_ids": tids,
+                    "b_after": absences_after or datetime(1970, 1, 1, tzinfo=UTC),
+                },
+            )
+        ).mappings():
             abs_[a["technician_id"]].append(Absence(a["id"], a["start_at"], a["end_at"], a["reason"]))
         return [
             Technician(
-                id=r["id"], tenant_id=r["tenant_id"], name=r["name"], phone=r["phone"], home_lat=r["home_lat"],
-                home_lon=r["home_lon"], skills=dict(r["skills"]), regions=list(r["regions"]), hours=_hours(r["hours"]),
-                max_jobs_per_day=r["max_jobs_per_day"], van_stock=dict(r["van_stock"]), active=r["active"],
-                certifications=certs[r["id"]], absences=abs_[r["id"]],
+                id=r["id"],
+                tenant_id=r["tenant_id"],
+                name=r["name"],
+                phone=r["phone"],
+                home_lat=r["home_lat"],
+                home_lon=r["home_lon"],
+                skills=dict(r["skills"]),
+                regions=list(r["regions"]),
+                hours=_hours(r["hours"]),
+                max_jobs_per_day=r["max_jobs_per_day"],
+                van_stock=dict(r["van_stock"]),
+                active=r["active"],
+                certifications=certs[r["id"]],
+                absences=abs_[r["id"]],
             )
             for r in rows
         ]
@@ -232,19 +303,41 @@ class Repository:
     @staticmethod
     def _job(r: Any) -> Job:
         return Job(
-            id=r["id"], tenant_id=r["tenant_id"], ticket_id=r["ticket_id"], kind=r["kind"], status=JobStatus(r["status"]),
-            priority=r["priority"], required_skills=dict(r["required_skills"]),
-            required_certifications=list(r["required_certifications"]), lat=r["lat"], lon=r["lon"],
-            duration_min=r["duration_min"], sla_deadline=r["sla_deadline"], requested_start=r["requested_start"],
-            requested_end=r["requested_end"], earliest=r["earliest"], visits=r["visits"], created_at=r["created_at"],
+            id=r["id"],
+            tenant_id=r["tenant_id"],
+            ticket_id=r["ticket_id"],
+            kind=r["kind"],
+            status=JobStatus(r["status"]),
+            priority=r["priority"],
+            required_skills=dict(r["required_skills"]),
+            required_certifications=list(r["required_certifications"]),
+            lat=r["lat"],
+            lon=r["lon"],
+            duration_min=r["duration_min"],
+            sla_deadline=r["sla_deadline"],
+            requested_start=r["requested_start"],
+            requested_end=r["requested_end"],
+            earliest=r["earliest"],
+            visits=r["visits"],
+            created_at=r["created_at"],
         )
 
     def _job_values(self, j: Job) -> dict[str, Any]:
         return dict(
-            kind=j.kind, status=j.status.value, priority=j.priority, required_skills=j.required_skills,
-            required_certifications=j.required_certifications, lat=j.lat, lon=j.lon, duration_min=j.duration_min,
-            sla_deadline=j.sla_deadline, requested_start=j.requested_start, requested_end=j.requested_end,
-            earliest=j.earliest, visits=j.visits, updated_at=_now(),
+            kind=j.kind,
+            status=j.status.value,
+            priority=j.priority,
+            required_skills=j.required_skills,
+            required_certifications=j.required_certifications,
+            lat=j.lat,
+            lon=j.lon,
+            duration_min=j.duration_min,
+            sla_deadline=j.sla_deadline,
+            requested_start=j.requested_start,
+            requested_end=j.requested_end,
+            earliest=j.earliest,
+            visits=j.visits,
+            updated_at=_now(),
         )
 
     async def add_job(self, j: Job) -> bool:
@@ -252,8 +345,15 @@ class Repository:
         now = _now()
         res = await self.session.execute(
             _ADD_JOB,
-            dict(id=j.id, tenant_id=self.tenant, ticket_id=j.ticket_id, created_at=now, **self._job_values(j),
-                 pt_tenant=self.tenant, pt_first_seen=now),
+            dict(
+                id=j.id,
+                tenant_id=self.tenant,
+                ticket_id=j.ticket_id,
+                created_at=now,
+                **self._job_values(j),
+                pt_tenant=self.tenant,
+                pt_first_seen=now,
+            ),
         )
         return bool(res.rowcount)
 
@@ -279,7 +379,9 @@ class Repository:
 
     async def open_jobs(self) -> list[Job]:
         rows = await self.session.execute(
-            select(jobs).where(jobs.c.tenant_id == self.tenant, jobs.c.status == JobStatus.OPEN.value).order_by(jobs.c.created_at)
+            select(jobs)
+            .where(jobs.c.tenant_id == self.tenant, jobs.c.status == JobStatus.OPEN.value)
+            .order_by(jobs.c.created_at)
         )
         return [self._job(r) for r in rows.mappings()]
 
@@ -294,9 +396,16 @@ class Repository:
     @staticmethod
     def _appt(r: Any) -> Appointment:
         return Appointment(
-            id=r["id"], tenant_id=r["tenant_id"], job_id=r["job_id"], ticket_id=r["ticket_id"],
-            technician_id=r["technician_id"], window_start=r["window_start"], window_end=r["window_end"],
-            visit_number=r["visit_number"], status=AppointmentStatus(r["status"]), reason=r["reason"],
+            id=r["id"],
+            tenant_id=r["tenant_id"],
+            job_id=r["job_id"],
+            ticket_id=r["ticket_id"],
+            technician_id=r["technician_id"],
+            window_start=r["window_start"],
+            window_end=r["window_end"],
+            visit_number=r["visit_number"],
+            status=AppointmentStatus(r["status"]),
+            reason=r["reason"],
         )
 
     async def add_appointment(self, a: Appointment) -> None:
@@ -304,17 +413,34 @@ class Repository:
         await self.session.execute(
             insert(appointments),
             dict(
-                id=a.id, tenant_id=self.tenant, job_id=a.job_id, ticket_id=a.ticket_id, technician_id=a.technician_id,
-                window_start=a.window_start, window_end=a.window_end, visit_number=a.visit_number, status=a.status.value,
-                reason=a.reason, created_at=now, updated_at=now,
+                id=a.id,
+                tenant_id=self.tenant,
+                job_id=a.job_id,
+                ticket_id=a.ticket_id,
+                technician_id=a.technician_id,
+                window_start=a.window_start,
+                window_end=a.window_end,
+                visit_number=a.visit_number,
+                status=a.status.value,
+                reason=a.reason,
+                created_at=now,
+                updated_at=now,
             ),
         )
 
     async def save_appointment(self, a: Appointment) -> None:
         await self.session.execute(
             _SAVE_APPOINTMENT,
-            dict(b_tenant=self.tenant, b_id=a.id, technician_id=a.technician_id, window_start=a.window_start,
-                 window_end=a.window_end, status=a.status.value, reason=a.reason, updated_at=_now()),
+            dict(
+                b_tenant=self.tenant,
+                b_id=a.id,
+                technician_id=a.technician_id,
+                window_start=a.window_start,
+                window_end=a.window_end,
+                status=a.status.value,
+                reason=a.reason,
+                updated_at=_now(),
+            ),
         )
 
     async def appointment(self, appointment_id: str, *, lock: bool = False) -> Appointment | None:
@@ -324,9 +450,15 @@ class Repository:
 
     async def finish_appointment(self, appointment_id: str) -> None:
         """A booked or confirmed appointment becomes done (one statement); others are left as they are."""
-        await self.session.execute(_FINISH_APPOINTMENT, {
-            "b_tenant": self.tenant, "b_id": appointment_id, "b_status": AppointmentStatus.DONE.value, "b_at": _now(),
-        })
+        await self.session.execute(
+            _FINISH_APPOINTMENT,
+            {
+                "b_tenant": self.tenant,
+                "b_id": appointment_id,
+                "b_status": AppointmentStatus.DONE.value,
+                "b_at": _now(),
+            },
+        )
 
     async def live_appointments(self, *, start: datetime, end: datetime) -> list[Appointment]:
         rows = await self.session.execute(_LIVE_APPOINTMENTS, {"b_tenant": self.tenant, "b_start": start, "b_end": end})
@@ -340,31 +472,70 @@ class Repository:
     @staticmethod
     def _wo(r: Any) -> WorkOrder:
         return WorkOrder(
-            id=r["id"], tenant_id=r["tenant_id"], job_id=r["job_id"], ticket_id=r["ticket_id"], technician_id=r["technician_id"],
-            visit_number=r["visit_number"], status=WorkOrderStatus(r["status"]), appointment_id=r["appointment_id"],
-            planned_start=r["planned_start"], planned_end=r["planned_end"], travel_min=r["travel_min"],
-            explanation=r["explanation"], en_route_at=r["en_route_at"], arrived_at=r["arrived_at"],
-            arrived_lat=r["arrived_lat"], arrived_lon=r["arrived_lon"], diagnosis=r["diagnosis"],
-            parts_used=_parts(r["parts_used"]), labour_minutes=r["labour_minutes"], photos=list(r["photos"]),
-            resolution_code=r["resolution_code"], sign_off=r["sign_off"], rating=r["rating"], note=r["note"],
+            id=r["id"],
+            tenant_id=r["tenant_id"],
+            job_id=r["job_id"],
+            ticket_id=r["ticket_id"],
+            technician_id=r["technician_id"],
+            visit_number=r["visit_number"],
+            status=WorkOrderStatus(r["status"]),
+            appointment_id=r["appointment_id"],
+            planned_start=r["planned_start"],
+            planned_end=r["planned_end"],
+            travel_min=r["travel_min"],
+            explanation=r["explanation"],
+            en_route_at=r["en_route_at"],
+            arrived_at=r["arrived_at"],
+            arrived_lat=r["arrived_lat"],
+            arrived_lon=r["arrived_lon"],
+            diagnosis=r["diagnosis"],
+            parts_used=_parts(r["parts_used"]),
+            labour_minutes=r["labour_minutes"],
+            photos=list(r["photos"]),
+            resolution_code=r["resolution_code"],
+            sign_off=r["sign_off"],
+            rating=r["rating"],
+            note=r["note"],
             finished_at=r["finished_at"],
         )
 
     def _wo_values(self, w: WorkOrder) -> dict[str, Any]:
         return dict(
-            technician_id=w.technician_id, status=w.status.value, appointment_id=w.appointment_id,
-            planned_start=w.planned_start, planned_end=w.planned_end, travel_min=w.travel_min, explanation=w.explanation,
-            en_route_at=w.en_route_at, arrived_at=w.arrived_at, arrived_lat=w.arrived_lat, arrived_lon=w.arrived_lon,
-            diagnosis=w.diagnosis, parts_used=_parts_json(w.parts_used), labour_minutes=w.labour_minutes, photos=w.photos,
-            resolution_code=w.resolution_code, sign_off=w.sign_off, rating=w.rating, note=w.note, finished_at=w.finished_at,
+            technician_id=w.technician_id,
+            status=w.status.value,
+            appointment_id=w.appointment_id,
+            planned_start=w.planned_start,
+            planned_end=w.planned_end,
+            travel_min=w.travel_min,
+            explanation=w.explanation,
+            en_route_at=w.en_route_at,
+            arrived_at=w.arrived_at,
+            arrived_lat=w.arrived_lat,
+            arrived_lon=w.arrived_lon,
+            diagnosis=w.diagnosis,
+            parts_used=_parts_json(w.parts_used),
+            labour_minutes=w.labour_minutes,
+            photos=w.photos,
+            resolution_code=w.resolution_code,
+            sign_off=w.sign_off,
+            rating=w.rating,
+            note=w.note,
+            finished_at=w.finished_at,
             updated_at=_now(),
         )
 
     async def add_work_order(self, w: WorkOrder) -> None:
         await self.session.execute(
             insert(work_orders),
-            dict(id=w.id, tenant_id=self.tenant, job_id=w.job_id, ticket_id=w.ticket_id, visit_number=w.visit_number,
-                 created_at=_now(), **self._wo_values(w)),
+            dict(
+                id=w.id,
+                tenant_id=self.tenant,
+                job_id=w.job_id,
+                ticket_id=w.ticket_id,
+                visit_number=w.visit_number,
+                created_at=_now(),
+                **self._wo_values(w),
+            ),
         )
 
     async def save_work_order(self, w: WorkOrder) -> None:
@@ -386,7 +557,9 @@ class Repository:
 
     async def work_orders_of_job(self, job_id: str) -> list[WorkOrder]:
         rows = await self.session.execute(
-            select(work_orders).where(work_orders.c.tenant_id == self.tenant, work_orders.c.job_id == job_id).order_by(work_orders.c.created_at)
+            select(work_orders)
+            .where(work_orders.c.tenant_id == self.tenant, work_orders.c.job_id == job_id)
+            .order_by(work_orders.c.created_at)
         )
         return [self._wo(r) for r in rows.mappings()]
 
@@ -442,9 +615,19 @@ class Repository:
         now = _now()
         await self.session.execute(
             insert(parts_requests),
-            dict(id=p.id, tenant_id=self.tenant, ticket_id=p.ticket_id, job_id=p.job_id, work_order_id=p.work_order_id,
-                 parts=_parts_json(p.parts), status=p.status, shipment_id=p.shipment_id, eta=p.eta, created_at=now,
-                 updated_at=now),
+            dict(
+                id=p.id,
+                tenant_id=self.tenant,
+                ticket_id=p.ticket_id,
+                job_id=p.job_id,
+                work_order_id=p.work_order_id,
+                parts=_parts_json(p.parts),
+                status=p.status,
+                shipment_id=p.shipment_id,
+                eta=p.eta,
+                created_at=now,
+                updated_at=now,
+            ),
         )
 
     async def parts_request(self, request_id: str, *, lock: bool = False) -> PartsRequest | None:
@@ -455,14 +638,28 @@ class Repository:
         if r is None:
             return None
         return PartsRequest(
-            id=r["id"], tenant_id=r["tenant_id"], ticket_id=r["ticket_id"], job_id=r["job_id"], work_order_id=r["work_order_id"],
-            parts=_parts(r["parts"]), status=r["status"], shipment_id=r["shipment_id"], eta=r["eta"],
+            id=r["id"],
+            tenant_id=r["tenant_id"],
+            ticket_id=r["ticket_id"],
+            job_id=r["job_id"],
+            work_order_id=r["work_order_id"],
+            parts=_parts(r["parts"]),
+            status=r["status"],
+            shipment_id=r["shipment_id"],
+            eta=r["eta"],
         )
 
     async def save_parts_request(self, p: PartsRequest) -> None:
         await self.session.execute(
             _SAVE_PARTS_REQUEST,
-            dict(b_tenant=self.tenant, b_id=p.id, status=p.status, shipment_id=p.shipment_id, eta=p.eta, updated_at=_now()),
+            dict(
+                b_tenant=self.tenant,
+                b_id=p.id,
+                status=p.status,
+                shipment_id=p.shipment_id,
+                eta=p.eta,
+                updated_at=_now(),
+            ),
         )
 
     # --- KPIs -------------------------------------------------------------------------------------------------------
@@ -478,4 +675,6 @@ class Repository:
 
 async def tenants_to_plan(session: AsyncSession) -> list[str]:
     """Tenants the periodic optimiser visits (a table without RLS holding ids only)."""
-    return [r[0] for r in await session.execute(select(planning_tenants.c.tenant_id).order_by(planning_tenants.c.tenant_id))]
+    return [
+        r[0] for r in await session.execute(select(planning_tenants.c.tenant_id).order_by(planning_tenants.c.tenant_id))
+    ]

@@ -19,7 +19,12 @@ log = get_logger(__name__)
 
 class OsrmTable:
     def __init__(
-        self, base_url: str, *, profile: str = "driving", timeout_s: float = 2.0, fallback: HaversineMatrix | None = None,
+        self,
+        base_url: str,
+        *,
+        profile: str = "driving",
+        timeout_s: float = 2.0,
+        fallback: HaversineMatrix | None = None,
         client: httpx.Client | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -38,7 +43,9 @@ class OsrmTable:
         dests = ";".join(str(len(o) + i) for i in range(len(d)))
         url = f"{self.base_url}/table/v1/{self.profile}/{coords}"
         try:
-            r = self.client.get(url, params={"sources": sources, "destinations": dests, "annotations": "duration,distance"})
+            r = self.client.get(
+                url, params={"sources": sources, "destinations": dests, "annotations": "duration,distance"}
+            )
             r.raise_for_status()
             body = r.json()
             if body.get("code") != "Ok":

@@ -58,9 +58,7 @@ class WeeklyHours:
     """
 
     tz: str = "Asia/Shanghai"
-    days: dict[int, tuple[str, str]] = field(
-        default_factory=lambda: {d: ("08:00", "18:00") for d in range(5)}
-    )
+    days: dict[int, tuple[str, str]] = field(default_factory=lambda: {d: ("08:00", "18:00") for d in range(5)})
     country: str | None = None
 
     def hours_on(self, day: date) -> tuple[str, str] | None:
@@ -151,7 +149,9 @@ class Technician:
             raise RuleViolation(f"van stock has {have} of {part_code}, {quantity} used")
         self.van_stock[part_code] = have - quantity
 
-    def spec(self, *, start: datetime, end: datetime, busy: list[Interval], load_by_day: dict[date, int]) -> TechnicianSpec:
+    def spec(
+        self, *, start: datetime, end: datetime, busy: list[Interval], load_by_day: dict[date, int]
+    ) -> TechnicianSpec:
         """This technician as the optimiser sees it for the horizon [start, end)."""
         return TechnicianSpec(
             id=self.id,
@@ -293,10 +293,17 @@ class WorkOrderStatus(StrEnum):
 
 
 WO_ALLOWED: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
-    WorkOrderStatus.ASSIGNED: frozenset({WorkOrderStatus.EN_ROUTE, WorkOrderStatus.ON_SITE, WorkOrderStatus.UNASSIGNED}),
+    WorkOrderStatus.ASSIGNED: frozenset(
+        {WorkOrderStatus.EN_ROUTE, WorkOrderStatus.ON_SITE, WorkOrderStatus.UNASSIGNED}
+    ),
     WorkOrderStatus.EN_ROUTE: frozenset({WorkOrderStatus.ON_SITE, WorkOrderStatus.UNASSIGNED}),
     WorkOrderStatus.ON_SITE: frozenset(
-        {WorkOrderStatus.COMPLETED, WorkOrderStatus.NEEDS_PARTS, WorkOrderStatus.CUSTOMER_ABSENT, WorkOrderStatus.ESCALATED}
+        {
+            WorkOrderStatus.COMPLETED,
+            WorkOrderStatus.NEEDS_PARTS,
+            WorkOrderStatus.CUSTOMER_ABSENT,
+            WorkOrderStatus.ESCALATED,
+        }
     ),
     WorkOrderStatus.COMPLETED: frozenset(),
     WorkOrderStatus.NEEDS_PARTS: frozenset(),
@@ -305,7 +312,13 @@ WO_ALLOWED: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
     WorkOrderStatus.UNASSIGNED: frozenset(),
 }
 FINISHED = frozenset(
-    {WorkOrderStatus.COMPLETED, WorkOrderStatus.NEEDS_PARTS, WorkOrderStatus.CUSTOMER_ABSENT, WorkOrderStatus.ESCALATED, WorkOrderStatus.UNASSIGNED}
+    {
+        WorkOrderStatus.COMPLETED,
+        WorkOrderStatus.NEEDS_PARTS,
+        WorkOrderStatus.CUSTOMER_ABSENT,
+        WorkOrderStatus.ESCALATED,
+        WorkOrderStatus.UNASSIGNED,
+    }
 )
 
 
@@ -361,7 +374,9 @@ class WorkOrder:
             return None
         return self.planned_start - timedelta(minutes=15) <= at <= self.planned_end
 
-    def record(self, *, diagnosis: str | None, parts: list[PartUse], labour_minutes: int, photos: list[dict[str, str]]) -> None:
+    def record(
+        self, *, diagnosis: str | None, parts: list[PartUse], labour_minutes: int, photos: list[dict[str, str]]
+    ) -> None:
         if self.status != WorkOrderStatus.ON_SITE:
             raise IllegalTransition("work order", self.status, "recording work")
         if diagnosis is not None:

@@ -183,7 +183,11 @@ def _slots_of(t: TechnicianSpec, now_m: float, L: float) -> tuple[NDArray[np.flo
     first = np.searchsorted(day, day, side="left")  # starts are sorted, so days are grouped
     rank = np.arange(day.size) - first
     epoch = date(1970, 1, 1)
-    load = np.array([t.load_by_day.get(epoch + timedelta(days=int(d)), 0) for d in day], dtype=np.int64) if t.load_by_day else np.zeros(day.size, dtype=np.int64)
+    load = (
+        np.array([t.load_by_day.get(epoch + timedelta(days=int(d)), 0) for d in day], dtype=np.int64)
+        if t.load_by_day
+        else np.zeros(day.size, dtype=np.int64)
+    )
     k = load + rank
     keep = k < t.max_jobs_per_day
     return starts[keep], k[keep]
@@ -239,7 +243,10 @@ class Compiled:
         self.cert_until = cert_until
         self.dur = np.array([float(j.duration_min) for j in jobs])
         self.lo = np.array(
-            [max(_minutes(j.window.start) if j.window else -_INF, _minutes(j.earliest) if j.earliest else -_INF) for j in jobs]
+            [
+                max(_minutes(j.window.start) if j.window else -_INF, _minutes(j.earliest) if j.earliest else -_INF)
+                for j in jobs
+            ]
         )
         self.hi = np.array([_minutes(j.window.end) if j.window else _INF for j in jobs])
         # The visit window shown to the customer opens no earlier than the job may start (parts ETA,
@@ -259,7 +266,9 @@ class Compiled:
         booked = self.window_start[j]
         return np.where(np.isnan(booked), self.slot_start[s], booked)
 
-    def pairs(self, j: NDArray[np.int64], s: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    def pairs(
+        self, j: NDArray[np.int64], s: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
         """Cost (+inf when a hard constraint fails), service start and SLA breach of (job, slot) pairs."""
         w = self.problem.weights
         t = self.slot_tech[s]
@@ -277,7 +286,12 @@ class Compiled:
         breach = late > 1e-9
         cost = (
             w.travel_per_min * travel
-            + self.pw[j] * (w.lateness_per_min * late + w.sla_breach * breach + w.waiting_per_hour * (service_start - self.now_m) / 60.0)
+            + self.pw[j]
+            * (
+                w.lateness_per_min * late
+                + w.sla_breach * breach
+                + w.waiting_per_hour * (service_start - self.now_m) / 60.0
+            )
             + w.balance_per_job * self.slot_k[s]
         )
         return np.where(feasible, cost, _INF), service_start, breach
@@ -317,7 +331,9 @@ class Compiled:
         order = np.argsort(rows, kind="stable")
         rows, cols, cost = rows[order], cols[order], cost[order]
         ptr = np.searchsorted(rows, np.arange(J + 1))
-        self._rows = {j: (cols[ptr[j]:ptr[j + 1]], cost[ptr[j]:ptr[j + 1]]) for j in range(J) if ptr[j + 1] > ptr[j]}
+        self._rows = {
+            j: (cols[ptr[j] : ptr[j + 1]], cost[ptr[j] : ptr[j + 1]]) for j in range(J) if ptr[j + 1] > ptr[j]
+        }
         return rows, cols, cost
 
     # -----------------------------------------------------------------------------------------
@@ -367,7 +383,10 @@ def _solve_sparse(c: Compiled, k_techs: int) -> list[tuple[int, int]]:
 def _solve_greedy(c: Compiled) -> list[tuple[int, int]]:
     """Baseline: most urgent job first, to the nearest feasible technician (earliest free slot)."""
     jobs = c.problem.jobs
-    order = sorted(range(len(jobs)), key=lambda j: (jobs[j].priority, _minutes(jobs[j].sla_deadline) if jobs[j].sla_deadline else _INF))
+    order = sorted(
+        range(len(jobs)),
+        key=lambda j: (jobs[j].priority, _minutes(jobs[j].sla_deadline) if jobs[j].sla_deadline else _INF),
+    )
     used = np.zeros(c.shape[1], dtype=bool)
     dense = c.dense()
     pairs: list[tuple[int, int]] = []
@@ -440,7 +459,9 @@ def _explain(c: Compiled, j: int, s: int) -> Assignment:
     parts.append(f"starts {_dt(ss):%Y-%m-%d %H:%M} UTC")
     if job.sla_deadline:
         margin = (_minutes(job.sla_deadline) - (ss + job.duration_min)) / 60
-        parts.append(f"SLA {'BREACHED by' if breach else 'met with'} {abs(margin):.1f} h {'' if breach else 'to spare'}".strip())
+        parts.append(
+            f"SLA {'BREACHED by' if breach else 'met with'} {abs(margin):.1f} h {'' if breach else 'to spare'}".strip()
+        )
     parts.append(f"job #{int(c.slot_k[s]) + 1} of the day")
     if runner_up:
         parts.append(f"next best {runner_up} costs {extra:.0f} more")
@@ -513,12 +534,16 @@ def solve(
     else:
         raise ValueError(f"unknown method {method!r}")
     objective = c.objective(pairs)
-    assignments = [_explain(c, j, s) for j, s in pairs] if explain else [
-        _explain_light(c, j, s) for j, s in pairs
-    ]
+    assignments = [_explain(c, j, s) for j, s in pairs] if explain else [_explain_light(c, j, s) for j, s in pairs]
     planned = {j for j, _ in pairs}
     unplanned = {problem.jobs[j].id: _unplanned_reason(c, j) for j in range(len(problem.jobs)) if j not in planned}
-    return Plan(assignments=assignments, unplanned=unplanned, method=method, elapsed_s=time.perf_counter() - t0, objective=objective)
+    return Plan(
+        assignments=assignments,
+        unplanned=unplanned,
+        method=method,
+        elapsed_s=time.perf_counter() - t0,
+        objective=objective,
+    )
 
 
 def _explain_light(c: Compiled, j: int, s: int) -> Assignment:
@@ -528,9 +553,17 @@ def _explain_light(c: Compiled, j: int, s: int) -> Assignment:
     ss = float(ss_arr[0])
     e = Explanation(p.technicians[ti].id, "", {}, {}, float(c.km_jt[j, ti]), float(c.travel_jt[j, ti]), {}, None, None)
     return Assignment(
-        p.jobs[j].id, p.technicians[ti].id, _dt(float(c.slot_start[s])), _dt(float(c.slot_end[s])), _dt(ss),
-        _dt(ss + p.jobs[j].duration_min), float(c.travel_jt[j, ti]), float(c.km_jt[j, ti]), float(cost_arr[0]),
-        bool(breach_arr[0]), e,
+        p.jobs[j].id,
+        p.technicians[ti].id,
+        _dt(float(c.slot_start[s])),
+        _dt(float(c.slot_end[s])),
+        _dt(ss),
+        _dt(ss + p.jobs[j].duration_min),
+        float(c.travel_jt[j, ti]),
+        float(c.km_jt[j, ti]),
+        float(cost_arr[0]),
+        bool(breach_arr[0]),
+        e,
     )
 
 
@@ -551,8 +584,11 @@ def violations(problem: Problem, plan: Plan, distances: DistanceMatrix | None = 
     tids = sorted({a.technician_id for a in plan.assignments})
     jrow, tcol = {j: i for i, j in enumerate(jids)}, {t: i for i, t in enumerate(tids)}
     travel_m = (
-        dm.travel_minutes(np.array([[jobs[j].lat, jobs[j].lon] for j in jids]), np.array([[techs[t].lat, techs[t].lon] for t in tids]))
-        if jids else np.zeros((0, 0))
+        dm.travel_minutes(
+            np.array([[jobs[j].lat, jobs[j].lon] for j in jids]), np.array([[techs[t].lat, techs[t].lon] for t in tids])
+        )
+        if jids
+        else np.zeros((0, 0))
     )
     for a in plan.assignments:
         if a.job_id in seen:
@@ -578,7 +614,9 @@ def violations(problem: Problem, plan: Plan, distances: DistanceMatrix | None = 
             out.append(f"{job.id}: service starts before the technician can arrive")
         if a.service_start + timedelta(minutes=job.duration_min) > a.slot_end + timedelta(seconds=1):
             out.append(f"{job.id}: visit does not fit the slot")
-        if job.window and not (job.window.start - timedelta(seconds=1) <= a.service_start <= job.window.end + timedelta(seconds=1)):
+        if job.window and not (
+            job.window.start - timedelta(seconds=1) <= a.service_start <= job.window.end + timedelta(seconds=1)
+        ):
             out.append(f"{job.id}: service start {a.service_start} outside the booked window")
         if job.earliest and a.service_start < job.earliest - timedelta(seconds=1):
             out.append(f"{job.id}: starts before it may")

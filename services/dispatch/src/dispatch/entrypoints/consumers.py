@@ -43,22 +43,31 @@ def register_consumers(runtime: ServiceRuntime, planning: Planning) -> None:
     @c.on(iev.TicketOpened)
     async def on_opened(envelope: Envelope, event: iev.TicketOpened) -> None:
         await in_tenant(
-            "dispatch.ticket_opened", envelope,
-            lambda uow, repo: handlers.job_from_ticket(uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning),
+            "dispatch.ticket_opened",
+            envelope,
+            lambda uow, repo: handlers.job_from_ticket(
+                uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning
+            ),
         )
 
     @c.on(iev.TicketTriaged)
     async def on_triaged(envelope: Envelope, event: iev.TicketTriaged) -> None:
         await in_tenant(
-            "dispatch.ticket_triaged", envelope,
-            lambda uow, repo: handlers.job_from_ticket(uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning),
+            "dispatch.ticket_triaged",
+            envelope,
+            lambda uow, repo: handlers.job_from_ticket(
+                uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning
+            ),
         )
 
     @c.on(iev.TicketCancelled)
     async def on_cancelled(envelope: Envelope, event: iev.TicketCancelled) -> None:
         await in_tenant(
-            "dispatch.ticket_cancelled", envelope,
-            lambda uow, repo: handlers.cancel_job_for_ticket(uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id),
+            "dispatch.ticket_cancelled",
+            envelope,
+            lambda uow, repo: handlers.cancel_job_for_ticket(
+                uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id
+            ),
         )
 
     @c.on(iev.TicketResolved)
@@ -66,36 +75,53 @@ def register_consumers(runtime: ServiceRuntime, planning: Planning) -> None:
         if event.resolution == "work_order_completed":
             return  # our own completion, echoed by intake
         await in_tenant(
-            "dispatch.ticket_resolved", envelope,
+            "dispatch.ticket_resolved",
+            envelope,
             lambda uow, repo: handlers.cancel_job_for_ticket(
-                uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id, detail=f"ticket resolved: {event.resolution}"
+                uow=uow,
+                repo=repo,
+                envelope=envelope,
+                ticket_id=event.ticket_id,
+                detail=f"ticket resolved: {event.resolution}",
             ),
         )
 
     @c.on(dev.TechnicianUnassigned)
     async def on_unassigned(envelope: Envelope, event: dev.TechnicianUnassigned) -> None:
         await in_tenant(
-            "dispatch.reassign", envelope,
-            lambda uow, repo: handlers.reassign_after_unassignment(uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning),
+            "dispatch.reassign",
+            envelope,
+            lambda uow, repo: handlers.reassign_after_unassignment(
+                uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning
+            ),
         )
 
     @c.on(bev.QuoteAccepted)
     async def on_quote_accepted(envelope: Envelope, event: bev.QuoteAccepted) -> None:
         await in_tenant(
-            "dispatch.quote_accepted", envelope,
-            lambda uow, repo: handlers.quote_decided(uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id, accepted=True, planning=planning),
+            "dispatch.quote_accepted",
+            envelope,
+            lambda uow, repo: handlers.quote_decided(
+                uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id, accepted=True, planning=planning
+            ),
         )
 
     @c.on(bev.QuoteRejected)
     async def on_quote_rejected(envelope: Envelope, event: bev.QuoteRejected) -> None:
         await in_tenant(
-            "dispatch.quote_rejected", envelope,
-            lambda uow, repo: handlers.quote_decided(uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id, accepted=False, planning=planning),
+            "dispatch.quote_rejected",
+            envelope,
+            lambda uow, repo: handlers.quote_decided(
+                uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id, accepted=False, planning=planning
+            ),
         )
 
     @c.on(dev.ShipmentUpdated)
     async def on_shipment(envelope: Envelope, event: dev.ShipmentUpdated) -> None:
         await in_tenant(
-            "dispatch.shipment", envelope,
-            lambda uow, repo: handlers.shipment_updated(uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning),
+            "dispatch.shipment",
+            envelope,
+            lambda uow, repo: handlers.shipment_updated(
+                uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning
+            ),
         )

@@ -74,9 +74,17 @@ async def _check_skills(repo: Repository, skills: dict[str, int]) -> None:
 
 async def register_technician(*, uow: UnitOfWork, cmd: commands.RegisterTechnician) -> Technician:
     t = Technician(
-        id=new_id("TECH"), tenant_id=cmd.tenant_id, name=cmd.name, phone=cmd.phone, home_lat=cmd.home_lat,
-        home_lon=cmd.home_lon, skills=dict(cmd.skills), regions=list(cmd.regions), hours=cmd.hours,
-        max_jobs_per_day=cmd.max_jobs_per_day, van_stock=dict(cmd.van_stock),
+        id=new_id("TECH"),
+        tenant_id=cmd.tenant_id,
+        name=cmd.name,
+        phone=cmd.phone,
+        home_lat=cmd.home_lat,
+        home_lon=cmd.home_lon,
+        skills=dict(cmd.skills),
+        regions=list(cmd.regions),
+        hours=cmd.hours,
+        max_jobs_per_day=cmd.max_jobs_per_day,
+        van_stock=dict(cmd.van_stock),
     )
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
@@ -87,7 +95,9 @@ async def register_technician(*, uow: UnitOfWork, cmd: commands.RegisterTechnici
     return t
 
 
-async def update_technician(*, uow: UnitOfWork, tenant_id: str, technician_id: str, changes: dict[str, Any]) -> Technician:
+async def update_technician(
+    *, uow: UnitOfWork, tenant_id: str, technician_id: str, changes: dict[str, Any]
+) -> Technician:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         repo = Repository(uow.session, tenant_id)
@@ -137,7 +147,9 @@ async def add_absence(*, uow: UnitOfWork, cmd: commands.AddAbsence) -> tuple[Abs
             raise NotFound("technician", cmd.technician_id)
         await repo.add_absence(tech.id, a)
         for wo in await repo.assigned_work_orders_of(tech.id, lock=True):
-            planned = Interval(wo.planned_start or now, wo.planned_end or (wo.planned_start or now) + timedelta(minutes=1))
+            planned = Interval(
+                wo.planned_start or now, wo.planned_end or (wo.planned_start or now) + timedelta(minutes=1)
+            )
             if planned.overlaps(a.interval):
                 await _unassign(uow, repo, wo, reason="absent", detail=cmd.reason, now=now)
                 affected.append(wo.id)
@@ -149,8 +161,15 @@ async def add_absence(*, uow: UnitOfWork, cmd: commands.AddAbsence) -> tuple[Abs
 
 
 async def _problem(
-    repo: Repository, job_specs: list[Any], *, now: datetime, planning: Planning, exclude: set[str] = frozenset(),  # type: ignore[assignment]
-    only: set[str] | None = None, ignore_appointment: str | None = None, horizon_days: float | None = None,
+    repo: Repository,
+    job_specs: list[Any],
+    *,
+    now: datetime,
+    planning: Planning,
+    exclude: set[str] = frozenset(),  # type: ignore[assignment]
+    only: set[str] | None = None,
+    ignore_appointment: str | None = None,
+    horizon_days: float | None = None,
     bumpable: dict[str, WorkOrder] | None = None,
 ) -> tuple[Problem, dict[str, Technician]]:
     """The planning problem now: technicians' availability minus bookings and load.
@@ -159,7 +178,8 @@ async def _problem(
     take their place."""
     end = now + timedelta(days=horizon_days or planning.horizon_days)
     techs = [
-        t for t in await repo.technicians(absences_after=now)
+        t
+        for t in await repo.technicians(absences_after=now)
         if t.active and t.id not in exclude and (only is None or t.id in only)
     ]
     busy: dict[str, list[Interval]] = {}
@@ -173,19 +193,35 @@ async def _problem(
             if load.get(wo.technician_id, {}).get(day):
                 load[wo.technician_id][day] -= 1
     specs = tuple(t.spec(start=now, end=end, busy=busy.get(t.id, []), load_by_day=load.get(t.id, {})) for t in techs)
-    return Problem(jobs=tuple(job_specs), technicians=specs, now=now, slot_minutes=planning.slot_minutes), {t.id: t for t in techs}
+    return Problem(jobs=tuple(job_specs), technicians=specs, now=now, slot_minutes=planning.slot_minutes), {
+        t.id: t for t in techs
+    }
 
 
 async def _commit_assignment(
-    uow: UnitOfWork, repo: Repository, job: Job, a: Assignment, tech: Technician, *, now: datetime,
-    appointment: Appointment | None = None, previous: WorkOrder | None = None, causation: Envelope | None = None,
+    uow: UnitOfWork,
+    repo: Repository,
+    job: Job,
+    a: Assignment,
+    tech: Technician,
+    *,
+    now: datetime,
+    appointment: Appointment | None = None,
+    previous: WorkOrder | None = None,
+    causation: Envelope | None = None,
 ) -> WorkOrder:
     """Persist one planned visit: work order (+ appointment) and the events notify and intake need."""
     window = appointment.window if appointment else Interval(a.slot_start, a.slot_end)
     if appointment is None:
         appointment = Appointment(
-            id=new_id("APT"), tenant_id=job.tenant_id, job_id=job.id, ticket_id=job.ticket_id, technician_id=tech.id,
-            window_start=window.start, window_end=window.end, visit_number=job.visits + 1,
+            id=new_id("APT"),
+            tenant_id=job.tenant_id,
+            job_id=job.id,
+            ticket_id=job.ticket_id,
+            technician_id=tech.id,
+            window_start=window.start,
+            window_end=window.end,
+            visit_number=job.visits + 1,
         )
         await repo.add_appointment(appointment)
         new_appointment = True
@@ -195,9 +231,17 @@ async def _commit_assignment(
             appointment.technician_id = tech.id
             await repo.save_appointment(appointment)
     wo = WorkOrder(
-        id=new_id("WO"), tenant_id=job.tenant_id, job_id=job.id, ticket_id=job.ticket_id, technician_id=tech.id,
-        visit_number=appointment.visit_number, appointment_id=appointment.id, planned_start=a.service_start,
-        planned_end=a.service_end, travel_min=a.travel_min, explanation=a.explanation.summary,
+        id=new_id("WO"),
+        tenant_id=job.tenant_id,
+        job_id=job.id,
+        ticket_id=job.ticket_id,
+        technician_id=tech.id,
+        visit_number=appointment.visit_number,
+        appointment_id=appointment.id,
+        planned_start=a.service_start,
+        planned_end=a.service_end,
+        travel_min=a.travel_min,
+        explanation=a.explanation.summary,
     )
     await repo.add_work_order(wo)
     job.status = JobStatus.ASSIGNED
@@ -205,29 +249,55 @@ async def _commit_assignment(
     await repo.save_job(job)
     uow.emit(
         ev.TechnicianAssigned(
-            ticket_id=job.ticket_id, tenant_id=job.tenant_id, job_id=job.id, work_order_id=wo.id, technician_id=tech.id,
-            technician_name=tech.name, technician_phone=tech.phone, window=_window(window.start, window.end),
-            visit_number=wo.visit_number, reassignment=previous is not None,
-            previous_technician_id=previous.technician_id if previous else None, explanation=a.explanation.summary,
+            ticket_id=job.ticket_id,
+            tenant_id=job.tenant_id,
+            job_id=job.id,
+            work_order_id=wo.id,
+            technician_id=tech.id,
+            technician_name=tech.name,
+            technician_phone=tech.phone,
+            window=_window(window.start, window.end),
+            visit_number=wo.visit_number,
+            reassignment=previous is not None,
+            previous_technician_id=previous.technician_id if previous else None,
+            explanation=a.explanation.summary,
             assigned_at=now,
         ),
-        subject=job.ticket_id, tenant=job.tenant_id, causation=causation,
+        subject=job.ticket_id,
+        tenant=job.tenant_id,
+        causation=causation,
     )
     if new_appointment:
         uow.emit(
             ev.AppointmentBooked(
-                ticket_id=job.ticket_id, tenant_id=job.tenant_id, appointment_id=appointment.id, job_id=job.id,
-                technician_id=tech.id, technician_name=tech.name, technician_phone=tech.phone,
-                window=_window(window.start, window.end), visit_number=appointment.visit_number, booked_at=now,
+                ticket_id=job.ticket_id,
+                tenant_id=job.tenant_id,
+                appointment_id=appointment.id,
+                job_id=job.id,
+                technician_id=tech.id,
+                technician_name=tech.name,
+                technician_phone=tech.phone,
+                window=_window(window.start, window.end),
+                visit_number=appointment.visit_number,
+                booked_at=now,
             ),
-            subject=job.ticket_id, tenant=job.tenant_id, causation=causation,
+            subject=job.ticket_id,
+            tenant=job.tenant_id,
+            causation=causation,
         )
     return wo
 
 
 async def _place(
-    uow: UnitOfWork, repo: Repository, job: Job, *, planning: Planning, now: datetime, causation: Envelope | None = None,
-    exclude: set[str] = frozenset(), previous: WorkOrder | None = None,  # type: ignore[assignment]
+    uow: UnitOfWork,
+    repo: Repository,
+    job: Job,
+    *,
+    planning: Planning,
+    now: datetime,
+    causation: Envelope | None = None,
+    exclude: set[str] = frozenset(),
+    previous: WorkOrder | None = None,  # type: ignore[assignment]
     new_job: bool = False,
 ) -> WorkOrder | None:
     """Immediate placement of one job: keep its booked window if someone fits, else the best slot.
@@ -235,9 +305,15 @@ async def _place(
     if not job.plannable:
         return None
     await repo.lock_planning()
-    live = [] if new_job else [
-        a for a in await repo.appointments_of_job(job.id) if a.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
-    ]
+    live = (
+        []
+        if new_job
+        else [
+            a
+            for a in await repo.appointments_of_job(job.id)
+            if a.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+        ]
+    )
     appointment = live[-1] if live else None
     # Keep the booked window if anyone fits it; else the best slot, looking two days ahead first
     # (cheap, and where the best slot almost always is) and then over the whole horizon.
@@ -245,8 +321,13 @@ async def _place(
     attempts += [(None, min(2.0, planning.horizon_days)), (None, None)]
     for window, horizon in attempts:
         problem, techs = await _problem(
-            repo, [job.spec(window=window)], now=now, planning=planning, exclude=exclude,
-            ignore_appointment=appointment.id if appointment else None, horizon_days=horizon,
+            repo,
+            [job.spec(window=window)],
+            now=now,
+            planning=planning,
+            exclude=exclude,
+            ignore_appointment=appointment.id if appointment else None,
+            horizon_days=horizon,
         )
         plan = solve(problem, method="exact", distances=planning.distances)
         _guard(problem, plan, planning)
@@ -264,33 +345,65 @@ async def _place(
             tech = techs[a.technician_id]
             uow.emit(
                 ev.AppointmentRescheduled(
-                    ticket_id=job.ticket_id, tenant_id=job.tenant_id, appointment_id=appointment.id, job_id=job.id,
-                    technician_id=tech.id, technician_name=tech.name, technician_phone=tech.phone,
-                    previous_window=_window(old.start, old.end), window=_window(a.slot_start, a.slot_end),
-                    reason=appointment.reason, visit_number=appointment.visit_number, rescheduled_at=now,
+                    ticket_id=job.ticket_id,
+                    tenant_id=job.tenant_id,
+                    appointment_id=appointment.id,
+                    job_id=job.id,
+                    technician_id=tech.id,
+                    technician_name=tech.name,
+                    technician_phone=tech.phone,
+                    previous_window=_window(old.start, old.end),
+                    window=_window(a.slot_start, a.slot_end),
+                    reason=appointment.reason,
+                    visit_number=appointment.visit_number,
+                    rescheduled_at=now,
                 ),
-                subject=job.ticket_id, tenant=job.tenant_id, causation=causation,
+                subject=job.ticket_id,
+                tenant=job.tenant_id,
+                causation=causation,
             )
         if job.priority == "P1" and a.sla_breach:
-            bumped = await _place_by_bumping(uow, repo, job, planning=planning, now=now, causation=causation, exclude=exclude, previous=previous)
+            bumped = await _place_by_bumping(
+                uow, repo, job, planning=planning, now=now, causation=causation, exclude=exclude, previous=previous
+            )
             if bumped is not None:
                 return bumped
         return await _commit_assignment(
-            uow, repo, job, a, techs[a.technician_id], now=now, appointment=appointment, previous=previous, causation=causation
+            uow,
+            repo,
+            job,
+            a,
+            techs[a.technician_id],
+            now=now,
+            appointment=appointment,
+            previous=previous,
+            causation=causation,
         )
     if job.priority == "P1":
-        return await _place_by_bumping(uow, repo, job, planning=planning, now=now, causation=causation, exclude=exclude, previous=previous)
+        return await _place_by_bumping(
+            uow, repo, job, planning=planning, now=now, causation=causation, exclude=exclude, previous=previous
+        )
     return None
 
 
 async def _place_by_bumping(
-    uow: UnitOfWork, repo: Repository, job: Job, *, planning: Planning, now: datetime, causation: Envelope | None,
-    exclude: set[str], previous: WorkOrder | None,
+    uow: UnitOfWork,
+    repo: Repository,
+    job: Job,
+    *,
+    planning: Planning,
+    now: datetime,
+    causation: Envelope | None,
+    exclude: set[str],
+    previous: WorkOrder | None,
 ) -> WorkOrder | None:
     """A P1 that would breach its SLA (or find no slot) may take the place of unconfirmed P3/P4
     visits whose technician has not left yet; those jobs are then placed again (the customer hears
     of the new time through appointment.rescheduled)."""
-    if any(a.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED) for a in await repo.appointments_of_job(job.id)):
+    if any(
+        a.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+        for a in await repo.appointments_of_job(job.id)
+    ):
         return None  # keep it simple: only a job without a live booking bumps others
     # a booked visit whose technician has not set off may be bumped even if its window has begun
     bumpable = await repo.bumpable(start=now - timedelta(hours=12), end=now + timedelta(days=planning.horizon_days))
@@ -306,18 +419,36 @@ async def _place_by_bumping(
     day = a.slot_start.astimezone(UTC).date()
     tech = techs[a.technician_id]
     mine = [(appt_id, wo) for appt_id, wo in bumpable.items() if wo.technician_id == tech.id]
-    victims = [(i, w) for i, w in mine if (appt := await repo.appointment(i)) is not None and appt.window.overlaps(slot)]
-    load = (await repo.load_by_day(start=now - timedelta(days=1), end=now + timedelta(days=planning.horizon_days))).get(tech.id, {})
-    same_day = [(i, w) for i, w in mine if w.planned_start and w.planned_start.astimezone(UTC).date() == day and (i, w) not in victims]
+    victims = [
+        (i, w) for i, w in mine if (appt := await repo.appointment(i)) is not None and appt.window.overlaps(slot)
+    ]
+    load = (await repo.load_by_day(start=now - timedelta(days=1), end=now + timedelta(days=planning.horizon_days))).get(
+        tech.id, {}
+    )
+    same_day = [
+        (i, w)
+        for i, w in mine
+        if w.planned_start and w.planned_start.astimezone(UTC).date() == day and (i, w) not in victims
+    ]
     while load.get(day, 0) - len(victims) + 1 > tech.max_jobs_per_day and same_day:
         victims.append(same_day.pop())
     for _, wo in victims:
-        await _unassign(uow, repo, wo, reason="rebalanced", detail=f"making room for P1 ticket {job.ticket_id}", now=now, causation=causation)
+        await _unassign(
+            uow,
+            repo,
+            wo,
+            reason="rebalanced",
+            detail=f"making room for P1 ticket {job.ticket_id}",
+            now=now,
+            causation=causation,
+        )
     placed = await _commit_assignment(uow, repo, job, a, tech, now=now, previous=previous, causation=causation)
     for _, wo in victims:
         bumped_job = await repo.job(wo.job_id, lock=True)
         if bumped_job is not None:
-            await _place(uow, repo, bumped_job, planning=planning, now=now, causation=causation, exclude=set(), previous=wo)
+            await _place(
+                uow, repo, bumped_job, planning=planning, now=now, causation=causation, exclude=set(), previous=wo
+            )
     return placed
 
 
@@ -387,8 +518,15 @@ async def job_from_ticket(
     if path is not None and path != "on_site":
         # triaged (again) as remote or send-in: a visit planned earlier is no longer needed
         existing = await repo.job_for_ticket(payload.ticket_id)
-        if existing is not None and existing.status in (JobStatus.INCOMPLETE, JobStatus.OPEN, JobStatus.ASSIGNED, JobStatus.AWAITING_CONSENT):
-            await cancel_job_for_ticket(uow=uow, repo=repo, envelope=envelope, ticket_id=payload.ticket_id, detail=f"triaged {path}")
+        if existing is not None and existing.status in (
+            JobStatus.INCOMPLETE,
+            JobStatus.OPEN,
+            JobStatus.ASSIGNED,
+            JobStatus.AWAITING_CONSENT,
+        ):
+            await cancel_job_for_ticket(
+                uow=uow, repo=repo, envelope=envelope, ticket_id=payload.ticket_id, detail=f"triaged {path}"
+            )
         return None
     if path is None and kind not in ON_SITE_KINDS:
         return None  # a repair waits for triage to decide between remote and on-site
@@ -401,8 +539,12 @@ async def job_from_ticket(
     created = False
     if job is None:
         job = Job(
-            id=new_id("JOB"), tenant_id=envelope.tenantid, ticket_id=payload.ticket_id, kind=kind,
-            status=JobStatus.INCOMPLETE, created_at=now,
+            id=new_id("JOB"),
+            tenant_id=envelope.tenantid,
+            ticket_id=payload.ticket_id,
+            kind=kind,
+            status=JobStatus.INCOMPLETE,
+            created_at=now,
         )
         for k, v in fields.items():
             setattr(job, k, v)
@@ -440,7 +582,9 @@ def pickup_request_id(ticket_id: str) -> str:
     return PICKUP_PREFIX + ticket_id
 
 
-async def _request_pickup(*, uow: UnitOfWork, repo: Repository, envelope: Envelope, payload: Any) -> PartsRequest | None:
+async def _request_pickup(
+    *, uow: UnitOfWork, repo: Repository, envelope: Envelope, payload: Any
+) -> PartsRequest | None:
     """A return (退换货) accepted by intake's return-window decision: ask logistics to collect the
     item and bring it to the warehouse. Kept as a parts request without job or work order (status
     requested -> picked -> delivered), so logistics answers on the same shipments topic."""
@@ -451,20 +595,31 @@ async def _request_pickup(*, uow: UnitOfWork, repo: Repository, envelope: Envelo
     pr_id = pickup_request_id(payload.ticket_id)
     if await repo.parts_request(pr_id) is not None:
         return None
-    pr = PartsRequest(id=pr_id, tenant_id=envelope.tenantid, ticket_id=payload.ticket_id, job_id=None, work_order_id=None, parts=[])
+    pr = PartsRequest(
+        id=pr_id, tenant_id=envelope.tenantid, ticket_id=payload.ticket_id, job_id=None, work_order_id=None, parts=[]
+    )
     await repo.add_parts_request(pr)
     site = getattr(payload, "site", None)
     uow.emit(
         ev.PickupRequestSubmitted(
-            ticket_id=payload.ticket_id, tenant_id=envelope.tenantid, pickup_request_id=pr_id,
-            customer_id=getattr(payload, "customer_id", None), asset_id=getattr(payload, "asset_id", None),
-            product_model=getattr(payload, "product_model", None), serial=getattr(payload, "serial", None),
+            ticket_id=payload.ticket_id,
+            tenant_id=envelope.tenantid,
+            pickup_request_id=pr_id,
+            customer_id=getattr(payload, "customer_id", None),
+            asset_id=getattr(payload, "asset_id", None),
+            product_model=getattr(payload, "product_model", None),
+            serial=getattr(payload, "serial", None),
             site=site.model_dump(mode="json") if site is not None else None,
-            return_window_ends_on=(warranty.return_window_ends_on.isoformat()
-                                   if warranty is not None and warranty.return_window_ends_on else None),
+            return_window_ends_on=(
+                warranty.return_window_ends_on.isoformat()
+                if warranty is not None and warranty.return_window_ends_on
+                else None
+            ),
             requested_at=now_utc(),
         ),
-        subject=payload.ticket_id, tenant=envelope.tenantid, causation=envelope,
+        subject=payload.ticket_id,
+        tenant=envelope.tenantid,
+        causation=envelope,
     )
     return pr
 
@@ -522,16 +677,26 @@ async def cancel_job_for_ticket(
             await repo.save_appointment(a)
             uow.emit(
                 ev.AppointmentCancelled(
-                    ticket_id=job.ticket_id, tenant_id=job.tenant_id, appointment_id=a.id, job_id=job.id,
-                    window=_window(a.window_start, a.window_end), reason="ticket_cancelled", detail=detail, cancelled_at=now,
+                    ticket_id=job.ticket_id,
+                    tenant_id=job.tenant_id,
+                    appointment_id=a.id,
+                    job_id=job.id,
+                    window=_window(a.window_start, a.window_end),
+                    reason="ticket_cancelled",
+                    detail=detail,
+                    cancelled_at=now,
                 ),
-                subject=job.ticket_id, tenant=job.tenant_id, causation=envelope,
+                subject=job.ticket_id,
+                tenant=job.tenant_id,
+                causation=envelope,
             )
     job.status = JobStatus.CANCELLED
     await repo.save_job(job)
 
 
-async def update_job(*, uow: UnitOfWork, tenant_id: str, job_id: str, changes: dict[str, Any], planning: Planning) -> Job:
+async def update_job(
+    *, uow: UnitOfWork, tenant_id: str, job_id: str, changes: dict[str, Any], planning: Planning
+) -> Job:
     """A dispatcher completes or corrects a job (location, skills, duration); an open job is then placed."""
     async with uow:
         await uow.scope_to_tenant(tenant_id)
@@ -584,16 +749,23 @@ async def offer_windows(*, uow: UnitOfWork, tenant_id: str, job_id: str, plannin
             continue
         seen.add(start)
         t = problem.technicians[int(c.slot_tech[s])]
-        offers.append({
-            "start": datetime.fromtimestamp(start * 60, UTC), "end": datetime.fromtimestamp(float(c.slot_end[s]) * 60, UTC),
-            "technician_id": t.id, "technician_name": t.name, "score": round(cost, 1),
-        })
+        offers.append(
+            {
+                "start": datetime.fromtimestamp(start * 60, UTC),
+                "end": datetime.fromtimestamp(float(c.slot_end[s]) * 60, UTC),
+                "technician_id": t.id,
+                "technician_name": t.name,
+                "score": round(cost, 1),
+            }
+        )
         if len(offers) >= planning.offer_count:
             break
     return sorted(offers, key=lambda o: o["start"])
 
 
-async def book_appointment(*, uow: UnitOfWork, cmd: commands.BookAppointment, planning: Planning) -> tuple[Appointment, WorkOrder]:
+async def book_appointment(
+    *, uow: UnitOfWork, cmd: commands.BookAppointment, planning: Planning
+) -> tuple[Appointment, WorkOrder]:
     now = now_utc()
     window = Interval(cmd.start, cmd.end)
     check_future_window(window, now)
@@ -609,28 +781,47 @@ async def book_appointment(*, uow: UnitOfWork, cmd: commands.BookAppointment, pl
         if cmd.technician_id is not None and await repo.technician(cmd.technician_id) is None:
             raise NotFound("technician", cmd.technician_id)
         problem, techs = await _problem(
-            repo, [job.spec(window=window)], now=now, planning=planning,
+            repo,
+            [job.spec(window=window)],
+            now=now,
+            planning=planning,
             only={cmd.technician_id} if cmd.technician_id else None,
         )
         plan = solve(problem, method="exact", distances=planning.distances)
         _guard(problem, plan, planning)
         if not plan.assignments:
-            raise NoTechnicianAvailable("no qualified technician is free in that window; ask /offers for bookable windows")
+            raise NoTechnicianAvailable(
+                "no qualified technician is free in that window; ask /offers for bookable windows"
+            )
         a = plan.assignments[0]
         appt = Appointment(
-            id=new_id("APT"), tenant_id=job.tenant_id, job_id=job.id, ticket_id=job.ticket_id, technician_id=a.technician_id,
-            window_start=window.start, window_end=window.end, visit_number=job.visits + 1,
+            id=new_id("APT"),
+            tenant_id=job.tenant_id,
+            job_id=job.id,
+            ticket_id=job.ticket_id,
+            technician_id=a.technician_id,
+            window_start=window.start,
+            window_end=window.end,
+            visit_number=job.visits + 1,
         )
         await repo.add_appointment(appt)
         tech = techs[a.technician_id]
         wo = await _commit_assignment(uow, repo, job, a, tech, now=now, appointment=appt)
         uow.emit(
             ev.AppointmentBooked(
-                ticket_id=job.ticket_id, tenant_id=job.tenant_id, appointment_id=appt.id, job_id=job.id,
-                technician_id=tech.id, technician_name=tech.name, technician_phone=tech.phone,
-                window=_window(window.start, window.end), visit_number=appt.visit_number, booked_at=now,
+                ticket_id=job.ticket_id,
+                tenant_id=job.tenant_id,
+                appointment_id=appt.id,
+                job_id=job.id,
+                technician_id=tech.id,
+                technician_name=tech.name,
+                technician_phone=tech.phone,
+                window=_window(window.start, window.end),
+                visit_number=appt.visit_number,
+                booked_at=now,
             ),
-            subject=job.ticket_id, tenant=job.tenant_id,
+            subject=job.ticket_id,
+            tenant=job.tenant_id,
         )
         await uow.commit()
     return appt, wo
@@ -647,17 +838,28 @@ async def confirm_appointment(*, uow: UnitOfWork, tenant_id: str, appointment_id
         await repo.save_appointment(a)
         uow.emit(
             ev.AppointmentConfirmed(
-                ticket_id=a.ticket_id, tenant_id=tenant_id, appointment_id=a.id,
-                window=_window(a.window_start, a.window_end), confirmed_at=now_utc(),
+                ticket_id=a.ticket_id,
+                tenant_id=tenant_id,
+                appointment_id=a.id,
+                window=_window(a.window_start, a.window_end),
+                confirmed_at=now_utc(),
             ),
-            subject=a.ticket_id, tenant=tenant_id,
+            subject=a.ticket_id,
+            tenant=tenant_id,
         )
         await uow.commit()
     return a
 
 
 async def reschedule_appointment(
-    *, uow: UnitOfWork, tenant_id: str, appointment_id: str, start: datetime, end: datetime, reason: str, planning: Planning
+    *,
+    uow: UnitOfWork,
+    tenant_id: str,
+    appointment_id: str,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    planning: Planning,
 ) -> Appointment:
     """改约: the same technician if they fit the new window, else whoever fits (转派)."""
     now = now_utc()
@@ -677,13 +879,17 @@ async def reschedule_appointment(
             raise IllegalTransition("work order", wo.status, "rescheduled")
         plan = None
         for only in ({a.technician_id}, None):
-            problem, techs = await _problem(repo, [job.spec(window=window)], now=now, planning=planning, only=only, ignore_appointment=a.id)
+            problem, techs = await _problem(
+                repo, [job.spec(window=window)], now=now, planning=planning, only=only, ignore_appointment=a.id
+            )
             plan = solve(problem, method="exact", distances=planning.distances)
             _guard(problem, plan, planning)
             if plan.assignments:
                 break
         if plan is None or not plan.assignments:
-            raise NoTechnicianAvailable("no qualified technician is free in the new window; ask /offers for bookable windows")
+            raise NoTechnicianAvailable(
+                "no qualified technician is free in the new window; ask /offers for bookable windows"
+            )
         asg = plan.assignments[0]
         tech = techs[asg.technician_id]
         if wo is not None:
@@ -692,17 +898,34 @@ async def reschedule_appointment(
                 wo.travel_min, wo.explanation = asg.travel_min, asg.explanation.summary
                 await repo.save_work_order(wo)
             else:
-                await _unassign(uow, repo, wo, reason="rebalanced", detail="rescheduled to a window the technician cannot make", now=now)
+                await _unassign(
+                    uow,
+                    repo,
+                    wo,
+                    reason="rebalanced",
+                    detail="rescheduled to a window the technician cannot make",
+                    now=now,
+                )
                 wo = None
         a.technician_id = tech.id
         await repo.save_appointment(a)
         uow.emit(
             ev.AppointmentRescheduled(
-                ticket_id=a.ticket_id, tenant_id=tenant_id, appointment_id=a.id, job_id=a.job_id, technician_id=tech.id,
-                technician_name=tech.name, technician_phone=tech.phone, previous_window=_window(previous_window.start, previous_window.end),
-                window=_window(window.start, window.end), reason=reason, visit_number=a.visit_number, rescheduled_at=now,
+                ticket_id=a.ticket_id,
+                tenant_id=tenant_id,
+                appointment_id=a.id,
+                job_id=a.job_id,
+                technician_id=tech.id,
+                technician_name=tech.name,
+                technician_phone=tech.phone,
+                previous_window=_window(previous_window.start, previous_window.end),
+                window=_window(window.start, window.end),
+                reason=reason,
+                visit_number=a.visit_number,
+                rescheduled_at=now,
             ),
-            subject=a.ticket_id, tenant=tenant_id,
+            subject=a.ticket_id,
+            tenant=tenant_id,
         )
         if wo is None:
             await _commit_assignment(uow, repo, job, asg, tech, now=now, appointment=a)
@@ -710,7 +933,9 @@ async def reschedule_appointment(
     return a
 
 
-async def cancel_appointment(*, uow: UnitOfWork, tenant_id: str, appointment_id: str, reason: str, detail: str | None) -> Appointment:
+async def cancel_appointment(
+    *, uow: UnitOfWork, tenant_id: str, appointment_id: str, reason: str, detail: str | None
+) -> Appointment:
     now = now_utc()
     async with uow:
         await uow.scope_to_tenant(tenant_id)
@@ -731,10 +956,17 @@ async def cancel_appointment(*, uow: UnitOfWork, tenant_id: str, appointment_id:
             await repo.save_work_order(wo)
             uow.emit(
                 ev.TechnicianUnassigned(
-                    ticket_id=job.ticket_id, tenant_id=tenant_id, job_id=job.id, work_order_id=wo.id,
-                    technician_id=wo.technician_id, reason="cancelled", detail=detail, unassigned_at=now,
+                    ticket_id=job.ticket_id,
+                    tenant_id=tenant_id,
+                    job_id=job.id,
+                    work_order_id=wo.id,
+                    technician_id=wo.technician_id,
+                    reason="cancelled",
+                    detail=detail,
+                    unassigned_at=now,
                 ),
-                subject=job.ticket_id, tenant=tenant_id,
+                subject=job.ticket_id,
+                tenant=tenant_id,
             )
         if job.visits == a.visit_number:
             job.visits -= 1  # the visit never happened: the next booking keeps its number
@@ -743,10 +975,17 @@ async def cancel_appointment(*, uow: UnitOfWork, tenant_id: str, appointment_id:
         await repo.save_job(job)
         uow.emit(
             ev.AppointmentCancelled(
-                ticket_id=a.ticket_id, tenant_id=tenant_id, appointment_id=a.id, job_id=a.job_id,
-                window=_window(a.window_start, a.window_end), reason=reason, detail=detail, cancelled_at=now,  # type: ignore[arg-type]
+                ticket_id=a.ticket_id,
+                tenant_id=tenant_id,
+                appointment_id=a.id,
+                job_id=a.job_id,
+                window=_window(a.window_start, a.window_end),
+                reason=reason,
+                detail=detail,
+                cancelled_at=now,  # type: ignore[arg-type]
             ),
-            subject=a.ticket_id, tenant=tenant_id,
+            subject=a.ticket_id,
+            tenant=tenant_id,
         )
         await uow.commit()
     return a
@@ -756,7 +995,13 @@ async def cancel_appointment(*, uow: UnitOfWork, tenant_id: str, appointment_id:
 
 
 async def _unassign(
-    uow: UnitOfWork, repo: Repository, wo: WorkOrder, *, reason: str, detail: str | None, now: datetime,
+    uow: UnitOfWork,
+    repo: Repository,
+    wo: WorkOrder,
+    *,
+    reason: str,
+    detail: str | None,
+    now: datetime,
     causation: Envelope | None = None,
 ) -> None:
     wo.unassign(reason, now)
@@ -768,10 +1013,18 @@ async def _unassign(
         await repo.save_job(job)
     uow.emit(
         ev.TechnicianUnassigned(
-            ticket_id=wo.ticket_id, tenant_id=wo.tenant_id, job_id=wo.job_id, work_order_id=wo.id,
-            technician_id=wo.technician_id, reason=reason, detail=detail, unassigned_at=now,  # type: ignore[arg-type]
+            ticket_id=wo.ticket_id,
+            tenant_id=wo.tenant_id,
+            job_id=wo.job_id,
+            work_order_id=wo.id,
+            technician_id=wo.technician_id,
+            reason=reason,
+            detail=detail,
+            unassigned_at=now,  # type: ignore[arg-type]
         ),
-        subject=wo.ticket_id, tenant=wo.tenant_id, causation=causation,
+        subject=wo.ticket_id,
+        tenant=wo.tenant_id,
+        causation=causation,
     )
 
 
@@ -787,7 +1040,14 @@ async def reassign_after_unassignment(
         return None
     previous = await repo.work_order(payload.work_order_id)
     return await _place(
-        uow, repo, job, planning=planning, now=now_utc(), causation=envelope, exclude={payload.technician_id}, previous=previous
+        uow,
+        repo,
+        job,
+        planning=planning,
+        now=now_utc(),
+        causation=envelope,
+        exclude={payload.technician_id},
+        previous=previous,
     )
 
 
@@ -825,7 +1085,9 @@ async def en_route(*, uow: UnitOfWork, tenant_id: str, work_order_id: str) -> Wo
     return wo
 
 
-async def report_delay(*, uow: UnitOfWork, tenant_id: str, work_order_id: str, minutes: int, planning: Planning) -> tuple[WorkOrder, bool]:
+async def report_delay(
+    *, uow: UnitOfWork, tenant_id: str, work_order_id: str, minutes: int, planning: Planning
+) -> tuple[WorkOrder, bool]:
     """Late on the road: tell the customer; if the SLA (or the booked window) is lost, reassign."""
     now = now_utc()
     async with uow:
@@ -845,12 +1107,21 @@ async def report_delay(*, uow: UnitOfWork, tenant_id: str, work_order_id: str, m
         at_risk = bool(job.sla_deadline and finish > job.sla_deadline) or bool(appt and eta > appt.window_end)
         uow.emit(
             ev.TechnicianDelayed(
-                ticket_id=wo.ticket_id, tenant_id=tenant_id, job_id=job.id, work_order_id=wo.id, technician_id=tech.id,
-                technician_name=tech.name, technician_phone=tech.phone,
-                window=_window(appt.window_start, appt.window_end) if appt else None, new_eta=eta, delay_minutes=minutes,
-                sla_at_risk=at_risk, reported_at=now,
+                ticket_id=wo.ticket_id,
+                tenant_id=tenant_id,
+                job_id=job.id,
+                work_order_id=wo.id,
+                technician_id=tech.id,
+                technician_name=tech.name,
+                technician_phone=tech.phone,
+                window=_window(appt.window_start, appt.window_end) if appt else None,
+                new_eta=eta,
+                delay_minutes=minutes,
+                sla_at_risk=at_risk,
+                reported_at=now,
             ),
-            subject=wo.ticket_id, tenant=tenant_id,
+            subject=wo.ticket_id,
+            tenant=tenant_id,
         )
         if at_risk:
             await _unassign(uow, repo, wo, reason="delayed", detail=f"{minutes} min late", now=now)
@@ -862,7 +1133,9 @@ async def report_delay(*, uow: UnitOfWork, tenant_id: str, work_order_id: str, m
     return wo, at_risk
 
 
-async def arrive(*, uow: UnitOfWork, tenant_id: str, work_order_id: str, lat: float | None, lon: float | None) -> WorkOrder:
+async def arrive(
+    *, uow: UnitOfWork, tenant_id: str, work_order_id: str, lat: float | None, lon: float | None
+) -> WorkOrder:
     now = now_utc()
     async with uow:
         await uow.scope_to_tenant(tenant_id)
@@ -878,10 +1151,16 @@ async def arrive(*, uow: UnitOfWork, tenant_id: str, work_order_id: str, lat: fl
         assert found
         uow.emit(
             ev.VisitStarted(
-                ticket_id=wo.ticket_id, tenant_id=tenant_id, work_order_id=wo.id, technician_id=wo.technician_id,
-                visit_number=wo.visit_number, arrived_at=now, on_time=on_time,
+                ticket_id=wo.ticket_id,
+                tenant_id=tenant_id,
+                work_order_id=wo.id,
+                technician_id=wo.technician_id,
+                visit_number=wo.visit_number,
+                arrived_at=now,
+                on_time=on_time,
             ),
-            subject=wo.ticket_id, tenant=tenant_id,
+            subject=wo.ticket_id,
+            tenant=tenant_id,
         )
         await uow.commit()
     return wo
@@ -919,7 +1198,11 @@ async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkO
         repo = Repository(uow.session, cmd.tenant_id)
         await repo.lock_planning()
         wo = await _wo_for(repo, cmd.work_order_id)
-        sign_off = {"signed_by": cmd.signed_by, "signed_at": cmd.signed_at.isoformat(), "signature_sha256": cmd.signature_sha256}
+        sign_off = {
+            "signed_by": cmd.signed_by,
+            "signed_at": cmd.signed_at.isoformat(),
+            "signature_sha256": cmd.signature_sha256,
+        }
         wo.complete(resolution_code=cmd.resolution_code, sign_off=sign_off, rating=cmd.rating, at=now)
         await repo.save_work_order(wo)
         found = await repo.set_job_status(wo.job_id, JobStatus.DONE)
@@ -928,19 +1211,35 @@ async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkO
             await repo.finish_appointment(wo.appointment_id)  # if booked or confirmed
         uow.emit(
             ev.WorkOrderCompleted(
-                ticket_id=wo.ticket_id, tenant_id=cmd.tenant_id, work_order_id=wo.id, job_id=wo.job_id,
-                technician_id=wo.technician_id, visit_number=wo.visit_number, parts_used=_part_lines(wo.parts_used),
-                labour_minutes=wo.labour_minutes, resolution_code=cmd.resolution_code, diagnosis=wo.diagnosis,
-                sign_off=ev.CustomerSignOff(signed_by=cmd.signed_by, signed_at=cmd.signed_at, signature_sha256=cmd.signature_sha256, rating=cmd.rating),
-                first_time_fix=wo.visit_number == 1, completed_at=now,
+                ticket_id=wo.ticket_id,
+                tenant_id=cmd.tenant_id,
+                work_order_id=wo.id,
+                job_id=wo.job_id,
+                technician_id=wo.technician_id,
+                visit_number=wo.visit_number,
+                parts_used=_part_lines(wo.parts_used),
+                labour_minutes=wo.labour_minutes,
+                resolution_code=cmd.resolution_code,
+                diagnosis=wo.diagnosis,
+                sign_off=ev.CustomerSignOff(
+                    signed_by=cmd.signed_by,
+                    signed_at=cmd.signed_at,
+                    signature_sha256=cmd.signature_sha256,
+                    rating=cmd.rating,
+                ),
+                first_time_fix=wo.visit_number == 1,
+                completed_at=now,
             ),
-            subject=wo.ticket_id, tenant=cmd.tenant_id,
+            subject=wo.ticket_id,
+            tenant=cmd.tenant_id,
         )
         await uow.commit()
     return wo
 
 
-async def fail(*, uow: UnitOfWork, cmd: commands.FailWorkOrder, planning: Planning) -> tuple[WorkOrder, PartsRequest | None]:
+async def fail(
+    *, uow: UnitOfWork, cmd: commands.FailWorkOrder, planning: Planning
+) -> tuple[WorkOrder, PartsRequest | None]:
     """Needs parts (request them, wait for the shipment), customer absent (re-book), escalated (team lead)."""
     now = now_utc()
     outcome = WorkOrderStatus(cmd.outcome)
@@ -963,33 +1262,60 @@ async def fail(*, uow: UnitOfWork, cmd: commands.FailWorkOrder, planning: Planni
                 await repo.save_appointment(appt)
         uow.emit(
             ev.WorkOrderFailed(
-                ticket_id=wo.ticket_id, tenant_id=cmd.tenant_id, work_order_id=wo.id, job_id=job.id, technician_id=wo.technician_id,
-                visit_number=wo.visit_number, outcome=cmd.outcome, reason=cmd.note, labour_minutes=wo.labour_minutes,  # type: ignore[arg-type]
-                parts_used=_part_lines(wo.parts_used), follow_up_needed=outcome != WorkOrderStatus.ESCALATED, failed_at=now,
+                ticket_id=wo.ticket_id,
+                tenant_id=cmd.tenant_id,
+                work_order_id=wo.id,
+                job_id=job.id,
+                technician_id=wo.technician_id,
+                visit_number=wo.visit_number,
+                outcome=cmd.outcome,
+                reason=cmd.note,
+                labour_minutes=wo.labour_minutes,  # type: ignore[arg-type]
+                parts_used=_part_lines(wo.parts_used),
+                follow_up_needed=outcome != WorkOrderStatus.ESCALATED,
+                failed_at=now,
             ),
-            subject=wo.ticket_id, tenant=cmd.tenant_id,
+            subject=wo.ticket_id,
+            tenant=cmd.tenant_id,
         )
         if outcome == WorkOrderStatus.NEEDS_PARTS:
             request = PartsRequest(
-                id=new_id("PR"), tenant_id=cmd.tenant_id, ticket_id=wo.ticket_id, job_id=job.id, work_order_id=wo.id,
+                id=new_id("PR"),
+                tenant_id=cmd.tenant_id,
+                ticket_id=wo.ticket_id,
+                job_id=job.id,
+                work_order_id=wo.id,
                 parts=list(cmd.parts_needed),
             )
             await repo.add_parts_request(request)
             job.status = JobStatus.WAITING_PARTS
-            lines = [ev.PartLine(part_code=p.part_code, quantity=p.quantity, source="warehouse") for p in cmd.parts_needed]
+            lines = [
+                ev.PartLine(part_code=p.part_code, quantity=p.quantity, source="warehouse") for p in cmd.parts_needed
+            ]
             uow.emit(
                 ev.PartsRequested(
-                    ticket_id=wo.ticket_id, tenant_id=cmd.tenant_id, parts_request_id=request.id, work_order_id=wo.id,
-                    parts=lines, requested_at=now,
+                    ticket_id=wo.ticket_id,
+                    tenant_id=cmd.tenant_id,
+                    parts_request_id=request.id,
+                    work_order_id=wo.id,
+                    parts=lines,
+                    requested_at=now,
                 ),
-                subject=wo.ticket_id, tenant=cmd.tenant_id,
+                subject=wo.ticket_id,
+                tenant=cmd.tenant_id,
             )
             uow.emit(
                 ev.PartsRequestSubmitted(
-                    ticket_id=wo.ticket_id, tenant_id=cmd.tenant_id, parts_request_id=request.id, parts=lines,
-                    technician_id=wo.technician_id, needed_by=job.sla_deadline, requested_at=now,
+                    ticket_id=wo.ticket_id,
+                    tenant_id=cmd.tenant_id,
+                    parts_request_id=request.id,
+                    parts=lines,
+                    technician_id=wo.technician_id,
+                    needed_by=job.sla_deadline,
+                    requested_at=now,
                 ),
-                subject=wo.ticket_id, tenant=cmd.tenant_id,
+                subject=wo.ticket_id,
+                tenant=cmd.tenant_id,
             )
             await repo.save_job(job)
         elif outcome == WorkOrderStatus.CUSTOMER_ABSENT:
@@ -1005,7 +1331,9 @@ async def fail(*, uow: UnitOfWork, cmd: commands.FailWorkOrder, planning: Planni
     return wo, request
 
 
-async def shipment_updated(*, uow: UnitOfWork, repo: Repository, envelope: Envelope, payload: ev.ShipmentUpdated, planning: Planning) -> None:
+async def shipment_updated(
+    *, uow: UnitOfWork, repo: Repository, envelope: Envelope, payload: ev.ShipmentUpdated, planning: Planning
+) -> None:
     """Logistics answered a parts request: record the ETA; once shipped, book the follow-up visit."""
     await repo.lock_planning()
     pr = await repo.parts_request(payload.parts_request_id, lock=True)
@@ -1018,10 +1346,16 @@ async def shipment_updated(*, uow: UnitOfWork, repo: Repository, envelope: Envel
         if first_delivery:
             uow.emit(
                 ev.ReturnReceived(
-                    ticket_id=pr.ticket_id, tenant_id=pr.tenant_id, pickup_request_id=pr.id, shipment_id=payload.shipment_id,
-                    carrier=payload.carrier, received_at=payload.updated_at,
+                    ticket_id=pr.ticket_id,
+                    tenant_id=pr.tenant_id,
+                    pickup_request_id=pr.id,
+                    shipment_id=payload.shipment_id,
+                    carrier=payload.carrier,
+                    received_at=payload.updated_at,
                 ),
-                subject=pr.ticket_id, tenant=pr.tenant_id, causation=envelope,
+                subject=pr.ticket_id,
+                tenant=pr.tenant_id,
+                causation=envelope,
             )
         return
     pr.status, pr.shipment_id, pr.eta = payload.status, payload.shipment_id, payload.eta

@@ -39,8 +39,16 @@ class Candidate:
     contact_phone: str | None
 
 
-def find_duplicate(candidates: Iterable[Candidate], *, symptom: str, asset_id: str | None, contact_phone: str | None,
-                   now: datetime, window: timedelta, threshold: float = 0.5) -> str | None:
+def find_duplicate(
+    candidates: Iterable[Candidate],
+    *,
+    symptom: str,
+    asset_id: str | None,
+    contact_phone: str | None,
+    now: datetime,
+    window: timedelta,
+    threshold: float = 0.5,
+) -> str | None:
     """The best matching open ticket (most similar, then most recent), or None."""
     best: tuple[float, datetime, str] | None = None
     for c in candidates:

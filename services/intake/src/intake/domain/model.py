@@ -168,9 +168,15 @@ _EXTERNAL: dict[str, dict[TicketStatus, tuple[TicketStatus, ...]]] = {
 EXTERNAL_TYPES = frozenset(_EXTERNAL)
 
 
-def external_moves(status: TicketStatus, event_type: str, *, satisfied: bool | None = None,
-                   follow_up_needed: bool = True, appointment_reason: str | None = None,
-                   balance_due_minor: int | None = None) -> tuple[TicketStatus, ...]:
+def external_moves(
+    status: TicketStatus,
+    event_type: str,
+    *,
+    satisfied: bool | None = None,
+    follow_up_needed: bool = True,
+    appointment_reason: str | None = None,
+    balance_due_minor: int | None = None,
+) -> tuple[TicketStatus, ...]:
     """The states a ticket passes through when another service reports `event_type` (maybe none).
 
     Qualifiers from the payload: a survey that was not satisfied does not close the ticket (the

@@ -37,15 +37,27 @@ class TenantPolicy:
         elif cal_cfg.get("country"):
             c = dict(cal_cfg)
             base = BusinessCalendar.for_country(c["country"], tz=c.get("tz"))
-            overrides = BusinessCalendar.from_config({**base.to_config(), **{k: v for k, v in c.items() if k != "country"}})
-            cal = BusinessCalendar(tz=overrides.tz, working_hours=overrides.working_hours, weekdays=overrides.weekdays,
-                                   holidays=base.holidays | overrides.holidays,
-                                   extra_workdays=base.extra_workdays | overrides.extra_workdays)
+            overrides = BusinessCalendar.from_config(
+                {**base.to_config(), **{k: v for k, v in c.items() if k != "country"}}
+            )
+            cal = BusinessCalendar(
+                tz=overrides.tz,
+                working_hours=overrides.working_hours,
+                weekdays=overrides.weekdays,
+                holidays=base.holidays | overrides.holidays,
+                extra_workdays=base.extra_workdays | overrides.extra_workdays,
+            )
         else:
             cal = BusinessCalendar.from_config(cal_cfg)
         kb = DEFAULT_KB + tuple(
-            Article(id=a["id"], title=a.get("title", a["id"]), keywords=tuple(a["keywords"]), category=a.get("category", "general"),
-                    steps=tuple(a.get("steps", ())), remote=bool(a.get("remote", True)))
+            Article(
+                id=a["id"],
+                title=a.get("title", a["id"]),
+                keywords=tuple(a["keywords"]),
+                category=a.get("category", "general"),
+                steps=tuple(a.get("steps", ())),
+                remote=bool(a.get("remote", True)),
+            )
             for a in cfg.get("knowledge_base", ())
         )
         return cls(
@@ -58,8 +70,9 @@ class TenantPolicy:
         )
 
 
-def missing_facts(*, kind: str, has_model: bool, has_purchase_date: bool, has_site: bool, has_contact: bool,
-                  path: str | None) -> list[str]:
+def missing_facts(
+    *, kind: str, has_model: bool, has_purchase_date: bool, has_site: bool, has_contact: bool, path: str | None
+) -> list[str]:
     """What must be chased before work can start (the ticket waits, it is not rejected)."""
     missing: list[str] = []
     if kind in ("repair", "return", "installation", "maintenance") and not has_model:

@@ -26,31 +26,100 @@ class Article:
 
 
 DEFAULT_KB: tuple[Article, ...] = (
-    Article("KB-001", "Appliance has no power", ("no power", "won't turn on", "not turning on", "不通电", "开不了机", "无法开机"),
-            "electrical", ("Check the plug and the socket with another device", "Reset the circuit breaker",
-                           "Hold the power button for 10 seconds")),
-    Article("KB-002", "Washer does not drain", ("not drain", "doesn't drain", "water stays", "不排水", "排水"),
-            "drainage", ("Clean the drain filter behind the front flap", "Check the drain hose for kinks")),
-    Article("KB-003", "Error code shown", ("error code", "e1", "e2", "e3", "故障码", "报错"),
-            "electronics", ("Unplug for 5 minutes", "Restart and run the self test (hold START 5 s)")),
-    Article("KB-004", "Remote control not responding", ("remote", "遥控"), "accessory",
-            ("Replace the batteries", "Re-pair: hold MODE + TEMP for 3 s")),
-    Article("KB-005", "Fridge not cooling", ("not cooling", "not cold", "不制冷", "不冷"), "cooling",
-            ("Check the thermostat setting", "Leave 10 cm behind the unit for ventilation",
-             "Wait 24 h after moving"), remote=True),
-    Article("KB-006", "Water leaking", ("leak", "漏水", "渗水"), "leak",
-            ("Close the water inlet valve", "Dry the area; a technician visit is needed"), remote=False),
+    Article(
+        "KB-001",
+        "Appliance has no power",
+        ("no power", "won't turn on", "not turning on", "不通电", "开不了机", "无法开机"),
+        "electrical",
+        (
+            "Check the plug and the socket with another device",
+            "Reset the circuit breaker",
+            "Hold the power button for 10 seconds",
+        ),
+    ),
+    Article(
+        "KB-002",
+        "Washer does not drain",
+        ("not drain", "doesn't drain", "water stays", "不排水", "排水"),
+        "drainage",
+        ("Clean the drain filter behind the front flap", "Check the drain hose for kinks"),
+    ),
+    Article(
+        "KB-003",
+        "Error code shown",
+        ("error code", "e1", "e2", "e3", "故障码", "报错"),
+        "electronics",
+        ("Unplug for 5 minutes", "Restart and run the self test (hold START 5 s)"),
+    ),
+    Article(
+        "KB-004",
+        "Remote control not responding",
+        ("remote", "遥控"),
+        "accessory",
+        ("Replace the batteries", "Re-pair: hold MODE + TEMP for 3 s"),
+    ),
+    Article(
+        "KB-005",
+        "Fridge not cooling",
+        ("not cooling", "not cold", "不制冷", "不冷"),
+        "cooling",
+        ("Check the thermostat setting", "Leave 10 cm behind the unit for ventilation", "Wait 24 h after moving"),
+        remote=True,
+    ),
+    Article(
+        "KB-006",
+        "Water leaking",
+        ("leak", "漏水", "渗水"),
+        "leak",
+        ("Close the water inlet valve", "Dry the area; a technician visit is needed"),
+        remote=False,
+    ),
 )
 
-CRITICAL_WORDS = ("fire", "smoke", "spark", "gas", "burning", "electric shock", "起火", "冒烟", "火花", "燃气", "煤气", "漏电", "触电")
-MAJOR_WORDS = ("leak", "not working", "no power", "won't start", "dead", "broken", "flood", "漏水", "不工作", "不能用",
-               "无法启动", "坏了", "不制冷", "不加热", "不通电")
+CRITICAL_WORDS = (
+    "fire",
+    "smoke",
+    "spark",
+    "gas",
+    "burning",
+    "electric shock",
+    "起火",
+    "冒烟",
+    "火花",
+    "燃气",
+    "煤气",
+    "漏电",
+    "触电",
+)
+MAJOR_WORDS = (
+    "leak",
+    "not working",
+    "no power",
+    "won't start",
+    "dead",
+    "broken",
+    "flood",
+    "漏水",
+    "不工作",
+    "不能用",
+    "无法启动",
+    "坏了",
+    "不制冷",
+    "不加热",
+    "不通电",
+)
 MINOR_WORDS = ("noise", "squeak", "loose", "scratch", "slow", "噪音", "异响", "松动", "划痕")
 
 CATEGORY_SKILLS: dict[str, tuple[str, ...]] = {
-    "electrical": ("electrical",), "electronics": ("electronics",), "leak": ("plumbing",), "drainage": ("plumbing",),
-    "cooling": ("refrigeration",), "installation": ("installation",), "maintenance": ("maintenance",),
-    "mechanical": ("mechanical",), "safety": ("electrical", "gas_safety"),
+    "electrical": ("electrical",),
+    "electronics": ("electronics",),
+    "leak": ("plumbing",),
+    "drainage": ("plumbing",),
+    "cooling": ("refrigeration",),
+    "installation": ("installation",),
+    "maintenance": ("maintenance",),
+    "mechanical": ("mechanical",),
+    "safety": ("electrical", "gas_safety"),
 }
 CATEGORY_MINUTES: dict[str, int] = {"installation": 120, "maintenance": 90, "safety": 90, "leak": 75}
 
@@ -104,7 +173,9 @@ def infer_severity(symptom: str) -> int:
 
 
 def default_urgency(kind: str) -> int:
-    return {"complaint": 3, "repair": 2, "return": 2, "installation": 2, "maintenance": 1, "consultation": 1}.get(kind, 2)
+    return {"complaint": 3, "repair": 2, "return": 2, "installation": 2, "maintenance": 1, "consultation": 1}.get(
+        kind, 2
+    )
 
 
 def priority_of(score: int, severity: int, rules: TriageRules) -> str:
@@ -124,8 +195,16 @@ def best_article(symptom: str, kb: Iterable[Article]) -> Article | None:
     return max(scored, key=lambda sa: (sa[0], sa[1].remote))[1]
 
 
-def triage(*, kind: str, symptom: str, grade: str | None, severity: int | None = None, urgency: int | None = None,
-           rules: TriageRules | None = None, kb: Iterable[Article] = DEFAULT_KB) -> Triage:
+def triage(
+    *,
+    kind: str,
+    symptom: str,
+    grade: str | None,
+    severity: int | None = None,
+    urgency: int | None = None,
+    rules: TriageRules | None = None,
+    kb: Iterable[Article] = DEFAULT_KB,
+) -> Triage:
     rules = rules or TriageRules()
     sev = severity if severity is not None else infer_severity(symptom)
     urg = urgency if urgency is not None else default_urgency(kind)
@@ -150,7 +229,12 @@ def triage(*, kind: str, symptom: str, grade: str | None, severity: int | None =
     else:
         path = "on_site"
     return Triage(
-        category=category, priority=priority, path=path, severity=sev, urgency=urg, score=score,
+        category=category,
+        priority=priority,
+        path=path,
+        severity=sev,
+        urgency=urg,
+        score=score,
         required_skills=CATEGORY_SKILLS.get(category, ("general_repair",)) if path == "on_site" else (),
         estimated_minutes=CATEGORY_MINUTES.get(category, 60),
         suggested_fix=article.id if article else None,

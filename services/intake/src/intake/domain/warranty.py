@@ -42,12 +42,15 @@ class Decision:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "status": self.status, "rule": self.rule, "reason": self.reason,
+            "status": self.status,
+            "rule": self.rule,
+            "reason": self.reason,
             "decided_on": self.decided_on.isoformat(),
             "purchase_date": self.purchase_date.isoformat() if self.purchase_date else None,
             "warranty_ends_on": self.warranty_ends_on.isoformat() if self.warranty_ends_on else None,
             "return_window_ends_on": self.return_window_ends_on.isoformat() if self.return_window_ends_on else None,
-            "returnable": self.returnable, "non_returnable_reasons": list(self.non_returnable_reasons),
+            "returnable": self.returnable,
+            "non_returnable_reasons": list(self.non_returnable_reasons),
         }
 
 
@@ -57,8 +60,9 @@ def add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
-def determine(*, kind: str, today: date, product: ProductTerms | None, asset: AssetTerms | None,
-              purchase_date: date | None = None) -> Decision:
+def determine(
+    *, kind: str, today: date, product: ProductTerms | None, asset: AssetTerms | None, purchase_date: date | None = None
+) -> Decision:
     terms = product or ProductTerms()
     bought = (asset.purchase_date if asset else None) or purchase_date
     if bought is None:
@@ -69,22 +73,36 @@ def determine(*, kind: str, today: date, product: ProductTerms | None, asset: As
     if asset and asset.card_warranty_ends_on:
         warranty_end, w_rule = asset.card_warranty_ends_on, "warranty.card_end_date"
     elif asset and asset.card_warranty_months is not None:
-        warranty_end, w_rule = add_months(bought, asset.card_warranty_months) - timedelta(days=1), "warranty.card_months"
+        warranty_end, w_rule = (
+            add_months(bought, asset.card_warranty_months) - timedelta(days=1),
+            "warranty.card_months",
+        )
     else:
         warranty_end, w_rule = add_months(bought, terms.warranty_months) - timedelta(days=1), "warranty.product_months"
     return_end = bought + timedelta(days=terms.return_window_days)
     blocked = sorted(f for f in terms.non_returnable if f in NON_RETURNABLE_FLAGS)
     returnable = not blocked and today <= return_end
-    common = {"decided_on": today, "purchase_date": bought, "warranty_ends_on": warranty_end,
-              "return_window_ends_on": return_end, "returnable": returnable, "non_returnable_reasons": blocked}
+    common = {
+        "decided_on": today,
+        "purchase_date": bought,
+        "warranty_ends_on": warranty_end,
+        "return_window_ends_on": return_end,
+        "returnable": returnable,
+        "non_returnable_reasons": blocked,
+    }
 
     if kind == "return":
         if blocked:
-            return Decision("not_returnable", "return.non_returnable",
-                            "not returnable: " + ", ".join(blocked), **common)  # type: ignore[arg-type]
+            return Decision(
+                "not_returnable", "return.non_returnable", "not returnable: " + ", ".join(blocked), **common
+            )  # type: ignore[arg-type]
         if today <= return_end:
-            return Decision("return_window_open", "return.window",
-                            f"within {terms.return_window_days} days of purchase (until {return_end})", **common)  # type: ignore[arg-type]
+            return Decision(
+                "return_window_open",
+                "return.window",
+                f"within {terms.return_window_days} days of purchase (until {return_end})",
+                **common,
+            )  # type: ignore[arg-type]
     if today <= warranty_end:
         return Decision("in_warranty", w_rule, f"in warranty until {warranty_end}", **common)  # type: ignore[arg-type]
     return Decision("out_of_warranty", w_rule, f"warranty ended on {warranty_end}", **common)  # type: ignore[arg-type]

@@ -17,7 +17,10 @@ from intake.service_layer import handlers
 from intake.service_layer.handlers import Deps
 
 TIMELINE_TOPICS = (
-    topics.INTAKE_TICKETS, topics.DISPATCH_WORK_ORDERS, topics.BILLING_INVOICES, topics.SURVEY_SURVEYS,
+    topics.INTAKE_TICKETS,
+    topics.DISPATCH_WORK_ORDERS,
+    topics.BILLING_INVOICES,
+    topics.SURVEY_SURVEYS,
     topics.NOTIFY_DELIVERIES,
 )
 

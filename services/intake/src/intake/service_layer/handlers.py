@@ -113,8 +113,12 @@ class Clocks:
         known = {r["id"] for r in rows}
         in_province = (self.ticket.site or {}).get("in_province")
         for name in names:
-            clock = SlaClock(name, self.policy.sla.target(name, priority=self.ticket.priority, in_province=in_province), now,
-                             at_risk_share=self.policy.sla.at_risk_share)
+            clock = SlaClock(
+                name,
+                self.policy.sla.target(name, priority=self.ticket.priority, in_province=in_province),
+                now,
+                at_risk_share=self.policy.sla.at_risk_share,
+            )
             due = clock.due_at(self.cal)
             self.deadlines[name] = due
             if paused:
@@ -123,9 +127,18 @@ class Clocks:
             cid = self._cid(name)
             if cid in known:  # started already in this round: the stored clock stands
                 continue
-            row = ClockRepository.new_row(clock_id=cid, tenant_id=self.ticket.tenant_id, ticket_id=self.ticket.id,
-                                          round_=self.ticket.round, kind=self.ticket.kind, priority=self.ticket.priority,
-                                          clock=clock, due_at=due, next_check=nxt, trace_headers=self.ticket.trace_headers)
+            row = ClockRepository.new_row(
+                clock_id=cid,
+                tenant_id=self.ticket.tenant_id,
+                ticket_id=self.ticket.id,
+                round_=self.ticket.round,
+                kind=self.ticket.kind,
+                priority=self.ticket.priority,
+                clock=clock,
+                due_at=due,
+                next_check=nxt,
+                trace_headers=self.ticket.trace_headers,
+            )
             rows.append(row)
             self._new[cid] = row
             if nxt:
@@ -136,8 +149,16 @@ class Clocks:
         if row["id"] not in self._new:
             self._changed[row["id"]] = row
 
-    async def change(self, now: datetime, *, pause: bool = False, resume: bool = False, stop: Iterable[str] = (),
-                     stop_all: bool = False, void: bool = False) -> dict[str, bool | None]:
+    async def change(
+        self,
+        now: datetime,
+        *,
+        pause: bool = False,
+        resume: bool = False,
+        stop: Iterable[str] = (),
+        stop_all: bool = False,
+        void: bool = False,
+    ) -> dict[str, bool | None]:
         """Pause/resume/stop; returns {clock name: met} for clocks stopped now."""
         stop = set(stop)
         result: dict[str, bool | None] = {}
@@ -171,9 +192,11 @@ class Clocks:
 
     def sla(self) -> ev.SlaDeadlines:
         d = self.deadlines
-        return ev.SlaDeadlines(first_response_due=d.get("first_response") or d.get("complaint_contact"),
-                               on_site_arrival_due=d.get("on_site_arrival"),
-                               resolution_due=d.get("resolution") or d.get("complaint_fix"))
+        return ev.SlaDeadlines(
+            first_response_due=d.get("first_response") or d.get("complaint_contact"),
+            on_site_arrival_due=d.get("on_site_arrival"),
+            resolution_due=d.get("resolution") or d.get("complaint_fix"),
+        )
 
 
 # --- transitions ----------------------------------------------------------------------------------
@@ -188,33 +211,72 @@ def _site(t: Ticket) -> ev.Site | None:
 
 
 def _triaged_event(t: Ticket, clocks: Clocks, now: datetime, by: str) -> ev.TicketTriaged:
-    tri = triage_rules.triage(kind=t.kind, symptom=t.symptom, grade=t.customer_grade, severity=t.severity,
-                              urgency=t.urgency, rules=clocks.policy.triage, kb=clocks.policy.knowledge_base)
+    tri = triage_rules.triage(
+        kind=t.kind,
+        symptom=t.symptom,
+        grade=t.customer_grade,
+        severity=t.severity,
+        urgency=t.urgency,
+        rules=clocks.policy.triage,
+        kb=clocks.policy.knowledge_base,
+    )
     skills = list(tri.required_skills) if t.path == "on_site" else []
     if t.path == "on_site" and not skills:
         skills = list(triage_rules.CATEGORY_SKILLS.get(t.category or "", ("general_repair",)))
     return ev.TicketTriaged(
-        ticket_id=t.id, tenant_id=t.tenant_id, kind=t.kind, customer_id=t.customer_id,  # type: ignore[arg-type]
-        customer_grade=t.customer_grade, asset_id=t.asset_id, product_model=t.product_model,
-        category=t.category or tri.category, priority=t.priority or tri.priority, path=t.path or tri.path,  # type: ignore[arg-type]
-        required_skills=skills, estimated_minutes=tri.estimated_minutes, suggested_fix=t.suggested_fix,
-        warranty_status=(t.warranty or {}).get("status"), requested_window=_window(t), site=_site(t),
-        sla=clocks.sla(), round=t.round, triaged_by=by, triaged_at=now,  # type: ignore[arg-type]
+        ticket_id=t.id,
+        tenant_id=t.tenant_id,
+        kind=t.kind,
+        customer_id=t.customer_id,  # type: ignore[arg-type]
+        customer_grade=t.customer_grade,
+        asset_id=t.asset_id,
+        product_model=t.product_model,
+        category=t.category or tri.category,
+        priority=t.priority or tri.priority,
+        path=t.path or tri.path,  # type: ignore[arg-type]
+        required_skills=skills,
+        estimated_minutes=tri.estimated_minutes,
+        suggested_fix=t.suggested_fix,
+        warranty_status=(t.warranty or {}).get("status"),
+        requested_window=_window(t),
+        site=_site(t),
+        sla=clocks.sla(),
+        round=t.round,
+        triaged_by=by,
+        triaged_at=now,  # type: ignore[arg-type]
     )
 
 
-async def transition(uow: UnitOfWork, t: Ticket, target: S, *, now: datetime, clocks: Clocks,
-                     causation: Envelope | None = None, reason: str = "", cause: str = "agent",
-                     resolution: str = "agent", triaged_by: str = "rules") -> None:
+async def transition(
+    uow: UnitOfWork,
+    t: Ticket,
+    target: S,
+    *,
+    now: datetime,
+    clocks: Clocks,
+    causation: Envelope | None = None,
+    reason: str = "",
+    cause: str = "agent",
+    resolution: str = "agent",
+    triaged_by: str = "rules",
+) -> None:
     """Move the ticket, keep its SLA clocks in step, and emit intake's event for the new state."""
     before = t.status
     t.move_to(target, at=now)
     emit: list[Any] = []
     if target is S.WAITING_CUSTOMER:
         await clocks.change(now, pause=True)
-        emit.append(ev.TicketWaitingCustomer(ticket_id=t.id, tenant_id=t.tenant_id, missing_facts=t.missing_facts,
-                                             contact_email=t.contact_email, contact_phone=t.contact_phone,
-                                             locale=t.locale, since=now))
+        emit.append(
+            ev.TicketWaitingCustomer(
+                ticket_id=t.id,
+                tenant_id=t.tenant_id,
+                missing_facts=t.missing_facts,
+                contact_email=t.contact_email,
+                contact_phone=t.contact_phone,
+                locale=t.locale,
+                since=now,
+            )
+        )
     elif before is S.WAITING_CUSTOMER and target in CLOCK_RUNNING_STATES:
         await clocks.change(now, resume=True)
     if target is S.TRIAGED:
@@ -227,21 +289,44 @@ async def transition(uow: UnitOfWork, t: Ticket, target: S, *, now: datetime, cl
     elif target is S.RESOLVED:
         met = await clocks.change(now, stop_all=True)
         t.first_response_at = t.first_response_at or now
-        emit.append(ev.TicketResolved(
-            ticket_id=t.id, tenant_id=t.tenant_id, kind=t.kind, customer_id=t.customer_id,  # type: ignore[arg-type]
-            customer_grade=t.customer_grade, asset_id=t.asset_id, priority=t.priority, path=t.path,  # type: ignore[arg-type]
-            resolution=resolution, technician_id=t.technician_id,
-            major=t.priority in ("P1", "P2") or t.kind == "complaint",
-            resolution_on_time=met.get("resolution", met.get("complaint_fix")), contact_email=t.contact_email,
-            contact_phone=t.contact_phone, locale=t.locale, resolved_at=now))
+        emit.append(
+            ev.TicketResolved(
+                ticket_id=t.id,
+                tenant_id=t.tenant_id,
+                kind=t.kind,
+                customer_id=t.customer_id,  # type: ignore[arg-type]
+                customer_grade=t.customer_grade,
+                asset_id=t.asset_id,
+                priority=t.priority,
+                path=t.path,  # type: ignore[arg-type]
+                resolution=resolution,
+                technician_id=t.technician_id,
+                major=t.priority in ("P1", "P2") or t.kind == "complaint",
+                resolution_on_time=met.get("resolution", met.get("complaint_fix")),
+                contact_email=t.contact_email,
+                contact_phone=t.contact_phone,
+                locale=t.locale,
+                resolved_at=now,
+            )
+        )
     elif target is S.CLOSED:
         emit.append(ev.TicketClosed(ticket_id=t.id, tenant_id=t.tenant_id, reason=reason or "agent", closed_at=now))
     elif target is S.CANCELLED:
         await clocks.change(now, stop_all=True, void=True)
-        emit.append(ev.TicketCancelled(ticket_id=t.id, tenant_id=t.tenant_id, reason=reason or "cancelled", cancelled_at=now))
+        emit.append(
+            ev.TicketCancelled(ticket_id=t.id, tenant_id=t.tenant_id, reason=reason or "cancelled", cancelled_at=now)
+        )
     elif target is S.REOPENED:
-        emit.append(ev.TicketReopened(ticket_id=t.id, tenant_id=t.tenant_id, reason=reason or "reopened",
-                                      cause=cause, round=t.round, reopened_at=now))  # type: ignore[arg-type]
+        emit.append(
+            ev.TicketReopened(
+                ticket_id=t.id,
+                tenant_id=t.tenant_id,
+                reason=reason or "reopened",
+                cause=cause,
+                round=t.round,
+                reopened_at=now,
+            )
+        )  # type: ignore[arg-type]
         await clocks.start(("resolution",) if t.kind != "complaint" else ("complaint_fix",), now)
     for e in emit:
         uow.emit(e, subject=t.id, tenant=t.tenant_id, causation=causation)
@@ -255,8 +340,10 @@ async def transition(uow: UnitOfWork, t: Ticket, target: S, *, now: datetime, cl
 
 async def create_customer(*, uow: UnitOfWork, tenant_id: str, data: dict[str, Any]) -> dict[str, Any]:
     now = datetime.now(UTC)
-    addresses = [{"id": a.get("id") or new_id("ADR"), **{k: v for k, v in a.items() if k != "id"}}
-                 for a in data.pop("addresses", [])]
+    addresses = [
+        {"id": a.get("id") or new_id("ADR"), **{k: v for k, v in a.items() if k != "id"}}
+        for a in data.pop("addresses", [])
+    ]
     values = {"id": new_id("C"), "tenant_id": tenant_id, "addresses": addresses, "created_at": now, **data}
     async with uow:
         await uow.scope_to_tenant(tenant_id)
@@ -316,15 +403,21 @@ class Opened:
 def _product_terms(product: dict[str, Any] | None) -> warranty.ProductTerms | None:
     if not product:
         return None
-    return warranty.ProductTerms(warranty_months=product["warranty_months"], return_window_days=product["return_window_days"],
-                                 non_returnable=frozenset(product["non_returnable"] or ()))
+    return warranty.ProductTerms(
+        warranty_months=product["warranty_months"],
+        return_window_days=product["return_window_days"],
+        non_returnable=frozenset(product["non_returnable"] or ()),
+    )
 
 
 def _asset_terms(asset: dict[str, Any] | None) -> warranty.AssetTerms | None:
     if not asset:
         return None
-    return warranty.AssetTerms(purchase_date=asset["purchase_date"], card_warranty_months=asset["card_warranty_months"],
-                               card_warranty_ends_on=asset["card_warranty_ends_on"])
+    return warranty.AssetTerms(
+        purchase_date=asset["purchase_date"],
+        card_warranty_months=asset["card_warranty_months"],
+        card_warranty_ends_on=asset["card_warranty_ends_on"],
+    )
 
 
 def _pick_site(customer: dict[str, Any] | None, address_id: str | None) -> dict[str, Any] | None:
@@ -339,11 +432,18 @@ def _pick_site(customer: dict[str, Any] | None, address_id: str | None) -> dict[
         a = addresses[0]
     else:
         return None
-    return {"address_id": a["id"], "region": a.get("region"), "in_province": a.get("in_province"),
-            "lat": a.get("lat"), "lon": a.get("lon")}
+    return {
+        "address_id": a["id"],
+        "region": a.get("region"),
+        "in_province": a.get("in_province"),
+        "lat": a.get("lat"),
+        "lon": a.get("lon"),
+    }
 
 
-async def open_ticket(*, uow: UnitOfWork, cmd: OpenTicket, deps: Deps | None = None, causation: Envelope | None = None) -> Opened:
+async def open_ticket(
+    *, uow: UnitOfWork, cmd: OpenTicket, deps: Deps | None = None, causation: Envelope | None = None
+) -> Opened:
     deps = deps or Deps(PolicyStore())
     now = datetime.now(UTC)
     async with uow:
@@ -354,8 +454,9 @@ async def open_ticket(*, uow: UnitOfWork, cmd: OpenTicket, deps: Deps | None = N
     return result[0]
 
 
-async def _open_in_uow(uow: UnitOfWork, cmd: OpenTicket, deps: Deps, now: datetime,
-                       causation: Envelope | None) -> tuple[Opened, list[tuple[str, datetime]]]:
+async def _open_in_uow(
+    uow: UnitOfWork, cmd: OpenTicket, deps: Deps, now: datetime, causation: Envelope | None
+) -> tuple[Opened, list[tuple[str, datetime]]]:
     session, tenant = uow.session, cmd.tenant_id
     policy = await deps.policies.get(session, tenant)
     d, tickets = DirectoryRepository(session), TicketRepository(session)
@@ -390,43 +491,102 @@ async def _open_in_uow(uow: UnitOfWork, cmd: OpenTicket, deps: Deps, now: dateti
     asset_id = asset["id"] if asset else None
 
     if cmd.check_duplicates and cmd.kind not in ("complaint", "consultation") and (asset_id or contact_phone):
-        cands = await tickets.duplicate_candidates(tenant, asset_id=asset_id, contact_phone=contact_phone,
-                                                   since=now - policy.duplicate_window)
-        dup = find_duplicate(cands, symptom=cmd.symptom, asset_id=asset_id, contact_phone=contact_phone, now=now,
-                             window=policy.duplicate_window, threshold=policy.duplicate_threshold)
+        cands = await tickets.duplicate_candidates(
+            tenant, asset_id=asset_id, contact_phone=contact_phone, since=now - policy.duplicate_window
+        )
+        dup = find_duplicate(
+            cands,
+            symptom=cmd.symptom,
+            asset_id=asset_id,
+            contact_phone=contact_phone,
+            now=now,
+            window=policy.duplicate_window,
+            threshold=policy.duplicate_threshold,
+        )
         if dup:
             existing = await tickets.get(tenant, dup, for_update=True)
             if existing is not None:
                 existing.duplicate_count += 1
                 existing.updated_at = now
                 await tickets.save(existing)
-                await tickets.add_note(tenant_id=tenant, ticket_id=existing.id, author=f"channel:{cmd.channel}",
-                                       kind="duplicate", body=f"Same request received again: {cmd.symptom[:1000]}", at=now)
+                await tickets.add_note(
+                    tenant_id=tenant,
+                    ticket_id=existing.id,
+                    author=f"channel:{cmd.channel}",
+                    kind="duplicate",
+                    body=f"Same request received again: {cmd.symptom[:1000]}",
+                    at=now,
+                )
                 return Opened(existing, duplicate=True), []
 
     today = policy.calendar.local_date(now)
-    decision = warranty.determine(kind=cmd.kind, today=today, product=_product_terms(product), asset=_asset_terms(asset),
-                                  purchase_date=cmd.purchase_date)
+    decision = warranty.determine(
+        kind=cmd.kind,
+        today=today,
+        product=_product_terms(product),
+        asset=_asset_terms(asset),
+        purchase_date=cmd.purchase_date,
+    )
     site = _pick_site(customer, cmd.address_id)
     grade = (customer or {}).get("grade")
-    tri = triage_rules.triage(kind=cmd.kind, symptom=cmd.symptom, grade=grade, severity=cmd.severity, urgency=cmd.urgency,
-                              rules=policy.triage, kb=policy.knowledge_base)
+    tri = triage_rules.triage(
+        kind=cmd.kind,
+        symptom=cmd.symptom,
+        grade=grade,
+        severity=cmd.severity,
+        urgency=cmd.urgency,
+        rules=policy.triage,
+        kb=policy.knowledge_base,
+    )
     product_model = (product or {}).get("model") or cmd.product_model
-    missing = missing_facts(kind=cmd.kind, has_model=bool(product_model), has_purchase_date=decision.purchase_date is not None,
-                            has_site=site is not None, has_contact=bool(contact_phone or contact_email or customer),
-                            path=tri.path)
-    window = {"start": cmd.requested_window[0].isoformat(), "end": cmd.requested_window[1].isoformat()} if cmd.requested_window else None
+    missing = missing_facts(
+        kind=cmd.kind,
+        has_model=bool(product_model),
+        has_purchase_date=decision.purchase_date is not None,
+        has_site=site is not None,
+        has_contact=bool(contact_phone or contact_email or customer),
+        path=tri.path,
+    )
+    window = (
+        {"start": cmd.requested_window[0].isoformat(), "end": cmd.requested_window[1].isoformat()}
+        if cmd.requested_window
+        else None
+    )
     t = Ticket(
-        id=new_ticket_id(), tenant_id=tenant, kind=cmd.kind, channel=cmd.channel, symptom=cmd.symptom, opened_at=now,
-        updated_at=now, customer_name=cmd.customer_name or (customer or {}).get("name"), contact_email=contact_email,
-        contact_phone=contact_phone, locale=cmd.locale, customer_id=(customer or {}).get("id"), asset_id=asset_id,
-        product_id=(product or {}).get("id"), product_model=product_model,
-        serial=(asset or {}).get("serial") or cmd.serial, purchase_date=decision.purchase_date, customer_grade=grade,
-        priority=tri.priority, category=tri.category, path=tri.path, severity=tri.severity, urgency=tri.urgency,
-        suggested_fix=tri.suggested_fix, warranty=decision.as_dict(), missing_facts=missing, requested_window=window,
-        site=site, attachments=list(cmd.attachments), complaint_level=cmd.complaint_level,
-        original_ticket_id=cmd.original_ticket_id, compensation_requested=cmd.compensation_requested,
-        compensation_amount_minor=cmd.compensation_amount_minor, trace_headers=current_trace_headers() or None,
+        id=new_ticket_id(),
+        tenant_id=tenant,
+        kind=cmd.kind,
+        channel=cmd.channel,
+        symptom=cmd.symptom,
+        opened_at=now,
+        updated_at=now,
+        customer_name=cmd.customer_name or (customer or {}).get("name"),
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        locale=cmd.locale,
+        customer_id=(customer or {}).get("id"),
+        asset_id=asset_id,
+        product_id=(product or {}).get("id"),
+        product_model=product_model,
+        serial=(asset or {}).get("serial") or cmd.serial,
+        purchase_date=decision.purchase_date,
+        customer_grade=grade,
+        priority=tri.priority,
+        category=tri.category,
+        path=tri.path,
+        severity=tri.severity,
+        urgency=tri.urgency,
+        suggested_fix=tri.suggested_fix,
+        warranty=decision.as_dict(),
+        missing_facts=missing,
+        requested_window=window,
+        site=site,
+        attachments=list(cmd.attachments),
+        complaint_level=cmd.complaint_level,
+        original_ticket_id=cmd.original_ticket_id,
+        compensation_requested=cmd.compensation_requested,
+        compensation_amount_minor=cmd.compensation_amount_minor,
+        trace_headers=current_trace_headers() or None,
     )
     clocks = Clocks(uow, policy, t, new_ticket=True)
     await clocks.start(policy.sla.clocks_for(kind=t.kind, path=t.path), now)
@@ -434,33 +594,77 @@ async def _open_in_uow(uow: UnitOfWork, cmd: OpenTicket, deps: Deps, now: dateti
         await clocks.change(now, stop=("complaint_record",))  # recorded now, by this request
     uow.emit(
         ev.TicketOpened(
-            ticket_id=t.id, tenant_id=tenant, customer_id=t.customer_id, asset_id=t.asset_id, kind=t.kind,  # type: ignore[arg-type]
-            channel=t.channel, symptom=t.symptom, priority=t.priority, warranty_status=decision.status,  # type: ignore[arg-type]
-            opened_at=now, contact_email=t.contact_email, contact_phone=t.contact_phone, locale=t.locale,
-            warranty=ev.WarrantyDecision(**decision.as_dict()), customer_grade=grade, product_id=t.product_id,  # type: ignore[arg-type]
-            product_model=t.product_model, serial=t.serial, category=t.category, path=t.path,  # type: ignore[arg-type]
-            requested_window=_window(t), site=_site(t), missing_facts=missing, complaint_level=t.complaint_level,
-            original_ticket_id=t.original_ticket_id, sla=clocks.sla(),
+            ticket_id=t.id,
+            tenant_id=tenant,
+            customer_id=t.customer_id,
+            asset_id=t.asset_id,
+            kind=t.kind,  # type: ignore[arg-type]
+            channel=t.channel,
+            symptom=t.symptom,
+            priority=t.priority,
+            warranty_status=decision.status,  # type: ignore[arg-type]
+            opened_at=now,
+            contact_email=t.contact_email,
+            contact_phone=t.contact_phone,
+            locale=t.locale,
+            warranty=ev.WarrantyDecision(**decision.as_dict()),
+            customer_grade=grade,
+            product_id=t.product_id,  # type: ignore[arg-type]
+            product_model=t.product_model,
+            serial=t.serial,
+            category=t.category,
+            path=t.path,  # type: ignore[arg-type]
+            requested_window=_window(t),
+            site=_site(t),
+            missing_facts=missing,
+            complaint_level=t.complaint_level,
+            original_ticket_id=t.original_ticket_id,
+            sla=clocks.sla(),
         ),
-        subject=t.id, tenant=tenant, causation=causation,
+        subject=t.id,
+        tenant=tenant,
+        causation=causation,
     )
     if t.kind == "complaint":
         level = t.complaint_level or 1
         serious = level >= 3 or t.compensation_requested
-        uow.emit(ev.ComplaintOpened(
-            ticket_id=t.id, tenant_id=tenant, original_ticket_id=t.original_ticket_id, customer_id=t.customer_id,
-            level=level, compensation_requested=t.compensation_requested,
-            compensation_amount_minor=t.compensation_amount_minor, escalated_to="manager" if serious else None,
-            record_due=now, contact_due=clocks.deadlines.get("complaint_contact"),
-            fix_due=clocks.deadlines.get("complaint_fix"), source=cmd.source, opened_at=now,  # type: ignore[arg-type]
-        ), subject=t.id, tenant=tenant, causation=causation)
+        uow.emit(
+            ev.ComplaintOpened(
+                ticket_id=t.id,
+                tenant_id=tenant,
+                original_ticket_id=t.original_ticket_id,
+                customer_id=t.customer_id,
+                level=level,
+                compensation_requested=t.compensation_requested,
+                compensation_amount_minor=t.compensation_amount_minor,
+                escalated_to="manager" if serious else None,
+                record_due=now,
+                contact_due=clocks.deadlines.get("complaint_contact"),
+                fix_due=clocks.deadlines.get("complaint_fix"),
+                source=cmd.source,
+                opened_at=now,  # type: ignore[arg-type]
+            ),
+            subject=t.id,
+            tenant=tenant,
+            causation=causation,
+        )
         if serious:
-            uow.emit(ev.ComplaintEscalated(
-                ticket_id=t.id, tenant_id=tenant, from_level=level, level=level, to_role="manager",
-                reason="compensation requested" if t.compensation_requested else f"level {level} complaint",
-                respond_by=policy.calendar.add_working_days(now, 2),
-                compensation_needs_approval=t.compensation_requested, escalated_at=now,
-            ), subject=t.id, tenant=tenant, causation=causation)
+            uow.emit(
+                ev.ComplaintEscalated(
+                    ticket_id=t.id,
+                    tenant_id=tenant,
+                    from_level=level,
+                    level=level,
+                    to_role="manager",
+                    reason="compensation requested" if t.compensation_requested else f"level {level} complaint",
+                    respond_by=policy.calendar.add_working_days(now, 2),
+                    compensation_needs_approval=t.compensation_requested,
+                    escalated_at=now,
+                ),
+                subject=t.id,
+                tenant=tenant,
+                causation=causation,
+            )
     if missing:
         await transition(uow, t, S.WAITING_CUSTOMER, now=now, clocks=clocks, causation=causation)
     else:
@@ -485,8 +689,9 @@ async def _finish(uow: UnitOfWork, deps: Deps, t: Ticket, clocks: Clocks) -> Tic
     return t
 
 
-async def move(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, target: S, reason: str = "",
-               author: str = "agent") -> Ticket:
+async def move(
+    *, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, target: S, reason: str = "", author: str = "agent"
+) -> Ticket:
     """cancel / close / reopen / resolve from the API (409 when illegal)."""
     now = datetime.now(UTC)
     async with uow:
@@ -495,16 +700,33 @@ async def move(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, t
             await transition(uow, t, S.TRIAGED, now=now, clocks=clocks)
         if not t.can_move_to(target):
             raise IllegalTransition(t.status, target)
-        await transition(uow, t, target, now=now, clocks=clocks, reason=reason, cause="agent",
-                         resolution="remote_fix" if t.path == "remote" else "agent")
+        await transition(
+            uow,
+            t,
+            target,
+            now=now,
+            clocks=clocks,
+            reason=reason,
+            cause="agent",
+            resolution="remote_fix" if t.path == "remote" else "agent",
+        )
         if reason:
-            await TicketRepository(uow.session).add_note(tenant_id=tenant_id, ticket_id=t.id, author=author,
-                                                         kind=target.value, body=reason, at=now)
+            await TicketRepository(uow.session).add_note(
+                tenant_id=tenant_id, ticket_id=t.id, author=author, kind=target.value, body=reason, at=now
+            )
         return await _finish(uow, deps, t, clocks)
 
 
-async def retriage(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, priority: str | None,
-                   path: str | None, category: str | None) -> Ticket:
+async def retriage(
+    *,
+    uow: UnitOfWork,
+    deps: Deps,
+    tenant_id: str,
+    ticket_id: str,
+    priority: str | None,
+    path: str | None,
+    category: str | None,
+) -> Ticket:
     now = datetime.now(UTC)
     async with uow:
         t, clocks = await _load(uow, deps, tenant_id, ticket_id)
@@ -560,17 +782,37 @@ async def supply_facts(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id
             t.site = _pick_site(customer, facts["address_id"])
         elif t.site is None and customer:
             t.site = _pick_site(customer, None)
-        decision = warranty.determine(kind=t.kind, today=clocks.cal.local_date(now), product=_product_terms(product),
-                                      asset=_asset_terms(asset), purchase_date=t.purchase_date)  # type: ignore[arg-type]
+        decision = warranty.determine(
+            kind=t.kind,
+            today=clocks.cal.local_date(now),
+            product=_product_terms(product),
+            asset=_asset_terms(asset),
+            purchase_date=t.purchase_date,
+        )  # type: ignore[arg-type]
         t.warranty = decision.as_dict()
-        t.missing_facts = missing_facts(kind=t.kind, has_model=bool(t.product_model),
-                                        has_purchase_date=decision.purchase_date is not None, has_site=t.site is not None,
-                                        has_contact=bool(t.contact_phone or t.contact_email or t.customer_id), path=t.path)
+        t.missing_facts = missing_facts(
+            kind=t.kind,
+            has_model=bool(t.product_model),
+            has_purchase_date=decision.purchase_date is not None,
+            has_site=t.site is not None,
+            has_contact=bool(t.contact_phone or t.contact_email or t.customer_id),
+            path=t.path,
+        )
         if t.missing_facts:
             t.updated_at = now  # still waiting: tell the customer what is left
-            uow.emit(ev.TicketWaitingCustomer(ticket_id=t.id, tenant_id=t.tenant_id, missing_facts=t.missing_facts,
-                                              contact_email=t.contact_email, contact_phone=t.contact_phone,
-                                              locale=t.locale, since=now), subject=t.id, tenant=t.tenant_id)
+            uow.emit(
+                ev.TicketWaitingCustomer(
+                    ticket_id=t.id,
+                    tenant_id=t.tenant_id,
+                    missing_facts=t.missing_facts,
+                    contact_email=t.contact_email,
+                    contact_phone=t.contact_phone,
+                    locale=t.locale,
+                    since=now,
+                ),
+                subject=t.id,
+                tenant=t.tenant_id,
+            )
         else:
             target = t.resume_target()
             await transition(uow, t, target, now=now, clocks=clocks)
@@ -579,12 +821,15 @@ async def supply_facts(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id
         return await _finish(uow, deps, t, clocks)
 
 
-async def add_note(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, author: str, kind: str, body: str) -> int:
+async def add_note(
+    *, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, author: str, kind: str, body: str
+) -> int:
     now = datetime.now(UTC)
     async with uow:
         t, clocks = await _load(uow, deps, tenant_id, ticket_id)
-        note_id = await TicketRepository(uow.session).add_note(tenant_id=tenant_id, ticket_id=t.id, author=author,
-                                                               kind=kind, body=body, at=now)
+        note_id = await TicketRepository(uow.session).add_note(
+            tenant_id=tenant_id, ticket_id=t.id, author=author, kind=kind, body=body, at=now
+        )
         if kind == "contact":  # the customer was reached: response clocks stop
             await clocks.change(now, stop=("first_response", "complaint_contact"))
             t.first_response_at = t.first_response_at or now
@@ -593,8 +838,16 @@ async def add_note(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: st
     return note_id
 
 
-async def escalate_complaint(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, level: int | None,
-                             reason: str, causation: Envelope | None = None) -> Ticket:
+async def escalate_complaint(
+    *,
+    uow: UnitOfWork,
+    deps: Deps,
+    tenant_id: str,
+    ticket_id: str,
+    level: int | None,
+    reason: str,
+    causation: Envelope | None = None,
+) -> Ticket:
     now = datetime.now(UTC)
     async with uow:
         t, clocks = await _load(uow, deps, tenant_id, ticket_id)
@@ -602,8 +855,15 @@ async def escalate_complaint(*, uow: UnitOfWork, deps: Deps, tenant_id: str, tic
         return await _finish(uow, deps, t, clocks)
 
 
-async def _escalate(uow: UnitOfWork, t: Ticket, clocks: Clocks, now: datetime, level: int | None, reason: str,
-                    causation: Envelope | None) -> None:
+async def _escalate(
+    uow: UnitOfWork,
+    t: Ticket,
+    clocks: Clocks,
+    now: datetime,
+    level: int | None,
+    reason: str,
+    causation: Envelope | None,
+) -> None:
     if t.kind != "complaint":
         raise RuleViolation("only complaints escalate")
     if t.status in (S.CLOSED, S.CANCELLED):
@@ -614,13 +874,27 @@ async def _escalate(uow: UnitOfWork, t: Ticket, clocks: Clocks, now: datetime, l
         raise RuleViolation(f"complaint is already at level {current}")
     t.complaint_level = new
     t.updated_at = now
-    uow.emit(ev.ComplaintEscalated(ticket_id=t.id, tenant_id=t.tenant_id, from_level=current, level=new, to_role="manager",
-                                   reason=reason, respond_by=clocks.cal.add_working_days(now, 2),
-                                   compensation_needs_approval=t.compensation_requested and t.compensation_approved is None,
-                                   escalated_at=now), subject=t.id, tenant=t.tenant_id, causation=causation)
+    uow.emit(
+        ev.ComplaintEscalated(
+            ticket_id=t.id,
+            tenant_id=t.tenant_id,
+            from_level=current,
+            level=new,
+            to_role="manager",
+            reason=reason,
+            respond_by=clocks.cal.add_working_days(now, 2),
+            compensation_needs_approval=t.compensation_requested and t.compensation_approved is None,
+            escalated_at=now,
+        ),
+        subject=t.id,
+        tenant=t.tenant_id,
+        causation=causation,
+    )
 
 
-async def decide_compensation(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, approved: bool, author: str) -> Ticket:
+async def decide_compensation(
+    *, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, approved: bool, author: str
+) -> Ticket:
     now = datetime.now(UTC)
     async with uow:
         t, clocks = await _load(uow, deps, tenant_id, ticket_id)
@@ -630,8 +904,14 @@ async def decide_compensation(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ti
             raise IllegalTransition("compensation decided", "decided again")
         t.compensation_approved = approved
         t.updated_at = now
-        await TicketRepository(uow.session).add_note(tenant_id=tenant_id, ticket_id=t.id, author=author, kind="compensation",
-                                                     body="approved" if approved else "rejected", at=now)
+        await TicketRepository(uow.session).add_note(
+            tenant_id=tenant_id,
+            ticket_id=t.id,
+            author=author,
+            kind="compensation",
+            body="approved" if approved else "rejected",
+            at=now,
+        )
         return await _finish(uow, deps, t, clocks)
 
 
@@ -653,8 +933,12 @@ def _ticket_of(envelope: Envelope, payload: Any) -> str | None:
     return getattr(payload, "ticket_id", None) or envelope.correlationid
 
 
-async def _apply(uow: UnitOfWork, deps: Deps, batch: list[tuple[Envelope, Any]],
-                 each: Callable[[list[tuple[Envelope, Any]]], Iterable[tuple[Envelope, Any]]]) -> None:
+async def _apply(
+    uow: UnitOfWork,
+    deps: Deps,
+    batch: list[tuple[Envelope, Any]],
+    each: Callable[[list[tuple[Envelope, Any]]], Iterable[tuple[Envelope, Any]]],
+) -> None:
     """One inbox statement, one timeline insert per tenant, then the moves of each ticket in the
     order the events came."""
     items = [(e, p, ticket_id) for e, p in batch if (ticket_id := _ticket_of(e, p))]
@@ -670,9 +954,20 @@ async def _apply(uow: UnitOfWork, deps: Deps, batch: list[tuple[Envelope, Any]],
                 by_tenant.setdefault(item[0].tenantid, []).append(item)
         for tenant, group in by_tenant.items():
             await uow.scope_to_tenant(tenant)
-            await TimelineRepository(uow.session).record_many([
-                dict(event_id=e.id, tenant_id=tenant, ticket_id=ticket_id, type=e.type, source=e.source, time=e.time,
-                     data=e.data) for e, _, ticket_id in group])
+            await TimelineRepository(uow.session).record_many(
+                [
+                    dict(
+                        event_id=e.id,
+                        tenant_id=tenant,
+                        ticket_id=ticket_id,
+                        type=e.type,
+                        source=e.source,
+                        time=e.time,
+                        data=e.data,
+                    )
+                    for e, _, ticket_id in group
+                ]
+            )
             ticket_of = {e.id: ticket_id for e, _, ticket_id in group}
             moving = [(e, p) for e, p, _ in group if e.source != "/fixflow/intake"]
             for envelope, payload in each(moving):
@@ -688,8 +983,9 @@ def _repair_did_not_hold(reasons: Iterable[str]) -> bool:
     return any(r.startswith("score:effectiveness") for r in reasons)
 
 
-async def _apply_to_ticket(uow: UnitOfWork, deps: Deps, t: Ticket, envelope: Envelope, payload: Any,
-                           now: datetime) -> list[tuple[str, datetime]]:
+async def _apply_to_ticket(
+    uow: UnitOfWork, deps: Deps, t: Ticket, envelope: Envelope, payload: Any, now: datetime
+) -> list[tuple[str, datetime]]:
     policy = await deps.policies.get(uow.session, t.tenant_id)
     clocks = Clocks(uow, policy, t)
     et = envelope.type
@@ -698,9 +994,18 @@ async def _apply_to_ticket(uow: UnitOfWork, deps: Deps, t: Ticket, envelope: Env
             t.technician_id = tech
     if et == "fixflow.survey.dissatisfaction.reported.v1" and payload.suggested_action == "complaint":
         cmd = OpenTicket(
-            tenant_id=t.tenant_id, kind="complaint", channel=t.channel, symptom=(payload.comment or "; ".join(payload.reasons))[:4000],  # type: ignore[arg-type]
-            customer_id=t.customer_id, contact_email=t.contact_email, contact_phone=t.contact_phone, locale=t.locale,
-            complaint_level=2, original_ticket_id=t.id, source="dissatisfaction", check_duplicates=False,
+            tenant_id=t.tenant_id,
+            kind="complaint",
+            channel=t.channel,
+            symptom=(payload.comment or "; ".join(payload.reasons))[:4000],  # type: ignore[arg-type]
+            customer_id=t.customer_id,
+            contact_email=t.contact_email,
+            contact_phone=t.contact_phone,
+            locale=t.locale,
+            complaint_level=2,
+            original_ticket_id=t.id,
+            source="dissatisfaction",
+            check_duplicates=False,
         )
         opened, sched = await _open_in_uow(uow, cmd, deps, now, envelope)
         if not _repair_did_not_hold(payload.reasons):
@@ -708,18 +1013,32 @@ async def _apply_to_ticket(uow: UnitOfWork, deps: Deps, t: Ticket, envelope: Env
         # the fix itself failed the customer: besides the complaint, the work is redone on this ticket
         clocks.scheduled.extend(sched)
     moves = external_moves(
-        t.status, et, satisfied=getattr(payload, "satisfied", None),
-        follow_up_needed=getattr(payload, "follow_up_needed", True), appointment_reason=getattr(payload, "reason", None),
-        balance_due_minor=getattr(payload, "balance_due_minor", None))
+        t.status,
+        et,
+        satisfied=getattr(payload, "satisfied", None),
+        follow_up_needed=getattr(payload, "follow_up_needed", True),
+        appointment_reason=getattr(payload, "reason", None),
+        balance_due_minor=getattr(payload, "balance_due_minor", None),
+    )
     for target in moves:
         try:
-            await transition(uow, t, target, now=now, clocks=clocks, causation=envelope,
-                             reason={"fixflow.survey.survey.completed.v1": "survey_satisfied",
-                                     "fixflow.survey.survey.expired.v1": "survey_expired",
-                                     "fixflow.billing.payment.received.v1": "invoice_paid",
-                                     "fixflow.billing.refund.issued.v1": "refunded",
-                                     "fixflow.survey.dissatisfaction.reported.v1": "customer dissatisfied"}.get(et, ""),
-                             cause="dissatisfaction", resolution="return_received" if et == "fixflow.dispatch.return.received.v1" else "work_order_completed")
+            await transition(
+                uow,
+                t,
+                target,
+                now=now,
+                clocks=clocks,
+                causation=envelope,
+                reason={
+                    "fixflow.survey.survey.completed.v1": "survey_satisfied",
+                    "fixflow.survey.survey.expired.v1": "survey_expired",
+                    "fixflow.billing.payment.received.v1": "invoice_paid",
+                    "fixflow.billing.refund.issued.v1": "refunded",
+                    "fixflow.survey.dissatisfaction.reported.v1": "customer dissatisfied",
+                }.get(et, ""),
+                cause="dissatisfaction",
+                resolution="return_received" if et == "fixflow.dispatch.return.received.v1" else "work_order_completed",
+            )
         except IllegalTransition:  # pragma: no cover - the table guarantees legality
             log.warning("event does not fit the ticket", ticket_id=t.id, status=t.status.value, event_type=et)
             break
@@ -746,15 +1065,24 @@ async def fire_clock(*, uow: UnitOfWork, deps: Deps, clock_id: str) -> None:
         await _schedule(deps, [(clock_id, nxt)])
 
 
-async def _fire_locked(uow: UnitOfWork, deps: Deps, row: dict[str, Any], clock_id: str, now: datetime) -> datetime | None:
+async def _fire_locked(
+    uow: UnitOfWork, deps: Deps, row: dict[str, Any], clock_id: str, now: datetime
+) -> datetime | None:
     policy = await deps.policies.get(uow.session, row["tenant_id"])
     cal = policy.calendar
     clock = ClockRepository.to_domain(row)
     signals = clock.evaluate(cal, now)
     due = clock.due_at(cal)
     for s in signals:
-        common = {"ticket_id": row["ticket_id"], "tenant_id": row["tenant_id"], "clock": row["name"],
-                  "priority": row["priority"], "kind": row["kind"], "due_at": due, "raised_at": now}
+        common = {
+            "ticket_id": row["ticket_id"],
+            "tenant_id": row["tenant_id"],
+            "clock": row["name"],
+            "priority": row["priority"],
+            "kind": row["kind"],
+            "due_at": due,
+            "raised_at": now,
+        }
         e = ev.SlaAtRisk(share_elapsed=clock.at_risk_share, **common) if s == "at_risk" else ev.SlaBreached(**common)
         uow.emit(e, subject=row["ticket_id"], tenant=row["tenant_id"])
     if "breached" in signals and row["name"] in ("complaint_contact", "complaint_fix"):

@@ -213,5 +213,12 @@ class SecretLookup(Protocol):
 
 def webhook_body(*, delivery_id: str, event_id: str, event_type: str, tenant_id: str, subject: str, data: dict) -> str:
     return orjson.dumps(
-        {"id": delivery_id, "event_id": event_id, "type": event_type, "tenant": tenant_id, "subject": subject, "data": data}
+        {
+            "id": delivery_id,
+            "event_id": event_id,
+            "type": event_type,
+            "tenant": tenant_id,
+            "subject": subject,
+            "data": data,
+        }
     ).decode()

@@ -48,12 +48,28 @@ class StoredTemplate:
 
 def _row_to_delivery(r: Any) -> Delivery:
     return Delivery(
-        id=r["id"], tenant_id=r["tenant_id"], ticket_id=r["ticket_id"], trigger_event_id=r["trigger_event_id"],
-        trigger_event_type=r["trigger_event_type"], audience=r["audience"], channel=Channel(r["channel"]),
-        recipient=r["recipient"], recipient_ref=r["recipient_ref"], template=r["template"],
-        template_version=r["template_version"], locale=r["locale"], subject=r["subject"], body=r["body"],
-        mandatory=r["mandatory"], status=DeliveryStatus(r["status"]), attempts=r["attempts"], not_before=r["not_before"],
-        last_error=r["last_error"], provider=r["provider"], created_at=r["created_at"], sent_at=r["sent_at"],
+        id=r["id"],
+        tenant_id=r["tenant_id"],
+        ticket_id=r["ticket_id"],
+        trigger_event_id=r["trigger_event_id"],
+        trigger_event_type=r["trigger_event_type"],
+        audience=r["audience"],
+        channel=Channel(r["channel"]),
+        recipient=r["recipient"],
+        recipient_ref=r["recipient_ref"],
+        template=r["template"],
+        template_version=r["template_version"],
+        locale=r["locale"],
+        subject=r["subject"],
+        body=r["body"],
+        mandatory=r["mandatory"],
+        status=DeliveryStatus(r["status"]),
+        attempts=r["attempts"],
+        not_before=r["not_before"],
+        last_error=r["last_error"],
+        provider=r["provider"],
+        created_at=r["created_at"],
+        sent_at=r["sent_at"],
         trace_headers=r["trace_headers"],
     )
 
@@ -70,10 +86,13 @@ _UPSERT_CONTACT = _CONTACT_ROW.on_conflict_do_update(
         customer_id=func.coalesce(_CONTACT_ROW.excluded.customer_id, contacts.c.customer_id),
         email=func.coalesce(_CONTACT_ROW.excluded.email, contacts.c.email),
         phone=func.coalesce(_CONTACT_ROW.excluded.phone, contacts.c.phone),
-        locale=_CONTACT_ROW.excluded.locale, updated_at=func.now(),
+        locale=_CONTACT_ROW.excluded.locale,
+        updated_at=func.now(),
     ),
 )
-_CONTACT = select(contacts).where(contacts.c.tenant_id == bindparam("b_tenant"), contacts.c.ticket_id == bindparam("b_ticket"))
+_CONTACT = select(contacts).where(
+    contacts.c.tenant_id == bindparam("b_tenant"), contacts.c.ticket_id == bindparam("b_ticket")
+)
 _PREFERENCES = select(preferences).where(
     preferences.c.tenant_id == bindparam("b_tenant"), preferences.c.recipient.in_(bindparam("b_refs", expanding=True))
 )
@@ -98,12 +117,27 @@ class NotifyRepository:
         now = datetime.now(items[0].created_at.tzinfo)
         rows = [
             dict(
-                id=d.id, tenant_id=d.tenant_id, ticket_id=d.ticket_id, trigger_event_id=d.trigger_event_id,
-                trigger_event_type=d.trigger_event_type, audience=d.audience, channel=d.channel.value,
-                recipient=d.recipient, recipient_ref=d.recipient_ref, template=d.template,
-                template_version=d.template_version, locale=d.locale, subject=d.subject, body=d.body,
-                mandatory=d.mandatory, status=d.status.value, attempts=d.attempts, not_before=d.not_before,
-                last_error=d.last_error, created_at=d.created_at, updated_at=d.created_at,
+                id=d.id,
+                tenant_id=d.tenant_id,
+                ticket_id=d.ticket_id,
+                trigger_event_id=d.trigger_event_id,
+                trigger_event_type=d.trigger_event_type,
+                audience=d.audience,
+                channel=d.channel.value,
+                recipient=d.recipient,
+                recipient_ref=d.recipient_ref,
+                template=d.template,
+                template_version=d.template_version,
+                locale=d.locale,
+                subject=d.subject,
+                body=d.body,
+                mandatory=d.mandatory,
+                status=d.status.value,
+                attempts=d.attempts,
+                not_before=d.not_before,
+                last_error=d.last_error,
+                created_at=d.created_at,
+                updated_at=d.created_at,
                 trace_headers=d.trace_headers,
                 # The planning process owns a fresh pending row for a while; after that the
                 # sweeper takes it over (crash between commit and send).
@@ -120,24 +154,34 @@ class NotifyRepository:
 
     async def list_for_ticket(self, tenant_id: str, ticket_id: str) -> list[Delivery]:
         rows = (
-            await self.session.execute(
-                select(deliveries)
-                .where(deliveries.c.tenant_id == tenant_id, deliveries.c.ticket_id == ticket_id)
-                .order_by(deliveries.c.created_at, deliveries.c.id)
+            (
+                await self.session.execute(
+                    select(deliveries)
+                    .where(deliveries.c.tenant_id == tenant_id, deliveries.c.ticket_id == ticket_id)
+                    .order_by(deliveries.c.created_at, deliveries.c.id)
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
         return [_row_to_delivery(r) for r in rows]
 
     async def attempts_of(self, tenant_id: str, delivery_ids: Sequence[str]) -> dict[str, list[Attempt]]:
         if not delivery_ids:
             return {}
         rows = (
-            await self.session.execute(
-                select(delivery_attempts)
-                .where(delivery_attempts.c.tenant_id == tenant_id, delivery_attempts.c.delivery_id.in_(delivery_ids))
-                .order_by(delivery_attempts.c.id)
+            (
+                await self.session.execute(
+                    select(delivery_attempts)
+                    .where(
+                        delivery_attempts.c.tenant_id == tenant_id, delivery_attempts.c.delivery_id.in_(delivery_ids)
+                    )
+                    .order_by(delivery_attempts.c.id)
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
         out: dict[str, list[Attempt]] = {}
         for r in rows:
             out.setdefault(r["delivery_id"], []).append(Attempt(r["attempt"], r["provider"], r["outcome"], r["error"]))
@@ -160,17 +204,21 @@ class NotifyRepository:
         if ids is not None:
             due = due.where(deliveries.c.id.in_(ids))
         rows = (
-            await self.session.execute(
-                update(deliveries)
-                .where(deliveries.c.id.in_(due.scalar_subquery()))
-                .values(
-                    status=DeliveryStatus.PENDING.value,
-                    lease_until=func.now() + text(f"interval '{float(lease_s)} seconds'"),
-                    updated_at=func.now(),
+            (
+                await self.session.execute(
+                    update(deliveries)
+                    .where(deliveries.c.id.in_(due.scalar_subquery()))
+                    .values(
+                        status=DeliveryStatus.PENDING.value,
+                        lease_until=func.now() + text(f"interval '{float(lease_s)} seconds'"),
+                        updated_at=func.now(),
+                    )
+                    .returning(*deliveries.c)
                 )
-                .returning(*deliveries.c)
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
         return [_row_to_delivery(r) for r in rows]
 
     async def renew_leases(self, ids: Sequence[str], *, lease_s: float) -> int:
@@ -192,13 +240,24 @@ class NotifyRepository:
         return [(r[0], r[1]) for r in rows]
 
     async def finish(
-        self, d: Delivery, *, status: DeliveryStatus, attempts: Sequence[Attempt], provider: str | None,
-        error: str | None, sent_at: datetime | None = None, not_before: datetime | None = None,
+        self,
+        d: Delivery,
+        *,
+        status: DeliveryStatus,
+        attempts: Sequence[Attempt],
+        provider: str | None,
+        error: str | None,
+        sent_at: datetime | None = None,
+        not_before: datetime | None = None,
     ) -> bool:
         """Record the outcome of a send; False if another worker already finished this delivery."""
         values: dict[str, Any] = dict(
-            status=status.value, attempts=deliveries.c.attempts + len([a for a in attempts if a.outcome != "deferred"]),
-            provider=provider, last_error=error, updated_at=func.now(), lease_until=None,
+            status=status.value,
+            attempts=deliveries.c.attempts + len([a for a in attempts if a.outcome != "deferred"]),
+            provider=provider,
+            last_error=error,
+            updated_at=func.now(),
+            lease_until=None,
         )
         if sent_at is not None:
             values["sent_at"] = sent_at
@@ -218,8 +277,14 @@ class NotifyRepository:
             await self.session.execute(
                 insert(delivery_attempts),
                 [
-                    dict(delivery_id=d.id, tenant_id=d.tenant_id, attempt=a.attempt, provider=a.provider,
-                         outcome=a.outcome, error=a.error)
+                    dict(
+                        delivery_id=d.id,
+                        tenant_id=d.tenant_id,
+                        attempt=a.attempt,
+                        provider=a.provider,
+                        outcome=a.outcome,
+                        error=a.error,
+                    )
                     for a in attempts
                 ],
             )
@@ -253,9 +318,16 @@ class NotifyRepository:
         updated = {r[0]: r[1] for r in rows}
         # The attempt log keeps what is worth reading: retries, failovers, failures.
         log_rows = [
-            dict(delivery_id=o.delivery.id, tenant_id=o.delivery.tenant_id, attempt=a.attempt, provider=a.provider,
-                 outcome=a.outcome, error=a.error)
-            for o in outcomes if o.delivery.id in updated and (len(o.attempts) > 1 or o.status != DeliveryStatus.SENT)
+            dict(
+                delivery_id=o.delivery.id,
+                tenant_id=o.delivery.tenant_id,
+                attempt=a.attempt,
+                provider=a.provider,
+                outcome=a.outcome,
+                error=a.error,
+            )
+            for o in outcomes
+            if o.delivery.id in updated and (len(o.attempts) > 1 or o.status != DeliveryStatus.SENT)
             for a in o.attempts
         ]
         if log_rows:
@@ -263,11 +335,26 @@ class NotifyRepository:
         return updated
 
     # --- contacts, recipients, preferences ---------------------------------------------------------------
-    async def upsert_contact(self, *, tenant_id: str, ticket_id: str, customer_id: str | None, email: str | None,
-                             phone: str | None, locale: str) -> None:
+    async def upsert_contact(
+        self,
+        *,
+        tenant_id: str,
+        ticket_id: str,
+        customer_id: str | None,
+        email: str | None,
+        phone: str | None,
+        locale: str,
+    ) -> None:
         await self.session.execute(
             _UPSERT_CONTACT,
-            dict(tenant_id=tenant_id, ticket_id=ticket_id, customer_id=customer_id, email=email, phone=phone, locale=locale),
+            dict(
+                tenant_id=tenant_id,
+                ticket_id=ticket_id,
+                customer_id=customer_id,
+                email=email,
+                phone=phone,
+                locale=locale,
+            ),
         )
 
     async def contact(self, tenant_id: str, ticket_id: str) -> dict[str, Any] | None:
@@ -276,18 +363,28 @@ class NotifyRepository:
 
     async def recipients_with_role(self, tenant_id: str, role: str) -> list[dict[str, Any]]:
         rows = (
-            await self.session.execute(
-                select(recipients).where(recipients.c.tenant_id == tenant_id, recipients.c.role == role).order_by(recipients.c.id)
+            (
+                await self.session.execute(
+                    select(recipients)
+                    .where(recipients.c.tenant_id == tenant_id, recipients.c.role == role)
+                    .order_by(recipients.c.id)
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
         return [dict(r) for r in rows]
 
-    async def put_recipient(self, *, tenant_id: str, id: str, role: str, name: str, email: str | None,
-                            phone: str | None, locale: str) -> None:
-        stmt = pg_insert(recipients).values(id=id, tenant_id=tenant_id, role=role, name=name, email=email, phone=phone, locale=locale)
+    async def put_recipient(
+        self, *, tenant_id: str, id: str, role: str, name: str, email: str | None, phone: str | None, locale: str
+    ) -> None:
+        stmt = pg_insert(recipients).values(
+            id=id, tenant_id=tenant_id, role=role, name=name, email=email, phone=phone, locale=locale
+        )
         await self.session.execute(
             stmt.on_conflict_do_update(
-                index_elements=["id"], set_=dict(role=role, name=name, email=email, phone=phone, locale=locale),
+                index_elements=["id"],
+                set_=dict(role=role, name=name, email=email, phone=phone, locale=locale),
                 where=recipients.c.tenant_id == tenant_id,
             )
         )
@@ -308,12 +405,16 @@ class NotifyRepository:
         qh = pref.quiet_hours
         values = dict(
             channels=sorted(c.value for c in pref.channels) if pref.channels is not None else None,
-            opted_out=pref.opted_out, quiet_start=qh.start if qh else None, quiet_end=qh.end if qh else None,
+            opted_out=pref.opted_out,
+            quiet_start=qh.start if qh else None,
+            quiet_end=qh.end if qh else None,
             quiet_tz=qh.tz if qh else None,
         )
         stmt = pg_insert(preferences).values(tenant_id=tenant_id, recipient=recipient, **values)
         await self.session.execute(
-            stmt.on_conflict_do_update(index_elements=["tenant_id", "recipient"], set_={**values, "updated_at": func.now()})
+            stmt.on_conflict_do_update(
+                index_elements=["tenant_id", "recipient"], set_={**values, "updated_at": func.now()}
+            )
         )
 
     # --- templates -----------------------------------------------------------------------------------
@@ -321,34 +422,55 @@ class NotifyRepository:
         """(channel, locale) -> newest version of the tenant's template `name`."""
         t = templates
         rows = (
-            await self.session.execute(
-                select(t).distinct(t.c.channel, t.c.locale)
-                .where(t.c.tenant_id == tenant_id, t.c.name == name)
-                .order_by(t.c.channel, t.c.locale, t.c.version.desc())
+            (
+                await self.session.execute(
+                    select(t)
+                    .distinct(t.c.channel, t.c.locale)
+                    .where(t.c.tenant_id == tenant_id, t.c.name == name)
+                    .order_by(t.c.channel, t.c.locale, t.c.version.desc())
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
         return {(r["channel"], r["locale"]): _stored(r) for r in rows}
 
     async def template_versions(self, tenant_id: str, name: str, channel: str, locale: str) -> list[StoredTemplate]:
         t = templates
         rows = (
-            await self.session.execute(
-                select(t).where(t.c.tenant_id == tenant_id, t.c.name == name, t.c.channel == channel, t.c.locale == locale)
-                .order_by(t.c.version)
+            (
+                await self.session.execute(
+                    select(t)
+                    .where(t.c.tenant_id == tenant_id, t.c.name == name, t.c.channel == channel, t.c.locale == locale)
+                    .order_by(t.c.version)
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
         return [_stored(r) for r in rows]
 
-    async def add_template_version(self, *, tenant_id: str, name: str, channel: str, locale: str,
-                                   source: TemplateSource, created_by: str) -> int:
+    async def add_template_version(
+        self, *, tenant_id: str, name: str, channel: str, locale: str, source: TemplateSource, created_by: str
+    ) -> int:
         t = templates
         current = await self.session.scalar(
-            select(func.max(t.c.version)).where(t.c.tenant_id == tenant_id, t.c.name == name, t.c.channel == channel, t.c.locale == locale)
+            select(func.max(t.c.version)).where(
+                t.c.tenant_id == tenant_id, t.c.name == name, t.c.channel == channel, t.c.locale == locale
+            )
         )
         version = (current or 0) + 1
         await self.session.execute(
-            insert(t).values(tenant_id=tenant_id, name=name, channel=channel, locale=locale, version=version,
-                             subject=source.subject, body=source.body, created_by=created_by)
+            insert(t).values(
+                tenant_id=tenant_id,
+                name=name,
+                channel=channel,
+                locale=locale,
+                version=version,
+                subject=source.subject,
+                body=source.body,
+                created_by=created_by,
+            )
         )
         return version
 
@@ -363,28 +485,45 @@ class NotifyRepository:
 
     async def add_webhook(self, *, tenant_id: str, id: str, url: str, secret: str, event_types: list[str]) -> None:
         await self.session.execute(
-            insert(webhook_endpoints).values(id=id, tenant_id=tenant_id, url=url, secret=secret, event_types=event_types)
+            insert(webhook_endpoints).values(
+                id=id, tenant_id=tenant_id, url=url, secret=secret, event_types=event_types
+            )
         )
 
     async def webhook_secret(self, tenant_id: str, endpoint_id: str) -> str | None:
         w = webhook_endpoints
-        return await self.session.scalar(select(w.c.secret).where(and_(w.c.tenant_id == tenant_id, w.c.id == endpoint_id)))
+        return await self.session.scalar(
+            select(w.c.secret).where(and_(w.c.tenant_id == tenant_id, w.c.id == endpoint_id))
+        )
 
     async def add_feed_item(self, d: Delivery) -> None:
         await self.session.execute(
             pg_insert(feed_items)
-            .values(tenant_id=d.tenant_id, recipient=d.recipient, delivery_id=d.id, ticket_id=d.ticket_id,
-                    title=d.subject, body=d.body)
+            .values(
+                tenant_id=d.tenant_id,
+                recipient=d.recipient,
+                delivery_id=d.id,
+                ticket_id=d.ticket_id,
+                title=d.subject,
+                body=d.body,
+            )
             .on_conflict_do_nothing()
         )
 
     async def feed(self, tenant_id: str, recipient: str, *, limit: int) -> list[dict[str, Any]]:
         f = feed_items
         rows = (
-            await self.session.execute(
-                select(f).where(f.c.tenant_id == tenant_id, f.c.recipient == recipient).order_by(f.c.id.desc()).limit(limit)
+            (
+                await self.session.execute(
+                    select(f)
+                    .where(f.c.tenant_id == tenant_id, f.c.recipient == recipient)
+                    .order_by(f.c.id.desc())
+                    .limit(limit)
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
         return [dict(r) for r in rows]
 
 
@@ -398,6 +537,11 @@ def preference_of(r: Any) -> Preference:
 
 def _stored(r: Any) -> StoredTemplate:
     return StoredTemplate(
-        name=r["name"], channel=r["channel"], locale=r["locale"], version=r["version"],
-        source=TemplateSource(r["subject"], r["body"]), created_by=r["created_by"], created_at=r["created_at"],
+        name=r["name"],
+        channel=r["channel"],
+        locale=r["locale"],
+        version=r["version"],
+        source=TemplateSource(r["subject"], r["body"]),
+        created_by=r["created_by"],
+        created_at=r["created_at"],
     )

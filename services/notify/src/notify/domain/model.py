@@ -30,7 +30,9 @@ class DeliveryStatus(StrEnum):
 
 ALLOWED: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
     DeliveryStatus.PENDING: frozenset({DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.DEFERRED}),
-    DeliveryStatus.DEFERRED: frozenset({DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.DEFERRED}),
+    DeliveryStatus.DEFERRED: frozenset(
+        {DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.DEFERRED}
+    ),
     DeliveryStatus.SENT: frozenset(),
     DeliveryStatus.FAILED: frozenset(),
     DeliveryStatus.SKIPPED: frozenset(),
@@ -152,7 +154,11 @@ class QuietHours:
         zone = ZoneInfo(self.tz)
         local = at.astimezone(zone)
         end_today = datetime.combine(local.date(), self.end, tzinfo=zone)
-        end = end_today if end_today > local else datetime.combine(local.date() + timedelta(days=1), self.end, tzinfo=zone)
+        end = (
+            end_today
+            if end_today > local
+            else datetime.combine(local.date() + timedelta(days=1), self.end, tzinfo=zone)
+        )
         return end.astimezone(UTC)
 
 

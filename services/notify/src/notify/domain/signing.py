@@ -25,7 +25,9 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"v1={mac}"
 
 
-def verify(secret: str, timestamp: str, signature: str, body: bytes, *, now: float, tolerance_s: int = DEFAULT_TOLERANCE_S) -> bool:
+def verify(
+    secret: str, timestamp: str, signature: str, body: bytes, *, now: float, tolerance_s: int = DEFAULT_TOLERANCE_S
+) -> bool:
     try:
         ts = int(timestamp)
     except ValueError:

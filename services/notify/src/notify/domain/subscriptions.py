@@ -136,20 +136,21 @@ DEFAULTS: dict[tuple[str, str], _T] = {
         "[Refund] Ticket {{ ticket_id }}",
         "We refunded {{ amount }} {{ currency }}: {{ gross }} less {{ customer_share }} for return freight and card fee.",
     ),
-    ("survey.sent", "zh-CN"): _T(
-        "【满意度回访】工单 {{ ticket_id }}", "请花一分钟评价本次服务：{{ answer_url }}"
-    ),
+    ("survey.sent", "zh-CN"): _T("【满意度回访】工单 {{ ticket_id }}", "请花一分钟评价本次服务：{{ answer_url }}"),
     ("survey.sent", "en"): _T(
         "[Survey] Ticket {{ ticket_id }}", "Please rate our service (one minute): {{ answer_url }}"
     ),
     ("technician.assigned", "zh-CN"): _T(
-        "【派工】工单 {{ ticket_id }}", "您已被派工：工单 {{ ticket_id }}，第 {{ visit_number }} 次上门。{{ window_start }}"
+        "【派工】工单 {{ ticket_id }}",
+        "您已被派工：工单 {{ ticket_id }}，第 {{ visit_number }} 次上门。{{ window_start }}",
     ),
     ("technician.assigned", "en"): _T(
-        "[Assigned] Ticket {{ ticket_id }}", "You are assigned to ticket {{ ticket_id }}, visit {{ visit_number }}. {{ window_start }}"
+        "[Assigned] Ticket {{ ticket_id }}",
+        "You are assigned to ticket {{ ticket_id }}, visit {{ visit_number }}. {{ window_start }}",
     ),
     ("sla.at-risk", "zh-CN"): _T(
-        "【SLA 预警】工单 {{ ticket_id }}", "工单 {{ ticket_id }} 的 {{ clock }} 时限将于 {{ due_at }} 到期，请尽快处理。"
+        "【SLA 预警】工单 {{ ticket_id }}",
+        "工单 {{ ticket_id }} 的 {{ clock }} 时限将于 {{ due_at }} 到期，请尽快处理。",
     ),
     ("sla.at-risk", "en"): _T(
         "[SLA at risk] Ticket {{ ticket_id }}", "Ticket {{ ticket_id }}: the {{ clock }} deadline is {{ due_at }}."
@@ -158,10 +159,15 @@ DEFAULTS: dict[tuple[str, str], _T] = {
         "【SLA 超时】工单 {{ ticket_id }}", "工单 {{ ticket_id }} 的 {{ clock }} 时限已于 {{ due_at }} 超时。"
     ),
     ("sla.breached", "en"): _T(
-        "[SLA breached] Ticket {{ ticket_id }}", "Ticket {{ ticket_id }} breached its {{ clock }} deadline ({{ due_at }})."
+        "[SLA breached] Ticket {{ ticket_id }}",
+        "Ticket {{ ticket_id }} breached its {{ clock }} deadline ({{ due_at }}).",
     ),
-    ("complaint.escalated", "zh-CN"): _T("【投诉升级】工单 {{ ticket_id }}", "投诉工单 {{ ticket_id }} 已升级，请尽快处理。"),
-    ("complaint.escalated", "en"): _T("[Complaint escalated] Ticket {{ ticket_id }}", "Complaint ticket {{ ticket_id }} was escalated."),
+    ("complaint.escalated", "zh-CN"): _T(
+        "【投诉升级】工单 {{ ticket_id }}", "投诉工单 {{ ticket_id }} 已升级，请尽快处理。"
+    ),
+    ("complaint.escalated", "en"): _T(
+        "[Complaint escalated] Ticket {{ ticket_id }}", "Complaint ticket {{ ticket_id }} was escalated."
+    ),
 }
 
 # Technician-facing variant of appointment.rescheduled (same event, different audience).

@@ -21,7 +21,9 @@ from notify.domain.exceptions import TemplateRejected
 
 LOCALES = ("zh-CN", "en")
 
-_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, keep_trailing_newline=False)
+_env = ImmutableSandboxedEnvironment(
+    undefined=StrictUndefined, autoescape=False, trim_blocks=True, keep_trailing_newline=False
+)
 # No globals (range, cycler, joiner, lipsum, namespace): a template sees its event's variables and
 # the built-in filters, nothing else.
 _env.globals.clear()
@@ -46,7 +48,9 @@ def _check(source: str, allowed: frozenset[str], where: str) -> None:
         raise TemplateRejected(f"{where}: syntax error on line {exc.lineno}: {exc.message}") from exc
     unknown = meta.find_undeclared_variables(ast) - allowed
     if unknown:
-        raise TemplateRejected(f"{where}: unknown variables {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
+        raise TemplateRejected(
+            f"{where}: unknown variables {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}"
+        )
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
         name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
         if isinstance(name, str) and name.startswith("_"):

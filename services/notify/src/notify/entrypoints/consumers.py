@@ -31,7 +31,11 @@ def register_consumers(runtime: ServiceRuntime, dispatcher: Dispatcher, *, membe
 
     async def handle(envelope: Envelope, event: Event) -> None:
         plan = await handlers.plan_deliveries(
-            uow=runtime.uow(), envelope=envelope, event=event, available=dispatcher.available, lease_s=dispatcher.lease_s
+            uow=runtime.uow(),
+            envelope=envelope,
+            event=event,
+            available=dispatcher.available,
+            lease_s=dispatcher.lease_s,
         )
         dispatcher.submit(plan.to_send)
         await dispatcher.schedule_deferred(plan.deferred)

@@ -149,8 +149,14 @@ class Dispatcher:
         tasks.append(asyncio.create_task(self._renew_loop(), name="notify-lease"))
         tasks.append(
             asyncio.create_task(
-                run_timer_loop(self.wheel, fire=self._fire, reseed=self._reseed, poll_s=self._sweep_interval,
-                               reseed_every_s=30.0, retry_after_s=2.0),
+                run_timer_loop(
+                    self.wheel,
+                    fire=self._fire,
+                    reseed=self._reseed,
+                    poll_s=self._sweep_interval,
+                    reseed_every_s=30.0,
+                    retry_after_s=2.0,
+                ),
                 name="notify-deferred",
             )
         )
@@ -242,18 +248,34 @@ class Dispatcher:
             # The feed row is written in the same transaction as the mark: exactly once.
             await self._finish(d, DeliveryStatus.SENT, [Attempt(1, "in_app", "ok")], "in_app", None, sent_at=now)
             return DeliveryStatus.SENT
-        msg = Outgoing(delivery_id=d.id, tenant_id=d.tenant_id, ticket_id=d.ticket_id, recipient=d.recipient,
-                       subject=d.subject, body=d.body, event_type=d.trigger_event_type)
+        msg = Outgoing(
+            delivery_id=d.id,
+            tenant_id=d.tenant_id,
+            ticket_id=d.ticket_id,
+            recipient=d.recipient,
+            subject=d.subject,
+            body=d.body,
+            event_type=d.trigger_event_type,
+        )
         max_attempts, initial, cap = self._retry
         try:
             provider, attempts = await send_with_failover(
-                self.providers.get(d.channel, []), msg, max_attempts=max_attempts, backoff_initial_s=initial, backoff_max_s=cap
+                self.providers.get(d.channel, []),
+                msg,
+                max_attempts=max_attempts,
+                backoff_initial_s=initial,
+                backoff_max_s=cap,
             )
         except SendFailed as exc:
             await self._mark(Outcome(d, DeliveryStatus.FAILED, exc.attempts, None, exc.reason, None))
             self.failed += 1
-            log.warning("delivery failed", delivery_id=d.id, channel=d.channel.value, recipient=d.masked_recipient,
-                        reason=exc.reason)
+            log.warning(
+                "delivery failed",
+                delivery_id=d.id,
+                channel=d.channel.value,
+                recipient=d.masked_recipient,
+                reason=exc.reason,
+            )
             return DeliveryStatus.FAILED
         # <- a crash here (sent, not yet marked) is the only duplicate window: see handlers.py
         await self._mark(Outcome(d, DeliveryStatus.SENT, attempts, provider, None, datetime.now(UTC)))
@@ -296,42 +318,91 @@ class Dispatcher:
                     continue  # finished elsewhere (a sweep after a lease ran out): no second event
                 d.attempts = updated[d.id]
                 d.status = o.status
-                common = dict(delivery_id=d.id, ticket_id=d.ticket_id, channel=d.channel.value, template=d.template,
-                              trigger_event_type=d.trigger_event_type, trigger_event_id=d.trigger_event_id,
-                              audience=d.audience, recipient_masked=d.masked_recipient)
+                common = dict(
+                    delivery_id=d.id,
+                    ticket_id=d.ticket_id,
+                    channel=d.channel.value,
+                    template=d.template,
+                    trigger_event_type=d.trigger_event_type,
+                    trigger_event_id=d.trigger_event_id,
+                    audience=d.audience,
+                    recipient_masked=d.masked_recipient,
+                )
                 with in_trace(d, "notify.mark"):
                     if o.status == DeliveryStatus.SENT:
-                        uow.emit(DeliverySent(sent_at=o.sent_at, attempts=d.attempts, provider=o.provider, **common),  # type: ignore[arg-type]
-                                 subject=d.ticket_id or d.id, tenant=d.tenant_id)
+                        uow.emit(
+                            DeliverySent(sent_at=o.sent_at, attempts=d.attempts, provider=o.provider, **common),  # type: ignore[arg-type]
+                            subject=d.ticket_id or d.id,
+                            tenant=d.tenant_id,
+                        )
                     else:
-                        uow.emit(DeliveryFailed(reason=o.error or "failed", attempts=d.attempts,  # type: ignore[arg-type]
-                                                failed_at=datetime.now(UTC), **common),
-                                 subject=d.ticket_id or d.id, tenant=d.tenant_id)
+                        uow.emit(
+                            DeliveryFailed(
+                                reason=o.error or "failed",
+                                attempts=d.attempts,  # type: ignore[arg-type]
+                                failed_at=datetime.now(UTC),
+                                **common,
+                            ),
+                            subject=d.ticket_id or d.id,
+                            tenant=d.tenant_id,
+                        )
             await uow.commit()
 
     async def _finish(
-        self, d: Delivery, status: DeliveryStatus, attempts: list[Attempt], provider: str | None, error: str | None,
-        *, sent_at: datetime | None = None, not_before: datetime | None = None,
+        self,
+        d: Delivery,
+        status: DeliveryStatus,
+        attempts: list[Attempt],
+        provider: str | None,
+        error: str | None,
+        *,
+        sent_at: datetime | None = None,
+        not_before: datetime | None = None,
     ) -> None:
         async with self._uow() as uow:
             await uow.scope_to_tenant(d.tenant_id)
             repo = NotifyRepository(uow.session)
-            if not await repo.finish(d, status=status, attempts=attempts, provider=provider, error=error,
-                                     sent_at=sent_at, not_before=not_before):
+            if not await repo.finish(
+                d,
+                status=status,
+                attempts=attempts,
+                provider=provider,
+                error=error,
+                sent_at=sent_at,
+                not_before=not_before,
+            ):
                 return  # finished elsewhere (a sweep after a lease ran out): no second event
-            common = dict(delivery_id=d.id, ticket_id=d.ticket_id, channel=d.channel.value, template=d.template,
-                          trigger_event_type=d.trigger_event_type, trigger_event_id=d.trigger_event_id,
-                          audience=d.audience, recipient_masked=d.masked_recipient)
+            common = dict(
+                delivery_id=d.id,
+                ticket_id=d.ticket_id,
+                channel=d.channel.value,
+                template=d.template,
+                trigger_event_type=d.trigger_event_type,
+                trigger_event_id=d.trigger_event_id,
+                audience=d.audience,
+                recipient_masked=d.masked_recipient,
+            )
             if status == DeliveryStatus.SENT:
                 if d.channel == Channel.IN_APP:
                     await repo.add_feed_item(d)
-                uow.emit(DeliverySent(sent_at=sent_at, attempts=d.attempts, provider=provider, **common),  # type: ignore[arg-type]
-                         subject=d.ticket_id or d.id, tenant=d.tenant_id)
+                uow.emit(
+                    DeliverySent(sent_at=sent_at, attempts=d.attempts, provider=provider, **common),  # type: ignore[arg-type]
+                    subject=d.ticket_id or d.id,
+                    tenant=d.tenant_id,
+                )
             elif status == DeliveryStatus.FAILED:
-                uow.emit(DeliveryFailed(reason=error or "failed", attempts=d.attempts, failed_at=datetime.now(UTC), **common),  # type: ignore[arg-type]
-                         subject=d.ticket_id or d.id, tenant=d.tenant_id)
+                uow.emit(
+                    DeliveryFailed(
+                        reason=error or "failed", attempts=d.attempts, failed_at=datetime.now(UTC), **common
+                    ),  # type: ignore[arg-type]
+                    subject=d.ticket_id or d.id,
+                    tenant=d.tenant_id,
+                )
             elif status == DeliveryStatus.DEFERRED:
-                uow.emit(DeliveryDeferred(reason="rate_limited", not_before=not_before, **common),  # type: ignore[arg-type]
-                         subject=d.ticket_id or d.id, tenant=d.tenant_id)
+                uow.emit(
+                    DeliveryDeferred(reason="rate_limited", not_before=not_before, **common),  # type: ignore[arg-type]
+                    subject=d.ticket_id or d.id,
+                    tenant=d.tenant_id,
+                )
             await uow.commit()
         d.status = status

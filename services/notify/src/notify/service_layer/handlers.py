@@ -93,7 +93,9 @@ def _norm(channel: Channel, value: str) -> str:
     return value
 
 
-async def _recipients(repo: NotifyRepository, audience: str, data: dict[str, Any], tenant: str, ticket_id: str | None) -> list[Recipient]:
+async def _recipients(
+    repo: NotifyRepository, audience: str, data: dict[str, Any], tenant: str, ticket_id: str | None
+) -> list[Recipient]:
     if audience == subscriptions.CUSTOMER:
         email, phone, locale = data.get("contact_email"), data.get("contact_phone"), data.get("locale")
         customer_id = data.get("customer_id")
@@ -105,26 +107,49 @@ async def _recipients(repo: NotifyRepository, audience: str, data: dict[str, Any
                 customer_id = customer_id or stored["customer_id"]
         if not (email or phone):
             return []
-        return [Recipient(ref=customer_id, email=email, phone=phone, in_app=customer_id, locale=locale or "zh-CN",
-                          pref_refs=[x for x in (customer_id, email, phone) if x])]
+        return [
+            Recipient(
+                ref=customer_id,
+                email=email,
+                phone=phone,
+                in_app=customer_id,
+                locale=locale or "zh-CN",
+                pref_refs=[x for x in (customer_id, email, phone) if x],
+            )
+        ]
     if audience == subscriptions.TECHNICIAN:
         tid = data.get("technician_id")
         if not tid:
             return []
         phone = data.get("technician_phone")
-        return [Recipient(ref=tid, name=data.get("technician_name") or "", phone=phone, in_app=tid,
-                          pref_refs=[x for x in (tid, phone) if x])]
+        return [
+            Recipient(
+                ref=tid,
+                name=data.get("technician_name") or "",
+                phone=phone,
+                in_app=tid,
+                pref_refs=[x for x in (tid, phone) if x],
+            )
+        ]
     if audience == subscriptions.MANAGER:
         return [
-            Recipient(ref=r["id"], name=r["name"], email=r["email"], phone=r["phone"], in_app=r["id"], locale=r["locale"],
-                      pref_refs=[x for x in (r["id"], r["email"], r["phone"]) if x])
+            Recipient(
+                ref=r["id"],
+                name=r["name"],
+                email=r["email"],
+                phone=r["phone"],
+                in_app=r["id"],
+                locale=r["locale"],
+                pref_refs=[x for x in (r["id"], r["email"], r["phone"]) if x],
+            )
             for r in await repo.recipients_with_role(tenant, "manager")
         ]
     return []
 
 
-def _pick_template(name: str, audience: str, channel: Channel, locale: str,
-                   tenant_templates: dict[tuple[str, str], StoredTemplate]) -> tuple[templates.TemplateSource, int] | None:
+def _pick_template(
+    name: str, audience: str, channel: Channel, locale: str, tenant_templates: dict[tuple[str, str], StoredTemplate]
+) -> tuple[templates.TemplateSource, int] | None:
     loc = locale if locale in templates.LOCALES else ("zh-CN" if locale.lower().startswith("zh") else "en")
     stored = tenant_templates.get((channel.value, loc))
     if stored is not None:
@@ -188,8 +213,9 @@ async def plan_deliveries_batch(
     return plan
 
 
-async def _plan_event(repo: NotifyRepository, envelope: Envelope, event: Event, *, available: frozenset[Channel],
-                      now: datetime) -> list[Delivery]:
+async def _plan_event(
+    repo: NotifyRepository, envelope: Envelope, event: Event, *, available: frozenset[Channel], now: datetime
+) -> list[Delivery]:
     """The delivery rows one event calls for (inside its tenant's scope; nothing inserted yet)."""
     tenant = envelope.tenantid
     data = event.model_dump(mode="json")
@@ -199,17 +225,29 @@ async def _plan_event(repo: NotifyRepository, envelope: Envelope, event: Event, 
     allowed = ctx.allowed_variables(model)
     if ticket_id and (data.get("contact_email") or data.get("contact_phone")):
         await repo.upsert_contact(
-            tenant_id=tenant, ticket_id=ticket_id, customer_id=data.get("customer_id"),
-            email=data.get("contact_email"), phone=data.get("contact_phone"), locale=data.get("locale") or "zh-CN",
+            tenant_id=tenant,
+            ticket_id=ticket_id,
+            customer_id=data.get("customer_id"),
+            email=data.get("contact_email"),
+            phone=data.get("contact_phone"),
+            locale=data.get("locale") or "zh-CN",
         )
     tenant_templates = await _tenant_templates(repo, tenant, name)
     planned: list[Delivery] = []
     trace_headers = current_trace_headers() or envelope.trace_headers or None  # the consumer's span
 
     def delivery(**kw: Any) -> Delivery:
-        return Delivery(id=new_delivery_id(), tenant_id=tenant, ticket_id=ticket_id, trigger_event_id=envelope.id,
-                        trigger_event_type=envelope.type, template=name, created_at=now,
-                        trace_headers=trace_headers, **kw)
+        return Delivery(
+            id=new_delivery_id(),
+            tenant_id=tenant,
+            ticket_id=ticket_id,
+            trigger_event_id=envelope.id,
+            trigger_event_type=envelope.type,
+            template=name,
+            created_at=now,
+            trace_headers=trace_headers,
+            **kw,
+        )
 
     for rule in subscriptions.rules_for(envelope.type):
         for rcpt in await _recipients(repo, rule.audience, data, tenant, ticket_id):
@@ -223,16 +261,31 @@ async def _plan_event(repo: NotifyRepository, envelope: Envelope, event: Event, 
                 if picked is None:
                     continue
                 source, version = picked
-                common = dict(audience=rule.audience, channel=channel, recipient_ref=rcpt.ref, locale=rcpt.locale,
-                              template_version=version, mandatory=rule.mandatory)
+                common = dict(
+                    audience=rule.audience,
+                    channel=channel,
+                    recipient_ref=rcpt.ref,
+                    locale=rcpt.locale,
+                    template_version=version,
+                    mandatory=rule.mandatory,
+                )
                 try:
                     address = _norm(channel, raw)
                 except InvalidAddress as exc:
-                    planned.append(delivery(recipient=raw[:1000], subject="", body="", status=DeliveryStatus.FAILED,
-                                            last_error=str(exc), **common))
+                    planned.append(
+                        delivery(
+                            recipient=raw[:1000],
+                            subject="",
+                            body="",
+                            status=DeliveryStatus.FAILED,
+                            last_error=str(exc),
+                            **common,
+                        )
+                    )
                     continue
-                values = ctx.build_context(data, event_type=envelope.type, tenant_id=tenant, allowed=allowed,
-                                           recipient_name=rcpt.name)
+                values = ctx.build_context(
+                    data, event_type=envelope.type, tenant_id=tenant, allowed=allowed, recipient_name=rcpt.name
+                )
                 try:
                     rendered = templates.render(source, values)
                 except TemplateRejected as exc:
@@ -244,22 +297,53 @@ async def _plan_event(repo: NotifyRepository, envelope: Envelope, event: Event, 
                     rendered = templates.render(default, values)
                     common["template_version"] = 0
                 decision, until = pref.decide(channel, mandatory=rule.mandatory, now=now)
-                status = {Decision.SEND: DeliveryStatus.PENDING, Decision.DEFER: DeliveryStatus.DEFERRED,
-                          Decision.SKIP: DeliveryStatus.SKIPPED}[decision]
-                planned.append(delivery(recipient=address, subject=rendered.subject, body=rendered.body,
-                                        status=status, not_before=until, **common))
+                status = {
+                    Decision.SEND: DeliveryStatus.PENDING,
+                    Decision.DEFER: DeliveryStatus.DEFERRED,
+                    Decision.SKIP: DeliveryStatus.SKIPPED,
+                }[decision]
+                planned.append(
+                    delivery(
+                        recipient=address,
+                        subject=rendered.subject,
+                        body=rendered.body,
+                        status=status,
+                        not_before=until,
+                        **common,
+                    )
+                )
     if Channel.WEBHOOK in available:
         for ep in await repo.webhooks_for(tenant, envelope.type):
-            d = delivery(audience=subscriptions.PARTNER, channel=Channel.WEBHOOK, recipient=ep["url"],
-                         recipient_ref=ep["id"], locale="en", template_version=0, subject=envelope.type, body="")
-            d.body = channels.webhook_body(delivery_id=d.id, event_id=envelope.id, event_type=envelope.type,
-                                           tenant_id=tenant, subject=envelope.subject, data=data)
+            d = delivery(
+                audience=subscriptions.PARTNER,
+                channel=Channel.WEBHOOK,
+                recipient=ep["url"],
+                recipient_ref=ep["id"],
+                locale="en",
+                template_version=0,
+                subject=envelope.type,
+                body="",
+            )
+            d.body = channels.webhook_body(
+                delivery_id=d.id,
+                event_id=envelope.id,
+                event_type=envelope.type,
+                tenant_id=tenant,
+                subject=envelope.subject,
+                data=data,
+            )
             planned.append(d)
     return planned
 
 
-async def _insert_and_emit(uow: UnitOfWork, repo: NotifyRepository, per_event: Sequence[tuple[Envelope, list[Delivery]]],
-                           *, lease_s: float, now: datetime) -> Plan:
+async def _insert_and_emit(
+    uow: UnitOfWork,
+    repo: NotifyRepository,
+    per_event: Sequence[tuple[Envelope, list[Delivery]]],
+    *,
+    lease_s: float,
+    now: datetime,
+) -> Plan:
     """Insert every planned row in one statement; emit deferred / refused ones, caused by their event."""
     inserted = await repo.add_deliveries([d for _, planned in per_event for d in planned], lease_s=lease_s)
     to_send: list[Delivery] = []
@@ -271,22 +355,40 @@ async def _insert_and_emit(uow: UnitOfWork, repo: NotifyRepository, per_event: S
         for d in deferred:
             uow.emit(
                 DeliveryDeferred(
-                    delivery_id=d.id, ticket_id=d.ticket_id, channel=d.channel.value, template=d.template,  # type: ignore[arg-type]
-                    trigger_event_type=d.trigger_event_type, reason="quiet_hours", not_before=d.not_before,  # type: ignore[arg-type]
-                    trigger_event_id=d.trigger_event_id, audience=d.audience, recipient_masked=d.masked_recipient,
+                    delivery_id=d.id,
+                    ticket_id=d.ticket_id,
+                    channel=d.channel.value,
+                    template=d.template,  # type: ignore[arg-type]
+                    trigger_event_type=d.trigger_event_type,
+                    reason="quiet_hours",
+                    not_before=d.not_before,  # type: ignore[arg-type]
+                    trigger_event_id=d.trigger_event_id,
+                    audience=d.audience,
+                    recipient_masked=d.masked_recipient,
                 ),
-                subject=d.ticket_id or d.id, tenant=tenant, causation=envelope,
+                subject=d.ticket_id or d.id,
+                tenant=tenant,
+                causation=envelope,
             )
         for d in fresh:
             if d.status == DeliveryStatus.FAILED:  # refused at planning (e.g. an invalid address)
                 uow.emit(
                     DeliveryFailed(
-                        delivery_id=d.id, ticket_id=d.ticket_id, channel=d.channel.value, template=d.template,  # type: ignore[arg-type]
-                        trigger_event_type=d.trigger_event_type, reason=d.last_error or "refused", attempts=0,
-                        trigger_event_id=d.trigger_event_id, audience=d.audience, recipient_masked=d.masked_recipient,
+                        delivery_id=d.id,
+                        ticket_id=d.ticket_id,
+                        channel=d.channel.value,
+                        template=d.template,  # type: ignore[arg-type]
+                        trigger_event_type=d.trigger_event_type,
+                        reason=d.last_error or "refused",
+                        attempts=0,
+                        trigger_event_id=d.trigger_event_id,
+                        audience=d.audience,
+                        recipient_masked=d.masked_recipient,
                         failed_at=now,
                     ),
-                    subject=d.ticket_id or d.id, tenant=tenant, causation=envelope,
+                    subject=d.ticket_id or d.id,
+                    tenant=tenant,
+                    causation=envelope,
                 )
         to_send += [d for d in fresh if d.status == DeliveryStatus.PENDING]
         all_deferred += deferred
@@ -311,8 +413,16 @@ def check_template(name: str, source: templates.TemplateSource) -> type[Event]:
     return model
 
 
-async def save_template(*, uow: UnitOfWork, tenant_id: str, name: str, channel: Channel, locale: str,
-                        source: templates.TemplateSource, created_by: str) -> int:
+async def save_template(
+    *,
+    uow: UnitOfWork,
+    tenant_id: str,
+    name: str,
+    channel: Channel,
+    locale: str,
+    source: templates.TemplateSource,
+    created_by: str,
+) -> int:
     check_template(name, source)
     async with uow:
         await uow.scope_to_tenant(tenant_id)
@@ -324,7 +434,9 @@ async def save_template(*, uow: UnitOfWork, tenant_id: str, name: str, channel: 
     return version
 
 
-def preview_template(name: str, source: templates.TemplateSource, data: dict[str, Any] | None, tenant_id: str) -> templates.Rendered:
+def preview_template(
+    name: str, source: templates.TemplateSource, data: dict[str, Any] | None, tenant_id: str
+) -> templates.Rendered:
     model = check_template(name, source)
     values = ctx.sample_context(model)
     if data:

@@ -56,23 +56,33 @@ _PUT_TIMER = _PUT_TIMER_ROW.on_conflict_do_update(
 )
 _TIMER_DONE = update(due_timers).where(due_timers.c.timer_id == bindparam("b_id")).values(fired_at=bindparam("b_at"))
 _TIMERS_DONE_FOR = (
-    update(due_timers).where(due_timers.c.ref_id == bindparam("b_ref"), due_timers.c.fired_at.is_(None))
-    .values(fired_at=bindparam("b_at")).returning(due_timers.c.timer_id)
+    update(due_timers)
+    .where(due_timers.c.ref_id == bindparam("b_ref"), due_timers.c.fired_at.is_(None))
+    .values(fired_at=bindparam("b_at"))
+    .returning(due_timers.c.timer_id)
 )
 _DUE_TIMER = due_timers.alias("due")
 _FIRE_TIMER = (
     update(due_timers)
-    .where(due_timers.c.timer_id == (
-        select(_DUE_TIMER.c.timer_id)
-        .where(_DUE_TIMER.c.timer_id == bindparam("b_id"), _DUE_TIMER.c.fired_at.is_(None),
-               _DUE_TIMER.c.due_at <= bindparam("b_not_after"))
-        .with_for_update(skip_locked=True).scalar_subquery()
-    ))
+    .where(
+        due_timers.c.timer_id
+        == (
+            select(_DUE_TIMER.c.timer_id)
+            .where(
+                _DUE_TIMER.c.timer_id == bindparam("b_id"),
+                _DUE_TIMER.c.fired_at.is_(None),
+                _DUE_TIMER.c.due_at <= bindparam("b_not_after"),
+            )
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+    )
     .values(fired_at=bindparam("b_at"))
     .returning(*due_timers.c)
 )
 _CLAIM_TIMER = (
-    select(due_timers).where(due_timers.c.timer_id == bindparam("b_id"), due_timers.c.fired_at.is_(None))
+    select(due_timers)
+    .where(due_timers.c.timer_id == bindparam("b_id"), due_timers.c.fired_at.is_(None))
     .with_for_update(skip_locked=True)
 )
 
@@ -103,9 +113,15 @@ def plan_from_config(tenant_id: str, c: dict[str, Any]) -> SurveyPlan:
             extra_workdays=tuple(date.fromisoformat(x) for x in cal.get("extra_workdays", ())),
         ),
         **{
-            k: (time.fromisoformat(v) if k == "send_time"
-                else tuple(sorted(v.items())) if k == "revisit_months_by_grade" and isinstance(v, dict)
-                else tuple(v) if isinstance(v, list) else v)
+            k: (
+                time.fromisoformat(v)
+                if k == "send_time"
+                else tuple(sorted(v.items()))
+                if k == "revisit_months_by_grade" and isinstance(v, dict)
+                else tuple(v)
+                if isinstance(v, list)
+                else v
+            )
             for k, v in c.items()
         },
     )
@@ -132,15 +148,36 @@ class PlanRepository:
         cfg = plan_to_config(plan)
         stmt = pg_insert(survey_plans).values(tenant_id=plan.tenant_id, config=cfg, updated_at=at, updated_by=by)
         await self.session.execute(
-            stmt.on_conflict_do_update(index_elements=["tenant_id"], set_={"config": cfg, "updated_at": at, "updated_by": by})
+            stmt.on_conflict_do_update(
+                index_elements=["tenant_id"], set_={"config": cfg, "updated_at": at, "updated_by": by}
+            )
         )
 
 
 # --- surveys --------------------------------------------------------------------------------------
 _SURVEY_COLS = (
-    "id", "tenant_id", "ticket_id", "round", "channel", "due_at", "expires_at", "created_at", "sent_at",
-    "completed_at", "reminders_sent", "customer_id", "technician_id", "team_id", "contact_email", "contact_phone",
-    "locale", "major", "resolved_at", "token_nonce", "version", "trace_headers",
+    "id",
+    "tenant_id",
+    "ticket_id",
+    "round",
+    "channel",
+    "due_at",
+    "expires_at",
+    "created_at",
+    "sent_at",
+    "completed_at",
+    "reminders_sent",
+    "customer_id",
+    "technician_id",
+    "team_id",
+    "contact_email",
+    "contact_phone",
+    "locale",
+    "major",
+    "resolved_at",
+    "token_nonce",
+    "version",
+    "trace_headers",
 )
 
 
@@ -165,8 +202,11 @@ class SurveyRepository:
         return None if row is None else _survey(row)
 
     async def for_ticket(self, tenant_id: str, ticket_id: str, *, for_update: bool = False) -> list[Survey]:
-        q = (select(surveys).where(surveys.c.tenant_id == tenant_id, surveys.c.ticket_id == ticket_id)
-             .order_by(surveys.c.created_at, surveys.c.id))
+        q = (
+            select(surveys)
+            .where(surveys.c.tenant_id == tenant_id, surveys.c.ticket_id == ticket_id)
+            .order_by(surveys.c.created_at, surveys.c.id)
+        )
         if for_update:
             q = q.with_for_update()
         return [_survey(r) for r in (await self.session.execute(q)).mappings()]
@@ -186,21 +226,39 @@ class SurveyRepository:
         await self.session.execute(
             insert(survey_responses),
             dict(
-                survey_id=s.id, tenant_id=s.tenant_id, ticket_id=s.ticket_id, technician_id=s.technician_id,
-                team_id=s.team_id, scores=answers.scores, nps=answers.nps, comment=answers.comment,
-                dissatisfied=verdict.dissatisfied, reasons=list(verdict.reasons), praise=verdict.praise, via=via,
+                survey_id=s.id,
+                tenant_id=s.tenant_id,
+                ticket_id=s.ticket_id,
+                technician_id=s.technician_id,
+                team_id=s.team_id,
+                scores=answers.scores,
+                nps=answers.nps,
+                comment=answers.comment,
+                dissatisfied=verdict.dissatisfied,
+                reasons=list(verdict.reasons),
+                praise=verdict.praise,
+                via=via,
                 answered_at=at,
             ),
         )
 
     async def response(self, tenant_id: str, survey_id: str) -> dict[str, Any] | None:
-        row = (await self.session.execute(
-            select(survey_responses).where(survey_responses.c.tenant_id == tenant_id,
-                                           survey_responses.c.survey_id == survey_id)
-        )).mappings().first()
+        row = (
+            (
+                await self.session.execute(
+                    select(survey_responses).where(
+                        survey_responses.c.tenant_id == tenant_id, survey_responses.c.survey_id == survey_id
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
         return None if row is None else dict(row)
 
-    async def facts(self, tenant_id: str, *, since: datetime | None, until: datetime | None) -> list[reports.SurveyFact]:
+    async def facts(
+        self, tenant_id: str, *, since: datetime | None, until: datetime | None
+    ) -> list[reports.SurveyFact]:
         r = survey_responses
         cond = [surveys.c.tenant_id == tenant_id, surveys.c.sent_at.is_not(None)]
         if since:
@@ -208,34 +266,75 @@ class SurveyRepository:
         if until:
             cond.append(surveys.c.sent_at < until)
         q = (
-            select(surveys.c.id, surveys.c.sent_at, surveys.c.technician_id, surveys.c.team_id,
-                   r.c.survey_id.label("answered"), r.c.scores, r.c.nps, r.c.dissatisfied, r.c.praise)
-            .select_from(surveys.outerjoin(r, and_(r.c.survey_id == surveys.c.id, r.c.tenant_id == surveys.c.tenant_id)))
+            select(
+                surveys.c.id,
+                surveys.c.sent_at,
+                surveys.c.technician_id,
+                surveys.c.team_id,
+                r.c.survey_id.label("answered"),
+                r.c.scores,
+                r.c.nps,
+                r.c.dissatisfied,
+                r.c.praise,
+            )
+            .select_from(
+                surveys.outerjoin(r, and_(r.c.survey_id == surveys.c.id, r.c.tenant_id == surveys.c.tenant_id))
+            )
             .where(*cond)
         )
         return [
             reports.SurveyFact(
-                survey_id=row.id, sent_at=row.sent_at, technician_id=row.technician_id, team_id=row.team_id,
-                answered=row.answered is not None, scores=row.scores or {}, nps=row.nps,
-                dissatisfied=bool(row.dissatisfied), praise=bool(row.praise),
+                survey_id=row.id,
+                sent_at=row.sent_at,
+                technician_id=row.technician_id,
+                team_id=row.team_id,
+                answered=row.answered is not None,
+                scores=row.scores or {},
+                nps=row.nps,
+                dissatisfied=bool(row.dissatisfied),
+                praise=bool(row.praise),
             )
             for row in await self.session.execute(q)
         ]
 
     async def praise_log(self, tenant_id: str, *, technician_id: str | None, limit: int) -> list[dict[str, Any]]:
         r = survey_responses
-        q = (select(r.c.survey_id, r.c.ticket_id, r.c.technician_id, r.c.team_id, r.c.scores, r.c.nps, r.c.comment,
-                    r.c.answered_at)
-             .where(r.c.tenant_id == tenant_id, r.c.praise.is_(True))
-             .order_by(r.c.answered_at.desc()).limit(limit))
+        q = (
+            select(
+                r.c.survey_id,
+                r.c.ticket_id,
+                r.c.technician_id,
+                r.c.team_id,
+                r.c.scores,
+                r.c.nps,
+                r.c.comment,
+                r.c.answered_at,
+            )
+            .where(r.c.tenant_id == tenant_id, r.c.praise.is_(True))
+            .order_by(r.c.answered_at.desc())
+            .limit(limit)
+        )
         if technician_id:
             q = q.where(r.c.technician_id == technician_id)
         return [dict(m) for m in (await self.session.execute(q)).mappings()]
 
 
 # --- revisits -------------------------------------------------------------------------------------
-_REVISIT_COLS = ("id", "tenant_id", "customer_id", "grade", "due_on", "status", "last_ticket_id", "outcome",
-                 "satisfied", "notes", "created_at", "completed_at", "completed_by")
+_REVISIT_COLS = (
+    "id",
+    "tenant_id",
+    "customer_id",
+    "grade",
+    "due_on",
+    "status",
+    "last_ticket_id",
+    "outcome",
+    "satisfied",
+    "notes",
+    "created_at",
+    "completed_at",
+    "completed_by",
+)
 
 
 class RevisitRepository:
@@ -247,13 +346,27 @@ class RevisitRepository:
         row = (await self.session.execute(q, {"b_tenant": tenant_id, "b_customer": customer_id})).mappings().first()
         return None if row is None else dict(row)
 
-    async def upsert_customer(self, tenant_id: str, customer_id: str, *, grade: str, next_revisit_on: date,
-                              last_ticket_id: str | None, at: datetime) -> None:
+    async def upsert_customer(
+        self,
+        tenant_id: str,
+        customer_id: str,
+        *,
+        grade: str,
+        next_revisit_on: date,
+        last_ticket_id: str | None,
+        at: datetime,
+    ) -> None:
         # an existing row keeps its last ticket unless a new one is given
         await self.session.execute(
             _UPSERT_REVISIT_CUSTOMER_TICKET if last_ticket_id else _UPSERT_REVISIT_CUSTOMER,
-            dict(tenant_id=tenant_id, customer_id=customer_id, last_ticket_id=last_ticket_id, grade=grade,
-                 next_revisit_on=next_revisit_on, updated_at=at),
+            dict(
+                tenant_id=tenant_id,
+                customer_id=customer_id,
+                last_ticket_id=last_ticket_id,
+                grade=grade,
+                next_revisit_on=next_revisit_on,
+                updated_at=at,
+            ),
         )
 
     async def add(self, r: Revisit) -> None:
@@ -268,15 +381,27 @@ class RevisitRepository:
 
     async def save(self, r: Revisit) -> None:
         await self.session.execute(
-            update(revisits).where(revisits.c.tenant_id == r.tenant_id, revisits.c.id == r.id)
+            update(revisits)
+            .where(revisits.c.tenant_id == r.tenant_id, revisits.c.id == r.id)
             .values(**{c: getattr(r, c) for c in _REVISIT_COLS if c not in ("id", "tenant_id")})
         )
 
     async def open_for(self, tenant_id: str, customer_id: str) -> Revisit | None:
-        row = (await self.session.execute(
-            select(revisits).where(revisits.c.tenant_id == tenant_id, revisits.c.customer_id == customer_id,
-                                   revisits.c.status == "open").limit(1)
-        )).mappings().first()
+        row = (
+            (
+                await self.session.execute(
+                    select(revisits)
+                    .where(
+                        revisits.c.tenant_id == tenant_id,
+                        revisits.c.customer_id == customer_id,
+                        revisits.c.status == "open",
+                    )
+                    .limit(1)
+                )
+            )
+            .mappings()
+            .first()
+        )
         return None if row is None else Revisit(**{c: row[c] for c in _REVISIT_COLS})
 
     async def list(self, tenant_id: str, *, status: str | None, limit: int) -> list[Revisit]:
@@ -292,9 +417,12 @@ class TimerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def put(self, timer_id: str, *, tenant_id: str, kind: str, ref_id: str, due_at: datetime) -> tuple[str, datetime]:
+    async def put(
+        self, timer_id: str, *, tenant_id: str, kind: str, ref_id: str, due_at: datetime
+    ) -> tuple[str, datetime]:
         await self.session.execute(
-            _PUT_TIMER, dict(timer_id=timer_id, tenant_id=tenant_id, kind=kind, ref_id=ref_id, due_at=due_at, fired_at=None)
+            _PUT_TIMER,
+            dict(timer_id=timer_id, tenant_id=tenant_id, kind=kind, ref_id=ref_id, due_at=due_at, fired_at=None),
         )
         return timer_id, due_at
 
@@ -313,9 +441,11 @@ class TimerRepository:
     async def fire(self, timer_id: str, at: datetime, *, not_after: datetime) -> dict[str, Any] | None:
         """`claim` + `done` in one statement for a pending timer due by `not_after` (the common case);
         None if it is fired, cancelled, held by another replica, or due later (ask `claim` which)."""
-        row = (await self.session.execute(
-            _FIRE_TIMER, {"b_id": timer_id, "b_at": at, "b_not_after": not_after}
-        )).mappings().first()
+        row = (
+            (await self.session.execute(_FIRE_TIMER, {"b_id": timer_id, "b_at": at, "b_not_after": not_after}))
+            .mappings()
+            .first()
+        )
         return None if row is None else dict(row)
 
     async def done(self, timer_id: str, at: datetime) -> None:

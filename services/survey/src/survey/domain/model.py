@@ -26,12 +26,43 @@ MAX_COMMENT_CHARS = 2000
 
 # Defaults from the source documents (../DOMAIN.md); every tenant sets its own plan.
 DEFAULT_COMPLAINT_WORDS: tuple[str, ...] = (
-    "投诉", "不满意", "很差", "太差", "差劲", "态度差", "敷衍", "没修好", "还是坏", "欺骗", "乱收费",
-    "complaint", "complain", "terrible", "awful", "rude", "unacceptable", "not fixed", "still broken", "scam",
+    "投诉",
+    "不满意",
+    "很差",
+    "太差",
+    "差劲",
+    "态度差",
+    "敷衍",
+    "没修好",
+    "还是坏",
+    "欺骗",
+    "乱收费",
+    "complaint",
+    "complain",
+    "terrible",
+    "awful",
+    "rude",
+    "unacceptable",
+    "not fixed",
+    "still broken",
+    "scam",
 )
 DEFAULT_PRAISE_WORDS: tuple[str, ...] = (
-    "表扬", "满意", "非常好", "很好", "专业", "耐心", "感谢", "谢谢", "点赞",
-    "great", "excellent", "thank", "professional", "helpful", "friendly",
+    "表扬",
+    "满意",
+    "非常好",
+    "很好",
+    "专业",
+    "耐心",
+    "感谢",
+    "谢谢",
+    "点赞",
+    "great",
+    "excellent",
+    "thank",
+    "professional",
+    "helpful",
+    "friendly",
 )
 
 
@@ -54,8 +85,11 @@ class DissatisfactionRule:
     complaint_score: int = 1
 
     def reasons(self, answers: Answers) -> list[str]:
-        out = [f"score:{q}<={self.max_bad_score}" for q in QUESTIONS
-               if (s := answers.scores.get(q)) is not None and s <= self.max_bad_score]
+        out = [
+            f"score:{q}<={self.max_bad_score}"
+            for q in QUESTIONS
+            if (s := answers.scores.get(q)) is not None and s <= self.max_bad_score
+        ]
         if answers.nps is not None and answers.nps <= self.max_bad_nps:
             out.append(f"nps<={self.max_bad_nps}")
         if answers.comment and self.matched_words(answers.comment):
@@ -175,8 +209,9 @@ def judge(answers: Answers, plan: SurveyPlan) -> Verdict:
         top = answers.scores.get("overall") == 5 and min(answers.scores.values()) >= 4
         worded = bool(answers.comment) and any(_norm(w) in _norm(answers.comment or "") for w in plan.praise_words)
         praise = top or (worded and answers.scores.get("overall", 0) >= 4)
-    return Verdict(reasons=reasons, suggested_action=plan.rule.suggested_action(answers) if reasons else "none",
-                   praise=praise)
+    return Verdict(
+        reasons=reasons, suggested_action=plan.rule.suggested_action(answers) if reasons else "none", praise=praise
+    )
 
 
 # ------------------------------------------------------------------------------------------------

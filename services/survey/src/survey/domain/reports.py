@@ -87,12 +87,14 @@ class GroupFigures:
             "response_rate": self._pct(self.answered, self.sent),
             "satisfaction_rate": self._pct(self.satisfied, self.answered),
             "csat": self._pct(self.top_two, self.with_overall),
-            "nps": None if self.nps_answers == 0
+            "nps": None
+            if self.nps_answers == 0
             else round(100.0 * (self.promoters - self.detractors) / self.nps_answers, 2),
             "dissatisfied": self.dissatisfied,
             "praise": self.praise,
-            "avg_scores": {q: round(self.score_sums[q] / self.score_counts[q], 3)
-                           for q in QUESTIONS if self.score_counts.get(q)},
+            "avg_scores": {
+                q: round(self.score_sums[q] / self.score_counts[q], 3) for q in QUESTIONS if self.score_counts.get(q)
+            },
         }
 
 
@@ -112,7 +114,9 @@ def _key(grouping: str, tz: ZoneInfo) -> Callable[[SurveyFact], str]:
     raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}")
 
 
-def figures(facts: Iterable[SurveyFact], *, group_by: str = "all", tz: str = "Asia/Shanghai") -> list[dict[str, object]]:
+def figures(
+    facts: Iterable[SurveyFact], *, group_by: str = "all", tz: str = "Asia/Shanghai"
+) -> list[dict[str, object]]:
     key = _key(group_by, ZoneInfo(tz))
     groups: dict[str, GroupFigures] = {}
     for f in facts:
@@ -121,8 +125,18 @@ def figures(facts: Iterable[SurveyFact], *, group_by: str = "all", tz: str = "As
     return [groups[k].as_dict() for k in sorted(groups)]
 
 
-CSV_COLUMNS = ("group", "sent", "answered", "response_rate", "satisfaction_rate", "csat", "nps",
-               "dissatisfied", "praise", *(f"avg_{q}" for q in QUESTIONS))
+CSV_COLUMNS = (
+    "group",
+    "sent",
+    "answered",
+    "response_rate",
+    "satisfaction_rate",
+    "csat",
+    "nps",
+    "dissatisfied",
+    "praise",
+    *(f"avg_{q}" for q in QUESTIONS),
+)
 
 
 def _csv_cell(v: object) -> object:

@@ -35,8 +35,9 @@ def send_time_on(day: date, plan: SurveyPlan, cal: BusinessCalendar) -> datetime
     return datetime.combine(day, plan.send_time, tzinfo=cal.zone).astimezone(UTC)
 
 
-def due_at(resolved_at: datetime, plan: SurveyPlan, *, working_days: int | None = None,
-           cal: BusinessCalendar | None = None) -> datetime:
+def due_at(
+    resolved_at: datetime, plan: SurveyPlan, *, working_days: int | None = None, cal: BusinessCalendar | None = None
+) -> datetime:
     """The send time of a survey for a ticket resolved at `resolved_at`.
 
     The local date of resolution (in the tenant's time zone) is moved forward by the plan's

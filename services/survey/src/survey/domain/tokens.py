@@ -57,7 +57,12 @@ class TokenSigner:
     def sign(self, claims: TokenClaims) -> str:
         body = _b64e(
             json.dumps(
-                {"s": claims.survey_id, "t": claims.tenant_id, "n": claims.nonce, "e": int(claims.expires_at.timestamp())},
+                {
+                    "s": claims.survey_id,
+                    "t": claims.tenant_id,
+                    "n": claims.nonce,
+                    "e": int(claims.expires_at.timestamp()),
+                },
                 separators=(",", ":"),
             ).encode()
         )
@@ -77,7 +82,9 @@ class TokenSigner:
         try:
             c = json.loads(_b64d(body))
             return TokenClaims(
-                survey_id=str(c["s"]), tenant_id=str(c["t"]), nonce=str(c["n"]),
+                survey_id=str(c["s"]),
+                tenant_id=str(c["t"]),
+                nonce=str(c["n"]),
                 expires_at=datetime.fromtimestamp(int(c["e"]), UTC),
             )
         except (ValueError, KeyError, TypeError) as exc:  # signed by us, so only on a format change

@@ -23,10 +23,12 @@ def register_consumers(runtime: ServiceRuntime, services: Services | None = None
 
     @c.on(TicketReopened)
     async def on_reopened(envelope: Envelope, event: TicketReopened) -> None:
-        await handlers.cancel_for_ticket(uow=runtime.uow(), envelope=envelope, ticket_id=event.ticket_id,
-                                         consumer="survey.ticket_reopened")
+        await handlers.cancel_for_ticket(
+            uow=runtime.uow(), envelope=envelope, ticket_id=event.ticket_id, consumer="survey.ticket_reopened"
+        )
 
     @c.on(TicketCancelled)
     async def on_cancelled(envelope: Envelope, event: TicketCancelled) -> None:
-        await handlers.cancel_for_ticket(uow=runtime.uow(), envelope=envelope, ticket_id=event.ticket_id,
-                                         consumer="survey.ticket_cancelled")
+        await handlers.cancel_for_ticket(
+            uow=runtime.uow(), envelope=envelope, ticket_id=event.ticket_id, consumer="survey.ticket_cancelled"
+        )

@@ -54,8 +54,9 @@ class Links:
     answer_url_base: str
 
     def token(self, s: Survey) -> str:
-        return self.signer.sign(TokenClaims(survey_id=s.id, tenant_id=s.tenant_id, nonce=s.token_nonce,
-                                            expires_at=s.expires_at))
+        return self.signer.sign(
+            TokenClaims(survey_id=s.id, tenant_id=s.tenant_id, nonce=s.token_nonce, expires_at=s.expires_at)
+        )
 
     def url(self, token: str) -> str:
         return self.answer_url_base + token
@@ -85,37 +86,68 @@ async def schedule_for_resolution(*, uow: UnitOfWork, envelope: Envelope, event:
         new_timers: list[dict[str, Any]] = []  # written together at the end (one round trip)
         for round_, due in rounds:
             s = Survey(
-                id=new_survey_id(), tenant_id=tenant, ticket_id=event.ticket_id, round=round_, channel=channel,
-                due_at=due, expires_at=due + scheduling.expiry_after_sending(plan), created_at=now,
-                customer_id=event.customer_id, technician_id=event.technician_id,
-                team_id=envelope.data.get("team_id"), contact_email=event.contact_email,
-                contact_phone=event.contact_phone, locale=event.locale, major=event.major,
-                resolved_at=event.resolved_at, trace_headers=current_trace_headers() or envelope.trace_headers or None,
+                id=new_survey_id(),
+                tenant_id=tenant,
+                ticket_id=event.ticket_id,
+                round=round_,
+                channel=channel,
+                due_at=due,
+                expires_at=due + scheduling.expiry_after_sending(plan),
+                created_at=now,
+                customer_id=event.customer_id,
+                technician_id=event.technician_id,
+                team_id=envelope.data.get("team_id"),
+                contact_email=event.contact_email,
+                contact_phone=event.contact_phone,
+                locale=event.locale,
+                major=event.major,
+                resolved_at=event.resolved_at,
+                trace_headers=current_trace_headers() or envelope.trace_headers or None,
             )
             await repo.add(s)
             new_timers.append(dict(timer_id=f"send:{s.id}", tenant_id=tenant, kind="send", ref_id=s.id, due_at=due))
             uow.emit(
-                SurveyScheduled(survey_id=s.id, ticket_id=s.ticket_id, tenant_id=tenant, round=round_,  # type: ignore[arg-type]
-                                channel=channel, due_at=due, expires_at=s.expires_at, scheduled_at=now),  # type: ignore[arg-type]
-                subject=s.ticket_id, tenant=tenant, causation=envelope,
+                SurveyScheduled(
+                    survey_id=s.id,
+                    ticket_id=s.ticket_id,
+                    tenant_id=tenant,
+                    round=round_,  # type: ignore[arg-type]
+                    channel=channel,
+                    due_at=due,
+                    expires_at=s.expires_at,
+                    scheduled_at=now,
+                ),  # type: ignore[arg-type]
+                subject=s.ticket_id,
+                tenant=tenant,
+                causation=envelope,
             )
         if event.customer_id:
-            new_timers.append(await _track_customer_timer(uow, plan, customer_id=event.customer_id,
-                                                          grade=event.customer_grade, ticket_id=event.ticket_id, at=now))
+            new_timers.append(
+                await _track_customer_timer(
+                    uow,
+                    plan,
+                    customer_id=event.customer_id,
+                    grade=event.customer_grade,
+                    ticket_id=event.ticket_id,
+                    at=now,
+                )
+            )
         timers += await trepo.put_many(new_timers)
         await uow.commit()
     return timers
 
 
-async def _track_customer(uow: UnitOfWork, plan: SurveyPlan, *, customer_id: str, grade: str | None,
-                          ticket_id: str | None, at: datetime) -> Timers:
+async def _track_customer(
+    uow: UnitOfWork, plan: SurveyPlan, *, customer_id: str, grade: str | None, ticket_id: str | None, at: datetime
+) -> Timers:
     """Keep the customer's grade and next revisit date; a better grade brings the revisit forward."""
     timer = await _track_customer_timer(uow, plan, customer_id=customer_id, grade=grade, ticket_id=ticket_id, at=at)
     return await TimerRepository(uow.session).put_many([timer])
 
 
-async def _track_customer_timer(uow: UnitOfWork, plan: SurveyPlan, *, customer_id: str, grade: str | None,
-                                ticket_id: str | None, at: datetime) -> dict[str, Any]:
+async def _track_customer_timer(
+    uow: UnitOfWork, plan: SurveyPlan, *, customer_id: str, grade: str | None, ticket_id: str | None, at: datetime
+) -> dict[str, Any]:
     """`_track_customer` without writing the revisit timer: the caller puts it (with others)."""
     rrepo = RevisitRepository(uow.session)
     cur = await rrepo.customer(plan.tenant_id, customer_id, for_update=True)
@@ -125,8 +157,9 @@ async def _track_customer_timer(uow: UnitOfWork, plan: SurveyPlan, *, customer_i
     nxt = next_revisit_on(today, new_grade, plan)
     if cur is not None:
         nxt = min(cur["next_revisit_on"], nxt)
-    await rrepo.upsert_customer(plan.tenant_id, customer_id, grade=new_grade, next_revisit_on=nxt,
-                                last_ticket_id=ticket_id, at=at)
+    await rrepo.upsert_customer(
+        plan.tenant_id, customer_id, grade=new_grade, next_revisit_on=nxt, last_ticket_id=ticket_id, at=at
+    )
     due = scheduling.send_time_on(nxt, plan, cal)
     tid = f"revisit:{plan.tenant_id}:{customer_id}"
     return dict(timer_id=tid, tenant_id=plan.tenant_id, kind="revisit", ref_id=customer_id, due_at=due)
@@ -136,8 +169,9 @@ async def set_customer_grade(*, uow: UnitOfWork, cmd: SetCustomerGrade) -> Timer
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         plan = await PlanRepository(uow.session).get(cmd.tenant_id)
-        timers = await _track_customer(uow, plan, customer_id=cmd.customer_id, grade=cmd.grade, ticket_id=None,
-                                       at=_now())
+        timers = await _track_customer(
+            uow, plan, customer_id=cmd.customer_id, grade=cmd.grade, ticket_id=None, at=_now()
+        )
         await uow.commit()
     return timers
 
@@ -204,15 +238,19 @@ async def _survey_step(uow: UnitOfWork, kind: str, tenant: str, s: Survey, links
             dict(timer_id=f"remind:{s.id}:{i}", tenant_id=tenant, kind="remind", ref_id=s.id, due_at=at)
             for i, at in enumerate(scheduling.reminder_times(now, plan), start=1)
         ]
-        new_timers.append(dict(timer_id=f"expire:{s.id}", tenant_id=tenant, kind="expire", ref_id=s.id,
-                               due_at=s.expires_at))
+        new_timers.append(
+            dict(timer_id=f"expire:{s.id}", tenant_id=tenant, kind="expire", ref_id=s.id, due_at=s.expires_at)
+        )
         timers += await trepo.put_many(new_timers)
         _emit_sent(uow, s, links, now)
     elif kind == "remind" and s.remind(at=now):
         _emit_sent(uow, s, links, now)
     elif kind == "expire" and s.expire(at=now):
-        uow.emit(SurveyExpiredEvent(survey_id=s.id, ticket_id=s.ticket_id, tenant_id=tenant, expired_at=now),
-                 subject=s.ticket_id, tenant=tenant)
+        uow.emit(
+            SurveyExpiredEvent(survey_id=s.id, ticket_id=s.ticket_id, tenant_id=tenant, expired_at=now),
+            subject=s.ticket_id,
+            tenant=tenant,
+        )
     else:
         return []
     await repo.save(s)
@@ -223,12 +261,21 @@ def _emit_sent(uow: UnitOfWork, s: Survey, links: Links, now: datetime) -> None:
     token = links.token(s)
     uow.emit(
         SurveySent(
-            survey_id=s.id, ticket_id=s.ticket_id, tenant_id=s.tenant_id, channel=s.channel,  # type: ignore[arg-type]
-            answer_url=links.url(token), token_expires_at=s.expires_at, customer_id=s.customer_id,
-            contact_email=s.contact_email, contact_phone=s.contact_phone, locale=s.locale,
-            reminder=s.reminders_sent, sent_at=now,
+            survey_id=s.id,
+            ticket_id=s.ticket_id,
+            tenant_id=s.tenant_id,
+            channel=s.channel,  # type: ignore[arg-type]
+            answer_url=links.url(token),
+            token_expires_at=s.expires_at,
+            customer_id=s.customer_id,
+            contact_email=s.contact_email,
+            contact_phone=s.contact_phone,
+            locale=s.locale,
+            reminder=s.reminders_sent,
+            sent_at=now,
         ),
-        subject=s.ticket_id, tenant=s.tenant_id,
+        subject=s.ticket_id,
+        tenant=s.tenant_id,
     )
 
 
@@ -239,18 +286,42 @@ async def _revisit_due(uow: UnitOfWork, tenant: str, customer_id: str, now: date
         return []
     plan = await PlanRepository(uow.session).get(tenant)
     if await rrepo.open_for(tenant, customer_id) is None:  # one open task per customer at a time
-        r = Revisit(id=new_revisit_id(), tenant_id=tenant, customer_id=customer_id, grade=cust["grade"],
-                    due_on=cust["next_revisit_on"], created_at=now, last_ticket_id=cust["last_ticket_id"])
+        r = Revisit(
+            id=new_revisit_id(),
+            tenant_id=tenant,
+            customer_id=customer_id,
+            grade=cust["grade"],
+            due_on=cust["next_revisit_on"],
+            created_at=now,
+            last_ticket_id=cust["last_ticket_id"],
+        )
         await rrepo.add(r)
-        uow.emit(RevisitDue(revisit_id=r.id, tenant_id=tenant, customer_id=customer_id, grade=r.grade,
-                            due_on=r.due_on, last_ticket_id=r.last_ticket_id),
-                 subject=r.id, tenant=tenant)
+        uow.emit(
+            RevisitDue(
+                revisit_id=r.id,
+                tenant_id=tenant,
+                customer_id=customer_id,
+                grade=r.grade,
+                due_on=r.due_on,
+                last_ticket_id=r.last_ticket_id,
+            ),
+            subject=r.id,
+            tenant=tenant,
+        )
     nxt = next_revisit_on(cust["next_revisit_on"], cust["grade"], plan)
-    await rrepo.upsert_customer(tenant, customer_id, grade=cust["grade"], next_revisit_on=nxt, last_ticket_id=None,
-                                at=now)
+    await rrepo.upsert_customer(
+        tenant, customer_id, grade=cust["grade"], next_revisit_on=nxt, last_ticket_id=None, at=now
+    )
     cal = scheduling.calendar_for(plan.calendar, now)
-    return [await TimerRepository(uow.session).put(f"revisit:{tenant}:{customer_id}", tenant_id=tenant, kind="revisit",
-                                                   ref_id=customer_id, due_at=scheduling.send_time_on(nxt, plan, cal))]
+    return [
+        await TimerRepository(uow.session).put(
+            f"revisit:{tenant}:{customer_id}",
+            tenant_id=tenant,
+            kind="revisit",
+            ref_id=customer_id,
+            due_at=scheduling.send_time_on(nxt, plan, cal),
+        )
+    ]
 
 
 async def pending_timers(*, uow: UnitOfWork, horizon: timedelta = timedelta(days=2)) -> Timers:
@@ -260,8 +331,13 @@ async def pending_timers(*, uow: UnitOfWork, horizon: timedelta = timedelta(days
 
 
 # --- answers --------------------------------------------------------------------------------------
-async def answer_survey(*, uow: UnitOfWork, cmd: AnswerSurvey, links: Links, now: datetime | None = None,
-                        ) -> tuple[Survey, Verdict]:
+async def answer_survey(
+    *,
+    uow: UnitOfWork,
+    cmd: AnswerSurvey,
+    links: Links,
+    now: datetime | None = None,
+) -> tuple[Survey, Verdict]:
     """Single use: the survey row is locked, so of two concurrent answers one wins, the other is 409.
 
     Raises InvalidToken (401), NotFound (404), SurveyExpired (410), AlreadyAnswered / SurveyNotOpen
@@ -304,28 +380,49 @@ async def answer_survey(*, uow: UnitOfWork, cmd: AnswerSurvey, links: Links, now
 def _emit_answer(uow: UnitOfWork, s: Survey, cmd: AnswerSurvey, verdict: Verdict, tenant: str, now: datetime) -> None:
     uow.emit(
         SurveyCompleted(
-            survey_id=s.id, ticket_id=s.ticket_id, tenant_id=tenant, customer_id=s.customer_id,
-            technician_id=s.technician_id, team_id=s.team_id, scores=cmd.answers.scores,  # type: ignore[arg-type]
-            nps=cmd.answers.nps, has_comment=bool(cmd.answers.comment), satisfied=not verdict.dissatisfied,
-            praise=verdict.praise, completed_at=now,
+            survey_id=s.id,
+            ticket_id=s.ticket_id,
+            tenant_id=tenant,
+            customer_id=s.customer_id,
+            technician_id=s.technician_id,
+            team_id=s.team_id,
+            scores=cmd.answers.scores,  # type: ignore[arg-type]
+            nps=cmd.answers.nps,
+            has_comment=bool(cmd.answers.comment),
+            satisfied=not verdict.dissatisfied,
+            praise=verdict.praise,
+            completed_at=now,
         ),
-        subject=s.ticket_id, tenant=tenant,
+        subject=s.ticket_id,
+        tenant=tenant,
     )
     if verdict.dissatisfied:
         uow.emit(
             DissatisfactionReported(
-                survey_id=s.id, ticket_id=s.ticket_id, tenant_id=tenant, customer_id=s.customer_id,
-                technician_id=s.technician_id, reasons=list(verdict.reasons),
-                lowest_score=min(cmd.answers.scores.values()), nps=cmd.answers.nps,
-                comment=cmd.answers.comment, suggested_action=verdict.suggested_action,  # type: ignore[arg-type]
+                survey_id=s.id,
+                ticket_id=s.ticket_id,
+                tenant_id=tenant,
+                customer_id=s.customer_id,
+                technician_id=s.technician_id,
+                reasons=list(verdict.reasons),
+                lowest_score=min(cmd.answers.scores.values()),
+                nps=cmd.answers.nps,
+                comment=cmd.answers.comment,
+                suggested_action=verdict.suggested_action,  # type: ignore[arg-type]
                 reported_at=now,
             ),
-            subject=s.ticket_id, tenant=tenant,
+            subject=s.ticket_id,
+            tenant=tenant,
         )
 
 
-async def check_token(*, uow: UnitOfWork, token: str, links: Links, now: datetime | None = None,
-                      ) -> tuple[Survey, SurveyPlan]:
+async def check_token(
+    *,
+    uow: UnitOfWork,
+    token: str,
+    links: Links,
+    now: datetime | None = None,
+) -> tuple[Survey, SurveyPlan]:
     """What the public page shows before answering; same errors as answer_survey, nothing written."""
     now = now or _now()
     claims = links.signer.verify(token)

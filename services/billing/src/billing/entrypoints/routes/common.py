@@ -63,8 +63,15 @@ def domain_errors() -> Iterator[None]:
         raise Problem(422, "Rule violated", str(exc), type_=TYPE_PREFIX + "rule-violated") from exc
 
 
-Currency = Annotated[str, Field(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$",
-                                description="ISO 4217 code; unknown codes answer 422 Unknown currency")]
+Currency = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=3,
+        pattern=r"^[A-Za-z]{3}$",
+        description="ISO 4217 code; unknown codes answer 422 Unknown currency",
+    ),
+]
 MinorAmount = Annotated[int, Field(gt=0, le=10**12, strict=True, description="integer minor units, > 0")]
 NonNegMinor = Annotated[int, Field(ge=0, le=10**12, strict=True)]
 
@@ -91,10 +98,16 @@ class WorkIn(BaseModel):
 
     def to_domain(self) -> WorkDone:
         return WorkDone(
-            visit_number=self.visit_number, resolution_code=self.resolution_code, labour_minutes=self.labour_minutes,
-            parts=tuple(PartUsed(p.code, p.quantity) for p in self.parts), work_type=self.work_type,  # type: ignore[arg-type]
-            fault_cause=self.fault_cause, adjustments=self.adjustments, freight=self.freight,  # type: ignore[arg-type]
-            internal=self.internal)
+            visit_number=self.visit_number,
+            resolution_code=self.resolution_code,
+            labour_minutes=self.labour_minutes,
+            parts=tuple(PartUsed(p.code, p.quantity) for p in self.parts),
+            work_type=self.work_type,  # type: ignore[arg-type]
+            fault_cause=self.fault_cause,
+            adjustments=self.adjustments,
+            freight=self.freight,  # type: ignore[arg-type]
+            internal=self.internal,
+        )
 
 
 class LineOut(BaseModel):
@@ -109,6 +122,16 @@ class LineOut(BaseModel):
 
 
 def lines_out(lines) -> list[LineOut]:  # type: ignore[no-untyped-def]
-    return [LineOut(code=ln.code, description=ln.description, quantity=ln.quantity,
-                    unit_price_minor=ln.unit_price_minor, amount_minor=ln.amount_minor, charged=ln.charged,
-                    reason=ln.reason, rule=ln.rule) for ln in lines]
+    return [
+        LineOut(
+            code=ln.code,
+            description=ln.description,
+            quantity=ln.quantity,
+            unit_price_minor=ln.unit_price_minor,
+            amount_minor=ln.amount_minor,
+            charged=ln.charged,
+            reason=ln.reason,
+            rule=ln.rule,
+        )
+        for ln in lines
+    ]

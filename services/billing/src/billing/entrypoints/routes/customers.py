@@ -36,14 +36,15 @@ class CustomerCreditOut(BaseModel):
 
 
 @router.get("/{customer_id}/credit", response_model=CustomerCreditOut)
-async def customer_credit(customer_id: Annotated[str, Path(min_length=1, max_length=64)], principal: Reader,
-                          rt: RuntimeDep) -> CustomerCreditOut:
+async def customer_credit(
+    customer_id: Annotated[str, Path(min_length=1, max_length=64)], principal: Reader, rt: RuntimeDep
+) -> CustomerCreditOut:
     # a customer sees only their own credit; staff and partners see the tenant's customers
     if not principal.has_any("agent", "manager", "dispatcher", "partner") and principal.subject != customer_id:
         raise not_found("customer", customer_id)
-    balances, entries = await views.customer_credit(uow=rt.uow(), tenant_id=principal.tenant,
-                                                    customer_id=customer_id)
+    balances, entries = await views.customer_credit(uow=rt.uow(), tenant_id=principal.tenant, customer_id=customer_id)
     return CustomerCreditOut(
         customer_id=customer_id,
         balances=[CreditBalanceOut(currency=b["currency"], balance_minor=b["balance_minor"]) for b in balances],
-        entries=[CreditEntryOut(**{k: e[k] for k in CreditEntryOut.model_fields}) for e in entries])
+        entries=[CreditEntryOut(**{k: e[k] for k in CreditEntryOut.model_fields}) for e in entries],
+    )

@@ -52,19 +52,38 @@ class InvoiceOut(BaseModel):
 
     @classmethod
     def of(cls, i: Invoice) -> InvoiceOut:
-        return cls(id=i.id, number=i.number, ticket_id=i.ticket_id, customer_id=i.customer_id,
-                   work_order_id=i.work_order_id, service_kind=i.service_kind.value, status=i.status.value,
-                   currency=i.currency, subtotal_minor=i.subtotal_minor, tax_minor=i.tax_minor,
-                   total_minor=i.total_minor, paid_minor=i.paid_minor, refunded_minor=i.refunded_minor,
-                   balance_due_minor=i.balance_due_minor, lines=lines_out(i.lines), issued_at=i.issued_at,
-                   price_book_version=i.price_book_version)
+        return cls(
+            id=i.id,
+            number=i.number,
+            ticket_id=i.ticket_id,
+            customer_id=i.customer_id,
+            work_order_id=i.work_order_id,
+            service_kind=i.service_kind.value,
+            status=i.status.value,
+            currency=i.currency,
+            subtotal_minor=i.subtotal_minor,
+            tax_minor=i.tax_minor,
+            total_minor=i.total_minor,
+            paid_minor=i.paid_minor,
+            refunded_minor=i.refunded_minor,
+            balance_due_minor=i.balance_due_minor,
+            lines=lines_out(i.lines),
+            issued_at=i.issued_at,
+            price_book_version=i.price_book_version,
+        )
 
 
 @router.get("", response_model=list[InvoiceOut])
-async def list_invoices(principal: Reader, rt: RuntimeDep, ticket_id: str | None = None,
-                        customer_id: str | None = None, limit: int = 100) -> list[InvoiceOut]:
-    rows = await views.list_invoices(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id,
-                                     customer_id=customer_id, limit=max(1, min(limit, 500)))
+async def list_invoices(
+    principal: Reader, rt: RuntimeDep, ticket_id: str | None = None, customer_id: str | None = None, limit: int = 100
+) -> list[InvoiceOut]:
+    rows = await views.list_invoices(
+        uow=rt.uow(),
+        tenant_id=principal.tenant,
+        ticket_id=ticket_id,
+        customer_id=customer_id,
+        limit=max(1, min(limit, 500)),
+    )
     return [InvoiceOut.of(i) for i in rows]
 
 
@@ -76,14 +95,16 @@ async def read_invoice(invoice_id: str, principal: Reader, rt: RuntimeDep) -> In
     return InvoiceOut.of(inv)
 
 
-@router.get("/{invoice_id}/pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}})
+@router.get("/{invoice_id}/pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
 async def invoice_pdf(invoice_id: str, principal: Reader, rt: RuntimeDep) -> Response:
     inv = await views.get_invoice(uow=rt.uow(), tenant_id=principal.tenant, invoice_id=invoice_id)
     if inv is None:
         raise not_found("invoice", invoice_id)
-    return Response(rendering.invoice_pdf(inv), media_type="application/pdf",
-                    headers={"content-disposition": f'inline; filename="{inv.number}.pdf"'})
+    return Response(
+        rendering.invoice_pdf(inv),
+        media_type="application/pdf",
+        headers={"content-disposition": f'inline; filename="{inv.number}.pdf"'},
+    )
 
 
 class PaymentIn(BaseModel):
@@ -110,19 +131,36 @@ class PaymentOut(BaseModel):
 async def pay_invoice(invoice_id: str, body: PaymentIn, principal: Cashier, rt: RuntimeDep) -> PaymentOut:
     with domain_errors():
         check_currency(body.currency)
-        r = await handlers.record_payment(uow=rt.uow(), cmd=RecordPayment(
-            tenant_id=principal.tenant, invoice_id=invoice_id, amount_minor=body.amount_minor,
-            currency=body.currency, method=body.method, recorded_by=principal.subject, reference=body.reference))
-    return PaymentOut(payment_id=r.payment_id, receipt_number=r.receipt_number, invoice_id=invoice_id,
-                      amount_minor=body.amount_minor, applied_minor=r.applied_minor, credit_minor=r.credit_minor,
-                      balance_due_minor=r.invoice.balance_due_minor, invoice_status=r.invoice.status.value,
-                      received_at=r.received_at)
+        r = await handlers.record_payment(
+            uow=rt.uow(),
+            cmd=RecordPayment(
+                tenant_id=principal.tenant,
+                invoice_id=invoice_id,
+                amount_minor=body.amount_minor,
+                currency=body.currency,
+                method=body.method,
+                recorded_by=principal.subject,
+                reference=body.reference,
+            ),
+        )
+    return PaymentOut(
+        payment_id=r.payment_id,
+        receipt_number=r.receipt_number,
+        invoice_id=invoice_id,
+        amount_minor=body.amount_minor,
+        applied_minor=r.applied_minor,
+        credit_minor=r.credit_minor,
+        balance_due_minor=r.invoice.balance_due_minor,
+        invoice_status=r.invoice.status.value,
+        received_at=r.received_at,
+    )
 
 
 class ApplyCreditIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     amount_minor: MinorAmount | None = Field(
-        None, description="default: as much as both the customer's credit and the balance due allow")
+        None, description="default: as much as both the customer's credit and the balance due allow"
+    )
     currency: Currency | None = Field(None, description="default: the invoice's currency")
 
 
@@ -130,13 +168,27 @@ class ApplyCreditIn(BaseModel):
 async def apply_credit(invoice_id: str, body: ApplyCreditIn, principal: Cashier, rt: RuntimeDep) -> PaymentOut:
     """Pay from the customer's credit (a payment of method "credit"), never more than is due."""
     with domain_errors():
-        r = await handlers.apply_credit(uow=rt.uow(), cmd=ApplyCredit(
-            tenant_id=principal.tenant, invoice_id=invoice_id, amount_minor=body.amount_minor,
-            currency=body.currency, recorded_by=principal.subject))
-    return PaymentOut(payment_id=r.payment_id, receipt_number=r.receipt_number, invoice_id=invoice_id,
-                      amount_minor=r.applied_minor, applied_minor=r.applied_minor, credit_minor=0,
-                      balance_due_minor=r.invoice.balance_due_minor, invoice_status=r.invoice.status.value,
-                      received_at=r.received_at)
+        r = await handlers.apply_credit(
+            uow=rt.uow(),
+            cmd=ApplyCredit(
+                tenant_id=principal.tenant,
+                invoice_id=invoice_id,
+                amount_minor=body.amount_minor,
+                currency=body.currency,
+                recorded_by=principal.subject,
+            ),
+        )
+    return PaymentOut(
+        payment_id=r.payment_id,
+        receipt_number=r.receipt_number,
+        invoice_id=invoice_id,
+        amount_minor=r.applied_minor,
+        applied_minor=r.applied_minor,
+        credit_minor=0,
+        balance_due_minor=r.invoice.balance_due_minor,
+        invoice_status=r.invoice.status.value,
+        received_at=r.received_at,
+    )
 
 
 class RefundIn(BaseModel):
@@ -160,10 +212,24 @@ class RefundOut(BaseModel):
 @router.post("/{invoice_id}/refunds", status_code=status.HTTP_201_CREATED, response_model=RefundOut)
 async def refund_invoice(invoice_id: str, body: RefundIn, principal: Manager, rt: RuntimeDep) -> RefundOut:
     with domain_errors():
-        r = await handlers.issue_refund(uow=rt.uow(), cmd=IssueRefund(
-            tenant_id=principal.tenant, invoice_id=invoice_id, amount_minor=body.amount_minor,
-            return_freight_minor=body.return_freight_minor, card_fee_minor=body.card_fee_minor, reason=body.reason,
-            recorded_by=principal.subject))
-    return RefundOut(refund_id=r.refund_id, credit_note_id=r.credit_note_id, credit_note_number=r.credit_note_number,
-                     gross_minor=r.gross_minor, customer_share_minor=r.customer_share_minor,
-                     amount_minor=r.amount_minor, invoice_status=r.invoice.status.value)
+        r = await handlers.issue_refund(
+            uow=rt.uow(),
+            cmd=IssueRefund(
+                tenant_id=principal.tenant,
+                invoice_id=invoice_id,
+                amount_minor=body.amount_minor,
+                return_freight_minor=body.return_freight_minor,
+                card_fee_minor=body.card_fee_minor,
+                reason=body.reason,
+                recorded_by=principal.subject,
+            ),
+        )
+    return RefundOut(
+        refund_id=r.refund_id,
+        credit_note_id=r.credit_note_id,
+        credit_note_number=r.credit_note_number,
+        gross_minor=r.gross_minor,
+        customer_share_minor=r.customer_share_minor,
+        amount_minor=r.amount_minor,
+        invoice_status=r.invoice.status.value,
+    )

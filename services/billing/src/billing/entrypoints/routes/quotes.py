@@ -61,21 +61,44 @@ class QuoteOut(BaseModel):
         ch = q.charge
         consent = None
         if q.consent:
-            consent = {"decision": q.consent.decision, "recorded_by": q.consent.recorded_by,
-                       "channel": q.consent.channel, "signed_name": q.consent.signed_name,
-                       "at": q.consent.at.isoformat(), "reason": q.consent.reason}
-        return cls(id=q.id, ticket_id=q.ticket_id, status=q.status.value, currency=ch.currency,
-                   service_kind=ch.service_kind.value, subtotal_minor=ch.subtotal_minor, tax_minor=ch.tax_minor,
-                   total_minor=ch.total_minor, lines=lines_out(ch.lines), issued_at=q.issued_at,
-                   valid_until=q.valid_until, consent=consent)
+            consent = {
+                "decision": q.consent.decision,
+                "recorded_by": q.consent.recorded_by,
+                "channel": q.consent.channel,
+                "signed_name": q.consent.signed_name,
+                "at": q.consent.at.isoformat(),
+                "reason": q.consent.reason,
+            }
+        return cls(
+            id=q.id,
+            ticket_id=q.ticket_id,
+            status=q.status.value,
+            currency=ch.currency,
+            service_kind=ch.service_kind.value,
+            subtotal_minor=ch.subtotal_minor,
+            tax_minor=ch.tax_minor,
+            total_minor=ch.total_minor,
+            lines=lines_out(ch.lines),
+            issued_at=q.issued_at,
+            valid_until=q.valid_until,
+            consent=consent,
+        )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=QuoteOut)
 async def create_quote(body: QuoteCreate, principal: Staff, rt: RuntimeDep) -> QuoteOut:
     with domain_errors():
-        q = await handlers.issue_quote(uow=rt.uow(), cmd=IssueQuote(
-            tenant_id=principal.tenant, ticket_id=body.ticket_id, work=body.work.to_domain(),
-            issued_by=principal.subject, customer_id=body.customer_id, valid_hours=body.valid_hours))
+        q = await handlers.issue_quote(
+            uow=rt.uow(),
+            cmd=IssueQuote(
+                tenant_id=principal.tenant,
+                ticket_id=body.ticket_id,
+                work=body.work.to_domain(),
+                issued_by=principal.subject,
+                customer_id=body.customer_id,
+                valid_hours=body.valid_hours,
+            ),
+        )
     return QuoteOut.of(q)
 
 
@@ -89,9 +112,18 @@ async def read_quote(quote_id: str, principal: Reader, rt: RuntimeDep) -> QuoteO
 
 async def _decide(quote_id: str, body: ConsentIn, principal, rt, accept: bool) -> QuoteOut:  # type: ignore[no-untyped-def]
     with domain_errors():
-        q = await handlers.decide_quote(uow=rt.uow(), cmd=DecideQuote(
-            tenant_id=principal.tenant, quote_id=quote_id, accept=accept, recorded_by=principal.subject,
-            channel=body.channel, signed_name=body.signed_name, reason=body.reason))
+        q = await handlers.decide_quote(
+            uow=rt.uow(),
+            cmd=DecideQuote(
+                tenant_id=principal.tenant,
+                quote_id=quote_id,
+                accept=accept,
+                recorded_by=principal.subject,
+                channel=body.channel,
+                signed_name=body.signed_name,
+                reason=body.reason,
+            ),
+        )
     return QuoteOut.of(q)
 
 

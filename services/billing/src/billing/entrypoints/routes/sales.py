@@ -27,8 +27,13 @@ class SaleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     customer_id: str = Field(min_length=1, max_length=64)
     asset_id: str = Field(min_length=1, max_length=64, description="the serial-numbered item sold (intake's asset)")
-    sale_id: str | None = Field(None, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$",
-                                description="the sale's own reference (the invoice's ticket id); default generated")
+    sale_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9-]+$",
+        description="the sale's own reference (the invoice's ticket id); default generated",
+    )
     items: list[SaleItemIn] = Field(min_length=1, max_length=100)
 
 
@@ -38,7 +43,12 @@ async def record_sale(body: SaleIn, principal: Cashier, rt: RuntimeDep) -> Invoi
     this invoice once logistics delivers the item back to the warehouse. 409 if the asset was sold already."""
     items = tuple(SaleItem(i.code, i.description, i.quantity, i.unit_price_minor) for i in body.items)
     with domain_errors():
-        inv = await handlers.record_sale(uow=rt.uow(), tenant_id=principal.tenant, customer_id=body.customer_id,
-                                         asset_id=body.asset_id, sale_id=body.sale_id or "S-" + uuid.uuid4().hex[:20],
-                                         items=items)
+        inv = await handlers.record_sale(
+            uow=rt.uow(),
+            tenant_id=principal.tenant,
+            customer_id=body.customer_id,
+            asset_id=body.asset_id,
+            sale_id=body.sale_id or "S-" + uuid.uuid4().hex[:20],
+            items=items,
+        )
     return InvoiceOut.of(inv)

@@ -47,8 +47,9 @@ class WaivedChargeOut(BaseModel):
 
 
 @router.get("/waived", response_model=list[WaivedChargeOut])
-async def waived_charges(principal: Staff, rt: RuntimeDep,
-                         ticket_id: Annotated[str, Query(min_length=1, max_length=40)]) -> list[WaivedChargeOut]:
+async def waived_charges(
+    principal: Staff, rt: RuntimeDep, ticket_id: Annotated[str, Query(min_length=1, max_length=40)]
+) -> list[WaivedChargeOut]:
     """What the customer did not pay for, and why (the list price waived, by rule)."""
     rows = await views.waived_charges_of_ticket(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     return [WaivedChargeOut(**{k: r[k] for k in WaivedChargeOut.model_fields}) for r in rows]

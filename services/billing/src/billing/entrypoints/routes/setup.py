@@ -45,12 +45,18 @@ class PriceBookIn(BaseModel):
     tax_rate_bp: int = Field(600, ge=0, le=10_000)
     tax_inclusive: bool = True
     parts: dict[str, PartPriceIn] = Field(default_factory=dict, max_length=10_000)
-    resolution_codes: dict[str, tuple[
-        Literal["inspection", "adjustment", "part_replacement", "reinstall", "repair", "internal"],
-        Literal["quality", "customer", "unknown"]]] = Field(default_factory=dict)
+    resolution_codes: dict[
+        str,
+        tuple[
+            Literal["inspection", "adjustment", "part_replacement", "reinstall", "repair", "internal"],
+            Literal["quality", "customer", "unknown"],
+        ],
+    ] = Field(default_factory=dict)
     waiver_approval_threshold_minor: NonNegMinor = 5000
     return_window_days: int = Field(30, ge=0, le=3650)
-    card_fee_bp: int = Field(0, ge=0, le=10_000, description="card fee kept from a return's refund, basis points of the card payments")
+    card_fee_bp: int = Field(
+        0, ge=0, le=10_000, description="card fee kept from a return's refund, basis points of the card payments"
+    )
 
 
 class PriceBookOut(BaseModel):
@@ -112,9 +118,13 @@ class EntitlementIn(BaseModel):
 
     def terms(self) -> dict[str, Any]:
         if self.kind == "contract":
-            return {"covers_labour": self.covers_labour, "covers_parts": self.covers_parts,
-                    "covers_visits": self.covers_visits, "visits_per_year": self.visits_per_year,
-                    "discount_bp": self.discount_bp}
+            return {
+                "covers_labour": self.covers_labour,
+                "covers_parts": self.covers_parts,
+                "covers_visits": self.covers_visits,
+                "visits_per_year": self.visits_per_year,
+                "discount_bp": self.discount_bp,
+            }
         if self.kind == "package":
             return {"visits_remaining": self.visits_remaining, "discount_bp": self.discount_bp}
         return {"prices_minor": self.prices_minor}
@@ -129,6 +139,13 @@ class EntitlementOut(BaseModel):
 @router.post("/entitlements", status_code=status.HTTP_201_CREATED, response_model=EntitlementOut)
 async def create_entitlement(body: EntitlementIn, principal: Manager, rt: RuntimeDep) -> EntitlementOut:
     ent_id = await handlers.add_entitlement(
-        uow=rt.uow(), tenant_id=principal.tenant, customer_id=body.customer_id, asset_id=body.asset_id,
-        kind=body.kind, terms=body.terms(), valid_from=body.valid_from, valid_to=body.valid_to)
+        uow=rt.uow(),
+        tenant_id=principal.tenant,
+        customer_id=body.customer_id,
+        asset_id=body.asset_id,
+        kind=body.kind,
+        terms=body.terms(),
+        valid_from=body.valid_from,
+        valid_to=body.valid_to,
+    )
     return EntitlementOut(id=ent_id, kind=body.kind, customer_id=body.customer_id)

@@ -35,9 +35,18 @@ class JobRead(BaseModel):
     @classmethod
     def of(cls, j: Job) -> JobRead:
         return cls(
-            id=j.id, ticket_id=j.ticket_id, kind=j.kind, status=j.status.value, priority=j.priority,
-            required_skills=j.required_skills, required_certifications=j.required_certifications, lat=j.lat, lon=j.lon,
-            duration_min=j.duration_min, sla_deadline=j.sla_deadline, visits=j.visits,
+            id=j.id,
+            ticket_id=j.ticket_id,
+            kind=j.kind,
+            status=j.status.value,
+            priority=j.priority,
+            required_skills=j.required_skills,
+            required_certifications=j.required_certifications,
+            lat=j.lat,
+            lon=j.lon,
+            duration_min=j.duration_min,
+            sla_deadline=j.sla_deadline,
+            visits=j.visits,
         )
 
 
@@ -55,8 +64,15 @@ class AppointmentRead(BaseModel):
     @classmethod
     def of(cls, a: Appointment) -> AppointmentRead:
         return cls(
-            id=a.id, job_id=a.job_id, ticket_id=a.ticket_id, technician_id=a.technician_id, window_start=a.window_start,
-            window_end=a.window_end, visit_number=a.visit_number, status=a.status.value, reason=a.reason,
+            id=a.id,
+            job_id=a.job_id,
+            ticket_id=a.ticket_id,
+            technician_id=a.technician_id,
+            window_start=a.window_start,
+            window_end=a.window_end,
+            visit_number=a.visit_number,
+            status=a.status.value,
+            reason=a.reason,
         )
 
 
@@ -70,8 +86,14 @@ class WorkOrderBrief(BaseModel):
 
     @classmethod
     def of(cls, w: WorkOrder) -> WorkOrderBrief:
-        return cls(id=w.id, technician_id=w.technician_id, status=w.status.value, visit_number=w.visit_number,
-                   planned_start=w.planned_start, explanation=w.explanation)
+        return cls(
+            id=w.id,
+            technician_id=w.technician_id,
+            status=w.status.value,
+            visit_number=w.visit_number,
+            planned_start=w.planned_start,
+            explanation=w.explanation,
+        )
 
 
 class JobDetail(JobRead):
@@ -118,10 +140,14 @@ class Cancellation(BaseModel):
 
 @router.get("/jobs", response_model=list[JobRead])
 async def list_jobs(
-    principal: Reader, rt: RuntimeDep, status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
+    principal: Reader,
+    rt: RuntimeDep,
+    status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[JobRead]:
-    return [JobRead.of(j) for j in await views.jobs(uow=rt.uow(), tenant_id=principal.tenant, status=status_, limit=limit)]
+    return [
+        JobRead.of(j) for j in await views.jobs(uow=rt.uow(), tenant_id=principal.tenant, status=status_, limit=limit)
+    ]
 
 
 @router.get("/jobs/by-ticket/{ticket_id}", response_model=JobRead)
@@ -138,14 +164,21 @@ async def read_job(job_id: str, principal: Reader, rt: RuntimeDep) -> JobDetail:
     if found is None:
         raise not_found("job", job_id)
     j, appts, wos = found
-    return JobDetail(**JobRead.of(j).model_dump(), appointments=[AppointmentRead.of(a) for a in appts],
-                     work_orders=[WorkOrderBrief.of(w) for w in wos])
+    return JobDetail(
+        **JobRead.of(j).model_dump(),
+        appointments=[AppointmentRead.of(a) for a in appts],
+        work_orders=[WorkOrderBrief.of(w) for w in wos],
+    )
 
 
 @router.patch("/jobs/{job_id}", response_model=JobRead)
 async def patch_job(job_id: str, body: JobUpdate, principal: Manager, rt: RuntimeDep, planning: PlanningDep) -> JobRead:
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    return JobRead.of(await handlers.update_job(uow=rt.uow(), tenant_id=principal.tenant, job_id=job_id, changes=changes, planning=planning))
+    return JobRead.of(
+        await handlers.update_job(
+            uow=rt.uow(), tenant_id=principal.tenant, job_id=job_id, changes=changes, planning=planning
+        )
+    )
 
 
 @router.get("/jobs/{job_id}/offers")
@@ -154,8 +187,12 @@ async def offers(job_id: str, principal: Customerish, rt: RuntimeDep, planning: 
 
 
 @router.post("/jobs/{job_id}/appointments", status_code=status.HTTP_201_CREATED, response_model=AppointmentRead)
-async def book(job_id: str, body: Booking, principal: Customerish, rt: RuntimeDep, planning: PlanningDep) -> AppointmentRead:
-    cmd = commands.BookAppointment(tenant_id=principal.tenant, job_id=job_id, start=body.start, end=body.end, technician_id=body.technician_id)
+async def book(
+    job_id: str, body: Booking, principal: Customerish, rt: RuntimeDep, planning: PlanningDep
+) -> AppointmentRead:
+    cmd = commands.BookAppointment(
+        tenant_id=principal.tenant, job_id=job_id, start=body.start, end=body.end, technician_id=body.technician_id
+    )
     appt, _ = await handlers.book_appointment(uow=rt.uow(), cmd=cmd, planning=planning)
     return AppointmentRead.of(appt)
 
@@ -170,21 +207,32 @@ async def read_appointment(appointment_id: str, principal: Customerish, rt: Runt
 
 @router.post("/appointments/{appointment_id}/confirm", response_model=AppointmentRead)
 async def confirm(appointment_id: str, principal: Customerish, rt: RuntimeDep) -> AppointmentRead:
-    return AppointmentRead.of(await handlers.confirm_appointment(uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id))
+    return AppointmentRead.of(
+        await handlers.confirm_appointment(uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id)
+    )
 
 
 @router.post("/appointments/{appointment_id}/reschedule", response_model=AppointmentRead)
-async def reschedule(appointment_id: str, body: Reschedule, principal: Customerish, rt: RuntimeDep, planning: PlanningDep) -> AppointmentRead:
+async def reschedule(
+    appointment_id: str, body: Reschedule, principal: Customerish, rt: RuntimeDep, planning: PlanningDep
+) -> AppointmentRead:
     a = await handlers.reschedule_appointment(
-        uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id, start=body.start, end=body.end,
-        reason=body.reason, planning=planning,
+        uow=rt.uow(),
+        tenant_id=principal.tenant,
+        appointment_id=appointment_id,
+        start=body.start,
+        end=body.end,
+        reason=body.reason,
+        planning=planning,
     )
     return AppointmentRead.of(a)
 
 
 @router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentRead)
 async def cancel(appointment_id: str, body: Cancellation, principal: Customerish, rt: RuntimeDep) -> AppointmentRead:
-    a = await handlers.cancel_appointment(uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id, reason=body.reason, detail=body.detail)
+    a = await handlers.cancel_appointment(
+        uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id, reason=body.reason, detail=body.detail
+    )
     return AppointmentRead.of(a)
 
 
@@ -203,8 +251,15 @@ async def optimise(body: OptimiseRequest, principal: Manager, rt: RuntimeDep, pl
         "sla_breaches": plan.sla_breaches,
         "travel_min": round(plan.travel_min, 1),
         "assignments": [
-            {"job_id": a.job_id, "technician_id": a.technician_id, "start": a.service_start, "end": a.service_end,
-             "why": a.explanation.summary, "cost": a.explanation.cost, "runner_up": a.explanation.runner_up_id}
+            {
+                "job_id": a.job_id,
+                "technician_id": a.technician_id,
+                "start": a.service_start,
+                "end": a.service_end,
+                "why": a.explanation.summary,
+                "cost": a.explanation.cost,
+                "runner_up": a.explanation.runner_up_id,
+            }
             for a in plan.assignments
         ],
         "unplanned": plan.unplanned,

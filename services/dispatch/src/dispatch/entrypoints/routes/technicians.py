@@ -73,8 +73,12 @@ class TechnicianCreate(BaseModel):
     phone: Phone | None = None
     home_lat: Lat
     home_lon: Lon
-    skills: dict[Code, Annotated[int, Field(ge=1, le=5)]] = Field(default_factory=dict, description="skill code -> level 1..5")
-    regions: list[Annotated[str, StringConstraints(min_length=1, max_length=32)]] = Field(default_factory=list, max_length=50)
+    skills: dict[Code, Annotated[int, Field(ge=1, le=5)]] = Field(
+        default_factory=dict, description="skill code -> level 1..5"
+    )
+    regions: list[Annotated[str, StringConstraints(min_length=1, max_length=32)]] = Field(
+        default_factory=list, max_length=50
+    )
     hours: Hours = Field(default_factory=Hours)
     max_jobs_per_day: int = Field(6, ge=1, le=20)
     van_stock: dict[PartCode, Annotated[int, Field(ge=0, le=10_000)]] = Field(default_factory=dict)
@@ -130,10 +134,24 @@ class TechnicianRead(BaseModel):
     @classmethod
     def of(cls, t: Technician) -> TechnicianRead:
         return cls(
-            id=t.id, name=t.name, phone=t.phone, home_lat=t.home_lat, home_lon=t.home_lon, skills=t.skills, regions=t.regions,
-            hours={"tz": t.hours.tz, "days": {str(k): list(v) for k, v in t.hours.days.items()}, "country": t.hours.country},
-            max_jobs_per_day=t.max_jobs_per_day, van_stock=t.van_stock, active=t.active,
-            certifications=[{"id": c.id, "name": c.name, "number": c.number, "valid_until": c.valid_until} for c in t.certifications],
+            id=t.id,
+            name=t.name,
+            phone=t.phone,
+            home_lat=t.home_lat,
+            home_lon=t.home_lon,
+            skills=t.skills,
+            regions=t.regions,
+            hours={
+                "tz": t.hours.tz,
+                "days": {str(k): list(v) for k, v in t.hours.days.items()},
+                "country": t.hours.country,
+            },
+            max_jobs_per_day=t.max_jobs_per_day,
+            van_stock=t.van_stock,
+            active=t.active,
+            certifications=[
+                {"id": c.id, "name": c.name, "number": c.number, "valid_until": c.valid_until} for c in t.certifications
+            ],
             absences=[{"id": a.id, "start": a.start, "end": a.end, "reason": a.reason} for a in t.absences],
         )
 
@@ -152,8 +170,15 @@ async def list_skills(principal: Reader, rt: RuntimeDep) -> list[dict[str, Any]]
 @router.post("/technicians", status_code=status.HTTP_201_CREATED, response_model=TechnicianRead)
 async def create_technician(body: TechnicianCreate, principal: Manager, rt: RuntimeDep) -> TechnicianRead:
     cmd = commands.RegisterTechnician(
-        tenant_id=principal.tenant, name=body.name, phone=body.phone, home_lat=body.home_lat, home_lon=body.home_lon,
-        skills=body.skills, regions=body.regions, hours=body.hours.domain(), max_jobs_per_day=body.max_jobs_per_day,
+        tenant_id=principal.tenant,
+        name=body.name,
+        phone=body.phone,
+        home_lat=body.home_lat,
+        home_lon=body.home_lon,
+        skills=body.skills,
+        regions=body.regions,
+        hours=body.hours.domain(),
+        max_jobs_per_day=body.max_jobs_per_day,
         van_stock=body.van_stock,
     )
     return TechnicianRead.of(await handlers.register_technician(uow=rt.uow(), cmd=cmd))
@@ -173,18 +198,28 @@ async def read_technician(technician_id: str, principal: Reader, rt: RuntimeDep)
 
 
 @router.patch("/technicians/{technician_id}", response_model=TechnicianRead)
-async def patch_technician(technician_id: str, body: TechnicianUpdate, principal: Manager, rt: RuntimeDep) -> TechnicianRead:
+async def patch_technician(
+    technician_id: str, body: TechnicianUpdate, principal: Manager, rt: RuntimeDep
+) -> TechnicianRead:
     changes = body.model_dump(exclude_unset=True)
     if "hours" in changes:
         changes["hours"] = body.hours.domain() if body.hours else WeeklyHours()
-    t = await handlers.update_technician(uow=rt.uow(), tenant_id=principal.tenant, technician_id=technician_id, changes=changes)
+    t = await handlers.update_technician(
+        uow=rt.uow(), tenant_id=principal.tenant, technician_id=technician_id, changes=changes
+    )
     return TechnicianRead.of(t)
 
 
 @router.post("/technicians/{technician_id}/certifications", status_code=status.HTTP_201_CREATED)
-async def add_certification(technician_id: str, body: CertificationCreate, principal: Manager, rt: RuntimeDep) -> dict[str, Any]:
+async def add_certification(
+    technician_id: str, body: CertificationCreate, principal: Manager, rt: RuntimeDep
+) -> dict[str, Any]:
     c = await handlers.add_certification(
-        uow=rt.uow(), tenant_id=principal.tenant, technician_id=technician_id, name=body.name, valid_until=body.valid_until,
+        uow=rt.uow(),
+        tenant_id=principal.tenant,
+        technician_id=technician_id,
+        name=body.name,
+        valid_until=body.valid_until,
         number=body.number,
     )
     return {"id": c.id, "name": c.name, "number": c.number, "valid_until": c.valid_until}
@@ -194,8 +229,8 @@ async def add_certification(technician_id: str, body: CertificationCreate, princ
 async def add_absence(technician_id: str, body: AbsenceCreate, principal: Manager, rt: RuntimeDep) -> dict[str, Any]:
     a, affected = await handlers.add_absence(
         uow=rt.uow(),
-        cmd=commands.AddAbsence(tenant_id=principal.tenant, technician_id=technician_id, start=body.start, end=body.end, reason=body.reason),
+        cmd=commands.AddAbsence(
+            tenant_id=principal.tenant, technician_id=technician_id, start=body.start, end=body.end, reason=body.reason
+        ),
     )
     return {"id": a.id, "start": a.start, "end": a.end, "reason": a.reason, "unassigned_work_orders": affected}
-
-

@@ -55,12 +55,25 @@ class WorkOrderRead(BaseModel):
     @classmethod
     def of(cls, w: WorkOrder) -> WorkOrderRead:
         return cls(
-            id=w.id, job_id=w.job_id, ticket_id=w.ticket_id, technician_id=w.technician_id, visit_number=w.visit_number,
-            status=w.status.value, appointment_id=w.appointment_id, planned_start=w.planned_start, planned_end=w.planned_end,
-            explanation=w.explanation, arrived_at=w.arrived_at, diagnosis=w.diagnosis,
+            id=w.id,
+            job_id=w.job_id,
+            ticket_id=w.ticket_id,
+            technician_id=w.technician_id,
+            visit_number=w.visit_number,
+            status=w.status.value,
+            appointment_id=w.appointment_id,
+            planned_start=w.planned_start,
+            planned_end=w.planned_end,
+            explanation=w.explanation,
+            arrived_at=w.arrived_at,
+            diagnosis=w.diagnosis,
             parts_used=[{"part_code": p.part_code, "quantity": p.quantity, "source": p.source} for p in w.parts_used],
-            labour_minutes=w.labour_minutes, photos=w.photos, resolution_code=w.resolution_code, sign_off=w.sign_off,
-            rating=w.rating, note=w.note,
+            labour_minutes=w.labour_minutes,
+            photos=w.photos,
+            resolution_code=w.resolution_code,
+            sign_off=w.sign_off,
+            rating=w.rating,
+            note=w.note,
         )
 
 
@@ -137,31 +150,47 @@ async def read_work_order(work_order_id: str, principal: Reader, rt: RuntimeDep)
 
 @router.post("/work-orders/{work_order_id}/decline", response_model=WorkOrderRead)
 async def decline(work_order_id: str, body: Decline, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
-    return WorkOrderRead.of(await handlers.decline(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, reason=body.reason))
+    return WorkOrderRead.of(
+        await handlers.decline(
+            uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, reason=body.reason
+        )
+    )
 
 
 @router.post("/work-orders/{work_order_id}/en-route", response_model=WorkOrderRead)
 async def en_route(work_order_id: str, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
-    return WorkOrderRead.of(await handlers.en_route(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id))
+    return WorkOrderRead.of(
+        await handlers.en_route(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id)
+    )
 
 
 @router.post("/work-orders/{work_order_id}/delay")
-async def delay(work_order_id: str, body: Delay, principal: Tech, rt: RuntimeDep, planning: PlanningDep) -> dict[str, Any]:
-    wo, at_risk = await handlers.report_delay(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, minutes=body.minutes, planning=planning)
+async def delay(
+    work_order_id: str, body: Delay, principal: Tech, rt: RuntimeDep, planning: PlanningDep
+) -> dict[str, Any]:
+    wo, at_risk = await handlers.report_delay(
+        uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, minutes=body.minutes, planning=planning
+    )
     return {"work_order": WorkOrderRead.of(wo).model_dump(mode="json"), "sla_at_risk": at_risk, "reassigning": at_risk}
 
 
 @router.post("/work-orders/{work_order_id}/arrival", response_model=WorkOrderRead)
 async def arrival(work_order_id: str, body: Arrival, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
-    w = await handlers.arrive(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, lat=body.lat, lon=body.lon)
+    w = await handlers.arrive(
+        uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, lat=body.lat, lon=body.lon
+    )
     return WorkOrderRead.of(w)
 
 
 @router.post("/work-orders/{work_order_id}/work", response_model=WorkOrderRead)
 async def record(work_order_id: str, body: WorkRecord, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
     cmd = commands.RecordWork(
-        tenant_id=principal.tenant, work_order_id=work_order_id, diagnosis=body.diagnosis, parts=[p.domain() for p in body.parts],
-        labour_minutes=body.labour_minutes, photos=[p.model_dump(exclude_none=True) for p in body.photos],
+        tenant_id=principal.tenant,
+        work_order_id=work_order_id,
+        diagnosis=body.diagnosis,
+        parts=[p.domain() for p in body.parts],
+        labour_minutes=body.labour_minutes,
+        photos=[p.model_dump(exclude_none=True) for p in body.photos],
     )
     return WorkOrderRead.of(await handlers.record_work(uow=rt.uow(), cmd=cmd))
 
@@ -169,20 +198,33 @@ async def record(work_order_id: str, body: WorkRecord, principal: Tech, rt: Runt
 @router.post("/work-orders/{work_order_id}/completion", response_model=WorkOrderRead)
 async def completion(work_order_id: str, body: SignOff, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
     cmd = commands.CompleteWorkOrder(
-        tenant_id=principal.tenant, work_order_id=work_order_id, resolution_code=body.resolution_code, signed_by=body.signed_by,
-        signed_at=body.signed_at, signature_sha256=body.signature_sha256, rating=body.rating,
+        tenant_id=principal.tenant,
+        work_order_id=work_order_id,
+        resolution_code=body.resolution_code,
+        signed_by=body.signed_by,
+        signed_at=body.signed_at,
+        signature_sha256=body.signature_sha256,
+        rating=body.rating,
     )
     return WorkOrderRead.of(await handlers.complete(uow=rt.uow(), cmd=cmd))
 
 
 @router.post("/work-orders/{work_order_id}/failure")
-async def failure(work_order_id: str, body: Failure, principal: Tech, rt: RuntimeDep, planning: PlanningDep) -> dict[str, Any]:
+async def failure(
+    work_order_id: str, body: Failure, principal: Tech, rt: RuntimeDep, planning: PlanningDep
+) -> dict[str, Any]:
     cmd = commands.FailWorkOrder(
-        tenant_id=principal.tenant, work_order_id=work_order_id, outcome=body.outcome, note=body.note,
+        tenant_id=principal.tenant,
+        work_order_id=work_order_id,
+        outcome=body.outcome,
+        note=body.note,
         parts_needed=[p.domain() for p in body.parts_needed],
     )
     wo, request = await handlers.fail(uow=rt.uow(), cmd=cmd, planning=planning)
-    return {"work_order": WorkOrderRead.of(wo).model_dump(mode="json"), "parts_request_id": request.id if request else None}
+    return {
+        "work_order": WorkOrderRead.of(wo).model_dump(mode="json"),
+        "parts_request_id": request.id if request else None,
+    }
 
 
 @router.get("/parts-requests/{request_id}")
@@ -194,15 +236,24 @@ async def read_parts_request(request_id: str, principal: Reader, rt: RuntimeDep)
     if pr is None:
         raise not_found("parts request", request_id)
     return {
-        "id": pr.id, "ticket_id": pr.ticket_id, "kind": "pickup" if pr.id.startswith(PICKUP_PREFIX) else "parts",
-        "work_order_id": pr.work_order_id or None, "status": pr.status, "shipment_id": pr.shipment_id,
+        "id": pr.id,
+        "ticket_id": pr.ticket_id,
+        "kind": "pickup" if pr.id.startswith(PICKUP_PREFIX) else "parts",
+        "work_order_id": pr.work_order_id or None,
+        "status": pr.status,
+        "shipment_id": pr.shipment_id,
         "eta": pr.eta.isoformat() if pr.eta else None,
         "parts": [{"part_code": p.part_code, "quantity": p.quantity, "source": p.source} for p in pr.parts],
     }
 
 
 @router.get("/kpis")
-async def kpis(principal: Manager, rt: RuntimeDep, start: Annotated[When, Query(alias="from")], end: Annotated[When, Query(alias="to")]) -> dict[str, Any]:
+async def kpis(
+    principal: Manager,
+    rt: RuntimeDep,
+    start: Annotated[When, Query(alias="from")],
+    end: Annotated[When, Query(alias="to")],
+) -> dict[str, Any]:
     if end <= start or (end - start).days > 366:
         raise Problem(422, "Validation failed", "the period must end after it starts and span at most a year")
     return await views.kpis(uow=rt.uow(), tenant_id=principal.tenant, start=start, end=end)

@@ -42,8 +42,9 @@ async def get_settings(principal: Manager, rt: RuntimeDep) -> dict[str, Any]:
 
 
 @router.get("/kpis")
-async def kpis(principal: Manager, rt: RuntimeDep, start: AwareDatetime | None = None,
-               end: AwareDatetime | None = None) -> dict[str, Any]:
+async def kpis(
+    principal: Manager, rt: RuntimeDep, start: AwareDatetime | None = None, end: AwareDatetime | None = None
+) -> dict[str, Any]:
     end = end or datetime.now(UTC) + timedelta(seconds=1)
     start = start or end - timedelta(days=30)
     if start >= end or end - start > timedelta(days=400):

@@ -45,7 +45,9 @@ class ProductCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     warranty_months: int = Field(12, ge=0, le=240)
     return_window_days: int = Field(30, ge=0, le=365)
-    non_returnable: list[Literal["custom_made", "special_offer", "clearance"]] = Field(default_factory=list, max_length=3)
+    non_returnable: list[Literal["custom_made", "special_offer", "clearance"]] = Field(
+        default_factory=list, max_length=3
+    )
 
 
 class AssetCreate(BaseModel):
@@ -78,10 +80,13 @@ async def create_customer(body: CustomerCreate, principal: Agent, rt: RuntimeDep
 
 
 @router.get("/customers")
-async def search_customers(principal: Agent, rt: RuntimeDep,
-                           phone: Annotated[Phone | None, Query()] = None,
-                           name: Annotated[str | None, Query(max_length=200)] = None,
-                           limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+async def search_customers(
+    principal: Agent,
+    rt: RuntimeDep,
+    phone: Annotated[Phone | None, Query()] = None,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
     rows = await views.search_customers(uow=rt.uow(), tenant_id=principal.tenant, phone=phone, name=name, limit=limit)
     return {"items": [customer_out(r) for r in rows]}
 
@@ -97,7 +102,9 @@ async def read_customer(customer_id: str, principal: Agent, rt: RuntimeDep) -> d
 @router.post("/products", status_code=status.HTTP_201_CREATED)
 async def create_product(body: ProductCreate, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
     with domain_errors():
-        return _out(await handlers.create_product(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump(mode="json")))
+        return _out(
+            await handlers.create_product(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump(mode="json"))
+        )
 
 
 @router.get("/products/{product_id}")
@@ -115,11 +122,16 @@ async def create_asset(body: AssetCreate, principal: Agent, rt: RuntimeDep) -> d
 
 
 @router.get("/assets")
-async def search_assets(principal: Agent, rt: RuntimeDep,
-                        serial: Annotated[str | None, Query(max_length=100)] = None,
-                        customer_id: Annotated[str | None, Query(max_length=40)] = None,
-                        limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
-    rows = await views.search_assets(uow=rt.uow(), tenant_id=principal.tenant, serial=serial, customer_id=customer_id, limit=limit)
+async def search_assets(
+    principal: Agent,
+    rt: RuntimeDep,
+    serial: Annotated[str | None, Query(max_length=100)] = None,
+    customer_id: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    rows = await views.search_assets(
+        uow=rt.uow(), tenant_id=principal.tenant, serial=serial, customer_id=customer_id, limit=limit
+    )
     return {"items": [_out(r) for r in rows]}
 
 

@@ -116,8 +116,10 @@ class TicketRead(BaseModel):
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     traceparent: str | None = Field(
-        None, description="W3C traceparent of the request that opened the ticket: send it as the `traceparent` header "
-                          "on later requests about the ticket (any service) so every step joins the ticket's one trace")
+        None,
+        description="W3C traceparent of the request that opened the ticket: send it as the `traceparent` header "
+        "on later requests about the ticket (any service) so every step joins the ticket's one trace",
+    )
 
     @classmethod
     def of(cls, t: Ticket, *, duplicate: bool = False) -> TicketRead:
@@ -173,11 +175,14 @@ class CompensationDecision(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketRead)
-async def create_ticket(body: TicketCreate, principal: Writer, rt: RuntimeDep, deps: DepsDep, response: Response) -> TicketRead:
+async def create_ticket(
+    body: TicketCreate, principal: Writer, rt: RuntimeDep, deps: DepsDep, response: Response
+) -> TicketRead:
     data = body.model_dump(mode="python")
     window = data.pop("requested_window")
     cmd = OpenTicket(
-        tenant_id=principal.tenant, **{k: v for k, v in data.items() if k != "attachments"},
+        tenant_id=principal.tenant,
+        **{k: v for k, v in data.items() if k != "attachments"},
         requested_window=(window["start"], window["end"]) if window else None,
         attachments=tuple(body.model_dump(mode="json")["attachments"]),
         source="customer" if principal.has_any("customer") and not principal.has_any("agent", "manager") else "agent",
@@ -191,7 +196,8 @@ async def create_ticket(body: TicketCreate, principal: Writer, rt: RuntimeDep, d
 
 @router.get("", response_model=TicketPage)
 async def list_tickets(
-    principal: Reader, rt: RuntimeDep,
+    principal: Reader,
+    rt: RuntimeDep,
     status_: Annotated[TicketStatus | None, Query(alias="status")] = None,
     kind: Kind | None = None,
     priority: Priority | None = None,
@@ -204,11 +210,21 @@ async def list_tickets(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> TicketPage:
-    filters = {"status": status_.value if status_ else None, "kind": kind, "priority": priority, "sla_risk": sla_risk,
-               "customer_id": customer_id, "assignee_id": assignee_id, "asset_id": asset_id,
-               "opened_from": opened_from, "opened_to": opened_to}
+    filters = {
+        "status": status_.value if status_ else None,
+        "kind": kind,
+        "priority": priority,
+        "sla_risk": sla_risk,
+        "customer_id": customer_id,
+        "assignee_id": assignee_id,
+        "asset_id": asset_id,
+        "opened_from": opened_from,
+        "opened_to": opened_to,
+    }
     try:
-        items, nxt = await views.list_tickets(uow=rt.uow(), tenant_id=principal.tenant, filters=filters, limit=limit, cursor=cursor)
+        items, nxt = await views.list_tickets(
+            uow=rt.uow(), tenant_id=principal.tenant, filters=filters, limit=limit, cursor=cursor
+        )
     except views.BadCursor as exc:
         raise Problem(400, "Bad request", "invalid cursor") from exc
     return TicketPage(items=[TicketRead.of(t) for t in items], next_cursor=nxt)
@@ -227,9 +243,11 @@ async def ticket_details(ticket_id: str, principal: Agent, rt: RuntimeDep) -> di
     d = await views.ticket_details(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     if d is None:
         raise not_found("ticket", ticket_id)
-    return {"ticket": TicketRead.of(d["ticket"]).model_dump(mode="json"),
-            "notes": [{k: v for k, v in n.items() if k != "tenant_id"} for n in d["notes"]],
-            "sla_clocks": [{k: v for k, v in c.items() if k != "tenant_id"} for c in d["clocks"]]}
+    return {
+        "ticket": TicketRead.of(d["ticket"]).model_dump(mode="json"),
+        "notes": [{k: v for k, v in n.items() if k != "tenant_id"} for n in d["notes"]],
+        "sla_clocks": [{k: v for k, v in c.items() if k != "tenant_id"} for c in d["clocks"]],
+    }
 
 
 @router.get("/{ticket_id}/timeline")
@@ -237,14 +255,22 @@ async def ticket_timeline(ticket_id: str, principal: Reader, rt: RuntimeDep) -> 
     rows = await views.ticket_timeline(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     if rows is None:
         raise not_found("ticket", ticket_id)
-    return {"ticket_id": ticket_id, "events": [
-        {"id": r["event_id"], "type": r["type"], "source": r["source"], "time": r["time"], "data": r["data"]} for r in rows]}
+    return {
+        "ticket_id": ticket_id,
+        "events": [
+            {"id": r["event_id"], "type": r["type"], "source": r["source"], "time": r["time"], "data": r["data"]}
+            for r in rows
+        ],
+    }
 
 
-async def _move(rt: Any, deps: Any, tenant: str, ticket_id: str, target: TicketStatus, reason: str, author: str) -> TicketRead:
+async def _move(
+    rt: Any, deps: Any, tenant: str, ticket_id: str, target: TicketStatus, reason: str, author: str
+) -> TicketRead:
     with domain_errors():
-        t = await handlers.move(uow=rt.uow(), deps=deps, tenant_id=tenant, ticket_id=ticket_id, target=target,
-                                reason=reason, author=author)
+        t = await handlers.move(
+            uow=rt.uow(), deps=deps, tenant_id=tenant, ticket_id=ticket_id, target=target, reason=reason, author=author
+        )
     return TicketRead.of(t)
 
 
@@ -271,7 +297,9 @@ async def resolve(ticket_id: str, body: Reason, principal: Agent, rt: RuntimeDep
 @router.post("/{ticket_id}/triage", response_model=TicketRead)
 async def retriage(ticket_id: str, body: TriageUpdate, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     with domain_errors():
-        t = await handlers.retriage(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, **body.model_dump())
+        t = await handlers.retriage(
+            uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, **body.model_dump()
+        )
     return TicketRead.of(t)
 
 
@@ -281,30 +309,52 @@ async def supply_facts(ticket_id: str, body: Facts, principal: Writer, rt: Runti
     if not facts:
         raise Problem(422, "Validation failed", "supply at least one fact")
     with domain_errors():
-        t = await handlers.supply_facts(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, facts=facts)
+        t = await handlers.supply_facts(
+            uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, facts=facts
+        )
     return TicketRead.of(t)
 
 
 @router.post("/{ticket_id}/notes", status_code=status.HTTP_201_CREATED)
 async def add_note(ticket_id: str, body: NoteCreate, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> dict[str, Any]:
     with domain_errors():
-        note_id = await handlers.add_note(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id,
-                                          author=principal.subject, kind=body.kind, body=body.body)
+        note_id = await handlers.add_note(
+            uow=rt.uow(),
+            deps=deps,
+            tenant_id=principal.tenant,
+            ticket_id=ticket_id,
+            author=principal.subject,
+            kind=body.kind,
+            body=body.body,
+        )
     return {"id": note_id, "ticket_id": ticket_id, "kind": body.kind}
 
 
 @router.post("/{ticket_id}/escalate", response_model=TicketRead)
 async def escalate(ticket_id: str, body: Escalation, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     with domain_errors():
-        t = await handlers.escalate_complaint(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id,
-                                              level=body.level, reason=body.reason)
+        t = await handlers.escalate_complaint(
+            uow=rt.uow(),
+            deps=deps,
+            tenant_id=principal.tenant,
+            ticket_id=ticket_id,
+            level=body.level,
+            reason=body.reason,
+        )
     return TicketRead.of(t)
 
 
 @router.post("/{ticket_id}/compensation", response_model=TicketRead)
-async def decide_compensation(ticket_id: str, body: CompensationDecision, principal: Manager, rt: RuntimeDep,
-                              deps: DepsDep) -> TicketRead:
+async def decide_compensation(
+    ticket_id: str, body: CompensationDecision, principal: Manager, rt: RuntimeDep, deps: DepsDep
+) -> TicketRead:
     with domain_errors():
-        t = await handlers.decide_compensation(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id,
-                                               approved=body.approved, author=principal.subject)
+        t = await handlers.decide_compensation(
+            uow=rt.uow(),
+            deps=deps,
+            tenant_id=principal.tenant,
+            ticket_id=ticket_id,
+            approved=body.approved,
+            author=principal.subject,
+        )
     return TicketRead.of(t)

@@ -24,7 +24,9 @@ from notify.entrypoints.routes.common import RuntimeDep
 router = APIRouter(tags=["preferences"])
 Staff = Annotated[Principal, Depends(require_roles("agent", "manager", "admin"))]
 Admin = Annotated[Principal, Depends(require_roles("manager", "admin"))]
-Anyone = Annotated[Principal, Depends(require_roles("agent", "manager", "admin", "customer", "technician", "dispatcher"))]
+Anyone = Annotated[
+    Principal, Depends(require_roles("agent", "manager", "admin", "customer", "technician", "dispatcher"))
+]
 PHONE = r"^\+?[0-9][0-9 -]{5,19}$"
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -79,7 +81,9 @@ async def put_preference(recipient: str, body: PreferenceWrite, principal: Staff
     pref = Preference(
         channels=frozenset(Channel(c) for c in body.channels) if body.channels is not None else None,
         opted_out=body.opted_out,
-        quiet_hours=QuietHours(start=qh.start.replace(tzinfo=None), end=qh.end.replace(tzinfo=None), tz=qh.tz) if qh else None,
+        quiet_hours=QuietHours(start=qh.start.replace(tzinfo=None), end=qh.end.replace(tzinfo=None), tz=qh.tz)
+        if qh
+        else None,
     )
     async with rt.uow() as uow:
         await uow.scope_to_tenant(principal.tenant)
@@ -99,8 +103,10 @@ async def get_preference(recipient: str, principal: Staff, rt: RuntimeDep) -> Pr
     p = found[1]
     qh = p.quiet_hours
     return PreferenceRead(
-        recipient=_masked_key(key), channels=sorted(c.value for c in p.channels) if p.channels is not None else None,  # type: ignore[misc]
-        opted_out=p.opted_out, quiet_hours=QuietHoursWrite(start=qh.start, end=qh.end, tz=qh.tz) if qh else None,
+        recipient=_masked_key(key),
+        channels=sorted(c.value for c in p.channels) if p.channels is not None else None,  # type: ignore[misc]
+        opted_out=p.opted_out,
+        quiet_hours=QuietHoursWrite(start=qh.start, end=qh.end, tz=qh.tz) if qh else None,
     )
 
 
@@ -123,8 +129,7 @@ class RecipientWrite(BaseModel):
 
 
 @router.put("/recipients/{recipient_id}", status_code=status.HTTP_200_OK)
-async def put_recipient(recipient_id: str, body: RecipientWrite,
-                        principal: Admin, rt: RuntimeDep) -> dict[str, Any]:
+async def put_recipient(recipient_id: str, body: RecipientWrite, principal: Admin, rt: RuntimeDep) -> dict[str, Any]:
     if not _ID.match(recipient_id):
         raise Problem(422, "Invalid recipient", "ids use letters, digits and _.:- (at most 64)")
     try:
@@ -135,13 +140,23 @@ async def put_recipient(recipient_id: str, body: RecipientWrite,
     async with rt.uow() as uow:
         await uow.scope_to_tenant(principal.tenant)
         await NotifyRepository(uow.session).put_recipient(
-            tenant_id=principal.tenant, id=recipient_id, role=body.role, name=body.name, email=email, phone=phone,
+            tenant_id=principal.tenant,
+            id=recipient_id,
+            role=body.role,
+            name=body.name,
+            email=email,
+            phone=phone,
             locale=body.locale,
         )
         await uow.commit()
-    return {"id": recipient_id, "role": body.role, "name": body.name,
-            "email": mask_address(email, Channel.EMAIL) if email else None,
-            "phone": mask_address(phone, Channel.SMS) if phone else None, "locale": body.locale}
+    return {
+        "id": recipient_id,
+        "role": body.role,
+        "name": body.name,
+        "email": mask_address(email, Channel.EMAIL) if email else None,
+        "phone": mask_address(phone, Channel.SMS) if phone else None,
+        "locale": body.locale,
+    }
 
 
 class WebhookWrite(BaseModel):
@@ -174,8 +189,9 @@ async def add_webhook(body: WebhookWrite, principal: Admin, rt: RuntimeDep) -> W
     secret = body.secret or secrets.token_urlsafe(32)
     async with rt.uow() as uow:
         await uow.scope_to_tenant(principal.tenant)
-        await NotifyRepository(uow.session).add_webhook(tenant_id=principal.tenant, id=endpoint_id, url=str(body.url),
-                                                        secret=secret, event_types=body.event_types)
+        await NotifyRepository(uow.session).add_webhook(
+            tenant_id=principal.tenant, id=endpoint_id, url=str(body.url), secret=secret, event_types=body.event_types
+        )
         await uow.commit()
     return WebhookCreated(id=endpoint_id, url=str(body.url), event_types=body.event_types, secret=secret)
 
@@ -190,8 +206,9 @@ class FeedItem(BaseModel):
 
 
 @router.get("/feed/{recipient_id}", response_model=list[FeedItem], tags=["feed"])
-async def read_feed(recipient_id: str, principal: Anyone, rt: RuntimeDep,
-                    limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[dict[str, Any]]:
+async def read_feed(
+    recipient_id: str, principal: Anyone, rt: RuntimeDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[dict[str, Any]]:
     """The in-app feed of one recipient (staff read anyone's; others only their own)."""
     if not principal.has_any("agent", "manager") and principal.subject != recipient_id:
         raise not_found("feed", recipient_id)

@@ -75,12 +75,20 @@ async def list_templates(principal: Reader) -> list[dict[str, Any]]:
 
 
 @router.put("/{name}/{channel}/{locale}", status_code=status.HTTP_201_CREATED, response_model=TemplateVersion)
-async def save_template(name: str, channel: ChannelName, locale: Locale, body: TemplateWrite, principal: Editor,
-                        rt: RuntimeDep) -> TemplateVersion:
+async def save_template(
+    name: str, channel: ChannelName, locale: Locale, body: TemplateWrite, principal: Editor, rt: RuntimeDep
+) -> TemplateVersion:
     source = TemplateSource(body.subject, body.body)
     try:
-        version = await handlers.save_template(uow=rt.uow(), tenant_id=principal.tenant, name=name, channel=Channel(channel),
-                                               locale=locale, source=source, created_by=principal.subject)
+        version = await handlers.save_template(
+            uow=rt.uow(),
+            tenant_id=principal.tenant,
+            name=name,
+            channel=Channel(channel),
+            locale=locale,
+            source=source,
+            created_by=principal.subject,
+        )
     except TemplateRejected as exc:
         raise rejected(exc) from exc
     versions = await _versions(rt, principal.tenant, name, channel, locale)
@@ -88,7 +96,9 @@ async def save_template(name: str, channel: ChannelName, locale: Locale, body: T
 
 
 @router.get("/{name}/{channel}/{locale}", response_model=list[TemplateVersion])
-async def template_versions(name: str, channel: ChannelName, locale: Locale, principal: Reader, rt: RuntimeDep) -> list[TemplateVersion]:
+async def template_versions(
+    name: str, channel: ChannelName, locale: Locale, principal: Reader, rt: RuntimeDep
+) -> list[TemplateVersion]:
     versions = await _versions(rt, principal.tenant, name, channel, locale)
     if not versions:
         raise not_found("template", f"{name}/{channel}/{locale}")
@@ -109,7 +119,15 @@ async def _versions(rt: Any, tenant: str, name: str, channel: str, locale: str) 
         await uow.scope_to_tenant(tenant)
         stored = await NotifyRepository(uow.session).template_versions(tenant, name, channel, locale)
     return [
-        TemplateVersion(name=s.name, channel=s.channel, locale=s.locale, version=s.version, subject=s.source.subject,
-                        body=s.source.body, created_by=s.created_by, created_at=s.created_at)
+        TemplateVersion(
+            name=s.name,
+            channel=s.channel,
+            locale=s.locale,
+            version=s.version,
+            subject=s.source.subject,
+            body=s.source.body,
+            created_by=s.created_by,
+            created_at=s.created_at,
+        )
         for s in stored
     ]

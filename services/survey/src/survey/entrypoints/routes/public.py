@@ -23,8 +23,14 @@ async def read_public_survey(token: str, svc: ServicesDep) -> PublicSurveyRead:
         s, plan = await handlers.check_token(uow=svc.runtime.uow(), token=token, links=svc.links)
     except DomainError as exc:
         raise to_problem(exc) from exc
-    return PublicSurveyRead(survey_id=s.id, questions=list(plan.questions), ask_nps=plan.ask_nps,
-                            allow_comment=plan.allow_comment, expires_at=s.expires_at, locale=s.locale)
+    return PublicSurveyRead(
+        survey_id=s.id,
+        questions=list(plan.questions),
+        ask_nps=plan.ask_nps,
+        allow_comment=plan.allow_comment,
+        expires_at=s.expires_at,
+        locale=s.locale,
+    )
 
 
 @router.post("/{token}/answers", status_code=status.HTTP_201_CREATED, response_model=AnswerAccepted)

@@ -29,30 +29,47 @@ def _range(since: datetime | None, until: datetime | None) -> None:
 
 
 @router.get("/satisfaction")
-async def satisfaction(principal: Manager, svc: ServicesDep, group_by: GroupBy = "all",
-                       since: Annotated[datetime | None, Query(alias="from")] = None,
-                       until: Annotated[datetime | None, Query(alias="to")] = None) -> dict[str, Any]:
+async def satisfaction(
+    principal: Manager,
+    svc: ServicesDep,
+    group_by: GroupBy = "all",
+    since: Annotated[datetime | None, Query(alias="from")] = None,
+    until: Annotated[datetime | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
     _range(since, until)
-    rows = await views.satisfaction(uow=svc.runtime.uow(), tenant_id=principal.tenant, group_by=group_by,
-                                    since=since, until=until)
+    rows = await views.satisfaction(
+        uow=svc.runtime.uow(), tenant_id=principal.tenant, group_by=group_by, since=since, until=until
+    )
     return {"group_by": group_by, "from": since, "to": until, "rows": rows}
 
 
 @router.get("/satisfaction.csv", response_class=Response)
-async def satisfaction_csv(principal: Manager, svc: ServicesDep, group_by: GroupBy = "all",
-                           since: Annotated[datetime | None, Query(alias="from")] = None,
-                           until: Annotated[datetime | None, Query(alias="to")] = None) -> Response:
+async def satisfaction_csv(
+    principal: Manager,
+    svc: ServicesDep,
+    group_by: GroupBy = "all",
+    since: Annotated[datetime | None, Query(alias="from")] = None,
+    until: Annotated[datetime | None, Query(alias="to")] = None,
+) -> Response:
     _range(since, until)
-    rows = await views.satisfaction(uow=svc.runtime.uow(), tenant_id=principal.tenant, group_by=group_by,
-                                    since=since, until=until)
-    return Response(reports.to_csv(rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="satisfaction-by-{group_by}.csv"'})
+    rows = await views.satisfaction(
+        uow=svc.runtime.uow(), tenant_id=principal.tenant, group_by=group_by, since=since, until=until
+    )
+    return Response(
+        reports.to_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="satisfaction-by-{group_by}.csv"'},
+    )
 
 
 @router.get("/praise")
-async def praise(principal: Manager, svc: ServicesDep,
-                 technician_id: Annotated[str | None, Query(max_length=64)] = None,
-                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
-    rows = await views.praise_log(uow=svc.runtime.uow(), tenant_id=principal.tenant, technician_id=technician_id,
-                                  limit=limit)
+async def praise(
+    principal: Manager,
+    svc: ServicesDep,
+    technician_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    rows = await views.praise_log(
+        uow=svc.runtime.uow(), tenant_id=principal.tenant, technician_id=technician_id, limit=limit
+    )
     return {"technician_id": technician_id, "entries": rows}

@@ -20,8 +20,12 @@ Agent = Annotated[Principal, Depends(require_roles("agent", "manager"))]
 
 
 @router.get("/revisits", response_model=list[RevisitRead])
-async def list_revisits(principal: Agent, svc: ServicesDep, status: Literal["open", "done"] | None = "open",
-                        limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[RevisitRead]:
+async def list_revisits(
+    principal: Agent,
+    svc: ServicesDep,
+    status: Literal["open", "done"] | None = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[RevisitRead]:
     found = await views.revisits(uow=svc.runtime.uow(), tenant_id=principal.tenant, status=status, limit=limit)
     return [RevisitRead.of(r) for r in found]
 
@@ -31,8 +35,14 @@ async def record_outcome(revisit_id: str, body: RevisitOutcome, principal: Agent
     try:
         r = await handlers.record_revisit_outcome(
             uow=svc.runtime.uow(),
-            cmd=RecordRevisitOutcome(tenant_id=principal.tenant, revisit_id=revisit_id, outcome=body.outcome,
-                                     satisfied=body.satisfied, notes=body.notes, by=principal.subject),
+            cmd=RecordRevisitOutcome(
+                tenant_id=principal.tenant,
+                revisit_id=revisit_id,
+                outcome=body.outcome,
+                satisfied=body.satisfied,
+                notes=body.notes,
+                by=principal.subject,
+            ),
         )
     except DomainError as exc:
         raise to_problem(exc) from exc
@@ -42,6 +52,7 @@ async def record_outcome(revisit_id: str, body: RevisitOutcome, principal: Agent
 @router.put("/revisit-customers/{customer_id}", status_code=204)
 async def set_grade(customer_id: str, body: GradeUpdate, principal: Agent, svc: ServicesDep) -> None:
     timers = await handlers.set_customer_grade(
-        uow=svc.runtime.uow(), cmd=SetCustomerGrade(tenant_id=principal.tenant, customer_id=customer_id, grade=body.grade)
+        uow=svc.runtime.uow(),
+        cmd=SetCustomerGrade(tenant_id=principal.tenant, customer_id=customer_id, grade=body.grade),
     )
     await svc.scheduled(timers)

@@ -58,10 +58,21 @@ class SurveyRead(BaseModel):
 
     @classmethod
     def of(cls, s: Survey, response: dict[str, Any] | None = None) -> SurveyRead:
-        return cls(id=s.id, ticket_id=s.ticket_id, round=s.round, channel=s.channel, status=s.status.value,
-                   due_at=s.due_at, expires_at=s.expires_at, sent_at=s.sent_at, completed_at=s.completed_at,
-                   reminders_sent=s.reminders_sent, technician_id=s.technician_id, team_id=s.team_id,
-                   response=response)
+        return cls(
+            id=s.id,
+            ticket_id=s.ticket_id,
+            round=s.round,
+            channel=s.channel,
+            status=s.status.value,
+            due_at=s.due_at,
+            expires_at=s.expires_at,
+            sent_at=s.sent_at,
+            completed_at=s.completed_at,
+            reminders_sent=s.reminders_sent,
+            technician_id=s.technician_id,
+            team_id=s.team_id,
+            response=response,
+        )
 
 
 class RuleModel(BaseModel):
@@ -90,8 +101,9 @@ class PlanModel(BaseModel):
     follow_up_major: bool = True
     follow_up_working_days: int = Field(20, ge=1, le=60)
     channel: Literal["sms", "email", "phone"] = "sms"
-    questions: list[QuestionName] = Field(default_factory=lambda: ["timeliness", "professionalism", "attitude",
-                                                                  "effectiveness", "overall"], min_length=1)
+    questions: list[QuestionName] = Field(
+        default_factory=lambda: ["timeliness", "professionalism", "attitude", "effectiveness", "overall"], min_length=1
+    )
     ask_nps: bool = True
     allow_comment: bool = True
     reminder_after_days: list[Annotated[int, Field(ge=1, le=60)]] = Field(default_factory=lambda: [2], max_length=5)
@@ -99,8 +111,9 @@ class PlanModel(BaseModel):
     rule: RuleModel = Field(default_factory=RuleModel)
     praise_words: list[Annotated[str, Field(min_length=1, max_length=50)]] | None = Field(None, max_length=500)
     calendar: CalendarModel = Field(default_factory=CalendarModel)
-    revisit_months_by_grade: dict[Annotated[str, Field(pattern=r"^[A-Z]{1,4}$")], Annotated[int, Field(ge=1, le=60)]] = \
-        Field(default_factory=lambda: {"A": 6, "VIP": 6, "B": 12, "C": 12}, max_length=10)
+    revisit_months_by_grade: dict[
+        Annotated[str, Field(pattern=r"^[A-Z]{1,4}$")], Annotated[int, Field(ge=1, le=60)]
+    ] = Field(default_factory=lambda: {"A": 6, "VIP": 6, "B": 12, "C": 12}, max_length=10)
     revisit_default_months: int = Field(12, ge=1, le=60)
 
     @classmethod
@@ -124,9 +137,18 @@ class RevisitRead(BaseModel):
 
     @classmethod
     def of(cls, r: Revisit) -> RevisitRead:
-        return cls(id=r.id, customer_id=r.customer_id, grade=r.grade, due_on=r.due_on, status=r.status,
-                   last_ticket_id=r.last_ticket_id, outcome=r.outcome, satisfied=r.satisfied, notes=r.notes,
-                   completed_at=r.completed_at)
+        return cls(
+            id=r.id,
+            customer_id=r.customer_id,
+            grade=r.grade,
+            due_on=r.due_on,
+            status=r.status,
+            last_ticket_id=r.last_ticket_id,
+            outcome=r.outcome,
+            satisfied=r.satisfied,
+            notes=r.notes,
+            completed_at=r.completed_at,
+        )
 
 
 class RevisitOutcome(BaseModel):

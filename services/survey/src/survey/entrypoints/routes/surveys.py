@@ -25,8 +25,9 @@ Manager = Annotated[Principal, Depends(require_roles("manager"))]
 
 
 @router.get("/surveys", response_model=list[SurveyRead])
-async def list_surveys(principal: Agent, svc: ServicesDep,
-                       ticket_id: Annotated[str, Query(min_length=1, max_length=64)]) -> list[SurveyRead]:
+async def list_surveys(
+    principal: Agent, svc: ServicesDep, ticket_id: Annotated[str, Query(min_length=1, max_length=64)]
+) -> list[SurveyRead]:
     found = await views.surveys_for_ticket(uow=svc.runtime.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     return [SurveyRead.of(s) for s in found]
 
@@ -40,7 +41,9 @@ async def read_survey(survey_id: str, principal: Agent, svc: ServicesDep) -> Sur
 
 
 @router.post("/surveys/{survey_id}/answers", status_code=status.HTTP_201_CREATED, response_model=AnswerAccepted)
-async def record_phone_answers(survey_id: str, body: AnswerCreate, principal: Agent, svc: ServicesDep) -> AnswerAccepted:
+async def record_phone_answers(
+    survey_id: str, body: AnswerCreate, principal: Agent, svc: ServicesDep
+) -> AnswerAccepted:
     """An agent records the answers given on a follow-up call (phone channel)."""
     try:
         s, _ = await handlers.answer_survey(
@@ -66,6 +69,8 @@ async def put_plan(body: PlanModel, principal: Manager, svc: ServicesDep) -> Pla
     except DomainError as exc:
         raise to_problem(exc) from exc
     except (KeyError, ValueError, NotImplementedError) as exc:
-        raise Problem(422, "Rule violated", f"unusable calendar: {exc}", type_="urn:fixflow:problem:rule-violated") from exc
+        raise Problem(
+            422, "Rule violated", f"unusable calendar: {exc}", type_="urn:fixflow:problem:rule-violated"
+        ) from exc
     await handlers.put_plan(uow=svc.runtime.uow(), plan=plan, by=principal.subject)
     return PlanModel.of(plan)
