@@ -5,12 +5,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 SERVICES := $(notdir $(wildcard services/*))
 INFRA := deploy/local/infra.sh
+# The workspace install: every package, plus the extras tests and benchmarks need (the service
+# images install a service without them: see Dockerfile).
+EXTRAS_dispatch := [cpsat]
+LOCK_VENV := .local/lock-venv
+PACKAGES := -e 'shared[testing]' $(foreach s,$(SERVICES),-e 'services/$(s)$(EXTRAS_$(s))')
 
 .PHONY: install infra infra-stop status migrate run stop test test-unit lint bench lock
 
 $(BIN)/.installed: constraints.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@test -d $(VENV) || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q -c constraints.txt -e 'shared[testing]' $(foreach s,$(SERVICES),-e services/$(s))
+	$(BIN)/pip install -q -c constraints.txt $(PACKAGES)
 	@touch $@
 
 install: $(BIN)/.installed
@@ -51,7 +56,7 @@ bench: install infra
 
 lock:
 	# Re-pin every transitive dependency of the current pin set (upgrade one by editing its pin first).
-	rm -rf /tmp/fixflow-lock && $(PY) -m venv /tmp/fixflow-lock
-	/tmp/fixflow-lock/bin/pip install -q -c constraints.txt -e 'shared[testing]' $(foreach s,$(SERVICES),-e services/$(s))
+	rm -rf $(LOCK_VENV) && $(PY) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install -q -c constraints.txt $(PACKAGES)
 	{ echo "# One pin set for the whole repo (pip constraints). Regenerate: make lock"; \
-	  /tmp/fixflow-lock/bin/pip freeze --exclude-editable | grep -v '^-e' | grep -vi '^fixflow'; } > constraints.txt
+	  $(LOCK_VENV)/bin/pip freeze --exclude-editable | grep -v '^-e' | grep -vi '^fixflow'; } > constraints.txt

@@ -14,7 +14,8 @@ Model (see docs/adr/dispatch-assignment-model.md):
   priority-dependent penalty, so the solver plans as many (and the most urgent) jobs as it can.
 - That is a rectangular assignment problem on an expanded job × slot matrix: solved exactly by
   scipy's linear_sum_assignment (dense, reference) or by LAPJVsp on the cheapest candidate slots
-  per job (sparse, fast); OR-Tools CP-SAT solves the same model as a cross-check.
+  per job (sparse, fast); OR-Tools CP-SAT solves the same model as a cross-check for tests and
+  benchmarks (method="cpsat", needs the `fixflow-dispatch[cpsat]` extra; the service never uses it).
 """
 
 from __future__ import annotations
@@ -403,7 +404,10 @@ def _solve_greedy(c: Compiled) -> list[tuple[int, int]]:
 
 
 def _solve_cpsat(c: Compiled, time_limit_s: float) -> list[tuple[int, int]]:
-    from ortools.sat.python import cp_model
+    try:
+        from ortools.sat.python import cp_model
+    except ImportError as e:  # the service image does not ship OR-Tools
+        raise RuntimeError('method="cpsat" needs OR-Tools: install fixflow-dispatch[cpsat]') from e
 
     J, S = c.shape
     dense = c.dense()
