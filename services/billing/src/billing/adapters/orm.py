@@ -1,10 +1,13 @@
-"""Tables of billing's database (the migrations in migrations/versions are the source of truth)."""
+"""Tables of billing's database, as its migrations build them (indexes, constraints and server defaults
+included): tests/contract/test_migrations_match_models.py fails on any difference."""
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
+    Index,
     Integer,
     PrimaryKeyConstraint,
     String,
@@ -58,6 +61,7 @@ entitlements = Table(
     Column("valid_from", Date),
     Column("valid_to", Date),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_entitlements_customer", "tenant_id", "customer_id", "kind"),
 )
 
 quotes = Table(
@@ -109,6 +113,9 @@ invoices = Table(
     Column("issued_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("tenant_id", "number", name="uq_invoices_tenant_number"),
     UniqueConstraint("tenant_id", "work_order_id", name="uq_invoices_tenant_work_order"),
+    Index("ix_invoices_customer_issued", "tenant_id", "customer_id", "issued_at"),
+    CheckConstraint("total_minor >= 0", name="total_not_negative"),
+    CheckConstraint("paid_minor >= 0 AND paid_minor <= total_minor", name="paid_range"),
 )
 
 waived_charges = Table(
@@ -142,6 +149,7 @@ waivers = Table(
     Column("status", String(20), nullable=False),
     Column("approved_by", String(200)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_waivers_ticket", "tenant_id", "ticket_id"),
 )
 
 payments = Table(
@@ -159,6 +167,8 @@ payments = Table(
     Column("receipt_number", String(40), nullable=False),
     Column("reference", String(200)),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("ix_payments_invoice", "tenant_id", "invoice_id"),
+    CheckConstraint("amount_minor > 0", name="positive"),
 )
 
 refunds = Table(
@@ -204,6 +214,7 @@ pending_settlements = Table(
     Column("parked_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("tenant_id", "work_order_id", name="pk_pending_settlements"),
+    Index("ix_pending_settlements_ticket", "tenant_id", "ticket_id"),
 )
 
 customer_credits = Table(
@@ -215,6 +226,7 @@ customer_credits = Table(
     Column("balance_minor", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("tenant_id", "customer_id", "currency", name="pk_customer_credits"),
+    CheckConstraint("balance_minor >= 0", name="not_negative"),
 )
 
 credit_entries = Table(
@@ -229,6 +241,8 @@ credit_entries = Table(
     Column("payment_id", String(40), nullable=False),
     Column("invoice_id", String(40), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_credit_entries_customer", "tenant_id", "customer_id", "at"),
+    CheckConstraint("amount_minor <> 0", name="not_zero"),
 )
 
 contract_visit_usage = Table(
@@ -239,4 +253,5 @@ contract_visit_usage = Table(
     Column("year_start", Date, nullable=False),
     Column("visits_used", Integer, nullable=False),
     PrimaryKeyConstraint("tenant_id", "contract_id", "year_start", name="pk_contract_visit_usage"),
+    CheckConstraint("visits_used >= 0", name="not_negative"),
 )

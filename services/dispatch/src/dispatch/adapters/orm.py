@@ -1,8 +1,23 @@
-"""Tables of dispatch's database (the migrations in migrations/versions are the source of truth).
+"""Tables of dispatch's database, as its migrations build them (indexes, constraints and server
+defaults included): tests/contract/test_migrations_match_models.py fails on any difference.
 
 Every business table carries tenant_id and is protected by row-level security."""
 
-from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from fixflow_shared.db import add_messaging_tables, new_metadata
@@ -36,6 +51,7 @@ technicians = Table(
     Column("active", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_technicians_tenant", "tenant_id"),
 )
 
 certifications = Table(
@@ -43,10 +59,11 @@ certifications = Table(
     metadata,
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
-    Column("technician_id", String(40), nullable=False),
+    Column("technician_id", String(40), ForeignKey("technicians.id", ondelete="CASCADE"), nullable=False),
     Column("name", String(64), nullable=False),
     Column("number", String(64)),
     Column("valid_until", DateTime(timezone=True), nullable=False),
+    Index("ix_certifications_technician", "technician_id"),
 )
 
 absences = Table(
@@ -54,11 +71,13 @@ absences = Table(
     metadata,
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
-    Column("technician_id", String(40), nullable=False),
+    Column("technician_id", String(40), ForeignKey("technicians.id", ondelete="CASCADE"), nullable=False),
     Column("start_at", DateTime(timezone=True), nullable=False),
     Column("end_at", DateTime(timezone=True), nullable=False),
     Column("reason", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_absences_technician", "technician_id", "start_at"),
+    CheckConstraint("end_at > start_at", name="ordered"),
 )
 
 jobs = Table(
@@ -83,6 +102,7 @@ jobs = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("tenant_id", "ticket_id", name="uq_jobs_tenant_ticket"),
+    Index("ix_jobs_tenant_status", "tenant_id", "status"),
 )
 
 appointments = Table(
@@ -90,9 +110,9 @@ appointments = Table(
     metadata,
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
-    Column("job_id", String(40), nullable=False),
+    Column("job_id", String(40), ForeignKey("jobs.id"), nullable=False),
     Column("ticket_id", String(64), nullable=False),
-    Column("technician_id", String(40), nullable=False),
+    Column("technician_id", String(40), ForeignKey("technicians.id"), nullable=False),
     Column("window_start", DateTime(timezone=True), nullable=False),
     Column("window_end", DateTime(timezone=True), nullable=False),
     Column("visit_number", Integer, nullable=False),
@@ -100,6 +120,8 @@ appointments = Table(
     Column("reason", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_appointments_technician", "technician_id", "window_start"),
+    Index("ix_appointments_job", "job_id"),
 )
 
 work_orders = Table(
@@ -107,9 +129,9 @@ work_orders = Table(
     metadata,
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
-    Column("job_id", String(40), nullable=False),
+    Column("job_id", String(40), ForeignKey("jobs.id"), nullable=False),
     Column("ticket_id", String(64), nullable=False),
-    Column("technician_id", String(40), nullable=False),
+    Column("technician_id", String(40), ForeignKey("technicians.id"), nullable=False),
     Column("visit_number", Integer, nullable=False),
     Column("status", String(32), nullable=False),
     Column("appointment_id", String(40)),
@@ -132,6 +154,8 @@ work_orders = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_work_orders_technician", "technician_id", "status"),
+    Index("ix_work_orders_job", "job_id"),
 )
 
 parts_requests = Table(
@@ -140,8 +164,8 @@ parts_requests = Table(
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
     Column("ticket_id", String(64), nullable=False),
-    Column("job_id", String(40)),  # NULL for a return pickup (no visit)
-    Column("work_order_id", String(40)),
+    Column("job_id", String(40), ForeignKey("jobs.id")),  # NULL for a return pickup (no visit)
+    Column("work_order_id", String(40), ForeignKey("work_orders.id")),
     Column("parts", JSONB, nullable=False),
     Column("status", String(32), nullable=False),
     Column("shipment_id", String(64)),
@@ -166,5 +190,5 @@ planning_tenants = Table(
     "planning_tenants",
     metadata,
     Column("tenant_id", String(64), primary_key=True),
-    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

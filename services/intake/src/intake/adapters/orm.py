@@ -1,6 +1,23 @@
-"""Tables of intake's database (the migrations in migrations/versions are the source of truth)."""
+"""Tables of intake's database, as its migrations build them (indexes, constraints and server defaults
+included): tests/contract/test_migrations_match_models.py fails on any difference."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Float, Identity, Integer, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from fixflow_shared.db import add_messaging_tables, new_metadata
@@ -20,10 +37,10 @@ tickets = Table(
     Column("customer_name", String(200)),
     Column("contact_email", String(320)),
     Column("contact_phone", String(40)),
-    Column("locale", String(10), nullable=False),
+    Column("locale", String(10), nullable=False, server_default="zh-CN"),
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("version", Integer, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
     # 0002
     Column("customer_id", String(40)),
     Column("asset_id", String(40)),
@@ -39,25 +56,30 @@ tickets = Table(
     Column("urgency", Integer),
     Column("suggested_fix", String(40)),
     Column("warranty", JSONB),
-    Column("missing_facts", JSONB, nullable=False),
+    Column("missing_facts", JSONB, nullable=False, server_default="[]"),
     Column("resume_to", String(32)),
     Column("requested_window", JSONB),
     Column("site", JSONB),
-    Column("attachments", JSONB, nullable=False),
+    Column("attachments", JSONB, nullable=False, server_default="[]"),
     Column("assignee_id", String(100)),
     Column("technician_id", String(100)),
     Column("complaint_level", Integer),
     Column("original_ticket_id", String(40)),
-    Column("compensation_requested", Boolean, nullable=False),
+    Column("compensation_requested", Boolean, nullable=False, server_default=false()),
     Column("compensation_amount_minor", BigInteger),
     Column("compensation_approved", Boolean),
-    Column("round", Integer, nullable=False),
-    Column("duplicate_count", Integer, nullable=False),
+    Column("round", Integer, nullable=False, server_default="1"),
+    Column("duplicate_count", Integer, nullable=False, server_default="0"),
     Column("first_response_at", DateTime(timezone=True)),
     Column("resolved_at", DateTime(timezone=True)),
     Column("closed_at", DateTime(timezone=True)),
     # 0003
     Column("trace_headers", JSONB),
+    Index("ix_tickets_tenant_status", "tenant_id", "status", "opened_at"),
+    Index("ix_tickets_tenant_opened", "tenant_id", "opened_at", "id"),
+    Index("ix_tickets_tenant_asset", "tenant_id", "asset_id", "opened_at"),
+    Index("ix_tickets_tenant_phone", "tenant_id", "contact_phone", "opened_at"),
+    Index("ix_tickets_tenant_customer", "tenant_id", "customer_id"),
 )
 
 customers = Table(
@@ -71,8 +93,10 @@ customers = Table(
     Column("phone", String(40)),
     Column("email", String(320)),
     Column("grade", String(8), nullable=False),
-    Column("addresses", JSONB, nullable=False),
+    Column("addresses", JSONB, nullable=False, server_default="[]"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_customers_tenant_phone", "tenant_id", "phone"),
+    Index("ix_customers_tenant_name", "tenant_id", "name"),
 )
 
 products = Table(
@@ -84,8 +108,9 @@ products = Table(
     Column("name", String(200), nullable=False),
     Column("warranty_months", Integer, nullable=False),
     Column("return_window_days", Integer, nullable=False),
-    Column("non_returnable", JSONB, nullable=False),
+    Column("non_returnable", JSONB, nullable=False, server_default="[]"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "model", name="uq_products_tenant_model"),
 )
 
 assets = Table(
@@ -101,6 +126,7 @@ assets = Table(
     Column("card_warranty_months", Integer),
     Column("card_warranty_ends_on", Date),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_assets_tenant_serial", "tenant_id", "serial"),
 )
 
 ticket_notes = Table(
@@ -113,6 +139,7 @@ ticket_notes = Table(
     Column("kind", String(16), nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_ticket_notes_ticket", "tenant_id", "ticket_id", "id"),
 )
 
 # No RLS: the SLA timer loop scans clocks of every tenant (queries filter by tenant explicitly).
@@ -129,16 +156,18 @@ sla_clocks = Table(
     Column("target_s", Float, nullable=False),
     Column("at_risk_share", Float, nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("paused_business_s", Float, nullable=False),
+    Column("paused_business_s", Float, nullable=False, server_default="0"),
     Column("paused_since", DateTime(timezone=True)),
     Column("stopped_at", DateTime(timezone=True)),
-    Column("at_risk_raised", Boolean, nullable=False),
-    Column("breached_raised", Boolean, nullable=False),
+    Column("at_risk_raised", Boolean, nullable=False, server_default=false()),
+    Column("breached_raised", Boolean, nullable=False, server_default=false()),
     Column("due_at", DateTime(timezone=True)),
     Column("next_check_at", DateTime(timezone=True)),
     Column("met", Boolean),
     # 0003
     Column("trace_headers", JSONB),
+    Index("ix_sla_clocks_ticket", "tenant_id", "ticket_id"),
+    Index("ix_sla_clocks_next_check", "next_check_at", postgresql_where=text("next_check_at IS NOT NULL")),
 )
 
 timeline = Table(
@@ -152,6 +181,7 @@ timeline = Table(
     Column("source", String(200), nullable=False),
     Column("time", DateTime(timezone=True), nullable=False),
     Column("data", JSONB, nullable=False),
+    Index("ix_timeline_ticket", "tenant_id", "ticket_id", "time"),
 )
 
 # No RLS: read by background jobs for any tenant; keyed by tenant.

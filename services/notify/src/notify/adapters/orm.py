@@ -1,4 +1,5 @@
-"""Tables of notify's database (the migrations in migrations/versions are the source of truth).
+"""Tables of notify's database, as its migrations build them (indexes, constraints and server defaults
+included): tests/contract/test_migrations_match_models.py fails on any difference.
 
 `deliveries` and `delivery_attempts` are scanned across tenants by the dispatcher (retries,
 deferred sends, crash recovery), so they carry no row-level security: every query filters by
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -57,6 +59,7 @@ deliveries = Table(
     # One message per (event, recipient, channel), however often the event arrives.
     UniqueConstraint("tenant_id", "trigger_event_id", "channel", "recipient", name="uq_deliveries_once"),
     Index("ix_deliveries_ticket", "tenant_id", "ticket_id", "created_at"),
+    Index("ix_deliveries_due", "not_before", postgresql_where=text("status IN ('pending', 'deferred')")),
 )
 
 delivery_attempts = Table(

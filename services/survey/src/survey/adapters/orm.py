@@ -1,6 +1,21 @@
-"""Tables of survey's database (the migrations in migrations/versions are the source of truth)."""
+"""Tables of survey's database, as its migrations build them (indexes, constraints and server defaults
+included): tests/contract/test_migrations_match_models.py fails on any difference."""
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, String, Table, Text, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from fixflow_shared.db import add_messaging_tables, new_metadata
@@ -31,24 +46,26 @@ surveys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
     Column("completed_at", DateTime(timezone=True)),
-    Column("reminders_sent", Integer, nullable=False),
+    Column("reminders_sent", Integer, nullable=False, server_default="0"),
     Column("customer_id", String(64)),
     Column("technician_id", String(64)),
     Column("team_id", String(64)),
     Column("contact_email", String(320)),
     Column("contact_phone", String(40)),
-    Column("locale", String(10), nullable=False),
-    Column("major", Boolean, nullable=False),
+    Column("locale", String(10), nullable=False, server_default="zh-CN"),
+    Column("major", Boolean, nullable=False, server_default=false()),
     Column("resolved_at", DateTime(timezone=True)),
     Column("token_nonce", String(64), nullable=False),
-    Column("version", Integer, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
     Column("trace_headers", JSONB),  # 0003
+    Index("ix_surveys_tenant_ticket", "tenant_id", "ticket_id"),
+    Index("ix_surveys_tenant_sent", "tenant_id", "sent_at"),
 )
 
 survey_responses = Table(
     "survey_responses",
     metadata,
-    Column("survey_id", String(40), primary_key=True),
+    Column("survey_id", String(40), ForeignKey("surveys.id"), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
     Column("ticket_id", String(64), nullable=False),
     Column("technician_id", String(64)),
@@ -61,6 +78,8 @@ survey_responses = Table(
     Column("praise", Boolean, nullable=False),
     Column("via", String(16), nullable=False),
     Column("answered_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("nps IS NULL OR nps BETWEEN 0 AND 10", name="nps_range"),
+    Index("ix_survey_responses_tenant_tech", "tenant_id", "technician_id", "answered_at"),
 )
 
 revisit_customers = Table(
@@ -90,6 +109,7 @@ revisits = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("completed_at", DateTime(timezone=True)),
     Column("completed_by", String(200)),
+    Index("ix_revisits_tenant_status", "tenant_id", "status", "due_on"),
 )
 
 # Durable copy of the due timers (Redis only wakes the loop). Scanned across tenants by the timer
