@@ -1,11 +1,14 @@
-"""docker-compose.yml, the Dockerfiles, the Kubernetes manifests and the local env file must stay
-true to the code: service names, ports, environment variable names, health checks. Docker cannot
-run on our CI machines, so this is how we know `docker compose up` would wire things right."""
+"""docker-compose.yml, the Dockerfile, the Kubernetes manifests and the local env file must stay
+true to the code: service names, ports, environment variable names, the image's commands, and
+migrations as their own step (a one-shot compose service, a Kubernetes Job), never at a container's
+start. Docker cannot run on our CI machines, so this is how we know `docker compose up` would wire
+things right."""
 
 from __future__ import annotations
 
 import importlib
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,9 @@ from fixflow_shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "dispatch", "billing", "survey", "notify")
-PORTS = {"intake": 8001, "dispatch": 8002, "billing": 8003, "survey": 8004, "notify": 8005}  # DESIGN.md
+PORTS = {"intake": 8001, "dispatch": 8002, "billing": 8003, "survey": 8004, "notify": 8005}  # docs/architecture.md
+INFRASTRUCTURE = {"kafka", "postgres", "redis", "jaeger", "mail"}
+CLI = (ROOT / "shared/src/fixflow_shared/cli.py").read_text()
 
 
 def settings_class(service: str) -> type[ServiceSettings]:
@@ -47,10 +52,50 @@ def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text()
+
+
+def image_commands(command: list[str]) -> None:
+    """A command given to the image is one the service command line has (fixflow_shared/cli.py)."""
+    assert len(command) == 1 and f'cmd == "{command[0]}"' in CLI, f"the image has no command {command}"
+
+
 def test_every_service_directory_is_in_compose_and_vice_versa():
     on_disk = {p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists()}
-    in_compose = set(compose()["services"]) - {"kafka", "postgres", "redis", "jaeger", "mail"}
+    in_compose = {s for s in compose()["services"] if s not in INFRASTRUCTURE and not s.endswith("-migrate")}
     assert on_disk == in_compose == set(SERVICES)
+
+
+def test_one_dockerfile_builds_every_service():
+    assert not list(ROOT.glob("services/*/Dockerfile")), "one Dockerfile at the root, with --build-arg SERVICE"
+    text = dockerfile()
+    stages = re.findall(r"^FROM (\S+)(?: AS (\w+))?$", text, re.M)
+    assert len(stages) >= 2 and "COPY --from=build " in text, (
+        "multi-stage: build, then a runtime without pip's leftovers"
+    )
+    assert re.search(r"^ARG SERVICE$", text, re.M)
+    # Every stage starts from the base pinned by digest (a tag alone can change under us).
+    base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", text, re.M)
+    assert base and re.fullmatch(r"python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}", base.group(1)), base
+    assert all(image == "${PYTHON_IMAGE}" for image, _ in stages)
+    # The service is installed without extras (tests' and benchmarks' dependencies stay out).
+    assert "-e ./shared -e ./services/${SERVICE} " in text
+    # A user without rights runs it, the one the Kubernetes manifests expect.
+    assert re.search(r"^USER 10001:10001$", text, re.M)
+    # Commands: serve by default, health from the service itself, migrations never at start.
+    assert re.search(r'^ENTRYPOINT \["fixflow-service"\]$', text, re.M)
+    assert re.search(r'^CMD \["serve"\]$', text, re.M)
+    assert re.search(r'^HEALTHCHECK .* CMD \["fixflow-service", "healthcheck"\]$', text, re.M)
+    assert "ln -s /opt/venv/bin/fixflow-${SERVICE} /opt/venv/bin/fixflow-service" in text
+    for command in ("serve", "healthcheck", "migrate", "await-migrations"):
+        image_commands([command])
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_has_the_console_script_the_image_runs(service):
+    project = tomllib.loads((ROOT / f"services/{service}/pyproject.toml").read_text())["project"]
+    assert project["scripts"][f"fixflow-{service}"] == f"{service}.__main__:main"
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -64,17 +109,33 @@ def test_compose_service_matches_settings(service):
     port = PORTS[service]
     assert settings_class(service).model_fields["http_port"].default == port
     assert env[f"{service.upper()}_HTTP_PORT"] == str(port)
+    assert env[f"{service.upper()}_HTTP_HOST"] == "0.0.0.0"
     assert spec["ports"] == [f"{port}:{port}"]
-    assert f"127.0.0.1:{port}/healthz" in " ".join(spec["healthcheck"]["test"])
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
     assert env[f"{service.upper()}_DATABASE_URL"].startswith(
         f"postgresql+asyncpg://{service}:{service}@postgres:5432/{service}"
     )
-    dockerfile = ROOT / spec["build"]["dockerfile"]
-    assert dockerfile.exists()
-    text = dockerfile.read_text()
-    assert f"{service.upper()}_HTTP_PORT={port}" in text and f"EXPOSE {port}" in text
-    assert f"python -m {service} migrate" in text and f"python -m {service} serve" in text
+    assert spec["build"] == {"context": ".", "args": {"SERVICE": service}}
+    assert spec["command"] == ["serve"]
+    image_commands(spec["command"])
+    assert "healthcheck" not in spec, "the image's HEALTHCHECK asks the service itself"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_compose_migrates_each_database_once_before_its_service(service):
+    services = compose()["services"]
+    migrate = services[f"{service}-migrate"]
+    assert migrate["build"] == services[service]["build"], "the same image as the service"
+    assert migrate["command"] == ["migrate"]
+    image_commands(migrate["command"])
+    assert migrate.get("restart", "no") == "no" and "ports" not in migrate
+    assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    names, required = env_names(service)
+    env = {k: str(v) for k, v in migrate["environment"].items()}
+    assert set(env) <= names and required <= set(env)
+    url = f"{service.upper()}_DATABASE_URL"
+    assert env[url] == str(services[service]["environment"][url]), "migrates the database the service uses"
+    assert services[service]["depends_on"][f"{service}-migrate"] == {"condition": "service_completed_successfully"}
 
 
 def test_compose_infrastructure_matches_local_scripts():
@@ -90,21 +151,66 @@ def test_compose_infrastructure_matches_local_scripts():
     assert "4318:4318" in c["jaeger"]["ports"]
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_kubernetes_deployment_matches_settings(service):
-    docs = list(yaml.safe_load_all((ROOT / f"deploy/kustomize/base/{service}.yaml").read_text()))
-    deployment = next(d for d in docs if d["kind"] == "Deployment")
-    container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert container["ports"][0]["containerPort"] == PORTS[service]
-    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+def kubernetes(service: str) -> dict[str, dict]:
+    docs = yaml.safe_load_all((ROOT / f"deploy/kustomize/base/{service}.yaml").read_text())
+    return {d["kind"]: d for d in docs}
+
+
+def check_env(service: str, container: dict) -> None:
     names, required = env_names(service)
     config = yaml.safe_load((ROOT / "deploy/kustomize/base/config.yaml").read_text())["data"]
     env = {e["name"] for e in container["env"]} | set(config)
     assert not (env - names), f"{service} does not read {env - names}"
     assert required <= env
+
+
+def check_runs_unprivileged(pod: dict) -> None:
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 10001, "the Dockerfile's USER"
+    for c in [*pod.get("initContainers", []), *pod["containers"]]:
+        assert c["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_kubernetes_deployment_matches_settings(service):
+    deployment = kubernetes(service)["Deployment"]
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["image"] == f"fixflow/{service}"
+    assert container["args"] == ["serve"] and "command" not in container
+    image_commands(container["args"])
+    assert container["ports"][0]["containerPort"] == PORTS[service]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    check_env(service, container)
+    check_runs_unprivileged(pod)
     kustomization = yaml.safe_load((ROOT / "deploy/kustomize/base/kustomization.yaml").read_text())
     assert f"{service}.yaml" in kustomization["resources"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_kubernetes_migrates_in_a_job_and_pods_only_wait_for_it(service):
+    manifests = kubernetes(service)
+    job = manifests["Job"]
+    assert job["metadata"]["name"] == f"{service}-migrate"
+    pod = job["spec"]["template"]["spec"]
+    assert pod["restartPolicy"] in ("OnFailure", "Never")
+    [migrate] = pod["containers"]
+    assert migrate["image"] == f"fixflow/{service}" and migrate["args"] == ["migrate"]
+    image_commands(migrate["args"])
+    check_env(service, migrate)
+    check_runs_unprivileged(pod)
+    # The Service must not route requests to the Job's pod.
+    selector = manifests["Service"]["spec"]["selector"]
+    job_labels = job["spec"]["template"]["metadata"]["labels"]
+    assert not selector.items() <= job_labels.items()
+    # No pod of the Deployment migrates; each waits until the database is at its code's head.
+    deployment_pod = manifests["Deployment"]["spec"]["template"]["spec"]
+    [wait] = deployment_pod["initContainers"]
+    assert wait["args"] == ["await-migrations"] and wait["image"] == f"fixflow/{service}"
+    image_commands(wait["args"])
+    check_env(service, wait)
+    assert all("migrate" not in c.get("args", []) for c in deployment_pod["containers"])
 
 
 def test_local_env_file_names_only_known_variables():

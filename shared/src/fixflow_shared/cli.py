@@ -1,10 +1,21 @@
-"""The command line every service has: `python -m <service> [serve|migrate]`."""
+"""The command line every service has: `python -m <service> [serve|migrate|await-migrations|healthcheck]`.
+
+serve             the API, consumers, relay and timers (never migrates)
+migrate           alembic upgrade head: run once per release, as its own step (a compose one-shot
+                  service, a Kubernetes Job), not at every container start
+await-migrations  wait until the database is at this code's migration head (a Kubernetes init
+                  container, so a new version never serves on an old schema); exit 1 after
+                  FIXFLOW_MIGRATION_WAIT_S seconds (default 600)
+healthcheck       exit 0 when the service answers /healthz on its port (the image's HEALTHCHECK)
+"""
 
 from __future__ import annotations
 
 import importlib
 import os
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +32,42 @@ def app_from_environment() -> Any:
     return importlib.import_module(f"{name}.bootstrap").build(settings_cls())[1]
 
 
+def service_dir(name: str) -> Path:
+    """services/<name>/, which holds alembic.ini and migrations/ (the package is installed editable)."""
+    return Path(importlib.import_module(name).__file__ or "").resolve().parents[2]
+
+
+def await_migrations(name: str, database_url: str, timeout_s: float, poll_s: float = 2.0) -> None:
+    from fixflow_shared.migrations import pending
+
+    deadline = time.monotonic() + timeout_s
+    while missing := pending(service_dir(name), database_url):
+        if time.monotonic() >= deadline:
+            sys.exit(f"{name}: the database is not at migration head {sorted(missing)}: run `migrate`")
+        time.sleep(poll_s)
+
+
+def healthcheck(port: int) -> None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+            ok = response.status == 200
+    except OSError as e:
+        sys.exit(f"unhealthy: {e}")
+    sys.exit(0 if ok else 1)
+
+
 def run_service(name: str, settings_cls: type[ServiceSettings], argv: list[str] | None = None) -> None:
-    """serve: migrations are not run here (deployments run `migrate` first, as an init step);
-    migrate: alembic upgrade head with the service's own migrations."""
     argv = sys.argv[1:] if argv is None else argv
     cmd = argv[0] if argv else "serve"
     settings = settings_cls()  # type: ignore[call-arg]
     if cmd == "migrate":
         from fixflow_shared.migrations import upgrade
 
-        package_dir = Path(importlib.import_module(name).__file__ or "").resolve().parent
-        upgrade(package_dir.parents[1], settings.database_url)  # services/<name>/ holds alembic.ini
+        upgrade(service_dir(name), settings.database_url)
+    elif cmd == "await-migrations":
+        await_migrations(name, settings.database_url, float(os.environ.get("FIXFLOW_MIGRATION_WAIT_S", "600")))
+    elif cmd == "healthcheck":
+        healthcheck(settings.http_port)
     elif cmd == "serve":
         import uvicorn
 
@@ -53,4 +89,4 @@ def run_service(name: str, settings_cls: type[ServiceSettings], argv: list[str] 
             _, app = importlib.import_module(f"{name}.bootstrap").build(settings)
             uvicorn.run(app, **serve)
     else:
-        sys.exit(f"unknown command {cmd!r}: use serve or migrate")
+        sys.exit(f"unknown command {cmd!r}: use serve, migrate, await-migrations or healthcheck")

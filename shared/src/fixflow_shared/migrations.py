@@ -10,6 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -73,3 +75,19 @@ def alembic_config(service_dir: Path, database_url: str) -> Config:
 def upgrade(service_dir: Path, database_url: str, revision: str = "head") -> None:
     """Run migrations (blocking; call it in a thread from async code: it owns its event loop)."""
     command.upgrade(alembic_config(service_dir, database_url), revision)
+
+
+def pending(service_dir: Path, database_url: str) -> set[str]:
+    """Heads of the service's migrations the database is not at yet (empty: up to date).
+    Blocking, like upgrade."""
+    heads = set(ScriptDirectory.from_config(alembic_config(service_dir, database_url)).get_heads())
+
+    async def current() -> set[str]:
+        engine = create_async_engine(database_url, poolclass=sa.pool.NullPool)
+        try:
+            async with engine.connect() as conn:
+                return set(await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads()))
+        finally:
+            await engine.dispose()
+
+    return heads - asyncio.run(current())
