@@ -23,8 +23,8 @@ COPY shared ./shared
 COPY services/${SERVICE} ./services/${SERVICE}
 # Editable installs keep alembic.ini and migrations/ beside the code, where `migrate` finds them;
 # no extras: what tests and benchmarks need (dispatch's OR-Tools, the pytest plugin's) stays out.
-RUN --mount=type=cache,target=/root/.cache/pip \
-    /opt/venv/bin/pip install -c constraints.txt -e ./shared -e ./services/${SERVICE} \
+RUN --mount=type=cache,target=/pip-cache \
+    PIP_CACHE_DIR=/pip-cache /opt/venv/bin/pip install -c constraints.txt -e ./shared -e ./services/${SERVICE} \
     && ln -s /opt/venv/bin/fixflow-${SERVICE} /opt/venv/bin/fixflow-service \
     && /opt/venv/bin/python -m compileall -q /app/shared/src /app/services/${SERVICE}
 

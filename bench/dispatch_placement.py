@@ -4,7 +4,7 @@ Runs the consumer step in-process (inbox claim, job, exact one-job placement aga
 bookings, work order + appointment + outbox rows, commit) against a throw-away PostgreSQL database
 on the local infrastructure, with 300 technicians, for N tickets in a row (bookings accumulate), and
 prints latency percentiles. Kafka is not involved: add the relay's publish lag and the consumer's
-poll for the end-to-end figure (DESIGN target: p99 < 250 ms end to end).
+poll for the end-to-end figure (target in docs/architecture.md: p99 < 250 ms end to end).
 
     deploy/local/infra.sh start-stores   # PostgreSQL + Redis, if not running
     .venv/bin/python bench/dispatch_placement.py [--tickets 400] [--technicians 300]

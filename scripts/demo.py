@@ -3,12 +3,12 @@
     .venv/bin/python scripts/demo.py          (run by `make run` once the five services answer)
 
 What it sets up (a service centre in Shanghai):
-- billing: the seeds' retailer fee schedule (visit 20 CNY, adjustment 20 CNY, fitting labour 30 CNY,
-  a small parts list), priced tax-inclusive at 6 %;
-- intake: the documents' SLA targets (answer within 4 h, on site within 24 h in province / 48 h out
+- billing: the retailer's fee schedule of docs/domain.md (visit 20 CNY, adjustment 20 CNY, fitting labour
+  30 CNY, a small parts list), priced tax-inclusive at 6 %;
+- intake: SLA targets after docs/domain.md (answer within 4 h, on site within 24 h in province / 48 h out
   of it, complaints 3 h / 24 h / 48 h) on the Chinese business calendar;
-- survey: a plan that sends the satisfaction survey by email on the day of resolution (the
-  documents say 3-5 working days; the demo sends at once so the answered survey can be shown);
+- survey: a plan that sends the satisfaction survey by email on the day of resolution (the default is
+  3 working days after it, docs/domain.md; the demo sends at once so the answered survey can be shown);
 - dispatch: the skills catalogue and 20 technicians with skills, service badges, regions and van
   stock, living around Shanghai;
 - intake: 200 customers (Chinese and English names; phones and emails are fictitious, emails on
@@ -187,7 +187,7 @@ TECH_NAMES = [
     "Ryan Xu",
 ]
 
-PRICE_BOOK = {  # the seeds' retailer schedule (DOMAIN.md "Fee schedule example"), minor units of CNY
+PRICE_BOOK = {  # the retailer's fee schedule (docs/domain.md, "Fee schedule"), minor units of CNY
     "effective_from": "2020-01-01",
     "currency": "CNY",
     "visit_fee_minor": 2000,

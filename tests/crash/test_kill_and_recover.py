@@ -1,5 +1,5 @@
 """kill -9 a consumer service, then the broker, while tickets flow: after restart every ticket
-reaches its final state with no lost event and no duplicated effect (DESIGN.md targets), and a
+reaches its final state with no lost event and no duplicated effect (docs/architecture.md, "Targets"), and a
 killed consumer resumes within 10 s."""
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ async def write_outbox(
 
 
 def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
-    # aiokafka defaults to acks=1 and no idempotence: both set explicitly (see DESIGN.md traps).
+    # aiokafka defaults to acks=1 and no idempotence: both set explicitly (docs/architecture.md, "Outbox and inbox").
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,

@@ -1,4 +1,4 @@
-"""Kafka topics: names are contracts (../DESIGN.md). Key = ticket id, so one ticket stays in order."""
+"""Kafka topics: names are contracts (docs/architecture.md, "Topics"). Key = ticket id, so one ticket stays in order."""
 
 from __future__ import annotations
 

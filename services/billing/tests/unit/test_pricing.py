@@ -1,4 +1,4 @@
-"""Charge computation: the seeds' retailer schedule, entitlements, and property-based invariants."""
+"""Charge computation: the retailer's fee schedule (docs/domain.md), entitlements, and property-based invariants."""
 
 from __future__ import annotations
 

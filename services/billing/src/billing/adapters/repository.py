@@ -198,7 +198,7 @@ class PriceBookRepository:
         )
 
     async def effective(self, tenant_id: str, on: date) -> PriceBook:
-        """The newest version in effect on `on`; the seeds' retailer schedule if none is configured."""
+        """The newest version in effect on `on`; the retailer's demo schedule if none is configured."""
         row = (await self.session.execute(_EFFECTIVE_BOOK, {"b_tenant": tenant_id, "b_on": on})).mappings().first()
         return book_from_row(row) if row else demo_price_book(tenant_id)
 

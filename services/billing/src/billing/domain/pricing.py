@@ -139,7 +139,7 @@ class PriceBook:
 
 
 def demo_price_book(tenant_id: str) -> PriceBook:
-    """The seeds' retailer schedule, used for a tenant that has not configured its own."""
+    """The retailer's fee schedule (docs/domain.md), used for a tenant that has not configured its own."""
     return PriceBook(
         tenant_id=tenant_id,
         version=0,

@@ -1,6 +1,6 @@
 """Warranty (保修) and return-window (退换货) determination: pure rules, dates included.
 
-Defaults follow the tenant documents: warranty one year from the payment date, returns within
+Defaults (docs/domain.md, "Warranty and returns"): warranty one year from the purchase date, returns within
 30 days of purchase, never for custom-made, special-offer or clearance items. The product says
 how long; an asset's warranty card can extend (or fix) the end date.
 """

@@ -24,7 +24,7 @@ QUESTIONS: tuple[str, ...] = ("timeliness", "professionalism", "attitude", "effe
 CHANNELS: tuple[str, ...] = ("sms", "email", "phone")
 MAX_COMMENT_CHARS = 2000
 
-# Defaults from the source documents (../DOMAIN.md); every tenant sets its own plan.
+# Defaults (docs/domain.md, "Follow-up survey and revisits"); every tenant sets its own plan.
 DEFAULT_COMPLAINT_WORDS: tuple[str, ...] = (
     "投诉",
     "不满意",

@@ -3,7 +3,7 @@
 Definitions (also in docs/adr/survey-reports.md):
 - response_rate      = answered / sent (a survey counts as sent once it went out, answered or not)
 - satisfaction_rate  = answered surveys NOT flagged by the tenant's dissatisfaction rule / answered
-                       (满意率, the figure the documents target at >= 90%)
+                       (满意率, the figure tenants target at >= 90%)
 - csat               = answers with overall score 4 or 5 / answers (top-two-box, in %)
 - nps                = % promoters (9-10) - % detractors (0-6) among answers that gave an NPS
 - avg_scores         = mean 1..5 per question over the answers that scored it
