@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fixflow_shared.auth import Authenticator
-from fixflow_shared.problems import Problem
+from fixflow_shared.errors import Unauthorized
 from fixflow_shared.settings import ServiceSettings
 from fixflow_shared.testing.infra import free_port
 
@@ -80,7 +80,7 @@ def test_issuer_token_is_accepted(issuer):
 @pytest.mark.parametrize("claims", [{"iss": "https://evil.test"}, {"aud": "other"}, {"exp": int(time.time()) - 5}])
 def test_wrong_issuer_audience_or_expiry_is_refused(issuer, claims):
     key, url = issuer
-    with pytest.raises(Problem) as e:
+    with pytest.raises(Unauthorized) as e:
         authenticator(url).verify_token(token(key, **claims))
     assert e.value.status == 401
 
@@ -88,5 +88,5 @@ def test_wrong_issuer_audience_or_expiry_is_refused(issuer, claims):
 def test_key_not_in_the_jwks_is_refused(issuer):
     _, url = issuer
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    with pytest.raises(Problem):
+    with pytest.raises(Unauthorized):
         authenticator(url).verify_token(token(stranger))

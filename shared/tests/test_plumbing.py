@@ -8,8 +8,8 @@ import jwt
 import pytest
 
 from fixflow_shared.auth import DEV_AUDIENCE, DEV_ISSUER, Authenticator, dev_token
+from fixflow_shared.errors import Forbidden, Unauthorized
 from fixflow_shared.logs import mask_pii
-from fixflow_shared.problems import Problem
 from fixflow_shared.settings import ServiceSettings
 
 
@@ -26,7 +26,7 @@ def test_dev_token_round_trip_gives_tenant_and_roles():
 def test_dev_tokens_are_refused_in_production():
     s = settings(environment="production")
     token = dev_token(tenant="acme", roles=["admin"], secret=ServiceSettings.model_fields["jwt_dev_secret"].default)
-    with pytest.raises(Problem) as e:
+    with pytest.raises(Unauthorized) as e:
         Authenticator(s).verify_token(token)
     assert e.value.status == 401
 
@@ -42,7 +42,7 @@ def test_dev_tokens_are_refused_in_production():
 def test_bad_tokens_are_rejected(claims):
     s = settings()
     body = {"sub": "x", "iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "roles": ["agent"], **claims}
-    with pytest.raises(Problem) as e:
+    with pytest.raises((Unauthorized, Forbidden)) as e:
         Authenticator(s).verify_token(jwt.encode(body, s.jwt_dev_secret, algorithm="HS256"))
     assert e.value.status in (401, 403)
 
@@ -50,14 +50,14 @@ def test_bad_tokens_are_rejected(claims):
 def test_forged_signature_is_rejected():
     s = settings()
     token = dev_token(tenant="a", roles=["admin"], secret="another-key-of-sufficient-length-0123456789")
-    with pytest.raises(Problem):
+    with pytest.raises(Unauthorized):
         Authenticator(s).verify_token(token)
 
 
 def test_api_keys_map_to_a_tenant():
     a = Authenticator(settings(partner_api_keys={"k-123456": "acme"}))
     assert a.verify_api_key("k-123456").tenant == "acme"
-    with pytest.raises(Problem):
+    with pytest.raises(Unauthorized):
         a.verify_api_key("nope")
 
 

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from fixflow_shared.problems import Problem
+from fixflow_shared.errors import Forbidden, Unauthorized
 from fixflow_shared.settings import ServiceSettings
 
 ROLES = frozenset({"customer", "agent", "dispatcher", "technician", "manager", "partner", "admin"})
@@ -49,7 +50,7 @@ class Authenticator:
             header = jwt.get_unverified_header(token)
             if header.get("alg") == "HS256":
                 if not self._dev_secret:
-                    raise Problem(401, "Unauthorized", "development tokens are not accepted here")
+                    raise Unauthorized("development tokens are not accepted here")
                 claims = jwt.decode(
                     token, self._dev_secret, algorithms=["HS256"], audience=DEV_AUDIENCE, issuer=DEV_ISSUER
                 )
@@ -59,12 +60,12 @@ class Authenticator:
                     token, key.key, algorithms=["RS256", "ES256"], audience=self._audience, issuer=self._issuer
                 )
             else:
-                raise Problem(401, "Unauthorized", "no OIDC issuer is configured for this token")
+                raise Unauthorized("no OIDC issuer is configured for this token")
         except jwt.PyJWTError as exc:
-            raise Problem(401, "Unauthorized", f"invalid token: {exc}", headers={"WWW-Authenticate": "Bearer"}) from exc
+            raise Unauthorized(f"invalid token: {exc}") from exc
         tenant = claims.get("tenant")
         if not tenant or not isinstance(tenant, str):
-            raise Problem(403, "Forbidden", "the token carries no tenant")
+            raise Forbidden("the token carries no tenant")
         roles = claims.get("roles") or []
         if isinstance(roles, str):
             roles = roles.split()
@@ -73,7 +74,7 @@ class Authenticator:
     def verify_api_key(self, key: str) -> Principal:
         tenant = self._api_keys.get(key)
         if tenant is None:
-            raise Problem(401, "Unauthorized", "unknown API key")
+            raise Unauthorized("unknown API key")
         return Principal(subject=f"partner:{key[:4]}…", tenant=tenant, roles=frozenset({"partner"}), via="api_key")
 
     def may_fetch_keys(self, request: Request) -> bool:
@@ -93,12 +94,22 @@ class Authenticator:
         api_key = request.headers.get("x-api-key")
         if api_key:
             return self.verify_api_key(api_key)
-        raise Problem(
-            401, "Unauthorized", "a bearer token or an API key is required", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise Unauthorized("a bearer token or an API key is required")
 
 
-async def current_principal(request: Request) -> Principal:
+# Declared for the OpenAPI document only (security schemes, the Authorize button): the
+# Authenticator reads the headers itself.
+_bearer = HTTPBearer(auto_error=False, scheme_name="bearer", description="OAuth2 bearer JWT with sub, tenant and roles")
+_api_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, scheme_name="apiKey", description="a partner's API key (tenant-bound)"
+)
+
+
+async def current_principal(
+    request: Request,
+    _token: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    _key: Annotated[str | None, Security(_api_key)],
+) -> Principal:
     # async: a plain `def` dependency costs every request a hop to the thread pool. Only a token
     # signed by the OIDC issuer may need network I/O (fetching its keys), so only that goes there.
     authenticator: Authenticator = request.app.state.authenticator
@@ -118,7 +129,7 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
     async def check(principal: CurrentPrincipal) -> Principal:
         if not principal.has_any(*roles):
-            raise Problem(403, "Forbidden", f"requires one of the roles: {', '.join(roles)}")
+            raise Forbidden(f"requires one of the roles: {', '.join(roles)}")
         return principal
 
     return check

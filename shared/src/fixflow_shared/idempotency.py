@@ -18,12 +18,25 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fixflow_shared.auth import Authenticator
-from fixflow_shared.problems import PROBLEM_JSON, TYPE_PREFIX
+from fixflow_shared.errors import BadRequest, Conflict, FixflowError, Unprocessable
+from fixflow_shared.problems import PROBLEM_JSON, problem_body
 
 HEADER = b"idempotency-key"
 IN_FLIGHT_TTL_S = 60
 KEEP_TTL_S = 24 * 3600
 MAX_KEY_LEN = 255
+
+
+class BadKey(BadRequest):
+    title = "Bad Idempotency-Key"
+
+
+class InProgress(Conflict):
+    title = "Request in progress"
+
+
+class KeyReused(Unprocessable):
+    title = "Idempotency-Key reused"
 
 
 class IdempotencyMiddleware:
@@ -43,7 +56,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not key or len(key) > MAX_KEY_LEN:
-            await _problem(send, 400, "Bad Idempotency-Key", f"the key must have 1 to {MAX_KEY_LEN} characters")
+            await _problem(send, scope, BadKey(f"the key must have 1 to {MAX_KEY_LEN} characters"))
             return
 
         caller = self._caller(scope)
@@ -69,11 +82,11 @@ class IdempotencyMiddleware:
             stored = await self.redis.get(redis_key)
             record = orjson.loads(stored) if stored else None
             if record is None:
-                await _problem(send, 409, "Request in progress", "retry shortly")
+                await _problem(send, scope, InProgress("retry shortly"))
             elif record["fp"] != fingerprint:
-                await _problem(send, 422, "Idempotency-Key reused", "this key was used with a different request")
+                await _problem(send, scope, KeyReused("this key was used with a different request"))
             elif record["state"] == "in_flight":
-                await _problem(send, 409, "Request in progress", "the first request with this key has not finished")
+                await _problem(send, scope, InProgress("the first request with this key has not finished"))
             else:
                 await _replay(send, record)
             return
@@ -131,14 +144,13 @@ async def _replay(send: Send, record: dict) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _problem(send: Send, status: int, title: str, detail: str) -> None:
-    body = orjson.dumps(
-        {"type": TYPE_PREFIX + title.lower().replace(" ", "-"), "title": title, "status": status, "detail": detail}
-    )
+async def _problem(send: Send, scope: Scope, err: FixflowError) -> None:
+    """Answered here, not raised: this middleware runs outside the app's exception handler."""
+    body = orjson.dumps(problem_body(err, scope["path"]))
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": err.status,
             "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
         }
     )

@@ -45,8 +45,9 @@ def setup_logging(service: str, level: str = "INFO") -> None:
     ]
     structlog.configure(
         processors=[
-            *shared,
-            structlog.processors.format_exc_info,
+            *shared[:-1],
+            structlog.processors.format_exc_info,  # before masking: an exception's text may hold a phone number
+            _mask_processor,
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),

@@ -1,133 +1,212 @@
-"""RFC 9457 problem details (application/problem+json) for every error a client can cause.
+"""RFC 9457 problem details over HTTP: the one exception handler, and the errors in OpenAPI.
 
-Bad input is a 4xx with a clear title and detail, never a 500; an unexpected failure is still a
-problem+json 500 without internals (the trace id lets an operator find the cause).
+The app factory (ServiceRuntime.create_app) installs one handler for every error a request can
+end in: the shared hierarchy (fixflow_shared.errors, raised by domain, service layer, routes and
+auth alike), request validation (422, or 400 for malformed JSON), the framework's own HTTP errors
+(404 for an unknown path, 405 with an Allow header naming every method the path accepts) and,
+last, any unexpected exception: a 500 problem without the exception's text (it is logged with
+the trace id the body carries). Routes never translate exceptions themselves.
+
+OpenAPI: every 4xx a route can answer is documented as application/problem+json with the shared
+Problem schema. What follows from the plumbing is added to every operation (401/403 where a
+caller must authenticate, 422 where there is input to validate, 400 for a JSON body, 400/409/422
+from the Idempotency-Key on POST); what follows from a route's own logic (404, 409, 410, ...) the
+route declares with `responses=problem_responses(404, 409)`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from opentelemetry import trace
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from fixflow_shared import errors
 from fixflow_shared.logs import get_logger
 
 PROBLEM_JSON = "application/problem+json"
-TYPE_PREFIX = "urn:fixflow:problem:"
+INTERNAL_DETAIL = "An unexpected error occurred; quote the trace_id"
 log = get_logger(__name__)
 
 
-class Problem(Exception):
-    """Raise from anywhere in a request to answer with a problem document."""
-
-    def __init__(
-        self,
-        status: int,
-        title: str,
-        detail: str | None = None,
-        *,
-        type_: str | None = None,
-        headers: dict[str, str] | None = None,
-        **extensions: Any,
-    ) -> None:
-        super().__init__(detail or title)
-        self.status = status
-        self.title = title
-        self.detail = detail
-        self.type = type_ or TYPE_PREFIX + title.lower().replace(" ", "-")
-        self.headers = headers or {}
-        self.extensions = extensions
+class ProblemFieldError(BaseModel):
+    location: list[str | int] = Field(description='where, e.g. ["body", "contact_phone"] or ["query", "limit"]')
+    message: str
+    type: str = Field(description="pydantic's error type, e.g. missing, string_too_long")
 
 
-def not_found(what: str, ident: object) -> Problem:
-    # Another tenant's resources answer the same 404: existence is not disclosed.
-    return Problem(404, "Not found", f"{what} {ident} does not exist", type_=TYPE_PREFIX + "not-found")
+class ProblemDetails(BaseModel):
+    """An RFC 9457 problem document. Extension members follow the standard ones: `kind` and `id`
+    of a missing object, `current_status`, `target` and `allowed_transitions` of a refused state
+    change, `errors` of a validation failure, and others named in the detail's context."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str = Field(description="URI of the problem type: urn:fixflow:problem:<slug>")
+    title: str = Field(description="short summary of the problem type")
+    status: int = Field(description="the HTTP status code")
+    detail: str | None = Field(None, description="what went wrong with this request")
+    instance: str | None = Field(None, description="the request path")
+    trace_id: str | None = Field(None, description="W3C trace id: quote it when reporting a problem")
+    errors: list[ProblemFieldError] | None = Field(None, description="validation failures, one per field")
 
 
-def conflict(detail: str, **ext: Any) -> Problem:
-    return Problem(409, "Conflict", detail, type_=TYPE_PREFIX + "conflict", **ext)
+# --- the handler ---------------------------------------------------------------------------------
 
 
-def problem_response(
-    request: Request,
-    status: int,
-    title: str,
-    detail: str | None,
-    type_: str,
-    headers: dict[str, str] | None = None,
-    **ext: Any,
-) -> JSONResponse:
-    body: dict[str, Any] = {"type": type_, "title": title, "status": status, "instance": request.url.path}
-    if detail:
-        body["detail"] = detail
+def problem_body(err: errors.FixflowError, instance: str | None) -> dict[str, Any]:
+    """The document, with the current trace id (the key to the logs of this request)."""
+    body = err.body(instance=instance)
     span = trace.get_current_span().get_span_context()
     if span.is_valid:
         body["trace_id"] = format(span.trace_id, "032x")
-    body.update(ext)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return body
 
 
-_STATUS_TITLES = {
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    409: "Conflict",
-    410: "Gone",
-    413: "Payload too large",
-    415: "Unsupported media type",
-    422: "Unprocessable content",
-    429: "Too many requests",
-}
+def problem_response(request: Request, err: errors.FixflowError) -> JSONResponse:
+    body = problem_body(err, request.url.path)
+    return JSONResponse(body, status_code=err.status, media_type=PROBLEM_JSON, headers=err.headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app accepts on this path (Starlette names only the first)."""
+    path = request.scope.get("path", "")
+    allowed: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and route.methods and regex.match(path):
+            allowed |= route.methods
+    return sorted(allowed)
+
+
+def route_template(request: Request) -> str | None:
+    """The matched route's path template, prefix included: logged instead of the path, which may
+    hold a phone number or an e-mail address."""
+    matched = request.scope.get("route")
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.original_route is matched:
+            return route.path
+    return getattr(matched, "path", None)
+
+
+def _validation(exc: RequestValidationError) -> errors.FixflowError:
+    failures = [
+        {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    if any(f["type"] == "json_invalid" for f in failures):
+        return errors.BadRequest("The request body is not valid JSON", title="Malformed JSON", errors=failures)
+    return errors.Unprocessable("The request has invalid or missing fields", errors=failures)
+
+
+def as_problem(request: Request, exc: Exception) -> errors.FixflowError:
+    """Any exception a request ended in, as the error its client is told about."""
+    if isinstance(exc, errors.FixflowError):
+        return exc
+    if isinstance(exc, RequestValidationError):
+        return _validation(exc)
+    if isinstance(exc, StarletteHTTPException):
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        err = errors.for_status(exc.status_code, headers=headers)
+        if detail and detail.lower() != err.title.lower():
+            err.detail = detail
+        return err
+    log.exception("unhandled error", method=request.method, route=route_template(request), error=type(exc).__name__)
+    return errors.FixflowError(INTERNAL_DETAIL)
+
+
+async def _handle(request: Request, exc: Exception) -> JSONResponse:
+    return problem_response(request, as_problem(request, exc))
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(request, exc.status, exc.title, exc.detail, exc.type, exc.headers, **exc.extensions)
+    """One handler for everything a request can end in (see the module's docstring)."""
+    for cls in (errors.FixflowError, RequestValidationError, StarletteHTTPException, Exception):
+        app.add_exception_handler(cls, _handle)
+    document_problems(app)
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
-        malformed = any(e["type"] == "json_invalid" for e in errors)
-        return problem_response(
-            request,
-            400 if malformed else 422,
-            "Malformed JSON" if malformed else "Validation failed",
-            "The request body is not valid JSON" if malformed else "The request has invalid or missing fields",
-            TYPE_PREFIX + ("malformed-json" if malformed else "validation-error"),
-            errors=errors,
-        )
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = _STATUS_TITLES.get(exc.status_code, "Error")
-        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
-        return problem_response(
-            request,
-            exc.status_code,
-            title,
-            detail,
-            TYPE_PREFIX + title.lower().replace(" ", "-"),
-            getattr(exc, "headers", None),
-        )
+# --- OpenAPI -------------------------------------------------------------------------------------
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", path=request.url.path)
-        return problem_response(
-            request,
-            500,
-            "Internal error",
-            "An unexpected error occurred; quote the trace_id",
-            TYPE_PREFIX + "internal-error",
-        )
+PROBLEM_REF = "#/components/schemas/Problem"
+DESCRIPTIONS = {
+    400: "Bad request: the body is not valid JSON, or the Idempotency-Key header is malformed",
+    401: "Unauthorized: no valid bearer token or API key",
+    403: "Forbidden: the caller's roles do not allow this",
+    404: "Not found: no such object for the caller's tenant",
+    409: "Conflict: the object's state does not allow this, or the first request with this Idempotency-Key "
+    "is still running",
+    410: "Gone: no longer usable",
+    422: "Unprocessable: invalid or missing fields, or a business rule refused the request",
+    429: "Too many requests: retry after the Retry-After header's seconds",
+    503: "Service unavailable: retry later",
+}
+
+
+def problem_response_doc(status: int) -> dict[str, Any]:
+    return {"description": DESCRIPTIONS[status], "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` of a route: the problems its own logic answers with, e.g. problem_responses(404, 409)."""
+    return {s: problem_response_doc(s) for s in statuses}
+
+
+def implied_statuses(method: str, operation: dict[str, Any]) -> set[int]:
+    """The problems every operation of this shape can answer, whatever its route does."""
+    implied: set[int] = set()
+    if operation.get("security"):
+        implied |= {401, 403}
+    if operation.get("parameters") or operation.get("requestBody"):
+        implied.add(422)
+    if operation.get("requestBody"):
+        implied.add(400)
+    if method == "post":
+        implied.add(400)  # a malformed Idempotency-Key
+        if operation.get("security"):
+            implied |= {409, 422}  # its first request still running; reused with another body
+    return implied
+
+
+def _is_frameworks_422(response: dict[str, Any]) -> bool:
+    return "HTTPValidationError" in str(response.get("content", {}))
+
+
+def add_problems_to_openapi(schema: dict[str, Any]) -> None:
+    """Document the implied problems of every operation and the Problem schema; replace the
+    framework's own 422 (a JSON body no Fixflow service sends)."""
+    for item in schema.get("paths", {}).values():
+        for method, op in item.items():
+            responses = op.setdefault("responses", {})
+            if "422" in responses and _is_frameworks_422(responses["422"]):
+                del responses["422"]
+            for status in implied_statuses(method, op):
+                responses.setdefault(str(status), problem_response_doc(status))
+            op["responses"] = dict(sorted(responses.items()))
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    problem = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem.pop("$defs", {}))
+    components["Problem"] = problem
+    schema["components"]["schemas"] = dict(sorted(components.items()))
+
+
+def document_problems(app: FastAPI) -> None:
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            add_problems_to_openapi(build())  # build() caches the document on the app; completed in place
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
 from dispatch import SERVICE
 from dispatch.adapters.orm import metadata
 from dispatch.config import DispatchSettings
 from dispatch.domain.distance import DistanceMatrix, HaversineMatrix
-from dispatch.domain.exceptions import DomainError, IllegalTransition, NoTechnicianAvailable, NotFound, RuleViolation
 from dispatch.entrypoints.consumers import register_consumers
 from dispatch.entrypoints.routes import jobs, technicians, work_orders
 from dispatch.entrypoints.scheduler import optimise_periodically
 from dispatch.service_layer.handlers import Planning
-from fixflow_shared.problems import TYPE_PREFIX, problem_response
 from fixflow_shared.runtime import ServiceRuntime
-
-
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, NotFound):
-        return problem_response(request, 404, "Not found", str(exc), TYPE_PREFIX + "not-found")
-    if isinstance(exc, IllegalTransition):
-        return problem_response(request, 409, "Conflict", str(exc), TYPE_PREFIX + "conflict")
-    if isinstance(exc, NoTechnicianAvailable):
-        return problem_response(
-            request, 422, "No technician available", str(exc), TYPE_PREFIX + "no-technician-available"
-        )
-    if isinstance(exc, RuleViolation):
-        return problem_response(request, 422, "Rule violated", str(exc), TYPE_PREFIX + "rule-violated")
-    return problem_response(request, 422, "Rule violated", str(exc), TYPE_PREFIX + "rule-violated")
 
 
 def _distances(settings: DispatchSettings) -> DistanceMatrix:
@@ -66,5 +49,4 @@ def build(
         routers=[technicians.router, jobs.router, work_orders.router],
     )
     app.state.planning = planning
-    app.add_exception_handler(DomainError, _domain_error)
     return runtime, app

@@ -10,14 +10,15 @@ from typing import Any
 import orjson
 from sqlalchemy import and_, exists, func, or_, select
 
+from fixflow_shared.errors import BadRequest
 from fixflow_shared.uow import UnitOfWork
 from intake.adapters.orm import assets, customers, products, sla_clocks, ticket_notes, tickets, timeline
 from intake.adapters.repository import TicketRepository, row_to_ticket
 from intake.domain.model import OPEN_STATES, Ticket
 
 
-class BadCursor(ValueError):
-    pass
+class BadCursor(BadRequest):
+    """A cursor this API did not hand out (400)."""
 
 
 def encode_cursor(opened_at: datetime, ticket_id: str) -> str:

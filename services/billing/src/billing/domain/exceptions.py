@@ -1,14 +1,32 @@
-class DomainError(Exception):
-    """A business rule said no (answered as 422 unless a subclass says otherwise)."""
+"""Billing's refusals, as the shared errors the HTTP layer turns into problem+json.
+
+DomainError is billing's own base (a consumer that meets one parks the event instead of retrying);
+it is a RuleViolation (422) unless a subclass names a more specific shared error first."""
+
+from __future__ import annotations
+
+from fixflow_shared import errors
+
+
+class DomainError(errors.RuleViolation):
+    """A business rule said no (422 unless a subclass says otherwise)."""
+
+
+class NotFound(errors.NotFound, DomainError):
+    """404: no such quote, invoice or waiver for the tenant."""
 
 
 class UnknownCurrency(DomainError):
+    title = "Unknown currency"
+
     def __init__(self, code: object) -> None:
         super().__init__(f"{code!r} is not a supported ISO 4217 currency code")
         self.code = code
 
 
 class CurrencyMismatch(DomainError):
+    title = "Currency mismatch"
+
     def __init__(self, a: str, b: str) -> None:
         super().__init__(f"cannot combine amounts in {a} and {b}")
 
@@ -17,26 +35,34 @@ class InvalidAmount(DomainError):
     pass
 
 
-class IllegalTransition(DomainError):
-    """Answered as 409: the object is not in a state that allows this."""
+class IllegalTransition(errors.IllegalTransition, DomainError):
+    """409: the object is not in a state that allows this."""
 
     def __init__(self, what: str, current: object, target: object) -> None:
-        super().__init__(f"a {what} in state {current} cannot become {target}")
-        self.current = current
-        self.target = target
+        super().__init__(what, current, target, detail=f"a {what} in state {current} cannot become {target}")
+
+
+class AlreadySold(errors.Conflict, DomainError):
+    """409: the asset has a sale invoice already."""
 
 
 class ReturnWindowClosed(DomainError):
-    pass
+    title = "Return window closed"
 
 
-class ApprovalRequired(DomainError):
-    pass
+class ApprovalRequired(errors.Forbidden, DomainError):
+    """403: only a manager may decide this."""
+
+    title = "Approval required"
 
 
 class InsufficientCredit(DomainError):
     """The customer's credit balance does not cover the amount (422)."""
 
+    title = "Insufficient credit"
+
 
 class MoreThanDue(DomainError):
     """Credit applied beyond what the invoice still owes (422): credit never overpays."""
+
+    title = "More than due"

@@ -22,7 +22,7 @@ from billing.adapters.repository import (
     work_from_json,
 )
 from billing.domain import commands as c
-from billing.domain.exceptions import DomainError
+from billing.domain.exceptions import DomainError, NotFound
 from billing.domain.model import Invoice, Quote, WaiverRequest, WaiverStatus, format_invoice_number, new_id
 from billing.domain.pricing import (
     Charge,
@@ -36,12 +36,6 @@ from billing.domain.pricing import (
 from fixflow_shared.events.contracts import billing as ev
 from fixflow_shared.events.envelope import Envelope
 from fixflow_shared.uow import UnitOfWork
-
-
-class NotFound(DomainError):
-    def __init__(self, what: str, ident: str) -> None:
-        super().__init__(f"{what} {ident} does not exist")
-        self.what, self.ident = what, ident
 
 
 def _now() -> datetime:
@@ -914,9 +908,9 @@ async def record_sale(
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         if await InvoiceRepository(uow.session).id_for_work_order(tenant_id, sale_reference(asset_id)):
-            from billing.domain.exceptions import IllegalTransition
+            from billing.domain.exceptions import AlreadySold
 
-            raise IllegalTransition("asset", asset_id, "sold twice")
+            raise AlreadySold(f"asset {asset_id} was sold already")
         book = await PriceBookRepository(uow.session).effective(tenant_id, now.date())
         charge = sale_charge(book=book, items=items)
         inv = await _issue_invoice(

@@ -1,26 +1,15 @@
-class DomainError(Exception):
-    """A business rule said no."""
+"""Dispatch's refusals, as the shared errors the HTTP layer turns into problem+json:
+NotFound 404, IllegalTransition("work order", current, target) 409, RuleViolation 422 (unknown
+skill, a window in the past, ...)."""
+
+from __future__ import annotations
+
+from fixflow_shared.errors import IllegalTransition, NotFound, RuleViolation
+
+__all__ = ["IllegalTransition", "NoTechnicianAvailable", "NotFound", "RuleViolation"]
 
 
-class RuleViolation(DomainError):
-    """The request breaks a rule (unknown skill, window in the past, ...): 422."""
+class NoTechnicianAvailable(RuleViolation):
+    """No qualified technician is free for this job or window (422)."""
 
-
-class IllegalTransition(DomainError):
-    """The thing is not in a state that allows this move: 409."""
-
-    def __init__(self, what: str, current: object, target: object) -> None:
-        super().__init__(f"a {what} in state {current} cannot move to {target}")
-        self.current = current
-        self.target = target
-
-
-class NotFound(DomainError):
-    def __init__(self, what: str, ident: object) -> None:
-        super().__init__(f"{what} {ident} does not exist")
-        self.what = what
-        self.ident = ident
-
-
-class NoTechnicianAvailable(DomainError):
-    """No qualified technician is free for this job or window: 422."""
+    title = "No technician available"

@@ -359,7 +359,7 @@ class WorkOrder:
 
     def _move(self, target: WorkOrderStatus) -> None:
         if target not in WO_ALLOWED[self.status]:
-            raise IllegalTransition("work order", self.status, target)
+            raise IllegalTransition("work order", self.status, target, allowed=WO_ALLOWED[self.status])
         self.status = target
 
     def en_route(self, at: datetime) -> None:

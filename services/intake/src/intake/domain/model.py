@@ -116,7 +116,7 @@ class Ticket:
 
     def move_to(self, target: TicketStatus, *, at: datetime) -> None:
         if target not in ALLOWED[self.status]:
-            raise IllegalTransition(self.status, target)
+            raise IllegalTransition(self.status, target, allowed=ALLOWED[self.status])
         if target is S.WAITING_CUSTOMER:
             self.resume_to = self.status if self.status in (S.SCHEDULED, S.IN_PROGRESS) else None
         self.history.append((self.status, target))

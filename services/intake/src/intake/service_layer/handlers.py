@@ -32,7 +32,7 @@ from intake.domain import triage as triage_rules
 from intake.domain import warranty
 from intake.domain.commands import OpenTicket
 from intake.domain.duplicates import find_duplicate
-from intake.domain.exceptions import IllegalTransition, RuleViolation, UnknownReference
+from intake.domain.exceptions import IllegalTransition, NotFound, RuleViolation, UnknownReference
 from intake.domain.model import CLOCK_RUNNING_STATES, Ticket, TicketStatus, external_moves, new_id, new_ticket_id
 from intake.domain.policy import TenantPolicy, missing_facts
 from intake.domain.sla import SlaClock
@@ -677,7 +677,7 @@ async def _load(uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str) -> 
     await uow.scope_to_tenant(tenant_id)
     t = await TicketRepository(uow.session).get(tenant_id, ticket_id, for_update=True)
     if t is None:
-        raise UnknownReference("ticket", ticket_id)
+        raise NotFound("ticket", ticket_id)
     policy = await deps.policies.get(uow.session, tenant_id)
     return t, Clocks(uow, policy, t)
 

@@ -73,7 +73,7 @@ class Delivery:
 
     def move_to(self, target: DeliveryStatus) -> None:
         if target not in ALLOWED[self.status]:
-            raise IllegalTransition(self.status, target)
+            raise IllegalTransition(self.status, target, allowed=ALLOWED[self.status])
         self.status = target
 
     @property

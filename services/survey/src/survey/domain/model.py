@@ -267,7 +267,7 @@ class Survey:
 
     def _move(self, target: SurveyStatus) -> None:
         if target not in ALLOWED[self.status]:
-            raise IllegalTransition(self.status, target)
+            raise IllegalTransition(self.status, target, allowed=ALLOWED[self.status])
         self.status = target
 
     def send(self, *, at: datetime, expires_after: timedelta) -> None:
@@ -346,7 +346,7 @@ class Revisit:
 
     def record(self, *, outcome: str, satisfied: bool | None, notes: str | None, by: str, at: datetime) -> None:
         if self.status != "open":
-            raise IllegalTransition(self.status, "done")
+            raise IllegalTransition(self.status, "done", kind="revisit")
         if outcome not in REVISIT_OUTCOMES:
             raise InvalidAnswers(f"outcome must be one of {', '.join(REVISIT_OUTCOMES)}")
         self.status, self.outcome, self.satisfied, self.notes = "done", outcome, satisfied, notes

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from fixflow_shared.calendars import BusinessCalendar
+from survey.domain.exceptions import RuleViolation
 from survey.domain.model import CalendarSpec, SurveyPlan
 
 
@@ -28,6 +29,14 @@ def _calendar(spec: CalendarSpec, first_year: int, last_year: int) -> BusinessCa
 def calendar_for(spec: CalendarSpec, around: datetime) -> BusinessCalendar:
     """The tenant's calendar covering the year of `around` and the next one (cached)."""
     return _calendar(spec, around.year - 1, around.year + 1)
+
+
+def check_calendar(spec: CalendarSpec, around: datetime) -> None:
+    """Refuse (422) a calendar the holiday data cannot build: an unknown country or time zone."""
+    try:
+        calendar_for(spec, around)
+    except (KeyError, ValueError, NotImplementedError) as exc:
+        raise RuleViolation(f"unusable calendar: {exc}") from exc
 
 
 def send_time_on(day: date, plan: SurveyPlan, cal: BusinessCalendar) -> datetime:

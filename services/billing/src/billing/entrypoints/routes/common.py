@@ -1,28 +1,14 @@
-"""Shared bits of billing's HTTP layer: runtime dependency, roles, domain error -> problem+json."""
+"""Shared bits of billing's HTTP layer: runtime dependency, roles, request and response parts."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from billing.domain.exceptions import (
-    ApprovalRequired,
-    CurrencyMismatch,
-    DomainError,
-    IllegalTransition,
-    InsufficientCredit,
-    MoreThanDue,
-    ReturnWindowClosed,
-    UnknownCurrency,
-)
 from billing.domain.pricing import PartUsed, WorkDone
-from billing.service_layer.handlers import NotFound
 from fixflow_shared.auth import Principal, require_roles
-from fixflow_shared.problems import TYPE_PREFIX, Problem, conflict, not_found
 from fixflow_shared.runtime import ServiceRuntime
 
 
@@ -36,31 +22,6 @@ Cashier = Annotated[Principal, Depends(require_roles("agent", "manager", "techni
 Manager = Annotated[Principal, Depends(require_roles("manager"))]
 Reader = Annotated[Principal, Depends(require_roles("agent", "manager", "dispatcher", "customer", "partner"))]
 ConsentTaker = Annotated[Principal, Depends(require_roles("agent", "manager", "technician", "customer"))]
-
-
-@contextlib.contextmanager
-def domain_errors() -> Iterator[None]:
-    """Domain refusals become problem+json: 404 unknown, 409 wrong state, 403 approval, 422 rules."""
-    try:
-        yield
-    except NotFound as exc:
-        raise not_found(exc.what, exc.ident) from exc
-    except IllegalTransition as exc:
-        raise conflict(str(exc)) from exc
-    except ApprovalRequired as exc:
-        raise Problem(403, "Approval required", str(exc), type_=TYPE_PREFIX + "approval-required") from exc
-    except UnknownCurrency as exc:
-        raise Problem(422, "Unknown currency", str(exc), type_=TYPE_PREFIX + "unknown-currency") from exc
-    except CurrencyMismatch as exc:
-        raise Problem(422, "Currency mismatch", str(exc), type_=TYPE_PREFIX + "currency-mismatch") from exc
-    except ReturnWindowClosed as exc:
-        raise Problem(422, "Return window closed", str(exc), type_=TYPE_PREFIX + "return-window-closed") from exc
-    except InsufficientCredit as exc:
-        raise Problem(422, "Insufficient credit", str(exc), type_=TYPE_PREFIX + "insufficient-credit") from exc
-    except MoreThanDue as exc:
-        raise Problem(422, "More than due", str(exc), type_=TYPE_PREFIX + "more-than-due") from exc
-    except DomainError as exc:
-        raise Problem(422, "Rule violated", str(exc), type_=TYPE_PREFIX + "rule-violated") from exc
 
 
 Currency = Annotated[

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from billing import views
 from billing.entrypoints.routes.common import Reader, RuntimeDep
-from fixflow_shared.problems import not_found
+from fixflow_shared.errors import NotFound
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -41,7 +41,7 @@ async def customer_credit(
 ) -> CustomerCreditOut:
     # a customer sees only their own credit; staff and partners see the tenant's customers
     if not principal.has_any("agent", "manager", "dispatcher", "partner") and principal.subject != customer_id:
-        raise not_found("customer", customer_id)
+        raise NotFound("customer", customer_id)
     balances, entries = await views.customer_credit(uow=rt.uow(), tenant_id=principal.tenant, customer_id=customer_id)
     return CustomerCreditOut(
         customer_id=customer_id,

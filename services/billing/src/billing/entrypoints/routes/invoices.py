@@ -22,11 +22,10 @@ from billing.entrypoints.routes.common import (
     NonNegMinor,
     Reader,
     RuntimeDep,
-    domain_errors,
     lines_out,
 )
 from billing.service_layer import handlers
-from fixflow_shared.problems import not_found
+from fixflow_shared.errors import NotFound
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 
@@ -91,7 +90,7 @@ async def list_invoices(
 async def read_invoice(invoice_id: str, principal: Reader, rt: RuntimeDep) -> InvoiceOut:
     inv = await views.get_invoice(uow=rt.uow(), tenant_id=principal.tenant, invoice_id=invoice_id)
     if inv is None:
-        raise not_found("invoice", invoice_id)
+        raise NotFound("invoice", invoice_id)
     return InvoiceOut.of(inv)
 
 
@@ -99,7 +98,7 @@ async def read_invoice(invoice_id: str, principal: Reader, rt: RuntimeDep) -> In
 async def invoice_pdf(invoice_id: str, principal: Reader, rt: RuntimeDep) -> Response:
     inv = await views.get_invoice(uow=rt.uow(), tenant_id=principal.tenant, invoice_id=invoice_id)
     if inv is None:
-        raise not_found("invoice", invoice_id)
+        raise NotFound("invoice", invoice_id)
     return Response(
         rendering.invoice_pdf(inv),
         media_type="application/pdf",
@@ -127,22 +126,25 @@ class PaymentOut(BaseModel):
     received_at: datetime
 
 
-@router.post("/{invoice_id}/payments", status_code=status.HTTP_201_CREATED, response_model=PaymentOut)
+@router.post(
+    "/{invoice_id}/payments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PaymentOut,
+)
 async def pay_invoice(invoice_id: str, body: PaymentIn, principal: Cashier, rt: RuntimeDep) -> PaymentOut:
-    with domain_errors():
-        check_currency(body.currency)
-        r = await handlers.record_payment(
-            uow=rt.uow(),
-            cmd=RecordPayment(
-                tenant_id=principal.tenant,
-                invoice_id=invoice_id,
-                amount_minor=body.amount_minor,
-                currency=body.currency,
-                method=body.method,
-                recorded_by=principal.subject,
-                reference=body.reference,
-            ),
-        )
+    check_currency(body.currency)
+    r = await handlers.record_payment(
+        uow=rt.uow(),
+        cmd=RecordPayment(
+            tenant_id=principal.tenant,
+            invoice_id=invoice_id,
+            amount_minor=body.amount_minor,
+            currency=body.currency,
+            method=body.method,
+            recorded_by=principal.subject,
+            reference=body.reference,
+        ),
+    )
     return PaymentOut(
         payment_id=r.payment_id,
         receipt_number=r.receipt_number,
@@ -164,20 +166,23 @@ class ApplyCreditIn(BaseModel):
     currency: Currency | None = Field(None, description="default: the invoice's currency")
 
 
-@router.post("/{invoice_id}/apply-credit", status_code=status.HTTP_201_CREATED, response_model=PaymentOut)
+@router.post(
+    "/{invoice_id}/apply-credit",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PaymentOut,
+)
 async def apply_credit(invoice_id: str, body: ApplyCreditIn, principal: Cashier, rt: RuntimeDep) -> PaymentOut:
     """Pay from the customer's credit (a payment of method "credit"), never more than is due."""
-    with domain_errors():
-        r = await handlers.apply_credit(
-            uow=rt.uow(),
-            cmd=ApplyCredit(
-                tenant_id=principal.tenant,
-                invoice_id=invoice_id,
-                amount_minor=body.amount_minor,
-                currency=body.currency,
-                recorded_by=principal.subject,
-            ),
-        )
+    r = await handlers.apply_credit(
+        uow=rt.uow(),
+        cmd=ApplyCredit(
+            tenant_id=principal.tenant,
+            invoice_id=invoice_id,
+            amount_minor=body.amount_minor,
+            currency=body.currency,
+            recorded_by=principal.subject,
+        ),
+    )
     return PaymentOut(
         payment_id=r.payment_id,
         receipt_number=r.receipt_number,
@@ -209,21 +214,24 @@ class RefundOut(BaseModel):
     invoice_status: str
 
 
-@router.post("/{invoice_id}/refunds", status_code=status.HTTP_201_CREATED, response_model=RefundOut)
+@router.post(
+    "/{invoice_id}/refunds",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RefundOut,
+)
 async def refund_invoice(invoice_id: str, body: RefundIn, principal: Manager, rt: RuntimeDep) -> RefundOut:
-    with domain_errors():
-        r = await handlers.issue_refund(
-            uow=rt.uow(),
-            cmd=IssueRefund(
-                tenant_id=principal.tenant,
-                invoice_id=invoice_id,
-                amount_minor=body.amount_minor,
-                return_freight_minor=body.return_freight_minor,
-                card_fee_minor=body.card_fee_minor,
-                reason=body.reason,
-                recorded_by=principal.subject,
-            ),
-        )
+    r = await handlers.issue_refund(
+        uow=rt.uow(),
+        cmd=IssueRefund(
+            tenant_id=principal.tenant,
+            invoice_id=invoice_id,
+            amount_minor=body.amount_minor,
+            return_freight_minor=body.return_freight_minor,
+            card_fee_minor=body.card_fee_minor,
+            reason=body.reason,
+            recorded_by=principal.subject,
+        ),
+    )
     return RefundOut(
         refund_id=r.refund_id,
         credit_note_id=r.credit_note_id,

@@ -17,12 +17,11 @@ from billing.entrypoints.routes.common import (
     RuntimeDep,
     Staff,
     WorkIn,
-    domain_errors,
     lines_out,
 )
 from billing.entrypoints.routes.invoices import InvoiceOut
 from billing.service_layer import handlers
-from fixflow_shared.problems import not_found
+from fixflow_shared.errors import NotFound
 
 router = APIRouter(prefix="/quotes", tags=["quotes"])
 
@@ -87,18 +86,17 @@ class QuoteOut(BaseModel):
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=QuoteOut)
 async def create_quote(body: QuoteCreate, principal: Staff, rt: RuntimeDep) -> QuoteOut:
-    with domain_errors():
-        q = await handlers.issue_quote(
-            uow=rt.uow(),
-            cmd=IssueQuote(
-                tenant_id=principal.tenant,
-                ticket_id=body.ticket_id,
-                work=body.work.to_domain(),
-                issued_by=principal.subject,
-                customer_id=body.customer_id,
-                valid_hours=body.valid_hours,
-            ),
-        )
+    q = await handlers.issue_quote(
+        uow=rt.uow(),
+        cmd=IssueQuote(
+            tenant_id=principal.tenant,
+            ticket_id=body.ticket_id,
+            work=body.work.to_domain(),
+            issued_by=principal.subject,
+            customer_id=body.customer_id,
+            valid_hours=body.valid_hours,
+        ),
+    )
     return QuoteOut.of(q)
 
 
@@ -106,24 +104,23 @@ async def create_quote(body: QuoteCreate, principal: Staff, rt: RuntimeDep) -> Q
 async def read_quote(quote_id: str, principal: Reader, rt: RuntimeDep) -> QuoteOut:
     q = await views.get_quote(uow=rt.uow(), tenant_id=principal.tenant, quote_id=quote_id)
     if q is None:
-        raise not_found("quote", quote_id)
+        raise NotFound("quote", quote_id)
     return QuoteOut.of(q)
 
 
 async def _decide(quote_id: str, body: ConsentIn, principal, rt, accept: bool) -> QuoteOut:  # type: ignore[no-untyped-def]
-    with domain_errors():
-        q = await handlers.decide_quote(
-            uow=rt.uow(),
-            cmd=DecideQuote(
-                tenant_id=principal.tenant,
-                quote_id=quote_id,
-                accept=accept,
-                recorded_by=principal.subject,
-                channel=body.channel,
-                signed_name=body.signed_name,
-                reason=body.reason,
-            ),
-        )
+    q = await handlers.decide_quote(
+        uow=rt.uow(),
+        cmd=DecideQuote(
+            tenant_id=principal.tenant,
+            quote_id=quote_id,
+            accept=accept,
+            recorded_by=principal.subject,
+            channel=body.channel,
+            signed_name=body.signed_name,
+            reason=body.reason,
+        ),
+    )
     return QuoteOut.of(q)
 
 
@@ -137,8 +134,11 @@ async def reject_quote(quote_id: str, body: ConsentIn, principal: ConsentTaker, 
     return await _decide(quote_id, body, principal, rt, False)
 
 
-@router.post("/{quote_id}/invoice", status_code=status.HTTP_201_CREATED, response_model=InvoiceOut)
+@router.post(
+    "/{quote_id}/invoice",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvoiceOut,
+)
 async def invoice_quote(quote_id: str, principal: Staff, rt: RuntimeDep) -> InvoiceOut:
-    with domain_errors():
-        inv = await handlers.invoice_from_quote(uow=rt.uow(), tenant_id=principal.tenant, quote_id=quote_id)
+    inv = await handlers.invoice_from_quote(uow=rt.uow(), tenant_id=principal.tenant, quote_id=quote_id)
     return InvoiceOut.of(inv)

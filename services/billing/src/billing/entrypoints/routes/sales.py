@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from billing.domain.pricing import SaleItem
-from billing.entrypoints.routes.common import Cashier, NonNegMinor, RuntimeDep, domain_errors
+from billing.entrypoints.routes.common import Cashier, NonNegMinor, RuntimeDep
 from billing.entrypoints.routes.invoices import InvoiceOut
 from billing.service_layer import handlers
 
@@ -42,13 +42,12 @@ async def record_sale(body: SaleIn, principal: Cashier, rt: RuntimeDep) -> Invoi
     """Invoice a sale of goods; a return of `asset_id` within the return window is refunded from
     this invoice once logistics delivers the item back to the warehouse. 409 if the asset was sold already."""
     items = tuple(SaleItem(i.code, i.description, i.quantity, i.unit_price_minor) for i in body.items)
-    with domain_errors():
-        inv = await handlers.record_sale(
-            uow=rt.uow(),
-            tenant_id=principal.tenant,
-            customer_id=body.customer_id,
-            asset_id=body.asset_id,
-            sale_id=body.sale_id or "S-" + uuid.uuid4().hex[:20],
-            items=items,
-        )
+    inv = await handlers.record_sale(
+        uow=rt.uow(),
+        tenant_id=principal.tenant,
+        customer_id=body.customer_id,
+        asset_id=body.asset_id,
+        sale_id=body.sale_id or "S-" + uuid.uuid4().hex[:20],
+        items=items,
+    )
     return InvoiceOut.of(inv)

@@ -17,7 +17,6 @@ from billing.entrypoints.routes.common import (
     NonNegMinor,
     Reader,
     RuntimeDep,
-    domain_errors,
 )
 from billing.service_layer import handlers
 
@@ -72,12 +71,11 @@ class PriceBookOut(BaseModel):
 
 @router.post("/price-books", status_code=status.HTTP_201_CREATED, response_model=PriceBookOut)
 async def create_price_book(body: PriceBookIn, principal: Manager, rt: RuntimeDep) -> PriceBookOut:
-    with domain_errors():
-        check_currency(body.currency)
-        data = body.model_dump()
-        data["parts"] = {k: PartPrice(**v) for k, v in data["parts"].items()}
-        book = PriceBook(tenant_id=principal.tenant, version=0, **data)
-        book = await handlers.set_price_book(uow=rt.uow(), book=book, created_by=principal.subject)
+    check_currency(body.currency)
+    data = body.model_dump()
+    data["parts"] = {k: PartPrice(**v) for k, v in data["parts"].items()}
+    book = PriceBook(tenant_id=principal.tenant, version=0, **data)
+    book = await handlers.set_price_book(uow=rt.uow(), book=book, created_by=principal.subject)
     return PriceBookOut.of(book)
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from billing.domain.commands import RequestWaiver
 from billing.domain.model import WaiverRequest
 from billing.domain.money import check_currency
-from billing.entrypoints.routes.common import Currency, Manager, MinorAmount, RuntimeDep, Staff, domain_errors
+from billing.entrypoints.routes.common import Currency, Manager, MinorAmount, RuntimeDep, Staff
 from billing.service_layer import handlers
 
 router = APIRouter(prefix="/waivers", tags=["waivers"])
@@ -48,46 +48,43 @@ class WaiverOut(BaseModel):
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WaiverOut)
 async def request_waiver(body: WaiverIn, principal: Staff, rt: RuntimeDep) -> WaiverOut:
-    with domain_errors():
-        check_currency(body.currency)
-        w = await handlers.request_waiver(
-            uow=rt.uow(),
-            cmd=RequestWaiver(
-                tenant_id=principal.tenant,
-                ticket_id=body.ticket_id,
-                amount_minor=body.amount_minor,
-                currency=body.currency,
-                reason=body.reason,
-                requested_by=principal.subject,
-                requester_is_manager=principal.has_any("manager"),
-            ),
-        )
+    check_currency(body.currency)
+    w = await handlers.request_waiver(
+        uow=rt.uow(),
+        cmd=RequestWaiver(
+            tenant_id=principal.tenant,
+            ticket_id=body.ticket_id,
+            amount_minor=body.amount_minor,
+            currency=body.currency,
+            reason=body.reason,
+            requested_by=principal.subject,
+            requester_is_manager=principal.has_any("manager"),
+        ),
+    )
     return WaiverOut.of(w)
 
 
 @router.post("/{waiver_id}/approve", response_model=WaiverOut)
 async def approve_waiver(waiver_id: str, principal: Manager, rt: RuntimeDep) -> WaiverOut:
-    with domain_errors():
-        w = await handlers.decide_waiver(
-            uow=rt.uow(),
-            tenant_id=principal.tenant,
-            waiver_id=waiver_id,
-            approve=True,
-            by=principal.subject,
-            is_manager=True,
-        )
+    w = await handlers.decide_waiver(
+        uow=rt.uow(),
+        tenant_id=principal.tenant,
+        waiver_id=waiver_id,
+        approve=True,
+        by=principal.subject,
+        is_manager=True,
+    )
     return WaiverOut.of(w)
 
 
 @router.post("/{waiver_id}/reject", response_model=WaiverOut)
 async def reject_waiver(waiver_id: str, principal: Manager, rt: RuntimeDep) -> WaiverOut:
-    with domain_errors():
-        w = await handlers.decide_waiver(
-            uow=rt.uow(),
-            tenant_id=principal.tenant,
-            waiver_id=waiver_id,
-            approve=False,
-            by=principal.subject,
-            is_manager=True,
-        )
+    w = await handlers.decide_waiver(
+        uow=rt.uow(),
+        tenant_id=principal.tenant,
+        waiver_id=waiver_id,
+        approve=False,
+        by=principal.subject,
+        is_manager=True,
+    )
     return WaiverOut.of(w)

@@ -13,7 +13,7 @@ from dispatch.domain import commands
 from dispatch.domain.model import Appointment, Job, WorkOrder
 from dispatch.entrypoints.routes.deps import Code, Customerish, Lat, Lon, Manager, PlanningDep, Reader, RuntimeDep, When
 from dispatch.service_layer import handlers
-from fixflow_shared.problems import not_found
+from fixflow_shared.errors import NotFound
 
 router = APIRouter(tags=["jobs"])
 
@@ -154,7 +154,7 @@ async def list_jobs(
 async def job_by_ticket(ticket_id: str, principal: Reader, rt: RuntimeDep) -> JobRead:
     j = await views.job_for_ticket(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     if j is None:
-        raise not_found("job for ticket", ticket_id)
+        raise NotFound("job for ticket", ticket_id)
     return JobRead.of(j)
 
 
@@ -162,7 +162,7 @@ async def job_by_ticket(ticket_id: str, principal: Reader, rt: RuntimeDep) -> Jo
 async def read_job(job_id: str, principal: Reader, rt: RuntimeDep) -> JobDetail:
     found = await views.job(uow=rt.uow(), tenant_id=principal.tenant, job_id=job_id)
     if found is None:
-        raise not_found("job", job_id)
+        raise NotFound("job", job_id)
     j, appts, wos = found
     return JobDetail(
         **JobRead.of(j).model_dump(),
@@ -186,7 +186,11 @@ async def offers(job_id: str, principal: Customerish, rt: RuntimeDep, planning: 
     return await handlers.offer_windows(uow=rt.uow(), tenant_id=principal.tenant, job_id=job_id, planning=planning)
 
 
-@router.post("/jobs/{job_id}/appointments", status_code=status.HTTP_201_CREATED, response_model=AppointmentRead)
+@router.post(
+    "/jobs/{job_id}/appointments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AppointmentRead,
+)
 async def book(
     job_id: str, body: Booking, principal: Customerish, rt: RuntimeDep, planning: PlanningDep
 ) -> AppointmentRead:
@@ -201,7 +205,7 @@ async def book(
 async def read_appointment(appointment_id: str, principal: Customerish, rt: RuntimeDep) -> AppointmentRead:
     a = await views.appointment(uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id)
     if a is None:
-        raise not_found("appointment", appointment_id)
+        raise NotFound("appointment", appointment_id)
     return AppointmentRead.of(a)
 
 

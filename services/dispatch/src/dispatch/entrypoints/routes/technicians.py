@@ -14,7 +14,7 @@ from dispatch.domain import commands
 from dispatch.domain.model import Technician, WeeklyHours
 from dispatch.entrypoints.routes.deps import Code, Lat, Lon, Manager, PartCode, Phone, Reader, RuntimeDep, When
 from dispatch.service_layer import handlers
-from fixflow_shared.problems import not_found
+from fixflow_shared.errors import NotFound
 
 router = APIRouter(tags=["technicians"])
 
@@ -193,7 +193,7 @@ async def list_technicians(principal: Reader, rt: RuntimeDep) -> list[Technician
 async def read_technician(technician_id: str, principal: Reader, rt: RuntimeDep) -> TechnicianRead:
     t = await views.technician(uow=rt.uow(), tenant_id=principal.tenant, technician_id=technician_id)
     if t is None:
-        raise not_found("technician", technician_id)
+        raise NotFound("technician", technician_id)
     return TechnicianRead.of(t)
 
 

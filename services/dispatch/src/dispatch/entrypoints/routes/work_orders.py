@@ -24,7 +24,7 @@ from dispatch.entrypoints.routes.deps import (
     When,
 )
 from dispatch.service_layer import handlers
-from fixflow_shared.problems import Problem, not_found
+from fixflow_shared.errors import NotFound, Unprocessable
 
 router = APIRouter(tags=["work orders"])
 
@@ -144,7 +144,7 @@ class Decline(BaseModel):
 async def read_work_order(work_order_id: str, principal: Reader, rt: RuntimeDep) -> WorkOrderRead:
     w = await views.work_order(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id)
     if w is None:
-        raise not_found("work order", work_order_id)
+        raise NotFound("work order", work_order_id)
     return WorkOrderRead.of(w)
 
 
@@ -234,7 +234,7 @@ async def read_parts_request(request_id: str, principal: Reader, rt: RuntimeDep)
 
     pr = await views.parts_request(uow=rt.uow(), tenant_id=principal.tenant, request_id=request_id)
     if pr is None:
-        raise not_found("parts request", request_id)
+        raise NotFound("parts request", request_id)
     return {
         "id": pr.id,
         "ticket_id": pr.ticket_id,
@@ -255,5 +255,5 @@ async def kpis(
     end: Annotated[When, Query(alias="to")],
 ) -> dict[str, Any]:
     if end <= start or (end - start).days > 366:
-        raise Problem(422, "Validation failed", "the period must end after it starts and span at most a year")
+        raise Unprocessable("the period must end after it starts and span at most a year")
     return await views.kpis(uow=rt.uow(), tenant_id=principal.tenant, start=start, end=end)

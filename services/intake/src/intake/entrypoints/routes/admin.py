@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from fixflow_shared.problems import Problem
+from fixflow_shared.errors import Unprocessable
 from intake import views
 from intake.adapters.repository import SettingsRepository
-from intake.entrypoints.routes.common import DepsDep, Manager, RuntimeDep, domain_errors
+from intake.entrypoints.routes.common import DepsDep, Manager, RuntimeDep
 from intake.service_layer import handlers
 
 router = APIRouter(tags=["admin"])
@@ -30,8 +30,7 @@ class SettingsBody(BaseModel):
 @router.put("/settings")
 async def put_settings(body: SettingsBody, principal: Manager, rt: RuntimeDep, deps: DepsDep) -> dict[str, Any]:
     cfg = body.model_dump(exclude_none=True)
-    with domain_errors():
-        await handlers.put_settings(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, config=cfg)
+    await handlers.put_settings(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, config=cfg)
     return cfg
 
 
@@ -48,5 +47,5 @@ async def kpis(
     end = end or datetime.now(UTC) + timedelta(seconds=1)
     start = start or end - timedelta(days=30)
     if start >= end or end - start > timedelta(days=400):
-        raise Problem(422, "Validation failed", "period must be positive and at most 400 days")
+        raise Unprocessable("period must be positive and at most 400 days")
     return await views.kpis(uow=rt.uow(), tenant_id=principal.tenant, start=start, end=end)

@@ -1,9 +1,7 @@
-"""Shared bits of intake's HTTP layer: dependencies, validators, domain error → problem+json."""
+"""Shared bits of intake's HTTP layer: dependencies, roles, validators, masking."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Annotated
 
 import phonenumbers
@@ -11,9 +9,7 @@ from fastapi import Depends, Request
 from pydantic import AfterValidator
 
 from fixflow_shared.auth import Principal, require_roles
-from fixflow_shared.problems import Problem, conflict, not_found
 from fixflow_shared.runtime import ServiceRuntime
-from intake.domain.exceptions import IllegalTransition, RuleViolation, UnknownReference
 from intake.service_layer.handlers import Deps
 
 
@@ -55,17 +51,3 @@ def mask_email(e: str | None) -> str | None:
         return e
     user, domain = e.split("@", 1)
     return user[:1] + "***@" + domain
-
-
-@contextlib.contextmanager
-def domain_errors() -> Iterator[None]:
-    try:
-        yield
-    except UnknownReference as exc:
-        if exc.what == "ticket":
-            raise not_found("ticket", exc.ident) from exc
-        raise Problem(422, "Unknown reference", str(exc), type_="urn:fixflow:problem:unknown-reference") from exc
-    except IllegalTransition as exc:
-        raise conflict(str(exc), current_status=str(exc.current)) from exc
-    except RuleViolation as exc:
-        raise Problem(422, "Rule violated", str(exc), type_="urn:fixflow:problem:rule-violated") from exc

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from fixflow_shared.problems import not_found
+from fixflow_shared.errors import NotFound
 from intake import views
-from intake.entrypoints.routes.common import Agent, Phone, Reader, RuntimeDep, domain_errors, mask_email, mask_phone
+from intake.entrypoints.routes.common import Agent, Phone, Reader, RuntimeDep, mask_email, mask_phone
 from intake.service_layer import handlers
 
 router = APIRouter(tags=["directory"])
@@ -95,30 +95,28 @@ async def search_customers(
 async def read_customer(customer_id: str, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
     row = await views.get_row(uow=rt.uow(), tenant_id=principal.tenant, table="customers", ident=customer_id)
     if row is None:
-        raise not_found("customer", customer_id)
+        raise NotFound("customer", customer_id)
     return customer_out(row, reveal=True)
 
 
 @router.post("/products", status_code=status.HTTP_201_CREATED)
 async def create_product(body: ProductCreate, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
-    with domain_errors():
-        return _out(
-            await handlers.create_product(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump(mode="json"))
-        )
+    return _out(
+        await handlers.create_product(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump(mode="json"))
+    )
 
 
 @router.get("/products/{product_id}")
 async def read_product(product_id: str, principal: Reader, rt: RuntimeDep) -> dict[str, Any]:
     row = await views.get_row(uow=rt.uow(), tenant_id=principal.tenant, table="products", ident=product_id)
     if row is None:
-        raise not_found("product", product_id)
+        raise NotFound("product", product_id)
     return _out(row)
 
 
 @router.post("/assets", status_code=status.HTTP_201_CREATED)
 async def create_asset(body: AssetCreate, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
-    with domain_errors():
-        return _out(await handlers.create_asset(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump()))
+    return _out(await handlers.create_asset(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump()))
 
 
 @router.get("/assets")
@@ -139,5 +137,5 @@ async def search_assets(
 async def read_asset(asset_id: str, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
     row = await views.get_row(uow=rt.uow(), tenant_id=principal.tenant, table="assets", ident=asset_id)
     if row is None:
-        raise not_found("asset", asset_id)
+        raise NotFound("asset", asset_id)
     return _out(row)

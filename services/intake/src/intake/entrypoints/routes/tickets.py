@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
-from fixflow_shared.problems import Problem, not_found
+from fixflow_shared.errors import NotFound, Unprocessable
 from intake import views
 from intake.domain.commands import OpenTicket
 from intake.domain.model import Ticket, TicketStatus
@@ -20,7 +20,6 @@ from intake.entrypoints.routes.common import (
     Reader,
     RuntimeDep,
     Writer,
-    domain_errors,
     mask_email,
     mask_phone,
 )
@@ -187,8 +186,7 @@ async def create_ticket(
         attachments=tuple(body.model_dump(mode="json")["attachments"]),
         source="customer" if principal.has_any("customer") and not principal.has_any("agent", "manager") else "agent",
     )
-    with domain_errors():
-        opened = await handlers.open_ticket(uow=rt.uow(), cmd=cmd, deps=deps)
+    opened = await handlers.open_ticket(uow=rt.uow(), cmd=cmd, deps=deps)
     if opened.duplicate:
         response.status_code = status.HTTP_200_OK  # linked to the open ticket, nothing new created
     return TicketRead.of(opened.ticket, duplicate=opened.duplicate)
@@ -221,12 +219,9 @@ async def list_tickets(
         "opened_from": opened_from,
         "opened_to": opened_to,
     }
-    try:
-        items, nxt = await views.list_tickets(
-            uow=rt.uow(), tenant_id=principal.tenant, filters=filters, limit=limit, cursor=cursor
-        )
-    except views.BadCursor as exc:
-        raise Problem(400, "Bad request", "invalid cursor") from exc
+    items, nxt = await views.list_tickets(
+        uow=rt.uow(), tenant_id=principal.tenant, filters=filters, limit=limit, cursor=cursor
+    )
     return TicketPage(items=[TicketRead.of(t) for t in items], next_cursor=nxt)
 
 
@@ -234,7 +229,7 @@ async def list_tickets(
 async def read_ticket(ticket_id: str, principal: Reader, rt: RuntimeDep) -> TicketRead:
     ticket = await views.get_ticket(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     if ticket is None:
-        raise not_found("ticket", ticket_id)
+        raise NotFound("ticket", ticket_id)
     return TicketRead.of(ticket)
 
 
@@ -242,7 +237,7 @@ async def read_ticket(ticket_id: str, principal: Reader, rt: RuntimeDep) -> Tick
 async def ticket_details(ticket_id: str, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
     d = await views.ticket_details(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     if d is None:
-        raise not_found("ticket", ticket_id)
+        raise NotFound("ticket", ticket_id)
     return {
         "ticket": TicketRead.of(d["ticket"]).model_dump(mode="json"),
         "notes": [{k: v for k, v in n.items() if k != "tenant_id"} for n in d["notes"]],
@@ -254,7 +249,7 @@ async def ticket_details(ticket_id: str, principal: Agent, rt: RuntimeDep) -> di
 async def ticket_timeline(ticket_id: str, principal: Reader, rt: RuntimeDep) -> dict[str, Any]:
     rows = await views.ticket_timeline(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     if rows is None:
-        raise not_found("ticket", ticket_id)
+        raise NotFound("ticket", ticket_id)
     return {
         "ticket_id": ticket_id,
         "events": [
@@ -267,10 +262,9 @@ async def ticket_timeline(ticket_id: str, principal: Reader, rt: RuntimeDep) -> 
 async def _move(
     rt: Any, deps: Any, tenant: str, ticket_id: str, target: TicketStatus, reason: str, author: str
 ) -> TicketRead:
-    with domain_errors():
-        t = await handlers.move(
-            uow=rt.uow(), deps=deps, tenant_id=tenant, ticket_id=ticket_id, target=target, reason=reason, author=author
-        )
+    t = await handlers.move(
+        uow=rt.uow(), deps=deps, tenant_id=tenant, ticket_id=ticket_id, target=target, reason=reason, author=author
+    )
     return TicketRead.of(t)
 
 
@@ -296,10 +290,9 @@ async def resolve(ticket_id: str, body: Reason, principal: Agent, rt: RuntimeDep
 
 @router.post("/{ticket_id}/triage", response_model=TicketRead)
 async def retriage(ticket_id: str, body: TriageUpdate, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
-    with domain_errors():
-        t = await handlers.retriage(
-            uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, **body.model_dump()
-        )
+    t = await handlers.retriage(
+        uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, **body.model_dump()
+    )
     return TicketRead.of(t)
 
 
@@ -307,40 +300,37 @@ async def retriage(ticket_id: str, body: TriageUpdate, principal: Agent, rt: Run
 async def supply_facts(ticket_id: str, body: Facts, principal: Writer, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     facts = body.model_dump(exclude_none=True)
     if not facts:
-        raise Problem(422, "Validation failed", "supply at least one fact")
-    with domain_errors():
-        t = await handlers.supply_facts(
-            uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, facts=facts
-        )
+        raise Unprocessable("supply at least one fact")
+    t = await handlers.supply_facts(
+        uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, facts=facts
+    )
     return TicketRead.of(t)
 
 
 @router.post("/{ticket_id}/notes", status_code=status.HTTP_201_CREATED)
 async def add_note(ticket_id: str, body: NoteCreate, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> dict[str, Any]:
-    with domain_errors():
-        note_id = await handlers.add_note(
-            uow=rt.uow(),
-            deps=deps,
-            tenant_id=principal.tenant,
-            ticket_id=ticket_id,
-            author=principal.subject,
-            kind=body.kind,
-            body=body.body,
-        )
+    note_id = await handlers.add_note(
+        uow=rt.uow(),
+        deps=deps,
+        tenant_id=principal.tenant,
+        ticket_id=ticket_id,
+        author=principal.subject,
+        kind=body.kind,
+        body=body.body,
+    )
     return {"id": note_id, "ticket_id": ticket_id, "kind": body.kind}
 
 
 @router.post("/{ticket_id}/escalate", response_model=TicketRead)
 async def escalate(ticket_id: str, body: Escalation, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
-    with domain_errors():
-        t = await handlers.escalate_complaint(
-            uow=rt.uow(),
-            deps=deps,
-            tenant_id=principal.tenant,
-            ticket_id=ticket_id,
-            level=body.level,
-            reason=body.reason,
-        )
+    t = await handlers.escalate_complaint(
+        uow=rt.uow(),
+        deps=deps,
+        tenant_id=principal.tenant,
+        ticket_id=ticket_id,
+        level=body.level,
+        reason=body.reason,
+    )
     return TicketRead.of(t)
 
 
@@ -348,13 +338,12 @@ async def escalate(ticket_id: str, body: Escalation, principal: Agent, rt: Runti
 async def decide_compensation(
     ticket_id: str, body: CompensationDecision, principal: Manager, rt: RuntimeDep, deps: DepsDep
 ) -> TicketRead:
-    with domain_errors():
-        t = await handlers.decide_compensation(
-            uow=rt.uow(),
-            deps=deps,
-            tenant_id=principal.tenant,
-            ticket_id=ticket_id,
-            approved=body.approved,
-            author=principal.subject,
-        )
+    t = await handlers.decide_compensation(
+        uow=rt.uow(),
+        deps=deps,
+        tenant_id=principal.tenant,
+        ticket_id=ticket_id,
+        approved=body.approved,
+        author=principal.subject,
+    )
     return TicketRead.of(t)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
 
 from fixflow_shared.auth import Principal, require_roles
-from fixflow_shared.problems import Problem, not_found
+from fixflow_shared.errors import NotFound
 from notify import views
 from notify.adapters.repository import NotifyRepository
 from notify.domain import subscriptions
@@ -33,15 +33,12 @@ _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 def recipient_key(value: str) -> str:
     """A preference belongs to a recipient id, an email address or a phone number."""
-    try:
-        if "@" in value:
-            return normalise_email(value)
-        if re.fullmatch(r"\+?[0-9 ()-]+", value):
-            return normalise_phone(value)
-    except InvalidAddress as exc:
-        raise Problem(422, "Invalid recipient", str(exc)) from exc
+    if "@" in value:
+        return normalise_email(value)
+    if re.fullmatch(r"\+?[0-9 ()-]+", value):
+        return normalise_phone(value)
     if not _ID.match(value):
-        raise Problem(422, "Invalid recipient", "use a recipient id, an email address or a phone number")
+        raise InvalidAddress("use a recipient id, an email address or a phone number")
     return value
 
 
@@ -99,7 +96,7 @@ async def get_preference(recipient: str, principal: Staff, rt: RuntimeDep) -> Pr
         await uow.scope_to_tenant(principal.tenant)
         found = await NotifyRepository(uow.session).preference(principal.tenant, [key])
     if found is None:
-        raise not_found("preference", _masked_key(key))
+        raise NotFound("preference", _masked_key(key))
     p = found[1]
     qh = p.quiet_hours
     return PreferenceRead(
@@ -131,12 +128,9 @@ class RecipientWrite(BaseModel):
 @router.put("/recipients/{recipient_id}", status_code=status.HTTP_200_OK)
 async def put_recipient(recipient_id: str, body: RecipientWrite, principal: Admin, rt: RuntimeDep) -> dict[str, Any]:
     if not _ID.match(recipient_id):
-        raise Problem(422, "Invalid recipient", "ids use letters, digits and _.:- (at most 64)")
-    try:
-        phone = normalise_phone(body.phone) if body.phone else None
-        email = normalise_email(str(body.email)) if body.email else None
-    except InvalidAddress as exc:
-        raise Problem(422, "Invalid recipient", str(exc)) from exc
+        raise InvalidAddress("ids use letters, digits and _.:- (at most 64)")
+    phone = normalise_phone(body.phone) if body.phone else None
+    email = normalise_email(str(body.email)) if body.email else None
     async with rt.uow() as uow:
         await uow.scope_to_tenant(principal.tenant)
         await NotifyRepository(uow.session).put_recipient(
@@ -211,5 +205,5 @@ async def read_feed(
 ) -> list[dict[str, Any]]:
     """The in-app feed of one recipient (staff read anyone's; others only their own)."""
     if not principal.has_any("agent", "manager") and principal.subject != recipient_id:
-        raise not_found("feed", recipient_id)
+        raise NotFound("feed", recipient_id)
     return await views.feed(uow=rt.uow(), tenant_id=principal.tenant, recipient=recipient_id, limit=limit)

@@ -14,10 +14,9 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from fixflow_shared.auth import Principal, require_roles
-from fixflow_shared.problems import Problem, not_found
+from fixflow_shared.errors import NotFound
 from notify.adapters.repository import NotifyRepository
 from notify.domain import context as ctx
-from notify.domain.exceptions import TemplateRejected
 from notify.domain.model import Channel
 from notify.domain.templates import TemplateSource
 from notify.entrypoints.routes.common import RuntimeDep
@@ -59,10 +58,6 @@ class Rendered(BaseModel):
     body: str
 
 
-def rejected(exc: Exception) -> Problem:
-    return Problem(422, "Template rejected", str(exc))
-
-
 @router.get("")
 async def list_templates(principal: Reader) -> list[dict[str, Any]]:
     """Template names (one per subscribed event) and the variables each may use."""
@@ -79,18 +74,15 @@ async def save_template(
     name: str, channel: ChannelName, locale: Locale, body: TemplateWrite, principal: Editor, rt: RuntimeDep
 ) -> TemplateVersion:
     source = TemplateSource(body.subject, body.body)
-    try:
-        version = await handlers.save_template(
-            uow=rt.uow(),
-            tenant_id=principal.tenant,
-            name=name,
-            channel=Channel(channel),
-            locale=locale,
-            source=source,
-            created_by=principal.subject,
-        )
-    except TemplateRejected as exc:
-        raise rejected(exc) from exc
+    version = await handlers.save_template(
+        uow=rt.uow(),
+        tenant_id=principal.tenant,
+        name=name,
+        channel=Channel(channel),
+        locale=locale,
+        source=source,
+        created_by=principal.subject,
+    )
     versions = await _versions(rt, principal.tenant, name, channel, locale)
     return next(v for v in versions if v.version == version)
 
@@ -101,16 +93,13 @@ async def template_versions(
 ) -> list[TemplateVersion]:
     versions = await _versions(rt, principal.tenant, name, channel, locale)
     if not versions:
-        raise not_found("template", f"{name}/{channel}/{locale}")
+        raise NotFound("template", f"{name}/{channel}/{locale}")
     return versions
 
 
 @router.post("/preview", response_model=Rendered)
 async def preview(body: TemplatePreview, principal: Reader) -> Rendered:
-    try:
-        r = handlers.preview_template(body.name, TemplateSource(body.subject, body.body), body.data, principal.tenant)
-    except TemplateRejected as exc:
-        raise rejected(exc) from exc
+    r = handlers.preview_template(body.name, TemplateSource(body.subject, body.body), body.data, principal.tenant)
     return Rendered(subject=r.subject, body=r.body)
 
 

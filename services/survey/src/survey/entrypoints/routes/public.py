@@ -9,8 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from survey.domain.commands import AnswerSurvey
-from survey.domain.exceptions import DomainError
-from survey.entrypoints.routes.deps import ServicesDep, to_problem
+from survey.entrypoints.routes.deps import ServicesDep
 from survey.entrypoints.routes.schemas import AnswerAccepted, AnswerCreate, PublicSurveyRead
 from survey.service_layer import handlers
 
@@ -19,10 +18,7 @@ router = APIRouter(prefix="/public/surveys", tags=["public"])
 
 @router.get("/{token}", response_model=PublicSurveyRead)
 async def read_public_survey(token: str, svc: ServicesDep) -> PublicSurveyRead:
-    try:
-        s, plan = await handlers.check_token(uow=svc.runtime.uow(), token=token, links=svc.links)
-    except DomainError as exc:
-        raise to_problem(exc) from exc
+    s, plan = await handlers.check_token(uow=svc.runtime.uow(), token=token, links=svc.links)
     return PublicSurveyRead(
         survey_id=s.id,
         questions=list(plan.questions),
@@ -33,13 +29,14 @@ async def read_public_survey(token: str, svc: ServicesDep) -> PublicSurveyRead:
     )
 
 
-@router.post("/{token}/answers", status_code=status.HTTP_201_CREATED, response_model=AnswerAccepted)
+@router.post(
+    "/{token}/answers",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AnswerAccepted,
+)
 async def answer_public_survey(token: str, body: AnswerCreate, svc: ServicesDep) -> AnswerAccepted:
-    try:
-        s, _ = await handlers.answer_survey(
-            uow=svc.runtime.uow(), cmd=AnswerSurvey(answers=body.to_domain(), token=token, via="link"), links=svc.links
-        )
-    except DomainError as exc:
-        raise to_problem(exc) from exc
+    s, _ = await handlers.answer_survey(
+        uow=svc.runtime.uow(), cmd=AnswerSurvey(answers=body.to_domain(), token=token, via="link"), links=svc.links
+    )
     thanks = "感谢您的评价！" if s.locale.startswith("zh") else "Thank you for your feedback!"
     return AnswerAccepted(survey_id=s.id, status=s.status.value, thank_you=thanks)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from fixflow_shared.auth import Principal, require_roles
-from fixflow_shared.problems import Problem
+from fixflow_shared.errors import Unprocessable
 from survey import views
 from survey.domain import reports
 from survey.entrypoints.routes.deps import ServicesDep
@@ -23,9 +23,9 @@ GroupBy = Literal["technician", "team", "month", "week", "day", "all"]
 def _range(since: datetime | None, until: datetime | None) -> None:
     for v in (since, until):
         if v is not None and v.tzinfo is None:
-            raise Problem(422, "Validation failed", "from/to need a time zone (e.g. 2025-06-01T00:00:00+08:00)")
+            raise Unprocessable("from/to need a time zone (e.g. 2025-06-01T00:00:00+08:00)")
     if since and until and until <= since:
-        raise Problem(422, "Validation failed", "to must be after from")
+        raise Unprocessable("to must be after from")
 
 
 @router.get("/satisfaction")

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fixflow_shared.auth import Principal, require_roles
 from survey import views
 from survey.domain.commands import RecordRevisitOutcome, SetCustomerGrade
-from survey.domain.exceptions import DomainError
-from survey.entrypoints.routes.deps import ServicesDep, to_problem
+from survey.entrypoints.routes.deps import ServicesDep
 from survey.entrypoints.routes.schemas import GradeUpdate, RevisitOutcome, RevisitRead
 from survey.service_layer import handlers
 
@@ -32,20 +31,17 @@ async def list_revisits(
 
 @router.post("/revisits/{revisit_id}/outcome", response_model=RevisitRead)
 async def record_outcome(revisit_id: str, body: RevisitOutcome, principal: Agent, svc: ServicesDep) -> RevisitRead:
-    try:
-        r = await handlers.record_revisit_outcome(
-            uow=svc.runtime.uow(),
-            cmd=RecordRevisitOutcome(
-                tenant_id=principal.tenant,
-                revisit_id=revisit_id,
-                outcome=body.outcome,
-                satisfied=body.satisfied,
-                notes=body.notes,
-                by=principal.subject,
-            ),
-        )
-    except DomainError as exc:
-        raise to_problem(exc) from exc
+    r = await handlers.record_revisit_outcome(
+        uow=svc.runtime.uow(),
+        cmd=RecordRevisitOutcome(
+            tenant_id=principal.tenant,
+            revisit_id=revisit_id,
+            outcome=body.outcome,
+            satisfied=body.satisfied,
+            notes=body.notes,
+            by=principal.subject,
+        ),
+    )
     return RevisitRead.of(r)
 
 

@@ -8,13 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from fixflow_shared.auth import Principal, require_roles
-from fixflow_shared.problems import Problem, not_found
+from fixflow_shared.errors import NotFound
 from survey import views
 from survey.adapters.repository import plan_from_config
 from survey.domain.commands import AnswerSurvey
-from survey.domain.exceptions import DomainError
-from survey.domain.scheduling import calendar_for
-from survey.entrypoints.routes.deps import ServicesDep, to_problem
+from survey.domain.scheduling import check_calendar
+from survey.entrypoints.routes.deps import ServicesDep
 from survey.entrypoints.routes.schemas import AnswerAccepted, AnswerCreate, PlanModel, SurveyRead
 from survey.service_layer import handlers
 
@@ -36,23 +35,24 @@ async def list_surveys(
 async def read_survey(survey_id: str, principal: Agent, svc: ServicesDep) -> SurveyRead:
     got = await views.get_survey(uow=svc.runtime.uow(), tenant_id=principal.tenant, survey_id=survey_id)
     if got is None:
-        raise not_found("survey", survey_id)
+        raise NotFound("survey", survey_id)
     return SurveyRead.of(*got)
 
 
-@router.post("/surveys/{survey_id}/answers", status_code=status.HTTP_201_CREATED, response_model=AnswerAccepted)
+@router.post(
+    "/surveys/{survey_id}/answers",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AnswerAccepted,
+)
 async def record_phone_answers(
     survey_id: str, body: AnswerCreate, principal: Agent, svc: ServicesDep
 ) -> AnswerAccepted:
     """An agent records the answers given on a follow-up call (phone channel)."""
-    try:
-        s, _ = await handlers.answer_survey(
-            uow=svc.runtime.uow(),
-            cmd=AnswerSurvey(answers=body.to_domain(), tenant_id=principal.tenant, survey_id=survey_id, via="phone"),
-            links=svc.links,
-        )
-    except DomainError as exc:
-        raise to_problem(exc) from exc
+    s, _ = await handlers.answer_survey(
+        uow=svc.runtime.uow(),
+        cmd=AnswerSurvey(answers=body.to_domain(), tenant_id=principal.tenant, survey_id=survey_id, via="phone"),
+        links=svc.links,
+    )
     return AnswerAccepted(survey_id=s.id, status=s.status.value, thank_you="recorded")
 
 
@@ -63,14 +63,7 @@ async def read_plan(principal: Agent, svc: ServicesDep) -> PlanModel:
 
 @router.put("/survey-plan", response_model=PlanModel)
 async def put_plan(body: PlanModel, principal: Manager, svc: ServicesDep) -> PlanModel:
-    try:
-        plan = plan_from_config(principal.tenant, body.model_dump(mode="json"))
-        calendar_for(plan.calendar, datetime.now(UTC))  # an unknown country or zone is a 422, not a 500
-    except DomainError as exc:
-        raise to_problem(exc) from exc
-    except (KeyError, ValueError, NotImplementedError) as exc:
-        raise Problem(
-            422, "Rule violated", f"unusable calendar: {exc}", type_="urn:fixflow:problem:rule-violated"
-        ) from exc
+    plan = plan_from_config(principal.tenant, body.model_dump(mode="json"))
+    check_calendar(plan.calendar, datetime.now(UTC))
     await handlers.put_plan(uow=svc.runtime.uow(), plan=plan, by=principal.subject)
     return PlanModel.of(plan)
