@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from billing import views
 from billing.entrypoints.routes.common import Reader, RuntimeDep
 from fixflow_shared.errors import NotFound
+from fixflow_shared.problems import problem_responses
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -35,7 +36,7 @@ class CustomerCreditOut(BaseModel):
     entries: list[CreditEntryOut]
 
 
-@router.get("/{customer_id}/credit", response_model=CustomerCreditOut)
+@router.get("/{customer_id}/credit", response_model=CustomerCreditOut, responses=problem_responses(404))
 async def customer_credit(
     customer_id: Annotated[str, Path(min_length=1, max_length=64)], principal: Reader, rt: RuntimeDep
 ) -> CustomerCreditOut:

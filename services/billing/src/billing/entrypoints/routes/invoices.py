@@ -26,6 +26,7 @@ from billing.entrypoints.routes.common import (
 )
 from billing.service_layer import handlers
 from fixflow_shared.errors import NotFound
+from fixflow_shared.problems import problem_responses
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 
@@ -86,7 +87,7 @@ async def list_invoices(
     return [InvoiceOut.of(i) for i in rows]
 
 
-@router.get("/{invoice_id}", response_model=InvoiceOut)
+@router.get("/{invoice_id}", response_model=InvoiceOut, responses=problem_responses(404))
 async def read_invoice(invoice_id: str, principal: Reader, rt: RuntimeDep) -> InvoiceOut:
     inv = await views.get_invoice(uow=rt.uow(), tenant_id=principal.tenant, invoice_id=invoice_id)
     if inv is None:
@@ -94,7 +95,11 @@ async def read_invoice(invoice_id: str, principal: Reader, rt: RuntimeDep) -> In
     return InvoiceOut.of(inv)
 
 
-@router.get("/{invoice_id}/pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/{invoice_id}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **problem_responses(404)},
+)
 async def invoice_pdf(invoice_id: str, principal: Reader, rt: RuntimeDep) -> Response:
     inv = await views.get_invoice(uow=rt.uow(), tenant_id=principal.tenant, invoice_id=invoice_id)
     if inv is None:
@@ -130,6 +135,7 @@ class PaymentOut(BaseModel):
     "/{invoice_id}/payments",
     status_code=status.HTTP_201_CREATED,
     response_model=PaymentOut,
+    responses=problem_responses(404, 409),
 )
 async def pay_invoice(invoice_id: str, body: PaymentIn, principal: Cashier, rt: RuntimeDep) -> PaymentOut:
     check_currency(body.currency)
@@ -170,6 +176,7 @@ class ApplyCreditIn(BaseModel):
     "/{invoice_id}/apply-credit",
     status_code=status.HTTP_201_CREATED,
     response_model=PaymentOut,
+    responses=problem_responses(404, 409),
 )
 async def apply_credit(invoice_id: str, body: ApplyCreditIn, principal: Cashier, rt: RuntimeDep) -> PaymentOut:
     """Pay from the customer's credit (a payment of method "credit"), never more than is due."""
@@ -218,6 +225,7 @@ class RefundOut(BaseModel):
     "/{invoice_id}/refunds",
     status_code=status.HTTP_201_CREATED,
     response_model=RefundOut,
+    responses=problem_responses(404, 409),
 )
 async def refund_invoice(invoice_id: str, body: RefundIn, principal: Manager, rt: RuntimeDep) -> RefundOut:
     r = await handlers.issue_refund(

@@ -22,6 +22,7 @@ from billing.entrypoints.routes.common import (
 from billing.entrypoints.routes.invoices import InvoiceOut
 from billing.service_layer import handlers
 from fixflow_shared.errors import NotFound
+from fixflow_shared.problems import problem_responses
 
 router = APIRouter(prefix="/quotes", tags=["quotes"])
 
@@ -100,7 +101,7 @@ async def create_quote(body: QuoteCreate, principal: Staff, rt: RuntimeDep) -> Q
     return QuoteOut.of(q)
 
 
-@router.get("/{quote_id}", response_model=QuoteOut)
+@router.get("/{quote_id}", response_model=QuoteOut, responses=problem_responses(404))
 async def read_quote(quote_id: str, principal: Reader, rt: RuntimeDep) -> QuoteOut:
     q = await views.get_quote(uow=rt.uow(), tenant_id=principal.tenant, quote_id=quote_id)
     if q is None:
@@ -124,12 +125,12 @@ async def _decide(quote_id: str, body: ConsentIn, principal, rt, accept: bool) -
     return QuoteOut.of(q)
 
 
-@router.post("/{quote_id}/accept", response_model=QuoteOut)
+@router.post("/{quote_id}/accept", response_model=QuoteOut, responses=problem_responses(404, 409))
 async def accept_quote(quote_id: str, body: ConsentIn, principal: ConsentTaker, rt: RuntimeDep) -> QuoteOut:
     return await _decide(quote_id, body, principal, rt, True)
 
 
-@router.post("/{quote_id}/reject", response_model=QuoteOut)
+@router.post("/{quote_id}/reject", response_model=QuoteOut, responses=problem_responses(404, 409))
 async def reject_quote(quote_id: str, body: ConsentIn, principal: ConsentTaker, rt: RuntimeDep) -> QuoteOut:
     return await _decide(quote_id, body, principal, rt, False)
 
@@ -138,6 +139,7 @@ async def reject_quote(quote_id: str, body: ConsentIn, principal: ConsentTaker, 
     "/{quote_id}/invoice",
     status_code=status.HTTP_201_CREATED,
     response_model=InvoiceOut,
+    responses=problem_responses(404, 409),
 )
 async def invoice_quote(quote_id: str, principal: Staff, rt: RuntimeDep) -> InvoiceOut:
     inv = await handlers.invoice_from_quote(uow=rt.uow(), tenant_id=principal.tenant, quote_id=quote_id)

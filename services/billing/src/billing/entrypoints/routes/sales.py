@@ -11,6 +11,7 @@ from billing.domain.pricing import SaleItem
 from billing.entrypoints.routes.common import Cashier, NonNegMinor, RuntimeDep
 from billing.entrypoints.routes.invoices import InvoiceOut
 from billing.service_layer import handlers
+from fixflow_shared.problems import problem_responses
 
 router = APIRouter(prefix="/sales", tags=["sales"])
 
@@ -37,7 +38,7 @@ class SaleIn(BaseModel):
     items: list[SaleItemIn] = Field(min_length=1, max_length=100)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=InvoiceOut)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=InvoiceOut, responses=problem_responses(409))
 async def record_sale(body: SaleIn, principal: Cashier, rt: RuntimeDep) -> InvoiceOut:
     """Invoice a sale of goods; a return of `asset_id` within the return window is refunded from
     this invoice once logistics delivers the item back to the warehouse. 409 if the asset was sold already."""

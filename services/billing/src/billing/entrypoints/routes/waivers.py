@@ -10,6 +10,7 @@ from billing.domain.model import WaiverRequest
 from billing.domain.money import check_currency
 from billing.entrypoints.routes.common import Currency, Manager, MinorAmount, RuntimeDep, Staff
 from billing.service_layer import handlers
+from fixflow_shared.problems import problem_responses
 
 router = APIRouter(prefix="/waivers", tags=["waivers"])
 
@@ -64,7 +65,7 @@ async def request_waiver(body: WaiverIn, principal: Staff, rt: RuntimeDep) -> Wa
     return WaiverOut.of(w)
 
 
-@router.post("/{waiver_id}/approve", response_model=WaiverOut)
+@router.post("/{waiver_id}/approve", response_model=WaiverOut, responses=problem_responses(404, 409))
 async def approve_waiver(waiver_id: str, principal: Manager, rt: RuntimeDep) -> WaiverOut:
     w = await handlers.decide_waiver(
         uow=rt.uow(),
@@ -77,7 +78,7 @@ async def approve_waiver(waiver_id: str, principal: Manager, rt: RuntimeDep) -> 
     return WaiverOut.of(w)
 
 
-@router.post("/{waiver_id}/reject", response_model=WaiverOut)
+@router.post("/{waiver_id}/reject", response_model=WaiverOut, responses=problem_responses(404, 409))
 async def reject_waiver(waiver_id: str, principal: Manager, rt: RuntimeDep) -> WaiverOut:
     w = await handlers.decide_waiver(
         uow=rt.uow(),

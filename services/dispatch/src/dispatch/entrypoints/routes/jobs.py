@@ -14,6 +14,7 @@ from dispatch.domain.model import Appointment, Job, WorkOrder
 from dispatch.entrypoints.routes.deps import Code, Customerish, Lat, Lon, Manager, PlanningDep, Reader, RuntimeDep, When
 from dispatch.service_layer import handlers
 from fixflow_shared.errors import NotFound
+from fixflow_shared.problems import problem_responses
 
 router = APIRouter(tags=["jobs"])
 
@@ -150,7 +151,7 @@ async def list_jobs(
     ]
 
 
-@router.get("/jobs/by-ticket/{ticket_id}", response_model=JobRead)
+@router.get("/jobs/by-ticket/{ticket_id}", response_model=JobRead, responses=problem_responses(404))
 async def job_by_ticket(ticket_id: str, principal: Reader, rt: RuntimeDep) -> JobRead:
     j = await views.job_for_ticket(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     if j is None:
@@ -158,7 +159,7 @@ async def job_by_ticket(ticket_id: str, principal: Reader, rt: RuntimeDep) -> Jo
     return JobRead.of(j)
 
 
-@router.get("/jobs/{job_id}", response_model=JobDetail)
+@router.get("/jobs/{job_id}", response_model=JobDetail, responses=problem_responses(404))
 async def read_job(job_id: str, principal: Reader, rt: RuntimeDep) -> JobDetail:
     found = await views.job(uow=rt.uow(), tenant_id=principal.tenant, job_id=job_id)
     if found is None:
@@ -171,7 +172,7 @@ async def read_job(job_id: str, principal: Reader, rt: RuntimeDep) -> JobDetail:
     )
 
 
-@router.patch("/jobs/{job_id}", response_model=JobRead)
+@router.patch("/jobs/{job_id}", response_model=JobRead, responses=problem_responses(404, 409))
 async def patch_job(job_id: str, body: JobUpdate, principal: Manager, rt: RuntimeDep, planning: PlanningDep) -> JobRead:
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return JobRead.of(
@@ -181,7 +182,7 @@ async def patch_job(job_id: str, body: JobUpdate, principal: Manager, rt: Runtim
     )
 
 
-@router.get("/jobs/{job_id}/offers")
+@router.get("/jobs/{job_id}/offers", responses=problem_responses(404))
 async def offers(job_id: str, principal: Customerish, rt: RuntimeDep, planning: PlanningDep) -> list[dict[str, Any]]:
     return await handlers.offer_windows(uow=rt.uow(), tenant_id=principal.tenant, job_id=job_id, planning=planning)
 
@@ -190,6 +191,7 @@ async def offers(job_id: str, principal: Customerish, rt: RuntimeDep, planning: 
     "/jobs/{job_id}/appointments",
     status_code=status.HTTP_201_CREATED,
     response_model=AppointmentRead,
+    responses=problem_responses(404, 409),
 )
 async def book(
     job_id: str, body: Booking, principal: Customerish, rt: RuntimeDep, planning: PlanningDep
@@ -201,7 +203,7 @@ async def book(
     return AppointmentRead.of(appt)
 
 
-@router.get("/appointments/{appointment_id}", response_model=AppointmentRead)
+@router.get("/appointments/{appointment_id}", response_model=AppointmentRead, responses=problem_responses(404))
 async def read_appointment(appointment_id: str, principal: Customerish, rt: RuntimeDep) -> AppointmentRead:
     a = await views.appointment(uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id)
     if a is None:
@@ -209,14 +211,18 @@ async def read_appointment(appointment_id: str, principal: Customerish, rt: Runt
     return AppointmentRead.of(a)
 
 
-@router.post("/appointments/{appointment_id}/confirm", response_model=AppointmentRead)
+@router.post(
+    "/appointments/{appointment_id}/confirm", response_model=AppointmentRead, responses=problem_responses(404, 409)
+)
 async def confirm(appointment_id: str, principal: Customerish, rt: RuntimeDep) -> AppointmentRead:
     return AppointmentRead.of(
         await handlers.confirm_appointment(uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id)
     )
 
 
-@router.post("/appointments/{appointment_id}/reschedule", response_model=AppointmentRead)
+@router.post(
+    "/appointments/{appointment_id}/reschedule", response_model=AppointmentRead, responses=problem_responses(404, 409)
+)
 async def reschedule(
     appointment_id: str, body: Reschedule, principal: Customerish, rt: RuntimeDep, planning: PlanningDep
 ) -> AppointmentRead:
@@ -232,7 +238,9 @@ async def reschedule(
     return AppointmentRead.of(a)
 
 
-@router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentRead)
+@router.post(
+    "/appointments/{appointment_id}/cancel", response_model=AppointmentRead, responses=problem_responses(404, 409)
+)
 async def cancel(appointment_id: str, body: Cancellation, principal: Customerish, rt: RuntimeDep) -> AppointmentRead:
     a = await handlers.cancel_appointment(
         uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id, reason=body.reason, detail=body.detail

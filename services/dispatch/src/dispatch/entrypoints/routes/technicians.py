@@ -15,6 +15,7 @@ from dispatch.domain.model import Technician, WeeklyHours
 from dispatch.entrypoints.routes.deps import Code, Lat, Lon, Manager, PartCode, Phone, Reader, RuntimeDep, When
 from dispatch.service_layer import handlers
 from fixflow_shared.errors import NotFound
+from fixflow_shared.problems import problem_responses
 
 router = APIRouter(tags=["technicians"])
 
@@ -189,7 +190,7 @@ async def list_technicians(principal: Reader, rt: RuntimeDep) -> list[Technician
     return [TechnicianRead.of(t) for t in await views.technicians(uow=rt.uow(), tenant_id=principal.tenant)]
 
 
-@router.get("/technicians/{technician_id}", response_model=TechnicianRead)
+@router.get("/technicians/{technician_id}", response_model=TechnicianRead, responses=problem_responses(404))
 async def read_technician(technician_id: str, principal: Reader, rt: RuntimeDep) -> TechnicianRead:
     t = await views.technician(uow=rt.uow(), tenant_id=principal.tenant, technician_id=technician_id)
     if t is None:
@@ -197,7 +198,7 @@ async def read_technician(technician_id: str, principal: Reader, rt: RuntimeDep)
     return TechnicianRead.of(t)
 
 
-@router.patch("/technicians/{technician_id}", response_model=TechnicianRead)
+@router.patch("/technicians/{technician_id}", response_model=TechnicianRead, responses=problem_responses(404))
 async def patch_technician(
     technician_id: str, body: TechnicianUpdate, principal: Manager, rt: RuntimeDep
 ) -> TechnicianRead:
@@ -210,7 +211,9 @@ async def patch_technician(
     return TechnicianRead.of(t)
 
 
-@router.post("/technicians/{technician_id}/certifications", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/technicians/{technician_id}/certifications", status_code=status.HTTP_201_CREATED, responses=problem_responses(404)
+)
 async def add_certification(
     technician_id: str, body: CertificationCreate, principal: Manager, rt: RuntimeDep
 ) -> dict[str, Any]:
@@ -225,7 +228,9 @@ async def add_certification(
     return {"id": c.id, "name": c.name, "number": c.number, "valid_until": c.valid_until}
 
 
-@router.post("/technicians/{technician_id}/absences", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/technicians/{technician_id}/absences", status_code=status.HTTP_201_CREATED, responses=problem_responses(404)
+)
 async def add_absence(technician_id: str, body: AbsenceCreate, principal: Manager, rt: RuntimeDep) -> dict[str, Any]:
     a, affected = await handlers.add_absence(
         uow=rt.uow(),

@@ -25,6 +25,7 @@ from dispatch.entrypoints.routes.deps import (
 )
 from dispatch.service_layer import handlers
 from fixflow_shared.errors import NotFound, Unprocessable
+from fixflow_shared.problems import problem_responses
 
 router = APIRouter(tags=["work orders"])
 
@@ -140,7 +141,7 @@ class Decline(BaseModel):
     reason: str | None = Field(None, max_length=500)
 
 
-@router.get("/work-orders/{work_order_id}", response_model=WorkOrderRead)
+@router.get("/work-orders/{work_order_id}", response_model=WorkOrderRead, responses=problem_responses(404))
 async def read_work_order(work_order_id: str, principal: Reader, rt: RuntimeDep) -> WorkOrderRead:
     w = await views.work_order(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id)
     if w is None:
@@ -148,7 +149,9 @@ async def read_work_order(work_order_id: str, principal: Reader, rt: RuntimeDep)
     return WorkOrderRead.of(w)
 
 
-@router.post("/work-orders/{work_order_id}/decline", response_model=WorkOrderRead)
+@router.post(
+    "/work-orders/{work_order_id}/decline", response_model=WorkOrderRead, responses=problem_responses(404, 409)
+)
 async def decline(work_order_id: str, body: Decline, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
     return WorkOrderRead.of(
         await handlers.decline(
@@ -157,14 +160,16 @@ async def decline(work_order_id: str, body: Decline, principal: Tech, rt: Runtim
     )
 
 
-@router.post("/work-orders/{work_order_id}/en-route", response_model=WorkOrderRead)
+@router.post(
+    "/work-orders/{work_order_id}/en-route", response_model=WorkOrderRead, responses=problem_responses(404, 409)
+)
 async def en_route(work_order_id: str, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
     return WorkOrderRead.of(
         await handlers.en_route(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id)
     )
 
 
-@router.post("/work-orders/{work_order_id}/delay")
+@router.post("/work-orders/{work_order_id}/delay", responses=problem_responses(404, 409))
 async def delay(
     work_order_id: str, body: Delay, principal: Tech, rt: RuntimeDep, planning: PlanningDep
 ) -> dict[str, Any]:
@@ -174,7 +179,9 @@ async def delay(
     return {"work_order": WorkOrderRead.of(wo).model_dump(mode="json"), "sla_at_risk": at_risk, "reassigning": at_risk}
 
 
-@router.post("/work-orders/{work_order_id}/arrival", response_model=WorkOrderRead)
+@router.post(
+    "/work-orders/{work_order_id}/arrival", response_model=WorkOrderRead, responses=problem_responses(404, 409)
+)
 async def arrival(work_order_id: str, body: Arrival, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
     w = await handlers.arrive(
         uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, lat=body.lat, lon=body.lon
@@ -182,7 +189,7 @@ async def arrival(work_order_id: str, body: Arrival, principal: Tech, rt: Runtim
     return WorkOrderRead.of(w)
 
 
-@router.post("/work-orders/{work_order_id}/work", response_model=WorkOrderRead)
+@router.post("/work-orders/{work_order_id}/work", response_model=WorkOrderRead, responses=problem_responses(404, 409))
 async def record(work_order_id: str, body: WorkRecord, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
     cmd = commands.RecordWork(
         tenant_id=principal.tenant,
@@ -195,7 +202,9 @@ async def record(work_order_id: str, body: WorkRecord, principal: Tech, rt: Runt
     return WorkOrderRead.of(await handlers.record_work(uow=rt.uow(), cmd=cmd))
 
 
-@router.post("/work-orders/{work_order_id}/completion", response_model=WorkOrderRead)
+@router.post(
+    "/work-orders/{work_order_id}/completion", response_model=WorkOrderRead, responses=problem_responses(404, 409)
+)
 async def completion(work_order_id: str, body: SignOff, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
     cmd = commands.CompleteWorkOrder(
         tenant_id=principal.tenant,
@@ -209,7 +218,7 @@ async def completion(work_order_id: str, body: SignOff, principal: Tech, rt: Run
     return WorkOrderRead.of(await handlers.complete(uow=rt.uow(), cmd=cmd))
 
 
-@router.post("/work-orders/{work_order_id}/failure")
+@router.post("/work-orders/{work_order_id}/failure", responses=problem_responses(404, 409))
 async def failure(
     work_order_id: str, body: Failure, principal: Tech, rt: RuntimeDep, planning: PlanningDep
 ) -> dict[str, Any]:
@@ -227,7 +236,7 @@ async def failure(
     }
 
 
-@router.get("/parts-requests/{request_id}")
+@router.get("/parts-requests/{request_id}", responses=problem_responses(404))
 async def read_parts_request(request_id: str, principal: Reader, rt: RuntimeDep) -> dict[str, Any]:
     """A parts request to the warehouse, or a return pickup (kind "pickup"), with logistics' status."""
     from dispatch.service_layer.handlers import PICKUP_PREFIX

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from fixflow_shared.errors import NotFound
+from fixflow_shared.problems import problem_responses
 from intake import views
 from intake.entrypoints.routes.common import Agent, Phone, Reader, RuntimeDep, mask_email, mask_phone
 from intake.service_layer import handlers
@@ -91,7 +92,7 @@ async def search_customers(
     return {"items": [customer_out(r) for r in rows]}
 
 
-@router.get("/customers/{customer_id}")
+@router.get("/customers/{customer_id}", responses=problem_responses(404))
 async def read_customer(customer_id: str, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
     row = await views.get_row(uow=rt.uow(), tenant_id=principal.tenant, table="customers", ident=customer_id)
     if row is None:
@@ -106,7 +107,7 @@ async def create_product(body: ProductCreate, principal: Agent, rt: RuntimeDep) 
     )
 
 
-@router.get("/products/{product_id}")
+@router.get("/products/{product_id}", responses=problem_responses(404))
 async def read_product(product_id: str, principal: Reader, rt: RuntimeDep) -> dict[str, Any]:
     row = await views.get_row(uow=rt.uow(), tenant_id=principal.tenant, table="products", ident=product_id)
     if row is None:
@@ -133,7 +134,7 @@ async def search_assets(
     return {"items": [_out(r) for r in rows]}
 
 
-@router.get("/assets/{asset_id}")
+@router.get("/assets/{asset_id}", responses=problem_responses(404))
 async def read_asset(asset_id: str, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
     row = await views.get_row(uow=rt.uow(), tenant_id=principal.tenant, table="assets", ident=asset_id)
     if row is None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
 from fixflow_shared.errors import NotFound, Unprocessable
+from fixflow_shared.problems import problem_responses
 from intake import views
 from intake.domain.commands import OpenTicket
 from intake.domain.model import Ticket, TicketStatus
@@ -192,7 +193,7 @@ async def create_ticket(
     return TicketRead.of(opened.ticket, duplicate=opened.duplicate)
 
 
-@router.get("", response_model=TicketPage)
+@router.get("", response_model=TicketPage, responses=problem_responses(400))
 async def list_tickets(
     principal: Reader,
     rt: RuntimeDep,
@@ -225,7 +226,7 @@ async def list_tickets(
     return TicketPage(items=[TicketRead.of(t) for t in items], next_cursor=nxt)
 
 
-@router.get("/{ticket_id}", response_model=TicketRead)
+@router.get("/{ticket_id}", response_model=TicketRead, responses=problem_responses(404))
 async def read_ticket(ticket_id: str, principal: Reader, rt: RuntimeDep) -> TicketRead:
     ticket = await views.get_ticket(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     if ticket is None:
@@ -233,7 +234,7 @@ async def read_ticket(ticket_id: str, principal: Reader, rt: RuntimeDep) -> Tick
     return TicketRead.of(ticket)
 
 
-@router.get("/{ticket_id}/details")
+@router.get("/{ticket_id}/details", responses=problem_responses(404))
 async def ticket_details(ticket_id: str, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
     d = await views.ticket_details(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     if d is None:
@@ -245,7 +246,7 @@ async def ticket_details(ticket_id: str, principal: Agent, rt: RuntimeDep) -> di
     }
 
 
-@router.get("/{ticket_id}/timeline")
+@router.get("/{ticket_id}/timeline", responses=problem_responses(404))
 async def ticket_timeline(ticket_id: str, principal: Reader, rt: RuntimeDep) -> dict[str, Any]:
     rows = await views.ticket_timeline(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     if rows is None:
@@ -268,27 +269,27 @@ async def _move(
     return TicketRead.of(t)
 
 
-@router.post("/{ticket_id}/cancel", response_model=TicketRead)
+@router.post("/{ticket_id}/cancel", response_model=TicketRead, responses=problem_responses(404, 409))
 async def cancel(ticket_id: str, body: Reason, principal: Writer, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     return await _move(rt, deps, principal.tenant, ticket_id, TicketStatus.CANCELLED, body.reason, principal.subject)
 
 
-@router.post("/{ticket_id}/reopen", response_model=TicketRead)
+@router.post("/{ticket_id}/reopen", response_model=TicketRead, responses=problem_responses(404, 409))
 async def reopen(ticket_id: str, body: Reason, principal: Writer, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     return await _move(rt, deps, principal.tenant, ticket_id, TicketStatus.REOPENED, body.reason, principal.subject)
 
 
-@router.post("/{ticket_id}/close", response_model=TicketRead)
+@router.post("/{ticket_id}/close", response_model=TicketRead, responses=problem_responses(404, 409))
 async def close(ticket_id: str, body: Reason, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     return await _move(rt, deps, principal.tenant, ticket_id, TicketStatus.CLOSED, body.reason, principal.subject)
 
 
-@router.post("/{ticket_id}/resolve", response_model=TicketRead)
+@router.post("/{ticket_id}/resolve", response_model=TicketRead, responses=problem_responses(404, 409))
 async def resolve(ticket_id: str, body: Reason, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     return await _move(rt, deps, principal.tenant, ticket_id, TicketStatus.RESOLVED, body.reason, principal.subject)
 
 
-@router.post("/{ticket_id}/triage", response_model=TicketRead)
+@router.post("/{ticket_id}/triage", response_model=TicketRead, responses=problem_responses(404, 409))
 async def retriage(ticket_id: str, body: TriageUpdate, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     t = await handlers.retriage(
         uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, **body.model_dump()
@@ -296,7 +297,7 @@ async def retriage(ticket_id: str, body: TriageUpdate, principal: Agent, rt: Run
     return TicketRead.of(t)
 
 
-@router.post("/{ticket_id}/facts", response_model=TicketRead)
+@router.post("/{ticket_id}/facts", response_model=TicketRead, responses=problem_responses(404, 409))
 async def supply_facts(ticket_id: str, body: Facts, principal: Writer, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     facts = body.model_dump(exclude_none=True)
     if not facts:
@@ -307,7 +308,7 @@ async def supply_facts(ticket_id: str, body: Facts, principal: Writer, rt: Runti
     return TicketRead.of(t)
 
 
-@router.post("/{ticket_id}/notes", status_code=status.HTTP_201_CREATED)
+@router.post("/{ticket_id}/notes", status_code=status.HTTP_201_CREATED, responses=problem_responses(404))
 async def add_note(ticket_id: str, body: NoteCreate, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> dict[str, Any]:
     note_id = await handlers.add_note(
         uow=rt.uow(),
@@ -321,7 +322,7 @@ async def add_note(ticket_id: str, body: NoteCreate, principal: Agent, rt: Runti
     return {"id": note_id, "ticket_id": ticket_id, "kind": body.kind}
 
 
-@router.post("/{ticket_id}/escalate", response_model=TicketRead)
+@router.post("/{ticket_id}/escalate", response_model=TicketRead, responses=problem_responses(404, 409))
 async def escalate(ticket_id: str, body: Escalation, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     t = await handlers.escalate_complaint(
         uow=rt.uow(),
@@ -334,7 +335,7 @@ async def escalate(ticket_id: str, body: Escalation, principal: Agent, rt: Runti
     return TicketRead.of(t)
 
 
-@router.post("/{ticket_id}/compensation", response_model=TicketRead)
+@router.post("/{ticket_id}/compensation", response_model=TicketRead, responses=problem_responses(404, 409))
 async def decide_compensation(
     ticket_id: str, body: CompensationDecision, principal: Manager, rt: RuntimeDep, deps: DepsDep
 ) -> TicketRead:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_vali
 
 from fixflow_shared.auth import Principal, require_roles
 from fixflow_shared.errors import NotFound
+from fixflow_shared.problems import problem_responses
 from notify import views
 from notify.adapters.repository import NotifyRepository
 from notify.domain import subscriptions
@@ -89,7 +90,7 @@ async def put_preference(recipient: str, body: PreferenceWrite, principal: Staff
     return PreferenceRead(recipient=_masked_key(key), **body.model_dump())
 
 
-@router.get("/preferences/{recipient}", response_model=PreferenceRead)
+@router.get("/preferences/{recipient}", response_model=PreferenceRead, responses=problem_responses(404))
 async def get_preference(recipient: str, principal: Staff, rt: RuntimeDep) -> PreferenceRead:
     key = recipient_key(recipient)
     async with rt.uow() as uow:
@@ -199,7 +200,7 @@ class FeedItem(BaseModel):
     read_at: datetime | None
 
 
-@router.get("/feed/{recipient_id}", response_model=list[FeedItem], tags=["feed"])
+@router.get("/feed/{recipient_id}", response_model=list[FeedItem], tags=["feed"], responses=problem_responses(404))
 async def read_feed(
     recipient_id: str, principal: Anyone, rt: RuntimeDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fixflow_shared.auth import Principal, require_roles
 from fixflow_shared.errors import NotFound
+from fixflow_shared.problems import problem_responses
 from notify.adapters.repository import NotifyRepository
 from notify.domain import context as ctx
 from notify.domain.model import Channel
@@ -87,7 +88,7 @@ async def save_template(
     return next(v for v in versions if v.version == version)
 
 
-@router.get("/{name}/{channel}/{locale}", response_model=list[TemplateVersion])
+@router.get("/{name}/{channel}/{locale}", response_model=list[TemplateVersion], responses=problem_responses(404))
 async def template_versions(
     name: str, channel: ChannelName, locale: Locale, principal: Reader, rt: RuntimeDep
 ) -> list[TemplateVersion]:

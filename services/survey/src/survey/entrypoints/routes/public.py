@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from fixflow_shared.problems import problem_responses
 from survey.domain.commands import AnswerSurvey
 from survey.entrypoints.routes.deps import ServicesDep
 from survey.entrypoints.routes.schemas import AnswerAccepted, AnswerCreate, PublicSurveyRead
@@ -16,7 +17,7 @@ from survey.service_layer import handlers
 router = APIRouter(prefix="/public/surveys", tags=["public"])
 
 
-@router.get("/{token}", response_model=PublicSurveyRead)
+@router.get("/{token}", response_model=PublicSurveyRead, responses=problem_responses(401, 404, 409, 410))
 async def read_public_survey(token: str, svc: ServicesDep) -> PublicSurveyRead:
     s, plan = await handlers.check_token(uow=svc.runtime.uow(), token=token, links=svc.links)
     return PublicSurveyRead(
@@ -33,6 +34,7 @@ async def read_public_survey(token: str, svc: ServicesDep) -> PublicSurveyRead:
     "/{token}/answers",
     status_code=status.HTTP_201_CREATED,
     response_model=AnswerAccepted,
+    responses=problem_responses(401, 404, 409, 410),
 )
 async def answer_public_survey(token: str, body: AnswerCreate, svc: ServicesDep) -> AnswerAccepted:
     s, _ = await handlers.answer_survey(

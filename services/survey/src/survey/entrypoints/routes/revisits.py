@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 
 from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.problems import problem_responses
 from survey import views
 from survey.domain.commands import RecordRevisitOutcome, SetCustomerGrade
 from survey.entrypoints.routes.deps import ServicesDep
@@ -29,7 +30,7 @@ async def list_revisits(
     return [RevisitRead.of(r) for r in found]
 
 
-@router.post("/revisits/{revisit_id}/outcome", response_model=RevisitRead)
+@router.post("/revisits/{revisit_id}/outcome", response_model=RevisitRead, responses=problem_responses(404, 409))
 async def record_outcome(revisit_id: str, body: RevisitOutcome, principal: Agent, svc: ServicesDep) -> RevisitRead:
     r = await handlers.record_revisit_outcome(
         uow=svc.runtime.uow(),

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from fixflow_shared.auth import Principal, require_roles
 from fixflow_shared.errors import NotFound
+from fixflow_shared.problems import problem_responses
 from survey import views
 from survey.adapters.repository import plan_from_config
 from survey.domain.commands import AnswerSurvey
@@ -31,7 +32,7 @@ async def list_surveys(
     return [SurveyRead.of(s) for s in found]
 
 
-@router.get("/surveys/{survey_id}", response_model=SurveyRead)
+@router.get("/surveys/{survey_id}", response_model=SurveyRead, responses=problem_responses(404))
 async def read_survey(survey_id: str, principal: Agent, svc: ServicesDep) -> SurveyRead:
     got = await views.get_survey(uow=svc.runtime.uow(), tenant_id=principal.tenant, survey_id=survey_id)
     if got is None:
@@ -43,6 +44,7 @@ async def read_survey(survey_id: str, principal: Agent, svc: ServicesDep) -> Sur
     "/surveys/{survey_id}/answers",
     status_code=status.HTTP_201_CREATED,
     response_model=AnswerAccepted,
+    responses=problem_responses(404, 409, 410),
 )
 async def record_phone_answers(
     survey_id: str, body: AnswerCreate, principal: Agent, svc: ServicesDep
