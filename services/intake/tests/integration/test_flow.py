@@ -216,7 +216,9 @@ async def test_illegal_transitions_answer_409_and_legal_ones_work(client):
     assert t["path"] == "remote" and t["suggested_fix"] == "KB-001"
     r = await client.post(f"/v1/tickets/{t['id']}/close", json={}, headers=H)
     assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
-    assert r.json()["current_status"] == "triaged"
+    problem = r.json()
+    assert problem["current_status"] == "triaged" and problem["kind"] == "ticket" and problem["target"] == "closed"
+    assert problem["allowed_transitions"] == ["cancelled", "resolved", "scheduled", "waiting_customer"]
     assert (await client.post(f"/v1/tickets/{t['id']}/resolve", json={"reason": "reset fixed it"}, headers=H)).json()[
         "status"
     ] == "resolved"

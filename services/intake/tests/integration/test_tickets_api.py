@@ -77,6 +77,11 @@ async def test_other_tenant_gets_404(client):
             422,
             "Validation failed",
         ),
+        (  # what the body names does not exist: 422, the resource addressed (POST /tickets) does
+            b'{"kind": "complaint", "channel": "web", "symptom": "x", "original_ticket_id": "T-none"}',
+            422,
+            "Unknown reference",
+        ),
     ],
 )
 async def test_bad_input_is_problem_json(client, body, status, title):

@@ -111,12 +111,16 @@ class Ticket:
     def is_open(self) -> bool:
         return self.status in OPEN_STATES
 
+    @property
+    def allowed_moves(self) -> frozenset[TicketStatus]:
+        return ALLOWED[self.status]
+
     def can_move_to(self, target: TicketStatus) -> bool:
         return target in ALLOWED[self.status]
 
     def move_to(self, target: TicketStatus, *, at: datetime) -> None:
         if target not in ALLOWED[self.status]:
-            raise IllegalTransition(self.status, target, allowed=ALLOWED[self.status])
+            raise IllegalTransition(self.status, target, allowed=self.allowed_moves)
         if target is S.WAITING_CUSTOMER:
             self.resume_to = self.status if self.status in (S.SCHEDULED, S.IN_PROGRESS) else None
         self.history.append((self.status, target))

@@ -699,7 +699,7 @@ async def move(
         if target is S.RESOLVED and t.status is S.REOPENED:
             await transition(uow, t, S.TRIAGED, now=now, clocks=clocks)
         if not t.can_move_to(target):
-            raise IllegalTransition(t.status, target)
+            raise IllegalTransition(t.status, target, allowed=t.allowed_moves)
         await transition(
             uow,
             t,
