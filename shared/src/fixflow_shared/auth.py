@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, Request, Security
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 
 from fixflow_shared.errors import Forbidden, Unauthorized
@@ -97,19 +98,7 @@ class Authenticator:
         raise Unauthorized("a bearer token or an API key is required")
 
 
-# Declared for the OpenAPI document only (security schemes, the Authorize button): the
-# Authenticator reads the headers itself.
-_bearer = HTTPBearer(auto_error=False, scheme_name="bearer", description="OAuth2 bearer JWT with sub, tenant and roles")
-_api_key = APIKeyHeader(
-    name="X-API-Key", auto_error=False, scheme_name="apiKey", description="a partner's API key (tenant-bound)"
-)
-
-
-async def current_principal(
-    request: Request,
-    _token: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-    _key: Annotated[str | None, Security(_api_key)],
-) -> Principal:
+async def current_principal(request: Request) -> Principal:
     # async: a plain `def` dependency costs every request a hop to the thread pool. Only a token
     # signed by the OIDC issuer may need network I/O (fetching its keys), so only that goes there.
     authenticator: Authenticator = request.app.state.authenticator
@@ -122,6 +111,40 @@ async def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+# How the OpenAPI document names the two ways to authenticate (Swagger UI's Authorize button).
+SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "OAuth2 bearer JWT with the claims sub, tenant and roles",
+    },
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "a partner's API key"},
+}
+
+
+def _needs_principal(dependant: Dependant) -> bool:
+    return any(d.call is current_principal or _needs_principal(d) for d in dependant.dependencies)
+
+
+def add_security_to_openapi(schema: dict[str, Any], app: FastAPI) -> None:
+    """Mark the operations whose route depends on current_principal as taking either scheme.
+
+    Done on the document, not with fastapi.security dependencies: those would cost every request
+    two more dependency calls for what only the document needs."""
+    secured = False
+    for route in iter_route_contexts(app.router.routes):
+        dependant = getattr(route, "dependant", None)
+        if dependant is None or not route.path or not _needs_principal(dependant):
+            continue
+        item = schema.get("paths", {}).get(route.path, {})
+        for method in route.methods or ():
+            if method.lower() in item:
+                item[method.lower()]["security"] = [{name: []} for name in SECURITY_SCHEMES]
+                secured = True
+    if secured:
+        schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
 
 
 def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:

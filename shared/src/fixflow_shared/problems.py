@@ -16,7 +16,6 @@ route declares with `responses=problem_responses(404, 409)`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -132,7 +131,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     """One handler for everything a request can end in (see the module's docstring)."""
     for cls in (errors.FixflowError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(cls, _handle)
-    document_problems(app)
 
 
 # --- OpenAPI -------------------------------------------------------------------------------------
@@ -199,14 +197,3 @@ def add_problems_to_openapi(schema: dict[str, Any]) -> None:
     components.update(problem.pop("$defs", {}))
     components["Problem"] = problem
     schema["components"]["schemas"] = dict(sorted(components.items()))
-
-
-def document_problems(app: FastAPI) -> None:
-    build: Callable[[], dict[str, Any]] = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            add_problems_to_openapi(build())  # build() caches the document on the app; completed in place
-        return app.openapi_schema  # type: ignore[return-value]
-
-    app.openapi = openapi  # type: ignore[method-assign]

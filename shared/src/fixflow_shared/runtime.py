@@ -26,7 +26,7 @@ from redis.asyncio import Redis
 from sqlalchemy import MetaData, Table, text
 
 from fixflow_shared import topics
-from fixflow_shared.auth import Authenticator
+from fixflow_shared.auth import Authenticator, add_security_to_openapi
 from fixflow_shared.consumer import EventConsumer
 from fixflow_shared.db import make_engine, make_session_factory
 from fixflow_shared.events import registry
@@ -34,7 +34,7 @@ from fixflow_shared.idempotency import IdempotencyMiddleware
 from fixflow_shared.logs import get_logger, setup_logging
 from fixflow_shared.metrics import MetricsMiddleware, metrics_endpoint
 from fixflow_shared.outbox import OutboxRelay
-from fixflow_shared.problems import install_problem_handlers
+from fixflow_shared.problems import add_problems_to_openapi, install_problem_handlers
 from fixflow_shared.settings import ServiceSettings
 from fixflow_shared.tracing import setup_tracing
 from fixflow_shared.uow import UnitOfWork
@@ -52,6 +52,20 @@ async def _bounded(aw: Any, what: str, timeout: float = 10.0) -> None:
 
 def _operation_id(route: APIRoute) -> str:
     return route.name
+
+
+def _document(app: FastAPI) -> None:
+    """Complete the app's OpenAPI document: security schemes and the problems of every operation."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()  # cached on the app; completed in place
+            add_security_to_openapi(schema, app)
+            add_problems_to_openapi(schema)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class ServiceRuntime:
@@ -215,6 +229,7 @@ class ServiceRuntime:
         app.state.runtime = self
         app.state.authenticator = self.authenticator
         install_problem_handlers(app)
+        _document(app)
         for r in routers:
             app.include_router(r, prefix="/v1")
 
