@@ -36,7 +36,7 @@ RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
 
 
 def slug_of(title: str) -> str:
-    """ "Return window closed" -> "return-window-closed"."""
+    """The type slug of a title: "Return window closed" -> "return-window-closed"."""
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
@@ -221,4 +221,6 @@ def for_status(status: int, detail: str | None = None, headers: Mapping[str, str
         except ValueError:
             phrase = "Error"
         title = phrase[:1] + phrase[1:].lower()
+    if detail and detail.lower() == title.lower():
+        detail = None  # Starlette's "Not Found" says nothing the title does not
     return FixflowError(detail, status=status, title=title, headers=headers)

@@ -114,11 +114,7 @@ def as_problem(request: Request, exc: Exception) -> errors.FixflowError:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
-        detail = exc.detail if isinstance(exc.detail, str) else None
-        err = errors.for_status(exc.status_code, headers=headers)
-        if detail and detail.lower() != err.title.lower():
-            err.detail = detail
-        return err
+        return errors.for_status(exc.status_code, exc.detail if isinstance(exc.detail, str) else None, headers)
     log.exception("unhandled error", method=request.method, route=route_template(request), error=type(exc).__name__)
     return errors.FixflowError(INTERNAL_DETAIL)
 
@@ -138,7 +134,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 PROBLEM_REF = "#/components/schemas/Problem"
 DESCRIPTIONS = {
     400: "Bad request: the body is not valid JSON, or the Idempotency-Key header is malformed",
-    401: "Unauthorized: no valid bearer token or API key",
+    401: "Unauthorized: missing or invalid credentials",
     403: "Forbidden: the caller's roles do not allow this",
     404: "Not found: no such object for the caller's tenant",
     409: "Conflict: the object's state does not allow this, or the first request with this Idempotency-Key "
