@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import jwt
 import pytest
+from opentelemetry import trace
+from opentelemetry.trace import SpanContext
 
 from fixflow_shared.auth import DEV_AUDIENCE, DEV_ISSUER, Authenticator, dev_token
 from fixflow_shared.errors import Forbidden, Unauthorized
-from fixflow_shared.logs import mask_pii
+from fixflow_shared.logs import get_logger, mask_pii, setup_logging
 from fixflow_shared.settings import ServiceSettings
 
 
@@ -72,3 +75,14 @@ def test_api_keys_map_to_a_tenant():
 )
 def test_pii_is_masked(raw, masked):
     assert mask_pii(raw) == masked
+
+
+def test_log_lines_mask_pii_but_keep_trace_ids_whole(capsys):
+    # this trace id holds the run 08023250657, which the phone pattern would mask
+    trace_id = 0xEA08023250657D2FC9A1A19FF72F9B49
+    setup_logging("probe")
+    span = trace.NonRecordingSpan(SpanContext(trace_id=trace_id, span_id=0x1234, is_remote=False))
+    with trace.use_span(span):
+        get_logger("probe").info("sent", to="13812345678")
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["trace_id"] == format(trace_id, "032x") and line["to"] == "138****5678"

@@ -36,18 +36,20 @@ def _trace_processor(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, A
 
 
 def setup_logging(service: str, level: str = "INFO") -> None:
-    shared = [
+    # Masking runs after the exception is formatted (its text may hold a phone number) and before the
+    # trace ids are added (32 hex digits can contain a run that looks like one).
+    stamp = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _trace_processor,
-        _mask_processor,
     ]
+    shared = [*stamp, _mask_processor, _trace_processor]
     structlog.configure(
         processors=[
-            *shared[:-1],
-            structlog.processors.format_exc_info,  # before masking: an exception's text may hold a phone number
+            *stamp,
+            structlog.processors.format_exc_info,
             _mask_processor,
+            _trace_processor,
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
