@@ -12,7 +12,7 @@ from intake.adapters.orm import metadata
 from intake.config import IntakeSettings
 from intake.entrypoints.consumers import register_consumers, register_timers
 from intake.entrypoints.routes import admin, directory, tickets
-from intake.service_layer.handlers import Deps, PolicyStore
+from intake.service_layer.deps import Deps, PolicyStore
 
 
 def build(

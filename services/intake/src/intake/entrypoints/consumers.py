@@ -13,8 +13,8 @@ from fixflow_shared.events import Envelope
 from fixflow_shared.events.registry import registry
 from fixflow_shared.runtime import ServiceRuntime
 from fixflow_shared.timers import run_timer_loop
-from intake.service_layer import handlers
-from intake.service_layer.handlers import Deps
+from intake.service_layer import sla_timers, timeline
+from intake.service_layer.deps import Deps
 
 TIMELINE_TOPICS = (
     topics.INTAKE_TICKETS,
@@ -30,11 +30,11 @@ def register_consumers(runtime: ServiceRuntime, deps: Deps) -> list[str]:
     c = runtime.consumer(*TIMELINE_TOPICS)
 
     async def apply(envelope: Envelope, event: Any) -> None:
-        await handlers.apply_event(uow=runtime.uow(), deps=deps, envelope=envelope, payload=event)
+        await timeline.apply_event(uow=runtime.uow(), deps=deps, envelope=envelope, payload=event)
 
     @c.on_batch
     async def apply_all(batch: list[tuple[Envelope, Any]]) -> None:
-        await handlers.apply_events(uow=runtime.uow(), deps=deps, batch=batch)
+        await timeline.apply_events(uow=runtime.uow(), deps=deps, batch=batch)
 
     import fixflow_shared.events.contracts  # noqa: F401  (registers every contract)
 
@@ -48,10 +48,10 @@ def register_timers(runtime: ServiceRuntime, deps: Deps, *, poll_s: float, resee
     assert deps.timers is not None
 
     async def fire(clock_id: str) -> None:
-        await handlers.fire_clock(uow=runtime.uow(), deps=deps, clock_id=clock_id)
+        await sla_timers.fire_clock(uow=runtime.uow(), deps=deps, clock_id=clock_id)
 
     async def reseed() -> list[tuple[str, Any]]:
-        return await handlers.pending_clocks(uow=runtime.uow())
+        return await sla_timers.pending_clocks(uow=runtime.uow())
 
     wheel = deps.timers
     runtime.background(lambda: run_timer_loop(wheel, fire, reseed, poll_s, reseed_every_s=reseed_every_s))

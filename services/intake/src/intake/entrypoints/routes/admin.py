@@ -12,7 +12,7 @@ from fixflow_shared.errors import Unprocessable
 from intake import views
 from intake.adapters.repository import SettingsRepository
 from intake.entrypoints.routes.common import DepsDep, Manager, RuntimeDep
-from intake.service_layer import handlers
+from intake.service_layer import directory
 
 router = APIRouter(tags=["admin"])
 
@@ -30,7 +30,7 @@ class SettingsBody(BaseModel):
 @router.put("/settings")
 async def put_settings(body: SettingsBody, principal: Manager, rt: RuntimeDep, deps: DepsDep) -> dict[str, Any]:
     cfg = body.model_dump(exclude_none=True)
-    await handlers.put_settings(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, config=cfg)
+    await directory.put_settings(uow=rt.uow(), deps=deps, tenant_id=principal.tenant, config=cfg)
     return cfg
 
 

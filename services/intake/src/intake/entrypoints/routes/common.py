@@ -10,7 +10,7 @@ from pydantic import AfterValidator
 
 from fixflow_shared.auth import Principal, require_roles
 from fixflow_shared.runtime import ServiceRuntime
-from intake.service_layer.handlers import Deps
+from intake.service_layer.deps import Deps
 
 
 async def _runtime(request: Request) -> ServiceRuntime:

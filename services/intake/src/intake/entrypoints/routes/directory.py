@@ -12,7 +12,7 @@ from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 from intake import views
 from intake.entrypoints.routes.common import Agent, Phone, Reader, RuntimeDep, mask_email, mask_phone
-from intake.service_layer import handlers
+from intake.service_layer import directory
 
 router = APIRouter(tags=["directory"])
 Strict = ConfigDict(extra="forbid")
@@ -76,7 +76,7 @@ def _out(row: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/customers", status_code=status.HTTP_201_CREATED)
 async def create_customer(body: CustomerCreate, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
-    c = await handlers.create_customer(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump(mode="json"))
+    c = await directory.create_customer(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump(mode="json"))
     return customer_out(c, reveal=True)
 
 
@@ -103,7 +103,7 @@ async def read_customer(customer_id: str, principal: Agent, rt: RuntimeDep) -> d
 @router.post("/products", status_code=status.HTTP_201_CREATED)
 async def create_product(body: ProductCreate, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
     return _out(
-        await handlers.create_product(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump(mode="json"))
+        await directory.create_product(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump(mode="json"))
     )
 
 
@@ -117,7 +117,7 @@ async def read_product(product_id: str, principal: Reader, rt: RuntimeDep) -> di
 
 @router.post("/assets", status_code=status.HTTP_201_CREATED)
 async def create_asset(body: AssetCreate, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
-    return _out(await handlers.create_asset(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump()))
+    return _out(await directory.create_asset(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump()))
 
 
 @router.get("/assets")

@@ -24,7 +24,7 @@ from intake.entrypoints.routes.common import (
     mask_email,
     mask_phone,
 )
-from intake.service_layer import handlers
+from intake.service_layer import complaints, tickets
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
@@ -187,7 +187,7 @@ async def create_ticket(
         attachments=tuple(body.model_dump(mode="json")["attachments"]),
         source="customer" if principal.has_any("customer") and not principal.has_any("agent", "manager") else "agent",
     )
-    opened = await handlers.open_ticket(uow=rt.uow(), cmd=cmd, deps=deps)
+    opened = await tickets.open_ticket(uow=rt.uow(), cmd=cmd, deps=deps)
     if opened.duplicate:
         response.status_code = status.HTTP_200_OK  # linked to the open ticket, nothing new created
     return TicketRead.of(opened.ticket, duplicate=opened.duplicate)
@@ -263,7 +263,7 @@ async def ticket_timeline(ticket_id: str, principal: Reader, rt: RuntimeDep) -> 
 async def _move(
     rt: Any, deps: Any, tenant: str, ticket_id: str, target: TicketStatus, reason: str, author: str
 ) -> TicketRead:
-    t = await handlers.move(
+    t = await tickets.move(
         uow=rt.uow(), deps=deps, tenant_id=tenant, ticket_id=ticket_id, target=target, reason=reason, author=author
     )
     return TicketRead.of(t)
@@ -291,7 +291,7 @@ async def resolve(ticket_id: str, body: Reason, principal: Agent, rt: RuntimeDep
 
 @router.post("/{ticket_id}/triage", response_model=TicketRead, responses=problem_responses(404, 409))
 async def retriage(ticket_id: str, body: TriageUpdate, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
-    t = await handlers.retriage(
+    t = await tickets.retriage(
         uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, **body.model_dump()
     )
     return TicketRead.of(t)
@@ -302,7 +302,7 @@ async def supply_facts(ticket_id: str, body: Facts, principal: Writer, rt: Runti
     facts = body.model_dump(exclude_none=True)
     if not facts:
         raise Unprocessable("supply at least one fact")
-    t = await handlers.supply_facts(
+    t = await tickets.supply_facts(
         uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, facts=facts
     )
     return TicketRead.of(t)
@@ -310,7 +310,7 @@ async def supply_facts(ticket_id: str, body: Facts, principal: Writer, rt: Runti
 
 @router.post("/{ticket_id}/notes", status_code=status.HTTP_201_CREATED, responses=problem_responses(404))
 async def add_note(ticket_id: str, body: NoteCreate, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> dict[str, Any]:
-    note_id = await handlers.add_note(
+    note_id = await tickets.add_note(
         uow=rt.uow(),
         deps=deps,
         tenant_id=principal.tenant,
@@ -324,7 +324,7 @@ async def add_note(ticket_id: str, body: NoteCreate, principal: Agent, rt: Runti
 
 @router.post("/{ticket_id}/escalate", response_model=TicketRead, responses=problem_responses(404, 409))
 async def escalate(ticket_id: str, body: Escalation, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
-    t = await handlers.escalate_complaint(
+    t = await complaints.escalate_complaint(
         uow=rt.uow(),
         deps=deps,
         tenant_id=principal.tenant,
@@ -339,7 +339,7 @@ async def escalate(ticket_id: str, body: Escalation, principal: Agent, rt: Runti
 async def decide_compensation(
     ticket_id: str, body: CompensationDecision, principal: Manager, rt: RuntimeDep, deps: DepsDep
 ) -> TicketRead:
-    t = await handlers.decide_compensation(
+    t = await complaints.decide_compensation(
         uow=rt.uow(),
         deps=deps,
         tenant_id=principal.tenant,

@@ -1,0 +1,66 @@
+"""Use cases of the directory (customers, products, assets) and the tenant's settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from fixflow_shared.uow import UnitOfWork
+from intake.adapters.repository import DirectoryRepository, SettingsRepository
+from intake.domain.exceptions import RuleViolation, UnknownReference
+from intake.domain.model import new_id
+from intake.domain.policy import TenantPolicy
+from intake.service_layer.deps import Deps
+
+
+async def create_customer(*, uow: UnitOfWork, tenant_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    addresses = [
+        {"id": a.get("id") or new_id("ADR"), **{k: v for k, v in a.items() if k != "id"}}
+        for a in data.pop("addresses", [])
+    ]
+    values = {"id": new_id("C"), "tenant_id": tenant_id, "addresses": addresses, "created_at": now, **data}
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        await DirectoryRepository(uow.session).add_customer(values)
+        await uow.commit()
+    return values
+
+
+async def create_product(*, uow: UnitOfWork, tenant_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    values = {"id": new_id("P"), "tenant_id": tenant_id, "created_at": datetime.now(UTC), **data}
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        repo = DirectoryRepository(uow.session)
+        if await repo.product_by_model(tenant_id, data["model"]):
+            raise RuleViolation(f"product model {data['model']} already exists")
+        await repo.add_product(values)
+        await uow.commit()
+    return values
+
+
+async def create_asset(*, uow: UnitOfWork, tenant_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    values = {"id": new_id("A"), "tenant_id": tenant_id, "created_at": datetime.now(UTC), **data}
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        repo = DirectoryRepository(uow.session)
+        if not await repo.customer(tenant_id, data["customer_id"]):
+            raise UnknownReference("customer", data["customer_id"])
+        if not await repo.product(tenant_id, data["product_id"]):
+            raise UnknownReference("product", data["product_id"])
+        if data.get("purchase_date") and data["purchase_date"] > date.today() + timedelta(days=1):
+            raise RuleViolation("purchase_date lies in the future")
+        await repo.add_asset(values)
+        await uow.commit()
+    return values
+
+
+async def put_settings(*, uow: UnitOfWork, deps: Deps, tenant_id: str, config: dict[str, Any]) -> None:
+    try:
+        TenantPolicy.from_config(config)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RuleViolation(f"invalid settings: {exc}") from exc
+    async with uow:
+        await SettingsRepository(uow.session).put(tenant_id, config)
+        await uow.commit()
+    deps.policies.invalidate(tenant_id)
