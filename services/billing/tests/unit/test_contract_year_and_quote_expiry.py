@@ -8,19 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from billing.domain.entitlements import Entitlements, ServiceContract, contract_year_start, next_contract_year_start
 from billing.domain.exceptions import IllegalTransition
 from billing.domain.model import Quote, QuoteStatus
-from billing.domain.pricing import (
-    Charge,
-    Entitlements,
-    ServiceContract,
-    ServiceKind,
-    WorkDone,
-    compute_charge,
-    contract_year_start,
-    demo_price_book,
-    next_contract_year_start,
-)
+from billing.domain.price_book import demo_price_book
+from billing.domain.pricing import Charge, ServiceKind, WorkDone, compute_charge
 
 days = st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31))
 

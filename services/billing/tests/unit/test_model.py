@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from billing.domain.entitlements import WarrantyStatus
 from billing.domain.exceptions import (
     ApprovalRequired,
     CurrencyMismatch,
@@ -16,7 +17,7 @@ from billing.domain.exceptions import (
     ReturnWindowClosed,
 )
 from billing.domain.model import Invoice, WaiverRequest, WaiverStatus
-from billing.domain.pricing import ServiceKind, WarrantyStatus
+from billing.domain.pricing import ServiceKind
 from billing.service_layer.handlers import _status_on
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)

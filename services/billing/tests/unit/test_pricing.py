@@ -8,23 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from billing.domain.entitlements import Entitlements, Package, ServiceContract, Waiver, WarrantyCard, WarrantyStatus
 from billing.domain.exceptions import CurrencyMismatch, InvalidAmount, UnknownCurrency
 from billing.domain.money import Money, ratio_half_up
-from billing.domain.pricing import (
-    Entitlements,
-    Package,
-    PartPrice,
-    PartUsed,
-    PriceBook,
-    ServiceContract,
-    ServiceKind,
-    Waiver,
-    WarrantyCard,
-    WarrantyStatus,
-    WorkDone,
-    compute_charge,
-    demo_price_book,
-)
+from billing.domain.price_book import PartPrice, PriceBook, demo_price_book
+from billing.domain.pricing import PartUsed, ServiceKind, WorkDone, compute_charge
 
 TODAY = date(2025, 6, 1)
 BOOK = demo_price_book("t1")

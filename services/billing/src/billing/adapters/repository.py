@@ -27,20 +27,10 @@ from billing.adapters.orm import (
     waived_charges,
     waivers,
 )
+from billing.domain.entitlements import Package, ServiceContract, WarrantyCard
 from billing.domain.model import Consent, CustomerCredit, Invoice, Quote, QuoteStatus, WaiverRequest, WaiverStatus
-from billing.domain.pricing import (
-    Charge,
-    Line,
-    Package,
-    PartPrice,
-    PartUsed,
-    PriceBook,
-    ServiceContract,
-    ServiceKind,
-    WarrantyCard,
-    WorkDone,
-    demo_price_book,
-)
+from billing.domain.price_book import PartPrice, PriceBook, demo_price_book
+from billing.domain.pricing import Charge, Line, PartUsed, ServiceKind, WorkDone
 from fixflow_shared.events.envelope import Envelope
 
 # --- (de)serialisation --------------------------------------------------------------------------

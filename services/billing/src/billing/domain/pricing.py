@@ -1,4 +1,4 @@
-"""Price books, entitlements and the charge computation (pure: no I/O).
+"""The charge computation (pure: no I/O); price books are in price_book.py, entitlements in entitlements.py.
 
 `compute_charge` turns the work done on a visit plus the customer's entitlements into lines, each
 with the rule that priced it and a human reason (why charged, why free). Order of the rules:
@@ -17,14 +17,16 @@ nothing; a warranty-card price lower than the schedule always applies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Literal
 
+from billing.domain.entitlements import Entitlements, WarrantyStatus
 from billing.domain.exceptions import CurrencyMismatch, InvalidAmount
-from billing.domain.money import DEFAULT_CURRENCY, check_currency, ratio_half_up
+from billing.domain.money import check_currency, ratio_half_up
+from billing.domain.price_book import FaultCause, PriceBook, WorkType
 
 
 class ServiceKind(StrEnum):
@@ -34,209 +36,7 @@ class ServiceKind(StrEnum):
     INTERNAL = "D"  # inspection, admin
 
 
-class WarrantyStatus(StrEnum):
-    IN_WARRANTY = "in_warranty"
-    OUT_OF_WARRANTY = "out_of_warranty"
-    RETURN_WINDOW_OPEN = "return_window_open"
-    NOT_RETURNABLE = "not_returnable"
-    UNKNOWN = "unknown"
-
-    @classmethod
-    def parse(cls, value: str | None) -> WarrantyStatus:
-        try:
-            return cls(value) if value else cls.UNKNOWN
-        except ValueError:
-            return cls.UNKNOWN
-
-
-FaultCause = Literal["quality", "customer", "unknown"]
-WorkType = Literal["inspection", "adjustment", "part_replacement", "reinstall", "repair", "internal"]
 LineCode = Literal["visit", "adjustment", "labour", "part", "freight", "discount", "waiver", "tax", "product"]
-
-
-# --- price book --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PartPrice:
-    cost_minor: int
-    list_minor: int
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class PriceBook:
-    """One tenant's fee schedule from `effective_from` on (versions never change once used)."""
-
-    tenant_id: str
-    version: int
-    effective_from: date
-    currency: str = DEFAULT_CURRENCY
-    visit_fee_minor: int = 2000
-    adjustment_fee_minor: int = 2000
-    fitting_labour_minor: int = 3000  # fixed labour for fitting a part / reinstalling
-    labour_per_hour_minor: int | None = None  # when set, repairs bill labour by the minute
-    parts_basis: Literal["cost", "list"] = "cost"
-    freight_minor: int = 0
-    # Retailer rule: part replacement on the first visit costs the visit fee only; a second visit to
-    # the same address charges the part plus fitting labour (and, per this flag, no visit fee).
-    second_visit_charges_visit_fee: bool = False
-    tax_rate_bp: int = 600  # basis points (600 = 6 %)
-    tax_inclusive: bool = True  # schedule prices already include tax (the tax part is shown)
-    parts: Mapping[str, PartPrice] = field(default_factory=dict)
-    # resolution code (from dispatch) -> (work type, fault cause)
-    resolution_codes: Mapping[str, tuple[WorkType, FaultCause]] = field(default_factory=dict)
-    waiver_approval_threshold_minor: int = 5000
-    return_window_days: int = 30
-    # Returns (退换货): the customer pays the return freight (`freight_minor`) and the card fee, a
-    # share in basis points of what was paid by card (e.g. 60 = 0.6 %).
-    card_fee_bp: int = 0
-
-    def __post_init__(self) -> None:
-        check_currency(self.currency)
-        for name in (
-            "visit_fee_minor",
-            "adjustment_fee_minor",
-            "fitting_labour_minor",
-            "freight_minor",
-            "waiver_approval_threshold_minor",
-        ):
-            if getattr(self, name) < 0:
-                raise InvalidAmount(f"{name} must not be negative")
-        if self.labour_per_hour_minor is not None and self.labour_per_hour_minor < 0:
-            raise InvalidAmount("labour_per_hour_minor must not be negative")
-        if not 0 <= self.tax_rate_bp <= 10_000:
-            raise InvalidAmount("tax_rate_bp must be within 0..10000")
-        if not 0 <= self.card_fee_bp <= 10_000:
-            raise InvalidAmount("card_fee_bp must be within 0..10000")
-        for code, p in self.parts.items():
-            if p.cost_minor < 0 or p.list_minor < 0:
-                raise InvalidAmount(f"part {code} has a negative price")
-
-    def part_price(self, code: str) -> PartPrice | None:
-        return self.parts.get(code)
-
-    def classify(self, resolution_code: str, *, has_parts: bool) -> tuple[WorkType, FaultCause]:
-        if resolution_code in self.resolution_codes:
-            return self.resolution_codes[resolution_code]
-        rc = resolution_code.lower()
-        cause: FaultCause = (
-            "customer"
-            if any(w in rc for w in ("customer", "misuse", "damage"))
-            else ("quality" if any(w in rc for w in ("quality", "defect", "fault")) else "unknown")
-        )
-        if any(w in rc for w in ("internal", "inspection_internal", "admin")):
-            return "internal", cause
-        if "reinstall" in rc:
-            return "reinstall", cause
-        if "adjust" in rc:
-            return "adjustment", cause
-        if has_parts or "replace" in rc:
-            return "part_replacement", cause
-        if "inspect" in rc or "no_fault" in rc:
-            return "inspection", cause
-        return "repair", cause
-
-
-def demo_price_book(tenant_id: str) -> PriceBook:
-    """The retailer's fee schedule (docs/domain.md), used for a tenant that has not configured its own."""
-    return PriceBook(
-        tenant_id=tenant_id,
-        version=0,
-        effective_from=date(2000, 1, 1),
-        currency="CNY",
-        visit_fee_minor=2000,
-        adjustment_fee_minor=2000,
-        fitting_labour_minor=3000,
-        parts={
-            "HINGE-35": PartPrice(1500, 2500, "cabinet hinge 35 mm"),
-            "DRAWER-RAIL": PartPrice(2800, 4500, "drawer rail pair"),
-            "PUMP-W1": PartPrice(9000, 15000, "washer drain pump"),
-        },
-    )
-
-
-# --- entitlements ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ServiceContract:
-    id: str
-    valid_from: date
-    valid_to: date
-    covers_labour: bool = True
-    covers_parts: bool = False
-    covers_visits: bool = True
-    visits_per_year: int | None = None  # None = unlimited
-    visits_used: int = 0
-    discount_bp: int = 0
-
-    def active_on(self, day: date) -> bool:
-        return self.valid_from <= day <= self.valid_to
-
-    def year_start(self, day: date) -> date:
-        """First day of the contract year containing `day`: quotas reset on each anniversary of
-        `valid_from` (visits_used is the count within that year)."""
-        return contract_year_start(self.valid_from, day)
-
-    @property
-    def visits_left(self) -> int | None:
-        return None if self.visits_per_year is None else max(0, self.visits_per_year - self.visits_used)
-
-
-def _anniversary(start: date, year: int) -> date:
-    try:
-        return start.replace(year=year)
-    except ValueError:  # a contract starting on 29 February: the 28th in common years
-        return date(year, 2, 28)
-
-
-def contract_year_start(valid_from: date, day: date) -> date:
-    """The anniversary of `valid_from` on or before `day` (valid_from itself for earlier days)."""
-    if day <= valid_from:
-        return valid_from
-    start = _anniversary(valid_from, day.year)
-    return start if start <= day else _anniversary(valid_from, day.year - 1)
-
-
-def next_contract_year_start(valid_from: date, day: date) -> date:
-    start = contract_year_start(valid_from, day)
-    years = start.year - valid_from.year + 1
-    return _anniversary(valid_from, valid_from.year + years)
-
-
-@dataclass(frozen=True)
-class Package:
-    """Prepaid service package: visits paid in advance and/or a discount on the rest."""
-
-    id: str
-    visits_remaining: int = 0
-    discount_bp: int = 0
-
-
-@dataclass(frozen=True)
-class WarrantyCard:
-    """Prices printed on the customer's warranty card, by line code or part code."""
-
-    id: str
-    prices_minor: Mapping[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Waiver:
-    id: str
-    amount_minor: int | None  # None = waive everything
-    reason: str
-    approved_by: str | None = None
-
-
-@dataclass(frozen=True)
-class Entitlements:
-    warranty_status: WarrantyStatus = WarrantyStatus.UNKNOWN
-    contract: ServiceContract | None = None
-    package: Package | None = None
-    warranty_card: WarrantyCard | None = None
-    waivers: Sequence[Waiver] = ()
 
 
 # --- work done ---------------------------------------------------------------------------------
@@ -610,71 +410,3 @@ def compute_charge(*, book: PriceBook, work: WorkDone, entitlements: Entitlement
 def ensure_same_currency(book: PriceBook, currency: str) -> None:
     if check_currency(currency) != book.currency:
         raise CurrencyMismatch(book.currency, currency)
-
-
-# --- counter sales (the goods a return refunds) -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SaleItem:
-    code: str
-    description: str
-    quantity: int
-    unit_price_minor: int
-
-
-def sale_charge(*, book: PriceBook, items: tuple[SaleItem, ...]) -> Charge:
-    """A sale of goods at the agreed prices (kind A, paid), taxed like the schedule."""
-    if not items:
-        raise InvalidAmount("a sale needs at least one item")
-    lines: list[Line] = []
-    for it in items:
-        if it.quantity < 1 or it.unit_price_minor < 0:
-            raise InvalidAmount(f"item {it.code}: quantity >= 1 and a non-negative price")
-        amount = it.quantity * it.unit_price_minor
-        lines.append(
-            Line(
-                "product",
-                it.description,
-                it.quantity,
-                it.unit_price_minor,
-                amount,
-                True,
-                "goods sold at the agreed price",
-                "sale.goods",
-                amount,
-                it.code,
-            )
-        )
-    subtotal = sum(ln.amount_minor for ln in lines)
-    tax = 0
-    if subtotal > 0 and book.tax_rate_bp:
-        if book.tax_inclusive:
-            tax = ratio_half_up(subtotal, book.tax_rate_bp, 10_000 + book.tax_rate_bp)
-        else:
-            tax = ratio_half_up(subtotal, book.tax_rate_bp, 10_000)
-            lines.append(
-                Line(
-                    "tax",
-                    f"VAT {book.tax_rate_bp / 100:g}%",
-                    1,
-                    tax,
-                    tax,
-                    True,
-                    f"tax at {book.tax_rate_bp / 100:g}% on the charged amount",
-                    "tax.exclusive",
-                )
-            )
-    return Charge(
-        currency=book.currency,
-        service_kind=ServiceKind.PAID,
-        lines=tuple(lines),
-        subtotal_minor=subtotal,
-        tax_minor=tax,
-        total_minor=sum(ln.amount_minor for ln in lines),
-        list_total_minor=subtotal,
-    )
-
-
-def card_fee_minor(*, book: PriceBook, card_paid_minor: int) -> int:
-    return ratio_half_up(card_paid_minor, book.card_fee_bp, 10_000) if card_paid_minor > 0 else 0

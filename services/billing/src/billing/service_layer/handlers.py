@@ -22,17 +22,11 @@ from billing.adapters.repository import (
     work_from_json,
 )
 from billing.domain import commands as c
+from billing.domain.entitlements import Entitlements, Waiver, WarrantyStatus
 from billing.domain.exceptions import DomainError, NotFound
 from billing.domain.model import Invoice, Quote, WaiverRequest, WaiverStatus, format_invoice_number, new_id
-from billing.domain.pricing import (
-    Charge,
-    Entitlements,
-    Line,
-    PriceBook,
-    Waiver,
-    WarrantyStatus,
-    compute_charge,
-)
+from billing.domain.price_book import PriceBook
+from billing.domain.pricing import Charge, Line, compute_charge
 from fixflow_shared.events.contracts import billing as ev
 from fixflow_shared.events.envelope import Envelope
 from fixflow_shared.uow import UnitOfWork
@@ -902,7 +896,7 @@ async def record_sale(
 ) -> Invoice:
     """A counter sale of goods (the asset): an invoice the customer pays like any other, and the
     one a return of that asset refunds. The invoice's ticket id is the sale's own reference."""
-    from billing.domain.pricing import sale_charge
+    from billing.domain.sales import sale_charge
 
     now = _now()
     async with uow:
@@ -936,7 +930,7 @@ async def refund_return(
     paid by card), with a credit note, within the price book's return window; the events are about
     the return ticket. Nothing to refund (no sale of that asset recorded here, nothing paid) is
     left to an agent; an expired window is a permanent refusal (ReturnWindowClosed)."""
-    from billing.domain.pricing import card_fee_minor
+    from billing.domain.sales import card_fee_minor
 
     tenant = envelope.tenantid
     now = _now()

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from billing.domain.pricing import SaleItem
+from billing.domain.sales import SaleItem
 from billing.entrypoints.routes.common import Cashier, NonNegMinor, RuntimeDep
 from billing.entrypoints.routes.invoices import InvoiceOut
 from billing.service_layer import handlers

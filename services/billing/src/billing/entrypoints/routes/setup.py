@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from billing.adapters.repository import PriceBookRepository, book_to_config
 from billing.domain.money import check_currency
-from billing.domain.pricing import PartPrice, PriceBook
+from billing.domain.price_book import PartPrice, PriceBook
 from billing.entrypoints.routes.common import (
     Currency,
     Manager,
