@@ -8,13 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from billing.adapters.credits import CreditRepository
+from billing.adapters.invoices import InvoiceRepository
 from billing.adapters.orm import credit_notes, invoices, payments, waived_charges
-from billing.adapters.repository import (
-    CreditRepository,
-    InvoiceRepository,
-    PendingSettlementRepository,
-    QuoteRepository,
-)
+from billing.adapters.quotes import QuoteRepository
+from billing.adapters.settlements import PendingSettlementRepository
 from billing.domain.model import Invoice, Quote
 from fixflow_shared.uow import UnitOfWork
 

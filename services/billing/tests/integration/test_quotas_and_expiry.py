@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+from billing.adapters.entitlements import EntitlementRepository
 from billing.adapters.orm import outbox, quotes
-from billing.adapters.repository import EntitlementRepository
 from billing.domain.commands import SettleWorkOrder
 from billing.domain.pricing import WorkDone
 from billing.service_layer import handlers

@@ -168,7 +168,7 @@ async def test_work_order_completed_three_times_issues_exactly_one_invoice(billi
         uow = runtime.uow()
         async with uow:
             await uow.scope_to_tenant(tenant)
-            from billing.adapters.repository import TicketFactsRepository
+            from billing.adapters.entitlements import TicketFactsRepository
 
             if await TicketFactsRepository(uow.session).get(tenant, ticket):
                 break

@@ -8,19 +8,14 @@ from typing import Any
 
 from sqlalchemy import text
 
-from billing.adapters.repository import (
-    CounterRepository,
-    CreditRepository,
-    EntitlementRepository,
-    InvoiceRepository,
-    PendingSettlementRepository,
-    PriceBookRepository,
-    QuoteRepository,
-    TicketFactsRepository,
-    WaiverRepository,
-    envelope_from_json,
-    work_from_json,
-)
+from billing.adapters.credits import CreditRepository
+from billing.adapters.entitlements import EntitlementRepository, TicketFactsRepository
+from billing.adapters.invoices import CounterRepository, InvoiceRepository
+from billing.adapters.price_books import PriceBookRepository
+from billing.adapters.quotes import QuoteRepository
+from billing.adapters.serialisation import envelope_from_json, work_from_json
+from billing.adapters.settlements import PendingSettlementRepository
+from billing.adapters.waivers import WaiverRepository
 from billing.domain import commands as c
 from billing.domain.entitlements import Entitlements, Waiver, WarrantyStatus
 from billing.domain.exceptions import DomainError, NotFound

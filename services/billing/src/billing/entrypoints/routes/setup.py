@@ -8,7 +8,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from billing.adapters.repository import PriceBookRepository, book_to_config
+from billing.adapters.price_books import PriceBookRepository
+from billing.adapters.serialisation import book_to_config
 from billing.domain.money import check_currency
 from billing.domain.price_book import PartPrice, PriceBook
 from billing.entrypoints.routes.common import (
