@@ -1,7 +1,7 @@
 """Billing settlement benchmark: completed work orders priced and settled into invoices (gapless
 numbers, outbox rows, inbox claims) through the service layer against the real PostgreSQL.
 
-No HTTP and no broker: each settlement is `handlers.settle_work_order` with an inbox claim, exactly
+No HTTP and no broker: each settlement is `settlement.settle_work_order` with an inbox claim, exactly
 what the work-order.completed consumer runs. A throw-away database is created and migrated, then:
 
 1. sequential: N settlements one after another (the latency of one settlement alone);
@@ -40,7 +40,7 @@ from sqlalchemy import select  # noqa: E402
 from billing.adapters.orm import inbox, invoices, outbox, waived_charges  # noqa: E402
 from billing.domain.commands import SettleWorkOrder  # noqa: E402
 from billing.entrypoints.consumers import work_done_from  # noqa: E402
-from billing.service_layer import handlers  # noqa: E402
+from billing.service_layer import settlement  # noqa: E402
 from fixflow_shared.db import make_engine, make_session_factory  # noqa: E402
 from fixflow_shared.events import new_envelope  # noqa: E402
 from fixflow_shared.events.contracts.dispatch import CustomerSignOff, PartLine, WorkOrderCompleted  # noqa: E402
@@ -81,7 +81,7 @@ class Bench:
             subject=ticket,
             tenant=tenant,
         )
-        await handlers.record_ticket_facts(uow=self.uow(), envelope=env, event=env.payload())
+        await settlement.record_ticket_facts(uow=self.uow(), envelope=env, event=env.payload())
 
     def completion(self, tenant: str, i: int):  # type: ignore[no-untyped-def]
         code, parts, visit, _ = MIX[i % len(MIX)]
@@ -121,7 +121,7 @@ class Bench:
     async def settle(self, tenant: str, i: int) -> float:
         env, cmd = self.completion(tenant, i)
         t0 = time.perf_counter()
-        s = await handlers.settle_work_order(
+        s = await settlement.settle_work_order(
             uow=self.uow(), cmd=cmd, causation=env, consumer="billing.work_order_completed"
         )
         dt = time.perf_counter() - t0
@@ -225,7 +225,7 @@ async def main() -> None:
         t0 = time.perf_counter()
         for i in range(n):
             env, cmd = b.completion(t, i)
-            s = await handlers.settle_work_order(
+            s = await settlement.settle_work_order(
                 uow=b.uow(), cmd=cmd, causation=env, consumer="billing.work_order_completed"
             )
             assert s is not None and s.parked == "ticket_facts"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from billing.adapters.orm import invoices, pending_settlements, waived_charges
 from billing.domain.commands import SettleWorkOrder
 from billing.domain.pricing import PartUsed, WorkDone
-from billing.service_layer import handlers
+from billing.service_layer import settlement
 from fixflow_shared import topics
 from fixflow_shared.events import new_envelope
 from fixflow_shared.events.contracts.dispatch import PartLine, WorkOrderCompleted
@@ -104,10 +104,10 @@ async def test_parked_completion_that_cannot_be_priced_fails_without_losing_the_
         work=WorkDone(visit_number=2, resolution_code="part_replaced", parts=(PartUsed("NO-SUCH-PART", 1),)),
         completed_at=datetime.now(UTC),
     )
-    s = await handlers.settle_work_order(uow=runtime.uow(), cmd=cmd)
+    s = await settlement.settle_work_order(uow=runtime.uow(), cmd=cmd)
     assert s is not None and s.parked == "ticket_facts" and s.invoice is None
     opened = _opened(tenant, ticket, "out_of_warranty")
-    assert await handlers.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())
+    assert await settlement.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())
     [row] = await _pending(runtime, tenant, ticket)
     assert row["status"] == "failed" and "NO-SUCH-PART" in row["error"]
     assert await _wait_rows(runtime, invoices, tenant, ticket, timeout=0.1) == []
@@ -123,9 +123,9 @@ async def test_facts_and_completion_racing_never_strand_a_completion(billing_app
     for i in range(30):
         ticket = f"tkt_r{i}"
         opened = _opened(tenant, ticket, "out_of_warranty")
-        calls.append(handlers.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload()))
+        calls.append(settlement.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload()))
         calls.append(
-            handlers.settle_work_order(
+            settlement.settle_work_order(
                 uow=runtime.uow(),
                 cmd=SettleWorkOrder(
                     tenant_id=tenant,

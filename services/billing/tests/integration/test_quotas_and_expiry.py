@@ -14,7 +14,7 @@ from billing.adapters.entitlements import EntitlementRepository
 from billing.adapters.orm import outbox, quotes
 from billing.domain.commands import SettleWorkOrder
 from billing.domain.pricing import WorkDone
-from billing.service_layer import handlers
+from billing.service_layer import settlement
 from fixflow_shared.testing import auth_headers
 
 from .test_settlement import _opened
@@ -45,8 +45,8 @@ async def test_contract_visit_quota_resets_each_contract_year(client, billing_ap
     async def settle(i: int, on: date) -> int:
         ticket = f"tkt_q{i}"
         opened = _opened(tenant, ticket, "out_of_warranty")  # customer cust-1
-        await handlers.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())
-        s = await handlers.settle_work_order(
+        await settlement.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())
+        s = await settlement.settle_work_order(
             uow=runtime.uow(),
             cmd=SettleWorkOrder(
                 tenant_id=tenant,
@@ -87,11 +87,11 @@ async def test_concurrent_settlements_do_not_overspend_a_quota(client, billing_a
     )
     for i in range(10):
         opened = _opened(tenant, f"tkt_c{i}", "out_of_warranty")
-        await handlers.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())
+        await settlement.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())
     now = datetime.now(UTC)
     results = await asyncio.gather(
         *(
-            handlers.settle_work_order(
+            settlement.settle_work_order(
                 uow=runtime.uow(),
                 cmd=SettleWorkOrder(
                     tenant_id=tenant,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from billing.adapters.orm import invoices, waived_charges
 from billing.domain.commands import SettleWorkOrder
 from billing.domain.pricing import WorkDone
-from billing.service_layer import handlers
+from billing.service_layer import settlement
 from fixflow_shared import topics
 from fixflow_shared.events import Envelope, new_envelope
 from fixflow_shared.events.contracts.dispatch import CustomerSignOff, PartLine, WorkOrderCompleted
@@ -30,7 +30,7 @@ async def test_200_parallel_issuances_get_gapless_numbers(billing_app):
     now = datetime.now(UTC)
 
     async def one(i: int):
-        return await handlers.settle_work_order(
+        return await settlement.settle_work_order(
             uow=runtime.uow(),
             cmd=SettleWorkOrder(
                 tenant_id=tenant,
@@ -56,7 +56,7 @@ async def test_200_parallel_issuances_get_gapless_numbers(billing_app):
     # the same work order settled again is a no-op, and the series continues without a gap
     again = await one(0)
     assert again is None
-    extra = await handlers.settle_work_order(
+    extra = await settlement.settle_work_order(
         uow=runtime.uow(),
         cmd=SettleWorkOrder(
             tenant_id=tenant,

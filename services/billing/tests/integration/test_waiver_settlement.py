@@ -12,7 +12,7 @@ from sqlalchemy import select
 from billing.adapters.orm import invoices, outbox, pending_settlements, waived_charges
 from billing.domain.commands import SettleWorkOrder
 from billing.domain.pricing import PartUsed, WorkDone
-from billing.service_layer import handlers
+from billing.service_layer import settlement
 from fixflow_shared.testing import auth_headers
 
 from .test_settlement import _completed, _opened
@@ -44,9 +44,9 @@ async def _event_types(runtime, ticket: str) -> list[str]:
 
 async def _facts_and_completion(runtime, ticket: str):
     opened = _opened("t1", ticket, "out_of_warranty")
-    await handlers.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())
+    await settlement.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())
     done = _completed("t1", ticket, resolution="reinstalled")  # 30 labour + 20 visit = 50 CNY
-    return await handlers.settle_work_order(
+    return await settlement.settle_work_order(
         uow=runtime.uow(),
         cmd=SettleWorkOrder(
             tenant_id="t1",
@@ -103,7 +103,7 @@ async def test_facts_missing_and_waiver_pending_wait_for_both(client, billing_ap
     ticket = f"tkt_{uuid.uuid4().hex[:10]}"
     w = await _pending_waiver(client, ticket, 6000)
     pump = WorkDone(visit_number=2, resolution_code="part_replaced", parts=(PartUsed("PUMP-W1", 1),))  # 90 + 30
-    s = await handlers.settle_work_order(
+    s = await settlement.settle_work_order(
         uow=runtime.uow(),
         cmd=SettleWorkOrder(
             tenant_id="t1", ticket_id=ticket, work_order_id=f"wo_{ticket}", work=pump, completed_at=datetime.now(UTC)
@@ -111,7 +111,7 @@ async def test_facts_missing_and_waiver_pending_wait_for_both(client, billing_ap
     )
     assert s.parked == "ticket_facts"
     opened = _opened("t1", ticket, "out_of_warranty")
-    await handlers.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())
+    await settlement.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())
     [p] = await _rows(runtime, pending_settlements, ticket)
     assert p["waiting_for"] == "waiver_decision" and await _rows(runtime, invoices, ticket) == []
     # a partial waiver approved: the invoice carries the waiver line, the lines still sum to the total

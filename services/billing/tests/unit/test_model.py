@@ -18,7 +18,7 @@ from billing.domain.exceptions import (
 )
 from billing.domain.model import Invoice, WaiverRequest, WaiverStatus
 from billing.domain.pricing import ServiceKind
-from billing.service_layer.handlers import _status_on
+from billing.service_layer.entitlements import _status_on
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from typing import Any
 from billing.domain.commands import SettleWorkOrder
 from billing.domain.exceptions import DomainError
 from billing.domain.pricing import PartUsed, WorkDone
-from billing.service_layer import handlers
+from billing.service_layer import sales, settlement
 from fixflow_shared import topics
 from fixflow_shared.consumer import PermanentError
 from fixflow_shared.events.contracts.dispatch import ReturnReceived, WorkOrderCompleted
@@ -49,14 +49,14 @@ def register_consumers(runtime: ServiceRuntime) -> None:
 
     @c.on(TicketOpened)
     async def on_ticket_opened(envelope: Envelope, event: TicketOpened) -> None:
-        await handlers.record_ticket_facts(uow=runtime.uow(), envelope=envelope, event=event)
+        await settlement.record_ticket_facts(uow=runtime.uow(), envelope=envelope, event=event)
 
     @c.on(ReturnReceived)
     async def on_return_received(envelope: Envelope, event: ReturnReceived) -> None:
         if event.tenant_id != envelope.tenantid:
             raise PermanentError("payload tenant differs from the envelope's tenant")
         try:
-            await handlers.refund_return(
+            await sales.refund_return(
                 uow=runtime.uow(), envelope=envelope, ticket_id=event.ticket_id, shipment_id=event.shipment_id
             )
         except DomainError as exc:  # e.g. the return window closed: a person decides
@@ -67,7 +67,7 @@ def register_consumers(runtime: ServiceRuntime) -> None:
         if event.tenant_id != envelope.tenantid:
             raise PermanentError("payload tenant differs from the envelope's tenant")
         try:
-            await handlers.settle_work_order(
+            await settlement.settle_work_order(
                 uow=runtime.uow(),
                 cmd=SettleWorkOrder(
                     tenant_id=event.tenant_id,

@@ -24,7 +24,7 @@ from billing.entrypoints.routes.common import (
     RuntimeDep,
     lines_out,
 )
-from billing.service_layer import handlers
+from billing.service_layer import payments
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 
@@ -139,7 +139,7 @@ class PaymentOut(BaseModel):
 )
 async def pay_invoice(invoice_id: str, body: PaymentIn, principal: Cashier, rt: RuntimeDep) -> PaymentOut:
     check_currency(body.currency)
-    r = await handlers.record_payment(
+    r = await payments.record_payment(
         uow=rt.uow(),
         cmd=RecordPayment(
             tenant_id=principal.tenant,
@@ -180,7 +180,7 @@ class ApplyCreditIn(BaseModel):
 )
 async def apply_credit(invoice_id: str, body: ApplyCreditIn, principal: Cashier, rt: RuntimeDep) -> PaymentOut:
     """Pay from the customer's credit (a payment of method "credit"), never more than is due."""
-    r = await handlers.apply_credit(
+    r = await payments.apply_credit(
         uow=rt.uow(),
         cmd=ApplyCredit(
             tenant_id=principal.tenant,
@@ -228,7 +228,7 @@ class RefundOut(BaseModel):
     responses=problem_responses(404, 409),
 )
 async def refund_invoice(invoice_id: str, body: RefundIn, principal: Manager, rt: RuntimeDep) -> RefundOut:
-    r = await handlers.issue_refund(
+    r = await payments.issue_refund(
         uow=rt.uow(),
         cmd=IssueRefund(
             tenant_id=principal.tenant,

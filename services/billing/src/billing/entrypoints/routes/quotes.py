@@ -20,7 +20,7 @@ from billing.entrypoints.routes.common import (
     lines_out,
 )
 from billing.entrypoints.routes.invoices import InvoiceOut
-from billing.service_layer import handlers
+from billing.service_layer import quotes, settlement
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 
@@ -87,7 +87,7 @@ class QuoteOut(BaseModel):
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=QuoteOut)
 async def create_quote(body: QuoteCreate, principal: Staff, rt: RuntimeDep) -> QuoteOut:
-    q = await handlers.issue_quote(
+    q = await quotes.issue_quote(
         uow=rt.uow(),
         cmd=IssueQuote(
             tenant_id=principal.tenant,
@@ -110,7 +110,7 @@ async def read_quote(quote_id: str, principal: Reader, rt: RuntimeDep) -> QuoteO
 
 
 async def _decide(quote_id: str, body: ConsentIn, principal, rt, accept: bool) -> QuoteOut:  # type: ignore[no-untyped-def]
-    q = await handlers.decide_quote(
+    q = await quotes.decide_quote(
         uow=rt.uow(),
         cmd=DecideQuote(
             tenant_id=principal.tenant,
@@ -142,5 +142,5 @@ async def reject_quote(quote_id: str, body: ConsentIn, principal: ConsentTaker, 
     responses=problem_responses(404, 409),
 )
 async def invoice_quote(quote_id: str, principal: Staff, rt: RuntimeDep) -> InvoiceOut:
-    inv = await handlers.invoice_from_quote(uow=rt.uow(), tenant_id=principal.tenant, quote_id=quote_id)
+    inv = await settlement.invoice_from_quote(uow=rt.uow(), tenant_id=principal.tenant, quote_id=quote_id)
     return InvoiceOut.of(inv)

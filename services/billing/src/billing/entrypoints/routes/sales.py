@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from billing.domain.sales import SaleItem
 from billing.entrypoints.routes.common import Cashier, NonNegMinor, RuntimeDep
 from billing.entrypoints.routes.invoices import InvoiceOut
-from billing.service_layer import handlers
+from billing.service_layer import sales
 from fixflow_shared.problems import problem_responses
 
 router = APIRouter(prefix="/sales", tags=["sales"])
@@ -43,7 +43,7 @@ async def record_sale(body: SaleIn, principal: Cashier, rt: RuntimeDep) -> Invoi
     """Invoice a sale of goods; a return of `asset_id` within the return window is refunded from
     this invoice once logistics delivers the item back to the warehouse. 409 if the asset was sold already."""
     items = tuple(SaleItem(i.code, i.description, i.quantity, i.unit_price_minor) for i in body.items)
-    inv = await handlers.record_sale(
+    inv = await sales.record_sale(
         uow=rt.uow(),
         tenant_id=principal.tenant,
         customer_id=body.customer_id,

@@ -19,7 +19,7 @@ from billing.entrypoints.routes.common import (
     Reader,
     RuntimeDep,
 )
-from billing.service_layer import handlers
+from billing.service_layer import entitlements, price_books
 
 router = APIRouter(tags=["setup"])
 
@@ -76,7 +76,7 @@ async def create_price_book(body: PriceBookIn, principal: Manager, rt: RuntimeDe
     data = body.model_dump()
     data["parts"] = {k: PartPrice(**v) for k, v in data["parts"].items()}
     book = PriceBook(tenant_id=principal.tenant, version=0, **data)
-    book = await handlers.set_price_book(uow=rt.uow(), book=book, created_by=principal.subject)
+    book = await price_books.set_price_book(uow=rt.uow(), book=book, created_by=principal.subject)
     return PriceBookOut.of(book)
 
 
@@ -137,7 +137,7 @@ class EntitlementOut(BaseModel):
 
 @router.post("/entitlements", status_code=status.HTTP_201_CREATED, response_model=EntitlementOut)
 async def create_entitlement(body: EntitlementIn, principal: Manager, rt: RuntimeDep) -> EntitlementOut:
-    ent_id = await handlers.add_entitlement(
+    ent_id = await entitlements.add_entitlement(
         uow=rt.uow(),
         tenant_id=principal.tenant,
         customer_id=body.customer_id,

@@ -9,7 +9,7 @@ from billing.domain.commands import RequestWaiver
 from billing.domain.model import WaiverRequest
 from billing.domain.money import check_currency
 from billing.entrypoints.routes.common import Currency, Manager, MinorAmount, RuntimeDep, Staff
-from billing.service_layer import handlers
+from billing.service_layer import waivers
 from fixflow_shared.problems import problem_responses
 
 router = APIRouter(prefix="/waivers", tags=["waivers"])
@@ -50,7 +50,7 @@ class WaiverOut(BaseModel):
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WaiverOut)
 async def request_waiver(body: WaiverIn, principal: Staff, rt: RuntimeDep) -> WaiverOut:
     check_currency(body.currency)
-    w = await handlers.request_waiver(
+    w = await waivers.request_waiver(
         uow=rt.uow(),
         cmd=RequestWaiver(
             tenant_id=principal.tenant,
@@ -67,7 +67,7 @@ async def request_waiver(body: WaiverIn, principal: Staff, rt: RuntimeDep) -> Wa
 
 @router.post("/{waiver_id}/approve", response_model=WaiverOut, responses=problem_responses(404, 409))
 async def approve_waiver(waiver_id: str, principal: Manager, rt: RuntimeDep) -> WaiverOut:
-    w = await handlers.decide_waiver(
+    w = await waivers.decide_waiver(
         uow=rt.uow(),
         tenant_id=principal.tenant,
         waiver_id=waiver_id,
@@ -80,7 +80,7 @@ async def approve_waiver(waiver_id: str, principal: Manager, rt: RuntimeDep) -> 
 
 @router.post("/{waiver_id}/reject", response_model=WaiverOut, responses=problem_responses(404, 409))
 async def reject_waiver(waiver_id: str, principal: Manager, rt: RuntimeDep) -> WaiverOut:
-    w = await handlers.decide_waiver(
+    w = await waivers.decide_waiver(
         uow=rt.uow(),
         tenant_id=principal.tenant,
         waiver_id=waiver_id,

@@ -1,0 +1,91 @@
+"""Use cases of entitlements, and the entitlements a ticket is priced with. Each opens its unit of work and commits it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from billing.adapters.entitlements import EntitlementRepository
+from billing.adapters.waivers import WaiverRepository
+from billing.domain.entitlements import Entitlements, Waiver, WarrantyStatus
+from billing.domain.model import WaiverRequest, new_id
+from billing.service_layer.common import _now
+from fixflow_shared.uow import UnitOfWork
+
+
+def _warranty_status(event: Any) -> WarrantyStatus:
+    """intake's warranty decision (v1 additive field) wins over the older flat warranty_status."""
+    decision = getattr(event, "warranty", None)
+    if decision is not None and getattr(decision, "status", None):
+        return WarrantyStatus.parse(str(decision.status))
+    return WarrantyStatus.parse(event.warranty_status)
+
+
+def _status_on(facts: dict[str, Any], on: Any) -> WarrantyStatus:
+    """The warranty is judged on the day the work is done: a warranty that ended before the
+    completion date no longer makes the repair free."""
+    status = WarrantyStatus.parse(facts.get("warranty_status"))
+    decision = (facts.get("facts") or {}).get("warranty") or {}
+    ends = decision.get("warranty_ends_on")
+    if status == WarrantyStatus.IN_WARRANTY and ends:
+        from datetime import date
+
+        if on > date.fromisoformat(ends):
+            return WarrantyStatus.OUT_OF_WARRANTY
+    return status
+
+
+async def add_entitlement(
+    *,
+    uow: UnitOfWork,
+    tenant_id: str,
+    customer_id: str,
+    asset_id: str | None,
+    kind: str,
+    terms: dict[str, Any],
+    valid_from: Any,
+    valid_to: Any,
+) -> str:
+    ent_id = new_id({"contract": "ctr", "package": "pkg", "warranty_card": "wcd"}[kind])
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        await EntitlementRepository(uow.session).add(
+            id=ent_id,
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+            asset_id=asset_id,
+            kind=kind,
+            terms=terms,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            now=_now(),
+        )
+        await uow.commit()
+    return ent_id
+
+
+async def _entitlements(
+    uow: UnitOfWork,
+    tenant_id: str,
+    facts: dict[str, Any] | None,
+    ticket_id: str,
+    on: Any,
+    *,
+    lock: bool = False,
+    approved: list[WaiverRequest] | None = None,
+) -> Entitlements:
+    """`approved`: the ticket's approved waivers when the caller already read them (same transaction)."""
+    status = _status_on(facts, on) if facts else WarrantyStatus.UNKNOWN
+    contract = package = card = None
+    if facts and facts.get("customer_id"):
+        contract, package, card = await EntitlementRepository(uow.session).for_customer(
+            tenant_id, facts["customer_id"], facts.get("asset_id"), on, lock=lock
+        )
+    if approved is None:
+        approved = await WaiverRepository(uow.session).approved_for_ticket(tenant_id, ticket_id)
+    return Entitlements(
+        warranty_status=status,
+        contract=contract,
+        package=package,
+        warranty_card=card,
+        waivers=tuple(Waiver(w.id, w.amount_minor, w.reason, w.approved_by) for w in approved),
+    )
