@@ -18,7 +18,7 @@ from billing.domain.exceptions import (
 )
 from billing.domain.model import Invoice, WaiverRequest, WaiverStatus
 from billing.domain.pricing import ServiceKind
-from billing.service_layer.entitlements import _status_on
+from billing.service_layer.entitlements import status_on
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
@@ -119,5 +119,5 @@ def test_waiver_threshold_and_approval():
 
 def test_warranty_that_ended_before_completion_is_out_of_warranty():
     facts = {"warranty_status": "in_warranty", "facts": {"warranty": {"warranty_ends_on": "2025-05-31"}}}
-    assert _status_on(facts, date(2025, 5, 31)) == WarrantyStatus.IN_WARRANTY
-    assert _status_on(facts, date(2025, 6, 1)) == WarrantyStatus.OUT_OF_WARRANTY
+    assert status_on(facts, date(2025, 5, 31)) == WarrantyStatus.IN_WARRANTY
+    assert status_on(facts, date(2025, 6, 1)) == WarrantyStatus.OUT_OF_WARRANTY

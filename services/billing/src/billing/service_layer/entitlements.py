@@ -12,7 +12,7 @@ from billing.service_layer.common import _now
 from fixflow_shared.uow import UnitOfWork
 
 
-def _warranty_status(event: Any) -> WarrantyStatus:
+def warranty_status_of(event: Any) -> WarrantyStatus:
     """intake's warranty decision (v1 additive field) wins over the older flat warranty_status."""
     decision = getattr(event, "warranty", None)
     if decision is not None and getattr(decision, "status", None):
@@ -20,7 +20,7 @@ def _warranty_status(event: Any) -> WarrantyStatus:
     return WarrantyStatus.parse(event.warranty_status)
 
 
-def _status_on(facts: dict[str, Any], on: Any) -> WarrantyStatus:
+def status_on(facts: dict[str, Any], on: Any) -> WarrantyStatus:
     """The warranty is judged on the day the work is done: a warranty that ended before the
     completion date no longer makes the repair free."""
     status = WarrantyStatus.parse(facts.get("warranty_status"))
@@ -63,7 +63,7 @@ async def add_entitlement(
     return ent_id
 
 
-async def _entitlements(
+async def entitlements_for(
     uow: UnitOfWork,
     tenant_id: str,
     facts: dict[str, Any] | None,
@@ -74,7 +74,7 @@ async def _entitlements(
     approved: list[WaiverRequest] | None = None,
 ) -> Entitlements:
     """`approved`: the ticket's approved waivers when the caller already read them (same transaction)."""
-    status = _status_on(facts, on) if facts else WarrantyStatus.UNKNOWN
+    status = status_on(facts, on) if facts else WarrantyStatus.UNKNOWN
     contract = package = card = None
     if facts and facts.get("customer_id"):
         contract, package, card = await EntitlementRepository(uow.session).for_customer(

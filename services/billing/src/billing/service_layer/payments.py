@@ -225,12 +225,12 @@ async def issue_refund(*, uow: UnitOfWork, cmd: c.IssueRefund, now: datetime | N
             issued_at=now,
         )
         await repo.save_amounts(inv)
-        await _emit_refund(uow, cmd, inv, out, cn_id=cn_id, cn_number=cn_number, rf_id=rf_id, now=now, causation=None)
+        await emit_refund(uow, cmd, inv, out, cn_id=cn_id, cn_number=cn_number, rf_id=rf_id, now=now, causation=None)
         await uow.commit()
     return RefundResult(rf_id, cn_id, cn_number, out.gross_minor, out.customer_share_minor, out.amount_minor, inv)
 
 
-async def _emit_refund(
+async def emit_refund(
     uow: UnitOfWork,
     cmd: c.IssueRefund,
     inv: Invoice,

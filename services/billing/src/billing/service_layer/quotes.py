@@ -12,7 +12,7 @@ from billing.domain.exceptions import NotFound
 from billing.domain.model import Quote, new_id
 from billing.domain.pricing import compute_charge
 from billing.service_layer.common import _now, line_summary
-from billing.service_layer.entitlements import _entitlements
+from billing.service_layer.entitlements import entitlements_for
 from fixflow_shared.events.contracts import billing as ev
 from fixflow_shared.uow import UnitOfWork
 
@@ -25,7 +25,7 @@ async def issue_quote(*, uow: UnitOfWork, cmd: c.IssueQuote) -> Quote:
         if facts is None and cmd.customer_id:
             facts = {"warranty_status": "unknown", "customer_id": cmd.customer_id, "asset_id": None}
         book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, now.date())
-        ent = await _entitlements(uow, cmd.tenant_id, facts, cmd.ticket_id, now.date())
+        ent = await entitlements_for(uow, cmd.tenant_id, facts, cmd.ticket_id, now.date())
         charge = compute_charge(book=book, work=cmd.work, entitlements=ent, on=now.date())
         quote = Quote(
             id=new_id("quo"),

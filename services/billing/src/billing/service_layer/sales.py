@@ -10,8 +10,8 @@ from billing.adapters.price_books import PriceBookRepository
 from billing.domain import commands as c
 from billing.domain.model import Invoice, format_invoice_number, new_id
 from billing.service_layer.common import _now
-from billing.service_layer.payments import RefundResult, _emit_refund
-from billing.service_layer.settlement import _issue_invoice
+from billing.service_layer.payments import RefundResult, emit_refund
+from billing.service_layer.settlement import issue_invoice
 from fixflow_shared.events.envelope import Envelope
 from fixflow_shared.uow import UnitOfWork
 
@@ -38,7 +38,7 @@ async def record_sale(
             raise AlreadySold(f"asset {asset_id} was sold already")
         book = await PriceBookRepository(uow.session).effective(tenant_id, now.date())
         charge = sale_charge(book=book, items=items)
-        inv = await _issue_invoice(
+        inv = await issue_invoice(
             uow,
             tenant_id=tenant_id,
             ticket_id=sale_id,
@@ -128,7 +128,7 @@ async def refund_return(
             issued_at=now,
         )
         await repo.save_amounts(inv)
-        await _emit_refund(
+        await emit_refund(
             uow, cmd, inv, out, cn_id=cn_id, cn_number=cn_number, rf_id=rf_id, now=now, causation=envelope
         )
         await uow.commit()

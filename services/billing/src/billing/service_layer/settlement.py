@@ -24,7 +24,7 @@ from billing.domain.model import Invoice, WaiverRequest, WaiverStatus, format_in
 from billing.domain.price_book import PriceBook
 from billing.domain.pricing import Charge, compute_charge
 from billing.service_layer.common import _now, line_summary
-from billing.service_layer.entitlements import _entitlements, _warranty_status
+from billing.service_layer.entitlements import entitlements_for, warranty_status_of
 from fixflow_shared.events.contracts import billing as ev
 from fixflow_shared.events.envelope import Envelope
 from fixflow_shared.uow import UnitOfWork
@@ -38,19 +38,19 @@ async def record_ticket_facts(*, uow: UnitOfWork, envelope: Envelope, event: Any
         await uow.scope_to_tenant(tenant)
         if not await uow.claim("billing.ticket_facts", envelope):
             return False
-        await _lock_ticket(uow, tenant, event.ticket_id)
+        await lock_ticket(uow, tenant, event.ticket_id)
         await TicketFactsRepository(uow.session).upsert(
             tenant_id=tenant,
             ticket_id=event.ticket_id,
             customer_id=event.customer_id,
             asset_id=event.asset_id,
             kind=event.kind,
-            warranty_status=_warranty_status(event).value,
+            warranty_status=warranty_status_of(event).value,
             facts=dict(envelope.data),
             opened_at=event.opened_at,
         )
         # completions that arrived first (other topic, other partition) are settled now, atomically
-        await _settle_parked(uow, tenant, event.ticket_id, _now())
+        await settle_parked(uow, tenant, event.ticket_id, _now())
         await uow.commit()
     return True
 
@@ -66,7 +66,7 @@ class Settlement:
 _LOCK_TICKET = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
 
 
-async def _lock_ticket(uow: UnitOfWork, tenant_id: str, ticket_id: str) -> None:
+async def lock_ticket(uow: UnitOfWork, tenant_id: str, ticket_id: str) -> None:
     """Serialise everything that decides whether a ticket's completion can be priced (facts arriving,
     completion arriving, waivers requested/decided): whoever comes second sees the first's commit, so a
     completion can never be parked just after the facts that would settle it were committed."""
@@ -114,7 +114,7 @@ async def settle_work_order(
         await uow.scope_to_tenant(cmd.tenant_id)
         if causation is not None and consumer and not await uow.claim(consumer, causation):
             return None
-        await _lock_ticket(uow, cmd.tenant_id, cmd.ticket_id)
+        await lock_ticket(uow, cmd.tenant_id, cmd.ticket_id)
         if await InvoiceRepository(uow.session).settled_work_order(cmd.tenant_id, cmd.work_order_id):
             await uow.commit()  # keep the inbox row: this event is done
             return None
@@ -159,7 +159,7 @@ async def _price(
     """Read-only: may raise DomainError (e.g. a part without a price) before anything is written."""
     on = cmd.completed_at.date()
     book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, on)
-    ent = await _entitlements(uow, cmd.tenant_id, facts, cmd.ticket_id, on, lock=True, approved=approved)
+    ent = await entitlements_for(uow, cmd.tenant_id, facts, cmd.ticket_id, on, lock=True, approved=approved)
     return _Priced(book, ent, compute_charge(book=book, work=cmd.work, entitlements=ent, on=on))
 
 
@@ -217,7 +217,7 @@ async def _record_settlement(
             causation=causation,
         )
     else:
-        invoice = await _issue_invoice(
+        invoice = await issue_invoice(
             uow,
             tenant_id=cmd.tenant_id,
             ticket_id=cmd.ticket_id,
@@ -231,7 +231,7 @@ async def _record_settlement(
     return Settlement(invoice=invoice, charge=charge)
 
 
-async def _settle_parked(uow: UnitOfWork, tenant_id: str, ticket_id: str, now: datetime) -> list[Settlement]:
+async def settle_parked(uow: UnitOfWork, tenant_id: str, ticket_id: str, now: datetime) -> list[Settlement]:
     """Inside the caller's transaction (ticket lock held): settle the ticket's parked completions
     if nothing they wait for is missing any more. A parked completion that can never be priced
     (e.g. an unknown part) is marked failed and kept for a person to look at, instead of failing
@@ -269,7 +269,7 @@ async def _settle_parked(uow: UnitOfWork, tenant_id: str, ticket_id: str, now: d
     return done
 
 
-async def _issue_invoice(
+async def issue_invoice(
     uow: UnitOfWork,
     *,
     tenant_id: str,
@@ -339,7 +339,7 @@ async def invoice_from_quote(*, uow: UnitOfWork, tenant_id: str, quote_id: str) 
         if quote.charge.total_minor == 0:
             raise DomainError("the quote has nothing to charge")
         book = await PriceBookRepository(uow.session).effective(tenant_id, now.date())
-        inv = await _issue_invoice(
+        inv = await issue_invoice(
             uow,
             tenant_id=tenant_id,
             ticket_id=quote.ticket_id,

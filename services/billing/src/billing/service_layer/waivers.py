@@ -8,14 +8,14 @@ from billing.domain import commands as c
 from billing.domain.exceptions import NotFound
 from billing.domain.model import WaiverRequest
 from billing.service_layer.common import _now
-from billing.service_layer.settlement import _lock_ticket, _settle_parked
+from billing.service_layer.settlement import lock_ticket, settle_parked
 from fixflow_shared.uow import UnitOfWork
 
 
 async def request_waiver(*, uow: UnitOfWork, cmd: c.RequestWaiver) -> WaiverRequest:
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
-        await _lock_ticket(uow, cmd.tenant_id, cmd.ticket_id)  # ordered against a completion being priced
+        await lock_ticket(uow, cmd.tenant_id, cmd.ticket_id)  # ordered against a completion being priced
         book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, _now().date())
         if cmd.currency != book.currency:
             from billing.domain.exceptions import CurrencyMismatch
@@ -45,12 +45,12 @@ async def decide_waiver(
         w = await repo.get(tenant_id, waiver_id)
         if w is None:
             raise NotFound("waiver", waiver_id)
-        await _lock_ticket(uow, tenant_id, w.ticket_id)  # same lock order as every settlement path
+        await lock_ticket(uow, tenant_id, w.ticket_id)  # same lock order as every settlement path
         w = await repo.get(tenant_id, waiver_id, for_update=True)
         assert w is not None
         (w.approve if approve else w.reject)(by=by, is_manager=is_manager)
         await repo.save(w)
         # a completion parked for this decision is settled now, with the decision, atomically
-        await _settle_parked(uow, tenant_id, w.ticket_id, _now())
+        await settle_parked(uow, tenant_id, w.ticket_id, _now())
         await uow.commit()
     return w

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from fixflow_shared.events.contracts import intake as ev
 from fixflow_shared.uow import UnitOfWork
 from intake.adapters.repository import ClockRepository
 from intake.domain.model import Ticket
@@ -124,11 +123,3 @@ class Clocks:
         await self.repo.update_many(list(self._changed.values()))
         self._new.clear()
         self._changed.clear()
-
-    def sla(self) -> ev.SlaDeadlines:
-        d = self.deadlines
-        return ev.SlaDeadlines(
-            first_response_due=d.get("first_response") or d.get("complaint_contact"),
-            on_site_arrival_due=d.get("on_site_arrival"),
-            resolution_due=d.get("resolution") or d.get("complaint_fix"),
-        )

@@ -12,7 +12,7 @@ from intake.adapters.repository import TicketRepository
 from intake.domain.exceptions import IllegalTransition, RuleViolation
 from intake.domain.model import Ticket, TicketStatus
 from intake.service_layer.deps import Deps
-from intake.service_layer.tickets import _finish, _load
+from intake.service_layer.tickets import commit_ticket, load_ticket
 
 S = TicketStatus
 
@@ -29,12 +29,12 @@ async def escalate_complaint(
 ) -> Ticket:
     now = datetime.now(UTC)
     async with uow:
-        t, clocks = await _load(uow, deps, tenant_id, ticket_id)
-        await _escalate(uow, t, clocks, now, level, reason, causation)
-        return await _finish(uow, deps, t, clocks)
+        t, clocks = await load_ticket(uow, deps, tenant_id, ticket_id)
+        await escalate(uow, t, clocks, now, level, reason, causation)
+        return await commit_ticket(uow, deps, t, clocks)
 
 
-async def _escalate(
+async def escalate(
     uow: UnitOfWork,
     t: Ticket,
     clocks: Clocks,
@@ -76,7 +76,7 @@ async def decide_compensation(
 ) -> Ticket:
     now = datetime.now(UTC)
     async with uow:
-        t, clocks = await _load(uow, deps, tenant_id, ticket_id)
+        t, clocks = await load_ticket(uow, deps, tenant_id, ticket_id)
         if not t.compensation_requested:
             raise RuleViolation("no compensation was requested")
         if t.compensation_approved is not None:
@@ -91,4 +91,4 @@ async def decide_compensation(
             body="approved" if approved else "rejected",
             at=now,
         )
-        return await _finish(uow, deps, t, clocks)
+        return await commit_ticket(uow, deps, t, clocks)

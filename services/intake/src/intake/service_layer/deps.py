@@ -47,7 +47,7 @@ class Deps:
     timers: DueTimerWheel | None = None
 
 
-async def _schedule(deps: Deps, items: Iterable[tuple[str, datetime]]) -> None:
+async def schedule_timers(deps: Deps, items: Iterable[tuple[str, datetime]]) -> None:
     items = list(items)
     if deps.timers is not None and items:
         try:

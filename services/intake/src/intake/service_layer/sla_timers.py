@@ -11,8 +11,8 @@ from fixflow_shared.uow import UnitOfWork
 from intake.adapters.clocks import Clocks
 from intake.adapters.repository import ClockRepository, TicketRepository
 from intake.domain.model import TicketStatus
-from intake.service_layer.complaints import _escalate
-from intake.service_layer.deps import Deps, _schedule
+from intake.service_layer.complaints import escalate
+from intake.service_layer.deps import Deps, schedule_timers
 
 S = TicketStatus
 
@@ -28,7 +28,7 @@ async def fire_clock(*, uow: UnitOfWork, deps: Deps, clock_id: str) -> None:
         with continue_trace(row.get("trace_headers"), "sla.fire", **{"fixflow.ticket_id": row["ticket_id"]}):
             nxt = await _fire_locked(uow, deps, row, clock_id, now)
     if nxt is not None:
-        await _schedule(deps, [(clock_id, nxt)])
+        await schedule_timers(deps, [(clock_id, nxt)])
 
 
 async def _fire_locked(
@@ -55,7 +55,7 @@ async def _fire_locked(
         await uow.scope_to_tenant(row["tenant_id"])
         t = await TicketRepository(uow.session).get(row["tenant_id"], row["ticket_id"], for_update=True)
         if t is not None and t.status not in (S.CLOSED, S.CANCELLED) and (t.complaint_level or 1) < 4:
-            await _escalate(uow, t, Clocks(uow, policy, t), now, None, f"{row['name']} deadline breached", None)
+            await escalate(uow, t, Clocks(uow, policy, t), now, None, f"{row['name']} deadline breached", None)
             await TicketRepository(uow.session).save(t)
     nxt = clock.next_check(cal)
     await ClockRepository(uow.session).update(clock_id, ClockRepository.state(clock, due, nxt, None))

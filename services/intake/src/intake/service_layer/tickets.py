@@ -21,8 +21,8 @@ from intake.domain.duplicates import find_duplicate
 from intake.domain.exceptions import IllegalTransition, NotFound, RuleViolation, UnknownReference
 from intake.domain.model import Ticket, TicketStatus, new_ticket_id
 from intake.domain.policy import missing_facts
-from intake.service_layer.deps import Deps, PolicyStore, _schedule
-from intake.service_layer.transitions import _site, _triaged_event, _window, transition
+from intake.service_layer.deps import Deps, PolicyStore, schedule_timers
+from intake.service_layer.transitions import event_site, event_window, sla_deadlines, transition, triaged_event
 
 S = TicketStatus
 
@@ -81,13 +81,13 @@ async def open_ticket(
     now = datetime.now(UTC)
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
-        result = await _open_in_uow(uow, cmd, deps, now, causation)
+        result = await open_in_uow(uow, cmd, deps, now, causation)
         await uow.commit()
-    await _schedule(deps, result[1])
+    await schedule_timers(deps, result[1])
     return result[0]
 
 
-async def _open_in_uow(
+async def open_in_uow(
     uow: UnitOfWork, cmd: OpenTicket, deps: Deps, now: datetime, causation: Envelope | None
 ) -> tuple[Opened, list[tuple[str, datetime]]]:
     session, tenant = uow.session, cmd.tenant_id
@@ -247,12 +247,12 @@ async def _open_in_uow(
             serial=t.serial,
             category=t.category,
             path=t.path,  # type: ignore[arg-type]
-            requested_window=_window(t),
-            site=_site(t),
+            requested_window=event_window(t),
+            site=event_site(t),
             missing_facts=missing,
             complaint_level=t.complaint_level,
             original_ticket_id=t.original_ticket_id,
-            sla=clocks.sla(),
+            sla=sla_deadlines(clocks),
         ),
         subject=t.id,
         tenant=tenant,
@@ -306,7 +306,7 @@ async def _open_in_uow(
     return Opened(t), clocks.scheduled
 
 
-async def _load(uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str) -> tuple[Ticket, Clocks]:
+async def load_ticket(uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str) -> tuple[Ticket, Clocks]:
     await uow.scope_to_tenant(tenant_id)
     t = await TicketRepository(uow.session).get(tenant_id, ticket_id, for_update=True)
     if t is None:
@@ -315,10 +315,10 @@ async def _load(uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str) -> 
     return t, Clocks(uow, policy, t)
 
 
-async def _finish(uow: UnitOfWork, deps: Deps, t: Ticket, clocks: Clocks) -> Ticket:
+async def commit_ticket(uow: UnitOfWork, deps: Deps, t: Ticket, clocks: Clocks) -> Ticket:
     await TicketRepository(uow.session).save(t)
     await uow.commit()
-    await _schedule(deps, clocks.scheduled)
+    await schedule_timers(deps, clocks.scheduled)
     return t
 
 
@@ -328,7 +328,7 @@ async def move(
     """cancel / close / reopen / resolve from the API (409 when illegal)."""
     now = datetime.now(UTC)
     async with uow:
-        t, clocks = await _load(uow, deps, tenant_id, ticket_id)
+        t, clocks = await load_ticket(uow, deps, tenant_id, ticket_id)
         if target is S.RESOLVED and t.status is S.REOPENED:
             await transition(uow, t, S.TRIAGED, now=now, clocks=clocks)
         if not t.can_move_to(target):
@@ -347,7 +347,7 @@ async def move(
             await TicketRepository(uow.session).add_note(
                 tenant_id=tenant_id, ticket_id=t.id, author=author, kind=target.value, body=reason, at=now
             )
-        return await _finish(uow, deps, t, clocks)
+        return await commit_ticket(uow, deps, t, clocks)
 
 
 async def retriage(
@@ -362,7 +362,7 @@ async def retriage(
 ) -> Ticket:
     now = datetime.now(UTC)
     async with uow:
-        t, clocks = await _load(uow, deps, tenant_id, ticket_id)
+        t, clocks = await load_ticket(uow, deps, tenant_id, ticket_id)
         if t.status not in (S.RECEIVED, S.TRIAGED, S.REOPENED):
             raise IllegalTransition(t.status, S.TRIAGED)
         if priority:
@@ -375,16 +375,16 @@ async def retriage(
         t.first_response_at = t.first_response_at or now
         if t.status is S.TRIAGED:
             t.updated_at = now
-            uow.emit(_triaged_event(t, clocks, now, "agent"), subject=t.id, tenant=t.tenant_id)
+            uow.emit(triaged_event(t, clocks, now, "agent"), subject=t.id, tenant=t.tenant_id)
         else:
             await transition(uow, t, S.TRIAGED, now=now, clocks=clocks, triaged_by="agent")
-        return await _finish(uow, deps, t, clocks)
+        return await commit_ticket(uow, deps, t, clocks)
 
 
 async def supply_facts(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, facts: dict[str, Any]) -> Ticket:
     now = datetime.now(UTC)
     async with uow:
-        t, clocks = await _load(uow, deps, tenant_id, ticket_id)
+        t, clocks = await load_ticket(uow, deps, tenant_id, ticket_id)
         if t.status is not S.WAITING_CUSTOMER:
             raise IllegalTransition(t.status, "facts supplied")
         d = DirectoryRepository(uow.session)
@@ -451,7 +451,7 @@ async def supply_facts(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id
             await transition(uow, t, target, now=now, clocks=clocks)
             if target is S.RECEIVED:
                 await transition(uow, t, S.TRIAGED, now=now, clocks=clocks)
-        return await _finish(uow, deps, t, clocks)
+        return await commit_ticket(uow, deps, t, clocks)
 
 
 async def add_note(
@@ -459,7 +459,7 @@ async def add_note(
 ) -> int:
     now = datetime.now(UTC)
     async with uow:
-        t, clocks = await _load(uow, deps, tenant_id, ticket_id)
+        t, clocks = await load_ticket(uow, deps, tenant_id, ticket_id)
         note_id = await TicketRepository(uow.session).add_note(
             tenant_id=tenant_id, ticket_id=t.id, author=author, kind=kind, body=body, at=now
         )
@@ -467,5 +467,5 @@ async def add_note(
             await clocks.change(now, stop=("first_response", "complaint_contact"))
             t.first_response_at = t.first_response_at or now
         t.updated_at = now
-        await _finish(uow, deps, t, clocks)
+        await commit_ticket(uow, deps, t, clocks)
     return note_id

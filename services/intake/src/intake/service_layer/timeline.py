@@ -15,8 +15,8 @@ from intake.adapters.repository import TicketRepository, TimelineRepository
 from intake.domain.commands import OpenTicket
 from intake.domain.exceptions import IllegalTransition
 from intake.domain.model import Ticket, TicketStatus, external_moves
-from intake.service_layer.deps import Deps, _schedule
-from intake.service_layer.tickets import _open_in_uow
+from intake.service_layer.deps import Deps, schedule_timers
+from intake.service_layer.tickets import open_in_uow
 from intake.service_layer.transitions import transition
 
 S = TicketStatus
@@ -80,7 +80,7 @@ async def _apply(
                 if t is not None:
                     scheduled += await _apply_to_ticket(uow, deps, t, envelope, payload, now)
         await uow.commit()
-    await _schedule(deps, scheduled)
+    await schedule_timers(deps, scheduled)
 
 
 def _repair_did_not_hold(reasons: Iterable[str]) -> bool:
@@ -112,7 +112,7 @@ async def _apply_to_ticket(
             source="dissatisfaction",
             check_duplicates=False,
         )
-        opened, sched = await _open_in_uow(uow, cmd, deps, now, envelope)
+        opened, sched = await open_in_uow(uow, cmd, deps, now, envelope)
         if not _repair_did_not_hold(payload.reasons):
             return sched
         # the fix itself failed the customer: besides the complaint, the work is redone on this ticket

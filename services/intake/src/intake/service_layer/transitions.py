@@ -15,15 +15,25 @@ from intake.domain.model import CLOCK_RUNNING_STATES, Ticket, TicketStatus
 S = TicketStatus
 
 
-def _window(t: Ticket) -> ev.TimeWindow | None:
+def event_window(t: Ticket) -> ev.TimeWindow | None:
     return ev.TimeWindow(**t.requested_window) if t.requested_window else None
 
 
-def _site(t: Ticket) -> ev.Site | None:
+def event_site(t: Ticket) -> ev.Site | None:
     return ev.Site(**t.site) if t.site else None
 
 
-def _triaged_event(t: Ticket, clocks: Clocks, now: datetime, by: str) -> ev.TicketTriaged:
+def sla_deadlines(clocks: Clocks) -> ev.SlaDeadlines:
+    """The deadlines events carry, from the clocks' current due times."""
+    d = clocks.deadlines
+    return ev.SlaDeadlines(
+        first_response_due=d.get("first_response") or d.get("complaint_contact"),
+        on_site_arrival_due=d.get("on_site_arrival"),
+        resolution_due=d.get("resolution") or d.get("complaint_fix"),
+    )
+
+
+def triaged_event(t: Ticket, clocks: Clocks, now: datetime, by: str) -> ev.TicketTriaged:
     tri = triage_rules.triage(
         kind=t.kind,
         symptom=t.symptom,
@@ -51,9 +61,9 @@ def _triaged_event(t: Ticket, clocks: Clocks, now: datetime, by: str) -> ev.Tick
         estimated_minutes=tri.estimated_minutes,
         suggested_fix=t.suggested_fix,
         warranty_status=(t.warranty or {}).get("status"),
-        requested_window=_window(t),
-        site=_site(t),
-        sla=clocks.sla(),
+        requested_window=event_window(t),
+        site=event_site(t),
+        sla=sla_deadlines(clocks),
         round=t.round,
         triaged_by=by,
         triaged_at=now,  # type: ignore[arg-type]
@@ -93,7 +103,7 @@ async def transition(
     elif before is S.WAITING_CUSTOMER and target in CLOCK_RUNNING_STATES:
         await clocks.change(now, resume=True)
     if target is S.TRIAGED:
-        emit.append(_triaged_event(t, clocks, now, triaged_by))
+        emit.append(triaged_event(t, clocks, now, triaged_by))
     elif target is S.SCHEDULED:
         await clocks.change(now, stop=("first_response",))
         t.first_response_at = t.first_response_at or now
