@@ -27,6 +27,7 @@ from sqlalchemy import MetaData, Table, text
 
 from fixflow_shared import topics
 from fixflow_shared.auth import Authenticator, add_security_to_openapi
+from fixflow_shared.clock import Clock, SystemClock
 from fixflow_shared.consumer import EventConsumer
 from fixflow_shared.db import make_engine, make_session_factory
 from fixflow_shared.events import registry
@@ -76,8 +77,10 @@ class ServiceRuntime:
         settings: ServiceSettings,
         metadata: MetaData,
         span_processors: tuple[SpanProcessor, ...] = (),
+        clock: Clock | None = None,
     ) -> None:
         self.name = name
+        self.clock: Clock = clock or SystemClock()
         self.settings = settings
         setup_logging(name, settings.log_level)
         self.tracer_provider = setup_tracing(
@@ -116,8 +119,16 @@ class ServiceRuntime:
         self.started = False
 
     # --- building blocks -------------------------------------------------------------------------
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, outbox=self.outbox, inbox=self.inbox, source=f"/fixflow/{self.name}")
+    def uow(self, *, clock: Clock | None = None) -> UnitOfWork:
+        """A fresh, unopened unit of work for one use case. `clock` overrides the service's clock for
+        this unit of work alone (a test running one use case at a pinned instant)."""
+        return UnitOfWork(
+            self.session_factory,
+            outbox=self.outbox,
+            inbox=self.inbox,
+            source=f"/fixflow/{self.name}",
+            clock=clock or self.clock,
+        )
 
     def consumer(
         self, *topic_names: str, group_suffix: str = "", members: int | None = None, batch_max: int | None = None

@@ -27,6 +27,7 @@ from datetime import datetime
 
 from redis.asyncio import Redis
 
+from fixflow_shared.clock import SYSTEM_CLOCK, Clock
 from fixflow_shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -116,7 +117,7 @@ async def run_timer_loop(
     reseed_every_s: float = 60.0,
     retry_after_s: float = 5.0,
     batch: int = 100,
-    clock: Callable[[], float] = time.time,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> None:
     """Fire due timers until cancelled.
 
@@ -126,12 +127,18 @@ async def run_timer_loop(
       `retry_after_s` later (the database row still says it is pending).
     - Sleeps until the earliest timer or `poll_s`, whichever comes first; `schedule()` in the same
       process wakes it early.
+    - "Due" is judged by `clock` (the service's clock): a test that pins or advances it fires timers
+      by that time; the sleeps between polls are real time.
     """
+
+    def tick() -> float:
+        return clock.now().timestamp()
+
     last_reseed = float("-inf")
     while True:
         try:
             wheel._wake.clear()  # a schedule() from here on wakes the sleep below
-            now = clock()
+            now = tick()
             if now - last_reseed >= reseed_every_s:
                 rows = await reseed()
                 n = await wheel.schedule_many(rows)
@@ -147,11 +154,11 @@ async def run_timer_loop(
                     raise
                 except Exception as exc:
                     log.warning("timer fire failed", wheel=wheel.name, timer_id=timer_id, error=repr(exc))
-                    await wheel.schedule(timer_id, clock() + retry_after_s)
+                    await wheel.schedule(timer_id, tick() + retry_after_s)
             if len(ids) >= batch:
                 continue  # more may be due already
             nxt = await wheel.next_due_at()
-            wait = poll_s if nxt is None else min(poll_s, max(0.0, nxt - clock()))
+            wait = poll_s if nxt is None else min(poll_s, max(0.0, nxt - tick()))
             await wheel._sleep(wait)
         except asyncio.CancelledError:
             raise

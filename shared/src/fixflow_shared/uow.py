@@ -1,5 +1,11 @@
 """Unit of work: one database transaction holding the state change, its outgoing events (outbox)
-and, for consumers, the id of the event being applied (inbox)."""
+and, for consumers, the id of the event being applied (inbox).
+
+Where it opens (docs/adr/0008-where-a-unit-of-work-opens.md): a service-layer use case receives an
+unopened unit of work, opens it with `async with uow:`, and commits it; entrypoints (routes,
+consumers, timer loops) only create one (`runtime.uow()`) and hand it over. The unit of work also
+carries the service's clock (`uow.clock`), the one source of "now" for the use case.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fixflow_shared.clock import SYSTEM_CLOCK, Clock
 from fixflow_shared.db import set_tenant
 from fixflow_shared.events.envelope import Envelope, new_envelope
 from fixflow_shared.events.registry import Event
@@ -32,8 +39,10 @@ class UnitOfWork:
         outbox: Table,
         inbox: Table,
         source: str,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._session_factory = session_factory
+        self.clock = clock
         self._outbox = outbox
         self._inbox = inbox
         self.source = source

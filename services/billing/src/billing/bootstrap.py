@@ -10,14 +10,20 @@ from billing.adapters.orm import metadata
 from billing.config import BillingSettings
 from billing.entrypoints.consumers import register_consumers
 from billing.entrypoints.routes import customers, invoices, quotes, sales, settlements, setup, statements, waivers
+from fixflow_shared.clock import Clock
 from fixflow_shared.runtime import ServiceRuntime
 
 
 def build(
-    settings: BillingSettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()
+    settings: BillingSettings | None = None,
+    *,
+    span_processors: tuple[SpanProcessor, ...] = (),
+    clock: Clock | None = None,
 ) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or BillingSettings()  # type: ignore[call-arg]
-    runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
+    runtime = ServiceRuntime(
+        name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors, clock=clock
+    )
     register_consumers(runtime)
     app = runtime.create_app(
         title="Fixflow billing",

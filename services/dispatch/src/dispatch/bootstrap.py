@@ -13,6 +13,7 @@ from dispatch.entrypoints.consumers import register_consumers
 from dispatch.entrypoints.routes import jobs, technicians, work_orders
 from dispatch.entrypoints.scheduler import optimise_periodically
 from dispatch.service_layer.handlers import Planning
+from fixflow_shared.clock import Clock
 from fixflow_shared.runtime import ServiceRuntime
 
 
@@ -29,6 +30,7 @@ def build(
     settings: DispatchSettings | None = None,
     *,
     span_processors: tuple[SpanProcessor, ...] = (),
+    clock: Clock | None = None,
     distances: DistanceMatrix | None = None,
 ) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or DispatchSettings()  # type: ignore[call-arg]
@@ -38,7 +40,9 @@ def build(
         distances=distances or _distances(settings),
         offer_count=settings.offer_count,
     )
-    runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
+    runtime = ServiceRuntime(
+        name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors, clock=clock
+    )
     register_consumers(runtime, planning)
     if settings.optimise_interval_s > 0:
         interval = settings.optimise_interval_s

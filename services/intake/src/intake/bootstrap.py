@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
+from fixflow_shared.clock import Clock
 from fixflow_shared.runtime import ServiceRuntime
 from fixflow_shared.timers import DueTimerWheel
 from intake import SERVICE
@@ -16,10 +17,15 @@ from intake.service_layer.deps import Deps, PolicyStore
 
 
 def build(
-    settings: IntakeSettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()
+    settings: IntakeSettings | None = None,
+    *,
+    span_processors: tuple[SpanProcessor, ...] = (),
+    clock: Clock | None = None,
 ) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or IntakeSettings()  # type: ignore[call-arg]
-    runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
+    runtime = ServiceRuntime(
+        name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors, clock=clock
+    )
     deps = Deps(policies=PolicyStore(settings.policy_cache_ttl_s), timers=DueTimerWheel(runtime.redis, "intake:sla"))
     if settings.run_consumers:
         register_consumers(runtime, deps)

@@ -8,6 +8,7 @@ import httpx
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
+from fixflow_shared.clock import Clock
 from fixflow_shared.runtime import ServiceRuntime
 from fixflow_shared.timers import DueTimerWheel
 from notify import SERVICE
@@ -26,11 +27,14 @@ def build(
     settings: NotifySettings | None = None,
     *,
     span_processors: tuple[SpanProcessor, ...] = (),
+    clock: Clock | None = None,
     providers: dict[Channel, list[Provider]] | None = None,
 ) -> tuple[ServiceRuntime, FastAPI]:
     """`providers` replaces the channel adapters built from settings (tests, benchmarks)."""
     settings = settings or NotifySettings()  # type: ignore[call-arg]
-    runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
+    runtime = ServiceRuntime(
+        name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors, clock=clock
+    )
     http = httpx.AsyncClient(timeout=settings.http_timeout_s)
     smtp = SmtpEmail(
         host=settings.smtp_host,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
+from fixflow_shared.clock import Clock
 from fixflow_shared.runtime import ServiceRuntime
 from fixflow_shared.timers import DueTimerWheel
 from survey import SERVICE
@@ -18,10 +19,15 @@ from survey.service_layer.wiring import Services
 
 
 def build(
-    settings: SurveySettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()
+    settings: SurveySettings | None = None,
+    *,
+    span_processors: tuple[SpanProcessor, ...] = (),
+    clock: Clock | None = None,
 ) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or SurveySettings()  # type: ignore[call-arg]
-    runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
+    runtime = ServiceRuntime(
+        name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors, clock=clock
+    )
     services = Services(
         runtime=runtime,
         links=Links(signer=TokenSigner(settings.answer_token_secrets), answer_url_base=settings.answer_url_base),

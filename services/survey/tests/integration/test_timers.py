@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis.asyncio import Redis
 
+from fixflow_shared.clock import SettableClock
 from fixflow_shared.timers import DueTimerWheel, run_timer_loop
 
 pytestmark = pytest.mark.integration
@@ -104,3 +105,34 @@ async def test_loop_fires_reseeds_from_the_durable_copy_and_retries(wheel: DueTi
         with contextlib.suppress(asyncio.CancelledError):
             await task
     assert sorted(fired) == ["again", "due-now", "flaky", "soon"]
+
+
+async def test_the_loop_judges_due_by_the_clock_it_is_given(wheel: DueTimerWheel):
+    # Pinned at an instant where "now-ish" is due and "next-year" is not: both are popped by the same
+    # due() call if due, so "now-ish" firing while "next-year" stays scheduled shows the clock decides.
+    clock = SettableClock(datetime(2030, 6, 1, 12, 0, tzinfo=UTC))
+    db = {"now-ish": clock.now() - timedelta(seconds=1), "next-year": clock.now() + timedelta(days=365)}
+    fired: list[str] = []
+
+    async def fire(timer_id: str) -> None:
+        if db.pop(timer_id, None) is not None:
+            fired.append(timer_id)
+
+    async def reseed() -> list[tuple[str, datetime]]:
+        return list(db.items())
+
+    task = asyncio.create_task(run_timer_loop(wheel, fire, reseed, poll_s=0.05, reseed_every_s=3600, clock=clock))
+    try:
+
+        async def until(cond) -> None:
+            while not cond():
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(until(lambda: "now-ish" in fired), 5)
+        assert fired == ["now-ish"] and await wheel.score("next-year") is not None
+        clock.advance(days=365)  # a year passes for the service, not for the machine
+        await asyncio.wait_for(until(lambda: "next-year" in fired), 5)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -243,9 +243,11 @@ async def running_service(
     kafka: Any,
     make_database: Callable[[str], str],
     redis_url: str,
+    clock: Any = None,
     **overrides: Any,
 ) -> AsyncIterator[tuple[Any, Any]]:
-    """A service's runtime and app, started in-process against the test infrastructure."""
+    """A service's runtime and app, started in-process against the test infrastructure. `clock`
+    (a fixflow_shared.clock.Clock) replaces the wall clock for the whole service."""
     import importlib
 
     settings = settings_cls(
@@ -255,7 +257,7 @@ async def running_service(
         relay_poll_interval_s=0.05,
         **overrides,
     )
-    runtime, app = importlib.import_module(f"{name}.bootstrap").build(settings)
+    runtime, app = importlib.import_module(f"{name}.bootstrap").build(settings, clock=clock)
     await runtime.start()
     try:
         yield runtime, app

@@ -54,4 +54,6 @@ def register_timers(runtime: ServiceRuntime, deps: Deps, *, poll_s: float, resee
         return await sla_timers.pending_clocks(uow=runtime.uow())
 
     wheel = deps.timers
-    runtime.background(lambda: run_timer_loop(wheel, fire, reseed, poll_s, reseed_every_s=reseed_every_s))
+    runtime.background(
+        lambda: run_timer_loop(wheel, fire, reseed, poll_s, reseed_every_s=reseed_every_s, clock=runtime.clock)
+    )

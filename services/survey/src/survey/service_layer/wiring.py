@@ -38,4 +38,6 @@ class Services:
         return await handlers.pending_timers(uow=self.runtime.uow())
 
     async def run_timers(self) -> None:
-        await run_timer_loop(self.wheel, self.fire, self.reseed, self.poll_s, reseed_every_s=self.reseed_s)
+        await run_timer_loop(
+            self.wheel, self.fire, self.reseed, self.poll_s, reseed_every_s=self.reseed_s, clock=self.runtime.clock
+        )
