@@ -3,7 +3,7 @@ filters by tenant as well, so a missing policy can never leak another tenant's r
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import any_, bindparam, insert, or_, select, update
@@ -353,8 +353,7 @@ class SettingsRepository:
         ).first()
         return dict(row.config) if row else None
 
-    async def put(self, tenant_id: str, config: dict[str, Any]) -> None:
-        now = datetime.now(UTC)
+    async def put(self, tenant_id: str, config: dict[str, Any], *, now: datetime) -> None:
         await self.session.execute(
             pg_insert(tenant_settings)
             .values(tenant_id=tenant_id, config=config, updated_at=now)

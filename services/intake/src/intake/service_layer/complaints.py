@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fixflow_shared.events import Envelope
 from fixflow_shared.events.contracts import intake as ev
@@ -27,7 +27,7 @@ async def escalate_complaint(
     reason: str,
     causation: Envelope | None = None,
 ) -> Ticket:
-    now = datetime.now(UTC)
+    now = uow.clock.now()
     async with uow:
         t, clocks = await load_ticket(uow, deps, tenant_id, ticket_id)
         await escalate(uow, t, clocks, now, level, reason, causation)
@@ -74,7 +74,7 @@ async def escalate(
 async def decide_compensation(
     *, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, approved: bool, author: str
 ) -> Ticket:
-    now = datetime.now(UTC)
+    now = uow.clock.now()
     async with uow:
         t, clocks = await load_ticket(uow, deps, tenant_id, ticket_id)
         if not t.compensation_requested:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fixflow_shared.uow import UnitOfWork
@@ -14,7 +14,7 @@ from intake.service_layer.deps import Deps
 
 
 async def create_customer(*, uow: UnitOfWork, tenant_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    now = datetime.now(UTC)
+    now = uow.clock.now()
     addresses = [
         {"id": a.get("id") or new_id("ADR"), **{k: v for k, v in a.items() if k != "id"}}
         for a in data.pop("addresses", [])
@@ -28,7 +28,7 @@ async def create_customer(*, uow: UnitOfWork, tenant_id: str, data: dict[str, An
 
 
 async def create_product(*, uow: UnitOfWork, tenant_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    values = {"id": new_id("P"), "tenant_id": tenant_id, "created_at": datetime.now(UTC), **data}
+    values = {"id": new_id("P"), "tenant_id": tenant_id, "created_at": uow.clock.now(), **data}
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         repo = DirectoryRepository(uow.session)
@@ -40,7 +40,7 @@ async def create_product(*, uow: UnitOfWork, tenant_id: str, data: dict[str, Any
 
 
 async def create_asset(*, uow: UnitOfWork, tenant_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    values = {"id": new_id("A"), "tenant_id": tenant_id, "created_at": datetime.now(UTC), **data}
+    values = {"id": new_id("A"), "tenant_id": tenant_id, "created_at": uow.clock.now(), **data}
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         repo = DirectoryRepository(uow.session)
@@ -48,7 +48,7 @@ async def create_asset(*, uow: UnitOfWork, tenant_id: str, data: dict[str, Any])
             raise UnknownReference("customer", data["customer_id"])
         if not await repo.product(tenant_id, data["product_id"]):
             raise UnknownReference("product", data["product_id"])
-        if data.get("purchase_date") and data["purchase_date"] > date.today() + timedelta(days=1):
+        if data.get("purchase_date") and data["purchase_date"] > uow.clock.now().date() + timedelta(days=1):
             raise RuleViolation("purchase_date lies in the future")
         await repo.add_asset(values)
         await uow.commit()
@@ -61,6 +61,6 @@ async def put_settings(*, uow: UnitOfWork, deps: Deps, tenant_id: str, config: d
     except (ValueError, KeyError, TypeError) as exc:
         raise RuleViolation(f"invalid settings: {exc}") from exc
     async with uow:
-        await SettingsRepository(uow.session).put(tenant_id, config)
+        await SettingsRepository(uow.session).put(tenant_id, config, now=uow.clock.now())
         await uow.commit()
     deps.policies.invalidate(tenant_id)

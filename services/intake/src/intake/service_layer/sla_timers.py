@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fixflow_shared.events.contracts import intake as ev
@@ -18,7 +18,7 @@ S = TicketStatus
 
 
 async def fire_clock(*, uow: UnitOfWork, deps: Deps, clock_id: str) -> None:
-    now = datetime.now(UTC)
+    now = uow.clock.now()
     nxt = None
     async with uow:
         row = await ClockRepository(uow.session).lock(clock_id)

@@ -5,7 +5,7 @@ supply missing facts, add notes. Each opens its unit of work and commits it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fixflow_shared.events import Envelope
@@ -78,7 +78,7 @@ async def open_ticket(
     *, uow: UnitOfWork, cmd: OpenTicket, deps: Deps | None = None, causation: Envelope | None = None
 ) -> Opened:
     deps = deps or Deps(PolicyStore())
-    now = datetime.now(UTC)
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         result = await open_in_uow(uow, cmd, deps, now, causation)
@@ -326,7 +326,7 @@ async def move(
     *, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, target: S, reason: str = "", author: str = "agent"
 ) -> Ticket:
     """cancel / close / reopen / resolve from the API (409 when illegal)."""
-    now = datetime.now(UTC)
+    now = uow.clock.now()
     async with uow:
         t, clocks = await load_ticket(uow, deps, tenant_id, ticket_id)
         if target is S.RESOLVED and t.status is S.REOPENED:
@@ -360,7 +360,7 @@ async def retriage(
     path: str | None,
     category: str | None,
 ) -> Ticket:
-    now = datetime.now(UTC)
+    now = uow.clock.now()
     async with uow:
         t, clocks = await load_ticket(uow, deps, tenant_id, ticket_id)
         if t.status not in (S.RECEIVED, S.TRIAGED, S.REOPENED):
@@ -382,7 +382,7 @@ async def retriage(
 
 
 async def supply_facts(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, facts: dict[str, Any]) -> Ticket:
-    now = datetime.now(UTC)
+    now = uow.clock.now()
     async with uow:
         t, clocks = await load_ticket(uow, deps, tenant_id, ticket_id)
         if t.status is not S.WAITING_CUSTOMER:
@@ -457,7 +457,7 @@ async def supply_facts(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id
 async def add_note(
     *, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, author: str, kind: str, body: str
 ) -> int:
-    now = datetime.now(UTC)
+    now = uow.clock.now()
     async with uow:
         t, clocks = await load_ticket(uow, deps, tenant_id, ticket_id)
         note_id = await TicketRepository(uow.session).add_note(

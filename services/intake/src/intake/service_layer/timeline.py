@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fixflow_shared.consumer import each_traced
@@ -49,7 +49,7 @@ async def _apply(
     items = [(e, p, ticket_id) for e, p in batch if (ticket_id := _ticket_of(e, p))]
     if not items:
         return
-    now = datetime.now(UTC)
+    now = uow.clock.now()
     scheduled: list[tuple[str, datetime]] = []
     async with uow:
         fresh = await uow.claim_many("intake.apply", [e for e, _, _ in items])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -44,7 +44,7 @@ async def get_settings(principal: Manager, rt: RuntimeDep) -> dict[str, Any]:
 async def kpis(
     principal: Manager, rt: RuntimeDep, start: AwareDatetime | None = None, end: AwareDatetime | None = None
 ) -> dict[str, Any]:
-    end = end or datetime.now(UTC) + timedelta(seconds=1)
+    end = end or rt.clock.now() + timedelta(seconds=1)
     start = start or end - timedelta(days=30)
     if start >= end or end - start > timedelta(days=400):
         raise Unprocessable("period must be positive and at most 400 days")
