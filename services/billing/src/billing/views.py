@@ -69,7 +69,7 @@ async def get_quote(*, uow: UnitOfWork, tenant_id: str, quote_id: str) -> Quote 
         await uow.scope_to_tenant(tenant_id)
         q = await QuoteRepository(uow.session).get(tenant_id, quote_id)
     if q is not None:
-        q.expire_if_due(datetime.now(UTC))  # expiry is evaluated lazily, on read (no event)
+        q.expire_if_due(uow.clock.now())  # expiry is evaluated lazily, on read (no event)
     return q
 
 

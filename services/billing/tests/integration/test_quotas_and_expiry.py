@@ -10,11 +10,16 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+from billing import views
 from billing.adapters.entitlements import EntitlementRepository
 from billing.adapters.orm import outbox, quotes
-from billing.domain.commands import SettleWorkOrder
+from billing.domain.commands import DecideQuote, IssueQuote, SettleWorkOrder
+from billing.domain.exceptions import IllegalTransition
+from billing.domain.model import QuoteStatus
 from billing.domain.pricing import WorkDone
+from billing.service_layer import quotes as quotes_cases
 from billing.service_layer import settlement
+from fixflow_shared.clock import SettableClock
 from fixflow_shared.testing import auth_headers
 
 from .test_settlement import _opened
@@ -149,3 +154,34 @@ async def test_expired_quote_reads_expired_and_cannot_be_decided(client, billing
         await uow.scope_to_tenant("t1")
         row = (await uow.session.execute(select(quotes.c.status, quotes.c.consent).where(quotes.c.id == q["id"]))).one()
     assert row.status == "issued" and row.consent is None  # nothing written
+
+
+async def test_a_quote_lives_by_the_clock_of_its_use_cases(billing_app):
+    """Issued, read and decided at pinned instants: validity follows the injected clock alone."""
+    runtime, _ = billing_app
+    ticket = f"tkt_{uuid.uuid4().hex[:10]}"
+    issued_at = datetime(2031, 3, 7, 10, 0, tzinfo=UTC)
+    clock = SettableClock(issued_at)
+    q = await quotes_cases.issue_quote(
+        uow=runtime.uow(clock=clock),
+        cmd=IssueQuote(
+            tenant_id="t1",
+            ticket_id=ticket,
+            work=WorkDone(resolution_code="reinstalled"),
+            issued_by="a",
+            valid_hours=24,
+        ),
+    )
+    assert (q.issued_at, q.valid_until) == (issued_at, issued_at + timedelta(hours=24))
+
+    clock.advance(hours=24)  # the last instant of its validity
+    still = await views.get_quote(uow=runtime.uow(clock=clock), tenant_id="t1", quote_id=q.id)
+    assert still is not None and still.status is QuoteStatus.ISSUED
+    clock.advance(seconds=1)
+    gone = await views.get_quote(uow=runtime.uow(clock=clock), tenant_id="t1", quote_id=q.id)
+    assert gone is not None and gone.status is QuoteStatus.EXPIRED
+    with pytest.raises(IllegalTransition):
+        await quotes_cases.decide_quote(
+            uow=runtime.uow(clock=clock),
+            cmd=DecideQuote(tenant_id="t1", quote_id=q.id, accept=True, recorded_by="a", channel="phone"),
+        )

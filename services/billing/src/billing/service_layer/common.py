@@ -1,15 +1,9 @@
-"""What billing's use cases share: the clock, not-found errors, line summaries for events."""
+"""What billing's use cases share: line summaries for events."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from billing.domain.pricing import Line
 from fixflow_shared.events.contracts import billing as ev
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def line_summary(ln: Line) -> ev.LineSummary:

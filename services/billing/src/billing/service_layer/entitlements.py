@@ -8,7 +8,6 @@ from billing.adapters.entitlements import EntitlementRepository
 from billing.adapters.waivers import WaiverRepository
 from billing.domain.entitlements import Entitlements, Waiver, WarrantyStatus
 from billing.domain.model import WaiverRequest, new_id
-from billing.service_layer.common import _now
 from fixflow_shared.uow import UnitOfWork
 
 
@@ -57,7 +56,7 @@ async def add_entitlement(
             terms=terms,
             valid_from=valid_from,
             valid_to=valid_to,
-            now=_now(),
+            now=uow.clock.now(),
         )
         await uow.commit()
     return ent_id

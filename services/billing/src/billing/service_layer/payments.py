@@ -12,7 +12,6 @@ from billing.adapters.price_books import PriceBookRepository
 from billing.domain import commands as c
 from billing.domain.exceptions import DomainError, NotFound
 from billing.domain.model import Invoice, format_invoice_number, new_id
-from billing.service_layer.common import _now
 from fixflow_shared.events.contracts import billing as ev
 from fixflow_shared.events.envelope import Envelope
 from fixflow_shared.uow import UnitOfWork
@@ -29,7 +28,7 @@ class PaymentResult:
 
 
 async def record_payment(*, uow: UnitOfWork, cmd: c.RecordPayment) -> PaymentResult:
-    now = _now()
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         repo = InvoiceRepository(uow.session)
@@ -99,7 +98,7 @@ async def apply_credit(*, uow: UnitOfWork, cmd: c.ApplyCredit) -> PaymentResult:
     from billing.domain.exceptions import InsufficientCredit, MoreThanDue
     from billing.domain.money import check_currency
 
-    now = _now()
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         repo = InvoiceRepository(uow.session)
@@ -185,8 +184,8 @@ class RefundResult:
     invoice: Invoice
 
 
-async def issue_refund(*, uow: UnitOfWork, cmd: c.IssueRefund, now: datetime | None = None) -> RefundResult:
-    now = now or _now()
+async def issue_refund(*, uow: UnitOfWork, cmd: c.IssueRefund) -> RefundResult:
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         repo = InvoiceRepository(uow.session)

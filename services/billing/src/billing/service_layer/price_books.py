@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from billing.adapters.price_books import PriceBookRepository
 from billing.domain.price_book import PriceBook
-from billing.service_layer.common import _now
 from fixflow_shared.uow import UnitOfWork
 
 
@@ -18,6 +17,6 @@ async def set_price_book(*, uow: UnitOfWork, book: PriceBook, created_by: str) -
         from dataclasses import replace
 
         book = replace(book, version=version)
-        await repo.add(book, created_by=created_by, now=_now())
+        await repo.add(book, created_by=created_by, now=uow.clock.now())
         await uow.commit()
     return book

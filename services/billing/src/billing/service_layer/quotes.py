@@ -11,14 +11,14 @@ from billing.domain import commands as c
 from billing.domain.exceptions import NotFound
 from billing.domain.model import Quote, new_id
 from billing.domain.pricing import compute_charge
-from billing.service_layer.common import _now, line_summary
+from billing.service_layer.common import line_summary
 from billing.service_layer.entitlements import entitlements_for
 from fixflow_shared.events.contracts import billing as ev
 from fixflow_shared.uow import UnitOfWork
 
 
 async def issue_quote(*, uow: UnitOfWork, cmd: c.IssueQuote) -> Quote:
-    now = _now()
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         facts = await TicketFactsRepository(uow.session).get(cmd.tenant_id, cmd.ticket_id)
@@ -59,7 +59,7 @@ async def issue_quote(*, uow: UnitOfWork, cmd: c.IssueQuote) -> Quote:
 
 
 async def decide_quote(*, uow: UnitOfWork, cmd: c.DecideQuote) -> Quote:
-    now = _now()
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         repo = QuoteRepository(uow.session)

@@ -9,7 +9,6 @@ from billing.adapters.invoices import CounterRepository, InvoiceRepository
 from billing.adapters.price_books import PriceBookRepository
 from billing.domain import commands as c
 from billing.domain.model import Invoice, format_invoice_number, new_id
-from billing.service_layer.common import _now
 from billing.service_layer.payments import RefundResult, emit_refund
 from billing.service_layer.settlement import issue_invoice
 from fixflow_shared.events.envelope import Envelope
@@ -29,7 +28,7 @@ async def record_sale(
     one a return of that asset refunds. The invoice's ticket id is the sale's own reference."""
     from billing.domain.sales import sale_charge
 
-    now = _now()
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         if await InvoiceRepository(uow.session).id_for_work_order(tenant_id, sale_reference(asset_id)):
@@ -64,7 +63,7 @@ async def refund_return(
     from billing.domain.sales import card_fee_minor
 
     tenant = envelope.tenantid
-    now = _now()
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(tenant)
         if not await uow.claim("billing.return_received", envelope):

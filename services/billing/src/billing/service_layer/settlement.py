@@ -23,7 +23,7 @@ from billing.domain.exceptions import DomainError, NotFound
 from billing.domain.model import Invoice, WaiverRequest, WaiverStatus, format_invoice_number, new_id
 from billing.domain.price_book import PriceBook
 from billing.domain.pricing import Charge, compute_charge
-from billing.service_layer.common import _now, line_summary
+from billing.service_layer.common import line_summary
 from billing.service_layer.entitlements import entitlements_for, warranty_status_of
 from fixflow_shared.events.contracts import billing as ev
 from fixflow_shared.events.envelope import Envelope
@@ -50,7 +50,7 @@ async def record_ticket_facts(*, uow: UnitOfWork, envelope: Envelope, event: Any
             opened_at=event.opened_at,
         )
         # completions that arrived first (other topic, other partition) are settled now, atomically
-        await settle_parked(uow, tenant, event.ticket_id, _now())
+        await settle_parked(uow, tenant, event.ticket_id, uow.clock.now())
         await uow.commit()
     return True
 
@@ -109,7 +109,7 @@ async def settle_work_order(
     When the completion cannot be priced yet (intake's ticket.opened not seen), it is parked in
     `pending_settlements` in the same transaction as the inbox claim and settled when the facts arrive.
     """
-    now = _now()
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         if causation is not None and consumer and not await uow.claim(consumer, causation):
@@ -326,7 +326,7 @@ async def issue_invoice(
 
 async def invoice_from_quote(*, uow: UnitOfWork, tenant_id: str, quote_id: str) -> Invoice:
     """Invoice an accepted quote (e.g. send-in repair settled at the counter, no work order)."""
-    now = _now()
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         quote = await QuoteRepository(uow.session).get(tenant_id, quote_id, for_update=True)

@@ -7,16 +7,16 @@ from billing.adapters.waivers import WaiverRepository
 from billing.domain import commands as c
 from billing.domain.exceptions import NotFound
 from billing.domain.model import WaiverRequest
-from billing.service_layer.common import _now
 from billing.service_layer.settlement import lock_ticket, settle_parked
 from fixflow_shared.uow import UnitOfWork
 
 
 async def request_waiver(*, uow: UnitOfWork, cmd: c.RequestWaiver) -> WaiverRequest:
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         await lock_ticket(uow, cmd.tenant_id, cmd.ticket_id)  # ordered against a completion being priced
-        book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, _now().date())
+        book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, now.date())
         if cmd.currency != book.currency:
             from billing.domain.exceptions import CurrencyMismatch
 
@@ -31,7 +31,7 @@ async def request_waiver(*, uow: UnitOfWork, cmd: c.RequestWaiver) -> WaiverRequ
             threshold_minor=book.waiver_approval_threshold_minor,
             requester_is_manager=cmd.requester_is_manager,
         )
-        await WaiverRepository(uow.session).add(w, _now())
+        await WaiverRepository(uow.session).add(w, now)
         await uow.commit()
     return w
 
@@ -51,6 +51,6 @@ async def decide_waiver(
         (w.approve if approve else w.reject)(by=by, is_manager=is_manager)
         await repo.save(w)
         # a completion parked for this decision is settled now, with the decision, atomically
-        await settle_parked(uow, tenant_id, w.ticket_id, _now())
+        await settle_parked(uow, tenant_id, w.ticket_id, uow.clock.now())
         await uow.commit()
     return w

@@ -85,7 +85,7 @@ async def effective_price_book(principal: Reader, rt: RuntimeDep, on: date | Non
     uow = rt.uow()
     async with uow:
         await uow.scope_to_tenant(principal.tenant)
-        book = await PriceBookRepository(uow.session).effective(principal.tenant, on or date.today())
+        book = await PriceBookRepository(uow.session).effective(principal.tenant, on or uow.clock.now().date())
     return PriceBookOut.of(book)
 
 
