@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fixflow_shared.clock import SettableClock
 from survey.domain.tokens import TokenClaims, TokenSigner
 from survey.service_layer import handlers
 
@@ -130,7 +131,9 @@ async def test_expired_link_and_expired_survey_are_410(client, rt, tenant):
     is_problem(await client.post(f"/v1/public/surveys/{stale}/answers", json=GOOD), 410)
     # The expiry timer fires: the survey is expired and its real link answers 410 too.
     await handlers.fire_timer(
-        uow=runtime.uow(), timer_id=f"expire:{s.id}", links=svc.links, now=s.expires_at + timedelta(seconds=1)
+        uow=runtime.uow(clock=SettableClock(s.expires_at + timedelta(seconds=1))),
+        timer_id=f"expire:{s.id}",
+        links=svc.links,
     )
     s2 = await get_survey(runtime, tenant, s.id)
     assert s2.status.value == "expired"

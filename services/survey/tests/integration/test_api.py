@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fixflow_shared.clock import SettableClock
 from fixflow_shared.events import new_envelope
 from fixflow_shared.events.contracts.intake import TicketReopened
 from fixflow_shared.testing import auth_headers
-from survey.adapters.repository import SurveyRepository, TimerRepository
+from survey.adapters.repository import PlanRepository, SurveyRepository, TimerRepository
 from survey.service_layer import handlers
 
 from .helpers import get_survey, resolved_envelope, sent_survey
@@ -157,10 +158,9 @@ async def test_major_issue_gets_a_follow_up_and_reopen_cancels_unsent(client, rt
     # a cancelled timer that still sits in Redis fires into nothing
     assert (
         await handlers.fire_timer(
-            uow=runtime.uow(),
+            uow=runtime.uow(clock=SettableClock(datetime.now(UTC) + timedelta(days=60))),
             timer_id=f"send:{initial['id']}",
             links=svc.links,
-            now=datetime.now(UTC) + timedelta(days=60),
         )
         == []
     )
@@ -171,13 +171,17 @@ async def test_reminder_goes_out_while_unanswered(rt, tenant):
     runtime, svc = rt
     s, _ = await sent_survey(runtime, svc, tenant)
     await handlers.fire_timer(
-        uow=runtime.uow(), timer_id=f"remind:{s.id}:1", links=svc.links, now=s.sent_at + timedelta(days=2, seconds=1)
+        uow=runtime.uow(clock=SettableClock(s.sent_at + timedelta(days=2, seconds=1))),
+        timer_id=f"remind:{s.id}:1",
+        links=svc.links,
     )
     s2 = await get_survey(runtime, tenant, s.id)
     assert s2.reminders_sent == 1 and s2.status.value == "sent"
     # firing the same timer again does nothing (the row is marked fired)
     await handlers.fire_timer(
-        uow=runtime.uow(), timer_id=f"remind:{s.id}:1", links=svc.links, now=s.sent_at + timedelta(days=2, seconds=2)
+        uow=runtime.uow(clock=SettableClock(s.sent_at + timedelta(days=2, seconds=2))),
+        timer_id=f"remind:{s.id}:1",
+        links=svc.links,
     )
     assert (await get_survey(runtime, tenant, s.id)).reminders_sent == 1
 
@@ -206,7 +210,9 @@ async def test_revisits_by_grade(client, rt, tenant):
     due = pending[tid]
     assert timedelta(days=175) < due - datetime.now(UTC) < timedelta(days=190)  # key customer: six months
     assert await svc.wheel.score(tid) is not None
-    await handlers.fire_timer(uow=runtime.uow(), timer_id=tid, links=svc.links, now=due + timedelta(seconds=1))
+    await handlers.fire_timer(
+        uow=runtime.uow(clock=SettableClock(due + timedelta(seconds=1))), timer_id=tid, links=svc.links
+    )
     tasks = (await client.get("/v1/revisits", headers=h)).json()
     assert [(t["customer_id"], t["grade"], t["status"]) for t in tasks] == [("C-9", "A", "open")]
     async with runtime.uow() as uow:
@@ -250,3 +256,35 @@ async def test_background_loop_sends_a_due_survey_even_if_redis_lost_it(rt, tena
             break
         await asyncio.sleep(0.1)
     assert (await get_survey(runtime, tenant, survey_id)).status.value == "sent"
+
+
+async def test_a_survey_goes_out_when_the_clock_reaches_its_send_time(rt, tenant):
+    """Scheduled, fired early and fired on time at pinned instants: the send time, the reminders and
+    the expiry all follow the injected clock (years ahead of the wall clock, so no loop interferes)."""
+    runtime, svc = rt
+    resolved_at = datetime(2031, 3, 7, 15, 0, tzinfo=UTC)
+    env = resolved_envelope(tenant, resolved_at=resolved_at)
+    timers = await handlers.schedule_for_resolution(
+        uow=runtime.uow(clock=SettableClock(resolved_at + timedelta(minutes=1))), envelope=env, event=env.payload()
+    )
+    ((send_id, due),) = [t for t in timers if t[0].startswith("send:")]
+    assert due > resolved_at
+
+    early = SettableClock(due - timedelta(minutes=1))
+    assert await handlers.fire_timer(uow=runtime.uow(clock=early), timer_id=send_id, links=svc.links) == [
+        (send_id, due)
+    ]  # back on the wheel at its own time
+    survey_id = send_id.removeprefix("send:")
+    assert (await get_survey(runtime, tenant, survey_id)).status.value == "scheduled"
+
+    on_time = SettableClock(due + timedelta(seconds=30))
+    later = await handlers.fire_timer(uow=runtime.uow(clock=on_time), timer_id=send_id, links=svc.links)
+    s = await get_survey(runtime, tenant, survey_id)
+    assert s.status.value == "sent" and s.sent_at == on_time.now()
+    async with runtime.uow() as uow:
+        await uow.scope_to_tenant(tenant)
+        plan = await PlanRepository(uow.session).get(tenant)
+    assert sorted(at for tid, at in later if tid.startswith("remind:")) == [
+        on_time.now() + timedelta(days=d) for d in plan.reminder_after_days
+    ]
+    assert s.expires_at == on_time.now() + timedelta(days=plan.expires_after_days)

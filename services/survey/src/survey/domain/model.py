@@ -8,7 +8,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -355,10 +355,6 @@ class Revisit:
 
 def new_revisit_id() -> str:
     return "R-" + uuid.uuid4().hex[:20]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def choose_channel(preferred: str, *, email: str | None, phone: str | None) -> str:

@@ -8,7 +8,7 @@ that is lost, the timer loop's re-seed from the rows catches up).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fixflow_shared.consumer import PermanentError
@@ -62,16 +62,12 @@ class Links:
         return self.answer_url_base + token
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 # --- ticket.resolved -> surveys scheduled (+ the customer's revisit cadence) ----------------------
 async def schedule_for_resolution(*, uow: UnitOfWork, envelope: Envelope, event: TicketResolved) -> Timers:
     if event.tenant_id != envelope.tenantid:
         raise PermanentError("payload tenant differs from the envelope's tenant")
     tenant = envelope.tenantid
-    now = _now()
+    now = uow.clock.now()
     timers: Timers = []
     async with uow:
         await uow.scope_to_tenant(tenant)
@@ -170,7 +166,7 @@ async def set_customer_grade(*, uow: UnitOfWork, cmd: SetCustomerGrade) -> Timer
         await uow.scope_to_tenant(cmd.tenant_id)
         plan = await PlanRepository(uow.session).get(cmd.tenant_id)
         timers = await _track_customer(
-            uow, plan, customer_id=cmd.customer_id, grade=cmd.grade, ticket_id=None, at=_now()
+            uow, plan, customer_id=cmd.customer_id, grade=cmd.grade, ticket_id=None, at=uow.clock.now()
         )
         await uow.commit()
     return timers
@@ -188,15 +184,15 @@ async def cancel_for_ticket(*, uow: UnitOfWork, envelope: Envelope, ticket_id: s
         for s in await repo.for_ticket(tenant, ticket_id, for_update=True):
             if s.status is SurveyStatus.SCHEDULED and s.cancel():
                 await repo.save(s)
-                cancelled += await trepo.done_for(s.id, _now())
+                cancelled += await trepo.done_for(s.id, uow.clock.now())
         await uow.commit()
     return cancelled
 
 
 # --- due timers -----------------------------------------------------------------------------------
-async def fire_timer(*, uow: UnitOfWork, timer_id: str, links: Links, now: datetime | None = None) -> Timers:
+async def fire_timer(*, uow: UnitOfWork, timer_id: str, links: Links) -> Timers:
     """Idempotent: re-checks the durable row; a fired, cancelled or moved timer does nothing."""
-    now = now or _now()
+    now = uow.clock.now()
     async with uow:
         trepo = TimerRepository(uow.session)
         # marked fired first: a periodic timer may put its row back for the next period
@@ -327,7 +323,7 @@ async def _revisit_due(uow: UnitOfWork, tenant: str, customer_id: str, now: date
 async def pending_timers(*, uow: UnitOfWork, horizon: timedelta = timedelta(days=2)) -> Timers:
     """Timers due within `horizon` (the loop re-seeds often, so later ones join Redis in time)."""
     async with uow:
-        return await TimerRepository(uow.session).pending(until=_now() + horizon)
+        return await TimerRepository(uow.session).pending(until=uow.clock.now() + horizon)
 
 
 # --- answers --------------------------------------------------------------------------------------
@@ -336,14 +332,13 @@ async def answer_survey(
     uow: UnitOfWork,
     cmd: AnswerSurvey,
     links: Links,
-    now: datetime | None = None,
 ) -> tuple[Survey, Verdict]:
     """Single use: the survey row is locked, so of two concurrent answers one wins, the other is 409.
 
     Raises InvalidToken (401), NotFound (404), SurveyExpired (410), AlreadyAnswered / SurveyNotOpen
     (409), InvalidAnswers (422); nothing is written in any of these cases.
     """
-    now = now or _now()
+    now = uow.clock.now()
     claims: TokenClaims | None = None
     if cmd.token is not None:
         claims = links.signer.verify(cmd.token)
@@ -421,10 +416,9 @@ async def check_token(
     uow: UnitOfWork,
     token: str,
     links: Links,
-    now: datetime | None = None,
 ) -> tuple[Survey, SurveyPlan]:
     """What the public page shows before answering; same errors as answer_survey, nothing written."""
-    now = now or _now()
+    now = uow.clock.now()
     claims = links.signer.verify(token)
     async with uow:
         await uow.scope_to_tenant(claims.tenant_id)
@@ -443,7 +437,7 @@ async def check_token(
 async def put_plan(*, uow: UnitOfWork, plan: SurveyPlan, by: str) -> SurveyPlan:
     async with uow:
         await uow.scope_to_tenant(plan.tenant_id)
-        await PlanRepository(uow.session).put(plan, by=by, at=_now())
+        await PlanRepository(uow.session).put(plan, by=by, at=uow.clock.now())
         await uow.commit()
     return plan
 
@@ -455,7 +449,7 @@ async def record_revisit_outcome(*, uow: UnitOfWork, cmd: RecordRevisitOutcome) 
         r = await repo.get(cmd.tenant_id, cmd.revisit_id, for_update=True)
         if r is None:
             raise NotFound("revisit", cmd.revisit_id)
-        r.record(outcome=cmd.outcome, satisfied=cmd.satisfied, notes=cmd.notes, by=cmd.by, at=_now())
+        r.record(outcome=cmd.outcome, satisfied=cmd.satisfied, notes=cmd.notes, by=cmd.by, at=uow.clock.now())
         await repo.save(r)
         await uow.commit()
     return r

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -66,6 +65,6 @@ async def read_plan(principal: Agent, svc: ServicesDep) -> PlanModel:
 @router.put("/survey-plan", response_model=PlanModel)
 async def put_plan(body: PlanModel, principal: Manager, svc: ServicesDep) -> PlanModel:
     plan = plan_from_config(principal.tenant, body.model_dump(mode="json"))
-    check_calendar(plan.calendar, datetime.now(UTC))
+    check_calendar(plan.calendar, svc.runtime.clock.now())
     await handlers.put_plan(uow=svc.runtime.uow(), plan=plan, by=principal.subject)
     return PlanModel.of(plan)
