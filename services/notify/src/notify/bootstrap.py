@@ -91,6 +91,7 @@ def build(
         backoff_max_s=settings.send_backoff_max_s,
         sweep_interval_s=settings.sweep_interval_s,
         lease_s=settings.lease_s,
+        clock=runtime.clock,
     )
     register_consumers(runtime, dispatcher, members=settings.consumer_members)
 

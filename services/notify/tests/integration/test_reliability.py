@@ -34,6 +34,7 @@ def delivery(ticket_id: str, rcpt: str, event_id: str | None = None) -> Delivery
         locale="en",
         subject=f"Recovered {ticket_id}",
         body="planned before a crash",
+        created_at=datetime.now(UTC),
         mandatory=True,
     )
 

@@ -116,6 +116,7 @@ def test_delivery_lifecycle():
         locale="en",
         subject="s",
         body="b",
+        created_at=datetime.now(UTC),
     )
     d.move_to(DeliveryStatus.DEFERRED)
     d.move_to(DeliveryStatus.SENT)

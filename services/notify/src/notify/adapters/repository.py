@@ -114,7 +114,6 @@ class NotifyRepository:
         Returns the ids actually inserted (the others were planned by an earlier copy)."""
         if not items:
             return set()
-        now = datetime.now(items[0].created_at.tzinfo)
         rows = [
             dict(
                 id=d.id,
@@ -139,9 +138,9 @@ class NotifyRepository:
                 created_at=d.created_at,
                 updated_at=d.created_at,
                 trace_headers=d.trace_headers,
-                # The planning process owns a fresh pending row for a while; after that the
-                # sweeper takes it over (crash between commit and send).
-                lease_until=now + timedelta(seconds=lease_s) if d.status == DeliveryStatus.PENDING else None,
+                # The planning process owns a fresh pending row for a while after planning it; after
+                # that the sweeper takes it over (crash between commit and send).
+                lease_until=d.created_at + timedelta(seconds=lease_s) if d.status == DeliveryStatus.PENDING else None,
             )
             for d in items
         ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -58,6 +58,7 @@ class Delivery:
     locale: str
     subject: str
     body: str
+    created_at: datetime  # when it was planned (the planning use case's now)
     mandatory: bool = False
     recipient_ref: str | None = None  # customer / technician / manager id, or the webhook endpoint id
     status: DeliveryStatus = DeliveryStatus.PENDING
@@ -65,7 +66,6 @@ class Delivery:
     not_before: datetime | None = None
     last_error: str | None = None
     provider: str | None = None
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     sent_at: datetime | None = None
     # W3C trace context of the event that planned this delivery: sending and the delivery events
     # resume it, so they stay in the ticket's one trace.

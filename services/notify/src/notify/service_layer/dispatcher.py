@@ -15,10 +15,11 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from fixflow_shared.clock import Clock
 from fixflow_shared.events.contracts.notify import DeliveryDeferred, DeliveryFailed, DeliverySent
 from fixflow_shared.logs import get_logger
 from fixflow_shared.timers import DueTimerWheel, run_timer_loop
@@ -107,8 +108,10 @@ class Dispatcher:
         backoff_max_s: float = 10.0,
         sweep_interval_s: float = 1.0,
         lease_s: float = 60.0,
+        clock: Clock,
     ) -> None:
         self._uow = uow_factory
+        self.clock = clock
         self.providers = providers
         self.limiter = limiter
         self.wheel = wheel
@@ -156,6 +159,7 @@ class Dispatcher:
                     poll_s=self._sweep_interval,
                     reseed_every_s=30.0,
                     retry_after_s=2.0,
+                    clock=self.clock,
                 ),
                 name="notify-deferred",
             )
@@ -237,7 +241,7 @@ class Dispatcher:
             return await self._deliver(d)
 
     async def _deliver(self, d: Delivery) -> DeliveryStatus:
-        now = datetime.now(UTC)
+        now = self.clock.now()
         if d.channel != Channel.IN_APP:
             later = await self.limiter.acquire(d.tenant_id, d.channel.value, now)
             if later is not None:
@@ -278,7 +282,7 @@ class Dispatcher:
             )
             return DeliveryStatus.FAILED
         # <- a crash here (sent, not yet marked) is the only duplicate window: see handlers.py
-        await self._mark(Outcome(d, DeliveryStatus.SENT, attempts, provider, None, datetime.now(UTC)))
+        await self._mark(Outcome(d, DeliveryStatus.SENT, attempts, provider, None, self.clock.now()))
         self.sent += 1
         return DeliveryStatus.SENT
 
@@ -340,7 +344,7 @@ class Dispatcher:
                             DeliveryFailed(
                                 reason=o.error or "failed",
                                 attempts=d.attempts,  # type: ignore[arg-type]
-                                failed_at=datetime.now(UTC),
+                                failed_at=uow.clock.now(),
                                 **common,
                             ),
                             subject=d.ticket_id or d.id,
@@ -392,9 +396,7 @@ class Dispatcher:
                 )
             elif status == DeliveryStatus.FAILED:
                 uow.emit(
-                    DeliveryFailed(
-                        reason=error or "failed", attempts=d.attempts, failed_at=datetime.now(UTC), **common
-                    ),  # type: ignore[arg-type]
+                    DeliveryFailed(reason=error or "failed", attempts=d.attempts, failed_at=uow.clock.now(), **common),  # type: ignore[arg-type]
                     subject=d.ticket_id or d.id,
                     tenant=d.tenant_id,
                 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fixflow_shared.consumer import each_traced
@@ -165,10 +165,9 @@ async def plan_deliveries(
     event: Event,
     available: frozenset[Channel],
     lease_s: float,
-    now: datetime | None = None,
 ) -> Plan:
     """Claim the event and write one delivery row per (recipient, channel) it calls for."""
-    now = now or datetime.now(UTC)
+    now = uow.clock.now()
     tenant = envelope.tenantid
     async with uow:
         await uow.scope_to_tenant(tenant)
@@ -187,11 +186,10 @@ async def plan_deliveries_batch(
     batch: Sequence[tuple[Envelope, Event]],
     available: frozenset[Channel],
     lease_s: float,
-    now: datetime | None = None,
 ) -> Plan:
     """`plan_deliveries` for a batch of events in one transaction: one inbox statement, the events
     planned in the order they came (per tenant), one insert of every delivery row, one commit."""
-    now = now or datetime.now(UTC)
+    now = uow.clock.now()
     if not batch:
         return Plan([], [], duplicate=True)
     async with uow:  # (the consumer hands each event of a poll over once)
