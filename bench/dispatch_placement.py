@@ -95,7 +95,11 @@ async def main(n_tickets: int, n_techs: int) -> None:
                 await uow.scope_to_tenant(tenant)
                 assert await uow.claim("dispatch.ticket_opened", env)
                 job = await handlers.job_from_ticket(
-                    uow=uow, repo=Repository(uow.session, tenant), envelope=env, payload=payload, planning=planning
+                    uow=uow,
+                    repo=Repository(uow.session, tenant, uow.clock),
+                    envelope=env,
+                    payload=payload,
+                    planning=planning,
                 )
                 await uow.commit()
             latencies.append(time.perf_counter() - t0)

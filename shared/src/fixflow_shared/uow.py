@@ -94,6 +94,7 @@ class UnitOfWork:
             correlation_id=correlation_id,
             causation=causation,
             trace_headers=current_trace_headers(),
+            time=self.clock.now(),  # the CloudEvents time: when it happened, by the service's clock
         )
         self._pending.append(env)
         self._topics[env.id] = payload.topic

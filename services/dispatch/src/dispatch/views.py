@@ -14,25 +14,25 @@ from fixflow_shared.uow import UnitOfWork
 async def technician(*, uow: UnitOfWork, tenant_id: str, technician_id: str) -> Technician | None:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        return await Repository(uow.session, tenant_id).technician(technician_id)
+        return await Repository(uow.session, tenant_id, uow.clock).technician(technician_id)
 
 
 async def technicians(*, uow: UnitOfWork, tenant_id: str) -> list[Technician]:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        return await Repository(uow.session, tenant_id).technicians()
+        return await Repository(uow.session, tenant_id, uow.clock).technicians()
 
 
 async def skills(*, uow: UnitOfWork, tenant_id: str) -> list[dict[str, Any]]:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        return await Repository(uow.session, tenant_id).list_skills()
+        return await Repository(uow.session, tenant_id, uow.clock).list_skills()
 
 
 async def job(*, uow: UnitOfWork, tenant_id: str, job_id: str) -> tuple[Job, list[Appointment], list[WorkOrder]] | None:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         j = await repo.job(job_id)
         if j is None:
             return None
@@ -42,31 +42,31 @@ async def job(*, uow: UnitOfWork, tenant_id: str, job_id: str) -> tuple[Job, lis
 async def job_for_ticket(*, uow: UnitOfWork, tenant_id: str, ticket_id: str) -> Job | None:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        return await Repository(uow.session, tenant_id).job_for_ticket(ticket_id)
+        return await Repository(uow.session, tenant_id, uow.clock).job_for_ticket(ticket_id)
 
 
 async def jobs(*, uow: UnitOfWork, tenant_id: str, status: str | None, limit: int) -> list[Job]:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        return await Repository(uow.session, tenant_id).list_jobs(status, limit)
+        return await Repository(uow.session, tenant_id, uow.clock).list_jobs(status, limit)
 
 
 async def appointment(*, uow: UnitOfWork, tenant_id: str, appointment_id: str) -> Appointment | None:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        return await Repository(uow.session, tenant_id).appointment(appointment_id)
+        return await Repository(uow.session, tenant_id, uow.clock).appointment(appointment_id)
 
 
 async def work_order(*, uow: UnitOfWork, tenant_id: str, work_order_id: str) -> WorkOrder | None:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        return await Repository(uow.session, tenant_id).work_order(work_order_id)
+        return await Repository(uow.session, tenant_id, uow.clock).work_order(work_order_id)
 
 
 async def parts_request(*, uow: UnitOfWork, tenant_id: str, request_id: str) -> Any:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        return await Repository(uow.session, tenant_id).parts_request(request_id)
+        return await Repository(uow.session, tenant_id, uow.clock).parts_request(request_id)
 
 
 def kpis_of(orders: list[WorkOrder], available_minutes: float = 0.0) -> dict[str, Any]:
@@ -108,7 +108,7 @@ def kpis_of(orders: list[WorkOrder], available_minutes: float = 0.0) -> dict[str
 async def kpis(*, uow: UnitOfWork, tenant_id: str, start: datetime, end: datetime) -> dict[str, Any]:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         orders = await repo.work_orders_between(start, end)
         techs = await repo.technicians(absences_after=start)
     available = sum((iv.end - iv.start).total_seconds() / 60 for t in techs for iv in t.availability(start, end))

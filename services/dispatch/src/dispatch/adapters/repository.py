@@ -37,12 +37,9 @@ from dispatch.domain.model import (
     WorkOrderStatus,
 )
 from dispatch.domain.optimiser import Interval
+from fixflow_shared.clock import Clock
 
 ACTIVE_WO = (WorkOrderStatus.ASSIGNED.value, WorkOrderStatus.EN_ROUTE.value, WorkOrderStatus.ON_SITE.value)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # Statements built once, executed with parameters: building a statement per call (and coercing every
@@ -143,9 +140,10 @@ def _parts(rows: list[dict[str, Any]]) -> list[PartUse]:
 
 
 class Repository:
-    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
+    def __init__(self, session: AsyncSession, tenant_id: str, clock: Clock) -> None:
         self.session = session
         self.tenant = tenant_id
+        self.clock = clock  # the unit of work's: timestamps of the rows it writes
         self._planning_locked = False
 
     async def lock_planning(self) -> None:
@@ -161,7 +159,7 @@ class Repository:
     # --- skills -------------------------------------------------------------------------------------
     async def add_skill(self, code: str, name: str) -> bool:
         res = await self.session.execute(
-            _ADD_SKILL, dict(tenant_id=self.tenant, code=code, name=name, created_at=_now())
+            _ADD_SKILL, dict(tenant_id=self.tenant, code=code, name=name, created_at=self.clock.now())
         )
         return bool(res.rowcount)
 
@@ -177,7 +175,7 @@ class Repository:
 
     # --- technicians ----------------------------------------------------------------------------------
     async def add_technician(self, t: Technician) -> None:
-        now = _now()
+        now = self.clock.now()
         await self.session.execute(
             insert(technicians),
             dict(
@@ -214,7 +212,7 @@ class Repository:
                 max_jobs_per_day=t.max_jobs_per_day,
                 van_stock=t.van_stock,
                 active=t.active,
-                updated_at=_now(),
+                updated_at=self.clock.now(),
             ),
         )
 
@@ -241,7 +239,7 @@ class Repository:
                 start_at=a.start,
                 end_at=a.end,
                 reason=a.reason,
-                created_at=_now(),
+                created_at=self.clock.now(),
             ),
         )
 
@@ -337,12 +335,12 @@ class Repository:
             requested_end=j.requested_end,
             earliest=j.earliest,
             visits=j.visits,
-            updated_at=_now(),
+            updated_at=self.clock.now(),
         )
 
     async def add_job(self, j: Job) -> bool:
         """Insert unless the ticket already has a job (False then)."""
-        now = _now()
+        now = self.clock.now()
         res = await self.session.execute(
             _ADD_JOB,
             dict(
@@ -363,7 +361,8 @@ class Repository:
     async def set_job_status(self, job_id: str, status: JobStatus) -> bool:
         """Only the status of a job (one statement, the row locked until commit); False if it does not exist."""
         res = await self.session.execute(
-            _SET_JOB_STATUS, {"b_tenant": self.tenant, "b_id": job_id, "b_status": status.value, "b_at": _now()}
+            _SET_JOB_STATUS,
+            {"b_tenant": self.tenant, "b_id": job_id, "b_status": status.value, "b_at": self.clock.now()},
         )
         return res.first() is not None
 
@@ -409,7 +408,7 @@ class Repository:
         )
 
     async def add_appointment(self, a: Appointment) -> None:
-        now = _now()
+        now = self.clock.now()
         await self.session.execute(
             insert(appointments),
             dict(
@@ -439,7 +438,7 @@ class Repository:
                 window_end=a.window_end,
                 status=a.status.value,
                 reason=a.reason,
-                updated_at=_now(),
+                updated_at=self.clock.now(),
             ),
         )
 
@@ -456,7 +455,7 @@ class Repository:
                 "b_tenant": self.tenant,
                 "b_id": appointment_id,
                 "b_status": AppointmentStatus.DONE.value,
-                "b_at": _now(),
+                "b_at": self.clock.now(),
             },
         )
 
@@ -521,7 +520,7 @@ class Repository:
             rating=w.rating,
             note=w.note,
             finished_at=w.finished_at,
-            updated_at=_now(),
+            updated_at=self.clock.now(),
         )
 
     async def add_work_order(self, w: WorkOrder) -> None:
@@ -533,7 +532,7 @@ class Repository:
                 job_id=w.job_id,
                 ticket_id=w.ticket_id,
                 visit_number=w.visit_number,
-                created_at=_now(),
+                created_at=self.clock.now(),
                 **self._wo_values(w),
             ),
         )
@@ -612,7 +611,7 @@ class Repository:
 
     # --- parts ------------------------------------------------------------------------------------------------------
     async def add_parts_request(self, p: PartsRequest) -> None:
-        now = _now()
+        now = self.clock.now()
         await self.session.execute(
             insert(parts_requests),
             dict(
@@ -658,7 +657,7 @@ class Repository:
                 status=p.status,
                 shipment_id=p.shipment_id,
                 eta=p.eta,
-                updated_at=_now(),
+                updated_at=self.clock.now(),
             ),
         )
 

@@ -37,7 +37,7 @@ def register_consumers(runtime: ServiceRuntime, planning: Planning) -> None:
             await uow.scope_to_tenant(envelope.tenantid)
             if not await uow.claim(name, envelope):
                 return
-            await step(uow, Repository(uow.session, envelope.tenantid))
+            await step(uow, Repository(uow.session, envelope.tenantid, uow.clock))
             await uow.commit()
 
     @c.on(iev.TicketOpened)

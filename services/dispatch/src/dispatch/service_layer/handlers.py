@@ -47,10 +47,6 @@ class Planning:
     offer_count: int = 5
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
 def _window(start: datetime, end: datetime) -> ev.TimeWindow:
     return ev.TimeWindow(start=start, end=end)
 
@@ -61,7 +57,7 @@ def _window(start: datetime, end: datetime) -> ev.TimeWindow:
 async def add_skill(*, uow: UnitOfWork, tenant_id: str, code: str, name: str) -> bool:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        created = await Repository(uow.session, tenant_id).add_skill(code, name)
+        created = await Repository(uow.session, tenant_id, uow.clock).add_skill(code, name)
         await uow.commit()
     return created
 
@@ -88,7 +84,7 @@ async def register_technician(*, uow: UnitOfWork, cmd: commands.RegisterTechnici
     )
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
-        repo = Repository(uow.session, cmd.tenant_id)
+        repo = Repository(uow.session, cmd.tenant_id, uow.clock)
         await _check_skills(repo, t.skills)
         await repo.add_technician(t)
         await uow.commit()
@@ -100,7 +96,7 @@ async def update_technician(
 ) -> Technician:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         t = await repo.technician(technician_id, lock=True)
         if t is None:
             raise NotFound("technician", technician_id)
@@ -116,12 +112,12 @@ async def update_technician(
 async def add_certification(
     *, uow: UnitOfWork, tenant_id: str, technician_id: str, name: str, valid_until: datetime, number: str | None
 ) -> Certification:
-    if valid_until <= now_utc():
+    if valid_until <= uow.clock.now():
         raise RuleViolation("the certification has already expired")
     c = Certification(id=new_id("CERT"), name=name, valid_until=valid_until, number=number)
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         if await repo.technician(technician_id) is None:
             raise NotFound("technician", technician_id)
         await repo.add_certification(technician_id, c)
@@ -131,7 +127,7 @@ async def add_certification(
 
 async def add_absence(*, uow: UnitOfWork, cmd: commands.AddAbsence) -> tuple[Absence, list[str]]:
     """Record an absence; work orders it touches are unassigned (the reassignment consumer re-plans)."""
-    now = now_utc()
+    now = uow.clock.now()
     if cmd.end <= cmd.start:
         raise RuleViolation("an absence must end after it starts")
     if cmd.end <= now:
@@ -140,7 +136,7 @@ async def add_absence(*, uow: UnitOfWork, cmd: commands.AddAbsence) -> tuple[Abs
     affected: list[str] = []
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
-        repo = Repository(uow.session, cmd.tenant_id)
+        repo = Repository(uow.session, cmd.tenant_id, uow.clock)
         await repo.lock_planning()
         tech = await repo.technician(cmd.technician_id, lock=True)
         if tech is None:
@@ -461,10 +457,10 @@ def _guard(problem: Problem, plan: Plan, planning: Planning) -> None:
 
 async def optimise(*, uow: UnitOfWork, tenant_id: str, planning: Planning, method: str = "fast") -> Plan:
     """Batch: plan every open job of the tenant at once (on demand or periodically)."""
-    now = now_utc()
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         await repo.lock_planning()
         open_jobs = {j.id: j for j in await repo.open_jobs() if j.plannable}
         problem, techs = await _problem(repo, [j.spec() for j in open_jobs.values()], now=now, planning=planning)
@@ -531,7 +527,7 @@ async def job_from_ticket(
     if path is None and kind not in ON_SITE_KINDS:
         return None  # a repair waits for triage to decide between remote and on-site
     awaiting = needs_consent(payload)
-    now = now_utc()
+    now = uow.clock.now()
     opened_at = getattr(payload, "opened_at", None) or getattr(payload, "triaged_at", None) or now
     fields = _job_fields(payload, opened_at)
     await repo.lock_planning()  # always before row locks: one lock order, no deadlocks
@@ -615,7 +611,7 @@ async def _request_pickup(
                 if warranty is not None and warranty.return_window_ends_on
                 else None
             ),
-            requested_at=now_utc(),
+            requested_at=uow.clock.now(),
         ),
         subject=payload.ticket_id,
         tenant=envelope.tenantid,
@@ -655,7 +651,7 @@ async def quote_decided(
     job.status = _ready(job)
     await repo.save_job(job)
     if job.plannable:
-        await _place(uow, repo, job, planning=planning, now=now_utc(), causation=envelope)
+        await _place(uow, repo, job, planning=planning, now=uow.clock.now(), causation=envelope)
     return job
 
 
@@ -667,7 +663,7 @@ async def cancel_job_for_ticket(
     job = await repo.job_for_ticket(ticket_id, lock=True)
     if job is None or job.status in (JobStatus.DONE, JobStatus.CANCELLED):
         return
-    now = now_utc()
+    now = uow.clock.now()
     wo = await repo.active_work_order_of_job(job.id, lock=True)
     if wo is not None and wo.status != WorkOrderStatus.ON_SITE:
         await _unassign(uow, repo, wo, reason="cancelled", detail=detail, now=now, causation=envelope)
@@ -700,7 +696,7 @@ async def update_job(
     """A dispatcher completes or corrects a job (location, skills, duration); an open job is then placed."""
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         await repo.lock_planning()
         job = await repo.job(job_id, lock=True)
         if job is None:
@@ -714,7 +710,7 @@ async def update_job(
         job.status = JobStatus.OPEN if job.lat is not None else JobStatus.INCOMPLETE
         await repo.save_job(job)
         if job.plannable:
-            await _place(uow, repo, job, planning=planning, now=now_utc())
+            await _place(uow, repo, job, planning=planning, now=uow.clock.now())
         await uow.commit()
     return job
 
@@ -726,10 +722,10 @@ async def offer_windows(*, uow: UnitOfWork, tenant_id: str, job_id: str, plannin
     """Bookable windows for a job from real calendars, bookings and travel time (best first)."""
     from dispatch.domain.optimiser import compile_problem
 
-    now = now_utc()
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         job = await repo.job(job_id)
         if job is None:
             raise NotFound("job", job_id)
@@ -766,12 +762,12 @@ async def offer_windows(*, uow: UnitOfWork, tenant_id: str, job_id: str, plannin
 async def book_appointment(
     *, uow: UnitOfWork, cmd: commands.BookAppointment, planning: Planning
 ) -> tuple[Appointment, WorkOrder]:
-    now = now_utc()
+    now = uow.clock.now()
     window = Interval(cmd.start, cmd.end)
     check_future_window(window, now)
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
-        repo = Repository(uow.session, cmd.tenant_id)
+        repo = Repository(uow.session, cmd.tenant_id, uow.clock)
         await repo.lock_planning()
         job = await repo.job(cmd.job_id, lock=True)
         if job is None:
@@ -830,7 +826,7 @@ async def book_appointment(
 async def confirm_appointment(*, uow: UnitOfWork, tenant_id: str, appointment_id: str) -> Appointment:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         a = await repo.appointment(appointment_id, lock=True)
         if a is None:
             raise NotFound("appointment", appointment_id)
@@ -842,7 +838,7 @@ async def confirm_appointment(*, uow: UnitOfWork, tenant_id: str, appointment_id
                 tenant_id=tenant_id,
                 appointment_id=a.id,
                 window=_window(a.window_start, a.window_end),
-                confirmed_at=now_utc(),
+                confirmed_at=uow.clock.now(),
             ),
             subject=a.ticket_id,
             tenant=tenant_id,
@@ -862,11 +858,11 @@ async def reschedule_appointment(
     planning: Planning,
 ) -> Appointment:
     """改约: the same technician if they fit the new window, else whoever fits (转派)."""
-    now = now_utc()
+    now = uow.clock.now()
     window = Interval(start, end)
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         await repo.lock_planning()
         a = await repo.appointment(appointment_id, lock=True)
         if a is None:
@@ -936,10 +932,10 @@ async def reschedule_appointment(
 async def cancel_appointment(
     *, uow: UnitOfWork, tenant_id: str, appointment_id: str, reason: str, detail: str | None
 ) -> Appointment:
-    now = now_utc()
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         await repo.lock_planning()
         a = await repo.appointment(appointment_id, lock=True)
         if a is None:
@@ -1044,7 +1040,7 @@ async def reassign_after_unassignment(
         repo,
         job,
         planning=planning,
-        now=now_utc(),
+        now=uow.clock.now(),
         causation=envelope,
         exclude={payload.technician_id},
         previous=previous,
@@ -1064,12 +1060,12 @@ async def _wo_for(repo: Repository, work_order_id: str) -> WorkOrder:
 async def decline(*, uow: UnitOfWork, tenant_id: str, work_order_id: str, reason: str | None) -> WorkOrder:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         await repo.lock_planning()
         wo = await _wo_for(repo, work_order_id)
         if wo.status != WorkOrderStatus.ASSIGNED:
             raise IllegalTransition("work order", wo.status, "declined")
-        await _unassign(uow, repo, wo, reason="declined", detail=reason, now=now_utc())
+        await _unassign(uow, repo, wo, reason="declined", detail=reason, now=uow.clock.now())
         await uow.commit()
     return wo
 
@@ -1077,9 +1073,9 @@ async def decline(*, uow: UnitOfWork, tenant_id: str, work_order_id: str, reason
 async def en_route(*, uow: UnitOfWork, tenant_id: str, work_order_id: str) -> WorkOrder:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         wo = await _wo_for(repo, work_order_id)
-        wo.en_route(now_utc())
+        wo.en_route(uow.clock.now())
         await repo.save_work_order(wo)
         await uow.commit()
     return wo
@@ -1089,10 +1085,10 @@ async def report_delay(
     *, uow: UnitOfWork, tenant_id: str, work_order_id: str, minutes: int, planning: Planning
 ) -> tuple[WorkOrder, bool]:
     """Late on the road: tell the customer; if the SLA (or the booked window) is lost, reassign."""
-    now = now_utc()
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         await repo.lock_planning()
         wo = await _wo_for(repo, work_order_id)
         if wo.status not in (WorkOrderStatus.ASSIGNED, WorkOrderStatus.EN_ROUTE):
@@ -1136,10 +1132,10 @@ async def report_delay(
 async def arrive(
     *, uow: UnitOfWork, tenant_id: str, work_order_id: str, lat: float | None, lon: float | None
 ) -> WorkOrder:
-    now = now_utc()
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         await repo.lock_planning()
         wo = await _wo_for(repo, work_order_id)
         appt = await repo.appointment(wo.appointment_id) if wo.appointment_id else None
@@ -1169,7 +1165,7 @@ async def arrive(
 async def record_work(*, uow: UnitOfWork, cmd: commands.RecordWork) -> WorkOrder:
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
-        repo = Repository(uow.session, cmd.tenant_id)
+        repo = Repository(uow.session, cmd.tenant_id, uow.clock)
         await repo.lock_planning()
         wo = await _wo_for(repo, cmd.work_order_id)
         wo.record(diagnosis=cmd.diagnosis, parts=cmd.parts, labour_minutes=cmd.labour_minutes, photos=cmd.photos)
@@ -1190,12 +1186,12 @@ def _part_lines(parts: list[Any]) -> list[ev.PartLine]:
 
 
 async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkOrder:
-    now = now_utc()
+    now = uow.clock.now()
     if cmd.signed_at > now + timedelta(minutes=5):
         raise RuleViolation("the sign-off time is in the future")
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
-        repo = Repository(uow.session, cmd.tenant_id)
+        repo = Repository(uow.session, cmd.tenant_id, uow.clock)
         await repo.lock_planning()
         wo = await _wo_for(repo, cmd.work_order_id)
         sign_off = {
@@ -1241,14 +1237,14 @@ async def fail(
     *, uow: UnitOfWork, cmd: commands.FailWorkOrder, planning: Planning
 ) -> tuple[WorkOrder, PartsRequest | None]:
     """Needs parts (request them, wait for the shipment), customer absent (re-book), escalated (team lead)."""
-    now = now_utc()
+    now = uow.clock.now()
     outcome = WorkOrderStatus(cmd.outcome)
     if outcome == WorkOrderStatus.NEEDS_PARTS and not cmd.parts_needed:
         raise RuleViolation("name the parts needed")
     request: PartsRequest | None = None
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
-        repo = Repository(uow.session, cmd.tenant_id)
+        repo = Repository(uow.session, cmd.tenant_id, uow.clock)
         await repo.lock_planning()
         wo = await _wo_for(repo, cmd.work_order_id)
         wo.fail(outcome, note=cmd.note, at=now)
@@ -1365,7 +1361,7 @@ async def shipment_updated(
     job = await repo.job(pr.job_id, lock=True) if pr.job_id else None
     if job is None or job.status != JobStatus.WAITING_PARTS:
         return
-    now = now_utc()
+    now = uow.clock.now()
     job.status = JobStatus.OPEN
     job.earliest = max(now, payload.eta or now)
     await repo.save_job(job)
