@@ -13,7 +13,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from fixflow_shared.errors import BadRequest
 from fixflow_shared.uow import UnitOfWork
 from intake.adapters.orm import assets, customers, products, sla_clocks, ticket_notes, tickets, timeline
-from intake.adapters.repository import TicketRepository, row_to_ticket
+from intake.adapters.repository import SettingsRepository, TicketRepository, row_to_ticket
 from intake.domain.model import OPEN_STATES, Ticket
 
 
@@ -32,6 +32,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         return datetime.fromisoformat(at), str(tid)
     except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError) as exc:
         raise BadCursor("invalid cursor") from exc
+
+
+async def get_settings(*, uow: UnitOfWork, tenant_id: str) -> dict[str, Any]:
+    """The tenant's configuration as stored ({} for the defaults)."""
+    async with uow:
+        return await SettingsRepository(uow.session).get(tenant_id) or {}
 
 
 async def get_ticket(*, uow: UnitOfWork, tenant_id: str, ticket_id: str) -> Ticket | None:

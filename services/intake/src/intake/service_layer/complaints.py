@@ -11,8 +11,8 @@ from intake.adapters.clocks import Clocks
 from intake.adapters.repository import TicketRepository
 from intake.domain.exceptions import IllegalTransition, RuleViolation
 from intake.domain.model import Ticket, TicketStatus
-from intake.service_layer.deps import Deps
-from intake.service_layer.tickets import commit_ticket, load_ticket
+from intake.service_layer.deps import Deps, schedule_timers
+from intake.service_layer.tickets import load_ticket
 
 S = TicketStatus
 
@@ -31,7 +31,10 @@ async def escalate_complaint(
     async with uow:
         t, clocks = await load_ticket(uow, deps, tenant_id, ticket_id)
         await escalate(uow, t, clocks, now, level, reason, causation)
-        return await commit_ticket(uow, deps, t, clocks)
+        await TicketRepository(uow.session).save(t)
+        await uow.commit()
+    await schedule_timers(deps, clocks.scheduled)
+    return t
 
 
 async def escalate(
@@ -91,4 +94,7 @@ async def decide_compensation(
             body="approved" if approved else "rejected",
             at=now,
         )
-        return await commit_ticket(uow, deps, t, clocks)
+        await TicketRepository(uow.session).save(t)
+        await uow.commit()
+    await schedule_timers(deps, clocks.scheduled)
+    return t

@@ -27,6 +27,7 @@ async def fire_clock(*, uow: UnitOfWork, deps: Deps, clock_id: str) -> None:
         # the firing and what it emits belong to the ticket's trace
         with continue_trace(row.get("trace_headers"), "sla.fire", **{"fixflow.ticket_id": row["ticket_id"]}):
             nxt = await _fire_locked(uow, deps, row, clock_id, now)
+            await uow.commit()
     if nxt is not None:
         await schedule_timers(deps, [(clock_id, nxt)])
 
@@ -59,7 +60,6 @@ async def _fire_locked(
             await TicketRepository(uow.session).save(t)
     nxt = clock.next_check(cal)
     await ClockRepository(uow.session).update(clock_id, ClockRepository.state(clock, due, nxt, None))
-    await uow.commit()
     return nxt
 
 

@@ -315,13 +315,6 @@ async def load_ticket(uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: st
     return t, Clocks(uow, policy, t)
 
 
-async def commit_ticket(uow: UnitOfWork, deps: Deps, t: Ticket, clocks: Clocks) -> Ticket:
-    await TicketRepository(uow.session).save(t)
-    await uow.commit()
-    await schedule_timers(deps, clocks.scheduled)
-    return t
-
-
 async def move(
     *, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, target: S, reason: str = "", author: str = "agent"
 ) -> Ticket:
@@ -347,7 +340,10 @@ async def move(
             await TicketRepository(uow.session).add_note(
                 tenant_id=tenant_id, ticket_id=t.id, author=author, kind=target.value, body=reason, at=now
             )
-        return await commit_ticket(uow, deps, t, clocks)
+        await TicketRepository(uow.session).save(t)
+        await uow.commit()
+    await schedule_timers(deps, clocks.scheduled)
+    return t
 
 
 async def retriage(
@@ -378,7 +374,10 @@ async def retriage(
             uow.emit(triaged_event(t, clocks, now, "agent"), subject=t.id, tenant=t.tenant_id)
         else:
             await transition(uow, t, S.TRIAGED, now=now, clocks=clocks, triaged_by="agent")
-        return await commit_ticket(uow, deps, t, clocks)
+        await TicketRepository(uow.session).save(t)
+        await uow.commit()
+    await schedule_timers(deps, clocks.scheduled)
+    return t
 
 
 async def supply_facts(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str, facts: dict[str, Any]) -> Ticket:
@@ -451,7 +450,10 @@ async def supply_facts(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id
             await transition(uow, t, target, now=now, clocks=clocks)
             if target is S.RECEIVED:
                 await transition(uow, t, S.TRIAGED, now=now, clocks=clocks)
-        return await commit_ticket(uow, deps, t, clocks)
+        await TicketRepository(uow.session).save(t)
+        await uow.commit()
+    await schedule_timers(deps, clocks.scheduled)
+    return t
 
 
 async def add_note(
@@ -467,5 +469,7 @@ async def add_note(
             await clocks.change(now, stop=("first_response", "complaint_contact"))
             t.first_response_at = t.first_response_at or now
         t.updated_at = now
-        await commit_ticket(uow, deps, t, clocks)
+        await TicketRepository(uow.session).save(t)
+        await uow.commit()
+    await schedule_timers(deps, clocks.scheduled)
     return note_id

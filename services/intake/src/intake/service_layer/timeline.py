@@ -26,12 +26,12 @@ log = get_logger(__name__)
 async def apply_event(*, uow: UnitOfWork, deps: Deps, envelope: Envelope, payload: Any) -> None:
     """Record every event about a ticket on its timeline and move the ticket where it applies
     (one event, already inside its consumer span)."""
-    await _apply(uow, deps, [(envelope, payload)], each=iter)
+    await _apply(uow=uow, deps=deps, batch=[(envelope, payload)], each=iter)
 
 
 async def apply_events(*, uow: UnitOfWork, deps: Deps, batch: list[tuple[Envelope, Any]]) -> None:
     """`apply_event` for a batch in one transaction, each event in its own consumer span."""
-    await _apply(uow, deps, batch, each=each_traced)
+    await _apply(uow=uow, deps=deps, batch=batch, each=each_traced)
 
 
 def _ticket_of(envelope: Envelope, payload: Any) -> str | None:
@@ -39,6 +39,7 @@ def _ticket_of(envelope: Envelope, payload: Any) -> str | None:
 
 
 async def _apply(
+    *,
     uow: UnitOfWork,
     deps: Deps,
     batch: list[tuple[Envelope, Any]],

@@ -10,7 +10,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from fixflow_shared.errors import Unprocessable
 from intake import views
-from intake.adapters.repository import SettingsRepository
 from intake.entrypoints.routes.common import DepsDep, Manager, RuntimeDep
 from intake.service_layer import directory
 
@@ -36,8 +35,7 @@ async def put_settings(body: SettingsBody, principal: Manager, rt: RuntimeDep, d
 
 @router.get("/settings")
 async def get_settings(principal: Manager, rt: RuntimeDep) -> dict[str, Any]:
-    async with rt.uow() as uow:
-        return await SettingsRepository(uow.session).get(principal.tenant) or {}
+    return await views.get_settings(uow=rt.uow(), tenant_id=principal.tenant)
 
 
 @router.get("/kpis")
