@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -11,10 +11,19 @@ from sqlalchemy import select
 from billing.adapters.credits import CreditRepository
 from billing.adapters.invoices import InvoiceRepository
 from billing.adapters.orm import credit_notes, invoices, payments, waived_charges
+from billing.adapters.price_books import PriceBookRepository
 from billing.adapters.quotes import QuoteRepository
 from billing.adapters.settlements import PendingSettlementRepository
 from billing.domain.model import Invoice, Quote
+from billing.domain.price_book import PriceBook
 from fixflow_shared.uow import UnitOfWork
+
+
+async def effective_price_book(*, uow: UnitOfWork, tenant_id: str, on: date | None) -> PriceBook:
+    """The price book in force on `on` (default: today by the service's clock)."""
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return await PriceBookRepository(uow.session).effective(tenant_id, on or uow.clock.now().date())
 
 
 async def get_invoice(*, uow: UnitOfWork, tenant_id: str, invoice_id: str) -> Invoice | None:

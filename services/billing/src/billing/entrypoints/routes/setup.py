@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from billing.adapters.price_books import PriceBookRepository
+from billing import views
 from billing.adapters.serialisation import book_to_config
 from billing.domain.money import check_currency
 from billing.domain.price_book import PartPrice, PriceBook
@@ -82,10 +82,7 @@ async def create_price_book(body: PriceBookIn, principal: Manager, rt: RuntimeDe
 
 @router.get("/price-books/effective", response_model=PriceBookOut)
 async def effective_price_book(principal: Reader, rt: RuntimeDep, on: date | None = None) -> PriceBookOut:
-    uow = rt.uow()
-    async with uow:
-        await uow.scope_to_tenant(principal.tenant)
-        book = await PriceBookRepository(uow.session).effective(principal.tenant, on or uow.clock.now().date())
+    book = await views.effective_price_book(uow=rt.uow(), tenant_id=principal.tenant, on=on)
     return PriceBookOut.of(book)
 
 
