@@ -11,11 +11,10 @@ from opentelemetry.sdk.trace import SpanProcessor
 from fixflow_shared.clock import Clock
 from fixflow_shared.runtime import ServiceRuntime
 from fixflow_shared.timers import DueTimerWheel
-from notify import SERVICE
+from notify import SERVICE, views
 from notify.adapters.channels import HttpSmsGateway, Outgoing, Provider, SignedWebhook, SmtpEmail
 from notify.adapters.orm import metadata
 from notify.adapters.ratelimit import TenantRateLimiter
-from notify.adapters.repository import NotifyRepository
 from notify.config import NotifySettings
 from notify.domain.model import Channel
 from notify.entrypoints.consumers import register_consumers
@@ -45,12 +44,7 @@ def build(
     )
 
     async def webhook_secret(msg: Outgoing) -> str | None:
-        async with runtime.uow() as uow:
-            await uow.scope_to_tenant(msg.tenant_id)
-            d = await NotifyRepository(uow.session).get_delivery(msg.delivery_id)
-            if d is None or d.recipient_ref is None:
-                return None
-            return await NotifyRepository(uow.session).webhook_secret(msg.tenant_id, d.recipient_ref)
+        return await views.webhook_secret(uow=runtime.uow(), tenant_id=msg.tenant_id, delivery_id=msg.delivery_id)
 
     sms: list[Provider] = []
     if settings.sms_primary_url:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fixflow_shared.uow import UnitOfWork
-from notify.adapters.repository import NotifyRepository
+from notify.adapters.repository import NotifyRepository, StoredTemplate
+from notify.domain.model import Preference
 
 
 async def deliveries_for_ticket(*, uow: UnitOfWork, tenant_id: str, ticket_id: str) -> list[dict[str, Any]]:
@@ -57,3 +58,29 @@ async def feed(*, uow: UnitOfWork, tenant_id: str, recipient: str, limit: int) -
         }
         for r in rows
     ]
+
+
+async def preference(*, uow: UnitOfWork, tenant_id: str, recipient: str) -> Preference | None:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        found = await NotifyRepository(uow.session).preference(tenant_id, [recipient])
+    return None if found is None else found[1]
+
+
+async def template_versions(
+    *, uow: UnitOfWork, tenant_id: str, name: str, channel: str, locale: str
+) -> list[StoredTemplate]:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return await NotifyRepository(uow.session).template_versions(tenant_id, name, channel, locale)
+
+
+async def webhook_secret(*, uow: UnitOfWork, tenant_id: str, delivery_id: str) -> str | None:
+    """The signing secret of the endpoint a webhook delivery goes to (None once it was removed)."""
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        repo = NotifyRepository(uow.session)
+        d = await repo.get_delivery(delivery_id)
+        if d is None or d.recipient_ref is None:
+            return None
+        return await repo.webhook_secret(tenant_id, d.recipient_ref)

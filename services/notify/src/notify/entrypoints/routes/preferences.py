@@ -16,11 +16,11 @@ from fixflow_shared.auth import Principal, require_roles
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 from notify import views
-from notify.adapters.repository import NotifyRepository
 from notify.domain import subscriptions
 from notify.domain.exceptions import InvalidAddress
 from notify.domain.model import Channel, Preference, QuietHours, mask_address, normalise_email, normalise_phone
 from notify.entrypoints.routes.common import RuntimeDep
+from notify.service_layer import recipients
 
 router = APIRouter(tags=["preferences"])
 Staff = Annotated[Principal, Depends(require_roles("agent", "manager", "admin"))]
@@ -83,22 +83,16 @@ async def put_preference(recipient: str, body: PreferenceWrite, principal: Staff
         if qh
         else None,
     )
-    async with rt.uow() as uow:
-        await uow.scope_to_tenant(principal.tenant)
-        await NotifyRepository(uow.session).put_preference(tenant_id=principal.tenant, recipient=key, pref=pref)
-        await uow.commit()
+    await recipients.put_preference(uow=rt.uow(), tenant_id=principal.tenant, recipient=key, pref=pref)
     return PreferenceRead(recipient=_masked_key(key), **body.model_dump())
 
 
 @router.get("/preferences/{recipient}", response_model=PreferenceRead, responses=problem_responses(404))
 async def get_preference(recipient: str, principal: Staff, rt: RuntimeDep) -> PreferenceRead:
     key = recipient_key(recipient)
-    async with rt.uow() as uow:
-        await uow.scope_to_tenant(principal.tenant)
-        found = await NotifyRepository(uow.session).preference(principal.tenant, [key])
-    if found is None:
+    p = await views.preference(uow=rt.uow(), tenant_id=principal.tenant, recipient=key)
+    if p is None:
         raise NotFound("preference", _masked_key(key))
-    p = found[1]
     qh = p.quiet_hours
     return PreferenceRead(
         recipient=_masked_key(key),
@@ -132,18 +126,16 @@ async def put_recipient(recipient_id: str, body: RecipientWrite, principal: Admi
         raise InvalidAddress("ids use letters, digits and _.:- (at most 64)")
     phone = normalise_phone(body.phone) if body.phone else None
     email = normalise_email(str(body.email)) if body.email else None
-    async with rt.uow() as uow:
-        await uow.scope_to_tenant(principal.tenant)
-        await NotifyRepository(uow.session).put_recipient(
-            tenant_id=principal.tenant,
-            id=recipient_id,
-            role=body.role,
-            name=body.name,
-            email=email,
-            phone=phone,
-            locale=body.locale,
-        )
-        await uow.commit()
+    await recipients.put_recipient(
+        uow=rt.uow(),
+        tenant_id=principal.tenant,
+        recipient_id=recipient_id,
+        role=body.role,
+        name=body.name,
+        email=email,
+        phone=phone,
+        locale=body.locale,
+    )
     return {
         "id": recipient_id,
         "role": body.role,
@@ -182,12 +174,14 @@ class WebhookCreated(BaseModel):
 async def add_webhook(body: WebhookWrite, principal: Admin, rt: RuntimeDep) -> WebhookCreated:
     endpoint_id = str(uuid.uuid4())
     secret = body.secret or secrets.token_urlsafe(32)
-    async with rt.uow() as uow:
-        await uow.scope_to_tenant(principal.tenant)
-        await NotifyRepository(uow.session).add_webhook(
-            tenant_id=principal.tenant, id=endpoint_id, url=str(body.url), secret=secret, event_types=body.event_types
-        )
-        await uow.commit()
+    await recipients.add_webhook(
+        uow=rt.uow(),
+        tenant_id=principal.tenant,
+        endpoint_id=endpoint_id,
+        url=str(body.url),
+        secret=secret,
+        event_types=body.event_types,
+    )
     return WebhookCreated(id=endpoint_id, url=str(body.url), event_types=body.event_types, secret=secret)
 
 

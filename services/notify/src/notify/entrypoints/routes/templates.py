@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fixflow_shared.auth import Principal, require_roles
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
-from notify.adapters.repository import NotifyRepository
+from notify import views
 from notify.domain import context as ctx
 from notify.domain.model import Channel
 from notify.domain.templates import TemplateSource
@@ -105,9 +105,7 @@ async def preview(body: TemplatePreview, principal: Reader) -> Rendered:
 
 
 async def _versions(rt: Any, tenant: str, name: str, channel: str, locale: str) -> list[TemplateVersion]:
-    async with rt.uow() as uow:
-        await uow.scope_to_tenant(tenant)
-        stored = await NotifyRepository(uow.session).template_versions(tenant, name, channel, locale)
+    stored = await views.template_versions(uow=rt.uow(), tenant_id=tenant, name=name, channel=channel, locale=locale)
     return [
         TemplateVersion(
             name=s.name,
