@@ -29,7 +29,6 @@ sys.path.insert(0, str(ROOT / "shared" / "src"))
 sys.path.insert(0, str(ROOT / "services" / "dispatch" / "src"))
 
 from dispatch.adapters.orm import metadata  # noqa: E402
-from dispatch.adapters.repository import Repository  # noqa: E402
 from dispatch.config import DispatchSettings  # noqa: E402
 from dispatch.domain import commands  # noqa: E402
 from dispatch.domain.model import WeeklyHours  # noqa: E402
@@ -90,18 +89,9 @@ async def main(n_tickets: int, n_techs: int) -> None:
             )
             env = new_envelope(payload, source="/fixflow/intake", subject=tid, tenant=tenant)
             t0 = time.perf_counter()
-            uow = runtime.uow()
-            async with uow:
-                await uow.scope_to_tenant(tenant)
-                assert await uow.claim("dispatch.ticket_opened", env)
-                job = await handlers.job_from_ticket(
-                    uow=uow,
-                    repo=Repository(uow.session, tenant, uow.clock),
-                    envelope=env,
-                    payload=payload,
-                    planning=planning,
-                )
-                await uow.commit()
+            job = await handlers.job_from_ticket(
+                uow=runtime.uow(), consumer="dispatch.ticket_opened", envelope=env, payload=payload, planning=planning
+            )
             latencies.append(time.perf_counter() - t0)
             assigned += bool(job and job.status.value == "assigned")
         q = statistics.quantiles(latencies, n=100)

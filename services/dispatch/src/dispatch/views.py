@@ -6,9 +6,16 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from dispatch.adapters import repository
 from dispatch.adapters.repository import Repository
 from dispatch.domain.model import Appointment, Job, Technician, WorkOrder, WorkOrderStatus
 from fixflow_shared.uow import UnitOfWork
+
+
+async def tenants_to_plan(*, uow: UnitOfWork) -> list[str]:
+    """Tenants the periodic optimiser visits."""
+    async with uow:
+        return await repository.tenants_to_plan(uow.session)
 
 
 async def technician(*, uow: UnitOfWork, tenant_id: str, technician_id: str) -> Technician | None:

@@ -13,9 +13,6 @@ Every effect commits together with its inbox row (replays are harmless).
 
 from __future__ import annotations
 
-from typing import Any
-
-from dispatch.adapters.repository import Repository
 from dispatch.service_layer import handlers
 from dispatch.service_layer.handlers import Planning
 from fixflow_shared import topics
@@ -31,97 +28,66 @@ def register_consumers(runtime: ServiceRuntime, planning: Planning) -> None:
         topics.INTAKE_TICKETS, topics.DISPATCH_WORK_ORDERS, topics.INTEGRATION_SHIPMENTS, topics.BILLING_INVOICES
     )
 
-    async def in_tenant(name: str, envelope: Envelope, step: Any) -> None:
-        uow = runtime.uow()
-        async with uow:
-            await uow.scope_to_tenant(envelope.tenantid)
-            if not await uow.claim(name, envelope):
-                return
-            await step(uow, Repository(uow.session, envelope.tenantid, uow.clock))
-            await uow.commit()
-
     @c.on(iev.TicketOpened)
     async def on_opened(envelope: Envelope, event: iev.TicketOpened) -> None:
-        await in_tenant(
-            "dispatch.ticket_opened",
-            envelope,
-            lambda uow, repo: handlers.job_from_ticket(
-                uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning
-            ),
+        await handlers.job_from_ticket(
+            uow=runtime.uow(), consumer="dispatch.ticket_opened", envelope=envelope, payload=event, planning=planning
         )
 
     @c.on(iev.TicketTriaged)
     async def on_triaged(envelope: Envelope, event: iev.TicketTriaged) -> None:
-        await in_tenant(
-            "dispatch.ticket_triaged",
-            envelope,
-            lambda uow, repo: handlers.job_from_ticket(
-                uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning
-            ),
+        await handlers.job_from_ticket(
+            uow=runtime.uow(), consumer="dispatch.ticket_triaged", envelope=envelope, payload=event, planning=planning
         )
 
     @c.on(iev.TicketCancelled)
     async def on_cancelled(envelope: Envelope, event: iev.TicketCancelled) -> None:
-        await in_tenant(
-            "dispatch.ticket_cancelled",
-            envelope,
-            lambda uow, repo: handlers.cancel_job_for_ticket(
-                uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id
-            ),
+        await handlers.cancel_job_for_ticket(
+            uow=runtime.uow(), consumer="dispatch.ticket_cancelled", envelope=envelope, ticket_id=event.ticket_id
         )
 
     @c.on(iev.TicketResolved)
     async def on_resolved(envelope: Envelope, event: iev.TicketResolved) -> None:
         if event.resolution == "work_order_completed":
             return  # our own completion, echoed by intake
-        await in_tenant(
-            "dispatch.ticket_resolved",
-            envelope,
-            lambda uow, repo: handlers.cancel_job_for_ticket(
-                uow=uow,
-                repo=repo,
-                envelope=envelope,
-                ticket_id=event.ticket_id,
-                detail=f"ticket resolved: {event.resolution}",
-            ),
+        await handlers.cancel_job_for_ticket(
+            uow=runtime.uow(),
+            consumer="dispatch.ticket_resolved",
+            envelope=envelope,
+            ticket_id=event.ticket_id,
+            detail=f"ticket resolved: {event.resolution}",
         )
 
     @c.on(dev.TechnicianUnassigned)
     async def on_unassigned(envelope: Envelope, event: dev.TechnicianUnassigned) -> None:
-        await in_tenant(
-            "dispatch.reassign",
-            envelope,
-            lambda uow, repo: handlers.reassign_after_unassignment(
-                uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning
-            ),
+        await handlers.reassign_after_unassignment(
+            uow=runtime.uow(), consumer="dispatch.reassign", envelope=envelope, payload=event, planning=planning
         )
 
     @c.on(bev.QuoteAccepted)
     async def on_quote_accepted(envelope: Envelope, event: bev.QuoteAccepted) -> None:
-        await in_tenant(
-            "dispatch.quote_accepted",
-            envelope,
-            lambda uow, repo: handlers.quote_decided(
-                uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id, accepted=True, planning=planning
-            ),
+        await handlers.quote_decided(
+            uow=runtime.uow(),
+            consumer="dispatch.quote_accepted",
+            envelope=envelope,
+            ticket_id=event.ticket_id,
+            accepted=True,
+            planning=planning,
         )
 
     @c.on(bev.QuoteRejected)
     async def on_quote_rejected(envelope: Envelope, event: bev.QuoteRejected) -> None:
-        await in_tenant(
-            "dispatch.quote_rejected",
-            envelope,
-            lambda uow, repo: handlers.quote_decided(
-                uow=uow, repo=repo, envelope=envelope, ticket_id=event.ticket_id, accepted=False, planning=planning
-            ),
+        await handlers.quote_decided(
+            uow=runtime.uow(),
+            consumer="dispatch.quote_rejected",
+            envelope=envelope,
+            ticket_id=event.ticket_id,
+            accepted=False,
+            planning=planning,
         )
 
     @c.on(dev.ShipmentUpdated)
     async def on_shipment(envelope: Envelope, event: dev.ShipmentUpdated) -> None:
-        await in_tenant(
-            "dispatch.shipment",
-            envelope,
-            lambda uow, repo: handlers.shipment_updated(
-                uow=uow, repo=repo, envelope=envelope, payload=event, planning=planning
-            ),
+        await handlers.shipment_updated(
+            uow=runtime.uow(), consumer="dispatch.shipment", envelope=envelope, payload=event, planning=planning
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from dispatch.adapters.repository import tenants_to_plan
+from dispatch import views
 from dispatch.service_layer import handlers
 from dispatch.service_layer.handlers import Planning
 from fixflow_shared.logs import get_logger
@@ -16,8 +16,7 @@ log = get_logger(__name__)
 
 
 async def optimise_all(runtime: ServiceRuntime, planning: Planning) -> int:
-    async with runtime.session_factory() as session:
-        tenants = await tenants_to_plan(session)
+    tenants = await views.tenants_to_plan(uow=runtime.uow())
     planned = 0
     for tenant in tenants:
         try:

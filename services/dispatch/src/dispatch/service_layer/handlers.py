@@ -1,8 +1,9 @@
 """Use cases: load, ask the domain (and the optimiser), save with the events in one unit of work.
 
-Public handlers open their own unit of work; the `_`-prefixed steps run inside one that the caller
-(an HTTP handler or a consumer) already holds, so a consumer's inbox claim, the state change and
-the events commit together.
+Public handlers are use cases: each is handed an unopened unit of work (`uow=runtime.uow()`), opens
+it and commits it (docs/adr/0008-where-a-unit-of-work-opens.md). Those that consume an event claim
+it in the inbox in that same unit of work, so the claim, the state change and the events commit
+together. The `_`-prefixed steps run inside the unit of work their caller opened.
 """
 
 from __future__ import annotations
@@ -502,15 +503,15 @@ def _job_fields(payload: Any, opened_at: datetime) -> dict[str, Any]:
     return out
 
 
-async def job_from_ticket(
-    *, uow: UnitOfWork, repo: Repository, envelope: Envelope, payload: Any, planning: Planning
+async def _job_from_ticket(
+    uow: UnitOfWork, repo: Repository, *, envelope: Envelope, payload: Any, planning: Planning
 ) -> Job | None:
     """ticket.opened / ticket.triaged: create (or refine) the ticket's job when the path is on site.
     A return within its window gets a pickup request to logistics instead (see _request_pickup)."""
     path = getattr(payload, "path", None)
     kind = payload.kind
     if kind == "return":
-        await _request_pickup(uow=uow, repo=repo, envelope=envelope, payload=payload)
+        await _request_pickup(uow, repo, envelope=envelope, payload=payload)
     if path is not None and path != "on_site":
         # triaged (again) as remote or send-in: a visit planned earlier is no longer needed
         existing = await repo.job_for_ticket(payload.ticket_id)
@@ -520,8 +521,8 @@ async def job_from_ticket(
             JobStatus.ASSIGNED,
             JobStatus.AWAITING_CONSENT,
         ):
-            await cancel_job_for_ticket(
-                uow=uow, repo=repo, envelope=envelope, ticket_id=payload.ticket_id, detail=f"triaged {path}"
+            await _cancel_job_for_ticket(
+                uow, repo, envelope=envelope, ticket_id=payload.ticket_id, detail=f"triaged {path}"
             )
         return None
     if path is None and kind not in ON_SITE_KINDS:
@@ -579,7 +580,7 @@ def pickup_request_id(ticket_id: str) -> str:
 
 
 async def _request_pickup(
-    *, uow: UnitOfWork, repo: Repository, envelope: Envelope, payload: Any
+    uow: UnitOfWork, repo: Repository, *, envelope: Envelope, payload: Any
 ) -> PartsRequest | None:
     """A return (退换货) accepted by intake's return-window decision: ask logistics to collect the
     item and bring it to the warehouse. Kept as a parts request without job or work order (status
@@ -635,8 +636,8 @@ def needs_consent(payload: Any) -> bool:
     )
 
 
-async def quote_decided(
-    *, uow: UnitOfWork, repo: Repository, envelope: Envelope, ticket_id: str, accepted: bool, planning: Planning
+async def _quote_decided(
+    uow: UnitOfWork, repo: Repository, *, envelope: Envelope, ticket_id: str, accepted: bool, planning: Planning
 ) -> Job | None:
     """billing's quote.accepted releases a job waiting for consent (and places it at once);
     quote.rejected cancels it. A job in any other state is left alone (a quote for extra work
@@ -646,7 +647,7 @@ async def quote_decided(
     if job is None or job.status != JobStatus.AWAITING_CONSENT:
         return job
     if not accepted:
-        await cancel_job_for_ticket(uow=uow, repo=repo, envelope=envelope, ticket_id=ticket_id, detail="quote rejected")
+        await _cancel_job_for_ticket(uow, repo, envelope=envelope, ticket_id=ticket_id, detail="quote rejected")
         return job
     job.status = _ready(job)
     await repo.save_job(job)
@@ -655,8 +656,8 @@ async def quote_decided(
     return job
 
 
-async def cancel_job_for_ticket(
-    *, uow: UnitOfWork, repo: Repository, envelope: Envelope, ticket_id: str, detail: str = "ticket cancelled"
+async def _cancel_job_for_ticket(
+    uow: UnitOfWork, repo: Repository, *, envelope: Envelope, ticket_id: str, detail: str = "ticket cancelled"
 ) -> None:
     """The ticket was cancelled, or resolved without us (remote fix): drop the job and its visit."""
     await repo.lock_planning()
@@ -1024,8 +1025,8 @@ async def _unassign(
     )
 
 
-async def reassign_after_unassignment(
-    *, uow: UnitOfWork, repo: Repository, envelope: Envelope, payload: ev.TechnicianUnassigned, planning: Planning
+async def _reassign_after_unassignment(
+    uow: UnitOfWork, repo: Repository, *, envelope: Envelope, payload: ev.TechnicianUnassigned, planning: Planning
 ) -> WorkOrder | None:
     """Consumer step: a technician declined, is absent or late: find someone else."""
     if payload.reason not in ("absent", "declined", "delayed"):
@@ -1327,8 +1328,8 @@ async def fail(
     return wo, request
 
 
-async def shipment_updated(
-    *, uow: UnitOfWork, repo: Repository, envelope: Envelope, payload: ev.ShipmentUpdated, planning: Planning
+async def _shipment_updated(
+    uow: UnitOfWork, repo: Repository, *, envelope: Envelope, payload: ev.ShipmentUpdated, planning: Planning
 ) -> None:
     """Logistics answered a parts request: record the ETA; once shipped, book the follow-up visit."""
     await repo.lock_planning()
@@ -1366,3 +1367,75 @@ async def shipment_updated(
     job.earliest = max(now, payload.eta or now)
     await repo.save_job(job)
     await _place(uow, repo, job, planning=planning, now=now, causation=envelope)
+
+
+# --- consumed events: each claims its event in the inbox and applies it in one unit of work ---------------------------
+
+
+async def _claim(uow: UnitOfWork, consumer: str, envelope: Envelope) -> Repository | None:
+    """In the open unit of work: scope it to the event's tenant and claim the event for `consumer`;
+    None when it was applied before (a replay does nothing)."""
+    await uow.scope_to_tenant(envelope.tenantid)
+    if not await uow.claim(consumer, envelope):
+        return None
+    return Repository(uow.session, envelope.tenantid, uow.clock)
+
+
+async def job_from_ticket(
+    *, uow: UnitOfWork, consumer: str, envelope: Envelope, payload: Any, planning: Planning
+) -> Job | None:
+    """ticket.opened / ticket.triaged: create, refine or drop the ticket's job (see _job_from_ticket)."""
+    async with uow:
+        if (repo := await _claim(uow, consumer, envelope)) is None:
+            return None
+        job = await _job_from_ticket(uow, repo, envelope=envelope, payload=payload, planning=planning)
+        await uow.commit()
+    return job
+
+
+async def quote_decided(
+    *, uow: UnitOfWork, consumer: str, envelope: Envelope, ticket_id: str, accepted: bool, planning: Planning
+) -> Job | None:
+    """billing's quote.accepted / quote.rejected (see _quote_decided)."""
+    async with uow:
+        if (repo := await _claim(uow, consumer, envelope)) is None:
+            return None
+        job = await _quote_decided(
+            uow, repo, envelope=envelope, ticket_id=ticket_id, accepted=accepted, planning=planning
+        )
+        await uow.commit()
+    return job
+
+
+async def cancel_job_for_ticket(
+    *, uow: UnitOfWork, consumer: str, envelope: Envelope, ticket_id: str, detail: str = "ticket cancelled"
+) -> None:
+    """ticket.cancelled, or ticket.resolved without a visit (see _cancel_job_for_ticket)."""
+    async with uow:
+        if (repo := await _claim(uow, consumer, envelope)) is None:
+            return
+        await _cancel_job_for_ticket(uow, repo, envelope=envelope, ticket_id=ticket_id, detail=detail)
+        await uow.commit()
+
+
+async def reassign_after_unassignment(
+    *, uow: UnitOfWork, consumer: str, envelope: Envelope, payload: ev.TechnicianUnassigned, planning: Planning
+) -> WorkOrder | None:
+    """dispatch's own technician.unassigned: place the job with someone else (see _reassign_after_unassignment)."""
+    async with uow:
+        if (repo := await _claim(uow, consumer, envelope)) is None:
+            return None
+        wo = await _reassign_after_unassignment(uow, repo, envelope=envelope, payload=payload, planning=planning)
+        await uow.commit()
+    return wo
+
+
+async def shipment_updated(
+    *, uow: UnitOfWork, consumer: str, envelope: Envelope, payload: ev.ShipmentUpdated, planning: Planning
+) -> None:
+    """logistics' shipment.updated: the ETA of requested parts or of a return (see _shipment_updated)."""
+    async with uow:
+        if (repo := await _claim(uow, consumer, envelope)) is None:
+            return
+        await _shipment_updated(uow, repo, envelope=envelope, payload=payload, planning=planning)
+        await uow.commit()
