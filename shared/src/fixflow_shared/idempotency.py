@@ -64,12 +64,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
 
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await _read_body(receive)
         redis_key = (
             f"idem:{self.service}:{hashlib.sha256(caller.encode()).hexdigest()[:24]}:{hashlib.sha256(key).hexdigest()}"
         )
@@ -79,16 +74,7 @@ class IdempotencyMiddleware:
             redis_key, orjson.dumps({"state": "in_flight", "fp": fingerprint}), nx=True, ex=IN_FLIGHT_TTL_S
         )
         if not claimed:
-            stored = await self.redis.get(redis_key)
-            record = orjson.loads(stored) if stored else None
-            if record is None:
-                await _problem(send, scope, InProgress("retry shortly"))
-            elif record["fp"] != fingerprint:
-                await _problem(send, scope, KeyReused("this key was used with a different request"))
-            elif record["state"] == "in_flight":
-                await _problem(send, scope, InProgress("the first request with this key has not finished"))
-            else:
-                await _replay(send, record)
+            await self._answer_again(send, scope, redis_key, fingerprint)
             return
 
         replayed_body = False
@@ -128,12 +114,35 @@ class IdempotencyMiddleware:
                 }
                 await self.redis.set(redis_key, orjson.dumps(record), ex=KEEP_TTL_S)
 
+    async def _answer_again(self, send: Send, scope: Scope, redis_key: str, fingerprint: str) -> None:
+        """A key seen before: replay the first answer, or say why it cannot be replayed."""
+        stored = await self.redis.get(redis_key)
+        record = orjson.loads(stored) if stored else None
+        if record is None:
+            await _problem(send, scope, InProgress("retry shortly"))
+        elif record["fp"] != fingerprint:
+            await _problem(send, scope, KeyReused("this key was used with a different request"))
+        elif record["state"] == "in_flight":
+            await _problem(send, scope, InProgress("the first request with this key has not finished"))
+        else:
+            await _replay(send, record)
+
     def _caller(self, scope: Scope) -> str | None:
         try:
             principal = self.authenticator.authenticate(Request(scope))
         except Exception:
             return None
         return f"{principal.tenant}\0{principal.subject}"
+
+
+async def _read_body(receive: Receive) -> bytes:
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return body
 
 
 async def _replay(send: Send, record: dict) -> None:
