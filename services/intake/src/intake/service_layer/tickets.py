@@ -4,6 +4,7 @@ supply missing facts, add notes. Each opens its unit of work and commits it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from intake.domain.commands import OpenTicket
 from intake.domain.duplicates import find_duplicate
 from intake.domain.exceptions import IllegalTransition, NotFound, RuleViolation, UnknownReference
 from intake.domain.model import Ticket, TicketStatus, new_ticket_id
-from intake.domain.policy import missing_facts
+from intake.domain.policy import TenantPolicy, missing_facts
 from intake.service_layer.deps import Deps, PolicyStore, schedule_timers
 from intake.service_layer.transitions import event_site, event_window, sla_deadlines, transition, triaged_event
 
@@ -92,65 +93,18 @@ async def open_in_uow(
 ) -> tuple[Opened, list[tuple[str, datetime]]]:
     session, tenant = uow.session, cmd.tenant_id
     policy = await deps.policies.get(session, tenant)
-    d, tickets = DirectoryRepository(session), TicketRepository(session)
-    customer = asset = product = None
-    if cmd.customer_id:
-        customer = await d.customer(tenant, cmd.customer_id)
-        if customer is None:
-            raise UnknownReference("customer", cmd.customer_id)
-    if cmd.asset_id:
-        asset = await d.asset(tenant, cmd.asset_id)
-        if asset is None:
-            raise UnknownReference("asset", cmd.asset_id)
-        if customer and asset["customer_id"] != customer["id"]:
-            raise RuleViolation(f"asset {cmd.asset_id} does not belong to customer {cmd.customer_id}")
-        customer = customer or await d.customer(tenant, asset["customer_id"])
-        product = await d.product(tenant, asset["product_id"])
-    if cmd.product_id and product is None:
-        product = await d.product(tenant, cmd.product_id)
-        if product is None:
-            raise UnknownReference("product", cmd.product_id)
-    if product is None and cmd.product_model:
-        product = await d.product_by_model(tenant, cmd.product_model)
-    if cmd.original_ticket_id and await tickets.get(tenant, cmd.original_ticket_id) is None:
-        raise UnknownReference("ticket", cmd.original_ticket_id)
-    if cmd.purchase_date and cmd.purchase_date > policy.calendar.local_date(now):
-        raise RuleViolation("purchase_date lies in the future")
-    if cmd.requested_window and cmd.requested_window[1] <= cmd.requested_window[0]:
-        raise RuleViolation("requested window ends before it starts")
+    tickets = TicketRepository(session)
+    customer, asset, product = await _referenced(DirectoryRepository(session), tickets, cmd)
+    _check_request(cmd, policy, now)
 
     contact_phone = cmd.contact_phone or (customer or {}).get("phone")
     contact_email = cmd.contact_email or (customer or {}).get("email")
     asset_id = asset["id"] if asset else None
 
     if cmd.check_duplicates and cmd.kind not in ("complaint", "consultation") and (asset_id or contact_phone):
-        cands = await tickets.duplicate_candidates(
-            tenant, asset_id=asset_id, contact_phone=contact_phone, since=now - policy.duplicate_window
-        )
-        dup = find_duplicate(
-            cands,
-            symptom=cmd.symptom,
-            asset_id=asset_id,
-            contact_phone=contact_phone,
-            now=now,
-            window=policy.duplicate_window,
-            threshold=policy.duplicate_threshold,
-        )
-        if dup:
-            existing = await tickets.get(tenant, dup, for_update=True)
-            if existing is not None:
-                existing.duplicate_count += 1
-                existing.updated_at = now
-                await tickets.save(existing)
-                await tickets.add_note(
-                    tenant_id=tenant,
-                    ticket_id=existing.id,
-                    author=f"channel:{cmd.channel}",
-                    kind="duplicate",
-                    body=f"Same request received again: {cmd.symptom[:1000]}",
-                    at=now,
-                )
-                return Opened(existing, duplicate=True), []
+        existing = await _same_request_again(tickets, cmd, policy, now, asset_id=asset_id, contact_phone=contact_phone)
+        if existing is not None:
+            return Opened(existing, duplicate=True), []
 
     today = policy.calendar.local_date(now)
     decision = warranty.determine(
@@ -225,10 +179,107 @@ async def open_in_uow(
     await clocks.start(policy.sla.clocks_for(kind=t.kind, path=t.path), now)
     if t.kind == "complaint":
         await clocks.change(now, stop=("complaint_record",))  # recorded now, by this request
+    _emit_opened(uow, t, decision, clocks, now, causation)
+    if t.kind == "complaint":
+        _emit_complaint_opened(uow, t, clocks, now, cmd.source, causation)
+    if missing:
+        await transition(uow, t, S.WAITING_CUSTOMER, now=now, clocks=clocks, causation=causation)
+    else:
+        await transition(uow, t, S.TRIAGED, now=now, clocks=clocks, causation=causation)
+    await tickets.add(t)  # in its final state: the clocks (written at commit) refer to it
+    return Opened(t), clocks.scheduled
+
+
+async def _existing(
+    get: Callable[[str, str], Awaitable[dict[str, Any] | None]], tenant: str, what: str, ident: str | None
+) -> dict[str, Any] | None:
+    """The row `ident` names (None when no id is given); an id that names nothing is refused."""
+    if not ident:
+        return None
+    row = await get(tenant, ident)
+    if row is None:
+        raise UnknownReference(what, ident)
+    return row
+
+
+async def _referenced(
+    d: DirectoryRepository, tickets: TicketRepository, cmd: OpenTicket
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
+    """The customer, asset and product a request names (an asset brings its owner and its product;
+    a model name finds its product); the original ticket of a complaint must exist."""
+    tenant = cmd.tenant_id
+    customer = await _existing(d.customer, tenant, "customer", cmd.customer_id)
+    asset = await _existing(d.asset, tenant, "asset", cmd.asset_id)
+    product = None
+    if asset is not None:
+        if customer and asset["customer_id"] != customer["id"]:
+            raise RuleViolation(f"asset {cmd.asset_id} does not belong to customer {cmd.customer_id}")
+        customer = customer or await d.customer(tenant, asset["customer_id"])
+        product = await d.product(tenant, asset["product_id"])
+    if product is None:
+        product = await _existing(d.product, tenant, "product", cmd.product_id)
+    if product is None and cmd.product_model:
+        product = await d.product_by_model(tenant, cmd.product_model)
+    if cmd.original_ticket_id and await tickets.get(tenant, cmd.original_ticket_id) is None:
+        raise UnknownReference("ticket", cmd.original_ticket_id)
+    return customer, asset, product
+
+
+def _check_request(cmd: OpenTicket, policy: TenantPolicy, now: datetime) -> None:
+    if cmd.purchase_date and cmd.purchase_date > policy.calendar.local_date(now):
+        raise RuleViolation("purchase_date lies in the future")
+    if cmd.requested_window and cmd.requested_window[1] <= cmd.requested_window[0]:
+        raise RuleViolation("requested window ends before it starts")
+
+
+async def _same_request_again(
+    tickets: TicketRepository,
+    cmd: OpenTicket,
+    policy: TenantPolicy,
+    now: datetime,
+    *,
+    asset_id: str | None,
+    contact_phone: str | None,
+) -> Ticket | None:
+    """An open ticket this request repeats (same asset or phone, similar symptom, recent): it is
+    counted and noted on that ticket, and no new ticket is opened."""
+    tenant = cmd.tenant_id
+    cands = await tickets.duplicate_candidates(
+        tenant, asset_id=asset_id, contact_phone=contact_phone, since=now - policy.duplicate_window
+    )
+    dup = find_duplicate(
+        cands,
+        symptom=cmd.symptom,
+        asset_id=asset_id,
+        contact_phone=contact_phone,
+        now=now,
+        window=policy.duplicate_window,
+        threshold=policy.duplicate_threshold,
+    )
+    existing = await tickets.get(tenant, dup, for_update=True) if dup else None
+    if existing is None:
+        return None
+    existing.duplicate_count += 1
+    existing.updated_at = now
+    await tickets.save(existing)
+    await tickets.add_note(
+        tenant_id=tenant,
+        ticket_id=existing.id,
+        author=f"channel:{cmd.channel}",
+        kind="duplicate",
+        body=f"Same request received again: {cmd.symptom[:1000]}",
+        at=now,
+    )
+    return existing
+
+
+def _emit_opened(
+    uow: UnitOfWork, t: Ticket, decision: warranty.Decision, clocks: Clocks, now: datetime, causation: Envelope | None
+) -> None:
     uow.emit(
         ev.TicketOpened(
             ticket_id=t.id,
-            tenant_id=tenant,
+            tenant_id=t.tenant_id,
             customer_id=t.customer_id,
             asset_id=t.asset_id,
             kind=t.kind,  # type: ignore[arg-type]
@@ -241,7 +292,7 @@ async def open_in_uow(
             contact_phone=t.contact_phone,
             locale=t.locale,
             warranty=ev.WarrantyDecision(**decision.as_dict()),
-            customer_grade=grade,
+            customer_grade=t.customer_grade,
             product_id=t.product_id,  # type: ignore[arg-type]
             product_model=t.product_model,
             serial=t.serial,
@@ -249,61 +300,60 @@ async def open_in_uow(
             path=t.path,  # type: ignore[arg-type]
             requested_window=event_window(t),
             site=event_site(t),
-            missing_facts=missing,
+            missing_facts=t.missing_facts,
             complaint_level=t.complaint_level,
             original_ticket_id=t.original_ticket_id,
             sla=sla_deadlines(clocks),
         ),
         subject=t.id,
-        tenant=tenant,
+        tenant=t.tenant_id,
         causation=causation,
     )
-    if t.kind == "complaint":
-        level = t.complaint_level or 1
-        serious = level >= 3 or t.compensation_requested
+
+
+def _emit_complaint_opened(
+    uow: UnitOfWork, t: Ticket, clocks: Clocks, now: datetime, source: str, causation: Envelope | None
+) -> None:
+    """complaint.opened, and complaint.escalated to a manager at once when it is serious."""
+    level = t.complaint_level or 1
+    serious = level >= 3 or t.compensation_requested
+    uow.emit(
+        ev.ComplaintOpened(
+            ticket_id=t.id,
+            tenant_id=t.tenant_id,
+            original_ticket_id=t.original_ticket_id,
+            customer_id=t.customer_id,
+            level=level,
+            compensation_requested=t.compensation_requested,
+            compensation_amount_minor=t.compensation_amount_minor,
+            escalated_to="manager" if serious else None,
+            record_due=now,
+            contact_due=clocks.deadlines.get("complaint_contact"),
+            fix_due=clocks.deadlines.get("complaint_fix"),
+            source=source,
+            opened_at=now,  # type: ignore[arg-type]
+        ),
+        subject=t.id,
+        tenant=t.tenant_id,
+        causation=causation,
+    )
+    if serious:
         uow.emit(
-            ev.ComplaintOpened(
+            ev.ComplaintEscalated(
                 ticket_id=t.id,
-                tenant_id=tenant,
-                original_ticket_id=t.original_ticket_id,
-                customer_id=t.customer_id,
+                tenant_id=t.tenant_id,
+                from_level=level,
                 level=level,
-                compensation_requested=t.compensation_requested,
-                compensation_amount_minor=t.compensation_amount_minor,
-                escalated_to="manager" if serious else None,
-                record_due=now,
-                contact_due=clocks.deadlines.get("complaint_contact"),
-                fix_due=clocks.deadlines.get("complaint_fix"),
-                source=cmd.source,
-                opened_at=now,  # type: ignore[arg-type]
+                to_role="manager",
+                reason="compensation requested" if t.compensation_requested else f"level {level} complaint",
+                respond_by=clocks.cal.add_working_days(now, 2),
+                compensation_needs_approval=t.compensation_requested,
+                escalated_at=now,
             ),
             subject=t.id,
-            tenant=tenant,
+            tenant=t.tenant_id,
             causation=causation,
         )
-        if serious:
-            uow.emit(
-                ev.ComplaintEscalated(
-                    ticket_id=t.id,
-                    tenant_id=tenant,
-                    from_level=level,
-                    level=level,
-                    to_role="manager",
-                    reason="compensation requested" if t.compensation_requested else f"level {level} complaint",
-                    respond_by=policy.calendar.add_working_days(now, 2),
-                    compensation_needs_approval=t.compensation_requested,
-                    escalated_at=now,
-                ),
-                subject=t.id,
-                tenant=tenant,
-                causation=causation,
-            )
-    if missing:
-        await transition(uow, t, S.WAITING_CUSTOMER, now=now, clocks=clocks, causation=causation)
-    else:
-        await transition(uow, t, S.TRIAGED, now=now, clocks=clocks, causation=causation)
-    await tickets.add(t)  # in its final state: the clocks (written at commit) refer to it
-    return Opened(t), clocks.scheduled
 
 
 async def load_ticket(uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id: str) -> tuple[Ticket, Clocks]:
