@@ -14,7 +14,7 @@ from fixflow_shared.clock import SettableClock
 from fixflow_shared.events.contracts import intake as ev
 from fixflow_shared.testing import auth_headers
 from intake.domain.commands import OpenTicket
-from intake.service_layer import tickets
+from intake.service_layer import opening
 
 pytestmark = pytest.mark.integration
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -60,7 +60,7 @@ async def test_a_ticket_opened_at_a_pinned_instant_gets_its_deadlines_from_that_
         contact_phone="+8613800138000",
         purchase_date=date(2031, 1, 15),  # in the future for the wall clock, in the past for the ticket
     )
-    opened = await tickets.open_ticket(uow=uow, cmd=cmd, deps=app.state.intake_deps)
+    opened = await opening.open_ticket(uow=uow, cmd=cmd, deps=app.state.intake_deps)
 
     assert opened.ticket.opened_at == opened_at
     (event,) = [e.payload() for e in uow.committed_events if e.type == ev.TicketOpened.type]

@@ -16,7 +16,7 @@ from intake.domain.commands import OpenTicket
 from intake.domain.exceptions import IllegalTransition
 from intake.domain.model import Ticket, TicketStatus, external_moves
 from intake.service_layer.deps import Deps, schedule_timers
-from intake.service_layer.tickets import open_in_uow
+from intake.service_layer.opening import open_in_uow
 from intake.service_layer.transitions import transition
 
 S = TicketStatus

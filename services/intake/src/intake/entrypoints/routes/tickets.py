@@ -24,7 +24,7 @@ from intake.entrypoints.routes.common import (
     mask_email,
     mask_phone,
 )
-from intake.service_layer import complaints, tickets
+from intake.service_layer import complaints, opening, tickets
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
@@ -187,7 +187,7 @@ async def create_ticket(
         attachments=tuple(body.model_dump(mode="json")["attachments"]),
         source="customer" if principal.has_any("customer") and not principal.has_any("agent", "manager") else "agent",
     )
-    opened = await tickets.open_ticket(uow=rt.uow(), cmd=cmd, deps=deps)
+    opened = await opening.open_ticket(uow=rt.uow(), cmd=cmd, deps=deps)
     if opened.duplicate:
         response.status_code = status.HTTP_200_OK  # linked to the open ticket, nothing new created
     return TicketRead.of(opened.ticket, duplicate=opened.duplicate)
