@@ -33,7 +33,7 @@ class Opened:
     duplicate: bool = False
 
 
-def _product_terms(product: dict[str, Any] | None) -> warranty.ProductTerms | None:
+def product_terms(product: dict[str, Any] | None) -> warranty.ProductTerms | None:
     if not product:
         return None
     return warranty.ProductTerms(
@@ -43,7 +43,7 @@ def _product_terms(product: dict[str, Any] | None) -> warranty.ProductTerms | No
     )
 
 
-def _asset_terms(asset: dict[str, Any] | None) -> warranty.AssetTerms | None:
+def asset_terms(asset: dict[str, Any] | None) -> warranty.AssetTerms | None:
     if not asset:
         return None
     return warranty.AssetTerms(
@@ -53,7 +53,7 @@ def _asset_terms(asset: dict[str, Any] | None) -> warranty.AssetTerms | None:
     )
 
 
-def _pick_site(customer: dict[str, Any] | None, address_id: str | None) -> dict[str, Any] | None:
+def pick_site(customer: dict[str, Any] | None, address_id: str | None) -> dict[str, Any] | None:
     addresses = (customer or {}).get("addresses") or []
     if address_id:
         for a in addresses:
@@ -109,11 +109,11 @@ async def open_in_uow(
     decision = warranty.determine(
         kind=cmd.kind,
         today=today,
-        product=_product_terms(product),
-        asset=_asset_terms(asset),
+        product=product_terms(product),
+        asset=asset_terms(asset),
         purchase_date=cmd.purchase_date,
     )
-    site = _pick_site(customer, cmd.address_id)
+    site = pick_site(customer, cmd.address_id)
     grade = (customer or {}).get("grade")
     tri = triage_rules.triage(
         kind=cmd.kind,

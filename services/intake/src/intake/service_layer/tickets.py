@@ -14,7 +14,7 @@ from intake.domain.exceptions import IllegalTransition, NotFound, RuleViolation,
 from intake.domain.model import Ticket, TicketStatus
 from intake.domain.policy import missing_facts
 from intake.service_layer.deps import Deps, schedule_timers
-from intake.service_layer.opening import _asset_terms, _pick_site, _product_terms
+from intake.service_layer.opening import asset_terms, pick_site, product_terms
 from intake.service_layer.transitions import transition, triaged_event
 
 S = TicketStatus
@@ -125,14 +125,14 @@ async def supply_facts(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id
             if facts.get(k):
                 setattr(t, k, facts[k])
         if facts.get("address_id"):
-            t.site = _pick_site(customer, facts["address_id"])
+            t.site = pick_site(customer, facts["address_id"])
         elif t.site is None and customer:
-            t.site = _pick_site(customer, None)
+            t.site = pick_site(customer, None)
         decision = warranty.determine(
             kind=t.kind,
             today=clocks.cal.local_date(now),
-            product=_product_terms(product),
-            asset=_asset_terms(asset),
+            product=product_terms(product),
+            asset=asset_terms(asset),
             purchase_date=t.purchase_date,
         )  # type: ignore[arg-type]
         t.warranty = decision.as_dict()
