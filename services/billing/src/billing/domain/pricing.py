@@ -23,7 +23,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Literal
 
-from billing.domain.entitlements import Entitlements, WarrantyStatus
+from billing.domain.entitlements import Entitlements, Package, ServiceContract, Waiver, WarrantyCard, WarrantyStatus
 from billing.domain.exceptions import CurrencyMismatch, InvalidAmount
 from billing.domain.money import check_currency, ratio_half_up
 from billing.domain.price_book import FaultCause, PriceBook, WorkType
@@ -231,9 +231,36 @@ def _free(line: Line, reason: str, rule: str) -> Line:
 
 
 def compute_charge(*, book: PriceBook, work: WorkDone, entitlements: Entitlements, on: date) -> Charge:
-    cur = book.currency
-    has_parts = bool(work.parts)
-    classified_type, classified_cause = book.classify(work.resolution_code, has_parts=has_parts)
+    work_type, cause = _classify(book, work)
+    lines = _base_lines(book, work, work_type)
+    list_total = sum(ln.list_amount_minor for ln in lines)
+    kind, lines = _covered(lines, work_type, cause, entitlements, on, book.currency)
+    subtotal = sum(ln.amount_minor for ln in lines)
+    approved_by: str | None = None
+    if kind not in (ServiceKind.INTERNAL, ServiceKind.FREE) and subtotal > 0:
+        subtotal = _discount(lines, subtotal, entitlements, on)
+        subtotal, approved_by = _waive(lines, subtotal, entitlements.waivers)
+    tax = add_tax(lines, book, subtotal)
+    total = sum(ln.amount_minor for ln in lines)
+    assert total >= 0, "a charge can never be negative"
+    waived_reason, waived_rule = _why_free(lines) if total == 0 else (None, None)
+    return Charge(
+        currency=book.currency,
+        service_kind=kind,
+        lines=tuple(lines),
+        subtotal_minor=subtotal,
+        tax_minor=tax,
+        total_minor=total,
+        list_total_minor=list_total,
+        waived_reason=waived_reason,
+        waived_rule=waived_rule,
+        waiver_approved_by=approved_by,
+    )
+
+
+def _classify(book: PriceBook, work: WorkDone) -> tuple[WorkType, FaultCause]:
+    """The work type and fault cause (as reported, else classified from the resolution code)."""
+    classified_type, classified_cause = book.classify(work.resolution_code, has_parts=bool(work.parts))
     work_type: WorkType = work.work_type or classified_type
     cause: FaultCause = work.fault_cause or classified_cause
     if work.internal:
@@ -243,130 +270,156 @@ def compute_charge(*, book: PriceBook, work: WorkDone, entitlements: Entitlement
             raise InvalidAmount(f"part {p.code}: quantity must be at least 1")
     if work.labour_minutes < 0:
         raise InvalidAmount("labour minutes must not be negative")
+    return work_type, cause
 
-    lines = _base_lines(book, work, work_type)
-    list_total = sum(ln.list_amount_minor for ln in lines)
-    kind = ServiceKind.PAID
-    ent = entitlements
 
+def _covered(
+    lines: list[Line], work_type: WorkType, cause: FaultCause, ent: Entitlements, on: date, cur: str
+) -> tuple[ServiceKind, list[Line]]:
+    """Rules 1-5: internal work and in-warranty repairs are free; otherwise a contract, a prepaid
+    package and a warranty card each take off what they cover."""
     if work_type == "internal":
-        kind = ServiceKind.INTERNAL
-        lines = [
+        return ServiceKind.INTERNAL, [
             _free(ln, "internal work (service kind D) is never charged to a customer", "kind.internal") for ln in lines
         ]
-    elif ent.warranty_status == WarrantyStatus.IN_WARRANTY and cause != "customer":
-        kind = ServiceKind.FREE
+    if ent.warranty_status == WarrantyStatus.IN_WARRANTY and cause != "customer":
         why = (
             "in warranty: a quality fault is repaired free (parts, labour, visit and freight)"
             if cause == "quality"
             else "in warranty and no customer-caused damage recorded: repaired free"
         )
-        lines = [_free(ln, why, "warranty.quality_repair_free") for ln in lines]
-    else:
-        contract = ent.contract if ent.contract and ent.contract.active_on(on) else None
-        visits_left = contract.visits_left if contract else None
-        covered_any = False
-        new: list[Line] = []
-        for ln in lines:
-            if contract and ln.charged:
-                if ln.code == "visit" and contract.covers_visits and (visits_left is None or visits_left > 0):
-                    if visits_left is not None:
-                        visits_left -= 1
-                    ln = _free(
-                        ln,
-                        f"service contract {contract.id} covers visits"
-                        + ("" if contract.visits_per_year is None else f" ({contract.visits_per_year} a year)"),
-                        "contract.covers_visits",
-                    )
-                    covered_any = True
-                elif ln.code in ("labour", "adjustment") and contract.covers_labour:
-                    ln = _free(ln, f"service contract {contract.id} covers labour", "contract.covers_labour")
-                    covered_any = True
-                elif ln.code == "part" and contract.covers_parts:
-                    ln = _free(ln, f"service contract {contract.id} covers parts", "contract.covers_parts")
-                    covered_any = True
-            new.append(ln)
-        lines = new
-        if covered_any:
-            kind = ServiceKind.CONTRACT
-        pkg = ent.package
-        if pkg and pkg.visits_remaining > 0:
-            for i, ln in enumerate(lines):
-                if ln.code == "visit" and ln.charged:
-                    lines[i] = _free(
-                        ln,
-                        f"prepaid package {pkg.id}: visit already paid ({pkg.visits_remaining} left before this one)",
-                        "package.prepaid_visit",
-                    )
-                    break
-        card = ent.warranty_card
-        if card:
-            out: list[Line] = []
-            for ln in lines:
-                if ln.charged:
-                    key = ln.ref if ln.code == "part" else ln.code
-                    card_unit = card.prices_minor.get(key)
-                    if card_unit is not None and 0 <= card_unit < ln.unit_price_minor:
-                        ln = replace(
-                            ln,
-                            amount_minor=card_unit * ln.quantity,
-                            reason=f"warranty card {card.id} price {_fmt(card_unit, cur)} is lower than the fee "
-                            f"schedule's {_fmt(ln.unit_price_minor, cur)}: the lower applies",
-                            rule="warranty_card.lower_price",
-                        )
-                out.append(ln)
-            lines = out
+        return ServiceKind.FREE, [_free(ln, why, "warranty.quality_repair_free") for ln in lines]
+    contract = ent.contract if ent.contract and ent.contract.active_on(on) else None
+    lines, covered_any = _contract_coverage(lines, contract)
+    lines = _package_visit(lines, ent.package)
+    lines = _card_prices(lines, ent.warranty_card, cur)
+    return (ServiceKind.CONTRACT if covered_any else ServiceKind.PAID), lines
 
-    subtotal = sum(ln.amount_minor for ln in lines)
-    # Discounts: the larger of the contract's and the package's, as one line.
-    if kind not in (ServiceKind.INTERNAL, ServiceKind.FREE) and subtotal > 0:
-        best: tuple[int, str] | None = None
-        if ent.contract and ent.contract.active_on(on) and ent.contract.discount_bp > 0:
-            best = (ent.contract.discount_bp, f"contract {ent.contract.id}")
-        if ent.package and ent.package.discount_bp > 0 and (best is None or ent.package.discount_bp > best[0]):
-            best = (ent.package.discount_bp, f"package {ent.package.id}")
-        if best:
-            amt = min(subtotal, ratio_half_up(subtotal, min(best[0], 10_000), 10_000))
-            if amt > 0:
-                lines.append(
-                    Line(
-                        "discount",
-                        f"discount {best[0] / 100:g}%",
-                        1,
-                        -amt,
-                        -amt,
-                        True,
-                        f"{best[1]} gives {best[0] / 100:g}% off",
-                        "discount.entitlement",
-                    )
+
+def _contract_coverage(lines: list[Line], contract: ServiceContract | None) -> tuple[list[Line], bool]:
+    """Visits (within the yearly quota), labour and parts the active contract covers; True when it
+    covered anything."""
+    if contract is None:
+        return lines, False
+    visits_left = contract.visits_left
+    covered_any = False
+    new: list[Line] = []
+    for ln in lines:
+        if ln.charged:
+            if ln.code == "visit" and contract.covers_visits and (visits_left is None or visits_left > 0):
+                if visits_left is not None:
+                    visits_left -= 1
+                ln = _free(
+                    ln,
+                    f"service contract {contract.id} covers visits"
+                    + ("" if contract.visits_per_year is None else f" ({contract.visits_per_year} a year)"),
+                    "contract.covers_visits",
                 )
-                subtotal -= amt
-        approved_by: str | None = None
-        for w in ent.waivers:
-            if subtotal <= 0:
+                covered_any = True
+            elif ln.code in ("labour", "adjustment") and contract.covers_labour:
+                ln = _free(ln, f"service contract {contract.id} covers labour", "contract.covers_labour")
+                covered_any = True
+            elif ln.code == "part" and contract.covers_parts:
+                ln = _free(ln, f"service contract {contract.id} covers parts", "contract.covers_parts")
+                covered_any = True
+        new.append(ln)
+    return new, covered_any
+
+
+def _package_visit(lines: list[Line], pkg: Package | None) -> list[Line]:
+    """A prepaid package pays for the first charged visit."""
+    if pkg and pkg.visits_remaining > 0:
+        for i, ln in enumerate(lines):
+            if ln.code == "visit" and ln.charged:
+                lines[i] = _free(
+                    ln,
+                    f"prepaid package {pkg.id}: visit already paid ({pkg.visits_remaining} left before this one)",
+                    "package.prepaid_visit",
+                )
                 break
-            if w.amount_minor is not None and w.amount_minor < 0:
-                raise InvalidAmount("a waiver amount must not be negative")
-            amt = subtotal if w.amount_minor is None else min(subtotal, w.amount_minor)
-            if amt <= 0:
-                continue
+    return lines
+
+
+def _card_prices(lines: list[Line], card: WarrantyCard | None, cur: str) -> list[Line]:
+    """Per charged line, the warranty card's price when it is lower than the schedule's."""
+    if not card:
+        return lines
+    out: list[Line] = []
+    for ln in lines:
+        if ln.charged:
+            key = ln.ref if ln.code == "part" else ln.code
+            card_unit = card.prices_minor.get(key)
+            if card_unit is not None and 0 <= card_unit < ln.unit_price_minor:
+                ln = replace(
+                    ln,
+                    amount_minor=card_unit * ln.quantity,
+                    reason=f"warranty card {card.id} price {_fmt(card_unit, cur)} is lower than the fee "
+                    f"schedule's {_fmt(ln.unit_price_minor, cur)}: the lower applies",
+                    rule="warranty_card.lower_price",
+                )
+        out.append(ln)
+    return out
+
+
+def _discount(lines: list[Line], subtotal: int, ent: Entitlements, on: date) -> int:
+    """Rule 6a: the larger of the contract's and the package's discount, appended as one line;
+    returns the subtotal after it."""
+    best: tuple[int, str] | None = None
+    if ent.contract and ent.contract.active_on(on) and ent.contract.discount_bp > 0:
+        best = (ent.contract.discount_bp, f"contract {ent.contract.id}")
+    if ent.package and ent.package.discount_bp > 0 and (best is None or ent.package.discount_bp > best[0]):
+        best = (ent.package.discount_bp, f"package {ent.package.id}")
+    if best:
+        amt = min(subtotal, ratio_half_up(subtotal, min(best[0], 10_000), 10_000))
+        if amt > 0:
             lines.append(
                 Line(
-                    "waiver",
-                    f"waiver {w.id}",
+                    "discount",
+                    f"discount {best[0] / 100:g}%",
                     1,
                     -amt,
                     -amt,
                     True,
-                    f"waived: {w.reason}" + (f" (approved by {w.approved_by})" if w.approved_by else ""),
-                    "waiver.approved",
+                    f"{best[1]} gives {best[0] / 100:g}% off",
+                    "discount.entitlement",
                 )
             )
             subtotal -= amt
-            approved_by = approved_by or w.approved_by
-    else:
-        approved_by = None
+    return subtotal
 
+
+def _waive(lines: list[Line], subtotal: int, waivers: Sequence[Waiver]) -> tuple[int, str | None]:
+    """Rule 6b: approved waivers, appended as negative lines until nothing is left to charge;
+    returns the subtotal after them and who approved the first one applied."""
+    approved_by: str | None = None
+    for w in waivers:
+        if subtotal <= 0:
+            break
+        if w.amount_minor is not None and w.amount_minor < 0:
+            raise InvalidAmount("a waiver amount must not be negative")
+        amt = subtotal if w.amount_minor is None else min(subtotal, w.amount_minor)
+        if amt <= 0:
+            continue
+        lines.append(
+            Line(
+                "waiver",
+                f"waiver {w.id}",
+                1,
+                -amt,
+                -amt,
+                True,
+                f"waived: {w.reason}" + (f" (approved by {w.approved_by})" if w.approved_by else ""),
+                "waiver.approved",
+            )
+        )
+        subtotal -= amt
+        approved_by = approved_by or w.approved_by
+    return subtotal, approved_by
+
+
+def add_tax(lines: list[Line], book: PriceBook, subtotal: int) -> int:
+    """Rule 7: the tax in `subtotal` at the book's rate: the included part when prices include tax,
+    else a tax line appended to `lines`. Returns the tax."""
     tax = 0
     if subtotal > 0 and book.tax_rate_bp:
         if book.tax_inclusive:
@@ -385,26 +438,14 @@ def compute_charge(*, book: PriceBook, work: WorkDone, entitlements: Entitlement
                     "tax.exclusive",
                 )
             )
-    total = sum(ln.amount_minor for ln in lines)
-    assert total >= 0, "a charge can never be negative"
+    return tax
 
-    waived_reason = waived_rule = None
-    if total == 0:
-        free_rules = [ln.rule for ln in lines if not ln.charged] + [ln.rule for ln in lines if ln.code == "waiver"]
-        waived_rule = free_rules[0] if free_rules else "schedule.nothing_to_charge"
-        waived_reason = next((ln.reason for ln in lines if ln.rule == waived_rule), "nothing to charge")
-    return Charge(
-        currency=cur,
-        service_kind=kind,
-        lines=tuple(lines),
-        subtotal_minor=subtotal,
-        tax_minor=tax,
-        total_minor=total,
-        list_total_minor=list_total,
-        waived_reason=waived_reason,
-        waived_rule=waived_rule,
-        waiver_approved_by=approved_by,
-    )
+
+def _why_free(lines: list[Line]) -> tuple[str, str]:
+    """The reason and rule of a charge that comes to nothing: the first rule that freed a line."""
+    free_rules = [ln.rule for ln in lines if not ln.charged] + [ln.rule for ln in lines if ln.code == "waiver"]
+    rule = free_rules[0] if free_rules else "schedule.nothing_to_charge"
+    return next((ln.reason for ln in lines if ln.rule == rule), "nothing to charge"), rule
 
 
 def ensure_same_currency(book: PriceBook, currency: str) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from billing.domain.exceptions import InvalidAmount
 from billing.domain.money import ratio_half_up
 from billing.domain.price_book import PriceBook
-from billing.domain.pricing import Charge, Line, ServiceKind
+from billing.domain.pricing import Charge, Line, ServiceKind, add_tax
 
 
 @dataclass(frozen=True)
@@ -42,24 +42,7 @@ def sale_charge(*, book: PriceBook, items: tuple[SaleItem, ...]) -> Charge:
             )
         )
     subtotal = sum(ln.amount_minor for ln in lines)
-    tax = 0
-    if subtotal > 0 and book.tax_rate_bp:
-        if book.tax_inclusive:
-            tax = ratio_half_up(subtotal, book.tax_rate_bp, 10_000 + book.tax_rate_bp)
-        else:
-            tax = ratio_half_up(subtotal, book.tax_rate_bp, 10_000)
-            lines.append(
-                Line(
-                    "tax",
-                    f"VAT {book.tax_rate_bp / 100:g}%",
-                    1,
-                    tax,
-                    tax,
-                    True,
-                    f"tax at {book.tax_rate_bp / 100:g}% on the charged amount",
-                    "tax.exclusive",
-                )
-            )
+    tax = add_tax(lines, book, subtotal)
     return Charge(
         currency=book.currency,
         service_kind=ServiceKind.PAID,
