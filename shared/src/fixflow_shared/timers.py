@@ -104,8 +104,19 @@ class DueTimerWheel:
         self._wake.set()
 
     async def _sleep(self, seconds: float) -> None:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+        # arrives as the wait ends, and the loop would then never stop.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), max(0.0, seconds))
+            async with asyncio.timeout(max(0.0, seconds)):
+                await self._wake.wait()
+
+
+def _raise_if_cancelled() -> None:
+    """Stop a loop whose cancellation a library swallowed: redis-py can finish a command normally
+    although the task was cancelled while awaiting it, and the loop would then run forever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 async def run_timer_loop(
@@ -136,6 +147,7 @@ async def run_timer_loop(
 
     last_reseed = float("-inf")
     while True:
+        _raise_if_cancelled()
         try:
             wheel._wake.clear()  # a schedule() from here on wakes the sleep below
             now = tick()

@@ -103,7 +103,7 @@ async def test_loop_fires_reseeds_from_the_durable_copy_and_retries(wheel: DueTi
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await asyncio.wait_for(task, 10)  # a loop that ignores its cancellation fails, not hangs
     assert sorted(fired) == ["again", "due-now", "flaky", "soon"]
 
 
@@ -135,4 +135,4 @@ async def test_the_loop_judges_due_by_the_clock_it_is_given(wheel: DueTimerWheel
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await asyncio.wait_for(task, 10)  # a loop that ignores its cancellation fails, not hangs
