@@ -1,4 +1,4 @@
-"""Where a unit of work opens (docs/adr/0008-where-a-unit-of-work-opens.md), checked on the code of
+"""Where a unit of work opens (docs/adr/0010-where-a-unit-of-work-opens.md), checked on the code of
 every service: entrypoints never open or commit one; a use case (keyword-only `uow`) opens its own
 or hands it on unopened; a step (the open `uow` as a positional parameter) never opens or commits
 the one it was given; adapters and the domain never open or commit a transaction."""

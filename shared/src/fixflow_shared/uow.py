@@ -1,7 +1,7 @@
 """Unit of work: one database transaction holding the state change, its outgoing events (outbox)
 and, for consumers, the id of the event being applied (inbox).
 
-Where it opens (docs/adr/0008-where-a-unit-of-work-opens.md): a service-layer use case receives an
+Where it opens (docs/adr/0010-where-a-unit-of-work-opens.md): a service-layer use case receives an
 unopened unit of work, opens it with `async with uow:`, and commits it; entrypoints (routes,
 consumers, timer loops) only create one (`runtime.uow()`) and hand it over. The unit of work also
 carries the service's clock (`uow.clock`), the one source of "now" for the use case.
