@@ -23,6 +23,10 @@ PG_PORT="${PG_PORT:-5432}"
 REDIS_PORT="${REDIS_PORT:-6379}"
 PG_VERSION="${PG_VERSION:-15}"
 SERVICES=(intake dispatch billing survey notify)
+LIBFAKETIME="${LIBFAKETIME:-/usr/lib/$(uname -m)-linux-gnu/faketime/libfaketimeMT.so.1}"
+# How far ahead of the broker's clock a producer's record timestamp may be (Kafka's default: 1 h).
+# scripts/time-of-day.sh raises it: its Python processes run up to two days ahead of the broker.
+KAFKA_TIMESTAMP_AFTER_MAX_MS="${KAFKA_TIMESTAMP_AFTER_MAX_MS:-3600000}"
 
 log() { printf '[infra] %s\n' "$*" >&2; }
 
@@ -48,6 +52,8 @@ install_packages() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  # libfaketime: scripts/time-of-day.sh runs the suites with the Python processes' clock set to other hours.
+  [ -e "$LIBFAKETIME" ] || missing+=(faketime)
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing ${missing[*]}"
     apt_install "${missing[@]}"
@@ -131,6 +137,10 @@ stop_redis() { redis_ready && redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/n
 # --- Kafka ----------------------------------------------------------------------------------------
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# The JVM never runs under libfaketime (a time-of-day run preloads it into the Python processes
+# that start brokers): libfaketime's FAKETIME_SKIP_CMDS does not take effect in the java launcher.
+jvm() { env -u LD_PRELOAD -u FAKETIME java "$@"; }
+
 # kafka_start PORT CONTROLLER_PORT DIR: format DIR once, start a broker, wait until it serves.
 kafka_start() {
   local port="$1" cport="$2" dir="$3"
@@ -139,16 +149,17 @@ kafka_start() {
     log "kafka already answers on $port"; return
   fi
   sed -e "s#@PORT@#$port#g" -e "s#@CONTROLLER_PORT@#$cport#g" -e "s#@DATA_DIR@#$dir/data#g" \
+    -e "s#@TIMESTAMP_AFTER_MAX_MS@#$KAFKA_TIMESTAMP_AFTER_MAX_MS#g" \
     "$HERE/kafka/server.properties.template" >"$dir/server.properties"
   if [ ! -f "$dir/data/meta.properties" ]; then
     local cluster_id
-    cluster_id="$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
-    java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
+    cluster_id="$(jvm -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
+    jvm -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
       kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" --ignore-formatted >"$dir/format.log" 2>&1 \
       || { cat "$dir/format.log" >&2; exit 1; }
   fi
   : >"$dir/kafka.log"
-  nohup java -Xms256m -Xmx512m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+  nohup env -u LD_PRELOAD -u FAKETIME java -Xms256m -Xmx512m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
     -Dkafka.logs.dir="$dir" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" >>"$dir/kafka.log" 2>&1 &
   echo $! >"$dir/kafka.pid"
