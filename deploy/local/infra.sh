@@ -11,6 +11,10 @@
 #
 # Every command is safe to run twice. State and logs live under .local/ (git-ignored).
 set -euo pipefail
+# The infrastructure keeps the machine's clock, also when scripts/time-of-day.sh runs the Python
+# processes that call this script under libfaketime: the JVM ignores FAKETIME_SKIP_CMDS, and
+# redis-cli hangs under libfaketime.
+unset LD_PRELOAD FAKETIME
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/deploy/local"
@@ -137,10 +141,6 @@ stop_redis() { redis_ready && redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/n
 # --- Kafka ----------------------------------------------------------------------------------------
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# The JVM never runs under libfaketime (a time-of-day run preloads it into the Python processes
-# that start brokers): libfaketime's FAKETIME_SKIP_CMDS does not take effect in the java launcher.
-jvm() { env -u LD_PRELOAD -u FAKETIME java "$@"; }
-
 # kafka_start PORT CONTROLLER_PORT DIR: format DIR once, start a broker, wait until it serves.
 kafka_start() {
   local port="$1" cport="$2" dir="$3"
@@ -153,13 +153,13 @@ kafka_start() {
     "$HERE/kafka/server.properties.template" >"$dir/server.properties"
   if [ ! -f "$dir/data/meta.properties" ]; then
     local cluster_id
-    cluster_id="$(jvm -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
-    jvm -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
+    cluster_id="$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
+    java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
       kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" --ignore-formatted >"$dir/format.log" 2>&1 \
       || { cat "$dir/format.log" >&2; exit 1; }
   fi
   : >"$dir/kafka.log"
-  nohup env -u LD_PRELOAD -u FAKETIME java -Xms256m -Xmx512m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+  nohup java -Xms256m -Xmx512m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
     -Dkafka.logs.dir="$dir" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" >>"$dir/kafka.log" 2>&1 &
   echo $! >"$dir/kafka.pid"
