@@ -9,11 +9,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import deliveries_of, envelope_of, eventually, settled, subject_of
+from notify_helpers import deliveries_of, envelope_of, settled, subject_of
 
 from fixflow_shared.events.contracts.dispatch import AppointmentBooked, TechnicianAssigned, TimeWindow
 from fixflow_shared.events.contracts.intake import TicketOpened
-from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing import auth_headers, eventually
 from notify.domain import signing
 
 pytestmark = pytest.mark.integration
@@ -35,10 +35,6 @@ def opened(ticket_id: str, tenant: str, *, email: str | None = None, phone: str 
         tenant=tenant,
         subject=ticket_id,
     )
-
-
-async def _v(x):
-    return x
 
 
 async def test_gateway_failing_twice_then_succeeding_sends_one_sms_with_retry_record(

@@ -3,16 +3,16 @@ sweep, the unique delivery key, opt-out, and manager notifications from the dire
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import envelope_of, eventually, settled, subject_of
+from notify_helpers import envelope_of, settled, subject_of
+from sqlalchemy import func, select
 
 from fixflow_shared.events.contracts.intake import SlaBreached
 from fixflow_shared.events.contracts.survey import SurveySent
-from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing import auth_headers, eventually
 from notify.adapters.repository import NotifyRepository
 from notify.domain.model import Channel, Delivery, DeliveryStatus
 
@@ -111,17 +111,11 @@ async def test_sla_breach_reaches_the_managers(notify_app, publish, client, smtp
     items = await settled(client, "t-mgr", ticket_id, count=2)
     assert sorted((d["audience"], d["channel"]) for d in items) == [("manager", "email"), ("manager", "in_app")]
     mail = (
-        await eventually(
-            lambda: _v([m for m in smtp_server.inbox.to("chen@example.com") if ticket_id in subject_of(m)])
-        )
+        await eventually(lambda: [m for m in smtp_server.inbox.to("chen@example.com") if ticket_id in subject_of(m)])
     )[0]
     assert subject_of(mail).startswith("[SLA breached]") and "resolution" in mail.get_payload(decode=True).decode()
     feed = await client.get("/v1/feed/mgr-1", headers=auth_headers("t-mgr", "manager", subject="mgr-1"))
     assert len(feed.json()) == 1
-
-
-async def _v(x):
-    return x
 
 
 async def test_invalid_addresses_in_an_event_are_dead_letters_with_reason(
@@ -189,11 +183,26 @@ async def test_held_deliveries_keep_their_lease_through_a_backlog(notify_app, ti
         await uow.commit()
     dispatcher._held.add(d.id)  # as if queued behind a long backlog
     try:
+        first_lease = await lease_of(runtime, d.id)
         assert await dispatcher.renew_leases() >= 1
-        await asyncio.sleep(1.5)  # the original lease has run out
+        assert await lease_of(runtime, d.id) > first_lease
+        # The database's clock (the one claim_due compares leases with) passes the original lease.
+        await eventually(lambda: database_now(runtime), lambda now: now > first_lease, what="the first lease ran out")
         async with runtime.uow() as uow:
             taken = await NotifyRepository(uow.session).claim_due(limit=10, lease_s=10, ids=[d.id])
             await uow.rollback()
         assert taken == []
     finally:
         dispatcher._held.discard(d.id)
+
+
+async def lease_of(runtime, delivery_id: str) -> datetime:
+    from notify.adapters.orm import deliveries
+
+    async with runtime.uow() as uow:
+        return await uow.session.scalar(select(deliveries.c.lease_until).where(deliveries.c.id == delivery_id))
+
+
+async def database_now(runtime) -> datetime:
+    async with runtime.uow() as uow:
+        return await uow.session.scalar(select(func.now()))

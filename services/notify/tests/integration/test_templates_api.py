@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import envelope_of, eventually, settled, subject_of
+from notify_helpers import envelope_of, settled, subject_of
 
 from fixflow_shared.events.contracts.intake import TicketOpened
-from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing import auth_headers, eventually
 
 pytestmark = pytest.mark.integration
 MANAGER = auth_headers("t-tpl", "manager")
@@ -47,7 +47,7 @@ async def test_save_versions_and_use_newest(client, publish, smtp_server, ticket
     [d] = await settled(client, "t-tpl", ticket_id, count=1)
     assert d["template_version"] == 2
     [mail] = await eventually(
-        lambda: _v([m for m in smtp_server.inbox.to("kim@example.com") if ticket_id in subject_of(m)])
+        lambda: [m for m in smtp_server.inbox.to("kim@example.com") if ticket_id in subject_of(m)]
     )
     assert subject_of(mail) == f"Got it: {ticket_id}" and "NOISY FAN" in mail.get_payload(decode=True).decode()
 
@@ -141,7 +141,3 @@ async def test_preferences_round_trip_masked(client):
 async def test_health(client):
     ready = await client.get("/readyz")
     assert ready.status_code == 200, ready.text
-
-
-async def _v(x):
-    return x

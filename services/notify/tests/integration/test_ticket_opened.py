@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import eventually, subject_of
+from notify_helpers import subject_of
 
 from fixflow_shared.events import new_envelope
 from fixflow_shared.events.contracts.intake import TicketOpened
-from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing import auth_headers, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +47,7 @@ async def test_same_event_three_times_sends_one_email(notify_app, publish, smtp_
     # A marker on the same key (same partition, consumed in order) proves all three copies were seen.
     marker = opened(ticket_id, email="marker@example.com")
     await publish(marker)
-    await eventually(lambda: _aw(smtp_server.inbox.to("marker@example.com")))
+    await eventually(lambda: smtp_server.inbox.to("marker@example.com"))
 
     mails = [m for m in smtp_server.inbox.to("li.lei@example.com") if ticket_id in subject_of(m)]
     assert len(mails) == 1
@@ -72,9 +72,7 @@ async def test_same_event_three_times_sends_one_email(notify_app, publish, smtp_
 async def test_english_template_and_tenant_scope(notify_app, publish, smtp_server, client, ticket_id):
     await publish(opened(ticket_id, email="sam@example.org", locale="en", tenant="t-en"))
     mail = (
-        await eventually(
-            lambda: _aw([m for m in smtp_server.inbox.to("sam@example.org") if ticket_id in subject_of(m)])
-        )
+        await eventually(lambda: [m for m in smtp_server.inbox.to("sam@example.org") if ticket_id in subject_of(m)])
     )[0]
     assert subject_of(mail).startswith("[Service] We received your request")
     other = await client.get("/v1/deliveries", params={"ticket_id": ticket_id}, headers=auth_headers("t1", "manager"))
@@ -85,7 +83,3 @@ async def test_english_template_and_tenant_scope(notify_app, publish, smtp_serve
     assert forbidden.status_code == 403 and forbidden.headers["content-type"] == "application/problem+json"
     missing = await client.get("/v1/deliveries", headers=auth_headers("t-en", "agent"))
     assert missing.status_code == 422 and missing.headers["content-type"] == "application/problem+json"
-
-
-async def _aw(value):
-    return value

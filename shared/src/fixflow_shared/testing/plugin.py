@@ -4,6 +4,7 @@ kafka           a fresh single-node broker for the session (KafkaBroker: .bootst
 stores          PostgreSQL + Redis running (installed by the repo script if missing)
 make_database   factory: a fresh, migrated database for a service, dropped at the end
 redis_url       a Redis database flushed for the session
+service_settings  settings for the service under test that depend on fixtures (default empty)
 smtp_server     a real SMTP server (aiosmtpd) collecting messages
 """
 
@@ -176,6 +177,13 @@ def flushed_redis_db(stores: Any, index: int | None = None) -> str:
 @pytest.fixture(scope="session")
 def redis_url(stores: _Stores) -> str:
     return flushed_redis_db(stores)
+
+
+@pytest.fixture(scope="session")
+def service_settings() -> dict[str, Any]:
+    """Settings for the service under test that depend on other fixtures; a service's conftest
+    overrides this (see fixflow_shared.testing.services)."""
+    return {}
 
 
 class SmtpInbox:
