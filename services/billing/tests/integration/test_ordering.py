@@ -18,9 +18,9 @@ from billing.service_layer import settlement
 from fixflow_shared import topics
 from fixflow_shared.events import new_envelope
 from fixflow_shared.events.contracts.dispatch import PartLine, WorkOrderCompleted
-from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing import auth_headers, eventually
 
-from .test_settlement import _completed, _opened, _publish, _read_billing_events, _wait_rows
+from .test_settlement import _completed, _consumed, _opened, _publish, _read_billing_events, _rows, _wait_rows
 
 pytestmark = pytest.mark.integration
 
@@ -37,13 +37,8 @@ async def _pending(runtime, tenant: str, ticket: str) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-async def _wait_pending(runtime, tenant: str, ticket: str, timeout: float = 20.0) -> list[dict]:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        rows = await _pending(runtime, tenant, ticket)
-        if rows or asyncio.get_running_loop().time() > deadline:
-            return rows
-        await asyncio.sleep(0.1)
+async def _wait_pending(runtime, tenant: str, ticket: str) -> list[dict]:
+    return await eventually(lambda: _pending(runtime, tenant, ticket), what=f"a parked completion of {ticket}")
 
 
 async def test_completion_before_ticket_opened_is_parked_then_invoiced_once(billing_app, kafka, client):
@@ -56,7 +51,7 @@ async def test_completion_before_ticket_opened_is_parked_then_invoiced_once(bill
     again = new_envelope(
         WorkOrderCompleted.model_validate(done.data), source="/fixflow/dispatch", subject=ticket, tenant=tenant
     )
-    await _publish(
+    copies = await _publish(
         kafka,
         (done, topics.DISPATCH_WORK_ORDERS),
         (done, topics.DISPATCH_WORK_ORDERS),
@@ -66,15 +61,16 @@ async def test_completion_before_ticket_opened_is_parked_then_invoiced_once(bill
     assert len(parked) == 1 and parked[0]["waiting_for"] == "ticket_facts" and parked[0]["status"] == "waiting"
     listed = await client.get("/v1/settlements/pending", headers=auth_headers(tenant, "manager"))
     assert ticket in {r["ticket_id"] for r in listed.json()}
-    await asyncio.sleep(1.0)  # the re-emission is processed too; nothing is invoiced without facts
-    assert await _wait_rows(runtime, invoices, tenant, ticket, timeout=0.1) == []
+    await _consumed(runtime, kafka, *copies)  # the re-emission is processed too; nothing is invoiced without facts
+    assert await _rows(runtime, invoices, tenant, ticket) == []
+    assert len(await _pending(runtime, tenant, ticket)) == 1
 
     opened = _opened(tenant, ticket, "out_of_warranty")
-    await _publish(kafka, (opened, topics.INTAKE_TICKETS))
+    facts = await _publish(kafka, (opened, topics.INTAKE_TICKETS))
     rows = await _wait_rows(runtime, invoices, tenant, ticket)
     assert len(rows) == 1 and rows[0]["total_minor"] == 1500 + 3000
-    await asyncio.sleep(1.0)
-    assert len(await _wait_rows(runtime, invoices, tenant, ticket, timeout=0.1)) == 1
+    await _consumed(runtime, kafka, *facts)  # settling the parked completion is part of applying the facts
+    assert len(await _rows(runtime, invoices, tenant, ticket)) == 1
     assert await _pending(runtime, tenant, ticket) == []
     events = await _read_billing_events(kafka, ticket, 1)
     assert [e.type for e in events] == ["fixflow.billing.invoice.issued.v1"]
@@ -110,7 +106,7 @@ async def test_parked_completion_that_cannot_be_priced_fails_without_losing_the_
     assert await settlement.record_ticket_facts(uow=runtime.uow(), envelope=opened, event=opened.payload())
     [row] = await _pending(runtime, tenant, ticket)
     assert row["status"] == "failed" and "NO-SUCH-PART" in row["error"]
-    assert await _wait_rows(runtime, invoices, tenant, ticket, timeout=0.1) == []
+    assert await _rows(runtime, invoices, tenant, ticket) == []
 
 
 async def test_facts_and_completion_racing_never_strand_a_completion(billing_app):

@@ -5,58 +5,26 @@ credit note; the refund events are about the return ticket."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from fixflow_shared import topics
-from fixflow_shared.events import Envelope, new_envelope
+from fixflow_shared.events import new_envelope
 from fixflow_shared.events.contracts.dispatch import ReturnReceived
 from fixflow_shared.events.contracts.intake import TicketOpened
-from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing import auth_headers, eventually
+from fixflow_shared.testing.kafka import consumed, publish, read_to_end
+from fixflow_shared.testing.services import outbox_sent
+
+from .test_settlement import _facts_stored
 
 pytestmark = pytest.mark.integration
 
 
-async def _publish(kafka, *envs) -> None:  # type: ignore[no-untyped-def]
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        for env in envs:
-            await producer.send_and_wait(env.payload().topic, env.body(), key=env.key, headers=env.headers())
-    finally:
-        await producer.stop()
-
-
-async def _events(kafka, subject: str, timeout: float = 10.0) -> list[Envelope]:  # type: ignore[no-untyped-def]
-    consumer = AIOKafkaConsumer(
-        topics.BILLING_INVOICES,
-        bootstrap_servers=kafka.bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    found: list[Envelope] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            for msgs in (await consumer.getmany(timeout_ms=300)).values():
-                found += [e for m in msgs if (e := Envelope.from_kafka(m.headers, m.value)).subject == subject]
-            if any(e.type.endswith("refund.issued.v1") for e in found):
-                await asyncio.sleep(1.0)  # a second refund would show within this second
-                for msgs in (await consumer.getmany(timeout_ms=300)).values():
-                    found += [e for m in msgs if (e := Envelope.from_kafka(m.headers, m.value)).subject == subject]
-                return found
-    finally:
-        await consumer.stop()
-    return found
-
-
-async def test_return_received_refunds_the_sale_once_minus_freight_and_card_fee(client, kafka):
+async def test_return_received_refunds_the_sale_once_minus_freight_and_card_fee(billing_app, client, kafka):
+    runtime, _ = billing_app
     tenant = f"ret{uuid.uuid4().hex[:6]}"
     h = auth_headers(tenant, "manager,agent")
     r = await client.post(
@@ -129,19 +97,20 @@ async def test_return_received_refunds_the_sale_once_minus_freight_and_card_fee(
         subject=ticket,
         tenant=tenant,
     )
-    await _publish(kafka, opened)
-    await asyncio.sleep(1.0)  # the ticket's facts first (another topic)
-    await _publish(kafka, received, received)
+    await publish(kafka.bootstrap, opened)
+    await _facts_stored(runtime, tenant, ticket)  # the ticket's facts first (another topic)
+    copies = await publish(kafka.bootstrap, received, received)
 
-    deadline = asyncio.get_running_loop().time() + 20
-    while True:
-        now_inv = (await client.get(f"/v1/invoices/{inv['id']}", headers=h)).json()
-        if now_inv["refunded_minor"] or asyncio.get_running_loop().time() > deadline:
-            break
-        await asyncio.sleep(0.2)
+    now_inv = await eventually(
+        lambda: _invoice(client, inv["id"], h), lambda i: i["refunded_minor"], what="the sale refunded"
+    )
     assert now_inv["refunded_minor"] == 259900 and now_inv["status"] == "refunded"
 
-    found = await _events(kafka, ticket)
+    # Both copies were processed and everything billing wrote is on the broker: a second refund
+    # would be in what is read now.
+    await consumed(kafka.bootstrap, runtime.consumers[0].group_id, *copies)
+    await outbox_sent(runtime, key=ticket)
+    found = await read_to_end(kafka.bootstrap, topics.BILLING_INVOICES, subject=ticket)
     refunds = [e.payload() for e in found if e.type.endswith("refund.issued.v1")]
     notes = [e.payload() for e in found if e.type.endswith("credit-note.issued.v1")]
     assert len(refunds) == 1 and len(notes) == 1
@@ -150,3 +119,7 @@ async def test_return_received_refunds_the_sale_once_minus_freight_and_card_fee(
     assert refunds[0].amount_minor == 259900 - 1500 - card_fee
     assert refunds[0].invoice_id == inv["id"] and refunds[0].credit_note_id == notes[0].credit_note_id
     assert notes[0].amount_minor == 259900 and notes[0].credit_note_number.startswith("CN")
+
+
+async def _invoice(client, invoice_id: str, headers: dict[str, str]) -> dict:
+    return (await client.get(f"/v1/invoices/{invoice_id}", headers=headers)).json()

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from sqlalchemy import select
 
 from billing.adapters.orm import invoices, waived_charges
@@ -20,6 +20,8 @@ from fixflow_shared import topics
 from fixflow_shared.events import Envelope, new_envelope
 from fixflow_shared.events.contracts.dispatch import CustomerSignOff, PartLine, WorkOrderCompleted
 from fixflow_shared.events.contracts.intake import TicketOpened
+from fixflow_shared.testing import eventually
+from fixflow_shared.testing.kafka import consumed, publish
 
 pytestmark = pytest.mark.integration
 
@@ -111,26 +113,43 @@ def _completed(tenant: str, ticket: str, *, resolution: str = "adjusted", parts=
     )
 
 
-async def _publish(kafka, *envs_topics) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        for env, topic in envs_topics:
-            await producer.send_and_wait(topic, env.body(), key=env.key, headers=env.headers())
-    finally:
-        await producer.stop()
+async def _publish(kafka, *envs_topics) -> list:
+    """Publish (envelope, topic) pairs; returns where each landed (for `_consumed`)."""
+    sent = []
+    for env, topic in envs_topics:
+        sent += await publish(kafka.bootstrap, env, topic=topic)
+    return sent
+
+
+async def _consumed(runtime, kafka, *records) -> None:
+    """Billing's consumer finished these records (its group committed past them)."""
+    await consumed(kafka.bootstrap, runtime.consumers[0].group_id, *records)
+
+
+async def _rows(runtime, table, tenant: str, ticket: str) -> list:
+    uow = runtime.uow()
+    async with uow:
+        await uow.scope_to_tenant(tenant)
+        return list((await uow.session.execute(select(table).where(table.c.ticket_id == ticket))).mappings().all())
 
 
 async def _wait_rows(runtime, table, tenant: str, ticket: str, *, n: int = 1, timeout: float = 20.0) -> list:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
+    return await eventually(
+        lambda: _rows(runtime, table, tenant, ticket), lambda rows: len(rows) >= n, timeout=timeout, what=f"{table}"
+    )
+
+
+async def _facts_stored(runtime, tenant: str, ticket: str) -> None:
+    """Wait until billing stored the ticket's warranty facts (its ticket.opened was applied)."""
+    from billing.adapters.entitlements import TicketFactsRepository
+
+    async def facts():
         uow = runtime.uow()
         async with uow:
             await uow.scope_to_tenant(tenant)
-            rows = (await uow.session.execute(select(table).where(table.c.ticket_id == ticket))).mappings().all()
-        if len(rows) >= n or asyncio.get_running_loop().time() > deadline:
-            return list(rows)
-        await asyncio.sleep(0.1)
+            return await TicketFactsRepository(uow.session).get(tenant, ticket)
+
+    await eventually(facts, what=f"ticket facts of {ticket}")
 
 
 async def _read_billing_events(kafka, ticket: str, want: int, timeout: float = 20.0) -> list[Envelope]:
@@ -164,23 +183,15 @@ async def test_work_order_completed_three_times_issues_exactly_one_invoice(billi
     tenant, ticket = "t1", f"tkt_{uuid.uuid4().hex[:10]}"
     await _publish(kafka, (_opened(tenant, ticket, "out_of_warranty"), topics.INTAKE_TICKETS))
     # wait until the warranty facts are stored, then deliver the same completion three times
-    for _ in range(200):
-        uow = runtime.uow()
-        async with uow:
-            await uow.scope_to_tenant(tenant)
-            from billing.adapters.entitlements import TicketFactsRepository
-
-            if await TicketFactsRepository(uow.session).get(tenant, ticket):
-                break
-        await asyncio.sleep(0.1)
+    await _facts_stored(runtime, tenant, ticket)
     done = _completed(
         tenant, ticket, resolution="part_replaced", parts=[PartLine(part_code="HINGE-35", quantity=1)], visit=2
     )
-    await _publish(kafka, *[(done, topics.DISPATCH_WORK_ORDERS)] * 3)
+    copies = await _publish(kafka, *[(done, topics.DISPATCH_WORK_ORDERS)] * 3)
     rows = await _wait_rows(runtime, invoices, tenant, ticket)
     assert len(rows) == 1
-    await asyncio.sleep(1.5)  # give the duplicates time to (not) do anything
-    rows = await _wait_rows(runtime, invoices, tenant, ticket)
+    await _consumed(runtime, kafka, *copies)  # the duplicates were processed too (and did nothing)
+    rows = await _rows(runtime, invoices, tenant, ticket)
     assert len(rows) == 1
     assert rows[0]["total_minor"] == 1500 + 3000  # second visit: part cost + fitting labour
     events = await _read_billing_events(kafka, ticket, 1)
@@ -193,11 +204,11 @@ async def test_in_warranty_quality_repair_is_waived_with_reason(billing_app, kaf
     runtime, _ = billing_app
     tenant, ticket = "t1", f"tkt_{uuid.uuid4().hex[:10]}"
     await _publish(kafka, (_opened(tenant, ticket, "in_warranty"), topics.INTAKE_TICKETS))
-    await asyncio.sleep(0.5)
+    await _facts_stored(runtime, tenant, ticket)
     await _publish(kafka, (_completed(tenant, ticket, resolution="quality_defect_fixed"), topics.DISPATCH_WORK_ORDERS))
     rows = await _wait_rows(runtime, waived_charges, tenant, ticket)
     assert len(rows) == 1 and rows[0]["service_kind"] == "C" and rows[0]["rule"] == "warranty.quality_repair_free"
-    assert await _wait_rows(runtime, invoices, tenant, ticket, timeout=0.1) == []
+    assert await _rows(runtime, invoices, tenant, ticket) == []
     events = await _read_billing_events(kafka, ticket, 1)
     assert events[0].type == "fixflow.billing.charge.waived.v1"
     assert "warranty" in events[0].payload().reason

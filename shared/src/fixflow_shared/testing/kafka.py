@@ -84,3 +84,34 @@ async def consumed(bootstrap: str, group_id: str, *records: Any, timeout: float 
     await eventually(
         behind, lambda left: not left, timeout=timeout, interval=0.2, what=f"group {group_id} past these records"
     )
+
+
+async def read_to_end(bootstrap: str, topic: str, *, subject: str | None = None) -> list[Envelope]:
+    """Every event on `topic` (about `subject`, if given) up to the end of each partition as it is
+    now: nothing published before the call is missed, and nothing later is waited for."""
+    from aiokafka import AIOKafkaConsumer
+
+    ends = {(r.topic, r.partition): r.offset for r in await end_offsets(bootstrap, topic)}
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    found: list[Envelope] = []
+    try:
+        parts = [TopicPartition(t, p) for t, p in ends]
+        if not parts:
+            return found
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        left = set(parts)
+        while left:
+            for records in (await consumer.getmany(*left, timeout_ms=1000)).values():
+                for rec in records:
+                    if rec.offset <= ends[(rec.topic, rec.partition)]:
+                        env = Envelope.from_kafka(rec.headers, rec.value)
+                        if subject is None or env.subject == subject:
+                            found.append(env)
+            for tp in list(left):
+                if await consumer.position(tp) > ends[(tp.topic, tp.partition)]:
+                    left.discard(tp)
+    finally:
+        await consumer.stop()
+    return found

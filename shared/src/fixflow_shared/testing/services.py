@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from fixflow_shared.testing.plugin import asgi_client, own_kafka, running_service
+from fixflow_shared.testing.waiting import eventually
 
 
 def service_fixtures(name: str, settings_cls: type[Any], **settings: Any) -> tuple[Any, Any, Any, Any]:
@@ -61,3 +62,20 @@ def service_fixtures(name: str, settings_cls: type[Any], **settings: Any) -> tup
             yield c
 
     return kafka, service_app, named_app, client
+
+
+async def outbox_sent(runtime: Any, *, key: str | None = None, timeout: float = 20.0) -> None:
+    """Wait until the relay has published every outbox row of `runtime` (with message key `key`,
+    e.g. a ticket id, if given): then its events are on the broker."""
+    from sqlalchemy import func, select
+
+    outbox = runtime.outbox
+    unsent = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+    if key is not None:
+        unsent = unsent.where(outbox.c.key == key)
+
+    async def count() -> int:
+        async with runtime.engine.connect() as conn:
+            return int(await conn.scalar(unsent) or 0)
+
+    await eventually(count, lambda n: n == 0, timeout=timeout, what=f"{runtime.name}'s outbox sent")
