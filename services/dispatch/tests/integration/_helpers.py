@@ -116,16 +116,5 @@ def of_type(found: list[Envelope], suffix: str) -> list[Envelope]:
     return [e for e in found if e.type == f"fixflow.dispatch.{suffix}.v1" or e.type.endswith(suffix)]
 
 
-async def poll(fn: Callable[[], Any], until: Callable[[Any], bool], timeout: float = 20.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await fn()
-        if until(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not reached; last value {value!r}")
-        await asyncio.sleep(0.2)
-
-
 def future(hours: float) -> datetime:
     return (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0)

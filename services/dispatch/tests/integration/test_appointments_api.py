@@ -7,11 +7,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dispatch_test_helpers import events, future, h, of_type, poll, publish, technician, tenant, ticket_opened
+from dispatch_test_helpers import events, future, h, of_type, publish, technician, tenant, ticket_opened
 
 from fixflow_shared import topics
 from fixflow_shared.events import new_envelope
 from fixflow_shared.events.contracts.intake import Site, SlaDeadlines, TicketCancelled, TicketTriaged
+from fixflow_shared.testing import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +35,7 @@ async def incomplete_job(client, kafka, t: str, **kw):
         r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
         return r.json() if r.status_code == 200 else None
 
-    job = await poll(get, lambda j: j is not None)
+    job = await eventually(get, lambda j: j is not None)
     assert job["status"] == "incomplete"
     return env, job
 
@@ -116,13 +117,13 @@ async def test_decline_and_delay_reassign(client, kafka):
             return []
         return (await client.get(f"/v1/jobs/{r.json()['id']}", headers=h(t))).json()["work_orders"]
 
-    first = (await poll(wos, lambda w: len(w) == 1))[0]
+    first = (await eventually(wos, lambda w: len(w) == 1))[0]
     assert first["technician_id"] == a["id"]
     r = await client.post(
         f"/v1/work-orders/{first['id']}/decline", json={"reason": "van broken"}, headers=h(t, "technician")
     )
     assert r.status_code == 200 and r.json()["status"] == "unassigned"
-    second = (await poll(wos, lambda w: len(w) == 2 and w[1]["status"] == "assigned"))[1]
+    second = (await eventually(wos, lambda w: len(w) == 2 and w[1]["status"] == "assigned"))[1]
     assert second["technician_id"] == b["id"]
     r = await client.post(f"/v1/work-orders/{second['id']}/delay", json={"minutes": 600}, headers=h(t, "technician"))
     assert r.status_code == 200 and r.json()["sla_at_risk"] is True
@@ -132,7 +133,7 @@ async def test_decline_and_delay_reassign(client, kafka):
     delayed = of_type(found, "technician.delayed")[0].data
     assert delayed["technician_name"] == "B" and delayed["delay_minutes"] == 600 and delayed["sla_at_risk"]
     # B is excluded, A declined earlier but may take it again now: someone other than B gets it
-    third = (await poll(wos, lambda w: len(w) == 3 and w[2]["status"] == "assigned"))[2]
+    third = (await eventually(wos, lambda w: len(w) == 3 and w[2]["status"] == "assigned"))[2]
     assert third["technician_id"] == a["id"]
 
 
@@ -162,7 +163,7 @@ async def test_triaged_ticket_refines_the_job_and_cancelled_ticket_cancels_it(cl
     async def get():
         return (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()
 
-    detail = await poll(get, lambda j: j["status"] == "assigned")
+    detail = await eventually(get, lambda j: j["status"] == "assigned")
     assert detail["priority"] == "P1" and detail["required_skills"] == {"boiler": 1} and detail["duration_min"] == 50
     cancelled = TicketCancelled(
         ticket_id=env.subject, tenant_id=t, reason="customer withdrew", cancelled_at=datetime.now(UTC)
@@ -172,7 +173,7 @@ async def test_triaged_ticket_refines_the_job_and_cancelled_ticket_cancels_it(cl
         topics.INTAKE_TICKETS,
         new_envelope(cancelled, source="/fixflow/intake", subject=env.subject, tenant=t),
     )
-    detail = await poll(get, lambda j: j["status"] == "cancelled")
+    detail = await eventually(get, lambda j: j["status"] == "cancelled")
     assert detail["appointments"][0]["status"] == "cancelled" and detail["work_orders"][0]["status"] == "unassigned"
 
 
@@ -184,7 +185,7 @@ async def test_batch_optimisation_plans_open_jobs_with_explanations(client, kafk
     async def open_jobs():
         return (await client.get("/v1/jobs", params={"status": "open"}, headers=h(t))).json()
 
-    await poll(open_jobs, lambda js: len(js) == 5)
+    await eventually(open_jobs, lambda js: len(js) == 5)
     techs = [await technician(client, t, name=f"T{i}", dlat=0.02 * i, max_jobs_per_day=2) for i in range(3)]
     r = await client.post("/v1/optimisations", json={"method": "fast"}, headers=h(t))
     assert r.status_code == 200, r.text
@@ -212,7 +213,7 @@ async def test_periodic_optimiser_round_plans_every_tenant(client, kafka, dispat
         r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
         return r.json() if r.status_code == 200 else None
 
-    await poll(job, lambda j: j is not None and j["status"] == "open")
+    await eventually(job, lambda j: j is not None and j["status"] == "open")
     await technician(client, t, name="Late joiner")
     assert await optimise_all(runtime, app.state.planning) >= 1
     assert (await job())["status"] == "assigned"
@@ -230,7 +231,7 @@ async def test_reopened_ticket_gets_a_new_visit_and_remote_fix_cancels(client, k
         r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
         return r.json() if r.status_code == 200 else None
 
-    j = await poll(job, lambda x: x is not None and x["status"] == "assigned")
+    j = await eventually(job, lambda x: x is not None and x["status"] == "assigned")
     wo = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()["work_orders"][0]["id"]
     hdr = h(t, "technician")
     await client.post(f"/v1/work-orders/{wo}/arrival", json={}, headers=hdr)
@@ -262,7 +263,7 @@ async def test_reopened_ticket_gets_a_new_visit_and_remote_fix_cancels(client, k
         topics.INTAKE_TICKETS,
         new_envelope(triaged, source="/fixflow/intake", subject=env.subject, tenant=t),
     )
-    j = await poll(job, lambda x: x["status"] == "assigned")
+    j = await eventually(job, lambda x: x["status"] == "assigned")
     assert j["visits"] == 2
     resolved = TicketResolved(
         ticket_id=env.subject, tenant_id=t, kind="repair", resolution="remote_fix", resolved_at=datetime.now(UTC)
@@ -272,7 +273,7 @@ async def test_reopened_ticket_gets_a_new_visit_and_remote_fix_cancels(client, k
         topics.INTAKE_TICKETS,
         new_envelope(resolved, source="/fixflow/intake", subject=env.subject, tenant=t),
     )
-    j = await poll(job, lambda x: x["status"] == "cancelled")
+    j = await eventually(job, lambda x: x["status"] == "cancelled")
     detail = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()
     assert [a["status"] for a in detail["appointments"]] == ["done", "cancelled"]
 
@@ -287,7 +288,7 @@ async def test_bad_input_on_appointments_and_work_orders_writes_nothing(client, 
         r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
         return r.json() if r.status_code == 200 else None
 
-    j = await poll(job, lambda x: x is not None and x["status"] == "assigned")
+    j = await eventually(job, lambda x: x is not None and x["status"] == "assigned")
     before = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()
     appt, wo = before["appointments"][0], before["work_orders"][0]
     other = tenant()
@@ -395,7 +396,7 @@ async def test_untriaged_repair_waits_and_remote_triage_cancels_a_planned_visit(
         r = await client.get(f"/v1/jobs/by-ticket/{subject}", headers=h(t))
         return r.json() if r.status_code == 200 else None
 
-    await poll(lambda: job(inst.subject), lambda j: j is not None and j["status"] == "assigned")
+    await eventually(lambda: job(inst.subject), lambda j: j is not None and j["status"] == "assigned")
     assert await job(env0.subject) is None
     remote = TicketTriaged(
         ticket_id=inst.subject,
@@ -411,7 +412,7 @@ async def test_untriaged_repair_waits_and_remote_triage_cancels_a_planned_visit(
         topics.INTAKE_TICKETS,
         new_envelope(remote, source="/fixflow/intake", subject=inst.subject, tenant=t),
     )
-    j = await poll(lambda: job(inst.subject), lambda j: j["status"] == "cancelled")
+    j = await eventually(lambda: job(inst.subject), lambda j: j["status"] == "cancelled")
     detail = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()
     assert detail["appointments"][0]["status"] == "cancelled" and detail["work_orders"][0]["status"] == "unassigned"
 
@@ -432,7 +433,7 @@ async def test_p1_takes_the_place_of_an_unconfirmed_p4_visit(client, kafka):
         r = await client.get(f"/v1/jobs/by-ticket/{subject}", headers=h(t))
         return (await client.get(f"/v1/jobs/{r.json()['id']}", headers=h(t))).json() if r.status_code == 200 else None
 
-    first = await poll(lambda: job(low.subject), lambda j: j is not None and j["status"] == "assigned")
+    first = await eventually(lambda: job(low.subject), lambda j: j is not None and j["status"] == "assigned")
     low_start = first["appointments"][0]["window_start"]
     urgent = TicketTriaged(
         ticket_id=f"T-{uuid.uuid4().hex[:12]}",
@@ -452,7 +453,7 @@ async def test_p1_takes_the_place_of_an_unconfirmed_p4_visit(client, kafka):
         topics.INTAKE_TICKETS,
         new_envelope(urgent, source="/fixflow/intake", subject=urgent.ticket_id, tenant=t),
     )
-    p1 = await poll(lambda: job(urgent.ticket_id), lambda j: j is not None and j["status"] == "assigned")
+    p1 = await eventually(lambda: job(urgent.ticket_id), lambda j: j is not None and j["status"] == "assigned")
     assert p1["work_orders"][0]["technician_id"] == only["id"]
     p1_start = datetime.fromisoformat(p1["appointments"][0]["window_start"])
     assert p1_start < datetime.now(UTC) + timedelta(hours=1)  # the P1 took today's only visit

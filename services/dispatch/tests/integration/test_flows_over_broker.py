@@ -14,7 +14,6 @@ from dispatch_test_helpers import (
     future,
     h,
     of_type,
-    poll,
     publish,
     technician,
     tenant,
@@ -23,6 +22,7 @@ from dispatch_test_helpers import (
 
 from fixflow_shared import topics
 from fixflow_shared.events.contracts import dispatch as dev
+from fixflow_shared.testing import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +37,9 @@ async def test_replaying_ticket_opened_twice_creates_one_job_and_one_assignment(
     tech = await technician(client, t, name="Li Wei")
     env = ticket_opened(t)
     await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env, env)  # the same event twice
-    job = await poll(lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned")
+    job = await eventually(
+        lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned"
+    )
     found = await events(
         kafka.bootstrap,
         topics.DISPATCH_WORK_ORDERS,
@@ -66,7 +68,9 @@ async def test_absence_triggers_reassignment_end_to_end(client, kafka):
     far = await technician(client, t, name="Far", dlat=0.05)
     env = ticket_opened(t, dlat=0.005)
     await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
-    job = await poll(lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned")
+    job = await eventually(
+        lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned"
+    )
     detail = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()
     assert detail["work_orders"][0]["technician_id"] == near["id"]
 
@@ -96,7 +100,9 @@ async def test_technician_app_to_completion_carries_what_billing_needs(client, k
     tech = await technician(client, t, name="Zhang", van_stock={"PUMP-1": 2})
     env = ticket_opened(t)
     await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
-    job = await poll(lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned")
+    job = await eventually(
+        lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned"
+    )
     wo = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["work_orders"][0]["id"]
     hdr = h(t, "technician")
     assert (await client.post(f"/v1/work-orders/{wo}/en-route", headers=hdr)).status_code == 200
@@ -166,7 +172,9 @@ async def test_needs_parts_requests_them_and_a_shipment_books_the_follow_up(clie
     await technician(client, t, name="Wu")
     env = ticket_opened(t)
     await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
-    job = await poll(lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned")
+    job = await eventually(
+        lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned"
+    )
     wo = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["work_orders"][0]["id"]
     hdr = h(t, "technician")
     await client.post(f"/v1/work-orders/{wo}/arrival", json={}, headers=hdr)
@@ -198,7 +206,7 @@ async def test_needs_parts_requests_them_and_a_shipment_books_the_follow_up(clie
         updated_at=datetime.now(UTC),
     )
     await publish(kafka.bootstrap, topics.INTEGRATION_SHIPMENTS, envelope_of(shipment, t, env.subject))
-    job = await poll(lambda: job_of(client, t, env.subject), lambda j: j["status"] == "assigned")
+    job = await eventually(lambda: job_of(client, t, env.subject), lambda j: j["status"] == "assigned")
     assert job["visits"] == 2
     detail = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()
     follow_up = detail["appointments"][-1]
@@ -220,7 +228,9 @@ async def test_customer_absent_books_a_second_visit_and_escalation_reopens(clien
     await technician(client, t, name="Ma")
     env = ticket_opened(t)
     await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
-    job = await poll(lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned")
+    job = await eventually(
+        lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned"
+    )
     wo = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["work_orders"][0]["id"]
     hdr = h(t, "technician")
     early = await client.post(f"/v1/work-orders/{wo}/failure", json={"outcome": "customer_absent"}, headers=hdr)
@@ -268,7 +278,7 @@ async def test_out_of_warranty_repair_waits_for_quote_acceptance_and_rejection_c
         envs.append(env)
     await publish(kafka.bootstrap, topics.INTAKE_TICKETS, *envs)
     for env in envs:
-        await poll(
+        await eventually(
             lambda env=env: job_of(client, t, env.subject),
             lambda j: j is not None and j["status"] == "awaiting_consent",
         )
@@ -283,8 +293,8 @@ async def test_out_of_warranty_repair_waits_for_quote_acceptance_and_rejection_c
     await publish(
         kafka.bootstrap, topics.BILLING_INVOICES, acc_env, envelope_of(rejected, t, envs[1].subject, "/fixflow/billing")
     )
-    await poll(lambda: job_of(client, t, envs[0].subject), lambda j: j is not None and j["status"] == "assigned")
-    await poll(lambda: job_of(client, t, envs[1].subject), lambda j: j is not None and j["status"] == "cancelled")
+    await eventually(lambda: job_of(client, t, envs[0].subject), lambda j: j is not None and j["status"] == "assigned")
+    await eventually(lambda: job_of(client, t, envs[1].subject), lambda j: j is not None and j["status"] == "cancelled")
     found = await events(
         kafka.bootstrap,
         topics.DISPATCH_WORK_ORDERS,

@@ -4,7 +4,6 @@ SLA timers, pagination, KPIs and bad input."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 from fixflow_shared.events import new_envelope
 from fixflow_shared.events.contracts import dispatch as dsp
 from fixflow_shared.events.contracts import survey as srv
-from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing import auth_headers, eventually
 
 pytestmark = pytest.mark.integration
 H = auth_headers("t-flow", "agent,manager")
@@ -81,14 +80,10 @@ async def publish(kafka: Any, payload: Any, *, tenant: str = "t-flow") -> None:
 async def wait_for(
     client: Any, ticket_id: str, cond: Any, timeout: float = 20.0, headers: dict[str, str] = H
 ) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        t = (await client.get(f"/v1/tickets/{ticket_id}", headers=headers)).json()
-        if cond(t):
-            return t
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not reached: {t}")
-        await asyncio.sleep(0.2)
+    async def ticket() -> dict[str, Any]:
+        return (await client.get(f"/v1/tickets/{ticket_id}", headers=headers)).json()
+
+    return await eventually(ticket, cond, timeout=timeout, what=f"ticket {ticket_id}")
 
 
 async def test_asset_ticket_is_triaged_with_warranty_and_moves_with_dispatch_events(client, kafka):
@@ -143,11 +138,11 @@ async def test_asset_ticket_is_triaged_with_warranty_and_moves_with_dispatch_eve
         tl = (await client.get(f"/v1/tickets/{t['id']}/timeline", headers=H)).json()
         return [e["type"] for e in tl["events"]]
 
-    for _ in range(100):
-        types = await timeline_types()
-        if "fixflow.intake.ticket.resolved.v1" in types and "fixflow.dispatch.work-order.completed.v1" in types:
-            break
-        await asyncio.sleep(0.2)
+    types = await eventually(
+        timeline_types,
+        lambda ts: "fixflow.intake.ticket.resolved.v1" in ts and "fixflow.dispatch.work-order.completed.v1" in ts,
+        what="resolution on the timeline",
+    )
     assert types[0] == "fixflow.intake.ticket.opened.v1"
     assert {
         "fixflow.intake.ticket.triaged.v1",
@@ -303,12 +298,12 @@ async def test_sla_breach_is_raised_by_the_timer(client, intake_app):
         )
     ).json()
     assert t["status"] == "triaged"
-    for _ in range(100):
+
+    async def first_response() -> dict[str, Any]:
         details = (await client.get(f"/v1/tickets/{t['id']}/details", headers=h)).json()
-        fr = {c["name"]: c for c in details["sla_clocks"]}["first_response"]
-        if fr["breached_raised"]:
-            break
-        await asyncio.sleep(0.2)
+        return {c["name"]: c for c in details["sla_clocks"]}["first_response"]
+
+    fr = await eventually(first_response, lambda c: c["breached_raised"], what="first response breached")
     assert fr["at_risk_raised"] and fr["breached_raised"] and fr["next_check_at"] is None
     page = (await client.get("/v1/tickets?sla_risk=breached", headers=h)).json()
     assert [x["id"] for x in page["items"]] == [t["id"]]
@@ -449,10 +444,7 @@ async def test_complaint_level_dissatisfaction_reopens_only_when_the_repair_did_
             reported_at=now,
         ),
     )
-    for _ in range(100):
-        if await complaints():
-            break
-        await asyncio.sleep(0.2)
+    await eventually(complaints, what="a complaint")
     assert len(await complaints()) == 1
     assert (await client.get(f"/v1/tickets/{t['id']}", headers=H)).json()["status"] == "resolved"
 

@@ -10,7 +10,7 @@ import pytest
 from fixflow_shared.clock import SettableClock
 from fixflow_shared.events import new_envelope
 from fixflow_shared.events.contracts.intake import TicketReopened
-from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing import auth_headers, eventually
 from survey.adapters.repository import PlanRepository, SurveyRepository, TimerRepository
 from survey.service_layer import handlers
 
@@ -243,19 +243,17 @@ async def test_health_and_readiness(client):
 
 
 async def test_background_loop_sends_a_due_survey_even_if_redis_lost_it(rt, tenant):
-    import asyncio
-
     runtime, svc = rt
     env = resolved_envelope(tenant)  # resolved 40 days ago: already due
     timers = await handlers.schedule_for_resolution(uow=runtime.uow(), envelope=env, event=env.payload())
     ((send_id, _),) = [t for t in timers if t[0].startswith("send:")]
     await svc.wheel.cancel(send_id)  # never reached Redis (crash after commit, flushed Redis, ...)
     survey_id = send_id.split(":", 1)[1]
-    for _ in range(100):  # the loop re-seeds from the durable rows every second in tests
-        if (await get_survey(runtime, tenant, survey_id)).status.value == "sent":
-            break
-        await asyncio.sleep(0.1)
-    assert (await get_survey(runtime, tenant, survey_id)).status.value == "sent"
+    # the loop re-seeds from the durable rows every second in tests
+    sent = await eventually(
+        lambda: get_survey(runtime, tenant, survey_id), lambda s: s.status.value == "sent", what="survey sent"
+    )
+    assert sent.status.value == "sent"
 
 
 async def test_a_survey_goes_out_when_the_clock_reaches_its_send_time(rt, tenant):

@@ -11,6 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from fixflow_shared.clock import SettableClock
+from fixflow_shared.testing import eventually
 from fixflow_shared.timers import DueTimerWheel, run_timer_loop
 
 pytestmark = pytest.mark.integration
@@ -88,17 +89,12 @@ async def test_loop_fires_reseeds_from_the_durable_copy_and_retries(wheel: DueTi
     # Nothing was ever scheduled in Redis: the loop must find the timers through reseed().
     task = asyncio.create_task(run_timer_loop(wheel, fire, reseed, poll_s=0.05, reseed_every_s=0.5, retry_after_s=0.1))
     try:
-
-        async def until(cond) -> None:
-            while not cond():
-                await asyncio.sleep(0.02)
-
-        await asyncio.wait_for(until(lambda: {"due-now", "soon", "flaky"} <= set(fired)), 5)
+        await eventually(lambda: {"due-now", "soon", "flaky"} <= set(fired), timeout=5, interval=0.02)
         assert "later" in db and await wheel.score("later") is not None
         # Redis loses everything (flush, failover): the next re-seed restores it from the rows.
         await wheel.clear()
         db["again"] = datetime.now(UTC)
-        await asyncio.wait_for(until(lambda: "again" in fired), 5)
+        await eventually(lambda: "again" in fired, timeout=5, interval=0.02)
         assert await wheel.score("later") is not None
     finally:
         task.cancel()
