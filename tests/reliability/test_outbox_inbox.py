@@ -26,6 +26,8 @@ from fixflow_shared.db import add_messaging_tables, make_engine, make_session_fa
 from fixflow_shared.events import Envelope, InvalidEnvelope, new_envelope
 from fixflow_shared.events.contracts.intake import TicketOpened
 from fixflow_shared.outbox import write_outbox
+from fixflow_shared.testing import eventually
+from fixflow_shared.testing.kafka import consumed, end_offsets
 from fixflow_shared.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -114,15 +116,14 @@ async def test_relay_killed_mid_batch_loses_nothing_and_inbox_absorbs_duplicates
     # A second relay finishes the job; it is killed -9 once everything is marked.
     second = subprocess.Popen([sys.executable, str(HERE / "relay_proc.py"), url, kafka.bootstrap, "0"])
     try:
-        for _ in range(200):
+
+        async def unsent_rows() -> int:
             async with engine.connect() as conn:
-                if not await conn.scalar(
+                return await conn.scalar(
                     select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-                ):
-                    break
-            await asyncio.sleep(0.1)
-        else:
-            pytest.fail("second relay did not publish the rest")
+                )
+
+        await eventually(unsent_rows, lambda n: n == 0, what="the second relay published the rest")
     finally:
         second.kill()
         second.wait()
@@ -156,15 +157,12 @@ async def test_relay_killed_mid_batch_loses_nothing_and_inbox_absorbs_duplicates
             await uow.session.execute(insert(effects).values(event_id=envelope.id, run=run))
             await uow.commit()
 
+    # Everything the relays published, duplicates included, lies before the topic's end offsets now.
+    last_records = await end_offsets(kafka.bootstrap, topics.INTAKE_TICKETS)
     await broker.start()
     try:
-        for _ in range(300):
-            async with engine.connect() as conn:
-                n = await conn.scalar(select(func.count()).select_from(effects).where(effects.c.run == run))
-            if n >= 400:
-                break
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(1.0)  # let any late duplicate arrive
+        # The consumer finished every record up to there: each duplicate had its chance to apply.
+        await consumed(kafka.bootstrap, f"effects-{run}", *last_records, timeout=60)
         async with engine.connect() as conn:
             rows = (await conn.execute(select(effects.c.event_id).where(effects.c.run == run))).scalars().all()
     finally:
@@ -196,10 +194,7 @@ async def test_poison_message_goes_to_dlq_and_the_partition_moves_on(kafka, batc
 
     await broker.start()
     try:
-        for _ in range(200):
-            if good.id in handled:
-                break
-            await asyncio.sleep(0.1)
+        await eventually(lambda: good.id in handled, what="the message after the poison one processed")
     finally:
         await broker.stop()
     assert good.id in handled, "the message after the poison one was processed"
@@ -231,13 +226,12 @@ async def test_poison_message_goes_to_dlq_and_the_partition_moves_on(kafka, batc
 async def test_failed_then_succeeded_then_restarted_never_loses_the_failed_message(kafka, batch_max):
     """FastStream issue 2618: a failed message must be retried or dead-lettered, never skipped."""
     run = uuid.uuid4().hex[:8]
-    failing, later = opened_envelope(run, 1), opened_envelope(run, 2)
+    failing, later, marker = opened_envelope(run, 1), opened_envelope(run, 2), opened_envelope(run, 3)
+    key = b"same-key-" + run.encode()
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
     await producer.start()
     for env in (failing, later):
-        await producer.send_and_wait(
-            topics.INTAKE_TICKETS, env.body(), key=b"same-key-" + run.encode(), headers=env.headers()
-        )
+        await producer.send_and_wait(topics.INTAKE_TICKETS, env.body(), key=key, headers=env.headers())
     await producer.stop()
 
     attempts: Counter[str] = Counter()
@@ -256,7 +250,7 @@ async def test_failed_then_succeeded_then_restarted_never_loses_the_failed_messa
 
         @consumer.on(TicketOpened)
         async def apply(envelope: Envelope, event: TicketOpened) -> None:
-            if envelope.id not in (failing.id, later.id):
+            if envelope.id not in (failing.id, later.id, marker.id):
                 return
             attempts[envelope.id] += 1
             if fail and envelope.id == failing.id:
@@ -265,19 +259,25 @@ async def test_failed_then_succeeded_then_restarted_never_loses_the_failed_messa
 
         await broker.start()
         try:
-            for _ in range(200):
-                if until <= set(done) | ({failing.id} if fail and attempts[failing.id] >= 3 else set()):
-                    break
-                await asyncio.sleep(0.1)
+            await eventually(
+                lambda: until <= set(done) | ({failing.id} if fail and attempts[failing.id] >= 3 else set()),
+                what=f"{until} handled",
+            )
         finally:
             await broker.stop()
 
     await run_consumer(fail=True, until={later.id})
     assert attempts[failing.id] == 3 and done == [later.id]
-    # Restart: the committed offset is past both, because the failed one was dead-lettered.
-    await run_consumer(fail=False, until=set())
-    await asyncio.sleep(1)
-    assert done == [later.id], "nothing is replayed after restart"
+    # Restart: the committed offset is past both, because the failed one was dead-lettered. A marker
+    # on the same key (same partition, after both) is handled by the restarted consumer: whatever it
+    # would replay comes before it.
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    await producer.start()
+    await producer.send_and_wait(topics.INTAKE_TICKETS, marker.body(), key=key, headers=marker.headers())
+    await producer.stop()
+    await run_consumer(fail=False, until={marker.id})
+    assert done == [later.id, marker.id], "nothing is replayed after restart"
+    assert attempts[failing.id] == 3
     records = await read_topic(kafka.bootstrap, topics.dlq(topics.INTAKE_TICKETS), {failing.id})
     assert [e.id for e, _ in records] == [failing.id], "the failed message is in the DLQ, not lost"
 
@@ -295,8 +295,9 @@ async def test_batch_consumer_falls_back_to_one_by_one_and_dead_letters_only_the
         for i, env in enumerate(envs):  # one key: one partition, in this order
             if i == 30:
                 await producer.send(topics.INTAKE_TICKETS, b"{not json", key=key, headers=env.headers()[:3])
-            await producer.send(topics.INTAKE_TICKETS, env.body(), key=key, headers=env.headers())
+            last = await producer.send(topics.INTAKE_TICKETS, env.body(), key=key, headers=env.headers())
         await producer.flush()
+        last_record = await last
     finally:
         await producer.stop()
 
@@ -330,11 +331,9 @@ async def test_batch_consumer_falls_back_to_one_by_one_and_dead_letters_only_the
 
     await broker.start()
     try:
-        for _ in range(300):
-            if len(applied) >= len(envs) - 1:
-                break
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)  # nothing more may arrive
+        # Every record up to the last one was finished (offsets are committed only then): nothing
+        # more of ours can arrive.
+        await consumed(kafka.bootstrap, f"batch-{run}", last_record)
     finally:
         await broker.stop()
 
