@@ -4,6 +4,7 @@ killed consumer resumes within 10 s."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections import defaultdict
@@ -11,7 +12,7 @@ from collections import defaultdict
 import httpx
 import pytest
 
-from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing import auth_headers, eventually_blocking
 from fixflow_shared.testing.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -69,19 +70,23 @@ def test_kill_notify_then_the_broker_under_load(kafka, make_database, redis_url,
             restarted = time.monotonic()
             notify.start()
             waiting = set(opened[TICKETS // 3 :])
-            while time.monotonic() - restarted < 30 and not waiting & set(delivery_ids_by_ticket(smtp_server, tag)):
-                time.sleep(0.1)
+            eventually_blocking(
+                lambda: waiting & set(delivery_ids_by_ticket(smtp_server, tag)),
+                timeout=30,
+                what="the restarted notify acknowledging a ticket",
+            )
             resumed_after = time.monotonic() - restarted
             kafka.kill()  # the broker too, with tickets still being written to the outbox
             for i in range(2 * TICKETS // 3, TICKETS):
                 open_ticket(i)  # intake keeps accepting: the outbox holds the events
             kafka.start()
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                got = delivery_ids_by_ticket(smtp_server, tag)
-                if len(got) == TICKETS:
-                    break
-                time.sleep(0.5)
+            with contextlib.suppress(AssertionError):  # the assertions below say what is missing
+                eventually_blocking(
+                    lambda: delivery_ids_by_ticket(smtp_server, tag),
+                    lambda got: len(got) == TICKETS,
+                    timeout=120,
+                    interval=0.5,
+                )
     finally:
         notify.stop()
         intake.stop()

@@ -1,26 +1,13 @@
-"""Helpers for end-to-end scenarios: polling and trace checks. Import with
-`from helpers import poll, one_trace_of_ticket` (tests/e2e is on sys.path via conftest)."""
+"""Helpers for end-to-end scenarios: trace checks. Import with `from helpers import one_trace_of_ticket`
+(tests/e2e is on sys.path via conftest); waiting is fixflow_shared.testing.eventually_blocking."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-T = TypeVar("T")
+from fixflow_shared.testing import eventually_blocking
 
 SPAN_KIND_SERVER, SPAN_KIND_PRODUCER, SPAN_KIND_CONSUMER = 2, 4, 5
-
-
-def poll(fn: Callable[[], T], timeout: float = 30.0, interval: float = 0.2, what: str = "") -> T:
-    """Call fn until it returns something truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    value = fn()
-    while not value and time.monotonic() < deadline:
-        time.sleep(interval)
-        value = fn()
-    assert value, f"timed out after {timeout}s waiting for {what or fn}"
-    return value
 
 
 def trace_of_ticket(otlp_receiver: Any, ticket_id: str, timeout: float = 20.0) -> list[Any]:
@@ -31,7 +18,7 @@ def trace_of_ticket(otlp_receiver: Any, ticket_id: str, timeout: float = 20.0) -
         ids = {s.trace_id for s in otlp_receiver.spans if ticket_id in str(s.attributes.values())}
         return [s for s in otlp_receiver.spans if s.trace_id in ids]
 
-    return poll(find, timeout, what=f"spans mentioning {ticket_id}")
+    return eventually_blocking(find, timeout=timeout, what=f"spans mentioning {ticket_id}")
 
 
 def assert_one_trace(spans: list[Any], *, services: set[str]) -> str:
@@ -57,12 +44,22 @@ def one_trace_of_ticket(
 ) -> tuple[str, list[Any]]:
     """`assert_one_trace` over every span that mentions the ticket, retried while late spans (batch
     export every 200 ms) are still arriving; returns (trace id, spans)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        spans = trace_of_ticket(otlp_receiver, ticket_id, timeout=timeout)
+
+    def one_trace(spans: list[Any]) -> bool:
         try:
-            return assert_one_trace(spans, services=services), spans
+            assert_one_trace(spans, services=services)
         except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+            return False
+        return True
+
+    try:
+        spans = eventually_blocking(
+            lambda: trace_of_ticket(otlp_receiver, ticket_id, timeout=timeout),
+            one_trace,
+            timeout=timeout,
+            interval=0.5,
+            what=f"one trace of {ticket_id}",
+        )
+    except AssertionError:  # say why the spans are not one trace
+        spans = trace_of_ticket(otlp_receiver, ticket_id, timeout=timeout)
+    return assert_one_trace(spans, services=services), spans

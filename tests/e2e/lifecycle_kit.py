@@ -16,10 +16,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-from helpers import poll
 
 from fixflow_shared.events import Envelope, Event, new_envelope
-from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing import auth_headers, eventually_blocking
 
 ROLES = "agent,dispatcher,manager,technician,customer,cashier"
 SITE = (31.2304, 121.4737)
@@ -210,7 +209,7 @@ class Fixflow:
             return last if last["status"] == status else None
 
         try:
-            return poll(check, timeout, what=f"ticket {ticket_id} {status}")
+            return eventually_blocking(check, timeout=timeout, what=f"ticket {ticket_id} {status}")
         except AssertionError as exc:
             raise AssertionError(f"{exc}; last status {last.get('status')}") from None
 
@@ -218,9 +217,9 @@ class Fixflow:
         return [e["type"] for e in self.get("intake", f"/tickets/{ticket_id}/timeline")["events"]]
 
     def wait_timeline(self, ticket_id: str, *types: str, timeout: float = 30.0) -> list[str]:
-        return poll(
+        return eventually_blocking(
             lambda: (lambda seen: seen if all(t in seen for t in types) else None)(self.timeline_types(ticket_id)),
-            timeout,
+            timeout=timeout,
             what=f"{types} on the timeline of {ticket_id}",
         )
 
@@ -249,7 +248,7 @@ class Fixflow:
             j = self.get("dispatch", f"/jobs/{r.json()['id']}")
             return j if pred(j) else None
 
-        return poll(check, timeout, what=what)
+        return eventually_blocking(check, timeout=timeout, what=what)
 
     def deliveries(self, ticket_id: str) -> list[dict[str, Any]]:
         return self.get("notify", "/deliveries", params={"ticket_id": ticket_id})
@@ -374,6 +373,17 @@ def publish(
 
     asyncio.run(go())
     return env
+
+
+def processed_by(group: str, bootstrap: str, topic: str) -> None:
+    """Wait until consumer group `group` (a service's name) has finished every record on `topic` so
+    far: whatever it does with them is done, including nothing."""
+    from fixflow_shared.testing.kafka import consumed, end_offsets
+
+    async def go() -> None:
+        await consumed(bootstrap, group, *await end_offsets(bootstrap, topic))
+
+    asyncio.run(go())
 
 
 def read_topic(bootstrap: str, topic: str, *, subject: str, type_: str, timeout: float = 30.0) -> list[Envelope]:

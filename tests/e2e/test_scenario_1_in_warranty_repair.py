@@ -9,8 +9,10 @@ import time
 import uuid
 
 import pytest
-from helpers import one_trace_of_ticket, poll
+from helpers import one_trace_of_ticket
 from lifecycle_kit import Fixflow, answer_url_in, email_bodies, email_subjects, sms_texts
+
+from fixflow_shared.testing import eventually_blocking
 
 pytestmark = pytest.mark.e2e
 
@@ -59,13 +61,15 @@ def test_in_warranty_repair_is_free_surveyed_and_closed(fixflow, smtp_server, sm
     ff.wait_timeline(tid, "fixflow.billing.charge.waived.v1")
 
     # survey goes out by email; the customer answers 5/5 through the link
-    survey = poll(
+    survey = eventually_blocking(
         lambda: [s for s in ff.get("survey", "/surveys", params={"ticket_id": tid}) if s["status"] == "sent"],
-        30,
+        timeout=30,
         what="survey sent",
     )[0]
-    mails = poll(
-        lambda: [b for b in email_bodies(smtp_server.inbox.to(email)) if "[Survey]" in b[0]], 30, what="survey email"
+    mails = eventually_blocking(
+        lambda: [b for b in email_bodies(smtp_server.inbox.to(email)) if "[Survey]" in b[0]],
+        timeout=30,
+        what="survey email",
     )
     url = answer_url_in(mails[0][1])
     ff.answer_survey_link(
@@ -130,9 +134,9 @@ def test_in_warranty_repair_is_free_surveyed_and_closed(fixflow, smtp_server, sm
     tech_sms = sms_texts(sms_gateway, "+8613700000101")
     assert any(tid in m for m in tech_sms), tech_sms
 
-    deliveries = poll(
+    deliveries = eventually_blocking(
         lambda: (lambda ds: ds if ds and all(d["status"] == "sent" for d in ds) else None)(ff.deliveries(tid)),
-        20,
+        timeout=20,
         what="every delivery sent",
     )
     by_trigger = {

@@ -14,14 +14,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import one_trace_of_ticket, poll
-from lifecycle_kit import Fixflow, email_subjects, sms_texts
+from helpers import one_trace_of_ticket
+from lifecycle_kit import Fixflow, email_subjects, processed_by, sms_texts
+
+from fixflow_shared import topics
+from fixflow_shared.testing import eventually_blocking
 
 pytestmark = pytest.mark.e2e
 
 
 def test_out_of_warranty_repair_quote_consent_repair_invoice_partial_and_full_payment_closed(
-    fixflow, smtp_server, sms_gateway, otlp_receiver
+    fixflow, kafka, smtp_server, sms_gateway, otlp_receiver
 ):
     started = time.monotonic()
     ff = Fixflow(fixflow, f"sc2-{uuid.uuid4().hex[:6]}")
@@ -52,8 +55,12 @@ def test_out_of_warranty_repair_quote_consent_repair_invoice_partial_and_full_pa
     work = {"resolution_code": "pump_replaced", "labour_minutes": 40, "parts": [{"code": "PUMP-W1", "quantity": 1}]}
     quote = ff.post("billing", "/quotes", {"ticket_id": tid, "work": work})
     assert quote["status"] == "issued" and quote["service_kind"] == "A" and quote["total_minor"] > 0
-    poll(lambda: any("[Quote]" in x for x in email_subjects(smtp_server, email, about=tid)), 20, what="quote email")
-    time.sleep(0.5)
+    eventually_blocking(
+        lambda: any("[Quote]" in x for x in email_subjects(smtp_server, email, about=tid)),
+        timeout=20,
+        what="quote email",
+    )
+    processed_by("dispatch", kafka.bootstrap, topics.BILLING_INVOICES)  # dispatch has seen the quote
     assert ff.job(tid)["status"] == "awaiting_consent", "an issued quote alone books nothing"
 
     accepted = ff.post(
@@ -83,7 +90,9 @@ def test_out_of_warranty_repair_quote_consent_repair_invoice_partial_and_full_pa
         signed_at=datetime.now(UTC) - timedelta(seconds=5),
     )
 
-    inv = poll(lambda: ff.get("billing", "/invoices", params={"ticket_id": tid}), 30, what="invoice")[0]
+    inv = eventually_blocking(
+        lambda: ff.get("billing", "/invoices", params={"ticket_id": tid}), timeout=30, what="invoice"
+    )[0]
     assert inv["work_order_id"] == wo["id"] and inv["service_kind"] == "A"
     assert inv["total_minor"] == quote["total_minor"], "the invoice says what the customer consented to"
     assert [(ln["code"], ln["amount_minor"]) for ln in inv["lines"]] == [
@@ -100,7 +109,7 @@ def test_out_of_warranty_repair_quote_consent_repair_invoice_partial_and_full_pa
         {"amount_minor": first, "currency": inv["currency"], "method": "cash"},
     )
     assert p1["balance_due_minor"] == total - first and p1["invoice_status"] == "partially_paid"
-    time.sleep(1.0)
+    ff.wait_timeline(tid, "fixflow.billing.payment.received.v1")  # intake applied the payment
     assert ff.ticket(tid)["status"] == "resolved", "a partial payment does not close the ticket"
     p2 = ff.post(
         "billing",
@@ -137,24 +146,28 @@ def test_out_of_warranty_repair_quote_consent_repair_invoice_partial_and_full_pa
     assert inv_now["status"] == "paid" and inv_now["paid_minor"] == total and inv_now["balance_due_minor"] == 0
     assert ff.get("billing", f"/quotes/{quote['id']}")["status"] == "accepted"
 
-    surveys = poll(lambda: ff.get("survey", "/surveys", params={"ticket_id": tid}), 20, what="survey scheduled")
+    surveys = eventually_blocking(
+        lambda: ff.get("survey", "/surveys", params={"ticket_id": tid}), timeout=20, what="survey scheduled"
+    )
     assert len(surveys) == 1 and surveys[0]["status"] == "scheduled"
 
     # --- what the customer received ---------------------------------------------------------------
     expected = ["[Service]", "[Quote]", "[Appointment]", "[Done]", "[Invoice]", "[Receipt]"]
-    mails = poll(
+    mails = eventually_blocking(
         lambda: (
             (m := email_subjects(smtp_server, email, about=tid))
             and sum(x.startswith("[Receipt]") for x in m) == 2
             and m
         ),
-        20,
+        timeout=20,
         what="receipts by email",
     )
     for prefix in expected:
         assert any(x.startswith(prefix) for x in mails), (prefix, mails)
     assert sum(x.startswith("[Invoice]") for x in mails) == 1 and sum(x.startswith("[Quote]") for x in mails) == 1
-    sms = poll(lambda: (m := sms_texts(sms_gateway, phone)) and len(m) >= 2 and m, 20, what="sms")
+    sms = eventually_blocking(
+        lambda: (m := sms_texts(sms_gateway, phone)) and len(m) >= 2 and m, timeout=20, what="sms"
+    )
     assert any(tid in x for x in sms) and any("Zhang Wei" in x for x in sms), sms  # ack + booking
     sent = [d for d in ff.deliveries(tid) if d["status"] == "sent"]
     assert email not in str(sent), "addresses are masked in notify's API"

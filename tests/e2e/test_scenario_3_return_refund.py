@@ -15,11 +15,12 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from helpers import one_trace_of_ticket, poll
+from helpers import one_trace_of_ticket
 from lifecycle_kit import Fixflow, email_bodies, email_subjects, publish, read_topic, sms_texts
 
 from fixflow_shared import topics
 from fixflow_shared.events.contracts import dispatch as dev
+from fixflow_shared.testing import eventually_blocking
 
 pytestmark = pytest.mark.e2e
 
@@ -111,9 +112,9 @@ def test_return_within_30_days_pickup_by_logistics_refund_minus_customer_share(
         source="/logistics/sf-express",
         answering=req[0],
     )
-    poll(
+    eventually_blocking(
         lambda: ff.get("dispatch", f"/parts-requests/{pickup.pickup_request_id}")["status"] == "picked",
-        20,
+        timeout=20,
         what="pickup picked",
     )
     assert ff.ticket(tid)["status"] == "triaged", "collected is not yet received"
@@ -152,19 +153,21 @@ def test_return_within_30_days_pickup_by_logistics_refund_minus_customer_share(
     )
     assert refund["gross_minor"] == PRICE and refund["customer_share_minor"] == FREIGHT + card_fee
     assert refund["amount_minor"] == PRICE - FREIGHT - card_fee and refund["invoice_id"] == sale["id"]
-    surveys = poll(lambda: ff.get("survey", "/surveys", params={"ticket_id": tid}), 20, what="survey")
+    surveys = eventually_blocking(
+        lambda: ff.get("survey", "/surveys", params={"ticket_id": tid}), timeout=20, what="survey"
+    )
     assert len(surveys) == 1  # the follow-up asks about the return too
 
     # --- what the customer received ---------------------------------------------------------------------
-    mails = poll(
+    mails = eventually_blocking(
         lambda: (m := email_subjects(smtp_server, email, about=tid)) and any(x.startswith("[Refund]") for x in m) and m,
-        20,
+        timeout=20,
         what="refund email",
     )
     assert any(x.startswith("[Service]") for x in mails), mails
     body = next(b for subject, b in email_bodies(smtp_server.inbox.to(email)) if subject.startswith("[Refund]"))
     assert f"{(PRICE - FREIGHT - card_fee) / 100:.2f}" in body, body
-    sms = poll(lambda: sms_texts(sms_gateway, phone), 20, what="acknowledgement sms")
+    sms = eventually_blocking(lambda: sms_texts(sms_gateway, phone), timeout=20, what="acknowledgement sms")
     assert any(tid in x for x in sms), sms
 
     one_trace_of_ticket(otlp_receiver, tid, {"intake", "dispatch", "billing", "notify", "survey"})

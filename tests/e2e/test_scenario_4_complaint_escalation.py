@@ -13,8 +13,10 @@ import time
 import uuid
 
 import pytest
-from helpers import one_trace_of_ticket, poll
+from helpers import one_trace_of_ticket
 from lifecycle_kit import Fixflow, answer_url_in, email_bodies, email_subjects, sms_texts
+
+from fixflow_shared.testing import eventually_blocking
 
 pytestmark = pytest.mark.e2e
 
@@ -69,9 +71,9 @@ def test_complaint_escalates_when_the_contact_deadline_passes_then_is_resolved(
     assert clocks["complaint_contact"]["stopped_at"] is None
 
     # nobody calls the customer: the contact deadline passes and the complaint escalates one level
-    escalated = poll(
+    escalated = eventually_blocking(
         lambda: (lambda x: x if x["complaint_level"] == 2 else None)(ff.ticket(tid)),
-        30,
+        timeout=30,
         what="complaint escalated by the contact deadline",
     )
     assert escalated["status"] not in ("resolved", "closed")
@@ -83,17 +85,17 @@ def test_complaint_escalates_when_the_contact_deadline_passes_then_is_resolved(
     esc = [e["data"] for e in timeline if e["type"] == "fixflow.intake.complaint.escalated.v1"]
     assert len(esc) == 1 and esc[0]["from_level"] == 1 and esc[0]["level"] == 2 and esc[0]["to_role"] == "manager"
     assert "complaint_contact" in esc[0]["reason"]
-    breached = poll(
-        lambda: ff.get("intake", "/tickets", params={"sla_risk": "breached"})["items"], 10, what="breached list"
+    breached = eventually_blocking(
+        lambda: ff.get("intake", "/tickets", params={"sla_risk": "breached"})["items"], timeout=10, what="breached list"
     )
     assert [x["id"] for x in breached] == [tid]
 
     # the manager is told (email and SMS)
-    mgr_subjects = poll(
+    mgr_subjects = eventually_blocking(
         lambda: (lambda ss: ss if any("[Complaint escalated]" in s for s in ss) else None)(
             email_subjects(smtp_server, manager_email)
         ),
-        20,
+        timeout=20,
         what="manager's escalation email",
     )
     assert any("[SLA breached]" in s and tid in s for s in mgr_subjects), mgr_subjects
@@ -110,9 +112,9 @@ def test_complaint_escalates_when_the_contact_deadline_passes_then_is_resolved(
     assert resolved["status"] == "resolved"
 
     # the customer is surveyed on the handling and is satisfied: closed
-    mails = poll(
+    mails = eventually_blocking(
         lambda: [b for b in email_bodies(smtp_server.inbox.to(email)) if "[Survey]" in b[0] and tid in b[0]],
-        30,
+        timeout=30,
         what="survey email",
     )
     ff.answer_survey_link(answer_url_in(mails[0][1]), {q: 5 for q in SCORES}, nps=8)
@@ -128,9 +130,9 @@ def test_complaint_escalates_when_the_contact_deadline_passes_then_is_resolved(
     assert ff.call("GET", "dispatch", f"/jobs/by-ticket/{tid}").status_code == 404  # handled by phone, no visit
     assert ff.get("billing", "/invoices", params={"ticket_id": tid}) == []
     assert [s["status"] for s in ff.get("survey", "/surveys", params={"ticket_id": tid})] == ["completed"]
-    deliveries = poll(
+    deliveries = eventually_blocking(
         lambda: (lambda ds: ds if ds and all(d["status"] == "sent" for d in ds) else None)(ff.deliveries(tid)),
-        20,
+        timeout=20,
         what="every delivery sent",
     )
     audiences = {

@@ -9,8 +9,10 @@ import uuid
 from datetime import datetime
 
 import pytest
-from helpers import one_trace_of_ticket, poll
+from helpers import one_trace_of_ticket
 from lifecycle_kit import Fixflow, answer_url_in, email_bodies, email_subjects, sms_texts
+
+from fixflow_shared.testing import eventually_blocking
 
 pytestmark = pytest.mark.e2e
 
@@ -79,8 +81,10 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
     )
     assert moved["status"] in ("booked", "confirmed", "rescheduled") and moved["technician_id"] == tech["id"], moved
     assert datetime.fromisoformat(moved["window_start"]) == start
-    rescheduled_mail = poll(
-        lambda: [s for s in email_subjects(smtp_server, email) if "[Rescheduled]" in s], 20, what="reschedule email"
+    rescheduled_mail = eventually_blocking(
+        lambda: [s for s in email_subjects(smtp_server, email) if "[Rescheduled]" in s],
+        timeout=20,
+        what="reschedule email",
     )
     assert tid in rescheduled_mail[0]
 
@@ -90,8 +94,10 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
     ff.sign_off(second["id"], resolution_code="replaced_defective_door_seal", signed_by="Wang Lei", rating=5)
     ff.wait_ticket(tid, "resolved")
 
-    mails = poll(
-        lambda: [b for b in email_bodies(smtp_server.inbox.to(email)) if "[Survey]" in b[0]], 30, what="survey email"
+    mails = eventually_blocking(
+        lambda: [b for b in email_bodies(smtp_server.inbox.to(email)) if "[Survey]" in b[0]],
+        timeout=30,
+        what="survey email",
     )
     ff.answer_survey_link(answer_url_in(mails[0][1]), {q: 5 for q in SCORES}, nps=9)
     closed = ff.wait_ticket(tid, "closed")
@@ -132,9 +138,9 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
     # the technician's messages are in their own (default zh-CN) locale: visit 2 assigned, then moved
     assert any(tid in m and "第 2 次上门" in m for m in tech_sms), tech_sms
     assert any(tid in m and "改约至" in m for m in tech_sms), tech_sms
-    deliveries = poll(
+    deliveries = eventually_blocking(
         lambda: (lambda ds: ds if ds and all(d["status"] == "sent" for d in ds) else None)(ff.deliveries(tid)),
-        20,
+        timeout=20,
         what="every delivery sent",
     )
     assert {d["trigger_event_type"] for d in deliveries} >= {

@@ -15,11 +15,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import one_trace_of_ticket, poll
-from lifecycle_kit import Fixflow, email_subjects, publish, read_topic, sms_texts
+from helpers import one_trace_of_ticket
+from lifecycle_kit import Fixflow, email_subjects, processed_by, publish, read_topic, sms_texts
 
 from fixflow_shared import topics
 from fixflow_shared.events.contracts import dispatch as dev
+from fixflow_shared.testing import eventually_blocking
 
 pytestmark = pytest.mark.e2e
 
@@ -95,7 +96,7 @@ def test_needs_parts_request_to_warehouse_shipment_second_visit_done(
         source="/logistics/sf-express",
         answering=req,
     )
-    time.sleep(1.0)
+    processed_by("dispatch", kafka.bootstrap, topics.INTEGRATION_SHIPMENTS)
     assert ff.job(tid)["status"] == "waiting_parts", "picked in the warehouse is not on its way yet"
     publish(
         kafka.bootstrap,
@@ -143,27 +144,29 @@ def test_needs_parts_request_to_warehouse_shipment_second_visit_done(
         assert et in types, et
     assert types.count("fixflow.dispatch.appointment.booked.v1") == 2
     assert ff.get("billing", "/invoices", params={"ticket_id": tid}) == [], "in warranty: nothing to invoice"
-    surveys = poll(lambda: ff.get("survey", "/surveys", params={"ticket_id": tid}), 20, what="survey")
+    surveys = eventually_blocking(
+        lambda: ff.get("survey", "/surveys", params={"ticket_id": tid}), timeout=20, what="survey"
+    )
     assert (
         len(surveys) == 1 and surveys[0]["status"] == "scheduled" and surveys[0]["technician_id"] in (None, tech["id"])
     )
 
     # --- what the customer received ---------------------------------------------------------------------
-    mails = poll(
+    mails = eventually_blocking(
         lambda: (
             (m := email_subjects(smtp_server, email, about=tid))
             and sum(x.startswith("[Appointment]") for x in m) == 2
             and any(x.startswith("[Done]") for x in m)
             and m
         ),
-        20,
+        timeout=20,
         what="two booking emails and the done email",
     )
     assert any(x.startswith("[Service]") for x in mails)
     assert not any(x.startswith("[Invoice]") for x in mails), mails
-    sms = poll(
+    sms = eventually_blocking(
         lambda: (m := sms_texts(sms_gateway, phone)) and sum("Liu Yang" in x for x in m) >= 2 and m,
-        20,
+        timeout=20,
         what="booking sms",
     )
     assert len([x for x in sms if "Liu Yang" in x]) == 2, sms  # one confirmation per visit

@@ -9,8 +9,10 @@ import time
 import uuid
 
 import pytest
-from helpers import one_trace_of_ticket, poll
+from helpers import one_trace_of_ticket
 from lifecycle_kit import Fixflow, answer_url_in, email_bodies, email_subjects, sms_texts
+
+from fixflow_shared.testing import eventually_blocking
 
 pytestmark = pytest.mark.e2e
 
@@ -53,7 +55,7 @@ def test_score_1_reopens_the_ticket_for_a_second_visit_then_closes(fixflow, smtp
     ff.wait_ticket(tid, "resolved")
 
     # the survey: effectiveness 1 ("still leaking")
-    link = poll(lambda: survey_links(smtp_server, email, tid), 30, what="first survey email")[0]
+    link = eventually_blocking(lambda: survey_links(smtp_server, email, tid), timeout=30, what="first survey email")[0]
     ff.answer_survey_link(
         link,
         {"timeliness": 4, "professionalism": 4, "attitude": 5, "effectiveness": 1, "overall": 1},
@@ -62,15 +64,17 @@ def test_score_1_reopens_the_ticket_for_a_second_visit_then_closes(fixflow, smtp
     )
 
     # dissatisfaction -> the ticket is reopened (round 2, triaged again) and a complaint is linked to it
-    reopened = poll(lambda: (lambda x: x if x["round"] == 2 else None)(ff.ticket(tid)), 30, what="ticket reopened")
+    reopened = eventually_blocking(
+        lambda: (lambda x: x if x["round"] == 2 else None)(ff.ticket(tid)), timeout=30, what="ticket reopened"
+    )
     assert reopened["status"] in ("triaged", "scheduled"), reopened["status"]
-    complaints = poll(
+    complaints = eventually_blocking(
         lambda: [
             x
             for x in ff.get("intake", "/tickets", params={"kind": "complaint", "limit": 100})["items"]
             if x["original_ticket_id"] == tid
         ],
-        20,
+        timeout=20,
         what="linked complaint",
     )
     complaint = complaints[0]
@@ -88,9 +92,9 @@ def test_score_1_reopens_the_ticket_for_a_second_visit_then_closes(fixflow, smtp
     ff.wait_ticket(tid, "resolved")
 
     # a new survey for round 2, answered 5/5 -> closed
-    links = poll(
+    links = eventually_blocking(
         lambda: (lambda ls: ls if len(ls) >= 2 else None)(survey_links(smtp_server, email, tid)),
-        30,
+        timeout=30,
         what="second survey email",
     )
     assert links[-1] != link
@@ -124,7 +128,11 @@ def test_score_1_reopens_the_ticket_for_a_second_visit_then_closes(fixflow, smtp
         types.count("fixflow.intake.ticket.resolved.v1") == 2 and types.count("fixflow.survey.survey.completed.v1") == 2
     )
     assert types.count("fixflow.dispatch.work-order.completed.v1") == 2
-    poll(lambda: ff.timeline_types(tid).count("fixflow.billing.charge.waived.v1") == 2, 20, what="both visits waived")
+    eventually_blocking(
+        lambda: ff.timeline_types(tid).count("fixflow.billing.charge.waived.v1") == 2,
+        timeout=20,
+        what="both visits waived",
+    )
 
     job = ff.job(tid)
     assert job["status"] == "done" and job["visits"] == 2

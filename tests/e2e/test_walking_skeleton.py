@@ -3,24 +3,12 @@ acknowledgement email over SMTP, the delivery is visible over HTTP, and one trac
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
-from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing import auth_headers, eventually_blocking
 
 pytestmark = pytest.mark.e2e
-
-
-def poll(fn, timeout: float = 30.0, interval: float = 0.2):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(interval)
-    return fn()
 
 
 def test_ticket_opened_is_acknowledged_by_email_in_one_trace(start_services, smtp_server, otlp_receiver):
@@ -42,15 +30,16 @@ def test_ticket_opened_is_acknowledged_by_email_in_one_trace(start_services, smt
     assert r.status_code == 201, r.text
     ticket_id = r.json()["id"]
 
-    mails = poll(lambda: smtp_server.inbox.to("wang.fang@example.com"))
+    mails = eventually_blocking(lambda: smtp_server.inbox.to("wang.fang@example.com"), timeout=30.0)
     assert len([m for m in mails if ticket_id in m["Subject"]]) == 1, notify.tail()
 
-    deliveries = poll(
+    deliveries = eventually_blocking(
         lambda: [
             d
             for d in httpx.get(notify.url + "/v1/deliveries", params={"ticket_id": ticket_id}, headers=headers).json()
             if d["status"] == "sent"
-        ]
+        ],
+        timeout=30.0,
     )
     assert len(deliveries) == 1
     assert deliveries[0]["channel"] == "email"
