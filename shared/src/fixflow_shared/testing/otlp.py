@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -84,14 +83,17 @@ class OtlpReceiver:
             return [s for s in self.spans if s.trace_id == trace_id]
 
     def wait_for(self, predicate, timeout: float = 20.0) -> list[ReceivedSpan]:  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """The spans matching `predicate` once there are any; [] if none came within `timeout`."""
+        from fixflow_shared.testing.waiting import eventually_blocking
+
+        def matching() -> list[ReceivedSpan]:
             with self._lock:
-                found = [s for s in self.spans if predicate(s)]
-            if found:
-                return found
-            time.sleep(0.1)
-        return []
+                return [s for s in self.spans if predicate(s)]
+
+        try:
+            return eventually_blocking(matching, timeout=timeout)
+        except AssertionError:
+            return []
 
     def start(self) -> None:
         self._thread.start()
