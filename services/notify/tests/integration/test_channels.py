@@ -126,7 +126,12 @@ async def test_quiet_hours_defer_sms_then_send(notify_app, publish, client, sms_
 
 
 async def test_rate_limit_per_tenant_defers_the_excess(notify_app, publish, client):
-    # conftest sets t-rate to 2 messages per channel per minute.
+    # conftest sets t-rate to 2 messages per channel per minute, counted in fixed one-minute windows:
+    # start early in a window, so that the three (planned within seconds, even on a loaded machine)
+    # are counted in the same one whatever the time of day.
+    await eventually(
+        lambda: datetime.now(UTC).second, lambda s: s < 30, timeout=61, interval=0.2, what="the first half of a minute"
+    )
     ids = [f"T-rate-{time.time_ns()}-{i}" for i in range(3)]
     for tid in ids:
         await publish(opened(tid, "t-rate", email=f"r{tid[-1]}@example.com"))

@@ -8,6 +8,7 @@ from typing import Any
 
 from fixflow_shared.events import Envelope, new_envelope
 from fixflow_shared.events.contracts.intake import TicketResolved
+from fixflow_shared.testing import eventually
 from survey.adapters.repository import SurveyRepository
 from survey.domain.model import Survey
 from survey.service_layer import handlers
@@ -57,9 +58,10 @@ async def sent_survey(runtime: Any, services: Any, tenant: str, **kw: Any) -> tu
     async with runtime.uow() as uow:
         await uow.scope_to_tenant(tenant)
         (s,) = [x for x in await SurveyRepository(uow.session).for_ticket(tenant, env.subject) if x.round == "initial"]
-    # The background loop may fire it first; either way it ends up sent exactly once.
+    # The background loop may fire it first (then this call finds the timer held and returns before
+    # the loop commits); either way it ends up sent exactly once.
     await handlers.fire_timer(uow=runtime.uow(), timer_id=f"send:{s.id}", links=services.links)
-    s = await get_survey(runtime, tenant, s.id)
+    s = await eventually(lambda: get_survey(runtime, tenant, s.id), lambda x: x.status.value == "sent", what="sent")
     assert s.status.value == "sent", s.status
     return s, services.links.token(s)
 

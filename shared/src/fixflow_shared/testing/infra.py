@@ -85,6 +85,12 @@ class LocalStores:
         subprocess.run([str(self.root / "deploy/local/infra.sh"), "start-stores"], check=True, timeout=600)
 
     @property
+    def pg_port(self) -> int:
+        # FIXFLOW_TEST_PG_PORT points the tests at another PostgreSQL cluster with the same roles
+        # (scripts/time-of-day.sh runs one on a faked clock).
+        return int(os.environ.get("FIXFLOW_TEST_PG_PORT", "5432"))
+
+    @property
     def redis_url(self) -> str:
         # FIXFLOW_TEST_REDIS_PORT lets two checkouts run their suites at once, each with a Redis of
         # its own (sessions flush their databases).

@@ -122,7 +122,7 @@ def stores(fixflow_root: Path) -> Iterator[_Stores]:
     else:
         local = LocalStores(fixflow_root)
         local.start()
-        yield _Stores("127.0.0.1", 5432, local.redis_url, None)
+        yield _Stores("127.0.0.1", local.pg_port, local.redis_url, None)
 
 
 @pytest.fixture(scope="session")
