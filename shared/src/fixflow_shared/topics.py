@@ -1,4 +1,8 @@
-"""Kafka topics: names are contracts (docs/architecture.md, "Topics"). Key = ticket id, so one ticket stays in order."""
+"""Kafka topics: names are contracts (docs/architecture.md, "Topics"). Key = ticket id, so one ticket stays in order.
+
+Domain topics keep their events forever (retention.ms = -1): they are the history insight replays
+to rebuild its reports (docs/adr/0010-topic-retention-for-replays.md). Dead letters are kept 30 days.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,11 @@ SURVEY_SURVEYS = "fixflow.survey.surveys"
 NOTIFY_DELIVERIES = "fixflow.notify.deliveries"
 INTEGRATION_PARTS_REQUESTS = "fixflow.integration.parts-requests"
 INTEGRATION_SHIPMENTS = "fixflow.integration.shipments"
+INSIGHT_ALERTS = "fixflow.insight.alerts"
 
 DLQ_SUFFIX = ".dlq"
+KEEP_FOREVER = -1
+DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000
 
 
 def dlq(topic: str) -> str:
@@ -23,7 +30,7 @@ def dlq(topic: str) -> str:
 class TopicSpec:
     name: str
     partitions: int = 6
-    retention_ms: int = 7 * 24 * 3600 * 1000
+    retention_ms: int = KEEP_FOREVER
 
 
 DOMAIN_TOPICS = (
@@ -34,11 +41,12 @@ DOMAIN_TOPICS = (
     NOTIFY_DELIVERIES,
     INTEGRATION_PARTS_REQUESTS,
     INTEGRATION_SHIPMENTS,
+    INSIGHT_ALERTS,
 )
 
 # Dead letters are kept longer: an operator has to look at them.
 ALL_TOPICS: tuple[TopicSpec, ...] = tuple(TopicSpec(t) for t in DOMAIN_TOPICS) + tuple(
-    TopicSpec(dlq(t), partitions=1, retention_ms=30 * 24 * 3600 * 1000) for t in DOMAIN_TOPICS
+    TopicSpec(dlq(t), partitions=1, retention_ms=DLQ_RETENTION_MS) for t in DOMAIN_TOPICS
 )
 
 
@@ -48,7 +56,8 @@ async def ensure_topics(
     replication_factor: int = 1,
     specs: tuple[TopicSpec, ...] = ALL_TOPICS,
 ) -> None:
-    """Create missing topics (the broker has auto-creation off, so production and tests agree)."""
+    """Create missing topics (the broker has auto-creation off, so production and tests agree) and
+    bring the retention of existing ones to the spec (topics created before retention changed)."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
@@ -71,5 +80,44 @@ async def ensure_topics(
                 await admin.create_topics(missing)
             except TopicAlreadyExistsError:
                 pass  # another service created it concurrently
+        await _align_retention(admin, [s for s in specs if s.name in existing])
     finally:
         await admin.close()
+
+
+async def _align_retention(admin: object, specs: list[TopicSpec]) -> None:
+    """Set retention.ms where it differs from the spec, keeping the topic's other dynamic settings
+    (AlterConfigs replaces a topic's whole dynamic set, so the current set is read and resent)."""
+    from aiokafka.admin import ConfigResource, ConfigResourceType
+
+    from fixflow_shared.logs import get_logger
+
+    if not specs:
+        return
+    want = {s.name: str(s.retention_ms) for s in specs}
+    try:
+        responses = await admin.describe_configs(  # type: ignore[attr-defined]
+            [ConfigResource(ConfigResourceType.TOPIC, name) for name in want]
+        )
+        changes = []
+        for response in responses:
+            for resource in response.resources:
+                name, entries = resource[3], resource[4]
+                dynamic = {e[0]: e[1] for e in entries if _is_dynamic_topic_setting(e) and e[1] is not None}
+                current = {e[0]: e[1] for e in entries}.get("retention.ms")
+                if name in want and current != want[name]:
+                    changes.append(
+                        ConfigResource(ConfigResourceType.TOPIC, name, {**dynamic, "retention.ms": want[name]})
+                    )
+        if changes:
+            await admin.alter_configs(changes)  # type: ignore[attr-defined]
+            get_logger(__name__).info("topic retention aligned", topics=[c.name for c in changes])
+    except Exception as exc:  # a broker that refuses is reported, not fatal: the service still runs
+        get_logger(__name__).warning("could not align topic retention", error=repr(exc))
+
+
+def _is_dynamic_topic_setting(entry: tuple) -> bool:  # type: ignore[type-arg]
+    # DescribeConfigs v1+: (name, value, read_only, config_source, is_sensitive, synonyms);
+    # config_source 1 = DYNAMIC_TOPIC_CONFIG. v0: (name, value, read_only, is_default, is_sensitive).
+    source = entry[3]
+    return source == 1 if not isinstance(source, bool) else not source

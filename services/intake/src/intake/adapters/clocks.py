@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from fixflow_shared.events.contracts import intake as ev
 from fixflow_shared.uow import UnitOfWork
 from intake.adapters.repository import ClockRepository
 from intake.domain.model import Ticket
@@ -22,6 +23,7 @@ class Clocks:
     """
 
     def __init__(self, uow: UnitOfWork, policy: TenantPolicy, ticket: Ticket, *, new_ticket: bool = False) -> None:
+        self.uow = uow
         self.repo = ClockRepository(uow.session)
         self.policy = policy
         self.cal = policy.calendar
@@ -105,6 +107,8 @@ class Clocks:
                 met = None if void else clock.met(self.cal)
                 result[row["name"]] = met
                 self._set(row, ClockRepository.state(clock, row["due_at"], None, met))
+                if met is not None:
+                    self._stopped(row, clock, met)
                 continue
             if pause:
                 clock.pause(now)
@@ -117,6 +121,28 @@ class Clocks:
             if nxt:
                 self.scheduled.append((row["id"], nxt))
         return result
+
+    def _stopped(self, row: dict[str, Any], clock: SlaClock, met: bool) -> None:
+        """The verdict of a stopped clock, as an event: reports recompute attainment from these."""
+        assert clock.stopped_at is not None
+        self.uow.emit(
+            ev.SlaClockStopped(
+                ticket_id=self.ticket.id,
+                tenant_id=self.ticket.tenant_id,
+                clock=row["name"],
+                priority=row["priority"],
+                kind=row["kind"],
+                round=row["round"],
+                started_at=clock.started_at,
+                stopped_at=clock.stopped_at,
+                due_at=row["due_at"],
+                target_s=clock.target.total_seconds(),
+                elapsed_s=clock.elapsed(self.cal, clock.stopped_at).total_seconds(),
+                met=met,
+            ),
+            subject=self.ticket.id,
+            tenant=self.ticket.tenant_id,
+        )
 
     async def flush(self) -> None:
         await self.repo.add_many(list(self._new.values()))

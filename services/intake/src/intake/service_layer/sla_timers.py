@@ -49,6 +49,7 @@ async def _fire_locked(
             "kind": row["kind"],
             "due_at": due,
             "raised_at": now,
+            "started_at": row["started_at"],
         }
         e = ev.SlaAtRisk(share_elapsed=clock.at_risk_share, **common) if s == "at_risk" else ev.SlaBreached(**common)
         uow.emit(e, subject=row["ticket_id"], tenant=row["tenant_id"])

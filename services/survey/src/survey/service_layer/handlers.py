@@ -16,6 +16,7 @@ from fixflow_shared.events import Envelope
 from fixflow_shared.events.contracts.intake import TicketResolved
 from fixflow_shared.events.contracts.survey import (
     DissatisfactionReported,
+    RevisitCompleted,
     RevisitDue,
     SurveyCompleted,
     SurveyScheduled,
@@ -451,5 +452,19 @@ async def record_revisit_outcome(*, uow: UnitOfWork, cmd: RecordRevisitOutcome) 
             raise NotFound("revisit", cmd.revisit_id)
         r.record(outcome=cmd.outcome, satisfied=cmd.satisfied, notes=cmd.notes, by=cmd.by, at=uow.clock.now())
         await repo.save(r)
+        assert r.completed_at is not None
+        uow.emit(
+            RevisitCompleted(
+                revisit_id=r.id,
+                tenant_id=r.tenant_id,
+                customer_id=r.customer_id,
+                due_on=r.due_on,
+                outcome=r.outcome or cmd.outcome,
+                satisfied=r.satisfied,
+                completed_at=r.completed_at,
+            ),
+            subject=r.id,
+            tenant=r.tenant_id,
+        )
         await uow.commit()
     return r

@@ -68,6 +68,8 @@ class TechnicianAssigned(Event):
     previous_technician_id: str | None = None
     explanation: str = Field("", description="why this technician (human readable)")
     assigned_at: datetime
+    # --- added within v1 (additive, for insight's team figures) ---
+    team_id: str | None = Field(None, description="the technician's team (service station)")
 
 
 @event("fixflow.dispatch.technician.unassigned.v1", topic=topics.DISPATCH_WORK_ORDERS)
@@ -177,6 +179,9 @@ class WorkOrderCompleted(Event):
     sign_off: CustomerSignOff
     first_time_fix: bool
     completed_at: datetime
+    # --- added within v1 (additive, for insight's quality loop and team figures) ---
+    fault_cause: str | None = Field(None, description="what failed, e.g. compressor, pcb, misuse (quality reports)")
+    team_id: str | None = Field(None, description="the technician's team (service station)")
 
 
 @event("fixflow.dispatch.work-order.failed.v1", topic=topics.DISPATCH_WORK_ORDERS)

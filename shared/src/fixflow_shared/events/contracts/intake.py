@@ -105,6 +105,8 @@ class TicketOpened(Event):
     complaint_level: int | None = Field(None, ge=1, le=4)
     original_ticket_id: str | None = Field(None, description="for complaints: the ticket complained about")
     sla: SlaDeadlines | None = None
+    # --- added within v1 (additive, for insight's quality loop) ---
+    production_batch: str | None = Field(None, description="the asset's production batch (lot), if known")
 
 
 @event("fixflow.intake.ticket.triaged.v1", topic=topics.INTAKE_TICKETS)
@@ -200,6 +202,8 @@ class SlaAtRisk(Event):
     due_at: datetime
     share_elapsed: float = Field(description="elapsed / target when raised, e.g. 0.8")
     raised_at: datetime
+    # --- added within v1 (additive, for insight) ---
+    started_at: datetime | None = Field(None, description="when the clock started: names the clock with its ticket")
 
 
 @event("fixflow.intake.sla.breached.v1", topic=topics.INTAKE_TICKETS)
@@ -211,6 +215,28 @@ class SlaBreached(Event):
     kind: TicketKind | None = None
     due_at: datetime
     raised_at: datetime
+    # --- added within v1 (additive, for insight) ---
+    started_at: datetime | None = Field(None, description="when the clock started: names the clock with its ticket")
+
+
+@event("fixflow.intake.sla.clock-stopped.v1", topic=topics.INTAKE_TICKETS)
+class SlaClockStopped(Event):
+    """A clock stopped with a verdict (a cancelled ticket's clocks are void: no event). Effective
+    business time is measured by intake over the tenant's calendar, pauses excluded, so reports
+    can recompute attainment (elapsed <= target) without the calendars."""
+
+    ticket_id: str
+    tenant_id: str
+    clock: SlaClockName
+    priority: Priority | None = None
+    kind: TicketKind | None = None
+    round: int = 1
+    started_at: datetime
+    stopped_at: datetime
+    due_at: datetime | None = None
+    target_s: float = Field(ge=0, description="target in business seconds")
+    elapsed_s: float = Field(description="effective business seconds from start to stop, pauses excluded")
+    met: bool
 
 
 @event("fixflow.intake.complaint.opened.v1", topic=topics.INTAKE_TICKETS)

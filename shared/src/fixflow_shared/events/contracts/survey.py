@@ -102,3 +102,16 @@ class RevisitDue(Event):
     grade: str = Field(description="customer grade, e.g. A (key) / B / C")
     due_on: date
     last_ticket_id: str | None = None
+
+
+@event("fixflow.survey.revisit.completed.v1", topic=topics.SURVEY_SURVEYS)
+class RevisitCompleted(Event):
+    """An agent recorded the outcome of a periodic revisit (subject/key = revisit id)."""
+
+    revisit_id: str
+    tenant_id: str
+    customer_id: str
+    due_on: date
+    outcome: str = Field(description="reached | unreachable | declined | ...")
+    satisfied: bool | None = None
+    completed_at: datetime
