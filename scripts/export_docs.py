@@ -13,7 +13,7 @@ from pathlib import Path
 from fixflow_shared.events.export import export
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("intake", "dispatch", "billing", "survey", "notify")
+SERVICES = ("intake", "dispatch", "billing", "survey", "notify", "insight")
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 RUN="$ROOT/.local/run"; LOGS="$ROOT/.local/logs"; MAIL="$ROOT/.local/mail"
 PY="$ROOT/.venv/bin/python"
-declare -A PORT=([intake]=8001 [dispatch]=8002 [billing]=8003 [survey]=8004 [notify]=8005)
+declare -A PORT=([intake]=8001 [dispatch]=8002 [billing]=8003 [survey]=8004 [notify]=8005 [insight]=8007)
 mkdir -p "$RUN" "$LOGS" "$MAIL"/{tmp,new,cur}
 set -a; . "$ROOT/deploy/local/fixflow.env"; set +a
 
@@ -60,7 +60,7 @@ banner() {
 Fixflow is running.
   intake    http://127.0.0.1:8001/docs    dispatch http://127.0.0.1:8002/docs
   billing   http://127.0.0.1:8003/docs    survey   http://127.0.0.1:8004/docs
-  notify    http://127.0.0.1:8005/docs
+  notify    http://127.0.0.1:8005/docs    insight  http://127.0.0.1:8007/docs (KPIs, quality alerts, monthly reports)
   health    /healthz /readyz /metrics /asyncapi.json on every service
   emails    .local/mail/new (local SMTP catcher on 127.0.0.1:${NOTIFY_SMTP_PORT})
   logs      .local/logs/<service>.log        stop: make stop

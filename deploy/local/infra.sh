@@ -26,7 +26,7 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 PG_PORT="${PG_PORT:-5432}"
 REDIS_PORT="${REDIS_PORT:-6379}"
 PG_VERSION="${PG_VERSION:-15}"
-SERVICES=(intake dispatch billing survey notify)
+SERVICES=(intake dispatch billing survey notify insight)
 LIBFAKETIME="${LIBFAKETIME:-/usr/lib/$(uname -m)-linux-gnu/faketime/libfaketimeMT.so.1}"
 # How far ahead of the broker's clock a producer's record timestamp may be (Kafka's default: 1 h).
 # scripts/time-of-day.sh raises it: its Python processes run up to two days ahead of the broker.

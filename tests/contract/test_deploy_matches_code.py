@@ -17,8 +17,15 @@ import yaml
 from fixflow_shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "dispatch", "billing", "survey", "notify")
-PORTS = {"intake": 8001, "dispatch": 8002, "billing": 8003, "survey": 8004, "notify": 8005}  # docs/architecture.md
+SERVICES = ("intake", "dispatch", "billing", "survey", "notify", "insight")
+PORTS = {  # docs/architecture.md
+    "intake": 8001,
+    "dispatch": 8002,
+    "billing": 8003,
+    "survey": 8004,
+    "notify": 8005,
+    "insight": 8007,
+}
 INFRASTRUCTURE = {"kafka", "postgres", "redis", "jaeger", "mail"}
 CLI = (ROOT / "shared/src/fixflow_shared/cli.py").read_text()
 
@@ -234,3 +241,5 @@ def test_topics_in_kubernetes_match_the_code():
     for t in ALL_TOPICS:
         assert declared[t.name]["partitions"] == t.partitions
         assert declared[t.name]["replicas"] == 3 and declared[t.name]["config"]["min.insync.replicas"] == "2"
+        # Domain topics keep their history for insight's rebuilds (docs/adr/0008-topic-retention-for-replays.md).
+        assert declared[t.name]["config"]["retention.ms"] == str(t.retention_ms)

@@ -12,7 +12,7 @@ import pytest
 from fixflow_shared.events import registry
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "dispatch", "billing", "survey", "notify")
+SERVICES = ("intake", "dispatch", "billing", "survey", "notify", "insight")
 HINT = "regenerate: PYTHONHASHSEED=0 .venv/bin/python scripts/export_docs.py"
 
 

@@ -105,7 +105,7 @@ def stores(fixflow_root: Path) -> Iterator[_Stores]:
 
         async def roles() -> None:
             conn = await asyncpg.connect(su)
-            for s in ("intake", "dispatch", "billing", "survey", "notify"):
+            for s in ("intake", "dispatch", "billing", "survey", "notify", "insight"):
                 await conn.execute(
                     f"DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='{s}') THEN "
                     f"CREATE ROLE {s} LOGIN CREATEDB PASSWORD '{s}'; END IF; END$$"

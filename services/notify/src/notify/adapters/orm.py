@@ -121,7 +121,7 @@ recipients = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
-    Column("role", String(20), nullable=False),  # manager | technician
+    Column("role", String(20), nullable=False),  # manager | technician | quality
     Column("name", String(200), nullable=False),
     Column("email", String(320)),
     Column("phone", String(40)),

@@ -13,6 +13,7 @@ from notify.domain.model import Channel
 from notify.domain.templates import TemplateSource
 
 CUSTOMER, TECHNICIAN, MANAGER, PARTNER = "customer", "technician", "manager", "partner"
+QUALITY = "quality"  # the tenant's quality assurance (QA) recipients
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ RULES: tuple[Rule, ...] = (
     Rule("fixflow.intake.sla.at-risk.v1", MANAGER, (E, A), mandatory=True),
     Rule("fixflow.intake.sla.breached.v1", MANAGER, (E, S, A), mandatory=True),
     Rule("fixflow.intake.complaint.escalated.v1", MANAGER, (E, S, A), mandatory=True),
+    # quality assurance
+    Rule("fixflow.insight.quality-alert.raised.v1", QUALITY, (E, A), mandatory=True),
 )
 
 
@@ -167,6 +170,18 @@ DEFAULTS: dict[tuple[str, str], _T] = {
     ),
     ("complaint.escalated", "en"): _T(
         "[Complaint escalated] Ticket {{ ticket_id }}", "Complaint ticket {{ ticket_id }} was escalated."
+    ),
+    ("quality-alert.raised", "zh-CN"): _T(
+        "【质量预警】{{ key }}：{{ count }} 起故障",
+        "质量信息反馈单 {{ alert_id }}：{{ window_start }} 至 {{ window_end }}，{{ dimension }} = {{ key }} "
+        "共 {{ count }} 起故障（阈值 {{ threshold }}，{{ window_days }} 天）。\n涉及工单：{{ ticket_ids | join(', ') }}\n"
+        "请在系统中填写原因分析、整改措施、责任人及完成日期。",
+    ),
+    ("quality-alert.raised", "en"): _T(
+        "[Quality alert] {{ key }}: {{ count }} faults",
+        "Quality alert {{ alert_id }}: {{ count }} faults of {{ dimension }} = {{ key }} between {{ window_start }} "
+        "and {{ window_end }} (threshold {{ threshold }} in {{ window_days }} days).\nTickets: {{ ticket_ids | join(', ') }}\n"
+        "Please record the root cause, the rectification plan, its owner and due date.",
     ),
 }
 

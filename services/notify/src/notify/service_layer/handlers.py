@@ -131,7 +131,7 @@ async def _recipients(
                 pref_refs=[x for x in (tid, phone) if x],
             )
         ]
-    if audience == subscriptions.MANAGER:
+    if audience in (subscriptions.MANAGER, subscriptions.QUALITY):
         return [
             Recipient(
                 ref=r["id"],
@@ -142,7 +142,7 @@ async def _recipients(
                 locale=r["locale"],
                 pref_refs=[x for x in (r["id"], r["email"], r["phone"]) if x],
             )
-            for r in await repo.recipients_with_role(tenant, "manager")
+            for r in await repo.recipients_with_role(tenant, audience)
         ]
     return []
 

@@ -113,7 +113,7 @@ def _masked_key(key: str) -> str:
 class RecipientWrite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    role: Literal["manager", "technician"]
+    role: Literal["manager", "technician", "quality"]
     name: str = Field(min_length=1, max_length=200)
     email: EmailStr | None = None
     phone: str | None = Field(None, pattern=PHONE)

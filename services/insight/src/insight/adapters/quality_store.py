@@ -1,0 +1,147 @@
+"""Quality records: unreported faults per rule and key, alerts with their evidence, rectification
+steps, and the tenant's rules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from insight.adapters.orm import quality_alerts, quality_evidence, quality_rules, rectification_steps
+from insight.domain.quality import Breach, Rule
+
+_KEY_SQL = {
+    "product_model": "f.product_model",
+    "fault_cause": "f.fault_cause",
+    "production_batch": "f.production_batch",
+    "product_model_fault_cause": "(f.product_model || '|' || f.fault_cause)",
+    "part": "p.part",
+}
+
+
+async def unreported_faults(
+    session: AsyncSession, tenant: str, rule: Rule, keys: list[str]
+) -> dict[str, list[tuple[str, date]]]:
+    key = _KEY_SQL[rule.dimension]
+    source = "quality_faults f" + (
+        ", jsonb_array_elements_text(f.parts) AS p(part)" if rule.dimension == "part" else ""
+    )
+    rows = await session.execute(
+        text(
+            f"SELECT {key} AS key, f.ticket_id, f.day FROM {source} "  # noqa: S608 - fixed fragments only
+            f"WHERE f.tenant_id = :tenant AND {key} = ANY(CAST(:keys AS text[])) AND NOT EXISTS ("
+            "SELECT 1 FROM quality_evidence e WHERE e.tenant_id = f.tenant_id AND e.rule_id = :rule "
+            f"AND e.key = {key} AND e.ticket_id = f.ticket_id)"
+        ),
+        {"tenant": tenant, "keys": keys, "rule": rule.id},
+    )
+    out: dict[str, list[tuple[str, date]]] = {}
+    for k, ticket, day in rows.all():
+        out.setdefault(k, []).append((ticket, day))
+    return out
+
+
+async def add_alert(session: AsyncSession, tenant: str, alert_id: str, b: Breach, at: datetime) -> None:
+    await session.execute(
+        quality_alerts.insert().values(
+            id=alert_id,
+            tenant_id=tenant,
+            rule_id=b.rule.id,
+            dimension=b.rule.dimension,
+            key=b.key,
+            window_days=b.rule.window_days,
+            threshold=b.rule.threshold,
+            count=len(b.ticket_ids),
+            window_start=b.window_start,
+            window_end=b.window_end,
+            ticket_ids=list(b.ticket_ids),
+            status="open",
+            raised_at=at,
+        )
+    )
+    await session.execute(
+        pg_insert(quality_evidence).on_conflict_do_nothing(),
+        [
+            {"tenant_id": tenant, "rule_id": b.rule.id, "key": b.key, "ticket_id": t, "alert_id": alert_id}
+            for t in b.ticket_ids
+        ],
+    )
+
+
+async def alerts(
+    session: AsyncSession, tenant: str, *, status: str | None = None, alert_id: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    a = quality_alerts.c
+    query = select(quality_alerts).where(a.tenant_id == tenant)
+    if status:
+        query = query.where(a.status == status)
+    if alert_id:
+        query = query.where(a.id == alert_id)
+    found = [dict(r) for r in (await session.execute(query.order_by(a.raised_at.desc()).limit(limit))).mappings()]
+    if found:
+        s = rectification_steps.c
+        steps = (
+            await session.execute(
+                select(rectification_steps)
+                .where(s.tenant_id == tenant, s.alert_id.in_([x["id"] for x in found]))
+                .order_by(s.at, s.id)
+            )
+        ).mappings()
+        by_alert: dict[str, list[dict[str, Any]]] = {}
+        for st in steps:
+            by_alert.setdefault(st["alert_id"], []).append(dict(st))
+        for x in found:
+            x["steps"] = by_alert.get(x["id"], [])
+    return found
+
+
+async def add_step(
+    session: AsyncSession,
+    tenant: str,
+    alert_id: str,
+    *,
+    step: str,
+    status: str,
+    note: str | None,
+    owner: str | None,
+    due_on: date | None,
+    customers_informed: int | None,
+    by: str,
+    at: datetime,
+) -> None:
+    await session.execute(
+        rectification_steps.insert().values(
+            id="RS-" + uuid.uuid4().hex[:16],
+            tenant_id=tenant,
+            alert_id=alert_id,
+            step=step,
+            note=note,
+            owner=owner,
+            due_on=due_on,
+            customers_informed=customers_informed,
+            by=by,
+            at=at,
+        )
+    )
+    await session.execute(
+        update(quality_alerts)
+        .where(quality_alerts.c.tenant_id == tenant, quality_alerts.c.id == alert_id)
+        .values(status=status)
+    )
+
+
+async def get_rules(session: AsyncSession, tenant: str) -> list[dict[str, Any]] | None:
+    return await session.scalar(select(quality_rules.c.rules).where(quality_rules.c.tenant_id == tenant))
+
+
+async def put_rules(session: AsyncSession, tenant: str, rules: list[dict[str, Any]], by: str, at: datetime) -> None:
+    stmt = pg_insert(quality_rules).values(tenant_id=tenant, rules=rules, updated_at=at, updated_by=by)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["tenant_id"], set_={"rules": rules, "updated_at": at, "updated_by": by}
+        )
+    )

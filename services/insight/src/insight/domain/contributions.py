@@ -1,0 +1,177 @@
+"""What one ticket adds to the daily aggregates: a pure function of its facts.
+
+The projector computes a ticket's contributions before and after merging a batch's events and adds
+the difference to the daily aggregates, so figures move only by what changed, and a rebuild that
+merges the same events in another order ends with the same aggregates. Each contribution names
+its day (UTC), metric, histogram bucket (SUM for plain sums), a count n, a total, and the values of
+the dimensions it is reported under (team, technician, region, product model, channel, kind).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from insight.domain import sketch
+from insight.domain.facts import Facts, epoch_day, lww_value
+
+SUM = -1  # bucket of a metric's plain count and total; >= 0 are histogram buckets
+DIMENSIONS = ("team", "technician", "region", "product_model", "channel", "kind")
+ALL = ("all", "")
+REPEAT_WINDOWS = (30, 90)
+DAY_S = 86400.0
+
+Dims = tuple[tuple[str, str], ...]
+Key = tuple[date, str, str, str, int]  # day, dim, dim value, metric, bucket
+
+
+@dataclass(frozen=True)
+class Row:
+    day: date
+    metric: str
+    n: int
+    total: float
+    dims: Dims
+    bucket: int = SUM
+
+
+def _dims(**values: str | None) -> Dims:
+    return tuple((k, v) for k, v in values.items() if v)
+
+
+def _latest(entries: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    if not entries:
+        return None
+    return max(entries.values(), key=lambda e: e.get("at") or 0.0)
+
+
+def ticket_dims(f: Facts) -> dict[str, str | None]:
+    """Who and what a ticket is reported under: the technician (and team) of its last completed
+    visit, else its last assignment, else who resolved it; region and model as last triaged."""
+    done = _latest(f.get("completions", {}))
+    assigned = lww_value(f, "assigned") or {}
+    triage = lww_value(f, "triage") or {}
+    survey = _latest(f.get("surveys", {})) or {}
+    technician = (done or {}).get("technician_id") or assigned.get("technician_id") or lww_value(f, "resolved_by")
+    team = (done or {}).get("team_id") or assigned.get("team_id") or survey.get("team_id")
+    return {
+        "team": team,
+        "technician": technician,
+        "region": triage.get("region") or f.get("region"),
+        "product_model": triage.get("model") or f.get("product_model"),
+        "channel": f.get("channel"),
+        "kind": f.get("kind"),
+    }
+
+
+def _duration(rows: list[Row], day: date, metric: str, seconds: float, dims: Dims) -> None:
+    seconds = max(0.0, seconds)
+    rows.append(Row(day, metric, 1, seconds, dims))
+    rows.append(Row(day, metric, 1, 0.0, dims, sketch.bucket(seconds)))
+
+
+def ticket_rows(f: Facts, asset: Facts | None) -> list[Row]:
+    """Every contribution of one ticket (see docs/kpis.md for the definitions)."""
+    rows: list[Row] = []
+    d = ticket_dims(f)
+    dims = _dims(**d)
+    opened = f.get("opened_at")
+    if opened is not None:
+        rows.append(Row(epoch_day(opened), "opened", 1, 0.0, dims))
+    resolved = f.get("resolved_at")
+    if resolved is not None and opened is not None:
+        day = epoch_day(resolved)
+        rows.append(Row(day, "resolved", 1, 0.0, dims))
+        _duration(rows, day, "resolution_s", resolved - opened, dims)
+        if f.get("kind") != "complaint":
+            rows.append(Row(day, "jobs", 1, 0.0, dims))
+        if f.get("kind") == "repair" and asset is not None:
+            rows.extend(_repeats(f, asset, resolved, day, dims))
+    for c in f.get("clocks", {}).values():
+        day = epoch_day(c["started_at"])
+        met = c["elapsed_s"] <= c["target_s"]
+        rows.append(Row(day, "sla:" + c["clock"], 1, 1.0 if met else 0.0, dims))
+        if c["clock"] == "first_response":
+            _duration(rows, day, "first_response_s", c["stopped_at"] - c["started_at"], dims)
+    for b in f.get("breaches", {}).values():
+        rows.append(Row(epoch_day(b["started_at"]), "sla_breached:" + b["clock"], 1, 0.0, dims))
+    for v in f.get("visits", {}).values():
+        if v.get("on_time") is not None and v.get("at") is not None:
+            vd = _dims(**{**d, "technician": v.get("technician_id") or d["technician"]})
+            rows.append(Row(epoch_day(v["at"]), "arrival_on_time", 1, 1.0 if v["on_time"] else 0.0, vd))
+    for c in f.get("completions", {}).values():
+        cd = _dims(**{**d, "technician": c.get("technician_id"), "team": c.get("team_id") or d["team"]})
+        rows.append(Row(epoch_day(c["at"]), "first_time_fix", 1, 1.0 if c.get("ftf") else 0.0, cd))
+    for p in f.get("parts", {}).values():
+        if p.get("requested_at") is not None and p.get("delivered_at") is not None:
+            _duration(rows, epoch_day(p["delivered_at"]), "parts_wait_s", p["delivered_at"] - p["requested_at"], dims)
+    for s in f.get("surveys", {}).values():
+        sd = _dims(
+            **{**d, "technician": s.get("technician_id") or d["technician"], "team": s.get("team_id") or d["team"]}
+        )
+        day = epoch_day(s["at"])
+        if s.get("score") is not None:
+            rows.append(Row(day, "csat", 1, 1.0 if s["score"] >= 4 else 0.0, sd))
+            rows.append(Row(day, "csat_score", 1, float(s["score"]), sd))
+        if s.get("nps") is not None:
+            rows.append(Row(day, "nps", 1, float(s["nps"]), sd))
+            if s["nps"] >= 9:
+                rows.append(Row(day, "nps_promoters", 1, 0.0, sd))
+            elif s["nps"] <= 6:
+                rows.append(Row(day, "nps_detractors", 1, 0.0, sd))
+    for c in f.get("complaints", {}).values():
+        day = epoch_day(c["at"])
+        rows.append(Row(day, "complaints", 1, 0.0, dims))
+        if c.get("compensation_minor") is not None:
+            rows.append(Row(day, "compensation:" + c.get("currency", "CNY"), 1, float(c["compensation_minor"]), dims))
+    for field, metric in (
+        ("invoices", "invoiced"),
+        ("payments", "paid"),
+        ("refunds", "refunded"),
+        ("waivers", "waived"),
+    ):
+        for m in f.get(field, {}).values():
+            if m.get("at") is not None and m.get("minor") is not None:
+                rows.append(Row(epoch_day(m["at"]), f"{metric}:{m['currency']}", 1, float(m["minor"]), dims))
+    return rows
+
+
+def _repeats(f: Facts, asset: Facts, resolved: float, day: date, dims: Dims) -> Iterable[Row]:
+    """A repair is repeated within N days when another repair of the same asset is opened within N
+    days after it was resolved; the repeat counts against the earlier repair (its day, technician)."""
+    later = [
+        t["opened_at"]
+        for t in asset.get("tickets", {}).values()
+        if t.get("kind") == "repair" and t.get("opened_at") is not None and t["opened_at"] > resolved
+    ]
+    yield Row(day, "repeat_base", 1, 0.0, dims)
+    for window in REPEAT_WINDOWS:
+        if any(o - resolved <= window * DAY_S for o in later):
+            yield Row(day, f"repeat_{window}d", 1, 0.0, dims)
+
+
+def aggregate(rows: Iterable[Row], sign: int = 1, into: dict[Key, list[float]] | None = None) -> dict[Key, list[float]]:
+    """Rows expanded into every dimension they report under, summed by (day, dim, value, metric, bucket)."""
+    out: dict[Key, list[float]] = into if into is not None else defaultdict(lambda: [0, 0.0])
+    for r in rows:
+        for dim, value in (ALL, *r.dims):
+            cell = out[(r.day, dim, value, r.metric, r.bucket)]
+            cell[0] += sign * r.n
+            cell[1] += sign * r.total
+    return out
+
+
+def revisit_due_rows(due_on: date) -> list[Row]:
+    return [Row(due_on, "revisits_due", 1, 0.0, ())]
+
+
+def revisit_done_rows(due_on: date, completed_on: date) -> list[Row]:
+    """Counted on the day the revisit was due, so the completion rate compares like with like."""
+    return [Row(due_on, "revisits_done", 1, 1.0 if completed_on <= due_on else 0.0, ())]
+
+
+def delivery_rows(day: date, channel: str, sent: bool) -> list[Row]:
+    return [Row(day, f"deliveries_{'sent' if sent else 'failed'}:{channel}", 1, 0.0, ())]

@@ -1,0 +1,37 @@
+"""What the routes share: the services, the roles allowed, the period of a query."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.problems import Problem
+from insight.service_layer.wiring import Services
+
+Manager = Annotated[Principal, Depends(require_roles("manager", "admin"))]
+Quality = Annotated[Principal, Depends(require_roles("quality", "manager", "admin"))]
+MAX_DAYS = 3700
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def period(
+    start: Annotated[date, Query(alias="from", description="first day (UTC), inclusive")],
+    end: Annotated[date, Query(alias="to", description="last day (UTC), exclusive")],
+) -> tuple[date, date]:
+    if end <= start:
+        raise Problem(422, "Unprocessable", "`to` must be after `from`")
+    if (end - start).days > MAX_DAYS:
+        raise Problem(422, "Unprocessable", f"a period spans at most {MAX_DAYS} days")
+    return start, end
+
+
+Period = Annotated[tuple[date, date], Depends(period)]

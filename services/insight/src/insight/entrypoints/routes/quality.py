@@ -1,0 +1,112 @@
+"""HTTP: the quality loop: fault counts, thresholds, alerts with their evidence, rectification."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from fixflow_shared.problems import Problem, not_found
+from insight import views
+from insight.domain.quality import StepRefused
+from insight.entrypoints.routes.deps import Period, Quality, ServicesDep
+from insight.service_layer import quality
+
+router = APIRouter(tags=["quality"], prefix="/quality")
+
+
+class RuleIn(BaseModel):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    dimension: Literal["product_model", "fault_cause", "part", "production_batch", "product_model_fault_cause"]
+    threshold: int = Field(ge=1, le=100000)
+    window_days: int = Field(30, ge=1, le=366)
+
+
+class RulesIn(BaseModel):
+    rules: list[RuleIn] = Field(max_length=50)
+
+
+class StepIn(BaseModel):
+    step: Literal["root_cause", "plan", "done", "customers_informed", "archived"]
+    note: str | None = Field(None, max_length=4000)
+    owner: str | None = Field(None, max_length=200)
+    due_on: date | None = None
+    customers_informed: int | None = Field(None, ge=0, description="how many affected customers were told")
+
+
+@router.get("/faults")
+async def faults(
+    principal: Quality,
+    svc: ServicesDep,
+    when: Period,
+    group_by: Literal["product_model", "fault_cause", "part", "production_batch"] = "product_model",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    """Faults (completed repair visits) per product model, fault cause, part or production batch."""
+    return await views.fault_counts(
+        uow=svc.runtime.uow(), tenant=principal.tenant, start=when[0], end=when[1], group_by=group_by, limit=limit
+    )
+
+
+@router.get("/rules")
+async def get_rules(principal: Quality, svc: ServicesDep) -> dict[str, Any]:
+    rules, default = await quality.rules(uow=svc.runtime.uow(), tenant=principal.tenant)
+    return {"rules": rules, "default": default}
+
+
+@router.put("/rules")
+async def put_rules(body: RulesIn, principal: Quality, svc: ServicesDep) -> dict[str, Any]:
+    """The tenant's thresholds; they apply to faults projected from now on."""
+    try:
+        rules = await quality.put_rules(
+            uow=svc.runtime.uow(),
+            tenant=principal.tenant,
+            rules=[r.model_dump() for r in body.rules],
+            by=principal.subject,
+        )
+    except ValueError as exc:
+        raise Problem(422, "Unprocessable", str(exc)) from exc
+    return {"rules": rules, "default": False}
+
+
+@router.get("/alerts")
+async def list_alerts(
+    principal: Quality,
+    svc: ServicesDep,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """Alerts, newest first, each with its evidence (ticket ids) and its rectification steps."""
+    return await views.alerts(uow=svc.runtime.uow(), tenant=principal.tenant, status=status, limit=limit)
+
+
+@router.get("/alerts/{alert_id}")
+async def get_alert(alert_id: str, principal: Quality, svc: ServicesDep) -> dict[str, Any]:
+    found = await views.alerts(uow=svc.runtime.uow(), tenant=principal.tenant, alert_id=alert_id, limit=1)
+    if not found:
+        raise not_found("alert", alert_id)
+    return found[0]
+
+
+@router.post("/alerts/{alert_id}/steps")
+async def record_step(alert_id: str, body: StepIn, principal: Quality, svc: ServicesDep) -> dict[str, Any]:
+    """The next rectification step: root_cause, plan (owner and due date), done,
+    customers_informed, archived; each recorded with who and when."""
+    try:
+        return await quality.record_step(
+            uow=svc.runtime.uow(),
+            tenant=principal.tenant,
+            alert_id=alert_id,
+            step=body.step,
+            note=body.note,
+            owner=body.owner,
+            due_on=body.due_on,
+            customers_informed=body.customers_informed,
+            by=principal.subject,
+        )
+    except quality.NotFound as exc:
+        raise not_found("alert", alert_id) from exc
+    except StepRefused as exc:
+        raise Problem(409, "Conflict", str(exc)) from exc

@@ -1,0 +1,82 @@
+"""HTTP: monthly management reports (PDF and CSV), generated on demand or by the monthly timer."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from fixflow_shared.problems import Problem, not_found
+from insight import views
+from insight.entrypoints.routes.deps import Manager, ServicesDep
+from insight.service_layer import reports
+
+router = APIRouter(tags=["reports"], prefix="/reports")
+
+
+class ReportRequest(BaseModel):
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; default last month")
+
+
+@router.post("", status_code=201)
+async def create_report(body: ReportRequest, principal: Manager, svc: ServicesDep) -> dict[str, Any]:
+    month = date.fromisoformat(body.month + "-01")
+    if month > datetime.now(UTC).date():
+        raise Problem(422, "Unprocessable", "that month has not begun")
+    report_id = await reports.generate(
+        uow=svc.runtime.uow(),
+        tenant=principal.tenant,
+        month=month,
+        trigger="on_demand",
+        by=principal.subject,
+        font=svc.settings.pdf_font,
+    )
+    return {
+        "id": report_id,
+        "month": body.month,
+        "pdf": f"/v1/reports/{report_id}.pdf",
+        "csv": f"/v1/reports/{report_id}.csv",
+    }
+
+
+@router.get("")
+async def list_reports(
+    principal: Manager, svc: ServicesDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[dict[str, Any]]:
+    return await views.report_list(uow=svc.runtime.uow(), tenant=principal.tenant, limit=limit)
+
+
+async def _get(svc: Any, tenant: str, report_id: str) -> dict[str, Any]:
+    found = await views.report(uow=svc.runtime.uow(), tenant=tenant, report_id=report_id)
+    if found is None:
+        raise not_found("report", report_id)
+    return found
+
+
+@router.get("/{report_id}.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+async def report_pdf(report_id: str, principal: Manager, svc: ServicesDep) -> Response:
+    r = await _get(svc, principal.tenant, report_id)
+    name = f"fixflow-report-{r['month'].isoformat()[:7]}.pdf"
+    return Response(
+        bytes(r["pdf"]), media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get("/{report_id}.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+async def report_csv(report_id: str, principal: Manager, svc: ServicesDep) -> Response:
+    r = await _get(svc, principal.tenant, report_id)
+    name = f"fixflow-report-{r['month'].isoformat()[:7]}.csv"
+    return Response(
+        r["csv"],
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/{report_id}")
+async def get_report(report_id: str, principal: Manager, svc: ServicesDep) -> dict[str, Any]:
+    r = await _get(svc, principal.tenant, report_id)
+    return {k: v for k, v in r.items() if k not in ("pdf", "csv")}
