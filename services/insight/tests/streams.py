@@ -351,3 +351,34 @@ EXPECTED_BY_TECHNICIAN = {
     "K1": {"first_time_fix": 1.0, "complaints_per_100": 0.0, "first_responses": 2, "jobs": 1},
     "K2": {"first_time_fix": 0.0, "complaints_per_100": 100.0, "first_responses": 1, "jobs": 1},
 }
+
+
+async def publish(bootstrap: str, envelopes: list[Envelope]) -> None:
+    """Put the events on their contracts' topics, as their producers' relays would."""
+    from aiokafka import AIOKafkaProducer
+
+    from fixflow_shared.events import registry
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for e in envelopes:
+            await producer.send(registry.model_for(e.type).topic, e.body(), key=e.key, headers=e.headers())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def eventually(probe: Any, timeout: float = 30.0) -> Any:
+    """Poll `probe()` (async) until it returns something truthy; fail with its last value."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"condition not met within {timeout} s; last value {last!r}")

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from fixflow_shared.errors import Forbidden, Unauthorized
 from fixflow_shared.settings import ServiceSettings
 
-ROLES = frozenset({"customer", "agent", "dispatcher", "technician", "manager", "partner", "admin"})
+ROLES = frozenset({"customer", "agent", "dispatcher", "technician", "manager", "quality", "partner", "admin"})
 DEV_ISSUER = "fixflow-dev"
 DEV_AUDIENCE = "fixflow"
 

@@ -88,12 +88,12 @@ async def ensure_topics(
 async def _align_retention(admin: object, specs: list[TopicSpec]) -> None:
     """Set retention.ms where it differs from the spec, keeping the topic's other dynamic settings
     (AlterConfigs replaces a topic's whole dynamic set, so the current set is read and resent)."""
-    from aiokafka.admin import ConfigResource, ConfigResourceType
+    if not specs:
+        return
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
     from fixflow_shared.logs import get_logger
 
-    if not specs:
-        return
     want = {s.name: str(s.retention_ms) for s in specs}
     try:
         responses = await admin.describe_configs(  # type: ignore[attr-defined]
