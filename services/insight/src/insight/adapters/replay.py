@@ -49,8 +49,9 @@ async def replay(
     )
     await consumer.start()
     try:
-        await consumer.topics()  # metadata
-        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        # topics() would fetch the same metadata but keep only the names: the partitions are needed
+        cluster = await consumer._client.fetch_all_metadata()
+        tps = [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
         consumer.assign(tps)
         firsts = await consumer.beginning_offsets(tps)
         out.ends = await consumer.end_offsets(tps)
