@@ -17,6 +17,19 @@ branch_labels = None
 depends_on = None
 
 TENANT_TABLES = ("quality_rules", "quality_alerts", "rectification_steps", "reports")
+HIST_ADD = """
+CREATE FUNCTION insight_hist_add(a jsonb, b jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN b IS NULL OR jsonb_typeof(b) <> 'object' THEN a
+              WHEN a IS NULL OR jsonb_typeof(a) <> 'object' THEN b ELSE (
+    SELECT jsonb_object_agg(k, c) FROM (
+      SELECT k, sum(c) AS c FROM (
+        SELECT key AS k, value::bigint AS c FROM jsonb_each_text(a)
+        UNION ALL SELECT key, value::bigint FROM jsonb_each_text(b)
+      ) parts GROUP BY k HAVING sum(c) <> 0
+    ) summed
+  ) END
+$$
+"""
 
 
 def upgrade() -> None:
@@ -34,24 +47,26 @@ def upgrade() -> None:
         sa.Column("dim_value", sa.String(120), nullable=False),
         sa.Column("day", sa.Date, nullable=False),
         sa.Column("metric", sa.String(64), nullable=False),
-        sa.Column("bucket", sa.SmallInteger, nullable=False),
         sa.Column("n", sa.BigInteger, nullable=False),
         sa.Column("total", sa.Float, nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", "dim", "dim_value", "day", "metric", "bucket", name="pk_kpi_daily"),
+        sa.Column("hist", postgresql.JSONB),
+        sa.PrimaryKeyConstraint("tenant_id", "dim", "dim_value", "day", "metric", name="pk_kpi_daily"),
     )
+    # Histograms add bucket by bucket when a delta lands on an existing day (buckets at 0 dropped).
+    op.execute(HIST_ADD)
     op.create_table(
         "quality_faults",
         sa.Column("tenant_id", sa.String(64), nullable=False),
+        sa.Column("dimension", sa.String(40), nullable=False),
+        sa.Column("key", sa.String(250), nullable=False),
         sa.Column("ticket_id", sa.String(64), nullable=False),
         sa.Column("visit", sa.String(120), nullable=False),
         sa.Column("day", sa.Date, nullable=False),
-        sa.Column("product_model", sa.String(120)),
-        sa.Column("fault_cause", sa.String(120)),
-        sa.Column("production_batch", sa.String(120)),
-        sa.Column("parts", postgresql.JSONB, nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", "ticket_id", "visit", name="pk_quality_faults"),
+        sa.PrimaryKeyConstraint("tenant_id", "dimension", "key", "ticket_id", "visit", name="pk_quality_faults"),
     )
-    op.create_index("ix_quality_faults_tenant_day", "quality_faults", ["tenant_id", "day"])
+    op.create_index("ix_quality_faults_key_day", "quality_faults", ["tenant_id", "dimension", "key", "day"])
+    op.create_index("ix_quality_faults_dimension_day", "quality_faults", ["tenant_id", "dimension", "day"])
+    op.create_index("ix_quality_faults_ticket", "quality_faults", ["tenant_id", "ticket_id"])
     op.create_table(
         "tenants",
         sa.Column("tenant_id", sa.String(64), primary_key=True),
@@ -131,6 +146,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION insight_hist_add(jsonb, jsonb)")
     for table in (
         "report_schedule",
         "reports",

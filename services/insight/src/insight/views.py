@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from fixflow_shared.uow import UnitOfWork
 from insight.adapters import quality_store
@@ -63,25 +63,13 @@ async def fault_counts(
     """Faults (completed repair visits) per model, cause, part or batch, most first, with tickets."""
     q = quality_faults.c
     async with uow:
-        if group_by == "part":
-            rows = await uow.session.execute(
-                text(
-                    "SELECT p.part AS key, count(*) AS n, count(DISTINCT f.ticket_id) AS tickets "
-                    "FROM quality_faults f, jsonb_array_elements_text(f.parts) AS p(part) "
-                    "WHERE f.tenant_id = :t AND f.day >= :s AND f.day < :e GROUP BY p.part "
-                    "ORDER BY n DESC, key LIMIT :l"
-                ),
-                {"t": tenant, "s": start, "e": end, "l": limit},
-            )
-        else:
-            col = getattr(q, group_by)
-            rows = await uow.session.execute(
-                select(col.label("key"), func.count().label("n"), func.count(q.ticket_id.distinct()).label("tickets"))
-                .where(q.tenant_id == tenant, q.day >= start, q.day < end, col.is_not(None))
-                .group_by(col)
-                .order_by(func.count().desc(), col)
-                .limit(limit)
-            )
+        rows = await uow.session.execute(
+            select(q.key, func.count(), func.count(q.ticket_id.distinct()))
+            .where(q.tenant_id == tenant, q.dimension == group_by, q.day >= start, q.day < end)
+            .group_by(q.key)
+            .order_by(func.count().desc(), q.key)
+            .limit(limit)
+        )
         return [{"key": k, "faults": n, "tickets": t} for k, n, t in rows.all()]
 
 

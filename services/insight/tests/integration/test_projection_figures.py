@@ -51,11 +51,11 @@ async def _aggregates(runtime: Any, tenant: str) -> set[tuple[Any, ...]]:
     k = kpi_daily.c
     async with runtime.uow() as uow:
         rows = await uow.session.execute(
-            select(k.dim, k.dim_value, k.day, k.metric, k.bucket, k.n, k.total).where(
-                k.tenant_id == tenant, (k.n != 0) | (k.total != 0)
+            select(k.dim, k.dim_value, k.day, k.metric, k.n, k.total, k.hist).where(
+                k.tenant_id == tenant, (k.n != 0) | (k.total != 0) | k.hist.is_not(None)
             )
         )
-        return {tuple(r) for r in rows.all()}
+        return {(*r[:6], tuple(sorted((r[6] or {}).items()))) for r in rows.all()}
 
 
 async def test_every_kpi_matches_the_hand_computed_figures(projector_runtime):

@@ -64,11 +64,18 @@ def test_rules_are_checked():
     assert Q.rules_from([]) == ()
 
 
-def test_fault_keys_per_dimension():
-    row = {"product_model": "KF-35", "fault_cause": "pcb", "production_batch": None, "parts": ["P1", "P2"]}
-    assert Q.keys_of(row, "part") == ["P1", "P2"]
-    assert Q.keys_of(row, "product_model_fault_cause") == ["KF-35|pcb"]
-    assert Q.keys_of(row, "production_batch") == []
+def test_a_fault_counts_under_every_key_of_its_visit():
+    completed = {"at": 1_740_787_200.0, "fault_cause": "pcb", "parts": ["P1", "P2"]}
+    f = {"kind": "repair", "product_model": "KF-35", "completions": {"W1:1": completed}}
+    day = date(2025, 3, 1)
+    assert Q.faults_of("T1", f) == {
+        ("product_model", "KF-35", day, "T1", "W1:1"),
+        ("fault_cause", "pcb", day, "T1", "W1:1"),
+        ("part", "P1", day, "T1", "W1:1"),
+        ("part", "P2", day, "T1", "W1:1"),
+        ("product_model_fault_cause", "KF-35|pcb", day, "T1", "W1:1"),
+    }  # no batch known: no batch key
+    assert Q.faults_of("T1", {**f, "kind": "installation"}) == set()
 
 
 def test_rectification_goes_step_by_step():

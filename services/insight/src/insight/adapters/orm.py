@@ -15,7 +15,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     PrimaryKeyConstraint,
-    SmallInteger,
     String,
     Table,
     Text,
@@ -46,25 +45,27 @@ kpi_daily = Table(
     Column("dim_value", String(120), nullable=False),
     Column("day", Date, nullable=False),
     Column("metric", String(64), nullable=False),
-    Column("bucket", SmallInteger, nullable=False),
     Column("n", BigInteger, nullable=False),
     Column("total", Float, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "dim", "dim_value", "day", "metric", "bucket", name="pk_kpi_daily"),
+    Column("hist", JSONB(none_as_null=True)),  # durations: {"bucket": count}, see domain/sketch.py
+    PrimaryKeyConstraint("tenant_id", "dim", "dim_value", "day", "metric", name="pk_kpi_daily"),
 )
 
+# One row per fault (a completed repair visit) and key it counts under: its product model, fault
+# cause, each part, its production batch, and model|cause (domain/quality.py).
 quality_faults = Table(
     "quality_faults",
     metadata,
     Column("tenant_id", String(64), nullable=False),
+    Column("dimension", String(40), nullable=False),
+    Column("key", String(250), nullable=False),
     Column("ticket_id", String(64), nullable=False),
     Column("visit", String(120), nullable=False),
     Column("day", Date, nullable=False),
-    Column("product_model", String(120)),
-    Column("fault_cause", String(120)),
-    Column("production_batch", String(120)),
-    Column("parts", JSONB, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "ticket_id", "visit", name="pk_quality_faults"),
-    Index("ix_quality_faults_tenant_day", "tenant_id", "day"),
+    PrimaryKeyConstraint("tenant_id", "dimension", "key", "ticket_id", "visit", name="pk_quality_faults"),
+    Index("ix_quality_faults_key_day", "tenant_id", "dimension", "key", "day"),
+    Index("ix_quality_faults_dimension_day", "tenant_id", "dimension", "day"),
+    Index("ix_quality_faults_ticket", "tenant_id", "ticket_id"),
 )
 
 tenants = Table(

@@ -14,35 +14,44 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from insight.adapters.orm import quality_alerts, quality_evidence, quality_rules, rectification_steps
 from insight.domain.quality import Breach, Rule
 
-_KEY_SQL = {
-    "product_model": "f.product_model",
-    "fault_cause": "f.fault_cause",
-    "production_batch": "f.production_batch",
-    "product_model_fault_cause": "(f.product_model || '|' || f.fault_cause)",
-    "part": "p.part",
-}
+_UNREPORTED = (
+    "SELECT f.key, f.ticket_id, f.day FROM quality_faults f "
+    "WHERE f.tenant_id = :tenant AND f.dimension = :dimension AND f.key = ANY(CAST(:keys AS text[])) "
+    "AND f.day BETWEEN :since AND :until AND NOT EXISTS (SELECT 1 FROM quality_evidence e "
+    "WHERE e.tenant_id = f.tenant_id AND e.rule_id = :rule AND e.key = f.key AND e.ticket_id = f.ticket_id)"
+)
+# The keys whose unreported faults reach the threshold in the window ending at their latest fault:
+# counted in the database, so a busy key costs one row, not its faults (domain/quality.evaluate).
+_CANDIDATES = text(
+    f"WITH f AS ({_UNREPORTED}), e AS (SELECT key, max(day) AS last FROM f GROUP BY key) "
+    "SELECT f.key FROM f JOIN e ON e.key = f.key WHERE f.day + CAST(:days AS integer) > e.last "
+    "GROUP BY f.key HAVING count(DISTINCT f.ticket_id) >= :threshold"
+)
+
+
+def _params(tenant: str, rule: Rule, keys: list[str], since: date, until: date) -> dict[str, Any]:
+    return {
+        "tenant": tenant,
+        "dimension": rule.dimension,
+        "keys": keys,
+        "rule": rule.id,
+        "since": since,
+        "until": until,
+    }
+
+
+async def candidate_keys(
+    session: AsyncSession, tenant: str, rule: Rule, keys: list[str], *, since: date, until: date
+) -> list[str]:
+    params = {**_params(tenant, rule, keys, since, until), "days": rule.window_days, "threshold": rule.threshold}
+    return sorted(r[0] for r in await session.execute(_CANDIDATES, params))
 
 
 async def unreported_faults(
-    session: AsyncSession, tenant: str, rule: Rule, keys: list[str]
-) -> dict[str, list[tuple[str, date]]]:
-    key = _KEY_SQL[rule.dimension]
-    source = "quality_faults f" + (
-        ", jsonb_array_elements_text(f.parts) AS p(part)" if rule.dimension == "part" else ""
-    )
-    rows = await session.execute(
-        text(
-            f"SELECT {key} AS key, f.ticket_id, f.day FROM {source} "  # noqa: S608 - fixed fragments only
-            f"WHERE f.tenant_id = :tenant AND {key} = ANY(CAST(:keys AS text[])) AND NOT EXISTS ("
-            "SELECT 1 FROM quality_evidence e WHERE e.tenant_id = f.tenant_id AND e.rule_id = :rule "
-            f"AND e.key = {key} AND e.ticket_id = f.ticket_id)"
-        ),
-        {"tenant": tenant, "keys": keys, "rule": rule.id},
-    )
-    out: dict[str, list[tuple[str, date]]] = {}
-    for k, ticket, day in rows.all():
-        out.setdefault(k, []).append((ticket, day))
-    return out
+    session: AsyncSession, tenant: str, rule: Rule, key: str, *, since: date, until: date
+) -> list[tuple[str, date]]:
+    rows = await session.execute(text(_UNREPORTED), _params(tenant, rule, [key], since, until))
+    return [(ticket, day) for _, ticket, day in rows.all()]
 
 
 async def add_alert(session: AsyncSession, tenant: str, alert_id: str, b: Breach, at: datetime) -> None:

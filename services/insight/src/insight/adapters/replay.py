@@ -9,7 +9,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupCoordinatorNotAvailableError
 from aiokafka.structs import OffsetAndMetadata
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 
 @dataclass
@@ -25,7 +27,15 @@ async def group_members(bootstrap: str, group_id: str) -> int:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        described = await admin.describe_consumer_groups([group_id])
+        # A fresh cluster creates its offsets topic (and so a coordinator) on first use: wait for it.
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(GroupCoordinatorNotAvailableError),
+            stop=stop_after_delay(30),
+            wait=wait_fixed(0.5),
+            reraise=True,
+        ):
+            with attempt:
+                described = await admin.describe_consumer_groups([group_id])
         total = 0
         for response in described:
             for group in response.groups:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from insight.adapters.orm import PROJECTION_TABLES, facts, inbox, kpi_daily, quality_faults, tenants
-from insight.domain.contributions import Key
+from insight.domain.contributions import SUM, Cell, Key
 
 _LOAD_FACTS = text(
     "SELECT f.key, f.data FROM facts f JOIN unnest(CAST(:keys AS text[])) AS k(key) ON f.key = k.key "
@@ -22,11 +22,38 @@ _upsert_facts = pg_insert(facts)
 _upsert_facts = _upsert_facts.on_conflict_do_update(
     index_elements=["tenant_id", "key"], set_={"data": _upsert_facts.excluded.data}
 )
-_add_kpis = pg_insert(kpi_daily)
-_add_kpis = _add_kpis.on_conflict_do_update(
+_add_sums = pg_insert(kpi_daily)
+_add_sums = _add_sums.on_conflict_do_update(
     constraint="pk_kpi_daily",
-    set_={"n": kpi_daily.c.n + _add_kpis.excluded.n, "total": kpi_daily.c.total + _add_kpis.excluded.total},
+    set_={"n": kpi_daily.c.n + _add_sums.excluded.n, "total": kpi_daily.c.total + _add_sums.excluded.total},
 )
+_add_hists = pg_insert(kpi_daily)
+_add_hists = _add_hists.on_conflict_do_update(
+    constraint="pk_kpi_daily",
+    set_={
+        "n": kpi_daily.c.n + _add_hists.excluded.n,
+        "total": kpi_daily.c.total + _add_hists.excluded.total,
+        # histograms add bucket by bucket (a function of the migration)
+        "hist": func.insight_hist_add(kpi_daily.c.hist, _add_hists.excluded.hist),
+    },
+)
+
+
+def _hist(h: dict[int, int] | None) -> dict[str, int] | None:
+    if not h:
+        return None
+    kept = {str(b): c for b, c in h.items() if c}
+    return kept or None
+
+
+Sums = dict[tuple[str, int], list[float]]
+
+
+def _merge_hists(out: Sums, rows: Iterable[tuple[str, dict[str, int]]]) -> None:
+    for metric, hist in rows:
+        for b, c in hist.items():
+            cell = out.setdefault((metric, int(b)), [0.0, 0.0])
+            cell[0] += c
 
 
 def tenant_lock_key(tenant: str) -> int:
@@ -56,7 +83,7 @@ class ProjectionRepository:
                 _upsert_facts, [{"tenant_id": tenant, "key": k, "data": v} for k, v in sorted(rows.items())]
             )
 
-    async def add_aggregates(self, tenant: str, delta: dict[Key, list[float]]) -> int:
+    async def add_aggregates(self, tenant: str, delta: dict[Key, Cell]) -> int:
         """Add the deltas to the daily aggregates, in key order (rows are locked in one order)."""
         values = [
             {
@@ -65,23 +92,31 @@ class ProjectionRepository:
                 "dim": dim,
                 "dim_value": value[:120],
                 "metric": metric,
-                "bucket": bucket,
                 "n": int(n),
                 "total": float(total),
+                "hist": _hist(hist),
             }
-            for (day, dim, value, metric, bucket), (n, total) in sorted(delta.items())
-            if n or abs(total) > 1e-9
+            for (day, dim, value, metric), (n, total, hist) in sorted(delta.items(), key=lambda kv: kv[0])
+            if n or abs(total) > 1e-9 or _hist(hist)
         ]
-        if values:
-            await self.session.execute(_add_kpis, values)
+        plain = [v for v in values if v["hist"] is None]
+        hists = [v for v in values if v["hist"] is not None]
+        if plain:
+            await self.session.execute(_add_sums, plain)
+        if hists:
+            await self.session.execute(_add_hists, hists)
         return len(values)
 
-    async def replace_faults(self, tenant: str, ticket_ids: Iterable[str], rows: list[dict[str, Any]]) -> None:
+    async def replace_faults(self, tenant: str, ticket_ids: Iterable[str], faults: Iterable[tuple[Any, ...]]) -> None:
         ids = sorted(set(ticket_ids))
         if ids:
             await self.session.execute(
                 delete(quality_faults).where(quality_faults.c.tenant_id == tenant, quality_faults.c.ticket_id.in_(ids))
             )
+        rows = [
+            {"tenant_id": tenant, "dimension": d, "key": k[:250], "day": day, "ticket_id": t, "visit": v}
+            for d, k, day, t, v in sorted(faults)
+        ]
         if rows:
             await self.session.execute(pg_insert(quality_faults).on_conflict_do_nothing(), rows)
 
@@ -102,45 +137,49 @@ class ProjectionRepository:
         await self.session.execute(text("TRUNCATE " + ", ".join(PROJECTION_TABLES)))
         await self.session.execute(delete(inbox).where(inbox.c.consumer == consumer))
 
-    async def sums(
-        self, tenant: str, start: date, end: date, dim: str = "all", value: str = ""
-    ) -> dict[tuple[str, int], list[float]]:
-        """(metric, bucket) -> [n, total] over [start, end) for one dimension value."""
+    async def sums(self, tenant: str, start: date, end: date, dim: str = "all", value: str = "") -> Sums:
+        """(metric, SUM) -> [n, total] and (metric, bucket) -> [count, 0] over [start, end) for one dimension value."""
         k = kpi_daily.c
+        where = (k.tenant_id == tenant, k.dim == dim, k.dim_value == value, k.day >= start, k.day < end)
         rows = await self.session.execute(
-            select(k.metric, k.bucket, func.sum(k.n), func.sum(k.total))
-            .where(k.tenant_id == tenant, k.dim == dim, k.dim_value == value, k.day >= start, k.day < end)
-            .group_by(k.metric, k.bucket)
+            select(k.metric, func.sum(k.n), func.sum(k.total)).where(*where).group_by(k.metric)
         )
-        return {(m, b): [float(n), float(t)] for m, b, n, t in rows.all()}
+        out: Sums = {(m, SUM): [float(n), float(t)] for m, n, t in rows.all()}
+        hists = await self.session.execute(select(k.metric, k.hist).where(*where, k.hist.is_not(None)))
+        _merge_hists(out, ((m, h) for m, h in hists.all()))
+        return out
 
-    async def sums_by(
-        self, tenant: str, start: date, end: date, dim: str
-    ) -> dict[str, dict[tuple[str, int], list[float]]]:
+    async def sums_by(self, tenant: str, start: date, end: date, dim: str) -> dict[str, Sums]:
         """`sums` for every value of a dimension at once."""
         k = kpi_daily.c
+        where = (k.tenant_id == tenant, k.dim == dim, k.day >= start, k.day < end)
         rows = await self.session.execute(
-            select(k.dim_value, k.metric, k.bucket, func.sum(k.n), func.sum(k.total))
-            .where(k.tenant_id == tenant, k.dim == dim, k.day >= start, k.day < end)
-            .group_by(k.dim_value, k.metric, k.bucket)
+            select(k.dim_value, k.metric, func.sum(k.n), func.sum(k.total))
+            .where(*where)
+            .group_by(k.dim_value, k.metric)
         )
-        out: dict[str, dict[tuple[str, int], list[float]]] = {}
-        for v, m, b, n, t in rows.all():
-            out.setdefault(v, {})[(m, b)] = [float(n), float(t)]
+        out: dict[str, Sums] = {}
+        for v, m, n, t in rows.all():
+            out.setdefault(v, {})[(m, SUM)] = [float(n), float(t)]
+        hists = await self.session.execute(select(k.dim_value, k.metric, k.hist).where(*where, k.hist.is_not(None)))
+        for v, m, h in hists.all():
+            _merge_hists(out.setdefault(v, {}), [(m, h)])
         return out
 
     async def sums_by_day_bucket(
         self, tenant: str, start: date, end: date, trunc: str, dim: str = "all", value: str = ""
-    ) -> dict[str, dict[tuple[str, int], list[float]]]:
+    ) -> dict[str, Sums]:
         """`sums` per calendar month or week (date_trunc) for one dimension value."""
         k = kpi_daily.c
+        where = (k.tenant_id == tenant, k.dim == dim, k.dim_value == value, k.day >= start, k.day < end)
         period = func.date_trunc(trunc, k.day).label("period")
         rows = await self.session.execute(
-            select(period, k.metric, k.bucket, func.sum(k.n), func.sum(k.total))
-            .where(k.tenant_id == tenant, k.dim == dim, k.dim_value == value, k.day >= start, k.day < end)
-            .group_by(period, k.metric, k.bucket)
+            select(period, k.metric, func.sum(k.n), func.sum(k.total)).where(*where).group_by(period, k.metric)
         )
-        out: dict[str, dict[tuple[str, int], list[float]]] = {}
-        for p, m, b, n, t in rows.all():
-            out.setdefault(p.date().isoformat(), {})[(m, b)] = [float(n), float(t)]
+        out: dict[str, Sums] = {}
+        for p, m, n, t in rows.all():
+            out.setdefault(p.date().isoformat(), {})[(m, SUM)] = [float(n), float(t)]
+        hists = await self.session.execute(select(period, k.metric, k.hist).where(*where, k.hist.is_not(None)))
+        for p, m, h in hists.all():
+            _merge_hists(out.setdefault(p.date().isoformat(), {}), [(m, h)])
         return dict(sorted(out.items()))

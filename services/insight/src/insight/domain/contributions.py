@@ -3,13 +3,14 @@
 The projector computes a ticket's contributions before and after merging a batch's events and adds
 the difference to the daily aggregates, so figures move only by what changed, and a rebuild that
 merges the same events in another order ends with the same aggregates. Each contribution names
-its day (UTC), metric, histogram bucket (SUM for plain sums), a count n, a total, and the values of
-the dimensions it is reported under (team, technician, region, product model, channel, kind).
+its day (UTC), metric, a count n, a total, for durations the histogram bucket of its value, and the
+values of the dimensions it is reported under (team, technician, region, product model, channel, kind).
+A daily aggregate holds per (day, dimension value, metric) the sums of n and total and, for
+durations, the histogram (bucket -> count) that percentiles are read from.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -18,14 +19,15 @@ from typing import Any
 from insight.domain import sketch
 from insight.domain.facts import Facts, epoch_day, lww_value
 
-SUM = -1  # bucket of a metric's plain count and total; >= 0 are histogram buckets
+SUM = -1  # in Sums: the key of a metric's plain count and total; >= 0 are histogram buckets
 DIMENSIONS = ("team", "technician", "region", "product_model", "channel", "kind")
 ALL = ("all", "")
 REPEAT_WINDOWS = (30, 90)
 DAY_S = 86400.0
 
 Dims = tuple[tuple[str, str], ...]
-Key = tuple[date, str, str, str, int]  # day, dim, dim value, metric, bucket
+Key = tuple[date, str, str, str]  # day, dim, dim value, metric
+Cell = list[Any]  # [n, total, {bucket: count} or None]
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Row:
     n: int
     total: float
     dims: Dims
-    bucket: int = SUM
+    bucket: int | None = None  # durations: the histogram bucket of `total`
 
 
 def _dims(**values: str | None) -> Dims:
@@ -69,22 +71,24 @@ def ticket_dims(f: Facts) -> dict[str, str | None]:
 
 def _duration(rows: list[Row], day: date, metric: str, seconds: float, dims: Dims) -> None:
     seconds = max(0.0, seconds)
-    rows.append(Row(day, metric, 1, seconds, dims))
-    rows.append(Row(day, metric, 1, 0.0, dims, sketch.bucket(seconds)))
+    rows.append(Row(day, metric, 1, seconds, dims, sketch.bucket(seconds)))
 
 
 def ticket_rows(f: Facts, asset: Facts | None) -> list[Row]:
     """Every contribution of one ticket (see docs/kpis.md for the definitions)."""
     rows: list[Row] = []
     d = ticket_dims(f)
+    volume_dims = _dims(**d)
+    # channel and kind split the volumes only (the report's "by channel and kind")
+    d = {**d, "channel": None, "kind": None}
     dims = _dims(**d)
     opened = f.get("opened_at")
     if opened is not None:
-        rows.append(Row(epoch_day(opened), "opened", 1, 0.0, dims))
+        rows.append(Row(epoch_day(opened), "opened", 1, 0.0, volume_dims))
     resolved = f.get("resolved_at")
     if resolved is not None and opened is not None:
         day = epoch_day(resolved)
-        rows.append(Row(day, "resolved", 1, 0.0, dims))
+        rows.append(Row(day, "resolved", 1, 0.0, volume_dims))
         _duration(rows, day, "resolution_s", resolved - opened, dims)
         if f.get("kind") != "complaint":
             rows.append(Row(day, "jobs", 1, 0.0, dims))
@@ -153,14 +157,21 @@ def _repeats(f: Facts, asset: Facts, resolved: float, day: date, dims: Dims) -> 
             yield Row(day, f"repeat_{window}d", 1, 0.0, dims)
 
 
-def aggregate(rows: Iterable[Row], sign: int = 1, into: dict[Key, list[float]] | None = None) -> dict[Key, list[float]]:
-    """Rows expanded into every dimension they report under, summed by (day, dim, value, metric, bucket)."""
-    out: dict[Key, list[float]] = into if into is not None else defaultdict(lambda: [0, 0.0])
+def aggregate(rows: Iterable[Row], sign: int = 1, into: dict[Key, Cell] | None = None) -> dict[Key, Cell]:
+    """Rows expanded into every dimension they report under, summed by (day, dim, value, metric)."""
+    out: dict[Key, Cell] = into if into is not None else {}
     for r in rows:
         for dim, value in (ALL, *r.dims):
-            cell = out[(r.day, dim, value, r.metric, r.bucket)]
+            key = (r.day, dim, value, r.metric)
+            cell = out.get(key)
+            if cell is None:
+                cell = out[key] = [0, 0.0, None]
             cell[0] += sign * r.n
             cell[1] += sign * r.total
+            if r.bucket is not None:
+                hist = cell[2] if cell[2] is not None else {}
+                cell[2] = hist
+                hist[r.bucket] = hist.get(r.bucket, 0) + sign * r.n
     return out
 
 

@@ -46,37 +46,27 @@ def rules_from(config: list[dict[str, Any]] | None) -> tuple[Rule, ...]:
     return DEFAULT_RULES if config is None else tuple(Rule(**r) for r in config)
 
 
-def fault_rows(tenant: str, ticket_id: str, f: Facts) -> list[dict[str, Any]]:
-    """The faults of one ticket: each completed visit of a repair ticket."""
+Fault = tuple[str, str, date, str, str]  # dimension, key, day, ticket id, visit
+
+
+def faults_of(ticket_id: str, f: Facts) -> set[Fault]:
+    """The faults of one ticket (each completed visit of a repair ticket), under every key they
+    count for: the model, the cause, each part, the batch, and model|cause."""
     if f.get("kind") != "repair":
-        return []
+        return set()
     triage = lww_value(f, "triage") or {}
-    model = triage.get("model") or f.get("product_model")
-    return [
-        {
-            "tenant_id": tenant,
-            "ticket_id": ticket_id,
-            "visit": visit,
-            "day": epoch_day(c["at"]),
-            "product_model": model,
-            "fault_cause": c.get("fault_cause"),
-            "production_batch": f.get("production_batch"),
-            "parts": c.get("parts", []),
-        }
-        for visit, c in sorted(f.get("completions", {}).items())
-        if c.get("at") is not None
-    ]
-
-
-def keys_of(row: dict[str, Any], dimension: str) -> list[str]:
-    """The keys a fault counts under for a dimension (a visit with three parts counts for each)."""
-    if dimension == "part":
-        return list(row["parts"])
-    if dimension == "product_model_fault_cause":
-        m, c = row["product_model"], row["fault_cause"]
-        return [f"{m}|{c}"] if m and c else []
-    value = row[dimension]
-    return [value] if value else []
+    model, batch = triage.get("model") or f.get("product_model"), f.get("production_batch")
+    out: set[Fault] = set()
+    for visit, c in f.get("completions", {}).items():
+        if c.get("at") is None:
+            continue
+        day, cause = epoch_day(c["at"]), c.get("fault_cause")
+        keys = [("product_model", model), ("fault_cause", cause), ("production_batch", batch)]
+        keys += [("part", p) for p in c.get("parts", [])]
+        if model and cause:
+            keys.append(("product_model_fault_cause", f"{model}|{cause}"))
+        out |= {(dim, key, day, ticket_id, visit) for dim, key in keys if key}
+    return out
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -80,18 +80,17 @@ class _TenantBatch:
         for _ in range(2):  # tickets -> their assets and parts -> those assets' tickets
             await self.load(self._dependents())
 
-    def contributions(self) -> list[c.Row]:
-        rows: list[c.Row] = []
+    def contributions(self) -> dict[str, Counter[c.Row]]:
+        """Each ticket's contributions as a multiset, to subtract the old from the new per ticket."""
+        out: dict[str, Counter[c.Row]] = {}
         for k, f in self.rows.items():
             if k.startswith("t:") and f:
                 asset = self.rows.get(F.asset_key(f["asset_id"])) if f.get("asset_id") else None
-                rows.extend(c.ticket_rows(f, asset))
-        return rows
+                out[k] = Counter(c.ticket_rows(f, asset))
+        return out
 
-    def faults(self) -> list[dict[str, Any]]:
-        return [
-            row for k, f in self.rows.items() if k.startswith("t:") and f for row in Q.fault_rows(self.tenant, k[2:], f)
-        ]
+    def faults(self) -> dict[str, set[Q.Fault]]:
+        return {k[2:]: Q.faults_of(k[2:], f) for k, f in self.rows.items() if k.startswith("t:") and f}
 
 
 async def apply_batch(uow: UnitOfWork, batch: list[tuple[Envelope, Any]], *, consumer: str = CONSUMER) -> Applied:
@@ -128,38 +127,46 @@ async def _apply_tenant(
         F.merge(loaded, e.id, p)
         direct.extend(_direct_rows(e, p))
     await tb.load_with_dependents(set(tb.rows))  # assets and tickets the merge linked just now
-    delta = c.aggregate(before_rows, sign=-1)
-    c.aggregate(tb.contributions(), into=delta)
-    c.aggregate(direct, into=delta)
+    # Only what changed reaches the aggregates: a ticket's unchanged rows cancel out here, not in SQL.
+    removed: list[c.Row] = []
+    added: list[c.Row] = list(direct)
+    for key, now in tb.contributions().items():
+        was = before_rows.get(key, Counter())
+        if now != was:
+            removed.extend((was - now).elements())
+            added.extend((now - was).elements())
+    delta = c.aggregate(removed, sign=-1)
+    c.aggregate(added, into=delta)
     await repo.add_aggregates(tenant, delta)
     changed = {k: f for k, f in tb.rows.items() if f}
     await repo.save(tenant, changed)
     after_faults = tb.faults()
-    if _fault_set(before_faults) != _fault_set(after_faults):
-        touched_tickets = {r["ticket_id"] for r in before_faults} | {r["ticket_id"] for r in after_faults}
-        await repo.replace_faults(tenant, touched_tickets, after_faults)
-        return await raise_alerts(uow, tenant, after_faults)
-    return []
+    changed = {t for t, now in after_faults.items() if now != before_faults.get(t, set())}
+    if not changed:
+        return []
+    await repo.replace_faults(tenant, changed, set().union(*(after_faults[t] for t in changed)))
+    new = set().union(*(after_faults[t] - before_faults.get(t, set()) for t in changed))
+    return await raise_alerts(uow, tenant, new)
 
 
-def _fault_set(rows: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
-    return {tuple((k, str(v)) for k, v in sorted(r.items())) for r in rows}
-
-
-async def raise_alerts(uow: UnitOfWork, tenant: str, faults: list[dict[str, Any]]) -> list[str]:
-    """Evaluate the tenant's rules for the keys these faults count under; raise what breaches."""
+async def raise_alerts(uow: UnitOfWork, tenant: str, faults: set[Q.Fault]) -> list[str]:
+    """Evaluate the tenant's rules for the keys of these (new) faults; raise what breaches."""
     if not faults:
         return []
     await uow.scope_to_tenant(tenant)
     config = await uow.session.scalar(select(quality_rules.c.rules).where(quality_rules.c.tenant_id == tenant))
     raised: list[str] = []
     for rule in Q.rules_from(config):
-        keys = sorted({k for r in faults for k in Q.keys_of(r, rule.dimension)})
-        if not keys:
+        mine = [f for f in faults if f[0] == rule.dimension]
+        if not mine:
             continue
-        pending = await quality_store.unreported_faults(uow.session, tenant, rule, keys)
-        for key in keys:
-            breach = Q.evaluate(rule, key, pending.get(key, []))
+        # only windows that can hold one of these faults: within window_days of their days
+        reach = timedelta(days=rule.window_days - 1)
+        since, until = min(f[2] for f in mine) - reach, max(f[2] for f in mine) + reach
+        keys = sorted({f[1] for f in mine})
+        for key in await quality_store.candidate_keys(uow.session, tenant, rule, keys, since=since, until=until):
+            pending = await quality_store.unreported_faults(uow.session, tenant, rule, key, since=since, until=until)
+            breach = Q.evaluate(rule, key, pending)
             if breach is not None:
                 raised.append(await _raise(uow, tenant, breach))
     return raised
