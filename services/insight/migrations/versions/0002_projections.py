@@ -20,14 +20,9 @@ TENANT_TABLES = ("quality_rules", "quality_alerts", "rectification_steps", "repo
 HIST_ADD = """
 CREATE FUNCTION insight_hist_add(a jsonb, b jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN b IS NULL OR jsonb_typeof(b) <> 'object' THEN a
-              WHEN a IS NULL OR jsonb_typeof(a) <> 'object' THEN b ELSE (
-    SELECT jsonb_object_agg(k, c) FROM (
-      SELECT k, sum(c) AS c FROM (
-        SELECT key AS k, value::bigint AS c FROM jsonb_each_text(a)
-        UNION ALL SELECT key, value::bigint FROM jsonb_each_text(b)
-      ) parts GROUP BY k HAVING sum(c) <> 0
-    ) summed
-  ) END
+              WHEN a IS NULL OR jsonb_typeof(a) <> 'object' THEN b
+              ELSE a || (SELECT jsonb_object_agg(key, coalesce((a ->> key)::bigint, 0) + value::bigint)
+                         FROM jsonb_each_text(b)) END
 $$
 """
 
@@ -52,7 +47,8 @@ def upgrade() -> None:
         sa.Column("hist", postgresql.JSONB),
         sa.PrimaryKeyConstraint("tenant_id", "dim", "dim_value", "day", "metric", name="pk_kpi_daily"),
     )
-    # Histograms add bucket by bucket when a delta lands on an existing day (buckets at 0 dropped).
+    # Histograms add bucket by bucket when a delta lands on an existing day (a delta has few buckets:
+    # only those are visited; a bucket back at 0 stays as 0).
     op.execute(HIST_ADD)
     op.create_table(
         "quality_faults",

@@ -7,35 +7,29 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from insight.adapters.orm import PROJECTION_TABLES, facts, inbox, kpi_daily, quality_faults, tenants
+from insight.adapters.orm import PROJECTION_TABLES, inbox, kpi_daily, quality_faults, tenants
 from insight.domain.contributions import SUM, Cell, Key
 
 _LOAD_FACTS = text(
     "SELECT f.key, f.data FROM facts f JOIN unnest(CAST(:keys AS text[])) AS k(key) ON f.key = k.key "
     "WHERE f.tenant_id = :tenant"
 )
-_upsert_facts = pg_insert(facts)
-_upsert_facts = _upsert_facts.on_conflict_do_update(
-    index_elements=["tenant_id", "key"], set_={"data": _upsert_facts.excluded.data}
+_MERGE_FACTS = text(
+    "INSERT INTO facts SELECT * FROM insight_facts_in ORDER BY tenant_id, key "
+    "ON CONFLICT (tenant_id, key) DO UPDATE SET data = excluded.data"
 )
-_add_sums = pg_insert(kpi_daily)
-_add_sums = _add_sums.on_conflict_do_update(
-    constraint="pk_kpi_daily",
-    set_={"n": kpi_daily.c.n + _add_sums.excluded.n, "total": kpi_daily.c.total + _add_sums.excluded.total},
-)
-_add_hists = pg_insert(kpi_daily)
-_add_hists = _add_hists.on_conflict_do_update(
-    constraint="pk_kpi_daily",
-    set_={
-        "n": kpi_daily.c.n + _add_hists.excluded.n,
-        "total": kpi_daily.c.total + _add_hists.excluded.total,
-        # histograms add bucket by bucket (a function of the migration)
-        "hist": func.insight_hist_add(kpi_daily.c.hist, _add_hists.excluded.hist),
-    },
+# Deltas add up; histograms add bucket by bucket (insight_hist_add, a function of the migration).
+# Rows go in key order, so two writers would lock them in the same order.
+_MERGE_KPIS = text(
+    "INSERT INTO kpi_daily SELECT * FROM insight_kpi_in ORDER BY tenant_id, dim, dim_value, day, metric "
+    "ON CONFLICT ON CONSTRAINT pk_kpi_daily DO UPDATE SET n = kpi_daily.n + excluded.n, "
+    "total = kpi_daily.total + excluded.total, "
+    "hist = CASE WHEN excluded.hist IS NULL THEN kpi_daily.hist ELSE insight_hist_add(kpi_daily.hist, excluded.hist) END"
 )
 
 
@@ -77,35 +71,45 @@ class ProjectionRepository:
         rows = await self.session.execute(_LOAD_FACTS, {"keys": keys, "tenant": tenant})
         return {k: d for k, d in rows.all()}
 
+    async def _copy(self, staging: str, like: str, columns: list[str], records: list[tuple[Any, ...]]) -> None:
+        """COPY rows into a per-connection staging table emptied at commit: thousands of rows in
+        one round trip, merged into the projection by one set-based statement."""
+        await self.session.execute(
+            text(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {like}) ON COMMIT DELETE ROWS")
+        )
+        raw = await (await self.session.connection()).get_raw_connection()
+        await raw.driver_connection.copy_records_to_table(staging, records=records, columns=columns)  # type: ignore[union-attr]
+
     async def save(self, tenant: str, rows: dict[str, dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(
-                _upsert_facts, [{"tenant_id": tenant, "key": k, "data": v} for k, v in sorted(rows.items())]
-            )
+        if not rows:
+            return
+        records = [(tenant, k, orjson.dumps(v).decode()) for k, v in sorted(rows.items())]
+        await self._copy("insight_facts_in", "facts", ["tenant_id", "key", "data"], records)
+        await self.session.execute(_MERGE_FACTS)
 
     async def add_aggregates(self, tenant: str, delta: dict[Key, Cell]) -> int:
         """Add the deltas to the daily aggregates, in key order (rows are locked in one order)."""
-        values = [
-            {
-                "tenant_id": tenant,
-                "day": day,
-                "dim": dim,
-                "dim_value": value[:120],
-                "metric": metric,
-                "n": int(n),
-                "total": float(total),
-                "hist": _hist(hist),
-            }
-            for (day, dim, value, metric), (n, total, hist) in sorted(delta.items(), key=lambda kv: kv[0])
-            if n or abs(total) > 1e-9 or _hist(hist)
-        ]
-        plain = [v for v in values if v["hist"] is None]
-        hists = [v for v in values if v["hist"] is not None]
-        if plain:
-            await self.session.execute(_add_sums, plain)
-        if hists:
-            await self.session.execute(_add_hists, hists)
-        return len(values)
+        records = []
+        for (day, dim, value, metric), (n, total, hist) in sorted(delta.items(), key=lambda kv: kv[0]):
+            h = _hist(hist)
+            if n or abs(total) > 1e-9 or h:
+                records.append(
+                    (
+                        tenant,
+                        dim,
+                        value[:120],
+                        day,
+                        metric,
+                        int(n),
+                        float(total),
+                        orjson.dumps(h).decode() if h else None,
+                    )
+                )
+        if records:
+            columns = ["tenant_id", "dim", "dim_value", "day", "metric", "n", "total", "hist"]
+            await self._copy("insight_kpi_in", "kpi_daily", columns, records)
+            await self.session.execute(_MERGE_KPIS)
+        return len(records)
 
     async def replace_faults(self, tenant: str, ticket_ids: Iterable[str], faults: Iterable[tuple[Any, ...]]) -> None:
         ids = sorted(set(ticket_ids))

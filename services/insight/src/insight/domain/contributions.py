@@ -12,9 +12,8 @@ durations, the histogram (bucket -> count) that percentiles are read from.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from insight.domain import sketch
 from insight.domain.facts import Facts, epoch_day, lww_value
@@ -30,8 +29,9 @@ Key = tuple[date, str, str, str]  # day, dim, dim value, metric
 Cell = list[Any]  # [n, total, {bucket: count} or None]
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """A tuple, not a dataclass: rows are hashed by the million (multisets of contributions)."""
+
     day: date
     metric: str
     n: int
@@ -40,8 +40,16 @@ class Row:
     bucket: int | None = None  # durations: the histogram bucket of `total`
 
 
-def _dims(**values: str | None) -> Dims:
-    return tuple((k, v) for k, v in values.items() if v)
+def _dims(d: dict[str, str | None]) -> Dims:
+    return tuple((k, v) for k, v in d.items() if v)
+
+
+def _with(d: dict[str, str | None], dims: Dims, technician: str | None, team: str | None) -> Dims:
+    """The ticket's dimensions with a visit's own technician and team (the usual case: the same)."""
+    technician, team = technician or d["technician"], team or d["team"]
+    if technician == d["technician"] and team == d["team"]:
+        return dims
+    return _dims({**d, "technician": technician, "team": team})
 
 
 def _latest(entries: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
@@ -78,10 +86,10 @@ def ticket_rows(f: Facts, asset: Facts | None) -> list[Row]:
     """Every contribution of one ticket (see docs/kpis.md for the definitions)."""
     rows: list[Row] = []
     d = ticket_dims(f)
-    volume_dims = _dims(**d)
+    volume_dims = _dims(d)
     # channel and kind split the volumes only (the report's "by channel and kind")
     d = {**d, "channel": None, "kind": None}
-    dims = _dims(**d)
+    dims = _dims(d)
     opened = f.get("opened_at")
     if opened is not None:
         rows.append(Row(epoch_day(opened), "opened", 1, 0.0, volume_dims))
@@ -104,18 +112,16 @@ def ticket_rows(f: Facts, asset: Facts | None) -> list[Row]:
         rows.append(Row(epoch_day(b["started_at"]), "sla_breached:" + b["clock"], 1, 0.0, dims))
     for v in f.get("visits", {}).values():
         if v.get("on_time") is not None and v.get("at") is not None:
-            vd = _dims(**{**d, "technician": v.get("technician_id") or d["technician"]})
+            vd = _with(d, dims, v.get("technician_id"), None)
             rows.append(Row(epoch_day(v["at"]), "arrival_on_time", 1, 1.0 if v["on_time"] else 0.0, vd))
     for c in f.get("completions", {}).values():
-        cd = _dims(**{**d, "technician": c.get("technician_id"), "team": c.get("team_id") or d["team"]})
+        cd = _with(d, dims, c.get("technician_id"), c.get("team_id"))
         rows.append(Row(epoch_day(c["at"]), "first_time_fix", 1, 1.0 if c.get("ftf") else 0.0, cd))
     for p in f.get("parts", {}).values():
         if p.get("requested_at") is not None and p.get("delivered_at") is not None:
             _duration(rows, epoch_day(p["delivered_at"]), "parts_wait_s", p["delivered_at"] - p["requested_at"], dims)
     for s in f.get("surveys", {}).values():
-        sd = _dims(
-            **{**d, "technician": s.get("technician_id") or d["technician"], "team": s.get("team_id") or d["team"]}
-        )
+        sd = _with(d, dims, s.get("technician_id"), s.get("team_id"))
         day = epoch_day(s["at"])
         if s.get("score") is not None:
             rows.append(Row(day, "csat", 1, 1.0 if s["score"] >= 4 else 0.0, sd))
