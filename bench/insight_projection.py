@@ -304,6 +304,7 @@ async def load_aggregates(database_url: str, tenant: str, tickets: int, seed: in
     per_day = tickets / 365
     written, i = 0, 0
     pending: dict[Any, Any] = {}
+    monthly: dict[Any, Any] = {}
     try:
         for day in range(366):
             last = int(per_day * (day + 1)) if day < 365 else tickets
@@ -314,11 +315,15 @@ async def load_aggregates(database_url: str, tenant: str, tickets: int, seed: in
             # contributions land on later days too (resolution, surveys): flush what no ticket can reach any more
             cutoff = (YEAR_START + timedelta(days=day - 10)).date()
             done = [k for k in pending if k[0] < cutoff] if day < 365 else list(pending)
-            rows = [
-                (tenant, k[1], k[2][:120], k[0], k[3], int(v[0]), float(v[1]), _hist_json(v[2]))
-                for k in done
-                for v in (pending.pop(k),)
-            ]
+            rows = []
+            for k in done:
+                n, total, hist = pending.pop(k)
+                rows.append((tenant, k[1], k[2][:120], k[0], k[3], int(n), float(total), _hist_json(hist)))
+                cell = monthly.setdefault((k[0].replace(day=1), *k[1:]), [0, 0.0, {}])
+                cell[0] += n
+                cell[1] += total
+                for b, c in (hist or {}).items():
+                    cell[2][b] = cell[2].get(b, 0) + c
             if rows:
                 await conn.copy_records_to_table(
                     "kpi_daily",
@@ -326,7 +331,18 @@ async def load_aggregates(database_url: str, tenant: str, tickets: int, seed: in
                     columns=["tenant_id", "dim", "dim_value", "day", "metric", "n", "total", "hist"],
                 )
                 written += len(rows)
+        rows = [
+            (tenant, k[1], k[2][:120], k[0], k[3], int(n), float(total), _hist_json(hist))
+            for k, (n, total, hist) in monthly.items()
+        ]
+        await conn.copy_records_to_table(
+            "kpi_monthly",
+            records=rows,
+            columns=["tenant_id", "dim", "dim_value", "day", "metric", "n", "total", "hist"],
+        )
+        written += len(rows)
         await conn.execute("ANALYZE kpi_daily")
+        await conn.execute("ANALYZE kpi_monthly")
     finally:
         await conn.close()
     return written

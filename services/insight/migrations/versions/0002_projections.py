@@ -47,6 +47,18 @@ def upgrade() -> None:
         sa.Column("hist", postgresql.JSONB),
         sa.PrimaryKeyConstraint("tenant_id", "dim", "dim_value", "day", "metric", name="pk_kpi_daily"),
     )
+    op.create_table(
+        "kpi_monthly",
+        sa.Column("tenant_id", sa.String(64), nullable=False),
+        sa.Column("dim", sa.String(16), nullable=False),
+        sa.Column("dim_value", sa.String(120), nullable=False),
+        sa.Column("day", sa.Date, nullable=False),
+        sa.Column("metric", sa.String(64), nullable=False),
+        sa.Column("n", sa.BigInteger, nullable=False),
+        sa.Column("total", sa.Float, nullable=False),
+        sa.Column("hist", postgresql.JSONB),
+        sa.PrimaryKeyConstraint("tenant_id", "dim", "dim_value", "day", "metric", name="pk_kpi_monthly"),
+    )
     # Histograms add bucket by bucket when a delta lands on an existing day (a delta has few buckets:
     # only those are visited; a bucket back at 0 stays as 0).
     op.execute(HIST_ADD)
@@ -152,6 +164,7 @@ def downgrade() -> None:
         "quality_rules",
         "tenants",
         "quality_faults",
+        "kpi_monthly",
         "kpi_daily",
         "facts",
     ):

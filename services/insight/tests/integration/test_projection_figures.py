@@ -105,3 +105,37 @@ async def test_a_period_outside_the_events_is_empty(projector_runtime):
         uow=projector_runtime.uow(), tenant=tenant, start=date(2024, 1, 1), end=date(2024, 2, 1)
     )
     assert empty["tickets"]["opened"] == 0 and empty["first_time_fix"]["rate"] is None
+
+
+@pytest.mark.parametrize(
+    "start,end",
+    [("2025-03-01", "2025-05-01"), ("2025-02-15", "2025-04-10"), ("2025-01-01", "2026-01-01")],
+    ids=["whole months", "days around a month", "a year"],
+)
+async def test_periods_read_from_monthly_rows_give_the_same_figures(projector_runtime, start, end):
+    """Whole months come from the monthly rollup, the days at either end from the daily rows."""
+    from datetime import date
+
+    tenant = _tenant()
+    await _feed(projector_runtime, stream(tenant))
+    got = await views.kpi_figures(
+        uow=projector_runtime.uow(), tenant=tenant, start=date.fromisoformat(start), end=date.fromisoformat(end)
+    )
+    _assert_close(got, EXPECTED)
+    by_month = await views.kpi_figures(
+        uow=projector_runtime.uow(),
+        tenant=tenant,
+        start=date.fromisoformat(start),
+        end=date.fromisoformat(end),
+        group_by="month",
+    )
+    assert list(by_month["groups"]) == ["2025-03-01"]
+    _assert_close(by_month["groups"]["2025-03-01"], EXPECTED)
+    by_tech = await views.kpi_figures(
+        uow=projector_runtime.uow(),
+        tenant=tenant,
+        start=date.fromisoformat(start),
+        end=date.fromisoformat(end),
+        group_by="technician",
+    )
+    assert by_tech["groups"]["K2"]["complaints"]["per_100_jobs"] == 100.0

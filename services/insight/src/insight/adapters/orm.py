@@ -26,7 +26,7 @@ from fixflow_shared.db import add_messaging_tables, new_metadata
 metadata = new_metadata()
 outbox, inbox = add_messaging_tables(metadata)
 
-PROJECTION_TABLES = ("facts", "kpi_daily", "quality_faults", "tenants")
+PROJECTION_TABLES = ("facts", "kpi_daily", "kpi_monthly", "quality_faults", "tenants")
 
 facts = Table(
     "facts",
@@ -53,6 +53,22 @@ kpi_daily = Table(
 
 # One row per fault (a completed repair visit) and key it counts under: its product model, fault
 # cause, each part, its production batch, and model|cause (domain/quality.py).
+# The same aggregates summed per calendar month (day = the 1st): a year's KPIs read twelve rows per
+# metric; the days at either end of a period come from kpi_daily.
+kpi_monthly = Table(
+    "kpi_monthly",
+    metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("dim", String(16), nullable=False),
+    Column("dim_value", String(120), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("metric", String(64), nullable=False),
+    Column("n", BigInteger, nullable=False),
+    Column("total", Float, nullable=False),
+    Column("hist", JSONB(none_as_null=True)),
+    PrimaryKeyConstraint("tenant_id", "dim", "dim_value", "day", "metric", name="pk_kpi_monthly"),
+)
+
 quality_faults = Table(
     "quality_faults",
     metadata,

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from insight.adapters.orm import PROJECTION_TABLES, inbox, kpi_daily, quality_faults, tenants
+from insight.adapters.orm import PROJECTION_TABLES, inbox, kpi_daily, kpi_monthly, quality_faults, tenants
 from insight.domain.contributions import SUM, Cell, Key
 
 _LOAD_FACTS = text(
@@ -25,12 +25,43 @@ _MERGE_FACTS = text(
 )
 # Deltas add up; histograms add bucket by bucket (insight_hist_add, a function of the migration).
 # Rows go in key order, so two writers would lock them in the same order.
-_MERGE_KPIS = text(
-    "INSERT INTO kpi_daily SELECT * FROM insight_kpi_in ORDER BY tenant_id, dim, dim_value, day, metric "
-    "ON CONFLICT ON CONSTRAINT pk_kpi_daily DO UPDATE SET n = kpi_daily.n + excluded.n, "
-    "total = kpi_daily.total + excluded.total, "
-    "hist = CASE WHEN excluded.hist IS NULL THEN kpi_daily.hist ELSE insight_hist_add(kpi_daily.hist, excluded.hist) END"
-)
+_MERGE_KPIS = {
+    table: text(
+        f"INSERT INTO {table} SELECT * FROM insight_kpi_in ORDER BY tenant_id, dim, dim_value, day, metric "
+        f"ON CONFLICT ON CONSTRAINT pk_{table} DO UPDATE SET n = {table}.n + excluded.n, "
+        f"total = {table}.total + excluded.total, hist = CASE WHEN excluded.hist IS NULL THEN {table}.hist "
+        f"ELSE insight_hist_add({table}.hist, excluded.hist) END"
+    )
+    for table in ("kpi_daily", "kpi_monthly")
+}
+_CLEAR_STAGING = text("TRUNCATE insight_kpi_in")
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _split(start: date, end: date) -> tuple[date, date]:
+    """[start, end) = days [start, m1) + whole months [m1, m2) + days [m2, end)."""
+    m1 = start if start.day == 1 else month_of(start + timedelta(days=31 - start.day + 1))
+    m2 = month_of(end)
+    return (m1, m2) if m1 < m2 else (end, end)
+
+
+def _source(tenant: str, start: date, end: date, dim: str, value: str | None, months: bool = True) -> Any:
+    """The aggregate rows covering [start, end): monthly rows for the whole months, daily rows for
+    the days at either end; a year is about a dozen rows per metric, not 365."""
+    m1, m2 = _split(start, end) if months else (end, end)
+    parts = []
+    for table, lo, hi in ((kpi_daily, start, m1), (kpi_monthly, m1, m2), (kpi_daily, m2, end)):
+        if lo >= hi:
+            continue
+        k = table.c
+        where = [k.tenant_id == tenant, k.dim == dim, k.day >= lo, k.day < hi]
+        if value is not None:
+            where.append(k.dim_value == value)
+        parts.append(select(k.day, k.dim_value, k.metric, k.n, k.total, k.hist).where(*where))
+    return union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
 
 
 def _hist(h: dict[int, int] | None) -> dict[str, int] | None:
@@ -48,6 +79,24 @@ def _merge_hists(out: Sums, rows: Iterable[tuple[str, dict[str, int]]]) -> None:
         for b, c in hist.items():
             cell = out.setdefault((metric, int(b)), [0.0, 0.0])
             cell[0] += c
+
+
+def _by_month(records: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Daily delta records summed into monthly ones (day = the first of the month)."""
+    cells: dict[tuple[Any, ...], list[Any]] = {}
+    for tenant, dim, value, day, metric, n, total, hist in records:
+        key = (tenant, dim, value, month_of(day), metric)
+        cell = cells.setdefault(key, [0, 0.0, {}])
+        cell[0] += n
+        cell[1] += total
+        for b, c in (orjson.loads(hist) if hist else {}).items():
+            cell[2][b] = cell[2].get(b, 0) + c
+    out = []
+    for key, (n, total, hist) in sorted(cells.items()):
+        kept = {b: c for b, c in hist.items() if c}
+        if n or abs(total) > 1e-9 or kept:
+            out.append((*key, n, total, orjson.dumps(kept).decode() if kept else None))
+    return out
 
 
 def tenant_lock_key(tenant: str) -> int:
@@ -108,7 +157,10 @@ class ProjectionRepository:
         if records:
             columns = ["tenant_id", "dim", "dim_value", "day", "metric", "n", "total", "hist"]
             await self._copy("insight_kpi_in", "kpi_daily", columns, records)
-            await self.session.execute(_MERGE_KPIS)
+            await self.session.execute(_MERGE_KPIS["kpi_daily"])
+            await self.session.execute(_CLEAR_STAGING)
+            await self._copy("insight_kpi_in", "kpi_daily", columns, _by_month(records))
+            await self.session.execute(_MERGE_KPIS["kpi_monthly"])
         return len(records)
 
     async def replace_faults(self, tenant: str, ticket_ids: Iterable[str], faults: Iterable[tuple[Any, ...]]) -> None:
@@ -143,29 +195,29 @@ class ProjectionRepository:
 
     async def sums(self, tenant: str, start: date, end: date, dim: str = "all", value: str = "") -> Sums:
         """(metric, SUM) -> [n, total] and (metric, bucket) -> [count, 0] over [start, end) for one dimension value."""
-        k = kpi_daily.c
-        where = (k.tenant_id == tenant, k.dim == dim, k.dim_value == value, k.day >= start, k.day < end)
+        src = _source(tenant, start, end, dim, value)
         rows = await self.session.execute(
-            select(k.metric, func.sum(k.n), func.sum(k.total)).where(*where).group_by(k.metric)
+            select(src.c.metric, func.sum(src.c.n), func.sum(src.c.total)).group_by(src.c.metric)
         )
         out: Sums = {(m, SUM): [float(n), float(t)] for m, n, t in rows.all()}
-        hists = await self.session.execute(select(k.metric, k.hist).where(*where, k.hist.is_not(None)))
+        hists = await self.session.execute(select(src.c.metric, src.c.hist).where(src.c.hist.is_not(None)))
         _merge_hists(out, ((m, h) for m, h in hists.all()))
         return out
 
     async def sums_by(self, tenant: str, start: date, end: date, dim: str) -> dict[str, Sums]:
         """`sums` for every value of a dimension at once."""
-        k = kpi_daily.c
-        where = (k.tenant_id == tenant, k.dim == dim, k.day >= start, k.day < end)
+        src = _source(tenant, start, end, dim, None)
         rows = await self.session.execute(
-            select(k.dim_value, k.metric, func.sum(k.n), func.sum(k.total))
-            .where(*where)
-            .group_by(k.dim_value, k.metric)
+            select(src.c.dim_value, src.c.metric, func.sum(src.c.n), func.sum(src.c.total)).group_by(
+                src.c.dim_value, src.c.metric
+            )
         )
         out: dict[str, Sums] = {}
         for v, m, n, t in rows.all():
             out.setdefault(v, {})[(m, SUM)] = [float(n), float(t)]
-        hists = await self.session.execute(select(k.dim_value, k.metric, k.hist).where(*where, k.hist.is_not(None)))
+        hists = await self.session.execute(
+            select(src.c.dim_value, src.c.metric, src.c.hist).where(src.c.hist.is_not(None))
+        )
         for v, m, h in hists.all():
             _merge_hists(out.setdefault(v, {}), [(m, h)])
         return out
@@ -173,17 +225,16 @@ class ProjectionRepository:
     async def sums_by_day_bucket(
         self, tenant: str, start: date, end: date, trunc: str, dim: str = "all", value: str = ""
     ) -> dict[str, Sums]:
-        """`sums` per calendar month or week (date_trunc) for one dimension value."""
-        k = kpi_daily.c
-        where = (k.tenant_id == tenant, k.dim == dim, k.dim_value == value, k.day >= start, k.day < end)
-        period = func.date_trunc(trunc, k.day).label("period")
+        """`sums` per calendar month, week or day (date_trunc) for one dimension value."""
+        src = _source(tenant, start, end, dim, value, months=trunc == "month")
+        period = func.date_trunc(trunc, src.c.day).label("period")
         rows = await self.session.execute(
-            select(period, k.metric, func.sum(k.n), func.sum(k.total)).where(*where).group_by(period, k.metric)
+            select(period, src.c.metric, func.sum(src.c.n), func.sum(src.c.total)).group_by(period, src.c.metric)
         )
         out: dict[str, Sums] = {}
         for p, m, n, t in rows.all():
             out.setdefault(p.date().isoformat(), {})[(m, SUM)] = [float(n), float(t)]
-        hists = await self.session.execute(select(period, k.metric, k.hist).where(*where, k.hist.is_not(None)))
+        hists = await self.session.execute(select(period, src.c.metric, src.c.hist).where(src.c.hist.is_not(None)))
         for p, m, h in hists.all():
             _merge_hists(out.setdefault(p.date().isoformat(), {}), [(m, h)])
         return dict(sorted(out.items()))
