@@ -206,3 +206,50 @@ async def lease_of(runtime, delivery_id: str) -> datetime:
 async def database_now(runtime) -> datetime:
     async with runtime.uow() as uow:
         return await uow.session.scalar(select(func.now()))
+
+
+async def test_a_quality_alert_reaches_the_tenants_qa_recipients(notify_app, publish, client, smtp_server):
+    from datetime import date
+
+    from fixflow_shared.events.contracts.insight import QualityAlertRaised
+
+    admin = auth_headers("t-qa", "admin")
+    for rid, role, email in (("qa-1", "quality", "qa.li@example.com"), ("mgr-9", "manager", "boss@example.com")):
+        r = await client.put(
+            f"/v1/recipients/{rid}", json={"role": role, "name": rid, "email": email, "locale": "zh-CN"}, headers=admin
+        )
+        assert r.status_code == 200
+    alert_id = "QA-" + uuid.uuid4().hex[:12]
+    await publish(
+        envelope_of(
+            QualityAlertRaised(
+                alert_id=alert_id,
+                tenant_id="t-qa",
+                rule_id="model-cause",
+                dimension="product_model_fault_cause",
+                key="KF-35|compressor",
+                window_days=30,
+                threshold=2,
+                count=2,
+                window_start=date(2025, 3, 4),
+                window_end=date(2025, 3, 8),
+                ticket_ids=["T1", "T2"],
+                raised_at=datetime.now(UTC),
+            ),
+            tenant="t-qa",
+            subject=alert_id,
+        )
+    )
+    items = await settled(client, "t-qa", alert_id, count=2)
+    assert sorted((d["audience"], d["channel"]) for d in items) == [("quality", "email"), ("quality", "in_app")]
+    mail = (
+        await eventually(
+            lambda: [
+                m for m in smtp_server.inbox.to("qa.li@example.com") if alert_id in m.get_payload(decode=True).decode()
+            ],
+            what="the QA recipient's email",
+        )
+    )[0]
+    assert subject_of(mail) == "【质量预警】KF-35|compressor：2 起故障"
+    assert "T1, T2" in mail.get_payload(decode=True).decode()
+    assert not smtp_server.inbox.to("boss@example.com")  # managers are not QA recipients
