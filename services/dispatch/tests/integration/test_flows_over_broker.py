@@ -34,7 +34,7 @@ async def job_of(client, t: str, ticket_id: str):
 
 async def test_replaying_ticket_opened_twice_creates_one_job_and_one_assignment(client, kafka):
     t = tenant()
-    tech = await technician(client, t, name="Li Wei")
+    tech = await technician(client, t, name="Li Wei", team_id="STATION-7")
     env = ticket_opened(t)
     await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env, env)  # the same event twice
     job = await eventually(
@@ -57,6 +57,7 @@ async def test_replaying_ticket_opened_twice_creates_one_job_and_one_assignment(
     assert isinstance(p, dev.TechnicianAssigned)
     assert p.ticket_id == env.subject and p.technician_id == tech["id"] and p.technician_name == "Li Wei"
     assert p.technician_phone and p.window is not None and "Li Wei" in p.explanation
+    assert p.team_id == "STATION-7"  # reports group the technician's work under the team
     assert assigned[0].causationid == env.id and assigned[0].key == env.subject.encode()
     booked = of_type(found, "appointment.booked")
     assert booked and booked[0].payload().window == p.window

@@ -41,6 +41,10 @@ async def test_technician_round_trip(client):
     assert [c["name"] for c in again["certifications"]] == ["gas"] and len(again["absences"]) == 1
     patched = await client.patch(f"/v1/technicians/{tech['id']}", json={"max_jobs_per_day": 3}, headers=h(t))
     assert patched.status_code == 200 and patched.json()["max_jobs_per_day"] == 3
+    assert patched.json()["team_id"] is None
+    moved = await client.patch(f"/v1/technicians/{tech['id']}", json={"team_id": "STATION-2"}, headers=h(t))
+    assert moved.status_code == 200 and moved.json()["team_id"] == "STATION-2"
+    assert (await client.get(f"/v1/technicians/{tech['id']}", headers=h(t))).json()["team_id"] == "STATION-2"
 
 
 async def test_unknown_skill_is_422_and_nothing_written(client):

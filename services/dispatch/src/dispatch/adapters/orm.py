@@ -51,6 +51,7 @@ technicians = Table(
     Column("active", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("team_id", String(64)),
     Index("ix_technicians_tenant", "tenant_id"),
 )
 

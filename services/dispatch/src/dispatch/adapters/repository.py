@@ -193,6 +193,7 @@ class Repository:
                 active=t.active,
                 created_at=now,
                 updated_at=now,
+                team_id=t.team_id,
             ),
         )
 
@@ -211,6 +212,7 @@ class Repository:
                 hours=_hours_json(t.hours),
                 max_jobs_per_day=t.max_jobs_per_day,
                 van_stock=t.van_stock,
+                team_id=t.team_id,
                 active=t.active,
                 updated_at=self.clock.now(),
             ),
@@ -287,6 +289,7 @@ class Repository:
                 max_jobs_per_day=r["max_jobs_per_day"],
                 van_stock=dict(r["van_stock"]),
                 active=r["active"],
+                team_id=r["team_id"],
                 certifications=certs[r["id"]],
                 absences=abs_[r["id"]],
             )

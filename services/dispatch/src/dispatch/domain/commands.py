@@ -20,6 +20,7 @@ class RegisterTechnician:
     hours: WeeklyHours = field(default_factory=WeeklyHours)
     max_jobs_per_day: int = 6
     van_stock: dict[str, int] = field(default_factory=dict)
+    team_id: str | None = None
 
 
 @dataclass(frozen=True)

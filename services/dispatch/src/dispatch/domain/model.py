@@ -134,6 +134,7 @@ class Technician:
     certifications: list[Certification] = field(default_factory=list)
     absences: list[Absence] = field(default_factory=list)
     active: bool = True
+    team_id: str | None = None  # the team (service station) the technician reports under
 
     def availability(self, start: datetime, end: datetime) -> list[Interval]:
         if not self.active:

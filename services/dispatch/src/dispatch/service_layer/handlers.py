@@ -82,6 +82,7 @@ async def register_technician(*, uow: UnitOfWork, cmd: commands.RegisterTechnici
         hours=cmd.hours,
         max_jobs_per_day=cmd.max_jobs_per_day,
         van_stock=dict(cmd.van_stock),
+        team_id=cmd.team_id,
     )
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
@@ -259,6 +260,7 @@ async def _commit_assignment(
             previous_technician_id=previous.technician_id if previous else None,
             explanation=a.explanation.summary,
             assigned_at=now,
+            team_id=tech.team_id,
         ),
         subject=job.ticket_id,
         tenant=job.tenant_id,

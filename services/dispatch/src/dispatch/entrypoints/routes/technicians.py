@@ -68,6 +68,9 @@ class Hours(BaseModel):
         return WeeklyHours(tz=self.tz, days=dict(self.days), country=self.country)
 
 
+TeamId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
 class TechnicianCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
@@ -83,6 +86,7 @@ class TechnicianCreate(BaseModel):
     hours: Hours = Field(default_factory=Hours)
     max_jobs_per_day: int = Field(6, ge=1, le=20)
     van_stock: dict[PartCode, Annotated[int, Field(ge=0, le=10_000)]] = Field(default_factory=dict)
+    team_id: TeamId | None = Field(None, description="the team (service station) reports group the technician under")
 
 
 class TechnicianUpdate(BaseModel):
@@ -95,6 +99,7 @@ class TechnicianUpdate(BaseModel):
     max_jobs_per_day: int | None = Field(None, ge=1, le=20)
     van_stock: dict[PartCode, Annotated[int, Field(ge=0, le=10_000)]] | None = None
     active: bool | None = None
+    team_id: TeamId | None = None
 
 
 class CertificationCreate(BaseModel):
@@ -129,6 +134,7 @@ class TechnicianRead(BaseModel):
     max_jobs_per_day: int
     van_stock: dict[str, int]
     active: bool
+    team_id: str | None = None
     certifications: list[dict[str, Any]]
     absences: list[dict[str, Any]]
 
@@ -150,6 +156,7 @@ class TechnicianRead(BaseModel):
             max_jobs_per_day=t.max_jobs_per_day,
             van_stock=t.van_stock,
             active=t.active,
+            team_id=t.team_id,
             certifications=[
                 {"id": c.id, "name": c.name, "number": c.number, "valid_until": c.valid_until} for c in t.certifications
             ],
@@ -181,6 +188,7 @@ async def create_technician(body: TechnicianCreate, principal: Manager, rt: Runt
         hours=body.hours.domain(),
         max_jobs_per_day=body.max_jobs_per_day,
         van_stock=body.van_stock,
+        team_id=body.team_id,
     )
     return TechnicianRead.of(await handlers.register_technician(uow=rt.uow(), cmd=cmd))
 
