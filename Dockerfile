@@ -35,6 +35,10 @@ LABEL org.opencontainers.image.title="fixflow-${SERVICE}"
 ENV PATH=/opt/venv/bin:${PATH} PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 RUN groupadd --system --gid 10001 fixflow \
     && useradd --system --uid 10001 --gid fixflow --no-create-home --shell /usr/sbin/nologin fixflow
+# insight's PDF report draws Chinese with Noto Sans CJK (Debian's fonts-noto-cjk); the others need no fonts.
+RUN if [ "${SERVICE}" = "insight" ]; then \
+        apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk && rm -rf /var/lib/apt/lists/*; \
+    fi
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 WORKDIR /app
