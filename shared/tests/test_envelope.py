@@ -87,7 +87,7 @@ def test_every_registered_type_follows_the_naming_rule_and_exports_a_schema():
     assert "fixflow.intake.ticket.opened.v1" in schemas
     for type_, schema in schemas.items():
         service = type_.split(".")[1]
-        assert service in {"intake", "dispatch", "billing", "survey", "notify", "integration"}
+        assert service in {"intake", "dispatch", "billing", "survey", "notify", "insight", "integration"}
         assert schema["x-topic"].startswith(("fixflow.",)), type_
         assert schema["type"] == "object"
 
