@@ -239,7 +239,7 @@ def rebuild_in_a_process(bootstrap: str, database_url: str) -> tuple[float, floa
         **os.environ,
         "INSIGHT_DATABASE_URL": database_url,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "INSIGHT_REBUILD_BATCH": "2000",
+        "INSIGHT_REBUILD_BATCH": "5000",
         "FIXFLOW_TRACE_SQL": "false",
         "LOG_LEVEL": "WARNING",
     }
@@ -401,6 +401,7 @@ async def main() -> None:
     p.add_argument("--events", type=int, default=1_000_000)
     p.add_argument("--tickets", type=int, default=1_000_000)
     p.add_argument("--skip-rebuild", action="store_true")
+    p.add_argument("--skip-kpis", action="store_true")
     args = p.parse_args()
     if not args.skip_rebuild:
         broker = KafkaBroker(root=ROOT)
@@ -420,6 +421,8 @@ async def main() -> None:
         finally:
             broker.cleanup()
             await drop(url)
+    if args.skip_kpis:
+        return
     url = await fresh_database()
     try:
         t0 = time.perf_counter()
