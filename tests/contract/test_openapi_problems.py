@@ -1,4 +1,4 @@
-"""Every operation of the five services documents the problems it can answer, as
+"""Every operation of the services documents the problems it can answer, as
 application/problem+json with the shared Problem schema (RFC 9457), and nothing else for errors.
 
 What an operation must document follows from its shape in the OpenAPI document itself:
@@ -16,7 +16,7 @@ import importlib
 
 import pytest
 
-SERVICES = ("intake", "dispatch", "billing", "survey", "notify")
+SERVICES = ("intake", "dispatch", "billing", "survey", "notify", "insight")
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 METHODS = {"get", "post", "put", "patch", "delete"}

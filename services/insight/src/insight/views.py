@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from fixflow_shared.errors import Unprocessable
 from fixflow_shared.uow import UnitOfWork
 from insight.adapters import quality_store
 from insight.adapters.orm import quality_faults, reports
@@ -39,7 +40,7 @@ async def kpi_figures(
             return {**base, **kpis.figures(await repo.sums(tenant, start, end, dim, value))}
         if group_by in DIMENSIONS:
             if dim != "all":
-                raise ValueError("group by a dimension or filter by one, not both")
+                raise Unprocessable("group by a dimension or filter by one, not both")
             groups = await repo.sums_by(tenant, start, end, group_by)
         else:
             groups = await repo.sums_by_day_bucket(tenant, start, end, group_by, dim, value)

@@ -56,9 +56,9 @@ def test_a_rule_breaches_when_the_window_holds_enough_unreported_tickets():
 
 
 def test_rules_are_checked():
-    with pytest.raises(ValueError):
+    with pytest.raises(Q.BadRule):
         Q.Rule("r", "colour", threshold=3)
-    with pytest.raises(ValueError):
+    with pytest.raises(Q.BadRule):
         Q.Rule("r", "part", threshold=0)
     assert Q.rules_from(None) == Q.DEFAULT_RULES
     assert Q.rules_from([]) == ()

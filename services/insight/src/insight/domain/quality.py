@@ -14,11 +14,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
+from fixflow_shared.errors import Conflict, Unprocessable
 from insight.domain.facts import Facts, epoch_day, lww_value
 
 Dimension = Literal["product_model", "fault_cause", "part", "production_batch", "product_model_fault_cause"]
 DIMENSIONS: tuple[str, ...] = ("product_model", "fault_cause", "part", "production_batch", "product_model_fault_cause")
 EVIDENCE_IN_EVENT = 50
+
+
+class BadRule(Unprocessable):
+    title = "Invalid quality rule"
 
 
 @dataclass(frozen=True)
@@ -30,9 +35,9 @@ class Rule:
 
     def __post_init__(self) -> None:
         if self.dimension not in DIMENSIONS:
-            raise ValueError(f"dimension must be one of {', '.join(DIMENSIONS)}")
+            raise BadRule(f"dimension must be one of {', '.join(DIMENSIONS)}")
         if self.threshold < 1 or not 1 <= self.window_days <= 366:
-            raise ValueError("threshold >= 1 and window_days in 1..366")
+            raise BadRule("threshold >= 1 and window_days in 1..366")
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (
@@ -103,8 +108,10 @@ STATUS_AFTER = {
 }
 
 
-class StepRefused(ValueError):
-    pass
+class StepRefused(Conflict):
+    """The rectification steps go in order, each once."""
+
+    title = "Rectification step refused"
 
 
 def check_step(recorded: list[str], step: str, *, note: str | None, owner: str | None, due_on: date | None) -> str:

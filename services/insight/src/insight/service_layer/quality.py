@@ -6,13 +6,10 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
+from fixflow_shared.errors import NotFound
 from fixflow_shared.uow import UnitOfWork
 from insight.adapters import quality_store
 from insight.domain import quality as Q
-
-
-class NotFound(LookupError):
-    pass
 
 
 async def rules(*, uow: UnitOfWork, tenant: str) -> tuple[list[dict[str, Any]], bool]:
@@ -24,9 +21,9 @@ async def rules(*, uow: UnitOfWork, tenant: str) -> tuple[list[dict[str, Any]], 
 
 
 async def put_rules(*, uow: UnitOfWork, tenant: str, rules: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
-    parsed = [asdict(Q.Rule(**r)) for r in rules]  # ValueError on a bad rule
+    parsed = [asdict(Q.Rule(**r)) for r in rules]  # BadRule (422) on a bad rule
     if len({r["id"] for r in parsed}) != len(parsed):
-        raise ValueError("rule ids must be unique")
+        raise Q.BadRule("rule ids must be unique")
     async with uow:
         await uow.scope_to_tenant(tenant)
         await quality_store.put_rules(uow.session, tenant, parsed, by, datetime.now(UTC))
@@ -50,7 +47,7 @@ async def record_step(
         await uow.scope_to_tenant(tenant)
         found = await quality_store.alerts(uow.session, tenant, alert_id=alert_id, limit=1)
         if not found:
-            raise NotFound(alert_id)
+            raise NotFound("alert", alert_id)
         status = Q.check_step([s["step"] for s in found[0]["steps"]], step, note=note, owner=owner, due_on=due_on)
         await quality_store.add_step(
             uow.session,

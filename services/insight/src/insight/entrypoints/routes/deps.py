@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from fixflow_shared.auth import Principal, require_roles
-from fixflow_shared.problems import Problem
+from fixflow_shared.errors import Unprocessable
 from insight.service_layer.wiring import Services
 
 Manager = Annotated[Principal, Depends(require_roles("manager", "admin"))]
@@ -28,9 +28,9 @@ def period(
     end: Annotated[date, Query(alias="to", description="last day (UTC), exclusive")],
 ) -> tuple[date, date]:
     if end <= start:
-        raise Problem(422, "Unprocessable", "`to` must be after `from`")
+        raise Unprocessable("`to` must be after `from`")
     if (end - start).days > MAX_DAYS:
-        raise Problem(422, "Unprocessable", f"a period spans at most {MAX_DAYS} days")
+        raise Unprocessable(f"a period spans at most {MAX_DAYS} days")
     return start, end
 
 

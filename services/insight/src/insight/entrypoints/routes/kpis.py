@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from fixflow_shared.problems import Problem
+from fixflow_shared.errors import Unprocessable
 from insight import views
 from insight.entrypoints.routes.deps import Manager, Period, ServicesDep
 
@@ -34,20 +34,17 @@ async def kpis(
         if v
     }
     if len(filters) > 1:
-        raise Problem(422, "Unprocessable", "filter by one dimension at a time")
+        raise Unprocessable("filter by one dimension at a time")
     dim, value = next(iter(filters.items()), ("all", ""))
-    try:
-        return await views.kpi_figures(
-            uow=svc.runtime.uow(),
-            tenant=principal.tenant,
-            start=when[0],
-            end=when[1],
-            group_by=group_by,
-            dim=dim,
-            value=value,
-        )
-    except ValueError as exc:
-        raise Problem(422, "Unprocessable", str(exc)) from exc
+    return await views.kpi_figures(
+        uow=svc.runtime.uow(),
+        tenant=principal.tenant,
+        start=when[0],
+        end=when[1],
+        group_by=group_by,
+        dim=dim,
+        value=value,
+    )
 
 
 @router.get("/sla")

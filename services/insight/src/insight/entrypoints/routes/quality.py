@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from fixflow_shared.problems import Problem, not_found
+from fixflow_shared.errors import NotFound
+from fixflow_shared.problems import problem_responses
 from insight import views
-from insight.domain.quality import StepRefused
 from insight.entrypoints.routes.deps import Period, Quality, ServicesDep
 from insight.service_layer import quality
 
@@ -59,15 +59,9 @@ async def get_rules(principal: Quality, svc: ServicesDep) -> dict[str, Any]:
 @router.put("/rules")
 async def put_rules(body: RulesIn, principal: Quality, svc: ServicesDep) -> dict[str, Any]:
     """The tenant's thresholds; they apply to faults projected from now on."""
-    try:
-        rules = await quality.put_rules(
-            uow=svc.runtime.uow(),
-            tenant=principal.tenant,
-            rules=[r.model_dump() for r in body.rules],
-            by=principal.subject,
-        )
-    except ValueError as exc:
-        raise Problem(422, "Unprocessable", str(exc)) from exc
+    rules = await quality.put_rules(
+        uow=svc.runtime.uow(), tenant=principal.tenant, rules=[r.model_dump() for r in body.rules], by=principal.subject
+    )
     return {"rules": rules, "default": False}
 
 
@@ -82,31 +76,26 @@ async def list_alerts(
     return await views.alerts(uow=svc.runtime.uow(), tenant=principal.tenant, status=status, limit=limit)
 
 
-@router.get("/alerts/{alert_id}")
+@router.get("/alerts/{alert_id}", responses=problem_responses(404))
 async def get_alert(alert_id: str, principal: Quality, svc: ServicesDep) -> dict[str, Any]:
     found = await views.alerts(uow=svc.runtime.uow(), tenant=principal.tenant, alert_id=alert_id, limit=1)
     if not found:
-        raise not_found("alert", alert_id)
+        raise NotFound("alert", alert_id)
     return found[0]
 
 
-@router.post("/alerts/{alert_id}/steps")
+@router.post("/alerts/{alert_id}/steps", responses=problem_responses(404, 409))
 async def record_step(alert_id: str, body: StepIn, principal: Quality, svc: ServicesDep) -> dict[str, Any]:
     """The next rectification step: root_cause, plan (owner and due date), done,
     customers_informed, archived; each recorded with who and when."""
-    try:
-        return await quality.record_step(
-            uow=svc.runtime.uow(),
-            tenant=principal.tenant,
-            alert_id=alert_id,
-            step=body.step,
-            note=body.note,
-            owner=body.owner,
-            due_on=body.due_on,
-            customers_informed=body.customers_informed,
-            by=principal.subject,
-        )
-    except quality.NotFound as exc:
-        raise not_found("alert", alert_id) from exc
-    except StepRefused as exc:
-        raise Problem(409, "Conflict", str(exc)) from exc
+    return await quality.record_step(
+        uow=svc.runtime.uow(),
+        tenant=principal.tenant,
+        alert_id=alert_id,
+        step=body.step,
+        note=body.note,
+        owner=body.owner,
+        due_on=body.due_on,
+        customers_informed=body.customers_informed,
+        by=principal.subject,
+    )

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from fixflow_shared.problems import Problem, not_found
+from fixflow_shared.errors import NotFound, Unprocessable
+from fixflow_shared.problems import problem_responses
 from insight import views
 from insight.entrypoints.routes.deps import Manager, ServicesDep
 from insight.service_layer import reports
@@ -25,7 +26,7 @@ class ReportRequest(BaseModel):
 async def create_report(body: ReportRequest, principal: Manager, svc: ServicesDep) -> dict[str, Any]:
     month = date.fromisoformat(body.month + "-01")
     if month > datetime.now(UTC).date():
-        raise Problem(422, "Unprocessable", "that month has not begun")
+        raise Unprocessable("that month has not begun")
     report_id = await reports.generate(
         uow=svc.runtime.uow(),
         tenant=principal.tenant,
@@ -52,11 +53,15 @@ async def list_reports(
 async def _get(svc: Any, tenant: str, report_id: str) -> dict[str, Any]:
     found = await views.report(uow=svc.runtime.uow(), tenant=tenant, report_id=report_id)
     if found is None:
-        raise not_found("report", report_id)
+        raise NotFound("report", report_id)
     return found
 
 
-@router.get("/{report_id}.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/{report_id}.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **problem_responses(404)},
+)
 async def report_pdf(report_id: str, principal: Manager, svc: ServicesDep) -> Response:
     r = await _get(svc, principal.tenant, report_id)
     name = f"fixflow-report-{r['month'].isoformat()[:7]}.pdf"
@@ -65,7 +70,11 @@ async def report_pdf(report_id: str, principal: Manager, svc: ServicesDep) -> Re
     )
 
 
-@router.get("/{report_id}.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/{report_id}.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, **problem_responses(404)},
+)
 async def report_csv(report_id: str, principal: Manager, svc: ServicesDep) -> Response:
     r = await _get(svc, principal.tenant, report_id)
     name = f"fixflow-report-{r['month'].isoformat()[:7]}.csv"
@@ -76,7 +85,7 @@ async def report_csv(report_id: str, principal: Manager, svc: ServicesDep) -> Re
     )
 
 
-@router.get("/{report_id}")
+@router.get("/{report_id}", responses=problem_responses(404))
 async def get_report(report_id: str, principal: Manager, svc: ServicesDep) -> dict[str, Any]:
     r = await _get(svc, principal.tenant, report_id)
     return {k: v for k, v in r.items() if k not in ("pdf", "csv")}
