@@ -22,8 +22,8 @@ def test_sla_attainment_from_events_equals_intakes_live_clocks(start_services):
     h = auth_headers(tenant, "agent,manager")
     settings = {
         "calendar": {"tz": "UTC", "working_hours": None, "weekdays": [0, 1, 2, 3, 4, 5, 6]},
-        # first response due 1.8 s after opening: tickets answered at once meet it, the others breach
-        "sla": {"targets": {"first_response": {p: 0.0005 for p in ("P1", "P2", "P3", "P4")}}},
+        # first response due 10.8 s after opening: tickets answered at once meet it, the others breach
+        "sla": {"targets": {"first_response": {p: 0.003 for p in ("P1", "P2", "P3", "P4")}}},
     }
     assert httpx.put(f"{intake}/settings", json=settings, headers=h).status_code == 200
 
@@ -44,7 +44,7 @@ def test_sla_attainment_from_events_equals_intakes_live_clocks(start_services):
 
     fast = [open_ticket(i) for i in range(2)]
     for t in fast:
-        resolve(t)  # within 1.8 s: first response and resolution met
+        resolve(t)  # at once: first response and resolution met (unless the machine stalls for 10 s)
     slow = [open_ticket(i) for i in range(2, 5)]
 
     def breached(ticket: str) -> bool:
@@ -69,7 +69,10 @@ def test_sla_attainment_from_events_equals_intakes_live_clocks(start_services):
     ).json()["sla"]
     for clock in live.values():
         clock.pop("on_time_rate")
-    assert live["first_response"] == {"met": 2, "measured": 4, "breached": 3}
+    # the slow three breached; the fast two met their target unless the machine stalled (then they
+    # breached too: the comparison below holds either way)
+    assert live["first_response"]["measured"] == 4 and live["first_response"]["breached"] >= 3
+    assert live["first_response"]["met"] == 5 - live["first_response"]["breached"]
     assert live["resolution"] == {"met": 4, "measured": 4, "breached": 0}
 
     def recomputed() -> dict:
