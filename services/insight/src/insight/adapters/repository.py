@@ -186,9 +186,6 @@ class ProjectionRepository:
         )
         return [r[0] for r in result]
 
-    async def all_tenants(self) -> list[str]:
-        return list((await self.session.scalars(select(tenants.c.tenant_id).order_by(tenants.c.tenant_id))).all())
-
     async def truncate(self, consumer: str) -> None:
         await self.session.execute(text("TRUNCATE " + ", ".join(PROJECTION_TABLES)))
         await self.session.execute(delete(inbox).where(inbox.c.consumer == consumer))
