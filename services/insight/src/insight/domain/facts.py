@@ -67,12 +67,15 @@ def _put(f: Facts, field: str, key: str, value: dict[str, Any]) -> None:
 
 
 class Loaded:
-    """The facts of a batch, by key; `get` creates what is missing."""
+    """The facts of a batch, by key; `get` creates what is missing and notes what was touched
+    (only those rows are written back)."""
 
     def __init__(self, rows: dict[str, Facts]) -> None:
         self.rows = rows
+        self.touched: set[str] = set()
 
     def get(self, key: str) -> Facts:
+        self.touched.add(key)
         return self.rows.setdefault(key, {})
 
 

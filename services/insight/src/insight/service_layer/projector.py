@@ -138,8 +138,7 @@ async def _apply_tenant(
     delta = c.aggregate(removed, sign=-1)
     c.aggregate(added, into=delta)
     await repo.add_aggregates(tenant, delta)
-    changed = {k: f for k, f in tb.rows.items() if f}
-    await repo.save(tenant, changed)
+    await repo.save(tenant, {k: tb.rows[k] for k in loaded.touched if tb.rows.get(k)})
     after_faults = tb.faults()
     changed = {t for t, now in after_faults.items() if now != before_faults.get(t, set())}
     if not changed:
