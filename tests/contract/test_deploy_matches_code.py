@@ -241,5 +241,5 @@ def test_topics_in_kubernetes_match_the_code():
     for t in ALL_TOPICS:
         assert declared[t.name]["partitions"] == t.partitions
         assert declared[t.name]["replicas"] == 3 and declared[t.name]["config"]["min.insync.replicas"] == "2"
-        # Domain topics keep their history for insight's rebuilds (docs/adr/0010-topic-retention-for-replays.md).
+        # Domain topics keep their history for insight's rebuilds (docs/adr/0011-topic-retention-for-replays.md).
         assert declared[t.name]["config"]["retention.ms"] == str(t.retention_ms)

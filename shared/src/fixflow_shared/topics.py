@@ -1,7 +1,7 @@
 """Kafka topics: names are contracts (docs/architecture.md, "Topics"). Key = ticket id, so one ticket stays in order.
 
 Domain topics keep their events forever (retention.ms = -1): they are the history insight replays
-to rebuild its reports (docs/adr/0010-topic-retention-for-replays.md). Dead letters are kept 30 days.
+to rebuild its reports (docs/adr/0011-topic-retention-for-replays.md). Dead letters are kept 30 days.
 """
 
 from __future__ import annotations

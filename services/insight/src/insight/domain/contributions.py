@@ -90,6 +90,15 @@ def ticket_rows(f: Facts, asset: Facts | None) -> list[Row]:
     # channel and kind split the volumes only (the report's "by channel and kind")
     d = {**d, "channel": None, "kind": None}
     dims = _dims(d)
+    _volumes(rows, f, asset, volume_dims, dims)
+    _sla(rows, f, dims)
+    _visits(rows, f, d, dims)
+    _surveys(rows, f, d, dims)
+    _complaints_and_money(rows, f, dims)
+    return rows
+
+
+def _volumes(rows: list[Row], f: Facts, asset: Facts | None, volume_dims: Dims, dims: Dims) -> None:
     opened = f.get("opened_at")
     if opened is not None:
         rows.append(Row(epoch_day(opened), "opened", 1, 0.0, volume_dims))
@@ -102,6 +111,9 @@ def ticket_rows(f: Facts, asset: Facts | None) -> list[Row]:
             rows.append(Row(day, "jobs", 1, 0.0, dims))
         if f.get("kind") == "repair" and asset is not None:
             rows.extend(_repeats(f, asset, resolved, day, dims))
+
+
+def _sla(rows: list[Row], f: Facts, dims: Dims) -> None:
     for c in f.get("clocks", {}).values():
         day = epoch_day(c["started_at"])
         met = c["elapsed_s"] <= c["target_s"]
@@ -110,6 +122,9 @@ def ticket_rows(f: Facts, asset: Facts | None) -> list[Row]:
             _duration(rows, day, "first_response_s", c["stopped_at"] - c["started_at"], dims)
     for b in f.get("breaches", {}).values():
         rows.append(Row(epoch_day(b["started_at"]), "sla_breached:" + b["clock"], 1, 0.0, dims))
+
+
+def _visits(rows: list[Row], f: Facts, d: dict[str, str | None], dims: Dims) -> None:
     for v in f.get("visits", {}).values():
         if v.get("on_time") is not None and v.get("at") is not None:
             vd = _with(d, dims, v.get("technician_id"), None)
@@ -120,6 +135,9 @@ def ticket_rows(f: Facts, asset: Facts | None) -> list[Row]:
     for p in f.get("parts", {}).values():
         if p.get("requested_at") is not None and p.get("delivered_at") is not None:
             _duration(rows, epoch_day(p["delivered_at"]), "parts_wait_s", p["delivered_at"] - p["requested_at"], dims)
+
+
+def _surveys(rows: list[Row], f: Facts, d: dict[str, str | None], dims: Dims) -> None:
     for s in f.get("surveys", {}).values():
         sd = _with(d, dims, s.get("technician_id"), s.get("team_id"))
         day = epoch_day(s["at"])
@@ -132,21 +150,21 @@ def ticket_rows(f: Facts, asset: Facts | None) -> list[Row]:
                 rows.append(Row(day, "nps_promoters", 1, 0.0, sd))
             elif s["nps"] <= 6:
                 rows.append(Row(day, "nps_detractors", 1, 0.0, sd))
+
+
+_MONEY = (("invoices", "invoiced"), ("payments", "paid"), ("refunds", "refunded"), ("waivers", "waived"))
+
+
+def _complaints_and_money(rows: list[Row], f: Facts, dims: Dims) -> None:
     for c in f.get("complaints", {}).values():
         day = epoch_day(c["at"])
         rows.append(Row(day, "complaints", 1, 0.0, dims))
         if c.get("compensation_minor") is not None:
             rows.append(Row(day, "compensation:" + c.get("currency", "CNY"), 1, float(c["compensation_minor"]), dims))
-    for field, metric in (
-        ("invoices", "invoiced"),
-        ("payments", "paid"),
-        ("refunds", "refunded"),
-        ("waivers", "waived"),
-    ):
+    for field, metric in _MONEY:
         for m in f.get(field, {}).values():
             if m.get("at") is not None and m.get("minor") is not None:
                 rows.append(Row(epoch_day(m["at"]), f"{metric}:{m['currency']}", 1, float(m["minor"]), dims))
-    return rows
 
 
 def _repeats(f: Facts, asset: Facts, resolved: float, day: date, dims: Dims) -> Iterable[Row]:

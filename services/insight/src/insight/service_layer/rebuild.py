@@ -6,7 +6,7 @@ began, through the same projector as live consumption, and the live consumer gro
 set to those ends, so the service resumes right after. Alerts, rectification steps, rules and
 reports are insight's own records and stay: evidence already reported raises nothing again.
 Run it with the consumers stopped (it refuses while the group has members); see
-docs/adr/0010-topic-retention-for-replays.md for what a shorter retention means.
+docs/adr/0011-topic-retention-for-replays.md for what a shorter retention means.
 """
 
 from __future__ import annotations
