@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
+from fixflow_shared.clock import Clock
 from fixflow_shared.runtime import ServiceRuntime
 from fixflow_shared.timers import DueTimerWheel
 from insight import SERVICE
@@ -16,10 +17,15 @@ from insight.service_layer.wiring import Services
 
 
 def build(
-    settings: InsightSettings | None = None, *, span_processors: tuple[SpanProcessor, ...] = ()
+    settings: InsightSettings | None = None,
+    *,
+    span_processors: tuple[SpanProcessor, ...] = (),
+    clock: Clock | None = None,
 ) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or InsightSettings()  # type: ignore[call-arg]
-    runtime = ServiceRuntime(name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors)
+    runtime = ServiceRuntime(
+        name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors, clock=clock
+    )
     services = Services(runtime=runtime, settings=settings, wheel=DueTimerWheel(runtime.redis, f"{SERVICE}:reports"))
     if settings.run_consumers:
         register_consumers(runtime, services)
