@@ -8,6 +8,7 @@ from typing import Any
 
 from fixflow_shared.events import Envelope, new_envelope
 from fixflow_shared.events.contracts import billing, dispatch, intake, notify, survey
+from fixflow_shared.testing import eventually  # noqa: F401 - the tests' one waiting helper, re-exported
 
 D = datetime(2025, 3, 3, tzinfo=UTC)  # a Monday
 PERIOD = (date(2025, 3, 3), date(2025, 4, 2))
@@ -367,18 +368,3 @@ async def publish(bootstrap: str, envelopes: list[Envelope]) -> None:
         await producer.flush()
     finally:
         await producer.stop()
-
-
-async def eventually(probe: Any, timeout: float = 30.0) -> Any:
-    """Poll `probe()` (async) until it returns something truthy; fail with its last value."""
-    import asyncio
-    import time
-
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = await probe()
-        if last:
-            return last
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"condition not met within {timeout} s; last value {last!r}")
