@@ -8,9 +8,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import httpx
 import pytest
-from helpers import poll
 
-from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing import auth_headers, eventually_blocking
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +50,7 @@ def test_sla_attainment_from_events_equals_intakes_live_clocks(start_services):
         details = httpx.get(f"{intake}/tickets/{ticket}/details", headers=h).json()
         return {c["name"]: c for c in details["sla_clocks"]}["first_response"]["breached_raised"]
 
-    poll(lambda: all(breached(t) for t in slow), timeout=60, what="first responses breached")
+    eventually_blocking(lambda: all(breached(t) for t in slow), timeout=60, what="first responses breached")
     resolve(slow[0])  # late: first response missed, resolution met
     resolve(slow[1])
     cancelled = httpx.post(f"{intake}/tickets/{slow[2]}/cancel", json={"reason": "duplicate"}, headers=h)
@@ -82,4 +81,4 @@ def test_sla_attainment_from_events_equals_intakes_live_clocks(start_services):
         }
         return out if out == live else {}
 
-    assert poll(recomputed, timeout=30, what="insight caught up") == live
+    assert eventually_blocking(recomputed, timeout=30, what="insight caught up") == live
