@@ -20,7 +20,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 
 from fixflow_shared.errors import Forbidden, Unauthorized
-from fixflow_shared.settings import ServiceSettings
+from fixflow_shared.settings import FixflowSettings, ServiceSettings
 
 ROLES = frozenset({"customer", "agent", "dispatcher", "technician", "manager", "quality", "partner", "admin"})
 DEV_ISSUER = "fixflow-dev"
@@ -39,7 +39,7 @@ class Principal:
 
 
 class Authenticator:
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: FixflowSettings) -> None:
         self._dev_secret = settings.jwt_dev_secret if settings.environment != "production" else None
         self._issuer = settings.oidc_issuer
         self._audience = settings.oidc_audience

@@ -30,6 +30,7 @@ from fixflow_shared.auth import Authenticator, add_security_to_openapi
 from fixflow_shared.clock import Clock, SystemClock
 from fixflow_shared.consumer import EventConsumer
 from fixflow_shared.db import make_engine, make_session_factory
+from fixflow_shared.docs import install_offline_docs
 from fixflow_shared.events import registry
 from fixflow_shared.idempotency import IdempotencyMiddleware
 from fixflow_shared.logs import get_logger, setup_logging
@@ -236,7 +237,10 @@ class ServiceRuntime:
             version="1.0.0",
             lifespan=lifespan,
             generate_unique_id_function=_operation_id,
+            docs_url=None,
+            redoc_url=None,
         )
+        install_offline_docs(app)
         app.state.runtime = self
         app.state.authenticator = self.authenticator
         install_problem_handlers(app)

@@ -18,8 +18,37 @@ def _shared(name: str) -> AliasChoices:
     return AliasChoices(name, name.lower())
 
 
-class ServiceSettings(BaseSettings):
+class FixflowSettings(BaseSettings):
+    """What every deployable reads, services and web apps alike: the shared infrastructure and auth."""
+
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    # Shared by every deployable (no prefix).
+    environment: Literal["development", "test", "production"] = Field(
+        "development", validation_alias=_shared("FIXFLOW_ENV")
+    )
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS"))
+    kafka_replication_factor: int = Field(1, validation_alias=_shared("KAFKA_TOPIC_REPLICATION_FACTOR"))
+    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_shared("REDIS_URL"))
+    otel_exporter_otlp_endpoint: str | None = Field(None, validation_alias=_shared("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    log_level: str = Field("INFO", validation_alias=_shared("LOG_LEVEL"))
+    jwt_dev_secret: str | None = Field(
+        "fixflow-development-signing-key-change-me-0123456789",
+        validation_alias=_shared("FIXFLOW_JWT_DEV_SECRET"),
+        description="HS256 key for development tokens; refused when FIXFLOW_ENV=production",
+    )
+    oidc_issuer: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_ISSUER"))
+    oidc_audience: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_AUDIENCE"))
+    oidc_jwks_url: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_JWKS_URL"))
+    partner_api_keys: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias=_shared("FIXFLOW_PARTNER_API_KEYS"),
+        description='JSON object {"<api key>": "<tenant>"} for partner systems',
+    )
+
+
+class ServiceSettings(FixflowSettings):
+    """A domain service: its own database, outbox relay and consumers, on top of the shared settings."""
 
     # Per service (prefixed).
     database_url: str = Field(description="postgresql+asyncpg://user:pass@host:port/db")
@@ -51,30 +80,8 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_initial_s: float = 0.05
     consumer_backoff_max_s: float = 2.0
 
-    # Shared by every service (no prefix).
-    environment: Literal["development", "test", "production"] = Field(
-        "development", validation_alias=_shared("FIXFLOW_ENV")
-    )
-    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS"))
-    kafka_replication_factor: int = Field(1, validation_alias=_shared("KAFKA_TOPIC_REPLICATION_FACTOR"))
-    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_shared("REDIS_URL"))
-    otel_exporter_otlp_endpoint: str | None = Field(None, validation_alias=_shared("OTEL_EXPORTER_OTLP_ENDPOINT"))
     trace_sql: bool = Field(
         True,
         validation_alias=_shared("FIXFLOW_TRACE_SQL"),
         description="a span per SQL statement (detail for debugging; costs CPU on every statement)",
-    )
-    log_level: str = Field("INFO", validation_alias=_shared("LOG_LEVEL"))
-    jwt_dev_secret: str | None = Field(
-        "fixflow-development-signing-key-change-me-0123456789",
-        validation_alias=_shared("FIXFLOW_JWT_DEV_SECRET"),
-        description="HS256 key for development tokens; refused when FIXFLOW_ENV=production",
-    )
-    oidc_issuer: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_ISSUER"))
-    oidc_audience: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_AUDIENCE"))
-    oidc_jwks_url: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_JWKS_URL"))
-    partner_api_keys: dict[str, str] = Field(
-        default_factory=dict,
-        validation_alias=_shared("FIXFLOW_PARTNER_API_KEYS"),
-        description='JSON object {"<api key>": "<tenant>"} for partner systems',
     )
