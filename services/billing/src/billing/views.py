@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from billing.adapters.credits import CreditRepository
 from billing.adapters.invoices import InvoiceRepository
-from billing.adapters.orm import credit_notes, invoices, payments, waived_charges
+from billing.adapters.orm import credit_notes, invoices, payments, quotes, waived_charges
 from billing.adapters.price_books import PriceBookRepository
 from billing.adapters.quotes import QuoteRepository
 from billing.adapters.settlements import PendingSettlementRepository
@@ -44,6 +44,26 @@ async def list_invoices(
         await uow.scope_to_tenant(tenant_id)
         rows = (await uow.session.execute(stmt.order_by(invoices.c.issued_at).limit(limit))).mappings().all()
     return [InvoiceRepository.from_row(r) for r in rows]
+
+
+async def quotes_of_ticket(*, uow: UnitOfWork, tenant_id: str, ticket_id: str) -> list[Quote]:
+    """A ticket's quotes, oldest first (a ticket has a handful at most)."""
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        ids = (
+            await uow.session.execute(
+                select(quotes.c.id)
+                .where(quotes.c.tenant_id == tenant_id, quotes.c.ticket_id == ticket_id)
+                .order_by(quotes.c.issued_at)
+                .limit(50)
+            )
+        ).scalars()
+        repo = QuoteRepository(uow.session)
+        found = [q for i in list(ids) if (q := await repo.get(tenant_id, i)) is not None]
+    now = datetime.now(UTC)
+    for q in found:
+        q.expire_if_due(now)
+    return found
 
 
 async def pending_settlements(*, uow: UnitOfWork, tenant_id: str, limit: int) -> list[dict[str, Any]]:

@@ -260,3 +260,21 @@ async def test_price_book_versions_and_statement(client):
     pdf = await client.get(f"/v1/statements/ent-9/{month}?format=pdf", headers=agent)
     assert pdf.content.startswith(b"%PDF")
     assert (await client.get("/v1/statements/ent-9/2025-13", headers=agent)).status_code == 422
+
+
+async def test_a_tickets_quotes_are_listed_oldest_first_and_only_in_its_tenant(client, billing_app):
+    ticket = f"tkt_{uuid.uuid4().hex[:10]}"
+    ids = []
+    for code in ("adjusted", "reinstalled"):
+        r = await client.post(
+            "/v1/quotes", json={"ticket_id": ticket, "work": {"resolution_code": code}}, headers=AGENT
+        )
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    await client.post(f"/v1/quotes/{ids[0]}/reject", json={"channel": "phone", "reason": "too dear"}, headers=AGENT)
+    listed = (await client.get("/v1/quotes", params={"ticket_id": ticket}, headers=AGENT)).json()
+    assert [q["id"] for q in listed] == ids and [q["status"] for q in listed] == ["rejected", "issued"]
+    assert (
+        await client.get("/v1/quotes", params={"ticket_id": ticket}, headers=auth_headers("t2", "agent"))
+    ).json() == []
+    assert (await client.get("/v1/quotes", headers=AGENT)).status_code == 422

@@ -10,7 +10,7 @@ from dispatch.adapters.orm import metadata
 from dispatch.config import DispatchSettings
 from dispatch.domain.distance import DistanceMatrix, HaversineMatrix
 from dispatch.entrypoints.consumers import register_consumers
-from dispatch.entrypoints.routes import jobs, technicians, work_orders
+from dispatch.entrypoints.routes import board, jobs, technicians, work_orders
 from dispatch.entrypoints.scheduler import optimise_periodically
 from dispatch.service_layer.handlers import Planning
 from fixflow_shared.clock import Clock
@@ -50,7 +50,7 @@ def build(
     app = runtime.create_app(
         title="Fixflow dispatch",
         description="Technicians, skills, calendars, appointments, assignment optimisation, work orders",
-        routers=[technicians.router, jobs.router, work_orders.router],
+        routers=[technicians.router, jobs.router, board.router, work_orders.router],
     )
     app.state.planning = planning
     return runtime, app

@@ -6,9 +6,11 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from dispatch.adapters import repository
+from sqlalchemy import and_, select
+
+from dispatch.adapters import orm, repository
 from dispatch.adapters.repository import Repository
-from dispatch.domain.model import Appointment, Job, Technician, WorkOrder, WorkOrderStatus
+from dispatch.domain.model import Appointment, AppointmentStatus, Job, Technician, WorkOrder, WorkOrderStatus
 from fixflow_shared.uow import UnitOfWork
 
 
@@ -74,6 +76,99 @@ async def parts_request(*, uow: UnitOfWork, tenant_id: str, request_id: str) -> 
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         return await Repository(uow.session, tenant_id, uow.clock).parts_request(request_id)
+
+
+_BOARD_STATUSES = (AppointmentStatus.BOOKED.value, AppointmentStatus.CONFIRMED.value, AppointmentStatus.DONE.value)
+
+
+async def board_appointments(
+    *, uow: UnitOfWork, tenant_id: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """Appointments overlapping [start, end) that are not cancelled, each with what the board draws:
+    the job's priority, kind, status and place, and the state of the visit's work order."""
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        rows = (
+            (
+                await uow.session.execute(
+                    select(
+                        orm.appointments,
+                        orm.jobs.c.priority,
+                        orm.jobs.c.kind,
+                        orm.jobs.c.status.label("job_status"),
+                        orm.jobs.c.lat,
+                        orm.jobs.c.lon,
+                        orm.jobs.c.sla_deadline,
+                        orm.jobs.c.duration_min,
+                    )
+                    .join(
+                        orm.jobs,
+                        and_(
+                            orm.jobs.c.tenant_id == orm.appointments.c.tenant_id,
+                            orm.jobs.c.id == orm.appointments.c.job_id,
+                        ),
+                    )
+                    .where(
+                        orm.appointments.c.tenant_id == tenant_id,
+                        orm.appointments.c.status.in_(_BOARD_STATUSES),
+                        orm.appointments.c.window_end > start,
+                        orm.appointments.c.window_start < end,
+                    )
+                    .order_by(orm.appointments.c.window_start, orm.appointments.c.id)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        orders: dict[str, Any] = {}
+        if rows:
+            for w in (
+                await uow.session.execute(
+                    select(
+                        orm.work_orders.c.appointment_id,
+                        orm.work_orders.c.id,
+                        orm.work_orders.c.status,
+                        orm.work_orders.c.planned_start,
+                        orm.work_orders.c.planned_end,
+                        orm.work_orders.c.travel_min,
+                    )
+                    .where(
+                        orm.work_orders.c.tenant_id == tenant_id,
+                        orm.work_orders.c.appointment_id.in_([r["id"] for r in rows]),
+                        orm.work_orders.c.status != WorkOrderStatus.UNASSIGNED.value,
+                    )
+                    .order_by(orm.work_orders.c.created_at)
+                )
+            ).mappings():
+                orders[w["appointment_id"]] = w  # the latest live one wins
+    out = []
+    for r in rows:
+        w = orders.get(r["id"])
+        out.append(
+            {
+                "id": r["id"],
+                "job_id": r["job_id"],
+                "ticket_id": r["ticket_id"],
+                "technician_id": r["technician_id"],
+                "window_start": r["window_start"],
+                "window_end": r["window_end"],
+                "visit_number": r["visit_number"],
+                "status": r["status"],
+                "priority": r["priority"],
+                "kind": r["kind"],
+                "job_status": r["job_status"],
+                "lat": r["lat"],
+                "lon": r["lon"],
+                "sla_deadline": r["sla_deadline"],
+                "duration_min": r["duration_min"],
+                "work_order_id": w["id"] if w else None,
+                "work_order_status": w["status"] if w else None,
+                "planned_start": w["planned_start"] if w else None,
+                "planned_end": w["planned_end"] if w else None,
+                "travel_min": w["travel_min"] if w else None,
+            }
+        )
+    return out
 
 
 def kpis_of(orders: list[WorkOrder], available_minutes: float = 0.0) -> dict[str, Any]:

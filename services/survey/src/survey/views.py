@@ -31,6 +31,16 @@ async def surveys_for_ticket(*, uow: UnitOfWork, tenant_id: str, ticket_id: str)
         return await SurveyRepository(uow.session).for_ticket(tenant_id, ticket_id)
 
 
+async def survey_work_list(
+    *, uow: UnitOfWork, tenant_id: str, statuses: list[str], due_before: datetime | None, limit: int
+) -> list[Survey]:
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return await SurveyRepository(uow.session).work_list(
+            tenant_id, statuses=statuses, due_before=due_before, limit=limit
+        )
+
+
 async def satisfaction(
     *, uow: UnitOfWork, tenant_id: str, group_by: str, since: datetime | None, until: datetime | None
 ) -> list[dict[str, object]]:

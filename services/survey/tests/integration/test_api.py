@@ -286,3 +286,24 @@ async def test_a_survey_goes_out_when_the_clock_reaches_its_send_time(rt, tenant
         on_time.now() + timedelta(days=d) for d in plan.reminder_after_days
     ]
     assert s.expires_at == on_time.now() + timedelta(days=plan.expires_after_days)
+
+
+async def test_follow_up_work_list_lists_open_surveys_due_first(client, rt, tenant):
+    """Without a ticket, /surveys is the agents' follow-up work list (the console's follow-up desk)."""
+    runtime, svc = rt
+    s, _ = await sent_survey(runtime, svc, tenant)
+    soon = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    listed = (await client.get("/v1/surveys", params={"due_before": soon}, headers=auth_headers(tenant))).json()
+    mine = [x for x in listed if x["id"] == s.id]
+    assert mine and mine[0]["status"] == "sent" and mine[0]["customer_id"] == s.customer_id
+    assert [x["due_at"] for x in listed] == sorted(x["due_at"] for x in listed)
+    before = (s.due_at - timedelta(seconds=1)).isoformat()
+    assert (await client.get("/v1/surveys", params={"due_before": before}, headers=auth_headers(tenant))).json() == []
+    assert (await client.get("/v1/surveys", headers=auth_headers("t-other"))).json() == []
+    r = await client.post(f"/v1/surveys/{s.id}/answers", json=answers(5, 10), headers=auth_headers(tenant))
+    assert r.status_code == 201
+    assert s.id not in [x["id"] for x in (await client.get("/v1/surveys", headers=auth_headers(tenant))).json()]
+    done = (await client.get("/v1/surveys", params={"status": "completed"}, headers=auth_headers(tenant))).json()
+    assert [x["id"] for x in done] == [s.id]
+    bad = await client.get("/v1/surveys", params={"status": "lost"}, headers=auth_headers(tenant))
+    assert bad.status_code == 422

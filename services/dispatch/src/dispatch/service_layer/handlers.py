@@ -859,8 +859,10 @@ async def reschedule_appointment(
     end: datetime,
     reason: str,
     planning: Planning,
+    technician_id: str | None = None,
 ) -> Appointment:
-    """改约: the same technician if they fit the new window, else whoever fits (转派)."""
+    """改约: the same technician if they fit the new window, else whoever fits (转派); with
+    `technician_id`, that technician or nobody (the board's drag and drop)."""
     now = uow.clock.now()
     window = Interval(start, end)
     async with uow:
@@ -877,7 +879,9 @@ async def reschedule_appointment(
         if wo is not None and wo.status != WorkOrderStatus.ASSIGNED:
             raise IllegalTransition("work order", wo.status, "rescheduled")
         plan = None
-        for only in ({a.technician_id}, None):
+        if technician_id is not None and await repo.technician(technician_id) is None:
+            raise NotFound("technician", technician_id)
+        for only in ({technician_id},) if technician_id else ({a.technician_id}, None):
             problem, techs = await _problem(
                 repo, [job.spec(window=window)], now=now, planning=planning, only=only, ignore_appointment=a.id
             )

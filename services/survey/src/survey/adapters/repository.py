@@ -211,6 +211,16 @@ class SurveyRepository:
             q = q.with_for_update()
         return [_survey(r) for r in (await self.session.execute(q)).mappings()]
 
+    async def work_list(
+        self, tenant_id: str, *, statuses: list[str], due_before: datetime | None, limit: int
+    ) -> list[Survey]:
+        """Surveys in these states, due first (an agent's follow-up calls)."""
+        q = select(surveys).where(surveys.c.tenant_id == tenant_id, surveys.c.status.in_(statuses))
+        if due_before is not None:
+            q = q.where(surveys.c.due_at < due_before)
+        q = q.order_by(surveys.c.due_at, surveys.c.id).limit(limit)
+        return [_survey(r) for r in (await self.session.execute(q)).mappings()]
+
     async def save(self, s: Survey) -> None:
         """Optimistic: the row must still have the version we read."""
         values = _survey_row(s)

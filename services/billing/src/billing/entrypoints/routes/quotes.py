@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from billing import views
@@ -99,6 +100,17 @@ async def create_quote(body: QuoteCreate, principal: Staff, rt: RuntimeDep) -> Q
         ),
     )
     return QuoteOut.of(q)
+
+
+@router.get("", response_model=list[QuoteOut])
+async def list_quotes(
+    principal: Reader, rt: RuntimeDep, ticket_id: Annotated[str, Query(min_length=1, max_length=40)]
+) -> list[QuoteOut]:
+    """The quotes of a ticket, oldest first."""
+    return [
+        QuoteOut.of(q)
+        for q in await views.quotes_of_ticket(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
+    ]
 
 
 @router.get("/{quote_id}", response_model=QuoteOut, responses=problem_responses(404))

@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dispatch import views
 from dispatch.domain import commands
+from dispatch.domain.exceptions import NoTechnicianAvailable
 from dispatch.domain.model import Appointment, Job, WorkOrder
 from dispatch.entrypoints.routes.deps import Code, Customerish, Lat, Lon, Manager, PlanningDep, Reader, RuntimeDep, When
-from dispatch.service_layer import handlers
+from dispatch.service_layer import board, handlers
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 
@@ -131,6 +132,11 @@ class Booking(Window):
 
 class Reschedule(Window):
     reason: str = Field(min_length=1, max_length=500)
+    technician_id: str | None = Field(
+        None,
+        max_length=40,
+        description="move the visit to this technician (the board's drag and drop); refused with the rules they break",
+    )
 
 
 class Cancellation(BaseModel):
@@ -199,7 +205,20 @@ async def book(
     cmd = commands.BookAppointment(
         tenant_id=principal.tenant, job_id=job_id, start=body.start, end=body.end, technician_id=body.technician_id
     )
-    appt, _ = await handlers.book_appointment(uow=rt.uow(), cmd=cmd, planning=planning)
+    try:
+        appt, _ = await handlers.book_appointment(uow=rt.uow(), cmd=cmd, planning=planning)
+    except NoTechnicianAvailable:
+        if body.technician_id:  # say which rules the named technician breaks
+            await board.raise_refusal(
+                uow_factory=rt.uow,
+                tenant_id=principal.tenant,
+                job_id=job_id,
+                technician_id=body.technician_id,
+                start=body.start,
+                end=body.end,
+                planning=planning,
+            )
+        raise
     return AppointmentRead.of(appt)
 
 
@@ -226,15 +245,29 @@ async def confirm(appointment_id: str, principal: Customerish, rt: RuntimeDep) -
 async def reschedule(
     appointment_id: str, body: Reschedule, principal: Customerish, rt: RuntimeDep, planning: PlanningDep
 ) -> AppointmentRead:
-    a = await handlers.reschedule_appointment(
-        uow=rt.uow(),
-        tenant_id=principal.tenant,
-        appointment_id=appointment_id,
-        start=body.start,
-        end=body.end,
-        reason=body.reason,
-        planning=planning,
-    )
+    try:
+        a = await handlers.reschedule_appointment(
+            uow=rt.uow(),
+            tenant_id=principal.tenant,
+            appointment_id=appointment_id,
+            start=body.start,
+            end=body.end,
+            reason=body.reason,
+            planning=planning,
+            technician_id=body.technician_id,
+        )
+    except NoTechnicianAvailable:
+        if body.technician_id:
+            await board.raise_refusal(
+                uow_factory=rt.uow,
+                tenant_id=principal.tenant,
+                appointment_id=appointment_id,
+                technician_id=body.technician_id,
+                start=body.start,
+                end=body.end,
+                planning=planning,
+            )
+        raise
     return AppointmentRead.of(a)
 
 

@@ -54,6 +54,8 @@ class SurveyRead(BaseModel):
     reminders_sent: int
     technician_id: str | None
     team_id: str | None
+    customer_id: str | None = None
+    major: bool = False
     response: dict[str, Any] | None = None
 
     @classmethod
@@ -71,6 +73,8 @@ class SurveyRead(BaseModel):
             reminders_sent=s.reminders_sent,
             technician_id=s.technician_id,
             team_id=s.team_id,
+            customer_id=s.customer_id,
+            major=s.major,
             response=response,
         )
 

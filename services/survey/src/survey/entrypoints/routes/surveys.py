@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, status
+from pydantic import AwareDatetime
 
 from fixflow_shared.auth import Principal, require_roles
 from fixflow_shared.errors import NotFound
@@ -21,13 +22,30 @@ router = APIRouter(tags=["surveys"])
 
 Agent = Annotated[Principal, Depends(require_roles("agent", "manager"))]
 Manager = Annotated[Principal, Depends(require_roles("manager"))]
+SurveyState = Literal["scheduled", "sent", "completed", "expired", "cancelled"]
 
 
 @router.get("/surveys", response_model=list[SurveyRead])
 async def list_surveys(
-    principal: Agent, svc: ServicesDep, ticket_id: Annotated[str, Query(min_length=1, max_length=64)]
+    principal: Agent,
+    svc: ServicesDep,
+    ticket_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    status_: Annotated[list[SurveyState] | None, Query(alias="status")] = None,
+    due_before: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SurveyRead]:
-    found = await views.surveys_for_ticket(uow=svc.runtime.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
+    """A ticket's surveys (`ticket_id`), or the follow-up work list: surveys in `status` (default
+    scheduled and sent) due before `due_before`, earliest first."""
+    if ticket_id is not None:
+        found = await views.surveys_for_ticket(uow=svc.runtime.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
+    else:
+        found = await views.survey_work_list(
+            uow=svc.runtime.uow(),
+            tenant_id=principal.tenant,
+            statuses=list(status_ or ["scheduled", "sent"]),
+            due_before=due_before,
+            limit=limit,
+        )
     return [SurveyRead.of(s) for s in found]
 
 

@@ -1,0 +1,95 @@
+"""HTTP for the dispatcher board: the appointments of a period with what the board draws, and the
+rule check of one drag and drop before it is committed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from dispatch import views
+from dispatch.entrypoints.routes.deps import Manager, PlanningDep, Reader, RuntimeDep, When
+from dispatch.service_layer import board
+from fixflow_shared.problems import Problem
+
+router = APIRouter(tags=["board"])
+
+
+class BoardAppointment(BaseModel):
+    id: str
+    job_id: str
+    ticket_id: str
+    technician_id: str
+    window_start: datetime
+    window_end: datetime
+    visit_number: int
+    status: str
+    priority: str
+    kind: str
+    job_status: str
+    lat: float | None
+    lon: float | None
+    sla_deadline: datetime | None
+    duration_min: int
+    work_order_id: str | None
+    work_order_status: str | None
+    planned_start: datetime | None
+    planned_end: datetime | None
+    travel_min: float | None
+
+
+class FitCheck(BaseModel):
+    rule: str
+    ok: bool
+    detail: str
+
+
+class Fit(BaseModel):
+    job_id: str
+    technician_id: str
+    technician_name: str
+    start: datetime
+    end: datetime
+    ok: bool
+    checks: list[FitCheck]
+    refusal: str | None
+
+
+@router.get("/appointments", response_model=list[BoardAppointment])
+async def list_appointments(
+    principal: Reader, rt: RuntimeDep, start: Annotated[When, Query()], end: Annotated[When, Query()]
+) -> list[BoardAppointment]:
+    """Appointments (not cancelled) overlapping [start, end), at most 31 days."""
+    if end <= start or end - start > timedelta(days=31):
+        raise Problem(422, "Validation failed", "the period must be positive and at most 31 days")
+    rows = await views.board_appointments(uow=rt.uow(), tenant_id=principal.tenant, start=start, end=end)
+    return [BoardAppointment(**r) for r in rows]
+
+
+@router.get("/jobs/{job_id}/fit", response_model=Fit)
+async def fit(
+    job_id: str,
+    principal: Manager,
+    rt: RuntimeDep,
+    planning: PlanningDep,
+    technician_id: Annotated[str, Query(min_length=1, max_length=40)],
+    start: Annotated[When, Query()],
+    end: Annotated[When, Query()],
+    appointment_id: Annotated[str | None, Query(max_length=40)] = None,
+) -> Fit:
+    """Would this technician fit this job in this window? Every hard rule with its reason, then the
+    optimiser's verdict; nothing is booked. `appointment_id`: moving that appointment of the job."""
+    return Fit(
+        **await board.check_fit(
+            uow=rt.uow(),
+            tenant_id=principal.tenant,
+            job_id=job_id,
+            technician_id=technician_id,
+            start=start,
+            end=end,
+            planning=planning,
+            appointment_id=appointment_id,
+        )
+    )
