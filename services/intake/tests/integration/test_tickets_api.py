@@ -131,3 +131,33 @@ async def test_ticket_exposes_the_traceparent_of_the_request_that_opened_it(clie
     assert tp and len(tp.split("-")) == 4 and tp.split("-")[1] != "0" * 32
     got = await client.get(f"/v1/tickets/{r.json()['id']}", headers=auth_headers())
     assert got.json()["traceparent"] == tp
+
+
+async def test_a_suggested_fix_reads_as_its_knowledge_base_steps(client):
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    r = await client.post(
+        "/v1/tickets",
+        json={
+            "kind": "repair",
+            "channel": "phone",
+            "symptom": "fridge not cooling since yesterday",
+            "contact_email": "a@example.com",
+        },
+        headers=auth_headers(tenant),
+    )
+    assert r.status_code == 201, r.text
+    article_id = r.json()["suggested_fix"]
+    assert article_id == "KB-005"
+    got = await client.get(f"/v1/knowledge-base/{article_id}", headers=auth_headers(tenant))
+    assert got.status_code == 200
+    article = got.json()
+    assert article["title"] == "Fridge not cooling" and "Check the thermostat setting" in article["steps"]
+    custom = {
+        "knowledge_base": [
+            {"id": "KB-900", "title": "Reset the oven", "keywords": ["oven"], "steps": ["Hold CLEAR 5 s"]}
+        ]
+    }
+    assert (await client.put("/v1/settings", json=custom, headers=auth_headers(tenant, "manager"))).status_code == 200
+    mine = await client.get("/v1/knowledge-base/KB-900", headers=auth_headers(tenant))
+    assert mine.status_code == 200 and mine.json()["steps"] == ["Hold CLEAR 5 s"]
+    assert (await client.get("/v1/knowledge-base/KB-900", headers=auth_headers("t-elsewhere"))).status_code == 404

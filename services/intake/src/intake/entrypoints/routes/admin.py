@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from fixflow_shared.errors import Unprocessable
+from fixflow_shared.errors import NotFound, Unprocessable
 from intake import views
-from intake.entrypoints.routes.common import DepsDep, Manager, RuntimeDep
+from intake.entrypoints.routes.common import DepsDep, Manager, Reader, RuntimeDep
 from intake.service_layer import directory
 
 router = APIRouter(tags=["admin"])
@@ -47,3 +47,20 @@ async def kpis(
     if start >= end or end - start > timedelta(days=400):
         raise Unprocessable("period must be positive and at most 400 days")
     return await views.kpis(uow=rt.uow(), tenant_id=principal.tenant, start=start, end=end)
+
+
+@router.get("/knowledge-base/{article_id}")
+async def knowledge_article(article_id: str, principal: Reader, rt: RuntimeDep, deps: DepsDep) -> dict[str, Any]:
+    """A knowledge-base article (a ticket's `suggested_fix`): its fix steps, for the agent to read out."""
+    async with rt.uow() as uow:
+        policy = await deps.policies.get(uow.session, principal.tenant)
+    article = next((a for a in reversed(policy.knowledge_base) if a.id == article_id), None)
+    if article is None:
+        raise NotFound("knowledge-base article", article_id)
+    return {
+        "id": article.id,
+        "title": article.title,
+        "category": article.category,
+        "steps": list(article.steps),
+        "remote": article.remote,
+    }
