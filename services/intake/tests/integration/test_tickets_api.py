@@ -161,3 +161,26 @@ async def test_a_suggested_fix_reads_as_its_knowledge_base_steps(client):
     mine = await client.get("/v1/knowledge-base/KB-900", headers=auth_headers(tenant))
     assert mine.status_code == 200 and mine.json()["steps"] == ["Hold CLEAR 5 s"]
     assert (await client.get("/v1/knowledge-base/KB-900", headers=auth_headers("t-elsewhere"))).status_code == 404
+
+
+async def test_sla_clocks_of_a_page_of_tickets(client):
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    ids = []
+    for symptom in ("washer leaks", "fridge makes noise"):
+        r = await client.post(
+            "/v1/tickets",
+            json={"kind": "repair", "channel": "phone", "symptom": symptom, "contact_phone": "+8613912345678"},
+            headers=auth_headers(tenant),
+        )
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    got = await client.get("/v1/sla-clocks", params=[("ticket_id", i) for i in ids], headers=auth_headers(tenant))
+    assert got.status_code == 200, got.text
+    items = got.json()["items"]
+    assert {c["ticket_id"] for c in items} == set(ids)
+    clock = next(c for c in items if c["name"] == "first_response")
+    assert clock["due_at"] and clock["breached"] is False and clock["stopped_at"] is None
+    assert (await client.get("/v1/sla-clocks", params={"ticket_id": ids[0]}, headers=auth_headers("t-x"))).json() == {
+        "items": []
+    }
+    assert (await client.get("/v1/sla-clocks", headers=auth_headers(tenant))).status_code == 422

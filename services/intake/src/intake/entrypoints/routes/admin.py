@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from fixflow_shared.errors import NotFound, Unprocessable
@@ -63,4 +63,34 @@ async def knowledge_article(article_id: str, principal: Reader, rt: RuntimeDep, 
         "category": article.category,
         "steps": list(article.steps),
         "remote": article.remote,
+    }
+
+
+@router.get("/sla-clocks")
+async def sla_clocks(
+    principal: Reader,
+    rt: RuntimeDep,
+    ticket_id: Annotated[list[Annotated[str, Query(min_length=1, max_length=40)]], Query(min_length=1, max_length=100)],
+) -> dict[str, Any]:
+    """The SLA clocks of up to 100 tickets (a page of a ticket list): due time, at risk, breached,
+    paused, stopped and met, per clock and round."""
+    rows = await views.sla_clocks_of(
+        uow=rt.uow(), tenant_id=principal.tenant, ticket_ids=list(dict.fromkeys(ticket_id))
+    )
+    return {
+        "items": [
+            {
+                "ticket_id": r["ticket_id"],
+                "name": r["name"],
+                "round": r["round"],
+                "started_at": r["started_at"],
+                "due_at": r["due_at"],
+                "paused": r["paused_since"] is not None,
+                "stopped_at": r["stopped_at"],
+                "at_risk": r["at_risk_raised"],
+                "breached": r["breached_raised"],
+                "met": r["met"],
+            }
+            for r in rows
+        ]
     }
