@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -15,6 +15,7 @@ from fixflow_shared.uow import UnitOfWork
 from intake.adapters.orm import assets, customers, products, sla_clocks, ticket_notes, tickets, timeline
 from intake.adapters.repository import SettingsRepository, TicketRepository, row_to_ticket
 from intake.domain.model import OPEN_STATES, Ticket
+from intake.domain.warranty import AssetTerms, ProductTerms, determine
 
 
 class BadCursor(BadRequest):
@@ -190,21 +191,48 @@ async def search_customers(
 
 
 async def search_assets(
-    *, uow: UnitOfWork, tenant_id: str, serial: str | None, customer_id: str | None, limit: int
+    *, uow: UnitOfWork, tenant_id: str, serial: str | None, customer_id: str | None, limit: int, today: date
 ) -> list[dict[str, Any]]:
+    """Assets with their product and today's warranty decision (the same rule a ticket applies)."""
     conds = [assets.c.tenant_id == tenant_id]
     if serial:
         conds.append(assets.c.serial == serial)
     if customer_id:
         conds.append(assets.c.customer_id == customer_id)
+    p = products.c
+    q = (
+        select(
+            assets,
+            p.model.label("product_model"),
+            p.name.label("product_name"),
+            p.warranty_months,
+            p.return_window_days,
+            p.non_returnable,
+        )
+        .outerjoin(products, and_(p.tenant_id == assets.c.tenant_id, p.id == assets.c.product_id))
+        .where(*conds)
+        .order_by(assets.c.created_at)
+        .limit(limit)
+    )
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        rows = (
-            (await uow.session.execute(select(assets).where(*conds).order_by(assets.c.created_at).limit(limit)))
-            .mappings()
-            .all()
+        rows = (await uow.session.execute(q)).mappings().all()
+    out = []
+    for r in rows:
+        row = {k: v for k, v in r.items() if k not in ("warranty_months", "return_window_days", "non_returnable")}
+        terms = (
+            ProductTerms(r["warranty_months"], r["return_window_days"], frozenset(r["non_returnable"] or ()))
+            if r["warranty_months"] is not None
+            else None
         )
-    return [dict(r) for r in rows]
+        row["warranty"] = determine(
+            kind="repair",
+            today=today,
+            product=terms,
+            asset=AssetTerms(r["purchase_date"], r["card_warranty_months"], r["card_warranty_ends_on"]),
+        ).as_dict()
+        out.append(row)
+    return out
 
 
 async def kpis(*, uow: UnitOfWork, tenant_id: str, start: datetime, end: datetime) -> dict[str, Any]:

@@ -463,3 +463,21 @@ async def test_complaint_level_dissatisfaction_reopens_only_when_the_repair_did_
     again = await wait_for(client, t["id"], lambda x: x["round"] == 2)
     assert again["status"] == "triaged"
     assert len(await complaints()) == 2
+
+
+async def test_a_customers_assets_show_their_product_and_todays_warranty(client):
+    """The agent desk's customer card: each appliance with the decision a ticket would get today."""
+    fresh = await setup_asset(client)
+    old = await setup_asset(client, purchase=date.today() - timedelta(days=500))
+    for d, status in ((fresh, "in_warranty"), (old, "out_of_warranty")):
+        got = await client.get("/v1/assets", params={"customer_id": d["customer"]["id"]}, headers=H)
+        assert got.status_code == 200, got.text
+        (asset,) = got.json()["items"]
+        assert asset["product_model"] == d["product"]["model"] and asset["product_name"] == "Washer"
+        assert asset["warranty"]["status"] == status and asset["warranty"]["warranty_ends_on"]
+    r = await client.post(
+        "/v1/tickets",
+        json={"kind": "repair", "channel": "phone", "symptom": "washer leaks", "asset_id": old["asset"]["id"]},
+        headers=H,
+    )
+    assert r.json()["warranty"]["warranty_ends_on"] == asset["warranty"]["warranty_ends_on"], "the same rule"

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 from intake import views
-from intake.entrypoints.routes.common import Agent, Phone, Reader, RuntimeDep, mask_email, mask_phone
+from intake.entrypoints.routes.common import Agent, DepsDep, Phone, Reader, RuntimeDep, mask_email, mask_phone
 from intake.service_layer import directory
 
 router = APIRouter(tags=["directory"])
@@ -124,12 +124,21 @@ async def create_asset(body: AssetCreate, principal: Agent, rt: RuntimeDep) -> d
 async def search_assets(
     principal: Agent,
     rt: RuntimeDep,
+    deps: DepsDep,
     serial: Annotated[str | None, Query(max_length=100)] = None,
     customer_id: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
+    """Assets by serial or customer, each with its product and today's warranty decision."""
+    async with rt.uow() as uow:
+        policy = await deps.policies.get(uow.session, principal.tenant)
     rows = await views.search_assets(
-        uow=rt.uow(), tenant_id=principal.tenant, serial=serial, customer_id=customer_id, limit=limit
+        uow=rt.uow(),
+        tenant_id=principal.tenant,
+        serial=serial,
+        customer_id=customer_id,
+        limit=limit,
+        today=policy.calendar.local_date(rt.clock.now()),
     )
     return {"items": [_out(r) for r in rows]}
 
