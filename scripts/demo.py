@@ -42,8 +42,8 @@ import orjson
 from fixflow_shared.testing import auth_headers
 
 HOST = os.environ.get("FIXFLOW_DEMO_HOST", "127.0.0.1")
-URL = {
-    s: f"http://{HOST}:{p}"
+URL = {  # FIXFLOW_DEMO_<SERVICE>_URL points the loader at services elsewhere
+    s: os.environ.get(f"FIXFLOW_DEMO_{s.upper()}_URL", f"http://{HOST}:{p}")
     for s, p in (("intake", 8001), ("dispatch", 8002), ("billing", 8003), ("survey", 8004), ("notify", 8005))
 }
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")

@@ -58,6 +58,10 @@ install_packages() {
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
   # libfaketime: scripts/time-of-day.sh runs the suites with the Python processes' clock set to other hours.
   [ -e "$LIBFAKETIME" ] || missing+=(faketime)
+  # The console's browser tests drive Debian's Chromium (Playwright cannot fetch its own browser
+  # here); CJK fonts so Chinese pages and screenshots render as people see them.
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing ${missing[*]}"
     apt_install "${missing[@]}"

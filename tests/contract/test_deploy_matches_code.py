@@ -14,11 +14,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixflow_shared.settings import ServiceSettings
+from fixflow_shared.settings import FixflowSettings, ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "dispatch", "billing", "survey", "notify", "insight")
+DOMAIN_SERVICES = ("intake", "dispatch", "billing", "survey", "notify", "insight")  # each with its own database
+WEB_APPS = ("console",)  # no database: sessions in Redis, data through the services' APIs
+CONSOLE_CALLS = ("intake", "dispatch", "billing", "survey", "notify")  # the APIs the console reads and writes
+SERVICES = DOMAIN_SERVICES + WEB_APPS
 PORTS = {  # docs/architecture.md
+    "console": 8000,
     "intake": 8001,
     "dispatch": 8002,
     "billing": 8003,
@@ -30,12 +34,12 @@ INFRASTRUCTURE = {"kafka", "postgres", "redis", "jaeger", "mail"}
 CLI = (ROOT / "shared/src/fixflow_shared/cli.py").read_text()
 
 
-def settings_class(service: str) -> type[ServiceSettings]:
+def settings_class(service: str) -> type[FixflowSettings]:
     module = importlib.import_module(f"{service}.config")
     return next(
         v
         for v in vars(module).values()
-        if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings
+        if isinstance(v, type) and issubclass(v, FixflowSettings) and v not in (FixflowSettings, ServiceSettings)
     )
 
 
@@ -119,16 +123,22 @@ def test_compose_service_matches_settings(service):
     assert env[f"{service.upper()}_HTTP_HOST"] == "0.0.0.0"
     assert spec["ports"] == [f"{port}:{port}"]
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-    assert env[f"{service.upper()}_DATABASE_URL"].startswith(
-        f"postgresql+asyncpg://{service}:{service}@postgres:5432/{service}"
-    )
     assert spec["build"] == {"context": ".", "args": {"SERVICE": service}}
     assert spec["command"] == ["serve"]
     image_commands(spec["command"])
     assert "healthcheck" not in spec, "the image's HEALTHCHECK asks the service itself"
+    if service in WEB_APPS:
+        # the services' APIs by their compose names, never the host's loopback; nothing to migrate
+        for other in CONSOLE_CALLS:
+            assert env[f"{service.upper()}_{other.upper()}_URL"] == f"http://{other}:{PORTS[other]}"
+        assert f"{service}-migrate" not in compose()["services"]
+        return
+    assert env[f"{service.upper()}_DATABASE_URL"].startswith(
+        f"postgresql+asyncpg://{service}:{service}@postgres:5432/{service}"
+    )
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DOMAIN_SERVICES)
 def test_compose_migrates_each_database_once_before_its_service(service):
     services = compose()["services"]
     migrate = services[f"{service}-migrate"]
@@ -153,7 +163,7 @@ def test_compose_infrastructure_matches_local_scripts():
     assert re.search(r"<kafka.version>4\.1\.\d+</kafka.version>", pom)
     assert c["kafka"]["image"].split(":")[1] in pom, "same Kafka version in compose and the local broker"
     init = (ROOT / "deploy/docker/postgres-init.sql").read_text()
-    for s in SERVICES:
+    for s in DOMAIN_SERVICES:
         assert f"CREATE DATABASE {s} OWNER {s}" in init
     assert "4318:4318" in c["jaeger"]["ports"]
 
@@ -193,9 +203,14 @@ def test_kubernetes_deployment_matches_settings(service):
     check_runs_unprivileged(pod)
     kustomization = yaml.safe_load((ROOT / "deploy/kustomize/base/kustomization.yaml").read_text())
     assert f"{service}.yaml" in kustomization["resources"]
+    if service in WEB_APPS:
+        values = {e["name"]: e.get("value") for e in container["env"]}
+        for other in CONSOLE_CALLS:
+            assert values[f"{service.upper()}_{other.upper()}_URL"] == f"http://{other}:{PORTS[other]}"
+        assert "initContainers" not in pod and "Job" not in kubernetes(service), "no database, nothing to wait for"
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DOMAIN_SERVICES)
 def test_kubernetes_migrates_in_a_job_and_pods_only_wait_for_it(service):
     manifests = kubernetes(service)
     job = manifests["Job"]
@@ -243,3 +258,15 @@ def test_topics_in_kubernetes_match_the_code():
         assert declared[t.name]["replicas"] == 3 and declared[t.name]["config"]["min.insync.replicas"] == "2"
         # Domain topics keep their history for insight's rebuilds (docs/adr/0011-topic-retention-for-replays.md).
         assert declared[t.name]["config"]["retention.ms"] == str(t.retention_ms)
+
+
+def test_console_is_started_by_make_run_and_its_url_printed():
+    script = (ROOT / "scripts/services.sh").read_text()
+    assert "[console]=8000" in script and "http://127.0.0.1:8000" in script
+
+
+def test_the_console_image_answers_every_command_the_image_is_given():
+    from console.__main__ import main
+
+    for command in ("migrate", "await-migrations"):
+        main([command])  # nothing to migrate or wait for: succeeds at once

@@ -1,0 +1,64 @@
+"""Settings of the console (env prefix CONSOLE_), on top of the shared FIXFLOW_*/KAFKA_/REDIS_ ones."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from fixflow_shared.settings import FixflowSettings
+
+
+class ConsoleSettings(FixflowSettings):
+    model_config = SettingsConfigDict(env_prefix="CONSOLE_", extra="ignore", populate_by_name=True)
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="where browsers reach the console (OIDC redirect URI, links)"
+    )
+
+    # The five services' public APIs (the console calls nothing else).
+    intake_url: str = "http://127.0.0.1:8001"
+    dispatch_url: str = "http://127.0.0.1:8002"
+    billing_url: str = "http://127.0.0.1:8003"
+    survey_url: str = "http://127.0.0.1:8004"
+    notify_url: str = "http://127.0.0.1:8005"
+    service_timeout_s: float = Field(15.0, gt=0, le=120)
+
+    # Where the manager dashboard reads its KPIs: today the services' own /v1/kpis and survey reports.
+    kpi_source: Literal["services"] = "services"
+
+    # Sessions (in Redis): idle timeout, absolute lifetime, cookie.
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
+    session_max_hours: float = Field(12, gt=0, le=24)
+    cookie_secure: bool | None = Field(None, description="Secure cookies; default: on in production")
+
+    # Sign-in in production: OpenID Connect authorisation code with PKCE against FIXFLOW_OIDC_ISSUER.
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_discovery_url: str | None = Field(
+        None, description="default: <FIXFLOW_OIDC_ISSUER>/.well-known/openid-configuration"
+    )
+    oidc_scopes: str = "openid profile email"
+
+    # Display.
+    timezone: str = Field("Asia/Shanghai", description="time zone the pages show times in")
+    default_locale: Literal["zh-CN", "en"] = "zh-CN"
+    map_tile_url: str | None = Field(
+        None, description="optional XYZ tile URL ({z}/{x}/{y}) drawn under the board's map; none = plain map"
+    )
+
+    # Live updates: consume the domain topics and push to open pages over SSE.
+    live_updates: bool = True
+    live_queue_size: int = Field(500, ge=10, le=100_000)
+
+    @property
+    def dev_sign_in(self) -> bool:
+        """The development sign-in page (choose tenant and roles) exists outside production only."""
+        return self.environment != "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else self.environment == "production"
