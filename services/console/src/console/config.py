@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from fixflow_shared.settings import FixflowSettings
@@ -46,6 +46,9 @@ class ConsoleSettings(FixflowSettings):
     # Display.
     timezone: str = Field("Asia/Shanghai", description="time zone the pages show times in")
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
+    board_hours: tuple[int, int] = Field(
+        (7, 21), description="hours of the day the board shows, local time: [from, to), e.g. [7, 21] or [0, 24]"
+    )
     map_tile_url: str | None = Field(
         None, description="optional XYZ tile URL ({z}/{x}/{y}) drawn under the board's map; none = plain map"
     )
@@ -53,6 +56,13 @@ class ConsoleSettings(FixflowSettings):
     # Live updates: consume the domain topics and push to open pages over SSE.
     live_updates: bool = True
     live_queue_size: int = Field(500, ge=10, le=100_000)
+
+    @field_validator("board_hours")
+    @classmethod
+    def _hours(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not 0 <= v[0] < v[1] <= 24:
+            raise ValueError("board hours must satisfy 0 <= from < to <= 24")
+        return v
 
     @property
     def dev_sign_in(self) -> bool:

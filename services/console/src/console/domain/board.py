@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-DAY_FROM, DAY_TO = 7, 21  # hours of the day shown (local time of the board)
+DAY_HOURS = (7, 21)  # hours of the day shown by default (local time of the board), [from, to)
 SNAP_MIN = 30
 
 
@@ -67,16 +67,14 @@ class Board:
     count: int
 
 
-def segments_for(view: str, day: date, tz: str) -> list[Segment]:
+def _at_hour(d: date, hour: int, zone: ZoneInfo) -> datetime:
+    return datetime.combine(d + timedelta(days=hour // 24), time(hour % 24), zone).astimezone(UTC)
+
+
+def segments_for(view: str, day: date, tz: str, hours: tuple[int, int] = DAY_HOURS) -> list[Segment]:
     zone = ZoneInfo(tz)
     days = [day] if view == "day" else [day - timedelta(days=day.weekday()) + timedelta(days=i) for i in range(7)]
-    return [
-        Segment(
-            datetime.combine(d, time(DAY_FROM), zone).astimezone(UTC),
-            datetime.combine(d, time(DAY_TO), zone).astimezone(UTC),
-        )
-        for d in days
-    ]
+    return [Segment(_at_hour(d, hours[0], zone), _at_hour(d, hours[1], zone)) for d in days]
 
 
 def position(t: datetime, segments: list[Segment]) -> float:
@@ -159,8 +157,9 @@ def layout(
     technicians: list[dict[str, Any]],
     appointments: list[dict[str, Any]],
     now: datetime | None = None,
+    hours: tuple[int, int] = DAY_HOURS,
 ) -> Board:
-    segments = segments_for(view, day, tz)
+    segments = segments_for(view, day, tz, hours)
     zone = ZoneInfo(tz)
     lanes = {t["id"]: Lane(technician=t) for t in technicians if t.get("active", True)}
     count = 0
@@ -183,9 +182,10 @@ def layout(
                     )
         lane.off = _off_hours(lane.technician, segments)
     if view == "day":
+        step = 1 if hours[1] - hours[0] <= 14 else 2
         ticks = [
-            (position(datetime.combine(day, time(h), zone).astimezone(UTC), segments), f"{h:02d}:00")
-            for h in range(DAY_FROM, DAY_TO + 1, 1)
+            (position(_at_hour(day, h, zone), segments), f"{h % 24:02d}:00")
+            for h in range(hours[0], hours[1] + 1, step)
         ]
     else:
         ticks = [

@@ -59,7 +59,7 @@ async def _queue(request: Request, token: str) -> list[dict[str, Any]]:
 
 async def _board(request: Request, token: str, day: date, view: str) -> dict[str, Any]:
     settings = settings_of(request)
-    segs = segments_for(view, day, settings.timezone)
+    segs = segments_for(view, day, settings.timezone, settings.board_hours)
     s = services_of(request).dispatch
     period = {"start": segs[0].start.isoformat(), "end": segs[-1].end.isoformat()}
     started = time.perf_counter()
@@ -69,7 +69,9 @@ async def _board(request: Request, token: str, day: date, view: str) -> dict[str
         _queue(request, token),
     )
     fetched = time.perf_counter()
-    board = layout(view=view, day=day, tz=settings.timezone, technicians=techs, appointments=appts)
+    board = layout(
+        view=view, day=day, tz=settings.timezone, technicians=techs, appointments=appts, hours=settings.board_hours
+    )
     today = [a for a in appts if a["status"] != "done"]
     mv = map_view(
         technicians=[t for t in techs if t.get("active", True)],
@@ -137,7 +139,8 @@ async def job_update(
         await asyncio.sleep(0.2)
     if job is None:
         return JSONResponse({"job_id": job_id or None, "place": "none"})
-    segs = segments_for(_view(view), _day(request, day), settings_of(request).timezone)
+    settings = settings_of(request)
+    segs = segments_for(_view(view), _day(request, day), settings.timezone, settings.board_hours)
     live = [a for a in job["appointments"] if a["status"] in ("booked", "confirmed", "done")]
     ctx_base = helpers(request)
     if live:

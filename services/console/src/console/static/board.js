@@ -104,6 +104,7 @@
       document.getElementById("queue").prepend(item);
       item.classList.add("flash");
     }
+    if (update.place === "none" && update.note && old && window.fixflowToast) window.fixflowToast(update.note);
     var n = document.querySelectorAll("#queue > li").length;
     document.getElementById("queue-count").textContent = String(n);
     document.getElementById("board").dataset.lastUpdate = String(Date.now());

@@ -116,7 +116,11 @@ def fit_checks(
         hours = "; ".join(
             f"{d:%a} {h[0]}–{h[1]}" if (h := tech.hours.hours_on(d)) else f"{d:%a} off" for d in sorted(days)
         )
-        checks.append(Check("hours", False, f"outside working hours ({hours}, {tz})"))
+        if any(iv.overlaps(window) for iv in working):
+            detail = f"no time for the {travel_min:.0f}-min drive and the visit inside working hours ({hours}, {tz})"
+        else:
+            detail = f"outside working hours ({hours}, {tz})"
+        checks.append(Check("hours", False, detail))
     else:
         checks.append(Check("hours", True, "within working hours"))
 
