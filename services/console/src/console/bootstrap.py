@@ -41,6 +41,7 @@ from fixflow_shared.tracing import setup_tracing
 
 log = get_logger(__name__)
 STATIC = Path(__file__).parent / "static"
+ROUTERS = (auth.router, live.router, desk.router, tickets.router, followup.router, board.router, dashboard.router)
 
 
 def _csp(settings: ConsoleSettings) -> str:
@@ -126,7 +127,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     app.state.kpis = ServicesKpiSource(services)
     app.state.stopping = False
 
-    for r in (auth.router, live.router, desk.router, tickets.router, followup.router, board.router, dashboard.router):
+    for r in ROUTERS:
         app.include_router(r)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_errors(app)

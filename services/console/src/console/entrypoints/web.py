@@ -126,10 +126,11 @@ def is_htmx(request: Request) -> bool:
 
 
 def home_of(session: Session) -> str:
-    for path, _, roles in PAGES:
-        if session.has_any(*roles):
+    """Where a role starts its day: agents at the desk, dispatchers on the board, managers on the dashboard."""
+    for role, path in (("agent", "/desk"), ("dispatcher", "/board"), ("manager", "/dashboard")):
+        if role in session.roles:
             return path
-    return "/login"
+    return "/desk" if session.has_any("agent") else "/login"
 
 
 def helpers(request: Request) -> dict[str, Any]:
