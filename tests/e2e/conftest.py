@@ -87,3 +87,49 @@ def fixflow(start_services: Callable[..., dict[str, ServiceProcess]]) -> dict[st
 import sys as _sys  # noqa: E402
 
 _sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture(scope="session")
+def console(
+    fixflow: dict[str, ServiceProcess], service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServiceProcess]:
+    """The staff web application as a process in front of the five services. Times in UTC and the
+    board showing whole days, so a visit placed at any hour is on the board the test looks at."""
+    env = {
+        **service_env,
+        **{f"CONSOLE_{name.upper()}_URL": proc.url for name, proc in fixflow.items()},
+        "CONSOLE_TIMEZONE": "UTC",
+        "CONSOLE_BOARD_HOURS": "[0, 24]",
+        "CONSOLE_DEFAULT_LOCALE": "en",
+    }
+    proc = ServiceProcess("console", env, Path(tmp_path_factory.mktemp("console-logs")))
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package: Playwright's own browser download is not reachable here
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser(console: ServiceProcess) -> Iterator[Any]:
+    """Chromium for one test module. Playwright's sync API runs an event loop in this thread while
+    it is open, so it starts after every fixture that runs one of its own (the services, the
+    broker) and stops with its module."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run deploy/local/infra.sh install (make test does)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -5,6 +5,7 @@ quote and the customer's consent, the visit, invoices and the survey)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Annotated, Any
 
@@ -185,6 +186,16 @@ async def ticket_summary(request: Request, ticket_id: str, session: ReaderDep) -
     return render(request, "tickets/summary.html", {**data, "can_act": session.has_any("agent", "manager")})
 
 
+@router.get("/tickets/{ticket_id}/quote-actions", response_class=HTMLResponse)
+async def quote_actions(request: Request, ticket_id: str, session: AgentDep) -> HTMLResponse:
+    s = services_of(request)
+    ticket, quotes = await asyncio.gather(
+        s.intake.get(f"/v1/tickets/{ticket_id}", token=session.token),
+        s.billing.get("/v1/quotes", token=session.token, params={"ticket_id": ticket_id}),
+    )
+    return render(request, "tickets/quote_actions.html", {"ticket": ticket, "quotes": quotes})
+
+
 @router.get("/tickets/{ticket_id}/timeline", response_class=HTMLResponse)
 async def ticket_timeline(request: Request, ticket_id: str, session: ReaderDep) -> HTMLResponse:
     timeline = await services_of(request).intake.get(f"/v1/tickets/{ticket_id}/timeline", token=session.token)
@@ -196,8 +207,9 @@ async def ticket_timeline(request: Request, ticket_id: str, session: ReaderDep) 
 
 
 def _done(request: Request, message: str) -> HTMLResponse:
+    """The notice stays in the page's status area: the summary it was sent from reloads at once."""
     response = render(request, "partials/done.html", {"message": message})
-    response.headers["HX-Trigger"] = "ticket-changed"
+    response.headers["HX-Trigger"] = json.dumps({"ticket-changed": {}, "fixflow-notice": {"text": message}})
     return response
 
 

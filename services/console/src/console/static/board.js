@@ -18,7 +18,9 @@
     var i = Math.floor(f);
     var s = segs[i];
     var t = s[0] + (f - i) * (s[1] - s[0]);
-    return new Date(Math.round(t / SNAP) * SNAP);
+    var snapped = Math.round(t / SNAP) * SNAP;
+    if (snapped < Date.now()) snapped = Math.ceil(Date.now() / SNAP) * SNAP;  // a visit cannot start in the past
+    return new Date(snapped);
   }
 
   function info(el) {
@@ -107,6 +109,8 @@
     if (update.place === "none" && update.note && old && window.fixflowToast) window.fixflowToast(update.note);
     var n = document.querySelectorAll("#queue > li").length;
     document.getElementById("queue-count").textContent = String(n);
+    var shown = document.getElementById("board-count");
+    if (shown) shown.dataset.count = String(gantt().querySelectorAll(".lane .bar").length);
     document.getElementById("board").dataset.lastUpdate = String(Date.now());
   }
 

@@ -17,12 +17,13 @@
   });
   document.addEventListener("htmx:sendError", function () { toast(document.body.dataset.lang === "en" ? "The console cannot be reached." : "无法连接控制台。"); });
   window.fixflowToast = toast;
+  document.body.addEventListener("fixflow-notice", function (e) { if (e.detail && e.detail.text) toast(e.detail.text); });
   function toast(text) {
     var t = document.getElementById("toast");
     if (!t) return;
     t.textContent = text;
     clearTimeout(toast._t);
-    toast._t = setTimeout(function () { t.textContent = ""; }, 6000);
+    toast._t = setTimeout(function () { t.textContent = ""; }, 8000);
   }
   // After a form swap that carries a problem, move focus to it so keyboard and screen-reader users hear it.
   document.addEventListener("htmx:afterSwap", function (e) {

@@ -1,0 +1,48 @@
+"""Browser helpers for the console journeys: a person signing in with their roles, and the
+screenshot of each page for docs/screenshots (shown in the README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 800}  # the console is used at 1280x800 and up
+
+
+class Person:
+    """One person at their own browser (a context of their own: own cookies, own live stream)."""
+
+    def __init__(
+        self, browser: Any, console_url: str, *, name: str, tenant: str, roles: list[str], locale: str = "en-US"
+    ):
+        self.url = console_url
+        self.context = browser.new_context(viewport=VIEWPORT, locale=locale)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(f"{console_url}/login")
+        self.page.get_by_label("Tenant").fill(tenant)
+        self.page.get_by_label("Your name").fill(name)
+        for role in ("Agent", "Dispatcher", "Manager", "Administrator"):
+            self.page.get_by_role("checkbox", name=role).set_checked(role.lower() in roles)
+        self.page.get_by_role("button", name="Sign in").click()
+        self.page.wait_for_url(lambda u: "/login" not in u)
+
+    def go(self, path: str) -> Any:
+        self.page.goto(self.url + path)
+        return self.page
+
+    def live(self) -> None:
+        """Wait until the page's live stream is open (the 'Live' badge), as a person would see."""
+        from playwright.sync_api import expect
+
+        expect(self.page.get_by_role("status").filter(has_text="Live")).to_be_visible(timeout=15_000)
+
+    def shot(self, name: str, *, full_page: bool = False) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+    def close(self) -> None:
+        assert not self.errors, f"script errors on the page: {self.errors}"
+        self.context.close()
