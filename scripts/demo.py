@@ -834,6 +834,66 @@ async def survey_link(ticket_id: str, timeout: float = 40.0) -> str:
         await consumer.stop()
 
 
+# ------------------------------------------------------------------------------------- the board
+
+BOARD_CUSTOMERS = range(30, 66)  # yearly maintenance visits, placed by dispatch over the coming days
+WAITING_CUSTOMERS = (120, 122, 129)  # out-of-warranty repairs waiting for the customer's consent
+MAINTENANCE = ["年度保养 (yearly maintenance check)", "Yearly service, please", "清洗保养 (cleaning and service)"]
+
+
+async def fill_board(api: Api, people: list[Customer]) -> tuple[int, int]:
+    """A dispatcher board with a week of visits, a queue and an absence (the console's board page):
+    maintenance tickets dispatch places by itself, out-of-warranty repairs waiting for consent, and
+    one technician off tomorrow afternoon."""
+
+    async def one(i: int, body: dict[str, Any]) -> bool:
+        c = people[i]
+        found = (await api.get("intake", "/v1/tickets", params={"customer_id": c.id, "limit": 1}))["items"]
+        if found:
+            return False
+        await api.post(
+            "intake",
+            "/v1/tickets",
+            {**body, "customer_id": c.id, "asset_id": c.asset_id, "locale": "en" if i % 4 == 3 else "zh-CN"},
+            key=f"board-ticket-{i}",
+        )
+        return True
+
+    visits = await gather(
+        CONCURRENCY,
+        [
+            lambda i=i: one(
+                i, {"kind": "maintenance", "channel": "phone", "symptom": MAINTENANCE[i % len(MAINTENANCE)]}
+            )
+            for i in BOARD_CUSTOMERS
+        ],
+    )
+    waiting = await gather(
+        CONCURRENCY,
+        [
+            lambda i=i: one(i, {"kind": "repair", "channel": "phone", "symptom": "漏水 (water leaking under the unit)"})
+            for i in WAITING_CUSTOMERS
+            if (TODAY - date.fromisoformat(asset_of(people[i], {m: "" for m, _, _ in PRODUCTS})["purchase_date"])).days
+            > 800
+        ],
+    )
+    techs = await api.get("dispatch", "/v1/technicians")
+    off = next((t for t in techs if t["name"] == TECH_NAMES[3]), None)
+    if off and not off["absences"]:
+        start = datetime.combine(TODAY + timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=5)  # 13:00 CST
+        await api.post(
+            "dispatch",
+            f"/v1/technicians/{off['id']}/absences",
+            {
+                "start": start.isoformat(),
+                "end": (start + timedelta(hours=5)).isoformat(),
+                "reason": "体检 (medical check)",
+            },
+            key=f"absence-{off['id']}",
+        )
+    return sum(visits), sum(waiting)
+
+
 # ------------------------------------------------------------------------------------------- main
 
 
@@ -872,6 +932,8 @@ async def main() -> int:
 
         states = await asyncio.gather(*(settled(s) for s in STORIES))
         print(f"demo: {len(STORIES)} tickets ({api.calls} API calls, {time.monotonic() - t0:.1f} s)")
+        visits, waiting = await fill_board(api, people)
+        print(f"demo: the board: {visits} maintenance visits, {waiting} repairs waiting for consent, an absence")
         for s, st in zip(STORIES, states, strict=True):
             print(f"  {s.id}  {st:<17} {s.name}" + (f"  [{s.note}]" if s.note else ""))
         for s, exc in failed:

@@ -13,8 +13,21 @@ VIEWPORT = {"width": 1280, "height": 800}  # the console is used at 1280x800 and
 class Person:
     """One person at their own browser (a context of their own: own cookies, own live stream)."""
 
+    LOGIN = {  # the sign-in page's words in each language
+        "en": ("Tenant", "Your name", {"Agent": "agent", "Dispatcher": "dispatcher", "Manager": "manager"}, "Sign in"),
+        "zh-CN": ("租户", "您的姓名", {"坐席": "agent", "调度员": "dispatcher", "经理": "manager"}, "登录"),
+    }
+
     def __init__(
-        self, browser: Any, console_url: str, *, name: str, tenant: str, roles: list[str], locale: str = "en-US"
+        self,
+        browser: Any,
+        console_url: str,
+        *,
+        name: str,
+        tenant: str,
+        roles: list[str],
+        locale: str = "en-US",
+        lang: str = "en",
     ):
         self.url = console_url
         self.context = browser.new_context(viewport=VIEWPORT, locale=locale)
@@ -22,11 +35,12 @@ class Person:
         self.errors: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(f"{console_url}/login")
-        self.page.get_by_label("Tenant").fill(tenant)
-        self.page.get_by_label("Your name").fill(name)
-        for role in ("Agent", "Dispatcher", "Manager", "Administrator"):
-            self.page.get_by_role("checkbox", name=role).set_checked(role.lower() in roles)
-        self.page.get_by_role("button", name="Sign in").click()
+        tenant_label, name_label, role_labels, button = self.LOGIN[lang]
+        self.page.get_by_label(tenant_label).fill(tenant)
+        self.page.get_by_label(name_label).fill(name)
+        for label, role in role_labels.items():
+            self.page.get_by_role("checkbox", name=label).set_checked(role in roles)
+        self.page.get_by_role("button", name=button, exact=True).click()
         self.page.wait_for_url(lambda u: "/login" not in u)
 
     def go(self, path: str) -> Any:

@@ -148,12 +148,32 @@ def test_out_of_warranty_ticket_to_the_board_live_moved_refused_and_the_kpi_move
     live = [w for w in ff.job(ticket_id)["work_orders"] if w["status"] == "assigned"]
     assert len(live) == 1, "the refused drop changed nothing"
 
+    # --- the same by keyboard: Enter on a focused visit opens the move dialog ------------------------
+    visit = board.get_by_label(other, exact=True).locator(f'[data-ticket="{ticket_id}"]')
+    visit.focus()
+    board.keyboard.press("Enter")
+    expect(dialog.get_by_role("heading", name="Move a visit")).to_be_visible()
+    dialog.get_by_label("Technician").select_option(label="Wang Lei")
+    dialog.get_by_role("button", name="Check the rules").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("Wang Lei cannot take this visit")
+    dialog.get_by_role("button", name="Close").click()
+
+    # --- the optimiser from the board: before and after -------------------------------------------
+    board.get_by_role("button", name="Run optimiser").click()
+    figures = board.get_by_role("table", name="Before and after")
+    expect(figures).to_contain_text("Waiting for a technician")
+
     # --- the manager's dashboard moved without a reload ----------------------------------------------
     expect(dashboard.get_by_role("group", name="Tickets opened").locator("[data-value]")).to_have_text(
         str(opened_before + 1), timeout=15_000
     )
     expect(dashboard.locator('[data-chart="backlog"][data-drawn="true"]')).to_be_visible()
     manager.shot("dashboard")
+    exported = dashboard.request.get(console.url + "/dashboard/export.csv?days=1")
+    assert exported.ok and exported.headers["content-type"].startswith("text/csv")
+    assert f"kpi,opened,Tickets opened,{opened_before + 1}" in exported.text()
+    pdf = dashboard.request.get(console.url + "/dashboard/export.pdf?days=1")
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
 
     for p in (agent, dispatcher, manager):
         p.close()
@@ -186,6 +206,16 @@ def test_bad_input_shows_the_services_problem_in_place_and_keeps_what_was_typed(
     expect(absence.get_by_role("alert")).to_contain_text("an absence must end after it starts")
     expect(absence.get_by_label("Reason")).to_have_value("dentist")
     agent.close()
+
+    # the same console in Chinese, for a browser that prefers it
+    zh = Person(
+        browser, console.url, name="李娜", tenant=ff.tenant, roles=["agent", "dispatcher"], locale="zh-CN", lang="zh-CN"
+    )
+    page = zh.go("/board")
+    expect(page.get_by_role("heading", name=re.compile("派工看板"))).to_be_visible()
+    expect(page.get_by_role("link", name="工单")).to_be_visible()
+    zh.shot("board-zh")
+    zh.close()
 
 
 def test_follow_up_call_records_answers_and_a_low_score_opens_a_complaint(browser, console, shop):
