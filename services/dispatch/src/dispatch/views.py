@@ -122,22 +122,19 @@ async def board_appointments(
         )
         orders: dict[str, Any] = {}
         if rows:
+            wo, ap = orm.work_orders.c, orm.appointments.c
             for w in (
                 await uow.session.execute(
-                    select(
-                        orm.work_orders.c.appointment_id,
-                        orm.work_orders.c.id,
-                        orm.work_orders.c.status,
-                        orm.work_orders.c.planned_start,
-                        orm.work_orders.c.planned_end,
-                        orm.work_orders.c.travel_min,
-                    )
+                    select(wo.appointment_id, wo.id, wo.status, wo.planned_start, wo.planned_end, wo.travel_min)
+                    .join(orm.appointments, and_(ap.tenant_id == wo.tenant_id, ap.id == wo.appointment_id))
                     .where(
-                        orm.work_orders.c.tenant_id == tenant_id,
-                        orm.work_orders.c.appointment_id.in_([r["id"] for r in rows]),
-                        orm.work_orders.c.status != WorkOrderStatus.UNASSIGNED.value,
+                        wo.tenant_id == tenant_id,
+                        wo.status != WorkOrderStatus.UNASSIGNED.value,
+                        ap.status.in_(_BOARD_STATUSES),
+                        ap.window_end > start,
+                        ap.window_start < end,
                     )
-                    .order_by(orm.work_orders.c.created_at)
+                    .order_by(wo.created_at)
                 )
             ).mappings():
                 orders[w["appointment_id"]] = w  # the latest live one wins

@@ -17,8 +17,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from console.adapters.http import ServiceProblem
 from console.domain.board import bar_of, layout, map_view, segments_for
+from console.entrypoints import board_markup
 from console.entrypoints.web import (
-    TEMPLATES,
     DispatcherDep,
     helpers,
     locale_of,
@@ -55,6 +55,16 @@ async def _queue(request: Request, token: str) -> list[dict[str, Any]]:
     order = {st: i for i, st in enumerate(QUEUE_STATES)}
     prio = {"P1": 0, "P2": 1, "P3": 2, "P4": 3}
     return sorted(jobs, key=lambda j: (order[j["status"]], prio.get(j["priority"], 9), j.get("sla_deadline") or "9"))
+
+
+def _markup(request: Request) -> dict[str, Any]:
+    h = helpers(request)
+    fns = {"label": h["label"], "_": h["_"], "when": h["when"]}
+    return {
+        "lane_bars": lambda lane: board_markup.lane_bars(lane, **fns),
+        "queue_items": lambda jobs: board_markup.queue_items(jobs, **fns),
+        "svg_map": lambda m: board_markup.svg_map(m, **fns),
+    }
 
 
 async def _board(request: Request, token: str, day: date, view: str) -> dict[str, Any]:
@@ -101,7 +111,14 @@ async def board_page(
     request: Request, session: DispatcherDep, day: str | None = None, view: str | None = None
 ) -> HTMLResponse:
     ctx = await _board(request, session.token, _day(request, day), _view(view))
-    return render(request, "board/board.html", ctx)
+    started = time.perf_counter()
+    response = render(request, "board/board.html", ctx)
+    timing = ctx["timing"]
+    response.headers["Server-Timing"] = (
+        f"fetch;dur={timing['fetch_ms']}, layout;dur={timing['layout_ms']}, "
+        f"render;dur={round((time.perf_counter() - started) * 1000)}"
+    )
+    return response
 
 
 @router.get("/board/lanes", response_class=HTMLResponse)
@@ -142,7 +159,8 @@ async def job_update(
     settings = settings_of(request)
     segs = segments_for(_view(view), _day(request, day), settings.timezone, settings.board_hours)
     live = [a for a in job["appointments"] if a["status"] in ("booked", "confirmed", "done")]
-    ctx_base = helpers(request)
+    h = helpers(request)
+    fns = {"label": h["label"], "_": h["_"], "when": h["when"]}
     if live:
         a = live[-1]
         wos = [
@@ -163,13 +181,13 @@ async def job_update(
             ).isoformat()
         bar = bar_of(row, segs)
         if bar is not None:
-            html = TEMPLATES.get_template("board/bar.html").render(b=bar, **ctx_base)
+            html = board_markup.bar(bar, **fns)
             return JSONResponse(
                 {"job_id": job["id"], "place": "lane", "technician_id": a["technician_id"], "html": html}
             )
         return JSONResponse({"job_id": job["id"], "place": "none"})
     if job["status"] in QUEUE_STATES:
-        html = TEMPLATES.get_template("board/queue_item.html").render(j=job, **ctx_base)
+        html = board_markup.queue_item(job, **fns)
         return JSONResponse({"job_id": job["id"], "place": "queue", "html": html})
     return JSONResponse({"job_id": job["id"], "place": "none"})
 
