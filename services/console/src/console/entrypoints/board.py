@@ -103,6 +103,7 @@ async def _board(request: Request, token: str, day: date, view: str) -> dict[str
             "fetch_ms": round((fetched - started) * 1000),
             "layout_ms": round((time.perf_counter() - fetched) * 1000),
         },
+        **_markup(request),
     }
 
 
