@@ -59,7 +59,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def pct(xs: list[float], p: int) -> float:
-    return statistics.quantiles(xs, n=100)[p - 1] if len(xs) > 1 else xs[0]
+    return statistics.quantiles(xs, n=100, method="inclusive")[p - 1] if len(xs) > 1 else xs[0]
 
 
 def figures(name: str, xs: list[float]) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+import orjson
 from opentelemetry import propagate
 
 from fixflow_shared.logs import get_logger
@@ -91,7 +92,7 @@ class ServiceClient:
             raise ServiceProblem(self.name, r.status_code, body)
         if raw:
             return r
-        return r.json() if r.content else None
+        return orjson.loads(r.content) if r.content else None
 
     async def get(self, path: str, *, token: str, params: Mapping[str, Any] | None = None) -> Any:
         return await self.request("GET", path, token=token, params=params)
