@@ -38,6 +38,10 @@ USED_WITHOUT_IMPORT = {
         "uvloop": "uvicorn picks it as the event loop when installed",
         "httptools": "uvicorn picks it as the HTTP parser when installed",
     },
+    "fixflow-console": {
+        "jinja2": "FastAPI's Jinja2Templates renders the pages with it",
+        "python-multipart": "FastAPI parses the pages' form posts with it",
+    },
 }
 
 

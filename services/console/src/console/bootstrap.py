@@ -34,9 +34,9 @@ from console.entrypoints.web import (
 from console.i18n import translator
 from console.service_layer.live import LiveHub
 from fixflow_shared.auth import Authenticator
+from fixflow_shared.errors import FixflowError
 from fixflow_shared.logs import get_logger, setup_logging
 from fixflow_shared.metrics import MetricsMiddleware, metrics_endpoint
-from fixflow_shared.problems import Problem
 from fixflow_shared.tracing import setup_tracing
 
 log = get_logger(__name__)
@@ -201,8 +201,8 @@ def _install_errors(app: FastAPI) -> None:
             status=status if status < 500 else 502,
         )
 
-    @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> Response:
+    @app.exception_handler(FixflowError)
+    async def _problem(request: Request, exc: FixflowError) -> Response:
         return render(
             request, "error.html", {"heading": exc.title, "message": exc.detail or exc.title}, status=exc.status
         )

@@ -30,7 +30,7 @@ from console.entrypoints.web import (
     store_of,
 )
 from fixflow_shared.auth import Authenticator, dev_token
-from fixflow_shared.problems import Problem
+from fixflow_shared.errors import FixflowError, NotFound
 
 router = APIRouter(include_in_schema=False)
 TENANT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -98,7 +98,7 @@ async def login_dev(
     settings = settings_of(request)
     _ = i18n.translator(i18n.negotiate(request.headers.get("accept-language"), request.cookies.get(i18n.COOKIE)))
     if not settings.dev_sign_in or settings.jwt_dev_secret is None:
-        raise Problem(404, "Not found", "development sign-in is off in production")
+        raise NotFound("page", "development sign-in")
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie, csrf_token):
         return _login_page(request, error=_("The sign-in form expired; please try again."), status=403)
@@ -133,7 +133,7 @@ async def login_dev(
 async def login_oidc(request: Request) -> Response:
     oidc = request.app.state.oidc
     if oidc is None:
-        raise Problem(404, "Not found", "no OpenID Connect issuer is configured")
+        raise NotFound("page", "OpenID Connect sign-in")
     started = await oidc.start()
     await store_of(request).put_pending(
         started.state,
@@ -157,7 +157,7 @@ async def oidc_callback(request: Request, code: str = "", state: str = "", error
         signed = await oidc.finish(code=code, verifier=pending["verifier"], nonce=pending["nonce"])
         authenticator: Authenticator = request.app.state.authenticator
         principal = authenticator.verify_token(signed.access_token)
-    except (SignInFailed, Problem):
+    except (SignInFailed, FixflowError):
         return _login_page(request, error=_("Sign-in was not completed; please try again."), status=400)
     roles = sorted(principal.roles & set(STAFF_ROLES))
     if not roles:

@@ -14,7 +14,7 @@ from dispatch.domain.exceptions import NotFound, RuleViolation
 from dispatch.domain.fit import Booking, Check, fit_checks, refusal
 from dispatch.domain.model import AppointmentStatus, JobStatus, WorkOrderStatus
 from dispatch.domain.optimiser import Interval, _slots_of, solve
-from dispatch.service_layer.handlers import Planning, _problem, now_utc
+from dispatch.service_layer.handlers import Planning, _problem
 from fixflow_shared.uow import UnitOfWork
 
 
@@ -31,7 +31,7 @@ async def check_fit(
 ) -> dict[str, Any]:
     """Each hard rule for booking the job (or moving its appointment) to this technician and window,
     then the optimiser's own verdict for the pair; nothing is written."""
-    now = now_utc()
+    now = uow.clock.now()
     if end <= start:
         raise RuleViolation("the window must end after it starts")
     window = Interval(start, end)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fixflow_shared.uow import UnitOfWork
@@ -64,3 +64,26 @@ async def put_settings(*, uow: UnitOfWork, deps: Deps, tenant_id: str, config: d
         await SettingsRepository(uow.session).put(tenant_id, config, now=uow.clock.now())
         await uow.commit()
     deps.policies.invalidate(tenant_id)
+
+
+async def knowledge_article(*, uow: UnitOfWork, deps: Deps, tenant_id: str, article_id: str) -> dict[str, Any] | None:
+    """A knowledge-base article of the tenant's policy (defaults and the tenant's own), by id."""
+    async with uow:
+        policy = await deps.policies.get(uow.session, tenant_id)
+    article = next((a for a in reversed(policy.knowledge_base) if a.id == article_id), None)
+    if article is None:
+        return None
+    return {
+        "id": article.id,
+        "title": article.title,
+        "category": article.category,
+        "steps": list(article.steps),
+        "remote": article.remote,
+    }
+
+
+async def local_today(*, uow: UnitOfWork, deps: Deps, tenant_id: str) -> date:
+    """Today on the tenant's calendar (the date a warranty decision is made on)."""
+    async with uow:
+        policy = await deps.policies.get(uow.session, tenant_id)
+    return policy.calendar.local_date(uow.clock.now())

@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from dispatch import views
 from dispatch.entrypoints.routes.deps import Manager, PlanningDep, Reader, RuntimeDep, When
 from dispatch.service_layer import board
-from fixflow_shared.problems import Problem
+from fixflow_shared.errors import Unprocessable
+from fixflow_shared.problems import problem_responses
 
 router = APIRouter(tags=["board"])
 
@@ -59,20 +60,20 @@ class Fit(BaseModel):
     refusal: str | None
 
 
-@router.get("/appointments", response_model=list[BoardAppointment])
+@router.get("/appointments", response_model=list[BoardAppointment], responses=problem_responses(422))
 async def list_appointments(
     principal: Reader, rt: RuntimeDep, start: Annotated[When, Query()], end: Annotated[When, Query()]
 ) -> Response:
     """Appointments (not cancelled) overlapping [start, end), at most 31 days."""
     if end <= start or end - start > timedelta(days=31):
-        raise Problem(422, "Validation failed", "the period must be positive and at most 31 days")
+        raise Unprocessable("the period must be positive and at most 31 days")
     rows = await views.board_appointments(uow=rt.uow(), tenant_id=principal.tenant, start=start, end=end)
     # Serialised from the rows as they are: a board asks for thousands, and validating each against
     # the response model cost 40 times the serialisation (the model still documents the answer).
     return Response(orjson.dumps(rows), media_type="application/json")
 
 
-@router.get("/jobs/{job_id}/fit", response_model=Fit)
+@router.get("/jobs/{job_id}/fit", response_model=Fit, responses=problem_responses(404, 422))
 async def fit(
     job_id: str,
     principal: Manager,

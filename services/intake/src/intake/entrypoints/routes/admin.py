@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from fixflow_shared.errors import NotFound, Unprocessable
+from fixflow_shared.problems import problem_responses
 from intake import views
 from intake.entrypoints.routes.common import DepsDep, Manager, Reader, RuntimeDep
 from intake.service_layer import directory
@@ -49,21 +50,15 @@ async def kpis(
     return await views.kpis(uow=rt.uow(), tenant_id=principal.tenant, start=start, end=end)
 
 
-@router.get("/knowledge-base/{article_id}")
+@router.get("/knowledge-base/{article_id}", responses=problem_responses(404))
 async def knowledge_article(article_id: str, principal: Reader, rt: RuntimeDep, deps: DepsDep) -> dict[str, Any]:
     """A knowledge-base article (a ticket's `suggested_fix`): its fix steps, for the agent to read out."""
-    async with rt.uow() as uow:
-        policy = await deps.policies.get(uow.session, principal.tenant)
-    article = next((a for a in reversed(policy.knowledge_base) if a.id == article_id), None)
+    article = await directory.knowledge_article(
+        uow=rt.uow(), deps=deps, tenant_id=principal.tenant, article_id=article_id
+    )
     if article is None:
         raise NotFound("knowledge-base article", article_id)
-    return {
-        "id": article.id,
-        "title": article.title,
-        "category": article.category,
-        "steps": list(article.steps),
-        "remote": article.remote,
-    }
+    return article
 
 
 @router.get("/sla-clocks")

@@ -130,15 +130,9 @@ async def search_assets(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     """Assets by serial or customer, each with its product and today's warranty decision."""
-    async with rt.uow() as uow:
-        policy = await deps.policies.get(uow.session, principal.tenant)
+    today = await directory.local_today(uow=rt.uow(), deps=deps, tenant_id=principal.tenant)
     rows = await views.search_assets(
-        uow=rt.uow(),
-        tenant_id=principal.tenant,
-        serial=serial,
-        customer_id=customer_id,
-        limit=limit,
-        today=policy.calendar.local_date(rt.clock.now()),
+        uow=rt.uow(), tenant_id=principal.tenant, serial=serial, customer_id=customer_id, limit=limit, today=today
     )
     return {"items": [_out(r) for r in rows]}
 
