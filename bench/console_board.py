@@ -99,7 +99,7 @@ async def seed(url: str, n_techs: int, n_appts: int, day_start: datetime) -> lis
         uow = runtime.uow()
         async with uow:
             await uow.scope_to_tenant(TENANT)
-            repo = Repository(uow.session, TENANT)
+            repo = Repository(uow.session, TENANT, uow.clock)
             for i in range(n_appts):
                 tech = techs[i % n_techs]
                 slot = i // n_techs  # each technician's visits one after the other through the day

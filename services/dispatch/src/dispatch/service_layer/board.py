@@ -37,7 +37,7 @@ async def check_fit(
     window = Interval(start, end)
     async with uow:
         await uow.scope_to_tenant(tenant_id)
-        repo = Repository(uow.session, tenant_id)
+        repo = Repository(uow.session, tenant_id, uow.clock)
         job = await repo.job(job_id)
         if job is None:
             raise NotFound("job", job_id)
@@ -162,7 +162,7 @@ async def raise_refusal(
     if job_id is None and appointment_id is not None:
         async with uow_factory() as uow:
             await uow.scope_to_tenant(tenant_id)
-            a = await Repository(uow.session, tenant_id).appointment(appointment_id)
+            a = await Repository(uow.session, tenant_id, uow.clock).appointment(appointment_id)
         if a is None:
             return
         job_id = a.job_id
