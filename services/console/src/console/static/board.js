@@ -110,7 +110,7 @@
     var n = document.querySelectorAll("#queue > li").length;
     document.getElementById("queue-count").textContent = String(n);
     var shown = document.getElementById("board-count");
-    if (shown) shown.dataset.count = String(gantt().querySelectorAll(".lane .bar").length);
+    if (shown) shown.textContent = shown.textContent.replace(/\d+/, String(gantt().querySelectorAll(".lane .bar").length));
     document.getElementById("board").dataset.lastUpdate = String(Date.now());
   }
 
