@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 
 import pytest
 from console_kit import Person
-from helpers import poll
 from lifecycle_kit import Fixflow
 from playwright.sync_api import expect
+
+from fixflow_shared.testing import eventually_blocking
 
 pytestmark = pytest.mark.e2e
 
@@ -232,7 +233,9 @@ def test_follow_up_call_records_answers_and_a_low_score_opens_a_complaint(browse
     )
     assert t["status"] == "triaged", t
     ff.post("intake", f"/tickets/{t['id']}/resolve", {"reason": "fixed on the phone"})
-    poll(lambda: ff.get("survey", "/surveys", params={"ticket_id": t["id"]}), 30, what="a survey for the ticket")
+    eventually_blocking(
+        lambda: ff.get("survey", "/surveys", params={"ticket_id": t["id"]}), timeout=30, what="a survey for the ticket"
+    )
 
     agent = Person(browser, console.url, name="Li Na", tenant=ff.tenant, roles=["agent"])
     page = agent.go("/follow-up")
@@ -256,5 +259,5 @@ def test_follow_up_call_records_answers_and_a_low_score_opens_a_complaint(browse
         items = ff.get("intake", "/tickets", params={"kind": "complaint", "customer_id": c["customer_id"]})["items"]
         return [x for x in items if x.get("original_ticket_id") == t["id"]]
 
-    poll(complaint, 30, what="the complaint opened from the low score")
+    eventually_blocking(complaint, timeout=30, what="the complaint opened from the low score")
     agent.close()

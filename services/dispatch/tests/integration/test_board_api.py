@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dispatch_test_helpers import h, poll, publish, technician, tenant, ticket_opened
+from dispatch_test_helpers import h, publish, technician, tenant, ticket_opened
 
 from fixflow_shared import topics
+from fixflow_shared.testing import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +29,7 @@ async def placed_job(client, kafka, t: str) -> tuple[dict, dict]:
         r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
         return r.json() if r.status_code == 200 else None
 
-    job = await poll(get, lambda j: j is not None)
+    job = await eventually(get, lambda j: j is not None, what="the job of the ticket")
     r = await client.patch(
         f"/v1/jobs/{job['id']}", json={"lat": 31.24, "lon": 121.47, "required_skills": {"washer": 2}}, headers=h(t)
     )
