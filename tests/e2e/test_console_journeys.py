@@ -44,10 +44,11 @@ def shop(fixflow):
 
 def drag(page, item, lane) -> None:
     """Drag a visit onto a lane at the same time of day (an unassigned job: near the lane's start).
-    Live updates may be replacing the element just now: wait until it stands still on the page."""
+    Live updates may be replacing the element just now: take its place once it stands on the page."""
     expect(item).to_be_visible()
     page.wait_for_function("() => Date.now() - Number(document.getElementById('board').dataset.lastUpdate || 0) > 1500")
-    box, target = item.bounding_box(), lane.bounding_box()
+    box = eventually_blocking(item.bounding_box, timeout=10, what="the visit on the board")
+    target = lane.bounding_box()
     x = max(box["x"] - target["x"] + 2, 2) if box["x"] > target["x"] else 4
     item.drag_to(lane, target_position={"x": x, "y": target["height"] / 2})
 
