@@ -12,7 +12,7 @@ repository, then:
   dispatch's API: from the request that makes the change to the event arriving at the board, and
   to the board having fetched the moved bar (what the page's script does next).
 
-Targets (docs/adr/0011-console-server-rendered-htmx.md): the board under 1 s of server time; a change
+Targets (docs/adr/0012-console-server-rendered-htmx.md): the board under 1 s of server time; a change
 visible on an open board within 1 s (p95).
 
     deploy/local/infra.sh start-stores
