@@ -11,7 +11,7 @@ EXTRAS_dispatch := [cpsat]
 LOCK_VENV := .local/lock-venv
 PACKAGES := -e 'shared[testing]' $(foreach s,$(SERVICES),-e 'services/$(s)$(EXTRAS_$(s))')
 
-.PHONY: install infra infra-stop status migrate run stop test test-unit lint bench lock
+.PHONY: install infra infra-stop status migrate run stop test test-unit lint bench lock screenshots
 
 $(BIN)/.installed: constraints.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -50,6 +50,12 @@ test: install lint
 	$(INFRA) install
 	$(INFRA) start-stores
 	scripts/pytest.sh
+
+# Retake the README's screenshots (the browser tests; a plain test run keeps them in .local/screenshots).
+screenshots: install
+	$(INFRA) install
+	$(INFRA) start-stores
+	FIXFLOW_UPDATE_SCREENSHOTS=1 scripts/pytest.sh tests/e2e -k "console or portal" -q
 
 bench: install infra
 	@for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
