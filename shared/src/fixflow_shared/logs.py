@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from typing import Any
 
 import structlog
 from opentelemetry import trace
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-_PHONE = re.compile(r"(?<!\d)(\+?\d{2,4}[\s-]?)?(\d{3})\d{4}(\d{4})(?!\d)")
+from fixflow_shared.contacts import mask_pii  # the one masker: a***@example.com, +86 138****5678
 
-
-def mask_pii(text: str) -> str:
-    """a***@example.com, 138****5678: enough to recognise, not enough to disclose."""
-    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
-    return _PHONE.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}****{m.group(3)}", text)
+__all__ = ["get_logger", "mask_pii", "setup_logging"]
 
 
 def _mask_processor(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from fixflow_shared import topics
 from fixflow_shared.auth import Authenticator, add_security_to_openapi
 from fixflow_shared.clock import Clock, SystemClock
 from fixflow_shared.consumer import EventConsumer
+from fixflow_shared.contacts import PhoneRegions
 from fixflow_shared.db import make_engine, make_session_factory
 from fixflow_shared.docs import install_offline_docs
 from fixflow_shared.events import registry
@@ -83,6 +84,7 @@ class ServiceRuntime:
         self.name = name
         self.clock: Clock = clock or SystemClock()
         self.settings = settings
+        self.phones = PhoneRegions.from_settings(settings)  # one phone rule: E.164, tenant's region
         setup_logging(name, settings.log_level)
         self.tracer_provider = setup_tracing(
             name, otlp_endpoint=settings.otel_exporter_otlp_endpoint, extra_processors=span_processors

@@ -85,3 +85,13 @@ class ServiceSettings(FixflowSettings):
         validation_alias=_shared("FIXFLOW_TRACE_SQL"),
         description="a span per SQL statement (detail for debugging; costs CPU on every statement)",
     )
+    phone_region: str = Field(
+        "CN",
+        validation_alias=_shared("FIXFLOW_PHONE_REGION"),
+        description="ISO 3166 region of phone numbers written without a country code (see fixflow_shared.contacts)",
+    )
+    tenant_phone_regions: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias=_shared("FIXFLOW_TENANT_PHONE_REGIONS"),
+        description='JSON object {"<tenant>": "<region>"}: tenants whose numbers are read in another region',
+    )
