@@ -76,10 +76,17 @@ def test_payload_not_matching_contract_is_invalid():
         broken.payload()
 
 
-def test_unknown_fields_are_ignored_by_consumers():
+def test_unknown_fields_are_ignored_by_consumers(monkeypatch):
+    """In production a producer may be a minor version ahead; tests run strict (the plugin sets
+    FIXFLOW_STRICT_CONTRACTS) so an undeclared field cannot pass unnoticed."""
     env = new_envelope(opened(), source="/fixflow/intake", subject="T-1", tenant="t1")
     data = {**env.data, "added_in_a_later_minor": 42}
-    assert Envelope.from_kafka(env.headers(), __import__("orjson").dumps(data)).payload().ticket_id == "T-1"
+    later = Envelope.from_kafka(env.headers(), __import__("orjson").dumps(data))
+    monkeypatch.setenv("FIXFLOW_STRICT_CONTRACTS", "0")
+    assert later.payload().ticket_id == "T-1"
+    monkeypatch.setenv("FIXFLOW_STRICT_CONTRACTS", "1")
+    with pytest.raises(InvalidEnvelope, match="added_in_a_later_minor"):
+        later.payload()
 
 
 def test_every_registered_type_follows_the_naming_rule_and_exports_a_schema():

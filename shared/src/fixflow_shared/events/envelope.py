@@ -6,6 +6,7 @@ W3C trace context travels beside them in `traceparent` / `tracestate` headers.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -68,8 +69,15 @@ class Envelope:
         return [(k, v.encode()) for k, v in attrs.items()]
 
     def payload(self) -> Event:
-        """The typed payload; raises InvalidEnvelope if the data does not fit the contract."""
+        """The typed payload; raises InvalidEnvelope if the data does not fit the contract.
+
+        Consumers ignore fields they do not know (producers may be a minor version ahead). With
+        FIXFLOW_STRICT_CONTRACTS set (tests), a field the contract does not declare is refused."""
         model = registry.model_for(self.type)
+        if os.environ.get("FIXFLOW_STRICT_CONTRACTS", "0") not in ("", "0", "false"):
+            undeclared = sorted(set(self.data) - set(model.model_fields))
+            if undeclared:
+                raise InvalidEnvelope(f"payload of {self.type} carries undeclared fields {undeclared}")
         try:
             return model.model_validate(self.data)
         except ValidationError as exc:

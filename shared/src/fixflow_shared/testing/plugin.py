@@ -36,6 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
     hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
     hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
     config.addinivalue_line("markers", "integration: needs real Kafka/PostgreSQL/Redis")
+    # Consumers refuse payload fields their contract does not declare (services started as
+    # processes inherit it): a producer sending, or a test faking, an undeclared field fails loudly.
+    os.environ.setdefault("FIXFLOW_STRICT_CONTRACTS", "1")
     config.addinivalue_line("markers", "e2e: runs several services as processes")
 
 
