@@ -3,6 +3,8 @@
 docs/events/*.json are the published schemas. For each, the current model must still accept what
 producers of that schema send and still give consumers every field they may rely on: no field
 removed, no field's type changed, no new required field. Breaking changes need a new `.vN+1` type.
+An additive change raises the contract's minor version (`@event(..., minor=N)`, exported as
+`x-version`), so consumers and partners can tell which fields a schema has.
 Refresh the baseline after additive changes: python -m fixflow_shared.events.export docs/events
 """
 
@@ -48,6 +50,35 @@ def test_published_contract_is_still_honoured(path):
         assert _shape(new, new_props[name]) == _shape(old, prop), f"{type_}.{name} changed type"
     newly_required = set(new.get("required", [])) - set(old.get("required", []))
     assert not newly_required, f"{type_}: new required fields {newly_required} break old producers"
+
+
+def _fields(schema: dict) -> dict[str, object]:
+    """Every property (also of nested models) with its shape: what a minor version is about."""
+    out: dict[str, object] = {n: _shape(schema, p) for n, p in schema.get("properties", {}).items()}
+    for name, d in schema.get("$defs", {}).items():
+        out.update({f"{name}.{n}": _shape(schema, p) for n, p in d.get("properties", {}).items()})
+    return out
+
+
+def _version(schema: dict, type_: str) -> tuple[int, int]:
+    major, minor = schema.get("x-version", f"{type_.rsplit('.v', 1)[1]}.0").split(".")
+    return int(major), int(minor)
+
+
+@pytest.mark.parametrize("path", published, ids=lambda p: p.stem)
+def test_a_changed_schema_has_a_new_minor_version(path):
+    old = json.loads(path.read_text())
+    type_ = path.stem
+    if type_ not in registry:
+        return
+    new = registry.json_schemas()[type_]
+    major = int(type_.rsplit(".v", 1)[1])
+    assert _version(new, type_)[0] == major, f"{type_}: x-version keeps the major of the type name"
+    if _fields(new) != _fields(old):
+        assert _version(new, type_) > _version(old, type_), (
+            f"{type_} changed ({sorted(set(_fields(new)) ^ set(_fields(old)))}): raise its minor version "
+            "(@event(..., minor=N+1)), then export the baseline"
+        )
 
 
 def test_every_contract_is_published():

@@ -1,5 +1,6 @@
 """Dispatch's event contracts are what intake, billing and notify consume: a schema snapshot guards
-them (additive changes only within a major version; regenerate with DISPATCH_UPDATE_SNAPSHOT=1)."""
+them (additive changes only within a major version, each with a new minor version; regenerate with
+DISPATCH_UPDATE_SNAPSHOT=1)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ def test_schemas_match_the_snapshot_or_only_grow():
         for field in schema.get("properties", {}):
             assert field in new.get("properties", {}), f"{type_}.{field} was removed"
         assert set(new.get("required", [])) <= set(schema.get("required", [])), f"{type_} gained a required field"
+        if set(new.get("properties", {})) != set(schema.get("properties", {})):
+            old_v, new_v = (tuple(map(int, s.get("x-version", "1.0").split("."))) for s in (schema, new))
+            assert new_v > old_v, f"{type_} gained fields: raise its minor version (@event(..., minor=N+1))"
 
 
 def test_the_issue_s_event_types_are_all_on_the_work_orders_topic():
@@ -69,3 +73,29 @@ def test_consumers_ignore_fields_they_do_not_know():
         "some_future_field": 1,
     }
     assert ev.TechnicianAssigned.model_validate(data).technician_name == "Li"
+
+
+def test_a_completion_from_before_v1_1_still_reads_with_neutral_defaults():
+    now = datetime.now(UTC)
+    v1_0 = {
+        "ticket_id": "T",
+        "tenant_id": "x",
+        "work_order_id": "W",
+        "job_id": "J",
+        "technician_id": "t",
+        "visit_number": 1,
+        "labour_minutes": 30,
+        "resolution_code": "adjusted",
+        "sign_off": {"signed_by": "Li", "signed_at": now.isoformat(), "signature_sha256": "0" * 64},
+        "first_time_fix": True,
+        "completed_at": now.isoformat(),
+    }
+    done = ev.WorkOrderCompleted.model_validate(v1_0)
+    assert (done.work_type, done.fault_origin, done.adjustments, done.freight, done.internal) == (
+        None,
+        None,
+        1,
+        False,
+        False,
+    )
+    assert ev.WorkOrderCompleted.version == "1.1"

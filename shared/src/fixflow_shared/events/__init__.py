@@ -5,12 +5,13 @@ Each service's events live in contracts/<service>.py; importing this package reg
 
 from fixflow_shared.events import contracts as _contracts  # noqa: F401  (registers every type)
 from fixflow_shared.events.envelope import Envelope, InvalidEnvelope, new_envelope
-from fixflow_shared.events.registry import Event, UnknownEventType, event, registry
+from fixflow_shared.events.registry import Event, TicketEvent, UnknownEventType, event, registry
 
 __all__ = [
     "Envelope",
     "Event",
     "InvalidEnvelope",
+    "TicketEvent",
     "UnknownEventType",
     "event",
     "new_envelope",

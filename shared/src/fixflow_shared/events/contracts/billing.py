@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fixflow_shared import topics
-from fixflow_shared.events.registry import Event, event
+from fixflow_shared.events.registry import TicketEvent, event
 
 ServiceKind = Literal["A", "B", "C", "D"]
 """A paid (out of warranty), B contract, C free (in warranty), D internal."""
@@ -36,7 +36,7 @@ class LineSummary(BaseModel):
 
 
 @event("fixflow.billing.quote.issued.v1", topic=topics.BILLING_INVOICES)
-class QuoteIssued(Event):
+class QuoteIssued(TicketEvent):
     quote_id: str
     ticket_id: str
     tenant_id: str
@@ -51,7 +51,7 @@ class QuoteIssued(Event):
 
 
 @event("fixflow.billing.quote.accepted.v1", topic=topics.BILLING_INVOICES)
-class QuoteAccepted(Event):
+class QuoteAccepted(TicketEvent):
     quote_id: str
     ticket_id: str
     tenant_id: str
@@ -63,7 +63,7 @@ class QuoteAccepted(Event):
 
 
 @event("fixflow.billing.quote.rejected.v1", topic=topics.BILLING_INVOICES)
-class QuoteRejected(Event):
+class QuoteRejected(TicketEvent):
     quote_id: str
     ticket_id: str
     tenant_id: str
@@ -74,7 +74,7 @@ class QuoteRejected(Event):
 
 
 @event("fixflow.billing.invoice.issued.v1", topic=topics.BILLING_INVOICES)
-class InvoiceIssued(Event):
+class InvoiceIssued(TicketEvent):
     invoice_id: str
     invoice_number: str = Field(description="gapless per tenant and year, e.g. 2025-000042")
     ticket_id: str
@@ -92,7 +92,7 @@ class InvoiceIssued(Event):
 
 
 @event("fixflow.billing.charge.waived.v1", topic=topics.BILLING_INVOICES)
-class ChargeWaived(Event):
+class ChargeWaived(TicketEvent):
     """Nothing to charge for a completed work order (warranty, contract, internal) or a waiver."""
 
     ticket_id: str
@@ -109,7 +109,7 @@ class ChargeWaived(Event):
 
 
 @event("fixflow.billing.payment.received.v1", topic=topics.BILLING_INVOICES)
-class PaymentReceived(Event):
+class PaymentReceived(TicketEvent):
     payment_id: str
     invoice_id: str
     invoice_number: str
@@ -126,7 +126,7 @@ class PaymentReceived(Event):
 
 
 @event("fixflow.billing.refund.issued.v1", topic=topics.BILLING_INVOICES)
-class RefundIssued(Event):
+class RefundIssued(TicketEvent):
     refund_id: str
     invoice_id: str
     ticket_id: str
@@ -140,7 +140,7 @@ class RefundIssued(Event):
 
 
 @event("fixflow.billing.credit-note.issued.v1", topic=topics.BILLING_INVOICES)
-class CreditNoteIssued(Event):
+class CreditNoteIssued(TicketEvent):
     credit_note_id: str
     credit_note_number: str
     invoice_id: str

@@ -8,8 +8,14 @@ shipment notice dispatch accepts from logistics (fixflow.integration.shipments).
 Contents are chosen for the consumers:
 - notify: technician.assigned / appointment.* carry ticket_id, technician name and phone, the window.
 - billing: work-order.completed carries parts used (part code + quantity), labour minutes, visit
-  number, resolution code and the customer sign-off.
+  number, resolution code, the customer sign-off and (v1.1) what the technician recorded for the
+  fee schedule: work type, fault origin (quality / customer / unknown), number of adjustments,
+  freight to the factory, internal work.
+- insight: work-order.completed carries what failed (`fault_cause`, free text) and the team.
+- survey (through intake's ticket.resolved): technician.assigned / work-order.completed carry the
+  technician's team.
 - intake: every event carries ticket_id so the ticket can move (scheduled, in_progress, resolved).
+Technician phone numbers are E.164 (fixflow_shared.contacts).
 """
 
 from __future__ import annotations
@@ -20,12 +26,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fixflow_shared import topics
-from fixflow_shared.events.registry import Event, event
+from fixflow_shared.events.registry import Event, TicketEvent, event
 
 UnassignReason = Literal["declined", "absent", "delayed", "cancelled", "rebalanced", "customer_refused"]
 CancelReason = Literal["customer_request", "ticket_cancelled", "technician_unavailable", "duplicate", "other"]
 FailureOutcome = Literal["needs_parts", "customer_absent", "escalated"]
 PartSource = Literal["van_stock", "warehouse"]
+# The fee schedule's vocabulary (billing prices by it): what was done, and whose fault it was.
+WorkType = Literal["inspection", "adjustment", "part_replacement", "reinstall", "repair", "internal"]
+# Whose fault it was (billing: a product defect is the warranty's, misuse or damage the customer's).
+FaultOrigin = Literal["quality", "customer", "unknown"]
 
 
 class TimeWindow(BaseModel):
@@ -54,7 +64,7 @@ class CustomerSignOff(BaseModel):
 
 
 @event("fixflow.dispatch.technician.assigned.v1", topic=topics.DISPATCH_WORK_ORDERS)
-class TechnicianAssigned(Event):
+class TechnicianAssigned(TicketEvent):
     ticket_id: str
     tenant_id: str
     job_id: str
@@ -73,7 +83,7 @@ class TechnicianAssigned(Event):
 
 
 @event("fixflow.dispatch.technician.unassigned.v1", topic=topics.DISPATCH_WORK_ORDERS)
-class TechnicianUnassigned(Event):
+class TechnicianUnassigned(TicketEvent):
     ticket_id: str
     tenant_id: str
     job_id: str
@@ -85,7 +95,7 @@ class TechnicianUnassigned(Event):
 
 
 @event("fixflow.dispatch.technician.delayed.v1", topic=topics.DISPATCH_WORK_ORDERS)
-class TechnicianDelayed(Event):
+class TechnicianDelayed(TicketEvent):
     ticket_id: str
     tenant_id: str
     job_id: str
@@ -101,7 +111,7 @@ class TechnicianDelayed(Event):
 
 
 @event("fixflow.dispatch.appointment.booked.v1", topic=topics.DISPATCH_WORK_ORDERS)
-class AppointmentBooked(Event):
+class AppointmentBooked(TicketEvent):
     ticket_id: str
     tenant_id: str
     appointment_id: str
@@ -115,7 +125,7 @@ class AppointmentBooked(Event):
 
 
 @event("fixflow.dispatch.appointment.confirmed.v1", topic=topics.DISPATCH_WORK_ORDERS)
-class AppointmentConfirmed(Event):
+class AppointmentConfirmed(TicketEvent):
     ticket_id: str
     tenant_id: str
     appointment_id: str
@@ -124,7 +134,7 @@ class AppointmentConfirmed(Event):
 
 
 @event("fixflow.dispatch.appointment.rescheduled.v1", topic=topics.DISPATCH_WORK_ORDERS)
-class AppointmentRescheduled(Event):
+class AppointmentRescheduled(TicketEvent):
     ticket_id: str
     tenant_id: str
     appointment_id: str
@@ -140,7 +150,7 @@ class AppointmentRescheduled(Event):
 
 
 @event("fixflow.dispatch.appointment.cancelled.v1", topic=topics.DISPATCH_WORK_ORDERS)
-class AppointmentCancelled(Event):
+class AppointmentCancelled(TicketEvent):
     ticket_id: str
     tenant_id: str
     appointment_id: str
@@ -152,7 +162,7 @@ class AppointmentCancelled(Event):
 
 
 @event("fixflow.dispatch.visit.started.v1", topic=topics.DISPATCH_WORK_ORDERS)
-class VisitStarted(Event):
+class VisitStarted(TicketEvent):
     ticket_id: str
     tenant_id: str
     work_order_id: str
@@ -162,8 +172,8 @@ class VisitStarted(Event):
     on_time: bool | None = Field(None, description="arrived within the booked window")
 
 
-@event("fixflow.dispatch.work-order.completed.v1", topic=topics.DISPATCH_WORK_ORDERS)
-class WorkOrderCompleted(Event):
+@event("fixflow.dispatch.work-order.completed.v1", topic=topics.DISPATCH_WORK_ORDERS, minor=1)
+class WorkOrderCompleted(TicketEvent):
     """What billing needs to settle the visit (parts + labour) and survey needs to schedule."""
 
     ticket_id: str
@@ -179,13 +189,26 @@ class WorkOrderCompleted(Event):
     sign_off: CustomerSignOff
     first_time_fix: bool
     completed_at: datetime
-    # --- added within v1 (additive, for insight's quality loop and team figures) ---
+    # --- v1.1: what the technician recorded at completion, for insight (what failed, the team) and
+    # billing (what was done, whose fault, adjustments, freight, internal work) ---
     fault_cause: str | None = Field(None, description="what failed, e.g. compressor, pcb, misuse (quality reports)")
     team_id: str | None = Field(None, description="the technician's team (service station)")
+    work_type: WorkType | None = Field(
+        None, description="what was done; absent (before v1.1): billing classifies the resolution code"
+    )
+    fault_origin: FaultOrigin | None = Field(
+        None,
+        description="whose fault: quality (a product defect: the warranty pays), customer (misuse, damage) or unknown",
+    )
+    adjustments: int = Field(
+        1, ge=1, description="adjustments made (drawers, hinges, levelling): billed per adjustment"
+    )
+    freight: bool = Field(False, description="the unit goes back to the factory: one-way freight is billed")
+    internal: bool = Field(False, description="internal work (inspection, administration): nothing is billed")
 
 
 @event("fixflow.dispatch.work-order.failed.v1", topic=topics.DISPATCH_WORK_ORDERS)
-class WorkOrderFailed(Event):
+class WorkOrderFailed(TicketEvent):
     ticket_id: str
     tenant_id: str
     work_order_id: str
@@ -201,7 +224,7 @@ class WorkOrderFailed(Event):
 
 
 @event("fixflow.dispatch.parts.requested.v1", topic=topics.DISPATCH_WORK_ORDERS)
-class PartsRequested(Event):
+class PartsRequested(TicketEvent):
     ticket_id: str
     tenant_id: str
     parts_request_id: str
@@ -214,7 +237,7 @@ class PartsRequested(Event):
 
 
 @event("fixflow.dispatch.parts-request.submitted.v1", topic=topics.INTEGRATION_PARTS_REQUESTS)
-class PartsRequestSubmitted(Event):
+class PartsRequestSubmitted(TicketEvent):
     """Sent to the warehouse system: please ship these parts for this ticket."""
 
     ticket_id: str
@@ -244,7 +267,7 @@ class ShipmentUpdated(Event):
 
 
 @event("fixflow.dispatch.pickup-request.submitted.v1", topic=topics.INTEGRATION_PARTS_REQUESTS)
-class PickupRequestSubmitted(Event):
+class PickupRequestSubmitted(TicketEvent):
     """Sent to logistics: collect a returned item from the customer and bring it to the warehouse.
 
     Answered on fixflow.integration.shipments with `shipment.updated.v1`, `parts_request_id` =
@@ -266,7 +289,7 @@ class PickupRequestSubmitted(Event):
 
 
 @event("fixflow.dispatch.return.received.v1", topic=topics.DISPATCH_WORK_ORDERS)
-class ReturnReceived(Event):
+class ReturnReceived(TicketEvent):
     """The returned item reached the warehouse (logistics reported the pickup delivered): intake
     resolves the return ticket, billing refunds the sale minus the customer's share."""
 

@@ -7,7 +7,8 @@ ticket.reopened (agent or dissatisfaction) is followed by a fresh ticket.triaged
 sla.at-risk / sla.breached per clock; complaint.opened / complaint.escalated for complaints.
 
 Contact fields (email, phone, locale) are carried only where notify or survey must reach the
-customer; everything else references customers and assets by id.
+customer; everything else references customers and assets by id. Phone numbers are E.164 and
+e-mail addresses normalised by fixflow_shared.contacts, so consumers compare them as they are.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fixflow_shared import topics
-from fixflow_shared.events.registry import Event, event
+from fixflow_shared.events.registry import TicketEvent, event
 
 TicketKind = Literal["repair", "installation", "maintenance", "return", "complaint", "consultation"]
 Channel = Literal["phone", "email", "web", "wechat", "walk_in", "partner"]
@@ -74,7 +75,7 @@ class SlaDeadlines(BaseModel):
 
 
 @event("fixflow.intake.ticket.opened.v1", topic=topics.INTAKE_TICKETS)
-class TicketOpened(Event):
+class TicketOpened(TicketEvent):
     ticket_id: str
     tenant_id: str
     customer_id: str | None = None
@@ -110,7 +111,7 @@ class TicketOpened(Event):
 
 
 @event("fixflow.intake.ticket.triaged.v1", topic=topics.INTAKE_TICKETS)
-class TicketTriaged(Event):
+class TicketTriaged(TicketEvent):
     ticket_id: str
     tenant_id: str
     kind: TicketKind
@@ -134,7 +135,7 @@ class TicketTriaged(Event):
 
 
 @event("fixflow.intake.ticket.waiting-customer.v1", topic=topics.INTAKE_TICKETS)
-class TicketWaitingCustomer(Event):
+class TicketWaitingCustomer(TicketEvent):
     ticket_id: str
     tenant_id: str
     missing_facts: list[str] = Field(description="e.g. product_model, purchase_date, address")
@@ -145,8 +146,8 @@ class TicketWaitingCustomer(Event):
     since: datetime
 
 
-@event("fixflow.intake.ticket.resolved.v1", topic=topics.INTAKE_TICKETS)
-class TicketResolved(Event):
+@event("fixflow.intake.ticket.resolved.v1", topic=topics.INTAKE_TICKETS, minor=1)
+class TicketResolved(TicketEvent):
     ticket_id: str
     tenant_id: str
     kind: TicketKind
@@ -163,10 +164,14 @@ class TicketResolved(Event):
     contact_phone: str | None = None
     locale: str = "zh-CN"
     resolved_at: datetime
+    # --- v1.1 ---
+    team_id: str | None = Field(
+        None, description="team of the technician who did the work (dispatch's), for satisfaction by team (survey)"
+    )
 
 
 @event("fixflow.intake.ticket.closed.v1", topic=topics.INTAKE_TICKETS)
-class TicketClosed(Event):
+class TicketClosed(TicketEvent):
     ticket_id: str
     tenant_id: str
     reason: str = Field(description="agent | survey_satisfied | survey_expired")
@@ -174,7 +179,7 @@ class TicketClosed(Event):
 
 
 @event("fixflow.intake.ticket.reopened.v1", topic=topics.INTAKE_TICKETS)
-class TicketReopened(Event):
+class TicketReopened(TicketEvent):
     ticket_id: str
     tenant_id: str
     reason: str
@@ -184,7 +189,7 @@ class TicketReopened(Event):
 
 
 @event("fixflow.intake.ticket.cancelled.v1", topic=topics.INTAKE_TICKETS)
-class TicketCancelled(Event):
+class TicketCancelled(TicketEvent):
     ticket_id: str
     tenant_id: str
     reason: str
@@ -193,7 +198,7 @@ class TicketCancelled(Event):
 
 
 @event("fixflow.intake.sla.at-risk.v1", topic=topics.INTAKE_TICKETS)
-class SlaAtRisk(Event):
+class SlaAtRisk(TicketEvent):
     ticket_id: str
     tenant_id: str
     clock: SlaClockName
@@ -207,7 +212,7 @@ class SlaAtRisk(Event):
 
 
 @event("fixflow.intake.sla.breached.v1", topic=topics.INTAKE_TICKETS)
-class SlaBreached(Event):
+class SlaBreached(TicketEvent):
     ticket_id: str
     tenant_id: str
     clock: SlaClockName
@@ -220,7 +225,7 @@ class SlaBreached(Event):
 
 
 @event("fixflow.intake.sla.clock-stopped.v1", topic=topics.INTAKE_TICKETS)
-class SlaClockStopped(Event):
+class SlaClockStopped(TicketEvent):
     """A clock stopped with a verdict (a cancelled ticket's clocks are void: no event). Effective
     business time is measured by intake over the tenant's calendar, pauses excluded, so reports
     can recompute attainment (elapsed <= target) without the calendars."""
@@ -240,7 +245,7 @@ class SlaClockStopped(Event):
 
 
 @event("fixflow.intake.complaint.opened.v1", topic=topics.INTAKE_TICKETS)
-class ComplaintOpened(Event):
+class ComplaintOpened(TicketEvent):
     ticket_id: str = Field(description="the complaint's own ticket id")
     tenant_id: str
     original_ticket_id: str | None = None
@@ -258,7 +263,7 @@ class ComplaintOpened(Event):
 
 
 @event("fixflow.intake.complaint.escalated.v1", topic=topics.INTAKE_TICKETS)
-class ComplaintEscalated(Event):
+class ComplaintEscalated(TicketEvent):
     ticket_id: str
     tenant_id: str
     from_level: int = Field(ge=1, le=4)

@@ -7,7 +7,7 @@ agent to call a customer (periodic 回访 by customer grade); its subject/key is
 since a revisit belongs to a customer, not to a ticket.
 
 Contact fields are only in survey.sent, because notify has to deliver the link; other events
-carry ids only.
+carry ids only. They are passed on as intake sent them (E.164 phone, normalised e-mail).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import Field
 
 from fixflow_shared import topics
-from fixflow_shared.events.registry import Event, event
+from fixflow_shared.events.registry import Event, TicketEvent, event
 
 # sms / email: notify delivers the answer link; phone: a call task for an agent (no delivery).
 SurveyChannel = Literal["sms", "email", "phone"]
@@ -27,7 +27,7 @@ Question = Literal["timeliness", "professionalism", "attitude", "effectiveness",
 
 
 @event("fixflow.survey.survey.scheduled.v1", topic=topics.SURVEY_SURVEYS)
-class SurveyScheduled(Event):
+class SurveyScheduled(TicketEvent):
     survey_id: str
     ticket_id: str
     tenant_id: str
@@ -39,7 +39,7 @@ class SurveyScheduled(Event):
 
 
 @event("fixflow.survey.survey.sent.v1", topic=topics.SURVEY_SURVEYS)
-class SurveySent(Event):
+class SurveySent(TicketEvent):
     survey_id: str
     ticket_id: str
     tenant_id: str
@@ -56,7 +56,7 @@ class SurveySent(Event):
 
 
 @event("fixflow.survey.survey.completed.v1", topic=topics.SURVEY_SURVEYS)
-class SurveyCompleted(Event):
+class SurveyCompleted(TicketEvent):
     survey_id: str
     ticket_id: str
     tenant_id: str
@@ -72,7 +72,7 @@ class SurveyCompleted(Event):
 
 
 @event("fixflow.survey.survey.expired.v1", topic=topics.SURVEY_SURVEYS)
-class SurveyExpired(Event):
+class SurveyExpired(TicketEvent):
     survey_id: str
     ticket_id: str
     tenant_id: str
@@ -80,7 +80,7 @@ class SurveyExpired(Event):
 
 
 @event("fixflow.survey.dissatisfaction.reported.v1", topic=topics.SURVEY_SURVEYS)
-class DissatisfactionReported(Event):
+class DissatisfactionReported(TicketEvent):
     survey_id: str
     ticket_id: str
     tenant_id: str
