@@ -23,14 +23,19 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import StringConstraints
 
+from fixflow_shared.errors import Unprocessable
+
 DEFAULT_REGION = "CN"
 
 # What an API accepts as a phone number before normalising it with the tenant's region.
 PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()-]{4,24}$")]
 
 
-class InvalidContact(ValueError):
-    """Not a phone number / e-mail address (the message shows the value masked only)."""
+class InvalidContact(Unprocessable, ValueError):
+    """Not a phone number / e-mail address (the message shows the value masked only). A 422 problem
+    when it reaches the HTTP layer; a ValueError, so pydantic validators report it as a field error."""
+
+    title = "Invalid contact"
 
 
 # --- phone numbers ---------------------------------------------------------------------------------
@@ -71,6 +76,10 @@ class PhoneRegions:
 
     def normalise(self, value: str, tenant: str | None) -> str:
         return normalise_phone(value, self.region_for(tenant))
+
+    def e164(self, value: str | None, tenant: str | None) -> str | None:
+        """`normalise` for an optional number (None stays None)."""
+        return None if value is None else self.normalise(value, tenant)
 
 
 # --- e-mail ----------------------------------------------------------------------------------------

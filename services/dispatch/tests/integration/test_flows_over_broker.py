@@ -98,7 +98,7 @@ async def test_absence_triggers_reassignment_end_to_end(client, kafka):
 
 async def test_technician_app_to_completion_carries_what_billing_needs(client, kafka):
     t = tenant()
-    tech = await technician(client, t, name="Zhang", van_stock={"PUMP-1": 2})
+    tech = await technician(client, t, name="Zhang", van_stock={"PUMP-1": 2}, team_id="pudong-2")
     env = ticket_opened(t)
     await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
     job = await eventually(
@@ -134,10 +134,24 @@ async def test_technician_app_to_completion_carries_what_billing_needs(client, k
             "signed_at": datetime.now(UTC).isoformat(),
             "signature_sha256": sig,
             "rating": 5,
+            # what the fee schedule needs, recorded by the technician (work-order.completed v1.1)
+            "work_type": "adjustment",
+            "fault_origin": "customer",
+            "fault_cause": "pump seal",
+            "adjustments": 3,
+            "freight": True,
         },
         headers=hdr,
     )
     assert r.status_code == 200, r.text
+    assert r.json()["completion"] == {
+        "work_type": "adjustment",
+        "fault_origin": "customer",
+        "fault_cause": "pump seal",
+        "adjustments": 3,
+        "freight": True,
+        "internal": False,
+    }
     again = await client.post(f"/v1/work-orders/{wo}/en-route", headers=hdr)
     assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
     found = await events(
@@ -153,6 +167,15 @@ async def test_technician_app_to_completion_carries_what_billing_needs(client, k
         and done.sign_off.signed_by == "Ms Chen"
         and done.sign_off.signature_sha256 == sig
     )
+    assert (done.work_type, done.fault_origin, done.fault_cause, done.adjustments, done.freight, done.internal) == (
+        "adjustment",
+        "customer",
+        "pump seal",
+        3,
+        True,
+        False,
+    )
+    assert done.team_id == "pudong-2" and of_type(found, "technician.assigned")[0].payload().team_id == "pudong-2"
     stock = (await client.get(f"/v1/technicians/{tech['id']}", headers=h(t))).json()["van_stock"]
     assert stock == {"PUMP-1": 1}
     kpis = await client.get(

@@ -45,6 +45,11 @@ async def test_technician_round_trip(client):
     moved = await client.patch(f"/v1/technicians/{tech['id']}", json={"team_id": "STATION-2"}, headers=h(t))
     assert moved.status_code == 200 and moved.json()["team_id"] == "STATION-2"
     assert (await client.get(f"/v1/technicians/{tech['id']}", headers=h(t))).json()["team_id"] == "STATION-2"
+    # one phone rule: stored in E.164, read in the tenant's region
+    assert again["phone"] == "+8613800000000"
+    renumbered = await client.patch(f"/v1/technicians/{tech['id']}", json={"phone": "139 0013 9000"}, headers=h(t))
+    assert renumbered.status_code == 200 and renumbered.json()["phone"] == "+8613900139000", renumbered.text
+    is_problem(await client.patch(f"/v1/technicians/{tech['id']}", json={"phone": "139 0013"}, headers=h(t)), 422)
 
 
 async def test_unknown_skill_is_422_and_nothing_written(client):

@@ -155,6 +155,8 @@ work_orders = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # what the technician recorded for the fee schedule at completion (work type, fault cause, ...)
+    Column("completion", JSONB),
     Index("ix_work_orders_technician", "technician_id", "status"),
     Index("ix_work_orders_job", "job_id"),
 )

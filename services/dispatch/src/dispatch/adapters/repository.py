@@ -4,6 +4,7 @@ and filters by tenant as well, so a missing policy can never leak another tenant
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from dispatch.domain.model import (
     Appointment,
     AppointmentStatus,
     Certification,
+    CompletionFacts,
     Job,
     JobStatus,
     PartsRequest,
@@ -499,6 +501,7 @@ class Repository:
             rating=r["rating"],
             note=r["note"],
             finished_at=r["finished_at"],
+            completion=CompletionFacts(**r["completion"]) if r["completion"] else None,
         )
 
     def _wo_values(self, w: WorkOrder) -> dict[str, Any]:
@@ -523,6 +526,7 @@ class Repository:
             rating=w.rating,
             note=w.note,
             finished_at=w.finished_at,
+            completion=asdict(w.completion) if w.completion else None,
             updated_at=self.clock.now(),
         )
 

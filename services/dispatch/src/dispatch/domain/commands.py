@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dispatch.domain.model import PartUse, WeeklyHours
+from dispatch.domain.model import CompletionFacts, PartUse, WeeklyHours
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class CompleteWorkOrder:
     signed_at: datetime
     signature_sha256: str
     rating: int | None
+    facts: CompletionFacts = field(default_factory=CompletionFacts)
 
 
 @dataclass(frozen=True)

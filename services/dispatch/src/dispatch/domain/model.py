@@ -330,6 +330,35 @@ class PartUse:
     source: str = "van_stock"
 
 
+WORK_TYPES = ("inspection", "adjustment", "part_replacement", "reinstall", "repair", "internal")
+FAULT_ORIGINS = ("quality", "customer", "unknown")
+
+
+@dataclass(frozen=True)
+class CompletionFacts:
+    """What the technician records at completion: what failed (`fault_cause`, free text such as
+    compressor or pcb, for quality reports) and, for the fee schedule (billing prices by it), what
+    was done, whose fault it was (`fault_origin`: quality, customer, unknown), how many
+    adjustments, whether the unit goes back to the factory (freight), whether it was internal work.
+    An unknown work type / origin stays None: billing then classifies the resolution code with
+    the tenant's price book."""
+
+    work_type: str | None = None
+    fault_origin: str | None = None
+    fault_cause: str | None = None
+    adjustments: int = 1
+    freight: bool = False
+    internal: bool = False
+
+    def __post_init__(self) -> None:
+        if self.work_type is not None and self.work_type not in WORK_TYPES:
+            raise RuleViolation(f"unknown work type {self.work_type!r}")
+        if self.fault_origin is not None and self.fault_origin not in FAULT_ORIGINS:
+            raise RuleViolation(f"unknown fault origin {self.fault_origin!r}")
+        if self.adjustments < 1:
+            raise RuleViolation("at least one adjustment is counted")
+
+
 @dataclass
 class WorkOrder:
     id: str
@@ -357,6 +386,7 @@ class WorkOrder:
     rating: int | None = None
     note: str | None = None
     finished_at: datetime | None = None
+    completion: CompletionFacts | None = None
 
     def _move(self, target: WorkOrderStatus) -> None:
         if target not in WO_ALLOWED[self.status]:
@@ -386,9 +416,18 @@ class WorkOrder:
         self.labour_minutes += labour_minutes
         self.photos.extend(photos)
 
-    def complete(self, *, resolution_code: str, sign_off: dict[str, object], rating: int | None, at: datetime) -> None:
+    def complete(
+        self,
+        *,
+        resolution_code: str,
+        sign_off: dict[str, object],
+        rating: int | None,
+        at: datetime,
+        facts: CompletionFacts | None = None,
+    ) -> None:
         self._move(WorkOrderStatus.COMPLETED)
         self.resolution_code, self.sign_off, self.rating, self.finished_at = resolution_code, sign_off, rating, at
+        self.completion = facts or CompletionFacts()
 
     def fail(self, outcome: WorkOrderStatus, *, note: str | None, at: datetime) -> None:
         if outcome not in (WorkOrderStatus.NEEDS_PARTS, WorkOrderStatus.CUSTOMER_ABSENT, WorkOrderStatus.ESCALATED):

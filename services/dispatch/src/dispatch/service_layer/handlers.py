@@ -34,6 +34,7 @@ from dispatch.domain.model import (
 from dispatch.domain.optimiser import Assignment, Interval, Plan, Problem, solve, violations
 from fixflow_shared.events import Envelope
 from fixflow_shared.events.contracts import dispatch as ev
+from fixflow_shared.events.contracts import intake as iev
 from fixflow_shared.uow import UnitOfWork
 
 ON_SITE_KINDS = ("installation", "maintenance")  # on site by nature, even before triage
@@ -479,26 +480,28 @@ async def optimise(*, uow: UnitOfWork, tenant_id: str, planning: Planning, metho
 # --- jobs from intake ---------------------------------------------------------------------------------------------
 
 
-def _job_fields(payload: Any, opened_at: datetime) -> dict[str, Any]:
+TicketFacts = iev.TicketOpened | iev.TicketTriaged  # what a job is made (and refined) from
+
+
+def _job_fields(payload: TicketFacts, opened_at: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    site = getattr(payload, "site", None)
+    site = payload.site
     if site is not None and site.lat is not None and site.lon is not None:
         out["lat"], out["lon"] = site.lat, site.lon
-    if getattr(payload, "priority", None):
+    if payload.priority:
         out["priority"] = payload.priority
-    sla = getattr(payload, "sla", None)
+    sla = payload.sla
     due = (sla.on_site_arrival_due or sla.resolution_due) if sla else None
     if due is not None:
         out["sla_deadline"] = due
     elif "priority" in out:
         out["sla_deadline"] = opened_at + timedelta(hours=PRIORITY_SLA_HOURS[out["priority"]])
-    skills = getattr(payload, "required_skills", None)
-    if skills:
-        out["required_skills"] = {s: 1 for s in skills}
-    minutes = getattr(payload, "estimated_minutes", None)
-    if minutes:
-        out["duration_min"] = max(15, min(int(minutes), 480))
-    rw = getattr(payload, "requested_window", None)
+    if isinstance(payload, iev.TicketTriaged):  # triage decides skills and duration
+        if payload.required_skills:
+            out["required_skills"] = {s: 1 for s in payload.required_skills}
+        if payload.estimated_minutes:
+            out["duration_min"] = max(15, min(int(payload.estimated_minutes), 480))
+    rw = payload.requested_window
     if rw is not None:
         out["requested_start"], out["requested_end"] = rw.start, rw.end
         out["earliest"] = rw.start
@@ -506,11 +509,11 @@ def _job_fields(payload: Any, opened_at: datetime) -> dict[str, Any]:
 
 
 async def _job_from_ticket(
-    uow: UnitOfWork, repo: Repository, *, envelope: Envelope, payload: Any, planning: Planning
+    uow: UnitOfWork, repo: Repository, *, envelope: Envelope, payload: TicketFacts, planning: Planning
 ) -> Job | None:
     """ticket.opened / ticket.triaged: create (or refine) the ticket's job when the path is on site.
     A return within its window gets a pickup request to logistics instead (see _request_pickup)."""
-    path = getattr(payload, "path", None)
+    path = payload.path
     kind = payload.kind
     if kind == "return":
         await _request_pickup(uow, repo, envelope=envelope, payload=payload)
@@ -531,7 +534,7 @@ async def _job_from_ticket(
         return None  # a repair waits for triage to decide between remote and on-site
     awaiting = needs_consent(payload)
     now = uow.clock.now()
-    opened_at = getattr(payload, "opened_at", None) or getattr(payload, "triaged_at", None) or now
+    opened_at = payload.opened_at if isinstance(payload, iev.TicketOpened) else payload.triaged_at
     fields = _job_fields(payload, opened_at)
     await repo.lock_planning()  # always before row locks: one lock order, no deadlocks
     job = await repo.job_for_ticket(payload.ticket_id, lock=True)
@@ -555,7 +558,7 @@ async def _job_from_ticket(
             job = await repo.job_for_ticket(payload.ticket_id, lock=True)
             assert job is not None
     else:
-        reopened = getattr(payload, "round", 1) > 1 and job.status in (JobStatus.DONE, JobStatus.CANCELLED)
+        reopened = _round(payload) > 1 and job.status in (JobStatus.DONE, JobStatus.CANCELLED)
         if reopened:
             job.status = JobStatus.OPEN  # the ticket was reopened and triaged again: a new visit
             job.earliest = None
@@ -582,13 +585,13 @@ def pickup_request_id(ticket_id: str) -> str:
 
 
 async def _request_pickup(
-    uow: UnitOfWork, repo: Repository, *, envelope: Envelope, payload: Any
+    uow: UnitOfWork, repo: Repository, *, envelope: Envelope, payload: TicketFacts
 ) -> PartsRequest | None:
     """A return (退换货) accepted by intake's return-window decision: ask logistics to collect the
     item and bring it to the warehouse. Kept as a parts request without job or work order (status
     requested -> picked -> delivered), so logistics answers on the same shipments topic."""
-    warranty = getattr(payload, "warranty", None)
-    status = getattr(payload, "warranty_status", None) or (warranty.status if warranty else None)
+    warranty = payload.warranty if isinstance(payload, iev.TicketOpened) else None
+    status = payload.warranty_status or (warranty.status if warranty else None)
     if status != "return_window_open":
         return None  # not returnable / unknown: an agent decides, nothing is collected
     pr_id = pickup_request_id(payload.ticket_id)
@@ -598,16 +601,16 @@ async def _request_pickup(
         id=pr_id, tenant_id=envelope.tenantid, ticket_id=payload.ticket_id, job_id=None, work_order_id=None, parts=[]
     )
     await repo.add_parts_request(pr)
-    site = getattr(payload, "site", None)
+    site = payload.site
     uow.emit(
         ev.PickupRequestSubmitted(
             ticket_id=payload.ticket_id,
             tenant_id=envelope.tenantid,
             pickup_request_id=pr_id,
-            customer_id=getattr(payload, "customer_id", None),
-            asset_id=getattr(payload, "asset_id", None),
-            product_model=getattr(payload, "product_model", None),
-            serial=getattr(payload, "serial", None),
+            customer_id=payload.customer_id,
+            asset_id=payload.asset_id,
+            product_model=payload.product_model,
+            serial=payload.serial if isinstance(payload, iev.TicketOpened) else None,
             site=site.model_dump(mode="json") if site is not None else None,
             return_window_ends_on=(
                 warranty.return_window_ends_on.isoformat()
@@ -627,15 +630,16 @@ def _ready(job: Job) -> JobStatus:
     return JobStatus.OPEN if job.lat is not None else JobStatus.INCOMPLETE
 
 
-def needs_consent(payload: Any) -> bool:
+def _round(payload: TicketFacts) -> int:
+    """1 on opening, 2.. after each reopen (triage counts the rounds)."""
+    return payload.round if isinstance(payload, iev.TicketTriaged) else 1
+
+
+def needs_consent(payload: TicketFacts) -> bool:
     """An out-of-warranty repair is paid work: the customer accepts the quote before a visit is
     booked (plan and consent come before dispatch). A reopened ticket (round > 1) is rework and
     does not ask again."""
-    return (
-        payload.kind == "repair"
-        and getattr(payload, "warranty_status", None) == "out_of_warranty"
-        and getattr(payload, "round", 1) == 1
-    )
+    return payload.kind == "repair" and payload.warranty_status == "out_of_warranty" and _round(payload) == 1
 
 
 async def _quote_decided(
@@ -1206,8 +1210,9 @@ async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkO
             "signed_at": cmd.signed_at.isoformat(),
             "signature_sha256": cmd.signature_sha256,
         }
-        wo.complete(resolution_code=cmd.resolution_code, sign_off=sign_off, rating=cmd.rating, at=now)
+        wo.complete(resolution_code=cmd.resolution_code, sign_off=sign_off, rating=cmd.rating, at=now, facts=cmd.facts)
         await repo.save_work_order(wo)
+        tech = await repo.technician(wo.technician_id)
         found = await repo.set_job_status(wo.job_id, JobStatus.DONE)
         assert found
         if wo.appointment_id:
@@ -1232,6 +1237,13 @@ async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkO
                 ),
                 first_time_fix=wo.visit_number == 1,
                 completed_at=now,
+                work_type=cmd.facts.work_type,  # type: ignore[arg-type]  (checked by CompletionFacts)
+                fault_origin=cmd.facts.fault_origin,  # type: ignore[arg-type]
+                fault_cause=cmd.facts.fault_cause,
+                adjustments=cmd.facts.adjustments,
+                freight=cmd.facts.freight,
+                internal=cmd.facts.internal,
+                team_id=tech.team_id if tech is not None else None,
             ),
             subject=wo.ticket_id,
             tenant=cmd.tenant_id,
@@ -1388,7 +1400,7 @@ async def _claim(uow: UnitOfWork, consumer: str, envelope: Envelope) -> Reposito
 
 
 async def job_from_ticket(
-    *, uow: UnitOfWork, consumer: str, envelope: Envelope, payload: Any, planning: Planning
+    *, uow: UnitOfWork, consumer: str, envelope: Envelope, payload: TicketFacts, planning: Planning
 ) -> Job | None:
     """ticket.opened / ticket.triaged: create, refine or drop the ticket's job (see _job_from_ticket)."""
     async with uow:

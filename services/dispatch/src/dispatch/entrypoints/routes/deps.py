@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from dispatch.service_layer.handlers import Planning
 from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.contacts import PhoneText
 from fixflow_shared.runtime import ServiceRuntime
 
 
@@ -31,5 +32,5 @@ Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 PartCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
-Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{5,19}$")]
+Phone = PhoneText  # normalised to E.164 in the tenant's region: rt.phones.e164(...) (an invalid number is a 422)
 When = AwareDatetime

@@ -180,7 +180,7 @@ async def create_technician(body: TechnicianCreate, principal: Manager, rt: Runt
     cmd = commands.RegisterTechnician(
         tenant_id=principal.tenant,
         name=body.name,
-        phone=body.phone,
+        phone=rt.phones.e164(body.phone, principal.tenant),
         home_lat=body.home_lat,
         home_lon=body.home_lon,
         skills=body.skills,
@@ -213,6 +213,8 @@ async def patch_technician(
     changes = body.model_dump(exclude_unset=True)
     if "hours" in changes:
         changes["hours"] = body.hours.domain() if body.hours else WeeklyHours()
+    if "phone" in changes:
+        changes["phone"] = rt.phones.e164(body.phone, principal.tenant)
     t = await handlers.update_technician(
         uow=rt.uow(), tenant_id=principal.tenant, technician_id=technician_id, changes=changes
     )

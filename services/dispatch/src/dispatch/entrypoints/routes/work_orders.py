@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from dispatch import views
 from dispatch.domain import commands
-from dispatch.domain.model import PartUse, WorkOrder
+from dispatch.domain.model import CompletionFacts, PartUse, WorkOrder
 from dispatch.entrypoints.routes.deps import (
     Code,
     Lat,
@@ -25,6 +26,7 @@ from dispatch.entrypoints.routes.deps import (
 )
 from dispatch.service_layer import handlers
 from fixflow_shared.errors import NotFound, Unprocessable
+from fixflow_shared.events.contracts.dispatch import FaultOrigin, WorkType
 from fixflow_shared.problems import problem_responses
 
 router = APIRouter(tags=["work orders"])
@@ -52,6 +54,9 @@ class WorkOrderRead(BaseModel):
     sign_off: dict[str, Any] | None
     rating: int | None
     note: str | None
+    completion: dict[str, Any] | None = Field(
+        None, description="what failed, work type, fault origin, adjustments, freight, internal: recorded at completion"
+    )
 
     @classmethod
     def of(cls, w: WorkOrder) -> WorkOrderRead:
@@ -75,6 +80,7 @@ class WorkOrderRead(BaseModel):
             sign_off=w.sign_off,
             rating=w.rating,
             note=w.note,
+            completion=asdict(w.completion) if w.completion else None,
         )
 
 
@@ -116,6 +122,30 @@ class SignOff(BaseModel):
     signed_at: When
     signature_sha256: Sha256
     rating: int | None = Field(None, ge=1, le=5)
+    # What the technician records (work-order.completed v1.1): what failed, for quality reports, and
+    # what the fee schedule needs (billing prices the visit by it).
+    fault_cause: str | None = Field(
+        None, min_length=1, max_length=64, description="what failed, e.g. compressor, pcb, misuse"
+    )
+    work_type: WorkType | None = Field(
+        None, description="what was done; omitted: billing classifies the resolution code with the price book"
+    )
+    fault_origin: FaultOrigin | None = Field(
+        None, description="whose fault: quality (a product defect), customer (misuse, damage) or unknown"
+    )
+    adjustments: int = Field(1, ge=1, le=100, description="adjustments made (drawers, hinges, levelling)")
+    freight: bool = Field(False, description="the unit goes back to the factory (one-way freight)")
+    internal: bool = Field(False, description="internal work (inspection, administration): not billed")
+
+    def facts(self) -> CompletionFacts:
+        return CompletionFacts(
+            work_type=self.work_type,
+            fault_origin=self.fault_origin,
+            fault_cause=self.fault_cause,
+            adjustments=self.adjustments,
+            freight=self.freight,
+            internal=self.internal,
+        )
 
 
 class Failure(BaseModel):
@@ -214,6 +244,7 @@ async def completion(work_order_id: str, body: SignOff, principal: Tech, rt: Run
         signed_at=body.signed_at,
         signature_sha256=body.signature_sha256,
         rating=body.rating,
+        facts=body.facts(),
     )
     return WorkOrderRead.of(await handlers.complete(uow=rt.uow(), cmd=cmd))
 
