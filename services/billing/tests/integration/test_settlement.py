@@ -224,3 +224,69 @@ async def test_in_warranty_quality_repair_is_waived_with_reason(billing_app, kaf
         "/v1/settlements/waived", params={"ticket_id": ticket}, headers=auth_headers("t-other", "agent")
     )
     assert other.json() == []
+
+
+async def test_completion_charges_freight_repeat_adjustments_and_customer_damage_over_the_broker(
+    billing_app, kafka, client
+):
+    """What the technician recorded (work-order.completed v1.1) is what billing charges: the
+    resolution code alone says neither how many adjustments nor that the unit went to the factory."""
+    runtime, _ = billing_app
+    from fixflow_shared.testing import auth_headers
+
+    tenant = f"frt{uuid.uuid4().hex[:6]}"
+    r = await client.post(
+        "/v1/price-books",
+        json={
+            "effective_from": "2020-01-01",
+            "visit_fee_minor": 2000,
+            "adjustment_fee_minor": 2000,
+            "fitting_labour_minor": 3000,
+            "freight_minor": 1500,
+        },
+        headers=auth_headers(tenant, "manager"),
+    )
+    assert r.status_code == 201, r.text
+    paid, damaged = f"tkt_{uuid.uuid4().hex[:10]}", f"tkt_{uuid.uuid4().hex[:10]}"
+    await _publish(
+        kafka,
+        (_opened(tenant, paid, "out_of_warranty"), topics.INTAKE_TICKETS),
+        (_opened(tenant, damaged, "in_warranty"), topics.INTAKE_TICKETS),
+    )
+    now = datetime.now(UTC)
+
+    def completed(ticket: str, **recorded) -> Envelope:
+        return new_envelope(
+            WorkOrderCompleted(
+                ticket_id=ticket,
+                tenant_id=tenant,
+                work_order_id=f"wo_{ticket}",
+                job_id=f"job_{ticket}",
+                technician_id="tech-1",
+                visit_number=1,
+                labour_minutes=45,
+                resolution_code="drawer_realigned",  # says nothing billing could classify
+                sign_off=CustomerSignOff(signed_by="Li", signed_at=now, signature_sha256="0" * 64),
+                first_time_fix=True,
+                completed_at=now,
+                **recorded,
+            ),
+            source="/fixflow/dispatch",
+            subject=ticket,
+            tenant=tenant,
+        )
+
+    await _publish(
+        kafka,
+        (completed(paid, work_type="adjustment", adjustments=3, freight=True), topics.DISPATCH_WORK_ORDERS),
+        (completed(damaged, work_type="adjustment", fault_origin="customer"), topics.DISPATCH_WORK_ORDERS),
+    )
+    rows = await _wait_rows(runtime, invoices, tenant, paid)
+    assert len(rows) == 1 and rows[0]["total_minor"] == 2000 + 3 * 2000 + 1500
+    issued = (await _read_billing_events(kafka, paid, 1))[0].payload()
+    lines = {ln.code: (ln.quantity, ln.amount_minor, ln.charged) for ln in issued.lines if ln.code != "tax"}
+    assert lines == {"visit": (1, 2000, True), "adjustment": (3, 6000, True), "freight": (1, 1500, True)}
+    # in warranty, but the damage was the customer's: charged, not waived
+    rows = await _wait_rows(runtime, invoices, tenant, damaged)
+    assert len(rows) == 1 and rows[0]["total_minor"] == 2000 + 2000
+    assert await _wait_rows(runtime, waived_charges, tenant, damaged, timeout=0.1) == []

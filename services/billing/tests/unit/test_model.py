@@ -118,6 +118,25 @@ def test_waiver_threshold_and_approval():
 
 
 def test_warranty_that_ended_before_completion_is_out_of_warranty():
-    facts = {"warranty_status": "in_warranty", "facts": {"warranty": {"warranty_ends_on": "2025-05-31"}}}
+    from datetime import UTC, datetime
+
+    from fixflow_shared.events.contracts.intake import TicketOpened, WarrantyDecision
+
+    opened = TicketOpened(
+        ticket_id="T-1",
+        tenant_id="t",
+        kind="repair",
+        channel="phone",
+        symptom="drawer sticks",
+        opened_at=datetime(2025, 5, 1, tzinfo=UTC),
+        warranty=WarrantyDecision(
+            status="in_warranty",
+            rule="warranty.card_months",
+            reason="12 months from purchase",
+            decided_on=date(2025, 5, 1),
+            warranty_ends_on=date(2025, 5, 31),
+        ),
+    )
+    facts = {"warranty_status": "in_warranty", "facts": opened.model_dump(mode="json")}
     assert status_on(facts, date(2025, 5, 31)) == WarrantyStatus.IN_WARRANTY
     assert status_on(facts, date(2025, 6, 1)) == WarrantyStatus.OUT_OF_WARRANTY

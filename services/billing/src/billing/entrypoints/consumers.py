@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from billing.domain.commands import SettleWorkOrder
 from billing.domain.exceptions import DomainError
 from billing.domain.pricing import PartUsed, WorkDone
@@ -24,22 +22,21 @@ from fixflow_shared.events.envelope import Envelope
 from fixflow_shared.runtime import ServiceRuntime
 
 
-def work_done_from(envelope: Envelope, event: WorkOrderCompleted) -> WorkDone:
-    """dispatch's contract carries parts, labour minutes, visit number and a resolution code; the
-    work type and fault cause billing needs are read from optional fields when dispatch sends them
-    (`work_type`, `fault_cause`, `internal`, `freight`), else classified from the resolution code by
-    the tenant's price book."""
-    data: dict[str, Any] = envelope.data
+def work_done_from(event: WorkOrderCompleted) -> WorkDone:
+    """dispatch's contract (v1.1) carries what the technician recorded: parts, labour minutes,
+    visit number, resolution code, work type, whose fault it was (fault_origin: billing's fault
+    cause), adjustments, freight, internal work. A completion without a work type (or from before
+    v1.1) is classified from the resolution code by the tenant's price book."""
     return WorkDone(
         visit_number=event.visit_number,
         resolution_code=event.resolution_code,
         labour_minutes=event.labour_minutes,
         parts=tuple(PartUsed(p.part_code, p.quantity) for p in event.parts_used),
-        work_type=data.get("work_type"),
-        fault_cause=data.get("fault_cause"),
-        adjustments=int(data.get("adjustments") or 1),
-        freight=bool(data.get("freight", False)),
-        internal=bool(data.get("internal", False)),
+        work_type=event.work_type,
+        fault_cause=event.fault_origin,  # quality | customer | unknown (event.fault_cause says what failed)
+        adjustments=event.adjustments,
+        freight=event.freight,
+        internal=event.internal,
     )
 
 
@@ -73,7 +70,7 @@ def register_consumers(runtime: ServiceRuntime) -> None:
                     tenant_id=event.tenant_id,
                     ticket_id=event.ticket_id,
                     work_order_id=event.work_order_id,
-                    work=work_done_from(envelope, event),
+                    work=work_done_from(event),
                     completed_at=event.completed_at,
                 ),
                 causation=envelope,

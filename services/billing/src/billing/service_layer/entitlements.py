@@ -8,28 +8,26 @@ from billing.adapters.entitlements import EntitlementRepository
 from billing.adapters.waivers import WaiverRepository
 from billing.domain.entitlements import Entitlements, Waiver, WarrantyStatus
 from billing.domain.model import WaiverRequest, new_id
+from fixflow_shared.events.contracts.intake import TicketOpened
 from fixflow_shared.uow import UnitOfWork
 
 
-def warranty_status_of(event: Any) -> WarrantyStatus:
+def warranty_status_of(event: TicketOpened) -> WarrantyStatus:
     """intake's warranty decision (v1 additive field) wins over the older flat warranty_status."""
-    decision = getattr(event, "warranty", None)
-    if decision is not None and getattr(decision, "status", None):
-        return WarrantyStatus.parse(str(decision.status))
+    if event.warranty is not None:
+        return WarrantyStatus.parse(event.warranty.status)
     return WarrantyStatus.parse(event.warranty_status)
 
 
 def status_on(facts: dict[str, Any], on: Any) -> WarrantyStatus:
     """The warranty is judged on the day the work is done: a warranty that ended before the
-    completion date no longer makes the repair free."""
+    completion date no longer makes the repair free. `facts["facts"]` is the ticket.opened payload
+    as it came, read back through its contract."""
     status = WarrantyStatus.parse(facts.get("warranty_status"))
-    decision = (facts.get("facts") or {}).get("warranty") or {}
-    ends = decision.get("warranty_ends_on")
-    if status == WarrantyStatus.IN_WARRANTY and ends:
-        from datetime import date
-
-        if on > date.fromisoformat(ends):
-            return WarrantyStatus.OUT_OF_WARRANTY
+    opened = TicketOpened.model_validate(facts["facts"]) if facts.get("facts") else None
+    ends = opened.warranty.warranty_ends_on if opened is not None and opened.warranty is not None else None
+    if status == WarrantyStatus.IN_WARRANTY and ends is not None and on > ends:
+        return WarrantyStatus.OUT_OF_WARRANTY
     return status
 
 

@@ -26,11 +26,12 @@ from billing.domain.pricing import Charge, compute_charge
 from billing.service_layer.common import line_summary
 from billing.service_layer.entitlements import entitlements_for, warranty_status_of
 from fixflow_shared.events.contracts import billing as ev
+from fixflow_shared.events.contracts.intake import TicketOpened
 from fixflow_shared.events.envelope import Envelope
 from fixflow_shared.uow import UnitOfWork
 
 
-async def record_ticket_facts(*, uow: UnitOfWork, envelope: Envelope, event: Any) -> bool:
+async def record_ticket_facts(*, uow: UnitOfWork, envelope: Envelope, event: TicketOpened) -> bool:
     """intake's ticket.opened: keep the warranty facts billing prices with. Extra warranty fields
     intake adds later (purchase date, card id, ...) are kept as they come in `facts`."""
     tenant = event.tenant_id
@@ -46,7 +47,7 @@ async def record_ticket_facts(*, uow: UnitOfWork, envelope: Envelope, event: Any
             asset_id=event.asset_id,
             kind=event.kind,
             warranty_status=warranty_status_of(event).value,
-            facts=dict(envelope.data),
+            facts=event.model_dump(mode="json"),
             opened_at=event.opened_at,
         )
         # completions that arrived first (other topic, other partition) are settled now, atomically
