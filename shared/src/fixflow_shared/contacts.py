@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints, WithJsonSchema
 
 from fixflow_shared.errors import Unprocessable
 
@@ -90,6 +90,10 @@ def normalise_email(value: str) -> str:
         return validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise InvalidContact(f"not an e-mail address: {mask_email(value.strip())}") from exc
+
+
+# An e-mail address in an API body, normalised on the way in.
+Email = Annotated[str, AfterValidator(normalise_email), WithJsonSchema({"type": "string", "format": "email"})]
 
 
 def normalise_contact(value: str, region: str = DEFAULT_REGION) -> str:

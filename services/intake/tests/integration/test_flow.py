@@ -109,7 +109,9 @@ async def test_asset_ticket_is_triaged_with_warranty_and_moves_with_dispatch_eve
     common = {"ticket_id": t["id"], "tenant_id": "t-flow", "technician_id": "tech-1"}
     await publish(
         kafka,
-        dsp.TechnicianAssigned(**common, job_id="J1", work_order_id="W1", technician_name="Wang", assigned_at=now),
+        dsp.TechnicianAssigned(
+            **common, job_id="J1", work_order_id="W1", technician_name="Wang", assigned_at=now, team_id="north-3"
+        ),
     )
     await publish(kafka, dsp.VisitStarted(**common, work_order_id="W1", visit_number=1, arrived_at=now))
     await wait_for(client, t["id"], lambda x: x["status"] == "in_progress")
@@ -123,11 +125,12 @@ async def test_asset_ticket_is_triaged_with_warranty_and_moves_with_dispatch_eve
         sign_off=dsp.CustomerSignOff(signed_by="Li", signed_at=now, signature_sha256="0" * 64),
         first_time_fix=True,
         completed_at=now,
+        team_id="north-3",
     )
     await publish(kafka, completed)
     await publish(kafka, completed)  # a second copy of the same fact changes nothing more
     done = await wait_for(client, t["id"], lambda x: x["status"] == "resolved")
-    assert done["technician_id"] == "tech-1"
+    assert done["technician_id"] == "tech-1" and done["team_id"] == "north-3"
 
     details = (await client.get(f"/v1/tickets/{t['id']}/details", headers=H)).json()
     clocks = {c["name"]: c for c in details["sla_clocks"]}
@@ -144,6 +147,9 @@ async def test_asset_ticket_is_triaged_with_warranty_and_moves_with_dispatch_eve
         what="resolution on the timeline",
     )
     assert types[0] == "fixflow.intake.ticket.opened.v1"
+    tl = (await client.get(f"/v1/tickets/{t['id']}/timeline", headers=H)).json()["events"]
+    resolved = [e for e in tl if e["type"] == "fixflow.intake.ticket.resolved.v1"]
+    assert resolved and resolved[0]["data"]["team_id"] == "north-3", "ticket.resolved v1.1 tells survey the team"
     assert {
         "fixflow.intake.ticket.triaged.v1",
         "fixflow.dispatch.technician.assigned.v1",

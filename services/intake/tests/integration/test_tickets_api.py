@@ -184,3 +184,27 @@ async def test_sla_clocks_of_a_page_of_tickets(client):
         "items": []
     }
     assert (await client.get("/v1/sla-clocks", headers=auth_headers(tenant))).status_code == 422
+
+
+async def test_one_contact_rule_store_e164_mask_once_find_by_any_writing(client):
+    """However an agent writes the number, intake stores (and publishes) E.164 and masks it the
+    one shared way; the customer is found by any writing of the number."""
+    h = auth_headers(f"t-ph{uuid.uuid4().hex[:6]}", "agent")
+    national = "139" + str(uuid.uuid4().int)[:8]
+    c = await client.post(
+        "/v1/customers",
+        json={"name": "Wang Fang", "phone": f"{national[:3]} {national[3:7]} {national[7:]}", "email": "W@Example.COM"},
+        headers=h,
+    )
+    assert c.status_code == 201, c.text
+    assert c.json()["phone"] == "+86" + national and c.json()["email"] == "W@example.com"
+    found = await client.get("/v1/customers", params={"phone": f"+86-{national}"}, headers=h)
+    assert [x["id"] for x in found.json()["items"]] == [c.json()["id"]]
+    assert found.json()["items"][0]["phone"] == f"+86 {national[:3]}****{national[-4:]}"
+    r = await client.post(
+        "/v1/tickets",
+        json={"kind": "consultation", "channel": "web", "symptom": "how to descale", "contact_phone": national},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["contact_phone"] == f"+86 {national[:3]}****{national[-4:]}"

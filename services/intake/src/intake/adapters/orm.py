@@ -75,6 +75,8 @@ tickets = Table(
     Column("closed_at", DateTime(timezone=True)),
     # 0003
     Column("trace_headers", JSONB),
+    # 0004
+    Column("team_id", String(64)),
     Index("ix_tickets_tenant_status", "tenant_id", "status", "opened_at"),
     Index("ix_tickets_tenant_opened", "tenant_id", "opened_at", "id"),
     Index("ix_tickets_tenant_asset", "tenant_id", "asset_id", "opened_at"),

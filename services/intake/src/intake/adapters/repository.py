@@ -58,6 +58,7 @@ _TICKET_FIELDS = (
     "attachments",
     "assignee_id",
     "technician_id",
+    "team_id",
     "complaint_level",
     "original_ticket_id",
     "compensation_requested",

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from fixflow_shared.events.contracts import billing as bev
+from fixflow_shared.events.contracts import dispatch as dev
+from fixflow_shared.events.contracts import survey as sev
 from intake.domain.exceptions import IllegalTransition
 
 
@@ -91,6 +94,7 @@ class Ticket:
     attachments: list[dict] = field(default_factory=list)  # type: ignore[type-arg]
     assignee_id: str | None = None
     technician_id: str | None = None
+    team_id: str | None = None  # the technician's team (dispatch's), passed on to survey at resolution
     complaint_level: int | None = None
     original_ticket_id: str | None = None
     compensation_requested: bool = False
@@ -142,32 +146,32 @@ class Ticket:
 
 # --- events from other services -----------------------------------------------------------------
 
-# type string -> (states it applies in, path of targets from each such state)
+# event type -> (states it applies in, path of targets from each such state)
 _EXTERNAL: dict[str, dict[TicketStatus, tuple[TicketStatus, ...]]] = {
-    "fixflow.dispatch.technician.assigned.v1": {S.TRIAGED: (S.SCHEDULED,), S.REOPENED: (S.SCHEDULED,)},
-    "fixflow.dispatch.appointment.booked.v1": {S.TRIAGED: (S.SCHEDULED,), S.REOPENED: (S.SCHEDULED,)},
-    "fixflow.dispatch.appointment.rescheduled.v1": {S.TRIAGED: (S.SCHEDULED,), S.REOPENED: (S.SCHEDULED,)},
-    "fixflow.dispatch.appointment.cancelled.v1": {S.SCHEDULED: (S.TRIAGED,)},
-    "fixflow.dispatch.visit.started.v1": {
+    dev.TechnicianAssigned.type: {S.TRIAGED: (S.SCHEDULED,), S.REOPENED: (S.SCHEDULED,)},
+    dev.AppointmentBooked.type: {S.TRIAGED: (S.SCHEDULED,), S.REOPENED: (S.SCHEDULED,)},
+    dev.AppointmentRescheduled.type: {S.TRIAGED: (S.SCHEDULED,), S.REOPENED: (S.SCHEDULED,)},
+    dev.AppointmentCancelled.type: {S.SCHEDULED: (S.TRIAGED,)},
+    dev.VisitStarted.type: {
         S.TRIAGED: (S.SCHEDULED, S.IN_PROGRESS),
         S.REOPENED: (S.SCHEDULED, S.IN_PROGRESS),
         S.SCHEDULED: (S.IN_PROGRESS,),
     },
-    "fixflow.dispatch.work-order.completed.v1": {
+    dev.WorkOrderCompleted.type: {
         S.TRIAGED: (S.SCHEDULED, S.IN_PROGRESS, S.RESOLVED),
         S.REOPENED: (S.SCHEDULED, S.IN_PROGRESS, S.RESOLVED),
         S.SCHEDULED: (S.IN_PROGRESS, S.RESOLVED),
         S.IN_PROGRESS: (S.RESOLVED,),
     },
-    "fixflow.dispatch.work-order.failed.v1": {S.IN_PROGRESS: (S.SCHEDULED,)},
-    "fixflow.billing.payment.received.v1": {S.RESOLVED: (S.CLOSED,)},
+    dev.WorkOrderFailed.type: {S.IN_PROGRESS: (S.SCHEDULED,)},
+    bev.PaymentReceived.type: {S.RESOLVED: (S.CLOSED,)},
     # returns: the item reached the warehouse (resolved); the refund settles it (closed)
     # a pickup that was booked passes through in_progress: the collection happened
-    "fixflow.dispatch.return.received.v1": {S.TRIAGED: (S.RESOLVED,), S.SCHEDULED: (S.IN_PROGRESS, S.RESOLVED)},
-    "fixflow.billing.refund.issued.v1": {S.RESOLVED: (S.CLOSED,)},
-    "fixflow.survey.survey.completed.v1": {S.RESOLVED: (S.CLOSED,)},
-    "fixflow.survey.survey.expired.v1": {S.RESOLVED: (S.CLOSED,)},
-    "fixflow.survey.dissatisfaction.reported.v1": {S.RESOLVED: (S.REOPENED,), S.CLOSED: (S.REOPENED,)},
+    dev.ReturnReceived.type: {S.TRIAGED: (S.RESOLVED,), S.SCHEDULED: (S.IN_PROGRESS, S.RESOLVED)},
+    bev.RefundIssued.type: {S.RESOLVED: (S.CLOSED,)},
+    sev.SurveyCompleted.type: {S.RESOLVED: (S.CLOSED,)},
+    sev.SurveyExpired.type: {S.RESOLVED: (S.CLOSED,)},
+    sev.DissatisfactionReported.type: {S.RESOLVED: (S.REOPENED,), S.CLOSED: (S.REOPENED,)},
 }
 EXTERNAL_TYPES = frozenset(_EXTERNAL)
 
@@ -188,12 +192,12 @@ def external_moves(
     invoice is paid in full (balance due 0); a failed visit without follow-up keeps the ticket
     in progress; an appointment cancelled because the ticket was cancelled moves nothing.
     """
-    if event_type == "fixflow.survey.survey.completed.v1" and satisfied is False:
+    if event_type == sev.SurveyCompleted.type and satisfied is False:
         return ()
-    if event_type == "fixflow.billing.payment.received.v1" and balance_due_minor != 0:
+    if event_type == bev.PaymentReceived.type and balance_due_minor != 0:
         return ()
-    if event_type == "fixflow.dispatch.work-order.failed.v1" and not follow_up_needed:
+    if event_type == dev.WorkOrderFailed.type and not follow_up_needed:
         return ()
-    if event_type == "fixflow.dispatch.appointment.cancelled.v1" and appointment_reason == "ticket_cancelled":
+    if event_type == dev.AppointmentCancelled.type and appointment_reason == "ticket_cancelled":
         return ()
     return _EXTERNAL.get(event_type, {}).get(status, ())

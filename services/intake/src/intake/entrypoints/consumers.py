@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fixflow_shared import topics
-from fixflow_shared.events import Envelope
+from fixflow_shared.events import Envelope, Event
 from fixflow_shared.events.registry import registry
 from fixflow_shared.runtime import ServiceRuntime
 from fixflow_shared.timers import run_timer_loop
@@ -29,11 +29,11 @@ def register_consumers(runtime: ServiceRuntime, deps: Deps) -> list[str]:
     # Batches: the timeline takes every event of five topics, so one transaction per poll, not per event.
     c = runtime.consumer(*TIMELINE_TOPICS)
 
-    async def apply(envelope: Envelope, event: Any) -> None:
+    async def apply(envelope: Envelope, event: Event) -> None:
         await timeline.apply_event(uow=runtime.uow(), deps=deps, envelope=envelope, payload=event)
 
     @c.on_batch
-    async def apply_all(batch: list[tuple[Envelope, Any]]) -> None:
+    async def apply_all(batch: list[tuple[Envelope, Event]]) -> None:
         await timeline.apply_events(uow=runtime.uow(), deps=deps, batch=batch)
 
     import fixflow_shared.events.contracts  # noqa: F401  (registers every contract)

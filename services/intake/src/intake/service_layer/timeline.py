@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
 
 from fixflow_shared.consumer import each_traced
-from fixflow_shared.events import Envelope
+from fixflow_shared.events import Envelope, Event, TicketEvent
+from fixflow_shared.events.contracts import billing as bev
+from fixflow_shared.events.contracts import dispatch as dev
+from fixflow_shared.events.contracts import notify as nev
+from fixflow_shared.events.contracts import survey as sev
 from fixflow_shared.logs import get_logger
 from fixflow_shared.uow import UnitOfWork
 from intake.adapters.clocks import Clocks
@@ -23,27 +26,53 @@ S = TicketStatus
 log = get_logger(__name__)
 
 
-async def apply_event(*, uow: UnitOfWork, deps: Deps, envelope: Envelope, payload: Any) -> None:
+async def apply_event(*, uow: UnitOfWork, deps: Deps, envelope: Envelope, payload: Event) -> None:
     """Record every event about a ticket on its timeline and move the ticket where it applies
     (one event, already inside its consumer span)."""
     await _apply(uow=uow, deps=deps, batch=[(envelope, payload)], each=iter)
 
 
-async def apply_events(*, uow: UnitOfWork, deps: Deps, batch: list[tuple[Envelope, Any]]) -> None:
+async def apply_events(*, uow: UnitOfWork, deps: Deps, batch: list[tuple[Envelope, Event]]) -> None:
     """`apply_event` for a batch in one transaction, each event in its own consumer span."""
     await _apply(uow=uow, deps=deps, batch=batch, each=each_traced)
 
 
-def _ticket_of(envelope: Envelope, payload: Any) -> str | None:
-    return getattr(payload, "ticket_id", None) or envelope.correlationid
+# notify's deliveries name a ticket when their trigger had one
+_MAYBE_ABOUT_A_TICKET = (nev.DeliverySent, nev.DeliveryFailed, nev.DeliveryDeferred)
+# dispatch's events that say which technician works the ticket now (an unassignment does not)
+_NAMES_THE_TECHNICIAN = (
+    dev.TechnicianAssigned,
+    dev.TechnicianDelayed,
+    dev.AppointmentBooked,
+    dev.AppointmentRescheduled,
+    dev.VisitStarted,
+    dev.WorkOrderCompleted,
+    dev.WorkOrderFailed,
+)
+_NAMES_THE_TEAM = (dev.TechnicianAssigned, dev.WorkOrderCompleted)
+_CLOSE_REASONS = {
+    sev.SurveyCompleted.type: "survey_satisfied",
+    sev.SurveyExpired.type: "survey_expired",
+    bev.PaymentReceived.type: "invoice_paid",
+    bev.RefundIssued.type: "refunded",
+    sev.DissatisfactionReported.type: "customer dissatisfied",
+}
+
+
+def _ticket_of(envelope: Envelope, payload: Event) -> str | None:
+    if isinstance(payload, TicketEvent) and payload.ticket_id:
+        return payload.ticket_id
+    if isinstance(payload, _MAYBE_ABOUT_A_TICKET) and payload.ticket_id:
+        return payload.ticket_id
+    return envelope.correlationid
 
 
 async def _apply(
     *,
     uow: UnitOfWork,
     deps: Deps,
-    batch: list[tuple[Envelope, Any]],
-    each: Callable[[list[tuple[Envelope, Any]]], Iterable[tuple[Envelope, Any]]],
+    batch: list[tuple[Envelope, Event]],
+    each: Callable[[list[tuple[Envelope, Event]]], Iterable[tuple[Envelope, Event]]],
 ) -> None:
     """One inbox statement, one timeline insert per tenant, then the moves of each ticket in the
     order the events came."""
@@ -54,7 +83,7 @@ async def _apply(
     scheduled: list[tuple[str, datetime]] = []
     async with uow:
         fresh = await uow.claim_many("intake.apply", [e for e, _, _ in items])
-        by_tenant: dict[str, list[tuple[Envelope, Any, str]]] = {}
+        by_tenant: dict[str, list[tuple[Envelope, Event, str]]] = {}
         for item in items:
             if item[0].id in fresh:
                 by_tenant.setdefault(item[0].tenantid, []).append(item)
@@ -90,20 +119,21 @@ def _repair_did_not_hold(reasons: Iterable[str]) -> bool:
 
 
 async def _apply_to_ticket(
-    uow: UnitOfWork, deps: Deps, t: Ticket, envelope: Envelope, payload: Any, now: datetime
+    uow: UnitOfWork, deps: Deps, t: Ticket, envelope: Envelope, payload: Event, now: datetime
 ) -> list[tuple[str, datetime]]:
     policy = await deps.policies.get(uow.session, t.tenant_id)
     clocks = Clocks(uow, policy, t)
     et = envelope.type
-    if tech := getattr(payload, "technician_id", None):
-        if et.startswith("fixflow.dispatch.") and et != "fixflow.dispatch.technician.unassigned.v1":
-            t.technician_id = tech
-    if et == "fixflow.survey.dissatisfaction.reported.v1" and payload.suggested_action == "complaint":
+    if isinstance(payload, _NAMES_THE_TECHNICIAN) and payload.technician_id:
+        t.technician_id = payload.technician_id
+    if isinstance(payload, _NAMES_THE_TEAM):
+        t.team_id = payload.team_id
+    if isinstance(payload, sev.DissatisfactionReported) and payload.suggested_action == "complaint":
         cmd = OpenTicket(
             tenant_id=t.tenant_id,
             kind="complaint",
             channel=t.channel,
-            symptom=(payload.comment or "; ".join(payload.reasons))[:4000],  # type: ignore[arg-type]
+            symptom=(payload.comment or "; ".join(payload.reasons))[:4000],
             customer_id=t.customer_id,
             contact_email=t.contact_email,
             contact_phone=t.contact_phone,
@@ -121,10 +151,10 @@ async def _apply_to_ticket(
     moves = external_moves(
         t.status,
         et,
-        satisfied=getattr(payload, "satisfied", None),
-        follow_up_needed=getattr(payload, "follow_up_needed", True),
-        appointment_reason=getattr(payload, "reason", None),
-        balance_due_minor=getattr(payload, "balance_due_minor", None),
+        satisfied=payload.satisfied if isinstance(payload, sev.SurveyCompleted) else None,
+        follow_up_needed=payload.follow_up_needed if isinstance(payload, dev.WorkOrderFailed) else True,
+        appointment_reason=payload.reason if isinstance(payload, dev.AppointmentCancelled) else None,
+        balance_due_minor=payload.balance_due_minor if isinstance(payload, bev.PaymentReceived) else None,
     )
     for target in moves:
         try:
@@ -135,15 +165,9 @@ async def _apply_to_ticket(
                 now=now,
                 clocks=clocks,
                 causation=envelope,
-                reason={
-                    "fixflow.survey.survey.completed.v1": "survey_satisfied",
-                    "fixflow.survey.survey.expired.v1": "survey_expired",
-                    "fixflow.billing.payment.received.v1": "invoice_paid",
-                    "fixflow.billing.refund.issued.v1": "refunded",
-                    "fixflow.survey.dissatisfaction.reported.v1": "customer dissatisfied",
-                }.get(et, ""),
+                reason=_CLOSE_REASONS.get(et, ""),
                 cause="dissatisfaction",
-                resolution="return_received" if et == "fixflow.dispatch.return.received.v1" else "work_order_completed",
+                resolution="return_received" if isinstance(payload, dev.ReturnReceived) else "work_order_completed",
             )
         except IllegalTransition:  # pragma: no cover - the table guarantees legality
             log.warning("event does not fit the ticket", ticket_id=t.id, status=t.status.value, event_type=et)

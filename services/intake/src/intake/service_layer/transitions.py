@@ -124,6 +124,7 @@ async def transition(
                 path=t.path,  # type: ignore[arg-type]
                 resolution=resolution,
                 technician_id=t.technician_id,
+                team_id=t.team_id,
                 major=t.priority in ("P1", "P2") or t.kind == "complaint",
                 resolution_on_time=met.get("resolution", met.get("complaint_fix")),
                 contact_email=t.contact_email,

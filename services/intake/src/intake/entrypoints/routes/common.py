@@ -1,14 +1,13 @@
-"""Shared bits of intake's HTTP layer: dependencies, roles, validators, masking."""
+"""Shared bits of intake's HTTP layer: dependencies, roles, validators."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-import phonenumbers
 from fastapi import Depends, Request
-from pydantic import AfterValidator
 
 from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.contacts import PhoneText
 from fixflow_shared.runtime import ServiceRuntime
 from intake.service_layer.deps import Deps
 
@@ -28,26 +27,7 @@ Agent = Annotated[Principal, Depends(require_roles("agent", "manager"))]
 Manager = Annotated[Principal, Depends(require_roles("manager"))]
 Reader = Annotated[Principal, Depends(require_roles("agent", "dispatcher", "manager", "partner", "customer"))]
 
-
-def _phone(value: str) -> str:
-    try:
-        n = phonenumbers.parse(value, "CN")
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"not a phone number: {exc}") from exc
-    if not phonenumbers.is_valid_number(n):
-        raise ValueError("not a valid phone number")
-    return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
-
-
-Phone = Annotated[str, AfterValidator(_phone)]
-
-
-def mask_phone(p: str | None) -> str | None:
-    return None if not p else p[:4] + "*" * max(0, len(p) - 8) + p[-4:]
-
-
-def mask_email(e: str | None) -> str | None:
-    if not e or "@" not in e:
-        return e
-    user, domain = e.split("@", 1)
-    return user[:1] + "***@" + domain
+# The one contact rule (fixflow_shared.contacts): a phone number is stored in E.164, read in the
+# tenant's region (rt.phones.e164(...); an invalid number is a 422); e-mail addresses are
+# normalised by the Email type; both are masked the same way everywhere (mask_contact).
+Phone = PhoneText

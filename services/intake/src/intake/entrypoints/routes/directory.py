@@ -6,12 +6,13 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from fixflow_shared.contacts import Email, mask_contact
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 from intake import views
-from intake.entrypoints.routes.common import Agent, DepsDep, Phone, Reader, RuntimeDep, mask_email, mask_phone
+from intake.entrypoints.routes.common import Agent, DepsDep, Phone, Reader, RuntimeDep
 from intake.service_layer import directory
 
 router = APIRouter(tags=["directory"])
@@ -35,7 +36,7 @@ class CustomerCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     contact_person: str | None = Field(None, max_length=200)
     phone: Phone | None = None
-    email: EmailStr | None = None
+    email: Email | None = None
     grade: Literal["A", "B", "C", "VIP"] = "C"
     addresses: list[AddressIn] = Field(default_factory=list, max_length=20)
 
@@ -65,7 +66,7 @@ class AssetCreate(BaseModel):
 def customer_out(c: dict[str, Any], *, reveal: bool = False) -> dict[str, Any]:
     out = {k: v for k, v in c.items() if k != "tenant_id"}
     if not reveal:
-        out["phone"], out["email"] = mask_phone(c.get("phone")), mask_email(c.get("email"))
+        out["phone"], out["email"] = mask_contact(c.get("phone")), mask_contact(c.get("email"))
         out["addresses"] = [{k: v for k, v in a.items() if k != "line"} for a in c.get("addresses") or []]
     return out
 
@@ -76,7 +77,8 @@ def _out(row: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/customers", status_code=status.HTTP_201_CREATED)
 async def create_customer(body: CustomerCreate, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
-    c = await directory.create_customer(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump(mode="json"))
+    data = {**body.model_dump(mode="json"), "phone": rt.phones.e164(body.phone, principal.tenant)}
+    c = await directory.create_customer(uow=rt.uow(), tenant_id=principal.tenant, data=data)
     return customer_out(c, reveal=True)
 
 
@@ -88,6 +90,7 @@ async def search_customers(
     name: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
+    phone = rt.phones.e164(phone, principal.tenant)  # stored in E.164: any way of writing the number finds it
     rows = await views.search_customers(uow=rt.uow(), tenant_id=principal.tenant, phone=phone, name=name, limit=limit)
     return {"items": [customer_out(r) for r in rows]}
 

@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from fixflow_shared.contacts import Email, mask_contact
 from fixflow_shared.errors import NotFound, Unprocessable
 from fixflow_shared.problems import problem_responses
 from intake import views
@@ -21,8 +22,6 @@ from intake.entrypoints.routes.common import (
     Reader,
     RuntimeDep,
     Writer,
-    mask_email,
-    mask_phone,
 )
 from intake.service_layer import complaints, opening, tickets
 
@@ -58,7 +57,7 @@ class TicketCreate(BaseModel):
     channel: Channel
     symptom: str = Field(min_length=1, max_length=4000)
     customer_name: str | None = Field(None, max_length=200)
-    contact_email: EmailStr | None = None
+    contact_email: Email | None = None
     contact_phone: Phone | None = None
     locale: Literal["zh-CN", "en"] = "zh-CN"
     customer_id: Id | None = None
@@ -105,6 +104,7 @@ class TicketRead(BaseModel):
     attachments: list[dict[str, Any]] = []
     assignee_id: str | None = None
     technician_id: str | None = None
+    team_id: str | None = None
     complaint_level: int | None = None
     original_ticket_id: str | None = None
     compensation_requested: bool = False
@@ -124,8 +124,8 @@ class TicketRead(BaseModel):
     @classmethod
     def of(cls, t: Ticket, *, duplicate: bool = False) -> TicketRead:
         fields = {k: getattr(t, k) for k in cls.model_fields if hasattr(t, k) and k not in ("status", "duplicate")}
-        fields["contact_phone"] = mask_phone(t.contact_phone)
-        fields["contact_email"] = mask_email(t.contact_email)
+        fields["contact_phone"] = mask_contact(t.contact_phone)
+        fields["contact_email"] = mask_contact(t.contact_email)
         fields["traceparent"] = (t.trace_headers or {}).get("traceparent")
         return cls(status=t.status.value, duplicate=duplicate, **fields)
 
@@ -160,7 +160,7 @@ class Facts(BaseModel):
     asset_id: Id | None = None
     address_id: Id | None = None
     contact_phone: Phone | None = None
-    contact_email: EmailStr | None = None
+    contact_email: Email | None = None
 
 
 class Escalation(BaseModel):
@@ -179,6 +179,7 @@ async def create_ticket(
     body: TicketCreate, principal: Writer, rt: RuntimeDep, deps: DepsDep, response: Response
 ) -> TicketRead:
     data = body.model_dump(mode="python")
+    data["contact_phone"] = rt.phones.e164(body.contact_phone, principal.tenant)
     window = data.pop("requested_window")
     cmd = OpenTicket(
         tenant_id=principal.tenant,
@@ -300,6 +301,8 @@ async def retriage(ticket_id: str, body: TriageUpdate, principal: Agent, rt: Run
 @router.post("/{ticket_id}/facts", response_model=TicketRead, responses=problem_responses(404, 409))
 async def supply_facts(ticket_id: str, body: Facts, principal: Writer, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     facts = body.model_dump(exclude_none=True)
+    if body.contact_phone is not None:
+        facts["contact_phone"] = rt.phones.e164(body.contact_phone, principal.tenant)
     if not facts:
         raise Unprocessable("supply at least one fact")
     t = await tickets.supply_facts(
