@@ -48,7 +48,7 @@ class TopicWatcher:
 
 async def test_resolved_ticket_to_dissatisfaction_reported(client, survey_app, kafka):
     tenant = "t-" + uuid.uuid4().hex[:8]
-    env = resolved_envelope(tenant, technician_id="tech-42", customer_id="C-1", grade="A")
+    env = resolved_envelope(tenant, technician_id="tech-42", team_id="north-3", customer_id="C-1", grade="A")
     ticket = env.subject
     watcher = TopicWatcher(kafka.bootstrap)
     await watcher.consumer.start()
@@ -80,6 +80,7 @@ async def test_resolved_ticket_to_dissatisfaction_reported(client, survey_app, k
 
         done = await watcher.wait_for(for_ticket("fixflow.survey.survey.completed.v1"))
         assert done.payload().satisfied is False and done.payload().technician_id == "tech-42"
+        assert done.payload().team_id == "north-3", "the team of ticket.resolved v1.1 reaches the survey"
         bad = await watcher.wait_for(for_ticket("fixflow.survey.dissatisfaction.reported.v1"))
         d = bad.payload()
         assert d.ticket_id == ticket and d.tenant_id == tenant and bad.tenantid == tenant
@@ -97,4 +98,6 @@ async def test_resolved_ticket_to_dissatisfaction_reported(client, survey_app, k
 
     surveys = (await client.get(f"/v1/surveys?ticket_id={ticket}", headers=auth_headers(tenant))).json()
     assert [s["status"] for s in surveys] == ["completed"]
-    assert surveys[0]["id"] == d.survey_id
+    assert surveys[0]["id"] == d.survey_id and surveys[0]["team_id"] == "north-3"
+    by_team = await client.get("/v1/reports/satisfaction?group_by=team", headers=auth_headers(tenant, "manager"))
+    assert [r["group"] for r in by_team.json()["rows"]] == ["north-3"], by_team.text

@@ -93,7 +93,7 @@ async def schedule_for_resolution(*, uow: UnitOfWork, envelope: Envelope, event:
                 created_at=now,
                 customer_id=event.customer_id,
                 technician_id=event.technician_id,
-                team_id=envelope.data.get("team_id"),
+                team_id=event.team_id,
                 contact_email=event.contact_email,
                 contact_phone=event.contact_phone,
                 locale=event.locale,
