@@ -82,6 +82,9 @@ class PhoneRegions:
         return None if value is None else self.normalise(value, tenant)
 
 
+DEFAULT_PHONE_REGIONS = PhoneRegions()  # every tenant in DEFAULT_REGION
+
+
 # --- e-mail ----------------------------------------------------------------------------------------
 
 

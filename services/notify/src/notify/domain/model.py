@@ -10,7 +10,8 @@ from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from notify.domain.exceptions import IllegalTransition, InvalidAddress
+from fixflow_shared.contacts import mask_email, mask_phone
+from notify.domain.exceptions import IllegalTransition
 
 
 class Channel(StrEnum):
@@ -82,43 +83,12 @@ class Delivery:
 
 
 # --- addresses -------------------------------------------------------------------------------------
-
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-_PHONE = re.compile(r"^\+?[0-9]{6,15}$")
-
-
-def normalise_email(value: str) -> str:
-    v = value.strip()
-    if len(v) > 320 or not _EMAIL.match(v):
-        raise InvalidAddress(f"not an email address: {mask_email(v)}")
-    local, _, domain = v.rpartition("@")
-    return f"{local}@{domain.lower()}"
-
-
-def normalise_phone(value: str) -> str:
-    v = re.sub(r"[\s()-]", "", value.strip())
-    if not _PHONE.match(v):
-        raise InvalidAddress(f"not a phone number: {mask_phone(v)}")
-    return v
-
-
-def mask_email(value: str) -> str:
-    local, at, domain = value.partition("@")
-    if not at:
-        return "***"
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_phone(value: str) -> str:
-    digits = value.strip()
-    if len(digits) <= 4:
-        return "****"
-    if len(digits) < 8:
-        return "*" * (len(digits) - 2) + digits[-2:]
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+# Normalising and masking follow the one contact rule of fixflow_shared.contacts (E.164 phones,
+# normalised e-mail, one mask), so a preference saved here matches the numbers in other services' events.
 
 
 def mask_address(value: str, channel: Channel | str) -> str:
+    """How a recipient is shown outside notify's database (deliveries, events, logs)."""
     if channel == Channel.EMAIL:
         return mask_email(value)
     if channel == Channel.SMS:

@@ -1,14 +1,18 @@
 """Which events notify whom, on which channels, and the built-in (default) templates.
 
-Event types are the other services' stable type strings. A rule whose event type is not (yet) in
-the contracts registry is simply not subscribed: notify follows its producers as they publish.
-Tenants override templates (versioned, in the database); the rules here are the defaults.
+Event types are named by their contract classes (the stable type strings live in the contracts
+only). Tenants override templates (versioned, in the database); the rules here are the defaults.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fixflow_shared.events.contracts import billing as bev
+from fixflow_shared.events.contracts import dispatch as dev
+from fixflow_shared.events.contracts import insight as qev
+from fixflow_shared.events.contracts import intake as iev
+from fixflow_shared.events.contracts import survey as sev
 from notify.domain.model import Channel
 from notify.domain.templates import TemplateSource
 
@@ -28,25 +32,25 @@ E, S, W, A = Channel.EMAIL, Channel.SMS, Channel.WEBHOOK, Channel.IN_APP
 
 RULES: tuple[Rule, ...] = (
     # customer
-    Rule("fixflow.intake.ticket.opened.v1", CUSTOMER, (E, S), mandatory=True),
-    Rule("fixflow.dispatch.appointment.booked.v1", CUSTOMER, (E, S), mandatory=True),
-    Rule("fixflow.dispatch.appointment.rescheduled.v1", CUSTOMER, (E, S), mandatory=True),
-    Rule("fixflow.dispatch.technician.delayed.v1", CUSTOMER, (S, E), mandatory=True),
-    Rule("fixflow.dispatch.work-order.completed.v1", CUSTOMER, (E,)),
-    Rule("fixflow.billing.quote.issued.v1", CUSTOMER, (E,), mandatory=True),
-    Rule("fixflow.billing.invoice.issued.v1", CUSTOMER, (E,), mandatory=True),
-    Rule("fixflow.billing.payment.received.v1", CUSTOMER, (E,), mandatory=True),
-    Rule("fixflow.billing.refund.issued.v1", CUSTOMER, (E,), mandatory=True),
-    Rule("fixflow.survey.survey.sent.v1", CUSTOMER, (E, S)),
+    Rule(iev.TicketOpened.type, CUSTOMER, (E, S), mandatory=True),
+    Rule(dev.AppointmentBooked.type, CUSTOMER, (E, S), mandatory=True),
+    Rule(dev.AppointmentRescheduled.type, CUSTOMER, (E, S), mandatory=True),
+    Rule(dev.TechnicianDelayed.type, CUSTOMER, (S, E), mandatory=True),
+    Rule(dev.WorkOrderCompleted.type, CUSTOMER, (E,)),
+    Rule(bev.QuoteIssued.type, CUSTOMER, (E,), mandatory=True),
+    Rule(bev.InvoiceIssued.type, CUSTOMER, (E,), mandatory=True),
+    Rule(bev.PaymentReceived.type, CUSTOMER, (E,), mandatory=True),
+    Rule(bev.RefundIssued.type, CUSTOMER, (E,), mandatory=True),
+    Rule(sev.SurveySent.type, CUSTOMER, (E, S)),
     # technician
-    Rule("fixflow.dispatch.technician.assigned.v1", TECHNICIAN, (S, A), mandatory=True),
-    Rule("fixflow.dispatch.appointment.rescheduled.v1", TECHNICIAN, (S, A), mandatory=True),
+    Rule(dev.TechnicianAssigned.type, TECHNICIAN, (S, A), mandatory=True),
+    Rule(dev.AppointmentRescheduled.type, TECHNICIAN, (S, A), mandatory=True),
     # manager
-    Rule("fixflow.intake.sla.at-risk.v1", MANAGER, (E, A), mandatory=True),
-    Rule("fixflow.intake.sla.breached.v1", MANAGER, (E, S, A), mandatory=True),
-    Rule("fixflow.intake.complaint.escalated.v1", MANAGER, (E, S, A), mandatory=True),
+    Rule(iev.SlaAtRisk.type, MANAGER, (E, A), mandatory=True),
+    Rule(iev.SlaBreached.type, MANAGER, (E, S, A), mandatory=True),
+    Rule(iev.ComplaintEscalated.type, MANAGER, (E, S, A), mandatory=True),
     # quality assurance
-    Rule("fixflow.insight.quality-alert.raised.v1", QUALITY, (E, A), mandatory=True),
+    Rule(qev.QualityAlertRaised.type, QUALITY, (E, A), mandatory=True),
 )
 
 

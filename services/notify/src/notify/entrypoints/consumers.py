@@ -36,6 +36,7 @@ def register_consumers(runtime: ServiceRuntime, dispatcher: Dispatcher, *, membe
             event=event,
             available=dispatcher.available,
             lease_s=dispatcher.lease_s,
+            phones=runtime.phones,
         )
         dispatcher.submit(plan.to_send)
         await dispatcher.schedule_deferred(plan.deferred)
@@ -43,7 +44,11 @@ def register_consumers(runtime: ServiceRuntime, dispatcher: Dispatcher, *, membe
     @consumer.on_batch
     async def handle_all(batch: list[tuple[Envelope, Event]]) -> None:
         plan = await handlers.plan_deliveries_batch(
-            uow=runtime.uow(), batch=batch, available=dispatcher.available, lease_s=dispatcher.lease_s
+            uow=runtime.uow(),
+            batch=batch,
+            available=dispatcher.available,
+            lease_s=dispatcher.lease_s,
+            phones=runtime.phones,
         )
         dispatcher.submit(plan.to_send)
         await dispatcher.schedule_deferred(plan.deferred)

@@ -21,7 +21,19 @@ from datetime import datetime
 from typing import Any
 
 from fixflow_shared.consumer import each_traced
-from fixflow_shared.events import Envelope, registry
+from fixflow_shared.contacts import (
+    DEFAULT_PHONE_REGIONS,
+    InvalidContact,
+    PhoneRegions,
+    normalise_contact,
+    normalise_email,
+    normalise_phone,
+)
+from fixflow_shared.events import Envelope, TicketEvent, registry
+from fixflow_shared.events.contracts import billing as bev
+from fixflow_shared.events.contracts import dispatch as dev
+from fixflow_shared.events.contracts import intake as iev
+from fixflow_shared.events.contracts import survey as sev
 from fixflow_shared.events.contracts.notify import DeliveryDeferred, DeliveryFailed
 from fixflow_shared.events.registry import Event
 from fixflow_shared.logs import get_logger
@@ -31,7 +43,7 @@ from notify.adapters import channels
 from notify.adapters.repository import NotifyRepository, StoredTemplate
 from notify.domain import context as ctx
 from notify.domain import subscriptions, templates
-from notify.domain.exceptions import InvalidAddress, TemplateRejected
+from notify.domain.exceptions import TemplateRejected
 from notify.domain.model import (
     DEFAULT_PREFERENCE,
     Channel,
@@ -39,8 +51,6 @@ from notify.domain.model import (
     Delivery,
     DeliveryStatus,
     new_delivery_id,
-    normalise_email,
-    normalise_phone,
     template_name,
 )
 
@@ -85,20 +95,48 @@ class Plan:
     duplicate: bool = False
 
 
-def _norm(channel: Channel, value: str) -> str:
+# What the contracts declare about whom to reach (read after isinstance narrowing, never by key):
+_CONTACTS = (iev.TicketOpened, iev.TicketWaitingCustomer, iev.TicketResolved, sev.SurveySent)
+_CUSTOMER_IDS = (
+    iev.TicketOpened,
+    iev.TicketTriaged,
+    iev.TicketResolved,
+    iev.ComplaintOpened,
+    bev.QuoteIssued,
+    bev.InvoiceIssued,
+    bev.ChargeWaived,
+    sev.SurveySent,
+)
+_TECHNICIANS = (dev.TechnicianAssigned, dev.AppointmentBooked, dev.AppointmentRescheduled, dev.TechnicianDelayed)
+
+
+def _norm(channel: Channel, value: str, region: str) -> str:
+    """The address a message goes to, by the one contact rule (raises InvalidContact)."""
     if channel == Channel.EMAIL:
         return normalise_email(value)
     if channel == Channel.SMS:
-        return normalise_phone(value)
+        return normalise_phone(value, region)
     return value
 
 
+def _ref(value: str | None, region: str) -> str | None:
+    """A preference key as the preferences API stores it (normalised address; ids as they are)."""
+    if not value:
+        return None
+    try:
+        return normalise_contact(value, region)
+    except InvalidContact:
+        return value
+
+
 async def _recipients(
-    repo: NotifyRepository, audience: str, data: dict[str, Any], tenant: str, ticket_id: str | None
+    repo: NotifyRepository, audience: str, event: Event, tenant: str, ticket_id: str | None, region: str
 ) -> list[Recipient]:
     if audience == subscriptions.CUSTOMER:
-        email, phone, locale = data.get("contact_email"), data.get("contact_phone"), data.get("locale")
-        customer_id = data.get("customer_id")
+        email = phone = locale = None
+        if isinstance(event, _CONTACTS):
+            email, phone, locale = event.contact_email, event.contact_phone, event.locale
+        customer_id = event.customer_id if isinstance(event, _CUSTOMER_IDS) else None
         if ticket_id and not (email or phone):
             stored = await repo.contact(tenant, ticket_id)
             if stored:
@@ -114,21 +152,20 @@ async def _recipients(
                 phone=phone,
                 in_app=customer_id,
                 locale=locale or "zh-CN",
-                pref_refs=[x for x in (customer_id, email, phone) if x],
+                pref_refs=[x for x in (customer_id, _ref(email, region), _ref(phone, region)) if x],
             )
         ]
     if audience == subscriptions.TECHNICIAN:
-        tid = data.get("technician_id")
-        if not tid:
+        if not isinstance(event, _TECHNICIANS) or not event.technician_id:
             return []
-        phone = data.get("technician_phone")
+        tid, phone = event.technician_id, event.technician_phone
         return [
             Recipient(
                 ref=tid,
-                name=data.get("technician_name") or "",
+                name=event.technician_name or "",
                 phone=phone,
                 in_app=tid,
-                pref_refs=[x for x in (tid, phone) if x],
+                pref_refs=[x for x in (tid, _ref(phone, region)) if x],
             )
         ]
     if audience in (subscriptions.MANAGER, subscriptions.QUALITY):
@@ -140,7 +177,7 @@ async def _recipients(
                 phone=r["phone"],
                 in_app=r["id"],
                 locale=r["locale"],
-                pref_refs=[x for x in (r["id"], r["email"], r["phone"]) if x],
+                pref_refs=[x for x in (r["id"], _ref(r["email"], region), _ref(r["phone"], region)) if x],
             )
             for r in await repo.recipients_with_role(tenant, audience)
         ]
@@ -165,6 +202,7 @@ async def plan_deliveries(
     event: Event,
     available: frozenset[Channel],
     lease_s: float,
+    phones: PhoneRegions = DEFAULT_PHONE_REGIONS,
 ) -> Plan:
     """Claim the event and write one delivery row per (recipient, channel) it calls for."""
     now = uow.clock.now()
@@ -174,7 +212,7 @@ async def plan_deliveries(
         if not await uow.claim(PLAN_CONSUMER, envelope):
             return Plan([], [], duplicate=True)
         repo = NotifyRepository(uow.session)
-        planned = await _plan_event(repo, envelope, event, available=available, now=now)
+        planned = await _plan_event(repo, envelope, event, available=available, now=now, phones=phones)
         plan = await _insert_and_emit(uow, repo, [(envelope, planned)], lease_s=lease_s, now=now)
         await uow.commit()
     return plan
@@ -186,6 +224,7 @@ async def plan_deliveries_batch(
     batch: Sequence[tuple[Envelope, Event]],
     available: frozenset[Channel],
     lease_s: float,
+    phones: PhoneRegions = DEFAULT_PHONE_REGIONS,
 ) -> Plan:
     """`plan_deliveries` for a batch of events in one transaction: one inbox statement, the events
     planned in the order they came (per tenant), one insert of every delivery row, one commit."""
@@ -205,30 +244,37 @@ async def plan_deliveries_batch(
         for tenant, group in by_tenant.items():
             await uow.scope_to_tenant(tenant)
             for envelope, event in each_traced(group):
-                per_event.append((envelope, await _plan_event(repo, envelope, event, available=available, now=now)))
+                planned = await _plan_event(repo, envelope, event, available=available, now=now, phones=phones)
+                per_event.append((envelope, planned))
         plan = await _insert_and_emit(uow, repo, per_event, lease_s=lease_s, now=now)
         await uow.commit()
     return plan
 
 
 async def _plan_event(
-    repo: NotifyRepository, envelope: Envelope, event: Event, *, available: frozenset[Channel], now: datetime
+    repo: NotifyRepository,
+    envelope: Envelope,
+    event: Event,
+    *,
+    available: frozenset[Channel],
+    now: datetime,
+    phones: PhoneRegions = DEFAULT_PHONE_REGIONS,
 ) -> list[Delivery]:
     """The delivery rows one event calls for (inside its tenant's scope; nothing inserted yet)."""
     tenant = envelope.tenantid
-    data = event.model_dump(mode="json")
-    ticket_id = data.get("ticket_id") or (envelope.subject if envelope.subject else None)
+    region = phones.region_for(tenant)
+    ticket_id = event.ticket_id if isinstance(event, TicketEvent) else (envelope.subject or None)
     name = template_name(envelope.type)
     model = registry.model_for(envelope.type)
     allowed = ctx.allowed_variables(model)
-    if ticket_id and (data.get("contact_email") or data.get("contact_phone")):
+    if ticket_id and isinstance(event, _CONTACTS) and (event.contact_email or event.contact_phone):
         await repo.upsert_contact(
             tenant_id=tenant,
             ticket_id=ticket_id,
-            customer_id=data.get("customer_id"),
-            email=data.get("contact_email"),
-            phone=data.get("contact_phone"),
-            locale=data.get("locale") or "zh-CN",
+            customer_id=event.customer_id if isinstance(event, _CUSTOMER_IDS) else None,
+            email=event.contact_email,
+            phone=event.contact_phone,
+            locale=event.locale or "zh-CN",
         )
     tenant_templates = await _tenant_templates(repo, tenant, name)
     planned: list[Delivery] = []
@@ -248,7 +294,7 @@ async def _plan_event(
         )
 
     for rule in subscriptions.rules_for(envelope.type):
-        for rcpt in await _recipients(repo, rule.audience, data, tenant, ticket_id):
+        for rcpt in await _recipients(repo, rule.audience, event, tenant, ticket_id, region):
             found = await repo.preference(tenant, rcpt.pref_refs)
             pref = found[1] if found else DEFAULT_PREFERENCE
             for channel in rule.channels:
@@ -268,8 +314,8 @@ async def _plan_event(
                     mandatory=rule.mandatory,
                 )
                 try:
-                    address = _norm(channel, raw)
-                except InvalidAddress as exc:
+                    address = _norm(channel, raw, region)
+                except InvalidContact as exc:
                     planned.append(
                         delivery(
                             recipient=raw[:1000],
@@ -282,7 +328,11 @@ async def _plan_event(
                     )
                     continue
                 values = ctx.build_context(
-                    data, event_type=envelope.type, tenant_id=tenant, allowed=allowed, recipient_name=rcpt.name
+                    event.model_dump(mode="json"),
+                    event_type=envelope.type,
+                    tenant_id=tenant,
+                    allowed=allowed,
+                    recipient_name=rcpt.name,
                 )
                 try:
                     rendered = templates.render(source, values)
@@ -328,7 +378,7 @@ async def _plan_event(
                 event_type=envelope.type,
                 tenant_id=tenant,
                 subject=envelope.subject,
-                data=data,
+                data=event.model_dump(mode="json"),
             )
             planned.append(d)
     return planned

@@ -10,15 +10,17 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Query, status
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.contacts import Email, PhoneText, mask_contact, normalise_email
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
+from fixflow_shared.runtime import ServiceRuntime
 from notify import views
 from notify.domain import subscriptions
 from notify.domain.exceptions import InvalidAddress
-from notify.domain.model import Channel, Preference, QuietHours, mask_address, normalise_email, normalise_phone
+from notify.domain.model import Channel, Preference, QuietHours
 from notify.entrypoints.routes.common import RuntimeDep
 from notify.service_layer import recipients
 
@@ -28,16 +30,17 @@ Admin = Annotated[Principal, Depends(require_roles("manager", "admin"))]
 Anyone = Annotated[
     Principal, Depends(require_roles("agent", "manager", "admin", "customer", "technician", "dispatcher"))
 ]
-PHONE = r"^\+?[0-9][0-9 -]{5,19}$"
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
-def recipient_key(value: str) -> str:
-    """A preference belongs to a recipient id, an email address or a phone number."""
+def recipient_key(rt: ServiceRuntime, tenant: str, value: str) -> str:
+    """A preference belongs to a recipient id, an e-mail address or a phone number; addresses are
+    keyed by the one contact rule (E.164 in the tenant's region), as other services send them
+    (an invalid address is a 422, InvalidContact)."""
     if "@" in value:
         return normalise_email(value)
     if re.fullmatch(r"\+?[0-9 ()-]+", value):
-        return normalise_phone(value)
+        return rt.phones.normalise(value, tenant)
     if not _ID.match(value):
         raise InvalidAddress("use a recipient id, an email address or a phone number")
     return value
@@ -74,7 +77,7 @@ class PreferenceRead(PreferenceWrite):
 
 @router.put("/preferences/{recipient}", response_model=PreferenceRead)
 async def put_preference(recipient: str, body: PreferenceWrite, principal: Staff, rt: RuntimeDep) -> PreferenceRead:
-    key = recipient_key(recipient)
+    key = recipient_key(rt, principal.tenant, recipient)
     qh = body.quiet_hours
     pref = Preference(
         channels=frozenset(Channel(c) for c in body.channels) if body.channels is not None else None,
@@ -84,30 +87,22 @@ async def put_preference(recipient: str, body: PreferenceWrite, principal: Staff
         else None,
     )
     await recipients.put_preference(uow=rt.uow(), tenant_id=principal.tenant, recipient=key, pref=pref)
-    return PreferenceRead(recipient=_masked_key(key), **body.model_dump())
+    return PreferenceRead(recipient=mask_contact(key) or key, **body.model_dump())
 
 
 @router.get("/preferences/{recipient}", response_model=PreferenceRead, responses=problem_responses(404))
 async def get_preference(recipient: str, principal: Staff, rt: RuntimeDep) -> PreferenceRead:
-    key = recipient_key(recipient)
+    key = recipient_key(rt, principal.tenant, recipient)
     p = await views.preference(uow=rt.uow(), tenant_id=principal.tenant, recipient=key)
     if p is None:
-        raise NotFound("preference", _masked_key(key))
+        raise NotFound("preference", mask_contact(key) or key)
     qh = p.quiet_hours
     return PreferenceRead(
-        recipient=_masked_key(key),
+        recipient=mask_contact(key) or key,
         channels=sorted(c.value for c in p.channels) if p.channels is not None else None,  # type: ignore[misc]
         opted_out=p.opted_out,
         quiet_hours=QuietHoursWrite(start=qh.start, end=qh.end, tz=qh.tz) if qh else None,
     )
-
-
-def _masked_key(key: str) -> str:
-    if "@" in key:
-        return mask_address(key, Channel.EMAIL)
-    if re.fullmatch(r"\+?[0-9]+", key):
-        return mask_address(key, Channel.SMS)
-    return key
 
 
 class RecipientWrite(BaseModel):
@@ -115,8 +110,8 @@ class RecipientWrite(BaseModel):
 
     role: Literal["manager", "technician", "quality"]
     name: str = Field(min_length=1, max_length=200)
-    email: EmailStr | None = None
-    phone: str | None = Field(None, pattern=PHONE)
+    email: Email | None = None
+    phone: PhoneText | None = None
     locale: Literal["zh-CN", "en"] = "zh-CN"
 
 
@@ -124,8 +119,8 @@ class RecipientWrite(BaseModel):
 async def put_recipient(recipient_id: str, body: RecipientWrite, principal: Admin, rt: RuntimeDep) -> dict[str, Any]:
     if not _ID.match(recipient_id):
         raise InvalidAddress("ids use letters, digits and _.:- (at most 64)")
-    phone = normalise_phone(body.phone) if body.phone else None
-    email = normalise_email(str(body.email)) if body.email else None
+    phone = rt.phones.e164(body.phone, principal.tenant)
+    email = body.email  # normalised by the Email type
     await recipients.put_recipient(
         uow=rt.uow(),
         tenant_id=principal.tenant,
@@ -140,8 +135,8 @@ async def put_recipient(recipient_id: str, body: RecipientWrite, principal: Admi
         "id": recipient_id,
         "role": body.role,
         "name": body.name,
-        "email": mask_address(email, Channel.EMAIL) if email else None,
-        "phone": mask_address(phone, Channel.SMS) if phone else None,
+        "email": mask_contact(email),
+        "phone": mask_contact(phone),
         "locale": body.locale,
     }
 
