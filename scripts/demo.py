@@ -424,7 +424,8 @@ async def setup_technicians(api: Api) -> list[dict[str, Any]]:
         jitter = random.Random(1000 + i)
         body = {
             "name": name,
-            "phone": f"+86 137 2026 {i:04d}",
+            "phone": f"+861372026{i:04d}",  # E.164, as dispatch stores it
+            "team_id": f"team-{i % 4 + 1}",  # satisfaction is reported by team too
             "home_lat": round(lat + jitter.uniform(-0.03, 0.03), 5),
             "home_lon": round(lon + jitter.uniform(-0.03, 0.03), 5),
             "skills": skills,
@@ -437,7 +438,7 @@ async def setup_technicians(api: Api) -> list[dict[str, Any]]:
             t = existing[name]
             change = {
                 k: body[k]
-                for k in ("phone", "home_lat", "home_lon", "skills", "max_jobs_per_day")
+                for k in ("phone", "home_lat", "home_lon", "skills", "max_jobs_per_day", "team_id")
                 if t.get(k) != body[k]
             }
             return (
@@ -711,6 +712,7 @@ async def drive(api: Api, s: Story) -> None:
             f"{path}/completion",
             {
                 "resolution_code": "replaced_part" if part else "repaired",
+                "work_type": "part_replacement" if part else "repair",  # what billing prices by
                 "signed_by": name,
                 "signed_at": datetime.now(UTC).isoformat(),
                 "signature_sha256": hashlib.sha256(f"sig-{tid}".encode()).hexdigest(),

@@ -76,7 +76,13 @@ class Fixflow:
 
     # --- set-up ------------------------------------------------------------------------------------
     def technician(
-        self, name: str, *, phone: str, skills: dict[str, int] | None = None, van_stock: dict[str, int] | None = None
+        self,
+        name: str,
+        *,
+        phone: str,
+        skills: dict[str, int] | None = None,
+        van_stock: dict[str, int] | None = None,
+        team_id: str | None = None,
     ) -> dict[str, Any]:
         """A technician working around the clock at the site; every known skill at level 3 unless
         `skills` says otherwise (the skills named are registered first)."""
@@ -100,6 +106,7 @@ class Fixflow:
                 "skills": skills,
                 "hours": ALL_WEEK,
                 "van_stock": van_stock or {},
+                **({"team_id": team_id} if team_id else {}),
             },
             expect=201,
         )
@@ -281,10 +288,13 @@ class Fixflow:
         signed_by: str,
         rating: int | None = 5,
         signed_at: datetime | None = None,
+        **recorded: Any,
     ) -> dict[str, Any]:
         """The customer signs on the technician's device (at `signed_at`, default now) and the work order
-        completes."""
-        body = {
+        completes. `recorded`: what the technician records for the fee schedule (work_type,
+        fault_cause, adjustments, freight, internal)."""
+        body: dict[str, Any] = {
+            **recorded,
             "resolution_code": resolution_code,
             "signed_by": signed_by,
             "signed_at": (signed_at or datetime.now(UTC)).isoformat(),

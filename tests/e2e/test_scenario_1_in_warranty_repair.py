@@ -24,7 +24,7 @@ def test_in_warranty_repair_is_free_surveyed_and_closed(fixflow, smtp_server, sm
     ff = Fixflow(fixflow, f"sc1-{uuid.uuid4().hex[:6]}")
     email, phone = f"chen.jing.{ff.tenant}@example.com", "+8613912340001"
     ff.survey_sends_at_once(channel="email")
-    tech = ff.technician("Li Wei", phone="+8613700000101")
+    tech = ff.technician("Li Wei", phone="+8613700000101", team_id="pudong-1")
     c = ff.customer_with_asset(email=email, phone=phone, warranty_months=12, bought_days_ago=100)
 
     # request: the customer calls; intake checks the warranty and triages at once
@@ -53,7 +53,14 @@ def test_in_warranty_repair_is_free_surveyed_and_closed(fixflow, smtp_server, sm
     ff.visit(wo["id"])
     ff.wait_ticket(tid, "in_progress")
     ff.work(wo["id"], diagnosis="motor brushes defective from the factory", labour_minutes=35)
-    done = ff.sign_off(wo["id"], resolution_code="replaced_defective_brushes", signed_by="Chen Jing", rating=5)
+    done = ff.sign_off(
+        wo["id"],
+        resolution_code="replaced_defective_brushes",
+        signed_by="Chen Jing",
+        rating=5,
+        work_type="repair",  # recorded by the technician; billing prices by it (work-order.completed v1.1)
+        fault_cause="quality",
+    )
     assert done["status"] == "completed", done
 
     # signed off -> resolved; billing waives the charge (in warranty, quality fault)
@@ -110,6 +117,7 @@ def test_in_warranty_repair_is_free_surveyed_and_closed(fixflow, smtp_server, sm
     assert (
         wo_read["sign_off"]["signed_by"] == "Chen Jing" and wo_read["resolution_code"] == "replaced_defective_brushes"
     )
+    assert wo_read["completion"]["work_type"] == "repair" and wo_read["completion"]["fault_cause"] == "quality"
 
     assert ff.get("billing", "/invoices", params={"ticket_id": tid}) == []  # nothing to pay
     waived = ff.get("billing", "/settlements/waived", params={"ticket_id": tid})
@@ -118,6 +126,8 @@ def test_in_warranty_repair_is_free_surveyed_and_closed(fixflow, smtp_server, sm
 
     surveys = ff.get("survey", "/surveys", params={"ticket_id": tid})
     assert [s["status"] for s in surveys] == ["completed"]
+    # the technician's team: dispatch -> intake (ticket.resolved v1.1) -> survey
+    assert surveys[0]["team_id"] == "pudong-1", surveys
     answered = ff.get("survey", f"/surveys/{survey['id']}")
     assert answered["response"]["scores"]["overall"] == 5 and answered["response"]["nps"] == 10
 
