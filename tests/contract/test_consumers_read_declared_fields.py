@@ -5,8 +5,9 @@ Static analysis (ast) of the production code of every service and of shared:
 
 1. no event type name (`fixflow.<publisher>.<entity>.<verb>.vN`, or a prefix of one) as a string
    literal: use `WorkOrderCompleted.type` (the contract modules are the one place that spells them);
-2. no raw payload reads: `envelope.data[...]`, `envelope.data.get(...)`, `dict(envelope.data)`, or
-   binding `envelope.data` / `event.model_dump()` to a name (the way to reading fields by key);
+2. no raw payload reads: `envelope.data[...]`, `envelope.data.get(...)`, `dict(envelope.data)`, nor
+   a key read (`x["f"]`, `x.get("f")`) of a name bound to `envelope.data` or `event.model_dump()`
+   (passing such a dict on whole, to a template or a webhook, is fine);
 3. every attribute read on a value typed with a contract model is a field that model declares (for a
    union: every member declares it), followed through nested models and `isinstance` narrowing;
    `getattr(event, "name")` on a payload is a read by name and is refused;
@@ -229,6 +230,7 @@ class PayloadReads(ast.NodeVisitor):
         self.m = module
         self.is_service = is_service
         self.env: dict[str, Classes] = {}
+        self.raw: set[str] = set()  # names bound to a raw payload dict in the current function
         self.problems: list[str] = []
         self.parents: dict[int, ast.AST] = {}
 
@@ -245,7 +247,7 @@ class PayloadReads(ast.NodeVisitor):
     # scopes ---------------------------------------------------------------------------------
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
-        saved = dict(self.env)
+        saved, saved_raw = dict(self.env), set(self.raw)
         args = node.args
         for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
             annotation = getattr(a, "annotation", None)
@@ -267,7 +269,7 @@ class PayloadReads(ast.NodeVisitor):
                 self.visit(d)
             for stmt in node.body:
                 self.visit(stmt)
-        self.env = saved
+        self.env, self.raw = saved, saved_raw
 
     visit_FunctionDef = _function
     visit_AsyncFunctionDef = _function
@@ -309,16 +311,17 @@ class PayloadReads(ast.NodeVisitor):
         self.env = saved
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        self._raw_binding(node.value, node)
         self.generic_visit(node)
+        raw = self._is_raw(node.value)
         for t in node.targets:  # a rebound name no longer holds the payload
             if isinstance(t, ast.Name):
                 self.env.pop(t.id, None)
+                (self.raw.add if raw else self.raw.discard)(t.id)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        self._raw_binding(node.value, node)
         self.generic_visit(node)
         if isinstance(node.target, ast.Name):
+            (self.raw.add if self._is_raw(node.value) else self.raw.discard)(node.target.id)
             classes = self.m.resolve(node.annotation)
             if classes:
                 self.env[node.target.id] = classes
@@ -326,29 +329,34 @@ class PayloadReads(ast.NodeVisitor):
                 self.env.pop(node.target.id, None)
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
-        self._raw_binding(node.value, node)
         self.generic_visit(node)
+        (self.raw.add if self._is_raw(node.value) else self.raw.discard)(node.target.id)
 
     # rule 2 ------------------------------------------------------------------------------------
 
-    def _raw_binding(self, value: ast.expr | None, node: ast.AST) -> None:
+    def _is_raw(self, value: ast.expr | None) -> bool:
+        """`envelope.data`, `dict(envelope.data)` or a typed payload's `model_dump(...)`."""
         if not self.is_service or value is None:
-            return
+            return False
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict" and value.args:
             value = value.args[0]
         if isinstance(value, ast.Attribute) and value.attr == "data":
-            self.report(node, "the raw payload (`.data`) bound to a name: read the typed model instead")
-        if (
+            return True
+        return (
             isinstance(value, ast.Call)
             and isinstance(value.func, ast.Attribute)
             and value.func.attr == "model_dump"
-            and self._classes_of(value.func.value)
-        ):
-            self.report(node, "a payload's model_dump() bound to a name: read the typed model's fields instead")
+            and bool(self._classes_of(value.func.value))
+        )
+
+    def _by_key(self, key: ast.expr | None) -> bool:
+        return isinstance(key, ast.Constant) and isinstance(key.value, str)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         if self.is_service and isinstance(node.value, ast.Attribute) and node.value.attr == "data":
             self.report(node, "raw payload read by key (`.data[...]`): read the typed model instead")
+        elif isinstance(node.value, ast.Name) and node.value.id in self.raw and self._by_key(node.slice):
+            self.report(node, f"raw payload read by key ({node.value.id}[...]): read the typed model instead")
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -356,6 +364,15 @@ class PayloadReads(ast.NodeVisitor):
         if self.is_service:
             if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Attribute) and f.value.attr == "data":
                 self.report(node, f"raw payload read (`.data.{f.attr}(...)`): read the typed model instead")
+            if (
+                isinstance(f, ast.Attribute)
+                and isinstance(f.value, ast.Name)
+                and f.value.id in self.raw
+                and f.attr in ("get", "pop", "setdefault")
+                and node.args
+                and self._by_key(node.args[0])
+            ):
+                self.report(node, f"raw payload read by key ({f.value.id}.{f.attr}(...)): read the typed model")
             if isinstance(f, ast.Name) and f.id == "dict" and node.args:
                 a = node.args[0]
                 if isinstance(a, ast.Attribute) and a.attr == "data":
@@ -446,8 +463,10 @@ BOTH = (TicketResolved, TicketOpened)
 def bad(envelope, event: dev.WorkOrderCompleted, other: TicketResolved | TicketOpened, payload: Any, ev: Event):  # BAD
     a = envelope.data.get("work_type")  # BAD
     b = envelope.data["freight"]  # BAD
-    data = envelope.data  # BAD
-    d = event.model_dump()  # BAD
+    data = envelope.data
+    d = event.model_dump()
+    c = data["freight"] + d.get("adjustments")  # BAD
+    copied = dict(envelope.data)  # BAD
     e = event.not_a_field  # BAD
     f = event.sign_off.not_a_field  # BAD
     g = other.symptom  # BAD
@@ -464,6 +483,8 @@ def good(envelope, event: dev.WorkOrderCompleted, other: TicketResolved | Ticket
         d = ev.resolution_code
     t = dev.WorkOrderCompleted.type
     store(data=envelope.data, topic="fixflow.dispatch.work-orders")
+    whole = event.model_dump(mode="json")
+    render(whole, webhook=whole)
     e = not isinstance(ev, dev.WorkOrderCompleted) or ev.labour_minutes
     if not isinstance(ev, BOTH):
         return None

@@ -263,6 +263,7 @@ async def _plan_event(
     """The delivery rows one event calls for (inside its tenant's scope; nothing inserted yet)."""
     tenant = envelope.tenantid
     region = phones.region_for(tenant)
+    data = event.model_dump(mode="json")  # passed on whole (template context, webhook body), never read by key
     ticket_id = event.ticket_id if isinstance(event, TicketEvent) else (envelope.subject or None)
     name = template_name(envelope.type)
     model = registry.model_for(envelope.type)
@@ -328,11 +329,7 @@ async def _plan_event(
                     )
                     continue
                 values = ctx.build_context(
-                    event.model_dump(mode="json"),
-                    event_type=envelope.type,
-                    tenant_id=tenant,
-                    allowed=allowed,
-                    recipient_name=rcpt.name,
+                    data, event_type=envelope.type, tenant_id=tenant, allowed=allowed, recipient_name=rcpt.name
                 )
                 try:
                     rendered = templates.render(source, values)
@@ -378,7 +375,7 @@ async def _plan_event(
                 event_type=envelope.type,
                 tenant_id=tenant,
                 subject=envelope.subject,
-                data=event.model_dump(mode="json"),
+                data=data,
             )
             planned.append(d)
     return planned
