@@ -15,7 +15,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from fixflow_shared.events.contracts import billing, dispatch, intake, survey
+from fixflow_shared.events import Event, TicketEvent
+from fixflow_shared.events.contracts import billing, dispatch, intake, notify, survey
 
 Facts = dict[str, Any]
 
@@ -82,10 +83,18 @@ class Loaded:
 # --- what each event says ---------------------------------------------------------------------------
 
 
-def keys_of(payload: Any) -> list[str]:
+# events that may name a ticket (the others about one ticket are TicketEvents)
+_MAYBE_ABOUT_A_TICKET = (dispatch.ShipmentUpdated, notify.DeliverySent, notify.DeliveryFailed, notify.DeliveryDeferred)
+
+
+def keys_of(payload: Event) -> list[str]:
     """The fact rows an event changes (loaded before it is merged)."""
     keys: list[str] = []
-    ticket = getattr(payload, "ticket_id", None)
+    ticket = None
+    if isinstance(payload, TicketEvent):
+        ticket = payload.ticket_id
+    elif isinstance(payload, _MAYBE_ABOUT_A_TICKET):
+        ticket = payload.ticket_id
     if isinstance(payload, intake.ComplaintOpened) and payload.original_ticket_id:
         keys.append(ticket_key(payload.original_ticket_id))
     if isinstance(payload, dispatch.ShipmentUpdated | dispatch.PartsRequested):
@@ -97,7 +106,7 @@ def keys_of(payload: Any) -> list[str]:
     return keys
 
 
-def merge(loaded: Loaded, eid: str, payload: Any) -> None:
+def merge(loaded: Loaded, eid: str, payload: Event) -> None:
     handler = _MERGES.get(type(payload))
     if handler is not None:
         handler(loaded, eid, payload)

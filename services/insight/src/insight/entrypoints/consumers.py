@@ -3,9 +3,7 @@ applied by the projector one poll at a time (one transaction per poll)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from fixflow_shared.events import Envelope, registry
+from fixflow_shared.events import Envelope, Event, registry
 from fixflow_shared.runtime import ServiceRuntime
 from insight.service_layer.projector import apply_batch
 from insight.service_layer.wiring import Services
@@ -19,11 +17,11 @@ def projected_types() -> list[str]:
 def register_consumers(runtime: ServiceRuntime, services: Services) -> None:
     consumer = runtime.consumer(*PROJECTED_TOPICS)
 
-    async def one(envelope: Envelope, event: Any) -> None:
+    async def one(envelope: Envelope, event: Event) -> None:
         await services.applied(await apply_batch(runtime.uow(), [(envelope, event)]))
 
     @consumer.on_batch
-    async def many(batch: list[tuple[Envelope, Any]]) -> None:
+    async def many(batch: list[tuple[Envelope, Event]]) -> None:
         await services.applied(await apply_batch(runtime.uow(), batch))
 
     for t in projected_types():

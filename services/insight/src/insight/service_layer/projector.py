@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fixflow_shared.events import Envelope
+from fixflow_shared.events import Envelope, Event
 from fixflow_shared.events.contracts import notify, survey
 from fixflow_shared.events.contracts.insight import QualityAlertRaised
 from fixflow_shared.uow import UnitOfWork
@@ -39,7 +39,7 @@ class Applied:
     alerts: list[str] = field(default_factory=list)
 
 
-def _direct_rows(envelope: Envelope, payload: Any) -> list[c.Row]:
+def _direct_rows(envelope: Envelope, payload: Event) -> list[c.Row]:
     """Events that stand alone: their contribution depends on nothing else."""
     if isinstance(payload, survey.RevisitDue):
         return c.revisit_due_rows(payload.due_on)
