@@ -13,9 +13,8 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from helpers import poll
 
-from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing import auth_headers, eventually_blocking
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +59,7 @@ def test_quiet_hours_saved_through_notify_hold_back_the_sms_for_intakes_ticket(s
         by_channel = {d["channel"]: d for d in got}
         return by_channel if {"sms", "email"} <= set(by_channel) else {}
 
-    by_channel = poll(deliveries, what="notify plans the acknowledgement of intake's ticket.opened")
+    by_channel = eventually_blocking(deliveries, what="notify plans the acknowledgement of intake's ticket.opened")
     # the acknowledgement is a service message (it ignores opt-out), but quiet hours hold back SMS
     assert by_channel["sms"]["status"] == "deferred", (by_channel, notify.tail())
     assert by_channel["email"]["status"] in ("pending", "sent")
