@@ -17,6 +17,7 @@ from fixflow_shared.contacts import (
     normalise_email,
     normalise_phone,
 )
+from fixflow_shared.errors import Unprocessable
 from fixflow_shared.settings import ServiceSettings
 
 
@@ -87,3 +88,16 @@ def test_a_mask_never_shows_the_middle_digits(national):
     assert national[3:7] not in masked.replace(" ", "")[6:-4]
     assert masked.endswith(national[-4:]) and masked.startswith("+86 " + national[:3])
     assert mask_pii(f"call {e164} now") == f"call {masked} now"
+
+
+def test_a_bad_number_from_a_named_field_is_that_fields_validation_failure():
+    regions = PhoneRegions()
+    with pytest.raises(Unprocessable) as info:
+        regions.e164("12345", "t", at=("body", "contact_phone"))
+    assert not isinstance(info.value, InvalidContact), "a form can place the message beside its field"
+    (failure,) = info.value.members["errors"]
+    assert failure["location"] == ["body", "contact_phone"] and "not a valid phone number" in failure["message"]
+    assert "12345" not in failure["message"], "the number is shown masked"
+    assert regions.e164(None, "t", at=("body", "contact_phone")) is None
+    with pytest.raises(InvalidContact):
+        regions.e164("12345", "t")

@@ -77,9 +77,19 @@ class PhoneRegions:
     def normalise(self, value: str, tenant: str | None) -> str:
         return normalise_phone(value, self.region_for(tenant))
 
-    def e164(self, value: str | None, tenant: str | None) -> str | None:
-        """`normalise` for an optional number (None stays None)."""
-        return None if value is None else self.normalise(value, tenant)
+    def e164(self, value: str | None, tenant: str | None, *, at: tuple[str, ...] = ()) -> str | None:
+        """`normalise` for an optional number (None stays None). `at` names where the number came
+        from (e.g. `("body", "contact_phone")`): a bad number is then a validation failure of that
+        field, like any other, so a form can show the message beside it."""
+        if value is None:
+            return None
+        try:
+            return self.normalise(value, tenant)
+        except InvalidContact as exc:
+            if not at:
+                raise
+            failure = {"location": list(at), "message": exc.detail or exc.title, "type": "value_error"}
+            raise Unprocessable("The request has invalid or missing fields", errors=[failure]) from exc
 
 
 DEFAULT_PHONE_REGIONS = PhoneRegions()  # every tenant in DEFAULT_REGION

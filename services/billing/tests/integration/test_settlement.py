@@ -289,4 +289,4 @@ async def test_completion_charges_freight_repeat_adjustments_and_customer_damage
     # in warranty, but the damage was the customer's: charged, not waived
     rows = await _wait_rows(runtime, invoices, tenant, damaged)
     assert len(rows) == 1 and rows[0]["total_minor"] == 2000 + 2000
-    assert await _wait_rows(runtime, waived_charges, tenant, damaged, timeout=0.1) == []
+    assert await _rows(runtime, waived_charges, tenant, damaged) == []  # written with the invoice, if at all

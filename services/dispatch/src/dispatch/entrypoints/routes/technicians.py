@@ -180,7 +180,7 @@ async def create_technician(body: TechnicianCreate, principal: Manager, rt: Runt
     cmd = commands.RegisterTechnician(
         tenant_id=principal.tenant,
         name=body.name,
-        phone=rt.phones.e164(body.phone, principal.tenant),
+        phone=rt.phones.e164(body.phone, principal.tenant, at=("body", "phone")),
         home_lat=body.home_lat,
         home_lon=body.home_lon,
         skills=body.skills,
@@ -214,7 +214,7 @@ async def patch_technician(
     if "hours" in changes:
         changes["hours"] = body.hours.domain() if body.hours else WeeklyHours()
     if "phone" in changes:
-        changes["phone"] = rt.phones.e164(body.phone, principal.tenant)
+        changes["phone"] = rt.phones.e164(body.phone, principal.tenant, at=("body", "phone"))
     t = await handlers.update_technician(
         uow=rt.uow(), tenant_id=principal.tenant, technician_id=technician_id, changes=changes
     )

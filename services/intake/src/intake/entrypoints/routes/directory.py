@@ -77,7 +77,7 @@ def _out(row: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/customers", status_code=status.HTTP_201_CREATED)
 async def create_customer(body: CustomerCreate, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
-    data = {**body.model_dump(mode="json"), "phone": rt.phones.e164(body.phone, principal.tenant)}
+    data = {**body.model_dump(mode="json"), "phone": rt.phones.e164(body.phone, principal.tenant, at=("body", "phone"))}
     c = await directory.create_customer(uow=rt.uow(), tenant_id=principal.tenant, data=data)
     return customer_out(c, reveal=True)
 
@@ -90,7 +90,9 @@ async def search_customers(
     name: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
-    phone = rt.phones.e164(phone, principal.tenant)  # stored in E.164: any way of writing the number finds it
+    phone = rt.phones.e164(
+        phone, principal.tenant, at=("query", "phone")
+    )  # stored in E.164: any way of writing the number finds it
     rows = await views.search_customers(uow=rt.uow(), tenant_id=principal.tenant, phone=phone, name=name, limit=limit)
     return {"items": [customer_out(r) for r in rows]}
 

@@ -179,7 +179,7 @@ async def create_ticket(
     body: TicketCreate, principal: Writer, rt: RuntimeDep, deps: DepsDep, response: Response
 ) -> TicketRead:
     data = body.model_dump(mode="python")
-    data["contact_phone"] = rt.phones.e164(body.contact_phone, principal.tenant)
+    data["contact_phone"] = rt.phones.e164(body.contact_phone, principal.tenant, at=("body", "contact_phone"))
     window = data.pop("requested_window")
     cmd = OpenTicket(
         tenant_id=principal.tenant,
@@ -302,7 +302,7 @@ async def retriage(ticket_id: str, body: TriageUpdate, principal: Agent, rt: Run
 async def supply_facts(ticket_id: str, body: Facts, principal: Writer, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     facts = body.model_dump(exclude_none=True)
     if body.contact_phone is not None:
-        facts["contact_phone"] = rt.phones.e164(body.contact_phone, principal.tenant)
+        facts["contact_phone"] = rt.phones.e164(body.contact_phone, principal.tenant, at=("body", "contact_phone"))
     if not facts:
         raise Unprocessable("supply at least one fact")
     t = await tickets.supply_facts(

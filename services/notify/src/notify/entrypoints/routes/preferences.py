@@ -119,7 +119,7 @@ class RecipientWrite(BaseModel):
 async def put_recipient(recipient_id: str, body: RecipientWrite, principal: Admin, rt: RuntimeDep) -> dict[str, Any]:
     if not _ID.match(recipient_id):
         raise InvalidAddress("ids use letters, digits and _.:- (at most 64)")
-    phone = rt.phones.e164(body.phone, principal.tenant)
+    phone = rt.phones.e164(body.phone, principal.tenant, at=("body", "phone"))
     email = body.email  # normalised by the Email type
     await recipients.put_recipient(
         uow=rt.uow(),
