@@ -95,5 +95,7 @@ def test_kill_notify_then_the_broker_under_load(kafka, make_database, redis_url,
     assert not missing, f"{len(missing)} tickets never acknowledged; notify log:\n{notify.tail()}"
     assert all(len(ids) == 1 for ids in got.values()), "one delivery per ticket, however often the event came"
     print(f"killed notify resumed {resumed_after:.1f}s after its restart; {len(got)} tickets, one delivery each")
-    # Process start-up (imports, migrations check, group join) is inside this figure.
-    assert resumed_after < 10, f"killed consumer resumed after {resumed_after:.1f}s"
+    # Process start-up (imports, migrations check, group join) is inside this figure: ~10 s on a quiet
+    # machine (6 s session timeout + start-up), more on a loaded one. The bound only catches a consumer
+    # that waits for something else than its group's session (e.g. a stuck partition); the figure is printed.
+    assert resumed_after < 45, f"killed consumer resumed after {resumed_after:.1f}s"
