@@ -25,6 +25,7 @@ qualifiers = st.fixed_dictionaries(
         "follow_up_needed": st.booleans(),
         "appointment_reason": st.sampled_from([None, "customer_request", "ticket_cancelled"]),
         "balance_due_minor": st.sampled_from([None, 0, 1500]),
+        "ticket_kind": st.sampled_from([None, "repair", "return"]),
     }
 )
 
@@ -158,3 +159,18 @@ def test_a_return_resolves_when_the_item_reaches_the_warehouse_and_closes_with_t
             t.move_to(target, at=T0)
     assert t.status is S.CLOSED
     assert external_moves(S.RECEIVED, "fixflow.dispatch.return.received.v1") == ()
+
+
+@pytest.mark.parametrize("start", [S.TRIAGED, S.SCHEDULED, S.IN_PROGRESS])
+def test_a_returns_refund_seen_before_the_warehouse_receipt_still_closes_it(start: S) -> None:
+    """The refund (billing's topic) can overtake the receipt (dispatch's topic) it follows."""
+    t = new_ticket(start)
+    for et in ("fixflow.billing.refund.issued.v1", "fixflow.dispatch.return.received.v1"):
+        for target in external_moves(t.status, et, ticket_kind="return"):
+            t.move_to(target, at=T0)
+    assert t.status is S.CLOSED
+    assert [to for _, to in t.history][-2:] == [S.RESOLVED, S.CLOSED]
+
+
+def test_a_refund_on_a_repair_in_progress_does_not_close_it() -> None:
+    assert external_moves(S.IN_PROGRESS, "fixflow.billing.refund.issued.v1", ticket_kind="repair") == ()

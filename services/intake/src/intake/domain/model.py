@@ -175,6 +175,16 @@ _EXTERNAL: dict[str, dict[TicketStatus, tuple[TicketStatus, ...]]] = {
 }
 EXTERNAL_TYPES = frozenset(_EXTERNAL)
 
+# A return's refund follows the warehouse's receipt, but the two come on different topics (billing's
+# and dispatch's) and may arrive in either order: a refund seen first means the item was received,
+# so the ticket passes through resolved to closed (the late return.received then moves nothing).
+_REFUND_OF_A_RETURN: dict[TicketStatus, tuple[TicketStatus, ...]] = {
+    S.TRIAGED: (S.RESOLVED, S.CLOSED),
+    S.SCHEDULED: (S.IN_PROGRESS, S.RESOLVED, S.CLOSED),
+    S.IN_PROGRESS: (S.RESOLVED, S.CLOSED),
+    S.RESOLVED: (S.CLOSED,),
+}
+
 
 def external_moves(
     status: TicketStatus,
@@ -184,14 +194,18 @@ def external_moves(
     follow_up_needed: bool = True,
     appointment_reason: str | None = None,
     balance_due_minor: int | None = None,
+    ticket_kind: str | None = None,
 ) -> tuple[TicketStatus, ...]:
     """The states a ticket passes through when another service reports `event_type` (maybe none).
 
     Qualifiers from the payload: a survey that was not satisfied does not close the ticket (the
     dissatisfaction event that follows decides); a payment closes a resolved ticket only once its
     invoice is paid in full (balance due 0); a failed visit without follow-up keeps the ticket
-    in progress; an appointment cancelled because the ticket was cancelled moves nothing.
+    in progress; an appointment cancelled because the ticket was cancelled moves nothing; a
+    return's refund settles the return even when it arrives before the warehouse's receipt.
     """
+    if event_type == bev.RefundIssued.type and ticket_kind == "return":
+        return _REFUND_OF_A_RETURN.get(status, ())
     if event_type == sev.SurveyCompleted.type and satisfied is False:
         return ()
     if event_type == bev.PaymentReceived.type and balance_due_minor != 0:

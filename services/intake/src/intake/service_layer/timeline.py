@@ -155,6 +155,7 @@ async def _apply_to_ticket(
         follow_up_needed=payload.follow_up_needed if isinstance(payload, dev.WorkOrderFailed) else True,
         appointment_reason=payload.reason if isinstance(payload, dev.AppointmentCancelled) else None,
         balance_due_minor=payload.balance_due_minor if isinstance(payload, bev.PaymentReceived) else None,
+        ticket_kind=t.kind,
     )
     for target in moves:
         try:
