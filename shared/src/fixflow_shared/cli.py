@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from fixflow_shared.settings import ServiceSettings
 
@@ -56,10 +56,18 @@ def healthcheck(port: int) -> None:
     sys.exit(0 if ok else 1)
 
 
+class _ServeOptions(TypedDict):
+    host: str
+    port: int
+    log_config: None
+    access_log: bool
+    timeout_keep_alive: int
+
+
 def run_service(name: str, settings_cls: type[ServiceSettings], argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     cmd = argv[0] if argv else "serve"
-    settings = settings_cls()  # type: ignore[call-arg]
+    settings = settings_cls()
     if cmd == "migrate":
         from fixflow_shared.migrations import upgrade
 
@@ -74,13 +82,13 @@ def run_service(name: str, settings_cls: type[ServiceSettings], argv: list[str] 
         # Keep-alive longer than the idle timeout of the load balancers in front (often 60 s): with
         # uvicorn's 5 s, a client reusing a connection the server is closing gets a reset (seen as
         # ReadError in the lifecycle bench, and as 502s behind proxies).
-        serve = {
-            "host": settings.http_host,
-            "port": settings.http_port,
-            "log_config": None,
-            "access_log": False,
-            "timeout_keep_alive": 75,
-        }
+        serve = _ServeOptions(
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            access_log=False,
+            timeout_keep_alive=75,
+        )
         if settings.http_workers > 1:
             # Workers are separate processes on one socket: each builds its own app from the environment.
             os.environ[_SERVICE_ENV] = f"{name}:{settings_cls.__module__}.{settings_cls.__qualname__}"

@@ -70,7 +70,9 @@ class EventConsumer:
         self._backoff = (backoff_initial_s, backoff_max_s)
         self._handlers: dict[str, Handler] = {}
         self._batch_handler: BatchHandler | None = None
-        batching = {"batch": True, "max_records": batch_max, "batch_timeout_ms": batch_wait_ms} if batch_max > 0 else {}
+        batching: dict[str, Any] = (
+            {"batch": True, "max_records": batch_max, "batch_timeout_ms": batch_wait_ms} if batch_max > 0 else {}
+        )
         # Each member is a separate Kafka group member (its own client): the group's partitions are
         # split between them and handled concurrently, each partition by one member, in order.
         self.subscribers = []
@@ -90,7 +92,7 @@ class EventConsumer:
                 # Raw bytes, no JSON decoding by FastStream: a body that fails to decode there would
                 # raise before our code, be nacked, and block its partition forever.
                 decoder=_raw_body,
-                **batching,  # type: ignore[arg-type]
+                **batching,
             )
             subscriber(self._on_batch if batching else self._on_message)
             self.subscribers.append(subscriber)

@@ -3,7 +3,7 @@ tenant scoping for PostgreSQL row-level security."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import (
@@ -20,6 +20,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 NAMING_CONVENTION = {
@@ -114,3 +115,9 @@ def rls_statements(table: str, column: str = "tenant_id") -> list[str]:
 def asyncpg_dsn(database_url: str) -> str:
     """postgresql+asyncpg://... -> postgresql://... for a raw asyncpg connection (LISTEN)."""
     return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """Rows an UPDATE/DELETE/INSERT touched: `Session.execute` is typed as returning `Result`, while
+    the DML statements return a `CursorResult`, the one that counts rows."""
+    return int(cast("CursorResult[Any]", result).rowcount)

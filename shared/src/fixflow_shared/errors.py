@@ -134,7 +134,7 @@ class NotFound(FixflowError):
     def __init__(self, kind: str | None = None, ident: object = None, *, detail: str | None = None) -> None:
         if detail is None and kind is not None:
             detail = f"{kind} {ident} does not exist"
-        members = {"kind": kind, "id": ident} if kind is not None else {}
+        members: dict[str, Any] = {"kind": kind, "id": ident} if kind is not None else {}
         super().__init__(detail, **members)
         self.kind, self.ident = kind, ident
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any
 
 import orjson
 from redis.asyncio import Redis
@@ -145,7 +146,7 @@ async def _read_body(receive: Receive) -> bytes:
     return body
 
 
-async def _replay(send: Send, record: dict) -> None:
+async def _replay(send: Send, record: dict[str, Any]) -> None:
     body = base64.b64decode(record["body"])
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in record["headers"]]
     headers += [(b"idempotent-replayed", b"true"), (b"content-length", str(len(body)).encode())]

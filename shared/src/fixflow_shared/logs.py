@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 from opentelemetry import trace
+from structlog.typing import Processor
 
 from fixflow_shared.contacts import mask_pii  # the one masker: a***@example.com, +86 138****5678
 
 __all__ = ["get_logger", "mask_pii", "setup_logging"]
 
 
-def _mask_processor(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _mask_processor(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for k, v in event_dict.items():
         if isinstance(v, str):
             event_dict[k] = mask_pii(v)
     return event_dict
 
 
-def _trace_processor(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _trace_processor(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     ctx = trace.get_current_span().get_span_context()
     if ctx.is_valid:
         event_dict["trace_id"] = format(ctx.trace_id, "032x")
@@ -32,12 +34,12 @@ def _trace_processor(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, A
 def setup_logging(service: str, level: str = "INFO") -> None:
     # Masking runs after the exception is formatted (its text may hold a phone number) and before the
     # trace ids are added (32 hex digits can contain a run that looks like one).
-    stamp = [
+    stamp: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    shared = [*stamp, _mask_processor, _trace_processor]
+    shared: list[Processor] = [*stamp, _mask_processor, _trace_processor]
     structlog.configure(
         processors=[
             *stamp,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -93,7 +93,9 @@ class ServiceRuntime:
         # _instrument, not instrument(): the public call instruments only the first engine of a
         # process, and tests run several services in one process.
         if settings.trace_sql:
-            SQLAlchemyInstrumentor()._instrument(engine=self.engine.sync_engine, tracer_provider=self.tracer_provider)
+            SQLAlchemyInstrumentor()._instrument(  # type: ignore[no-untyped-call]  # the library's method is unannotated
+                engine=self.engine.sync_engine, tracer_provider=self.tracer_provider
+            )
         self.session_factory = make_session_factory(self.engine)
         self.outbox: Table = metadata.tables["outbox"]
         self.inbox: Table = metadata.tables["inbox"]
@@ -118,7 +120,7 @@ class ServiceRuntime:
         )
         self.consumers: list[EventConsumer] = []
         self.authenticator = Authenticator(settings)
-        self._background: list[asyncio.Task[Any]] = []
+        self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.started = False
 
     # --- building blocks -------------------------------------------------------------------------
@@ -155,7 +157,7 @@ class ServiceRuntime:
         self.consumers.append(c)
         return c
 
-    def background(self, coro_factory: Any) -> None:
+    def background(self, coro_factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run a long-lived coroutine (timer wheel, scheduler) while the service runs."""
         self._background.append(coro_factory)
 
@@ -173,7 +175,9 @@ class ServiceRuntime:
                 )
 
     def asyncapi(self) -> dict[str, Any]:
-        return AsyncAPI(self.broker, title=f"fixflow {self.name}", version="1.0.0").to_specification().to_jsonable()
+        spec = AsyncAPI(self.broker, title=f"fixflow {self.name}", version="1.0.0").to_specification()
+        document: dict[str, Any] = spec.to_jsonable()
+        return document
 
     # --- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:

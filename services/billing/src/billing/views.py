@@ -216,9 +216,9 @@ async def monthly_statement(*, uow: UnitOfWork, tenant_id: str, customer_id: str
             }
         )
     st.rows.sort(key=lambda r: (r["date"], r["document"]))
-    for r in st.rows:
-        t = st.totals.setdefault(r["currency"], {"debit_minor": 0, "credit_minor": 0, "balance_minor": 0})
-        t["debit_minor"] += r["debit_minor"]
-        t["credit_minor"] += r["credit_minor"]
+    for line in st.rows:
+        t = st.totals.setdefault(line["currency"], {"debit_minor": 0, "credit_minor": 0, "balance_minor": 0})
+        t["debit_minor"] += line["debit_minor"]
+        t["credit_minor"] += line["credit_minor"]
         t["balance_minor"] = t["debit_minor"] - t["credit_minor"]
     return st

@@ -140,7 +140,7 @@ async def board_appointments(
                 orders[w["appointment_id"]] = w  # the latest live one wins
     out = []
     for r in rows:
-        w = orders.get(r["id"])
+        order = orders.get(r["id"])
         out.append(
             {
                 "id": r["id"],
@@ -158,11 +158,11 @@ async def board_appointments(
                 "lon": r["lon"],
                 "sla_deadline": r["sla_deadline"],
                 "duration_min": r["duration_min"],
-                "work_order_id": w["id"] if w else None,
-                "work_order_status": w["status"] if w else None,
-                "planned_start": w["planned_start"] if w else None,
-                "planned_end": w["planned_end"] if w else None,
-                "travel_min": w["travel_min"] if w else None,
+                "work_order_id": order["id"] if order else None,
+                "work_order_status": order["status"] if order else None,
+                "planned_start": order["planned_start"] if order else None,
+                "planned_end": order["planned_end"] if order else None,
+                "travel_min": order["travel_min"] if order else None,
             }
         )
     return out
@@ -184,8 +184,9 @@ def kpis_of(orders: list[WorkOrder], available_minutes: float = 0.0) -> dict[str
         for w in arrived
         if w.planned_start
         and w.planned_end
+        and w.arrived_at
         and w.planned_start.timestamp() - 900 <= w.arrived_at.timestamp() <= w.planned_end.timestamp()
-    ]  # type: ignore[union-attr]
+    ]
     labour = sum(w.labour_minutes for w in finished)
     travel = sum(w.travel_min for w in finished)
     per_tech = Counter(w.technician_id for w in finished)

@@ -248,7 +248,9 @@ async def kpis(*, uow: UnitOfWork, tenant_id: str, start: datetime, end: datetim
         await uow.scope_to_tenant(tenant_id)
         s = uow.session
         opened = (await s.execute(select(func.count()).where(*in_period))).scalar_one()
-        by_kind = dict((await s.execute(select(c.kind, func.count()).where(*in_period).group_by(c.kind))).all())
+        by_kind: dict[str, int] = dict(
+            (await s.execute(select(c.kind, func.count()).where(*in_period).group_by(c.kind))).all()
+        )
         r = (
             await s.execute(
                 select(func.avg(resp), pct(resp, 0.5), pct(resp, 0.9)).where(
@@ -263,7 +265,7 @@ async def kpis(*, uow: UnitOfWork, tenant_id: str, start: datetime, end: datetim
                 )
             )
         ).one()
-        backlog = dict(
+        backlog: dict[str, int] = dict(
             (
                 await s.execute(
                     select(c.status, func.count())

@@ -174,7 +174,7 @@ def flushed_redis_db(stores: Any, index: int | None = None) -> str:
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()
-    return url
+    return str(url)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from fixflow_shared.testing.infra import free_port
 
@@ -15,7 +16,7 @@ from fixflow_shared.testing.infra import free_port
 @dataclass
 class SmsGateway:
     port: int = field(default_factory=free_port)
-    messages: list[dict] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0  # answer 503 to this many requests first
     down: bool = False  # answer 503 to everything
     requests: int = 0
@@ -46,7 +47,7 @@ class SmsGateway:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _handle(self, path: str, key: str | None, body: bytes) -> tuple[int, dict]:
+    def _handle(self, path: str, key: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.requests += 1
             if path != "/v1/messages":
@@ -67,7 +68,7 @@ class SmsGateway:
             self.messages.append({"id": mid, "to": to, "text": text, "reference": msg.get("reference")})
             return 200, {"id": mid}
 
-    def to(self, number: str) -> list[dict]:
+    def to(self, number: str) -> list[dict[str, Any]]:
         with self._lock:
             return [m for m in self.messages if m["to"] == number]
 

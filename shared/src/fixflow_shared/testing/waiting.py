@@ -18,7 +18,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -34,14 +34,36 @@ def _failure(probe: Callable[[], Any], what: str, timeout: float, last: Any) -> 
     return AssertionError(f"not reached within {timeout:g} s: {name}; last value: {shown}")
 
 
+@overload
 async def eventually(
-    probe: Callable[[], T | Awaitable[T]],
+    probe: Callable[[], Awaitable[T]],
     until: Callable[[T], object] = bool,
     *,
     timeout: float = DEFAULT_TIMEOUT_S,
     interval: float = DEFAULT_INTERVAL_S,
     what: str = "",
-) -> T:
+) -> T: ...
+
+
+@overload
+async def eventually(
+    probe: Callable[[], T],
+    until: Callable[[T], object] = bool,
+    *,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    interval: float = DEFAULT_INTERVAL_S,
+    what: str = "",
+) -> T: ...
+
+
+async def eventually(
+    probe: Callable[[], Any],
+    until: Callable[[Any], object] = bool,
+    *,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    interval: float = DEFAULT_INTERVAL_S,
+    what: str = "",
+) -> Any:
     """Call `probe` until `until(value)` holds and return that value; fail after `timeout` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -49,8 +71,8 @@ async def eventually(
         value = probe()
         if inspect.isawaitable(value):
             value = await value
-        if until(value):  # type: ignore[arg-type]
-            return value  # type: ignore[return-value]
+        if until(value):
+            return value
         if loop.time() >= deadline:
             raise _failure(probe, what, timeout, value)
         await asyncio.sleep(interval)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from billing.adapters.orm import contract_visit_usage, entitlements, ticket_facts
 from billing.domain.entitlements import Package, ServiceContract, WarrantyCard
@@ -18,7 +19,7 @@ from billing.domain.entitlements import Package, ServiceContract, WarrantyCard
 # --- statements built once, executed with parameters --------------------------------------------
 # (not .values(**row) / literal where-clauses per call: that builds a statement and coerces every
 # value into a bound literal each time, which cost more Python than the query itself)
-_TENANT = bindparam("b_tenant")
+_TENANT: BindParameter[str] = bindparam("b_tenant")
 _FACTS_ROW = pg_insert(ticket_facts)
 _UPSERT_FACTS = _FACTS_ROW.on_conflict_do_update(
     index_elements=["tenant_id", "ticket_id"],

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from billing.adapters.orm import credit_notes, invoices, payments, refunds, waived_charges
 from billing.adapters.serialisation import line_from_json, line_to_json
@@ -18,7 +19,7 @@ from billing.domain.pricing import Charge, ServiceKind
 # --- statements built once, executed with parameters --------------------------------------------
 # (not .values(**row) / literal where-clauses per call: that builds a statement and coerces every
 # value into a bound literal each time, which cost more Python than the query itself)
-_TENANT = bindparam("b_tenant")
+_TENANT: BindParameter[str] = bindparam("b_tenant")
 _SETTLED = (
     select(invoices.c.id)
     .where(invoices.c.tenant_id == _TENANT, invoices.c.work_order_id == bindparam("b_wo"))

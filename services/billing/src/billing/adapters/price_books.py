@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from billing.adapters.orm import price_books
 from billing.adapters.serialisation import book_from_row, book_to_config
@@ -15,7 +16,7 @@ from billing.domain.price_book import PriceBook, demo_price_book
 # --- statements built once, executed with parameters --------------------------------------------
 # (not .values(**row) / literal where-clauses per call: that builds a statement and coerces every
 # value into a bound literal each time, which cost more Python than the query itself)
-_TENANT = bindparam("b_tenant")
+_TENANT: BindParameter[str] = bindparam("b_tenant")
 _EFFECTIVE_BOOK = (
     select(price_books)
     .where(price_books.c.tenant_id == _TENANT, price_books.c.effective_from <= bindparam("b_on"))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from billing.adapters.orm import pending_settlements
 from billing.adapters.serialisation import envelope_to_json, work_to_json
@@ -18,7 +19,7 @@ from fixflow_shared.events.envelope import Envelope
 # --- statements built once, executed with parameters --------------------------------------------
 # (not .values(**row) / literal where-clauses per call: that builds a statement and coerces every
 # value into a bound literal each time, which cost more Python than the query itself)
-_TENANT = bindparam("b_tenant")
+_TENANT: BindParameter[str] = bindparam("b_tenant")
 _WAITING_FOR_TICKET = (
     select(pending_settlements)
     .where(

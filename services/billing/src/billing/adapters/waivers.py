@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from billing.adapters.orm import waivers
 from billing.domain.model import WaiverRequest, WaiverStatus
@@ -15,7 +16,7 @@ from billing.domain.model import WaiverRequest, WaiverStatus
 # --- statements built once, executed with parameters --------------------------------------------
 # (not .values(**row) / literal where-clauses per call: that builds a statement and coerces every
 # value into a bound literal each time, which cost more Python than the query itself)
-_TENANT = bindparam("b_tenant")
+_TENANT: BindParameter[str] = bindparam("b_tenant")
 _OPEN_WAIVERS = (
     select(waivers)
     .where(

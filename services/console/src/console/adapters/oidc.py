@@ -103,7 +103,7 @@ class OidcClient:
             "client_id": self.client_id,
             "code_verifier": verifier,
         }
-        auth = (self.client_id, self.client_secret) if self.client_secret else None
+        auth = httpx.BasicAuth(self.client_id, self.client_secret) if self.client_secret else httpx.USE_CLIENT_DEFAULT
         r = await self.http.post(meta["token_endpoint"], data=data, auth=auth, headers={"Accept": "application/json"})
         if r.status_code != 200:
             raise SignInFailed(f"the issuer refused the code ({r.status_code})")

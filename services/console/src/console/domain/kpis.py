@@ -129,14 +129,14 @@ def to_csv(
                 f"csat={_cell(r['csat'])} nps={_cell(r['nps'])} answered={r['answered']} praise={r['praise']}",
             ]
         )
-    for t in risky:
+    for r in risky:
         w.writerow(
             [
                 "sla",
-                _cell(t["id"]),
-                _cell(t.get("sla_state", "")),
-                _cell(t.get("priority") or ""),
-                _cell(t.get("status", "")),
+                _cell(r["id"]),
+                _cell(r.get("sla_state", "")),
+                _cell(r.get("priority") or ""),
+                _cell(r.get("status", "")),
             ]
         )
     return buf.getvalue()

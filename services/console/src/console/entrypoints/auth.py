@@ -185,7 +185,7 @@ async def logout(request: Request, session: SessionDep) -> Response:
     oidc = request.app.state.oidc
     if session.via == "oidc" and oidc is not None:
         target = await oidc.logout_url(session.id_token, settings_of(request).public_url + "/login") or target
-    response = RedirectResponse(target, status_code=303)
+    response: Response = RedirectResponse(target, status_code=303)
     if request.headers.get("hx-request") == "true":
         response = Response(status_code=204, headers={"HX-Redirect": target})
     response.delete_cookie(COOKIE, path="/")

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from dispatch.adapters.orm import (
     absences,
@@ -40,13 +41,14 @@ from dispatch.domain.model import (
 )
 from dispatch.domain.optimiser import Interval
 from fixflow_shared.clock import Clock
+from fixflow_shared.db import rows_changed
 
 ACTIVE_WO = (WorkOrderStatus.ASSIGNED.value, WorkOrderStatus.EN_ROUTE.value, WorkOrderStatus.ON_SITE.value)
 
 
 # Statements built once, executed with parameters: building a statement per call (and coercing every
 # value into a bound literal, then cache-keying it) cost more Python than the query itself.
-_TENANT = bindparam("b_tenant")
+_TENANT: BindParameter[str] = bindparam("b_tenant")
 _LOCK_PLANNING = text("SELECT pg_advisory_xact_lock(hashtext(:k))")
 _ADD_SKILL = pg_insert(skills).on_conflict_do_nothing()
 _SAVE_TECHNICIAN = update(technicians).where(technicians.c.tenant_id == _TENANT, technicians.c.id == bindparam("b_id"))
@@ -163,7 +165,7 @@ class Repository:
         res = await self.session.execute(
             _ADD_SKILL, dict(tenant_id=self.tenant, code=code, name=name, created_at=self.clock.now())
         )
-        return bool(res.rowcount)
+        return bool(rows_changed(res))
 
     async def skill_codes(self) -> set[str]:
         rows = await self.session.execute(select(skills.c.code).where(skills.c.tenant_id == self.tenant))
@@ -358,7 +360,7 @@ class Repository:
                 pt_first_seen=now,
             ),
         )
-        return bool(res.rowcount)
+        return bool(rows_changed(res))
 
     async def save_job(self, j: Job) -> None:
         await self.session.execute(_SAVE_JOB, dict(b_tenant=self.tenant, b_id=j.id, **self._job_values(j)))

@@ -27,7 +27,8 @@ def haversine_km(origins: Coords, destinations: Coords) -> NDArray[np.float64]:
     lat1, lon1 = o[:, 0:1], o[:, 1:2]
     lat2, lon2 = d[:, 0][None, :], d[:, 1][None, :]
     a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    km: NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return km
 
 
 class HaversineMatrix:

@@ -153,6 +153,10 @@ class Plan:
         return {a.job_id: a for a in self.assignments}
 
 
+def _due_minutes(due: datetime | None) -> float:
+    return _INF if due is None else _minutes(due)
+
+
 def _minutes(t: datetime) -> float:
     return t.timestamp() / 60.0
 
@@ -386,7 +390,7 @@ def _solve_greedy(c: Compiled) -> list[tuple[int, int]]:
     jobs = c.problem.jobs
     order = sorted(
         range(len(jobs)),
-        key=lambda j: (jobs[j].priority, _minutes(jobs[j].sla_deadline) if jobs[j].sla_deadline else _INF),
+        key=lambda j: (jobs[j].priority, _due_minutes(jobs[j].sla_deadline)),
     )
     used = np.zeros(c.shape[1], dtype=bool)
     dense = c.dense()
@@ -412,29 +416,29 @@ def _solve_cpsat(c: Compiled, time_limit_s: float) -> list[tuple[int, int]]:
     J, S = c.shape
     dense = c.dense()
     model = cp_model.CpModel()
-    x: dict[tuple[int, int], object] = {}
-    by_slot: dict[int, list[object]] = defaultdict(list)
+    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    by_slot: dict[int, list[cp_model.IntVar]] = defaultdict(list)
     terms = []
     for j in range(J):
         row = []
         for s in np.flatnonzero(np.isfinite(dense[j])):
-            v = model.NewBoolVar(f"x{j}_{s}")
+            v = model.new_bool_var(f"x{j}_{s}")
             x[(j, int(s))] = v
             row.append(v)
             by_slot[int(s)].append(v)
             terms.append(int(round((dense[j, s] - c.unplanned_penalty[j]) * 100)) * v)
         if row:
-            model.AddAtMostOne(row)
+            model.add_at_most_one(row)
     for vs in by_slot.values():
-        model.AddAtMostOne(vs)
-    model.Minimize(sum(terms))
+        model.add_at_most_one(vs)
+    model.minimize(sum(terms))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = 2
-    status = solver.Solve(model)
+    status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return []
-    return [k for k, v in x.items() if solver.Value(v)]
+    return [k for k, v in x.items() if solver.value(v)]
 
 
 # --- explanations and the public entry point ------------------------------------------------------

@@ -9,6 +9,7 @@ together. The `_`-prefixed steps run inside the unit of work their caller opened
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -165,7 +166,7 @@ async def _problem(
     *,
     now: datetime,
     planning: Planning,
-    exclude: set[str] = frozenset(),  # type: ignore[assignment]
+    exclude: AbstractSet[str] = frozenset(),
     only: set[str] | None = None,
     ignore_appointment: str | None = None,
     horizon_days: float | None = None,
@@ -296,7 +297,7 @@ async def _place(
     planning: Planning,
     now: datetime,
     causation: Envelope | None = None,
-    exclude: set[str] = frozenset(),
+    exclude: AbstractSet[str] = frozenset(),
     previous: WorkOrder | None = None,  # type: ignore[assignment]
     new_job: bool = False,
 ) -> WorkOrder | None:
@@ -394,7 +395,7 @@ async def _place_by_bumping(
     planning: Planning,
     now: datetime,
     causation: Envelope | None,
-    exclude: set[str],
+    exclude: AbstractSet[str],
     previous: WorkOrder | None,
 ) -> WorkOrder | None:
     """A P1 that would breach its SLA (or find no slot) may take the place of unconfirmed P3/P4
@@ -1205,7 +1206,7 @@ async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkO
         repo = Repository(uow.session, cmd.tenant_id, uow.clock)
         await repo.lock_planning()
         wo = await _wo_for(repo, cmd.work_order_id)
-        sign_off = {
+        sign_off: dict[str, object] = {
             "signed_by": cmd.signed_by,
             "signed_at": cmd.signed_at.isoformat(),
             "signature_sha256": cmd.signature_sha256,
@@ -1237,7 +1238,7 @@ async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkO
                 ),
                 first_time_fix=wo.visit_number == 1,
                 completed_at=now,
-                work_type=cmd.facts.work_type,  # type: ignore[arg-type]  (checked by CompletionFacts)
+                work_type=cmd.facts.work_type,  # type: ignore[arg-type]  # checked by CompletionFacts
                 fault_origin=cmd.facts.fault_origin,  # type: ignore[arg-type]
                 fault_cause=cmd.facts.fault_cause,
                 adjustments=cmd.facts.adjustments,

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from fixflow_shared.db import rows_changed
 from fixflow_shared.uow import UnitOfWork
 from insight import views
 from insight.adapters import pdf
@@ -144,7 +145,7 @@ async def fire(*, uow: UnitOfWork, timer: str, hour_utc: int, font: str | None, 
         )
         await uow.commit()
     # another replica that fired the same timer at once loses the UPDATE: its copy is extra, not wrong
-    return [(timer_id(tenant, next_month), next_due)] if done.rowcount else []
+    return [(timer_id(tenant, next_month), next_due)] if rows_changed(done) else []
 
 
 def last_month(now: datetime) -> date:

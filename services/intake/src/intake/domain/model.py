@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from fixflow_shared.events.contracts import billing as bev
@@ -78,7 +78,7 @@ class Ticket:
     product_id: str | None = None
     product_model: str | None = None
     serial: str | None = None
-    purchase_date: object | None = None
+    purchase_date: date | None = None
     customer_grade: str | None = None
     priority: str | None = None
     category: str | None = None

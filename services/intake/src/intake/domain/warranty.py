@@ -82,27 +82,29 @@ def determine(
     return_end = bought + timedelta(days=terms.return_window_days)
     blocked = sorted(f for f in terms.non_returnable if f in NON_RETURNABLE_FLAGS)
     returnable = not blocked and today <= return_end
-    common = {
-        "decided_on": today,
-        "purchase_date": bought,
-        "warranty_ends_on": warranty_end,
-        "return_window_ends_on": return_end,
-        "returnable": returnable,
-        "non_returnable_reasons": blocked,
-    }
+
+    def decision(status: str, rule: str, reason: str) -> Decision:
+        return Decision(
+            status,
+            rule,
+            reason,
+            decided_on=today,
+            purchase_date=bought,
+            warranty_ends_on=warranty_end,
+            return_window_ends_on=return_end,
+            returnable=returnable,
+            non_returnable_reasons=blocked,
+        )
 
     if kind == "return":
         if blocked:
-            return Decision(
-                "not_returnable", "return.non_returnable", "not returnable: " + ", ".join(blocked), **common
-            )  # type: ignore[arg-type]
+            return decision("not_returnable", "return.non_returnable", "not returnable: " + ", ".join(blocked))
         if today <= return_end:
-            return Decision(
+            return decision(
                 "return_window_open",
                 "return.window",
                 f"within {terms.return_window_days} days of purchase (until {return_end})",
-                **common,
-            )  # type: ignore[arg-type]
+            )
     if today <= warranty_end:
-        return Decision("in_warranty", w_rule, f"in warranty until {warranty_end}", **common)  # type: ignore[arg-type]
-    return Decision("out_of_warranty", w_rule, f"warranty ended on {warranty_end}", **common)  # type: ignore[arg-type]
+        return decision("in_warranty", w_rule, f"in warranty until {warranty_end}")
+    return decision("out_of_warranty", w_rule, f"warranty ended on {warranty_end}")

@@ -134,7 +134,7 @@ async def supply_facts(*, uow: UnitOfWork, deps: Deps, tenant_id: str, ticket_id
             product=product_terms(product),
             asset=asset_terms(asset),
             purchase_date=t.purchase_date,
-        )  # type: ignore[arg-type]
+        )
         t.warranty = decision.as_dict()
         t.missing_facts = missing_facts(
             kind=t.kind,

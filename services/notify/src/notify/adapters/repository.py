@@ -13,6 +13,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fixflow_shared.db import rows_changed
 from notify.adapters.orm import (
     contacts,
     deliveries,
@@ -226,7 +227,7 @@ class NotifyRepository:
             .where(deliveries.c.id.in_(ids), deliveries.c.status == DeliveryStatus.PENDING.value)
             .values(lease_until=func.now() + text(f"interval '{float(lease_s)} seconds'"))
         )
-        return res.rowcount or 0
+        return rows_changed(res)
 
     async def pending_due_times(self) -> list[tuple[str, datetime]]:
         rows = (

@@ -52,7 +52,7 @@ def _check(source: str, allowed: frozenset[str], where: str) -> None:
             f"{where}: unknown variables {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}"
         )
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        name = node.attr if isinstance(node, nodes.Getattr) else getattr(getattr(node, "arg", None), "value", None)
         if isinstance(name, str) and name.startswith("_"):
             raise TemplateRejected(f"{where}: access to {name!r} is not allowed")
     for _call in ast.find_all(nodes.Call):

@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
+from fixflow_shared.db import rows_changed
 from survey.adapters.orm import due_timers, revisit_customers, revisits, survey_plans, survey_responses, surveys
 from survey.domain import reports
 from survey.domain.model import (
@@ -30,7 +32,7 @@ from survey.domain.model import (
 
 # Statements built once and executed with parameters (not .values(**row) per call, which builds a
 # statement and coerces every value into a bound literal each time).
-_TENANT = bindparam("b_tenant")
+_TENANT: BindParameter[str] = bindparam("b_tenant")
 _PLAN_CONFIG = select(survey_plans.c.config).where(survey_plans.c.tenant_id == _TENANT)
 _SURVEY = select(surveys).where(surveys.c.tenant_id == _TENANT, surveys.c.id == bindparam("b_id"))
 _SURVEY_LOCK = _SURVEY.with_for_update()
@@ -112,19 +114,24 @@ def plan_from_config(tenant_id: str, c: dict[str, Any]) -> SurveyPlan:
             extra_holidays=tuple(date.fromisoformat(x) for x in cal.get("extra_holidays", ())),
             extra_workdays=tuple(date.fromisoformat(x) for x in cal.get("extra_workdays", ())),
         ),
-        **{
-            k: (
-                time.fromisoformat(v)
-                if k == "send_time"
-                else tuple(sorted(v.items()))
-                if k == "revisit_months_by_grade" and isinstance(v, dict)
-                else tuple(v)
-                if isinstance(v, list)
-                else v
-            )
-            for k, v in c.items()
-        },
+        **_plan_settings(c),
     )
+
+
+def _plan_settings(c: dict[str, Any]) -> dict[str, Any]:
+    """The plan's remaining settings as the model holds them (times parsed, lists as tuples)."""
+    return {
+        k: (
+            time.fromisoformat(v)
+            if k == "send_time"
+            else tuple(sorted(v.items()))
+            if k == "revisit_months_by_grade" and isinstance(v, dict)
+            else tuple(v)
+            if isinstance(v, list)
+            else v
+        )
+        for k, v in c.items()
+    }
 
 
 def _rule(r: dict[str, Any] | None) -> DissatisfactionRule:
@@ -228,7 +235,7 @@ class SurveyRepository:
         res = await self.session.execute(
             _SAVE_SURVEY, {"b_tenant": s.tenant_id, "b_id": s.id, "b_version": s.version, **values}
         )
-        if res.rowcount != 1:
+        if rows_changed(res) != 1:
             raise RuntimeError(f"survey {s.id} changed concurrently")
         s.version += 1
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from billing.domain.price_book import FaultCause, WorkType
 from billing.domain.pricing import PartUsed, WorkDone
 from fixflow_shared.auth import Principal, require_roles
 from fixflow_shared.runtime import ServiceRuntime
@@ -49,8 +50,8 @@ class WorkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     visit_number: int = Field(1, ge=1, le=100)
     resolution_code: str = Field("repair", min_length=1, max_length=64)
-    work_type: str | None = Field(None, pattern=r"^(inspection|adjustment|part_replacement|reinstall|repair|internal)$")
-    fault_cause: str | None = Field(None, pattern=r"^(quality|customer|unknown)$")
+    work_type: WorkType | None = None
+    fault_cause: FaultCause | None = None
     labour_minutes: int = Field(0, ge=0, le=100_000)
     parts: list[PartIn] = Field(default_factory=list, max_length=100)
     adjustments: int = Field(1, ge=1, le=100)
@@ -63,10 +64,10 @@ class WorkIn(BaseModel):
             resolution_code=self.resolution_code,
             labour_minutes=self.labour_minutes,
             parts=tuple(PartUsed(p.code, p.quantity) for p in self.parts),
-            work_type=self.work_type,  # type: ignore[arg-type]
+            work_type=self.work_type,
             fault_cause=self.fault_cause,
             adjustments=self.adjustments,
-            freight=self.freight,  # type: ignore[arg-type]
+            freight=self.freight,
             internal=self.internal,
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,7 +22,7 @@ class AnswerCreate(BaseModel):
     comment: str | None = Field(None, max_length=MAX_COMMENT_CHARS)
 
     def to_domain(self) -> Answers:
-        return Answers(scores=dict(self.scores), nps=self.nps, comment=self.comment or None)
+        return Answers(scores={str(q): s for q, s in self.scores.items()}, nps=self.nps, comment=self.comment or None)
 
 
 class AnswerAccepted(BaseModel):
@@ -105,9 +105,7 @@ class PlanModel(BaseModel):
     follow_up_major: bool = True
     follow_up_working_days: int = Field(20, ge=1, le=60)
     channel: Literal["sms", "email", "phone"] = "sms"
-    questions: list[QuestionName] = Field(
-        default_factory=lambda: ["timeliness", "professionalism", "attitude", "effectiveness", "overall"], min_length=1
-    )
+    questions: list[QuestionName] = Field(default_factory=lambda: list(get_args(QuestionName)), min_length=1)
     ask_nps: bool = True
     allow_comment: bool = True
     reminder_after_days: list[Annotated[int, Field(ge=1, le=60)]] = Field(default_factory=lambda: [2], max_length=5)
