@@ -20,8 +20,9 @@ $(BIN)/.installed: constraints.txt shared/pyproject.toml $(wildcard services/*/p
 
 install: $(BIN)/.installed
 
-infra:
+infra: install
 	$(INFRA) start
+	$(INFRA) topics
 
 infra-stop:
 	$(INFRA) stop

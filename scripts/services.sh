@@ -66,6 +66,7 @@ Fixflow is running.
   emails    .local/mail/new (local SMTP catcher on 127.0.0.1:${NOTIFY_SMTP_PORT})
   logs      .local/logs/<service>.log        stop: make stop
   Kafka     127.0.0.1:9092   PostgreSQL 127.0.0.1:5432   Redis 127.0.0.1:6379
+  traces    Zipkin http://127.0.0.1:9411/zipkin/  (every service sends its spans there)
 
 Demo tenant "demo" (scripts/demo.py, run by make run; running it again adds nothing):
   20 technicians, 200 customers with appliances, the retailer fee schedule, SLA policy,
@@ -76,6 +77,12 @@ Follow a ticket:
   curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8001/v1/tickets/<id>/timeline
   curl -s -H "Authorization: Bearer \$TOKEN" "http://127.0.0.1:8005/v1/deliveries?ticket_id=<id>"
   curl -s -H "Authorization: Bearer \$TOKEN" "http://127.0.0.1:8003/v1/invoices?ticket_id=<id>"
+Open a ticket's trace (one trace from the first request to the survey, whoever the clients are):
+  http://127.0.0.1:9411/zipkin/?annotationQuery=fixflow.ticket_id%3D<id>    (search by ticket id)
+  or take the trace id from the ticket's traceparent (00-<trace id>-<span id>-01):
+  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8001/v1/tickets/<id> | grep -o '"traceparent":"[^"]*"'
+  http://127.0.0.1:9411/zipkin/traces/<trace id>
+Dead letters: .venv/bin/python -m fixflow_shared.deadletters --help   (docs/operations.md)
 MSG
 }
 

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Local infrastructure without a Docker engine: PostgreSQL and Redis from Debian packages, and a
-# real single-node Apache Kafka (KRaft) assembled from Maven Central jars and run as a JVM.
+# Local infrastructure without a Docker engine: PostgreSQL and Redis from Debian packages, a
+# real single-node Apache Kafka (KRaft) assembled from Maven Central jars and run as a JVM, and
+# Zipkin (the trace viewer, in-memory storage) from its executable jar on Maven Central.
 #
-#   deploy/local/infra.sh install   install packages and fetch the Kafka jars (cached)
+#   deploy/local/infra.sh install   install packages and fetch the Kafka and Zipkin jars (cached)
 #   deploy/local/infra.sh start     install if needed, start everything, wait until it answers
 #   deploy/local/infra.sh stop      stop what this script started
 #   deploy/local/infra.sh status    one line per component
 #   deploy/local/infra.sh start-stores  PostgreSQL and Redis only (tests bring their own broker)
 #   deploy/local/infra.sh kafka-start PORT CONTROLLER_PORT DIR   an extra broker (tests)
+#   deploy/local/infra.sh zipkin-start PORT DIR   an extra Zipkin (tests); zipkin-stop DIR
+#   deploy/local/infra.sh topics    create the project's topics on the local broker (the one place
+#                                   outside Kubernetes that does: services never create topics)
 #
 # Every command is safe to run twice. State and logs live under .local/ (git-ignored).
 set -euo pipefail
@@ -31,6 +35,9 @@ LIBFAKETIME="${LIBFAKETIME:-/usr/lib/$(uname -m)-linux-gnu/faketime/libfaketimeM
 # How far ahead of the broker's clock a producer's record timestamp may be (Kafka's default: 1 h).
 # scripts/time-of-day.sh raises it: its Python processes run up to two days ahead of the broker.
 KAFKA_TIMESTAMP_AFTER_MAX_MS="${KAFKA_TIMESTAMP_AFTER_MAX_MS:-3600000}"
+ZIPKIN_VERSION="3.5.1"
+ZIPKIN_JAR="${FIXFLOW_ZIPKIN_JAR:-$STATE/zipkin/zipkin-server-$ZIPKIN_VERSION-exec.jar}"
+ZIPKIN_PORT="${ZIPKIN_PORT:-9411}"
 
 log() { printf '[infra] %s\n' "$*" >&2; }
 
@@ -80,10 +87,20 @@ install_kafka() {
   touch "$KAFKA_LIBS/.complete"
 }
 
+install_zipkin() {
+  [ -f "$ZIPKIN_JAR" ] && return
+  log "fetching Zipkin $ZIPKIN_VERSION with Maven (cached in $(dirname "$ZIPKIN_JAR"))"
+  mkdir -p "$(dirname "$ZIPKIN_JAR")"
+  mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
+    -Dartifact="io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec" -DoutputDirectory="$(dirname "$ZIPKIN_JAR")" \
+    >"$STATE/mvn-zipkin.log" 2>&1 || { cat "$STATE/mvn-zipkin.log" >&2; exit 1; }
+}
+
 cmd_install() {
   mkdir -p "$STATE" "$LOGS"
   install_packages
   install_kafka
+  install_zipkin
 }
 
 # --- PostgreSQL: Debian's cluster manager, one role and database per service --------------------
@@ -189,14 +206,57 @@ kafka_stop() {
   rm -f "$dir/kafka.pid"
 }
 
+# --- Zipkin: the trace viewer (UI and API on one port, spans kept in memory) ------------------------
+zipkin_ready() { curl -fs "http://127.0.0.1:$1/health" >/dev/null 2>&1; }
+
+# zipkin_start PORT DIR: start Zipkin on 127.0.0.1:PORT (pid and log in DIR), wait until it answers.
+zipkin_start() {
+  local port="$1" dir="$2"
+  mkdir -p "$dir"
+  if [ -f "$dir/zipkin.pid" ] && kill -0 "$(cat "$dir/zipkin.pid")" 2>/dev/null && zipkin_ready "$port"; then
+    log "zipkin already answers on $port"; return
+  fi
+  # MEM_MAX_SPANS bounds the memory it keeps (the oldest traces go first).
+  STORAGE_TYPE=mem MEM_MAX_SPANS="${ZIPKIN_MAX_SPANS:-200000}" nohup java -Xms64m -Xmx384m -XX:TieredStopAtLevel=1 \
+    -Djava.awt.headless=true -jar "$ZIPKIN_JAR" \
+    "--armeria.ports[0].ip=127.0.0.1" "--armeria.ports[0].port=$port" "--armeria.ports[0].protocols[0]=http" \
+    >"$dir/zipkin.log" 2>&1 &
+  echo $! >"$dir/zipkin.pid"
+  for _ in $(seq 1 240); do
+    zipkin_ready "$port" && { log "zipkin ready on http://127.0.0.1:$port/zipkin/"; return; }
+    kill -0 "$(cat "$dir/zipkin.pid")" 2>/dev/null || { tail -n 40 "$dir/zipkin.log" >&2; exit 1; }
+    sleep 0.25
+  done
+  log "zipkin did not start in 60 s"; tail -n 40 "$dir/zipkin.log" >&2; exit 1
+}
+
+zipkin_stop() {
+  local dir="$1"
+  [ -f "$dir/zipkin.pid" ] || return 0
+  local pid; pid="$(cat "$dir/zipkin.pid")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$dir/zipkin.pid"
+}
+
+# --- Topics: created here for local runs (Strimzi KafkaTopic resources in Kubernetes) --------------
+create_topics() {
+  KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" "$ROOT/.venv/bin/python" -m fixflow_shared.topics create
+}
+
 cmd_start() {
   cmd_install
   start_postgres
   start_redis
   kafka_start "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$STATE/kafka"
+  zipkin_start "$ZIPKIN_PORT" "$STATE/zipkin"
 }
 
 cmd_stop() {
+  zipkin_stop "$STATE/zipkin"
   kafka_stop "$STATE/kafka"
   stop_redis
   stop_postgres
@@ -206,6 +266,7 @@ cmd_status() {
   pg_ready && echo "postgresql  up    127.0.0.1:$PG_PORT" || echo "postgresql  down"
   redis_ready && echo "redis       up    127.0.0.1:$REDIS_PORT" || echo "redis       down"
   port_open "$KAFKA_PORT" && echo "kafka       up    127.0.0.1:$KAFKA_PORT" || echo "kafka       down"
+  zipkin_ready "$ZIPKIN_PORT" && echo "zipkin      up    http://127.0.0.1:$ZIPKIN_PORT/zipkin/" || echo "zipkin      down"
 }
 
 case "${1:-}" in
@@ -216,5 +277,8 @@ case "${1:-}" in
   status) cmd_status ;;
   kafka-start) mkdir -p "$STATE" "$LOGS"; install_kafka; kafka_start "$2" "$3" "$4" ;;
   kafka-stop) kafka_stop "$2" ;;
-  *) echo "usage: $0 install|start|stop|status|kafka-start PORT CPORT DIR|kafka-stop DIR" >&2; exit 2 ;;
+  zipkin-start) mkdir -p "$STATE" "$LOGS"; install_zipkin; zipkin_start "$2" "$3" ;;
+  zipkin-stop) zipkin_stop "$2" ;;
+  topics) create_topics ;;
+  *) echo "usage: $0 install|start|stop|status|topics|kafka-start PORT CPORT DIR|kafka-stop DIR|zipkin-start PORT DIR|zipkin-stop DIR" >&2; exit 2 ;;
 esac

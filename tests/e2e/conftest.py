@@ -28,14 +28,20 @@ def redis_url(stores: Any) -> str:
 
 
 @pytest.fixture(scope="session")
-def service_env(kafka: Any, redis_url: str, smtp_server: Any, otlp_receiver: Any, sms_gateway: Any) -> dict[str, str]:
+def service_env(
+    kafka: Any, redis_url: str, smtp_server: Any, otlp_receiver: Any, sms_gateway: Any, zipkin: Any
+) -> dict[str, str]:
     return {
         "NOTIFY_SMS_PRIMARY_URL": sms_gateway.url,
         "SURVEY_TIMER_POLL_S": "0.2",
         "INTAKE_CONSUMER_MEMBERS": "2",
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
         "REDIS_URL": redis_url,
+        # Spans go both ways: OTLP (the production path) to the receiver the scenarios read, and to
+        # the local trace viewer make run starts (test_ticket_trace_in_zipkin reads it as an operator would).
+        "OTEL_TRACES_EXPORTER": "otlp,zipkin",
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+        "OTEL_EXPORTER_ZIPKIN_ENDPOINT": zipkin.spans_endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "200",
         "FIXFLOW_ENV": "test",
         "NOTIFY_SMTP_HOST": "127.0.0.1",

@@ -7,6 +7,8 @@ await-migrations  wait until the database is at this code's migration head (a Ku
                   container, so a new version never serves on an old schema); exit 1 after
                   FIXFLOW_MIGRATION_WAIT_S seconds (default 600)
 healthcheck       exit 0 when the service answers /healthz on its port (the image's HEALTHCHECK)
+topics            create the project's Kafka topics that are missing (docker-compose's one-shot
+                  `topics` container; Kubernetes declares them as Strimzi KafkaTopic resources)
 """
 
 from __future__ import annotations
@@ -67,6 +69,11 @@ class _ServeOptions(TypedDict):
 def run_service(name: str, settings_cls: type[ServiceSettings], argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     cmd = argv[0] if argv else "serve"
+    if cmd == "topics":  # needs only KAFKA_BOOTSTRAP_SERVERS, not the service's settings
+        from fixflow_shared.topics import main as topics_main
+
+        topics_main(["create"])
+        return
     settings = settings_cls()
     if cmd == "migrate":
         from fixflow_shared.migrations import upgrade
@@ -76,6 +83,7 @@ def run_service(name: str, settings_cls: type[ServiceSettings], argv: list[str] 
         await_migrations(name, settings.database_url, float(os.environ.get("FIXFLOW_MIGRATION_WAIT_S", "600")))
     elif cmd == "healthcheck":
         healthcheck(settings.http_port)
+
     elif cmd == "serve":
         import uvicorn
 
@@ -97,4 +105,4 @@ def run_service(name: str, settings_cls: type[ServiceSettings], argv: list[str] 
             _, app = importlib.import_module(f"{name}.bootstrap").build(settings)
             uvicorn.run(app, **serve)
     else:
-        sys.exit(f"unknown command {cmd!r}: use serve, migrate, await-migrations or healthcheck")
+        sys.exit(f"unknown command {cmd!r}: use serve, migrate, await-migrations, healthcheck or topics")

@@ -25,7 +25,6 @@ from opentelemetry.sdk.trace import SpanProcessor
 from redis.asyncio import Redis
 from sqlalchemy import MetaData, Table, text
 
-from fixflow_shared import topics
 from fixflow_shared.auth import Authenticator, add_security_to_openapi
 from fixflow_shared.clock import Clock, SystemClock
 from fixflow_shared.consumer import EventConsumer
@@ -39,6 +38,7 @@ from fixflow_shared.metrics import MetricsMiddleware, metrics_endpoint
 from fixflow_shared.outbox import OutboxRelay
 from fixflow_shared.problems import add_problems_to_openapi, install_problem_handlers
 from fixflow_shared.settings import ServiceSettings
+from fixflow_shared.ticket_traces import Resolver, TicketTraces, join_ticket_traces
 from fixflow_shared.tracing import setup_tracing
 from fixflow_shared.uow import UnitOfWork
 
@@ -87,7 +87,11 @@ class ServiceRuntime:
         self.phones = PhoneRegions.from_settings(settings)  # one phone rule: E.164, tenant's region
         setup_logging(name, settings.log_level)
         self.tracer_provider = setup_tracing(
-            name, otlp_endpoint=settings.otel_exporter_otlp_endpoint, extra_processors=span_processors
+            name,
+            otlp_endpoint=settings.otel_exporter_otlp_endpoint,
+            exporters=settings.otel_traces_exporter,
+            zipkin_endpoint=settings.otel_exporter_zipkin_endpoint,
+            extra_processors=span_processors,
         )
         self.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         # _instrument, not instrument(): the public call instruments only the first engine of a
@@ -100,6 +104,9 @@ class ServiceRuntime:
         self.outbox: Table = metadata.tables["outbox"]
         self.inbox: Table = metadata.tables["inbox"]
         self.redis: Redis = Redis.from_url(settings.redis_url)
+        self.ticket_traces = TicketTraces(self.redis)
+        # Extra ways to find the ticket of a request from its path parameters (survey's answer token).
+        self.trace_resolvers: list[Resolver] = []
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
             acks="all",
@@ -133,6 +140,7 @@ class ServiceRuntime:
             inbox=self.inbox,
             source=f"/fixflow/{self.name}",
             clock=clock or self.clock,
+            traces=self.ticket_traces,
         )
 
     def consumer(
@@ -181,9 +189,7 @@ class ServiceRuntime:
 
     # --- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
-        await topics.ensure_topics(
-            self.settings.kafka_bootstrap_servers, replication_factor=self.settings.kafka_replication_factor
-        )
+        # Topics exist already: created once by the deployment, never here (fixflow_shared.topics).
         if self.settings.run_consumers or self.consumers:
             await self.broker.start()
         if self.settings.run_relay:
@@ -277,4 +283,7 @@ class ServiceRuntime:
         FastAPIInstrumentor.instrument_app(
             app, tracer_provider=self.tracer_provider, excluded_urls="healthz,readyz,metrics"
         )
+        # Outside the instrumentation's middleware (which starts the server span): a ticket-scoped
+        # request without a traceparent is given the ticket's before that span starts.
+        join_ticket_traces(app, self.ticket_traces, self.trace_resolvers)
         return app

@@ -2,7 +2,7 @@
 
 Each service subclasses ServiceSettings with its own env prefix (INTAKE_, DISPATCH_, ...), so
 `INTAKE_DATABASE_URL` feeds `database_url`. Infrastructure shared by all services is read without
-a prefix: KAFKA_BOOTSTRAP_SERVERS, REDIS_URL, OTEL_EXPORTER_OTLP_ENDPOINT and the FIXFLOW_* auth
+a prefix: KAFKA_BOOTSTRAP_SERVERS, REDIS_URL, the standard OTEL_* exporter variables and the FIXFLOW_* auth
 settings. A missing required variable fails at start-up, not at first use.
 """
 
@@ -31,6 +31,16 @@ class FixflowSettings(BaseSettings):
     kafka_replication_factor: int = Field(1, validation_alias=_shared("KAFKA_TOPIC_REPLICATION_FACTOR"))
     redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_shared("REDIS_URL"))
     otel_exporter_otlp_endpoint: str | None = Field(None, validation_alias=_shared("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    otel_traces_exporter: str | None = Field(
+        None,
+        validation_alias=_shared("OTEL_TRACES_EXPORTER"),
+        description="otlp, zipkin, console, none or a comma-separated list; unset: otlp if an OTLP endpoint is set",
+    )
+    otel_exporter_zipkin_endpoint: str | None = Field(
+        None,
+        validation_alias=_shared("OTEL_EXPORTER_ZIPKIN_ENDPOINT"),
+        description="Zipkin's span API, e.g. http://127.0.0.1:9411/api/v2/spans (the exporter's default when unset)",
+    )
     log_level: str = Field("INFO", validation_alias=_shared("LOG_LEVEL"))
     jwt_dev_secret: str | None = Field(
         "fixflow-development-signing-key-change-me-0123456789",

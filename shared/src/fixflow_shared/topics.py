@@ -2,7 +2,11 @@
 
 Domain topics keep their events forever (retention.ms = -1): they are the history insight replays
 to rebuild its reports (docs/adr/0011-topic-retention-for-replays.md). Dead letters are kept 30 days.
-"""
+
+ALL_TOPICS is the one list. Services never create topics when they start: in Kubernetes the Strimzi
+KafkaTopic resources of deploy/kustomize (checked against this list by tests/contract) create them;
+everywhere else `python -m fixflow_shared.topics create` does (deploy/local/infra.sh topics, the
+`topics` one-shot container of docker-compose.yml, the test sessions' brokers)."""
 
 from __future__ import annotations
 
@@ -121,3 +125,27 @@ def _is_dynamic_topic_setting(entry: tuple) -> bool:  # type: ignore[type-arg]
     # config_source 1 = DYNAMIC_TOPIC_CONFIG. v0: (name, value, read_only, is_default, is_sensitive).
     source = entry[3]
     return source == 1 if not isinstance(source, bool) else not source
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m fixflow_shared.topics create`: create the missing topics on KAFKA_BOOTSTRAP_SERVERS
+    with KAFKA_TOPIC_REPLICATION_FACTOR replicas (default 1); `list` prints them."""
+    import asyncio
+    import os
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["list"]:
+        for t in ALL_TOPICS:
+            print(f"{t.name}\tpartitions={t.partitions}\tretention.ms={t.retention_ms}")
+    elif args[:1] == ["create"]:
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+        replicas = int(os.environ.get("KAFKA_TOPIC_REPLICATION_FACTOR", "1"))
+        asyncio.run(ensure_topics(bootstrap, replication_factor=replicas))
+        print(f"{len(ALL_TOPICS)} topics present on {bootstrap}")
+    else:
+        sys.exit("usage: python -m fixflow_shared.topics create|list")
+
+
+if __name__ == "__main__":
+    main()

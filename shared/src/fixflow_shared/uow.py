@@ -22,8 +22,12 @@ from fixflow_shared.clock import SYSTEM_CLOCK, Clock
 from fixflow_shared.db import set_tenant
 from fixflow_shared.events.envelope import Envelope, new_envelope
 from fixflow_shared.events.registry import Event
+from fixflow_shared.logs import get_logger
 from fixflow_shared.outbox import write_outbox
+from fixflow_shared.ticket_traces import TicketTraces, ticket_scoped_ids
 from fixflow_shared.tracing import current_trace_headers
+
+log = get_logger(__name__)
 
 
 class UnitOfWork:
@@ -40,8 +44,13 @@ class UnitOfWork:
         inbox: Table,
         source: str,
         clock: Clock = SYSTEM_CLOCK,
+        traces: TicketTraces | None = None,
     ) -> None:
         self._session_factory = session_factory
+        # Where committed events about a ticket record its trace, so requests without a
+        # traceparent join it (fixflow_shared.ticket_traces).
+        self._traces = traces
+        self._trace_marks: list[tuple[list[str], str]] = []
         self.clock = clock
         self._outbox = outbox
         self._inbox = inbox
@@ -60,6 +69,7 @@ class UnitOfWork:
         self._topics = {}
         self._before_commit = []
         self._tenant = None
+        self._trace_marks = []
         return self
 
     async def __aexit__(
@@ -98,7 +108,18 @@ class UnitOfWork:
         )
         self._pending.append(env)
         self._topics[env.id] = payload.topic
+        traceparent = env.trace_headers.get("traceparent")
+        if self._traces is not None and traceparent and (ids := ticket_scoped_ids(payload)):
+            self._trace_marks.append((ids, traceparent))
         return env
+
+    def joins_ticket_trace(self, *ids: str) -> None:
+        """Ids of a ticket's resources that no event names yet (a job dispatch creates silently):
+        requests naming them without a traceparent join the trace current now, the ticket's, once
+        this unit of work commits (fixflow_shared.ticket_traces)."""
+        traceparent = current_trace_headers().get("traceparent")
+        if self._traces is not None and traceparent and ids:
+            self._trace_marks.append((list(ids), traceparent))
 
     async def claim(self, consumer: str, envelope: Envelope) -> bool:
         """Record the event as applied by `consumer`; False if it already was (skip the effect)."""
@@ -131,9 +152,16 @@ class UnitOfWork:
         self._tenant = None
         self.committed_events = list(self._pending)
         self._pending.clear()
+        marks, self._trace_marks = self._trace_marks, []
+        if marks and self._traces is not None:
+            try:
+                await self._traces.remember(marks)
+            except Exception as exc:  # the commit stands; only the trace of a later request may split
+                log.warning("ticket trace index not updated", error=repr(exc))
 
     async def rollback(self) -> None:
         await self.session.rollback()
         self._pending.clear()
+        self._trace_marks.clear()
         self._before_commit.clear()
         self._tenant = None

@@ -28,9 +28,15 @@ def build(
     runtime = ServiceRuntime(
         name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors, clock=clock
     )
+    signer = TokenSigner(settings.answer_token_secrets)
+    # The customer's browser answering through the link sends no traceparent: the token names the
+    # survey, whose id leads to the ticket's trace (fixflow_shared.ticket_traces).
+    runtime.trace_resolvers.append(
+        lambda params: signer.verify(params["token"]).survey_id if "token" in params else None
+    )
     services = Services(
         runtime=runtime,
-        links=Links(signer=TokenSigner(settings.answer_token_secrets), answer_url_base=settings.answer_url_base),
+        links=Links(signer=signer, answer_url_base=settings.answer_url_base),
         wheel=DueTimerWheel(runtime.redis, f"{SERVICE}:due"),
         poll_s=settings.timer_poll_s,
         reseed_s=settings.timer_reseed_s,

@@ -6,6 +6,7 @@ make_database   factory: a fresh, migrated database for a service, dropped at th
 redis_url       a Redis database flushed for the session
 service_settings  settings for the service under test that depend on fixtures (default empty)
 smtp_server     a real SMTP server (aiosmtpd) collecting messages
+zipkin          the local trace viewer (ZipkinServer: .spans_endpoint, .traces(), .trace(id))
 """
 
 from __future__ import annotations
@@ -234,6 +235,16 @@ def otlp_receiver() -> Iterator[Any]:
     receiver.start()
     yield receiver
     receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def zipkin(fixflow_root: Path) -> Iterator[Any]:
+    from fixflow_shared.testing.zipkin import ZipkinServer
+
+    server = ZipkinServer(root=fixflow_root)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

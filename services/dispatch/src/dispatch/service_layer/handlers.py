@@ -555,6 +555,7 @@ async def _job_from_ticket(
             job.sla_deadline = opened_at + timedelta(hours=PRIORITY_SLA_HOURS[job.priority])
         job.status = JobStatus.AWAITING_CONSENT if awaiting else _ready(job)
         created = await repo.add_job(job)
+        uow.joins_ticket_trace(job.id)  # no event names a job before its booking
         if not created:  # a concurrent event created it first
             job = await repo.job_for_ticket(payload.ticket_id, lock=True)
             assert job is not None
