@@ -30,6 +30,8 @@ from fixflow_shared.clock import Clock, SystemClock
 from fixflow_shared.consumer import EventConsumer
 from fixflow_shared.contacts import PhoneRegions
 from fixflow_shared.db import make_engine, make_session_factory
+from fixflow_shared.deadletters.api import router as dead_letters_router
+from fixflow_shared.deadletters.box import DeadLetterBox
 from fixflow_shared.docs import install_offline_docs
 from fixflow_shared.events import registry
 from fixflow_shared.idempotency import IdempotencyMiddleware
@@ -126,6 +128,13 @@ class ServiceRuntime:
             poll_interval_s=settings.relay_poll_interval_s,
         )
         self.consumers: list[EventConsumer] = []
+        # Operators list, replay and discard this service's dead letters (/v1/admin/dead-letters).
+        self.dead_letters = DeadLetterBox(
+            service=name,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            engine=self.engine,
+            table=metadata.tables.get("dead_letter_actions"),
+        )
         self.authenticator = Authenticator(settings)
         self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.started = False
@@ -257,7 +266,7 @@ class ServiceRuntime:
         app.state.authenticator = self.authenticator
         install_problem_handlers(app)
         _document(app)
-        for r in routers:
+        for r in (*routers, dead_letters_router):
             app.include_router(r, prefix="/v1")
 
         @app.get("/healthz", tags=["ops"], include_in_schema=True)
