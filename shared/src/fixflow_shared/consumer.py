@@ -25,6 +25,7 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from opentelemetry import trace
+from prometheus_client import Counter
 from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from fixflow_shared import topics as topic_names
@@ -34,6 +35,9 @@ from fixflow_shared.logs import get_logger
 from fixflow_shared.tracing import context_from_headers
 
 log = get_logger(__name__)
+DEAD_LETTERED = Counter(
+    "fixflow_dead_lettered", "Messages a consumer group sent to a dead-letter topic", ["group", "topic", "error"]
+)
 
 Handler = Callable[[Envelope, Any], Awaitable[None]]
 BatchHandler = Callable[[list[tuple[Envelope, Any]]], Awaitable[None]]
@@ -209,6 +213,7 @@ class EventConsumer:
             key=raw.key,
             headers=headers,
         )
+        DEAD_LETTERED.labels(self.group_id, raw.topic, error).inc()
 
 
 _tracer = trace.get_tracer("fixflow.consumer")

@@ -37,6 +37,7 @@ from fixflow_shared.events import registry
 from fixflow_shared.idempotency import IdempotencyMiddleware
 from fixflow_shared.logs import get_logger, setup_logging
 from fixflow_shared.metrics import MetricsMiddleware, metrics_endpoint
+from fixflow_shared.ops_metrics import OpsMetrics
 from fixflow_shared.outbox import OutboxRelay
 from fixflow_shared.problems import add_problems_to_openapi, install_problem_handlers
 from fixflow_shared.settings import ServiceSettings
@@ -137,6 +138,9 @@ class ServiceRuntime:
         )
         self.authenticator = Authenticator(settings)
         self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        # Consumer lag, outbox, dead letters and timers on /metrics (fixflow_shared.ops_metrics).
+        self.ops_metrics = OpsMetrics(self, interval_s=settings.metrics_interval_s)
+        self.background(self.ops_metrics.run)
         self.started = False
 
     # --- building blocks -------------------------------------------------------------------------

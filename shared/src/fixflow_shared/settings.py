@@ -105,3 +105,9 @@ class ServiceSettings(FixflowSettings):
         validation_alias=_shared("FIXFLOW_TENANT_PHONE_REGIONS"),
         description='JSON object {"<tenant>": "<region>"}: tenants whose numbers are read in another region',
     )
+    metrics_interval_s: float = Field(
+        15.0,
+        gt=0,
+        validation_alias=_shared("FIXFLOW_METRICS_INTERVAL_S"),
+        description="how often consumer lag, outbox, dead-letter and timer gauges are refreshed for /metrics",
+    )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
@@ -33,6 +34,14 @@ from fixflow_shared.logs import get_logger
 log = get_logger(__name__)
 
 KEY_PREFIX = "fixflow:timers:"
+# Every wheel of the process, for the timer backlog on /metrics (fixflow_shared.ops_metrics).
+_WHEELS: weakref.WeakSet[DueTimerWheel] = weakref.WeakSet()
+
+
+def wheels_of(redis: Redis) -> list[DueTimerWheel]:
+    """The wheels built on this Redis client (a service's: several services may share a process in tests)."""
+    return sorted((w for w in _WHEELS if w.redis is redis), key=lambda w: w.name)
+
 
 # Pop up to ARGV[2] members whose score <= ARGV[1], atomically (one replica gets each id).
 _POP_DUE = """
@@ -63,6 +72,7 @@ class DueTimerWheel:
         self.key = KEY_PREFIX + name
         self._pop = redis.register_script(_POP_DUE)
         self._wake = asyncio.Event()
+        _WHEELS.add(self)
 
     async def schedule(self, timer_id: str, due_at: datetime | float) -> None:
         """Add or move a timer (call after the database row is committed)."""
@@ -96,6 +106,14 @@ class DueTimerWheel:
 
     async def size(self) -> int:
         return int(await self.redis.zcard(self.key))
+
+    async def overdue(self, now: datetime | float) -> tuple[int, float]:
+        """(timers due at `now` and not fired yet, seconds the earliest of them is late)."""
+        at = _epoch(now)
+        count = int(await self.redis.zcount(self.key, "-inf", at))
+        first = await self.redis.zrange(self.key, 0, 0, withscores=True)
+        late = max(0.0, at - float(first[0][1])) if first and count else 0.0
+        return count, late
 
     async def clear(self) -> None:
         await self.redis.delete(self.key)
