@@ -76,3 +76,55 @@ def test_await_migrations_waits_for_the_head(make_database: Callable[[str], str]
     await_migrations("survey", url, timeout_s=120, poll_s=0.2)  # returns once the upgrade lands
     upgraded.join()
     assert pending(service_dir("survey"), url) == set()
+
+
+def test_migrate_holds_a_lock_so_two_migrations_never_run_at_once(make_database: Callable[[str], str]) -> None:
+    """A second migrate (another Job, a retry) waits on the advisory lock the first holds, then
+    finds the database at head and does nothing."""
+    import asyncio
+
+    import asyncpg
+
+    from fixflow_shared.db import asyncpg_dsn
+    from fixflow_shared.migrations import migration_lock_key, upgrade
+
+    url = make_database("survey")
+    command.downgrade(alembic_config(service_dir("survey"), url), "-1")
+    key = migration_lock_key(service_dir("survey"))
+
+    async def holding(then: Callable[[], None]) -> None:
+        """Hold the migrations' lock (as a running migrate does) while `then` runs in a thread."""
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            await conn.execute("SELECT pg_advisory_lock($1)", key)
+            await asyncio.to_thread(then)
+        finally:
+            await conn.close()
+
+    waiting = threading.Thread(target=upgrade, args=(service_dir("survey"), url))
+
+    def start_and_see_it_wait() -> None:
+        waiting.start()
+
+        async def blocked() -> int:
+            conn = await asyncpg.connect(asyncpg_dsn(url))
+            try:
+                return int(
+                    await conn.fetchval(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                        " AND ((classid::bigint << 32) | objid::bigint) = ($1::bigint & x'ffffffffffffffff'::bigint)",
+                        key,
+                    )
+                )
+            finally:
+                await conn.close()
+
+        from fixflow_shared.testing import eventually_blocking
+
+        eventually_blocking(lambda: asyncio.run(blocked()), lambda n: n == 1, what="the second migrate waiting")
+        assert len(pending(service_dir("survey"), url)) == 1, "nothing migrated while the lock is held"
+
+    asyncio.run(holding(start_and_see_it_wait))
+    waiting.join(120)  # the lock released: it migrates
+    assert not waiting.is_alive() and pending(service_dir("survey"), url) == set()
+    upgrade(service_dir("survey"), url)  # a second run at head does nothing, and does not fail

@@ -4,9 +4,11 @@ the frozen v1 DDL of the outbox and inbox tables (shape kept in step with db.add
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -14,6 +16,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from fixflow_shared.db import asyncpg_dsn
 
 
 def create_messaging_tables_v1(op: Any) -> None:
@@ -72,9 +76,29 @@ def alembic_config(service_dir: Path, database_url: str) -> Config:
     return cfg
 
 
+def migration_lock_key(service_dir: Path) -> int:
+    """The PostgreSQL advisory lock `upgrade` holds: one per service's migrations."""
+    digest = hashlib.sha256(f"fixflow-migrate:{service_dir.name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 def upgrade(service_dir: Path, database_url: str, revision: str = "head") -> None:
-    """Run migrations (blocking; call it in a thread from async code: it owns its event loop)."""
-    command.upgrade(alembic_config(service_dir, database_url), revision)
+    """Run migrations (blocking; call it in a thread from async code: it owns its event loop).
+
+    Holds a PostgreSQL advisory lock for the whole run, on a connection of its own: two migrate
+    Jobs (a retried Job, two releases applied at once) never run Alembic on one database at the
+    same time; the second waits, then finds the database at head and does nothing."""
+
+    async def locked() -> None:
+        conn = await asyncpg.connect(asyncpg_dsn(database_url))
+        try:
+            await conn.execute("SELECT pg_advisory_lock($1)", migration_lock_key(service_dir))
+            # Alembic's env.py runs its own event loop: in a thread of its own while this one holds the lock.
+            await asyncio.to_thread(command.upgrade, alembic_config(service_dir, database_url), revision)
+        finally:
+            await conn.close()  # releases the lock
+
+    asyncio.run(locked())
 
 
 def pending(service_dir: Path, database_url: str) -> set[str]:

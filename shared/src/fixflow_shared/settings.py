@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -61,7 +61,10 @@ class ServiceSettings(FixflowSettings):
     """A domain service: its own database, outbox relay and consumers, on top of the shared settings."""
 
     # Per service (prefixed).
-    database_url: str = Field(description="postgresql+asyncpg://user:pass@host:port/db")
+    database_url: str = Field(
+        description="postgresql+asyncpg://user:pass@host:port/db (a postgresql:// URI, as CloudNativePG's "
+        "<cluster>-app secret holds it, is taken as the same)"
+    )
     http_host: str = "127.0.0.1"
     http_port: int
     http_workers: int = Field(
@@ -89,6 +92,14 @@ class ServiceSettings(FixflowSettings):
     )
     consumer_backoff_initial_s: float = 0.05
     consumer_backoff_max_s: float = 2.0
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_driver(cls, url: str) -> str:
+        for scheme in ("postgresql://", "postgres://"):
+            if url.startswith(scheme):
+                return "postgresql+asyncpg://" + url.removeprefix(scheme)
+        return url
 
     trace_sql: bool = Field(
         True,
