@@ -96,11 +96,21 @@ install_zipkin() {
     >"$STATE/mvn-zipkin.log" 2>&1 || { cat "$STATE/mvn-zipkin.log" >&2; exit 1; }
 }
 
+# kustomize renders the Kubernetes overlays for the manifest tests: kubectl's built-in one when
+# kubectl is there, else kustomize built from its Go module into .local/bin.
+install_kustomize() {
+  command -v kubectl >/dev/null 2>&1 || command -v kustomize >/dev/null 2>&1 || [ -x "$STATE/bin/kustomize" ] && return
+  command -v go >/dev/null 2>&1 || apt_install golang-go
+  log "building kustomize v5.5.0 into $STATE/bin"
+  GOBIN="$STATE/bin" go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
+}
+
 cmd_install() {
   mkdir -p "$STATE" "$LOGS"
   install_packages
   install_kafka
   install_zipkin
+  install_kustomize
 }
 
 # --- PostgreSQL: Debian's cluster manager, one role and database per service --------------------
