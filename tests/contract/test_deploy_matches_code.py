@@ -30,7 +30,7 @@ PORTS = {  # docs/architecture.md
     "notify": 8005,
     "insight": 8007,
 }
-INFRASTRUCTURE = {"kafka", "postgres", "redis", "jaeger", "mail", "topics"}
+INFRASTRUCTURE = {"kafka", "postgres", "redis", "jaeger", "otel-collector", "mail", "topics"}
 # Read by the OpenTelemetry SDK itself, not by the services' settings.
 OTEL_SDK_ENV = {"OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"}
 CLI = (ROOT / "shared/src/fixflow_shared/cli.py").read_text()
@@ -167,7 +167,11 @@ def test_compose_infrastructure_matches_local_scripts():
     init = (ROOT / "deploy/docker/postgres-init.sql").read_text()
     for s in DOMAIN_SERVICES:
         assert f"CREATE DATABASE {s} OWNER {s}" in init
-    assert "4318:4318" in c["jaeger"]["ports"]
+    # Traces leave the services over OTLP to the collector, which sends them on to Jaeger.
+    assert c["otel-collector"]["image"].startswith("otel/opentelemetry-collector:")
+    collector = yaml.safe_load((ROOT / "deploy/docker/otel-collector.yaml").read_text())
+    assert collector["exporters"]["otlp"]["endpoint"] == "jaeger:4317"
+    assert "16686:16686" in c["jaeger"]["ports"]
 
 
 def kubernetes(service: str) -> dict[str, dict]:
