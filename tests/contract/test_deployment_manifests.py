@@ -32,7 +32,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = Path(__file__).parent / "schemas"
 OVERLAYS = ("dev", "production")
-SERVICES = ("intake", "dispatch", "billing", "survey", "notify")
+SERVICES = ("intake", "dispatch", "billing", "survey", "notify", "insight")  # each with its database and group
 PUBLIC = {"console", "portal"}  # the only pods reachable from outside the namespace
 KUBERNETES_VERSION = "1.31"
 CRD_SCHEMAS = {
@@ -269,6 +269,7 @@ def test_only_the_console_and_the_portal_are_reachable_from_outside(overlay):
         if d["spec"]["template"]["metadata"]["labels"].get("fixflow.dev/exposure") == "public"
     }
     assert exposed <= PUBLIC, f"reachable from outside: {exposed - PUBLIC}"
+    assert "console" in exposed, "the staff console is the entry point"
     assert not [s for s in of_kind(docs, "Service").values() if s["spec"].get("type") in ("LoadBalancer", "NodePort")]
     # Redis and the collector: a Deployment/StatefulSet and a Service each, reachable by Fixflow's pods.
     assert "redis" in of_kind(docs, "StatefulSet") and "otel-collector" in of_kind(docs, "Deployment")

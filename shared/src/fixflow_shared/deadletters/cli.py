@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-LOCAL_PORTS = {"intake": 8001, "dispatch": 8002, "billing": 8003, "survey": 8004, "notify": 8005}
+LOCAL_PORTS = {"intake": 8001, "dispatch": 8002, "billing": 8003, "survey": 8004, "notify": 8005, "insight": 8007}
 
 
 def service_url(service: str, override: str | None = None) -> str:

@@ -1,15 +1,15 @@
 """the audit of operators' actions on dead letters (replayed, discarded)
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0003
+Revises: 0002
 """
 
 from alembic import op
 
 from fixflow_shared.deadletters import create_dead_letter_table_v1
 
-revision = "0006"
-down_revision = "0005"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,22 @@
+"""the audit of operators' actions on dead letters (replayed, discarded)
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from alembic import op
+
+from fixflow_shared.deadletters import create_dead_letter_table_v1
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_dead_letter_table_v1(op)
+
+
+def downgrade() -> None:
+    op.drop_table("dead_letter_actions")
