@@ -53,6 +53,13 @@ class ConsoleSettings(FixflowSettings):
         None, description="optional XYZ tile URL ({z}/{x}/{y}) drawn under the board's map; none = plain map"
     )
 
+    # A ticket's page links to the ticket's trace; locally the Zipkin `make run` starts.
+    trace_url: str | None = Field(
+        "http://127.0.0.1:9411/zipkin/traces/{trace_id}",
+        description="the trace viewer's page of one trace, {trace_id} replaced by the ticket's trace id "
+        "(Jaeger: https://<jaeger>/trace/{trace_id}); empty = no link",
+    )
+
     # Live updates: consume the domain topics and push to open pages over SSE.
     live_updates: bool = True
     live_queue_size: int = Field(500, ge=10, le=100_000)
@@ -62,6 +69,15 @@ class ConsoleSettings(FixflowSettings):
     def _hours(cls, v: tuple[int, int]) -> tuple[int, int]:
         if not 0 <= v[0] < v[1] <= 24:
             raise ValueError("board hours must satisfy 0 <= from < to <= 24")
+        return v
+
+    @field_validator("trace_url")
+    @classmethod
+    def _trace_url(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if "{trace_id}" not in v:
+            raise ValueError("the trace URL must hold {trace_id}")
         return v
 
     @property

@@ -51,6 +51,7 @@ TICKET = {
     "duplicate": False,
     "compensation_requested": False,
     "compensation_approved": None,
+    "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 }
 JOB = {
     "id": "J-1",
@@ -322,6 +323,8 @@ async def test_every_page_renders(signed_in, lang):
         r = await c.get(path)
         assert r.status_code == 200, (path, r.status_code, re.sub(r"\s+", " ", r.text)[-600:])
         assert text in r.text, path
+    ticket = await c.get("/tickets/T-1")
+    assert 'href="http://127.0.0.1:9411/zipkin/traces/4bf92f3577b34da6a3ce929d0e0e4736"' in ticket.text, "its trace"
     board = await c.get("/board")
     assert 'data-state="en_route"' in board.text and "training" in board.text, "the visit and the absence"
     assert re.search(r"fetch;dur=\d+, layout;dur=\d+, render;dur=\d+", board.headers["server-timing"])

@@ -15,7 +15,17 @@ from fastapi.responses import HTMLResponse
 from console.adapters.http import ServiceProblem
 from console.domain import sla
 from console.domain.timeline import summarise
-from console.entrypoints.web import AgentDep, ManagerDep, ReaderDep, locale_of, problem_context, render, services_of
+from console.domain.traces import trace_link
+from console.entrypoints.web import (
+    AgentDep,
+    ManagerDep,
+    ReaderDep,
+    locale_of,
+    problem_context,
+    render,
+    services_of,
+    settings_of,
+)
 from console.i18n import translator
 
 router = APIRouter(include_in_schema=False)
@@ -134,6 +144,7 @@ async def _ticket_data(request: Request, session: Any, ticket_id: str) -> dict[s
         "quotes": quotes,
         "invoices": invoices,
         "surveys": surveys,
+        "trace_url": trace_link(settings_of(request).trace_url, ticket.get("traceparent")),
         "idem": str(uuid.uuid4()),
     }
 
