@@ -19,7 +19,7 @@ from fixflow_shared.settings import FixflowSettings, ServiceSettings
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_SERVICES = ("intake", "dispatch", "billing", "survey", "notify", "insight")  # each with its own database
 WEB_APPS = ("console",)  # no database: sessions in Redis, data through the services' APIs
-CONSOLE_CALLS = ("intake", "dispatch", "billing", "survey", "notify")  # the APIs the console reads and writes
+CONSOLE_CALLS = ("intake", "dispatch", "billing", "survey", "notify", "insight")  # the APIs the console calls
 SERVICES = DOMAIN_SERVICES + WEB_APPS
 PORTS = {  # docs/architecture.md
     "console": 8000,

@@ -21,7 +21,7 @@ def console_settings(redis_url: str) -> Callable[..., ConsoleSettings]:
             "redis_url": redis_url,
             "live_updates": False,
             "environment": "test",
-            **{f"{s}_url": NOWHERE for s in ("intake", "dispatch", "billing", "survey", "notify")},
+            **{f"{s}_url": NOWHERE for s in ("intake", "dispatch", "billing", "survey", "notify", "insight")},
         }
         return ConsoleSettings(**{**base, **kw})
 

@@ -21,7 +21,7 @@ from console.adapters.kpis import ServicesKpiSource
 from console.adapters.oidc import OidcClient
 from console.adapters.sessions import SessionStore
 from console.config import ConsoleSettings
-from console.entrypoints import auth, board, dashboard, desk, followup, live, tickets
+from console.entrypoints import auth, board, dashboard, deadletters, desk, followup, live, tickets
 from console.entrypoints.web import (
     CsrfRefused,
     NotAllowed,
@@ -41,7 +41,16 @@ from fixflow_shared.tracing import setup_tracing
 
 log = get_logger(__name__)
 STATIC = Path(__file__).parent / "static"
-ROUTERS = (auth.router, live.router, desk.router, tickets.router, followup.router, board.router, dashboard.router)
+ROUTERS = (
+    auth.router,
+    live.router,
+    desk.router,
+    tickets.router,
+    followup.router,
+    board.router,
+    dashboard.router,
+    deadletters.router,
+)
 
 
 def _csp(settings: ConsoleSettings) -> str:
@@ -72,6 +81,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
             "billing": settings.billing_url,
             "survey": settings.survey_url,
             "notify": settings.notify_url,
+            "insight": settings.insight_url,
         },
         timeout_s=settings.service_timeout_s,
     )

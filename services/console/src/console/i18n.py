@@ -101,6 +101,11 @@ LABELS: dict[str, str] = {
     "reached": "Reached",
     "unreachable": "Unreachable",
     "declined": "Declined",
+    # dead letters (administrators)
+    "pending": "Pending",
+    "replayed": "Replayed",
+    "discarded": "Discarded",
+    "all": "All",
 }
 
 

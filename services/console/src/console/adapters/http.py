@@ -114,7 +114,7 @@ class ServiceClient:
 
 
 class Services:
-    """The five services the console may call, sharing one connection pool."""
+    """The services the console may call, sharing one connection pool."""
 
     def __init__(self, urls: Mapping[str, str], *, timeout_s: float) -> None:
         self.http = httpx.AsyncClient(
@@ -125,9 +125,10 @@ class Services:
         self.billing = ServiceClient("billing", urls["billing"], self.http)
         self.survey = ServiceClient("survey", urls["survey"], self.http)
         self.notify = ServiceClient("notify", urls["notify"], self.http)
+        self.insight = ServiceClient("insight", urls["insight"], self.http)
 
     def all(self) -> list[ServiceClient]:
-        return [self.intake, self.dispatch, self.billing, self.survey, self.notify]
+        return [self.intake, self.dispatch, self.billing, self.survey, self.notify, self.insight]
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -31,6 +31,7 @@ PAGES: list[tuple[str, str, tuple[str, ...]]] = [
     ("/follow-up", "Follow-up", ("agent", "manager")),
     ("/board", "Dispatch board", ("dispatcher", "manager")),
     ("/dashboard", "Dashboard", ("manager",)),
+    ("/dead-letters", "Dead letters", ("admin",)),
 ]
 STAFF_ROLES = ("agent", "dispatcher", "manager", "admin")
 
