@@ -83,7 +83,6 @@ def run_service(name: str, settings_cls: type[ServiceSettings], argv: list[str] 
         await_migrations(name, settings.database_url, float(os.environ.get("FIXFLOW_MIGRATION_WAIT_S", "600")))
     elif cmd == "healthcheck":
         healthcheck(settings.http_port)
-
     elif cmd == "serve":
         import uvicorn
 

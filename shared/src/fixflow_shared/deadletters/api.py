@@ -53,8 +53,10 @@ class TopicCount(BaseModel):
 
 
 class ActionRequest(BaseModel):
-    note: str = Field("", max_length=2000, description="why (the fix deployed, the ticket of the incident)")
-    force: bool = Field(False, description="replay again a dead letter replayed before (inboxes absorb duplicates)")
+    note: str = Field(default="", max_length=2000, description="why (the fix deployed, the ticket of the incident)")
+    force: bool = Field(
+        default=False, description="replay again a dead letter replayed before (inboxes absorb duplicates)"
+    )
 
 
 def _box(request: Request) -> DeadLetterBox:
