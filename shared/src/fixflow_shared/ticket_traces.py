@@ -211,15 +211,21 @@ class TicketTraceMiddleware:
         return (found if isinstance(found, str) and found else None), replay
 
 
-def join_ticket_traces(app: Any, traces: TicketTraces, resolvers: Sequence[Resolver] = ()) -> None:
+def join_ticket_traces(
+    app: Any,
+    traces: TicketTraces,
+    resolvers: Sequence[Resolver] = (),
+    *,
+    paths: Callable[[], Iterable[str]] | None = None,
+) -> None:
     """Put TicketTraceMiddleware outside everything `app` builds, OpenTelemetry's server middleware
     included (call after FastAPIInstrumentor.instrument_app): the ticket's traceparent must be in the
-    request before the server span starts."""
+    request before the server span starts. `paths`: the path templates to read ids from (default:
+    the app's OpenAPI paths; a web application whose pages are not in its schema gives its routes')."""
     inner = app.build_middleware_stack
+    templates = paths or (lambda: app.openapi().get("paths", {}))
 
     def build_middleware_stack() -> ASGIApp:
-        return TicketTraceMiddleware(
-            inner(), traces=traces, paths=lambda: app.openapi().get("paths", {}), resolvers=resolvers
-        )
+        return TicketTraceMiddleware(inner(), traces=traces, paths=templates, resolvers=resolvers)
 
     app.build_middleware_stack = build_middleware_stack

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from redis.asyncio import Redis
@@ -37,6 +38,7 @@ from fixflow_shared.auth import Authenticator
 from fixflow_shared.errors import FixflowError
 from fixflow_shared.logs import get_logger, setup_logging
 from fixflow_shared.metrics import MetricsMiddleware, metrics_endpoint
+from fixflow_shared.ticket_traces import TicketTraces, join_ticket_traces
 from fixflow_shared.tracing import setup_tracing
 
 log = get_logger(__name__)
@@ -69,10 +71,20 @@ def _csp(settings: ConsoleSettings) -> str:
     )
 
 
+def page_paths() -> list[str]:
+    """The path templates of the console's pages (they are not in an OpenAPI schema)."""
+    return [r.prefix + route.path for r in ROUTERS for route in r.routes if isinstance(route, APIRoute)]
+
+
 def build(settings: ConsoleSettings | None = None) -> FastAPI:
     settings = settings or ConsoleSettings()
     setup_logging(SERVICE, settings.log_level)
-    tracer_provider = setup_tracing(SERVICE, otlp_endpoint=settings.otel_exporter_otlp_endpoint)
+    tracer_provider = setup_tracing(
+        SERVICE,
+        otlp_endpoint=settings.otel_exporter_otlp_endpoint,
+        exporters=settings.otel_traces_exporter,
+        zipkin_endpoint=settings.otel_exporter_zipkin_endpoint,
+    )
     redis = Redis.from_url(settings.redis_url)
     services = Services(
         {
@@ -159,6 +171,10 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=tracer_provider, excluded_urls="healthz,readyz,metrics,static,live"
     )
+    # Browsers send no traceparent: a page about a ticket (or its quote, job, survey...) joins the
+    # ticket's trace through the index the services keep in the same Redis, and so do the calls
+    # the page makes to the services, which carry its context.
+    join_ticket_traces(app, TicketTraces(redis), paths=page_paths)
     return app
 
 
