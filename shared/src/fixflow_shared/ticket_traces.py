@@ -14,7 +14,9 @@ HTTP requests were the gap: a browser, a technician's app or a partner's script 
   names a ticket or one of its resources (a path parameter, a `ticket_id` query parameter or top-level
   JSON field, or what a service's own resolver derives from the path, e.g. survey's answer token)
   gets the ticket's `traceparent` before the server span starts. The request, and everything it
-  causes, then joins the ticket's trace.
+  causes, then joins the ticket's trace. The console puts it in front of its pages too (browsers
+  send no `traceparent`), over the same Redis, so a page about a ticket and the calls it makes to the
+  services join the ticket's trace.
 
 Redis is a cache here, never the truth: a lost index only splits traces again, it breaks nothing. A
 request that carries a `traceparent` of its own keeps it. Ids hold 80 random bits or more, so the index
