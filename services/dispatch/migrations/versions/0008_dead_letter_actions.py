@@ -1,15 +1,15 @@
 """the audit of operators' actions on dead letters (replayed, discarded)
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from alembic import op
 
 from fixflow_shared.deadletters import create_dead_letter_table_v1
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
