@@ -82,7 +82,7 @@ Open a ticket's trace (one trace from the first request to the survey, whoever t
   or take the trace id from the ticket's traceparent (00-<trace id>-<span id>-01):
   curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8001/v1/tickets/<id> | grep -o '"traceparent":"[^"]*"'
   http://127.0.0.1:9411/zipkin/traces/<trace id>    (the console's ticket page links it: "Trace")
-Dead letters (docs/operations.md):
+Dead letters (docs/operations.md): the console's "Dead letters" page (sign in with role admin), or
   FIXFLOW_TOKEN=$token .venv/bin/python -m fixflow_shared.deadletters summary
 MSG
 }
