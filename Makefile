@@ -7,7 +7,6 @@ SERVICES := $(notdir $(wildcard services/*))
 INFRA := deploy/local/infra.sh
 # The workspace install: every package, plus the extras tests and benchmarks need (the service
 # images install a service without them: see Dockerfile).
-EXTRAS_dispatch := [cpsat]
 LOCK_VENV := .local/lock-venv
 PACKAGES := -e 'shared[testing]' $(foreach s,$(SERVICES),-e 'services/$(s)$(EXTRAS_$(s))')
 

@@ -3,8 +3,8 @@
 A package here is shared/ or a service under services/. Its production code is src/ plus
 migrations/ (run by `python -m <service> migrate`). Rules, read from the code with `ast`:
 - a module-level import of a third-party module is a required dependency of that package;
-- an import inside a function may come from an optional extra (the code that needs it is opt-in:
-  dispatch's CP-SAT cross-check needs `fixflow-dispatch[cpsat]`), but never from `testing`;
+- an import inside a function may come from an optional extra (the code that needs it is opt-in),
+  but never from `testing`;
 - `fixflow_shared.testing` (the pytest plugin) may use the `testing` extra;
 - every required dependency is imported somewhere in the package, unless USED_WITHOUT_IMPORT
   says who loads it.

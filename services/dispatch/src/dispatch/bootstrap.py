@@ -9,10 +9,11 @@ from dispatch import SERVICE
 from dispatch.adapters.orm import metadata
 from dispatch.config import DispatchSettings
 from dispatch.domain.distance import DistanceMatrix, HaversineMatrix
+from dispatch.domain.specs import PartsPolicy
 from dispatch.entrypoints.consumers import register_consumers
 from dispatch.entrypoints.routes import board, jobs, technicians, work_orders
 from dispatch.entrypoints.scheduler import optimise_periodically
-from dispatch.service_layer.handlers import Planning
+from dispatch.service_layer.planning import Planning
 from fixflow_shared.clock import Clock
 from fixflow_shared.runtime import ServiceRuntime
 
@@ -22,7 +23,7 @@ def _distances(settings: DispatchSettings) -> DistanceMatrix:
     if settings.osrm_url:
         from dispatch.adapters.routing import OsrmTable
 
-        return OsrmTable(settings.osrm_url, fallback=crow)
+        return OsrmTable(settings.osrm_url, fallback=crow, max_table=settings.osrm_max_table)
     return crow
 
 
@@ -35,10 +36,13 @@ def build(
 ) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or DispatchSettings()  # type: ignore[call-arg]
     planning = Planning(
-        slot_minutes=settings.slot_minutes,
         horizon_days=settings.horizon_days,
         distances=distances or _distances(settings),
         offer_count=settings.offer_count,
+        window_minutes=settings.window_minutes,
+        optimise_seconds=settings.optimise_seconds,
+        part_size=settings.part_size,
+        parts=PartsPolicy(handover_hours=settings.parts_handover_hours, order_hours=settings.parts_order_hours),
     )
     runtime = ServiceRuntime(
         name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors, clock=clock

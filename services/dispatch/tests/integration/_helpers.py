@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from fixflow_shared import topics
 from fixflow_shared.events import Envelope, Event, new_envelope
 from fixflow_shared.testing import auth_headers
 
@@ -66,6 +67,37 @@ def ticket_opened(
         site=Site(lat=BASE[0] + dlat, lon=BASE[1]),
     )
     return new_envelope(payload, source="/fixflow/intake", subject=tid, tenant=t)
+
+
+def ticket_triaged(opened: Envelope, **fields: Any) -> Envelope:
+    """The ticket.triaged intake sends after `opened` (same ticket, site, priority and kind); a job
+    is placed on triage, with triage's skills and duration. `fields` override the defaults."""
+    from fixflow_shared.events.contracts.intake import TicketTriaged
+
+    o = opened.data
+    body: dict[str, Any] = {
+        "ticket_id": o["ticket_id"],
+        "tenant_id": o["tenant_id"],
+        "kind": o["kind"],
+        "category": "washer",
+        "priority": o.get("priority") or "P3",
+        "path": o.get("path") or "on_site",
+        "site": o.get("site"),
+        "sla": o.get("sla"),
+        "requested_window": o.get("requested_window"),
+        "warranty_status": o.get("warranty_status"),
+        "triaged_at": datetime.now(UTC),
+        **fields,
+    }
+    payload = TicketTriaged.model_validate(body)
+    return new_envelope(payload, source="/fixflow/intake", subject=opened.subject, tenant=opened.tenantid)
+
+
+async def open_ticket(bootstrap: str, t: str, *, triage: dict[str, Any] | None = None, **kw: Any) -> Envelope:
+    """Publish a ticket as intake does (opened, then triaged) and return the opened envelope."""
+    opened = ticket_opened(t, **kw)
+    await publish(bootstrap, topics.INTAKE_TICKETS, opened, ticket_triaged(opened, **(triage or {})))
+    return opened
 
 
 async def publish(bootstrap: str, topic: str, *envelopes: Envelope) -> None:

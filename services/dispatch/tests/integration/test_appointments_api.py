@@ -7,7 +7,18 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dispatch_test_helpers import events, future, h, of_type, publish, technician, tenant, ticket_opened
+from dispatch_test_helpers import (
+    events,
+    future,
+    h,
+    of_type,
+    open_ticket,
+    publish,
+    technician,
+    tenant,
+    ticket_opened,
+    ticket_triaged,
+)
 
 from fixflow_shared import topics
 from fixflow_shared.events import new_envelope
@@ -29,13 +40,14 @@ async def incomplete_job(client, kafka, t: str, **kw):
     env = ticket_opened(t, **kw)
     data = TicketOpened.model_validate({**env.data, "site": None})
     env = new_envelope(data, source="/fixflow/intake", subject=env.subject, tenant=t)
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env, ticket_triaged(env))
 
     async def get():
         r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
         return r.json() if r.status_code == 200 else None
 
-    job = await eventually(get, lambda j: j is not None)
+    # triaged without a site: nowhere to go until a dispatcher completes it
+    job = await eventually(get, lambda j: j is not None and j["status"] != "awaiting_triage")
     assert job["status"] == "incomplete"
     return env, job
 
@@ -108,8 +120,7 @@ async def test_decline_and_delay_reassign(client, kafka):
     t = tenant()
     a = await technician(client, t, name="A", dlat=0.0)
     b = await technician(client, t, name="B", dlat=0.03)
-    env = ticket_opened(t, dlat=0.002, priority="P1")
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+    env = await open_ticket(kafka.bootstrap, t, dlat=0.002, priority="P1")
 
     async def wos():
         r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
@@ -180,7 +191,8 @@ async def test_triaged_ticket_refines_the_job_and_cancelled_ticket_cancels_it(cl
 async def test_batch_optimisation_plans_open_jobs_with_explanations(client, kafka):
     t = tenant()
     envs = [ticket_opened(t, dlat=0.01 * i, priority="P2" if i else "P1") for i in range(5)]
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, *envs)  # nobody to send yet: the jobs stay open
+    # nobody to send yet: the jobs stay open
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, *(e for env in envs for e in (env, ticket_triaged(env))))
 
     async def open_jobs():
         return (await client.get("/v1/jobs", params={"status": "open"}, headers=h(t))).json()
@@ -206,8 +218,7 @@ async def test_periodic_optimiser_round_plans_every_tenant(client, kafka, dispat
 
     runtime, app = dispatch_app
     t = tenant()
-    env = ticket_opened(t)
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+    env = await open_ticket(kafka.bootstrap, t)
 
     async def job():
         r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
@@ -224,8 +235,7 @@ async def test_reopened_ticket_gets_a_new_visit_and_remote_fix_cancels(client, k
 
     t = tenant()
     await technician(client, t, name="Qian")
-    env = ticket_opened(t)
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+    env = await open_ticket(kafka.bootstrap, t)
 
     async def job():
         r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
@@ -281,8 +291,7 @@ async def test_reopened_ticket_gets_a_new_visit_and_remote_fix_cancels(client, k
 async def test_bad_input_on_appointments_and_work_orders_writes_nothing(client, kafka):
     t = tenant()
     await technician(client, t, name="Feng")
-    env = ticket_opened(t)
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+    env = await open_ticket(kafka.bootstrap, t)
 
     async def job():
         r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
@@ -410,7 +419,10 @@ async def test_untriaged_repair_waits_and_remote_triage_cancels_a_planned_visit(
         r = await client.get(f"/v1/jobs/by-ticket/{subject}", headers=h(t))
         return r.json() if r.status_code == 200 else None
 
-    await eventually(lambda: job(inst.subject), lambda j: j is not None and j["status"] == "assigned")
+    # opened only: the job waits for triage's skills and duration before it is placed
+    await eventually(lambda: job(inst.subject), lambda j: j is not None and j["status"] == "awaiting_triage")
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, ticket_triaged(inst, kind="installation", path="on_site"))
+    await eventually(lambda: job(inst.subject), lambda j: j["status"] == "assigned")
     assert await job(env0.subject) is None
     remote = TicketTriaged(
         ticket_id=inst.subject,
@@ -440,8 +452,7 @@ async def test_p1_takes_the_place_of_an_unconfirmed_p4_visit(client, kafka):
     if midnight - now < timedelta(hours=2):
         pytest.skip("within 2 h of midnight UTC no visit fits before the day ends")
     only = await technician(client, t, name="Solo", max_jobs_per_day=1)
-    low = ticket_opened(t, priority="P4")
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, low)
+    low = await open_ticket(kafka.bootstrap, t, priority="P4")
 
     async def job(subject):
         r = await client.get(f"/v1/jobs/by-ticket/{subject}", headers=h(t))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dispatch_test_helpers import h, publish, technician, tenant, ticket_opened
+from dispatch_test_helpers import ALL_WEEK, h, publish, technician, tenant, ticket_opened, ticket_triaged
 
 from fixflow_shared import topics
 from fixflow_shared.testing import eventually
@@ -15,7 +15,8 @@ pytestmark = pytest.mark.integration
 
 
 async def placed_job(client, kafka, t: str) -> tuple[dict, dict]:
-    """A ticket without a location, then the dispatcher completes it (needing washer level 2): placed at once."""
+    """A ticket triaged without a location, then the dispatcher completes it (needing washer level 2):
+    placed at once."""
     from fixflow_shared.events import new_envelope
     from fixflow_shared.events.contracts.intake import TicketOpened
 
@@ -23,13 +24,13 @@ async def placed_job(client, kafka, t: str) -> tuple[dict, dict]:
     env = new_envelope(
         TicketOpened.model_validate({**env.data, "site": None}), source="/fixflow/intake", subject=env.subject, tenant=t
     )
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env, ticket_triaged(env))
 
     async def get():
         r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
         return r.json() if r.status_code == 200 else None
 
-    job = await eventually(get, lambda j: j is not None, what="the job of the ticket")
+    job = await eventually(get, lambda j: j is not None and j["status"] == "incomplete", what="the job of the ticket")
     r = await client.patch(
         f"/v1/jobs/{job['id']}", json={"lat": 31.24, "lon": 121.47, "required_skills": {"washer": 2}}, headers=h(t)
     )
@@ -44,7 +45,9 @@ async def test_board_lists_appointments_checks_a_drop_and_moves_or_refuses(clien
     job, appt = await placed_job(client, kafka, t)
     assert appt["technician_id"] == first["id"]
     unskilled = await technician(client, t, name="Wang Lei", skills={"gas": 2})
-    skilled = await technician(client, t, name="Zhao Min", skills={"washer": 3})
+    # a lunch hour at exactly 12:00: a visit cannot start between 12:00 and 13:00
+    lunch = {**ALL_WEEK, "daily_break": {"earliest": "12:00", "latest": "12:00", "minutes": 60}}
+    skilled = await technician(client, t, name="Zhao Min", skills={"washer": 3}, hours=lunch)
 
     now = datetime.now(UTC)
     period = {"start": (now - timedelta(hours=1)).isoformat(), "end": (now + timedelta(days=8)).isoformat()}
@@ -56,7 +59,7 @@ async def test_board_lists_appointments_checks_a_drop_and_moves_or_refuses(clien
     too_long = {"start": period["start"], "end": (now + timedelta(days=40)).isoformat()}
     assert (await client.get("/v1/appointments", params=too_long, headers=h(t))).status_code == 422
 
-    # the first slot of the day after tomorrow (the optimiser offers each day's first max-jobs slots)
+    # the day after tomorrow, first thing
     day = (now + timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
     window = {"start": day.isoformat(), "end": (day + timedelta(minutes=90)).isoformat()}
     fit = (
@@ -89,7 +92,8 @@ async def test_board_lists_appointments_checks_a_drop_and_moves_or_refuses(clien
     ).json()
     assert ok["ok"] is True and ok["refusal"] is None, [c for c in ok["checks"] if not c["ok"]]
     assert [c["rule"] for c in ok["checks"]][-1] == "slot"
-    late = {"start": (day + timedelta(hours=20)).isoformat(), "end": (day + timedelta(hours=21)).isoformat()}
+    # every rule passes at 12:00-12:10, but the route has no room: the lunch hour is there
+    late = {"start": (day + timedelta(hours=12)).isoformat(), "end": (day + timedelta(minutes=730)).isoformat()}
     no_slot = (
         await client.get(
             f"/v1/jobs/{job['id']}/fit",
@@ -97,7 +101,8 @@ async def test_board_lists_appointments_checks_a_drop_and_moves_or_refuses(clien
             headers=h(t),
         )
     ).json()
-    assert no_slot["checks"][-1]["rule"] == "slot" and "free slots that day: 00:00, 01:30" in no_slot["refusal"]
+    assert [c["rule"] for c in no_slot["checks"] if not c["ok"]] == ["slot"], no_slot["checks"]
+    assert "no room on the route" in no_slot["refusal"] and "no other visit that day" in no_slot["refusal"]
     moved = await client.post(
         f"/v1/appointments/{appt['id']}/reschedule",
         json={**window, "reason": "moved on the board", "technician_id": skilled["id"]},

@@ -14,10 +14,12 @@ from dispatch_test_helpers import (
     future,
     h,
     of_type,
+    open_ticket,
     publish,
     technician,
     tenant,
     ticket_opened,
+    ticket_triaged,
 )
 
 from fixflow_shared import topics
@@ -36,7 +38,8 @@ async def test_replaying_ticket_opened_twice_creates_one_job_and_one_assignment(
     t = tenant()
     tech = await technician(client, t, name="Li Wei", team_id="STATION-7")
     env = ticket_opened(t)
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env, env)  # the same event twice
+    triaged = ticket_triaged(env)
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env, env, triaged, triaged)  # each event twice
     job = await eventually(
         lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned"
     )
@@ -58,7 +61,7 @@ async def test_replaying_ticket_opened_twice_creates_one_job_and_one_assignment(
     assert p.ticket_id == env.subject and p.technician_id == tech["id"] and p.technician_name == "Li Wei"
     assert p.technician_phone and p.window is not None and "Li Wei" in p.explanation
     assert p.team_id == "STATION-7"  # reports group the technician's work under the team
-    assert assigned[0].causationid == env.id and assigned[0].key == env.subject.encode()
+    assert assigned[0].causationid == triaged.id and assigned[0].key == env.subject.encode()  # placed on triage
     booked = of_type(found, "appointment.booked")
     assert booked and booked[0].payload().window == p.window
 
@@ -67,8 +70,7 @@ async def test_absence_triggers_reassignment_end_to_end(client, kafka):
     t = tenant()
     near = await technician(client, t, name="Near", dlat=0.0)
     far = await technician(client, t, name="Far", dlat=0.05)
-    env = ticket_opened(t, dlat=0.005)
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+    env = await open_ticket(kafka.bootstrap, t, dlat=0.005)
     job = await eventually(
         lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned"
     )
@@ -81,6 +83,7 @@ async def test_absence_triggers_reassignment_end_to_end(client, kafka):
         headers=h(t),
     )
     assert r.status_code == 201 and r.json()["unassigned_work_orders"] == [detail["work_orders"][0]["id"]]
+    assert r.json()["replanned"]["moved"] == 1 and r.json()["replanned"]["unplaced"] == {}  # in-day replanning
 
     def reassigned(es):
         return any(e.type == dev.TechnicianAssigned.type and e.data["reassignment"] for e in es)
@@ -90,7 +93,8 @@ async def test_absence_triggers_reassignment_end_to_end(client, kafka):
     assert unassigned and unassigned[0].data["reason"] == "absent" and unassigned[0].data["technician_id"] == near["id"]
     again = [e for e in of_type(found, "technician.assigned") if e.data["reassignment"]][0]
     assert again.data["technician_id"] == far["id"] and again.data["previous_technician_id"] == near["id"]
-    assert again.causationid == unassigned[0].id  # the reassignment was driven by the event over the broker
+    # placed again in the transaction that recorded the absence: the consumer of technician.unassigned
+    # finds the job assigned and leaves it
     after = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()
     assert [w["status"] for w in after["work_orders"]] == ["unassigned", "assigned"]
     assert len(after["appointments"]) == 1 and after["appointments"][0]["technician_id"] == far["id"]
@@ -99,8 +103,7 @@ async def test_absence_triggers_reassignment_end_to_end(client, kafka):
 async def test_technician_app_to_completion_carries_what_billing_needs(client, kafka):
     t = tenant()
     tech = await technician(client, t, name="Zhang", van_stock={"PUMP-1": 2}, team_id="pudong-2")
-    env = ticket_opened(t)
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+    env = await open_ticket(kafka.bootstrap, t)
     job = await eventually(
         lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned"
     )
@@ -194,8 +197,7 @@ async def test_technician_app_to_completion_carries_what_billing_needs(client, k
 async def test_needs_parts_requests_them_and_a_shipment_books_the_follow_up(client, kafka):
     t = tenant()
     await technician(client, t, name="Wu")
-    env = ticket_opened(t)
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+    env = await open_ticket(kafka.bootstrap, t)
     job = await eventually(
         lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned"
     )
@@ -250,8 +252,7 @@ async def test_needs_parts_requests_them_and_a_shipment_books_the_follow_up(clie
 async def test_customer_absent_books_a_second_visit_and_escalation_reopens(client, kafka):
     t = tenant()
     await technician(client, t, name="Ma")
-    env = ticket_opened(t)
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env)
+    env = await open_ticket(kafka.bootstrap, t)
     job = await eventually(
         lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned"
     )
@@ -300,7 +301,7 @@ async def test_out_of_warranty_repair_waits_for_quote_acceptance_and_rejection_c
             "/fixflow/intake",
         )
         envs.append(env)
-    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, *envs)
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, *(e for env in envs for e in (env, ticket_triaged(env))))
     for env in envs:
         await eventually(
             lambda env=env: job_of(client, t, env.subject),

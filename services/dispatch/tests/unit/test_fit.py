@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from dispatch.domain.fit import Booking, fit_checks, refusal
+from dispatch.domain.intervals import Interval
 from dispatch.domain.model import Absence, Certification, Job, JobStatus, Technician, WeeklyHours
-from dispatch.domain.optimiser import Interval
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # a Monday, 09:00 in Shanghai
 WINDOW = Interval(NOW + timedelta(hours=2), NOW + timedelta(hours=4))
@@ -38,14 +38,24 @@ def tech(**kw) -> Technician:
 
 
 def run(j: Job, t: Technician, window: Interval = WINDOW, **kw):
-    args = {"now": NOW, "bookings": [], "load_by_day": {}, "travel_min": 20.0, "travel_km": 9.5, "slot_minutes": 90}
+    args = {"now": NOW, "bookings": [], "load_by_day": {}, "travel_min": 20.0, "travel_km": 9.5}
     return {c.rule: c for c in fit_checks(j, t, window, **{**args, **kw})}
 
 
 def test_a_qualified_free_technician_passes_every_rule():
     checks = run(job(), tech())
     assert all(c.ok for c in checks.values()), checks
-    assert set(checks) == {"window", "skills", "certifications", "absence", "hours", "overlap", "load", "travel"}
+    assert set(checks) == {
+        "window",
+        "skills",
+        "region",
+        "certifications",
+        "absence",
+        "hours",
+        "overlap",
+        "load",
+        "travel",
+    }
     assert refusal("Zhang Wei", list(checks.values())) is None
 
 
@@ -55,10 +65,11 @@ def test_each_broken_rule_is_named_with_its_reason():
         certifications=[Certification("C1", "service_badge", NOW)],
         absences=[Absence("A1", NOW + timedelta(hours=3), NOW + timedelta(hours=9), "sick leave")],
         max_jobs_per_day=2,
+        regions=["CN-44"],
     )
     day = WINDOW.start.astimezone(UTC).date()
     checks = run(
-        job(),
+        job(region="CN-31"),
         t,
         bookings=[Booking(Interval(NOW + timedelta(hours=1), NOW + timedelta(hours=3)), "T-OTHER")],
         load_by_day={day: 2},
@@ -69,7 +80,8 @@ def test_each_broken_rule_is_named_with_its_reason():
     assert "sick leave" in checks["absence"].detail and not checks["absence"].ok
     assert "T-OTHER" in checks["overlap"].detail and not checks["overlap"].ok
     assert not checks["load"].ok and checks["load"].detail == "2 of 2 visits that day"
-    assert not checks["travel"].ok and "exceeds a 90-min slot" in checks["travel"].detail
+    assert not checks["region"].ok and checks["region"].detail == "covers CN-44, not CN-31"
+    assert checks["travel"].ok and checks["travel"].detail == "9.5 km, 60 min from base + 45 min visit"
     sentence = refusal("Zhang Wei", list(checks.values()))
     assert sentence and sentence.startswith("Zhang Wei cannot take this visit: skills: lacks plumbing")
 

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dispatch.domain.exceptions import IllegalTransition, RuleViolation
+from dispatch.domain.intervals import Interval
 from dispatch.domain.model import (
     WO_ALLOWED,
     Absence,
@@ -22,7 +23,6 @@ from dispatch.domain.model import (
     check_future_window,
     subtract,
 )
-from dispatch.domain.optimiser import Interval
 
 MON = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -54,6 +55,8 @@ technicians = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("team_id", String(64)),
+    Column("depot_lat", Float),
+    Column("depot_lon", Float),
     Index("ix_technicians_tenant", "tenant_id"),
 )
 
@@ -104,6 +107,11 @@ jobs = Table(
     Column("visits", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("region", String(32)),
+    Column("crew_size", Integer, nullable=False, server_default=text("1")),
+    Column("parts", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("parts_holder", String(40)),
+    Column("parts_eta", DateTime(timezone=True)),
     UniqueConstraint("tenant_id", "ticket_id", name="uq_jobs_tenant_ticket"),
     Index("ix_jobs_tenant_status", "tenant_id", "status"),
 )

@@ -21,6 +21,8 @@ class RegisterTechnician:
     max_jobs_per_day: int = 6
     van_stock: dict[str, int] = field(default_factory=dict)
     team_id: str | None = None
+    depot_lat: float | None = None
+    depot_lon: float | None = None
 
 
 @dataclass(frozen=True)

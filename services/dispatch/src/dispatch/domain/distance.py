@@ -1,5 +1,5 @@
-"""Distances and travel times behind one interface, so a road-network provider can replace the
-great-circle default without touching the optimiser (plug-ins live in adapters/routing.py)."""
+"""Travel times and distances behind one port, so a road-network provider can replace the
+great-circle default without touching the planner (the OSRM adapter lives in adapters/routing.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ Coords = NDArray[np.float64]  # shape (n, 2): latitude, longitude in degrees
 
 
 class DistanceMatrix(Protocol):
-    """Travel minutes from every origin to every destination: shape (len(origins), len(destinations))."""
+    """Travel from every origin to every destination: arrays of shape (len(origins), len(destinations))."""
+
+    def table(self, origins: Coords, destinations: Coords) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Travel minutes and road kilometres in one call (one request to a routing server)."""
+        ...
 
     def travel_minutes(self, origins: Coords, destinations: Coords) -> NDArray[np.float64]: ...
 
@@ -32,7 +36,7 @@ def haversine_km(origins: Coords, destinations: Coords) -> NDArray[np.float64]:
 
 
 class HaversineMatrix:
-    """Great-circle distance times a detour factor, at an average road speed."""
+    """Great-circle distance times a road (detour) factor, at an average road speed."""
 
     def __init__(self, *, speed_kmh: float = 35.0, detour_factor: float = 1.3) -> None:
         if speed_kmh <= 0 or detour_factor < 1:
@@ -45,3 +49,7 @@ class HaversineMatrix:
 
     def travel_minutes(self, origins: Coords, destinations: Coords) -> NDArray[np.float64]:
         return self.distance_km(origins, destinations) / self.speed_kmh * 60.0
+
+    def table(self, origins: Coords, destinations: Coords) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        km = self.distance_km(origins, destinations)
+        return km / self.speed_kmh * 60.0, km

@@ -1,10 +1,11 @@
 """Does this technician fit this job in this window? The hard rules one by one, each with a reason a
 dispatcher can read (pure domain code, no I/O).
 
-The optimiser decides the same question at once for thousands of pairs and only says yes or no;
-the board asks it for one pair before a drag and drop is committed and must say *why not*. The
-rules mirror the optimiser's hard constraints (see optimiser.py); the booking itself still runs
-the optimiser, so a pair these checks pass but no slot fits is refused with its own reason.
+The route planner decides the same question at once for thousands of pairs and only says yes or
+no; the board asks it for one pair before a drag and drop is committed and must say *why not*. The
+rules mirror the planner's hard constraints (see eligibility.py and route_check.py); the booking
+itself still inserts the visit into the technician's route, so a pair these checks pass but whose
+route has no room (the drives between the day's visits) is refused with its own reason.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from dispatch.domain.intervals import Interval
 from dispatch.domain.model import Job, Technician
-from dispatch.domain.optimiser import Interval
 
 MAX_WINDOW = timedelta(hours=8)
-RULES = ("window", "skills", "certifications", "absence", "hours", "overlap", "load", "travel")
+RULES = ("window", "skills", "region", "certifications", "absence", "hours", "overlap", "load", "travel")
 
 
 @dataclass(frozen=True)
 class Check:
-    rule: str  # one of RULES (or "slot" for the optimiser's final word)
+    rule: str  # one of RULES (or "slot" for the route planner's final word)
     ok: bool
     detail: str
 
@@ -49,7 +50,6 @@ def fit_checks(
     load_by_day: dict[date, int],
     travel_min: float,
     travel_km: float,
-    slot_minutes: int,
 ) -> list[Check]:
     """Every rule for placing `job` with `tech` so that the visit starts inside `window`."""
     tz = tech.hours.tz
@@ -75,6 +75,11 @@ def fit_checks(
     else:
         shown = ", ".join(f"{s} {tech.skills.get(s, 0)}≥{n}" for s, n in sorted(job.required_skills.items()))
         checks.append(Check("skills", True, shown or "no skill required"))
+
+    if job.region is not None and tech.regions and job.region not in tech.regions:
+        checks.append(Check("region", False, f"covers {', '.join(sorted(tech.regions))}, not {job.region}"))
+    else:
+        checks.append(Check("region", True, job.region or "no region"))
 
     certs = {c.name: c for c in tech.certifications}
     bad_certs = []
@@ -138,16 +143,10 @@ def fit_checks(
     load = load_by_day.get(window.start.astimezone(UTC).date(), 0)
     checks.append(Check("load", load < tech.max_jobs_per_day, f"{load} of {tech.max_jobs_per_day} visits that day"))
 
-    # a visit takes one slot: the drive from base and the work must both fit in it
-    fits = travel_min + job.duration_min <= slot_minutes
+    # the drive, for the dispatcher to see: it binds through "hours" (from base) and the route's own
+    # check ("slot": from the previous visit of the day, to the next)
     checks.append(
-        Check(
-            "travel",
-            fits,
-            f"{travel_km:.1f} km, {travel_min:.0f} min from base + {job.duration_min} min visit "
-            + ("fits" if fits else "exceeds")
-            + f" a {slot_minutes}-min slot",
-        )
+        Check("travel", True, f"{travel_km:.1f} km, {travel_min:.0f} min from base + {job.duration_min} min visit")
     )
     return checks
 

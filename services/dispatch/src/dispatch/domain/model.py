@@ -15,8 +15,11 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dispatch.domain.exceptions import IllegalTransition, RuleViolation
-from dispatch.domain.optimiser import Interval, JobSpec, TechnicianSpec
+from dispatch.domain.intervals import Interval, subtract
+from dispatch.domain.specs import BreakWindow, JobSpec, TechnicianSpec
 from fixflow_shared.calendars import BusinessCalendar
+
+__all__ = ["Interval", "subtract"]  # re-exported: callers read intervals from the model
 
 
 def new_id(prefix: str) -> str:
@@ -60,6 +63,7 @@ class WeeklyHours:
     tz: str = "Asia/Shanghai"
     days: dict[int, tuple[str, str]] = field(default_factory=lambda: {d: ("08:00", "18:00") for d in range(5)})
     country: str | None = None
+    daily_break: DailyBreak | None = None
 
     def hours_on(self, day: date) -> tuple[str, str] | None:
         hours = self.days.get(day.weekday())
@@ -86,6 +90,29 @@ class WeeklyHours:
             day += timedelta(days=1)
         return out
 
+    def breaks(self, start: datetime, end: datetime) -> tuple[BreakWindow, ...]:
+        """The daily break of every working day in [start, end), in UTC."""
+        b = self.daily_break
+        if b is None:
+            return ()
+        zone = ZoneInfo(self.tz)
+        out = []
+        for iv in self.intervals(start - timedelta(days=1), end + timedelta(days=1)):
+            day = iv.start.astimezone(zone).date()
+            e, latest = _working_day(self.tz, day, b.earliest, b.latest)
+            if iv.start <= latest and e < iv.end and e < end and latest > start:
+                out.append(BreakWindow(e, latest, b.minutes))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class DailyBreak:
+    """A break of `minutes` starting between `earliest` and `latest` (local "HH:MM") each working day."""
+
+    earliest: str
+    latest: str
+    minutes: int
+
 
 @lru_cache(maxsize=64)
 def country_calendar(country: str, year: int) -> BusinessCalendar:
@@ -99,23 +126,6 @@ def _working_day(tz: str, day: date, start: str, end: str) -> tuple[datetime, da
     a = datetime.combine(day, time.fromisoformat(start), zone).astimezone(UTC)
     b = datetime.combine(day, time.fromisoformat(end), zone).astimezone(UTC)
     return a, b
-
-
-def subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
-    """Intervals minus holes (absences)."""
-    out = list(intervals)
-    for h in holes:
-        nxt: list[Interval] = []
-        for iv in out:
-            if not iv.overlaps(h):
-                nxt.append(iv)
-                continue
-            if iv.start < h.start:
-                nxt.append(Interval(iv.start, h.start))
-            if h.end < iv.end:
-                nxt.append(Interval(h.end, iv.end))
-        out = nxt
-    return out
 
 
 @dataclass
@@ -135,6 +145,8 @@ class Technician:
     absences: list[Absence] = field(default_factory=list)
     active: bool = True
     team_id: str | None = None  # the team (service station) the technician reports under
+    depot_lat: float | None = None  # the day starts and ends here when set, else at home
+    depot_lon: float | None = None
 
     def availability(self, start: datetime, end: datetime) -> list[Interval]:
         if not self.active:
@@ -150,21 +162,25 @@ class Technician:
             raise RuleViolation(f"van stock has {have} of {part_code}, {quantity} used")
         self.van_stock[part_code] = have - quantity
 
-    def spec(
-        self, *, start: datetime, end: datetime, busy: list[Interval], load_by_day: dict[date, int]
-    ) -> TechnicianSpec:
-        """This technician as the optimiser sees it for the horizon [start, end)."""
+    def spec(self, *, start: datetime, end: datetime, load_by_day: dict[date, int] | None = None) -> TechnicianSpec:
+        """This technician as the route planner sees it for the horizon [start, end)."""
+        certs: dict[str, datetime] = {}
+        for c in self.certifications:  # a renewed certificate counts until its latest expiry
+            certs[c.name] = max(certs.get(c.name, c.valid_until), c.valid_until)
+        depot = self.depot_lat is not None and self.depot_lon is not None
         return TechnicianSpec(
             id=self.id,
             name=self.name,
-            lat=self.home_lat,
-            lon=self.home_lon,
-            skills=dict(self.skills),
-            certifications={c.name: c.valid_until for c in self.certifications},
+            lat=self.depot_lat if depot else self.home_lat,  # type: ignore[arg-type]
+            lon=self.depot_lon if depot else self.home_lon,  # type: ignore[arg-type]
             available=tuple(self.availability(start, end)),
-            busy=tuple(busy),
+            skills=dict(self.skills),
+            certifications=certs,
+            regions=frozenset(self.regions),
             max_jobs_per_day=self.max_jobs_per_day,
-            load_by_day=load_by_day,
+            load_by_day=load_by_day or {},
+            van_stock=dict(self.van_stock),
+            breaks=self.hours.breaks(start, end),
         )
 
 
@@ -172,6 +188,7 @@ class Technician:
 
 
 class JobStatus(StrEnum):
+    AWAITING_TRIAGE = "awaiting_triage"  # opened: triage decides skills, duration and path before any visit
     INCOMPLETE = "incomplete"  # no coordinates yet: cannot be planned
     OPEN = "open"  # waiting for a technician
     ASSIGNED = "assigned"
@@ -201,12 +218,24 @@ class Job:
     earliest: datetime | None = None
     visits: int = 0
     created_at: datetime | None = None
+    region: str | None = None  # the site's territory, e.g. CN-31: only technicians covering it go
+    crew_size: int = 1
+    parts: dict[str, int] = field(default_factory=dict)  # parts the next visit needs
+    parts_holder: str | None = None  # the technician who holds (or receives) them
+    parts_eta: datetime | None = None  # when they reach their holder
 
     @property
     def plannable(self) -> bool:
         return self.lat is not None and self.lon is not None and self.status == JobStatus.OPEN
 
+    @property
+    def requested(self) -> Interval | None:
+        if self.requested_start and self.requested_end and self.requested_end > self.requested_start:
+            return Interval(self.requested_start, self.requested_end)
+        return None
+
     def spec(self, *, window: Interval | None = None) -> JobSpec:
+        """This job as the route planner sees it; `window` is its booked window, if any."""
         if self.lat is None or self.lon is None:
             raise RuleViolation(f"job {self.id} has no location yet")
         return JobSpec(
@@ -217,9 +246,15 @@ class Job:
             priority=self.priority,  # type: ignore[arg-type]
             required_skills=dict(self.required_skills),
             required_certifications=tuple(self.required_certifications),
+            region=self.region,
             sla_deadline=self.sla_deadline,
-            window=window,
+            window=window or self.requested,
+            requested=self.requested,
             earliest=self.earliest,
+            crew_size=self.crew_size,
+            parts=dict(self.parts),
+            parts_holder=self.parts_holder,
+            parts_eta=self.parts_eta,
         )
 
 

@@ -1,4 +1,4 @@
-"""Kafka entrypoints of dispatch: turn consumed events into calls of service_layer handlers.
+"""Kafka entrypoints of dispatch: turn consumed events into calls of service_layer use cases.
 
 - intake tickets: ticket.opened / ticket.triaged create or refine the job (on-site path) and place it
   at once (a triage after a reopen books a new visit); ticket.cancelled, or ticket.resolved without
@@ -13,8 +13,8 @@ Every effect commits together with its inbox row (replays are harmless).
 
 from __future__ import annotations
 
-from dispatch.service_layer import handlers
-from dispatch.service_layer.handlers import Planning
+from dispatch.service_layer import jobs, parts, placement
+from dispatch.service_layer.planning import Planning
 from fixflow_shared import topics
 from fixflow_shared.events import Envelope
 from fixflow_shared.events.contracts import billing as bev
@@ -30,19 +30,19 @@ def register_consumers(runtime: ServiceRuntime, planning: Planning) -> None:
 
     @c.on(iev.TicketOpened)
     async def on_opened(envelope: Envelope, event: iev.TicketOpened) -> None:
-        await handlers.job_from_ticket(
+        await jobs.job_from_ticket(
             uow=runtime.uow(), consumer="dispatch.ticket_opened", envelope=envelope, payload=event, planning=planning
         )
 
     @c.on(iev.TicketTriaged)
     async def on_triaged(envelope: Envelope, event: iev.TicketTriaged) -> None:
-        await handlers.job_from_ticket(
+        await jobs.job_from_ticket(
             uow=runtime.uow(), consumer="dispatch.ticket_triaged", envelope=envelope, payload=event, planning=planning
         )
 
     @c.on(iev.TicketCancelled)
     async def on_cancelled(envelope: Envelope, event: iev.TicketCancelled) -> None:
-        await handlers.cancel_job_for_ticket(
+        await jobs.cancel_job_for_ticket(
             uow=runtime.uow(), consumer="dispatch.ticket_cancelled", envelope=envelope, ticket_id=event.ticket_id
         )
 
@@ -50,7 +50,7 @@ def register_consumers(runtime: ServiceRuntime, planning: Planning) -> None:
     async def on_resolved(envelope: Envelope, event: iev.TicketResolved) -> None:
         if event.resolution == "work_order_completed":
             return  # our own completion, echoed by intake
-        await handlers.cancel_job_for_ticket(
+        await jobs.cancel_job_for_ticket(
             uow=runtime.uow(),
             consumer="dispatch.ticket_resolved",
             envelope=envelope,
@@ -60,13 +60,13 @@ def register_consumers(runtime: ServiceRuntime, planning: Planning) -> None:
 
     @c.on(dev.TechnicianUnassigned)
     async def on_unassigned(envelope: Envelope, event: dev.TechnicianUnassigned) -> None:
-        await handlers.reassign_after_unassignment(
+        await placement.reassign_after_unassignment(
             uow=runtime.uow(), consumer="dispatch.reassign", envelope=envelope, payload=event, planning=planning
         )
 
     @c.on(bev.QuoteAccepted)
     async def on_quote_accepted(envelope: Envelope, event: bev.QuoteAccepted) -> None:
-        await handlers.quote_decided(
+        await jobs.quote_decided(
             uow=runtime.uow(),
             consumer="dispatch.quote_accepted",
             envelope=envelope,
@@ -77,7 +77,7 @@ def register_consumers(runtime: ServiceRuntime, planning: Planning) -> None:
 
     @c.on(bev.QuoteRejected)
     async def on_quote_rejected(envelope: Envelope, event: bev.QuoteRejected) -> None:
-        await handlers.quote_decided(
+        await jobs.quote_decided(
             uow=runtime.uow(),
             consumer="dispatch.quote_rejected",
             envelope=envelope,
@@ -88,6 +88,6 @@ def register_consumers(runtime: ServiceRuntime, planning: Planning) -> None:
 
     @c.on(dev.ShipmentUpdated)
     async def on_shipment(envelope: Envelope, event: dev.ShipmentUpdated) -> None:
-        await handlers.shipment_updated(
+        await parts.shipment_updated(
             uow=runtime.uow(), consumer="dispatch.shipment", envelope=envelope, payload=event, planning=planning
         )

@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 
 from dispatch import views
-from dispatch.service_layer import handlers
-from dispatch.service_layer.handlers import Planning
+from dispatch.service_layer import placement
+from dispatch.service_layer.planning import Planning
 from fixflow_shared.logs import get_logger
 from fixflow_shared.runtime import ServiceRuntime
 
@@ -20,8 +20,8 @@ async def optimise_all(runtime: ServiceRuntime, planning: Planning) -> int:
     planned = 0
     for tenant in tenants:
         try:
-            plan = await handlers.optimise(uow=runtime.uow(), tenant_id=tenant, planning=planning)
-            planned += len(plan.assignments)
+            plan = await placement.optimise(uow=runtime.uow(), tenant_id=tenant, planning=planning)
+            planned += sum(1 for v in plan.visits if not v.existing)
         except Exception as exc:  # one tenant's failure must not stop the others
             log.warning("periodic optimisation failed", tenant=tenant, error=repr(exc))
     return planned

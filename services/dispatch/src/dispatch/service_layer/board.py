@@ -12,9 +12,11 @@ import numpy as np
 from dispatch.adapters.repository import Repository
 from dispatch.domain.exceptions import NotFound, RuleViolation
 from dispatch.domain.fit import Booking, Check, fit_checks, refusal
+from dispatch.domain.intervals import Interval
 from dispatch.domain.model import AppointmentStatus, JobStatus, WorkOrderStatus
-from dispatch.domain.optimiser import Interval, _slots_of, solve
-from dispatch.service_layer.handlers import Planning, _problem
+from dispatch.domain.placement import place_job
+from dispatch.domain.specs import Problem
+from dispatch.service_layer.planning import Planning, _routes
 from fixflow_shared.uow import UnitOfWork
 
 
@@ -30,7 +32,8 @@ async def check_fit(
     appointment_id: str | None = None,
 ) -> dict[str, Any]:
     """Each hard rule for booking the job (or moving its appointment) to this technician and window,
-    then the optimiser's own verdict for the pair; nothing is written."""
+    then the route planner's own verdict for the pair (the visit inserted into the technician's
+    route as it is); nothing is written."""
     now = uow.clock.now()
     if end <= start:
         raise RuleViolation("the window must end after it starts")
@@ -93,44 +96,35 @@ async def check_fit(
             load_by_day=load,
             travel_min=travel_min,
             travel_km=travel_km,
-            slot_minutes=planning.slot_minutes,
         )
         if all(c.ok for c in checks):
-            problem, _ = await _problem(
-                repo,
-                [job.spec(window=window)],
-                now=now,
-                planning=planning,
-                only={tech.id},
-                ignore_appointment=appointment_id,
+            routes = await _routes(
+                repo, [job.spec(window=window)], now=now, planning=planning, only={tech.id}, skip_jobs={job.id}
             )
-            plan = solve(problem, method="exact", distances=planning.distances)
-            if plan.assignments:
-                a = plan.assignments[0]
+            placed = place_job(routes.problem, job.id, planning.distances)
+            if placed is not None:
+                v = placed.visits[0]
                 checks.append(
-                    Check(
-                        "slot",
-                        True,
-                        f"visit {a.service_start:%H:%M}–{a.service_end:%H:%M} UTC, {a.travel_min:.0f} min drive",
-                    )
+                    Check("slot", True, f"visit {v.start:%H:%M}–{v.end:%H:%M} UTC, {v.travel_min:.0f} min drive")
                 )
             else:
-                checks.append(Check("slot", False, _no_slot(problem, window, tech.hours.tz, planning.slot_minutes)))
+                checks.append(Check("slot", False, _no_room(routes.problem, tech.id, window, tech.hours.tz)))
     return _answer(job_id, tech.id, tech.name, window, checks)
 
 
-def _no_slot(problem: Any, window: Interval, tz: str, slot_minutes: int) -> str:
-    """The optimiser found no slot: name the slots it does offer that day (the first max-per-day
-    slots of the technician's free time), so the dispatcher can drop the visit where it fits."""
-    detail = "no free slot in the window leaves room for the drive and the visit"
-    if not problem.technicians:
-        return detail
+def _no_room(problem: Problem, technician_id: str, window: Interval, tz: str) -> str:
+    """The route has no room: name the visits already on the technician's route that day, so the
+    dispatcher can drop the visit between them."""
+    detail = "no room on the route in the window for the drives and the visit"
     zone = ZoneInfo(tz)
     day = window.start.astimezone(zone).date()
-    starts, _ = _slots_of(problem.technicians[0], problem.now.timestamp() / 60.0, float(slot_minutes))
-    offered = [t for m in starts if (t := datetime.fromtimestamp(float(m) * 60.0, UTC).astimezone(zone)).date() == day]
-    shown = ", ".join(f"{t:%H:%M}" for t in offered)
-    return f"{detail}; free slots that day: {shown}" if shown else f"{detail}; no free slot that day"
+    booked = sorted(
+        (v.start, v.start + timedelta(minutes=v.job.duration_min))
+        for v in problem.visits
+        if v.technician_id == technician_id and v.start.astimezone(zone).date() == day
+    )
+    shown = ", ".join(f"{a.astimezone(zone):%H:%M}–{b.astimezone(zone):%H:%M}" for a, b in booked)
+    return f"{detail}; visits that day: {shown}" if shown else f"{detail}; no other visit that day"
 
 
 def _answer(job_id: str, tech_id: str, name: str, window: Interval, checks: list[Check]) -> dict[str, Any]:

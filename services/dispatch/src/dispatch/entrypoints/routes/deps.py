@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from dispatch.service_layer.handlers import Planning
+from dispatch.service_layer.planning import Planning
 from fixflow_shared.auth import Principal, require_roles
 from fixflow_shared.contacts import PhoneText
 from fixflow_shared.runtime import ServiceRuntime

@@ -6,14 +6,25 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from dispatch import views
 from dispatch.domain import commands
 from dispatch.domain.exceptions import NoTechnicianAvailable
 from dispatch.domain.model import Appointment, Job, WorkOrder
-from dispatch.entrypoints.routes.deps import Code, Customerish, Lat, Lon, Manager, PlanningDep, Reader, RuntimeDep, When
-from dispatch.service_layer import board, handlers
+from dispatch.entrypoints.routes.deps import (
+    Code,
+    Customerish,
+    Lat,
+    Lon,
+    Manager,
+    PartCode,
+    PlanningDep,
+    Reader,
+    RuntimeDep,
+    When,
+)
+from dispatch.service_layer import appointments, board, jobs, placement
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 
@@ -33,6 +44,11 @@ class JobRead(BaseModel):
     duration_min: int
     sla_deadline: datetime | None
     visits: int
+    region: str | None = None
+    crew_size: int = 1
+    parts: dict[str, int] = Field(default_factory=dict)
+    parts_holder: str | None = None
+    parts_eta: datetime | None = None
 
     @classmethod
     def of(cls, j: Job) -> JobRead:
@@ -49,6 +65,11 @@ class JobRead(BaseModel):
             duration_min=j.duration_min,
             sla_deadline=j.sla_deadline,
             visits=j.visits,
+            region=j.region,
+            crew_size=j.crew_size,
+            parts=j.parts,
+            parts_holder=j.parts_holder,
+            parts_eta=j.parts_eta,
         )
 
 
@@ -112,6 +133,11 @@ class JobUpdate(BaseModel):
     required_certifications: list[Code] | None = Field(None, max_length=10)
     duration_min: int | None = Field(None, ge=15, le=480)
     sla_deadline: When | None = None
+    region: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
+    crew_size: int | None = Field(None, ge=1, le=4, description="technicians booked together for the visit")
+    parts: dict[PartCode, Annotated[int, Field(ge=1, le=1000)]] | None = Field(
+        None, description="parts the visit needs: technicians without them in the van wait for a shipment"
+    )
 
 
 class Window(BaseModel):
@@ -182,7 +208,7 @@ async def read_job(job_id: str, principal: Reader, rt: RuntimeDep) -> JobDetail:
 async def patch_job(job_id: str, body: JobUpdate, principal: Manager, rt: RuntimeDep, planning: PlanningDep) -> JobRead:
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return JobRead.of(
-        await handlers.update_job(
+        await jobs.update_job(
             uow=rt.uow(), tenant_id=principal.tenant, job_id=job_id, changes=changes, planning=planning
         )
     )
@@ -190,7 +216,7 @@ async def patch_job(job_id: str, body: JobUpdate, principal: Manager, rt: Runtim
 
 @router.get("/jobs/{job_id}/offers", responses=problem_responses(404))
 async def offers(job_id: str, principal: Customerish, rt: RuntimeDep, planning: PlanningDep) -> list[dict[str, Any]]:
-    return await handlers.offer_windows(uow=rt.uow(), tenant_id=principal.tenant, job_id=job_id, planning=planning)
+    return await appointments.offer_windows(uow=rt.uow(), tenant_id=principal.tenant, job_id=job_id, planning=planning)
 
 
 @router.post(
@@ -206,7 +232,7 @@ async def book(
         tenant_id=principal.tenant, job_id=job_id, start=body.start, end=body.end, technician_id=body.technician_id
     )
     try:
-        appt, _ = await handlers.book_appointment(uow=rt.uow(), cmd=cmd, planning=planning)
+        appt, _ = await appointments.book_appointment(uow=rt.uow(), cmd=cmd, planning=planning)
     except NoTechnicianAvailable:
         if body.technician_id:  # say which rules the named technician breaks
             await board.raise_refusal(
@@ -235,7 +261,7 @@ async def read_appointment(appointment_id: str, principal: Customerish, rt: Runt
 )
 async def confirm(appointment_id: str, principal: Customerish, rt: RuntimeDep) -> AppointmentRead:
     return AppointmentRead.of(
-        await handlers.confirm_appointment(uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id)
+        await appointments.confirm_appointment(uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id)
     )
 
 
@@ -246,7 +272,7 @@ async def reschedule(
     appointment_id: str, body: Reschedule, principal: Customerish, rt: RuntimeDep, planning: PlanningDep
 ) -> AppointmentRead:
     try:
-        a = await handlers.reschedule_appointment(
+        a = await appointments.reschedule_appointment(
             uow=rt.uow(),
             tenant_id=principal.tenant,
             appointment_id=appointment_id,
@@ -275,7 +301,7 @@ async def reschedule(
     "/appointments/{appointment_id}/cancel", response_model=AppointmentRead, responses=problem_responses(404, 409)
 )
 async def cancel(appointment_id: str, body: Cancellation, principal: Customerish, rt: RuntimeDep) -> AppointmentRead:
-    a = await handlers.cancel_appointment(
+    a = await appointments.cancel_appointment(
         uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id, reason=body.reason, detail=body.detail
     )
     return AppointmentRead.of(a)
@@ -283,29 +309,70 @@ async def cancel(appointment_id: str, body: Cancellation, principal: Customerish
 
 class OptimiseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    method: Literal["fast", "exact"] = "fast"
+    method: Literal["routes", "fast", "exact"] = Field(
+        "routes", description="every method plans routes now; fast and exact are kept for older clients"
+    )
+    seconds: float | None = Field(None, gt=0, le=120, description="time budget (default: the service's setting)")
 
 
 @router.post("/optimisations", status_code=status.HTTP_200_OK)
 async def optimise(body: OptimiseRequest, principal: Manager, rt: RuntimeDep, planning: PlanningDep) -> dict[str, Any]:
-    plan = await handlers.optimise(uow=rt.uow(), tenant_id=principal.tenant, planning=planning, method=body.method)
+    """Plan every open job on the technicians' routes (visits already booked keep their technician
+    and window): per-technician routes with travel, breaks and SLA risk, and the solver's gap
+    estimate (how much the search still improved in the second half of its time)."""
+    plan = await placement.optimise(
+        uow=rt.uow(), tenant_id=principal.tenant, planning=planning, method=body.method, seconds=body.seconds
+    )
     return {
         "method": plan.method,
         "elapsed_s": round(plan.elapsed_s, 4),
-        "objective": plan.objective,
+        "objective": round(plan.travel_min, 1),
         "sla_breaches": plan.sla_breaches,
+        "sla_risk": plan.sla_risk,
         "travel_min": round(plan.travel_min, 1),
+        "travel_km": round(plan.travel_km, 1),
+        "gap_estimate": round(plan.gap_estimate, 4) if plan.gap_estimate is not None else None,
+        "moved": plan.moved,
         "assignments": [
             {
-                "job_id": a.job_id,
-                "technician_id": a.technician_id,
-                "start": a.service_start,
-                "end": a.service_end,
-                "why": a.explanation.summary,
-                "cost": a.explanation.cost,
-                "runner_up": a.explanation.runner_up_id,
+                "job_id": v.job_id,
+                "technician_id": v.technician_id,
+                "start": v.start,
+                "end": v.end,
+                "why": plan.explanations.get(v.job_id, ""),
+                "cost": {"travel": round(v.travel_min, 1)},
+                "runner_up": None,
             }
-            for a in plan.assignments
+            for r in plan.routes
+            for v in r.visits
+            if not v.existing
+        ],
+        "routes": [
+            {
+                "technician_id": r.technician_id,
+                "period_start": r.period_start,
+                "period_end": r.period_end,
+                "travel_min": round(r.travel_min, 1),
+                "travel_km": round(r.travel_km, 1),
+                "back_at": r.back_at,
+                "break_start": r.break_start,
+                "break_minutes": r.break_minutes,
+                "sla_risk": r.sla_risk,
+                "visits": [
+                    {
+                        "job_id": v.job_id,
+                        "start": v.start,
+                        "end": v.end,
+                        "travel_min": round(v.travel_min, 1),
+                        "travel_km": round(v.travel_km, 2),
+                        "pinned": v.pinned,
+                        "new": not v.existing,
+                        "sla_slack_min": round(v.sla_slack_min, 1) if v.sla_slack_min is not None else None,
+                    }
+                    for v in r.visits
+                ],
+            }
+            for r in plan.routes
         ],
         "unplanned": plan.unplanned,
     }

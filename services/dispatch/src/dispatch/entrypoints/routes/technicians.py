@@ -11,9 +11,20 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from dispatch import views
 from dispatch.domain import commands
-from dispatch.domain.model import Technician, WeeklyHours
-from dispatch.entrypoints.routes.deps import Code, Lat, Lon, Manager, PartCode, Phone, Reader, RuntimeDep, When
-from dispatch.service_layer import handlers
+from dispatch.domain.model import DailyBreak, Technician, WeeklyHours
+from dispatch.entrypoints.routes.deps import (
+    Code,
+    Lat,
+    Lon,
+    Manager,
+    PartCode,
+    Phone,
+    PlanningDep,
+    Reader,
+    RuntimeDep,
+    When,
+)
+from dispatch.service_layer import technicians
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 
@@ -28,6 +39,19 @@ class SkillCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
 
 
+class Break(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    earliest: HHMM = Field(description="the break starts no earlier (local time)")
+    latest: HHMM = Field(description="and no later")
+    minutes: int = Field(ge=5, le=180)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Break:
+        if time.fromisoformat(self.latest) < time.fromisoformat(self.earliest):
+            raise ValueError("the break's latest start comes before its earliest")
+        return self
+
+
 class Hours(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tz: str = "Asia/Shanghai"
@@ -37,6 +61,7 @@ class Hours(BaseModel):
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
         None, description="ISO country whose public holidays are off and make-up workdays (调休) worked"
     )
+    daily_break: Break | None = Field(None, description="a break each working day, taken wherever the technician is")
 
     @field_validator("country")
     @classmethod
@@ -65,7 +90,13 @@ class Hours(BaseModel):
         return self
 
     def domain(self) -> WeeklyHours:
-        return WeeklyHours(tz=self.tz, days=dict(self.days), country=self.country)
+        b = self.daily_break
+        return WeeklyHours(
+            tz=self.tz,
+            days=dict(self.days),
+            country=self.country,
+            daily_break=DailyBreak(b.earliest, b.latest, b.minutes) if b else None,
+        )
 
 
 TeamId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
@@ -87,6 +118,14 @@ class TechnicianCreate(BaseModel):
     max_jobs_per_day: int = Field(6, ge=1, le=20)
     van_stock: dict[PartCode, Annotated[int, Field(ge=0, le=10_000)]] = Field(default_factory=dict)
     team_id: TeamId | None = Field(None, description="the team (service station) reports group the technician under")
+    depot_lat: Lat | None = Field(None, description="days start and end at the depot when set, else at home")
+    depot_lon: Lon | None = None
+
+    @model_validator(mode="after")
+    def _depot(self) -> TechnicianCreate:
+        if (self.depot_lat is None) != (self.depot_lon is None):
+            raise ValueError("a depot needs both depot_lat and depot_lon")
+        return self
 
 
 class TechnicianUpdate(BaseModel):
@@ -100,6 +139,9 @@ class TechnicianUpdate(BaseModel):
     van_stock: dict[PartCode, Annotated[int, Field(ge=0, le=10_000)]] | None = None
     active: bool | None = None
     team_id: TeamId | None = None
+    regions: list[Annotated[str, StringConstraints(min_length=1, max_length=32)]] | None = Field(None, max_length=50)
+    depot_lat: Lat | None = None
+    depot_lon: Lon | None = None
 
 
 class CertificationCreate(BaseModel):
@@ -137,6 +179,8 @@ class TechnicianRead(BaseModel):
     team_id: str | None = None
     certifications: list[dict[str, Any]]
     absences: list[dict[str, Any]]
+    depot_lat: float | None = None
+    depot_lon: float | None = None
 
     @classmethod
     def of(cls, t: Technician) -> TechnicianRead:
@@ -152,6 +196,15 @@ class TechnicianRead(BaseModel):
                 "tz": t.hours.tz,
                 "days": {str(k): list(v) for k, v in t.hours.days.items()},
                 "country": t.hours.country,
+                "daily_break": (
+                    {
+                        "earliest": t.hours.daily_break.earliest,
+                        "latest": t.hours.daily_break.latest,
+                        "minutes": t.hours.daily_break.minutes,
+                    }
+                    if t.hours.daily_break
+                    else None
+                ),
             },
             max_jobs_per_day=t.max_jobs_per_day,
             van_stock=t.van_stock,
@@ -161,12 +214,14 @@ class TechnicianRead(BaseModel):
                 {"id": c.id, "name": c.name, "number": c.number, "valid_until": c.valid_until} for c in t.certifications
             ],
             absences=[{"id": a.id, "start": a.start, "end": a.end, "reason": a.reason} for a in t.absences],
+            depot_lat=t.depot_lat,
+            depot_lon=t.depot_lon,
         )
 
 
 @router.post("/skills", status_code=status.HTTP_201_CREATED)
 async def create_skill(body: SkillCreate, principal: Manager, rt: RuntimeDep) -> dict[str, Any]:
-    created = await handlers.add_skill(uow=rt.uow(), tenant_id=principal.tenant, code=body.code, name=body.name)
+    created = await technicians.add_skill(uow=rt.uow(), tenant_id=principal.tenant, code=body.code, name=body.name)
     return {"code": body.code, "name": body.name, "created": created}
 
 
@@ -189,8 +244,10 @@ async def create_technician(body: TechnicianCreate, principal: Manager, rt: Runt
         max_jobs_per_day=body.max_jobs_per_day,
         van_stock=body.van_stock,
         team_id=body.team_id,
+        depot_lat=body.depot_lat,
+        depot_lon=body.depot_lon,
     )
-    return TechnicianRead.of(await handlers.register_technician(uow=rt.uow(), cmd=cmd))
+    return TechnicianRead.of(await technicians.register_technician(uow=rt.uow(), cmd=cmd))
 
 
 @router.get("/technicians", response_model=list[TechnicianRead])
@@ -215,7 +272,7 @@ async def patch_technician(
         changes["hours"] = body.hours.domain() if body.hours else WeeklyHours()
     if "phone" in changes:
         changes["phone"] = rt.phones.e164(body.phone, principal.tenant, at=("body", "phone"))
-    t = await handlers.update_technician(
+    t = await technicians.update_technician(
         uow=rt.uow(), tenant_id=principal.tenant, technician_id=technician_id, changes=changes
     )
     return TechnicianRead.of(t)
@@ -227,7 +284,7 @@ async def patch_technician(
 async def add_certification(
     technician_id: str, body: CertificationCreate, principal: Manager, rt: RuntimeDep
 ) -> dict[str, Any]:
-    c = await handlers.add_certification(
+    c = await technicians.add_certification(
         uow=rt.uow(),
         tenant_id=principal.tenant,
         technician_id=technician_id,
@@ -241,11 +298,23 @@ async def add_certification(
 @router.post(
     "/technicians/{technician_id}/absences", status_code=status.HTTP_201_CREATED, responses=problem_responses(404)
 )
-async def add_absence(technician_id: str, body: AbsenceCreate, principal: Manager, rt: RuntimeDep) -> dict[str, Any]:
-    a, affected = await handlers.add_absence(
+async def add_absence(
+    technician_id: str, body: AbsenceCreate, principal: Manager, rt: RuntimeDep, planning: PlanningDep
+) -> dict[str, Any]:
+    """Record an absence: the visits it touches go to other technicians at once, moving as few
+    visits as possible (`replanned.moved`)."""
+    a, affected, replanned = await technicians.add_absence(
         uow=rt.uow(),
         cmd=commands.AddAbsence(
             tenant_id=principal.tenant, technician_id=technician_id, start=body.start, end=body.end, reason=body.reason
         ),
+        planning=planning,
     )
-    return {"id": a.id, "start": a.start, "end": a.end, "reason": a.reason, "unassigned_work_orders": affected}
+    return {
+        "id": a.id,
+        "start": a.start,
+        "end": a.end,
+        "reason": a.reason,
+        "unassigned_work_orders": affected,
+        "replanned": replanned.as_dict() if replanned else {"moved": 0, "unplaced": {}, "retimed": 0},
+    }

@@ -24,7 +24,7 @@ from dispatch.entrypoints.routes.deps import (
     Tech,
     When,
 )
-from dispatch.service_layer import handlers
+from dispatch.service_layer import work_orders
 from fixflow_shared.errors import NotFound, Unprocessable
 from fixflow_shared.events.contracts.dispatch import FaultOrigin, WorkType
 from fixflow_shared.problems import problem_responses
@@ -184,7 +184,7 @@ async def read_work_order(work_order_id: str, principal: Reader, rt: RuntimeDep)
 )
 async def decline(work_order_id: str, body: Decline, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
     return WorkOrderRead.of(
-        await handlers.decline(
+        await work_orders.decline(
             uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, reason=body.reason
         )
     )
@@ -195,7 +195,7 @@ async def decline(work_order_id: str, body: Decline, principal: Tech, rt: Runtim
 )
 async def en_route(work_order_id: str, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
     return WorkOrderRead.of(
-        await handlers.en_route(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id)
+        await work_orders.en_route(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id)
     )
 
 
@@ -203,17 +203,22 @@ async def en_route(work_order_id: str, principal: Tech, rt: RuntimeDep) -> WorkO
 async def delay(
     work_order_id: str, body: Delay, principal: Tech, rt: RuntimeDep, planning: PlanningDep
 ) -> dict[str, Any]:
-    wo, at_risk = await handlers.report_delay(
+    wo, at_risk, replanned = await work_orders.report_delay(
         uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, minutes=body.minutes, planning=planning
     )
-    return {"work_order": WorkOrderRead.of(wo).model_dump(mode="json"), "sla_at_risk": at_risk, "reassigning": at_risk}
+    return {
+        "work_order": WorkOrderRead.of(wo).model_dump(mode="json"),
+        "sla_at_risk": at_risk,
+        "reassigning": at_risk,
+        "replanned": replanned.as_dict(),
+    }
 
 
 @router.post(
     "/work-orders/{work_order_id}/arrival", response_model=WorkOrderRead, responses=problem_responses(404, 409)
 )
 async def arrival(work_order_id: str, body: Arrival, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
-    w = await handlers.arrive(
+    w = await work_orders.arrive(
         uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, lat=body.lat, lon=body.lon
     )
     return WorkOrderRead.of(w)
@@ -229,7 +234,7 @@ async def record(work_order_id: str, body: WorkRecord, principal: Tech, rt: Runt
         labour_minutes=body.labour_minutes,
         photos=[p.model_dump(exclude_none=True) for p in body.photos],
     )
-    return WorkOrderRead.of(await handlers.record_work(uow=rt.uow(), cmd=cmd))
+    return WorkOrderRead.of(await work_orders.record_work(uow=rt.uow(), cmd=cmd))
 
 
 @router.post(
@@ -246,7 +251,7 @@ async def completion(work_order_id: str, body: SignOff, principal: Tech, rt: Run
         rating=body.rating,
         facts=body.facts(),
     )
-    return WorkOrderRead.of(await handlers.complete(uow=rt.uow(), cmd=cmd))
+    return WorkOrderRead.of(await work_orders.complete(uow=rt.uow(), cmd=cmd))
 
 
 @router.post("/work-orders/{work_order_id}/failure", responses=problem_responses(404, 409))
@@ -260,7 +265,7 @@ async def failure(
         note=body.note,
         parts_needed=[p.domain() for p in body.parts_needed],
     )
-    wo, request = await handlers.fail(uow=rt.uow(), cmd=cmd, planning=planning)
+    wo, request = await work_orders.fail(uow=rt.uow(), cmd=cmd, planning=planning)
     return {
         "work_order": WorkOrderRead.of(wo).model_dump(mode="json"),
         "parts_request_id": request.id if request else None,
@@ -270,7 +275,7 @@ async def failure(
 @router.get("/parts-requests/{request_id}", responses=problem_responses(404))
 async def read_parts_request(request_id: str, principal: Reader, rt: RuntimeDep) -> dict[str, Any]:
     """A parts request to the warehouse, or a return pickup (kind "pickup"), with logistics' status."""
-    from dispatch.service_layer.handlers import PICKUP_PREFIX
+    from dispatch.service_layer.jobs import PICKUP_PREFIX
 
     pr = await views.parts_request(uow=rt.uow(), tenant_id=principal.tenant, request_id=request_id)
     if pr is None:
