@@ -28,6 +28,7 @@ def violations(
     if rebooked:
         problem = replace(
             problem,
+            jobs=tuple(replace(j, window=j.requested) if j.id in rebooked else j for j in problem.jobs),
             visits=tuple(
                 replace(v, job=replace(v.job, window=v.job.requested)) if v.job.id in rebooked else v
                 for v in problem.visits
