@@ -179,6 +179,6 @@ class Instance:
         """The k technicians nearest to job j (by travel from where their day starts) who qualify."""
         cand = np.flatnonzero(self.qual[j])
         if cand.size <= k:
-            return cand.tolist()
+            return [int(t) for t in cand]
         d = self.tt[np.array(self.tech_loc)[cand], self.job_loc[j]]
-        return cand[np.argpartition(d, k - 1)[:k]].tolist()
+        return [int(t) for t in cand[np.argpartition(d, k - 1)[:k]]]

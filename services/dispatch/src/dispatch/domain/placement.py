@@ -180,7 +180,7 @@ def _floor(m: float, step: float) -> float:
 
 
 def is_late(rs: RouteSet, j: int, o: Option) -> bool:
-    return o.start + o.stop.duration > rs.inst.due[j] + EPS
+    return bool(o.start + o.stop.duration > rs.inst.due[j] + EPS)
 
 
 def starts_of(rs: RouteSet) -> dict[int, float]:

@@ -99,11 +99,11 @@ def _visits_per_job(problem: Problem, plan: RoutePlan, jobs: dict[str, JobSpec])
             out.append(f"{jid}: the same technician twice")
         if len({v.start for v in vs}) > 1:
             out.append(f"{jid}: the crew does not start together")
-    for v in problem.visits:
-        if v.pinned and v.job.id in by_job:
-            got = [(x.technician_id, x.start) for x in by_job[v.job.id]]
-            if not any(t == v.technician_id and abs(s - v.start) <= TOL for t, s in got):
-                out.append(f"{v.job.id}: a pinned visit moved")
+    for pv in problem.visits:
+        if pv.pinned and pv.job.id in by_job:
+            got = [(x.technician_id, x.start) for x in by_job[pv.job.id]]
+            if not any(t == pv.technician_id and abs(s - pv.start) <= TOL for t, s in got):
+                out.append(f"{pv.job.id}: a pinned visit moved")
     return out
 
 

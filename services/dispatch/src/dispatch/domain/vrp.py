@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyvrp
@@ -22,6 +23,9 @@ from pyvrp.stop import MaxRuntime
 from dispatch.domain.routes import RouteSet
 from dispatch.domain.specs import UNPLANNED_PENALTY
 from dispatch.domain.timeline import EPS, Stop
+
+# a client of the solver: (index of its location, window start, window end, prize, group, job)
+Client = tuple[int, float, float, int, int | None, int]
 
 UNREACHABLE = 10**9  # seconds: a job outside a profile's reach (far below PyVRP's MAX_VALUE)
 
@@ -88,8 +92,11 @@ def solve_part(
     # (its full prize) or late (the prize less the breach penalty), so a breach is paid for, not barred.
     techs = sorted({inst.shifts[s].tech for s in shifts})
     w = inst.problem.weights
-    located, reach = [], []
-    clients, client_job, groups = [], [], []
+    located: list[int] = []
+    reach: list[dict[int, Stop]] = []
+    clients: list[Client] = []
+    client_job: list[int] = []
+    groups: list[list[int]] = []
     for j in jobs:
         stops = {t: inst.stop(j, t) for t in techs}
         ok = {t: x for t, x in stops.items() if x is not None}
@@ -140,7 +147,7 @@ def solve_part(
     # profiles: one per group of technicians who may do the same clients
     masks: dict[bytes, int] = {}
     profile_of: dict[int, int] = {}
-    matrices = []
+    matrices: list[Any] = []  # int64 matrices (pyvrp's stubs spell the type differently)
     for t in techs:
         mask = np.array([t in r for r in reach], dtype=bool)  # per located job
         key = mask.tobytes()
@@ -195,7 +202,7 @@ def _warm_start(
     rs: RouteSet,
     data: pyvrp.ProblemData,
     segs: list[Segment],
-    clients: list[tuple[int, float, float, int, int | None, int]],
+    clients: list[Client],
 ) -> pyvrp.Solution:
     """The routes as rs has them, each job as the copy whose window holds its start."""
     copies: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
