@@ -110,7 +110,7 @@ async def _job_from_ticket(
         if not created:  # a concurrent event created it first
             job = await repo.job_for_ticket(payload.ticket_id, lock=True)
             assert job is not None
-    elif triaged:
+    elif isinstance(payload, TicketTriaged):
         previous = await _refine_by_triage(uow, repo, job, payload=payload, fields=fields, now=now)
     if job.plannable:
         await _place(uow, repo, job, planning=planning, now=now, causation=envelope, new_job=created, previous=previous)

@@ -60,7 +60,7 @@ async def _replan(
 ) -> Replanned:
     """Place `jobs` (just unassigned) again, and every planned visit that no longer fits where it
     was (a technician `blocked` for a while), keeping booked windows when anyone can."""
-    live = {}
+    live: dict[str, Appointment | None] = {}
     for job in jobs:
         appts = [
             a
@@ -68,7 +68,7 @@ async def _replan(
             if a.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
         ]
         live[job.id] = appts[-1] if appts else None
-    specs = [j.spec(window=live[j.id].window if live[j.id] else None) for j in jobs if j.plannable]
+    specs = [j.spec(window=a.window if (a := live[j.id]) is not None else None) for j in jobs if j.plannable]
     routes = await _routes(
         repo,
         specs,
@@ -85,8 +85,9 @@ async def _replan(
     by_id = {j.id: j for j in jobs}
     for job_id, visits in rep.placed.items():
         _guard_visits(routes, visits, planning, late_ok=True)
-        job = by_id.get(job_id) or await repo.job(job_id, lock=True)
-        assert job is not None
+        found = by_id.get(job_id) or await repo.job(job_id, lock=True)
+        assert found is not None
+        job = found
         appointment = live.get(job_id) or routes.appointments.get(job_id)
         await _move(
             uow,

@@ -193,7 +193,7 @@ async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkO
         repo = Repository(uow.session, cmd.tenant_id, uow.clock)
         await repo.lock_planning()
         wo = await _wo_for(repo, cmd.work_order_id)
-        sign_off = {
+        sign_off: dict[str, object] = {
             "signed_by": cmd.signed_by,
             "signed_at": cmd.signed_at.isoformat(),
             "signature_sha256": cmd.signature_sha256,
@@ -225,7 +225,7 @@ async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkO
                 ),
                 first_time_fix=wo.visit_number == 1,
                 completed_at=now,
-                work_type=cmd.facts.work_type,  # type: ignore[arg-type]  (checked by CompletionFacts)
+                work_type=cmd.facts.work_type,  # type: ignore[arg-type]  # checked by CompletionFacts
                 fault_origin=cmd.facts.fault_origin,  # type: ignore[arg-type]
                 fault_cause=cmd.facts.fault_cause,
                 adjustments=cmd.facts.adjustments,
