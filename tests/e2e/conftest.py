@@ -97,13 +97,18 @@ _sys.path.insert(0, str(Path(__file__).parent))
 
 @pytest.fixture(scope="session")
 def console(
-    fixflow: dict[str, ServiceProcess], service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    fixflow: dict[str, ServiceProcess],
+    start_services: Callable[..., dict[str, ServiceProcess]],
+    service_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServiceProcess]:
-    """The staff web application as a process in front of the five services. Times in UTC and the
-    board showing whole days, so a visit placed at any hour is on the board the test looks at."""
+    """The staff web application as a process in front of the five services and insight (the
+    manager dashboard's KPIs). Times in UTC and the board showing whole days, so a visit placed at
+    any hour is on the board the test looks at."""
+    behind = {**fixflow, **start_services("insight")}
     env = {
         **service_env,
-        **{f"CONSOLE_{name.upper()}_URL": proc.url for name, proc in fixflow.items()},
+        **{f"CONSOLE_{name.upper()}_URL": proc.url for name, proc in behind.items()},
         "CONSOLE_TIMEZONE": "UTC",
         "CONSOLE_BOARD_HOURS": "[0, 24]",
         "CONSOLE_DEFAULT_LOCALE": "en",

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from console import SERVICE
 from console.adapters.feed import KafkaFeed
 from console.adapters.http import ServiceProblem, Services
-from console.adapters.kpis import ServicesKpiSource
+from console.adapters.kpis import InsightKpiSource
 from console.adapters.oidc import OidcClient
 from console.adapters.sessions import SessionStore
 from console.config import ConsoleSettings
@@ -146,7 +146,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     app.state.feed = feed
     app.state.oidc = oidc
     app.state.authenticator = Authenticator(settings)
-    app.state.kpis = ServicesKpiSource(services)
+    app.state.kpis = InsightKpiSource(services.insight, services.intake)
     app.state.stopping = False
 
     for r in ROUTERS:

@@ -19,7 +19,8 @@ class ConsoleSettings(FixflowSettings):
         "http://127.0.0.1:8000", description="where browsers reach the console (OIDC redirect URI, links)"
     )
 
-    # The services' public APIs (the console calls nothing else; insight only for its dead letters).
+    # The services' public APIs (the console calls nothing else): insight for the dashboard's KPIs
+    # and its dead letters.
     intake_url: str = "http://127.0.0.1:8001"
     dispatch_url: str = "http://127.0.0.1:8002"
     billing_url: str = "http://127.0.0.1:8003"
@@ -27,9 +28,6 @@ class ConsoleSettings(FixflowSettings):
     notify_url: str = "http://127.0.0.1:8005"
     insight_url: str = "http://127.0.0.1:8007"
     service_timeout_s: float = Field(15.0, gt=0, le=120)
-
-    # Where the manager dashboard reads its KPIs: today the services' own /v1/kpis and survey reports.
-    kpi_source: Literal["services"] = "services"
 
     # Sessions (in Redis): idle timeout, absolute lifetime, cookie.
     session_idle_minutes: int = Field(30, ge=1, le=24 * 60)

@@ -165,20 +165,33 @@ ASSET = {
     "product_name": "Washer",
     "warranty": {"status": "out_of_warranty", "warranty_ends_on": "2025-01-01"},
 }
-SAT = {
-    "group": "all",
-    "sent": 4,
-    "answered": 2,
-    "response_rate": 50.0,
-    "csat": 100.0,
-    "nps": 50.0,
-    "praise": 1,
-    "dissatisfied": 0,
+# Insight's GET /v1/kpis figures (the shape of services/insight's domain/kpis.py, trimmed of what
+# the dashboard does not read).
+FIGURES = {
+    "tickets": {"opened": 3, "resolved": 2, "jobs": 2},
+    "first_response": {"count": 3, "mean_s": 700.0, "p50_s": 600.0, "p90_s": 900.0},
+    "arrival_on_time": {"visits": 2, "on_time": 2, "rate": 1.0},
+    "first_time_fix": {"completions": 2, "first_time": 2, "rate": 1.0},
+    "resolution_time": {"count": 2, "mean_s": 90000.0, "p50_s": 86400.0, "p90_s": 93600.0, "p95_s": 93600.0},
+    "repeat_repairs": {"repairs": 2, "within_30d": 0, "rate_30d": 0.0, "within_90d": 0, "rate_90d": 0.0},
+    "csat": {"responses": 2, "satisfied": 2, "rate": 1.0, "mean_score": 4.5},
+    "nps": {"responses": 2, "promoters": 1, "detractors": 0, "score": 50.0},
+    "complaints": {"count": 0, "jobs": 2, "per_100_jobs": 0.0},
+    "sla": {"on_time_rate": 1.0, "clocks": {"first_response": {"measured": 3, "met": 3, "breached": 0}}},
 }
 
 
+def insight_kpis(params: httpx.QueryParams) -> dict[str, Any]:
+    base = {"tenant_id": "t1", "from": params["from"], "to": params["to"]}
+    group_by = params.get("group_by")
+    if group_by is None:
+        return {**base, **FIGURES}
+    groups = {"kind": {"repair": FIGURES}, "technician": {"TEC-1": FIGURES}, "day": {params["from"]: FIGURES}}
+    return {**base, "group_by": group_by, "groups": groups.get(group_by, {})}
+
+
 def answer(request: httpx.Request) -> httpx.Response:
-    """The five services as the console sees them (the shapes of their OpenAPI documents)."""
+    """The services as the console sees them (the shapes of their OpenAPI documents)."""
     path, host = request.url.path, request.url.port
     assert request.headers["authorization"].startswith("Bearer ")
     routes: dict[str, Any] = {
@@ -222,15 +235,13 @@ def answer(request: httpx.Request) -> httpx.Response:
             "steps": ["Close the valve"],
             "remote": False,
         },
-        "/v1/kpis": {
-            "opened": 3,
-            "opened_by_kind": {"repair": 3},
-            "response_time_s": {"p50": 600},
+        "/v1/kpis": {  # intake's: the dashboard reads the open backlog from it
+            "opened": 0,
+            "opened_by_kind": {},
+            "response_time_s": {},
             "resolution_time_s": {},
-            "on_time_rate": 1.0,
+            "on_time_rate": None,
             "backlog_by_status": {"triaged": 2},
-            "jobs_per_technician": {"TEC-1": 2},
-            "first_time_fix_rate": 1.0,
         },
         "/v1/technicians": [TECH],
         "/v1/appointments": [BOARD_ROW],
@@ -243,7 +254,6 @@ def answer(request: httpx.Request) -> httpx.Response:
         "/v1/surveys/S-1": SURVEY,
         "/v1/survey-plan": {"questions": ["overall"], "ask_nps": True, "allow_comment": True},
         "/v1/revisits": [],
-        "/v1/reports/satisfaction": {"rows": [SAT]},
         "/v1/price-books/effective": {
             "version": 1,
             "config": {"parts": {"PUMP-W1": {"description": "drain pump"}}, "resolution_codes": {"replaced_part": []}},
@@ -274,6 +284,8 @@ def answer(request: httpx.Request) -> httpx.Response:
                 "refusal": "Zhang Wei cannot take this visit: skills: lacks gas level 2 (has 0)",
             },
         )
+    if path == "/v1/kpis" and "from" in request.url.params:  # insight's (intake's takes start/end)
+        return httpx.Response(200, json=insight_kpis(request.url.params))
     if path in routes:
         return httpx.Response(200, json=routes[path])
     return httpx.Response(404, json={"title": "Not found", "status": 404, "detail": f"{path} on {host}"})
@@ -330,8 +342,12 @@ async def test_every_page_renders(signed_in, lang):
     assert re.search(r"fetch;dur=\d+, layout;dur=\d+, render;dur=\d+", board.headers["server-timing"])
     live = (await c.get("/board/job?job_id=J-1&view=day")).json()
     assert live["place"] == "lane" and live["technician_id"] == "TEC-1" and 'data-ticket="T-1"' in live["html"]
+    dashboard = (await c.get("/dashboard")).text
+    assert re.search(r'data-kpi="opened".*?data-value>3<', dashboard, re.S), "tickets opened, from insight"
+    assert re.search(r'data-kpi="backlog".*?data-value>2<', dashboard, re.S), "the open backlog, from intake"
+    assert re.search(r'data-kpi="first_time_fix".*?data-value>100.0 %<', dashboard, re.S)
     csv = await c.get("/dashboard/export.csv")
-    assert csv.status_code == 200 and "kpi,opened" in csv.text
+    assert csv.status_code == 200 and "kpi,opened,Tickets opened,3" in csv.text and "ftf=100.0 csat=100.0" in csv.text
     pdf = await c.get("/dashboard/export.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     if lang == "zh-CN":

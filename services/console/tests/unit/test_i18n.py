@@ -18,7 +18,7 @@ def texts() -> set[str]:
     for f in [*SRC.rglob("*.html"), *SRC.rglob("*.py")]:
         for m in CALL.finditer(f.read_text(encoding="utf-8")):
             found.add(m.group(1) if m.group(1) is not None else m.group(2))
-    return found | set(LABELS.values()) | {t for _, t, _ in PAGES} | {t.title for t in tiles({}, {}, {})}
+    return found | set(LABELS.values()) | {t for _, t, _ in PAGES} | {t.title for t in tiles({}, {})}
 
 
 def test_every_text_has_a_chinese_translation_with_the_same_placeholders():

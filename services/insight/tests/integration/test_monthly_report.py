@@ -11,6 +11,7 @@ import pytest
 from insight_test_streams import stream
 from sqlalchemy import select
 
+from fixflow_shared.clock import SettableClock
 from insight import views
 from insight.adapters.orm import report_schedule
 from insight.service_layer import reports
@@ -33,19 +34,18 @@ async def test_last_months_report_is_generated_once_when_due(projector_runtime):
     assert timers == [(timer, datetime(2025, 4, 1, 1, tzinfo=UTC))]
     assert (timer, datetime(2025, 4, 1, 1, tzinfo=UTC)) in await reports.pending(uow=projector_runtime.uow())
 
-    early = await reports.fire(
-        uow=projector_runtime.uow(), timer=timer, hour_utc=1, font=None, now=datetime(2025, 4, 1, tzinfo=UTC)
-    )
+    clock = SettableClock(datetime(2025, 4, 1, tzinfo=UTC))  # the service's clock decides what is due
+    early = await reports.fire(uow=projector_runtime.uow(clock=clock), timer=timer, hour_utc=1, font=None)
     assert early == [(timer, datetime(2025, 4, 1, 1, tzinfo=UTC))]
     assert await views.report_list(uow=projector_runtime.uow(), tenant=tenant) == []
 
-    due = datetime(2025, 4, 1, 2, tzinfo=UTC)
-    nxt = await reports.fire(uow=projector_runtime.uow(), timer=timer, hour_utc=1, font=None, now=due)
+    due = clock.advance(hours=2)
+    nxt = await reports.fire(uow=projector_runtime.uow(clock=clock), timer=timer, hour_utc=1, font=None)
     assert nxt == [(f"{tenant}|2025-04-01", datetime(2025, 5, 1, 1, tzinfo=UTC))]
-    assert await reports.fire(uow=projector_runtime.uow(), timer=timer, hour_utc=1, font=None, now=due) == []
+    assert await reports.fire(uow=projector_runtime.uow(clock=clock), timer=timer, hour_utc=1, font=None) == []
 
     [listed] = await views.report_list(uow=projector_runtime.uow(), tenant=tenant)
-    assert (listed["month"], listed["trigger"]) == (date(2025, 3, 1), "scheduled")
+    assert (listed["month"], listed["trigger"], listed["generated_at"]) == (date(2025, 3, 1), "scheduled", due)
     report = await views.report(uow=projector_runtime.uow(), tenant=tenant, report_id=listed["id"])
     assert report is not None and bytes(report["pdf"]).startswith(b"%PDF")
     assert report["figures"]["overall"]["first_time_fix"]["rate"] == 0.5

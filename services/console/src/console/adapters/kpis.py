@@ -1,70 +1,76 @@
-"""Where the manager dashboard reads KPIs: one port, so the insight service (issue 19) can replace
-today's sources without touching the pages. Today: intake's and dispatch's /v1/kpis and survey's
-satisfaction reports, read with the manager's own token."""
+"""Where the manager dashboard reads KPIs: the insight service (issue 19), which recomputes them
+from every service's events (docs/kpis.md), read with the manager's own token.
+
+Insight counts whole UTC days: the period [start, end) the page chose becomes the days from
+start's to end's UTC date. The open backlog is not an event KPI but a state intake owns now: it
+comes from intake's /v1/kpis (`backlog_by_status`), asked for the last second of the period so
+intake computes nothing else of weight."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from console.adapters.http import ServiceProblem, Services
+from console.adapters.http import ServiceClient, ServiceProblem
 
 
 @dataclass(frozen=True)
 class KpiFigures:
     start: datetime
     end: datetime
-    tickets: dict[str, Any]  # intake: volumes, response and resolution times, SLA attainment, backlog
-    field: dict[str, Any]  # dispatch: first-time fix, on-time arrival, utilisation, jobs per technician
-    satisfaction: dict[str, Any]  # survey: CSAT, NPS, response rate (overall)
-    by_technician: list[dict[str, Any]]  # survey rows per technician
-    by_day: list[dict[str, Any]]  # survey rows per day
-    unavailable: list[str]  # sources that did not answer (the page says so)
+    overall: dict[str, Any]  # insight's KPIs for the whole tenant (GET /v1/kpis)
+    by_kind: dict[str, dict[str, Any]] = field(default_factory=dict)  # the same per ticket kind
+    by_technician: dict[str, dict[str, Any]] = field(default_factory=dict)  # per technician id
+    by_day: dict[str, dict[str, Any]] = field(default_factory=dict)  # per UTC day (ISO date)
+    backlog: dict[str, int] = field(default_factory=dict)  # intake: open tickets by status now
+    unavailable: list[str] = field(default_factory=list)  # sources that did not answer (the page says so)
 
 
 class KpiSource(Protocol):
     async def figures(self, *, token: str, start: datetime, end: datetime) -> KpiFigures: ...
 
 
-class ServicesKpiSource:
-    def __init__(self, services: Services) -> None:
-        self.s = services
+def utc_days(start: datetime, end: datetime) -> dict[str, str]:
+    """Insight's `from` / `to` (UTC days, `to` exclusive) covering [start, end)."""
+    first = start.astimezone(UTC).date()
+    last = (end - timedelta(microseconds=1)).astimezone(UTC).date()
+    return {"from": first.isoformat(), "to": (last + timedelta(days=1)).isoformat()}
+
+
+class InsightKpiSource:
+    def __init__(self, insight: ServiceClient, intake: ServiceClient) -> None:
+        self.insight, self.intake = insight, intake
 
     async def figures(self, *, token: str, start: datetime, end: datetime) -> KpiFigures:
-        period = {"start": start.isoformat(), "end": end.isoformat()}
-        span = {"from": start.isoformat(), "to": end.isoformat()}
+        days = utc_days(start, end)
+        now = {"start": (end - timedelta(seconds=1)).isoformat(), "end": end.isoformat()}
         calls = {
-            "intake": self.s.intake.get("/v1/kpis", token=token, params=period),
-            "dispatch": self.s.dispatch.get("/v1/kpis", token=token, params=span),
-            "survey": self.s.survey.get("/v1/reports/satisfaction", token=token, params={**span, "group_by": "all"}),
-            "survey_tech": self.s.survey.get(
-                "/v1/reports/satisfaction", token=token, params={**span, "group_by": "technician"}
-            ),
-            "survey_day": self.s.survey.get(
-                "/v1/reports/satisfaction", token=token, params={**span, "group_by": "day"}
-            ),
+            "insight": self.insight.get("/v1/kpis", token=token, params=days),
+            "insight_kind": self.insight.get("/v1/kpis", token=token, params={**days, "group_by": "kind"}),
+            "insight_tech": self.insight.get("/v1/kpis", token=token, params={**days, "group_by": "technician"}),
+            "insight_day": self.insight.get("/v1/kpis", token=token, params={**days, "group_by": "day"}),
+            "intake": self.intake.get("/v1/kpis", token=token, params=now),
         }
         answers = await asyncio.gather(*calls.values(), return_exceptions=True)
         got: dict[str, Any] = {}
-        missing = []
+        missing = set()
         for name, a in zip(calls, answers, strict=True):
             if isinstance(a, ServiceProblem):
-                missing.append(name.split("_")[0])
+                missing.add(name.split("_")[0])
                 got[name] = {}
             elif isinstance(a, BaseException):
                 raise a
             else:
-                got[name] = a
-        overall = (got["survey"].get("rows") or [{}])[0] if got["survey"] else {}
+                got[name] = a or {}
         return KpiFigures(
             start=start,
             end=end,
-            tickets=got["intake"],
-            field=got["dispatch"],
-            satisfaction=overall,
-            by_technician=got["survey_tech"].get("rows", []) if got["survey_tech"] else [],
-            by_day=got["survey_day"].get("rows", []) if got["survey_day"] else [],
-            unavailable=sorted(set(missing)),
+            overall=got["insight"],
+            by_kind=got["insight_kind"].get("groups") or {},
+            by_technician=got["insight_tech"].get("groups") or {},
+            by_day=got["insight_day"].get("groups") or {},
+            backlog={k: int(v) for k, v in (got["intake"].get("backlog_by_status") or {}).items()},
+            unavailable=sorted(missing),
         )

@@ -1,5 +1,5 @@
-"""The manager dashboard's figures (pure): tiles, chart series and export rows, from whatever the
-KPI source returned (today the services' own KPIs; the insight service later)."""
+"""The manager dashboard's figures (pure): tiles, chart series and export rows, from insight's KPIs
+(the shapes of its GET /v1/kpis) and intake's open backlog."""
 
 from __future__ import annotations
 
@@ -32,74 +32,98 @@ def _dur(seconds: Any) -> str:
     return f"{s / 60:.0f} min"
 
 
-def tiles(tickets: dict[str, Any], field: dict[str, Any], satisfaction: dict[str, Any]) -> list[Tile]:
-    by_kind = tickets.get("opened_by_kind") or {}
-    backlog = tickets.get("backlog_by_status") or {}
-    rt, rs = tickets.get("response_time_s") or {}, tickets.get("resolution_time_s") or {}
+def _get(d: Any, *path: str) -> Any:
+    """A nested figure, None where any level is missing (a source that did not answer)."""
+    for key in path:
+        d = d.get(key) if isinstance(d, dict) else None
+    return d
+
+
+def _rate_pct(v: Any) -> float | None:
+    """Insight's rates are fractions; the page shows percent."""
+    return None if v is None else round(float(v) * 100, 1)
+
+
+def tiles(overall: dict[str, Any], backlog: dict[str, int]) -> list[Tile]:
+    """The key figures from insight's KPIs for the whole tenant (docs/kpis.md) and intake's open
+    backlog now."""
+    o = overall
+    complaints = _get(o, "complaints", "count")
+    per_100 = _get(o, "complaints", "per_100_jobs")
+    nps = _get(o, "nps", "score")
     return [
-        Tile("opened", "Tickets opened", str(tickets.get("opened", "—")), ""),
-        Tile("first_response", "First response (median)", _dur(rt.get("p50")), f"p90 {_dur(rt.get('p90'))}"),
-        Tile("sla_on_time", "SLA met", _pct(tickets.get("on_time_rate")), ""),
-        Tile("on_time_arrival", "On-time arrival", _pct(field.get("on_time_arrival_rate")), ""),
-        Tile("first_time_fix", "First-time fix", _pct(field.get("first_time_fix_rate")), ""),
-        Tile("resolution", "Resolution time (median)", _dur(rs.get("p50")), f"p90 {_dur(rs.get('p90'))}"),
-        Tile("csat", "CSAT", "—" if satisfaction.get("csat") is None else f"{satisfaction['csat']:.1f} %", ""),
-        Tile("nps", "NPS", "—" if satisfaction.get("nps") is None else f"{satisfaction['nps']:.0f}", ""),
-        Tile("complaints", "Complaints", str(by_kind.get("complaint", 0)), ""),
+        Tile("opened", "Tickets opened", str(_get(o, "tickets", "opened") or 0) if o else "—", ""),
+        Tile(
+            "first_response",
+            "First response (median)",
+            _dur(_get(o, "first_response", "p50_s")),
+            f"p90 {_dur(_get(o, 'first_response', 'p90_s'))}",
+        ),
+        Tile("sla_on_time", "SLA met", _pct(_get(o, "sla", "on_time_rate")), ""),
+        Tile("on_time_arrival", "On-time arrival", _pct(_get(o, "arrival_on_time", "rate")), ""),
+        Tile("first_time_fix", "First-time fix", _pct(_get(o, "first_time_fix", "rate")), ""),
+        Tile(
+            "resolution",
+            "Resolution time (median)",
+            _dur(_get(o, "resolution_time", "p50_s")),
+            f"p90 {_dur(_get(o, 'resolution_time', 'p90_s'))}",
+        ),
+        Tile("repeat_30d", "Repeat repairs (30 days)", _pct(_get(o, "repeat_repairs", "rate_30d")), ""),
+        Tile("csat", "CSAT", _pct(_get(o, "csat", "rate")), ""),
+        Tile("nps", "NPS", "—" if nps is None else f"{float(nps):.0f}", ""),
+        Tile(
+            "complaints",
+            "Complaints",
+            "—" if complaints is None else str(complaints),
+            "" if per_100 is None else f"{float(per_100):.1f} / 100",
+        ),
         Tile("backlog", "Open backlog", str(sum(int(v) for v in backlog.values())), ""),
     ]
 
 
 def charts(
-    tickets: dict[str, Any],
-    field: dict[str, Any],
-    by_day: list[dict[str, Any]],
-    by_technician: list[dict[str, Any]],
+    by_kind: dict[str, dict[str, Any]],
+    by_day: dict[str, dict[str, Any]],
+    by_technician: dict[str, dict[str, Any]],
+    backlog: dict[str, int],
     names: dict[str, str],
 ) -> dict[str, Any]:
     """Series for the page's ECharts (labels untranslated codes; the page names them)."""
-    backlog = tickets.get("backlog_by_status") or {}
-    per_tech_jobs = field.get("jobs_per_technician") or {}
-    csat = {r["group"]: r.get("csat") for r in by_technician}
-    techs = sorted(set(per_tech_jobs) | {k for k in csat if k != "(none)"})
+    kinds = {k: int(_get(v, "tickets", "opened") or 0) for k, v in sorted(by_kind.items())}
+    kinds = {k: n for k, n in kinds.items() if n}
+    rows = technician_rows(by_technician, names)
     return {
         "backlog": {"labels": list(backlog), "values": [int(v) for v in backlog.values()]},
-        "kinds": {
-            "labels": list(tickets.get("opened_by_kind") or {}),
-            "values": list((tickets.get("opened_by_kind") or {}).values()),
-        },
+        "kinds": {"labels": list(kinds), "values": list(kinds.values())},
         "satisfaction": {
-            "labels": [r["group"] for r in by_day],
-            "csat": [r.get("csat") for r in by_day],
-            "response_rate": [r.get("response_rate") for r in by_day],
+            "labels": list(by_day),
+            "csat": [_rate_pct(_get(v, "csat", "rate")) for v in by_day.values()],
+            "nps": [_get(v, "nps", "score") for v in by_day.values()],
         },
         "technicians": {
-            "labels": [names.get(t, t) for t in techs],
-            "jobs": [per_tech_jobs.get(t, 0) for t in techs],
-            "csat": [csat.get(t) for t in techs],
+            "labels": [r["name"] for r in rows],
+            "jobs": [r["visits"] for r in rows],
+            "csat": [r["csat"] for r in rows],
         },
     }
 
 
-def technician_rows(
-    field: dict[str, Any], by_technician: list[dict[str, Any]], names: dict[str, str]
-) -> list[dict[str, Any]]:
-    jobs = field.get("jobs_per_technician") or {}
-    sat = {r["group"]: r for r in by_technician}
-    ids = sorted(set(jobs) | {k for k in sat if k != "(none)"}, key=lambda t: -int(jobs.get(t, 0)))
-    return [
+def technician_rows(by_technician: dict[str, dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
+    """Per technician (most completed visits first): visits, first-time fix, surveys, complaints."""
+    rows = [
         {
             "id": t,
             "name": names.get(t, t),
-            "visits": jobs.get(t, 0),
-            "answered": (sat.get(t) or {}).get("answered", 0),
-            "csat": (sat.get(t) or {}).get("csat"),
-            "nps": (sat.get(t) or {}).get("nps"),
-            "praise": (sat.get(t) or {}).get("praise", 0),
-            "dissatisfied": (sat.get(t) or {}).get("dissatisfied", 0),
+            "visits": int(_get(v, "first_time_fix", "completions") or 0),
+            "first_time_fix": _rate_pct(_get(v, "first_time_fix", "rate")),
+            "answered": int(_get(v, "csat", "responses") or 0),
+            "csat": _rate_pct(_get(v, "csat", "rate")),
+            "nps": _get(v, "nps", "score"),
+            "complaints": int(_get(v, "complaints", "count") or 0),
         }
-        for t in ids
+        for t, v in by_technician.items()
     ]
+    return sorted(rows, key=lambda r: (-r["visits"], r["name"]))
 
 
 def _cell(v: Any) -> Any:
@@ -126,7 +150,8 @@ def to_csv(
                 _cell(r["id"]),
                 _cell(r["name"]),
                 r["visits"],
-                f"csat={_cell(r['csat'])} nps={_cell(r['nps'])} answered={r['answered']} praise={r['praise']}",
+                f"ftf={_cell(r['first_time_fix'])} csat={_cell(r['csat'])} nps={_cell(r['nps'])} "
+                f"answered={r['answered']} complaints={r['complaints']}",
             ]
         )
     for r in risky:

@@ -1,5 +1,5 @@
 """Manager dashboard: KPIs per period (with charts), per technician, SLA breaches and tickets at
-risk, exported as CSV and PDF. The figures come through one port (adapters/kpis.py)."""
+risk, exported as CSV and PDF. The KPIs come from insight through one port (adapters/kpis.py)."""
 
 from __future__ import annotations
 
@@ -52,9 +52,9 @@ async def _figures(request: Request, token: str) -> dict[str, Any]:
         "start": start,
         "end": end,
         "figures": figures,
-        "tiles": kpis.tiles(figures.tickets, figures.field, figures.satisfaction),
-        "charts": kpis.charts(figures.tickets, figures.field, figures.by_day, figures.by_technician, names),
-        "technicians": kpis.technician_rows(figures.field, figures.by_technician, names),
+        "tiles": kpis.tiles(figures.overall, figures.backlog),
+        "charts": kpis.charts(figures.by_kind, figures.by_day, figures.by_technician, figures.backlog, names),
+        "technicians": kpis.technician_rows(figures.by_technician, names),
         "risky": risky,
     }
 
@@ -99,15 +99,16 @@ async def export_pdf(request: Request, session: ManagerDep) -> Response:
             "sla": _("SLA breaches and tickets at risk"),
         },
         tiles=[(_(t.title), t.value, t.note) for t in f["tiles"]],
-        technicians=[[_("Technician"), _("Visits"), _("Answered"), "CSAT", "NPS", _("Praise")]]
+        technicians=[[_("Technician"), _("Visits"), _("First-time fix"), _("Answered"), "CSAT", "NPS", _("Complaints")]]
         + [
             [
                 r["name"],
                 r["visits"],
+                "—" if r["first_time_fix"] is None else r["first_time_fix"],
                 r["answered"],
                 "—" if r["csat"] is None else r["csat"],
                 "—" if r["nps"] is None else r["nps"],
-                r["praise"],
+                r["complaints"],
             ]
             for r in f["technicians"]
         ],

@@ -13,8 +13,8 @@
     var opts = {
       backlog: { tooltip: {}, xAxis: { type: "category", data: c.backlog.labels.map(name), axisLabel: { interval: 0, rotate: 20 } }, yAxis: { type: "value", minInterval: 1 },
                  series: [{ type: "bar", data: c.backlog.values, itemStyle: { color: "#1f5fbf" } }], grid: { left: 40, right: 10, bottom: 50, top: 10 } },
-      satisfaction: { tooltip: { trigger: "axis" }, legend: { top: 0 }, xAxis: { type: "category", data: c.satisfaction.labels }, yAxis: { type: "value", max: 100 },
-                      series: [{ name: L.csat, type: "line", data: c.satisfaction.csat, connectNulls: true }, { name: L.response_rate, type: "line", data: c.satisfaction.response_rate, connectNulls: true }],
+      satisfaction: { tooltip: { trigger: "axis" }, legend: { top: 0 }, xAxis: { type: "category", data: c.satisfaction.labels }, yAxis: { type: "value", min: -100, max: 100 },
+                      series: [{ name: L.csat, type: "line", data: c.satisfaction.csat, connectNulls: true }, { name: L.nps, type: "line", data: c.satisfaction.nps, connectNulls: true }],
                       grid: { left: 40, right: 10, bottom: 30, top: 30 } },
       technicians: { tooltip: { trigger: "axis" }, legend: { top: 0 }, xAxis: { type: "category", data: c.technicians.labels, axisLabel: { interval: 0, rotate: 30 } },
                      yAxis: [{ type: "value", minInterval: 1 }, { type: "value", max: 100 }],

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -173,7 +173,7 @@ async def raise_alerts(uow: UnitOfWork, tenant: str, faults: set[Q.Fault]) -> li
 
 async def _raise(uow: UnitOfWork, tenant: str, b: Q.Breach) -> str:
     alert_id = "QA-" + uuid.uuid4().hex[:16]
-    now = datetime.now(UTC)
+    now = uow.clock.now()
     await quality_store.add_alert(uow.session, tenant, alert_id, b, now)
     uow.emit(
         QualityAlertRaised(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from fixflow_shared.errors import NotFound
@@ -26,7 +26,7 @@ async def put_rules(*, uow: UnitOfWork, tenant: str, rules: list[dict[str, Any]]
         raise Q.BadRule("rule ids must be unique")
     async with uow:
         await uow.scope_to_tenant(tenant)
-        await quality_store.put_rules(uow.session, tenant, parsed, by, datetime.now(UTC))
+        await quality_store.put_rules(uow.session, tenant, parsed, by, uow.clock.now())
         await uow.commit()
     return parsed
 
@@ -60,7 +60,7 @@ async def record_step(
             due_on=due_on,
             customers_informed=customers_informed,
             by=by,
-            at=datetime.now(UTC),
+            at=uow.clock.now(),
         )
         await uow.commit()
         # read back inside a fresh transaction: the caller shows the alert with its steps

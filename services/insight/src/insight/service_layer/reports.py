@@ -75,7 +75,7 @@ async def generate(
                 figures=_jsonable(content),
                 csv=csv_text,
                 pdf=pdf_bytes,
-                generated_at=datetime.now(UTC),
+                generated_at=uow.clock.now(),
                 requested_by=by,
             )
         )
@@ -115,11 +115,12 @@ async def pending(*, uow: UnitOfWork) -> Timers:
         return [(timer_id(t, m), d) for t, m, d in rows.all()]
 
 
-async def fire(*, uow: UnitOfWork, timer: str, hour_utc: int, font: str | None, now: datetime | None = None) -> Timers:
-    """Generate a due month's report (once: the schedule row records it) and schedule the next month."""
+async def fire(*, uow: UnitOfWork, timer: str, hour_utc: int, font: str | None) -> Timers:
+    """Generate a due month's report (once: the schedule row records it) and schedule the next month;
+    due by the service's clock (`uow.clock`)."""
     tenant, month_text = timer.split("|", 1)
     month = date.fromisoformat(month_text)
-    now = now or datetime.now(UTC)
+    now = uow.clock.now()
     s = report_schedule.c
     async with uow:
         row = (

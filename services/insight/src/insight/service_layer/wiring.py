@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fixflow_shared.logs import get_logger
 from fixflow_shared.runtime import ServiceRuntime
@@ -28,7 +28,7 @@ class Services:
         timers = await reports.schedule_tenants(
             uow=self.runtime.uow(),
             tenants=result.new_tenants,
-            now=datetime.now(UTC),
+            now=self.runtime.clock.now(),
             hour_utc=self.settings.report_hour_utc,
         )
         await self.scheduled(timers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -25,7 +25,7 @@ class ReportRequest(BaseModel):
 @router.post("", status_code=201)
 async def create_report(body: ReportRequest, principal: Manager, svc: ServicesDep) -> dict[str, Any]:
     month = date.fromisoformat(body.month + "-01")
-    if month > datetime.now(UTC).date():
+    if month > svc.runtime.clock.now().date():
         raise Unprocessable("that month has not begun")
     report_id = await reports.generate(
         uow=svc.runtime.uow(),
