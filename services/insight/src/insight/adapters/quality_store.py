@@ -14,68 +14,58 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from insight.adapters.orm import quality_alerts, quality_evidence, quality_rules, rectification_steps
 from insight.domain.quality import Breach, Rule
 
-_UNREPORTED = (
+# The faults of these keys in [since, until] that no alert of the rule reported yet: one query for
+# every key a batch touched (a key's unreported faults stay below its threshold between alerts).
+_UNREPORTED = text(
     "SELECT f.key, f.ticket_id, f.day FROM quality_faults f "
     "WHERE f.tenant_id = :tenant AND f.dimension = :dimension AND f.key = ANY(CAST(:keys AS text[])) "
     "AND f.day BETWEEN :since AND :until AND NOT EXISTS (SELECT 1 FROM quality_evidence e "
     "WHERE e.tenant_id = f.tenant_id AND e.rule_id = :rule AND e.key = f.key AND e.ticket_id = f.ticket_id)"
 )
-# The keys whose unreported faults reach the threshold in the window ending at their latest fault:
-# counted in the database, so a busy key costs one row, not its faults (domain/quality.evaluate).
-_CANDIDATES = text(
-    f"WITH f AS ({_UNREPORTED}), e AS (SELECT key, max(day) AS last FROM f GROUP BY key) "
-    "SELECT f.key FROM f JOIN e ON e.key = f.key WHERE f.day + CAST(:days AS integer) > e.last "
-    "GROUP BY f.key HAVING count(DISTINCT f.ticket_id) >= :threshold"
-)
-
-
-def _params(tenant: str, rule: Rule, keys: list[str], since: date, until: date) -> dict[str, Any]:
-    return {
-        "tenant": tenant,
-        "dimension": rule.dimension,
-        "keys": keys,
-        "rule": rule.id,
-        "since": since,
-        "until": until,
-    }
-
-
-async def candidate_keys(
-    session: AsyncSession, tenant: str, rule: Rule, keys: list[str], *, since: date, until: date
-) -> list[str]:
-    params = {**_params(tenant, rule, keys, since, until), "days": rule.window_days, "threshold": rule.threshold}
-    return sorted(r[0] for r in await session.execute(_CANDIDATES, params))
 
 
 async def unreported_faults(
-    session: AsyncSession, tenant: str, rule: Rule, key: str, *, since: date, until: date
-) -> list[tuple[str, date]]:
-    rows = await session.execute(text(_UNREPORTED), _params(tenant, rule, [key], since, until))
-    return [(ticket, day) for _, ticket, day in rows.all()]
+    session: AsyncSession, tenant: str, rule: Rule, keys: list[str], *, since: date, until: date
+) -> dict[str, list[tuple[str, date]]]:
+    """(ticket id, day) of each key's unreported faults."""
+    params = {"tenant": tenant, "dimension": rule.dimension, "keys": keys, "rule": rule.id}
+    rows = await session.execute(_UNREPORTED, {**params, "since": since, "until": until})
+    out: dict[str, list[tuple[str, date]]] = {}
+    for key, ticket, day in rows.all():
+        out.setdefault(key, []).append((ticket, day))
+    return out
 
 
-async def add_alert(session: AsyncSession, tenant: str, alert_id: str, b: Breach, at: datetime) -> None:
+async def add_alerts(session: AsyncSession, tenant: str, raised: list[tuple[str, Breach]], at: datetime) -> None:
+    """The alerts and their evidence, each table in one round trip."""
+    if not raised:
+        return
     await session.execute(
-        quality_alerts.insert().values(
-            id=alert_id,
-            tenant_id=tenant,
-            rule_id=b.rule.id,
-            dimension=b.rule.dimension,
-            key=b.key,
-            window_days=b.rule.window_days,
-            threshold=b.rule.threshold,
-            count=len(b.ticket_ids),
-            window_start=b.window_start,
-            window_end=b.window_end,
-            ticket_ids=list(b.ticket_ids),
-            status="open",
-            raised_at=at,
-        )
+        quality_alerts.insert(),
+        [
+            {
+                "id": alert_id,
+                "tenant_id": tenant,
+                "rule_id": b.rule.id,
+                "dimension": b.rule.dimension,
+                "key": b.key,
+                "window_days": b.rule.window_days,
+                "threshold": b.rule.threshold,
+                "count": len(b.ticket_ids),
+                "window_start": b.window_start,
+                "window_end": b.window_end,
+                "ticket_ids": list(b.ticket_ids),
+                "status": "open",
+                "raised_at": at,
+            }
+            for alert_id, b in raised
+        ],
     )
     await session.execute(
         pg_insert(quality_evidence).on_conflict_do_nothing(),
         [
             {"tenant_id": tenant, "rule_id": b.rule.id, "key": b.key, "ticket_id": t, "alert_id": alert_id}
+            for alert_id, b in raised
             for t in b.ticket_ids
         ],
     )

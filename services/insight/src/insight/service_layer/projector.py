@@ -149,12 +149,13 @@ async def _apply_tenant(
 
 
 async def raise_alerts(uow: UnitOfWork, tenant: str, faults: set[Q.Fault]) -> list[str]:
-    """Evaluate the tenant's rules for the keys of these (new) faults; raise what breaches."""
+    """Evaluate the tenant's rules for the keys of these (new) faults; raise what breaches. One
+    query per rule for all the keys, one insert per table for all the alerts."""
     if not faults:
         return []
     await uow.scope_to_tenant(tenant)
     config = await uow.session.scalar(select(quality_rules.c.rules).where(quality_rules.c.tenant_id == tenant))
-    raised: list[str] = []
+    breaches: list[Q.Breach] = []
     for rule in Q.rules_from(config):
         mine = [f for f in faults if f[0] == rule.dimension]
         if not mine:
@@ -163,34 +164,33 @@ async def raise_alerts(uow: UnitOfWork, tenant: str, faults: set[Q.Fault]) -> li
         reach = timedelta(days=rule.window_days - 1)
         since, until = min(f[2] for f in mine) - reach, max(f[2] for f in mine) + reach
         keys = sorted({f[1] for f in mine})
-        for key in await quality_store.candidate_keys(uow.session, tenant, rule, keys, since=since, until=until):
-            pending = await quality_store.unreported_faults(uow.session, tenant, rule, key, since=since, until=until)
-            breach = Q.evaluate(rule, key, pending)
+        pending = await quality_store.unreported_faults(uow.session, tenant, rule, keys, since=since, until=until)
+        for key in sorted(pending):
+            breach = Q.evaluate(rule, key, pending[key])
             if breach is not None:
-                raised.append(await _raise(uow, tenant, breach))
-    return raised
-
-
-async def _raise(uow: UnitOfWork, tenant: str, b: Q.Breach) -> str:
-    alert_id = "QA-" + uuid.uuid4().hex[:16]
+                breaches.append(breach)
+    if not breaches:
+        return []
     now = uow.clock.now()
-    await quality_store.add_alert(uow.session, tenant, alert_id, b, now)
-    uow.emit(
-        QualityAlertRaised(
-            alert_id=alert_id,
-            tenant_id=tenant,
-            rule_id=b.rule.id,
-            dimension=b.rule.dimension,  # type: ignore[arg-type]
-            key=b.key,
-            window_days=b.rule.window_days,
-            threshold=b.rule.threshold,
-            count=len(b.ticket_ids),
-            window_start=b.window_start,
-            window_end=b.window_end,
-            ticket_ids=list(b.ticket_ids[: Q.EVIDENCE_IN_EVENT]),
-            raised_at=now,
-        ),
-        subject=alert_id,
-        tenant=tenant,
-    )
-    return alert_id
+    raised = [("QA-" + uuid.uuid4().hex[:16], b) for b in breaches]
+    await quality_store.add_alerts(uow.session, tenant, raised, now)
+    for alert_id, b in raised:
+        uow.emit(
+            QualityAlertRaised(
+                alert_id=alert_id,
+                tenant_id=tenant,
+                rule_id=b.rule.id,
+                dimension=b.rule.dimension,  # type: ignore[arg-type]
+                key=b.key,
+                window_days=b.rule.window_days,
+                threshold=b.rule.threshold,
+                count=len(b.ticket_ids),
+                window_start=b.window_start,
+                window_end=b.window_end,
+                ticket_ids=list(b.ticket_ids[: Q.EVIDENCE_IN_EVENT]),
+                raised_at=now,
+            ),
+            subject=alert_id,
+            tenant=tenant,
+        )
+    return [alert_id for alert_id, _ in raised]

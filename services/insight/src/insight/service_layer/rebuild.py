@@ -54,6 +54,12 @@ def decode(records: list[Any]) -> tuple[list[tuple[Envelope, Any]], int]:
     return items, skipped
 
 
+async def analyze(runtime: ServiceRuntime) -> None:
+    async with runtime.uow() as uow:
+        await ProjectionRepository(uow.session).analyze()
+        await uow.commit()
+
+
 async def rebuild(runtime: ServiceRuntime, *, batch: int = 2000, force: bool = False) -> RebuildResult:
     bootstrap = runtime.settings.kafka_bootstrap_servers
     group = runtime.name
@@ -63,14 +69,17 @@ async def rebuild(runtime: ServiceRuntime, *, batch: int = 2000, force: bool = F
     async with runtime.uow() as uow:
         await ProjectionRepository(uow.session).truncate(CONSUMER)
         await uow.commit()
-    skipped = 0
+    skipped, batches = 0, 0
 
     async def apply(records: list[Any]) -> None:
-        nonlocal skipped
+        nonlocal skipped, batches
         items, bad = decode(records)
         skipped += bad
         if items:
             await apply_batch(runtime.uow(), items)
+            batches += 1
+            if batches & (batches - 1) == 0:  # after batches 1, 2, 4, 8, ...: the tables grew twofold
+                await analyze(runtime)
 
     done = await replay.replay(bootstrap, PROJECTED_TOPICS, apply, batch=batch)
     await replay.commit_group(bootstrap, group, done.ends)
