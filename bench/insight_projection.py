@@ -248,7 +248,7 @@ def rebuild_in_a_process(bootstrap: str, database_url: str) -> tuple[float, floa
         **os.environ,
         "INSIGHT_DATABASE_URL": database_url,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "INSIGHT_REBUILD_BATCH": "5000",
+        "INSIGHT_REBUILD_BATCH": "20000",
         "FIXFLOW_TRACE_SQL": "false",
         "LOG_LEVEL": "WARNING",
     }

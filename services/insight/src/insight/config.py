@@ -12,7 +12,9 @@ class InsightSettings(ServiceSettings):
     # and big polls are what make it fast (one read and one write of facts and aggregates per poll).
     consumer_members: int = Field(1, ge=1, le=12)
     consumer_batch_max: int = Field(1000, ge=1, le=5000)
-    rebuild_batch: int = Field(2000, ge=1, le=20000, description="events applied per transaction by `rebuild`")
+    rebuild_batch: int = Field(
+        20000, ge=1, le=50000, description="events applied per transaction by `rebuild` (fewer, larger merges)"
+    )
     report_hour_utc: int = Field(1, ge=0, le=23, description="the monthly report runs on the 1st at this hour")
     timer_poll_s: float = 5.0
     timer_reseed_s: float = 300.0

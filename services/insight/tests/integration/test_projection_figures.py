@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
@@ -94,6 +95,30 @@ async def test_shuffled_batched_and_duplicated_events_give_the_same_figures(proj
     await _feed(projector_runtime, events, sizes=rng)
     _assert_close(await _figures(projector_runtime, shuffled), EXPECTED)
     assert await _aggregates(projector_runtime, shuffled) == await _aggregates(projector_runtime, in_order)
+
+
+async def test_a_batch_of_several_tenants_gives_each_its_own_figures(projector_runtime):
+    """One transaction writes several tenants through the same staging tables: nothing of one
+    tenant's rows may reach the next tenant's merge (daily, monthly, facts, faults)."""
+    alone, first, second = _tenant(), _tenant(), _tenant()
+    await _feed(projector_runtime, stream(alone))
+    both = [*stream(first), *stream(second)]
+    await apply_batch(projector_runtime.uow(), [(e, e.payload()) for e in both])
+    for tenant in (first, second):
+        _assert_close(await _figures(projector_runtime, tenant), EXPECTED)
+        assert await _aggregates(projector_runtime, tenant) == await _aggregates(projector_runtime, alone)
+        year = [
+            await views.kpi_figures(uow=projector_runtime.uow(), tenant=t, start=date(2025, 1, 1), end=date(2026, 1, 1))
+            for t in (tenant, alone)
+        ]
+        assert year[0]["tickets"]["opened"] > 0
+        assert {**year[0], "tenant_id": alone} == year[1], "a year reads the monthly rows"
+    for group_by in ("product_model", "fault_cause"):
+        assert await views.fault_counts(
+            uow=projector_runtime.uow(), tenant=first, start=PERIOD[0], end=PERIOD[1], group_by=group_by
+        ) == await views.fault_counts(
+            uow=projector_runtime.uow(), tenant=alone, start=PERIOD[0], end=PERIOD[1], group_by=group_by
+        )
 
 
 async def test_a_period_outside_the_events_is_empty(projector_runtime):

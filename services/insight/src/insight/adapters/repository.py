@@ -34,7 +34,10 @@ _MERGE_KPIS = {
     )
     for table in ("kpi_daily", "kpi_monthly")
 }
-_CLEAR_STAGING = text("TRUNCATE insight_kpi_in")
+_MERGE_FAULTS = text(
+    "INSERT INTO quality_faults SELECT * FROM insight_faults_in ORDER BY tenant_id, dimension, key, ticket_id, visit "
+    "ON CONFLICT DO NOTHING"
+)
 
 
 def month_of(day: date) -> date:
@@ -121,13 +124,15 @@ class ProjectionRepository:
         return {k: d for k, d in rows.all()}
 
     async def _copy(self, staging: str, like: str, columns: list[str], records: list[tuple[Any, ...]]) -> None:
-        """COPY rows into a per-connection staging table emptied at commit: thousands of rows in
-        one round trip, merged into the projection by one set-based statement."""
-        await self.session.execute(
-            text(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {like}) ON COMMIT DELETE ROWS")
+        """COPY rows into a per-connection staging table: thousands of rows in one round trip,
+        merged into the projection by one set-based statement. The table is emptied first: one
+        transaction stages several tenants (and daily, then monthly rows) in turn."""
+        raw = (await (await self.session.connection()).get_raw_connection()).driver_connection
+        assert raw is not None
+        await raw.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {like}) ON COMMIT DELETE ROWS; TRUNCATE {staging}"
         )
-        raw = await (await self.session.connection()).get_raw_connection()
-        await raw.driver_connection.copy_records_to_table(staging, records=records, columns=columns)  # type: ignore[union-attr]
+        await raw.copy_records_to_table(staging, records=records, columns=columns)
 
     async def save(self, tenant: str, rows: dict[str, dict[str, Any]]) -> None:
         if not rows:
@@ -158,7 +163,6 @@ class ProjectionRepository:
             columns = ["tenant_id", "dim", "dim_value", "day", "metric", "n", "total", "hist"]
             await self._copy("insight_kpi_in", "kpi_daily", columns, records)
             await self.session.execute(_MERGE_KPIS["kpi_daily"])
-            await self.session.execute(_CLEAR_STAGING)
             await self._copy("insight_kpi_in", "kpi_daily", columns, _by_month(records))
             await self.session.execute(_MERGE_KPIS["kpi_monthly"])
         return len(records)
@@ -169,12 +173,11 @@ class ProjectionRepository:
             await self.session.execute(
                 delete(quality_faults).where(quality_faults.c.tenant_id == tenant, quality_faults.c.ticket_id.in_(ids))
             )
-        rows = [
-            {"tenant_id": tenant, "dimension": d, "key": k[:250], "day": day, "ticket_id": t, "visit": v}
-            for d, k, day, t, v in sorted(faults)
-        ]
-        if rows:
-            await self.session.execute(pg_insert(quality_faults).on_conflict_do_nothing(), rows)
+        records = sorted({(tenant, d, k[:250], t, v, day) for d, k, day, t, v in faults})
+        if records:
+            columns = ["tenant_id", "dimension", "key", "ticket_id", "visit", "day"]
+            await self._copy("insight_faults_in", "quality_faults", columns, records)
+            await self.session.execute(_MERGE_FAULTS)
 
     async def seen_tenants(self, first: dict[str, datetime]) -> list[str]:
         """Record tenants seen for the first time; returns them (their report schedule starts)."""
