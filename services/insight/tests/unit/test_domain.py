@@ -76,6 +76,18 @@ def test_a_fault_counts_under_every_key_of_its_visit():
         ("product_model_fault_cause", "KF-35|pcb", day, "T1", "W1:1"),
     }  # no batch known: no batch key
     assert Q.faults_of("T1", {**f, "kind": "installation"}) == set()
+    batch = {**f, "production_batch": "B7"}
+    assert ("production_batch", "B7", day, "T1", "W1:1") in Q.faults_of("T1", batch)
+
+
+def test_a_fault_the_customer_caused_is_no_product_fault():
+    """work-order.completed v1.1 `fault_origin`: misuse or damage (customer) is not reported to the
+    factory; a product defect (quality), unknown, or not said (before v1.1) is."""
+    visit = {"at": 1_740_787_200.0, "fault_cause": "misuse", "parts": []}
+    f = {"kind": "repair", "product_model": "KF-35"}
+    for origin, counted in (("customer", False), ("quality", True), ("unknown", True), (None, True)):
+        faults = Q.faults_of("T1", {**f, "completions": {"W1:1": {**visit, "fault_origin": origin}}})
+        assert bool(faults) is counted, origin
 
 
 def test_rectification_goes_step_by_step():

@@ -220,6 +220,7 @@ def _completed(loaded: Loaded, eid: str, e: dispatch.WorkOrderCompleted) -> None
             "technician_id": e.technician_id,
             "team_id": e.team_id,
             "fault_cause": e.fault_cause,
+            "fault_origin": e.fault_origin,
             "parts": sorted({p.part_code for p in e.parts_used}),
         },
     )

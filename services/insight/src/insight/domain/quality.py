@@ -1,7 +1,8 @@
 """The quality feedback loop (pure): faults by product model, fault cause, part and production
 batch; per-tenant thresholds; and the rectification workflow of an alert (质量信息反馈单).
 
-A fault is a completed visit on a repair ticket. A rule counts the faults of one key (a model, a
+A fault is a completed visit on a repair ticket, unless the technician recorded the fault as the
+customer's (`fault_origin` = customer: misuse, damage). A rule counts the faults of one key (a model, a
 cause, a part, a batch, or a model and cause together) in a window of days ending at the latest
 such fault, leaving out tickets an earlier alert of the same rule and key already reported; when
 the count reaches the threshold, an alert is raised with those tickets as its evidence. Windows
@@ -55,16 +56,17 @@ Fault = tuple[str, str, date, str, str]  # dimension, key, day, ticket id, visit
 
 
 def faults_of(ticket_id: str, f: Facts) -> set[Fault]:
-    """The faults of one ticket (each completed visit of a repair ticket), under every key they
-    count for: the model, the cause, each part, the batch, and model|cause."""
+    """The faults of one ticket (each completed visit of a repair ticket that the technician did
+    not put down to the customer), under every key they count for: the model, the cause, each
+    part, the batch, and model|cause."""
     if f.get("kind") != "repair":
         return set()
     triage = lww_value(f, "triage") or {}
     model, batch = triage.get("model") or f.get("product_model"), f.get("production_batch")
     out: set[Fault] = set()
     for visit, c in f.get("completions", {}).items():
-        if c.get("at") is None:
-            continue
+        if c.get("at") is None or c.get("fault_origin") == "customer":
+            continue  # misuse or damage is the customer's, not the product's
         day, cause = epoch_day(c["at"]), c.get("fault_cause")
         keys = [("product_model", model), ("fault_cause", cause), ("production_batch", batch)]
         keys += [("part", p) for p in c.get("parts", [])]
