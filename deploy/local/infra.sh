@@ -144,6 +144,9 @@ ssl = off"
   for s in "${SERVICES[@]}"; do
     # The password equals the role name: development only; production takes it from a secret.
     sql+="DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='$s') THEN CREATE ROLE $s LOGIN CREATEDB PASSWORD '$s'; END IF; END\$\$;"
+    # Tests drop their databases WITH (FORCE), which must also end an autovacuum worker busy there
+    # (it runs as no role the service is a member of). Local machines only.
+    sql+="GRANT pg_signal_backend TO $s;"
   done
   runuser -u postgres -- psql -q -p "$PG_PORT" -v ON_ERROR_STOP=1 -c "$sql" >/dev/null
   for s in "${SERVICES[@]}"; do

@@ -99,7 +99,11 @@ def test_complaint_escalates_when_the_contact_deadline_passes_then_is_resolved(
         what="manager's escalation email",
     )
     assert any("[SLA breached]" in s and tid in s for s in mgr_subjects), mgr_subjects
-    assert any(tid in m for m in sms_texts(sms_gateway, manager_phone))
+    eventually_blocking(
+        lambda: any(tid in m for m in sms_texts(sms_gateway, manager_phone)),
+        timeout=20,
+        what="manager's escalation SMS",
+    )
 
     # the agent calls the customer, records the contact, and resolves the complaint
     ff.post(
@@ -150,7 +154,7 @@ def test_complaint_escalates_when_the_contact_deadline_passes_then_is_resolved(
     subjects = email_subjects(smtp_server, email)
     assert any(tid in s and "We received your request" in s for s in subjects), subjects
     assert not any("escalated" in s.lower() or "SLA" in s for s in subjects), subjects  # internal matters stay internal
-    assert any(tid in m for m in sms_texts(sms_gateway, phone))
+    eventually_blocking(lambda: any(tid in m for m in sms_texts(sms_gateway, phone)), timeout=20, what="customer's SMS")
 
     # dispatch and billing take part as consumers of ticket.opened (no visit, nothing to price)
     trace_id, spans = one_trace_of_ticket(otlp_receiver, tid, {"intake", "dispatch", "billing", "survey", "notify"})
