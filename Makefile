@@ -10,7 +10,7 @@ INFRA := deploy/local/infra.sh
 LOCK_VENV := .local/lock-venv
 PACKAGES := -e 'shared[testing]' $(foreach s,$(SERVICES),-e 'services/$(s)$(EXTRAS_$(s))')
 
-.PHONY: install infra infra-stop status migrate run stop test test-unit lint bench lock screenshots
+.PHONY: install infra infra-stop status migrate run stop test test-unit lint bench lock screenshots secrets
 
 $(BIN)/.installed: constraints.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -23,6 +23,10 @@ infra: install
 	$(INFRA) start
 	$(INFRA) topics
 
+secrets: install
+	@# Development secrets of this checkout (.local/secrets.env, generated once; never in git).
+	@$(BIN)/python -c "from fixflow_shared.keys import dev_secrets; dev_secrets()"
+
 infra-stop:
 	$(INFRA) stop
 
@@ -30,7 +34,7 @@ status:
 	@$(INFRA) status
 	@scripts/services.sh status
 
-migrate: install infra
+migrate: install infra secrets
 	@set -a; . deploy/local/fixflow.env; set +a; \
 	for s in $(SERVICES); do echo "[migrate] $$s"; $(BIN)/python -m $$s migrate || exit 1; done
 

@@ -144,6 +144,8 @@ def spawned(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             "NOTIFY_SMTP_HOST": "127.0.0.1",
             "NOTIFY_SMTP_PORT": str(smtp.port),
             "SURVEY_TIMER_POLL_S": "0.2",
+            "SURVEY_PUBLIC_RATE_PER_MINUTE": "1000000",  # the bench answers surveys from one address
+            "SURVEY_PUBLIC_RATE_PER_CLIENT_PER_MINUTE": "1000000",
             # consumer group members per process (partitions, 6, bound the useful number)
             **{f"{s.upper()}_CONSUMER_MEMBERS": str(args.members) for s in SERVICES},
             **({"OTEL_SDK_DISABLED": "true"} if not args.traced else {}),
@@ -238,13 +240,12 @@ async def _db(service: str, sql: str) -> None:
 class Tenant:
     name: str
     staff: dict[str, str]
-    tech: dict[str, str]
     assets: list[str] = field(default_factory=list)
 
 
 async def setup_tenant(c: httpx.AsyncClient, t: Target, name: str, technicians: int, customers: int) -> Tenant:
     staff = auth_headers(name, "agent,dispatcher,manager", subject="bench")
-    ten = Tenant(name, staff, auth_headers(name, "technician", subject="bench-tech"))
+    ten = Tenant(name, staff)
 
     async def post(svc: str, path: str, body: Any, method: str = "POST") -> Any:
         r = await c.request(method, t.urls[svc] + path, json=body, headers=staff)
@@ -445,9 +446,11 @@ async def lifecycle(
                 ten.staff,
             )
         )["id"]
-        wo = (await ev.wait(tid, ASSIGNED, timeout)).data["work_order_id"]
+        assigned = (await ev.wait(tid, ASSIGNED, timeout)).data
+        wo = assigned["work_order_id"]
+        tech = auth_headers(ten.name, "technician", subject="bench-tech", technician_id=assigned["technician_id"])
         base = f"{t.urls['dispatch']}/v1/work-orders/{wo}"
-        await post("POST arrival", base + "/arrival", {}, ten.tech)
+        await post("POST arrival", base + "/arrival", {}, tech)
         await post(
             "POST completion",
             base + "/completion",
@@ -458,7 +461,7 @@ async def lifecycle(
                 "signature_sha256": hashlib.sha256(tid.encode()).hexdigest(),
                 "rating": 5,
             },
-            ten.tech,
+            tech,
         )
         await ev.wait(tid, INVOICED, timeout)
         token = (await ev.wait(tid, SENT, timeout)).data["answer_url"].rstrip("/").rsplit("/", 1)[-1]

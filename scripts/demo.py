@@ -49,7 +49,13 @@ URL = {  # FIXFLOW_DEMO_<SERVICE>_URL points the loader at services elsewhere
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 TENANT = os.environ.get("FIXFLOW_DEMO_TENANT", "demo")
 STAFF = auth_headers(TENANT, "agent,dispatcher,manager", subject="demo-loader")
-TECH = auth_headers(TENANT, "technician", subject="demo-technician-app")
+
+
+def technician_app(technician_id: str) -> dict[str, str]:
+    """The technician app of the work order's own technician (a technician acts on its own work only)."""
+    return auth_headers(TENANT, "technician", subject=f"app-{technician_id}", technician_id=technician_id)
+
+
 CONCURRENCY = 12
 CENTRE = (31.2304, 121.4737)  # People's Square, Shanghai
 TODAY = date.today()
@@ -684,11 +690,12 @@ async def drive(api: Api, s: Story) -> None:
     if s.target == "scheduled":
         return
     path = f"/v1/work-orders/{wo['id']}"
+    tech = technician_app(wo["technician_id"])
     if wo["status"] == "assigned":
-        await api.post("dispatch", f"{path}/en-route", key=f"enroute-{wo['id']}", headers=TECH, ok=(200, 409))
+        await api.post("dispatch", f"{path}/en-route", key=f"enroute-{wo['id']}", headers=tech, ok=(200, 409))
         wo["status"] = "en_route"
     if wo["status"] == "en_route":
-        await api.post("dispatch", f"{path}/arrival", {}, key=f"arrival-{wo['id']}", headers=TECH, ok=(200, 409))
+        await api.post("dispatch", f"{path}/arrival", {}, key=f"arrival-{wo['id']}", headers=tech, ok=(200, 409))
         wo["status"] = "on_site"
     if s.target == "in_progress":
         return
@@ -703,7 +710,7 @@ async def drive(api: Api, s: Story) -> None:
                 "parts": [{"part_code": part, "quantity": 1}] if part else [],
             },
             key=f"work-{wo['id']}",
-            headers=TECH,
+            headers=tech,
             ok=(200, 409),
         )
         name = "客户本人" if s.customer % 4 != 3 else "the customer"
@@ -719,7 +726,7 @@ async def drive(api: Api, s: Story) -> None:
                 "rating": 5,
             },
             key=f"done-{wo['id']}",
-            headers=TECH,
+            headers=tech,
             ok=(200, 409, 422),
         )
     if s.target == "closed":
@@ -729,7 +736,6 @@ async def drive(api: Api, s: Story) -> None:
 async def consent(api: Api, s: Story) -> None:
     """Out of warranty: the agent quotes the repair by the fee schedule and the customer accepts on the phone."""
     tid = s.id
-    quote_key = f"quote-{tid}"
 
     async def job_waiting() -> dict[str, Any] | None:
         r = await api.request("GET", "dispatch", f"/v1/jobs/by-ticket/{tid}", ok=(200, 404))
@@ -738,16 +744,19 @@ async def consent(api: Api, s: Story) -> None:
     job = await poll(f"the job of {tid}", job_waiting)
     if job["status"] != "awaiting_consent":
         return
-    q = await api.post(
-        "billing",
-        "/v1/quotes",
-        {
-            "ticket_id": tid,
-            "customer_id": None,
-            "work": {"resolution_code": "replaced_part", "parts": [{"code": "DRAWER-RAIL", "quantity": 1}]},
-        },
-        key=quote_key,
-    )
+    body = {
+        "ticket_id": tid,
+        "customer_id": None,
+        "work": {"resolution_code": "replaced_part", "parts": [{"code": "DRAWER-RAIL", "quantity": 1}]},
+    }
+
+    async def quoted() -> dict[str, Any] | None:
+        # billing quotes a ticket once it learned it from intake's ticket.opened (422 until then, nothing
+        # written); no Idempotency-Key here, which would keep that first 422 (the job's status guards reruns)
+        r = await api.request("POST", "billing", "/v1/quotes", json=body, ok=(201, 422))
+        return r.json() if r.status_code == 201 else None
+
+    q = await poll(f"billing to quote {tid}", quoted)
     if q["status"] == "issued":
         await api.post(
             "billing",

@@ -9,6 +9,9 @@ PY="$ROOT/.venv/bin/python"
 declare -A PORT=([console]=8000 [intake]=8001 [dispatch]=8002 [billing]=8003 [survey]=8004 [notify]=8005 [insight]=8007)
 mkdir -p "$RUN" "$LOGS" "$MAIL"/{tmp,new,cur}
 set -a; . "$ROOT/deploy/local/fixflow.env"; set +a
+# Development secrets (JWT dev key, survey answer-link key): generated once per checkout, never in git.
+export FIXFLOW_SECRETS_FILE="$ROOT/.local/secrets.env"
+[ -x "$PY" ] && "$PY" -c "from fixflow_shared.keys import dev_secrets; dev_secrets()"
 
 alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 

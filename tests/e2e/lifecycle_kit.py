@@ -40,8 +40,11 @@ class Fixflow:
     def close(self) -> None:
         self._http.close()
 
-    def headers(self, roles: str = ROLES) -> dict[str, str]:
-        h = auth_headers(self.tenant, roles)
+    def headers(
+        self, roles: str = ROLES, *, customer_id: str | None = None, technician_id: str | None = None
+    ) -> dict[str, str]:
+        """Staff by default; a customer's token carries its customer id, a technician's its id."""
+        h = auth_headers(self.tenant, roles, customer_id=customer_id, technician_id=technician_id)
         if self.traceparent:
             h["traceparent"] = self.traceparent
         return h
@@ -54,9 +57,12 @@ class Fixflow:
         *,
         expect: int | tuple[int, ...] | None = None,
         roles: str = ROLES,
+        customer_id: str | None = None,
+        technician_id: str | None = None,
         **kw: Any,
     ) -> httpx.Response:
-        r = self._http.request(method, self.services[svc].url + "/v1" + path, headers=self.headers(roles), **kw)
+        headers = self.headers(roles, customer_id=customer_id, technician_id=technician_id)
+        r = self._http.request(method, self.services[svc].url + "/v1" + path, headers=headers, **kw)
         if expect is not None:
             ok = (expect,) if isinstance(expect, int) else expect
             assert r.status_code in ok, f"{method} {svc}{path} -> {r.status_code}: {r.text[:500]}"
@@ -261,14 +267,20 @@ class Fixflow:
         return self.get("notify", "/deliveries", params={"ticket_id": ticket_id})
 
     # --- technician app ----------------------------------------------------------------------------
+    def as_technician(self, work_order_id: str) -> dict[str, str]:
+        """Keyword arguments of a call by the technician the work order is assigned to (its app)."""
+        wo = self.get("dispatch", f"/work-orders/{work_order_id}")
+        return {"roles": "technician", "technician_id": wo["technician_id"]}
+
     def visit(self, work_order_id: str) -> None:
         """En route and arrival on site (visit.started)."""
-        self.post("dispatch", f"/work-orders/{work_order_id}/en-route", roles="technician")
+        tech = self.as_technician(work_order_id)
+        self.post("dispatch", f"/work-orders/{work_order_id}/en-route", **tech)
         self.post(
             "dispatch",
             f"/work-orders/{work_order_id}/arrival",
             {"lat": SITE[0] + 0.01, "lon": SITE[1]},
-            roles="technician",
+            **tech,
         )
 
     def work(
@@ -278,7 +290,7 @@ class Fixflow:
         body: dict[str, Any] = {"diagnosis": diagnosis, "labour_minutes": labour_minutes}
         if parts is not None:
             body["parts"] = parts
-        return self.post("dispatch", f"/work-orders/{work_order_id}/work", body, roles="technician")
+        return self.post("dispatch", f"/work-orders/{work_order_id}/work", body, **self.as_technician(work_order_id))
 
     def sign_off(
         self,
@@ -302,7 +314,9 @@ class Fixflow:
         }
         if rating is not None:
             body["rating"] = rating
-        return self.post("dispatch", f"/work-orders/{work_order_id}/completion", body, roles="technician")
+        return self.post(
+            "dispatch", f"/work-orders/{work_order_id}/completion", body, **self.as_technician(work_order_id)
+        )
 
     # --- survey ------------------------------------------------------------------------------------
     def answer_survey_link(

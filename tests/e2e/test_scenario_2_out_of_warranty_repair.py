@@ -64,7 +64,11 @@ def test_out_of_warranty_repair_quote_consent_repair_invoice_partial_and_full_pa
     assert ff.job(tid)["status"] == "awaiting_consent", "an issued quote alone books nothing"
 
     accepted = ff.post(
-        "billing", f"/quotes/{quote['id']}/accept", {"channel": "phone", "signed_name": "Wang Fang"}, roles="customer"
+        "billing",
+        f"/quotes/{quote['id']}/accept",
+        {"channel": "phone", "signed_name": "Wang Fang"},
+        roles="customer",
+        customer_id=c["customer_id"],
     )
     assert accepted["status"] == "accepted" and accepted["consent"]["channel"] == "phone"
 

@@ -48,15 +48,17 @@ def test_return_within_30_days_pickup_by_logistics_refund_minus_customer_share(
             "card_fee_bp": CARD_FEE_BP,
         },
     )
-    sale = ff.post(
-        "billing",
-        "/sales",
-        {
-            "customer_id": c["customer_id"],
-            "asset_id": c["asset_id"],
-            "items": [{"code": c["model"], "description": "washing machine", "unit_price_minor": PRICE}],
-        },
-    )
+    body = {
+        "customer_id": c["customer_id"],
+        "asset_id": c["asset_id"],
+        "items": [{"code": c["model"], "description": "washing machine", "unit_price_minor": PRICE}],
+    }
+
+    def sell() -> dict | None:  # billing sells to customers it learned from intake (customer.registered)
+        r = ff.call("POST", "billing", "/sales", json=body, expect=(201, 422))
+        return r.json() if r.status_code == 201 else None
+
+    sale = eventually_blocking(sell, timeout=20, what="billing to learn the customer and sell")
     assert sale["total_minor"] == PRICE
     paid = ff.post(
         "billing",

@@ -51,6 +51,7 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
         f"/work-orders/{first['id']}/failure",
         {"outcome": "customer_absent", "note": "nobody home; left a card at the door"},
         roles="technician",
+        technician_id=first["technician_id"],
     )
     assert r["work_order"]["status"] == "customer_absent" and r["parts_request_id"] is None, r
 
@@ -69,7 +70,7 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
         expect=201,
     )
     # ... and the customer moves the visit to a later bookable window (customer portal: /offers)
-    offers = ff.get("dispatch", f"/jobs/{job['id']}/offers", roles="customer")
+    offers = ff.get("dispatch", f"/jobs/{job['id']}/offers", roles="customer", customer_id=c["customer_id"])
     later = [o for o in offers if datetime.fromisoformat(o["start"]) >= datetime.fromisoformat(appt["window_end"])]
     assert later, (appt, offers)
     start, end = datetime.fromisoformat(later[-1]["start"]), datetime.fromisoformat(later[-1]["end"])
@@ -78,6 +79,7 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
         f"/appointments/{appt['id']}/reschedule",
         {"start": start.isoformat(), "end": end.isoformat(), "reason": "customer at work then"},
         roles="customer",
+        customer_id=c["customer_id"],
     )
     assert moved["status"] in ("booked", "confirmed", "rescheduled") and moved["technician_id"] == tech["id"], moved
     assert datetime.fromisoformat(moved["window_start"]) == start

@@ -64,6 +64,7 @@ def test_needs_parts_request_to_warehouse_shipment_second_visit_done(
             "parts_needed": [{"part_code": "PUMP-W1", "quantity": 1, "source": "warehouse"}],
         },
         roles="technician",
+        technician_id=wo1["technician_id"],
     )
     pr_id = failed["parts_request_id"]
     assert pr_id and failed["work_order"]["status"] == "needs_parts"

@@ -1,15 +1,23 @@
-"""Authentication: OAuth2 bearer JWTs (OIDC JWKS in production, a local HS256 key in development)
-and partner API keys mapped to a tenant. Every principal has a tenant and roles.
+"""Authentication: OAuth2 bearer JWTs (OIDC JWKS in production, a local HS256 key ring in
+development) and partner API keys. Every principal has a tenant and roles; a customer principal
+carries its customer id, a technician principal its technician id (claims `customer_id`,
+`technician_id`), a partner principal its key id and scopes. What each may do is policy.py.
 
-    python -m fixflow_shared.auth --tenant demo --roles agent,manager   # prints a dev token
+Tokens must expire (`exp`); development tokens may live at most 12 hours.
+
+    python -m fixflow_shared.auth --tenant demo --roles agent,manager            # a dev token
+    python -m fixflow_shared.auth --roles customer --customer-id C-1               # a customer's
+    python -m fixflow_shared.auth partner-key --id acme-logistics --tenant demo --scopes pickups:read
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
+import sys
 import time
 import uuid
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -20,11 +28,19 @@ from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 
 from fixflow_shared.errors import Forbidden, Unauthorized
-from fixflow_shared.settings import FixflowSettings, ServiceSettings
+from fixflow_shared.keys import KeyRing, hash_api_key, match_partner_key, new_partner_key
+from fixflow_shared.policy import ALL_ROLES, PARTNER_SCOPES, STAFF_ROLES
+from fixflow_shared.settings import FixflowSettings
 
-ROLES = frozenset({"customer", "agent", "dispatcher", "technician", "manager", "quality", "partner", "admin"})
+ROLES = ALL_ROLES
 DEV_ISSUER = "fixflow-dev"
 DEV_AUDIENCE = "fixflow"
+MAX_DEV_TTL_S = 12 * 3600
+CLOCK_SKEW_S = 60
+_ID_CLAIM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+TENANT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # what every service's tenant_id columns hold
+_TENANT = re.compile(TENANT_PATTERN)
+_SUBJECT = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
 
 
 @dataclass(frozen=True)
@@ -33,50 +49,120 @@ class Principal:
     tenant: str
     roles: frozenset[str]
     via: str = "jwt"  # or "api_key"
+    customer_id: str | None = None  # the customer a customer principal acts for
+    technician_id: str | None = None  # the technician a technician principal is
+    scopes: frozenset[str] = frozenset()  # a partner key's scopes
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles & set(roles)) or "admin" in self.roles
 
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
+
+
+def _unauthorized(detail: str) -> Unauthorized:
+    return Unauthorized(detail)
+
 
 class Authenticator:
     def __init__(self, settings: FixflowSettings) -> None:
-        self._dev_secret = settings.jwt_dev_secret if settings.environment != "production" else None
+        self._dev_keys: KeyRing | None = settings.jwt_keys()
         self._issuer = settings.oidc_issuer
         self._audience = settings.oidc_audience
         self._jwks = jwt.PyJWKClient(settings.oidc_jwks_url, cache_keys=True) if settings.oidc_jwks_url else None
-        self._api_keys = dict(settings.partner_api_keys)
+        self._partner_keys = [k.key() for k in settings.partner_api_keys]
+
+    def _decode_dev(self, token: str) -> dict[str, Any]:
+        if self._dev_keys is None:
+            raise _unauthorized("development tokens are not accepted here")
+        error: jwt.PyJWTError | None = None
+        for key in self._dev_keys.verifying():
+            try:
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=["HS256"],
+                    audience=DEV_AUDIENCE,
+                    issuer=DEV_ISSUER,
+                    options={"require": ["exp", "iat", "sub"]},
+                )
+            except jwt.InvalidSignatureError as exc:
+                error = exc
+                continue
+            if (
+                claims["exp"] - claims["iat"] > MAX_DEV_TTL_S
+                or claims["exp"] - time.time() > MAX_DEV_TTL_S + CLOCK_SKEW_S
+            ):
+                raise _unauthorized("development tokens may be valid for at most 12 hours")
+            return claims
+        raise jwt.InvalidSignatureError("Signature verification failed") from error
 
     def verify_token(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") == "HS256":
-                if not self._dev_secret:
-                    raise Unauthorized("development tokens are not accepted here")
-                claims = jwt.decode(
-                    token, self._dev_secret, algorithms=["HS256"], audience=DEV_AUDIENCE, issuer=DEV_ISSUER
-                )
+                claims = self._decode_dev(token)
             elif self._jwks:
                 key = self._jwks.get_signing_key_from_jwt(token)
                 claims = jwt.decode(
-                    token, key.key, algorithms=["RS256", "ES256"], audience=self._audience, issuer=self._issuer
+                    token,
+                    key.key,
+                    algorithms=["RS256", "ES256"],
+                    audience=self._audience,
+                    issuer=self._issuer,
+                    options={"require": ["exp", "sub"]},
                 )
             else:
-                raise Unauthorized("no OIDC issuer is configured for this token")
+                raise _unauthorized("no OIDC issuer is configured for this token")
         except jwt.PyJWTError as exc:
-            raise Unauthorized(f"invalid token: {exc}") from exc
+            raise _unauthorized(f"invalid token: {exc}") from exc
+        return self._principal(claims)
+
+    @staticmethod
+    def _principal(claims: dict[str, Any]) -> Principal:
         tenant = claims.get("tenant")
         if not tenant or not isinstance(tenant, str):
             raise Forbidden("the token carries no tenant")
-        roles = claims.get("roles") or []
-        if isinstance(roles, str):
-            roles = roles.split()
-        return Principal(subject=str(claims.get("sub", "")), tenant=tenant, roles=frozenset(roles) & ROLES)
+        if not _TENANT.match(tenant):
+            raise Forbidden("the token's tenant is not a tenant id")
+        if not isinstance(claims["sub"], str) or not _SUBJECT.match(claims["sub"]):
+            raise _unauthorized("the token's subject must be 1 to 200 printable characters")
+        raw_roles = claims.get("roles") or []
+        if isinstance(raw_roles, str):
+            raw_roles = raw_roles.split()
+        roles = frozenset(r for r in raw_roles if isinstance(r, str)) & ROLES - {"partner"}  # partners use keys
+        ids: dict[str, str | None] = {}
+        for claim in ("customer_id", "technician_id"):
+            value = claims.get(claim)
+            if value is not None and not (isinstance(value, str) and _ID_CLAIM.match(value)):
+                raise Forbidden(f"the token's {claim} claim is not an id")
+            ids[claim] = value
+        if not roles & STAFF_ROLES:
+            # Acting as a customer or technician means acting for one: without the id there is nothing to own.
+            if "customer" in roles and not ids["customer_id"]:
+                raise Forbidden("a customer token needs a customer_id claim")
+            if "technician" in roles and not ids["technician_id"]:
+                raise Forbidden("a technician token needs a technician_id claim")
+        return Principal(
+            subject=str(claims["sub"]),
+            tenant=tenant,
+            roles=roles,
+            customer_id=ids["customer_id"],
+            technician_id=ids["technician_id"],
+        )
 
     def verify_api_key(self, key: str) -> Principal:
-        tenant = self._api_keys.get(key)
-        if tenant is None:
-            raise Unauthorized("unknown API key")
-        return Principal(subject=f"partner:{key[:4]}…", tenant=tenant, roles=frozenset({"partner"}), via="api_key")
+        found = match_partner_key(self._partner_keys, key)
+        if found is None:
+            raise _unauthorized("unknown API key")
+        return Principal(
+            subject=f"partner:{found.id}",
+            tenant=found.tenant,
+            roles=frozenset({"partner"}),
+            via="api_key",
+            scopes=found.scopes,
+        )
 
     def may_fetch_keys(self, request: Request) -> bool:
         """True for a bearer token that is checked against the OIDC issuer's keys (JWKS)."""
@@ -112,15 +198,22 @@ async def current_principal(request: Request) -> Principal:
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
+
 # How the OpenAPI document names the two ways to authenticate (Swagger UI's Authorize button).
 SECURITY_SCHEMES = {
     "bearer": {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
-        "description": "OAuth2 bearer JWT with the claims sub, tenant and roles",
+        "description": "OAuth2 bearer JWT with the claims sub, tenant, roles and exp (a customer's also "
+        "customer_id, a technician's technician_id)",
     },
-    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "a partner's API key"},
+    "apiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "a partner's API key (its scopes say what it may do)",
+    },
 }
 
 
@@ -147,50 +240,100 @@ def add_security_to_openapi(schema: dict[str, Any], app: FastAPI) -> None:
         schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
 
 
-def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    """Dependency: the caller must hold one of `roles` (admin always passes)."""
-
-    async def check(principal: CurrentPrincipal) -> Principal:
-        if not principal.has_any(*roles):
-            raise Forbidden(f"requires one of the roles: {', '.join(roles)}")
-        return principal
-
-    return check
-
-
-def dev_token(*, tenant: str, roles: list[str], subject: str = "dev-user", secret: str, ttl_s: int = 12 * 3600) -> str:
+def dev_token(
+    *,
+    tenant: str,
+    roles: list[str],
+    subject: str = "dev-user",
+    secret: str,
+    ttl_s: int = MAX_DEV_TTL_S,
+    customer_id: str | None = None,
+    technician_id: str | None = None,
+) -> str:
+    """A development token signed with `secret` (the signing key of FIXFLOW_JWT_DEV_SECRET's ring)."""
+    if not 0 < ttl_s <= MAX_DEV_TTL_S:
+        raise ValueError("development tokens may be valid for at most 12 hours")
     now = int(time.time())
-    return jwt.encode(
-        {
-            "sub": subject,
-            "tenant": tenant,
-            "roles": roles,
-            "iss": DEV_ISSUER,
-            "aud": DEV_AUDIENCE,
-            "iat": now,
-            "exp": now + ttl_s,
-            "jti": str(uuid.uuid4()),
-        },
-        secret,
-        algorithm="HS256",
-    )
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "tenant": tenant,
+        "roles": roles,
+        "iss": DEV_ISSUER,
+        "aud": DEV_AUDIENCE,
+        "iat": now,
+        "exp": now + ttl_s,
+        "jti": str(uuid.uuid4()),
+    }
+    if customer_id:
+        claims["customer_id"] = customer_id
+    if technician_id:
+        claims["technician_id"] = technician_id
+    return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def main() -> None:
+def dev_signing_key() -> str:
+    """The development signing key: FIXFLOW_JWT_DEV_SECRET, else the checkout's generated one."""
     from pydantic_settings import BaseSettings
 
-    class _Env(BaseSettings):
-        fixflow_jwt_dev_secret: str = ServiceSettings.model_fields["jwt_dev_secret"].default
+    from fixflow_shared.keys import dev_secrets
 
-    parser = argparse.ArgumentParser(description="Print a development bearer token")
+    class _Env(BaseSettings):
+        fixflow_jwt_dev_secret: str | None = None
+
+    value = _Env().fixflow_jwt_dev_secret or dev_secrets()["FIXFLOW_JWT_DEV_SECRET"]
+    return KeyRing.parse(value).signing_key.decode()
+
+
+def _partner_key_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m fixflow_shared.auth partner-key",
+        description="Make a partner API key: prints the key (give it to the partner, once) and the "
+        "entry for FIXFLOW_PARTNER_API_KEYS (holds only its hash)",
+    )
+    parser.add_argument("--id", required=True, help="the key's id, recorded as the subject of what it does")
+    parser.add_argument("--tenant", required=True)
+    parser.add_argument("--scopes", required=True, help=f"comma-separated, of: {', '.join(sorted(PARTNER_SCOPES))}")
+    a = parser.parse_args(argv)
+    scopes = [x for x in a.scopes.split(",") if x]
+    unknown = set(scopes) - PARTNER_SCOPES
+    if unknown:
+        parser.error(f"unknown scopes: {', '.join(sorted(unknown))}")
+    key = new_partner_key()
+    entry = {"id": a.id, "tenant": a.tenant, "scopes": scopes, "sha256": hash_api_key(key)}
+    print(f"key:   {key}")
+    print(f"entry: {json.dumps(entry)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["partner-key"]:
+        _partner_key_main(argv[1:])
+        return
+    parser = argparse.ArgumentParser(description="Print a development bearer token (at most 12 hours)")
     parser.add_argument("--tenant", default="demo")
     parser.add_argument("--roles", default="agent,dispatcher,manager,admin")
     parser.add_argument("--sub", default="dev-user")
-    parser.add_argument("--ttl", type=int, default=12 * 3600)
-    a = parser.parse_args()
+    parser.add_argument("--customer-id", help="the customer a customer token acts for (required with role customer)")
+    parser.add_argument("--technician-id", help="the technician of a technician token (required with role technician)")
+    parser.add_argument("--ttl", type=int, default=MAX_DEV_TTL_S, help="seconds, at most 12 hours")
+    a = parser.parse_args(argv)
+    roles = [r for r in a.roles.split(",") if r]
+    staff = set(roles) & STAFF_ROLES
+    if "customer" in roles and not staff and not a.customer_id:
+        parser.error("a customer token needs --customer-id")
+    if "technician" in roles and not staff and not a.technician_id:
+        parser.error("a technician token needs --technician-id")
+    if not 0 < a.ttl <= MAX_DEV_TTL_S:
+        parser.error("--ttl must be between 1 and 43200 seconds (12 hours)")
     print(
         dev_token(
-            tenant=a.tenant, roles=a.roles.split(","), subject=a.sub, secret=_Env().fixflow_jwt_dev_secret, ttl_s=a.ttl
+            tenant=a.tenant,
+            roles=roles,
+            subject=a.sub,
+            secret=dev_signing_key(),
+            ttl_s=a.ttl,
+            customer_id=a.customer_id,
+            technician_id=a.technician_id,
         )
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
@@ -67,6 +68,29 @@ def add_messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
     return outbox, inbox
 
 
+def add_audit_table(metadata: MetaData) -> Table:
+    """Every staff and partner write of the service (fixflow_shared.audit)."""
+    return Table(
+        "audit_log",
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("tenant_id", String(64), nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("subject", String(200), nullable=False),
+        Column("roles", JSONB, nullable=False),
+        Column("action", String(64), nullable=False),
+        Column("object_id", String(200)),
+        Column("method", String(8), nullable=False),
+        Column("path", String(500), nullable=False),
+        Column("status", Integer, nullable=False),
+        Column("request_id", String(64), nullable=False),
+        Column("trace_id", String(32)),
+        Index("ix_audit_log_tenant_at", "tenant_id", "at"),
+        Index("ix_audit_log_tenant_object", "tenant_id", "object_id"),
+        Index("ix_audit_log_tenant_subject", "tenant_id", "subject"),
+    )
+
+
 def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     return create_async_engine(
         database_url,
@@ -77,6 +101,9 @@ def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -
         pool_pre_ping=False,
         pool_recycle=1800,
         echo=echo,
+        # A database error's message must not carry the statement's values (phone numbers, e-mails)
+        # into logs and traces: SQLAlchemy then says "[SQL parameters hidden due to hide_parameters=True]".
+        hide_parameters=True,
         # JSON/JSONB columns (timeline data, outbox headers, settings) through orjson: several times
         # faster than the json module on every row written and read.
         json_serializer=_json_dumps,

@@ -4,7 +4,9 @@ Keys are scoped by service, authenticated caller (tenant and subject, verified h
 service's authenticator, so a forged token can never read another caller's answer) and key. A
 request that does not authenticate passes through untouched and gets its 401 from the route. The same
 key with a different body is refused (422); a key whose first request is still running answers
-409. Server errors are not stored, so the client may retry them.
+409. Server errors are not stored, so the client may retry them. A replay is authorised again: the
+route's action (policy table) and object owner are checked for the caller presenting the key now,
+so a token that lost a role gets 403, and one that lost the object 404, not the stored answer.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fixflow_shared.auth import Authenticator
+from fixflow_shared.access import action_for
+from fixflow_shared.auth import Authenticator, Principal
 from fixflow_shared.errors import BadRequest, Conflict, FixflowError, Unprocessable
 from fixflow_shared.problems import PROBLEM_JSON, problem_body
 
@@ -60,10 +63,11 @@ class IdempotencyMiddleware:
             await _problem(send, scope, BadKey(f"the key must have 1 to {MAX_KEY_LEN} characters"))
             return
 
-        caller = self._caller(scope)
-        if caller is None:
+        principal = self._principal(scope)
+        if principal is None:
             await self.app(scope, receive, send)
             return
+        caller = f"{principal.tenant}\0{principal.subject}"
 
         body = await _read_body(receive)
         redis_key = (
@@ -75,7 +79,7 @@ class IdempotencyMiddleware:
             redis_key, orjson.dumps({"state": "in_flight", "fp": fingerprint}), nx=True, ex=IN_FLIGHT_TTL_S
         )
         if not claimed:
-            await self._answer_again(send, scope, redis_key, fingerprint)
+            await self._answer_again(send, scope, redis_key, fingerprint, principal)
             return
 
         replayed_body = False
@@ -115,7 +119,9 @@ class IdempotencyMiddleware:
                 }
                 await self.redis.set(redis_key, orjson.dumps(record), ex=KEEP_TTL_S)
 
-    async def _answer_again(self, send: Send, scope: Scope, redis_key: str, fingerprint: str) -> None:
+    async def _answer_again(
+        self, send: Send, scope: Scope, redis_key: str, fingerprint: str, principal: Principal
+    ) -> None:
         """A key seen before: replay the first answer, or say why it cannot be replayed."""
         stored = await self.redis.get(redis_key)
         record = orjson.loads(stored) if stored else None
@@ -125,15 +131,29 @@ class IdempotencyMiddleware:
             await _problem(send, scope, KeyReused("this key was used with a different request"))
         elif record["state"] == "in_flight":
             await _problem(send, scope, InProgress("the first request with this key has not finished"))
-        else:
+        elif await _still_allowed(send, scope, principal):
             await _replay(send, record)
 
-    def _caller(self, scope: Scope) -> str | None:
+    def _principal(self, scope: Scope) -> Principal | None:
         try:
-            principal = self.authenticator.authenticate(Request(scope))
+            return self.authenticator.authenticate(Request(scope))
         except Exception:
             return None
-        return f"{principal.tenant}\0{principal.subject}"
+
+
+async def _still_allowed(send: Send, scope: Scope, principal: Principal) -> bool:
+    """Authorise the replay as the route would the request; answer the refusal if it is one."""
+    app = scope.get("app")
+    found = action_for(app, scope["method"], scope["path"]) if app is not None else None
+    if found is None:
+        return True
+    authorize, params = found
+    try:
+        await authorize.check(Request({**scope, "path_params": dict(params)}), principal)
+    except FixflowError as err:
+        await _problem(send, scope, err)
+        return False
+    return True
 
 
 async def _read_body(receive: Receive) -> bytes:

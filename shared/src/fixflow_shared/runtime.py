@@ -25,6 +25,8 @@ from opentelemetry.sdk.trace import SpanProcessor
 from redis.asyncio import Redis
 from sqlalchemy import MetaData, Table, text
 
+from fixflow_shared.access import register_actions
+from fixflow_shared.audit import AuditMiddleware, audit_router
 from fixflow_shared.auth import Authenticator, add_security_to_openapi
 from fixflow_shared.clock import Clock, SystemClock
 from fixflow_shared.consumer import EventConsumer
@@ -34,6 +36,7 @@ from fixflow_shared.deadletters.api import router as dead_letters_router
 from fixflow_shared.deadletters.box import DeadLetterBox
 from fixflow_shared.docs import install_offline_docs
 from fixflow_shared.events import registry
+from fixflow_shared.hostile import HostileInputMiddleware
 from fixflow_shared.idempotency import IdempotencyMiddleware
 from fixflow_shared.logs import get_logger, setup_logging
 from fixflow_shared.metrics import MetricsMiddleware, metrics_endpoint
@@ -108,6 +111,7 @@ class ServiceRuntime:
         self.session_factory = make_session_factory(self.engine)
         self.outbox: Table = metadata.tables["outbox"]
         self.inbox: Table = metadata.tables["inbox"]
+        self.audit: Table = metadata.tables["audit_log"]
         self.redis: Redis = Redis.from_url(settings.redis_url)
         self.ticket_traces = TicketTraces(self.redis)
         # Extra ways to find the ticket of a request from its path parameters (survey's answer token).
@@ -247,7 +251,11 @@ class ServiceRuntime:
         return checks
 
     # --- HTTP ------------------------------------------------------------------------------------
-    def create_app(self, *, title: str, routers: Sequence[APIRouter], description: str = "") -> FastAPI:
+    def create_app(
+        self, *, title: str, routers: Sequence[APIRouter], description: str = "", require_actions: bool = True
+    ) -> FastAPI:
+        """`require_actions`: every route must name its action in the policy table (off only for
+        probes of the plumbing itself, whose routes are no service's)."""
         runtime = self
 
         @contextlib.asynccontextmanager
@@ -272,8 +280,12 @@ class ServiceRuntime:
         app.state.authenticator = self.authenticator
         install_problem_handlers(app)
         _document(app)
-        for r in (*routers, dead_letters_router):
+        routers = [*routers, dead_letters_router, audit_router()]
+        for r in routers:
             app.include_router(r, prefix="/v1")
+        register_actions(
+            app, [("/v1", route) for r in routers for route in r.routes if isinstance(route, APIRoute)], require_actions
+        )
 
         @app.get("/healthz", tags=["ops"], include_in_schema=True)
         async def healthz() -> dict[str, str]:
@@ -296,7 +308,9 @@ class ServiceRuntime:
 
         app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
 
+        app.add_middleware(AuditMiddleware, runtime=self)  # inside the Idempotency-Key store: a replay is no new write
         app.add_middleware(IdempotencyMiddleware, redis=self.redis, service=self.name, authenticator=self.authenticator)
+        app.add_middleware(HostileInputMiddleware)  # outside the Idempotency-Key store: junk is never kept
         app.add_middleware(MetricsMiddleware, service=self.name)
         FastAPIInstrumentor.instrument_app(
             app, tracer_provider=self.tracer_provider, excluded_urls="healthz,readyz,metrics"

@@ -8,20 +8,48 @@ settings. A missing required variable fails at start-up, not at first use.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fixflow_shared.keys import KeyRing, PartnerKey, UnusableKeys, dev_secrets
+from fixflow_shared.policy import PARTNER_SCOPES
 
 
 def _shared(name: str) -> AliasChoices:
     return AliasChoices(name, name.lower())
 
 
+class PartnerKeyConfig(BaseModel):
+    """One partner API key as configured: never the key itself, only its sha256."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="the subject recorded in data")
+    tenant: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    scopes: list[str] = Field(min_length=1, description="what the key may do, e.g. tickets:open")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="hex sha256 of the key")
+
+    @model_validator(mode="after")
+    def _known_scopes(self) -> PartnerKeyConfig:
+        unknown = set(self.scopes) - PARTNER_SCOPES
+        if unknown:
+            raise ValueError(f"unknown scopes {sorted(unknown)}; known: {sorted(PARTNER_SCOPES)}")
+        return self
+
+    def key(self) -> PartnerKey:
+        return PartnerKey(id=self.id, tenant=self.tenant, scopes=frozenset(self.scopes), sha256=self.sha256)
+
+
 class FixflowSettings(BaseSettings):
     """What every deployable reads, services and web apps alike: the shared infrastructure and auth."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    # Secrets a service refuses to start without in production (field names), and the secrets a
+    # development checkout generates for itself when unset (field name -> variable in the secrets file).
+    production_secrets: ClassVar[tuple[str, ...]] = ("oidc_issuer", "oidc_audience", "oidc_jwks_url")
+    dev_secret_fields: ClassVar[dict[str, str]] = {"jwt_dev_secret": "FIXFLOW_JWT_DEV_SECRET"}
 
     # Shared by every deployable (no prefix).
     environment: Literal["development", "test", "production"] = Field(
@@ -42,19 +70,53 @@ class FixflowSettings(BaseSettings):
         description="Zipkin's span API, e.g. http://127.0.0.1:9411/api/v2/spans (the exporter's default when unset)",
     )
     log_level: str = Field("INFO", validation_alias=_shared("LOG_LEVEL"))
-    jwt_dev_secret: str | None = Field(
-        "fixflow-development-signing-key-change-me-0123456789",
+    jwt_dev_secret: SecretStr | None = Field(
+        None,
         validation_alias=_shared("FIXFLOW_JWT_DEV_SECRET"),
-        description="HS256 key for development tokens; refused when FIXFLOW_ENV=production",
+        description="HS256 key ring for development tokens (a key or a JSON list, see keys.py); unset = the "
+        "checkout's generated key; development tokens are refused when FIXFLOW_ENV=production",
     )
     oidc_issuer: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_ISSUER"))
     oidc_audience: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_AUDIENCE"))
     oidc_jwks_url: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_JWKS_URL"))
-    partner_api_keys: dict[str, str] = Field(
-        default_factory=dict,
+    partner_api_keys: list[PartnerKeyConfig] = Field(
+        default_factory=list,
         validation_alias=_shared("FIXFLOW_PARTNER_API_KEYS"),
-        description='JSON object {"<api key>": "<tenant>"} for partner systems',
+        description='JSON list [{"id", "tenant", "scopes", "sha256"}] of partner API keys '
+        "(python -m fixflow_shared.auth partner-key makes one)",
     )
+
+    @model_validator(mode="after")
+    def _secrets(self) -> FixflowSettings:
+        """Production: every secret set, or no start. Elsewhere: unset secrets come from the checkout's file."""
+        if self.environment == "production":
+            missing = [self._env_name(f) for f in self.production_secrets if not _present(getattr(self, f))]
+            if missing:
+                raise ValueError(f"FIXFLOW_ENV=production needs {', '.join(missing)} (from the secret store)")
+        else:
+            unset = {f: var for f, var in self.dev_secret_fields.items() if not _present(getattr(self, f))}
+            if unset:
+                generated = dev_secrets()
+                for f, var in unset.items():
+                    setattr(self, f, SecretStr(generated[var]))
+        try:
+            self.jwt_keys()
+        except (UnusableKeys, ValueError) as exc:
+            raise ValueError(f"FIXFLOW_JWT_DEV_SECRET: {exc}") from exc
+        return self
+
+    def jwt_keys(self) -> KeyRing | None:
+        """The development token key ring (None in production: development tokens are refused there)."""
+        if self.environment == "production" or self.jwt_dev_secret is None:
+            return None
+        return KeyRing.parse(self.jwt_dev_secret.get_secret_value())
+
+    @classmethod
+    def _env_name(cls, field_name: str) -> str:
+        alias = cls.model_fields[field_name].validation_alias
+        if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+            return alias.choices[0]
+        return (str(cls.model_config.get("env_prefix", "")) + field_name).upper()
 
 
 class ServiceSettings(FixflowSettings):
@@ -122,3 +184,9 @@ class ServiceSettings(FixflowSettings):
         validation_alias=_shared("FIXFLOW_METRICS_INTERVAL_S"),
         description="how often consumer lag, outbox, dead-letter and timer gauges are refreshed for /metrics",
     )
+
+
+def _present(value: Any) -> bool:
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value().strip())
+    return bool(value)

@@ -8,8 +8,10 @@ import uuid
 import pytest
 from sqlalchemy import func, select, text
 
-from billing.adapters.orm import credit_notes, payments, refunds
+from billing.adapters.orm import credit_notes, payments, quotes, refunds
 from fixflow_shared.testing import auth_headers
+
+from .learned import learn_customer, learn_ticket, runtime_of
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +28,7 @@ async def _count(runtime, table, tenant="t1") -> int:
 
 async def _invoice(client, *, ticket: str | None = None, work: dict | None = None) -> dict:
     ticket = ticket or f"tkt_{uuid.uuid4().hex[:10]}"
+    await learn_ticket(runtime_of(client), "t1", ticket, "cust-ent-1")
     q = await client.post(
         "/v1/quotes",
         json={
@@ -47,6 +50,7 @@ async def _invoice(client, *, ticket: str | None = None, work: dict | None = Non
 
 async def test_quote_consent_invoice_pay_with_overpayment_credit(client, billing_app):
     runtime, _ = billing_app
+    await learn_ticket(runtime, "t1", "tkt_q1")
     q = await client.post(
         "/v1/quotes", json={"ticket_id": "tkt_q1", "work": {"resolution_code": "reinstalled"}}, headers=AGENT
     )
@@ -181,6 +185,7 @@ async def test_unknown_currency_in_price_book_and_waiver_is_422(client, billing_
 
 
 async def test_waiver_over_threshold_needs_manager(client):
+    await learn_ticket(runtime_of(client), "t1", "tkt_w")
     small = await client.post(
         "/v1/waivers", json={"ticket_id": "tkt_w", "amount_minor": 1000, "reason": "goodwill"}, headers=AGENT
     )
@@ -238,6 +243,7 @@ async def test_price_book_versions_and_statement(client):
     assert eff.json()["config"]["visit_fee_minor"] == 3000
 
     agent = auth_headers(tenant, "agent")
+    await learn_ticket(runtime_of(client), tenant, "tkt_s", "ent-9")
     q = await client.post(
         "/v1/quotes",
         json={"ticket_id": "tkt_s", "customer_id": "ent-9", "work": {"resolution_code": "adjusted"}},
@@ -264,6 +270,7 @@ async def test_price_book_versions_and_statement(client):
 
 async def test_a_tickets_quotes_are_listed_oldest_first_and_only_in_its_tenant(client, billing_app):
     ticket = f"tkt_{uuid.uuid4().hex[:10]}"
+    await learn_ticket(runtime_of(client), "t1", ticket)
     ids = []
     for code in ("adjusted", "reinstalled"):
         r = await client.post(
@@ -278,3 +285,40 @@ async def test_a_tickets_quotes_are_listed_oldest_first_and_only_in_its_tenant(c
         await client.get("/v1/quotes", params={"ticket_id": ticket}, headers=auth_headers("t2", "agent"))
     ).json() == []
     assert (await client.get("/v1/quotes", headers=AGENT)).status_code == 422
+
+
+async def test_quotes_waivers_sales_and_entitlements_name_only_what_billing_learned(client, billing_app):
+    """A ticket or customer billing has not learned from intake's events is 422 Unknown reference,
+    and nothing is written; once learned (ticket.opened, customer.registered) the same request works."""
+    runtime, _ = billing_app
+    tenant = f"ref{uuid.uuid4().hex[:6]}"
+    staff = auth_headers(tenant, "agent,manager")
+    ticket, customer = f"tkt_{uuid.uuid4().hex[:8]}", f"cust-{uuid.uuid4().hex[:6]}"
+    requests = [
+        ("/v1/quotes", {"ticket_id": ticket, "work": {"resolution_code": "adjusted"}}),
+        ("/v1/waivers", {"ticket_id": ticket, "amount_minor": 100, "reason": "goodwill"}),
+        (
+            "/v1/sales",
+            {
+                "customer_id": customer,
+                "asset_id": "A-1",
+                "items": [{"code": "X", "description": "x", "unit_price_minor": 1}],
+            },
+        ),
+        ("/v1/entitlements", {"kind": "package", "customer_id": customer, "visits_remaining": 2}),
+    ]
+    for path, body in requests:
+        r = await client.post(path, json=body, headers=staff)
+        assert r.status_code == 422 and r.json()["title"] == "Unknown reference", (path, r.text)
+    assert await _count(runtime, quotes, tenant) == 0
+    await learn_ticket(runtime, tenant, ticket, "cust-owner")
+    await learn_customer(runtime, tenant, customer)
+    for path, body in requests:
+        assert (await client.post(path, json=body, headers=staff)).status_code == 201, path
+    # a quote naming another customer than the ticket's is refused too
+    other = await client.post(
+        "/v1/quotes",
+        json={"ticket_id": ticket, "customer_id": customer, "work": {"resolution_code": "adjusted"}},
+        headers=staff,
+    )
+    assert other.status_code == 422 and other.json()["title"] == "Unknown reference"

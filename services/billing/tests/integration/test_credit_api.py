@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from billing.adapters.orm import credit_entries, customer_credits, outbox, payments
 from fixflow_shared.testing import auth_headers
 
+from .learned import learn_ticket, runtime_of
+
 pytestmark = pytest.mark.integration
 
 AGENT = auth_headers("t1", "agent")
@@ -21,6 +23,7 @@ AGENT = auth_headers("t1", "agent")
 async def _invoice(client, customer: str | None, *, code: str = "reinstalled") -> dict:
     """An accepted quote invoiced: reinstall = 50 CNY; adjusted = 40 CNY."""
     body = {"ticket_id": f"tkt_{uuid.uuid4().hex[:10]}", "work": {"resolution_code": code}}
+    await learn_ticket(runtime_of(client), "t1", body["ticket_id"], customer)
     if customer:
         body["customer_id"] = customer
     q = (await client.post("/v1/quotes", json=body, headers=AGENT)).json()
@@ -152,9 +155,11 @@ async def test_credit_never_pays_more_than_due_nor_another_tenants_invoice(clien
     # another tenant sees no credit for the same customer id; a customer sees only their own
     assert (await _credit(client, cust, auth_headers("t2", "agent")))["balances"] == []
     assert (
-        await client.get(f"/v1/customers/{cust}/credit", headers=auth_headers("t1", "customer", subject="someone-else"))
+        await client.get(
+            f"/v1/customers/{cust}/credit", headers=auth_headers("t1", "customer", customer_id="someone-else")
+        )
     ).status_code == 404
-    own = await _credit(client, cust, auth_headers("t1", "customer", subject=cust))
+    own = await _credit(client, cust, auth_headers("t1", "customer", customer_id=cust))
     assert own["balances"][0]["balance_minor"] == 9000
     assert await _counts(runtime) == before
     # no customer on the invoice: no credit can pay it

@@ -22,6 +22,7 @@ from billing.service_layer import settlement
 from fixflow_shared.clock import SettableClock
 from fixflow_shared.testing import auth_headers
 
+from .learned import learn_customer, learn_ticket
 from .test_settlement import _opened
 
 pytestmark = pytest.mark.integration
@@ -32,6 +33,7 @@ async def test_contract_visit_quota_resets_each_contract_year(client, billing_ap
     tenant = f"quota{uuid.uuid4().hex[:6]}"
     today = datetime.now(UTC).date()
     valid_from = today - timedelta(days=400)  # the second contract year began 35 days ago
+    await learn_customer(runtime, tenant, "cust-1")
     r = await client.post(
         "/v1/entitlements",
         json={
@@ -78,6 +80,7 @@ async def test_concurrent_settlements_do_not_overspend_a_quota(client, billing_a
     runtime, _ = billing_app
     tenant = f"quota{uuid.uuid4().hex[:6]}"
     today = datetime.now(UTC).date()
+    await learn_customer(runtime, tenant, "cust-1")
     await client.post(
         "/v1/entitlements",
         json={
@@ -116,6 +119,7 @@ async def test_expired_quote_reads_expired_and_cannot_be_decided(client, billing
     runtime, _ = billing_app
     agent = auth_headers("t1", "agent")
     ticket = f"tkt_{uuid.uuid4().hex[:10]}"
+    await learn_ticket(runtime, "t1", ticket)
     q = (
         await client.post(
             "/v1/quotes",
@@ -162,6 +166,7 @@ async def test_a_quote_lives_by_the_clock_of_its_use_cases(billing_app):
     ticket = f"tkt_{uuid.uuid4().hex[:10]}"
     issued_at = datetime(2031, 3, 7, 10, 0, tzinfo=UTC)
     clock = SettableClock(issued_at)
+    await learn_ticket(runtime, "t1", ticket)
     q = await quotes_cases.issue_quote(
         uow=runtime.uow(clock=clock),
         cmd=IssueQuote(

@@ -18,6 +18,7 @@ from fixflow_shared.testing import auth_headers, eventually
 from fixflow_shared.testing.kafka import consumed, publish, read_to_end
 from fixflow_shared.testing.services import outbox_sent
 
+from .learned import learn_customer, runtime_of
 from .test_settlement import _facts_stored
 
 pytestmark = pytest.mark.integration
@@ -40,6 +41,17 @@ async def test_return_received_refunds_the_sale_once_minus_freight_and_card_fee(
         headers=h,
     )
     assert r.status_code == 201, r.text
+    unknown = await client.post(
+        "/v1/sales",
+        json={
+            "customer_id": "cust-1",
+            "asset_id": "asset-1",
+            "items": [{"code": "X", "description": "x", "unit_price_minor": 1}],
+        },
+        headers=h,
+    )
+    assert unknown.status_code == 422 and unknown.json()["title"] == "Unknown reference"  # not from intake (yet)
+    await learn_customer(runtime_of(client), tenant, "cust-1")
     sale = await client.post(
         "/v1/sales",
         json={

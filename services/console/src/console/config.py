@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -12,6 +12,9 @@ from fixflow_shared.settings import FixflowSettings
 
 class ConsoleSettings(FixflowSettings):
     model_config = SettingsConfigDict(env_prefix="CONSOLE_", extra="ignore", populate_by_name=True)
+
+    # In production staff sign in through OpenID Connect only: without its client the console refuses to start.
+    production_secrets: ClassVar[tuple[str, ...]] = (*FixflowSettings.production_secrets, "oidc_client_id")
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000

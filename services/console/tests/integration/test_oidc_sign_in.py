@@ -193,11 +193,12 @@ async def test_a_replayed_state_a_wrong_nonce_and_a_customer_are_refused(console
         provider.nonce_override = None
     assert refused.status_code == 400 and COOKIE not in refused.cookies
 
-    provider.claims["roles"] = ["customer"]
+    provider.claims.update(roles=["customer"], customer_id="C-1")  # a customer's token names its customer
     try:
         customer = await through_the_provider(await console(**production(provider)), "/login/oidc")
     finally:
         provider.claims["roles"] = ["dispatcher"]
+        del provider.claims["customer_id"]
     assert customer.status_code == 403 and "for staff" in customer.text
 
 

@@ -6,12 +6,19 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 
 from dispatch.adapters import orm, repository
 from dispatch.adapters.repository import Repository
 from dispatch.domain.model import Appointment, AppointmentStatus, Job, Technician, WorkOrder, WorkOrderStatus
 from fixflow_shared.uow import UnitOfWork
+
+
+async def rows(*, uow: UnitOfWork, tenant_id: str, stmt: Any) -> list[Any]:
+    """The rows of a read-only statement in the tenant (who owns an object, for the HTTP layer)."""
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        return list((await uow.session.execute(stmt)).all())
 
 
 async def tenants_to_plan(*, uow: UnitOfWork) -> list[str]:
@@ -82,10 +89,19 @@ _BOARD_STATUSES = (AppointmentStatus.BOOKED.value, AppointmentStatus.CONFIRMED.v
 
 
 async def board_appointments(
-    *, uow: UnitOfWork, tenant_id: str, start: datetime, end: datetime
+    *, uow: UnitOfWork, tenant_id: str, start: datetime, end: datetime, technician_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Appointments overlapping [start, end) that are not cancelled, each with what the board draws:
-    the job's priority, kind, status and place, and the state of the visit's work order."""
+    the job's priority, kind, status and place, and the state of the visit's work order; one
+    technician's only if given (its own visits: those it leads or works on as a crew member)."""
+    mine = []
+    if technician_id is not None:
+        crew = select(orm.work_orders.c.appointment_id).where(
+            orm.work_orders.c.tenant_id == tenant_id,
+            orm.work_orders.c.technician_id == technician_id,
+            orm.work_orders.c.status != WorkOrderStatus.UNASSIGNED.value,
+        )
+        mine = [or_(orm.appointments.c.technician_id == technician_id, orm.appointments.c.id.in_(crew))]
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         rows = (
@@ -113,6 +129,7 @@ async def board_appointments(
                         orm.appointments.c.status.in_(_BOARD_STATUSES),
                         orm.appointments.c.window_end > start,
                         orm.appointments.c.window_start < end,
+                        *mine,
                     )
                     .order_by(orm.appointments.c.window_start, orm.appointments.c.id)
                 )

@@ -23,8 +23,18 @@ def tenant() -> str:
     return f"t-{uuid.uuid4().hex[:10]}"
 
 
-def h(t: str, roles: str = "dispatcher,manager,technician,customer") -> dict[str, str]:
-    return auth_headers(t, roles)
+CUSTOMER = "C-dispatch-1"  # the customer of the tickets ticket_opened() makes
+
+
+def h(
+    t: str,
+    roles: str = "dispatcher,manager,technician,customer",
+    *,
+    technician_id: str | None = None,
+    customer_id: str | None = CUSTOMER,
+) -> dict[str, str]:
+    """Staff by default; a customer token acts for CUSTOMER, a technician token for `technician_id`."""
+    return auth_headers(t, roles, customer_id=customer_id, technician_id=technician_id)
 
 
 async def technician(
@@ -61,6 +71,7 @@ def ticket_opened(
         kind=kind,
         channel="phone",
         symptom="washer leaks",
+        customer_id=CUSTOMER,
         priority=priority,
         opened_at=now,  # type: ignore[arg-type]
         path="on_site",

@@ -116,6 +116,10 @@ async def test_offer_book_confirm_reschedule_cancel(client, kafka):
     assert of_type(found, "appointment.confirmed")
 
 
+def tech_of(t: str, wo: dict) -> dict[str, str]:
+    return h(t, "technician", technician_id=wo["technician_id"])
+
+
 async def test_decline_and_delay_reassign(client, kafka):
     t = tenant()
     a = await technician(client, t, name="A", dlat=0.0)
@@ -131,12 +135,18 @@ async def test_decline_and_delay_reassign(client, kafka):
     first = (await eventually(wos, lambda w: len(w) == 1))[0]
     assert first["technician_id"] == a["id"]
     r = await client.post(
-        f"/v1/work-orders/{first['id']}/decline", json={"reason": "van broken"}, headers=h(t, "technician")
+        f"/v1/work-orders/{first['id']}/decline",
+        json={"reason": "van broken"},
+        headers=h(t, "technician", technician_id=first["technician_id"]),
     )
     assert r.status_code == 200 and r.json()["status"] == "unassigned"
     second = (await eventually(wos, lambda w: len(w) == 2 and w[1]["status"] == "assigned"))[1]
     assert second["technician_id"] == b["id"]
-    r = await client.post(f"/v1/work-orders/{second['id']}/delay", json={"minutes": 600}, headers=h(t, "technician"))
+    r = await client.post(
+        f"/v1/work-orders/{second['id']}/delay",
+        json={"minutes": 600},
+        headers=h(t, "technician", technician_id=second["technician_id"]),
+    )
     assert r.status_code == 200 and r.json()["sla_at_risk"] is True
     found = await events(
         kafka.bootstrap, topics.DISPATCH_WORK_ORDERS, env.subject, lambda es: bool(of_type(es, "technician.delayed"))
@@ -234,7 +244,7 @@ async def test_reopened_ticket_gets_a_new_visit_and_remote_fix_cancels(client, k
     from fixflow_shared.events.contracts.intake import TicketResolved
 
     t = tenant()
-    await technician(client, t, name="Qian")
+    qian = await technician(client, t, name="Qian")
     env = await open_ticket(kafka.bootstrap, t)
 
     async def job():
@@ -243,7 +253,7 @@ async def test_reopened_ticket_gets_a_new_visit_and_remote_fix_cancels(client, k
 
     j = await eventually(job, lambda x: x is not None and x["status"] == "assigned")
     wo = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()["work_orders"][0]["id"]
-    hdr = h(t, "technician")
+    hdr = h(t, "technician", technician_id=qian["id"])
     await client.post(f"/v1/work-orders/{wo}/arrival", json={}, headers=hdr)
     r = await client.post(
         f"/v1/work-orders/{wo}/completion",
@@ -325,8 +335,8 @@ async def test_bad_input_on_appointments_and_work_orders_writes_nothing(client, 
         ),  # other tenant
         ("post", f"/v1/appointments/{appt['id']}/cancel", {"reason": "bored"}, h(t), 422),
         ("post", f"/v1/appointments/{appt['id']}/confirm", None, h(other), 404),
-        ("post", f"/v1/work-orders/{wo['id']}/arrival", {"lat": 200}, h(t, "technician"), 422),
-        ("post", f"/v1/work-orders/{wo['id']}/arrival", {}, h(other, "technician"), 404),
+        ("post", f"/v1/work-orders/{wo['id']}/arrival", {"lat": 200}, tech_of(t, wo), 422),
+        ("post", f"/v1/work-orders/{wo['id']}/arrival", {}, tech_of(other, wo), 404),
         (
             "post",
             f"/v1/work-orders/{wo['id']}/completion",
@@ -336,7 +346,7 @@ async def test_bad_input_on_appointments_and_work_orders_writes_nothing(client, 
                 "signed_at": datetime.now(UTC).isoformat(),
                 "signature_sha256": "nothex",
             },
-            h(t, "technician"),
+            tech_of(t, wo),
             422,
         ),
         (
@@ -350,7 +360,7 @@ async def test_bad_input_on_appointments_and_work_orders_writes_nothing(client, 
                 "work_type": "teleport",
                 "adjustments": 0,
             },
-            h(t, "technician"),
+            tech_of(t, wo),
             422,
         ),  # not a work type of the fee schedule, no adjustment counted
         (
@@ -362,10 +372,10 @@ async def test_bad_input_on_appointments_and_work_orders_writes_nothing(client, 
                 "signed_at": datetime.now(UTC).isoformat(),
                 "signature_sha256": "c" * 64,
             },
-            h(t, "technician"),
+            tech_of(t, wo),
             409,
         ),  # not on site
-        ("post", f"/v1/work-orders/{wo['id']}/work", {"labour_minutes": -5}, h(t, "technician"), 422),
+        ("post", f"/v1/work-orders/{wo['id']}/work", {"labour_minutes": -5}, tech_of(t, wo), 422),
         ("post", f"/v1/work-orders/{wo['id']}/delay", {"minutes": 30}, h(t, "customer"), 403),
         (
             "patch",

@@ -108,7 +108,7 @@ async def test_technician_app_to_completion_carries_what_billing_needs(client, k
         lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned"
     )
     wo = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["work_orders"][0]["id"]
-    hdr = h(t, "technician")
+    hdr = h(t, "technician", technician_id=tech["id"])
     assert (await client.post(f"/v1/work-orders/{wo}/en-route", headers=hdr)).status_code == 200
     assert (
         await client.post(f"/v1/work-orders/{wo}/arrival", json={"lat": 31.24, "lon": 121.47}, headers=hdr)
@@ -196,13 +196,13 @@ async def test_technician_app_to_completion_carries_what_billing_needs(client, k
 
 async def test_needs_parts_requests_them_and_a_shipment_books_the_follow_up(client, kafka):
     t = tenant()
-    await technician(client, t, name="Wu")
+    tech = await technician(client, t, name="Wu")
     env = await open_ticket(kafka.bootstrap, t)
     job = await eventually(
         lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned"
     )
     wo = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["work_orders"][0]["id"]
-    hdr = h(t, "technician")
+    hdr = h(t, "technician", technician_id=tech["id"])
     await client.post(f"/v1/work-orders/{wo}/arrival", json={}, headers=hdr)
     bad = await client.post(f"/v1/work-orders/{wo}/failure", json={"outcome": "needs_parts"}, headers=hdr)
     assert bad.status_code == 422
@@ -251,13 +251,13 @@ async def test_needs_parts_requests_them_and_a_shipment_books_the_follow_up(clie
 
 async def test_customer_absent_books_a_second_visit_and_escalation_reopens(client, kafka):
     t = tenant()
-    await technician(client, t, name="Ma")
+    tech = await technician(client, t, name="Ma")
     env = await open_ticket(kafka.bootstrap, t)
     job = await eventually(
         lambda: job_of(client, t, env.subject), lambda j: j is not None and j["status"] == "assigned"
     )
     wo = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["work_orders"][0]["id"]
-    hdr = h(t, "technician")
+    hdr = h(t, "technician", technician_id=tech["id"])
     early = await client.post(f"/v1/work-orders/{wo}/failure", json={"outcome": "customer_absent"}, headers=hdr)
     assert early.status_code == 409  # not on site yet
     await client.post(f"/v1/work-orders/{wo}/arrival", json={}, headers=hdr)

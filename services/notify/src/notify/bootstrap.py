@@ -16,6 +16,7 @@ from notify.adapters.channels import HttpSmsGateway, Outgoing, Provider, SignedW
 from notify.adapters.orm import metadata
 from notify.adapters.ratelimit import TenantRateLimiter
 from notify.config import NotifySettings
+from notify.domain import webhook_targets
 from notify.domain.model import Channel
 from notify.entrypoints.consumers import register_consumers
 from notify.entrypoints.routes import deliveries, preferences, templates
@@ -70,7 +71,14 @@ def build(
     default_providers: dict[Channel, list[Provider]] = {
         Channel.EMAIL: [smtp],
         Channel.SMS: sms,
-        Channel.WEBHOOK: [SignedWebhook(client=http, secret_of=webhook_secret)],
+        Channel.WEBHOOK: [
+            SignedWebhook(
+                client=http,
+                secret_of=webhook_secret,
+                production=settings.environment == "production",
+                allowed_networks=webhook_targets.networks(settings.webhook_allowed_networks),
+            )
+        ],
     }
     dispatcher = Dispatcher(
         uow_factory=runtime.uow,

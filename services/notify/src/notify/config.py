@@ -33,6 +33,12 @@ class NotifySettings(ServiceSettings):
     sweep_interval_s: float = 1.0
     lease_s: float = 60.0
 
+    # Webhook targets: internal addresses (loopback, link-local, private) are refused unless listed here.
+    webhook_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description='JSON list of CIDRs webhooks may call besides public addresses, e.g. ["10.8.0.0/16"]',
+    )
+
     # Per-tenant rate limit (messages per channel per minute), kept in Redis.
     rate_limit_per_minute: int = 6000
     rate_limits: dict[str, int] = Field(default_factory=dict, description='JSON {"<tenant>": <per minute>}')

@@ -9,6 +9,14 @@ from notify.adapters.repository import NotifyRepository, StoredTemplate
 from notify.domain.model import Preference
 
 
+async def ticket_customer(*, uow: UnitOfWork, tenant_id: str, ticket_id: str) -> str | None:
+    """The customer of a ticket, as notify learned it with the ticket's contacts."""
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        contact = await NotifyRepository(uow.session).contact(tenant_id, ticket_id)
+    return contact["customer_id"] if contact else None
+
+
 async def deliveries_for_ticket(*, uow: UnitOfWork, tenant_id: str, ticket_id: str) -> list[dict[str, Any]]:
     async with uow:
         await uow.scope_to_tenant(tenant_id)

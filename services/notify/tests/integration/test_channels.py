@@ -162,9 +162,10 @@ async def test_webhook_is_signed_retried_and_verifiable(notify_app, publish, cli
         headers=auth_headers("t-hook", "admin"),
     )
     assert r.status_code == 201, r.text
-    env = opened(ticket_id, "t-hook")
+    env = opened(ticket_id, "t-hook", email="li.wei@example.com", phone="+8613812345678")
     await publish(env)
-    [d] = await settled(client, "t-hook", ticket_id, count=1)
+    planned = await settled(client, "t-hook", ticket_id, count=3)  # email and SMS to the customer, the webhook
+    [d] = [x for x in planned if x["channel"] == "webhook"]
     assert d["channel"] == "webhook" and d["status"] == "sent" and d["attempts"] == 2
     req = receiver.accepted[-1]
     assert req.path == "/hooks/fixflow"
@@ -179,9 +180,36 @@ async def test_webhook_is_signed_retried_and_verifiable(notify_app, publish, cli
     body = req.json()
     assert body["event_id"] == env.id and body["type"] == "fixflow.intake.ticket.opened.v1"
     assert body["data"]["ticket_id"] == ticket_id and req.headers["fixflow-delivery"] == d["id"]
+    # the subscription did not ask for contact details: the partner gets none
+    assert "contact_email" not in body["data"] and "contact_phone" not in body["data"]
+    assert "li.wei" not in req.body.decode() and "13812345678" not in req.body.decode()
 
     bad = await client.post("/v1/webhooks", json={"url": "not a url"}, headers=auth_headers("t-hook", "admin"))
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    for internal in ("http://169.254.169.254/latest/meta-data/", "http://10.0.0.8/h", "http://[::1]:9/h"):
+        bad = await client.post("/v1/webhooks", json={"url": internal}, headers=auth_headers("t-hook", "admin"))
+        assert bad.status_code == 422 and bad.json()["title"] == "Invalid webhook target", internal
+
+
+async def test_a_webhook_asking_for_contact_details_gets_them(notify_app, publish, client, sms_failover, ticket_id):
+    receiver = sms_failover
+    receiver.reset()
+    tenant = "t-hook-contact"
+    r = await client.post(
+        "/v1/webhooks",
+        json={
+            "url": receiver.url + "/hooks/c",
+            "event_types": ["fixflow.intake.ticket.opened.v1"],
+            "include_contact": True,
+        },
+        headers=auth_headers(tenant, "manager"),
+    )
+    assert r.status_code == 201 and r.json()["include_contact"] is True
+    await publish(opened(ticket_id, tenant, email="li.wei@example.com"))
+    planned = await settled(client, tenant, ticket_id, count=2)
+    [d] = [x for x in planned if x["channel"] == "webhook"]
+    assert d["status"] == "sent"
+    assert receiver.accepted[-1].json()["data"]["contact_email"] == "li.wei@example.com"
 
 
 async def test_appointment_confirmation_and_technician_feed(
@@ -239,7 +267,11 @@ async def test_appointment_confirmation_and_technician_feed(
     text = mail.get_payload(decode=True).decode()
     # Time window in the tenant's zone (Asia/Shanghai), technician name and phone.
     assert "2030-05-06 09:00 to 2030-05-06 11:00" in text and "Zhang Wei" in text and "13512345678" in text
-    feed = await client.get("/v1/feed/tech-7", headers=auth_headers(tenant, "technician", subject="tech-7"))
+    feed = await client.get(
+        "/v1/feed/tech-7", headers=auth_headers(tenant, "technician", subject="tech-7", technician_id="tech-7")
+    )
     assert feed.status_code == 200 and len(feed.json()) == 1 and ticket_id in feed.json()[0]["body"]
-    other = await client.get("/v1/feed/tech-7", headers=auth_headers(tenant, "technician", subject="tech-8"))
+    other = await client.get(
+        "/v1/feed/tech-7", headers=auth_headers(tenant, "technician", subject="tech-8", technician_id="tech-8")
+    )
     assert other.status_code == 404

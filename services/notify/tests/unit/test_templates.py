@@ -53,3 +53,28 @@ def test_unknown_variable_is_rejected_and_known_renders():
 def test_values_are_data_not_code(value):
     # Whatever an event carries is printed as text, never evaluated.
     assert render(TemplateSource("s", "{{ x }}"), {"x": value}).body == value
+
+
+# Small templates that rendered megabytes (or ran for seconds) before output and time were bounded.
+BOMBS = [
+    '{{ "x" * 2000000 }}',
+    '{{ "x" * 9999 * 9999 }}',
+    "{{ (x ~ x ~ x ~ x) * 9999 }}",
+    "{% for a in x %}{% for b in x %}{{ x }}{% endfor %}{% endfor %}",
+    "{% for a in x %}{% if a %}{% for b in x %}.{% endfor %}{% endif %}{% endfor %}",
+    '{% for a in "abcdefgh" * 1000 %}{{ x }}{% endfor %}',
+    '{{ x|replace("", "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy") }}',
+    "{{ x|center(9000) }}" * 9,
+    "{% for a in x %}{{ x }}{% endfor %}",
+    "{{ 9 ** 9 ** 9 }}",
+]
+
+
+@pytest.mark.parametrize("src", BOMBS)
+def test_output_size_and_render_time_are_bounded(src):
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(TemplateRejected):
+        validate(TemplateSource("s", src), frozenset({"x"}), {"x": "abcd" * 1000})
+    assert time.monotonic() - started < 1.0

@@ -28,7 +28,7 @@ def build(
     runtime = ServiceRuntime(
         name=SERVICE, settings=settings, metadata=metadata, span_processors=span_processors, clock=clock
     )
-    signer = TokenSigner(settings.answer_token_secrets)
+    signer = TokenSigner(settings.answer_keys())
     # The customer's browser answering through the link sends no traceparent: the token names the
     # survey, whose id leads to the ticket's trace (fixflow_shared.ticket_traces).
     runtime.trace_resolvers.append(

@@ -32,12 +32,18 @@ async def surveys_for_ticket(*, uow: UnitOfWork, tenant_id: str, ticket_id: str)
 
 
 async def survey_work_list(
-    *, uow: UnitOfWork, tenant_id: str, statuses: list[str], due_before: datetime | None, limit: int
+    *,
+    uow: UnitOfWork,
+    tenant_id: str,
+    statuses: list[str],
+    due_before: datetime | None,
+    limit: int,
+    customer_id: str | None = None,
 ) -> list[Survey]:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         return await SurveyRepository(uow.session).work_list(
-            tenant_id, statuses=statuses, due_before=due_before, limit=limit
+            tenant_id, statuses=statuses, due_before=due_before, limit=limit, customer_id=customer_id
         )
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fixflow_shared.keys import KeyRing
+from survey.config import SurveySettings
 from survey.domain import reports
 from survey.domain.exceptions import (
     AlreadyAnswered,
@@ -184,6 +190,47 @@ def test_forged_tokens_fail(mangle):
 def test_token_of_another_key_fails():
     with pytest.raises(InvalidToken):
         SIGNER.verify(TokenSigner(["someone-elses-key-000"]).sign(CLAIMS))
+
+
+def test_a_retired_key_verifies_during_its_grace_period_only():
+    old = SIGNER.sign(CLAIMS)
+    retired = {"key": "a-very-secret-key-0001", "until": "2025-07-01T00:00:00+00:00"}
+    ring = KeyRing.parse(["the-new-secret-key-0002", retired], min_chars=16)
+    rotated = TokenSigner(ring)
+    assert rotated.verify(old, now=datetime(2025, 6, 30, tzinfo=UTC)) == CLAIMS
+    with pytest.raises(InvalidToken):
+        rotated.verify(old, now=datetime(2025, 7, 1, tzinfo=UTC))
+    new = rotated.sign(CLAIMS)  # the new key signs, and keeps verifying after the old one retired
+    assert rotated.verify(new, now=datetime(2025, 8, 1, tzinfo=UTC)) == CLAIMS
+
+
+def test_no_answer_link_key_is_built_in(monkeypatch):
+    """The key that used to be the default in the code (it accepted forged links) signs nothing,
+    and production does not start without a key of its own."""
+    forged = TokenSigner(["fixflow-survey-development-answer-key-change-me"]).sign(
+        TokenClaims(survey_id="S-1", tenant_id="t1", nonce="n1", expires_at=NOW + timedelta(days=3650))
+    )
+    cfg = SurveySettings(database_url="postgresql+asyncpg://x/y")
+    with pytest.raises(InvalidToken):
+        TokenSigner(cfg.answer_keys()).verify(forged)
+    prod = {
+        "environment": "production",
+        "oidc_issuer": "https://login.test",
+        "oidc_audience": "fixflow",
+        "oidc_jwks_url": "https://login.test/certs",
+    }
+    monkeypatch.delenv("SURVEY_ANSWER_TOKEN_SECRETS")
+    with pytest.raises(ValueError, match="SURVEY_ANSWER_TOKEN_SECRETS"):
+        SurveySettings(database_url="postgresql+asyncpg://x/y", **prod)
+
+
+def test_a_token_with_an_absurd_expiry_is_invalid_not_a_crash():
+    body = base64.urlsafe_b64encode(json.dumps({"s": "S-1", "t": "t1", "n": "n1", "e": 10**20}).encode())
+    body_s = body.rstrip(b"=").decode()
+    mac = hmac.new(b"a-very-secret-key-0001", b"survey-answer.v1." + body_s.encode(), hashlib.sha256).digest()
+    token = body_s + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+    with pytest.raises(InvalidToken):
+        SIGNER.verify(token)
 
 
 @settings(max_examples=200)

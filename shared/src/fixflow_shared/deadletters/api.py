@@ -8,12 +8,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.deadletters.box import DeadLetter, DeadLetterBox
 from fixflow_shared.problems import problem_responses
 
 router = APIRouter(prefix="/admin/dead-letters", tags=["admin"])
-Admin = Annotated[Principal, Depends(require_roles("admin"))]
+# Admin-only actions in the policy table (fixflow_shared.policy); every replay and discard is also
+# kept in the service's dead_letter_actions.
+DeadLettersRead = Annotated[Access, Depends(Authorize("dead_letters.read"))]
+DeadLettersReplay = Annotated[Access, Depends(Authorize("dead_letters.replay"))]
+DeadLettersDiscard = Annotated[Access, Depends(Authorize("dead_letters.discard"))]
 
 
 class Action(BaseModel):
@@ -70,7 +74,7 @@ def _read(d: DeadLetter) -> DeadLetterRead:
 @router.get("", response_model=list[DeadLetterRead])
 async def list_dead_letters(
     request: Request,
-    principal: Admin,
+    principal: DeadLettersRead,
     topic: Annotated[str | None, Query(description="a source topic (or its .dlq topic)")] = None,
     status: Literal["pending", "replayed", "discarded", "all"] = "pending",
 ) -> list[DeadLetterRead]:
@@ -79,7 +83,7 @@ async def list_dead_letters(
 
 
 @router.get("/summary", response_model=list[TopicCount])
-async def summarise_dead_letters(request: Request, principal: Admin) -> list[TopicCount]:
+async def summarise_dead_letters(request: Request, principal: DeadLettersRead) -> list[TopicCount]:
     """How many dead letters each source topic has, by status."""
     counts: dict[str, dict[str, int]] = {}
     for d in await _box(request).list(tenant=principal.tenant, status="all"):
@@ -89,14 +93,14 @@ async def summarise_dead_letters(request: Request, principal: Admin) -> list[Top
 
 
 @router.get("/{message_id}", response_model=DeadLetterDetail, responses=problem_responses(404))
-async def show_dead_letter(request: Request, principal: Admin, message_id: str) -> DeadLetterDetail:
+async def show_dead_letter(request: Request, principal: DeadLettersRead, message_id: str) -> DeadLetterDetail:
     """One dead letter with its headers and body."""
     return DeadLetterDetail.model_validate(await _box(request).show(message_id, tenant=principal.tenant))
 
 
 @router.post("/{message_id}/replay", response_model=DeadLetterRead, responses=problem_responses(404, 409))
 async def replay_dead_letter(
-    request: Request, principal: Admin, message_id: str, body: ActionRequest | None = None
+    request: Request, principal: DeadLettersReplay, message_id: str, body: ActionRequest | None = None
 ) -> DeadLetterRead:
     """Publish it again to its source topic (after the fix is deployed); audited."""
     body = body or ActionRequest()
@@ -108,7 +112,7 @@ async def replay_dead_letter(
 
 @router.post("/{message_id}/discard", response_model=DeadLetterRead, responses=problem_responses(404, 409))
 async def discard_dead_letter(
-    request: Request, principal: Admin, message_id: str, body: ActionRequest | None = None
+    request: Request, principal: DeadLettersDiscard, message_id: str, body: ActionRequest | None = None
 ) -> DeadLetterRead:
     """Mark it as handled without replaying it; audited."""
     body = body or ActionRequest()

@@ -4,18 +4,30 @@ eventually / eventually_blocking   wait for a fact (waiting.py); Kafka facts are
 service_fixtures                   a service's runtime + client fixtures for its conftest (services.py)
 """
 
-from fixflow_shared.auth import dev_token
-from fixflow_shared.settings import ServiceSettings
+from __future__ import annotations
+
+from fixflow_shared.auth import dev_signing_key, dev_token
 from fixflow_shared.testing.waiting import eventually, eventually_blocking
 
-__all__ = ["DEV_SECRET", "auth_headers", "eventually", "eventually_blocking"]
-
-DEV_SECRET: str = ServiceSettings.model_fields["jwt_dev_secret"].default
+__all__ = ["auth_headers", "eventually", "eventually_blocking"]
 
 
-def auth_headers(tenant: str = "t1", roles: str = "agent", subject: str = "tester") -> dict[str, str]:
-    """Bearer header with a development token for `tenant` and comma-separated `roles`."""
-    return {
-        "Authorization": "Bearer "
-        + dev_token(tenant=tenant, roles=roles.split(","), subject=subject, secret=DEV_SECRET)
-    }
+def auth_headers(
+    tenant: str = "t1",
+    roles: str = "agent",
+    subject: str = "tester",
+    *,
+    customer_id: str | None = None,
+    technician_id: str | None = None,
+) -> dict[str, str]:
+    """Bearer header with a development token for `tenant` and comma-separated `roles`, signed with
+    the development key of this process (the test session's, see the plugin; else the checkout's)."""
+    token = dev_token(
+        tenant=tenant,
+        roles=roles.split(","),
+        subject=subject,
+        secret=dev_signing_key(),
+        customer_id=customer_id,
+        technician_id=technician_id,
+    )
+    return {"Authorization": "Bearer " + token}

@@ -26,7 +26,19 @@ import pytest
 from fixflow_shared.testing.infra import KafkaBroker, LocalStores, free_port, repo_root, unique_db_name, use_docker
 
 
+def session_secrets() -> None:
+    """Fresh secrets for this test session (services started as processes inherit them): no key
+    is a constant in the code, and a session never reads a developer's own secrets file."""
+    import json
+    import os
+    import secrets
+
+    os.environ.setdefault("FIXFLOW_JWT_DEV_SECRET", secrets.token_urlsafe(48))
+    os.environ.setdefault("SURVEY_ANSWER_TOKEN_SECRETS", json.dumps([secrets.token_urlsafe(48)]))
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    session_secrets()
     # Property tests: no per-example deadline (a loaded 2-core machine is slow, not wrong); in CI
     # the examples are derandomized so a run is repeatable, while developers' runs keep exploring.
     import os

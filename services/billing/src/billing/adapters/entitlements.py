@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
-from billing.adapters.orm import contract_visit_usage, entitlements, ticket_facts
+from billing.adapters.orm import contract_visit_usage, entitlements, known_customers, ticket_facts
 from billing.domain.entitlements import Package, ServiceContract, WarrantyCard
 
 # --- statements built once, executed with parameters --------------------------------------------
@@ -27,6 +27,10 @@ _UPSERT_FACTS = _FACTS_ROW.on_conflict_do_update(
 )
 _FACTS = select(ticket_facts).where(
     ticket_facts.c.tenant_id == _TENANT, ticket_facts.c.ticket_id == bindparam("b_ticket")
+)
+_KNOW_CUSTOMER = pg_insert(known_customers).on_conflict_do_nothing()
+_KNOWN_CUSTOMER = select(known_customers.c.customer_id).where(
+    known_customers.c.tenant_id == _TENANT, known_customers.c.customer_id == bindparam("b_customer")
 )
 _ENTITLEMENTS = (
     select(entitlements)
@@ -69,6 +73,13 @@ class TicketFactsRepository:
     async def get(self, tenant_id: str, ticket_id: str) -> dict[str, Any] | None:
         row = (await self.session.execute(_FACTS, {"b_tenant": tenant_id, "b_ticket": ticket_id})).mappings().first()
         return dict(row) if row else None
+
+    async def know_customer(self, tenant_id: str, customer_id: str, at: datetime) -> None:
+        await self.session.execute(_KNOW_CUSTOMER, dict(tenant_id=tenant_id, customer_id=customer_id, first_seen=at))
+
+    async def customer_known(self, tenant_id: str, customer_id: str) -> bool:
+        found = await self.session.scalar(_KNOWN_CUSTOMER, {"b_tenant": tenant_id, "b_customer": customer_id})
+        return found is not None
 
 
 class EntitlementRepository:

@@ -17,12 +17,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from fixflow_shared.db import add_messaging_tables, new_metadata
+from fixflow_shared.db import add_audit_table, add_messaging_tables, new_metadata
 from fixflow_shared.deadletters import add_dead_letter_table
 
 metadata = new_metadata()
 outbox, inbox = add_messaging_tables(metadata)
 dead_letter_actions = add_dead_letter_table(metadata)  # operators' replays and discards
+audit_log = add_audit_table(metadata)
 
 price_books = Table(
     "price_books",
@@ -50,6 +51,15 @@ ticket_facts = Table(
     Column("opened_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("tenant_id", "ticket_id", name="pk_ticket_facts"),
 )
+
+known_customers = Table(
+    "known_customers",
+    metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "customer_id", name="pk_known_customers"),
+)  # 0009: customers billing learned of from intake (customer.registered, ticket.opened)
 
 entitlements = Table(
     "entitlements",

@@ -66,3 +66,13 @@ class MoreThanDue(DomainError):
     """Credit applied beyond what the invoice still owes (422): credit never overpays."""
 
     title = "More than due"
+
+
+class UnknownReference(DomainError):
+    """A ticket or customer billing has not learned from intake's events (422): billing prices,
+    waives and sells only for what intake knows."""
+
+    title = "Unknown reference"
+
+    def __init__(self, kind: str, ident: str, detail: str | None = None) -> None:
+        super().__init__(detail or f"billing knows no {kind} {ident} (from intake)", kind=kind, id=ident)

@@ -1,6 +1,7 @@
 """Kafka entrypoints of billing: turn consumed events into calls of service_layer handlers.
 
 - intake `ticket.opened`: the ticket's warranty facts (status, customer, asset) billing prices with.
+- intake `customer.registered`: a customer that sales and entitlements may name.
 - dispatch `return.received`: the returned goods are at the warehouse -> refund the sale minus the
   customer's share, with a credit note (refund.issued / credit-note.issued about the return ticket).
 - dispatch `work-order.completed`: price the visit -> invoice.issued or charge.waived. A completion
@@ -17,7 +18,7 @@ from billing.service_layer import sales, settlement
 from fixflow_shared import topics
 from fixflow_shared.consumer import PermanentError
 from fixflow_shared.events.contracts.dispatch import ReturnReceived, WorkOrderCompleted
-from fixflow_shared.events.contracts.intake import TicketOpened
+from fixflow_shared.events.contracts.intake import CustomerRegistered, TicketOpened
 from fixflow_shared.events.envelope import Envelope
 from fixflow_shared.runtime import ServiceRuntime
 
@@ -47,6 +48,14 @@ def register_consumers(runtime: ServiceRuntime) -> None:
     @c.on(TicketOpened)
     async def on_ticket_opened(envelope: Envelope, event: TicketOpened) -> None:
         await settlement.record_ticket_facts(uow=runtime.uow(), envelope=envelope, event=event)
+
+    @c.on(CustomerRegistered)
+    async def on_customer_registered(envelope: Envelope, event: CustomerRegistered) -> None:
+        if event.tenant_id != envelope.tenantid:
+            raise PermanentError("payload tenant differs from the envelope's tenant")
+        await settlement.record_customer(
+            uow=runtime.uow(), envelope=envelope, customer_id=event.customer_id, at=event.registered_at
+        )
 
     @c.on(ReturnReceived)
     async def on_return_received(envelope: Envelope, event: ReturnReceived) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from billing.adapters.entitlements import EntitlementRepository
+from billing.adapters.entitlements import EntitlementRepository, TicketFactsRepository
 from billing.adapters.waivers import WaiverRepository
 from billing.domain.entitlements import Entitlements, Waiver, WarrantyStatus
+from billing.domain.exceptions import UnknownReference
 from billing.domain.model import WaiverRequest, new_id
 from fixflow_shared.events.contracts.intake import TicketOpened
 from fixflow_shared.uow import UnitOfWork
@@ -45,6 +46,8 @@ async def add_entitlement(
     ent_id = new_id({"contract": "ctr", "package": "pkg", "warranty_card": "wcd"}[kind])
     async with uow:
         await uow.scope_to_tenant(tenant_id)
+        if not await TicketFactsRepository(uow.session).customer_known(tenant_id, customer_id):
+            raise UnknownReference("customer", customer_id)
         await EntitlementRepository(uow.session).add(
             id=ent_id,
             tenant_id=tenant_id,

@@ -8,7 +8,7 @@ from billing.adapters.entitlements import TicketFactsRepository
 from billing.adapters.price_books import PriceBookRepository
 from billing.adapters.quotes import QuoteRepository
 from billing.domain import commands as c
-from billing.domain.exceptions import NotFound
+from billing.domain.exceptions import NotFound, UnknownReference
 from billing.domain.model import Quote, new_id
 from billing.domain.pricing import compute_charge
 from billing.service_layer.common import line_summary
@@ -21,9 +21,18 @@ async def issue_quote(*, uow: UnitOfWork, cmd: c.IssueQuote) -> Quote:
     now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
-        facts = await TicketFactsRepository(uow.session).get(cmd.tenant_id, cmd.ticket_id)
-        if facts is None and cmd.customer_id:
-            facts = {"warranty_status": "unknown", "customer_id": cmd.customer_id, "asset_id": None}
+        facts_repo = TicketFactsRepository(uow.session)
+        facts = await facts_repo.get(cmd.tenant_id, cmd.ticket_id)
+        if facts is None:  # a quote is for a ticket intake opened: billing learned it from ticket.opened
+            raise UnknownReference("ticket", cmd.ticket_id)
+        if cmd.customer_id and cmd.customer_id != (facts.get("customer_id") or cmd.customer_id):
+            raise UnknownReference(
+                "customer", cmd.customer_id, f"ticket {cmd.ticket_id} is not customer {cmd.customer_id}'s"
+            )
+        if cmd.customer_id and not facts.get("customer_id"):
+            if not await facts_repo.customer_known(cmd.tenant_id, cmd.customer_id):
+                raise UnknownReference("customer", cmd.customer_id)
+            facts = {**facts, "customer_id": cmd.customer_id}
         book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, now.date())
         ent = await entitlements_for(uow, cmd.tenant_id, facts, cmd.ticket_id, now.date())
         charge = compute_charge(book=book, work=cmd.work, entitlements=ent, on=now.date())

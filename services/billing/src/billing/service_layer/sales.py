@@ -8,6 +8,7 @@ from billing.adapters.entitlements import TicketFactsRepository
 from billing.adapters.invoices import CounterRepository, InvoiceRepository
 from billing.adapters.price_books import PriceBookRepository
 from billing.domain import commands as c
+from billing.domain.exceptions import UnknownReference
 from billing.domain.model import Invoice, format_invoice_number, new_id
 from billing.service_layer.payments import RefundResult, emit_refund
 from billing.service_layer.settlement import issue_invoice
@@ -31,6 +32,8 @@ async def record_sale(
     now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(tenant_id)
+        if not await TicketFactsRepository(uow.session).customer_known(tenant_id, customer_id):
+            raise UnknownReference("customer", customer_id)
         if await InvoiceRepository(uow.session).id_for_work_order(tenant_id, sale_reference(asset_id)):
             from billing.domain.exceptions import AlreadySold
 

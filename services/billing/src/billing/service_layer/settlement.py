@@ -50,8 +50,21 @@ async def record_ticket_facts(*, uow: UnitOfWork, envelope: Envelope, event: Tic
             facts=event.model_dump(mode="json"),
             opened_at=event.opened_at,
         )
+        if event.customer_id:
+            await TicketFactsRepository(uow.session).know_customer(tenant, event.customer_id, event.opened_at)
         # completions that arrived first (other topic, other partition) are settled now, atomically
         await settle_parked(uow, tenant, event.ticket_id, uow.clock.now())
+        await uow.commit()
+    return True
+
+
+async def record_customer(*, uow: UnitOfWork, envelope: Envelope, customer_id: str, at: Any) -> bool:
+    """intake's customer.registered: a customer sales and entitlements may name from now on."""
+    async with uow:
+        await uow.scope_to_tenant(envelope.tenantid)
+        if not await uow.claim("billing.customer", envelope):
+            return False
+        await TicketFactsRepository(uow.session).know_customer(envelope.tenantid, customer_id, at)
         await uow.commit()
     return True
 

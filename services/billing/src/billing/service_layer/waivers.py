@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from billing.adapters.entitlements import TicketFactsRepository
 from billing.adapters.price_books import PriceBookRepository
 from billing.adapters.waivers import WaiverRepository
 from billing.domain import commands as c
-from billing.domain.exceptions import NotFound
+from billing.domain.exceptions import NotFound, UnknownReference
 from billing.domain.model import WaiverRequest
 from billing.service_layer.settlement import lock_ticket, settle_parked
 from fixflow_shared.uow import UnitOfWork
@@ -16,6 +17,8 @@ async def request_waiver(*, uow: UnitOfWork, cmd: c.RequestWaiver) -> WaiverRequ
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         await lock_ticket(uow, cmd.tenant_id, cmd.ticket_id)  # ordered against a completion being priced
+        if await TicketFactsRepository(uow.session).get(cmd.tenant_id, cmd.ticket_id) is None:
+            raise UnknownReference("ticket", cmd.ticket_id)
         book = await PriceBookRepository(uow.session).effective(cmd.tenant_id, now.date())
         if cmd.currency != book.currency:
             from billing.domain.exceptions import CurrencyMismatch

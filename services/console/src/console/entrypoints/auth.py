@@ -29,7 +29,7 @@ from console.entrypoints.web import (
     settings_of,
     store_of,
 )
-from fixflow_shared.auth import Authenticator, dev_token
+from fixflow_shared.auth import MAX_DEV_TTL_S, Authenticator, dev_token
 from fixflow_shared.errors import FixflowError, NotFound
 
 router = APIRouter(include_in_schema=False)
@@ -97,7 +97,8 @@ async def login_dev(
 ) -> Response:
     settings = settings_of(request)
     _ = i18n.translator(i18n.negotiate(request.headers.get("accept-language"), request.cookies.get(i18n.COOKIE)))
-    if not settings.dev_sign_in or settings.jwt_dev_secret is None:
+    keys = settings.jwt_keys()  # None in production: development tokens are refused there
+    if not settings.dev_sign_in or keys is None:
         raise NotFound("page", "development sign-in")
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie, csrf_token):
@@ -109,10 +110,10 @@ async def login_dev(
     if not chosen:
         return _login_page(request, error=_("Choose at least one role."), status=422)
     display = name.strip()[:100] or "dev-user"
-    ttl = int(settings.session_max_hours * 3600)
+    ttl = min(int(settings.session_max_hours * 3600), MAX_DEV_TTL_S)  # services refuse longer ones
     subject = "dev:" + re.sub(r"[^A-Za-z0-9_.-]+", "-", display).strip("-")[:60]
     token = dev_token(
-        tenant=tenant, roles=chosen, subject=subject or "dev:user", secret=settings.jwt_dev_secret, ttl_s=ttl
+        tenant=tenant, roles=chosen, subject=subject or "dev:user", secret=keys.signing_key.decode(), ttl_s=ttl
     )
     session = await store_of(request).create(
         subject=subject,

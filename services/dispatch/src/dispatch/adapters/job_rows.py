@@ -70,6 +70,7 @@ class JobRows(Rows):
             parts={k: int(v) for k, v in (r["parts"] or {}).items()},
             parts_holder=r["parts_holder"],
             parts_eta=r["parts_eta"],
+            customer_id=r["customer_id"],
         )
 
     def _job_values(self, j: Job) -> dict[str, Any]:
@@ -92,6 +93,7 @@ class JobRows(Rows):
             parts=j.parts,
             parts_holder=j.parts_holder,
             parts_eta=j.parts_eta,
+            customer_id=j.customer_id,
             updated_at=self.clock.now(),
         )
 

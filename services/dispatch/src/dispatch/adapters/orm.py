@@ -21,12 +21,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from fixflow_shared.db import add_messaging_tables, new_metadata
+from fixflow_shared.db import add_audit_table, add_messaging_tables, new_metadata
 from fixflow_shared.deadletters import add_dead_letter_table
 
 metadata = new_metadata()
 outbox, inbox = add_messaging_tables(metadata)
 dead_letter_actions = add_dead_letter_table(metadata)  # operators' replays and discards
+audit_log = add_audit_table(metadata)
 
 skills = Table(
     "skills",
@@ -92,6 +93,7 @@ jobs = Table(
     Column("id", String(40), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
     Column("ticket_id", String(64), nullable=False),
+    Column("customer_id", String(64)),  # 0010: whose ticket (a customer reaches its own jobs only)
     Column("kind", String(32), nullable=False),
     Column("status", String(32), nullable=False),
     Column("priority", String(4), nullable=False),

@@ -117,7 +117,8 @@ class DailyBreak:
 @lru_cache(maxsize=64)
 def country_calendar(country: str, year: int) -> BusinessCalendar:
     """Public holidays and make-up workdays of a country (the shared calendar, `holidays` library)."""
-    return BusinessCalendar.for_country(country, years=[year - 1, year, year + 1])
+    # only its days off and make-up workdays are read here, so any zone will do (not every country has a default)
+    return BusinessCalendar.for_country(country, years=[year - 1, year, year + 1], tz="UTC")
 
 
 @lru_cache(maxsize=65536)
@@ -223,6 +224,7 @@ class Job:
     parts: dict[str, int] = field(default_factory=dict)  # parts the next visit needs
     parts_holder: str | None = None  # the technician who holds (or receives) them
     parts_eta: datetime | None = None  # when they reach their holder
+    customer_id: str | None = None  # whose ticket: a customer reaches its own jobs and appointments only
 
     @property
     def plannable(self) -> bool:

@@ -35,6 +35,8 @@ TicketFacts = iev.TicketOpened | iev.TicketTriaged  # what a job is made (and re
 
 def _job_fields(payload: TicketFacts, opened_at: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if payload.customer_id:  # whose ticket: a customer reaches its own jobs only
+        out["customer_id"] = payload.customer_id
     site = payload.site
     if site is not None and site.lat is not None and site.lon is not None:
         out["lat"], out["lon"] = site.lat, site.lon

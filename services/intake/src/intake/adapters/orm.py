@@ -20,12 +20,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from fixflow_shared.db import add_messaging_tables, new_metadata
+from fixflow_shared.db import add_audit_table, add_messaging_tables, new_metadata
 from fixflow_shared.deadletters import add_dead_letter_table
 
 metadata = new_metadata()
 outbox, inbox = add_messaging_tables(metadata)
 dead_letter_actions = add_dead_letter_table(metadata)  # operators' replays and discards
+audit_log = add_audit_table(metadata)
 
 tickets = Table(
     "tickets",

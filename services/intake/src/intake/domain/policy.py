@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from fixflow_shared.calendars import BusinessCalendar
 from intake.domain.sla import SlaPolicy
-from intake.domain.triage import DEFAULT_KB, Article, TriageRules
+from intake.domain.triage import DEFAULT_KB, Article, TriageRules, triage
 
 
 @lru_cache(maxsize=4)
@@ -68,6 +68,19 @@ class TenantPolicy:
             duplicate_threshold=float(cfg.get("duplicate_threshold", 0.5)),
             knowledge_base=kb,
         )
+
+    def exercise(self, now: datetime) -> None:
+        """Do once what ticket intake does with this policy (every SLA deadline, a triage of each
+        kind): a policy that fails here raises now, at saving, not at every ticket of the tenant."""
+        for clock, targets in self.sla.targets.items():
+            for key, hours in targets.items():
+                if not 0 < float(hours) <= 24 * 366:
+                    raise ValueError(f"sla target {clock}.{key} must be between 0 and 8784 hours")
+                self.calendar.add_business_time(now, timedelta(hours=float(hours)))
+        self.calendar.business_time_between(now - timedelta(days=7), now)
+        for kind in ("repair", "installation", "maintenance", "return", "complaint", "consultation"):
+            for grade in (None, *self.triage.grade_bonus):
+                triage(kind=kind, symptom="not working, noise", grade=grade, rules=self.triage, kb=self.knowledge_base)
 
 
 def missing_facts(

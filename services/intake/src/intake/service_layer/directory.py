@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from fixflow_shared.events.contracts.intake import CustomerRegistered
 from fixflow_shared.uow import UnitOfWork
 from intake.adapters.repository import DirectoryRepository, SettingsRepository
 from intake.domain.exceptions import RuleViolation, UnknownReference
@@ -23,6 +24,11 @@ async def create_customer(*, uow: UnitOfWork, tenant_id: str, data: dict[str, An
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         await DirectoryRepository(uow.session).add_customer(values)
+        uow.emit(
+            CustomerRegistered(customer_id=values["id"], tenant_id=tenant_id, registered_at=now),
+            subject=values["id"],
+            tenant=tenant_id,
+        )
         await uow.commit()
     return values
 
@@ -57,8 +63,8 @@ async def create_asset(*, uow: UnitOfWork, tenant_id: str, data: dict[str, Any])
 
 async def put_settings(*, uow: UnitOfWork, deps: Deps, tenant_id: str, config: dict[str, Any]) -> None:
     try:
-        TenantPolicy.from_config(config)
-    except (ValueError, KeyError, TypeError) as exc:
+        TenantPolicy.from_config(config).exercise(uow.clock.now())
+    except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
         raise RuleViolation(f"invalid settings: {exc}") from exc
     async with uow:
         await SettingsRepository(uow.session).put(tenant_id, config, now=uow.clock.now())

@@ -101,7 +101,9 @@ async def open_in_uow(
     asset_id = asset["id"] if asset else None
 
     if cmd.check_duplicates and cmd.kind not in ("complaint", "consultation") and (asset_id or contact_phone):
-        existing = await _same_request_again(tickets, cmd, policy, now, asset_id=asset_id, contact_phone=contact_phone)
+        existing = await _same_request_again(
+            tickets, cmd, policy, now, asset_id=asset_id, contact_phone=contact_phone, customer=customer
+        )
         if existing is not None:
             return Opened(existing, duplicate=True), []
 
@@ -239,6 +241,7 @@ async def _same_request_again(
     *,
     asset_id: str | None,
     contact_phone: str | None,
+    customer: dict[str, Any] | None = None,
 ) -> Ticket | None:
     """An open ticket this request repeats (same asset or phone, similar symptom, recent): it is
     counted and noted on that ticket, and no new ticket is opened."""
@@ -256,7 +259,9 @@ async def _same_request_again(
         threshold=policy.duplicate_threshold,
     )
     existing = await tickets.get(tenant, dup, for_update=True) if dup else None
-    if existing is None:
+    # A customer's request is never folded into another customer's ticket (it would show them that
+    # ticket): a phone number alone does not make two customers one.
+    if existing is None or (customer and existing.customer_id not in (None, customer["id"])):
         return None
     existing.duplicate_count += 1
     existing.updated_at = now

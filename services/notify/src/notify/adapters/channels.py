@@ -21,17 +21,20 @@ import asyncio
 import contextlib
 import re
 import smtplib
+import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.header import Header
 from email.mime.text import MIMEText
 from email.utils import formatdate
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
-from notify.domain import signing
+from notify.domain import signing, webhook_targets
 
 
 class TransientSendError(Exception):
@@ -182,14 +185,37 @@ class SignedWebhook:
 
     name = "webhook"
 
-    def __init__(self, *, client: httpx.AsyncClient, secret_of: SecretLookup) -> None:
+    def __init__(
+        self,
+        *,
+        client: httpx.AsyncClient,
+        secret_of: SecretLookup,
+        production: bool = True,
+        allowed_networks: Sequence[webhook_targets.Network] = (),
+    ) -> None:
         self._client = client
         self._secret_of = secret_of
+        self._production = production
+        self._allowed = tuple(allowed_networks)
+
+    async def _check_target(self, url: str) -> None:
+        """The URL's rules again (settings may have changed) and every address its host resolves to now."""
+        try:
+            host = webhook_targets.check_url(url, production=self._production, allowed=self._allowed)
+            port = urlsplit(url).port or (443 if url.startswith("https") else 80)
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            for info in infos:
+                webhook_targets.check_address(str(info[4][0]), self._allowed)
+        except webhook_targets.InvalidWebhookTarget as exc:
+            raise PermanentSendError(f"webhook: {exc}") from exc
+        except OSError as exc:  # the name does not resolve (now): try again later
+            raise TransientSendError(f"webhook: cannot resolve the target ({type(exc).__name__})") from exc
 
     async def send(self, msg: Outgoing) -> str | None:
         secret = await self._secret_of(msg)
         if secret is None:
             raise PermanentSendError("the webhook endpoint was removed")
+        await self._check_target(msg.recipient)
         body = msg.body.encode()
         ts = int(time.time())  # wall time on purpose: the receiver checks it against its own clock
         headers = {

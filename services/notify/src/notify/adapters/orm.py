@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -23,12 +24,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from fixflow_shared.db import add_messaging_tables, new_metadata
+from fixflow_shared.db import add_audit_table, add_messaging_tables, new_metadata
 from fixflow_shared.deadletters import add_dead_letter_table
 
 metadata = new_metadata()
 outbox, inbox = add_messaging_tables(metadata)
 dead_letter_actions = add_dead_letter_table(metadata)  # operators' replays and discards
+audit_log = add_audit_table(metadata)
 
 deliveries = Table(
     "deliveries",
@@ -121,13 +123,14 @@ preferences = Table(
 recipients = Table(
     "recipients",
     metadata,
-    Column("id", String(64), primary_key=True),
+    Column("id", String(64), nullable=False),
     Column("tenant_id", String(64), nullable=False),
     Column("role", String(20), nullable=False),  # manager | technician | quality
     Column("name", String(200), nullable=False),
     Column("email", String(320)),
     Column("phone", String(40)),
     Column("locale", String(10), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id", name="pk_recipients"),  # 0007: ids are per tenant
 )
 
 webhook_endpoints = Table(
@@ -140,6 +143,10 @@ webhook_endpoints = Table(
     Column("event_types", JSONB, nullable=False),
     Column("active", Boolean, nullable=False, server_default="true"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # 0006: contact details only when asked for, and only while the owner's role may see them
+    Column("include_contact", Boolean, nullable=False, server_default="false"),
+    Column("owner_subject", String(200)),
+    Column("owner_roles", JSONB, nullable=False, server_default="[]"),
 )
 
 feed_items = Table(

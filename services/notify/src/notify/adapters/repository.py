@@ -383,9 +383,8 @@ class NotifyRepository:
         )
         await self.session.execute(
             stmt.on_conflict_do_update(
-                index_elements=["id"],
+                index_elements=["tenant_id", "id"],  # ids are a tenant's own (another tenant may use the same)
                 set_=dict(role=role, name=name, email=email, phone=phone, locale=locale),
-                where=recipients.c.tenant_id == tenant_id,
             )
         )
 
@@ -483,10 +482,28 @@ class NotifyRepository:
             self._webhooks[tenant_id] = rows
         return [dict(r) for r in rows if not r["event_types"] or event_type in r["event_types"]]
 
-    async def add_webhook(self, *, tenant_id: str, id: str, url: str, secret: str, event_types: list[str]) -> None:
+    async def add_webhook(
+        self,
+        *,
+        tenant_id: str,
+        id: str,
+        url: str,
+        secret: str,
+        event_types: list[str],
+        include_contact: bool = False,
+        owner_subject: str | None = None,
+        owner_roles: list[str] | None = None,
+    ) -> None:
         await self.session.execute(
             insert(webhook_endpoints).values(
-                id=id, tenant_id=tenant_id, url=url, secret=secret, event_types=event_types
+                id=id,
+                tenant_id=tenant_id,
+                url=url,
+                secret=secret,
+                event_types=event_types,
+                include_contact=include_contact,
+                owner_subject=owner_subject,
+                owner_roles=owner_roles or [],
             )
         )
 

@@ -42,7 +42,7 @@ from fixflow_shared.uow import UnitOfWork
 from notify.adapters import channels
 from notify.adapters.repository import NotifyRepository, StoredTemplate
 from notify.domain import context as ctx
-from notify.domain import subscriptions, templates
+from notify.domain import subscriptions, templates, webhook_targets
 from notify.domain.exceptions import TemplateRejected
 from notify.domain.model import (
     DEFAULT_PREFERENCE,
@@ -375,7 +375,9 @@ async def _plan_event(
                 event_type=envelope.type,
                 tenant_id=tenant,
                 subject=envelope.subject,
-                data=data,
+                data=webhook_targets.payload_data(
+                    data, include_contact=ep["include_contact"], owner_roles=ep["owner_roles"] or ()
+                ),
             )
             planned.append(d)
     return planned

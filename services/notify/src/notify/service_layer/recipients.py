@@ -35,11 +35,27 @@ async def put_recipient(
 
 
 async def add_webhook(
-    *, uow: UnitOfWork, tenant_id: str, endpoint_id: str, url: str, secret: str, event_types: list[str]
+    *,
+    uow: UnitOfWork,
+    tenant_id: str,
+    endpoint_id: str,
+    url: str,
+    secret: str,
+    event_types: list[str],
+    include_contact: bool = False,
+    owner_subject: str | None = None,
+    owner_roles: list[str] | None = None,
 ) -> None:
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         await NotifyRepository(uow.session).add_webhook(
-            tenant_id=tenant_id, id=endpoint_id, url=url, secret=secret, event_types=event_types
+            tenant_id=tenant_id,
+            id=endpoint_id,
+            url=url,
+            secret=secret,
+            event_types=event_types,
+            include_contact=include_contact,
+            owner_subject=owner_subject,
+            owner_roles=owner_roles,
         )
         await uow.commit()

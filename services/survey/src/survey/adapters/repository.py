@@ -219,10 +219,18 @@ class SurveyRepository:
         return [_survey(r) for r in (await self.session.execute(q)).mappings()]
 
     async def work_list(
-        self, tenant_id: str, *, statuses: list[str], due_before: datetime | None, limit: int
+        self,
+        tenant_id: str,
+        *,
+        statuses: list[str],
+        due_before: datetime | None,
+        limit: int,
+        customer_id: str | None = None,
     ) -> list[Survey]:
-        """Surveys in these states, due first (an agent's follow-up calls)."""
+        """Surveys in these states, due first (an agent's follow-up calls); one customer's only if given."""
         q = select(surveys).where(surveys.c.tenant_id == tenant_id, surveys.c.status.in_(statuses))
+        if customer_id is not None:
+            q = q.where(surveys.c.customer_id == customer_id)
         if due_before is not None:
             q = q.where(surveys.c.due_at < due_before)
         q = q.order_by(surveys.c.due_at, surveys.c.id).limit(limit)

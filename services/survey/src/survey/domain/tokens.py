@@ -5,8 +5,9 @@
 Claims: survey id, tenant, a per-survey nonce and the expiry (epoch seconds). The signature makes
 a forged or altered token fail (401); the nonce ties the token to the survey row, so a token of
 an older sending stops working when the row's nonce is rotated; single use is enforced by the
-survey's state in the database (a second answer is 409), not by the token. Several secrets may
-verify (key rotation); the first one signs.
+survey's state in the database (a second answer is 409), not by the token. The keys are a key
+ring (fixflow_shared.keys): the first signs, every one verifies, a retired key only until its
+`until` (rotation with a grace period).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from fixflow_shared.keys import KeyRing
 from survey.domain.exceptions import InvalidToken
 
 _DOMAIN = b"survey-answer.v1."
@@ -45,11 +47,8 @@ class TokenClaims:
 
 
 class TokenSigner:
-    def __init__(self, secrets: Sequence[str]) -> None:
-        keys = [s.encode() for s in secrets if s]
-        if not keys or any(len(k) < 16 for k in keys):
-            raise ValueError("answer-token secrets must be at least 16 characters")
-        self._keys = keys
+    def __init__(self, keys: KeyRing | Sequence[str]) -> None:
+        self._ring = keys if isinstance(keys, KeyRing) else KeyRing.parse(list(keys), min_chars=16)
 
     def _mac(self, key: bytes, body: str) -> bytes:
         return hmac.new(key, _DOMAIN + body.encode(), hashlib.sha256).digest()
@@ -66,9 +65,9 @@ class TokenSigner:
                 separators=(",", ":"),
             ).encode()
         )
-        return f"{body}.{_b64e(self._mac(self._keys[0], body))}"
+        return f"{body}.{_b64e(self._mac(self._ring.signing_key, body))}"
 
-    def verify(self, token: str) -> TokenClaims:
+    def verify(self, token: str, *, now: datetime | None = None) -> TokenClaims:
         """Claims of a genuine token (expired or not); InvalidToken for anything else."""
         if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
             raise InvalidToken("malformed token")
@@ -77,7 +76,7 @@ class TokenSigner:
             given = _b64d(sig)
         except (ValueError, TypeError) as exc:
             raise InvalidToken("malformed token") from exc
-        if not any(hmac.compare_digest(given, self._mac(k, body)) for k in self._keys):
+        if not any(hmac.compare_digest(given, self._mac(k, body)) for k in self._ring.verifying(now)):
             raise InvalidToken("token signature does not verify")
         try:
             c = json.loads(_b64d(body))
@@ -87,5 +86,5 @@ class TokenSigner:
                 nonce=str(c["n"]),
                 expires_at=datetime.fromtimestamp(int(c["e"]), UTC),
             )
-        except (ValueError, KeyError, TypeError) as exc:  # signed by us, so only on a format change
+        except (ValueError, KeyError, TypeError, OverflowError, OSError) as exc:  # signed by us: a format change
             raise InvalidToken("unreadable token claims") from exc

@@ -342,7 +342,7 @@ async def answer_survey(
     now = uow.clock.now()
     claims: TokenClaims | None = None
     if cmd.token is not None:
-        claims = links.signer.verify(cmd.token)
+        claims = links.signer.verify(cmd.token, now=now)
         tenant, survey_id = claims.tenant_id, claims.survey_id
     else:
         assert cmd.tenant_id and cmd.survey_id
@@ -420,7 +420,7 @@ async def check_token(
 ) -> tuple[Survey, SurveyPlan]:
     """What the public page shows before answering; same errors as answer_survey, nothing written."""
     now = uow.clock.now()
-    claims = links.signer.verify(token)
+    claims = links.signer.verify(token, now=now)
     async with uow:
         await uow.scope_to_tenant(claims.tenant_id)
         s = await SurveyRepository(uow.session).get(claims.tenant_id, claims.survey_id)

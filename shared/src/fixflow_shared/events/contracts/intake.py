@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fixflow_shared import topics
-from fixflow_shared.events.registry import TicketEvent, event
+from fixflow_shared.events.registry import Event, TicketEvent, event
 
 TicketKind = Literal["repair", "installation", "maintenance", "return", "complaint", "consultation"]
 Channel = Literal["phone", "email", "web", "wechat", "walk_in", "partner"]
@@ -273,3 +273,14 @@ class ComplaintEscalated(TicketEvent):
     respond_by: datetime
     compensation_needs_approval: bool = False
     escalated_at: datetime
+
+
+@event("fixflow.intake.customer.registered.v1", topic=topics.INTAKE_TICKETS)
+class CustomerRegistered(Event):
+    """A customer entered intake's directory (its id only, no PII; key and subject = the customer
+    id). Billing accepts sales and entitlements only for customers it learned of, this way or
+    from a ticket."""
+
+    customer_id: str
+    tenant_id: str
+    registered_at: datetime

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from billing.adapters.orm import invoices, quotes
 from billing.domain.price_book import FaultCause, WorkType
 from billing.domain.pricing import PartUsed, WorkDone
-from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.access import path_owner, row_owner
 from fixflow_shared.runtime import ServiceRuntime
 
 
@@ -18,11 +19,11 @@ async def runtime(request: Request) -> ServiceRuntime:
 
 
 RuntimeDep = Annotated[ServiceRuntime, Depends(runtime)]
-Staff = Annotated[Principal, Depends(require_roles("agent", "manager", "technician", "dispatcher"))]
-Cashier = Annotated[Principal, Depends(require_roles("agent", "manager", "technician"))]
-Manager = Annotated[Principal, Depends(require_roles("manager"))]
-Reader = Annotated[Principal, Depends(require_roles("agent", "manager", "dispatcher", "customer", "partner"))]
-ConsentTaker = Annotated[Principal, Depends(require_roles("agent", "manager", "technician", "customer"))]
+
+
+invoice_owner = row_owner(invoices, param="invoice_id")
+quote_owner = row_owner(quotes, param="quote_id")
+customer_self = path_owner("customer_id", customer=True)
 
 
 Currency = Annotated[

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 
 from billing import views
-from billing.entrypoints.routes.common import Reader, RuntimeDep
-from fixflow_shared.errors import NotFound
+from billing.entrypoints.routes.common import RuntimeDep, customer_self
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.problems import problem_responses
 
 router = APIRouter(prefix="/customers", tags=["customers"])
+CreditRead = Annotated[Access, Depends(Authorize("credit.read", owner=customer_self, what="customer"))]
 
 
 class CreditBalanceOut(BaseModel):
@@ -38,11 +39,9 @@ class CustomerCreditOut(BaseModel):
 
 @router.get("/{customer_id}/credit", response_model=CustomerCreditOut, responses=problem_responses(404))
 async def customer_credit(
-    customer_id: Annotated[str, Path(min_length=1, max_length=64)], principal: Reader, rt: RuntimeDep
+    customer_id: Annotated[str, Path(min_length=1, max_length=64)], principal: CreditRead, rt: RuntimeDep
 ) -> CustomerCreditOut:
-    # a customer sees only their own credit; staff and partners see the tenant's customers
-    if not principal.has_any("agent", "manager", "dispatcher", "partner") and principal.subject != customer_id:
-        raise NotFound("customer", customer_id)
+    """A customer sees only its own credit; staff and partners (billing:read) the tenant's customers."""
     balances, entries = await views.customer_credit(uow=rt.uow(), tenant_id=principal.tenant, customer_id=customer_id)
     return CustomerCreditOut(
         customer_id=customer_id,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from billing import views
@@ -14,21 +14,25 @@ from billing.domain.commands import ApplyCredit, IssueRefund, RecordPayment
 from billing.domain.model import Invoice
 from billing.domain.money import check_currency
 from billing.entrypoints.routes.common import (
-    Cashier,
     Currency,
     LineOut,
-    Manager,
     MinorAmount,
     NonNegMinor,
-    Reader,
     RuntimeDep,
+    invoice_owner,
     lines_out,
 )
 from billing.service_layer import payments
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
+InvoicesList = Annotated[Access, Depends(Authorize("invoices.list"))]
+InvoicesRead = Annotated[Access, Depends(Authorize("invoices.read", owner=invoice_owner, what="invoice"))]
+Pay = Annotated[Access, Depends(Authorize("invoices.pay"))]
+CreditApply = Annotated[Access, Depends(Authorize("invoices.apply_credit"))]
+Refund = Annotated[Access, Depends(Authorize("invoices.refund"))]
 
 
 class InvoiceOut(BaseModel):
@@ -75,20 +79,24 @@ class InvoiceOut(BaseModel):
 
 @router.get("", response_model=list[InvoiceOut])
 async def list_invoices(
-    principal: Reader, rt: RuntimeDep, ticket_id: str | None = None, customer_id: str | None = None, limit: int = 100
+    principal: InvoicesList,
+    rt: RuntimeDep,
+    ticket_id: str | None = None,
+    customer_id: str | None = None,
+    limit: int = 100,
 ) -> list[InvoiceOut]:
     rows = await views.list_invoices(
         uow=rt.uow(),
         tenant_id=principal.tenant,
         ticket_id=ticket_id,
-        customer_id=customer_id,
+        customer_id=principal.customer_scope or customer_id,  # a customer lists its own invoices only
         limit=max(1, min(limit, 500)),
     )
     return [InvoiceOut.of(i) for i in rows]
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, responses=problem_responses(404))
-async def read_invoice(invoice_id: str, principal: Reader, rt: RuntimeDep) -> InvoiceOut:
+async def read_invoice(invoice_id: str, principal: InvoicesRead, rt: RuntimeDep) -> InvoiceOut:
     inv = await views.get_invoice(uow=rt.uow(), tenant_id=principal.tenant, invoice_id=invoice_id)
     if inv is None:
         raise NotFound("invoice", invoice_id)
@@ -100,7 +108,7 @@ async def read_invoice(invoice_id: str, principal: Reader, rt: RuntimeDep) -> In
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}, **problem_responses(404)},
 )
-async def invoice_pdf(invoice_id: str, principal: Reader, rt: RuntimeDep) -> Response:
+async def invoice_pdf(invoice_id: str, principal: InvoicesRead, rt: RuntimeDep) -> Response:
     inv = await views.get_invoice(uow=rt.uow(), tenant_id=principal.tenant, invoice_id=invoice_id)
     if inv is None:
         raise NotFound("invoice", invoice_id)
@@ -137,7 +145,7 @@ class PaymentOut(BaseModel):
     response_model=PaymentOut,
     responses=problem_responses(404, 409),
 )
-async def pay_invoice(invoice_id: str, body: PaymentIn, principal: Cashier, rt: RuntimeDep) -> PaymentOut:
+async def pay_invoice(invoice_id: str, body: PaymentIn, principal: Pay, rt: RuntimeDep) -> PaymentOut:
     check_currency(body.currency)
     r = await payments.record_payment(
         uow=rt.uow(),
@@ -178,7 +186,7 @@ class ApplyCreditIn(BaseModel):
     response_model=PaymentOut,
     responses=problem_responses(404, 409),
 )
-async def apply_credit(invoice_id: str, body: ApplyCreditIn, principal: Cashier, rt: RuntimeDep) -> PaymentOut:
+async def apply_credit(invoice_id: str, body: ApplyCreditIn, principal: CreditApply, rt: RuntimeDep) -> PaymentOut:
     """Pay from the customer's credit (a payment of method "credit"), never more than is due."""
     r = await payments.apply_credit(
         uow=rt.uow(),
@@ -227,7 +235,7 @@ class RefundOut(BaseModel):
     response_model=RefundOut,
     responses=problem_responses(404, 409),
 )
-async def refund_invoice(invoice_id: str, body: RefundIn, principal: Manager, rt: RuntimeDep) -> RefundOut:
+async def refund_invoice(invoice_id: str, body: RefundIn, principal: Refund, rt: RuntimeDep) -> RefundOut:
     r = await payments.issue_refund(
         uow=rt.uow(),
         cmd=IssueRefund(

@@ -5,27 +5,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from billing import views
 from billing.domain.commands import DecideQuote, IssueQuote
 from billing.domain.model import Quote
 from billing.entrypoints.routes.common import (
-    ConsentTaker,
     LineOut,
-    Reader,
     RuntimeDep,
-    Staff,
     WorkIn,
     lines_out,
+    quote_owner,
 )
 from billing.entrypoints.routes.invoices import InvoiceOut
 from billing.service_layer import quotes, settlement
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 
 router = APIRouter(prefix="/quotes", tags=["quotes"])
+QuotesCreate = Annotated[Access, Depends(Authorize("quotes.create"))]
+QuotesList = Annotated[Access, Depends(Authorize("quotes.list"))]
+QuotesRead = Annotated[Access, Depends(Authorize("quotes.read", owner=quote_owner, what="quote"))]
+QuotesDecide = Annotated[Access, Depends(Authorize("quotes.decide", owner=quote_owner, what="quote"))]
+QuotesInvoice = Annotated[Access, Depends(Authorize("quotes.invoice"))]
 
 
 class QuoteCreate(BaseModel):
@@ -87,7 +91,7 @@ class QuoteOut(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=QuoteOut)
-async def create_quote(body: QuoteCreate, principal: Staff, rt: RuntimeDep) -> QuoteOut:
+async def create_quote(body: QuoteCreate, principal: QuotesCreate, rt: RuntimeDep) -> QuoteOut:
     q = await quotes.issue_quote(
         uow=rt.uow(),
         cmd=IssueQuote(
@@ -104,17 +108,16 @@ async def create_quote(body: QuoteCreate, principal: Staff, rt: RuntimeDep) -> Q
 
 @router.get("", response_model=list[QuoteOut])
 async def list_quotes(
-    principal: Reader, rt: RuntimeDep, ticket_id: Annotated[str, Query(min_length=1, max_length=40)]
+    principal: QuotesList, rt: RuntimeDep, ticket_id: Annotated[str, Query(min_length=1, max_length=40)]
 ) -> list[QuoteOut]:
-    """The quotes of a ticket, oldest first."""
-    return [
-        QuoteOut.of(q)
-        for q in await views.quotes_of_ticket(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
-    ]
+    """The quotes of a ticket, oldest first (a customer sees its own only)."""
+    own = principal.customer_scope
+    found = await views.quotes_of_ticket(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
+    return [QuoteOut.of(q) for q in found if own is None or q.customer_id == own]
 
 
 @router.get("/{quote_id}", response_model=QuoteOut, responses=problem_responses(404))
-async def read_quote(quote_id: str, principal: Reader, rt: RuntimeDep) -> QuoteOut:
+async def read_quote(quote_id: str, principal: QuotesRead, rt: RuntimeDep) -> QuoteOut:
     q = await views.get_quote(uow=rt.uow(), tenant_id=principal.tenant, quote_id=quote_id)
     if q is None:
         raise NotFound("quote", quote_id)
@@ -138,12 +141,12 @@ async def _decide(quote_id: str, body: ConsentIn, principal, rt, accept: bool) -
 
 
 @router.post("/{quote_id}/accept", response_model=QuoteOut, responses=problem_responses(404, 409))
-async def accept_quote(quote_id: str, body: ConsentIn, principal: ConsentTaker, rt: RuntimeDep) -> QuoteOut:
+async def accept_quote(quote_id: str, body: ConsentIn, principal: QuotesDecide, rt: RuntimeDep) -> QuoteOut:
     return await _decide(quote_id, body, principal, rt, True)
 
 
 @router.post("/{quote_id}/reject", response_model=QuoteOut, responses=problem_responses(404, 409))
-async def reject_quote(quote_id: str, body: ConsentIn, principal: ConsentTaker, rt: RuntimeDep) -> QuoteOut:
+async def reject_quote(quote_id: str, body: ConsentIn, principal: QuotesDecide, rt: RuntimeDep) -> QuoteOut:
     return await _decide(quote_id, body, principal, rt, False)
 
 
@@ -153,6 +156,6 @@ async def reject_quote(quote_id: str, body: ConsentIn, principal: ConsentTaker, 
     response_model=InvoiceOut,
     responses=problem_responses(404, 409),
 )
-async def invoice_quote(quote_id: str, principal: Staff, rt: RuntimeDep) -> InvoiceOut:
+async def invoice_quote(quote_id: str, principal: QuotesInvoice, rt: RuntimeDep) -> InvoiceOut:
     inv = await settlement.invoice_from_quote(uow=rt.uow(), tenant_id=principal.tenant, quote_id=quote_id)
     return InvoiceOut.of(inv)

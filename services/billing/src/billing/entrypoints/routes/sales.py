@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from billing.domain.sales import SaleItem
-from billing.entrypoints.routes.common import Cashier, NonNegMinor, RuntimeDep
+from billing.entrypoints.routes.common import NonNegMinor, RuntimeDep
 from billing.entrypoints.routes.invoices import InvoiceOut
 from billing.service_layer import sales
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.problems import problem_responses
 
 router = APIRouter(prefix="/sales", tags=["sales"])
+SalesRecord = Annotated[Access, Depends(Authorize("sales.record"))]
 
 
 class SaleItemIn(BaseModel):
@@ -39,7 +42,7 @@ class SaleIn(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=InvoiceOut, responses=problem_responses(409))
-async def record_sale(body: SaleIn, principal: Cashier, rt: RuntimeDep) -> InvoiceOut:
+async def record_sale(body: SaleIn, principal: SalesRecord, rt: RuntimeDep) -> InvoiceOut:
     """Invoice a sale of goods; a return of `asset_id` within the return window is refunded from
     this invoice once logistics delivers the item back to the warehouse. 409 if the asset was sold already."""
     items = tuple(SaleItem(i.code, i.description, i.quantity, i.unit_price_minor) for i in body.items)

@@ -7,13 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from billing import views
-from billing.entrypoints.routes.common import RuntimeDep, Staff
+from billing.entrypoints.routes.common import RuntimeDep
+from fixflow_shared.access import Access, Authorize
 
 router = APIRouter(prefix="/settlements", tags=["settlements"])
+SettlementsRead = Annotated[Access, Depends(Authorize("settlements.read"))]
 
 
 class PendingSettlementOut(BaseModel):
@@ -27,7 +29,9 @@ class PendingSettlementOut(BaseModel):
 
 
 @router.get("/pending", response_model=list[PendingSettlementOut])
-async def pending_settlements(principal: Staff, rt: RuntimeDep, limit: int = 100) -> list[PendingSettlementOut]:
+async def pending_settlements(
+    principal: SettlementsRead, rt: RuntimeDep, limit: int = 100
+) -> list[PendingSettlementOut]:
     rows = await views.pending_settlements(uow=rt.uow(), tenant_id=principal.tenant, limit=max(1, min(limit, 500)))
     return [PendingSettlementOut(**{k: r[k] for k in PendingSettlementOut.model_fields}) for r in rows]
 
@@ -48,7 +52,7 @@ class WaivedChargeOut(BaseModel):
 
 @router.get("/waived", response_model=list[WaivedChargeOut])
 async def waived_charges(
-    principal: Staff, rt: RuntimeDep, ticket_id: Annotated[str, Query(min_length=1, max_length=40)]
+    principal: SettlementsRead, rt: RuntimeDep, ticket_id: Annotated[str, Query(min_length=1, max_length=40)]
 ) -> list[WaivedChargeOut]:
     """What the customer did not pay for, and why (the list price waived, by rule)."""
     rows = await views.waived_charges_of_ticket(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from billing import views
@@ -14,14 +14,17 @@ from billing.domain.money import check_currency
 from billing.domain.price_book import PartPrice, PriceBook
 from billing.entrypoints.routes.common import (
     Currency,
-    Manager,
     NonNegMinor,
-    Reader,
     RuntimeDep,
 )
 from billing.service_layer import entitlements, price_books
+from fixflow_shared.access import Access, Authorize
+from fixflow_shared.fields import Day
 
 router = APIRouter(tags=["setup"])
+PriceBooksCreate = Annotated[Access, Depends(Authorize("price_books.create"))]
+PriceBooksRead = Annotated[Access, Depends(Authorize("price_books.read"))]
+EntitlementsCreate = Annotated[Access, Depends(Authorize("entitlements.create"))]
 
 
 class PartPriceIn(BaseModel):
@@ -33,7 +36,7 @@ class PartPriceIn(BaseModel):
 
 class PriceBookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    effective_from: date
+    effective_from: Day
     currency: Currency = "CNY"
     visit_fee_minor: NonNegMinor
     adjustment_fee_minor: NonNegMinor
@@ -71,7 +74,7 @@ class PriceBookOut(BaseModel):
 
 
 @router.post("/price-books", status_code=status.HTTP_201_CREATED, response_model=PriceBookOut)
-async def create_price_book(body: PriceBookIn, principal: Manager, rt: RuntimeDep) -> PriceBookOut:
+async def create_price_book(body: PriceBookIn, principal: PriceBooksCreate, rt: RuntimeDep) -> PriceBookOut:
     check_currency(body.currency)
     data = body.model_dump()
     data["parts"] = {k: PartPrice(**v) for k, v in data["parts"].items()}
@@ -81,7 +84,7 @@ async def create_price_book(body: PriceBookIn, principal: Manager, rt: RuntimeDe
 
 
 @router.get("/price-books/effective", response_model=PriceBookOut)
-async def effective_price_book(principal: Reader, rt: RuntimeDep, on: date | None = None) -> PriceBookOut:
+async def effective_price_book(principal: PriceBooksRead, rt: RuntimeDep, on: Day | None = None) -> PriceBookOut:
     book = await views.effective_price_book(uow=rt.uow(), tenant_id=principal.tenant, on=on)
     return PriceBookOut.of(book)
 
@@ -91,8 +94,8 @@ class EntitlementIn(BaseModel):
     kind: Literal["contract", "package", "warranty_card"]
     customer_id: str = Field(min_length=1, max_length=64)
     asset_id: str | None = Field(None, max_length=64)
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: Day | None = None
+    valid_to: Day | None = None
     # contract terms
     covers_labour: bool = True
     covers_parts: bool = False
@@ -133,7 +136,7 @@ class EntitlementOut(BaseModel):
 
 
 @router.post("/entitlements", status_code=status.HTTP_201_CREATED, response_model=EntitlementOut)
-async def create_entitlement(body: EntitlementIn, principal: Manager, rt: RuntimeDep) -> EntitlementOut:
+async def create_entitlement(body: EntitlementIn, principal: EntitlementsCreate, rt: RuntimeDep) -> EntitlementOut:
     ent_id = await entitlements.add_entitlement(
         uow=rt.uow(),
         tenant_id=principal.tenant,

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from billing import views
 from billing.adapters import rendering
-from billing.entrypoints.routes.common import Reader, RuntimeDep
+from billing.entrypoints.routes.common import RuntimeDep, customer_self
+from fixflow_shared.access import Access, Authorize
+from fixflow_shared.fields import MONTH_PATTERN
 
 router = APIRouter(prefix="/statements", tags=["statements"])
+
+
+def _safe(text: str) -> str:
+    """A header carries Latin-1 only: the file name keeps the id's plain characters."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+
+
+StatementsRead = Annotated[Access, Depends(Authorize("statements.read", owner=customer_self, what="customer"))]
 
 
 @router.get(
@@ -18,8 +29,8 @@ router = APIRouter(prefix="/statements", tags=["statements"])
 )
 async def monthly_statement(
     customer_id: Annotated[str, Path(min_length=1, max_length=64)],
-    month: Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
-    principal: Reader,
+    month: Annotated[str, Path(pattern=MONTH_PATTERN, description="YYYY-MM, 1900-01 to 2200-12")],
+    principal: StatementsRead,
     rt: RuntimeDep,
     format: Literal["json", "csv", "pdf"] = "json",
 ) -> Any:
@@ -28,7 +39,7 @@ async def monthly_statement(
         return Response(
             rendering.statement_csv(st),
             media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": f'attachment; filename="statement-{customer_id}-{month}.csv"'},
+            headers={"content-disposition": f'attachment; filename="statement-{_safe(customer_id)}-{month}.csv"'},
         )
     if format == "pdf":
         return Response(rendering.statement_pdf(st), media_type="application/pdf")

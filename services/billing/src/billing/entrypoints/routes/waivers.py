@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from billing.domain.commands import RequestWaiver
 from billing.domain.model import WaiverRequest
 from billing.domain.money import check_currency
-from billing.entrypoints.routes.common import Currency, Manager, MinorAmount, RuntimeDep, Staff
+from billing.entrypoints.routes.common import Currency, MinorAmount, RuntimeDep
 from billing.service_layer import waivers
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.problems import problem_responses
 
 router = APIRouter(prefix="/waivers", tags=["waivers"])
+WaiversRequest = Annotated[Access, Depends(Authorize("waivers.request"))]
+WaiversDecide = Annotated[Access, Depends(Authorize("waivers.decide"))]
 
 
 class WaiverIn(BaseModel):
@@ -48,7 +53,7 @@ class WaiverOut(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WaiverOut)
-async def request_waiver(body: WaiverIn, principal: Staff, rt: RuntimeDep) -> WaiverOut:
+async def request_waiver(body: WaiverIn, principal: WaiversRequest, rt: RuntimeDep) -> WaiverOut:
     check_currency(body.currency)
     w = await waivers.request_waiver(
         uow=rt.uow(),
@@ -66,7 +71,7 @@ async def request_waiver(body: WaiverIn, principal: Staff, rt: RuntimeDep) -> Wa
 
 
 @router.post("/{waiver_id}/approve", response_model=WaiverOut, responses=problem_responses(404, 409))
-async def approve_waiver(waiver_id: str, principal: Manager, rt: RuntimeDep) -> WaiverOut:
+async def approve_waiver(waiver_id: str, principal: WaiversDecide, rt: RuntimeDep) -> WaiverOut:
     w = await waivers.decide_waiver(
         uow=rt.uow(),
         tenant_id=principal.tenant,
@@ -79,7 +84,7 @@ async def approve_waiver(waiver_id: str, principal: Manager, rt: RuntimeDep) -> 
 
 
 @router.post("/{waiver_id}/reject", response_model=WaiverOut, responses=problem_responses(404, 409))
-async def reject_waiver(waiver_id: str, principal: Manager, rt: RuntimeDep) -> WaiverOut:
+async def reject_waiver(waiver_id: str, principal: WaiversDecide, rt: RuntimeDep) -> WaiverOut:
     w = await waivers.decide_waiver(
         uow=rt.uow(),
         tenant_id=principal.tenant,

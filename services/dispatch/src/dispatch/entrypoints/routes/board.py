@@ -7,17 +7,20 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from dispatch import views
-from dispatch.entrypoints.routes.deps import Manager, PlanningDep, Reader, RuntimeDep, When
+from dispatch.entrypoints.routes.deps import PlanningDep, RuntimeDep, When
 from dispatch.service_layer import board
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.errors import Unprocessable
 from fixflow_shared.problems import problem_responses
 
 router = APIRouter(tags=["board"])
+BoardRead = Annotated[Access, Depends(Authorize("board.read"))]
+BoardFit = Annotated[Access, Depends(Authorize("board.fit"))]
 
 
 class BoardAppointment(BaseModel):
@@ -62,12 +65,14 @@ class Fit(BaseModel):
 
 @router.get("/appointments", response_model=list[BoardAppointment], responses=problem_responses(422))
 async def list_appointments(
-    principal: Reader, rt: RuntimeDep, start: Annotated[When, Query()], end: Annotated[When, Query()]
+    principal: BoardRead, rt: RuntimeDep, start: Annotated[When, Query()], end: Annotated[When, Query()]
 ) -> Response:
-    """Appointments (not cancelled) overlapping [start, end), at most 31 days."""
+    """Appointments (not cancelled) overlapping [start, end), at most 31 days (a technician's own only)."""
     if end <= start or end - start > timedelta(days=31):
         raise Unprocessable("the period must be positive and at most 31 days")
-    rows = await views.board_appointments(uow=rt.uow(), tenant_id=principal.tenant, start=start, end=end)
+    rows = await views.board_appointments(
+        uow=rt.uow(), tenant_id=principal.tenant, start=start, end=end, technician_id=principal.technician_scope
+    )
     # Serialised from the rows as they are: a board asks for thousands, and validating each against
     # the response model cost 40 times the serialisation (the model still documents the answer).
     return Response(orjson.dumps(rows), media_type="application/json")
@@ -76,7 +81,7 @@ async def list_appointments(
 @router.get("/jobs/{job_id}/fit", response_model=Fit, responses=problem_responses(404, 422))
 async def fit(
     job_id: str,
-    principal: Manager,
+    principal: BoardFit,
     rt: RuntimeDep,
     planning: PlanningDep,
     technician_id: Annotated[str, Query(min_length=1, max_length=40)],

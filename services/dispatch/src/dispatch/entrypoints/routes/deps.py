@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from dispatch.service_layer.planning import Planning
-from fixflow_shared.auth import Principal, require_roles
 from fixflow_shared.contacts import PhoneText
+from fixflow_shared.fields import When
 from fixflow_shared.runtime import ServiceRuntime
 
 
@@ -23,14 +23,11 @@ async def planning(request: Request) -> Planning:
 
 RuntimeDep = Annotated[ServiceRuntime, Depends(runtime)]
 PlanningDep = Annotated[Planning, Depends(planning)]
-Manager = Annotated[Principal, Depends(require_roles("dispatcher", "manager"))]
-Reader = Annotated[Principal, Depends(require_roles("dispatcher", "manager", "agent", "technician"))]
-Customerish = Annotated[Principal, Depends(require_roles("customer", "agent", "dispatcher", "manager"))]
-Tech = Annotated[Principal, Depends(require_roles("technician", "dispatcher", "manager"))]
+
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 PartCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
 Phone = PhoneText  # normalised to E.164 in the tenant's region: rt.phones.e164(...) (an invalid number is a 422)
-When = AwareDatetime
+__all__ = ["When"]

@@ -5,30 +5,38 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from dispatch import views
 from dispatch.domain import commands
 from dispatch.domain.exceptions import NoTechnicianAvailable
 from dispatch.domain.model import Appointment, Job, WorkOrder
-from dispatch.entrypoints.routes.deps import (
-    Code,
-    Customerish,
-    Lat,
-    Lon,
-    Manager,
-    PartCode,
-    PlanningDep,
-    Reader,
-    RuntimeDep,
-    When,
-)
+from dispatch.entrypoints.routes.deps import Code, Lat, Lon, PartCode, PlanningDep, RuntimeDep, When
+from dispatch.entrypoints.routes.owners import appointment_owner, job_owner, ticket_job_owner
 from dispatch.service_layer import appointments, board, jobs, placement
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 
 router = APIRouter(tags=["jobs"])
+JobsList = Annotated[Access, Depends(Authorize("jobs.list"))]
+JobsRead = Annotated[Access, Depends(Authorize("jobs.read", owner=job_owner, what="job"))]
+JobOfTicket = Annotated[Access, Depends(Authorize("jobs.read", owner=ticket_job_owner, what="job for ticket"))]
+JobsUpdate = Annotated[Access, Depends(Authorize("jobs.update"))]
+Offers = Annotated[Access, Depends(Authorize("jobs.offers", owner=job_owner, what="job"))]
+Book = Annotated[Access, Depends(Authorize("appointments.book", owner=job_owner, what="job"))]
+AppointmentsRead = Annotated[
+    Access, Depends(Authorize("appointments.read", owner=appointment_owner, what="appointment"))
+]
+Confirm = Annotated[Access, Depends(Authorize("appointments.confirm", owner=appointment_owner, what="appointment"))]
+Reschedule = Annotated[
+    Access, Depends(Authorize("appointments.reschedule", owner=appointment_owner, what="appointment"))
+]
+CancelAppointment = Annotated[
+    Access, Depends(Authorize("appointments.cancel", owner=appointment_owner, what="appointment"))
+]
+Optimise = Annotated[Access, Depends(Authorize("optimisations.run"))]
 
 
 class JobRead(BaseModel):
@@ -156,7 +164,7 @@ class Booking(Window):
     technician_id: str | None = Field(None, max_length=40)
 
 
-class Reschedule(Window):
+class RescheduleIn(Window):
     reason: str = Field(min_length=1, max_length=500)
     technician_id: str | None = Field(
         None,
@@ -173,7 +181,7 @@ class Cancellation(BaseModel):
 
 @router.get("/jobs", response_model=list[JobRead])
 async def list_jobs(
-    principal: Reader,
+    principal: JobsList,
     rt: RuntimeDep,
     status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -184,7 +192,7 @@ async def list_jobs(
 
 
 @router.get("/jobs/by-ticket/{ticket_id}", response_model=JobRead, responses=problem_responses(404))
-async def job_by_ticket(ticket_id: str, principal: Reader, rt: RuntimeDep) -> JobRead:
+async def job_by_ticket(ticket_id: str, principal: JobOfTicket, rt: RuntimeDep) -> JobRead:
     j = await views.job_for_ticket(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     if j is None:
         raise NotFound("job for ticket", ticket_id)
@@ -192,7 +200,7 @@ async def job_by_ticket(ticket_id: str, principal: Reader, rt: RuntimeDep) -> Jo
 
 
 @router.get("/jobs/{job_id}", response_model=JobDetail, responses=problem_responses(404))
-async def read_job(job_id: str, principal: Reader, rt: RuntimeDep) -> JobDetail:
+async def read_job(job_id: str, principal: JobsRead, rt: RuntimeDep) -> JobDetail:
     found = await views.job(uow=rt.uow(), tenant_id=principal.tenant, job_id=job_id)
     if found is None:
         raise NotFound("job", job_id)
@@ -205,7 +213,9 @@ async def read_job(job_id: str, principal: Reader, rt: RuntimeDep) -> JobDetail:
 
 
 @router.patch("/jobs/{job_id}", response_model=JobRead, responses=problem_responses(404, 409))
-async def patch_job(job_id: str, body: JobUpdate, principal: Manager, rt: RuntimeDep, planning: PlanningDep) -> JobRead:
+async def patch_job(
+    job_id: str, body: JobUpdate, principal: JobsUpdate, rt: RuntimeDep, planning: PlanningDep
+) -> JobRead:
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return JobRead.of(
         await jobs.update_job(
@@ -215,7 +225,7 @@ async def patch_job(job_id: str, body: JobUpdate, principal: Manager, rt: Runtim
 
 
 @router.get("/jobs/{job_id}/offers", responses=problem_responses(404))
-async def offers(job_id: str, principal: Customerish, rt: RuntimeDep, planning: PlanningDep) -> list[dict[str, Any]]:
+async def offers(job_id: str, principal: Offers, rt: RuntimeDep, planning: PlanningDep) -> list[dict[str, Any]]:
     return await appointments.offer_windows(uow=rt.uow(), tenant_id=principal.tenant, job_id=job_id, planning=planning)
 
 
@@ -225,21 +235,21 @@ async def offers(job_id: str, principal: Customerish, rt: RuntimeDep, planning: 
     response_model=AppointmentRead,
     responses=problem_responses(404, 409),
 )
-async def book(
-    job_id: str, body: Booking, principal: Customerish, rt: RuntimeDep, planning: PlanningDep
-) -> AppointmentRead:
+async def book(job_id: str, body: Booking, principal: Book, rt: RuntimeDep, planning: PlanningDep) -> AppointmentRead:
+    """A customer books one of the offered windows; choosing the technician is the office's."""
+    technician_id = body.technician_id if principal.tenant_wide else None
     cmd = commands.BookAppointment(
-        tenant_id=principal.tenant, job_id=job_id, start=body.start, end=body.end, technician_id=body.technician_id
+        tenant_id=principal.tenant, job_id=job_id, start=body.start, end=body.end, technician_id=technician_id
     )
     try:
         appt, _ = await appointments.book_appointment(uow=rt.uow(), cmd=cmd, planning=planning)
     except NoTechnicianAvailable:
-        if body.technician_id:  # say which rules the named technician breaks
+        if technician_id:  # say which rules the named technician breaks
             await board.raise_refusal(
                 uow_factory=rt.uow,
                 tenant_id=principal.tenant,
                 job_id=job_id,
-                technician_id=body.technician_id,
+                technician_id=technician_id,
                 start=body.start,
                 end=body.end,
                 planning=planning,
@@ -249,7 +259,7 @@ async def book(
 
 
 @router.get("/appointments/{appointment_id}", response_model=AppointmentRead, responses=problem_responses(404))
-async def read_appointment(appointment_id: str, principal: Customerish, rt: RuntimeDep) -> AppointmentRead:
+async def read_appointment(appointment_id: str, principal: AppointmentsRead, rt: RuntimeDep) -> AppointmentRead:
     a = await views.appointment(uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id)
     if a is None:
         raise NotFound("appointment", appointment_id)
@@ -259,7 +269,7 @@ async def read_appointment(appointment_id: str, principal: Customerish, rt: Runt
 @router.post(
     "/appointments/{appointment_id}/confirm", response_model=AppointmentRead, responses=problem_responses(404, 409)
 )
-async def confirm(appointment_id: str, principal: Customerish, rt: RuntimeDep) -> AppointmentRead:
+async def confirm(appointment_id: str, principal: Confirm, rt: RuntimeDep) -> AppointmentRead:
     return AppointmentRead.of(
         await appointments.confirm_appointment(uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id)
     )
@@ -269,8 +279,9 @@ async def confirm(appointment_id: str, principal: Customerish, rt: RuntimeDep) -
     "/appointments/{appointment_id}/reschedule", response_model=AppointmentRead, responses=problem_responses(404, 409)
 )
 async def reschedule(
-    appointment_id: str, body: Reschedule, principal: Customerish, rt: RuntimeDep, planning: PlanningDep
+    appointment_id: str, body: RescheduleIn, principal: Reschedule, rt: RuntimeDep, planning: PlanningDep
 ) -> AppointmentRead:
+    technician_id = body.technician_id if principal.tenant_wide else None  # moving a visit is the office's
     try:
         a = await appointments.reschedule_appointment(
             uow=rt.uow(),
@@ -280,15 +291,15 @@ async def reschedule(
             end=body.end,
             reason=body.reason,
             planning=planning,
-            technician_id=body.technician_id,
+            technician_id=technician_id,
         )
     except NoTechnicianAvailable:
-        if body.technician_id:
+        if technician_id:
             await board.raise_refusal(
                 uow_factory=rt.uow,
                 tenant_id=principal.tenant,
                 appointment_id=appointment_id,
-                technician_id=body.technician_id,
+                technician_id=technician_id,
                 start=body.start,
                 end=body.end,
                 planning=planning,
@@ -300,7 +311,9 @@ async def reschedule(
 @router.post(
     "/appointments/{appointment_id}/cancel", response_model=AppointmentRead, responses=problem_responses(404, 409)
 )
-async def cancel(appointment_id: str, body: Cancellation, principal: Customerish, rt: RuntimeDep) -> AppointmentRead:
+async def cancel(
+    appointment_id: str, body: Cancellation, principal: CancelAppointment, rt: RuntimeDep
+) -> AppointmentRead:
     a = await appointments.cancel_appointment(
         uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id, reason=body.reason, detail=body.detail
     )
@@ -316,7 +329,7 @@ class OptimiseRequest(BaseModel):
 
 
 @router.post("/optimisations", status_code=status.HTTP_200_OK)
-async def optimise(body: OptimiseRequest, principal: Manager, rt: RuntimeDep, planning: PlanningDep) -> dict[str, Any]:
+async def optimise(body: OptimiseRequest, principal: Optimise, rt: RuntimeDep, planning: PlanningDep) -> dict[str, Any]:
     """Plan every open job on the technicians' routes (visits already booked keep their technician
     and window): per-technician routes with travel, breaks and SLA risk, and the solver's gap
     estimate (how much the search still improved in the second half of its time)."""

@@ -6,29 +6,28 @@ from datetime import time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from dispatch import views
 from dispatch.domain import commands
 from dispatch.domain.model import DailyBreak, Technician, WeeklyHours
-from dispatch.entrypoints.routes.deps import (
-    Code,
-    Lat,
-    Lon,
-    Manager,
-    PartCode,
-    Phone,
-    PlanningDep,
-    Reader,
-    RuntimeDep,
-    When,
-)
+from dispatch.entrypoints.routes.deps import Code, Lat, Lon, PartCode, Phone, PlanningDep, RuntimeDep, When
+from dispatch.entrypoints.routes.owners import technician_self
 from dispatch.service_layer import technicians
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 
 router = APIRouter(tags=["technicians"])
+SkillsCreate = Annotated[Access, Depends(Authorize("skills.create"))]
+SkillsList = Annotated[Access, Depends(Authorize("skills.list"))]
+TechniciansCreate = Annotated[Access, Depends(Authorize("technicians.create"))]
+TechniciansList = Annotated[Access, Depends(Authorize("technicians.list"))]
+TechniciansRead = Annotated[Access, Depends(Authorize("technicians.read", owner=technician_self, what="technician"))]
+TechniciansUpdate = Annotated[Access, Depends(Authorize("technicians.update"))]
+Certify = Annotated[Access, Depends(Authorize("technicians.certify"))]
+Absence = Annotated[Access, Depends(Authorize("technicians.absence"))]
 
 HHMM = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
@@ -220,18 +219,18 @@ class TechnicianRead(BaseModel):
 
 
 @router.post("/skills", status_code=status.HTTP_201_CREATED)
-async def create_skill(body: SkillCreate, principal: Manager, rt: RuntimeDep) -> dict[str, Any]:
+async def create_skill(body: SkillCreate, principal: SkillsCreate, rt: RuntimeDep) -> dict[str, Any]:
     created = await technicians.add_skill(uow=rt.uow(), tenant_id=principal.tenant, code=body.code, name=body.name)
     return {"code": body.code, "name": body.name, "created": created}
 
 
 @router.get("/skills")
-async def list_skills(principal: Reader, rt: RuntimeDep) -> list[dict[str, Any]]:
+async def list_skills(principal: SkillsList, rt: RuntimeDep) -> list[dict[str, Any]]:
     return await views.skills(uow=rt.uow(), tenant_id=principal.tenant)
 
 
 @router.post("/technicians", status_code=status.HTTP_201_CREATED, response_model=TechnicianRead)
-async def create_technician(body: TechnicianCreate, principal: Manager, rt: RuntimeDep) -> TechnicianRead:
+async def create_technician(body: TechnicianCreate, principal: TechniciansCreate, rt: RuntimeDep) -> TechnicianRead:
     cmd = commands.RegisterTechnician(
         tenant_id=principal.tenant,
         name=body.name,
@@ -251,12 +250,12 @@ async def create_technician(body: TechnicianCreate, principal: Manager, rt: Runt
 
 
 @router.get("/technicians", response_model=list[TechnicianRead])
-async def list_technicians(principal: Reader, rt: RuntimeDep) -> list[TechnicianRead]:
+async def list_technicians(principal: TechniciansList, rt: RuntimeDep) -> list[TechnicianRead]:
     return [TechnicianRead.of(t) for t in await views.technicians(uow=rt.uow(), tenant_id=principal.tenant)]
 
 
 @router.get("/technicians/{technician_id}", response_model=TechnicianRead, responses=problem_responses(404))
-async def read_technician(technician_id: str, principal: Reader, rt: RuntimeDep) -> TechnicianRead:
+async def read_technician(technician_id: str, principal: TechniciansRead, rt: RuntimeDep) -> TechnicianRead:
     t = await views.technician(uow=rt.uow(), tenant_id=principal.tenant, technician_id=technician_id)
     if t is None:
         raise NotFound("technician", technician_id)
@@ -265,7 +264,7 @@ async def read_technician(technician_id: str, principal: Reader, rt: RuntimeDep)
 
 @router.patch("/technicians/{technician_id}", response_model=TechnicianRead, responses=problem_responses(404))
 async def patch_technician(
-    technician_id: str, body: TechnicianUpdate, principal: Manager, rt: RuntimeDep
+    technician_id: str, body: TechnicianUpdate, principal: TechniciansUpdate, rt: RuntimeDep
 ) -> TechnicianRead:
     changes = body.model_dump(exclude_unset=True)
     if "hours" in changes:
@@ -282,7 +281,7 @@ async def patch_technician(
     "/technicians/{technician_id}/certifications", status_code=status.HTTP_201_CREATED, responses=problem_responses(404)
 )
 async def add_certification(
-    technician_id: str, body: CertificationCreate, principal: Manager, rt: RuntimeDep
+    technician_id: str, body: CertificationCreate, principal: Certify, rt: RuntimeDep
 ) -> dict[str, Any]:
     c = await technicians.add_certification(
         uow=rt.uow(),
@@ -299,7 +298,7 @@ async def add_certification(
     "/technicians/{technician_id}/absences", status_code=status.HTTP_201_CREATED, responses=problem_responses(404)
 )
 async def add_absence(
-    technician_id: str, body: AbsenceCreate, principal: Manager, rt: RuntimeDep, planning: PlanningDep
+    technician_id: str, body: AbsenceCreate, principal: Absence, rt: RuntimeDep, planning: PlanningDep
 ) -> dict[str, Any]:
     """Record an absence: the visits it touches go to other technicians at once, moving as few
     visits as possible (`replanned.moved`)."""

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from dispatch import views
@@ -16,20 +16,31 @@ from dispatch.entrypoints.routes.deps import (
     Code,
     Lat,
     Lon,
-    Manager,
     PartCode,
     PlanningDep,
-    Reader,
     RuntimeDep,
-    Tech,
     When,
 )
+from dispatch.entrypoints.routes.owners import parts_request_owner, work_order_owner
 from dispatch.service_layer import work_orders
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.errors import NotFound, Unprocessable
 from fixflow_shared.events.contracts.dispatch import FaultOrigin, WorkType
 from fixflow_shared.problems import problem_responses
 
 router = APIRouter(tags=["work orders"])
+WorkOrdersRead = Annotated[Access, Depends(Authorize("work_orders.read", owner=work_order_owner, what="work order"))]
+Decline = Annotated[Access, Depends(Authorize("work_orders.decline", owner=work_order_owner, what="work order"))]
+EnRoute = Annotated[Access, Depends(Authorize("work_orders.en_route", owner=work_order_owner, what="work order"))]
+DelayIt = Annotated[Access, Depends(Authorize("work_orders.delay", owner=work_order_owner, what="work order"))]
+Arrive = Annotated[Access, Depends(Authorize("work_orders.arrive", owner=work_order_owner, what="work order"))]
+Record = Annotated[Access, Depends(Authorize("work_orders.record", owner=work_order_owner, what="work order"))]
+Complete = Annotated[Access, Depends(Authorize("work_orders.complete", owner=work_order_owner, what="work order"))]
+Fail = Annotated[Access, Depends(Authorize("work_orders.fail", owner=work_order_owner, what="work order"))]
+PartsRequestsRead = Annotated[
+    Access, Depends(Authorize("parts_requests.read", owner=parts_request_owner, what="parts request"))
+]
+Kpis = Annotated[Access, Depends(Authorize("dispatch.kpis"))]
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
@@ -166,13 +177,13 @@ class Delay(BaseModel):
     minutes: int = Field(ge=1, le=24 * 60)
 
 
-class Decline(BaseModel):
+class DeclineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str | None = Field(None, max_length=500)
 
 
 @router.get("/work-orders/{work_order_id}", response_model=WorkOrderRead, responses=problem_responses(404))
-async def read_work_order(work_order_id: str, principal: Reader, rt: RuntimeDep) -> WorkOrderRead:
+async def read_work_order(work_order_id: str, principal: WorkOrdersRead, rt: RuntimeDep) -> WorkOrderRead:
     w = await views.work_order(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id)
     if w is None:
         raise NotFound("work order", work_order_id)
@@ -182,7 +193,7 @@ async def read_work_order(work_order_id: str, principal: Reader, rt: RuntimeDep)
 @router.post(
     "/work-orders/{work_order_id}/decline", response_model=WorkOrderRead, responses=problem_responses(404, 409)
 )
-async def decline(work_order_id: str, body: Decline, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
+async def decline(work_order_id: str, body: DeclineIn, principal: Decline, rt: RuntimeDep) -> WorkOrderRead:
     return WorkOrderRead.of(
         await work_orders.decline(
             uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, reason=body.reason
@@ -193,7 +204,7 @@ async def decline(work_order_id: str, body: Decline, principal: Tech, rt: Runtim
 @router.post(
     "/work-orders/{work_order_id}/en-route", response_model=WorkOrderRead, responses=problem_responses(404, 409)
 )
-async def en_route(work_order_id: str, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
+async def en_route(work_order_id: str, principal: EnRoute, rt: RuntimeDep) -> WorkOrderRead:
     return WorkOrderRead.of(
         await work_orders.en_route(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id)
     )
@@ -201,7 +212,7 @@ async def en_route(work_order_id: str, principal: Tech, rt: RuntimeDep) -> WorkO
 
 @router.post("/work-orders/{work_order_id}/delay", responses=problem_responses(404, 409))
 async def delay(
-    work_order_id: str, body: Delay, principal: Tech, rt: RuntimeDep, planning: PlanningDep
+    work_order_id: str, body: Delay, principal: DelayIt, rt: RuntimeDep, planning: PlanningDep
 ) -> dict[str, Any]:
     wo, at_risk, replanned = await work_orders.report_delay(
         uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, minutes=body.minutes, planning=planning
@@ -217,7 +228,7 @@ async def delay(
 @router.post(
     "/work-orders/{work_order_id}/arrival", response_model=WorkOrderRead, responses=problem_responses(404, 409)
 )
-async def arrival(work_order_id: str, body: Arrival, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
+async def arrival(work_order_id: str, body: Arrival, principal: Arrive, rt: RuntimeDep) -> WorkOrderRead:
     w = await work_orders.arrive(
         uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, lat=body.lat, lon=body.lon
     )
@@ -225,7 +236,7 @@ async def arrival(work_order_id: str, body: Arrival, principal: Tech, rt: Runtim
 
 
 @router.post("/work-orders/{work_order_id}/work", response_model=WorkOrderRead, responses=problem_responses(404, 409))
-async def record(work_order_id: str, body: WorkRecord, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
+async def record(work_order_id: str, body: WorkRecord, principal: Record, rt: RuntimeDep) -> WorkOrderRead:
     cmd = commands.RecordWork(
         tenant_id=principal.tenant,
         work_order_id=work_order_id,
@@ -240,7 +251,7 @@ async def record(work_order_id: str, body: WorkRecord, principal: Tech, rt: Runt
 @router.post(
     "/work-orders/{work_order_id}/completion", response_model=WorkOrderRead, responses=problem_responses(404, 409)
 )
-async def completion(work_order_id: str, body: SignOff, principal: Tech, rt: RuntimeDep) -> WorkOrderRead:
+async def completion(work_order_id: str, body: SignOff, principal: Complete, rt: RuntimeDep) -> WorkOrderRead:
     cmd = commands.CompleteWorkOrder(
         tenant_id=principal.tenant,
         work_order_id=work_order_id,
@@ -256,7 +267,7 @@ async def completion(work_order_id: str, body: SignOff, principal: Tech, rt: Run
 
 @router.post("/work-orders/{work_order_id}/failure", responses=problem_responses(404, 409))
 async def failure(
-    work_order_id: str, body: Failure, principal: Tech, rt: RuntimeDep, planning: PlanningDep
+    work_order_id: str, body: Failure, principal: Fail, rt: RuntimeDep, planning: PlanningDep
 ) -> dict[str, Any]:
     cmd = commands.FailWorkOrder(
         tenant_id=principal.tenant,
@@ -273,7 +284,7 @@ async def failure(
 
 
 @router.get("/parts-requests/{request_id}", responses=problem_responses(404))
-async def read_parts_request(request_id: str, principal: Reader, rt: RuntimeDep) -> dict[str, Any]:
+async def read_parts_request(request_id: str, principal: PartsRequestsRead, rt: RuntimeDep) -> dict[str, Any]:
     """A parts request to the warehouse, or a return pickup (kind "pickup"), with logistics' status."""
     from dispatch.service_layer.jobs import PICKUP_PREFIX
 
@@ -294,7 +305,7 @@ async def read_parts_request(request_id: str, principal: Reader, rt: RuntimeDep)
 
 @router.get("/kpis")
 async def kpis(
-    principal: Manager,
+    principal: Kpis,
     rt: RuntimeDep,
     start: Annotated[When, Query(alias="from")],
     end: Annotated[When, Query(alias="to")],

@@ -7,12 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from fixflow_shared.auth import Principal, require_roles
 from fixflow_shared.errors import Unprocessable
+from fixflow_shared.fields import Day
 from insight.service_layer.wiring import Services
 
-Manager = Annotated[Principal, Depends(require_roles("manager", "admin"))]
-Quality = Annotated[Principal, Depends(require_roles("quality", "manager", "admin"))]
 MAX_DAYS = 3700
 
 
@@ -24,8 +22,8 @@ ServicesDep = Annotated[Services, Depends(services)]
 
 
 def period(
-    start: Annotated[date, Query(alias="from", description="first day (UTC), inclusive")],
-    end: Annotated[date, Query(alias="to", description="last day (UTC), exclusive")],
+    start: Annotated[Day, Query(alias="from", description="first day (UTC), inclusive")],
+    end: Annotated[Day, Query(alias="to", description="last day (UTC), exclusive")],
 ) -> tuple[date, date]:
     if end <= start:
         raise Unprocessable("`to` must be after `from`")

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.errors import Unprocessable
 from insight import views
-from insight.entrypoints.routes.deps import Manager, Period, ServicesDep
+from insight.entrypoints.routes.deps import Period, ServicesDep
 
 router = APIRouter(tags=["kpis"])
+Kpis = Annotated[Access, Depends(Authorize("insight.kpis"))]
 
 GroupBy = Literal["team", "technician", "region", "product_model", "channel", "kind", "month", "week", "day"]
 
 
 @router.get("/kpis")
 async def kpis(
-    principal: Manager,
+    principal: Kpis,
     svc: ServicesDep,
     when: Period,
     group_by: GroupBy | None = None,
@@ -48,6 +50,6 @@ async def kpis(
 
 
 @router.get("/sla")
-async def sla(principal: Manager, svc: ServicesDep, when: Period) -> dict[str, Any]:
+async def sla(principal: Kpis, svc: ServicesDep, when: Period) -> dict[str, Any]:
     """SLA attainment per clock, recomputed from intake's clock verdicts (clocks started in the period)."""
     return await views.sla_attainment(uow=svc.runtime.uow(), tenant=principal.tenant, start=when[0], end=when[1])

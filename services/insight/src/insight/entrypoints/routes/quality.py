@@ -5,16 +5,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 from insight import views
-from insight.entrypoints.routes.deps import Period, Quality, ServicesDep
+from insight.entrypoints.routes.deps import Period, ServicesDep
 from insight.service_layer import quality
 
 router = APIRouter(tags=["quality"], prefix="/quality")
+Faults = Annotated[Access, Depends(Authorize("quality.faults"))]
+RulesRead = Annotated[Access, Depends(Authorize("quality.rules.read"))]
+RulesWrite = Annotated[Access, Depends(Authorize("quality.rules.write"))]
+AlertsRead = Annotated[Access, Depends(Authorize("quality.alerts.read"))]
+AlertsStep = Annotated[Access, Depends(Authorize("quality.alerts.step"))]
 
 
 class RuleIn(BaseModel):
@@ -38,7 +44,7 @@ class StepIn(BaseModel):
 
 @router.get("/faults")
 async def faults(
-    principal: Quality,
+    principal: Faults,
     svc: ServicesDep,
     when: Period,
     group_by: Literal["product_model", "fault_cause", "part", "production_batch"] = "product_model",
@@ -51,13 +57,13 @@ async def faults(
 
 
 @router.get("/rules")
-async def get_rules(principal: Quality, svc: ServicesDep) -> dict[str, Any]:
+async def get_rules(principal: RulesRead, svc: ServicesDep) -> dict[str, Any]:
     rules, default = await quality.rules(uow=svc.runtime.uow(), tenant=principal.tenant)
     return {"rules": rules, "default": default}
 
 
 @router.put("/rules")
-async def put_rules(body: RulesIn, principal: Quality, svc: ServicesDep) -> dict[str, Any]:
+async def put_rules(body: RulesIn, principal: RulesWrite, svc: ServicesDep) -> dict[str, Any]:
     """The tenant's thresholds; they apply to faults projected from now on."""
     rules = await quality.put_rules(
         uow=svc.runtime.uow(), tenant=principal.tenant, rules=[r.model_dump() for r in body.rules], by=principal.subject
@@ -67,7 +73,7 @@ async def put_rules(body: RulesIn, principal: Quality, svc: ServicesDep) -> dict
 
 @router.get("/alerts")
 async def list_alerts(
-    principal: Quality,
+    principal: AlertsRead,
     svc: ServicesDep,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -77,7 +83,7 @@ async def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", responses=problem_responses(404))
-async def get_alert(alert_id: str, principal: Quality, svc: ServicesDep) -> dict[str, Any]:
+async def get_alert(alert_id: str, principal: AlertsRead, svc: ServicesDep) -> dict[str, Any]:
     found = await views.alerts(uow=svc.runtime.uow(), tenant=principal.tenant, alert_id=alert_id, limit=1)
     if not found:
         raise NotFound("alert", alert_id)
@@ -85,7 +91,7 @@ async def get_alert(alert_id: str, principal: Quality, svc: ServicesDep) -> dict
 
 
 @router.post("/alerts/{alert_id}/steps", responses=problem_responses(404, 409))
-async def record_step(alert_id: str, body: StepIn, principal: Quality, svc: ServicesDep) -> dict[str, Any]:
+async def record_step(alert_id: str, body: StepIn, principal: AlertsStep, svc: ServicesDep) -> dict[str, Any]:
     """The next rectification step: root_cause, plan (owner and due date), done,
     customers_informed, archived; each recorded with who and when."""
     return await quality.record_step(

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.access import path_owner, row_owner
 from fixflow_shared.contacts import PhoneText
 from fixflow_shared.runtime import ServiceRuntime
+from intake.adapters.orm import assets, tickets
 from intake.service_layer.deps import Deps
 
 
@@ -22,10 +23,11 @@ async def _deps(request: Request) -> Deps:
 
 RuntimeDep = Annotated[ServiceRuntime, Depends(_runtime)]
 DepsDep = Annotated[Deps, Depends(_deps)]
-Writer = Annotated[Principal, Depends(require_roles("agent", "partner", "customer", "manager"))]
-Agent = Annotated[Principal, Depends(require_roles("agent", "manager"))]
-Manager = Annotated[Principal, Depends(require_roles("manager"))]
-Reader = Annotated[Principal, Depends(require_roles("agent", "dispatcher", "manager", "partner", "customer"))]
+
+
+ticket_owner = row_owner(tickets, param="ticket_id")
+asset_owner = row_owner(assets, param="asset_id")
+customer_self = path_owner("customer_id", customer=True)
 
 # The one contact rule (fixflow_shared.contacts): a phone number is stored in E.164, read in the
 # tenant's region (rt.phones.e164(...); an invalid number is a 422); e-mail addresses are

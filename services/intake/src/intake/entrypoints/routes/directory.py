@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.contacts import Email, mask_contact
 from fixflow_shared.errors import NotFound
+from fixflow_shared.fields import Day
 from fixflow_shared.problems import problem_responses
 from intake import views
-from intake.entrypoints.routes.common import Agent, DepsDep, Phone, Reader, RuntimeDep
+from intake.entrypoints.routes.common import (
+    DepsDep,
+    Phone,
+    RuntimeDep,
+    asset_owner,
+    customer_self,
+)
 from intake.service_layer import directory
 
 router = APIRouter(tags=["directory"])
+CustomersCreate = Annotated[Access, Depends(Authorize("customers.create"))]
+CustomersSearch = Annotated[Access, Depends(Authorize("customers.search"))]
+CustomersRead = Annotated[Access, Depends(Authorize("customers.read", owner=customer_self, what="customer"))]
+ProductsCreate = Annotated[Access, Depends(Authorize("products.create"))]
+ProductsRead = Annotated[Access, Depends(Authorize("products.read"))]
+AssetsCreate = Annotated[Access, Depends(Authorize("assets.create"))]
+AssetsSearch = Annotated[Access, Depends(Authorize("assets.search"))]
+AssetsRead = Annotated[Access, Depends(Authorize("assets.read", owner=asset_owner, what="asset"))]
 Strict = ConfigDict(extra="forbid")
 
 
@@ -57,10 +72,10 @@ class AssetCreate(BaseModel):
     customer_id: str = Field(min_length=1, max_length=40)
     product_id: str = Field(min_length=1, max_length=40)
     serial: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._/-]+$")
-    purchase_date: date | None = None
+    purchase_date: Day | None = None
     purchase_channel: str | None = Field(None, max_length=100)
     card_warranty_months: int | None = Field(None, ge=0, le=240)
-    card_warranty_ends_on: date | None = None
+    card_warranty_ends_on: Day | None = None
 
 
 def customer_out(c: dict[str, Any], *, reveal: bool = False) -> dict[str, Any]:
@@ -76,7 +91,7 @@ def _out(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/customers", status_code=status.HTTP_201_CREATED)
-async def create_customer(body: CustomerCreate, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
+async def create_customer(body: CustomerCreate, principal: CustomersCreate, rt: RuntimeDep) -> dict[str, Any]:
     data = {**body.model_dump(mode="json"), "phone": rt.phones.e164(body.phone, principal.tenant, at=("body", "phone"))}
     c = await directory.create_customer(uow=rt.uow(), tenant_id=principal.tenant, data=data)
     return customer_out(c, reveal=True)
@@ -84,7 +99,7 @@ async def create_customer(body: CustomerCreate, principal: Agent, rt: RuntimeDep
 
 @router.get("/customers")
 async def search_customers(
-    principal: Agent,
+    principal: CustomersSearch,
     rt: RuntimeDep,
     phone: Annotated[Phone | None, Query()] = None,
     name: Annotated[str | None, Query(max_length=200)] = None,
@@ -98,7 +113,7 @@ async def search_customers(
 
 
 @router.get("/customers/{customer_id}", responses=problem_responses(404))
-async def read_customer(customer_id: str, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
+async def read_customer(customer_id: str, principal: CustomersRead, rt: RuntimeDep) -> dict[str, Any]:
     row = await views.get_row(uow=rt.uow(), tenant_id=principal.tenant, table="customers", ident=customer_id)
     if row is None:
         raise NotFound("customer", customer_id)
@@ -106,14 +121,14 @@ async def read_customer(customer_id: str, principal: Agent, rt: RuntimeDep) -> d
 
 
 @router.post("/products", status_code=status.HTTP_201_CREATED)
-async def create_product(body: ProductCreate, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
+async def create_product(body: ProductCreate, principal: ProductsCreate, rt: RuntimeDep) -> dict[str, Any]:
     return _out(
         await directory.create_product(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump(mode="json"))
     )
 
 
 @router.get("/products/{product_id}", responses=problem_responses(404))
-async def read_product(product_id: str, principal: Reader, rt: RuntimeDep) -> dict[str, Any]:
+async def read_product(product_id: str, principal: ProductsRead, rt: RuntimeDep) -> dict[str, Any]:
     row = await views.get_row(uow=rt.uow(), tenant_id=principal.tenant, table="products", ident=product_id)
     if row is None:
         raise NotFound("product", product_id)
@@ -121,13 +136,13 @@ async def read_product(product_id: str, principal: Reader, rt: RuntimeDep) -> di
 
 
 @router.post("/assets", status_code=status.HTTP_201_CREATED)
-async def create_asset(body: AssetCreate, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
+async def create_asset(body: AssetCreate, principal: AssetsCreate, rt: RuntimeDep) -> dict[str, Any]:
     return _out(await directory.create_asset(uow=rt.uow(), tenant_id=principal.tenant, data=body.model_dump()))
 
 
 @router.get("/assets")
 async def search_assets(
-    principal: Agent,
+    principal: AssetsSearch,
     rt: RuntimeDep,
     deps: DepsDep,
     serial: Annotated[str | None, Query(max_length=100)] = None,
@@ -137,13 +152,18 @@ async def search_assets(
     """Assets by serial or customer, each with its product and today's warranty decision."""
     today = await directory.local_today(uow=rt.uow(), deps=deps, tenant_id=principal.tenant)
     rows = await views.search_assets(
-        uow=rt.uow(), tenant_id=principal.tenant, serial=serial, customer_id=customer_id, limit=limit, today=today
+        uow=rt.uow(),
+        tenant_id=principal.tenant,
+        serial=serial,
+        customer_id=principal.customer_scope or customer_id,  # a customer finds its own assets only
+        limit=limit,
+        today=today,
     )
     return {"items": [_out(r) for r in rows]}
 
 
 @router.get("/assets/{asset_id}", responses=problem_responses(404))
-async def read_asset(asset_id: str, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
+async def read_asset(asset_id: str, principal: AssetsRead, rt: RuntimeDep) -> dict[str, Any]:
     row = await views.get_row(uow=rt.uow(), tenant_id=principal.tenant, table="assets", ident=asset_id)
     if row is None:
         raise NotFound("asset", asset_id)

@@ -2,30 +2,45 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field
 
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.contacts import Email, mask_contact
 from fixflow_shared.errors import NotFound, Unprocessable
+from fixflow_shared.fields import Day, When
 from fixflow_shared.problems import problem_responses
 from intake import views
 from intake.domain.commands import OpenTicket
 from intake.domain.model import Ticket, TicketStatus
 from intake.entrypoints.routes.common import (
-    Agent,
     DepsDep,
-    Manager,
     Phone,
-    Reader,
     RuntimeDep,
-    Writer,
+    asset_owner,
+    ticket_owner,
 )
 from intake.service_layer import complaints, opening, tickets
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
+
+Create = Annotated[Access, Depends(Authorize("tickets.create"))]
+List = Annotated[Access, Depends(Authorize("tickets.list"))]
+Read = Annotated[Access, Depends(Authorize("tickets.read", owner=ticket_owner, what="ticket"))]
+Details = Annotated[Access, Depends(Authorize("tickets.details"))]
+Timeline = Annotated[Access, Depends(Authorize("tickets.timeline", owner=ticket_owner, what="ticket"))]
+Cancel = Annotated[Access, Depends(Authorize("tickets.cancel", owner=ticket_owner, what="ticket"))]
+Reopen = Annotated[Access, Depends(Authorize("tickets.reopen", owner=ticket_owner, what="ticket"))]
+Facts = Annotated[Access, Depends(Authorize("tickets.facts", owner=ticket_owner, what="ticket"))]
+Close = Annotated[Access, Depends(Authorize("tickets.close"))]
+Resolve = Annotated[Access, Depends(Authorize("tickets.resolve"))]
+Triage = Annotated[Access, Depends(Authorize("tickets.triage"))]
+Note = Annotated[Access, Depends(Authorize("tickets.note"))]
+Escalate = Annotated[Access, Depends(Authorize("tickets.escalate"))]
+Compensation = Annotated[Access, Depends(Authorize("tickets.compensation"))]
 
 Kind = Literal["repair", "installation", "maintenance", "return", "complaint", "consultation"]
 Channel = Literal["phone", "email", "web", "wechat", "walk_in", "partner"]
@@ -37,8 +52,8 @@ Strict = ConfigDict(extra="forbid")
 
 class Window(BaseModel):
     model_config = Strict
-    start: AwareDatetime
-    end: AwareDatetime
+    start: When
+    end: When
 
 
 class Attachment(BaseModel):
@@ -65,7 +80,7 @@ class TicketCreate(BaseModel):
     product_id: Id | None = None
     product_model: str | None = Field(None, min_length=1, max_length=100)
     serial: str | None = Field(None, max_length=100)
-    purchase_date: date | None = None
+    purchase_date: Day | None = None
     address_id: Id | None = None
     severity: int | None = Field(None, ge=1, le=4)
     urgency: int | None = Field(None, ge=1, le=4)
@@ -153,10 +168,10 @@ class TriageUpdate(BaseModel):
     category: str | None = Field(None, min_length=1, max_length=40)
 
 
-class Facts(BaseModel):
+class FactsIn(BaseModel):
     model_config = Strict
     product_model: str | None = Field(None, min_length=1, max_length=100)
-    purchase_date: date | None = None
+    purchase_date: Day | None = None
     asset_id: Id | None = None
     address_id: Id | None = None
     contact_phone: Phone | None = None
@@ -176,17 +191,32 @@ class CompensationDecision(BaseModel):
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketRead)
 async def create_ticket(
-    body: TicketCreate, principal: Writer, rt: RuntimeDep, deps: DepsDep, response: Response
+    body: TicketCreate, principal: Create, rt: RuntimeDep, deps: DepsDep, response: Response
 ) -> TicketRead:
+    """A customer opens tickets for itself only: its customer id is implied, its own assets and
+    tickets (a complaint's original) only; another customer's answer 404."""
     data = body.model_dump(mode="python")
     data["contact_phone"] = rt.phones.e164(body.contact_phone, principal.tenant, at=("body", "contact_phone"))
     window = data.pop("requested_window")
+    own, own_tenant = principal.customer_scope, principal.tenant
+    if own is not None:
+        if data["customer_id"] not in (None, own):
+            raise NotFound("customer", data["customer_id"])
+        data["customer_id"] = own
+        if data["asset_id"]:
+            principal.require(await asset_owner.find(rt, own_tenant, data["asset_id"]), "asset", data["asset_id"])
+        if data["original_ticket_id"]:
+            original = data["original_ticket_id"]
+            principal.require(await ticket_owner.find(rt, own_tenant, original), "ticket", original)
     cmd = OpenTicket(
         tenant_id=principal.tenant,
         **{k: v for k, v in data.items() if k != "attachments"},
         requested_window=(window["start"], window["end"]) if window else None,
         attachments=tuple(body.model_dump(mode="json")["attachments"]),
-        source="customer" if principal.has_any("customer") and not principal.has_any("agent", "manager") else "agent",
+        source="customer" if own is not None else "agent",
+        # a customer's ticket is linked as a duplicate through its own asset only, never through
+        # a phone number it typed (that would show it another customer's ticket)
+        check_duplicates=own is None or bool(data["asset_id"]),
     )
     opened = await opening.open_ticket(uow=rt.uow(), cmd=cmd, deps=deps)
     if opened.duplicate:
@@ -196,7 +226,7 @@ async def create_ticket(
 
 @router.get("", response_model=TicketPage, responses=problem_responses(400))
 async def list_tickets(
-    principal: Reader,
+    principal: List,
     rt: RuntimeDep,
     status_: Annotated[TicketStatus | None, Query(alias="status")] = None,
     kind: Kind | None = None,
@@ -205,8 +235,8 @@ async def list_tickets(
     customer_id: Annotated[str | None, Query(max_length=40)] = None,
     assignee_id: Annotated[str | None, Query(max_length=100)] = None,
     asset_id: Annotated[str | None, Query(max_length=40)] = None,
-    opened_from: AwareDatetime | None = None,
-    opened_to: AwareDatetime | None = None,
+    opened_from: When | None = None,
+    opened_to: When | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> TicketPage:
@@ -215,7 +245,7 @@ async def list_tickets(
         "kind": kind,
         "priority": priority,
         "sla_risk": sla_risk,
-        "customer_id": customer_id,
+        "customer_id": principal.customer_scope or customer_id,  # a customer lists its own tickets only
         "assignee_id": assignee_id,
         "asset_id": asset_id,
         "opened_from": opened_from,
@@ -228,7 +258,7 @@ async def list_tickets(
 
 
 @router.get("/{ticket_id}", response_model=TicketRead, responses=problem_responses(404))
-async def read_ticket(ticket_id: str, principal: Reader, rt: RuntimeDep) -> TicketRead:
+async def read_ticket(ticket_id: str, principal: Read, rt: RuntimeDep) -> TicketRead:
     ticket = await views.get_ticket(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     if ticket is None:
         raise NotFound("ticket", ticket_id)
@@ -236,7 +266,7 @@ async def read_ticket(ticket_id: str, principal: Reader, rt: RuntimeDep) -> Tick
 
 
 @router.get("/{ticket_id}/details", responses=problem_responses(404))
-async def ticket_details(ticket_id: str, principal: Agent, rt: RuntimeDep) -> dict[str, Any]:
+async def ticket_details(ticket_id: str, principal: Details, rt: RuntimeDep) -> dict[str, Any]:
     d = await views.ticket_details(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     if d is None:
         raise NotFound("ticket", ticket_id)
@@ -248,7 +278,7 @@ async def ticket_details(ticket_id: str, principal: Agent, rt: RuntimeDep) -> di
 
 
 @router.get("/{ticket_id}/timeline", responses=problem_responses(404))
-async def ticket_timeline(ticket_id: str, principal: Reader, rt: RuntimeDep) -> dict[str, Any]:
+async def ticket_timeline(ticket_id: str, principal: Timeline, rt: RuntimeDep) -> dict[str, Any]:
     rows = await views.ticket_timeline(uow=rt.uow(), tenant_id=principal.tenant, ticket_id=ticket_id)
     if rows is None:
         raise NotFound("ticket", ticket_id)
@@ -271,27 +301,27 @@ async def _move(
 
 
 @router.post("/{ticket_id}/cancel", response_model=TicketRead, responses=problem_responses(404, 409))
-async def cancel(ticket_id: str, body: Reason, principal: Writer, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
+async def cancel(ticket_id: str, body: Reason, principal: Cancel, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     return await _move(rt, deps, principal.tenant, ticket_id, TicketStatus.CANCELLED, body.reason, principal.subject)
 
 
 @router.post("/{ticket_id}/reopen", response_model=TicketRead, responses=problem_responses(404, 409))
-async def reopen(ticket_id: str, body: Reason, principal: Writer, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
+async def reopen(ticket_id: str, body: Reason, principal: Reopen, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     return await _move(rt, deps, principal.tenant, ticket_id, TicketStatus.REOPENED, body.reason, principal.subject)
 
 
 @router.post("/{ticket_id}/close", response_model=TicketRead, responses=problem_responses(404, 409))
-async def close(ticket_id: str, body: Reason, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
+async def close(ticket_id: str, body: Reason, principal: Close, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     return await _move(rt, deps, principal.tenant, ticket_id, TicketStatus.CLOSED, body.reason, principal.subject)
 
 
 @router.post("/{ticket_id}/resolve", response_model=TicketRead, responses=problem_responses(404, 409))
-async def resolve(ticket_id: str, body: Reason, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
+async def resolve(ticket_id: str, body: Reason, principal: Resolve, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     return await _move(rt, deps, principal.tenant, ticket_id, TicketStatus.RESOLVED, body.reason, principal.subject)
 
 
 @router.post("/{ticket_id}/triage", response_model=TicketRead, responses=problem_responses(404, 409))
-async def retriage(ticket_id: str, body: TriageUpdate, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
+async def retriage(ticket_id: str, body: TriageUpdate, principal: Triage, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     t = await tickets.retriage(
         uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, **body.model_dump()
     )
@@ -299,12 +329,15 @@ async def retriage(ticket_id: str, body: TriageUpdate, principal: Agent, rt: Run
 
 
 @router.post("/{ticket_id}/facts", response_model=TicketRead, responses=problem_responses(404, 409))
-async def supply_facts(ticket_id: str, body: Facts, principal: Writer, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
+async def supply_facts(ticket_id: str, body: FactsIn, principal: Facts, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     facts = body.model_dump(exclude_none=True)
     if body.contact_phone is not None:
         facts["contact_phone"] = rt.phones.e164(body.contact_phone, principal.tenant, at=("body", "contact_phone"))
     if not facts:
         raise Unprocessable("supply at least one fact")
+    if principal.customer_scope is not None and "asset_id" in facts:  # a customer names its own assets only
+        owner = await asset_owner.find(rt, principal.tenant, facts["asset_id"])
+        principal.require(owner, "asset", facts["asset_id"])
     t = await tickets.supply_facts(
         uow=rt.uow(), deps=deps, tenant_id=principal.tenant, ticket_id=ticket_id, facts=facts
     )
@@ -312,7 +345,7 @@ async def supply_facts(ticket_id: str, body: Facts, principal: Writer, rt: Runti
 
 
 @router.post("/{ticket_id}/notes", status_code=status.HTTP_201_CREATED, responses=problem_responses(404))
-async def add_note(ticket_id: str, body: NoteCreate, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> dict[str, Any]:
+async def add_note(ticket_id: str, body: NoteCreate, principal: Note, rt: RuntimeDep, deps: DepsDep) -> dict[str, Any]:
     note_id = await tickets.add_note(
         uow=rt.uow(),
         deps=deps,
@@ -326,7 +359,7 @@ async def add_note(ticket_id: str, body: NoteCreate, principal: Agent, rt: Runti
 
 
 @router.post("/{ticket_id}/escalate", response_model=TicketRead, responses=problem_responses(404, 409))
-async def escalate(ticket_id: str, body: Escalation, principal: Agent, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
+async def escalate(ticket_id: str, body: Escalation, principal: Escalate, rt: RuntimeDep, deps: DepsDep) -> TicketRead:
     t = await complaints.escalate_complaint(
         uow=rt.uow(),
         deps=deps,
@@ -340,7 +373,7 @@ async def escalate(ticket_id: str, body: Escalation, principal: Agent, rt: Runti
 
 @router.post("/{ticket_id}/compensation", response_model=TicketRead, responses=problem_responses(404, 409))
 async def decide_compensation(
-    ticket_id: str, body: CompensationDecision, principal: Manager, rt: RuntimeDep, deps: DepsDep
+    ticket_id: str, body: CompensationDecision, principal: Compensation, rt: RuntimeDep, deps: DepsDep
 ) -> TicketRead:
     t = await complaints.decide_compensation(
         uow=rt.uow(),

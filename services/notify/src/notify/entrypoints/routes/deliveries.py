@@ -8,12 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.access import Access, Authorize
 from notify import views
-from notify.entrypoints.routes.common import RuntimeDep
+from notify.entrypoints.routes.common import RuntimeDep, ticket_contact_owner
 
 router = APIRouter(prefix="/deliveries", tags=["deliveries"])
-Reader = Annotated[Principal, Depends(require_roles("agent", "manager", "admin"))]
+Reader = Annotated[Access, Depends(Authorize("deliveries.list", owner=ticket_contact_owner, what="ticket"))]
 
 
 class AttemptRead(BaseModel):

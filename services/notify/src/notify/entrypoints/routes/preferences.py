@@ -5,31 +5,33 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from datetime import datetime, time
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
-from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.contacts import Email, PhoneText, mask_contact, normalise_email
-from fixflow_shared.errors import NotFound
+from fixflow_shared.errors import Forbidden, NotFound
+from fixflow_shared.fields import LocalTime
+from fixflow_shared.policy import POLICY
 from fixflow_shared.problems import problem_responses
 from fixflow_shared.runtime import ServiceRuntime
 from notify import views
-from notify.domain import subscriptions
+from notify.domain import subscriptions, webhook_targets
 from notify.domain.exceptions import InvalidAddress
 from notify.domain.model import Channel, Preference, QuietHours
-from notify.entrypoints.routes.common import RuntimeDep
+from notify.entrypoints.routes.common import RuntimeDep, feed_owner
 from notify.service_layer import recipients
 
 router = APIRouter(tags=["preferences"])
-Staff = Annotated[Principal, Depends(require_roles("agent", "manager", "admin"))]
-Admin = Annotated[Principal, Depends(require_roles("manager", "admin"))]
-Anyone = Annotated[
-    Principal, Depends(require_roles("agent", "manager", "admin", "customer", "technician", "dispatcher"))
-]
+PreferencesWrite = Annotated[Access, Depends(Authorize("preferences.write"))]
+PreferencesRead = Annotated[Access, Depends(Authorize("preferences.read"))]
+RecipientsWrite = Annotated[Access, Depends(Authorize("recipients.write"))]
+WebhooksCreate = Annotated[Access, Depends(Authorize("webhooks.create"))]
+FeedRead = Annotated[Access, Depends(Authorize("feed.read", owner=feed_owner, what="feed"))]
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
@@ -49,8 +51,8 @@ def recipient_key(rt: ServiceRuntime, tenant: str, value: str) -> str:
 class QuietHoursWrite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: time = Field(description="local time, e.g. 22:00")
-    end: time = Field(description="local time, e.g. 08:00 (before start = over midnight)")
+    start: LocalTime = Field(description="local time, e.g. 22:00")
+    end: LocalTime = Field(description="local time, e.g. 08:00 (before start = over midnight)")
     tz: str = Field("Asia/Shanghai", max_length=64)
 
     @field_validator("tz")
@@ -76,7 +78,9 @@ class PreferenceRead(PreferenceWrite):
 
 
 @router.put("/preferences/{recipient}", response_model=PreferenceRead)
-async def put_preference(recipient: str, body: PreferenceWrite, principal: Staff, rt: RuntimeDep) -> PreferenceRead:
+async def put_preference(
+    recipient: str, body: PreferenceWrite, principal: PreferencesWrite, rt: RuntimeDep
+) -> PreferenceRead:
     key = recipient_key(rt, principal.tenant, recipient)
     qh = body.quiet_hours
     pref = Preference(
@@ -91,7 +95,7 @@ async def put_preference(recipient: str, body: PreferenceWrite, principal: Staff
 
 
 @router.get("/preferences/{recipient}", response_model=PreferenceRead, responses=problem_responses(404))
-async def get_preference(recipient: str, principal: Staff, rt: RuntimeDep) -> PreferenceRead:
+async def get_preference(recipient: str, principal: PreferencesRead, rt: RuntimeDep) -> PreferenceRead:
     key = recipient_key(rt, principal.tenant, recipient)
     p = await views.preference(uow=rt.uow(), tenant_id=principal.tenant, recipient=key)
     if p is None:
@@ -116,7 +120,9 @@ class RecipientWrite(BaseModel):
 
 
 @router.put("/recipients/{recipient_id}", status_code=status.HTTP_200_OK)
-async def put_recipient(recipient_id: str, body: RecipientWrite, principal: Admin, rt: RuntimeDep) -> dict[str, Any]:
+async def put_recipient(
+    recipient_id: str, body: RecipientWrite, principal: RecipientsWrite, rt: RuntimeDep
+) -> dict[str, Any]:
     if not _ID.match(recipient_id):
         raise InvalidAddress("ids use letters, digits and _.:- (at most 64)")
     phone = rt.phones.e164(body.phone, principal.tenant, at=("body", "phone"))
@@ -147,6 +153,11 @@ class WebhookWrite(BaseModel):
     url: HttpUrl
     event_types: list[str] = Field(default_factory=list, max_length=50, description="[] = every event notify consumes")
     secret: str | None = Field(None, min_length=16, max_length=200, description="generated when omitted")
+    include_contact: bool = Field(
+        False,
+        description="also send the customer's contact details (e-mail, phone, name); honoured only while the "
+        "role of the subscription's owner may read them",
+    )
 
     @field_validator("event_types")
     @classmethod
@@ -161,12 +172,23 @@ class WebhookCreated(BaseModel):
     id: str
     url: str
     event_types: list[str]
+    include_contact: bool
     secret: str = Field(description="shown once: HMAC-SHA256 key of the Fixflow-Signature header")
     signature: str = "Fixflow-Signature: v1=hex(HMAC-SHA256(secret, Fixflow-Timestamp + '.' + body))"
 
 
 @router.post("/webhooks", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated)
-async def add_webhook(body: WebhookWrite, principal: Admin, rt: RuntimeDep) -> WebhookCreated:
+async def add_webhook(body: WebhookWrite, principal: WebhooksCreate, rt: RuntimeDep) -> WebhookCreated:
+    """Targets must be https in production and never internal addresses (unless the operator allows
+    the network); 422 otherwise."""
+    settings = rt.settings
+    webhook_targets.check_url(
+        str(body.url),
+        production=settings.environment == "production",
+        allowed=webhook_targets.networks(getattr(settings, "webhook_allowed_networks", ())),
+    )
+    if body.include_contact and POLICY["contacts.read"].reach(principal.roles) is None:
+        raise Forbidden("your role may not receive customers' contact details")
     endpoint_id = str(uuid.uuid4())
     secret = body.secret or secrets.token_urlsafe(32)
     await recipients.add_webhook(
@@ -176,8 +198,17 @@ async def add_webhook(body: WebhookWrite, principal: Admin, rt: RuntimeDep) -> W
         url=str(body.url),
         secret=secret,
         event_types=body.event_types,
+        include_contact=body.include_contact,
+        owner_subject=principal.subject,
+        owner_roles=sorted(principal.roles),
     )
-    return WebhookCreated(id=endpoint_id, url=str(body.url), event_types=body.event_types, secret=secret)
+    return WebhookCreated(
+        id=endpoint_id,
+        url=str(body.url),
+        event_types=body.event_types,
+        include_contact=body.include_contact,
+        secret=secret,
+    )
 
 
 class FeedItem(BaseModel):
@@ -191,9 +222,7 @@ class FeedItem(BaseModel):
 
 @router.get("/feed/{recipient_id}", response_model=list[FeedItem], tags=["feed"], responses=problem_responses(404))
 async def read_feed(
-    recipient_id: str, principal: Anyone, rt: RuntimeDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
+    recipient_id: str, principal: FeedRead, rt: RuntimeDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[dict[str, Any]]:
-    """The in-app feed of one recipient (staff read anyone's; others only their own)."""
-    if not principal.has_any("agent", "manager") and principal.subject != recipient_id:
-        raise NotFound("feed", recipient_id)
+    """The in-app feed of one recipient (staff read anyone's; a technician or customer only its own)."""
     return await views.feed(uow=rt.uow(), tenant_id=principal.tenant, recipient=recipient_id, limit=limit)

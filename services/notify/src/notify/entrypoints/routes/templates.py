@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.errors import NotFound
 from fixflow_shared.problems import problem_responses
 from notify import views
@@ -24,8 +24,8 @@ from notify.entrypoints.routes.common import RuntimeDep
 from notify.service_layer import handlers
 
 router = APIRouter(prefix="/templates", tags=["templates"])
-Editor = Annotated[Principal, Depends(require_roles("manager", "admin"))]
-Reader = Annotated[Principal, Depends(require_roles("agent", "manager", "admin"))]
+Editor = Annotated[Access, Depends(Authorize("templates.write"))]
+Reader = Annotated[Access, Depends(Authorize("templates.read"))]
 ChannelName = Literal["email", "sms", "in_app"]
 Locale = Literal["zh-CN", "en"]
 NAME = r"^[a-z][a-z-]*(\.[a-z][a-z-]*)+$"

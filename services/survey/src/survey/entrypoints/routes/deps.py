@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from fixflow_shared.access import row_owner
+from survey.adapters.orm import surveys
 from survey.service_layer.wiring import Services
 
 
@@ -14,3 +16,6 @@ async def services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(services)]
+
+
+survey_owner = row_owner(surveys, param="survey_id")

@@ -1,20 +1,41 @@
 """HTTP: the public answer link (no login). The signed single-use token is the only credential.
 
 Every refusal is problem+json and writes nothing: forged/altered token 401, unknown survey 404,
-expired 410, already answered 409, out-of-range score / unknown question / oversized text 422.
+expired 410, already answered 409, out-of-range score / unknown question / oversized text 422, and
+429 past the rate limit (per tenant and client address, and per client: guessing tokens is slow).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, Request, status
 
 from fixflow_shared.problems import problem_responses
+from fixflow_shared.ratelimit import RateLimiter
 from survey.domain.commands import AnswerSurvey
+from survey.domain.exceptions import InvalidToken
 from survey.entrypoints.routes.deps import ServicesDep
 from survey.entrypoints.routes.schemas import AnswerAccepted, AnswerCreate, PublicSurveyRead
 from survey.service_layer import handlers
 
-router = APIRouter(prefix="/public/surveys", tags=["public"])
+
+async def rate_limited(request: Request, token: str, svc: ServicesDep) -> None:
+    settings = svc.runtime.settings
+    try:
+        tenant = svc.links.signer.verify(token).tenant_id
+    except InvalidToken:
+        tenant = "-"  # forged or altered: counted together, and per client below
+    client = request.client.host if request.client else "-"
+    await RateLimiter(svc.runtime.redis, "survey-public").check(
+        [
+            (f"{tenant}:{client}", settings.public_rate_per_minute),  # type: ignore[attr-defined]
+            (f"*:{client}", settings.public_rate_per_client_per_minute),  # type: ignore[attr-defined]
+        ]
+    )
+
+
+router = APIRouter(
+    prefix="/public/surveys", tags=["public"], dependencies=[Depends(rate_limited)], responses=problem_responses(429)
+)
 
 
 @router.get("/{token}", response_model=PublicSurveyRead, responses=problem_responses(401, 404, 409, 410))

@@ -8,15 +8,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.errors import Unprocessable
+from fixflow_shared.fields import When
 from survey import views
 from survey.domain import reports
 from survey.entrypoints.routes.deps import ServicesDep
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
-Manager = Annotated[Principal, Depends(require_roles("manager", "agent"))]
+Manager = Annotated[Access, Depends(Authorize("survey_reports.read"))]
 GroupBy = Literal["technician", "team", "month", "week", "day", "all"]
 
 
@@ -33,8 +34,8 @@ async def satisfaction(
     principal: Manager,
     svc: ServicesDep,
     group_by: GroupBy = "all",
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[When | None, Query(alias="from")] = None,
+    until: Annotated[When | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
     _range(since, until)
     rows = await views.satisfaction(
@@ -48,8 +49,8 @@ async def satisfaction_csv(
     principal: Manager,
     svc: ServicesDep,
     group_by: GroupBy = "all",
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[When | None, Query(alias="from")] = None,
+    until: Annotated[When | None, Query(alias="to")] = None,
 ) -> Response:
     _range(since, until)
     rows = await views.satisfaction(

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.problems import problem_responses
 from survey import views
 from survey.domain.commands import RecordRevisitOutcome, SetCustomerGrade
@@ -16,12 +16,14 @@ from survey.service_layer import handlers
 
 router = APIRouter(tags=["revisits"])
 
-Agent = Annotated[Principal, Depends(require_roles("agent", "manager"))]
+RevisitsList = Annotated[Access, Depends(Authorize("revisits.list"))]
+RevisitsRecord = Annotated[Access, Depends(Authorize("revisits.record"))]
+Grade = Annotated[Access, Depends(Authorize("revisits.grade"))]
 
 
 @router.get("/revisits", response_model=list[RevisitRead])
 async def list_revisits(
-    principal: Agent,
+    principal: RevisitsList,
     svc: ServicesDep,
     status: Literal["open", "done"] | None = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -31,7 +33,9 @@ async def list_revisits(
 
 
 @router.post("/revisits/{revisit_id}/outcome", response_model=RevisitRead, responses=problem_responses(404, 409))
-async def record_outcome(revisit_id: str, body: RevisitOutcome, principal: Agent, svc: ServicesDep) -> RevisitRead:
+async def record_outcome(
+    revisit_id: str, body: RevisitOutcome, principal: RevisitsRecord, svc: ServicesDep
+) -> RevisitRead:
     r = await handlers.record_revisit_outcome(
         uow=svc.runtime.uow(),
         cmd=RecordRevisitOutcome(
@@ -47,7 +51,7 @@ async def record_outcome(revisit_id: str, body: RevisitOutcome, principal: Agent
 
 
 @router.put("/revisit-customers/{customer_id}", status_code=204)
-async def set_grade(customer_id: str, body: GradeUpdate, principal: Agent, svc: ServicesDep) -> None:
+async def set_grade(customer_id: str, body: GradeUpdate, principal: Grade, svc: ServicesDep) -> None:
     timers = await handlers.set_customer_grade(
         uow=svc.runtime.uow(),
         cmd=SetCustomerGrade(tenant_id=principal.tenant, customer_id=customer_id, grade=body.grade),

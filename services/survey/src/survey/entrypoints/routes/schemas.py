@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fixflow_shared.fields import Day, LocalTime
 from survey.domain.model import MAX_COMMENT_CHARS, Answers, Revisit, Survey, SurveyPlan
 
 QuestionName = Literal["timeliness", "professionalism", "attitude", "effectiveness", "overall"]
@@ -93,15 +94,15 @@ class CalendarModel(BaseModel):
 
     country: str = Field("CN", pattern=r"^[A-Z]{2}$")
     tz: str = Field("Asia/Shanghai", max_length=64)
-    extra_holidays: list[date] = Field(default_factory=list, max_length=400)
-    extra_workdays: list[date] = Field(default_factory=list, max_length=400)
+    extra_holidays: list[Day] = Field(default_factory=list, max_length=400)
+    extra_workdays: list[Day] = Field(default_factory=list, max_length=400)
 
 
 class PlanModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     delay_working_days: int = Field(3, ge=0, le=60)
-    send_time: time = time(10, 0)
+    send_time: LocalTime = time(10, 0)
     follow_up_major: bool = True
     follow_up_working_days: int = Field(20, ge=1, le=60)
     channel: Literal["sms", "email", "phone"] = "sms"
