@@ -1,4 +1,4 @@
-"""The five services in-process (one event loop, their own broker and Redis database), for the
+"""The six services in-process (one event loop, their own broker and Redis database), for the
 security tests: hostile input, the authorisation matrix, schemathesis and the PII log check."""
 
 from __future__ import annotations

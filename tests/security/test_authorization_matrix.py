@@ -1,4 +1,4 @@
-"""The generated authorisation matrix: every route of the five OpenAPI documents x every role x the
+"""The generated authorisation matrix: every route of the six OpenAPI documents x every role x the
 caller's own object and another's, compared with the policy table (fixflow_shared.policy).
 
 Expectations come from the table and from the route's path alone: a role the action does not

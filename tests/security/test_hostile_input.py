@@ -1,4 +1,4 @@
-"""Hostile input is harmless: every route of the five services, given control characters, deep
+"""Hostile input is harmless: every route of the six services, given control characters, deep
 JSON, absurd dates or numbers where dates belong, answers 4xx problem+json, never 500."""
 
 from __future__ import annotations

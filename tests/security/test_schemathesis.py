@@ -1,4 +1,4 @@
-"""schemathesis over the five services' OpenAPI documents: generated requests (fixed seed, bounded
+"""schemathesis over the six services' OpenAPI documents: generated requests (fixed seed, bounded
 examples per operation) give no server error and no answer outside the documented schema.
 
 The cases are generated first (hypothesis, derandomized) and then sent to the in-process apps with

@@ -9,7 +9,7 @@ perform it and how far they reach:
   not disclosed);
 - a partner API key reaches the whole tenant for the actions its scopes name.
 
-A role an action does not list gets 403. tests/authz walks every route of the five OpenAPI
+A role an action does not list gets 403. tests/security walks every route of the six OpenAPI
 documents against this table.
 """
 

@@ -124,3 +124,44 @@ async def test_board_lists_appointments_checks_a_drop_and_moves_or_refuses(clien
     assert (
         await client.get(f"/v1/jobs/{job['id']}/fit", params={**window, "technician_id": "nobody"}, headers=h(t))
     ).status_code == 404
+
+
+async def test_every_member_of_a_crew_reaches_the_crew_visit_and_no_one_else(client, kafka):
+    """A crew visit is booked with its lead; each member has a work order naming the appointment:
+    every member reads the appointment and finds it on its board, another technician does not."""
+    from fixflow_shared.events import new_envelope
+    from fixflow_shared.events.contracts.intake import TicketOpened
+
+    t = tenant()
+    await technician(client, t, name="Lead")
+    await technician(client, t, name="Member", dlat=0.01)
+    env = ticket_opened(t)
+    env = new_envelope(
+        TicketOpened.model_validate({**env.data, "site": None}), source="/fixflow/intake", subject=env.subject, tenant=t
+    )
+    await publish(kafka.bootstrap, topics.INTAKE_TICKETS, env, ticket_triaged(env))
+
+    async def get():
+        r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
+        return r.json() if r.status_code == 200 else None
+
+    job = await eventually(get, lambda j: j is not None and j["status"] == "incomplete", what="the job of the ticket")
+    r = await client.patch(f"/v1/jobs/{job['id']}", json={"lat": 31.24, "lon": 121.47, "crew_size": 2}, headers=h(t))
+    assert r.status_code == 200 and r.json()["status"] == "assigned", r.text
+    job = (await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()
+    appt = job["appointments"][0]
+    crew = {w["technician_id"] for w in job["work_orders"] if w["status"] == "assigned"}
+    assert len(crew) == 2 and appt["technician_id"] in crew, job
+    outsider = await technician(client, t, name="Outsider", dlat=0.02)
+
+    now = datetime.now(UTC)
+    period = {"start": (now - timedelta(hours=1)).isoformat(), "end": (now + timedelta(days=8)).isoformat()}
+    for member in crew:
+        as_member = h(t, "technician", technician_id=member)
+        r = await client.get(f"/v1/appointments/{appt['id']}", headers=as_member)
+        assert r.status_code == 200, (member, r.text)
+        board = (await client.get("/v1/appointments", params=period, headers=as_member)).json()
+        assert [b["id"] for b in board] == [appt["id"]]
+    as_outsider = h(t, "technician", technician_id=outsider["id"])
+    assert (await client.get(f"/v1/appointments/{appt['id']}", headers=as_outsider)).status_code == 404
+    assert (await client.get("/v1/appointments", params=period, headers=as_outsider)).json() == []
