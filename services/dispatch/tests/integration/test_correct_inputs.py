@@ -139,7 +139,7 @@ async def test_offers_wait_for_the_parts_and_the_holder_does_the_follow_up(clien
         lambda: job_detail(client, t, opened.subject), lambda j: j is not None and j["status"] == "assigned"
     )
     wo = job["work_orders"][0]["id"]
-    hdr = h(t, "technician")
+    hdr = h(t, "technician", technician_id=job["work_orders"][0]["technician_id"])  # the holder, the only one
     assert (await client.post(f"/v1/work-orders/{wo}/arrival", json={}, headers=hdr)).status_code == 200
     r = await client.post(
         f"/v1/work-orders/{wo}/failure",
