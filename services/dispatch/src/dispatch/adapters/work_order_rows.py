@@ -163,19 +163,20 @@ class WorkOrderRows(Rows):
             q = q.with_for_update()
         return [self._wo(r) for r in (await self.session.execute(q)).mappings()]
 
-    async def live_work_orders(self, *, start: datetime, end: datetime) -> list[WorkOrder]:
+    async def live_work_orders(
+        self, *, start: datetime, end: datetime, technician_ids: list[str] | None = None
+    ) -> list[WorkOrder]:
         """Work orders assigned, on the way or on site that end after `start` and begin before `end`:
-        the visits on the technicians' routes."""
-        rows = await self.session.execute(
-            select(work_orders)
-            .where(
-                work_orders.c.tenant_id == self.tenant,
-                work_orders.c.status.in_(ACTIVE_WO),
-                work_orders.c.planned_start < end,
-                work_orders.c.planned_end > start,
-            )
-            .order_by(work_orders.c.planned_start)
+        the visits on the technicians' routes (only those of `technician_ids`, if given)."""
+        q = select(work_orders).where(
+            work_orders.c.tenant_id == self.tenant,
+            work_orders.c.status.in_(ACTIVE_WO),
+            work_orders.c.planned_start < end,
+            work_orders.c.planned_end > start,
         )
+        if technician_ids is not None:
+            q = q.where(work_orders.c.technician_id.in_(technician_ids))
+        rows = await self.session.execute(q.order_by(work_orders.c.planned_start, work_orders.c.id))
         return [self._wo(r) for r in rows.mappings()]
 
     async def load_by_day(self, *, start: datetime, end: datetime) -> dict[str, dict[date, int]]:

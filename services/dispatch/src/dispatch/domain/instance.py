@@ -102,7 +102,7 @@ class Instance:
             ok &= (need[:, None] <= 0) | (have[None, :] >= need[:, None])
         for region in sorted({j.region for j in jobs if j.region}):
             rows = np.array([j.region == region for j in jobs])
-            cover = np.array([covers_region(jobs[int(np.argmax(rows))], t) for t in techs])
+            cover = np.array([covers_region(jobs[int(np.argmax(rows))], t) for t in techs], dtype=bool)
             ok[rows] &= cover[None, :]
         until = np.full((J, T), INF)
         for name in sorted({c for j in jobs for c in j.required_certifications}):
@@ -181,4 +181,5 @@ class Instance:
         if cand.size <= k:
             return [int(t) for t in cand]
         d = self.tt[np.array(self.tech_loc)[cand], self.job_loc[j]]
-        return [int(t) for t in cand[np.argpartition(d, k - 1)[:k]]]
+        # a stable order: equally near technicians go by their order, whoever else is in the problem
+        return [int(t) for t in cand[np.argsort(d, kind="stable")[:k]]]

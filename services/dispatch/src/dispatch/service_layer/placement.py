@@ -62,9 +62,8 @@ async def _place(
     attempts: list[Interval | None] = [appointment.window] if appointment else []
     attempts.append(None)
     for window in attempts:
-        routes = await _routes(
-            repo, [job.spec(window=window)], now=now, planning=planning, exclude=exclude, skip_jobs={job.id}
-        )
+        spec = job.spec(window=window)
+        routes = await _routes(repo, [spec], now=now, planning=planning, exclude=exclude, skip_jobs={job.id}, near=spec)
         placed = place_job(routes.problem, job.id, planning.distances)
         if placed is None:
             continue
@@ -96,7 +95,8 @@ async def _place(
     if bumped is not None:
         return bumped
     # no place keeps the SLA, even freed: the earliest visit there is, late (the SLA escalates in intake)
-    routes = await _routes(repo, [job.spec()], now=now, planning=planning, exclude=exclude, skip_jobs={job.id})
+    spec = job.spec()
+    routes = await _routes(repo, [spec], now=now, planning=planning, exclude=exclude, skip_jobs={job.id}, near=spec)
     late = place_job(routes.problem, job.id, planning.distances, late=True)
     if late is None:
         return None

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dispatch.adapters.repository import Repository
+from dispatch.domain.candidates import nearest_qualified
 from dispatch.domain.distance import DistanceMatrix, HaversineMatrix
 from dispatch.domain.eligibility import parts_ready
 from dispatch.domain.intervals import Interval
@@ -28,6 +29,7 @@ from dispatch.domain.model import (
 from dispatch.domain.placement import customer_window
 from dispatch.domain.plan import PlannedVisit, RoutePlan
 from dispatch.domain.route_check import violations, visit_violations
+from dispatch.domain.routes import NEAREST
 from dispatch.domain.specs import JobSpec, PartsPolicy, Problem, VisitSpec
 from fixflow_shared.events import Envelope
 from fixflow_shared.events.contracts import dispatch as ev
@@ -70,23 +72,38 @@ async def _routes(
     skip_jobs: frozenset[str] | set[str] = frozenset(),
     blocked: dict[str, Interval] | None = None,
     pinned: frozenset[str] | set[str] = frozenset(),
+    near: JobSpec | None = None,
 ) -> Routes:
     """The technicians (minus `exclude`, or only `only`) with the visits already on their routes
     (minus those of `skip_jobs`), and `jobs` to place. `blocked` makes a technician unavailable for
     a while (a delay), as an absence would; `pinned` work orders keep their start (a visit the
-    technician is committed to)."""
+    technician is committed to). `near`: one job is placed (by cheapest insertion), so only the
+    technicians its placement looks at are built, with their visits alone (domain/candidates.py):
+    the same place as with everyone's routes, without building 300 technicians' weeks for one job."""
     end = now + timedelta(days=planning.horizon_days)
     techs = [
         t
         for t in await repo.technicians(absences_after=now)
         if t.active and t.id not in exclude and (only is None or t.id in only)
     ]
+    tech_ids: list[str] | None = None
+    if near is not None:
+        # where a technician starts and what they may do does not depend on the horizon: an empty one
+        # skips working out their week (the costly part) for everyone the job will never go to
+        profiles = [t.spec(start=now, end=now) for t in techs]
+        keep = set(nearest_qualified(near, profiles, planning.distances, NEAREST))
+        techs = [t for t in techs if t.id in keep]
+        tech_ids = sorted(keep)
     for t in techs:
         if blocked and t.id in blocked:
             b = blocked[t.id]
             t.absences = [*t.absences, Absence("blocked", b.start, b.end, "delayed")]
     by_id = {t.id: t for t in techs}
-    wos = [w for w in await repo.live_work_orders(start=now - timedelta(days=1), end=end) if w.job_id not in skip_jobs]
+    wos = [
+        w
+        for w in await repo.live_work_orders(start=now - timedelta(days=1), end=end, technician_ids=tech_ids)
+        if w.job_id not in skip_jobs
+    ]
     rows = await repo.jobs_by_id(sorted({w.job_id for w in wos}))
     appts = await repo.appointments_by_id(sorted({w.appointment_id for w in wos if w.appointment_id}))
     work_orders: dict[str, list[WorkOrder]] = {}

@@ -1,0 +1,103 @@
+"""Placing one job looks only at the qualified technicians nearest to it (domain/candidates.py): the
+routes of a far or unqualified technician are not built, and the place found is the one the search
+over every technician's routes finds."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dispatch.domain.baseline import greedy_nearest
+from dispatch.domain.candidates import nearest_qualified
+from dispatch.domain.distance import HaversineMatrix
+from dispatch.domain.generated import field_service
+from dispatch.domain.intervals import Interval
+from dispatch.domain.placement import Placement, place_job
+from dispatch.domain.routes import NEAREST
+from dispatch.domain.specs import JobSpec, Problem, TechnicianSpec, VisitSpec
+
+DM = HaversineMatrix()
+NOW = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
+
+
+def tech(tid: str, dlat: float, **kw: object) -> TechnicianSpec:
+    day = Interval(NOW, NOW + timedelta(hours=10))
+    base: dict[str, object] = {"available": (day,), "skills": {"washer": 2}}
+    return TechnicianSpec(id=tid, lat=31.2 + dlat, lon=121.4, **{**base, **kw})  # type: ignore[arg-type]
+
+
+def test_far_and_unqualified_technicians_are_not_candidates():
+    job = JobSpec(
+        id="j",
+        lat=31.2,
+        lon=121.4,
+        duration_min=60,
+        required_skills={"washer": 2},
+        required_certifications=("gas",),
+        region="NW",
+    )
+    gas = {"gas": NOW - timedelta(days=1)}  # held, if expired: whether it holds is the route's matter
+    techs = [
+        tech("near", 0.01, certifications=gas),
+        tech("novice", 0.0, skills={"washer": 1}, certifications=gas),
+        tech("uncertified", 0.0),
+        tech("elsewhere", 0.0, certifications=gas, regions=frozenset({"SE"})),
+        tech("everywhere", 0.03, certifications=gas),
+        tech("far", 0.5, certifications=gas),
+    ]
+    assert nearest_qualified(job, techs, DM, 2) == ["near", "everywhere"]
+    assert nearest_qualified(job, techs, DM, 10) == ["near", "everywhere", "far"]
+
+
+def test_equally_near_technicians_go_by_their_order():
+    job = JobSpec(id="j", lat=31.2, lon=121.4, duration_min=60)
+    techs = [tech(f"t{i}", 0.01 if i % 2 else -0.01) for i in range(6)]  # all equally near
+    assert nearest_qualified(job, techs, DM, 3) == ["t0", "t1", "t2"]
+
+
+def _on_routes(p: Problem) -> tuple[list[VisitSpec], list[JobSpec]]:
+    """Half the jobs already on routes (placed greedily), the other half still to place."""
+    half = len(p.jobs) // 2
+    first = dataclasses.replace(p, jobs=p.jobs[:half])
+    plan = greedy_nearest(first, DM)
+    specs = {j.id: j for j in first.jobs}
+    visits = [
+        VisitSpec(specs[jid], v.technician_id, v.start, pinned=specs[jid].crew_size > 1)
+        for jid, vs in plan.by_job().items()
+        for v in vs
+    ]
+    return visits, list(p.jobs[half:])
+
+
+def _key(placed: Placement | None) -> object:
+    if placed is None:
+        return None
+    return (
+        [(v.technician_id, v.start, v.end) for v in placed.visits],
+        round(placed.cost, 6),
+        placed.retimed,
+        placed.explanation,
+    )
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 10_000), st.integers(20, 200), st.sampled_from([5, 30, 150, 250, 300]))
+def test_the_candidates_routes_give_the_place_the_full_search_gives(seed, n_jobs, n_techs):
+    # with 150 technicians and more, more than NEAREST qualify for most jobs: the candidates are fewer
+    p = field_service(n_jobs, n_techs, seed=seed)
+    visits, todo = _on_routes(p)
+    for job in todo[:4]:
+        full = dataclasses.replace(p, jobs=(job,), visits=tuple(visits))
+        keep = set(nearest_qualified(job, p.technicians, DM, NEAREST))
+        only = dataclasses.replace(
+            full,
+            technicians=tuple(t for t in p.technicians if t.id in keep),
+            visits=tuple(v for v in visits if v.technician_id in keep),
+        )
+        for late in (False, True):
+            if late and job.crew_size > 1:
+                continue
+            assert _key(place_job(only, job.id, DM, late=late)) == _key(place_job(full, job.id, DM, late=late))
