@@ -23,6 +23,7 @@ from dispatch.domain.model import (
     Technician,
     WeeklyHours,
 )
+from dispatch.domain.specs import TechnicianSpec
 from fixflow_shared.db import rows_changed
 
 # Statements built once, executed with parameters: building a statement per call (and coercing every
@@ -38,6 +39,23 @@ _ABSENCES = select(absences).where(
     absences.c.technician_id.in_(bindparam("b_ids", expanding=True)),
     absences.c.end_at > bindparam("b_after"),
 )
+
+_PROFILES = (
+    select(
+        technicians.c.id,
+        technicians.c.home_lat,
+        technicians.c.home_lon,
+        technicians.c.depot_lat,
+        technicians.c.depot_lon,
+        technicians.c.skills,
+        technicians.c.regions,
+    )
+    .where(technicians.c.tenant_id == _TENANT, technicians.c.active.is_(True))
+    .order_by(technicians.c.id)
+)
+_PROFILE_CERTIFICATIONS = select(
+    certifications.c.technician_id, certifications.c.name, certifications.c.valid_until
+).where(certifications.c.tenant_id == _TENANT)
 
 
 def _hours_json(h: WeeklyHours) -> dict[str, Any]:
@@ -203,6 +221,28 @@ class TechnicianRows(Rows):
                 absences=abs_[r["id"]],
             )
             for r in rows
+        ]
+
+    async def technician_profiles(self) -> list[TechnicianSpec]:
+        """The active technicians as a job's candidate filter sees them (where their day starts,
+        skills, territories, certificates held: their latest expiry), without hours or absences: two
+        light queries instead of building every technician (domain/candidates.py). By id."""
+        rows = (await self.session.execute(_PROFILES, {"b_tenant": self.tenant})).all()
+        certs: dict[str, dict[str, datetime]] = defaultdict(dict)
+        for tid, name, until in await self.session.execute(_PROFILE_CERTIFICATIONS, {"b_tenant": self.tenant}):
+            held = certs[tid]
+            held[name] = max(held.get(name, until), until)
+        return [
+            TechnicianSpec(
+                id=tid,
+                lat=dlat if dlat is not None and dlon is not None else hlat,
+                lon=dlon if dlat is not None and dlon is not None else hlon,
+                available=(),
+                skills=dict(sk),
+                certifications=certs.get(tid, {}),
+                regions=frozenset(regions),
+            )
+            for tid, hlat, hlon, dlat, dlon, sk, regions in rows
         ]
 
     async def technician(self, technician_id: str, *, lock: bool = False) -> Technician | None:

@@ -52,7 +52,7 @@ class RouteSet:
         """An independent copy of the routes over the same instance (a trial to keep or drop)."""
         other = RouteSet.__new__(RouteSet)
         other.inst = self.inst
-        other.stops = [list(x) for x in self.stops]
+        other.stops = list(self.stops)  # a period's stops are replaced, never changed in place: shared
         other.lines = list(self.lines)
         other.where = defaultdict(list, {j: list(s) for j, s in self.where.items()})
         other.count = defaultdict(int, self.count)
@@ -112,7 +112,8 @@ class RouteSet:
     def _put(self, shift: int, pos: int, stop: Stop, line: Timeline) -> None:
         s = self.inst.shifts[shift]
         self._costs.pop(shift, None)
-        self.stops[shift].insert(pos, stop)
+        stops = self.stops[shift]
+        self.stops[shift] = [*stops[:pos], stop, *stops[pos:]]  # a new list: copies share the old one
         self.lines[shift] = line
         self.where[stop.job].append(shift)
         self.count[(s.tech, s.day)] += 1
@@ -277,12 +278,10 @@ class RouteSet:
         for x in self.stops[s]:
             self.where[x.job].remove(s)
             self.count[(sh.tech, sh.day)] -= 1
-        self.stops[s] = []
-        for pos, x in enumerate(stops):
-            self.stops[s].append(x)
+        self.stops[s] = list(stops)  # a new list: copies share the old one
+        for x in stops:
             self.where[x.job].append(s)
             self.count[(sh.tech, sh.day)] += 1
-            del pos
         self.lines[s] = line
         return True
 

@@ -81,19 +81,18 @@ async def _routes(
     technicians its placement looks at are built, with their visits alone (domain/candidates.py):
     the same place as with everyone's routes, without building 300 technicians' weeks for one job."""
     end = now + timedelta(days=planning.horizon_days)
-    techs = [
-        t
-        for t in await repo.technicians(absences_after=now)
-        if t.active and t.id not in exclude and (only is None or t.id in only)
-    ]
     tech_ids: list[str] | None = None
     if near is not None:
-        # where a technician starts and what they may do does not depend on the horizon: an empty one
-        # skips working out their week (the costly part) for everyone the job will never go to
-        profiles = [t.spec(start=now, end=now) for t in techs]
-        keep = set(nearest_qualified(near, profiles, planning.distances, NEAREST))
-        techs = [t for t in techs if t.id in keep]
-        tech_ids = sorted(keep)
+        # who the job may go to, from light rows: only they are loaded and their weeks worked out
+        profiles = [
+            p for p in await repo.technician_profiles() if p.id not in exclude and (only is None or p.id in only)
+        ]
+        tech_ids = nearest_qualified(near, profiles, planning.distances, NEAREST)
+    techs = [
+        t
+        for t in await repo.technicians(tech_ids, absences_after=now)
+        if t.active and t.id not in exclude and (only is None or t.id in only)
+    ]
     for t in techs:
         if blocked and t.id in blocked:
             b = blocked[t.id]
