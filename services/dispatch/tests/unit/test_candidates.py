@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dispatch.domain.baseline import greedy_nearest
-from dispatch.domain.candidates import nearest_qualified
+from dispatch.domain.candidates import may_do, nearest_qualified
 from dispatch.domain.distance import HaversineMatrix
 from dispatch.domain.generated import field_service
 from dispatch.domain.intervals import Interval
-from dispatch.domain.placement import Placement, place_job
+from dispatch.domain.placement import Placement, place_job, place_with_ejection
 from dispatch.domain.routes import NEAREST
 from dispatch.domain.specs import JobSpec, Problem, TechnicianSpec, VisitSpec
 
@@ -101,3 +101,29 @@ def test_the_candidates_routes_give_the_place_the_full_search_gives(seed, n_jobs
             if late and job.crew_size > 1:
                 continue
             assert _key(place_job(only, job.id, DM, late=late)) == _key(place_job(full, job.id, DM, late=late))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 10_000), st.integers(200, 600), st.sampled_from([30, 150, 300]), st.sampled_from([10, 30, 90]))
+def test_taking_the_place_of_movable_visits_needs_only_their_technicians_and_the_nearest(seed, n_jobs, n_techs, slack):
+    p = field_service(n_jobs, n_techs, seed=seed)
+    visits, todo = _on_routes(p)
+    movable = {v.job.id for v in visits if v.job.priority in ("P3", "P4") and not v.pinned}
+    holders = {v.technician_id for v in visits if v.job.id in movable}
+    for job in todo[:3]:
+        if job.crew_size > 1:
+            continue
+        # a P1 due soon after the working day starts (an hour after now): the early visits are in its way
+        due = p.now + timedelta(minutes=60 + job.duration_min + slack)
+        soon = dataclasses.replace(job, priority="P1", sla_deadline=due, window=None, requested=None, parts={})
+        full = dataclasses.replace(p, jobs=(soon,), visits=tuple(visits))
+        keep = set(nearest_qualified(soon, p.technicians, DM, NEAREST))
+        keep |= {t.id for t in p.technicians if t.id in holders and may_do(soon, t)}
+        only = dataclasses.replace(
+            full,
+            technicians=tuple(t for t in p.technicians if t.id in keep),
+            visits=tuple(v for v in visits if v.technician_id in keep),
+        )
+        a, b = place_with_ejection(only, soon.id, DM, movable), place_with_ejection(full, soon.id, DM, movable)
+        assert _key(a) == _key(b)
+        assert (a and a.ejected) == (b and b.ejected)

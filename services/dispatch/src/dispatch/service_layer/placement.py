@@ -197,7 +197,13 @@ async def _place_by_bumping(
     if not bumpable:
         return None
     movable = {wo.job_id: wo for wo in bumpable.values()}
-    routes = await _routes(repo, [job.spec()], now=now, planning=planning, exclude=exclude, skip_jobs={job.id})
+    # the search looks at the nearest qualified technicians and at every qualified one with a visit
+    # to take: nobody else's routes can change its answer
+    spec = job.spec()
+    holders = {wo.technician_id for wo in bumpable.values()}
+    routes = await _routes(
+        repo, [spec], now=now, planning=planning, exclude=exclude, skip_jobs={job.id}, near=spec, near_too=holders
+    )
     placed = place_with_ejection(routes.problem, job.id, planning.distances, set(movable))
     if placed is None or placed.sla_breach or not placed.ejected:
         return None

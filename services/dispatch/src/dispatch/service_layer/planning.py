@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dispatch.adapters.repository import Repository
-from dispatch.domain.candidates import nearest_qualified
+from dispatch.domain.candidates import may_do, nearest_qualified
 from dispatch.domain.distance import DistanceMatrix, HaversineMatrix
 from dispatch.domain.eligibility import parts_ready
 from dispatch.domain.intervals import Interval
@@ -73,13 +73,15 @@ async def _routes(
     blocked: dict[str, Interval] | None = None,
     pinned: frozenset[str] | set[str] = frozenset(),
     near: JobSpec | None = None,
+    near_too: frozenset[str] | set[str] = frozenset(),
 ) -> Routes:
     """The technicians (minus `exclude`, or only `only`) with the visits already on their routes
     (minus those of `skip_jobs`), and `jobs` to place. `blocked` makes a technician unavailable for
     a while (a delay), as an absence would; `pinned` work orders keep their start (a visit the
     technician is committed to). `near`: one job is placed (by cheapest insertion), so only the
     technicians its placement looks at are built, with their visits alone (domain/candidates.py):
-    the same place as with everyone's routes, without building 300 technicians' weeks for one job."""
+    the same place as with everyone's routes, without building 300 technicians' weeks for one job.
+    `near_too`: technicians qualified for it who are looked at as well (whose visits a P1 may take)."""
     end = now + timedelta(days=planning.horizon_days)
     tech_ids: list[str] | None = None
     if near is not None:
@@ -87,7 +89,9 @@ async def _routes(
         profiles = [
             p for p in await repo.technician_profiles() if p.id not in exclude and (only is None or p.id in only)
         ]
-        tech_ids = nearest_qualified(near, profiles, planning.distances, NEAREST)
+        keep = set(nearest_qualified(near, profiles, planning.distances, NEAREST))
+        keep |= {p.id for p in profiles if p.id in near_too and may_do(near, p)}
+        tech_ids = sorted(keep)
     techs = [
         t
         for t in await repo.technicians(tech_ids, absences_after=now)
