@@ -31,9 +31,11 @@ class Untraced(Fixflow):
         super().__init__(services, tenant)
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request after the ticket opened
 
-    def headers(self, roles: str = ROLES) -> dict[str, str]:
+    def headers(
+        self, roles: str = ROLES, *, customer_id: str | None = None, technician_id: str | None = None
+    ) -> dict[str, str]:
         self.traceparent = None
-        return auth_headers(self.tenant, roles)
+        return auth_headers(self.tenant, roles, customer_id=customer_id, technician_id=technician_id)
 
     def call(self, method: str, svc: str, path: str, **kw: Any) -> Any:
         r = super().call(method, svc, path, **kw)
