@@ -148,3 +148,31 @@ def rows_changed(result: Result[Any]) -> int:
     """Rows an UPDATE/DELETE/INSERT touched: `Session.execute` is typed as returning `Result`, while
     the DML statements return a `CursorResult`, the one that counts rows."""
     return int(cast("CursorResult[Any]", result).rowcount)
+
+
+def create_audit_log_table_v1(op: Any) -> None:
+    """The audit log as a service's migration creates it (frozen: a later change is a migration of
+    its own), row-level secured by tenant like every tenant table."""
+    import sqlalchemy as sa
+
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=True),
+        sa.Column("tenant_id", sa.String(64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("roles", JSONB, nullable=False),
+        sa.Column("action", sa.String(64), nullable=False),
+        sa.Column("object_id", sa.String(200)),
+        sa.Column("method", sa.String(8), nullable=False),
+        sa.Column("path", sa.String(500), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.String(64), nullable=False),
+        sa.Column("trace_id", sa.String(32)),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_log"),
+    )
+    op.create_index("ix_audit_log_tenant_at", "audit_log", ["tenant_id", "at"])
+    op.create_index("ix_audit_log_tenant_object", "audit_log", ["tenant_id", "object_id"])
+    op.create_index("ix_audit_log_tenant_subject", "audit_log", ["tenant_id", "subject"])
+    for stmt in rls_statements("audit_log"):
+        op.execute(stmt)
