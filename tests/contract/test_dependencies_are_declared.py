@@ -37,6 +37,7 @@ USED_WITHOUT_IMPORT = {
     "fixflow-shared": {
         "uvloop": "uvicorn picks it as the event loop when installed",
         "httptools": "uvicorn picks it as the HTTP parser when installed",
+        "python-multipart": "Starlette parses form posts with it (the CSRF check of fixflow_shared.web reads the form)",
     },
     "fixflow-console": {
         "jinja2": "FastAPI's Jinja2Templates renders the pages with it",

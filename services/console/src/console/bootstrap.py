@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
@@ -15,16 +14,13 @@ from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from redis.asyncio import Redis
 
+import fixflow_shared
 from console import SERVICE
 from console.adapters.feed import KafkaFeed
-from console.adapters.http import ServiceProblem, Services
 from console.adapters.kpis import InsightKpiSource
-from console.adapters.oidc import OidcClient
-from console.adapters.sessions import SessionStore
 from console.config import ConsoleSettings
 from console.entrypoints import auth, board, dashboard, deadletters, desk, followup, live, tickets
 from console.entrypoints.web import (
-    CsrfRefused,
     NotAllowed,
     SignInRequired,
     home_of,
@@ -40,9 +36,14 @@ from fixflow_shared.logs import get_logger, setup_logging
 from fixflow_shared.metrics import MetricsMiddleware, metrics_endpoint
 from fixflow_shared.ticket_traces import TicketTraces, join_ticket_traces
 from fixflow_shared.tracing import setup_tracing
+from fixflow_shared.web.oidc import OidcClient
+from fixflow_shared.web.security import CsrfRefused, install_security_headers
+from fixflow_shared.web.services import ServiceProblem, Services
+from fixflow_shared.web.sessions import SessionStore
 
 log = get_logger(__name__)
 STATIC = Path(__file__).parent / "static"
+HTMX = Path(fixflow_shared.__file__).parent / "static" / "htmx"  # shared with the portal
 ROUTERS = (
     auth.router,
     live.router,
@@ -149,21 +150,12 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
 
     for r in ROUTERS:
         app.include_router(r)
+    app.mount("/static/htmx", StaticFiles(directory=HTMX), name="htmx")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_errors(app)
     _install_ops(app)
 
-    csp = _csp(settings)
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", csp)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    install_security_headers(app, _csp(settings))
 
     app.add_middleware(MetricsMiddleware, service=SERVICE)
     FastAPIInstrumentor.instrument_app(

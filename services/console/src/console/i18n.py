@@ -1,19 +1,17 @@
 """Two languages, zh-CN and en: the browser's Accept-Language chooses, a cookie remembers a switch.
 
 Pages are written in English and translated by catalogue (locales/zh-CN.json maps each English
-text to its Chinese one, gettext style); a test checks every text in the templates has its
-translation. Codes the services send (statuses, kinds, rules) are shown through `label()`.
+text to its Chinese one, gettext style; the machinery is fixflow_shared.web.i18n); a test checks
+every text in the templates has its translation. Codes the services send (statuses, kinds, rules)
+are shown through `label()`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from functools import cache
 from pathlib import Path
-from typing import Any
 
-LOCALES = ("zh-CN", "en")
+from fixflow_shared.web.i18n import LOCALES, Catalogue, negotiate
+
 COOKIE = "console_lang"
 _DIR = Path(__file__).parent / "locales"
 
@@ -110,50 +108,8 @@ LABELS: dict[str, str] = {
 }
 
 
-@cache
-def catalogue(locale: str) -> dict[str, str]:
-    if locale == "en":
-        return {}
-    return json.loads((_DIR / f"{locale}.json").read_text(encoding="utf-8"))
-
-
-def negotiate(accept_language: str | None, chosen: str | None, default: str = "zh-CN") -> str:
-    """A switch (cookie) wins; else the browser's preference among zh-CN and en; else `default`."""
-    if chosen in LOCALES:
-        return chosen  # type: ignore[return-value]
-    prefs: list[tuple[float, int, str]] = []
-    for i, part in enumerate((accept_language or "").split(",")):
-        tag, _, q = part.strip().partition(";q=")
-        try:
-            weight = float(q) if q else 1.0
-        except ValueError:
-            continue
-        prefs.append((-weight, i, tag.strip().lower()))
-    for _, _, tag in sorted(prefs):
-        if tag.startswith("zh"):
-            return "zh-CN"
-        if tag.startswith("en"):
-            return "en"
-    return default
-
-
-def translator(locale: str) -> Callable[..., str]:
-    table = catalogue(locale)
-
-    def _(text: str, **values: Any) -> str:
-        out = table.get(text, text)
-        return out.format(**values) if values else out
-
-    return _
-
-
-def labeller(locale: str) -> Callable[[Any], str]:
-    _ = translator(locale)
-
-    def label(code: Any) -> str:
-        if code is None:
-            return "—"
-        text = str(code)
-        return _(LABELS.get(text, text.replace("_", " ").capitalize()))
-
-    return label
+_CATALOGUE = Catalogue(_DIR, LABELS)
+catalogue = _CATALOGUE.table
+translator = _CATALOGUE.translator
+labeller = _CATALOGUE.labeller
+__all__ = ["COOKIE", "LABELS", "LOCALES", "catalogue", "labeller", "negotiate", "translator"]

@@ -7,11 +7,11 @@ import json
 import pytest
 from fastapi.routing import APIRoute
 
-from console.adapters.sessions import PREFIX
 from console.bootstrap import ROUTERS
 from console.entrypoints.web import COOKIE
 
 pytestmark = pytest.mark.integration
+PREFIX = "console:session:"  # where the console keeps its sessions in Redis
 
 
 async def test_pages_need_a_session_and_come_back_after_sign_in(console, sign_in):
@@ -119,7 +119,7 @@ async def test_security_headers_and_language(console, sign_in):
     switched = await c.get("/lang/en?next=/login", headers={"Accept-Language": "zh-CN"})
     assert switched.status_code == 303 and switched.headers["location"] == "/login"
     assert "Sign in to the Fixflow console" in (await c.get("/login", headers={"Accept-Language": "zh-CN"})).text
-    static = await c.get("/static/vendor/htmx.min.js")
+    static = await c.get("/static/htmx/htmx.min.js")
     assert static.status_code == 200 and "no-store" not in static.headers.get("cache-control", "")
 
 

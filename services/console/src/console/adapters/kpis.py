@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from console.adapters.http import ServiceClient, ServiceProblem
+from fixflow_shared.web.services import ServiceClient, ServiceProblem
 
 
 @dataclass(frozen=True)

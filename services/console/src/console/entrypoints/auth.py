@@ -17,7 +17,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from console import i18n
-from console.adapters.oidc import SignInFailed
 from console.entrypoints.web import (
     COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -31,16 +30,12 @@ from console.entrypoints.web import (
 )
 from fixflow_shared.auth import MAX_DEV_TTL_S, Authenticator, dev_token
 from fixflow_shared.errors import FixflowError, NotFound
+from fixflow_shared.web.oidc import SignInFailed
+from fixflow_shared.web.security import double_submit_ok
+from fixflow_shared.web.security import safe_next as _safe_next
 
 router = APIRouter(include_in_schema=False)
 TENANT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site (an open redirect would hand the session to another site)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 def _set_session_cookie(request: Request, response: Response, session_id: str, max_age: int) -> None:
@@ -100,8 +95,7 @@ async def login_dev(
     keys = settings.jwt_keys()  # None in production: development tokens are refused there
     if not settings.dev_sign_in or keys is None:
         raise NotFound("page", "development sign-in")
-    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not cookie or not secrets.compare_digest(cookie, csrf_token):
+    if not double_submit_ok(request, LOGIN_CSRF_COOKIE, csrf_token):
         return _login_page(request, error=_("The sign-in form expired; please try again."), status=403)
     tenant = tenant.strip().lower()
     chosen = sorted({r for r in roles or [] if r in STAFF_ROLES})

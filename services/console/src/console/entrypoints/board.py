@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from console.adapters.http import ServiceProblem
 from console.domain.board import bar_of, layout, map_view, segments_for
 from console.entrypoints import board_markup
 from console.entrypoints.web import (
@@ -28,6 +27,7 @@ from console.entrypoints.web import (
     settings_of,
 )
 from console.i18n import translator
+from fixflow_shared.web.services import ServiceProblem
 
 router = APIRouter(include_in_schema=False)
 QUEUE_STATES = ("open", "awaiting_consent", "waiting_parts", "incomplete")

@@ -12,10 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
-from console.adapters.http import ServiceClient, ServiceProblem
-from console.adapters.sessions import Session
 from console.entrypoints.web import locale_of, problem_context, render, require, services_of
 from console.i18n import translator
+from fixflow_shared.web.services import ServiceClient, ServiceProblem
+from fixflow_shared.web.sessions import Session
 
 router = APIRouter(include_in_schema=False)
 AdminDep = Annotated[Session, Depends(require("admin"))]

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
-from console.adapters.http import ServiceProblem
 from console.entrypoints.tickets import _with_badges
 from console.entrypoints.web import AgentDep, problem_context, render, services_of
+from fixflow_shared.web.services import ServiceProblem
 
 router = APIRouter(include_in_schema=False)
 PHONE = re.compile(r"^\+?[\d\s-]{6,20}$")

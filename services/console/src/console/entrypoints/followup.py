@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from console.adapters.http import ServiceProblem
 from console.entrypoints.web import AgentDep, locale_of, problem_context, render, services_of, settings_of
 from console.i18n import translator
+from fixflow_shared.web.services import ServiceProblem
 
 router = APIRouter(include_in_schema=False)
 QUESTIONS = ("timeliness", "professionalism", "attitude", "effectiveness", "overall")

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from console.adapters.http import ServiceProblem
 from console.domain import sla
 from console.domain.timeline import summarise
 from console.domain.traces import trace_link
@@ -27,6 +26,7 @@ from console.entrypoints.web import (
     settings_of,
 )
 from console.i18n import translator
+from fixflow_shared.web.services import ServiceProblem
 
 router = APIRouter(include_in_schema=False)
 STATUSES = [

@@ -3,7 +3,6 @@ role a page needs, the language, and rendering a template with all of that in it
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,13 +14,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from console import i18n
-from console.adapters.http import ServiceProblem, Services
-from console.adapters.sessions import Session, SessionStore
 from console.config import ConsoleSettings
+from fixflow_shared.web.security import UNSAFE, check_csrf
+from fixflow_shared.web.services import ServiceProblem, Services
+from fixflow_shared.web.sessions import Session, SessionStore
 
 COOKIE = "fixflow_console"
 LOGIN_CSRF_COOKIE = "console_login_csrf"
-UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 
 # Pages and who may open them (admin opens everything). Order = the navigation bar.
@@ -44,10 +43,6 @@ class SignInRequired(Exception):
 class NotAllowed(Exception):
     def __init__(self, roles: tuple[str, ...]) -> None:
         self.roles = roles
-
-
-class CsrfRefused(Exception):
-    pass
 
 
 def settings_of(request: Request) -> ConsoleSettings:
@@ -88,20 +83,8 @@ async def current_session(request: Request) -> Session:
     if s is None:
         raise SignInRequired(expired=COOKIE in request.cookies)
     if request.method in UNSAFE:
-        await _check_csrf(request, s.csrf)
+        await check_csrf(request, s.csrf)
     return s
-
-
-async def _check_csrf(request: Request, expected: str) -> None:
-    """Synchronizer token: every unsafe request carries the session's token, in the X-CSRF-Token
-    header (htmx sends it from <body hx-headers>) or a csrf_token form field (plain forms)."""
-    sent = request.headers.get("x-csrf-token")
-    if not sent and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
-        sent = str((await request.form()).get("csrf_token") or "")
-    if not sent or not secrets.compare_digest(sent, expected):
-        raise CsrfRefused()
 
 
 def require(*roles: str) -> Any:

@@ -2,8 +2,8 @@
 
 A service's refusal (RFC 9457 problem+json) becomes a ServiceProblem the pages show in place; a
 service that cannot be reached becomes one too (503), so a page never fails with a 500 because a
-neighbour is down. The W3C trace context goes along, so a click in the console joins the trace of
-the requests it causes.
+neighbour is down. The W3C trace context goes along, so a click in a web application joins the
+trace of the requests it causes.
 """
 
 from __future__ import annotations
@@ -67,14 +67,23 @@ class ServiceClient:
         params: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         raw: bool = False,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        accept: str = "application/json, application/problem+json",
     ) -> Any:
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, application/problem+json"}
+        """`content` (with its `content_type`) sends bytes instead of JSON, e.g. a photo; `raw` returns
+        the response itself (a PDF, an image)."""
+        headers = {"Authorization": f"Bearer {token}", "Accept": accept}
         if method in ("POST", "PUT", "PATCH"):
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        if content is not None:
+            headers["Content-Type"] = content_type or "application/octet-stream"
         propagate.inject(headers)
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")} if params else None
         try:
-            r = await self.http.request(method, self.base_url + path, json=json, params=clean, headers=headers)
+            r = await self.http.request(
+                method, self.base_url + path, json=json, content=content, params=clean, headers=headers
+            )
         except httpx.HTTPError as exc:
             log.warning("service unreachable", service=self.name, path=path, error=type(exc).__name__)
             raise ServiceProblem(
@@ -100,8 +109,8 @@ class ServiceClient:
     async def post(self, path: str, body: Any, *, token: str, idempotency_key: str | None = None) -> Any:
         return await self.request("POST", path, token=token, json=body, idempotency_key=idempotency_key)
 
-    async def put(self, path: str, body: Any, *, token: str) -> Any:
-        return await self.request("PUT", path, token=token, json=body)
+    async def put(self, path: str, body: Any, *, token: str, idempotency_key: str | None = None) -> Any:
+        return await self.request("PUT", path, token=token, json=body, idempotency_key=idempotency_key)
 
     async def get_or_none(self, path: str, *, token: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET that answers None for a 404 (an object another service has not learned of yet)."""
@@ -114,7 +123,8 @@ class ServiceClient:
 
 
 class Services:
-    """The services the console may call, sharing one connection pool."""
+    """The services a web application may call, sharing one connection pool (insight only where
+    the application names it: the console's administrators read dead letters there)."""
 
     def __init__(self, urls: Mapping[str, str], *, timeout_s: float) -> None:
         self.http = httpx.AsyncClient(
@@ -125,10 +135,15 @@ class Services:
         self.billing = ServiceClient("billing", urls["billing"], self.http)
         self.survey = ServiceClient("survey", urls["survey"], self.http)
         self.notify = ServiceClient("notify", urls["notify"], self.http)
-        self.insight = ServiceClient("insight", urls["insight"], self.http)
+        self.insight = ServiceClient("insight", urls.get("insight", ""), self.http)
 
     def all(self) -> list[ServiceClient]:
-        return [self.intake, self.dispatch, self.billing, self.survey, self.notify, self.insight]
+        return [
+            c for c in (self.intake, self.dispatch, self.billing, self.survey, self.notify, self.insight) if c.base_url
+        ]
+
+    def by_name(self, name: str) -> ServiceClient:
+        return {c.name: c for c in self.all()}[name]
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -3,8 +3,9 @@ configured issuer.
 
 Authlib builds the authorisation request (state, nonce, S256 code challenge) and joserfc (Authlib's
 JOSE library) verifies the ID token against the issuer's keys: signature, issuer, audience,
-expiry and the nonce of this sign-in. The access token is the one the services accept; the console
-reads the principal from it with the same verification the services use (fixflow_shared.auth).
+expiry and the nonce of this sign-in. The access token is the one the services accept; the web
+application reads the principal from it with the same verification the services use
+(fixflow_shared.auth).
 """
 
 from __future__ import annotations
