@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 RUN="$ROOT/.local/run"; LOGS="$ROOT/.local/logs"; MAIL="$ROOT/.local/mail"
 PY="$ROOT/.venv/bin/python"
-declare -A PORT=([console]=8000 [intake]=8001 [dispatch]=8002 [billing]=8003 [survey]=8004 [notify]=8005 [insight]=8007)
+declare -A PORT=([console]=8000 [intake]=8001 [dispatch]=8002 [billing]=8003 [survey]=8004 [notify]=8005 [portal]=8006 [insight]=8007)
 mkdir -p "$RUN" "$LOGS" "$MAIL"/{tmp,new,cur}
 set -a; . "$ROOT/deploy/local/fixflow.env"; set +a
 # Development secrets (JWT dev key, survey answer-link key): generated once per checkout, never in git.
@@ -62,6 +62,7 @@ banner() {
 
 Fixflow is running.
   console   http://127.0.0.1:8000         the staff web application: sign in as tenant "demo" with any staff roles
+  portal    http://127.0.0.1:8006         customers (/sign-in?tenant=demo, code by SMS/e-mail) and technicians (/tech)
   intake    http://127.0.0.1:8001/docs    dispatch http://127.0.0.1:8002/docs
   billing   http://127.0.0.1:8003/docs    survey   http://127.0.0.1:8004/docs
   notify    http://127.0.0.1:8005/docs    insight  http://127.0.0.1:8007/docs (KPIs, quality alerts, monthly reports)

@@ -43,6 +43,10 @@ USED_WITHOUT_IMPORT = {
         "jinja2": "FastAPI's Jinja2Templates renders the pages with it",
         "python-multipart": "FastAPI parses the pages' form posts with it",
     },
+    "fixflow-portal": {
+        "jinja2": "FastAPI's Jinja2Templates renders the pages with it",
+        "python-multipart": "FastAPI parses the pages' form posts and photo uploads with it",
+    },
 }
 
 

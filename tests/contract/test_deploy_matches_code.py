@@ -18,8 +18,9 @@ from fixflow_shared.settings import FixflowSettings, ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_SERVICES = ("intake", "dispatch", "billing", "survey", "notify", "insight")  # each with its own database
-WEB_APPS = ("console",)  # no database: sessions in Redis, data through the services' APIs
-CONSOLE_CALLS = ("intake", "dispatch", "billing", "survey", "notify", "insight")  # the APIs the console calls
+WEB_APPS = ("console", "portal")  # no database: sessions in Redis, data through the services' APIs
+FIVE = ("intake", "dispatch", "billing", "survey", "notify")
+WEB_APP_CALLS = {"console": (*FIVE, "insight"), "portal": FIVE}  # the APIs each web app calls
 SERVICES = DOMAIN_SERVICES + WEB_APPS
 PORTS = {  # docs/architecture.md
     "console": 8000,
@@ -28,6 +29,7 @@ PORTS = {  # docs/architecture.md
     "billing": 8003,
     "survey": 8004,
     "notify": 8005,
+    "portal": 8006,
     "insight": 8007,
 }
 INFRASTRUCTURE = {"kafka", "postgres", "redis", "jaeger", "otel-collector", "mail", "topics"}
@@ -131,7 +133,7 @@ def test_compose_service_matches_settings(service):
     assert "healthcheck" not in spec, "the image's HEALTHCHECK asks the service itself"
     if service in WEB_APPS:
         # the services' APIs by their compose names, never the host's loopback; nothing to migrate
-        for other in CONSOLE_CALLS:
+        for other in WEB_APP_CALLS[service]:
             assert env[f"{service.upper()}_{other.upper()}_URL"] == f"http://{other}:{PORTS[other]}"
         assert f"{service}-migrate" not in compose()["services"]
         return
@@ -211,7 +213,7 @@ def test_kubernetes_deployment_matches_settings(service):
     assert f"{service}.yaml" in kustomization["resources"]
     if service in WEB_APPS:
         values = {e["name"]: e.get("value") for e in container["env"]}
-        for other in CONSOLE_CALLS:
+        for other in WEB_APP_CALLS[service]:
             assert values[f"{service.upper()}_{other.upper()}_URL"] == f"http://{other}:{PORTS[other]}"
         assert "initContainers" not in pod and "Job" not in kubernetes(service), "no database, nothing to wait for"
 

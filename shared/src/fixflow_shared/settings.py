@@ -79,6 +79,12 @@ class FixflowSettings(BaseSettings):
     oidc_issuer: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_ISSUER"))
     oidc_audience: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_AUDIENCE"))
     oidc_jwks_url: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_JWKS_URL"))
+    portal_link_secrets: list[str] = Field(
+        default_factory=list,
+        validation_alias=_shared("FIXFLOW_PORTAL_LINK_SECRETS"),
+        description="keys of the portal's signed links (JSON list, the first signs); notify signs, the portal "
+        "verifies. Outside production, empty = derived from the development token key",
+    )
     partner_api_keys: list[PartnerKeyConfig] = Field(
         default_factory=list,
         validation_alias=_shared("FIXFLOW_PARTNER_API_KEYS"),
@@ -117,6 +123,17 @@ class FixflowSettings(BaseSettings):
         if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
             return alias.choices[0]
         return (str(cls.model_config.get("env_prefix", "")) + field_name).upper()
+
+    def portal_link_keys(self) -> list[bytes]:
+        """The keys of the portal's signed links (fixflow_shared.links): the first signs."""
+        if self.portal_link_secrets:
+            return [k.encode() for k in self.portal_link_secrets]
+        keys = self.jwt_keys()
+        if keys is not None:
+            from fixflow_shared.links import derived_key
+
+            return [derived_key(keys.signing_key.decode(), "portal-links")]
+        return []
 
 
 class ServiceSettings(FixflowSettings):

@@ -62,7 +62,7 @@ class ServiceClient:
         method: str,
         path: str,
         *,
-        token: str,
+        token: str | None,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
@@ -73,7 +73,9 @@ class ServiceClient:
     ) -> Any:
         """`content` (with its `content_type`) sends bytes instead of JSON, e.g. a photo; `raw` returns
         the response itself (a PDF, an image)."""
-        headers = {"Authorization": f"Bearer {token}", "Accept": accept}
+        headers = {"Accept": accept}
+        if token:  # None: a public endpoint (a survey's answer link)
+            headers["Authorization"] = f"Bearer {token}"
         if method in ("POST", "PUT", "PATCH"):
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         if content is not None:
@@ -103,10 +105,10 @@ class ServiceClient:
             return r
         return orjson.loads(r.content) if r.content else None
 
-    async def get(self, path: str, *, token: str, params: Mapping[str, Any] | None = None) -> Any:
+    async def get(self, path: str, *, token: str | None, params: Mapping[str, Any] | None = None) -> Any:
         return await self.request("GET", path, token=token, params=params)
 
-    async def post(self, path: str, body: Any, *, token: str, idempotency_key: str | None = None) -> Any:
+    async def post(self, path: str, body: Any, *, token: str | None, idempotency_key: str | None = None) -> Any:
         return await self.request("POST", path, token=token, json=body, idempotency_key=idempotency_key)
 
     async def put(self, path: str, body: Any, *, token: str, idempotency_key: str | None = None) -> Any:

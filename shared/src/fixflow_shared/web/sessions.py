@@ -33,6 +33,7 @@ class Session:
     customer_id: str | None = None  # the customer a customer session acts for
     technician_id: str | None = None  # the technician a technician session is
     scope: str | None = None  # a session that may open only pages under this path (a signed link's)
+    idle_s: int | None = None  # this session's idle timeout, when not the store's (a technician's shift)
 
     def has_any(self, *roles: str) -> bool:
         return "admin" in self.roles or any(r in self.roles for r in roles)
@@ -62,6 +63,7 @@ class SessionStore:
         via: str,
         id_token: str | None = None,
         max_s: float | None = None,
+        idle_s: int | None = None,
         **extra: Any,
     ) -> Session:
         now = time.time()
@@ -77,9 +79,10 @@ class SessionStore:
             expires_at=min(now + (max_s if max_s is not None else self.max_s), token_expires_at),
             via=via,
             id_token=id_token,
+            idle_s=idle_s,
             **extra,
         )
-        await self.redis.set(self.sessions + s.id, json.dumps(asdict(s)), ex=self.idle_s)
+        await self.redis.set(self.sessions + s.id, json.dumps(asdict(s)), ex=idle_s or self.idle_s)
         return s
 
     async def get(self, session_id: str | None) -> Session | None:
@@ -94,6 +97,8 @@ class SessionStore:
         if s.expired:
             await self.redis.delete(key)
             return None
+        if s.idle_s and s.idle_s != self.idle_s:
+            await self.redis.expire(key, s.idle_s)
         return s
 
     async def alive(self, session_id: str) -> bool:

@@ -1,0 +1,190 @@
+"""The technician's app: the day in route order with a navigation link per stop, one page per job
+(on the way, arrived, customer absent, the job kind's checklist, parts from the van, parts needed,
+photos, the customer's signature, completion), and the one JSON endpoint the device's queue sends
+each action to.
+
+Pages are cached by the service worker so they open offline; actions taken offline wait in the
+device's queue (IndexedDB), each with its own Idempotency-Key, and are sent in order when the
+connection is back. A job reassigned meanwhile answers 409 with the reason, which the app shows
+next to the actions it kept; nothing is dropped silently or applied twice."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from fixflow_shared.web.services import ServiceProblem
+from fixflow_shared.web.sessions import Session
+from portal.domain.field_actions import RESOLUTIONS, BadAction, calls_for, check_key
+from portal.entrypoints.web import TechnicianDep, render, services_of, settings_of
+
+router = APIRouter(prefix="/tech", include_in_schema=False)
+FINISHED = ("completed", "needs_parts", "customer_absent", "escalated", "unassigned")
+
+
+def _day_bounds(request: Request, day: date) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(settings_of(request).timezone)
+    start = datetime.combine(day, time(0), zone).astimezone(UTC)
+    return start, start + timedelta(days=1)
+
+
+def navigation_link(request: Request, lat: Any, lon: Any) -> str | None:
+    if lat is None or lon is None:
+        return None
+    return settings_of(request).navigation_url.format(lat=lat, lon=lon)
+
+
+async def _brief(request: Request, session: Session, ticket_id: str) -> dict[str, Any] | None:
+    """What intake tells the assigned technician about the visit: customer, phone, address, problem."""
+    return await services_of(request).intake.get_or_none(f"/v1/tickets/{ticket_id}/visit", token=session.token)  # type: ignore[no-any-return]
+
+
+@router.get("")
+async def my_day(request: Request, session: TechnicianDep) -> Response:
+    zone = ZoneInfo(settings_of(request).timezone)
+    raw = request.query_params.get("day")
+    try:
+        day = date.fromisoformat(raw) if raw else datetime.now(zone).date()
+    except ValueError:
+        day = datetime.now(zone).date()
+    start, end = _day_bounds(request, day)
+    found = await services_of(request).dispatch.get(
+        f"/v1/technicians/{session.technician_id}/work-orders",
+        token=session.token,
+        params={"from": start.isoformat(), "to": end.isoformat()},
+    )
+    stops = found.get("items", [])
+    briefs = await asyncio.gather(*(_brief(request, session, s["ticket_id"]) for s in stops))
+    for s, b in zip(stops, briefs, strict=True):
+        s["brief"] = b or {}
+        s["navigate"] = navigation_link(request, s.get("lat"), s.get("lon"))
+    return render(
+        request,
+        "tech/day.html",
+        {"day": day, "stops": stops, "prev": day - timedelta(days=1), "next": day + timedelta(days=1)},
+    )
+
+
+@router.get("/jobs/{work_order_id}")
+async def job_page(request: Request, work_order_id: str, session: TechnicianDep) -> Response:
+    dispatch = services_of(request).dispatch
+    wo = await dispatch.get(f"/v1/work-orders/{work_order_id}", token=session.token)
+    brief, me, checklist = await asyncio.gather(
+        _brief(request, session, wo["ticket_id"]),
+        dispatch.get(f"/v1/technicians/{session.technician_id}", token=session.token),
+        dispatch.get_or_none(f"/v1/checklists/{wo.get('job_kind') or 'repair'}", token=session.token),
+    )
+    return render(
+        request,
+        "tech/job.html",
+        {
+            "wo": wo,
+            "brief": brief or {},
+            "navigate": navigation_link(request, wo.get("lat"), wo.get("lon")),
+            "van_stock": sorted((me.get("van_stock") or {}).items()),
+            "checklist": checklist,
+            "answers": wo.get("checklist_answers") or {},
+            "resolutions": RESOLUTIONS,
+            "finished": wo["status"] in FINISHED,
+        },
+    )
+
+
+@router.get("/jobs/{work_order_id}/status")
+async def job_status(request: Request, work_order_id: str, session: TechnicianDep) -> Response:
+    """The job's status line, asked for again after the queue sent its actions."""
+    wo = await services_of(request).dispatch.get(f"/v1/work-orders/{work_order_id}", token=session.token)
+    return render(request, "tech/status.html", {"wo": wo, "finished": wo["status"] in FINISHED})
+
+
+@router.get("/offline")
+async def offline(request: Request) -> Response:
+    """What the app shows for a page it has not kept for offline use."""
+    return render(request, "tech/offline.html")
+
+
+def _conflict(detail: str, reason: str, status: str | None = None) -> JSONResponse:
+    return JSONResponse(
+        {
+            "type": "about:blank",
+            "title": "Conflict",
+            "status": 409,
+            "detail": detail,
+            "reason": reason,
+            "work_order_status": status,
+        },
+        status_code=409,
+        media_type="application/problem+json",
+    )
+
+
+@router.post("/api/work-orders/{work_order_id}/actions")
+async def act(request: Request, work_order_id: str, session: TechnicianDep) -> Response:
+    """One queued action. 200 when applied (or applied before under the same key), 409 when the job
+    changed meanwhile (reassigned, already finished), 422 when the action itself is wrong."""
+    settings = settings_of(request)
+    dispatch = services_of(request).dispatch
+    try:
+        key = check_key(request.headers.get("idempotency-key"))
+        action = await request.json()
+        if not isinstance(action, dict) or not isinstance(action.get("data", {}), dict):
+            raise BadAction("an action is a JSON object {kind, data}")
+    except (ValueError, BadAction) as exc:
+        return JSONResponse(
+            {"type": "about:blank", "title": "Bad action", "status": 422, "detail": str(exc)},
+            status_code=422,
+            media_type="application/problem+json",
+        )
+    kind, data = str(action.get("kind")), dict(action.get("data") or {})
+    try:
+        wo = await dispatch.get(f"/v1/work-orders/{work_order_id}", token=session.token)
+    except ServiceProblem as exc:
+        if exc.status == 404:
+            return _conflict("This job is no longer assigned to you.", "reassigned")
+        raise
+    if wo["status"] == "unassigned" or wo.get("technician_id") != session.technician_id:
+        return _conflict("This job was reassigned to another technician meanwhile.", "reassigned", wo["status"])
+    try:
+        calls = calls_for(kind, data, key=key, status=wo["status"], max_image_bytes=settings.max_photo_bytes)
+    except BadAction as exc:
+        return JSONResponse(
+            {"type": "about:blank", "title": "Bad action", "status": 422, "detail": str(exc)},
+            status_code=422,
+            media_type="application/problem+json",
+        )
+    if wo["status"] in FINISHED:
+        calls = [c for c in calls if c.method == "POST"]  # a replay: only the keyed calls answer again
+    base = f"/v1/work-orders/{work_order_id}"
+    result: Any = None
+    for call in calls:
+        try:
+            if call.image is not None:
+                result = await dispatch.request(
+                    "PUT",
+                    base + call.path,
+                    token=session.token,
+                    content=call.image.data,
+                    content_type=call.image.content_type,
+                    params=call.params,
+                    idempotency_key=call.key,
+                )
+            else:
+                result = await dispatch.request(
+                    call.method, base + call.path, token=session.token, json=call.body, idempotency_key=call.key
+                )
+        except ServiceProblem as exc:
+            if exc.status == 409:
+                now = await dispatch.get_or_none(f"/v1/work-orders/{work_order_id}", token=session.token)
+                state = (now or {}).get("status")
+                reason = "reassigned" if state in (None, "unassigned") else "changed"
+                return _conflict(exc.detail or exc.title, reason, state)
+            raise
+    status = (result or {}).get("status") if isinstance(result, dict) else None
+    if isinstance(result, dict) and "work_order" in result:
+        status = result["work_order"].get("status")
+    return JSONResponse({"ok": True, "kind": kind, "work_order_status": status or wo["status"]})
