@@ -182,11 +182,13 @@ async def get_row(*, uow: UnitOfWork, tenant_id: str, table: str, ident: str) ->
 
 
 async def search_customers(
-    *, uow: UnitOfWork, tenant_id: str, phone: str | None, name: str | None, limit: int
+    *, uow: UnitOfWork, tenant_id: str, phone: str | None, name: str | None, limit: int, email: str | None = None
 ) -> list[dict[str, Any]]:
     conds = [customers.c.tenant_id == tenant_id]
     if phone:
         conds.append(customers.c.phone == phone)
+    if email:
+        conds.append(func.lower(customers.c.email) == email.strip().lower())
     if name:
         conds.append(customers.c.name.ilike(f"%{name.replace('%', '').replace('_', '')}%"))
     async with uow:

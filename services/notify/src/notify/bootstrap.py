@@ -19,7 +19,7 @@ from notify.config import NotifySettings
 from notify.domain import webhook_targets
 from notify.domain.model import Channel
 from notify.entrypoints.consumers import register_consumers
-from notify.entrypoints.routes import deliveries, preferences, templates
+from notify.entrypoints.routes import deliveries, preferences, sign_in_codes, templates
 from notify.service_layer.dispatcher import Dispatcher
 
 
@@ -110,7 +110,7 @@ def build(
     app = runtime.create_app(
         title="Fixflow notify",
         description="Templates, channels, preferences, reliable delivery",
-        routers=[deliveries.router, templates.router, preferences.router],
+        routers=[deliveries.router, templates.router, preferences.router, sign_in_codes.router],
     )
     app.state.dispatcher = dispatcher
     runtime.dispatcher = dispatcher  # type: ignore[attr-defined]

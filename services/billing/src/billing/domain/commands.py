@@ -27,6 +27,7 @@ class DecideQuote:
     channel: str
     signed_name: str | None = None
     reason: str | None = None
+    client_address: str | None = None
 
 
 @dataclass(frozen=True)

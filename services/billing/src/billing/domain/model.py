@@ -46,6 +46,7 @@ class Consent:
     signed_name: str | None
     at: datetime
     reason: str | None = None
+    client_address: str | None = None  # where a customer decided online (the portal sends it)
 
 
 @dataclass
@@ -68,14 +69,22 @@ class Quote:
         return False
 
     def decide(
-        self, *, accept: bool, by: str, channel: str, signed_name: str | None, at: datetime, reason: str | None = None
+        self,
+        *,
+        accept: bool,
+        by: str,
+        channel: str,
+        signed_name: str | None,
+        at: datetime,
+        reason: str | None = None,
+        client_address: str | None = None,
     ) -> Consent:
         target = QuoteStatus.ACCEPTED if accept else QuoteStatus.REJECTED
         self.expire_if_due(at)
         if self.status != QuoteStatus.ISSUED:
             raise IllegalTransition("quote", self.status.value, target.value)
         self.status = target
-        self.consent = Consent(target.value, by, channel, signed_name, at, reason)
+        self.consent = Consent(target.value, by, channel, signed_name, at, reason, client_address)
         return self.consent
 
 

@@ -82,6 +82,7 @@ async def decide_quote(*, uow: UnitOfWork, cmd: c.DecideQuote) -> Quote:
             signed_name=cmd.signed_name,
             at=now,
             reason=cmd.reason,
+            client_address=cmd.client_address,
         )
         await repo.save_decision(quote)
         if cmd.accept:

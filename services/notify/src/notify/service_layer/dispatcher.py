@@ -130,6 +130,11 @@ class Dispatcher:
         self.failed = 0
 
     @property
+    def retry(self) -> tuple[int, float, float]:
+        """(attempts per provider, first backoff, longest backoff): for a message sent at once."""
+        return self._retry
+
+    @property
     def available(self) -> frozenset[Channel]:
         return frozenset(c for c, ps in self.providers.items() if ps) | {Channel.IN_APP}
 

@@ -1,7 +1,7 @@
 """The tokens the portal signs: a customer's after a one-time code or a signed link (claims `tenant`,
 `roles: [customer]`, `customer_id`), a technician's in development, and its own short-lived token
-for the two calls it makes for someone not yet signed in (role `portal`: find the customer a phone or
-e-mail belongs to, send the code).
+for the two calls it makes for someone not yet signed in (find the customer a phone or e-mail
+belongs to, send the code).
 
 Development and tests sign with the development key the services already accept
 (FIXFLOW_JWT_DEV_SECRET, HS256). In production the portal signs with its own ES256 key
@@ -95,8 +95,10 @@ class TokenIssuer:
         )
 
     def service(self, *, tenant: str) -> str:
-        """The portal's own short-lived token for one tenant (role portal)."""
-        return self._sign({"sub": "portal", "tenant": tenant, "roles": ["portal"]}, SERVICE_TTL_S).token
+        """The portal's own short-lived token for one tenant, for the two calls it makes before anyone
+        is signed in (find the customer a phone or e-mail belongs to, send the code). The services'
+        policy has no narrower role for this yet, so it acts as an agent for two minutes."""
+        return self._sign({"sub": "portal", "tenant": tenant, "roles": ["agent"]}, SERVICE_TTL_S).token
 
 
 def _thumbprint(jwk: dict[str, Any]) -> str:

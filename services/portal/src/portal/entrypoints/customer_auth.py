@@ -93,6 +93,18 @@ async def start_session(
     return response
 
 
+async def _customer_of(request: Request, portal_token: str, field: str, value: str) -> str | None:
+    """The customer this phone or e-mail belongs to: exactly one, else nobody (no code is sent)."""
+    try:
+        found = await services_of(request).intake.get("/v1/customers", token=portal_token, params={field: value})
+    except ServiceProblem as exc:
+        if exc.status in (404, 422):
+            return None  # not a number intake accepts: nobody
+        raise
+    items = found.get("items", []) if isinstance(found, dict) else []
+    return str(items[0]["id"]) if len(items) == 1 else None
+
+
 @router.get("/sign-in")
 async def sign_in(request: Request) -> Response:
     session = await optional_session(request)
@@ -160,13 +172,7 @@ async def ask_for_code(
     )
     services = services_of(request)
     portal_token = request.app.state.tokens.service(tenant=company)
-    customer_id: str | None = None
-    try:
-        found = await services.intake.post("/v1/customers/lookup", {who.field: who.value}, token=portal_token)
-        customer_id = found["id"]
-    except ServiceProblem as exc:
-        if exc.status not in (404, 422):
-            raise
+    customer_id = await _customer_of(request, portal_token, who.field, who.value)
     code = request.app.state.codes.new_code()
     challenge = await request.app.state.codes.open(
         tenant=company, customer_id=customer_id, channel=who.channel, masked=who.masked, code=code

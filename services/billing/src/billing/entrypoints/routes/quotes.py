@@ -45,6 +45,9 @@ class ConsentIn(BaseModel):
     channel: str = Field(pattern=r"^(phone|on_site_signature|web|wechat|email|walk_in)$")
     signed_name: str | None = Field(None, max_length=200)
     reason: str | None = Field(None, max_length=2000)
+    client_address: str | None = Field(
+        None, max_length=64, pattern=r"^[0-9A-Fa-f:.]+$", description="the customer's IP address (online consent)"
+    )
 
 
 class QuoteOut(BaseModel):
@@ -73,6 +76,7 @@ class QuoteOut(BaseModel):
                 "signed_name": q.consent.signed_name,
                 "at": q.consent.at.isoformat(),
                 "reason": q.consent.reason,
+                "client_address": q.consent.client_address,
             }
         return cls(
             id=q.id,
@@ -135,6 +139,7 @@ async def _decide(quote_id: str, body: ConsentIn, principal, rt, accept: bool) -
             channel=body.channel,
             signed_name=body.signed_name,
             reason=body.reason,
+            client_address=body.client_address,
         ),
     )
     return QuoteOut.of(q)

@@ -103,12 +103,14 @@ async def search_customers(
     rt: RuntimeDep,
     phone: Annotated[Phone | None, Query()] = None,
     name: Annotated[str | None, Query(max_length=200)] = None,
+    email: Annotated[str | None, Query(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
-    phone = rt.phones.e164(
-        phone, principal.tenant, at=("query", "phone")
-    )  # stored in E.164: any way of writing the number finds it
-    rows = await views.search_customers(uow=rt.uow(), tenant_id=principal.tenant, phone=phone, name=name, limit=limit)
+    """By phone (any way of writing it: stored in E.164), e-mail (whole address, any case) and/or part of the name."""
+    phone = rt.phones.e164(phone, principal.tenant, at=("query", "phone"))
+    rows = await views.search_customers(
+        uow=rt.uow(), tenant_id=principal.tenant, phone=phone, name=name, email=email, limit=limit
+    )
     return {"items": [customer_out(r) for r in rows]}
 
 
