@@ -144,3 +144,34 @@ def browser(console: ServiceProcess) -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def portal(
+    fixflow: dict[str, ServiceProcess], service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServiceProcess]:
+    """The customers' pages and the technician app as a process in front of the five services (times
+    in UTC, English unless the browser asks otherwise)."""
+    env = {
+        **service_env,
+        **{f"PORTAL_{name.upper()}_URL": proc.url for name, proc in fixflow.items()},
+        "PORTAL_TIMEZONE": "UTC",
+        "PORTAL_DEFAULT_LOCALE": "en",
+    }
+    proc = ServiceProcess("portal", env, Path(tmp_path_factory.mktemp("portal-logs")))
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def phone_browser(portal: ServiceProcess) -> Iterator[Any]:
+    """Chromium for the portal's journeys (phone-sized contexts are made by the test)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run deploy/local/infra.sh install (make test does)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

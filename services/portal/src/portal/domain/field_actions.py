@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("en_route", "arrive", "absent", "checklist", "photo", "work", "needs_parts", "complete")
+KINDS = ("en_route", "arrive", "absent", "work", "needs_parts", "complete")
 RESOLUTIONS = ("repaired", "part_replaced", "adjusted", "installed", "maintained", "no_fault_found")
 _DATA_URL = re.compile(r"^data:(image/(?:jpeg|png|webp));base64,([A-Za-z0-9+/=]+)$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$")
@@ -31,14 +32,12 @@ class Image:
 
 @dataclass(frozen=True)
 class Call:
-    """One call to dispatch: method, path (under /v1/work-orders/{id}), JSON body or image, the key."""
+    """One call to dispatch: POST to a path under /v1/work-orders/{id} with a JSON body and its key."""
 
-    method: str
     path: str
     key: str
-    body: dict[str, Any] | None = None
-    image: Image | None = None
-    params: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=dict)
+    method: str = "POST"
 
 
 def check_key(key: str | None) -> str:
@@ -71,13 +70,16 @@ def _position(data: dict[str, Any]) -> dict[str, float]:
 
 
 def _parts(value: Any, *, source: str) -> list[dict[str, Any]]:
-    out = []
-    for p in value or []:
+    out: list[dict[str, Any]] = []
+    for p in value if isinstance(value, list) else []:
         if not isinstance(p, dict) or not p.get("part_code"):
             continue
-        qty = int(p.get("quantity") or 1)
+        try:
+            qty = int(p.get("quantity") or 1)
+        except (TypeError, ValueError) as exc:
+            raise BadAction("a part's quantity is a whole number") from exc
         if qty > 0:
-            out.append({"part_code": str(p["part_code"]), "quantity": qty, "source": source})
+            out.append({"part_code": str(p["part_code"])[:64], "quantity": min(qty, 1000), "source": source})
     return out
 
 
@@ -85,10 +87,26 @@ def _absent(data: dict[str, Any], *, key: str, status: str) -> list[Call]:
     """Nobody at home: arrive first when not arrived yet, then the failed visit."""
     calls = []
     if status in ("assigned", "en_route"):
-        calls.append(Call("POST", "/arrival", f"{key}:1", body=_position(data)))
+        calls.append(Call("/arrival", f"{key}:1", _position(data)))
     note = str(data.get("note") or "").strip()[:2000] or None
-    calls.append(Call("POST", "/failure", f"{key}:2", body={"outcome": "customer_absent", "note": note}))
+    calls.append(Call("/failure", f"{key}:2", {"outcome": "customer_absent", "note": note}))
     return calls
+
+
+def _work(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The work record (diagnosis, parts from the van, labour) when the form says any of it."""
+    parts = _parts(data.get("parts"), source="van_stock")
+    try:
+        minutes = max(0, min(24 * 60, int(data.get("labour_minutes") or 0)))
+    except (TypeError, ValueError) as exc:
+        raise BadAction("labour minutes are a whole number") from exc
+    diagnosis = str(data.get("diagnosis") or "").strip()[:4000]
+    if not (parts or minutes or diagnosis):
+        return None
+    body: dict[str, Any] = {"parts": parts, "labour_minutes": minutes}
+    if diagnosis:
+        body["diagnosis"] = diagnosis
+    return body
 
 
 def calls_for(kind: str, data: dict[str, Any], *, key: str, status: str, max_image_bytes: int) -> list[Call]:
@@ -96,56 +114,49 @@ def calls_for(kind: str, data: dict[str, Any], *, key: str, status: str, max_ima
     if kind not in KINDS:
         raise BadAction(f"unknown action {kind!r}")
     if kind == "en_route":
-        return [Call("POST", "/en-route", key, body=_position(data))]
+        return [Call("/en-route", key)]
     if kind == "arrive":
-        return [Call("POST", "/arrival", key, body=_position(data))]
+        return [Call("/arrival", key, _position(data))]
     if kind == "absent":
         return _absent(data, key=key, status=status)
-    if kind == "checklist":
-        return [Call("PUT", "/checklist", key, body={"answers": dict(data.get("answers") or {})})]
-    if kind == "photo":
-        img = image_of(data.get("image"), max_bytes=max_image_bytes)
-        params = {"kind": "photo"}
-        if data.get("caption"):
-            params["caption"] = str(data["caption"])[:200]
-        return [Call("PUT", f"/attachments/{img.id}", key, image=img, params=params)]
     if kind == "work":
-        body: dict[str, Any] = {
-            "parts": _parts(data.get("parts"), source="van_stock"),
-            "labour_minutes": max(0, int(data.get("labour_minutes") or 0)),
-        }
-        if str(data.get("diagnosis") or "").strip():
-            body["diagnosis"] = str(data["diagnosis"]).strip()[:4000]
-        return [Call("POST", "/work", key, body=body)]
+        work = _work(data)
+        if work is None:
+            raise BadAction("say what was done, the parts used or the time it took")
+        return [Call("/work", key, work)]
     if kind == "needs_parts":
         parts = _parts(data.get("parts"), source="warehouse")
         if not parts:
             raise BadAction("name the parts needed")
         note = str(data.get("note") or "").strip()[:2000] or None
-        return [Call("POST", "/failure", key, body={"outcome": "needs_parts", "note": note, "parts_needed": parts})]
+        return [Call("/failure", key, {"outcome": "needs_parts", "note": note, "parts_needed": parts})]
     return _completion(data, key=key, max_image_bytes=max_image_bytes)
 
 
 def _completion(data: dict[str, Any], *, key: str, max_image_bytes: int) -> list[Call]:
-    """The checklist as filled, the signature image, then the sign-off naming it."""
+    """The work record (when the form has one), then the sign-off naming the signature by its hash."""
     resolution = str(data.get("resolution_code") or "")
     if resolution not in RESOLUTIONS:
         raise BadAction("choose what was done")
     signed_by = str(data.get("signed_by") or "").strip()[:200]
     if not signed_by:
         raise BadAction("the customer's name is needed with the signature")
+    signed_at = str(data.get("signed_at") or "")
+    if not signed_at:
+        raise BadAction("the time of the signature is missing")
     signature = image_of(data.get("signature"), max_bytes=max_image_bytes)
     calls = []
-    if isinstance(data.get("answers"), dict):
-        calls.append(Call("PUT", "/checklist", f"{key}:1", body={"answers": data["answers"]}))
-    calls.append(Call("PUT", f"/attachments/{signature.id}", f"{key}:2", image=signature, params={"kind": "signature"}))
+    work = _work(data)
+    if work is not None:
+        calls.append(Call("/work", f"{key}:1", work))
     sign_off: dict[str, Any] = {
         "resolution_code": resolution,
         "signed_by": signed_by,
-        "signed_at": str(data.get("signed_at") or ""),
-        "signature_attachment_id": signature.id,
+        "signed_at": signed_at,
+        "signature_sha256": hashlib.sha256(signature.data).hexdigest(),
     }
-    if isinstance(data.get("rating"), int) and 1 <= data["rating"] <= 5:
-        sign_off["rating"] = data["rating"]
-    calls.append(Call("POST", "/completion", f"{key}:3", body=sign_off))
+    rating = data.get("rating")
+    if isinstance(rating, int) and not isinstance(rating, bool) and 1 <= rating <= 5:
+        sign_off["rating"] = rating
+    calls.append(Call("/completion", f"{key}:2", sign_off))
     return calls

@@ -3,6 +3,7 @@ preferred window); the warranty decision is shown on the ticket page it leads to
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from fixflow_shared.web.services import ServiceProblem
+from portal.domain.progress import STATUS_WORDS
 from portal.domain.requests import KINDS, PARTS_OF_DAY, BadRequestForm, image_type, preferred_window
 from portal.entrypoints.web import CustomerDep, locale_of, render, services_of, settings_of
 from portal.i18n import translator
@@ -27,7 +29,7 @@ async def my_requests(request: Request, session: CustomerDep) -> Response:
     tickets = page.get("items", [])
     open_ = [t for t in tickets if t["status"] not in ("closed", "cancelled")]
     done = [t for t in tickets if t["status"] in ("closed", "cancelled")]
-    return render(request, "customer/my.html", {"open": open_, "done": done})
+    return render(request, "customer/my.html", {"open": open_, "done": done, "status_words": STATUS_WORDS})
 
 
 async def _assets(request: Request, token: str, customer_id: str | None) -> list[dict[str, Any]]:
@@ -64,8 +66,9 @@ async def new_request(request: Request, session: CustomerDep) -> Response:
     )
 
 
-async def _photos(form: Any, limit_bytes: int) -> list[tuple[str, bytes]]:
-    out: list[tuple[str, bytes]] = []
+async def _photos(form: Any, limit_bytes: int) -> list[dict[str, Any]]:
+    """The photos as the ticket's attachments (name, type, size, SHA-256), checked by their first bytes."""
+    out: list[dict[str, Any]] = []
     for f in form.getlist("photos"):
         if not isinstance(f, UploadFile) or not f.filename:
             continue
@@ -77,7 +80,14 @@ async def _photos(form: Any, limit_bytes: int) -> list[tuple[str, bytes]]:
         kind = image_type(data[:16])
         if kind is None:
             raise BadRequestForm("photos", "Photos must be JPEG, PNG or WebP pictures.")
-        out.append((kind, data))
+        out.append(
+            {
+                "name": f.filename[-200:],
+                "content_type": kind,
+                "size_bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        )
         if len(out) > MAX_PHOTOS:
             raise BadRequestForm("photos", "At most five photos.")
     return out
@@ -108,7 +118,6 @@ async def submit_request(request: Request, session: CustomerDep) -> Response:
         errors["asset_id"] = _("Choose your appliance or type its serial number.")
     if not body["symptom"]:
         errors["symptom"] = _("Tell us what is wrong.")
-    photos: list[tuple[str, bytes]] = []
     try:
         window = preferred_window(
             values.get("preferred_day", ""),
@@ -119,6 +128,8 @@ async def submit_request(request: Request, session: CustomerDep) -> Response:
         if window:
             body["requested_window"] = window.as_json()
         photos = await _photos(form, settings.max_photo_bytes)
+        if photos:
+            body["attachments"] = photos
     except BadRequestForm as exc:
         errors[exc.field] = _(str(exc), mb=settings.max_photo_bytes // 1_000_000)
     problem = None
@@ -130,14 +141,6 @@ async def submit_request(request: Request, session: CustomerDep) -> Response:
                 raise
             problem, errors = exc, exc.field_errors()
         else:
-            for content_type, data in photos:
-                await services.intake.request(
-                    "POST",
-                    f"/v1/tickets/{ticket['id']}/photos",
-                    token=session.token,
-                    content=data,
-                    content_type=content_type,
-                )
             return RedirectResponse(f"/tickets/{ticket['id']}?new=1", status_code=303)
     assets = await _assets(request, session.token, session.customer_id)
     return render(

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from fixflow_shared.web.services import ServiceProblem
-from fixflow_shared.web.sessions import Session
 from portal.domain.field_actions import RESOLUTIONS, BadAction, calls_for, check_key
 from portal.entrypoints.web import TechnicianDep, render, services_of, settings_of
 
@@ -39,13 +38,9 @@ def navigation_link(request: Request, lat: Any, lon: Any) -> str | None:
     return settings_of(request).navigation_url.format(lat=lat, lon=lon)
 
 
-async def _brief(request: Request, session: Session, ticket_id: str) -> dict[str, Any] | None:
-    """What intake tells the assigned technician about the visit: customer, phone, address, problem."""
-    return await services_of(request).intake.get_or_none(f"/v1/tickets/{ticket_id}/visit", token=session.token)  # type: ignore[no-any-return]
-
-
 @router.get("")
 async def my_day(request: Request, session: TechnicianDep) -> Response:
+    """The technician's visits of one day, in the order the plan drives them (planned start)."""
     zone = ZoneInfo(settings_of(request).timezone)
     raw = request.query_params.get("day")
     try:
@@ -53,15 +48,11 @@ async def my_day(request: Request, session: TechnicianDep) -> Response:
     except ValueError:
         day = datetime.now(zone).date()
     start, end = _day_bounds(request, day)
-    found = await services_of(request).dispatch.get(
-        f"/v1/technicians/{session.technician_id}/work-orders",
-        token=session.token,
-        params={"from": start.isoformat(), "to": end.isoformat()},
+    rows = await services_of(request).dispatch.get(
+        "/v1/appointments", token=session.token, params={"start": start.isoformat(), "end": end.isoformat()}
     )
-    stops = found.get("items", [])
-    briefs = await asyncio.gather(*(_brief(request, session, s["ticket_id"]) for s in stops))
-    for s, b in zip(stops, briefs, strict=True):
-        s["brief"] = b or {}
+    stops = route_order(rows, session.technician_id)
+    for s in stops:
         s["navigate"] = navigation_link(request, s.get("lat"), s.get("lon"))
     return render(
         request,
@@ -70,25 +61,31 @@ async def my_day(request: Request, session: TechnicianDep) -> Response:
     )
 
 
+def route_order(rows: list[dict[str, Any]], technician_id: str | None) -> list[dict[str, Any]]:
+    """This technician's visits that have a work order, in the order of the plan (planned start,
+    else the window's start)."""
+    mine = [r for r in rows if r.get("technician_id") == technician_id and r.get("work_order_id")]
+    return sorted(mine, key=lambda r: (str(r.get("planned_start") or r["window_start"]), str(r["window_start"])))
+
+
 @router.get("/jobs/{work_order_id}")
 async def job_page(request: Request, work_order_id: str, session: TechnicianDep) -> Response:
     dispatch = services_of(request).dispatch
-    wo = await dispatch.get(f"/v1/work-orders/{work_order_id}", token=session.token)
-    brief, me, checklist = await asyncio.gather(
-        _brief(request, session, wo["ticket_id"]),
+    wo, me = await asyncio.gather(
+        dispatch.get(f"/v1/work-orders/{work_order_id}", token=session.token),
         dispatch.get(f"/v1/technicians/{session.technician_id}", token=session.token),
-        dispatch.get_or_none(f"/v1/checklists/{wo.get('job_kind') or 'repair'}", token=session.token),
     )
+    if wo.get("technician_id") != session.technician_id:
+        raise ServiceProblem("dispatch", 404, {"title": "Not found", "detail": f"work order {work_order_id}"})
+    job = await dispatch.get_or_none(f"/v1/jobs/{wo['job_id']}", token=session.token)
     return render(
         request,
         "tech/job.html",
         {
             "wo": wo,
-            "brief": brief or {},
-            "navigate": navigation_link(request, wo.get("lat"), wo.get("lon")),
+            "job": job or {},
+            "navigate": navigation_link(request, (job or {}).get("lat"), (job or {}).get("lon")),
             "van_stock": sorted((me.get("van_stock") or {}).items()),
-            "checklist": checklist,
-            "answers": wo.get("checklist_answers") or {},
             "resolutions": RESOLUTIONS,
             "finished": wo["status"] in FINISHED,
         },
@@ -157,30 +154,19 @@ async def act(request: Request, work_order_id: str, session: TechnicianDep) -> R
             status_code=422,
             media_type="application/problem+json",
         )
-    if wo["status"] in FINISHED:
-        calls = [c for c in calls if c.method == "POST"]  # a replay: only the keyed calls answer again
     base = f"/v1/work-orders/{work_order_id}"
     result: Any = None
     for call in calls:
         try:
-            if call.image is not None:
-                result = await dispatch.request(
-                    "PUT",
-                    base + call.path,
-                    token=session.token,
-                    content=call.image.data,
-                    content_type=call.image.content_type,
-                    params=call.params,
-                    idempotency_key=call.key,
-                )
-            else:
-                result = await dispatch.request(
-                    call.method, base + call.path, token=session.token, json=call.body, idempotency_key=call.key
-                )
+            result = await dispatch.request(
+                call.method, base + call.path, token=session.token, json=call.body, idempotency_key=call.key
+            )
         except ServiceProblem as exc:
             if exc.status == 409:
                 now = await dispatch.get_or_none(f"/v1/work-orders/{work_order_id}", token=session.token)
                 state = (now or {}).get("status")
+                if state == "completed" and call.path == "/completion":
+                    break  # completed before under another key (two devices): nothing is applied twice
                 reason = "reassigned" if state in (None, "unassigned") else "changed"
                 return _conflict(exc.detail or exc.title, reason, state)
             raise

@@ -36,11 +36,18 @@ ACTIVE_WO = ("assigned", "en_route", "on_site")
 
 
 async def _job(request: Request, session: Session, ticket_id: str) -> dict[str, Any] | None:
+    """The ticket's job in dispatch with its visits; None before dispatch has one, or where dispatch
+    does not let a customer read jobs (the timeline still names the technician and the window)."""
     dispatch = services_of(request).dispatch
-    brief = await dispatch.get_or_none(f"/v1/jobs/by-ticket/{ticket_id}", token=session.token)
-    if brief is None:
-        return None
-    return await dispatch.get_or_none(f"/v1/jobs/{brief['id']}", token=session.token)
+    try:
+        brief = await dispatch.get_or_none(f"/v1/jobs/by-ticket/{ticket_id}", token=session.token)
+        if brief is None:
+            return None
+        return await dispatch.get_or_none(f"/v1/jobs/{brief['id']}", token=session.token)  # type: ignore[no-any-return]
+    except ServiceProblem as exc:
+        if exc.status == 403:
+            return None
+        raise
 
 
 def _current(job: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:

@@ -233,6 +233,8 @@
       var rating = form.querySelector("[name=rating]:checked");
       return {
         answers: c.answers, resolution_code: form.resolution_code.value, signed_by: form.signed_by.value.trim(),
+        diagnosis: form.diagnosis ? form.diagnosis.value : "", parts: parts(form),
+        labour_minutes: form.labour_minutes ? Number(form.labour_minutes.value || 0) : 0,
         signed_at: new Date().toISOString(), rating: rating ? Number(rating.value) : null,
         signature: { id: "sig-" + Q.newKey().replace(/-/g, "").slice(0, 24), data: pad.toDataURL("image/png") }
       };

@@ -1,0 +1,235 @@
+"""The portal in a real browser at phone size (390x844, Debian's Chromium driven by Playwright) over
+the five services as processes: what a customer and a technician see and do, asserted on what a
+person sees. Each page's screenshot lands in .local/screenshots (docs/screenshots with
+FIXFLOW_UPDATE_SCREENSHOTS=1, `make screenshots`).
+
+1. A customer signs in with the code from the captured SMS, opens a request for an appliance out of
+   warranty, sees the decision, accepts the quote (the consent keeps the time and the client address)
+   and follows the ticket to the booked visit with the technician's name.
+2. The technician sees the visit in the day's route, goes on the way and arrives; the connection
+   drops; the completion with the signature drawn on screen waits on the phone; back online it is
+   sent by itself and the work order is completed exactly once.
+3. The survey link in the captured SMS opens the portal's survey page (stars, NPS, comment); the
+   same link again answers with a friendly page.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from console_kit import SCREENSHOTS
+from lifecycle_kit import Fixflow, answer_url_in, sms_texts
+from playwright.sync_api import expect
+
+from fixflow_shared.testing import eventually_blocking
+
+pytestmark = pytest.mark.e2e
+PHONE = {"width": 390, "height": 844}
+
+
+class Phone:
+    """One person's phone: a browser context of its own at phone size."""
+
+    def __init__(self, browser: Any, url: str, *, locale: str = "en-US") -> None:
+        self.url = url
+        self.context = browser.new_context(viewport=PHONE, locale=locale, is_mobile=True, has_touch=True)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def go(self, path: str) -> Any:
+        self.page.goto(self.url + path)
+        return self.page
+
+    def shot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"portal-{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        assert not self.errors, f"script errors on the page: {self.errors}"
+        self.context.close()
+
+
+def code_in_sms(sms_gateway: Any, phone: str, before: int) -> str:
+    def find() -> str | None:
+        texts = sms_texts(sms_gateway, phone)[before:]
+        for text in texts:
+            m = re.search(r"\b(\d{6})\b", text)
+            if m and "code" in text:
+                return m.group(1)
+        return None
+
+    return eventually_blocking(find, timeout=20, what="the sign-in code by SMS")
+
+
+def sign_in_with_code(customer: Phone, sms_gateway: Any, *, tenant: str, phone: str) -> None:
+    page = customer.go(f"/sign-in?tenant={tenant}")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    before = len(sms_texts(sms_gateway, phone))
+    page.get_by_label("Mobile number or e-mail").fill(phone)
+    page.get_by_role("button", name="Send me a code").click()
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    code = code_in_sms(sms_gateway, phone, before)
+    page.get_by_label("One-time code").fill(code)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="My requests")).to_be_visible()
+
+
+@pytest.fixture
+def shop(fixflow: dict[str, Any]) -> Any:
+    """A service centre: one plumber with a pump in the van, a customer whose washer is out of
+    warranty, surveys sent by SMS at once."""
+    ff = Fixflow(fixflow, f"por-{uuid.uuid4().hex[:6]}")
+    tech = ff.technician("Zhang Wei", phone="+8613700002001", skills={"plumbing": 3}, van_stock={"PUMP-W1": 2})
+    phone = f"+86139{uuid.uuid4().int % 10**8:08d}"
+    c = ff.customer_with_asset(
+        email=f"chen.jing.{ff.tenant}@example.com", phone=phone, name="Chen Jing", bought_days_ago=400
+    )
+    serial = ff.get("intake", f"/assets/{c['asset_id']}")["serial"]
+    ff.survey_sends_at_once("sms")
+    yield ff, tech, {**c, "phone": phone, "serial": serial}
+    ff.close()
+
+
+def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offline_survey_answered(
+    phone_browser, portal, shop, sms_gateway
+):
+    ff, tech, c = shop
+    tenant = ff.tenant
+    customer = Phone(phone_browser, portal.url)
+
+    # --- the customer: a code by SMS, a new request, the warranty decision --------------------------
+    sign_in_with_code(customer, sms_gateway, tenant=tenant, phone=c["phone"])
+    customer.shot("my-requests")
+    page = customer.page
+    page.get_by_role("link", name="New request").first.click()
+    expect(page.get_by_role("heading", name="New request")).to_be_visible()
+    page.get_by_label("Serial number").fill(c["serial"])
+    page.get_by_label("What is wrong?").fill("the washer leaks water on the floor")
+    customer.shot("new-request")
+    page.get_by_role("button", name="Send request").click()
+    decision = page.get_by_role("status").filter(has_text="Thank you, we have your request")
+    expect(decision).to_be_visible()
+    expect(decision).to_contain_text("Out of warranty")
+    ticket_id = page.url.rsplit("/tickets/", 1)[1].split("?", 1)[0]
+    customer.shot("ticket-new")
+
+    # --- the office quotes; the customer accepts on the phone; the consent is recorded ------------------
+    ff.wait_job(ticket_id, "awaiting_consent")
+    work = {"resolution_code": "pump_replaced", "labour_minutes": 40, "parts": [{"code": "PUMP-W1", "quantity": 1}]}
+    quote = ff.post("billing", "/quotes", {"ticket_id": ticket_id, "work": work})
+    page.reload()
+    page.get_by_role("link", name="See and answer the quote").click()
+    expect(page.get_by_role("heading", name="Quote")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="Total")).to_contain_text(f"{quote['total_minor'] / 100:,.2f}")
+    page.get_by_label("Your name").fill("Chen Jing")
+    customer.shot("quote")
+    page.get_by_role("button", name="Accept the quote").click()
+    expect(page.get_by_role("status").filter(has_text="your answer is recorded")).to_be_visible()
+    consent = ff.get("billing", f"/quotes/{quote['id']}")["consent"]
+    assert consent["decision"] == "accepted" and consent["channel"] == "web"
+    assert consent["signed_name"] == "Chen Jing" and consent["client_address"] == "127.0.0.1"
+    assert consent["recorded_by"] == f"customer:{c['customer_id']}"
+
+    # --- the visit is booked: the ticket page names the technician and the window ------------------------
+    job = ff.wait_job(ticket_id, "assigned")
+    wo = job["work_orders"][0]
+    assert wo["technician_id"] == tech["id"]
+    page.goto(f"{portal.url}/tickets/{ticket_id}")
+    status = page.locator("section.status")
+    expect(status).to_contain_text("A visit is booked")
+    expect(status).to_contain_text("Zhang Wei")
+    steps = page.get_by_role("region", name="What happened so far")
+    expect(steps).to_contain_text("You accepted the quote")
+    customer.shot("ticket-booked")
+
+    # --- the technician's day: the stop in route order, on the way, arrived ----------------------------
+    technician = Phone(phone_browser, portal.url)
+    app = technician.go("/tech/sign-in")
+    app.get_by_label("Tenant").fill(tenant)
+    app.get_by_label("Technician id").fill(tech["id"])
+    app.get_by_role("button", name="Sign in").click()
+    expect(app.get_by_role("heading", name=re.compile("My day"))).to_be_visible()
+    stops = app.get_by_role("list", name="Stops in route order")
+    expect(stops.get_by_role("listitem")).to_have_count(1)
+    technician.shot("tech-day")
+    stops.get_by_role("link", name="Open").click()
+    expect(app.get_by_role("heading", name=re.compile(ticket_id))).to_be_visible()
+    app.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== undefined")
+    app.get_by_role("button", name="On my way").click()
+    expect(app.locator("#status")).to_contain_text("On the way", timeout=15_000)
+    app.get_by_role("button", name="Arrived").click()
+    expect(app.locator("#status")).to_contain_text("On site", timeout=15_000)
+    ff.wait_ticket(ticket_id, "in_progress")
+
+    # --- offline: the completion with the drawn signature waits on the phone -----------------------------
+    technician.context.set_offline(True)
+    expect(app.locator("#connection")).to_be_visible()
+    form = app.get_by_role("form", name="Complete the visit")
+    form.get_by_label("Diagnosis").fill("drain pump seal cracked")
+    form.get_by_label("Labour minutes").fill("40")
+    form.locator("select[name=part_code]").select_option("PUMP-W1")
+    box = app.locator("#signature").bounding_box()
+    assert box
+    app.mouse.move(box["x"] + 30, box["y"] + 120)
+    app.mouse.down()
+    for i in range(1, 12):
+        app.mouse.move(box["x"] + 30 + i * 25, box["y"] + 120 - (i % 4) * 20, steps=3)
+    app.mouse.up()
+    form.get_by_label("Name of the person who signs").fill("Chen Jing")
+    form.get_by_role("button", name="Complete with signature").click()
+    queue = app.get_by_role("region", name="On this phone")
+    expect(queue).to_contain_text("1 waiting to be sent")
+    technician.shot("tech-offline-queued")
+    assert ff.get("dispatch", f"/work-orders/{wo['id']}")["status"] == "on_site", "nothing left the phone"
+
+    # --- back online: sent by itself, applied once ------------------------------------------------------
+    technician.context.set_offline(False)
+    expect(queue).to_contain_text("Everything is sent", timeout=20_000)
+    expect(app.locator("#status")).to_contain_text("Completed", timeout=15_000)
+    technician.shot("tech-synced")
+    done = ff.get("dispatch", f"/work-orders/{wo['id']}")
+    assert done["status"] == "completed" and done["sign_off"]["signed_by"] == "Chen Jing"
+    assert re.fullmatch(r"[0-9a-f]{64}", done["sign_off"]["signature_sha256"])
+    assert done["parts_used"] == [{"part_code": "PUMP-W1", "quantity": 1, "source": "van_stock"}]
+    assert done["labour_minutes"] == 40
+    types = ff.wait_timeline(ticket_id, "fixflow.intake.ticket.resolved.v1")
+    assert types.count("fixflow.dispatch.work-order.completed.v1") == 1
+
+    # --- the survey link from the SMS opens the portal's page --------------------------------------------
+    def survey_link() -> str | None:
+        for text in sms_texts(sms_gateway, c["phone"]):
+            if "/v1/public/surveys/" in text:
+                return answer_url_in(text)
+        return None
+
+    link = eventually_blocking(survey_link, timeout=30, what="the survey SMS")
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    survey = Phone(phone_browser, portal.url)
+    page = survey.go(f"/s/{token}")
+    expect(page.get_by_role("heading", name="How did we do?")).to_be_visible()
+    page.get_by_role("group", name=re.compile("Overall")).locator("label[for$='-5']").click()
+    nps = page.get_by_role("group", name=re.compile("recommend"))
+    if nps.count():
+        nps.locator("label[for='nps-9']").click()
+    comment = page.get_by_label("Anything else you want to tell us?")
+    if comment.count():
+        comment.fill("quick and tidy")
+    survey.shot("survey")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("heading", name="Thank you for your feedback!")).to_be_visible()
+    answered = eventually_blocking(
+        lambda: [s for s in ff.get("survey", "/surveys", params={"ticket_id": ticket_id}) if s.get("completed_at")],
+        timeout=20,
+        what="the survey answered",
+    )
+    assert answered
+    page = survey.go(f"/s/{token}")
+    expect(page.get_by_role("heading", name="You have already answered")).to_be_visible()
+    survey.shot("survey-used")
+
+    for p in (customer, technician, survey):
+        p.close()
