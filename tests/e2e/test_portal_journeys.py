@@ -138,6 +138,7 @@ def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offli
     job = ff.wait_job(ticket_id, "assigned")
     wo = job["work_orders"][0]
     assert wo["technician_id"] == tech["id"]
+    ff.wait_ticket(ticket_id, "scheduled")
     page.goto(f"{portal.url}/tickets/{ticket_id}")
     status = page.locator("section.status")
     expect(status).to_contain_text("A visit is booked")

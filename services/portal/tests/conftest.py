@@ -11,8 +11,10 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+
 from portal.bootstrap import build
 from portal.config import PortalSettings
+from portal.entrypoints.web import COOKIE
 
 NOWHERE = "http://127.0.0.1:9"
 PORTS = {"intake": 18001, "dispatch": 18002, "billing": 18003, "survey": 18004, "notify": 18005}
@@ -89,6 +91,12 @@ def fake() -> FakeServices:
     return FakeServices()
 
 
+@pytest.fixture(name="problem")
+def problem_fixture() -> Callable[..., httpx.Response]:
+    """problem(status, title, detail="") -> a service's problem+json answer."""
+    return problem
+
+
 @pytest.fixture
 async def portal(redis_url: str, fake: FakeServices) -> AsyncIterator[Callable[..., Any]]:
     """portal(**settings) -> an httpx client on a freshly built portal whose service calls go to `fake`."""
@@ -130,3 +138,39 @@ async def portal(redis_url: str, fake: FakeServices) -> AsyncIterator[Callable[.
     for ctx, client in reversed(stack):
         await client.aclose()
         await ctx.__aexit__(None, None, None)
+
+
+@pytest.fixture
+def sign_in() -> Callable[..., Any]:
+    return signed_in
+
+
+async def signed_in(
+    client: httpx.AsyncClient,
+    *,
+    role: str = "customer",
+    tenant: str = "acme",
+    who: str = "C-1",
+    scope: str | None = None,
+) -> Any:
+    """A session for a customer (`who` is the customer id) or a technician (the technician id)."""
+    app: Any = client.app  # type: ignore[attr-defined]
+    tokens = app.state.tokens
+    if role == "customer":
+        issued = tokens.customer(tenant=tenant, customer_id=who, ttl_s=3600)
+        extra = {"customer_id": who, "scope": scope}
+    else:
+        issued = tokens.technician(tenant=tenant, technician_id=who, name="Zhang Wei", ttl_s=3600)
+        extra = {"technician_id": who}
+    session = await app.state.sessions.create(
+        subject=f"{role}:{who}",
+        name="Zhang Wei" if role == "technician" else "",
+        tenant=tenant,
+        roles=[role],
+        token=issued.token,
+        token_expires_at=issued.expires_at,
+        via="test",
+        **extra,
+    )
+    client.cookies.set(COOKIE, session.id)
+    return session

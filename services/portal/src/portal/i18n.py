@@ -40,6 +40,12 @@ LABELS: dict[str, str] = {
     "partially_paid": "Partly paid",
     "van_stock": "Van stock",
     "warehouse": "Warehouse",
+    "repaired": "Repaired",
+    "part_replaced": "Part replaced",
+    "adjusted": "Adjusted",
+    "installed": "Installed",
+    "maintained": "Maintained",
+    "no_fault_found": "No fault found",
 }
 
 _CATALOGUE = Catalogue(_DIR, LABELS)

@@ -33,6 +33,7 @@ from portal.i18n import translator
 
 router = APIRouter(prefix="/tickets", include_in_schema=False)
 ACTIVE_WO = ("assigned", "en_route", "on_site")
+VISIT_AHEAD = ("scheduled", "in_progress")  # the timeline's last booking is the visit to come
 
 
 async def _job(request: Request, session: Session, ticket_id: str) -> dict[str, Any] | None:
@@ -86,7 +87,7 @@ async def ticket_page(request: Request, ticket_id: str, session: CustomerDep) ->
             "ticket": ticket,
             "progress": words.progress(ticket, job, wo),
             "steps": words.steps(events, fmt),
-            "visit": words.latest_visit(events) if (appt or wo) else None,
+            "visit": words.latest_visit(events) if (appt or wo or ticket["status"] in VISIT_AHEAD) else None,
             "appointment": appt,
             "work_order": wo,
             "may_change": words.may_change_visit(appt, datetime.now(UTC)),
