@@ -1,0 +1,199 @@
+"""The technician app: the day in route order, and the one endpoint the device's queue sends each
+action to, with its Idempotency-Key carried into every dispatch call (one key per call)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.integration
+NOW = datetime.now(UTC).replace(microsecond=0)
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+SIGNATURE = {"id": "sig-0123456789abcdef", "data": "data:image/png;base64," + base64.b64encode(PNG).decode()}
+
+
+def wo(status: str = "on_site", technician_id: str = "TEC-1") -> dict[str, Any]:
+    return {
+        "id": "WO-1",
+        "job_id": "J-1",
+        "ticket_id": "T-1",
+        "technician_id": technician_id,
+        "visit_number": 1,
+        "status": status,
+        "planned_start": NOW.isoformat(),
+        "planned_end": (NOW + timedelta(hours=1)).isoformat(),
+        "arrived_at": None,
+    }
+
+
+def row(wo_id: str, technician_id: str, planned: datetime) -> dict[str, Any]:
+    return {
+        "id": f"AP-{wo_id}",
+        "job_id": "J",
+        "ticket_id": f"T-{wo_id}",
+        "technician_id": technician_id,
+        "window_start": planned.isoformat(),
+        "window_end": (planned + timedelta(hours=2)).isoformat(),
+        "status": "booked",
+        "kind": "repair",
+        "lat": 31.2,
+        "lon": 121.4,
+        "work_order_id": wo_id,
+        "work_order_status": "assigned",
+        "planned_start": planned.isoformat(),
+        "planned_end": (planned + timedelta(hours=1)).isoformat(),
+    }
+
+
+async def test_my_day_lists_only_my_visits_in_the_order_of_the_plan(portal, fake, sign_in):
+    fake.on(
+        "dispatch",
+        "GET",
+        "/v1/appointments",
+        [
+            row("WO-LATE", "TEC-1", NOW + timedelta(hours=3)),
+            row("WO-OTHER", "TEC-2", NOW + timedelta(hours=1)),
+            row("WO-EARLY", "TEC-1", NOW + timedelta(hours=1)),
+        ],
+    )
+    client = await portal()
+    await sign_in(client, role="technician", who="TEC-1")
+    page = await client.get("/tech")
+    assert page.status_code == 200
+    text = page.text
+    assert "WO-OTHER" not in text and text.index("/tech/jobs/WO-EARLY") < text.index("/tech/jobs/WO-LATE")
+    assert "geo:31.2,121.4" in text
+    [call] = fake.made("dispatch", "GET", "/v1/appointments")
+    assert call.claims["technician_id"] == "TEC-1" and call.claims["roles"] == ["technician"]
+
+
+async def act(client: Any, session: Any, kind: str, data: dict[str, Any], key: str | None = "key-00000001") -> Any:
+    headers = {"X-CSRF-Token": session.csrf}
+    if key:
+        headers["Idempotency-Key"] = key
+    return await client.post("/tech/api/work-orders/WO-1/actions", json={"kind": kind, "data": data}, headers=headers)
+
+
+async def test_completion_sends_the_work_then_the_sign_off_each_with_its_own_key(portal, fake, sign_in):
+    fake.on("dispatch", "GET", "/v1/work-orders/WO-1", wo())
+    fake.on("dispatch", "POST", "/v1/work-orders/WO-1/work", wo())
+    fake.on("dispatch", "POST", "/v1/work-orders/WO-1/completion", wo("completed"))
+    client = await portal()
+    session = await sign_in(client, role="technician", who="TEC-1")
+    data = {
+        "resolution_code": "part_replaced",
+        "signed_by": "Chen Jing",
+        "signed_at": NOW.isoformat(),
+        "signature": SIGNATURE,
+        "rating": 5,
+        "diagnosis": "pump seal cracked",
+        "labour_minutes": 40,
+        "parts": [{"part_code": "PUMP-W1", "quantity": 1}],
+    }
+    r = await act(client, session, "complete", data)
+    assert r.status_code == 200 and r.json() == {"ok": True, "kind": "complete", "work_order_status": "completed"}
+    [work] = fake.made("dispatch", "POST", "/v1/work-orders/WO-1/work")
+    [done] = fake.made("dispatch", "POST", "/v1/work-orders/WO-1/completion")
+    assert work.headers["idempotency-key"] == "key-00000001:1" and done.headers["idempotency-key"] == "key-00000001:2"
+    assert work.body == {
+        "parts": [{"part_code": "PUMP-W1", "quantity": 1, "source": "van_stock"}],
+        "labour_minutes": 40,
+        "diagnosis": "pump seal cracked",
+    }
+    assert done.body == {
+        "resolution_code": "part_replaced",
+        "signed_by": "Chen Jing",
+        "signed_at": NOW.isoformat(),
+        "signature_sha256": hashlib.sha256(PNG).hexdigest(),
+        "rating": 5,
+    }
+
+
+async def test_a_replay_sends_the_same_calls_with_the_same_keys(portal, fake, sign_in):
+    """The device resends an action whose answer it never got: the same keys go to dispatch, whose
+    idempotency store answers the first result again (applied once)."""
+    fake.on("dispatch", "GET", "/v1/work-orders/WO-1", wo("assigned"))
+    fake.on("dispatch", "POST", "/v1/work-orders/WO-1/en-route", wo("en_route"))
+    client = await portal()
+    session = await sign_in(client, role="technician", who="TEC-1")
+    for _ in range(2):
+        assert (await act(client, session, "en_route", {}, key="key-replayed")).status_code == 200
+    calls = fake.made("dispatch", "POST", "/v1/work-orders/WO-1/en-route")
+    assert [c.headers["idempotency-key"] for c in calls] == ["key-replayed", "key-replayed"]
+    assert calls[0].body == calls[1].body
+
+
+async def test_a_job_reassigned_meanwhile_is_a_conflict_and_nothing_is_sent(portal, fake, sign_in):
+    fake.on("dispatch", "GET", "/v1/work-orders/WO-1", wo("assigned", technician_id="TEC-2"))
+    client = await portal()
+    session = await sign_in(client, role="technician", who="TEC-1")
+    r = await act(client, session, "arrive", {"lat": 31.2, "lon": 121.4})
+    assert r.status_code == 409 and r.json()["reason"] == "reassigned"
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert fake.made("dispatch", "POST") == []
+
+
+async def test_a_refusal_by_dispatch_comes_back_as_a_conflict_with_the_state(portal, fake, sign_in, problem):
+    fake.on("dispatch", "GET", "/v1/work-orders/WO-1", wo("assigned"))
+    fake.on("dispatch", "POST", "/v1/work-orders/WO-1/arrival", problem(409, "Illegal transition", "not en route"))
+    client = await portal()
+    session = await sign_in(client, role="technician", who="TEC-1")
+    r = await act(client, session, "arrive", {})
+    assert r.status_code == 409 and r.json()["reason"] == "changed" and r.json()["work_order_status"] == "assigned"
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "key"),
+    [
+        ("en_route", {}, None),
+        ("teleport", {}, "key-00000002"),
+        ("complete", {"resolution_code": "repaired", "signed_by": "x", "signed_at": "now"}, "key-00000003"),
+        ("needs_parts", {"parts": []}, "key-00000004"),
+    ],
+)
+async def test_a_wrong_action_is_refused_with_the_reason(portal, fake, sign_in, kind, data, key):
+    fake.on("dispatch", "GET", "/v1/work-orders/WO-1", wo())
+    client = await portal()
+    session = await sign_in(client, role="technician", who="TEC-1")
+    r = await act(client, session, kind, data, key=key)
+    assert r.status_code == 422 and r.json()["detail"]
+    assert fake.made("dispatch", "POST") == []
+
+
+async def test_the_queue_needs_the_session_and_its_csrf_token(portal, fake, sign_in):
+    client = await portal()
+    r = await client.post("/tech/api/work-orders/WO-1/actions", json={"kind": "en_route", "data": {}})
+    assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
+    await sign_in(client, role="technician", who="TEC-1")
+    r = await client.post(
+        "/tech/api/work-orders/WO-1/actions",
+        json={"kind": "en_route", "data": {}},
+        headers={"Idempotency-Key": "key-00000009"},
+    )
+    assert r.status_code == 403 and fake.calls == []
+
+
+async def test_a_customer_session_cannot_use_the_technician_app(portal, fake, sign_in):
+    client = await portal()
+    await sign_in(client)
+    r = await client.get("/tech")
+    assert r.status_code == 303 and r.headers["location"].startswith("/tech/sign-in")
+
+
+async def test_the_app_is_installable_and_its_worker_covers_the_app_only(portal):
+    client = await portal()
+    manifest = (await client.get("/tech/manifest.webmanifest")).json()
+    assert manifest["start_url"] == "/tech" and manifest["scope"] == "/tech" and manifest["display"] == "standalone"
+    for icon in manifest["icons"]:
+        assert (await client.get(icon["src"])).status_code == 200
+    sw = await client.get("/tech/sw.js")
+    assert sw.status_code == 200 and sw.headers["service-worker-allowed"] == "/tech"
+    assert sw.headers["cache-control"] == "no-cache"
+    csp = (await client.get("/tech/sign-in")).headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp, "every asset from the portal itself"
