@@ -173,6 +173,7 @@ def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offli
     form.get_by_label("Diagnosis").fill("drain pump seal cracked")
     form.get_by_label("Labour minutes").fill("40")
     form.locator("select[name=part_code]").select_option("PUMP-W1")
+    app.locator("#signature").scroll_into_view_if_needed()
     box = app.locator("#signature").bounding_box()
     assert box
     app.mouse.move(box["x"] + 30, box["y"] + 120)
@@ -182,6 +183,7 @@ def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offli
     app.mouse.up()
     form.get_by_label("Name of the person who signs").fill("Chen Jing")
     form.get_by_role("button", name="Complete with signature").click()
+    expect(form.get_by_role("alert")).to_be_hidden()
     queue = app.get_by_role("region", name="On this phone")
     expect(queue).to_contain_text("1 waiting to be sent")
     technician.shot("tech-offline-queued")

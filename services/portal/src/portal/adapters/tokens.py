@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 from jwt.algorithms import ECAlgorithm
 
 from fixflow_shared.auth import DEV_AUDIENCE, DEV_ISSUER
@@ -38,10 +39,13 @@ class TokenIssuer:
         self, *, dev_secret: str | None, signing_key_pem: str | None, issuer: str, audience: str | None
     ) -> None:
         self._dev_secret = dev_secret
-        self._key = None
-        self._kid = None
+        self._key: EllipticCurvePrivateKey | None = None
+        self._kid: str | None = None
         if signing_key_pem:
-            self._key = ECAlgorithm(ECAlgorithm.SHA256).prepare_key(signing_key_pem)
+            key = ECAlgorithm(ECAlgorithm.SHA256).prepare_key(signing_key_pem)
+            if not isinstance(key, EllipticCurvePrivateKey):
+                raise ValueError("PORTAL_TOKEN_SIGNING_KEY must be an EC private key (PEM)")
+            self._key = key
             public = json.loads(ECAlgorithm.to_jwk(self._key.public_key()))
             self._kid = public.get("kid") or _thumbprint(public)
         self._issuer = issuer.rstrip("/")
