@@ -40,7 +40,7 @@ def _next(value: str | None) -> str:
 
 def _page(request: Request, *, error: str | None = None, status: int = 200, **values: str) -> Response:
     settings = settings_of(request)
-    token = secrets.token_urlsafe(24)
+    token = request.cookies.get(SIGN_IN_CSRF_COOKIE) or secrets.token_urlsafe(24)  # one per browser: tabs agree
     response = render(
         request,
         "tech/sign_in.html",

@@ -11,7 +11,7 @@
   var pad = null;
 
   // --- service worker: pages and assets for offline use --------------------------------------------
-  if ("serviceWorker" in navigator) {
+  if ("serviceWorker" in navigator && csrf) {  // signed in: the sign-in page is never kept
     navigator.serviceWorker.register("/tech/sw.js", { scope: "/tech" }).then(function (reg) {
       var urls = Array.prototype.map.call(document.querySelectorAll("a[data-keep]"), function (a) { return a.getAttribute("href"); });
       urls.push(location.pathname);
