@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from fixflow_shared.events.contracts import billing, dispatch, intake, survey
+
 # ticket status -> (headline, what happens next)
 STATUS_WORDS: dict[str, tuple[str, str]] = {
     "received": ("We have your request", "We will look at it shortly."),
@@ -54,32 +56,38 @@ def progress(ticket: dict[str, Any], job: dict[str, Any] | None, work_order: dic
 
 # event type -> sentence; `{name}`, `{window}`, `{amount}` are filled from the event's data
 STEPS: dict[str, str] = {
-    "fixflow.intake.ticket.opened.v1": "We received your request",
-    "fixflow.intake.ticket.waiting-customer.v1": "We asked you for more details",
-    "fixflow.billing.quote.issued.v1": "We sent you a quote of {amount}",
-    "fixflow.billing.quote.accepted.v1": "You accepted the quote",
-    "fixflow.billing.quote.rejected.v1": "You declined the quote",
-    "fixflow.dispatch.appointment.booked.v1": "Visit booked: {window}",
-    "fixflow.dispatch.appointment.rescheduled.v1": "Visit moved to {window}",
-    "fixflow.dispatch.appointment.cancelled.v1": "Visit cancelled",
-    "fixflow.dispatch.technician.assigned.v1": "{name} will do the work",
-    "fixflow.dispatch.technician.en-route.v1": "{name} is on the way",
-    "fixflow.dispatch.technician.delayed.v1": "{name} is running late",
-    "fixflow.dispatch.visit.started.v1": "The technician arrived",
-    "fixflow.dispatch.work-order.completed.v1": "The work is done",
-    "fixflow.dispatch.work-order.failed.v1": "The visit could not finish the work",
-    "fixflow.dispatch.parts.requested.v1": "Parts ordered",
-    "fixflow.billing.invoice.issued.v1": "Invoice issued: {amount}",
-    "fixflow.billing.charge.waived.v1": "No charge for this service",
-    "fixflow.billing.payment.received.v1": "Payment received: {amount}",
-    "fixflow.billing.refund.issued.v1": "Refund issued: {amount}",
-    "fixflow.intake.ticket.resolved.v1": "Your request is resolved",
-    "fixflow.survey.survey.sent.v1": "We asked how we did",
-    "fixflow.survey.survey.completed.v1": "Thank you for your feedback",
-    "fixflow.intake.ticket.reopened.v1": "Your request was reopened",
-    "fixflow.intake.ticket.closed.v1": "Closed",
-    "fixflow.intake.ticket.cancelled.v1": "Cancelled",
+    intake.TicketOpened.type: "We received your request",
+    intake.TicketWaitingCustomer.type: "We asked you for more details",
+    billing.QuoteIssued.type: "We sent you a quote of {amount}",
+    billing.QuoteAccepted.type: "You accepted the quote",
+    billing.QuoteRejected.type: "You declined the quote",
+    dispatch.AppointmentBooked.type: "Visit booked: {window}",
+    dispatch.AppointmentRescheduled.type: "Visit moved to {window}",
+    dispatch.AppointmentCancelled.type: "Visit cancelled",
+    dispatch.TechnicianAssigned.type: "{name} will do the work",
+    dispatch.TechnicianDelayed.type: "{name} is running late",
+    dispatch.VisitStarted.type: "The technician arrived",
+    dispatch.WorkOrderCompleted.type: "The work is done",
+    dispatch.WorkOrderFailed.type: "The visit could not finish the work",
+    dispatch.PartsRequested.type: "Parts ordered",
+    billing.InvoiceIssued.type: "Invoice issued: {amount}",
+    billing.ChargeWaived.type: "No charge for this service",
+    billing.PaymentReceived.type: "Payment received: {amount}",
+    billing.RefundIssued.type: "Refund issued: {amount}",
+    intake.TicketResolved.type: "Your request is resolved",
+    survey.SurveySent.type: "We asked how we did",
+    survey.SurveyCompleted.type: "Thank you for your feedback",
+    intake.TicketReopened.type: "Your request was reopened",
+    intake.TicketClosed.type: "Closed",
+    intake.TicketCancelled.type: "Cancelled",
 }
+# events that name the visit to come (technician and window), and the one that clears it
+VISIT_NAMED = (
+    dispatch.AppointmentBooked.type,
+    dispatch.AppointmentRescheduled.type,
+    dispatch.TechnicianAssigned.type,
+)
+VISIT_CLEARED = dispatch.AppointmentCancelled.type
 
 
 @dataclass(frozen=True)
@@ -121,19 +129,14 @@ def latest_visit(events: list[dict[str, Any]]) -> dict[str, Any] | None:
     for e in sorted(events, key=lambda e: str(e.get("time") or "")):
         t = str(e.get("type"))
         data = e.get("data") or {}
-        if t in (
-            "fixflow.dispatch.appointment.booked.v1",
-            "fixflow.dispatch.appointment.rescheduled.v1",
-            "fixflow.dispatch.technician.assigned.v1",
-            "fixflow.dispatch.technician.en-route.v1",
-        ):
+        if t in VISIT_NAMED:
             window = data.get("window") or {}
             found = {
                 "name": data.get("technician_name") or (found or {}).get("name"),
                 "start": window.get("start") or (found or {}).get("start"),
                 "end": window.get("end") or (found or {}).get("end"),
             }
-        elif t == "fixflow.dispatch.appointment.cancelled.v1":
+        elif t == VISIT_CLEARED:
             found = None
     return found
 
