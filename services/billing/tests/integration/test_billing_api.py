@@ -63,6 +63,7 @@ async def test_quote_consent_invoice_pay_with_overpayment_credit(client, billing
         f"/v1/quotes/{quote['id']}/accept", json={"channel": "on_site_signature", "signed_name": "Wang"}, headers=AGENT
     )
     assert acc.status_code == 200 and acc.json()["consent"]["signed_name"] == "Wang"
+    assert acc.json()["consent"]["client_address"] is None, "only an online consent has a client address"
     rej = await client.post(f"/v1/quotes/{quote['id']}/reject", json={"channel": "phone"}, headers=AGENT)
     assert rej.status_code == 409 and rej.headers["content-type"] == "application/problem+json"
 
@@ -250,7 +251,12 @@ async def test_price_book_versions_and_statement(client):
         headers=agent,
     )
     assert q.json()["total_minor"] == 4500
-    await client.post(f"/v1/quotes/{q.json()['id']}/accept", json={"channel": "web"}, headers=agent)
+    web = await client.post(
+        f"/v1/quotes/{q.json()['id']}/accept", json={"channel": "web", "client_address": "203.0.113.7"}, headers=agent
+    )
+    assert web.json()["consent"]["client_address"] == "203.0.113.7"  # the portal records where the customer said yes
+    again = await client.get(f"/v1/quotes/{q.json()['id']}", headers=agent)
+    assert again.json()["consent"]["client_address"] == "203.0.113.7", "kept with the consent"
     inv = (await client.post(f"/v1/quotes/{q.json()['id']}/invoice", headers=agent)).json()
     assert inv["number"].endswith("-000001")  # per tenant series
     await client.post(

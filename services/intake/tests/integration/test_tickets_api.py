@@ -201,6 +201,9 @@ async def test_one_contact_rule_store_e164_mask_once_find_by_any_writing(client)
     found = await client.get("/v1/customers", params={"phone": f"+86-{national}"}, headers=h)
     assert [x["id"] for x in found.json()["items"]] == [c.json()["id"]]
     assert found.json()["items"][0]["phone"] == f"+86 {national[:3]}****{national[-4:]}"
+    by_mail = await client.get("/v1/customers", params={"email": "w@EXAMPLE.com"}, headers=h)
+    assert [x["id"] for x in by_mail.json()["items"]] == [c.json()["id"]], "the whole address, any case"
+    assert (await client.get("/v1/customers", params={"email": "x@example.com"}, headers=h)).json()["items"] == []
     r = await client.post(
         "/v1/tickets",
         json={"kind": "consultation", "channel": "web", "symptom": "how to descale", "contact_phone": national},
