@@ -4,10 +4,10 @@
 #   scripts/services.sh stop | status | banner
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-RUN="$ROOT/.local/run"; LOGS="$ROOT/.local/logs"; MAIL="$ROOT/.local/mail"
+RUN="$ROOT/.local/run"; LOGS="$ROOT/.local/logs"; MAIL="$ROOT/.local/mail"; SMS="$ROOT/.local/sms"
 PY="$ROOT/.venv/bin/python"
 declare -A PORT=([console]=8000 [intake]=8001 [dispatch]=8002 [billing]=8003 [survey]=8004 [notify]=8005 [portal]=8006 [insight]=8007)
-mkdir -p "$RUN" "$LOGS" "$MAIL"/{tmp,new,cur}
+mkdir -p "$RUN" "$LOGS" "$MAIL"/{tmp,new,cur} "$SMS"
 set -a; . "$ROOT/deploy/local/fixflow.env"; set +a
 # Development secrets (JWT dev key, survey answer-link key): generated once per checkout, never in git.
 export FIXFLOW_SECRETS_FILE="$ROOT/.local/secrets.env"
@@ -22,8 +22,16 @@ start_mail_catcher() {
   echo $! >"$RUN/mail.pid"
 }
 
+start_sms_catcher() {
+  # A local SMS gateway (notify's provider contract) keeps every SMS as a JSON line in .local/sms.
+  alive sms && return
+  nohup "$PY" -m fixflow_shared.testing.sms_gateway --port 1026 --log "$SMS/messages.jsonl" >"$LOGS/sms.log" 2>&1 &
+  echo $! >"$RUN/sms.pid"
+}
+
 start() {
   start_mail_catcher
+  start_sms_catcher
   for s in "$@"; do
     if alive "$s"; then echo "[services] $s already running"; continue; fi
     nohup "$PY" -m "$s" serve >"$LOGS/$s.log" 2>&1 &
@@ -68,6 +76,7 @@ Fixflow is running.
   notify    http://127.0.0.1:8005/docs    insight  http://127.0.0.1:8007/docs (KPIs, quality alerts, monthly reports)
   health    /healthz /readyz /metrics /asyncapi.json on every service
   emails    .local/mail/new (local SMTP catcher on 127.0.0.1:${NOTIFY_SMTP_PORT})
+  SMS       .local/sms/messages.jsonl (local SMS gateway on ${NOTIFY_SMS_PRIMARY_URL}; sign-in codes land here)
   logs      .local/logs/<service>.log        stop: make stop
   Kafka     127.0.0.1:9092   PostgreSQL 127.0.0.1:5432   Redis 127.0.0.1:6379
   traces    Zipkin http://127.0.0.1:9411/zipkin/  (every service sends its spans there)

@@ -1,13 +1,20 @@
 """A local SMS gateway speaking notify's provider contract (POST /v1/messages), for tests and
-`make run`. It records every accepted message, honours Idempotency-Key, and can be told to fail."""
+`make run`. It records every accepted message, honours Idempotency-Key, and can be told to fail.
+
+    python -m fixflow_shared.testing.sms_gateway --port 1026 --log .local/sms/messages.jsonl
+
+runs it on its own (what `make run` does): each accepted message is one JSON line in the log, where
+a developer reads the codes and links notify sent."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import threading
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from fixflow_shared.testing.infra import free_port
@@ -20,6 +27,7 @@ class SmsGateway:
     fail_next: int = 0  # answer 503 to this many requests first
     down: bool = False  # answer 503 to everything
     requests: int = 0
+    log: Path | None = None  # each accepted message appended as a JSON line
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -65,7 +73,11 @@ class SmsGateway:
             mid = str(uuid.uuid4())
             if key:
                 self._by_key[key] = mid
-            self.messages.append({"id": mid, "to": to, "text": text, "reference": msg.get("reference")})
+            record = {"id": mid, "to": to, "text": text, "reference": msg.get("reference")}
+            self.messages.append(record)
+            if self.log is not None:
+                with self.log.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps(record, ensure_ascii=False) + "\n")
             return 200, {"id": mid}
 
     def to(self, number: str) -> list[dict[str, Any]]:
@@ -77,3 +89,18 @@ class SmsGateway:
 
     def stop(self) -> None:
         self._server.shutdown()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="a local SMS gateway that keeps every message")
+    parser.add_argument("--port", type=int, default=1026)
+    parser.add_argument("--log", type=Path, required=True, help="JSON lines file the messages are appended to")
+    args = parser.parse_args(argv)
+    args.log.parent.mkdir(parents=True, exist_ok=True)
+    gateway = SmsGateway(port=args.port, log=args.log)
+    print(f"SMS gateway on {gateway.url}/v1/messages, messages in {args.log}", flush=True)
+    gateway._server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
