@@ -31,6 +31,8 @@ def redis_url(stores: Any) -> str:
 def service_env(
     kafka: Any, redis_url: str, smtp_server: Any, otlp_receiver: Any, sms_gateway: Any, zipkin: Any
 ) -> dict[str, str]:
+    from lifecycle_kit import PORTAL_IN_MESSAGES
+
     return {
         "NOTIFY_SMS_PRIMARY_URL": sms_gateway.url,
         "SURVEY_TIMER_POLL_S": "0.2",
@@ -46,6 +48,7 @@ def service_env(
         "FIXFLOW_ENV": "test",
         "NOTIFY_SMTP_HOST": "127.0.0.1",
         "NOTIFY_SMTP_PORT": str(smtp_server.port),
+        "NOTIFY_PORTAL_URL": PORTAL_IN_MESSAGES,
         "LOG_LEVEL": "INFO",
     }
 

@@ -4,8 +4,9 @@ person sees. Each page's screenshot lands in .local/screenshots (docs/screenshot
 FIXFLOW_UPDATE_SCREENSHOTS=1, `make screenshots`).
 
 1. A customer signs in with the code from the captured SMS, opens a request for an appliance out of
-   warranty, sees the decision, accepts the quote (the consent keeps the time and the client address)
-   and follows the ticket to the booked visit with the technician's name.
+   warranty, sees the decision; the quote e-mail's signed link opens the quote page without a code
+   (and nothing else); the customer accepts there (the consent keeps the time and the client
+   address) and follows the ticket to the booked visit with the technician's name.
 2. The technician sees the visit in the day's route, goes on the way and arrives; the connection
    drops; the completion with the signature drawn on screen waits on the phone; back online it is
    sent by itself and the work order is completed exactly once.
@@ -21,7 +22,7 @@ from typing import Any
 
 import pytest
 from console_kit import SCREENSHOTS
-from lifecycle_kit import Fixflow, answer_url_in, sms_texts
+from lifecycle_kit import PORTAL_IN_MESSAGES, Fixflow, answer_url_in, email_bodies, sms_texts
 from playwright.sync_api import expect
 
 from fixflow_shared.testing import eventually_blocking
@@ -90,12 +91,12 @@ def shop(fixflow: dict[str, Any]) -> Any:
     )
     serial = ff.get("intake", f"/assets/{c['asset_id']}")["serial"]
     ff.survey_sends_at_once("sms")
-    yield ff, tech, {**c, "phone": phone, "serial": serial}
+    yield ff, tech, {**c, "phone": phone, "serial": serial, "email": f"chen.jing.{ff.tenant}@example.com"}
     ff.close()
 
 
 def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offline_survey_answered(
-    phone_browser, portal, shop, sms_gateway
+    phone_browser, portal, shop, sms_gateway, smtp_server
 ):
     ff, tech, c = shop
     tenant = ff.tenant
@@ -122,13 +123,29 @@ def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offli
     work = {"resolution_code": "pump_replaced", "labour_minutes": 40, "parts": [{"code": "PUMP-W1", "quantity": 1}]}
     quote = ff.post("billing", "/quotes", {"ticket_id": ticket_id, "work": work})
     page.reload()
-    page.get_by_role("link", name="See and answer the quote").click()
+    expect(page.get_by_role("link", name="See and answer the quote")).to_be_visible()
+
+    # the quote e-mail links to the quote page: signed, expiring, that ticket only, no code needed
+    def quote_link() -> str | None:
+        for subject, body in email_bodies(smtp_server.inbox.to(c["email"])):
+            if "[Quote]" in subject and "Accept or decline online: " in body:
+                return body.split("Accept or decline online: ", 1)[1].split()[0]
+        return None
+
+    link = eventually_blocking(quote_link, timeout=20, what="the quote e-mail with its link")
+    assert link.startswith(PORTAL_IN_MESSAGES + "/l/")
+    from_mail = Phone(phone_browser, portal.url)
+    page = from_mail.go(link.removeprefix(PORTAL_IN_MESSAGES))
     expect(page.get_by_role("heading", name="Quote")).to_be_visible()
     expect(page.get_by_role("row").filter(has_text="Total")).to_contain_text(f"{quote['total_minor'] / 100:,.2f}")
     page.get_by_label("Your name").fill("Chen Jing")
-    customer.shot("quote")
+    from_mail.shot("quote")
     page.get_by_role("button", name="Accept the quote").click()
     expect(page.get_by_role("status").filter(has_text="your answer is recorded")).to_be_visible()
+    outside = from_mail.go("/my")
+    expect(outside.get_by_role("heading", name="Sign in to see more")).to_be_visible()
+    from_mail.close()
+    page = customer.page
     consent = ff.get("billing", f"/quotes/{quote['id']}")["consent"]
     assert consent["decision"] == "accepted" and consent["channel"] == "web"
     assert consent["signed_name"] == "Chen Jing" and consent["client_address"] == "127.0.0.1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -18,6 +19,7 @@ from notify.adapters.ratelimit import TenantRateLimiter
 from notify.config import NotifySettings
 from notify.domain import webhook_targets
 from notify.domain.model import Channel
+from notify.domain.portal_links import PortalLinks
 from notify.entrypoints.consumers import register_consumers
 from notify.entrypoints.routes import deliveries, preferences, sign_in_codes, templates
 from notify.service_layer.dispatcher import Dispatcher
@@ -95,7 +97,10 @@ def build(
         lease_s=settings.lease_s,
         clock=runtime.clock,
     )
-    register_consumers(runtime, dispatcher, members=settings.consumer_members)
+    links = None
+    if settings.portal_url and settings.portal_link_keys():
+        links = PortalLinks(settings.portal_url, settings.portal_link_keys(), timedelta(days=settings.portal_link_days))
+    register_consumers(runtime, dispatcher, members=settings.consumer_members, links=links)
 
     async def run_dispatcher() -> None:
         try:

@@ -22,6 +22,12 @@ class NotifySettings(ServiceSettings):
     sms_failover_url: str | None = None
     sms_failover_token: str | None = None
     sms_sender: str = "Fixflow"
+    # Customers' messages link to their page in the portal with a signed, expiring link
+    # (FIXFLOW_PORTAL_LINK_SECRETS, shared with the portal). Empty = no links.
+    portal_url: str | None = Field(
+        None, description="where customers reach the portal, e.g. https://service.example.com"
+    )
+    portal_link_days: int = Field(14, ge=1, le=90, description="how long a link in a message opens its page")
     http_timeout_s: float = 5.0
 
     # Delivery: retries with exponential backoff and jitter, then failover, then dead letter.

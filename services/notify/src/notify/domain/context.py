@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-EXTRA_VARIABLES = frozenset({"recipient_name", "tenant_id", "event_type"})
+EXTRA_VARIABLES = frozenset({"recipient_name", "tenant_id", "event_type", "portal_link"})
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -60,6 +60,7 @@ def sample_context(model: type[BaseModel]) -> dict[str, Any]:
         if name.endswith("_minor"):
             ctx[name[: -len("_minor")]] = "0.00"
     ctx.update({"recipient_name": "[recipient_name]", "tenant_id": "[tenant_id]", "event_type": "[event_type]"})
+    ctx["portal_link"] = "https://portal.example/l/[signed]"
     return ctx
 
 
@@ -80,6 +81,7 @@ def build_context(
     allowed: frozenset[str] = frozenset(),
     tz: str = "Asia/Shanghai",
     recipient_name: str = "",
+    portal_link: str = "",
 ) -> dict[str, Any]:
     """Every allowed name is present (empty when the event left it out), so strict rendering only
     fails on names no event of this type can have."""
@@ -93,5 +95,7 @@ def build_context(
             ctx[k] = _fmt_time(v, zone)
         if k.endswith("_minor") and isinstance(v, int):
             ctx[k[: -len("_minor")]] = f"{v / 100:.2f}"
-    ctx.update({"recipient_name": recipient_name, "tenant_id": tenant_id, "event_type": event_type})
+    ctx.update(
+        {"recipient_name": recipient_name, "tenant_id": tenant_id, "event_type": event_type, "portal_link": portal_link}
+    )
     return ctx

@@ -68,6 +68,15 @@ def subscribed_types() -> list[str]:
 _T = TemplateSource
 _WINDOW_ZH = "{{ window_start }} 至 {{ window_end }}"
 _WINDOW_EN = "{{ window_start }} to {{ window_end }}"
+# The customer's page in the portal (a signed, expiring link; empty when the portal is not set up).
+_LINK = {
+    "zh-CN": "{% if portal_link %}\n在线查看：{{ portal_link }}{% endif %}",
+    "en": "{% if portal_link %}\nSee it online: {{ portal_link }}{% endif %}",
+}
+_ANSWER_LINK = {
+    "zh-CN": "{% if portal_link %}\n在线确认或拒绝：{{ portal_link }}{% endif %}",
+    "en": "{% if portal_link %}\nAccept or decline online: {{ portal_link }}{% endif %}",
+}
 
 DEFAULTS: dict[tuple[str, str], _T] = {
     ("ticket.opened", "zh-CN"): _T(
@@ -188,6 +197,23 @@ DEFAULTS: dict[tuple[str, str], _T] = {
         "Please record the root cause, the rectification plan, its owner and due date.",
     ),
 }
+
+# Every message to a customer links to its page in the portal.
+_CUSTOMER_MESSAGES = (
+    "ticket.opened",
+    "appointment.booked",
+    "appointment.rescheduled",
+    "technician.delayed",
+    "work-order.completed",
+    "invoice.issued",
+    "payment.received",
+    "refund.issued",
+)
+for (_name, _loc), _t in list(DEFAULTS.items()):
+    if _name in _CUSTOMER_MESSAGES:
+        DEFAULTS[(_name, _loc)] = _T(_t.subject, _t.body + _LINK[_loc])
+    elif _name == "quote.issued":
+        DEFAULTS[(_name, _loc)] = _T(_t.subject, _t.body + _ANSWER_LINK[_loc])
 
 # Technician-facing variant of appointment.rescheduled (same event, different audience).
 AUDIENCE_TEMPLATES: dict[tuple[str, str, str], _T] = {

@@ -9,11 +9,14 @@ from fixflow_shared.events import Envelope, registry
 from fixflow_shared.events.registry import Event
 from fixflow_shared.runtime import ServiceRuntime
 from notify.domain import subscriptions
+from notify.domain.portal_links import PortalLinks
 from notify.service_layer import handlers
 from notify.service_layer.dispatcher import Dispatcher
 
 
-def register_consumers(runtime: ServiceRuntime, dispatcher: Dispatcher, *, members: int = 1) -> list[str]:
+def register_consumers(
+    runtime: ServiceRuntime, dispatcher: Dispatcher, *, members: int = 1, links: PortalLinks | None = None
+) -> list[str]:
     """Registers notify's consumer group and handlers; returns the event types consumed.
 
     `members` > 1 joins the group several times from this process (the shared EventConsumer's
@@ -37,6 +40,7 @@ def register_consumers(runtime: ServiceRuntime, dispatcher: Dispatcher, *, membe
             available=dispatcher.available,
             lease_s=dispatcher.lease_s,
             phones=runtime.phones,
+            links=links,
         )
         dispatcher.submit(plan.to_send)
         await dispatcher.schedule_deferred(plan.deferred)
@@ -49,6 +53,7 @@ def register_consumers(runtime: ServiceRuntime, dispatcher: Dispatcher, *, membe
             available=dispatcher.available,
             lease_s=dispatcher.lease_s,
             phones=runtime.phones,
+            links=links,
         )
         dispatcher.submit(plan.to_send)
         await dispatcher.schedule_deferred(plan.deferred)

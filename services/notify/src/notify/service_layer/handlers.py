@@ -53,6 +53,7 @@ from notify.domain.model import (
     new_delivery_id,
     template_name,
 )
+from notify.domain.portal_links import PortalLinks
 
 log = get_logger(__name__)
 PLAN_CONSUMER = "notify.plan"
@@ -203,6 +204,7 @@ async def plan_deliveries(
     available: frozenset[Channel],
     lease_s: float,
     phones: PhoneRegions = DEFAULT_PHONE_REGIONS,
+    links: PortalLinks | None = None,
 ) -> Plan:
     """Claim the event and write one delivery row per (recipient, channel) it calls for."""
     now = uow.clock.now()
@@ -212,7 +214,7 @@ async def plan_deliveries(
         if not await uow.claim(PLAN_CONSUMER, envelope):
             return Plan([], [], duplicate=True)
         repo = NotifyRepository(uow.session)
-        planned = await _plan_event(repo, envelope, event, available=available, now=now, phones=phones)
+        planned = await _plan_event(repo, envelope, event, available=available, now=now, phones=phones, links=links)
         plan = await _insert_and_emit(uow, repo, [(envelope, planned)], lease_s=lease_s, now=now)
         await uow.commit()
     return plan
@@ -225,6 +227,7 @@ async def plan_deliveries_batch(
     available: frozenset[Channel],
     lease_s: float,
     phones: PhoneRegions = DEFAULT_PHONE_REGIONS,
+    links: PortalLinks | None = None,
 ) -> Plan:
     """`plan_deliveries` for a batch of events in one transaction: one inbox statement, the events
     planned in the order they came (per tenant), one insert of every delivery row, one commit."""
@@ -244,7 +247,9 @@ async def plan_deliveries_batch(
         for tenant, group in by_tenant.items():
             await uow.scope_to_tenant(tenant)
             for envelope, event in each_traced(group):
-                planned = await _plan_event(repo, envelope, event, available=available, now=now, phones=phones)
+                planned = await _plan_event(
+                    repo, envelope, event, available=available, now=now, phones=phones, links=links
+                )
                 per_event.append((envelope, planned))
         plan = await _insert_and_emit(uow, repo, per_event, lease_s=lease_s, now=now)
         await uow.commit()
@@ -259,6 +264,7 @@ async def _plan_event(
     available: frozenset[Channel],
     now: datetime,
     phones: PhoneRegions = DEFAULT_PHONE_REGIONS,
+    links: PortalLinks | None = None,
 ) -> list[Delivery]:
     """The delivery rows one event calls for (inside its tenant's scope; nothing inserted yet)."""
     tenant = envelope.tenantid
@@ -328,8 +334,23 @@ async def _plan_event(
                         )
                     )
                     continue
+                link = ""
+                if links is not None and rule.audience == subscriptions.CUSTOMER:
+                    link = links.for_message(
+                        event_type=envelope.type,
+                        data=data,
+                        tenant=tenant,
+                        customer_id=rcpt.ref,
+                        ticket_id=ticket_id,
+                        now=now,
+                    )
                 values = ctx.build_context(
-                    data, event_type=envelope.type, tenant_id=tenant, allowed=allowed, recipient_name=rcpt.name
+                    data,
+                    event_type=envelope.type,
+                    tenant_id=tenant,
+                    allowed=allowed,
+                    recipient_name=rcpt.name,
+                    portal_link=link,
                 )
                 try:
                     rendered = templates.render(source, values)
