@@ -41,7 +41,7 @@ class PortalSettings(FixflowSettings):
     # Customers' sessions (one-time code or signed link) and technicians' (a whole shift, offline too).
     session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
     session_max_hours: float = Field(12, gt=0, le=12)
-    link_session_minutes: int = Field(60, ge=1, le=24 * 60, description="a signed link signs in for this long")
+    link_session_minutes: int = Field(60, ge=1, le=12 * 60, description="a signed link signs in for this long")
     tech_session_idle_hours: float = Field(12, gt=0, le=12)
     cookie_secure: bool | None = Field(None, description="Secure cookies; default: on in production")
 
