@@ -7,7 +7,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from fixflow_shared.web.services import ServiceProblem
@@ -80,7 +80,7 @@ async def _photos(form: Any, limit_bytes: int) -> list[dict[str, Any]]:
     """The photos as the ticket's attachments (name, type, size, SHA-256), checked by their first bytes."""
     out: list[dict[str, Any]] = []
     for f in form.getlist("photos"):
-        if not isinstance(f, UploadFile) or not f.filename:
+        if isinstance(f, str) or not f.filename:  # a form value is text or an uploaded file
             continue
         data = await f.read(limit_bytes + 1)
         if not data:
