@@ -17,6 +17,7 @@ FIXFLOW_UPDATE_SCREENSHOTS=1, `make screenshots`).
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any
 
@@ -39,7 +40,12 @@ class Phone:
         self.context = browser.new_context(viewport=PHONE, locale=locale, is_mobile=True, has_touch=True)
         self.page = self.context.new_page()
         self.errors: list[str] = []
+        self.elsewhere: list[str] = []  # every asset comes from the portal itself
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.context.on(
+            "request",
+            lambda r: None if r.url.startswith((url, "data:", "blob:")) else self.elsewhere.append(r.url),
+        )
 
     def go(self, path: str) -> Any:
         self.page.goto(self.url + path)
@@ -51,6 +57,7 @@ class Phone:
 
     def close(self) -> None:
         assert not self.errors, f"script errors on the page: {self.errors}"
+        assert not self.elsewhere, f"requests outside the portal: {self.elsewhere}"
         self.context.close()
 
 
@@ -207,8 +214,10 @@ def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offli
     assert ff.get("dispatch", f"/work-orders/{wo['id']}")["status"] == "on_site", "nothing left the phone"
 
     # --- back online: sent by itself, applied once ------------------------------------------------------
+    back = time.monotonic()
     technician.context.set_offline(False)
     expect(queue).to_contain_text("Everything is sent", timeout=20_000)
+    print(f"the queued completion was applied {time.monotonic() - back:.2f} s after the connection came back")
     expect(app.locator("#status")).to_contain_text("Completed", timeout=15_000)
     technician.shot("tech-synced")
     done = ff.get("dispatch", f"/work-orders/{wo['id']}")
