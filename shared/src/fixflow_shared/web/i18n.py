@@ -20,7 +20,7 @@ LOCALES = ("zh-CN", "en")
 def negotiate(accept_language: str | None, chosen: str | None, default: str = "zh-CN") -> str:
     """A switch (cookie) wins; else the browser's preference among zh-CN and en; else `default`."""
     if chosen in LOCALES:
-        return chosen  # type: ignore[return-value]
+        return chosen
     prefs: list[tuple[float, int, str]] = []
     for i, part in enumerate((accept_language or "").split(",")):
         tag, _, q = part.strip().partition(";q=")
