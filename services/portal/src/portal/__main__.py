@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> None:
             log_config=None,
             access_log=False,
             timeout_keep_alive=75,
+            # The client's address limits sign-in codes and is recorded with a consent: believe
+            # X-Forwarded-For from the ingress only.
+            proxy_headers=True,
+            forwarded_allow_ips=settings.trusted_proxies,
         )
     else:
         sys.exit(f"unknown command {cmd!r}: use serve, migrate, await-migrations or healthcheck")
