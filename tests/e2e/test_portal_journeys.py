@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -262,3 +263,69 @@ def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offli
 
     for p in (customer, technician, survey):
         p.close()
+
+
+def test_an_action_queued_offline_on_a_job_reassigned_meanwhile_is_shown_not_dropped(phone_browser, portal, fixflow):
+    """The technician goes on the way without a connection; meanwhile the dispatcher gives the visit
+    to a colleague. Back online, the queued action is not applied: the app shows it with the reason and
+    keeps it until the technician dismisses it."""
+    ff = Fixflow(fixflow, f"re-{uuid.uuid4().hex[:6]}")
+    try:
+        ff.technician("Zhang Wei", phone="+8613700003001", skills={"plumbing": 3})
+        c = ff.customer_with_asset(
+            email=f"wang.fang.{ff.tenant}@example.com", phone="+8613912343001", name="Wang Fang", bought_days_ago=100
+        )
+        t = ff.open_ticket(
+            {
+                "kind": "repair",
+                "channel": "phone",
+                "symptom": "washer leaks water on the floor",
+                "asset_id": c["asset_id"],
+                "locale": "en",
+            }
+        )
+        job = ff.wait_job(t["id"], "assigned")
+        [wo], [appt] = job["work_orders"], job["appointments"]
+        colleague = ff.technician("Li Qiang", phone="+8613700003002", skills={"plumbing": 3})
+
+        technician = Phone(phone_browser, portal.url)
+        app = technician.go("/tech/sign-in")
+        app.get_by_label("Tenant").fill(ff.tenant)
+        app.get_by_label("Technician id").fill(wo["technician_id"])
+        app.get_by_role("button", name="Sign in").click()
+        expect(app.get_by_role("heading", name=re.compile("My day"))).to_be_visible()
+        app.goto(f"{portal.url}/tech/jobs/{wo['id']}")
+        app.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== undefined")
+        technician.context.set_offline(True)
+        app.get_by_role("button", name="On my way").click()
+        queue = app.get_by_role("region", name="On this phone")
+        expect(queue).to_contain_text("1 waiting to be sent")
+
+        soon = datetime.now(UTC) + timedelta(minutes=10)
+        offers = ff.get("dispatch", f"/jobs/{job['id']}/offers", roles="dispatcher")
+        slot = next(o for o in offers if datetime.fromisoformat(o["start"]) > soon)  # a window still ahead
+        ff.post(
+            "dispatch",
+            f"/appointments/{appt['id']}/reschedule",
+            {
+                "start": slot["start"],
+                "end": slot["end"],
+                "reason": "van broke down",
+                "technician_id": colleague["id"],
+            },
+            roles="dispatcher",
+        )
+        ff.wait_job(t["id"], lambda j: any(w["technician_id"] == colleague["id"] for w in j["work_orders"]))
+
+        technician.context.set_offline(False)
+        kept = queue.locator("li[data-state=conflict]")
+        expect(kept).to_contain_text("not applied", timeout=20_000)
+        expect(kept).to_contain_text("reassigned to another technician")
+        expect(queue.get_by_role("status")).to_contain_text("Needs your attention")
+        technician.shot("tech-conflict")
+        assert ff.get("dispatch", f"/work-orders/{wo['id']}")["status"] == "unassigned", "nothing applied"
+        kept.get_by_role("button", name="Dismiss (I have dealt with it)").click()
+        expect(queue.locator("li")).to_have_count(0)
+        technician.close()
+    finally:
+        ff.close()
