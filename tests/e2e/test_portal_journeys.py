@@ -331,11 +331,6 @@ def test_an_action_queued_offline_on_a_job_reassigned_meanwhile_is_shown_not_dro
         ff.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the services check a customer token's ownership only with the access control of issue 13 "
-    "(branch h-access, not on main yet): until then customer B's token reads customer A's ticket",
-)
 def test_a_customer_cannot_reach_another_customers_pages(phone_browser, portal, fixflow, sms_gateway):
     """Customer B, signed in with their own code, tries customer A's ticket and quote by address: the
     services answer for B's token only, so the portal says there is no such page of theirs."""

@@ -172,6 +172,8 @@ POLICY: dict[str, Rule] = {
     "revisits.grade": _rule(AM),
     # --- notify ------------------------------------------------------------------------------------
     "deliveries.list": _rule(AM, own="customer"),
+    # The portal's one-time sign-in codes, sent for a customer not yet signed in (the portal's own token).
+    "sign_in_codes.send": _rule(AM),
     "feed.read": _rule(OFFICE, own="customer technician"),
     "preferences.read": _rule(AM),
     "preferences.write": _rule(AM),

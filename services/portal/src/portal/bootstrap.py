@@ -14,6 +14,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from redis.asyncio import Redis
 
 import fixflow_shared
+from fixflow_shared.auth import Authenticator
 from fixflow_shared.errors import FixflowError
 from fixflow_shared.logs import get_logger, setup_logging
 from fixflow_shared.metrics import MetricsMiddleware, metrics_endpoint
@@ -93,8 +94,9 @@ def build(settings: PortalSettings | None = None) -> FastAPI:
             discovery_url=settings.oidc_discovery_url,
             http=services.http,
         )
+    dev_keys = settings.jwt_keys()  # None in production: the portal signs with its own key there
     tokens = TokenIssuer(
-        dev_secret=settings.jwt_dev_secret if settings.environment != "production" else None,
+        dev_secret=dev_keys.signing_key.decode() if dev_keys is not None else None,
         signing_key_pem=settings.token_signing_key,
         issuer=settings.public_url,
         audience=settings.oidc_audience,
@@ -126,6 +128,7 @@ def build(settings: PortalSettings | None = None) -> FastAPI:
     app.state.redis = redis
     app.state.oidc = oidc
     app.state.tokens = tokens
+    app.state.authenticator = Authenticator(settings)  # checks the company issuer's token at technician sign-in
     app.state.link_keys = settings.portal_link_keys()
     app.state.sessions = SessionStore(
         redis, idle_s=settings.session_idle_minutes * 60, max_s=settings.session_max_hours * 3600, prefix="portal:"

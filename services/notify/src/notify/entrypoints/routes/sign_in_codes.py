@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from fixflow_shared.auth import Principal, require_roles
+from fixflow_shared.access import Access, Authorize
 from fixflow_shared.errors import Unavailable, Unprocessable
 from fixflow_shared.logs import get_logger
 from fixflow_shared.problems import problem_responses
@@ -23,8 +23,8 @@ from notify.service_layer.dispatcher import Dispatcher, SendFailed, send_with_fa
 
 router = APIRouter(prefix="/sign-in-codes", tags=["sign-in codes"])
 log = get_logger(__name__)
-# The portal's own token (fixflow portal -> services) carries the agent role until the policy has a portal role.
-Sender = Annotated[Principal, Depends(require_roles("agent", "admin"))]
+# The portal's own short-lived token carries the agent role until the policy has a portal role.
+Sender = Annotated[Access, Depends(Authorize("sign_in_codes.send"))]
 
 WORDS = {
     "en": (
@@ -46,7 +46,7 @@ class SignInCode(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, responses=problem_responses(422, 503))
-async def send_sign_in_code(body: SignInCode, principal: Sender, request: Request) -> dict[str, str]:
+async def send_sign_in_code(body: SignInCode, access: Sender, request: Request) -> dict[str, str]:
     """Send one code now (202 once a provider took it; 503 when none would)."""
     dispatcher: Dispatcher = request.app.state.dispatcher
     channel = Channel.SMS if body.channel == "sms" else Channel.EMAIL
@@ -56,7 +56,7 @@ async def send_sign_in_code(body: SignInCode, principal: Sender, request: Reques
     subject, text = WORDS[body.locale]
     msg = Outgoing(
         delivery_id=f"code-{uuid.uuid4()}",
-        tenant_id=principal.tenant,
+        tenant_id=access.principal.tenant,
         ticket_id=None,
         recipient=body.to,
         subject=subject,
@@ -69,7 +69,9 @@ async def send_sign_in_code(body: SignInCode, principal: Sender, request: Reques
             providers, msg, max_attempts=max_attempts, backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s
         )
     except SendFailed as exc:
-        log.warning("sign-in code not sent", tenant=principal.tenant, channel=body.channel, reason=exc.reason[:200])
+        log.warning(
+            "sign-in code not sent", tenant=access.principal.tenant, channel=body.channel, reason=exc.reason[:200]
+        )
         raise Unavailable("the code could not be sent; try again shortly", retry_after_s=30) from exc
-    log.info("sign-in code sent", tenant=principal.tenant, channel=body.channel, provider=provider)
+    log.info("sign-in code sent", tenant=access.principal.tenant, channel=body.channel, provider=provider)
     return {"status": "sent", "id": msg.delivery_id}
