@@ -63,3 +63,14 @@ async def test_no_provider_taking_it_is_503_and_a_bad_code_is_422(notify_app, cl
         "/v1/sign-in-codes", json={"channel": "sms", "to": "+8613900139002", "code": "123456"}, headers=customer
     )
     assert refused.status_code == 403
+
+
+async def test_an_address_that_is_not_one_is_the_callers_422_before_any_provider(notify_app, client, smtp_server):
+    sent_before = len(smtp_server.inbox.messages)
+    for channel, to in (("email", "not an address\x00"), ("sms", "12345"), ("email", "a@@b")):
+        r = await client.post(
+            "/v1/sign-in-codes", json={"channel": channel, "to": to, "code": "123456"}, headers=PORTAL
+        )
+        assert r.status_code == 422, (channel, to, r.text)
+        assert r.json()["errors"][0]["location"] == ["body", "to"]
+    assert len(smtp_server.inbox.messages) == sent_before, "nothing reached a provider"

@@ -14,9 +14,11 @@ from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from fixflow_shared.access import Access, Authorize
+from fixflow_shared.contacts import InvalidContact, normalise_email
 from fixflow_shared.errors import Unavailable, Unprocessable
 from fixflow_shared.logs import get_logger
 from fixflow_shared.problems import problem_responses
+from fixflow_shared.runtime import ServiceRuntime
 from notify.adapters.channels import Outgoing
 from notify.domain.model import Channel
 from notify.service_layer.dispatcher import Dispatcher, SendFailed, send_with_failover
@@ -53,12 +55,24 @@ async def send_sign_in_code(body: SignInCode, access: Sender, request: Request) 
     providers = dispatcher.providers.get(channel, [])
     if not providers:
         raise Unprocessable(f"no {body.channel} provider is configured")
+    # The address is checked by the one contact rule before any provider sees it: garbage is the
+    # caller's 422, not a provider's refusal reported as 503.
+    where = ("body", "to")
+    if body.channel == "email":
+        try:
+            recipient = normalise_email(body.to)
+        except InvalidContact as exc:
+            failure = {"location": list(where), "message": exc.detail or exc.title, "type": "value_error"}
+            raise Unprocessable("The request has invalid or missing fields", errors=[failure]) from exc
+    else:
+        runtime: ServiceRuntime = request.app.state.runtime
+        recipient = runtime.phones.e164(body.to, access.principal.tenant, at=where) or body.to
     subject, text = WORDS[body.locale]
     msg = Outgoing(
         delivery_id=f"code-{uuid.uuid4()}",
         tenant_id=access.principal.tenant,
         ticket_id=None,
-        recipient=body.to,
+        recipient=recipient,
         subject=subject,
         body=text.format(code=body.code, minutes=body.valid_minutes),
         event_type="fixflow.portal.sign-in-code",
