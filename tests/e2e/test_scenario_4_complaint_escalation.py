@@ -135,7 +135,8 @@ def test_complaint_escalates_when_the_contact_deadline_passes_then_is_resolved(
     assert ff.get("billing", "/invoices", params={"ticket_id": tid}) == []
     assert [s["status"] for s in ff.get("survey", "/surveys", params={"ticket_id": tid})] == ["completed"]
     deliveries = eventually_blocking(
-        lambda: (lambda ds: ds if ds and all(d["status"] == "sent" for d in ds) else None)(ff.deliveries(tid)),
+        lambda: ff.deliveries(tid),
+        lambda ds: ds and all(d["status"] == "sent" for d in ds),
         timeout=20,
         what="every delivery sent",
     )
