@@ -275,3 +275,27 @@ async def test_appointment_confirmation_and_technician_feed(
         "/v1/feed/tech-7", headers=auth_headers(tenant, "technician", subject="tech-8", technician_id="tech-8")
     )
     assert other.status_code == 404
+
+
+async def test_a_long_email_reaches_a_strict_smtp_server_with_crlf_line_ends(smtp_server):
+    """The SMTP server under test (aiosmtpd) reads DATA by CRLF lines of at most 1,001 bytes, as strict
+    servers do: an e-mail longer than that sent with bare LFs was one over-long line and refused (500)."""
+    from notify.adapters.channels import Outgoing, SmtpEmail
+
+    channel = SmtpEmail(host="127.0.0.1", port=smtp_server.port, sender="fixflow@example.com")
+    body = "See it online: https://portal.example/l/" + "x" * 1500
+    outgoing = Outgoing(
+        delivery_id="long-1",
+        tenant_id="t1",
+        ticket_id="T-long",
+        recipient="long@example.com",
+        subject="Ticket received",
+        body=body,
+        event_type="fixflow.intake.ticket.opened.v1",
+    )
+    try:
+        await channel.send(outgoing)
+    finally:
+        await channel.close()
+    [mail] = smtp_server.inbox.to("long@example.com")
+    assert mail.get_payload(decode=True).decode() == body

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.header import Header
 from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import formatdate
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -64,6 +65,9 @@ class Provider(Protocol):
 
 
 # --- email -----------------------------------------------------------------------------------------
+
+
+_SMTP_WIRE = compat32.clone(linesep="\r\n")
 
 
 class SmtpEmail:
@@ -105,7 +109,9 @@ class SmtpEmail:
         message["X-Fixflow-Delivery"] = msg.delivery_id
         if msg.ticket_id:
             message["X-Fixflow-Ticket"] = msg.ticket_id
-        return msgid, message.as_bytes()
+        # SMTP wants CRLF line ends; smtplib sends bytes as they are, and a message with bare LFs
+        # is one endless line to a strict server (which refuses it, rightly: bare-LF smuggling).
+        return msgid, message.as_bytes(policy=_SMTP_WIRE)
 
     async def send(self, msg: Outgoing) -> str | None:
         msgid, data = self._compose(msg)
