@@ -35,7 +35,12 @@
     return (body.dataset["kind" + a.kind.replace(/_(\w)/g, function (m, c) { return c.toUpperCase(); }).replace(/^\w/, function (c) { return c.toUpperCase(); })] || a.kind);
   }
 
+  // Either the page or the service worker (Background Sync) may send an action, whichever comes first;
+  // "everything is sent" holds from the first one sent until the technician queues the next action.
+  var sentSinceQueued = false;
+
   async function render(report) {
+    if (report && report.sent) sentSinceQueued = true;
     if (!panel) return;
     var actions = (await Q.all()).filter(function (a) { return !wo || a.wo === wo || a.state !== "queued"; });
     var waiting = actions.filter(function (a) { return a.state === "queued"; });
@@ -44,7 +49,7 @@
     var summary = panel.querySelector("[data-summary]");
     list.innerHTML = "";
     if (!waiting.length && !stuck.length) {
-      summary.textContent = report && report.sent ? T("AllSent") : T("NothingWaiting");
+      summary.textContent = sentSinceQueued ? T("AllSent") : T("NothingWaiting");
     } else {
       summary.textContent = waiting.length ? T("Waiting").replace("{n}", waiting.length) : T("NeedsAttention");
     }
@@ -87,8 +92,28 @@
         await render(report);
         if (report.stopped === "signed-out") { panel.querySelector("[data-summary]").textContent = T("SignInAgain"); }
         if (wo && report.jobs[wo]) refreshStatus();
+        retryLater(report.stopped === "offline" || report.stopped === "server");
       } while (again);
     } finally { draining = false; }
+  }
+
+  // A connection that has just come back often fails the first request: try again soon, then less often.
+  var retryTimer = null, retryDelay = 2000;
+  function retryLater(needed) {
+    if (!needed) { retryDelay = 2000; return; }
+    if (retryTimer) return;
+    retryTimer = setTimeout(function () { retryTimer = null; drain(); }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 30000);
+  }
+
+  // What the service worker sent on its own shows here too.
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("message", function (e) {
+      var msg = e.data || {};
+      if (msg.type !== "queue-drained" || !msg.report) return;
+      render(msg.report);
+      if (wo && msg.report.jobs && msg.report.jobs[wo]) refreshStatus();
+    });
   }
 
   function refreshStatus() {
@@ -102,6 +127,7 @@
 
   async function queue(kind, data, note) {
     await Q.add(wo, kind, data, csrf);
+    sentSinceQueued = false;
     if (note) { var n = document.getElementById("note"); if (n) { n.textContent = note; } }
     await render();
     if ("serviceWorker" in navigator && "SyncManager" in window) {
