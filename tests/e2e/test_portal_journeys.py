@@ -182,9 +182,10 @@ def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offli
     stops = app.get_by_role("list", name="Stops in route order")
     expect(stops.get_by_role("listitem")).to_have_count(1)
     technician.shot("tech-day")
+    app.evaluate("navigator.serviceWorker.ready.then(() => true)")  # installed before the job page opens
     stops.get_by_role("link", name="Open").click()
     expect(app.get_by_role("heading", name=re.compile(ticket_id))).to_be_visible()
-    app.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== undefined")
+    app.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null")
     app.get_by_role("button", name="On my way").click()
     expect(app.locator("#status")).to_contain_text("On the way", timeout=15_000)
     app.get_by_role("button", name="Arrived").click()
@@ -294,8 +295,9 @@ def test_an_action_queued_offline_on_a_job_reassigned_meanwhile_is_shown_not_dro
         app.get_by_label("Technician id").fill(wo["technician_id"])
         app.get_by_role("button", name="Sign in").click()
         expect(app.get_by_role("heading", name=re.compile("My day"))).to_be_visible()
+        app.evaluate("navigator.serviceWorker.ready.then(() => true)")  # installed before the job page opens
         app.goto(f"{portal.url}/tech/jobs/{wo['id']}")
-        app.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== undefined")
+        app.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null")
         technician.context.set_offline(True)
         app.get_by_role("button", name="On my way").click()
         queue = app.get_by_role("region", name="On this phone")

@@ -56,7 +56,7 @@ self.addEventListener("message", function (e) {
 self.addEventListener("sync", function (e) {
   if (e.tag !== "fixflow-queue") return;
   e.waitUntil(self.FixflowQueue.drain(null, null).then(function (report) {
-    return self.clients.matchAll({ type: "window" }).then(function (pages) {  // the open app shows it
+    return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (pages) {  // the open app shows it
       pages.forEach(function (p) { p.postMessage({ type: "queue-drained", report: report }); });
     });
   }));

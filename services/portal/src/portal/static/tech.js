@@ -37,7 +37,9 @@
 
   // Either the page or the service worker (Background Sync) may send an action, whichever comes first;
   // "everything is sent" holds from the first one sent until the technician queues the next action.
-  var sentSinceQueued = false;
+  // Nothing leaves the queue but by being applied (or dismissed by the technician, which only stuck
+  // actions can be): a queue that showed waiting actions and is now empty has been sent.
+  var sentSinceQueued = false, shownWaiting = 0;
 
   async function render(report) {
     if (report && report.sent) sentSinceQueued = true;
@@ -45,6 +47,8 @@
     var actions = (await Q.all()).filter(function (a) { return !wo || a.wo === wo || a.state !== "queued"; });
     var waiting = actions.filter(function (a) { return a.state === "queued"; });
     var stuck = actions.filter(function (a) { return a.state !== "queued"; });
+    if (shownWaiting && !waiting.length) sentSinceQueued = true;
+    shownWaiting = waiting.length;
     var list = panel.querySelector("ul");
     var summary = panel.querySelector("[data-summary]");
     list.innerHTML = "";
