@@ -89,3 +89,25 @@ def test_log_lines_mask_pii_but_keep_trace_ids_whole(capsys):
         get_logger("probe").info("sent", to="13812345678")
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["trace_id"] == format(trace_id, "032x") and line["to"] == "138****5678"
+
+
+def test_the_runtime_connects_to_every_broker_of_a_comma_separated_bootstrap_list():
+    # FastStream took the string as one host name, "a:1,b:2,c:3", so a service could not start on a
+    # three-broker cluster (found by bench/chaos.py).
+    from sqlalchemy import MetaData
+
+    from fixflow_shared.db import add_audit_table, add_messaging_tables
+    from fixflow_shared.deadletters.box import add_dead_letter_table
+    from fixflow_shared.runtime import ServiceRuntime
+
+    metadata = MetaData()
+    add_messaging_tables(metadata)
+    add_dead_letter_table(metadata)
+    add_audit_table(metadata)
+    s = settings(kafka_bootstrap_servers="127.0.0.1:9101, 127.0.0.1:9102,127.0.0.1:9103")
+    runtime = ServiceRuntime(name="plumbing", settings=s, metadata=metadata)
+    assert runtime.broker._connection_kwargs["bootstrap_servers"] == [
+        "127.0.0.1:9101",
+        "127.0.0.1:9102",
+        "127.0.0.1:9103",
+    ]

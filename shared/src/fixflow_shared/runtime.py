@@ -61,6 +61,11 @@ async def _bounded(aw: Any, what: str, timeout: float = 10.0) -> None:
             log.warning("shutdown step failed or timed out", step=what, error=repr(exc))
 
 
+def bootstrap_hosts(servers: str) -> list[str]:
+    """KAFKA_BOOTSTRAP_SERVERS ("host:port[,host:port...]") as the list of its hosts."""
+    return [h.strip() for h in servers.split(",") if h.strip()]
+
+
 def _operation_id(route: APIRoute) -> str:
     return route.name
 
@@ -117,7 +122,9 @@ class ServiceRuntime:
         # Extra ways to find the ticket of a request from its path parameters (survey's answer token).
         self.trace_resolvers: list[Resolver] = []
         self.broker = KafkaBroker(
-            settings.kafka_bootstrap_servers,
+            # A list: FastStream takes a string as one host, and "a:9092,b:9092,c:9092" (a cluster,
+            # KAFKA_BOOTSTRAP_SERVERS as aiokafka and the Kafka tools read it) would not resolve.
+            bootstrap_hosts(settings.kafka_bootstrap_servers),
             acks="all",
             enable_idempotence=True,
             client_id=name,

@@ -1,0 +1,658 @@
+"""Faults at scale: three brokers, two replicas of each service, one fault at a time under load.
+
+    .venv/bin/python bench/chaos.py [--rate 2] [--seconds 30] [--faults all|kill,broker,freeze,pg,redis]
+    .venv/bin/python bench/chaos.py --soak-minutes 20        # no faults: memory and latency over time
+
+It starts (all of its own): a three-broker KRaft cluster (fixflow_shared.testing.cluster: replication
+3, min.insync.replicas 2; every producer of the services uses acks=all with idempotence), fresh
+migrated databases of intake, dispatch, billing, survey and notify on the local PostgreSQL, two
+processes of each of those services (`python -m <svc> serve`, one consumer member each, so each
+group has two members in two processes), an SMTP sink that records every email, and drives the
+full lifecycle of bench/lifecycle.py (open -> assigned -> visit -> invoice -> survey -> closed) at
+`--rate` tickets per second, through a client-side balancer over the two replicas of each service
+(a request a dead replica cannot take goes to the other; a 5xx is sent again with the same
+Idempotency-Key, as a real client does).
+
+Each fault is one phase: `--seconds` of load, the fault `--lead` seconds in, then the phase's
+tickets are awaited and the invariants checked (docs/reliability.md):
+  kill:<svc>:<n>  kill -9 of one replica, restarted 3 s later (as an orchestrator would)
+  broker          kill -9 of the broker leading the most partitions, restarted 10 s later
+  freeze          SIGSTOP of a dispatch replica for session timeout + 6 s, then SIGCONT
+  pg              `pg_ctlcluster <ver> main restart -m fast` (the machine's shared cluster!)
+  redis           the chaos Redis (--redis-port) shut down without saving and started empty
+
+One table: fault, load, tickets, lost, duplicated, recovery seconds (see `recovery` below).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "shared" / "src"))
+
+import lifecycle as lc  # noqa: E402
+
+from fixflow_shared import topics  # noqa: E402
+
+SERVICES = lc.SERVICES
+PG_VERSION = os.environ.get("PG_VERSION", "15")
+SESSION_TIMEOUT_S = 6.0  # fixflow_shared.consumer
+# Causal hops (upstream on Kafka -> downstream written): a hop slower than --late-ms is a stall.
+HOPS = (
+    (lc.TRIAGED, lc.ASSIGNED),
+    (lc.COMPLETED, lc.RESOLVED),
+    (lc.COMPLETED, lc.INVOICED),
+    (lc.RESOLVED, lc.SCHEDULED),
+    (lc.ANSWERED, lc.CLOSED),
+    (lc.OPENED, lc.TRIAGED),
+)
+
+
+# ------------------------------------------------------------------------------------ environment
+
+
+class Mailbox:
+    """An SMTP sink that keeps each email's delivery id and ticket (X-Fixflow-Delivery / -Ticket)."""
+
+    def __init__(self) -> None:
+        from email import message_from_bytes
+
+        from aiosmtpd.controller import Controller
+
+        from fixflow_shared.testing.infra import free_port
+
+        self.deliveries: Counter[str] = Counter()
+        box = self
+
+        class Keep:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+                msg = message_from_bytes(envelope.content)
+                box.deliveries[msg.get("X-Fixflow-Delivery", "?")] += len(envelope.rcpt_tos)
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Keep(), hostname="127.0.0.1", port=self.port)
+
+
+class Replica:
+    """One service process; replicas of a service share its database and consumer groups."""
+
+    def __init__(self, name: str, index: int, env: dict[str, str], logs: Path) -> None:
+        from fixflow_shared.testing.processes import ServiceProcess
+
+        self.name, self.index = name, index
+        self.proc = ServiceProcess(name, env, logs / f"{name}-{index}")
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}#{self.index}"
+
+    def pid(self) -> int | None:
+        p = self.proc.proc
+        return p.pid if p is not None and p.poll() is None else None
+
+    def alive(self) -> bool:
+        return self.pid() is not None
+
+
+class Balancer(httpx.AsyncBaseTransport):
+    """http://<service>/... goes to a live replica of <service>, round robin. A connection refused
+    goes to the next replica at once; a 5xx (or no replica answering) is sent again after a pause,
+    up to `patience` seconds, with the request's own Idempotency-Key. `stalls` records when a
+    request needed that patience (the client's view of a fault)."""
+
+    def __init__(self, replicas: dict[str, list[Replica]], patience: float = 60.0) -> None:
+        self.replicas = replicas
+        self.inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=128, max_keepalive_connections=64))
+        self.patience = patience
+        self.turn: Counter[str] = Counter()
+        self.stalls: list[tuple[float, float, str]] = []  # (started, finished, what)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        svc = request.url.host
+        started = time.monotonic()
+        await request.aread()
+        pause, last = 0.1, "no replica"
+        while True:
+            for _ in range(len(self.replicas[svc])):
+                self.turn[svc] += 1
+                r = self.replicas[svc][self.turn[svc] % len(self.replicas[svc])]
+                if not r.alive():
+                    continue
+                url = request.url.copy_with(scheme="http", host="127.0.0.1", port=r.proc.port)
+                attempt = httpx.Request(request.method, url, headers=request.headers, content=request.content)
+                try:
+                    resp = await self.inner.handle_async_request(attempt)
+                except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError, httpx.ReadTimeout) as exc:
+                    last = f"{r.label}: {exc!r}"
+                    continue
+                if resp.status_code < 500:
+                    if pause > 0.1:
+                        self.stalls.append((started, time.monotonic(), f"{request.method} {svc}{request.url.path}"))
+                    return resp
+                await resp.aread()
+                last = f"{r.label}: {resp.status_code} {resp.content[:200]!r}"
+                await resp.aclose()
+            if time.monotonic() - started > self.patience:
+                raise httpx.ConnectError(f"{svc}: no replica took {request.method} {request.url.path}: {last}")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@dataclass
+class Env:
+    cluster: Any
+    replicas: dict[str, list[Replica]]
+    databases: dict[str, str]  # service -> database name
+    mailbox: Mailbox
+    redis_port: int
+    logs: Path
+
+    @property
+    def all(self) -> list[Replica]:
+        return [r for rs in self.replicas.values() for r in rs]
+
+
+async def _admin_sql(service: str, sql: str) -> None:
+    conn = await asyncpg.connect(f"postgresql://{service}:{service}@127.0.0.1:5432/{service}")
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextlib.contextmanager
+def environment(args: argparse.Namespace, services: tuple[str, ...] = SERVICES):  # type: ignore[no-untyped-def]
+    from fixflow_shared.migrations import upgrade
+    from fixflow_shared.testing.cluster import KafkaCluster
+
+    stack = contextlib.ExitStack()
+    dbs: dict[str, str] = {}
+    env_obj: Env | None = None
+    try:
+        t0 = time.monotonic()
+        cluster = KafkaCluster(ROOT)
+        stack.callback(cluster.cleanup)
+        cluster.start()
+        print(f"[chaos] three brokers up, topics at RF 3 / min ISR 2 in {time.monotonic() - t0:.0f} s", flush=True)
+        mailbox = Mailbox()
+        mailbox.controller.start()
+        stack.callback(mailbox.controller.stop)
+        _redis_start(args.redis_port)
+        subprocess.run(["redis-cli", "-p", str(args.redis_port), "-n", "12", "flushdb"], check=True, capture_output=True)
+        logs = Path(tempfile.mkdtemp(prefix="fixflow-chaos-"))
+        env = {
+            "KAFKA_BOOTSTRAP_SERVERS": cluster.bootstrap,
+            "REDIS_URL": f"redis://127.0.0.1:{args.redis_port}/12",
+            "FIXFLOW_ENV": "test",
+            "LOG_LEVEL": "WARNING",
+            "NOTIFY_SMTP_HOST": "127.0.0.1",
+            "NOTIFY_SMTP_PORT": str(mailbox.port),
+            "SURVEY_TIMER_POLL_S": "0.2",
+            "SURVEY_PUBLIC_RATE_PER_MINUTE": "1000000",
+            "SURVEY_PUBLIC_RATE_PER_CLIENT_PER_MINUTE": "1000000",
+            "OTEL_SDK_DISABLED": "true",
+            **{f"{s.upper()}_CONSUMER_MEMBERS": "1" for s in services},
+            **{f"{s.upper()}_RELAY_POLL_INTERVAL_S": "0.2" for s in services},
+        }
+        replicas: dict[str, list[Replica]] = {}
+        for name in services:
+            db = f"{name}_chaos_{uuid.uuid4().hex[:8]}"
+            asyncio.run(_admin_sql(name, f'CREATE DATABASE "{db}"'))
+            dbs[name] = db
+            url = f"postgresql+asyncpg://{name}:{name}@127.0.0.1:5432/{db}"
+            upgrade(ROOT / "services" / name, url)
+            replicas[name] = [Replica(name, i, {**env, f"{name.upper()}_DATABASE_URL": url}, logs) for i in (1, 2)]
+        survey_answers = "http://survey/v1/public/surveys/"  # the balancer's address of survey
+        for r in replicas.get("survey", []):
+            r.proc.env["SURVEY_ANSWER_URL_BASE"] = survey_answers
+        env_obj = Env(cluster, replicas, dbs, mailbox, args.redis_port, logs)
+        for r in env_obj.all:
+            r.proc.start(timeout=120)
+        print(
+            f"[chaos] {len(env_obj.all)} service processes up in {time.monotonic() - t0:.0f} s (logs: {logs})",
+            flush=True,
+        )
+        yield env_obj
+    finally:
+        if env_obj is not None:
+            for r in env_obj.all:
+                if r.pid():
+                    os.kill(r.pid(), signal.SIGCONT)  # a frozen one must be able to stop
+                r.proc.stop()
+        for name, db in dbs.items():
+            with contextlib.suppress(Exception):
+                asyncio.run(_admin_sql(name, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        stack.close()
+
+
+def _redis_ping(port: int) -> bool:
+    r = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True, check=False)
+    return "PONG" in r.stdout
+
+
+def _redis_start(port: int) -> None:
+    if _redis_ping(port):
+        return
+    subprocess.run(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        + ["--daemonize", "yes"],
+        check=True,
+        capture_output=True,
+    )
+    for _ in range(100):
+        if _redis_ping(port):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"redis on {port} did not start")
+
+
+# ------------------------------------------------------------------------------------------ faults
+
+
+@dataclass
+class Fault:
+    name: str
+    started: float = 0.0  # monotonic
+    ended: float = 0.0  # when the faulted component was back
+    note: str = ""
+
+
+async def inject(env: Env, fault: str, stats: Fault) -> None:
+    """Apply one fault and undo it (restart, resume) as production would; returns once undone."""
+    loop = asyncio.get_running_loop()
+    stats.started = time.monotonic()
+    if fault.startswith("kill:"):
+        _, svc, n = fault.split(":")
+        r = env.replicas[svc][int(n) - 1]
+        r.proc.kill()
+        await asyncio.sleep(3.0)
+        await loop.run_in_executor(None, lambda: r.proc.start(timeout=120))
+    elif fault == "broker":
+        node = await env.cluster.busiest_leader()
+        stats.note = f"node {node}"
+        env.cluster.kill(node)
+        await asyncio.sleep(10.0)
+        await loop.run_in_executor(None, env.cluster.start_node, node)
+        await env.cluster.wait_fully_replicated()
+    elif fault == "freeze":
+        r = env.replicas["dispatch"][0]
+        pid = r.pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        await asyncio.sleep(SESSION_TIMEOUT_S + 6.0)
+        os.kill(pid, signal.SIGCONT)
+        stats.note = f"{r.label} frozen {SESSION_TIMEOUT_S + 6:.0f} s"
+    elif fault == "pg":
+        await loop.run_in_executor(
+            None,
+            lambda: subprocess.run(["pg_ctlcluster", PG_VERSION, "main", "restart", "-m", "fast"], check=True),
+        )
+    elif fault == "redis":
+        subprocess.run(["redis-cli", "-p", str(env.redis_port), "shutdown", "nosave"], check=False, capture_output=True)
+        await asyncio.sleep(2.0)
+        _redis_start(env.redis_port)
+    elif fault != "none":
+        raise ValueError(f"unknown fault {fault}")
+    stats.ended = time.monotonic()
+
+
+# ------------------------------------------------------------------------------------- invariants
+
+
+async def _conn(env: Env, svc: str) -> asyncpg.Connection:
+    for _ in range(60):  # the database may be restarting (the pg fault)
+        try:
+            return await asyncpg.connect(f"postgresql://{svc}:{svc}@127.0.0.1:5432/{env.databases[svc]}")
+        except (OSError, asyncpg.PostgresError):
+            await asyncio.sleep(0.5)
+    raise RuntimeError(f"database of {svc} unreachable")
+
+
+async def _per_tenant(conn: asyncpg.Connection, tenants: list[str], sql: str) -> list[Any]:
+    rows: list[Any] = []
+    for t in tenants:
+        async with conn.transaction():
+            await conn.execute("SELECT set_config('app.tenant_id', $1, true)", t)
+            rows.extend(await conn.fetch(sql))
+    return rows
+
+
+async def unsent_outbox(env: Env) -> dict[str, int]:
+    out = {}
+    for svc in env.databases:
+        conn = await _conn(env, svc)
+        try:
+            out[svc] = int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+        finally:
+            await conn.close()
+    return out
+
+
+async def consumer_lag(env: Env) -> dict[str, int]:
+    """Records not yet committed by each service's groups, over every topic they read."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from fixflow_shared.testing.kafka import end_offsets
+
+    ends: dict[tuple[str, int], int] = {}
+    for t in topics.DOMAIN_TOPICS:
+        for rec in await end_offsets(env.cluster.bootstrap, t):
+            ends[(rec.topic, rec.partition)] = rec.offset + 1
+    admin = AIOKafkaAdminClient(bootstrap_servers=env.cluster.bootstrap)
+    await admin.start()
+    try:
+        groups = [g[0] for g in await admin.list_consumer_groups()]
+        lag: dict[str, int] = {}
+        for g in groups:
+            offs = await admin.list_consumer_group_offsets(g)
+            read = {tp.topic for tp in offs}
+            lag[g] = sum(
+                end - (offs[tp].offset if (tp := _tp(t, p)) in offs else 0)
+                for (t, p), end in ends.items()
+                if t in read
+            )
+        return lag
+    finally:
+        await admin.close()
+
+
+def _tp(topic: str, partition: int) -> Any:
+    from aiokafka import TopicPartition
+
+    return TopicPartition(topic, partition)
+
+
+async def dead_letters(env: Env) -> int:
+    from fixflow_shared.testing.kafka import end_offsets
+
+    return sum(r.offset + 1 for t in topics.DOMAIN_TOPICS for r in await end_offsets(env.cluster.bootstrap, topics.dlq(t)))
+
+
+async def duplicates(env: Env, tenants: list[str]) -> dict[str, int]:
+    """Effects applied more than once, over the whole run (each should be 0)."""
+    out: dict[str, int] = {}
+    if "billing" in env.databases:
+        c = await _conn(env, "billing")
+        try:
+            rows = await _per_tenant(c, tenants, "SELECT tenant_id, work_order_id, ticket_id, year, seq FROM invoices")
+        finally:
+            await c.close()
+        out["invoices per work order"] = sum(n - 1 for n in Counter((r[0], r[1]) for r in rows).values())
+        out["invoices per ticket"] = sum(n - 1 for n in Counter((r[0], r[2]) for r in rows).values())
+        gaps = 0
+        for key in {(r[0], r[3]) for r in rows}:
+            seqs = sorted(r[4] for r in rows if (r[0], r[3]) == key)
+            gaps += seqs[-1] - seqs[0] + 1 - len(set(seqs)) + (len(seqs) - len(set(seqs)))
+        out["invoice number gaps"] = gaps
+    if "survey" in env.databases:
+        c = await _conn(env, "survey")
+        try:
+            rows = await _per_tenant(c, tenants, "SELECT tenant_id, ticket_id, round FROM surveys")
+        finally:
+            await c.close()
+        out["surveys per ticket"] = sum(n - 1 for n in Counter(tuple(r) for r in rows).values())
+    if "dispatch" in env.databases:
+        c = await _conn(env, "dispatch")
+        try:
+            rows = await _per_tenant(c, tenants, "SELECT tenant_id, ticket_id FROM work_orders")
+        finally:
+            await c.close()
+        out["work orders per ticket"] = sum(n - 1 for n in Counter(tuple(r) for r in rows).values())
+    out["emails per delivery"] = sum(n - 1 for n in env.mailbox.deliveries.values())
+    return out
+
+
+async def statuses(env: Env, tenants: list[str], ids: list[str]) -> Counter[str]:
+    c = await _conn(env, "intake")
+    try:
+        rows = await _per_tenant(c, tenants, "SELECT id, status FROM tickets")
+    finally:
+        await c.close()
+    by_id = {r[0]: r[1] for r in rows}
+    return Counter(by_id.get(i, "missing") for i in ids)
+
+
+async def quiesce(env: Env, timeout: float) -> float:
+    """Wait until every outbox row is sent and every group has read everything; seconds waited."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        with contextlib.suppress(Exception):
+            if not any((await unsent_outbox(env)).values()) and not any((await consumer_lag(env)).values()):
+                return time.monotonic() - t0
+        await asyncio.sleep(0.5)
+    return time.monotonic() - t0
+
+
+def recovery(ev: lc.Events, ids: list[str], fault: Fault, stalls: list[tuple[float, float, str]], late_ms: float) -> float:
+    """Seconds from the fault until the last stall it caused ended: the latest of (a causal hop
+    slower than `late_ms` ending after the fault) and (a client request that needed retries).
+    0 when nothing stalled."""
+    wall_fault = time.time() - (time.monotonic() - fault.started)
+    last = 0.0
+    for tid in ids:
+        e = ev.by_ticket.get(tid, {})
+        for a, b in HOPS:
+            if a in e and b in e:
+                ended = e[b].ce_time.timestamp()
+                if (ended - e[a].kafka_ms / 1000) * 1000 > late_ms and ended > wall_fault:
+                    last = max(last, ended - wall_fault)
+    for started, finished, _ in stalls:
+        if finished > fault.started:
+            last = max(last, finished - fault.started)
+    return last
+
+
+# ------------------------------------------------------------------------------------------ phases
+
+
+@dataclass
+class Row:
+    fault: str
+    load: str
+    tickets: int
+    lost: int
+    duplicated: int
+    recovery_s: float
+    note: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+async def phase(
+    env: Env, c: httpx.AsyncClient, ev: lc.Events, tenants: list[lc.Tenant], balancer: Balancer, fault: str, args: Any
+) -> Row:
+    target = lc.Target({s: f"http://{s}" for s in env.replicas}, env.cluster.bootstrap)
+    run = lc.Run()
+    count = max(1, int(args.rate * args.seconds))
+    names = [t.name for t in tenants]
+    dup_before = await duplicates(env, names)
+    stalls_before = len(balancer.stalls)
+    offset = phase.counter  # type: ignore[attr-defined]
+    phase.counter += count  # type: ignore[attr-defined]
+
+    async def load() -> None:
+        tasks = []
+        start = time.monotonic()
+        for n in range(count):
+            ten = tenants[n % len(tenants)]
+            asset = ten.assets[((offset + n) // len(tenants)) % len(ten.assets)]
+            delay = start + n / args.rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(lc.lifecycle(c, target, ev, ten, asset, offset + n, run, args.timeout)))
+        await asyncio.gather(*tasks)
+
+    stats = Fault(fault)
+    loading = asyncio.create_task(load())
+    await asyncio.sleep(args.lead if fault != "none" else 0)
+    await inject(env, fault, stats)
+    await loading
+    drained = await quiesce(env, args.timeout)
+    ids = [tid for tid, _, _ in run.done] + [f.split(":")[0] for f in run.failed if not f.startswith("?")]
+    state = await statuses(env, names, ids)
+    dup_after = await duplicates(env, names)
+    dup = {k: dup_after[k] - dup_before.get(k, 0) for k in dup_after}
+    unsent = await unsent_outbox(env)
+    lag = await consumer_lag(env)
+    dlq = await dead_letters(env)
+    lost = len(ids) - state.get("closed", 0)
+    row = Row(
+        fault,
+        f"{args.rate:g}/s x {args.seconds:g} s",
+        len(ids),
+        lost,
+        sum(dup.values()),
+        recovery(ev, ids, stats, balancer.stalls[stalls_before:], args.late_ms),
+        stats.note,
+        {
+            "not opened (client gave up)": sum(1 for f in run.failed if f.startswith("?")),
+            "statuses": dict(state),
+            "duplicates": {k: v for k, v in dup.items() if v},
+            "unsent outbox rows": {k: v for k, v in unsent.items() if v},
+            "lag": {k: v for k, v in lag.items() if v},
+            "dead letters": dlq,
+            "drained after load s": round(drained, 1),
+            "failed": run.failed[:3],
+        },
+    )
+    print(f"[chaos] {fault}: {row.details}", flush=True)
+    return row
+
+
+phase.counter = 0  # type: ignore[attr-defined]
+
+
+def rss_mb(pid: int | None) -> float:
+    if pid is None:
+        return float("nan")
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def soak(
+    env: Env, c: httpx.AsyncClient, ev: lc.Events, tenants: list[lc.Tenant], target: lc.Target, args: Any
+) -> None:
+    """Steady load for --soak-minutes, no faults: RSS of every process at start and end (after the
+    warm-up), and ticket.opened -> technician.assigned p99 of each minute's tickets."""
+    procs = {r.label: r.pid for r in env.all}
+    procs.update({f"kafka#{n.id}": (lambda n=n: n.pid) for n in env.cluster.nodes})
+    start_rss = {k: rss_mb(f()) for k, f in procs.items()}
+    run = lc.Run()
+    minutes: list[list[str]] = []
+    t0 = time.monotonic()
+    total = int(args.soak_minutes * 60 * args.rate)
+    tasks: list[asyncio.Task[None]] = []
+    opened: list[tuple[float, int]] = []
+    for n in range(total):
+        delay = t0 + n / args.rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        ten = tenants[n % len(tenants)]
+        asset = ten.assets[(n // len(tenants)) % len(ten.assets)]
+        opened.append((time.monotonic() - t0, n))
+        tasks.append(asyncio.create_task(lc.lifecycle(c, target, ev, ten, asset, 10**6 + n, run, args.timeout)))
+        tasks = [t for t in tasks if not t.done()] if n % 100 == 0 else tasks
+    await asyncio.gather(*tasks)
+    end_rss = {k: rss_mb(f()) for k, f in procs.items()}
+    by_minute: dict[int, list[str]] = {}
+    for tid, started, _ in run.done:
+        by_minute.setdefault(int((started - t0) // 60), []).append(tid)
+    minutes = [by_minute[m] for m in sorted(by_minute)]
+    print(f"\n[soak] {len(run.done)} of {total} lifecycles closed, {len(run.failed)} failed, at {args.rate:g}/s")
+    print(f"{'minute':>6} {'tickets':>7} {'opened->assigned p50 ms':>24} {'p99 ms':>8}")
+    for m, ids in enumerate(minutes):
+        xs = lc.hop(ev, ids, lc.OPENED, lc.ASSIGNED)
+        print(f"{m:>6} {len(ids):>7} {lc.pct(xs, 50):>24.0f} {lc.pct(xs, 99):>8.0f}")
+    print(f"\n{'process':<12} {'RSS start MB':>12} {'RSS end MB':>10} {'growth %':>8}")
+    for k in procs:
+        a, b = start_rss[k], end_rss[k]
+        print(f"{k:<12} {a:>12.0f} {b:>10.0f} {100 * (b - a) / a:>8.1f}")
+
+
+def print_table(rows: list[Row]) -> None:
+    print(f"\n{'fault':<18} {'load':<14} {'tickets':>7} {'lost':>5} {'duplicated':>10} {'recovery s':>10}  note")
+    for r in rows:
+        print(
+            f"{r.fault:<18} {r.load:<14} {r.tickets:>7} {r.lost:>5} {r.duplicated:>10} {r.recovery_s:>10.1f}  {r.note}"
+        )
+
+
+def fault_list(spec: str, services: tuple[str, ...]) -> list[str]:
+    kills = [f"kill:{s}:{n}" for s in services for n in (1, 2)]
+    groups = {"kill": kills, "broker": ["broker"], "freeze": ["freeze"], "pg": ["pg"], "redis": ["redis"]}
+    if spec == "all":
+        return [*kills, "broker", "freeze", "redis", "pg"]
+    out: list[str] = []
+    for part in spec.split(","):
+        out.extend(groups.get(part, [part]))
+    return out
+
+
+async def drive(env: Env, args: argparse.Namespace) -> list[Row]:
+    balancer = Balancer(env.replicas)
+    async with httpx.AsyncClient(transport=balancer, timeout=60) as c:
+        target = lc.Target({s: f"http://{s}" for s in env.replicas}, env.cluster.bootstrap)
+        suffix = uuid.uuid4().hex[:6]
+        tenants = list(
+            await asyncio.gather(*(lc.setup_tenant(c, target, f"chaos-{suffix}-{i}", 20, 40) for i in range(2)))
+        )
+        ev = lc.Events(env.cluster.bootstrap)
+        await ev.start()
+        try:
+            warm = await phase(env, c, ev, tenants, balancer, "none", argparse.Namespace(**{**vars(args), "seconds": 5}))
+            rows = [warm]
+            if args.soak_minutes:
+                await soak(env, c, ev, tenants, target, args)
+                return rows
+            for fault in fault_list(args.faults, tuple(env.replicas)):
+                rows.append(await phase(env, c, ev, tenants, balancer, fault, args))
+            return rows
+        finally:
+            await ev.stop()
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rate", type=float, default=2.0, help="tickets opened per second")
+    ap.add_argument("--seconds", type=float, default=30.0, help="load per fault phase")
+    ap.add_argument("--lead", type=float, default=8.0, help="seconds of load before the fault")
+    ap.add_argument("--faults", default="all", help="all, or a comma list of kill,broker,freeze,pg,redis,kill:<svc>:<n>")
+    ap.add_argument("--services", default=",".join(SERVICES))
+    ap.add_argument("--timeout", type=float, default=180.0, help="seconds one lifecycle step may wait")
+    ap.add_argument("--late-ms", type=float, default=3000.0, help="a causal hop slower than this is a stall")
+    ap.add_argument("--redis-port", type=int, default=int(os.environ.get("FIXFLOW_TEST_REDIS_PORT", "6379")))
+    ap.add_argument("--soak-minutes", type=float, default=0.0)
+    args = ap.parse_args(argv)
+    with environment(args, tuple(args.services.split(","))) as env:
+        rows = asyncio.run(drive(env, args))
+    print_table(rows)
+    return rows
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    rows = main()
+    sys.exit(0 if all(r.lost == 0 and r.duplicated == 0 for r in rows) else 1)
