@@ -200,7 +200,9 @@ def environment(args: argparse.Namespace, services: tuple[str, ...] = SERVICES):
         mailbox.controller.start()
         stack.callback(mailbox.controller.stop)
         _redis_start(args.redis_port)
-        subprocess.run(["redis-cli", "-p", str(args.redis_port), "-n", "12", "flushdb"], check=True, capture_output=True)
+        subprocess.run(
+            ["redis-cli", "-p", str(args.redis_port), "-n", "12", "flushdb"], check=True, capture_output=True
+        )
         logs = Path(tempfile.mkdtemp(prefix="fixflow-chaos-"))
         env = {
             "KAFKA_BOOTSTRAP_SERVERS": cluster.bootstrap,
@@ -369,9 +371,7 @@ async def consumer_lag(env: Env) -> dict[str, int]:
             offs = await admin.list_consumer_group_offsets(g)
             read = {tp.topic for tp in offs}
             lag[g] = sum(
-                end - (offs[tp].offset if (tp := _tp(t, p)) in offs else 0)
-                for (t, p), end in ends.items()
-                if t in read
+                end - (offs[tp].offset if (tp := _tp(t, p)) in offs else 0) for (t, p), end in ends.items() if t in read
             )
         return lag
     finally:
@@ -387,7 +387,10 @@ def _tp(topic: str, partition: int) -> Any:
 async def dead_letters(env: Env) -> int:
     from fixflow_shared.testing.kafka import end_offsets
 
-    return sum(r.offset + 1 for t in topics.DOMAIN_TOPICS for r in await end_offsets(env.cluster.bootstrap, topics.dlq(t)))
+    total = 0
+    for t in topics.DOMAIN_TOPICS:
+        total += sum(r.offset + 1 for r in await end_offsets(env.cluster.bootstrap, topics.dlq(t)))
+    return total
 
 
 async def duplicates(env: Env, tenants: list[str]) -> dict[str, int]:
@@ -445,23 +448,26 @@ async def quiesce(env: Env, timeout: float) -> float:
     return time.monotonic() - t0
 
 
-def recovery(ev: lc.Events, ids: list[str], fault: Fault, stalls: list[tuple[float, float, str]], late_ms: float) -> float:
-    """Seconds from the fault until the last stall it caused ended: the latest of (a causal hop
-    slower than `late_ms` ending after the fault) and (a client request that needed retries).
-    0 when nothing stalled."""
+def recovery(
+    ev: lc.Events, ids: list[str], fault: Fault, stalls: list[tuple[float, float, str]], late_ms: float
+) -> tuple[float, str]:
+    """Seconds from the fault until the last stall it caused ended, and what that stall was: the
+    latest of (a causal hop slower than `late_ms` ending after the fault) and (a client request
+    that needed retries). 0 when nothing stalled."""
     wall_fault = time.time() - (time.monotonic() - fault.started)
-    last = 0.0
+    last, what = 0.0, ""
     for tid in ids:
         e = ev.by_ticket.get(tid, {})
         for a, b in HOPS:
             if a in e and b in e:
                 ended = e[b].ce_time.timestamp()
-                if (ended - e[a].kafka_ms / 1000) * 1000 > late_ms and ended > wall_fault:
-                    last = max(last, ended - wall_fault)
-    for started, finished, _ in stalls:
-        if finished > fault.started:
-            last = max(last, finished - fault.started)
-    return last
+                took = ended - e[a].kafka_ms / 1000
+                if took * 1000 > late_ms and ended - wall_fault > last:
+                    last, what = ended - wall_fault, f"{a.split('.')[-2]}->{b.split('.')[-2]} took {took:.1f} s"
+    for started, finished, label in stalls:
+        if finished - fault.started > last:
+            last, what = finished - fault.started, f"{label} retried {finished - started:.1f} s"
+    return last, what
 
 
 # ------------------------------------------------------------------------------------------ phases
@@ -475,7 +481,7 @@ class Row:
     lost: int
     duplicated: int
     recovery_s: float
-    note: str = ""
+    stall: str = ""
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -523,8 +529,7 @@ async def phase(
         len(ids),
         lost,
         sum(dup.values()),
-        recovery(ev, ids, stats, balancer.stalls[stalls_before:], args.late_ms),
-        stats.note,
+        *recovery(ev, ids, stats, balancer.stalls[stalls_before:], args.late_ms),
         {
             "not opened (client gave up)": sum(1 for f in run.failed if f.startswith("?")),
             "statuses": dict(state),
@@ -534,6 +539,7 @@ async def phase(
             "dead letters": dlq,
             "drained after load s": round(drained, 1),
             "failed": run.failed[:3],
+            "fault": stats.note,
         },
     )
     print(f"[chaos] {fault}: {row.details}", flush=True)
@@ -593,10 +599,10 @@ async def soak(
 
 
 def print_table(rows: list[Row]) -> None:
-    print(f"\n{'fault':<18} {'load':<14} {'tickets':>7} {'lost':>5} {'duplicated':>10} {'recovery s':>10}  note")
+    print(f"\n{'fault':<18} {'load':<14} {'tickets':>7} {'lost':>5} {'duplicated':>10} {'recovery s':>10}  last stall")
     for r in rows:
         print(
-            f"{r.fault:<18} {r.load:<14} {r.tickets:>7} {r.lost:>5} {r.duplicated:>10} {r.recovery_s:>10.1f}  {r.note}"
+            f"{r.fault:<18} {r.load:<14} {r.tickets:>7} {r.lost:>5} {r.duplicated:>10} {r.recovery_s:>10.1f}  {r.stall}"
         )
 
 
@@ -622,7 +628,9 @@ async def drive(env: Env, args: argparse.Namespace) -> list[Row]:
         ev = lc.Events(env.cluster.bootstrap)
         await ev.start()
         try:
-            warm = await phase(env, c, ev, tenants, balancer, "none", argparse.Namespace(**{**vars(args), "seconds": 5}))
+            warm = await phase(
+                env, c, ev, tenants, balancer, "none", argparse.Namespace(**{**vars(args), "seconds": 5})
+            )
             rows = [warm]
             if args.soak_minutes:
                 await soak(env, c, ev, tenants, target, args)
@@ -635,11 +643,16 @@ async def drive(env: Env, args: argparse.Namespace) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> list[Row]:
+    import logging
+
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # a killed broker is expected here
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rate", type=float, default=2.0, help="tickets opened per second")
     ap.add_argument("--seconds", type=float, default=30.0, help="load per fault phase")
     ap.add_argument("--lead", type=float, default=8.0, help="seconds of load before the fault")
-    ap.add_argument("--faults", default="all", help="all, or a comma list of kill,broker,freeze,pg,redis,kill:<svc>:<n>")
+    ap.add_argument(
+        "--faults", default="all", help="all, or a comma list of kill,broker,freeze,pg,redis,kill:<svc>:<n>"
+    )
     ap.add_argument("--services", default=",".join(SERVICES))
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds one lifecycle step may wait")
     ap.add_argument("--late-ms", type=float, default=3000.0, help="a causal hop slower than this is a stall")
