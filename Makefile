@@ -10,7 +10,7 @@ INFRA := deploy/local/infra.sh
 LOCK_VENV := .local/lock-venv
 PACKAGES := -e 'shared[testing]' $(foreach s,$(SERVICES),-e 'services/$(s)$(EXTRAS_$(s))')
 
-.PHONY: install infra infra-stop status migrate run stop test test-unit lint bench lock screenshots secrets
+.PHONY: install infra infra-stop status migrate run stop test test-unit lint bench chaos soak lock screenshots secrets
 
 $(BIN)/.installed: constraints.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -64,6 +64,21 @@ screenshots: install
 
 bench: install infra
 	@for b in $(filter-out bench/chaos.py,$(wildcard bench/*.py)); do $(BIN)/python $$b || exit 1; done
+
+# Faults at scale (docs/reliability.md): three brokers, two replicas per service, one fault at a time
+# under load, invariants checked after each. CHAOS_FAULTS=kill,broker,freeze,redis,pg (default all:
+# the pg fault restarts the machine's PostgreSQL cluster). SOAK_MINUTES=20: no faults, memory and
+# latency over time instead.
+CHAOS_FAULTS ?= all
+CHAOS_RATE ?= 2
+chaos: install
+	$(INFRA) install
+	$(INFRA) start-stores
+	nice -n 5 $(BIN)/python bench/chaos.py --faults $(CHAOS_FAULTS) --rate $(CHAOS_RATE) \
+	  $(if $(SOAK_MINUTES),--soak-minutes $(SOAK_MINUTES)) $(CHAOS_ARGS)
+
+soak:
+	$(MAKE) chaos SOAK_MINUTES=$(or $(SOAK_MINUTES),20)
 
 lock:
 	# Re-pin every transitive dependency of the current pin set (upgrade one by editing its pin first).

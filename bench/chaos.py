@@ -115,7 +115,7 @@ class Replica:
 
 class Balancer(httpx.AsyncBaseTransport):
     """http://<service>/... goes to a live replica of <service>, round robin. A connection refused
-    goes to the next replica at once; a 5xx (or no replica answering) is sent again after a pause,
+    goes to the next replica at once; a 5xx or 409 "request in progress" (or no replica answering) is sent again after a pause,
     up to `patience` seconds, with the request's own Idempotency-Key. `stalls` records when a
     request needed that patience (the client's view of a fault)."""
 
@@ -144,7 +144,12 @@ class Balancer(httpx.AsyncBaseTransport):
                 except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError, httpx.ReadTimeout) as exc:
                     last = f"{r.label}: {exc!r}"
                     continue
-                if resp.status_code < 500:
+                # 409 "request in progress": the first request with this key is still running (or
+                # its replica died with the claim: the claim is a lease that lapses in seconds).
+                in_progress = resp.status_code == 409 and "request-in-progress" in (await resp.aread()).decode(
+                    errors="replace"
+                )
+                if resp.status_code < 500 and not in_progress:
                     if pause > 0.1:
                         self.stalls.append((started, time.monotonic(), f"{request.method} {svc}{request.url.path}"))
                     return resp
@@ -199,7 +204,13 @@ def environment(args: argparse.Namespace, services: tuple[str, ...] = SERVICES):
         mailbox = Mailbox()
         mailbox.controller.start()
         stack.callback(mailbox.controller.stop)
-        _redis_start(args.redis_port)
+        if not args.redis_port:
+            from fixflow_shared.testing.infra import free_port
+
+            args.redis_port = free_port()
+        if not _redis_ping(args.redis_port):
+            _redis_start(args.redis_port)
+            stack.callback(_redis_stop, args.redis_port)
         subprocess.run(
             ["redis-cli", "-p", str(args.redis_port), "-n", "12", "flushdb"], check=True, capture_output=True
         )
@@ -252,6 +263,10 @@ def environment(args: argparse.Namespace, services: tuple[str, ...] = SERVICES):
 def _redis_ping(port: int) -> bool:
     r = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True, check=False)
     return "PONG" in r.stdout
+
+
+def _redis_stop(port: int) -> None:
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], check=False, capture_output=True)
 
 
 def _redis_start(port: int) -> None:
@@ -312,7 +327,7 @@ async def inject(env: Env, fault: str, stats: Fault) -> None:
             lambda: subprocess.run(["pg_ctlcluster", PG_VERSION, "main", "restart", "-m", "fast"], check=True),
         )
     elif fault == "redis":
-        subprocess.run(["redis-cli", "-p", str(env.redis_port), "shutdown", "nosave"], check=False, capture_output=True)
+        _redis_stop(env.redis_port)
         await asyncio.sleep(2.0)
         _redis_start(env.redis_port)
     elif fault != "none":
@@ -656,7 +671,12 @@ def main(argv: list[str] | None = None) -> list[Row]:
     ap.add_argument("--services", default=",".join(SERVICES))
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds one lifecycle step may wait")
     ap.add_argument("--late-ms", type=float, default=3000.0, help="a causal hop slower than this is a stall")
-    ap.add_argument("--redis-port", type=int, default=int(os.environ.get("FIXFLOW_TEST_REDIS_PORT", "6379")))
+    ap.add_argument(
+        "--redis-port",
+        type=int,
+        default=0,
+        help="a Redis of the run's own, restarted by the redis fault (default: started on a free port)",
+    )
     ap.add_argument("--soak-minutes", type=float, default=0.0)
     args = ap.parse_args(argv)
     with environment(args, tuple(args.services.split(","))) as env:

@@ -77,3 +77,45 @@ async def test_key_reused_with_other_body_is_422(client):
 async def test_oversized_key_is_400(client):
     r = await client.post("/things", json={}, headers={**auth_headers("a"), "Idempotency-Key": "x" * 300})
     assert r.status_code == 400
+
+
+async def test_a_claim_is_a_renewed_lease_so_a_dead_replicas_claim_frees_quickly(redis_url, monkeypatch):
+    # A replica killed mid-request left its claim for a minute: every retry of the client on the
+    # other replica got 409 "in progress" meanwhile (found by bench/chaos.py killing dispatch).
+    import asyncio
+
+    from fixflow_shared import idempotency
+
+    monkeypatch.setattr(idempotency, "IN_FLIGHT_LEASE_S", 0.6)
+    settings = ServiceSettings(database_url="postgresql+asyncpg://unused/x", http_port=1)
+    app = FastAPI()
+    app.state.authenticator = Authenticator(settings)
+    install_problem_handlers(app)
+    release = asyncio.Event()
+
+    @app.post("/slow", status_code=201)
+    async def slow(body: dict, principal: CurrentPrincipal) -> dict:
+        await release.wait()
+        return {"done": True}
+
+    service = f"test-{uuid.uuid4()}"
+    redis = Redis.from_url(redis_url)
+    app.add_middleware(IdempotencyMiddleware, redis=redis, service=service, authenticator=app.state.authenticator)
+    h = {**auth_headers("a", "agent", subject="u1"), "Idempotency-Key": "lease"}
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            first = asyncio.create_task(c.post("/slow", json={}, headers=h))
+            keys: list[bytes] = []
+            while not keys:
+                keys = [k async for k in redis.scan_iter(f"idem:{service}:*")]
+                await asyncio.sleep(0.01)
+            # The claim is a lease: what a replica killed now would leave lapses within it ...
+            assert 0 < await redis.pttl(keys[0]) <= 600
+            await asyncio.sleep(1.5)  # ... and the running request renews it: past the lease, still 409
+            again = await c.post("/slow", json={}, headers=h)
+            assert again.status_code == 409 and not first.done()
+            release.set()
+            assert (await first).status_code == 201
+            assert await redis.ttl(keys[0]) > 3600  # the answer is kept, not the lease
+    finally:
+        await redis.aclose()

@@ -4,14 +4,18 @@ Keys are scoped by service, authenticated caller (tenant and subject, verified h
 service's authenticator, so a forged token can never read another caller's answer) and key. A
 request that does not authenticate passes through untouched and gets its 401 from the route. The same
 key with a different body is refused (422); a key whose first request is still running answers
-409. Server errors are not stored, so the client may retry them. A replay is authorised again: the
+409 (a claim is a lease of IN_FLIGHT_LEASE_S, renewed while the request runs, so the claim of a
+replica killed mid-request frees within seconds and the client's retry on another replica runs,
+instead of answering 409 for a minute). Server errors are not stored, so the client may retry them. A replay is authorised again: the
 route's action (policy table) and object owner are checked for the caller presenting the key now,
 so a token that lost a role gets 403, and one that lost the object 404, not the stored answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 from typing import Any
 
@@ -26,7 +30,8 @@ from fixflow_shared.errors import BadRequest, Conflict, FixflowError, Unprocessa
 from fixflow_shared.problems import PROBLEM_JSON, problem_body
 
 HEADER = b"idempotency-key"
-IN_FLIGHT_TTL_S = 60
+# A running request renews its claim every third of the lease; a dead one's lapses after it.
+IN_FLIGHT_LEASE_S = 10.0
 KEEP_TTL_S = 24 * 3600
 MAX_KEY_LEN = 255
 
@@ -76,7 +81,10 @@ class IdempotencyMiddleware:
         fingerprint = hashlib.sha256(scope["path"].encode() + b"\0" + body).hexdigest()
 
         claimed = await self.redis.set(
-            redis_key, orjson.dumps({"state": "in_flight", "fp": fingerprint}), nx=True, ex=IN_FLIGHT_TTL_S
+            redis_key,
+            orjson.dumps({"state": "in_flight", "fp": fingerprint}),
+            nx=True,
+            px=int(IN_FLIGHT_LEASE_S * 1000),
         )
         if not claimed:
             await self._answer_again(send, scope, redis_key, fingerprint, principal)
@@ -104,9 +112,13 @@ class IdempotencyMiddleware:
                 chunks.append(message.get("body", b""))
             await send(message)
 
+        lease = asyncio.create_task(self._renew(redis_key))
         try:
             await self.app(scope, replay_receive, capture_send)
         finally:
+            lease.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await lease
             if status >= 500:
                 await self.redis.delete(redis_key)
             else:
@@ -118,6 +130,14 @@ class IdempotencyMiddleware:
                     "body": base64.b64encode(b"".join(chunks)).decode(),
                 }
                 await self.redis.set(redis_key, orjson.dumps(record), ex=KEEP_TTL_S)
+
+    async def _renew(self, redis_key: str) -> None:
+        """Keep this request's claim while it runs (the claim is still ours: only we write it until
+        it lapses, and it cannot lapse while we renew)."""
+        while True:
+            await asyncio.sleep(IN_FLIGHT_LEASE_S / 3)
+            with contextlib.suppress(Exception):  # Redis away: the claim lapses, the request goes on
+                await self.redis.pexpire(redis_key, int(IN_FLIGHT_LEASE_S * 1000))
 
     async def _answer_again(
         self, send: Send, scope: Scope, redis_key: str, fingerprint: str, principal: Principal
