@@ -115,8 +115,13 @@ class DueTimerWheel:
         late = max(0.0, at - float(first[0][1])) if first and count else 0.0
         return count, late
 
+    @property
+    def seeded_key(self) -> str:
+        """Set once the set was filled from the database; gone when Redis lost its data."""
+        return self.key + ":seeded"
+
     async def clear(self) -> None:
-        await self.redis.delete(self.key)
+        await self.redis.delete(self.key, self.seeded_key)
 
     def wake(self) -> None:
         self._wake.set()
@@ -150,14 +155,15 @@ async def run_timer_loop(
 ) -> None:
     """Fire due timers until cancelled.
 
-    - On start and every `reseed_every_s`, `reseed()` returns the pending (id, due_at) rows of the
-      database; they are (re)added to Redis, so Redis never holds the only copy.
-    - Due ids are popped atomically and passed to `fire`; a failing `fire` puts the id back
-      `retry_after_s` later (the database row still says it is pending).
-    - Sleeps until the earliest timer or `poll_s`, whichever comes first; `schedule()` in the same
-      process wakes it early.
-    - "Due" is judged by `clock` (the service's clock): a test that pins or advances it fires timers
-      by that time; the sleeps between polls are real time.
+      - On start, every `reseed_every_s`, and as soon as Redis is found to have lost the set (its
+    `seeded_key` marker is gone: a restart, a failover), `reseed()` returns the pending (id, due_at) rows of the
+        database; they are (re)added to Redis, so Redis never holds the only copy.
+      - Due ids are popped atomically and passed to `fire`; a failing `fire` puts the id back
+        `retry_after_s` later (the database row still says it is pending).
+      - Sleeps until the earliest timer or `poll_s`, whichever comes first; `schedule()` in the same
+        process wakes it early.
+      - "Due" is judged by `clock` (the service's clock): a test that pins or advances it fires timers
+        by that time; the sleeps between polls are real time.
     """
 
     def tick() -> float:
@@ -169,9 +175,13 @@ async def run_timer_loop(
         try:
             wheel._wake.clear()  # a schedule() from here on wakes the sleep below
             now = tick()
-            if now - last_reseed >= reseed_every_s:
+            # A Redis that restarted empty (or failed over without the set) has no marker: re-seed
+            # at once rather than at the next periodic re-seed, which left due timers unfired for
+            # up to `reseed_every_s` (found by make chaos restarting Redis).
+            if now - last_reseed >= reseed_every_s or not await wheel.redis.exists(wheel.seeded_key):
                 rows = await reseed()
                 n = await wheel.schedule_many(rows)
+                await wheel.redis.set(wheel.seeded_key, b"1")
                 last_reseed = now
                 if n:
                     log.info("timer wheel re-seeded", wheel=wheel.name, timers=n)

@@ -103,6 +103,31 @@ async def test_loop_fires_reseeds_from_the_durable_copy_and_retries(wheel: DueTi
     assert sorted(fired) == ["again", "due-now", "flaky", "soon"]
 
 
+async def test_a_redis_that_lost_its_data_is_reseeded_at_once_not_at_the_next_period(wheel: DueTimerWheel):
+    # A Redis restart emptied the set: due timers waited for the periodic re-seed (60 s in the
+    # services) although their rows were pending (found by make chaos restarting Redis).
+    db: dict[str, datetime] = {}
+    fired: list[str] = []
+
+    async def fire(timer_id: str) -> None:
+        if db.pop(timer_id, None) is not None:
+            fired.append(timer_id)
+
+    async def reseed() -> list[tuple[str, datetime]]:
+        return list(db.items())
+
+    task = asyncio.create_task(run_timer_loop(wheel, fire, reseed, poll_s=0.05, reseed_every_s=3600))
+    try:
+        await eventually(lambda: wheel.redis.exists(wheel.seeded_key), lambda n: n == 1, timeout=5, interval=0.02)
+        await wheel.clear()  # what a restarted Redis holds of this wheel: nothing
+        db["after-restart"] = datetime.now(UTC)  # committed while Redis was away: never scheduled
+        await eventually(lambda: "after-restart" in fired, timeout=5, interval=0.02)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+
+
 async def test_the_loop_judges_due_by_the_clock_it_is_given(wheel: DueTimerWheel):
     # Pinned at an instant where "now-ish" is due and "next-year" is not: both are popped by the same
     # due() call if due, so "now-ish" firing while "next-year" stays scheduled shows the clock decides.
