@@ -80,12 +80,15 @@ class Mailbox:
         from fixflow_shared.testing.infra import free_port
 
         self.deliveries: Counter[str] = Counter()
+        self.received: dict[str, list[tuple[float, str]]] = {}  # delivery id -> (time, ticket) per copy
         box = self
 
         class Keep:
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
                 msg = message_from_bytes(envelope.content)
-                box.deliveries[msg.get("X-Fixflow-Delivery", "?")] += len(envelope.rcpt_tos)
+                key = msg.get("X-Fixflow-Delivery", "?")
+                box.deliveries[key] += len(envelope.rcpt_tos)
+                box.received.setdefault(key, []).append((time.time(), msg.get("X-Fixflow-Ticket", "")))
                 return "250 OK"
 
         self.port = free_port()
@@ -151,7 +154,8 @@ class Balancer(httpx.AsyncBaseTransport):
                 )
                 if resp.status_code < 500 and not in_progress:
                     if pause > 0.1:
-                        self.stalls.append((started, time.monotonic(), f"{request.method} {svc}{request.url.path}"))
+                        path = "/".join(request.url.path.split("/")[:4])  # no ids or tokens
+                        self.stalls.append((started, time.monotonic(), f"{request.method} {svc}{path}"))
                     return resp
                 await resp.aread()
                 last = f"{r.label}: {resp.status_code} {resp.content[:200]!r}"
@@ -439,6 +443,9 @@ async def duplicates(env: Env, tenants: list[str]) -> dict[str, int]:
             await c.close()
         out["work orders per ticket"] = sum(n - 1 for n in Counter(tuple(r) for r in rows).values())
     out["emails per delivery"] = sum(n - 1 for n in env.mailbox.deliveries.values())
+    for key, n in env.mailbox.deliveries.items():
+        if n > 1:
+            print(f"[chaos] delivery {key} emailed {n} times: {env.mailbox.received.get(key)}", flush=True)
     return out
 
 
@@ -670,7 +677,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
     )
     ap.add_argument("--services", default=",".join(SERVICES))
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds one lifecycle step may wait")
-    ap.add_argument("--late-ms", type=float, default=3000.0, help="a causal hop slower than this is a stall")
+    ap.add_argument("--late-ms", type=float, default=5000.0, help="a causal hop slower than this is a stall")
     ap.add_argument(
         "--redis-port",
         type=int,

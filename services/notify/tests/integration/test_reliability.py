@@ -253,3 +253,38 @@ async def test_a_quality_alert_reaches_the_tenants_qa_recipients(notify_app, pub
     assert subject_of(mail) == "【质量预警】KF-35|compressor：2 起故障"
     assert "T1, T2" in mail.get_payload(decode=True).decode()
     assert not smtp_server.inbox.to("boss@example.com")  # managers are not QA recipients
+
+
+async def test_a_mark_that_fails_for_a_moment_is_written_again_not_left_to_a_second_send(
+    notify_app, ticket_id, monkeypatch
+):
+    """A message is sent, then recording it fails (the database restarting): the mark is retried.
+    Given up at once, the lease ran out and the sweep sent the email again (found by make chaos)."""
+    from notify.adapters.repository import Attempt
+    from notify.service_layer.dispatcher import Outcome
+
+    runtime, _ = notify_app
+    dispatcher = runtime.dispatcher
+    d = delivery(ticket_id, "marked@example.com")
+    async with runtime.uow() as uow:
+        await NotifyRepository(uow.session).add_deliveries([d], lease_s=30.0)
+        await uow.commit()
+    real, calls = dispatcher._write_marks, []
+
+    async def flaky(batch):
+        calls.append(len(batch))
+        if len(calls) <= 2:
+            raise OSError("the database system is shutting down")
+        await real(batch)
+
+    monkeypatch.setattr(dispatcher, "_write_marks", flaky)
+    dispatcher._held.add(d.id)  # as the worker holds what it sent until it is marked
+    await dispatcher._mark(Outcome(d, DeliveryStatus.SENT, [Attempt(1, "smtp", "ok")], "smtp", None, datetime.now(UTC)))
+
+    async def status() -> str | None:
+        async with runtime.uow() as uow:
+            got = await NotifyRepository(uow.session).get_delivery(d.id)
+            return got.status.value if got else None
+
+    await eventually(status, lambda s: s == "sent", timeout=15, what="the sent message marked after two failures")
+    assert len(calls) == 3 and d.id not in dispatcher._held

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -303,7 +304,7 @@ class Dispatcher:
             try:
                 while len(batch) < self.mark_batch and not self._marks.empty():
                     batch.append(self._marks.get_nowait())
-                await self._write_marks(batch)
+                await self._write_marks_patiently(batch)
                 for o in batch:
                     self._held.discard(o.delivery.id)
             except asyncio.CancelledError:
@@ -316,6 +317,26 @@ class Dispatcher:
                 for o in batch:
                     self._held.discard(o.delivery.id)
                 log.warning("marking deliveries failed", count=len(batch), error=repr(exc))
+
+    async def _write_marks_patiently(self, batch: list[Outcome]) -> None:
+        """Write the marks, retrying a failure for up to half a lease: these messages are already
+        sent, and a mark given up on makes the sweep send them again once the lease runs out (a
+        database restart sent every email of the batch in flight twice). The ids stay held
+        meanwhile, so their leases are renewed once the database is back."""
+        deadline = time.monotonic() + self.lease_s / 2
+        pause = 0.1
+        while True:
+            try:
+                await self._write_marks(batch)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if time.monotonic() + pause > deadline:
+                    raise
+                log.warning("marking deliveries failed; retrying", count=len(batch), error=repr(exc))
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
 
     async def _write_marks(self, batch: list[Outcome]) -> None:
         async with self._uow() as uow:
