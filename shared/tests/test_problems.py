@@ -111,6 +111,22 @@ def app():
     async def create_thing(body: Thing, principal: CurrentPrincipal) -> Thing:
         return body
 
+    @more_things.get("/store-down/{which}")
+    async def store_down(which: str) -> None:
+        import asyncpg
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from sqlalchemy.exc import DBAPIError
+
+        if which == "postgres-restarting":  # what a request saw while `pg_ctlcluster ... restart -m fast` ran
+            cause = asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command")
+            try:
+                raise cause
+            except asyncpg.exceptions.AdminShutdownError as exc:
+                raise DBAPIError("SELECT 1", {}, exc) from exc
+        if which == "postgres-refused":
+            raise ConnectionRefusedError(111, "Connect call failed")
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
     @more_things.get("/boom/{customer_phone}")
     async def boom(customer_phone: str) -> None:
         raise RuntimeError(f"{SECRET} {customer_phone}")
@@ -183,6 +199,15 @@ async def test_a_wrong_method_is_a_405_allowing_every_method_of_the_path(client,
 
 async def test_an_unknown_path_is_a_404_problem(client):
     assert problem(await client.get("/v1/nothing-here"), 404)["title"] == "Not found"
+
+
+@pytest.mark.parametrize("which", ["postgres-restarting", "postgres-refused", "redis-refused"])
+async def test_a_store_that_is_restarting_is_a_503_with_retry_after_not_a_500(client, which):
+    # A PostgreSQL or Redis restart answered 500 "unexpected error" (found by make chaos): it is a
+    # dependency away for a moment, and the client should send the same request again.
+    r = await client.get(f"/v1/store-down/{which}")
+    body = problem(r, 503)
+    assert body["title"] == "Service unavailable" and r.headers["retry-after"] == "1"
 
 
 async def test_an_unexpected_exception_is_a_500_that_tells_nothing(client, capsys):

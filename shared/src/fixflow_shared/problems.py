@@ -3,8 +3,9 @@
 The app factory (ServiceRuntime.create_app) installs one handler for every error a request can
 end in: the shared hierarchy (fixflow_shared.errors, raised by domain, service layer, routes and
 auth alike), request validation (422, or 400 for malformed JSON), the framework's own HTTP errors
-(404 for an unknown path, 405 with an Allow header naming every method the path accepts) and,
-last, any unexpected exception: a 500 problem without the exception's text (it is logged with
+(404 for an unknown path, 405 with an Allow header naming every method the path accepts), a
+store that cannot be reached (PostgreSQL or Redis restarting: 503 with Retry-After) and, last,
+any unexpected exception: a 500 problem without the exception's text (it is logged with
 the trace id the body carries). Routes never translate exceptions themselves.
 
 OpenAPI: every 4xx a route can answer is documented as application/problem+json with the shared
@@ -115,8 +116,46 @@ def as_problem(request: Request, exc: Exception) -> errors.FixflowError:
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
         return errors.for_status(exc.status_code, exc.detail if isinstance(exc.detail, str) else None, headers)
+    if store_unavailable(exc):
+        # The database or Redis restarting (or failing over): the request did not happen, and the
+        # same request a moment later will. A 503 with Retry-After says so; a 500 said "bug".
+        log.warning(
+            "a store is unavailable", method=request.method, route=route_template(request), error=type(exc).__name__
+        )
+        return errors.Unavailable("A data store is restarting; retry shortly", retry_after_s=1)
     log.exception("unhandled error", method=request.method, route=route_template(request), error=type(exc).__name__)
     return errors.FixflowError(INTERNAL_DETAIL)
+
+
+def store_unavailable(exc: BaseException) -> bool:
+    """The exception (or one it was raised from) says a store cannot be reached or is shutting
+    down or starting up: its connection failed, not the statement."""
+    import asyncpg
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import DBAPIError
+
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, DBAPIError) and cur.connection_invalidated:
+            return True
+        if isinstance(
+            cur,
+            (
+                ConnectionError,  # refused, reset, aborted
+                asyncpg.exceptions.AdminShutdownError,  # "terminating connection due to administrator command"
+                asyncpg.exceptions.CannotConnectNowError,  # "the database system is starting up"
+                asyncpg.exceptions.ConnectionDoesNotExistError,
+                asyncpg.exceptions.ConnectionFailureError,
+                RedisConnectionError,
+                RedisTimeoutError,
+            ),
+        ):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 async def _handle(request: Request, exc: Exception) -> JSONResponse:
