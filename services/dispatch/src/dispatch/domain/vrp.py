@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ import numpy as np
 import pyvrp
 from pyvrp.stop import MaxRuntime
 
+from dispatch.domain.polish import cheapest_drop, reorder
 from dispatch.domain.routes import RouteSet
 from dispatch.domain.specs import UNPLANNED_PENALTY
 from dispatch.domain.timeline import EPS, Stop
@@ -227,7 +229,7 @@ def _write_back(
     rs: RouteSet, segs: list[Segment], best: pyvrp.Solution, client_job: list[int], jobs: list[int]
 ) -> list[int]:
     """Replace the periods' free stops with the solver's sequences; a sequence the exact timeline
-    refuses loses the visits that break it (returned, with the jobs the solver left out)."""
+    refuses is re-ordered if one move or swap makes it feasible, else loses the visits that break it (returned, with the jobs the solver left out)."""
     inst = rs.inst
     seq: dict[tuple[int, int], list[int]] = {}
     for route in best.routes():
@@ -251,15 +253,48 @@ def _write_back(
                 stops.append(fixed[k])
         routes[s] = stops
     dropped += _keep_day_limits(rs, routes)
+
+    def free(x: Stop) -> bool:
+        return not is_anchor(rs, x)
+
+    refused: list[int] = []
     for s, stops in routes.items():
-        while not rs.set_route(s, stops):
-            victim = _worst(rs, s, stops)
-            stops.remove(victim)
-            dropped.append(victim.job)
-        placed_now.update(x.job for x in stops if not is_anchor(rs, x))
+        if not rs.set_route(s, stops):
+            again = reorder(rs, s, stops, free)
+            if again is None or not rs.set_route(s, again):
+                refused.append(s)
+                rs.set_route(s, [x for x in stops if not free(x)])  # its fixed visits, for now
+                continue
+            stops[:] = again
+        placed_now.update(x.job for x in stops if free(x))
+    # a refused sequence loses the visit that is cheapest to place elsewhere (every other route
+    # is written by now), else visits until it fits
+    for s in refused:
+        dropped += _fit_refused(rs, s, routes[s], free)
+        placed_now.update(x.job for x in routes[s] if free(x))
     for j in jobs:
         if j not in placed_now and j not in dropped and not rs.where.get(j):
             dropped.append(j)
+    return dropped
+
+
+def _fit_refused(rs: RouteSet, s: int, stops: list[Stop], free: Callable[[Stop], bool]) -> list[int]:
+    """Make a refused sequence fit (in place): the visit cheapest to place elsewhere goes there,
+    else visits are dropped until it fits. Returns the jobs dropped."""
+    choice = cheapest_drop(rs, s, stops, free)
+    if choice is not None:
+        kept, victim, opt = choice
+        rs.set_route(s, kept)
+        stops[:] = kept
+        if opt is None:
+            return [victim.job]
+        rs.insert(opt)
+        return []
+    dropped = []
+    while not rs.set_route(s, stops):
+        victim = _worst(rs, s, stops)
+        stops.remove(victim)
+        dropped.append(victim.job)
     return dropped
 
 
