@@ -38,3 +38,22 @@ def nearest_qualified(job: JobSpec, techs: Sequence[TechnicianSpec], distances: 
     order = np.argsort(np.asarray(tt, dtype=np.float64)[:, 0], kind="stable")[:k]
     keep = set(int(i) for i in order)
     return [t.id for i, t in enumerate(pool) if i in keep]
+
+
+def replan_candidates(
+    jobs: Sequence[JobSpec],
+    techs: Sequence[TechnicianSpec],
+    distances: DistanceMatrix,
+    k: int,
+    *,
+    holders: frozenset[str] | set[str] = frozenset(),
+) -> set[str]:
+    """The technicians a repair placing `jobs` looks at (domain/replanning.py): each job's `k`
+    nearest qualified ones, and for a P1 every qualified technician in `holders` (holding a movable
+    visit it may take the place of)."""
+    out: set[str] = set()
+    for job in jobs:
+        out.update(nearest_qualified(job, techs, distances, k))
+        if job.priority == "P1":
+            out.update(t.id for t in techs if t.id in holders and may_do(job, t))
+    return out

@@ -7,6 +7,11 @@ ones a delay pushed out of their window — are the only candidates to move: eac
 costs least, in its booked window if anyone can keep it, else in a new window (the customer is told);
 a P1 that fits nowhere on time may take the place of movable visits, which then move too. Every
 other visit keeps its technician and window (its planned start may shift inside the window).
+
+A visit is placed again among the qualified technicians nearest to it (`routes.NEAREST`, as one
+job's placement looks), a P1 may also take the place of movable visits of any qualified technician.
+So the repair needs only the routes of those technicians and of the ones whose visits no longer
+fit (`candidates.replan_candidates`; `Repair.searched` names the jobs whose candidates count).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dispatch.domain.distance import DistanceMatrix
 from dispatch.domain.instance import Instance, at
 from dispatch.domain.placement import is_late, moved_starts, planned_visit, starts_of
 from dispatch.domain.plan import PlannedVisit, RoutePlan, to_plan
-from dispatch.domain.routes import Option, RouteSet
+from dispatch.domain.routes import NEAREST, Option, RouteSet
 from dispatch.domain.specs import Problem
 
 
@@ -33,6 +38,7 @@ class Repair:
     plan: RoutePlan | None = None  # every route after the repair
 
     fresh: frozenset[str] = frozenset()  # placed jobs that were not planned before (not moves)
+    searched: set[str] = field(default_factory=set)  # jobs a place was looked for (their candidates count)
 
     @property
     def moved(self) -> int:
@@ -61,6 +67,7 @@ def repair(
         [*range(inst.n_new), *rs.displaced],
         key=lambda j: (inst.jobs[j].priority, inst.due[j], inst.lo[j]),
     )
+    out.searched = {inst.jobs[j].id for j in todo}
     for j in todo:
         opt, rebook = _place(rs, j)
         victims: list[int] = []
@@ -76,6 +83,7 @@ def repair(
         if rebook:
             out.rebooked.add(inst.jobs[j].id)
         for v in victims:  # the visits that made room go where they cost least
+            out.searched.add(inst.jobs[v].id)
             again, moved_window = _place(rs, v)
             if again is None:
                 out.unplaced[inst.jobs[v].id] = "its place went to a P1 and no other technician has time for it"
@@ -91,15 +99,16 @@ def repair(
 
 
 def _place(rs: RouteSet, j: int, *, late: bool = False) -> tuple[Option | None, bool]:
-    """Where job j costs least: inside its booked window if possible, else anywhere it may go."""
+    """Where job j costs least among its nearest qualified technicians (as placement looks):
+    inside its booked window if possible, else anywhere in their periods."""
     inst = rs.inst
     shifts = rs.candidate_shifts(j)
     best = rs.best_relaxed(j, shifts, rebook=False, late=late)
     if best is not None:
         return best, False
     if j in inst.placed or inst.jobs[j].window is not None:
-        all_shifts = [s for t in range(len(inst.techs)) for s in inst.shifts_of[t] if s not in rs.frozen]
-        return rs.best_relaxed(j, all_shifts, rebook=True, late=late), True
+        near = [s for t in inst.nearest_techs(j, NEAREST) for s in inst.shifts_of[t] if s not in rs.frozen]
+        return rs.best_relaxed(j, near, rebook=True, late=late), True
     return None, False
 
 

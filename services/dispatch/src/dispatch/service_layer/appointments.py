@@ -45,7 +45,9 @@ async def offer_windows(*, uow: UnitOfWork, tenant_id: str, job_id: str, plannin
             raise NotFound("job", job_id)
         if job.lat is None:
             raise RuleViolation("the job has no location yet")
-        routes = await _routes(repo, [job.spec(window=None)], now=now, planning=planning, skip_jobs={job.id})
+        spec = job.spec(window=None)
+        # the offers are where the job fits its nearest qualified technicians' routes: only theirs are built
+        routes = await _routes(repo, [spec], now=now, planning=planning, skip_jobs={job.id}, near=spec)
     offers = await asyncio.to_thread(
         offer_windows_for,
         routes.problem,
@@ -89,13 +91,15 @@ async def book_appointment(
             raise IllegalTransition("job", job.status, "booked")
         if cmd.technician_id is not None and await repo.technician(cmd.technician_id) is None:
             raise NotFound("technician", cmd.technician_id)
+        spec = job.spec(window=window)
         routes = await _routes(
             repo,
-            [job.spec(window=window)],
+            [spec],
             now=now,
             planning=planning,
             only={cmd.technician_id} if cmd.technician_id else None,
             skip_jobs={job.id},
+            near=spec,
         )
         placed = place_job(routes.problem, job.id, planning.distances)
         if placed is None:
@@ -203,9 +207,8 @@ async def reschedule_appointment(
         if technician_id is not None and await repo.technician(technician_id) is None:
             raise NotFound("technician", technician_id)
         for only in ({technician_id},) if technician_id else ({a.technician_id}, None):
-            routes = await _routes(
-                repo, [job.spec(window=window)], now=now, planning=planning, only=only, skip_jobs={job.id}
-            )
+            spec = job.spec(window=window)
+            routes = await _routes(repo, [spec], now=now, planning=planning, only=only, skip_jobs={job.id}, near=spec)
             placed = place_job(routes.problem, job.id, planning.distances)
             if placed is not None:
                 break

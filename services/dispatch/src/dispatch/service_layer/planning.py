@@ -74,6 +74,7 @@ async def _routes(
     pinned: frozenset[str] | set[str] = frozenset(),
     near: JobSpec | None = None,
     near_too: frozenset[str] | set[str] = frozenset(),
+    among: set[str] | None = None,
 ) -> Routes:
     """The technicians (minus `exclude`, or only `only`) with the visits already on their routes
     (minus those of `skip_jobs`), and `jobs` to place. `blocked` makes a technician unavailable for
@@ -81,9 +82,10 @@ async def _routes(
     technician is committed to). `near`: one job is placed (by cheapest insertion), so only the
     technicians its placement looks at are built, with their visits alone (domain/candidates.py):
     the same place as with everyone's routes, without building 300 technicians' weeks for one job.
-    `near_too`: technicians qualified for it who are looked at as well (whose visits a P1 may take)."""
+    `near_too`: technicians qualified for it who are looked at as well (whose visits a P1 may take).
+    `among`: only these technicians and their visits (a repair's candidates)."""
     end = now + timedelta(days=planning.horizon_days)
-    tech_ids: list[str] | None = None
+    tech_ids: list[str] | None = None if among is None else sorted(among)
     if near is not None:
         # who the job may go to, from light rows: only they are loaded and their weeks worked out
         profiles = [

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dispatch.adapters.repository import Repository
+from dispatch.domain.candidates import replan_candidates
 from dispatch.domain.intervals import Interval
 from dispatch.domain.model import Appointment, AppointmentStatus, Job, WorkOrder
 from dispatch.domain.placement import customer_window
 from dispatch.domain.plan import PlannedVisit
 from dispatch.domain.replanning import repair
+from dispatch.domain.routes import NEAREST
 from dispatch.service_layer.planning import (
     Planning,
     Routes,
@@ -69,18 +71,34 @@ async def _replan(
         ]
         live[job.id] = appts[-1] if appts else None
     specs = [j.spec(window=a.window if (a := live[j.id]) is not None else None) for j in jobs if j.plannable]
-    routes = await _routes(
-        repo,
-        specs,
-        now=now,
-        planning=planning,
-        exclude=exclude,
-        skip_jobs={j.id for j in jobs},
-        blocked=blocked,
-        pinned=pinned,
-    )
-    movable = frozenset(wo.job_id for wo in (await repo.bumpable(start=now, end=routes.problem.horizon_end)).values())
-    rep = await asyncio.to_thread(repair, routes.problem, planning.distances, movable=movable)
+    bumpable = await repo.bumpable(start=now, end=now + timedelta(days=planning.horizon_days))
+    movable = frozenset(wo.job_id for wo in bumpable.values())
+    holders = frozenset(wo.technician_id for wo in bumpable.values())
+    # only the technicians the repair looks at are built (domain/candidates.py): those whose visits
+    # no longer fit (`blocked`), and each job's nearest qualified ones (a P1's: with movable visits
+    # too). The jobs it then searched a place for (visits that no longer fit, visits a P1 took the
+    # place of) may need others: those are added and the repair runs again, until nobody is missing.
+    profiles = [p for p in await repo.technician_profiles() if p.id not in exclude]
+    among = set(blocked or {}) | replan_candidates(specs, profiles, planning.distances, NEAREST, holders=holders)
+    while True:
+        routes = await _routes(
+            repo,
+            specs,
+            now=now,
+            planning=planning,
+            exclude=exclude,
+            skip_jobs={j.id for j in jobs},
+            blocked=blocked,
+            pinned=pinned,
+            among=among,
+        )
+        rep = await asyncio.to_thread(repair, routes.problem, planning.distances, movable=movable)
+        known = {x.id: x for x in (*routes.problem.jobs, *(v.job for v in routes.problem.visits))}
+        searched = [known[j] for j in sorted(rep.searched) if j in known]
+        wanted = among | replan_candidates(searched, profiles, planning.distances, NEAREST, holders=holders)
+        if wanted <= among:
+            break
+        among = wanted
     out = Replanned(moved=rep.moved, unplaced=rep.unplaced, elapsed_ms=rep.elapsed_s * 1000)
     by_id = {j.id: j for j in jobs}
     for job_id, visits in rep.placed.items():
