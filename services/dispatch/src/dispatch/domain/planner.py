@@ -71,7 +71,7 @@ def plan_routes(problem: Problem, distances: DistanceMatrix, budget: Budget = Bu
         for shifts, jobs in parts:
             share = max(0.0, search_until - time.perf_counter()) * len(jobs) / todo
             todo -= len(jobs)
-            res = solve_part(rs, shifts, jobs, seconds=share * 0.9, seed=budget.seed)
+            res = solve_part(rs, shifts, jobs, seconds=share * 0.95, seed=budget.seed)
             dropped += res.dropped
             improvement += res.improvement_second_half
             final += res.final_cost
