@@ -24,7 +24,11 @@ async def test_a_crew_is_booked_together_through_the_optimisation_api(client, ka
         r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
         return r.json() if r.status_code == 200 else None
 
-    job = await eventually(get, lambda j: j is not None and j["status"] == "open", what="the open job")
+    # the triage applied (its duration in force) and nobody to send: open. Waiting for "open" alone
+    # could see the job before the triage, which would then place it behind the test's back
+    job = await eventually(
+        get, lambda j: j is not None and j["status"] == "open" and j["duration_min"] == 120, what="the triaged job"
+    )
     first = await technician(client, t, name="Qualified A", skills={"washer": 2})
     novice = await technician(client, t, name="Novice", dlat=0.005, skills={"washer": 1})
     # one qualified technician is not a crew: the change places nothing, nor does the optimisation,

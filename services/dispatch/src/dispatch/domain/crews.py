@@ -15,10 +15,11 @@ def crew_options(rs: RouteSet, j: int, size: int, *, techs: list[int] | None = N
     inst = rs.inst
     pool = techs if techs is not None else inst.nearest_techs(j, CANDIDATE_TECHS)
     shifts_of = {t: [s for s in rs.candidate_shifts(j, [t])] for t in pool}
+    # the exact times: a start rounded down would be before the technician it came from can be there
     starts: set[float] = set()
     for t in pool:
         for o in rs.options(j, shifts_of[t]):
-            starts.add(round(o.start, 3))
+            starts.add(o.start)
     best: tuple[float, list[Option]] | None = None
     for start in sorted(starts):
         per_tech = []
