@@ -66,6 +66,7 @@ sys.path.insert(0, str(ROOT / "shared" / "src"))
 
 from fixflow_shared import topics  # noqa: E402
 from fixflow_shared.testing import auth_headers  # noqa: E402
+from fixflow_shared.testing.checklists import required_answers  # noqa: E402
 
 SERVICES = ("intake", "dispatch", "billing", "survey", "notify")
 LOCAL_PORTS = {"intake": 8001, "dispatch": 8002, "billing": 8003, "survey": 8004, "notify": 8005}
@@ -451,10 +452,13 @@ async def lifecycle(
         tech = auth_headers(ten.name, "technician", subject="bench-tech", technician_id=assigned["technician_id"])
         base = f"{t.urls['dispatch']}/v1/work-orders/{wo}"
         await post("POST arrival", base + "/arrival", {}, tech)
+        form = await c.get(base + "/checklist", headers=tech)
+        answers, _ = required_answers(form.json())  # a maintenance visit: the inspection, no photo required
         await post(
             "POST completion",
             base + "/completion",
             {
+                "checklist": answers,
                 "resolution_code": "maintenance_done",
                 "signed_by": "customer",
                 "signed_at": datetime.now(UTC).isoformat(),

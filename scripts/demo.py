@@ -40,6 +40,7 @@ import httpx
 import orjson
 
 from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing.checklists import photo_bytes, required_answers
 
 HOST = os.environ.get("FIXFLOW_DEMO_HOST", "127.0.0.1")
 URL = {  # FIXFLOW_DEMO_<SERVICE>_URL points the loader at services elsewhere
@@ -714,10 +715,23 @@ async def drive(api: Api, s: Story) -> None:
             ok=(200, 409),
         )
         name = "客户本人" if s.customer % 4 != 3 else "the customer"
+        answers, photos = required_answers(await api.get("dispatch", f"{path}/checklist", headers=tech))
+        for key in photos:  # an installation's acceptance photo
+            up = await api.request(
+                "POST",
+                "dispatch",
+                f"{path}/attachments",
+                params={"kind": "photo"},
+                content=photo_bytes(key),
+                headers={**tech, "Content-Type": "image/png"},
+                key=f"photo-{key}-{wo['id']}",
+            )
+            answers[key] = up.json()["id"]
         await api.post(
             "dispatch",
             f"{path}/completion",
             {
+                "checklist": answers,
                 "resolution_code": "replaced_part" if part else "repaired",
                 "work_type": "part_replacement" if part else "repair",  # what billing prices by
                 "signed_by": name,

@@ -19,6 +19,7 @@ import httpx
 
 from fixflow_shared.events import Envelope, Event, new_envelope
 from fixflow_shared.testing import auth_headers, eventually_blocking
+from fixflow_shared.testing.checklists import photo_bytes, required_answers
 
 ROLES = "agent,dispatcher,manager,technician,customer,cashier"
 # Where customers' messages say the portal is (notify starts before the portal: tests swap in its address).
@@ -316,9 +317,24 @@ class Fixflow:
         }
         if rating is not None:
             body["rating"] = rating
-        return self.post(
-            "dispatch", f"/work-orders/{work_order_id}/completion", body, **self.as_technician(work_order_id)
-        )
+        tech = self.as_technician(work_order_id)
+        body.setdefault("checklist", self.checklist(work_order_id, tech))
+        return self.post("dispatch", f"/work-orders/{work_order_id}/completion", body, **tech)
+
+    def checklist(self, work_order_id: str, tech: dict[str, str]) -> dict[str, Any]:
+        """The technician ticks the job kind's checklist: every required field (photos uploaded)."""
+        answers, photos = required_answers(self.get("dispatch", f"/work-orders/{work_order_id}/checklist", **tech))
+        for key in photos:
+            headers = {**self.headers("technician", technician_id=tech["technician_id"]), "Content-Type": "image/png"}
+            r = self._http.post(
+                self.services["dispatch"].url + f"/v1/work-orders/{work_order_id}/attachments",
+                params={"kind": "photo"},
+                content=photo_bytes(key),
+                headers=headers,
+            )
+            assert r.status_code in (200, 201), r.text
+            answers[key] = r.json()["id"]
+        return answers
 
     # --- survey ------------------------------------------------------------------------------------
     def answer_survey_link(

@@ -16,6 +16,7 @@ import httpx
 from fixflow_shared.keys import hash_api_key, new_partner_key
 from fixflow_shared.policy import PARTNER_SCOPES
 from fixflow_shared.testing import auth_headers, eventually
+from fixflow_shared.testing.checklists import photo_bytes, required_answers
 
 # Partner API keys of the tenants these tests make: one holding every scope, one holding a single scope.
 PARTNER_KEYS = {"partner-all": new_partner_key(), "partner-min": new_partner_key()}
@@ -50,6 +51,7 @@ class Side:
     appointment_id: str = ""
     work_order_id: str = ""
     parts_request_id: str = ""
+    attachment_id: str = ""  # the customer's signature image
     invoice_id: str = ""
     quote_id: str = ""
     waiver_id: str = ""
@@ -188,13 +190,33 @@ async def build_world(c: dict[str, httpx.AsyncClient], tenant: str) -> World:
         tech = auth_headers(tenant, "technician", technician_id=side.technician_id)
         wo = f"/v1/work-orders/{side.work_order_id}"
         assert (await c["dispatch"].post(wo + "/arrival", json={}, headers=tech)).status_code == 200
+        answers, photos = required_answers((await c["dispatch"].get(wo + "/checklist", headers=tech)).json())
+        for key in photos:  # the checklist's required photos, taken by the technician
+            up = await c["dispatch"].post(
+                wo + "/attachments",
+                params={"kind": "photo"},
+                content=photo_bytes(key),
+                headers={**tech, "Content-Type": "image/png"},
+            )
+            assert up.status_code == 201, up.text
+            answers[key] = up.json()["id"]
+        signature = photo_bytes(side.work_order_id)  # a PNG of its own per side
+        up = await c["dispatch"].post(
+            wo + "/attachments",
+            params={"kind": "signature"},
+            content=signature,
+            headers={**tech, "Content-Type": "image/png"},
+        )
+        assert up.status_code == 201, up.text
+        side.attachment_id = up.json()["id"]
         done = await c["dispatch"].post(
             wo + "/completion",
             json={
+                "checklist": answers,
                 "resolution_code": "installed",
                 "signed_by": "the customer",
                 "signed_at": datetime.now(UTC).isoformat(),
-                "signature_sha256": hashlib.sha256(side.work_order_id.encode()).hexdigest(),
+                "signature_sha256": hashlib.sha256(signature).hexdigest(),
             },
             headers=tech,
         )

@@ -138,6 +138,14 @@ POLICY: dict[str, Rule] = {
     "work_orders.complete": _rule(DM, own="technician"),
     "work_orders.fail": _rule(DM, own="technician"),
     "parts_requests.read": _rule(OFFICE, own="technician", partner="pickups:read"),
+    # photos, the customer's signature image, the service report: the work order's technician adds
+    # them; its technician, the ticket's customer and the office read them
+    "work_orders.attach": _rule(DM, own="technician"),
+    "work_orders.checklist": _rule(DM, own="technician"),
+    "attachments.read": _rule(OFFICE, own="customer technician"),
+    "attachments.list": _rule(OFFICE, own="customer"),
+    "checklists.read": _rule(OFFICE, also="technician"),
+    "checklists.write": _rule(M),
     # --- billing -----------------------------------------------------------------------------------
     "credit.read": _rule(OFFICE, own="customer", partner="billing:read"),
     "entitlements.create": _rule(M),

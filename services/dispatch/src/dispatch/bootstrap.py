@@ -11,7 +11,7 @@ from dispatch.config import DispatchSettings
 from dispatch.domain.distance import DistanceMatrix, HaversineMatrix
 from dispatch.domain.specs import PartsPolicy
 from dispatch.entrypoints.consumers import register_consumers
-from dispatch.entrypoints.routes import board, jobs, technicians, work_orders
+from dispatch.entrypoints.routes import attachments, board, jobs, technicians, work_orders
 from dispatch.entrypoints.scheduler import optimise_periodically
 from dispatch.service_layer.planning import Planning
 from fixflow_shared.clock import Clock
@@ -54,7 +54,7 @@ def build(
     app = runtime.create_app(
         title="Fixflow dispatch",
         description="Technicians, skills, calendars, appointments, assignment optimisation, work orders",
-        routers=[technicians.router, jobs.router, board.router, work_orders.router],
+        routers=[technicians.router, jobs.router, board.router, work_orders.router, attachments.router],
     )
     app.state.planning = planning
     return runtime, app

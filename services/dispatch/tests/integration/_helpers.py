@@ -14,6 +14,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fixflow_shared import topics
 from fixflow_shared.events import Envelope, Event, new_envelope
 from fixflow_shared.testing import auth_headers
+from fixflow_shared.testing.checklists import PNG, photo_bytes, required_answers
+
+__all__ = ["PNG"]
 
 ALL_WEEK = {"tz": "UTC", "days": {str(d): ["00:00", "23:59"] for d in range(7)}}
 BASE = (31.2304, 121.4737)
@@ -161,3 +164,23 @@ def of_type(found: list[Envelope], suffix: str) -> list[Envelope]:
 
 def future(hours: float) -> datetime:
     return (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0)
+
+
+async def fill_checklist(client: httpx.AsyncClient, wo: str, headers: dict[str, str]) -> dict[str, Any]:
+    """Answer the required fields of the work order's checklist (a photo field with a photo) the
+    way a technician would, so that completion is allowed."""
+    form = (await client.get(f"/v1/work-orders/{wo}/checklist", headers=headers)).json()
+    answers, photo_fields = required_answers(form)
+    for key in photo_fields:
+        r = await client.post(
+            f"/v1/work-orders/{wo}/attachments",
+            params={"kind": "photo"},
+            content=photo_bytes(key),
+            headers={**headers, "Content-Type": "image/png"},
+        )
+        assert r.status_code in (200, 201), r.text
+        answers[key] = r.json()["id"]
+    r = await client.post(f"/v1/work-orders/{wo}/checklist", json={"answers": answers}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["missing"] == []
+    return answers

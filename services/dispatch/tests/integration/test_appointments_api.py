@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dispatch_test_helpers import (
     events,
+    fill_checklist,
     future,
     h,
     of_type,
@@ -255,6 +256,7 @@ async def test_reopened_ticket_gets_a_new_visit_and_remote_fix_cancels(client, k
     wo = (await client.get(f"/v1/jobs/{j['id']}", headers=h(t))).json()["work_orders"][0]["id"]
     hdr = h(t, "technician", technician_id=qian["id"])
     await client.post(f"/v1/work-orders/{wo}/arrival", json={}, headers=hdr)
+    await fill_checklist(client, wo, hdr)
     r = await client.post(
         f"/v1/work-orders/{wo}/completion",
         json={

@@ -11,6 +11,7 @@ import pytest
 from dispatch_test_helpers import (
     envelope_of,
     events,
+    fill_checklist,
     future,
     h,
     of_type,
@@ -129,6 +130,7 @@ async def test_technician_app_to_completion_carries_what_billing_needs(client, k
     )
     assert too_many.status_code == 422  # the van holds only one more pump
     sig = hashlib.sha256(b"signature").hexdigest()
+    await fill_checklist(client, wo, hdr)
     r = await client.post(
         f"/v1/work-orders/{wo}/completion",
         json={

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -169,6 +170,7 @@ work_orders = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # what the technician recorded for the fee schedule at completion (work type, fault cause, ...)
     Column("completion", JSONB),
+    Column("checklist_answers", JSONB),  # the job kind's checklist as answered, field key -> value
     Index("ix_work_orders_technician", "technician_id", "status"),
     Index("ix_work_orders_job", "job_id"),
 )
@@ -189,6 +191,39 @@ parts_requests = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# The signature drawn by the customer, the technician's photos and the service report: kept here
+# behind the AttachmentStore port (adapters/attachment_rows.py) until an object store replaces it.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("work_order_id", String(40), ForeignKey("work_orders.id"), nullable=False),
+    Column("ticket_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("media_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("caption", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "work_order_id", "kind", "sha256", name="uq_attachments_content"),
+    CheckConstraint("size <= 2097152", name="size"),
+    Index("ix_attachments_ticket", "ticket_id"),
+)
+
+# A tenant's checklist for a job kind (none configured: the defaults of domain/checklists.py).
+checklists = Table(
+    "checklists",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("job_kind", String(32), primary_key=True),
+    Column("code", String(64), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("fields", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 TENANT_TABLES = (
     "skills",
     "technicians",
@@ -198,6 +233,8 @@ TENANT_TABLES = (
     "appointments",
     "work_orders",
     "parts_requests",
+    "attachments",
+    "checklists",
 )
 
 # Without RLS on purpose: the periodic optimiser lists tenants across the database (ids only).

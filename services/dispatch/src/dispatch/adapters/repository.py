@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.adapters.appointment_rows import AppointmentRows
+from dispatch.adapters.checklist_rows import ChecklistRows
 from dispatch.adapters.job_rows import JobRows
 from dispatch.adapters.orm import (
     planning_tenants,
@@ -20,7 +21,7 @@ from fixflow_shared.clock import Clock
 _LOCK_PLANNING = text("SELECT pg_advisory_xact_lock(hashtext(:k))")
 
 
-class Repository(TechnicianRows, JobRows, AppointmentRows, WorkOrderRows, PartsRows):
+class Repository(TechnicianRows, JobRows, AppointmentRows, WorkOrderRows, PartsRows, ChecklistRows):
     def __init__(self, session: AsyncSession, tenant_id: str, clock: Clock) -> None:
         super().__init__(session, tenant_id, clock)
         self._planning_locked = False

@@ -71,6 +71,7 @@ class WorkOrderRows(Rows):
             note=r["note"],
             finished_at=r["finished_at"],
             completion=CompletionFacts(**r["completion"]) if r["completion"] else None,
+            checklist_answers=dict(r["checklist_answers"] or {}),
         )
 
     def _wo_values(self, w: WorkOrder) -> dict[str, Any]:
@@ -96,6 +97,7 @@ class WorkOrderRows(Rows):
             note=w.note,
             finished_at=w.finished_at,
             completion=asdict(w.completion) if w.completion else None,
+            checklist_answers=w.checklist_answers or None,
             updated_at=self.clock.now(),
         )
 

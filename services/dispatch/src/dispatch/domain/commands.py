@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from dispatch.domain.model import CompletionFacts, PartUse, WeeklyHours
 
@@ -63,6 +64,7 @@ class CompleteWorkOrder:
     signature_sha256: str
     rating: int | None
     facts: CompletionFacts = field(default_factory=CompletionFacts)
+    checklist: dict[str, Any] | None = None  # answers given with the sign-off (merged into those kept)
 
 
 @dataclass(frozen=True)

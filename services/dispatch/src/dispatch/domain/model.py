@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.domain.exceptions import IllegalTransition, RuleViolation
@@ -424,6 +425,7 @@ class WorkOrder:
     note: str | None = None
     finished_at: datetime | None = None
     completion: CompletionFacts | None = None
+    checklist_answers: dict[str, Any] = field(default_factory=dict)  # the job kind's checklist, key -> value
 
     def _move(self, target: WorkOrderStatus) -> None:
         if target not in WO_ALLOWED[self.status]:

@@ -10,6 +10,7 @@ from dispatch.domain import commands
 from dispatch.domain.exceptions import IllegalTransition, NotFound, RuleViolation
 from dispatch.domain.intervals import Interval
 from dispatch.domain.model import (
+    WO_ALLOWED,
     AppointmentStatus,
     JobStatus,
     PartsRequest,
@@ -17,6 +18,8 @@ from dispatch.domain.model import (
     WorkOrderStatus,
     new_id,
 )
+from dispatch.service_layer import checklists
+from dispatch.service_layer.attachments import database_store
 from dispatch.service_layer.placement import _place
 from dispatch.service_layer.planning import Planning, _unassign, _window
 from dispatch.service_layer.replanning import Replanned, _replan
@@ -193,11 +196,21 @@ async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkO
         repo = Repository(uow.session, cmd.tenant_id, uow.clock)
         await repo.lock_planning()
         wo = await _wo_for(repo, cmd.work_order_id)
+        if WorkOrderStatus.COMPLETED not in WO_ALLOWED[wo.status]:
+            raise IllegalTransition("work order", wo.status, WorkOrderStatus.COMPLETED, allowed=WO_ALLOWED[wo.status])
+        store = database_store(uow, cmd.tenant_id)
+        checklist = await checklists.for_work_order(repo, wo)
+        if cmd.checklist:
+            await checklists.merge(store, wo, checklist, cmd.checklist)
+        checklist.require_complete(wo.checklist_answers)  # 422 naming the required fields left empty
         sign_off: dict[str, object] = {
             "signed_by": cmd.signed_by,
             "signed_at": cmd.signed_at.isoformat(),
             "signature_sha256": cmd.signature_sha256,
         }
+        signature = await store.find(wo.id, "signature", cmd.signature_sha256)
+        if signature is not None:  # the image the customer drew, uploaded before the sign-off
+            sign_off["signature_attachment_id"] = signature.id
         wo.complete(resolution_code=cmd.resolution_code, sign_off=sign_off, rating=cmd.rating, at=now, facts=cmd.facts)
         await repo.save_work_order(wo)
         tech = await repo.technician(wo.technician_id)

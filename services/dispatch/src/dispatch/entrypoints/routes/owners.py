@@ -11,7 +11,7 @@ from fastapi import Request
 from sqlalchemy import select, union
 
 from dispatch import views
-from dispatch.adapters.orm import appointments, jobs, parts_requests, work_orders
+from dispatch.adapters.orm import appointments, attachments, jobs, parts_requests, work_orders
 from dispatch.domain.model import WorkOrderStatus
 from fixflow_shared.access import Owner, path_owner, row_owner
 from fixflow_shared.auth import Principal
@@ -82,3 +82,17 @@ async def parts_request_owner(request: Request, principal: Principal) -> Owner |
 
 work_order_owner = row_owner(work_orders, param="work_order_id", customer=None, technician="technician_id")
 technician_self = path_owner("technician_id", technician=True)
+
+
+async def attachment_owner(request: Request, principal: Principal) -> Owner | None:
+    """An attachment belongs to its work order's technician and to the ticket's customer."""
+    t = principal.tenant
+    stmt = (
+        select(work_orders.c.technician_id, jobs.c.customer_id)
+        .select_from(attachments)
+        .join(work_orders, (work_orders.c.id == attachments.c.work_order_id) & (work_orders.c.tenant_id == t))
+        .join(jobs, (jobs.c.id == work_orders.c.job_id) & (jobs.c.tenant_id == t))
+        .where(attachments.c.tenant_id == t, attachments.c.id == request.path_params["attachment_id"])
+    )
+    found = await _rows(request, t, stmt)
+    return Owner.of(found[0][1], [found[0][0]]) if found else None

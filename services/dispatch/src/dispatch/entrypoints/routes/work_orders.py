@@ -68,6 +68,7 @@ class WorkOrderRead(BaseModel):
     completion: dict[str, Any] | None = Field(
         None, description="what failed, work type, fault origin, adjustments, freight, internal: recorded at completion"
     )
+    checklist_answers: dict[str, Any] = Field(default_factory=dict, description="the job kind's checklist as answered")
 
     @classmethod
     def of(cls, w: WorkOrder) -> WorkOrderRead:
@@ -92,6 +93,7 @@ class WorkOrderRead(BaseModel):
             rating=w.rating,
             note=w.note,
             completion=asdict(w.completion) if w.completion else None,
+            checklist_answers=w.checklist_answers,
         )
 
 
@@ -147,6 +149,12 @@ class SignOff(BaseModel):
     adjustments: int = Field(1, ge=1, le=100, description="adjustments made (drawers, hinges, levelling)")
     freight: bool = Field(False, description="the unit goes back to the factory (one-way freight)")
     internal: bool = Field(False, description="internal work (inspection, administration): not billed")
+    checklist: dict[str, str | float | bool | None] | None = Field(
+        None,
+        max_length=40,
+        description="checklist answers given with the sign-off, merged into those kept; completion is refused "
+        "(422, `missing` names the fields) while a required field of the job kind's checklist is empty",
+    )
 
     def facts(self) -> CompletionFacts:
         return CompletionFacts(
@@ -249,7 +257,9 @@ async def record(work_order_id: str, body: WorkRecord, principal: Record, rt: Ru
 
 
 @router.post(
-    "/work-orders/{work_order_id}/completion", response_model=WorkOrderRead, responses=problem_responses(404, 409)
+    "/work-orders/{work_order_id}/completion",
+    response_model=WorkOrderRead,
+    responses=problem_responses(404, 409, 422),
 )
 async def completion(work_order_id: str, body: SignOff, principal: Complete, rt: RuntimeDep) -> WorkOrderRead:
     cmd = commands.CompleteWorkOrder(
@@ -261,6 +271,7 @@ async def completion(work_order_id: str, body: SignOff, principal: Complete, rt:
         signature_sha256=body.signature_sha256,
         rating=body.rating,
         facts=body.facts(),
+        checklist=dict(body.checklist) if body.checklist else None,
     )
     return WorkOrderRead.of(await work_orders.complete(uow=rt.uow(), cmd=cmd))
 
