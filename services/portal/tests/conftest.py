@@ -59,6 +59,8 @@ class FakeServices:
         body: Any = None
         if request.content and request.headers.get("content-type", "").startswith("application/json"):
             body = json.loads(request.content)
+        elif request.content:
+            body = bytes(request.content)  # an image
         call = Call(
             service,
             request.method,

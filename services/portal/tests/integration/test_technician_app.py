@@ -83,6 +83,7 @@ async def act(client: Any, session: Any, kind: str, data: dict[str, Any], key: s
 async def test_completion_sends_the_work_then_the_sign_off_each_with_its_own_key(portal, fake, sign_in):
     fake.on("dispatch", "GET", "/v1/work-orders/WO-1", wo())
     fake.on("dispatch", "POST", "/v1/work-orders/WO-1/work", wo())
+    fake.on("dispatch", "POST", "/v1/work-orders/WO-1/attachments", {"id": "AT-sig", "sha256": "x"})
     fake.on("dispatch", "POST", "/v1/work-orders/WO-1/completion", wo("completed"))
     client = await portal()
     session = await sign_in(client, role="technician", who="TEC-1")
@@ -113,6 +114,95 @@ async def test_completion_sends_the_work_then_the_sign_off_each_with_its_own_key
         "signature_sha256": hashlib.sha256(PNG).hexdigest(),
         "rating": 5,
     }
+    # the image itself goes before the sign-off, which dispatch links to it by the hash
+    [sig] = fake.made("dispatch", "POST", "/v1/work-orders/WO-1/attachments")
+    assert sig.params == {"kind": "signature"} and sig.body == PNG
+    assert sig.headers["content-type"] == "image/png" and sig.headers["idempotency-key"] == "key-00000001:3"
+    order = [c.path.rsplit("/", 1)[-1] for c in fake.made("dispatch", "POST")]
+    assert order == ["work", "attachments", "completion"]
+
+
+CHECKLIST = {
+    "code": "inspection",
+    "title": "Inspection",
+    "default": True,
+    "fields": [
+        {"key": "working_after", "label": "Appliance works after the visit", "type": "yes_no", "required": True},
+        {"key": "photo_after", "label": "Photo after the work", "type": "photo", "required": True},
+        {"key": "remarks", "label": "Remarks", "type": "text", "required": False},
+    ],
+    "answers": {},
+    "missing": ["working_after", "photo_after"],
+}
+
+
+async def test_a_photo_taken_offline_answers_the_checklist_under_dispatchs_id(portal, fake, sign_in):
+    """The device names the photo by its own id; the portal uploads it, remembers dispatch's id and
+    puts that into the checklist's answers and the sign-off."""
+    fake.on("dispatch", "GET", "/v1/work-orders/WO-1", wo())
+    fake.on("dispatch", "GET", "/v1/work-orders/WO-1/checklist", CHECKLIST)
+    fake.on("dispatch", "POST", "/v1/work-orders/WO-1/attachments", {"id": "AT-photo-1"})
+    fake.on("dispatch", "POST", "/v1/work-orders/WO-1/checklist", {**CHECKLIST, "missing": []})
+    fake.on("dispatch", "POST", "/v1/work-orders/WO-1/completion", wo("completed"))
+    client = await portal()
+    session = await sign_in(client, role="technician", who="TEC-1")
+    photo = {"id": "ph-0123456789abcdef", "data": SIGNATURE["data"]}
+    r = await act(client, session, "photo", {"image": photo, "caption": "after"}, key="key-photo-01")
+    assert r.status_code == 200, r.text
+    [up] = fake.made("dispatch", "POST", "/v1/work-orders/WO-1/attachments")
+    assert up.params == {"kind": "photo", "caption": "after"} and up.body == PNG
+    answers = {"working_after": False, "photo_after": photo["id"], "remarks": "door seal replaced"}
+    r = await act(client, session, "checklist", {"answers": answers}, key="key-checklist-01")
+    assert r.status_code == 200, r.text
+    [sent] = fake.made("dispatch", "POST", "/v1/work-orders/WO-1/checklist")
+    assert sent.body == {"answers": {**answers, "photo_after": "AT-photo-1"}}
+    # a photo the device never sent cannot answer: the technician is told, nothing goes to dispatch
+    r = await act(client, session, "checklist", {"answers": {"photo_after": "ph-never-sent-000"}}, key="key-cl-02")
+    assert r.status_code == 422 and "photo_after" in r.json()["detail"]
+    assert len(fake.made("dispatch", "POST", "/v1/work-orders/WO-1/checklist")) == 1
+    done = {
+        "resolution_code": "repaired",
+        "signed_by": "Chen Jing",
+        "signed_at": NOW.isoformat(),
+        "signature": SIGNATURE,
+        "answers": answers,
+    }
+    assert (await act(client, session, "complete", done, key="key-done-01")).status_code == 200
+    [completion] = fake.made("dispatch", "POST", "/v1/work-orders/WO-1/completion")
+    assert completion.body["checklist"] == {**answers, "photo_after": "AT-photo-1"}
+
+
+async def test_completion_refused_for_the_checklist_is_shown_with_the_fields(portal, fake, sign_in, problem):
+    fake.on("dispatch", "GET", "/v1/work-orders/WO-1", wo())
+    fake.on("dispatch", "POST", "/v1/work-orders/WO-1/attachments", {"id": "AT-sig"})
+    fake.on(
+        "dispatch",
+        "POST",
+        "/v1/work-orders/WO-1/completion",
+        problem(422, "Checklist incomplete", "Inspection: fill in Appliance works after the visit before completing"),
+    )
+    client = await portal()
+    session = await sign_in(client, role="technician", who="TEC-1")
+    done = {"resolution_code": "repaired", "signed_by": "A", "signed_at": NOW.isoformat(), "signature": SIGNATURE}
+    r = await act(client, session, "complete", done)
+    assert r.status_code == 422 and "Appliance works after the visit" in r.json()["detail"]
+
+
+async def test_the_job_page_shows_the_job_kinds_checklist_with_the_answers_kept(portal, fake, sign_in):
+    fake.on("dispatch", "GET", "/v1/work-orders/WO-1", wo())
+    fake.on("dispatch", "GET", "/v1/technicians/TEC-1", {"id": "TEC-1", "van_stock": {}})
+    fake.on("dispatch", "GET", "/v1/jobs/J-1", {"id": "J-1", "kind": "repair"})
+    kept = {**CHECKLIST, "answers": {"working_after": False}, "missing": ["photo_after"]}
+    fake.on("dispatch", "GET", "/v1/work-orders/WO-1/checklist", kept)
+    client = await portal()
+    await sign_in(client, role="technician", who="TEC-1")
+    page = await client.get("/tech/jobs/WO-1")
+    assert page.status_code == 200
+    text = page.text
+    assert 'id="checklist"' in text and "Appliance works after the visit *" in text
+    assert 'data-required="photo_after"' in text and 'data-required="remarks"' not in text
+    assert 'value="no" data-item="working_after" data-bool checked' in text
+    assert 'capture="environment" data-photo="Photo after the work"' in text
 
 
 async def test_a_replay_sends_the_same_calls_with_the_same_keys(portal, fake, sign_in):

@@ -26,7 +26,7 @@ def test_absent_before_arriving_arrives_first_each_call_with_its_own_key():
     assert [c.path for c in on_site] == ["/failure"] and on_site[0].key == "k-12345678:2", "same key as before"
 
 
-def test_completion_without_work_is_the_sign_off_alone():
+def test_completion_without_work_is_the_signature_image_then_the_sign_off():
     data = {"resolution_code": "repaired", "signed_by": "Chen", "signed_at": "2026-01-01T10:00:00+00:00"}
     calls = calls_for(
         "complete",
@@ -35,7 +35,9 @@ def test_completion_without_work_is_the_sign_off_alone():
         status="on_site",
         max_image_bytes=10**6,
     )
-    assert [c.path for c in calls] == ["/completion"] and "rating" not in calls[0].body
+    assert [c.path for c in calls] == ["/attachments?kind=signature", "/completion"]
+    assert calls[0].content and calls[0].content_type == "image/png" and calls[0].body is None
+    assert "rating" not in calls[1].body and "checklist" not in calls[1].body
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
-KINDS = ("en_route", "arrive", "absent", "work", "needs_parts", "complete")
+KINDS = ("en_route", "arrive", "absent", "work", "photo", "checklist", "needs_parts", "complete")
 RESOLUTIONS = ("repaired", "part_replaced", "adjusted", "installed", "maintained", "no_fault_found")
 _DATA_URL = re.compile(r"^data:(image/(?:jpeg|png|webp));base64,([A-Za-z0-9+/=]+)$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$")
@@ -36,8 +37,11 @@ class Call:
 
     path: str
     key: str
-    body: dict[str, Any] = field(default_factory=dict)
+    body: dict[str, Any] | None = field(default_factory=dict)
     method: str = "POST"
+    content: bytes | None = None  # bytes instead of JSON: an image
+    content_type: str | None = None
+    image_id: str | None = None  # the device's id of the image this call uploads
 
 
 def check_key(key: str | None) -> str:
@@ -124,6 +128,13 @@ def calls_for(kind: str, data: dict[str, Any], *, key: str, status: str, max_ima
         if work is None:
             raise BadAction("say what was done, the parts used or the time it took")
         return [Call("/work", key, work)]
+    if kind == "photo":
+        image = image_of(data.get("image"), max_bytes=max_image_bytes)
+        caption = str(data.get("caption") or "").strip()[:200]
+        query = "?kind=photo" + (f"&caption={quote(caption)}" if caption else "")
+        return [_upload(image, query, key)]
+    if kind == "checklist":
+        return [Call("/checklist", key, {"answers": answers_of(data)})]
     if kind == "needs_parts":
         parts = _parts(data.get("parts"), source="warehouse")
         if not parts:
@@ -133,8 +144,36 @@ def calls_for(kind: str, data: dict[str, Any], *, key: str, status: str, max_ima
     return _completion(data, key=key, max_image_bytes=max_image_bytes)
 
 
+def _upload(image: Image, query: str, key: str) -> Call:
+    return Call(
+        "/attachments" + query, key, None, content=image.data, content_type=image.content_type, image_id=image.id
+    )
+
+
+def answers_of(data: dict[str, Any]) -> dict[str, Any]:
+    """The checklist's answers as the device sends them: field key -> text, number, true/false or
+    (a photo field) the device's id of the photo, which the portal turns into dispatch's id."""
+    answers = data.get("answers")
+    if answers is None:
+        return {}
+    if not isinstance(answers, dict) or len(answers) > 40:
+        raise BadAction("the checklist's answers are an object of at most 40 fields")
+    out: dict[str, Any] = {}
+    for k, v in answers.items():
+        if not isinstance(v, str | int | float | bool) and v is not None:
+            raise BadAction(f"the answer to {k} is text, a number or yes/no")
+        out[str(k)[:48]] = v[:2000] if isinstance(v, str) else v
+    return out
+
+
+def photo_fields(form: dict[str, Any]) -> set[str]:
+    """The keys of a checklist's photo fields (as dispatch describes the checklist)."""
+    return {f["key"] for f in form.get("fields", []) if f.get("type") == "photo"}
+
+
 def _completion(data: dict[str, Any], *, key: str, max_image_bytes: int) -> list[Call]:
-    """The work record (when the form has one), then the sign-off naming the signature by its hash."""
+    """The work record (when the form has one), the signature image, then the sign-off naming it by
+    its hash with the checklist's answers (dispatch refuses while a required one is missing)."""
     resolution = str(data.get("resolution_code") or "")
     if resolution not in RESOLUTIONS:
         raise BadAction("choose what was done")
@@ -149,6 +188,7 @@ def _completion(data: dict[str, Any], *, key: str, max_image_bytes: int) -> list
     work = _work(data)
     if work is not None:
         calls.append(Call("/work", f"{key}:1", work))
+    calls.append(_upload(signature, "?kind=signature", f"{key}:3"))  # :3, so :1 and :2 mean what they meant
     sign_off: dict[str, Any] = {
         "resolution_code": resolution,
         "signed_by": signed_by,
@@ -158,5 +198,8 @@ def _completion(data: dict[str, Any], *, key: str, max_image_bytes: int) -> list
     rating = data.get("rating")
     if isinstance(rating, int) and not isinstance(rating, bool) and 1 <= rating <= 5:
         sign_off["rating"] = rating
+    answers = answers_of(data)
+    if answers:
+        sign_off["checklist"] = answers
     calls.append(Call("/completion", f"{key}:2", sign_off))
     return calls

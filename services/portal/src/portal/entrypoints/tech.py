@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from fixflow_shared.web.services import ServiceProblem
-from portal.domain.field_actions import RESOLUTIONS, BadAction, calls_for, check_key
+from portal.domain.field_actions import RESOLUTIONS, BadAction, answers_of, calls_for, check_key, photo_fields
 from portal.entrypoints.web import TechnicianDep, render, services_of, settings_of
 
 router = APIRouter(prefix="/tech", include_in_schema=False)
@@ -77,7 +77,10 @@ async def job_page(request: Request, work_order_id: str, session: TechnicianDep)
     )
     if wo.get("technician_id") != session.technician_id:
         raise ServiceProblem("dispatch", 404, {"title": "Not found", "detail": f"work order {work_order_id}"})
-    job = await dispatch.get_or_none(f"/v1/jobs/{wo['job_id']}", token=session.token)
+    job, checklist = await asyncio.gather(
+        dispatch.get_or_none(f"/v1/jobs/{wo['job_id']}", token=session.token),
+        dispatch.get_or_none(f"/v1/work-orders/{work_order_id}/checklist", token=session.token),
+    )
     return render(
         request,
         "tech/job.html",
@@ -88,6 +91,7 @@ async def job_page(request: Request, work_order_id: str, session: TechnicianDep)
             "van_stock": sorted((me.get("van_stock") or {}).items()),
             "resolutions": RESOLUTIONS,
             "finished": wo["status"] in FINISHED,
+            "checklist": checklist,
         },
     )
 
@@ -120,6 +124,34 @@ def _conflict(detail: str, reason: str, status: str | None = None) -> JSONRespon
     )
 
 
+PHOTO_TTL_S = 14 * 24 * 3600  # as long as an action may wait on a device
+
+
+def _photo_key(session: Any, work_order_id: str, image_id: str) -> str:
+    return f"portal:photo:{session.tenant}:{work_order_id}:{image_id}"
+
+
+async def _remember_photo(request: Request, session: Any, work_order_id: str, image_id: str, stored: str) -> None:
+    """The device names a photo by its own id (it was taken offline); dispatch by the attachment's."""
+    await request.app.state.redis.set(_photo_key(session, work_order_id, image_id), stored, ex=PHOTO_TTL_S)
+
+
+async def _photo_answers(request: Request, session: Any, work_order_id: str, answers: dict[str, Any]) -> dict[str, Any]:
+    """A photo field's answer is the device's id of a photo sent before (the queue keeps the order):
+    dispatch's id of that photo goes on."""
+    form = await services_of(request).dispatch.get(f"/v1/work-orders/{work_order_id}/checklist", token=session.token)
+    out = dict(answers)
+    for key in photo_fields(form) & set(answers):
+        value = answers[key]
+        if not value or str(value).startswith("AT-"):
+            continue  # cleared, or dispatch's id already (the page showed an answer kept before)
+        stored = await request.app.state.redis.get(_photo_key(session, work_order_id, str(value)))
+        if stored is None:
+            raise BadAction(f"the photo for {key} has not been sent yet")
+        out[key] = stored.decode() if isinstance(stored, bytes) else stored
+    return out
+
+
 @router.post("/api/work-orders/{work_order_id}/actions")
 async def act(request: Request, work_order_id: str, session: TechnicianDep) -> Response:
     """One queued action. 200 when applied (or applied before under the same key), 409 when the job
@@ -147,6 +179,8 @@ async def act(request: Request, work_order_id: str, session: TechnicianDep) -> R
     if wo["status"] == "unassigned" or wo.get("technician_id") != session.technician_id:
         return _conflict("This job was reassigned to another technician meanwhile.", "reassigned", wo["status"])
     try:
+        if kind in ("checklist", "complete") and data.get("answers"):
+            data["answers"] = await _photo_answers(request, session, work_order_id, answers_of(data))
         calls = calls_for(kind, data, key=key, status=wo["status"], max_image_bytes=settings.max_photo_bytes)
     except BadAction as exc:
         return JSONResponse(
@@ -159,8 +193,16 @@ async def act(request: Request, work_order_id: str, session: TechnicianDep) -> R
     for call in calls:
         try:
             result = await dispatch.request(
-                call.method, base + call.path, token=session.token, json=call.body, idempotency_key=call.key
+                call.method,
+                base + call.path,
+                token=session.token,
+                json=call.body,
+                content=call.content,
+                content_type=call.content_type,
+                idempotency_key=call.key,
             )
+            if call.image_id and isinstance(result, dict) and result.get("id"):
+                await _remember_photo(request, session, work_order_id, call.image_id, str(result["id"]))
         except ServiceProblem as exc:
             if exc.status == 409:
                 now = await dispatch.get_or_none(f"/v1/work-orders/{work_order_id}", token=session.token)

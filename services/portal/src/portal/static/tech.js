@@ -218,8 +218,9 @@
       else if (el.tagName === "SELECT" || el.type === "radio") {
         if (el.type === "radio") { if (!el.checked) return; }
         value = el.value || null;
+        if (value !== null && el.hasAttribute("data-bool")) value = value === "yes";
       } else value = el.value.trim() || null;
-      if (value !== null && value !== false) out[key] = value;
+      if (value !== null && (value !== false || el.hasAttribute("data-bool"))) out[key] = value;
     });
     form.querySelectorAll("[data-required]").forEach(function (el) {
       var key = el.dataset.required;
