@@ -82,6 +82,12 @@ async def test_signature_image_kept_once_linked_at_sign_off_and_readable_by_its_
     assert mine.status_code == 200 and sig["id"] in {a["id"] for a in mine.json()}
     other = await client.get(f"/v1/tickets/{ticket}/attachments", headers=h(t, "customer", customer_id="C-x"))
     assert other.status_code == 404
+    # the service report: made once at completion, listed on the ticket for its customer, a PDF
+    report_id = done.json()["sign_off"]["service_report_id"]
+    reports = [a for a in mine.json() if a["kind"] == "report"]
+    assert [a["id"] for a in reports] == [report_id] and reports[0]["media_type"] == "application/pdf"
+    pdf = await client.get(f"/v1/attachments/{report_id}", headers=h(t, "customer", customer_id=CUSTOMER))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-") and b"/Subtype /Image" in pdf.content
     # a finished work order takes no new photos
     late = await upload(client, wo, hdr, PNG + b"late", kind="photo")
     assert late.status_code == 409

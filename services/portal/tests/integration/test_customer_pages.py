@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from fixflow_shared import links
@@ -195,3 +196,39 @@ async def test_a_used_expired_or_broken_survey_link_gets_a_friendly_page(portal,
     r = await client.get("/s/tok-2")
     assert r.status_code == status and heading in r.text
     assert r.headers["content-type"].startswith("text/html")
+
+
+async def test_the_service_report_is_listed_on_the_ticket_and_opens_as_a_pdf(portal, fake, sign_in, problem):
+    """Dispatch makes the report when the visit completes; the ticket page lists it and the portal
+    passes the PDF on for the customer's token (dispatch checks it is this customer's)."""
+    ticket_world(fake, problem)
+    fake.on("dispatch", "GET", "/v1/jobs/by-ticket/T-1", {"id": "J-1"})
+    job = {
+        "id": "J-1",
+        "status": "done",
+        "appointments": [],
+        "work_orders": [
+            {"id": "WO-1", "status": "needs_parts", "visit_number": 1, "technician_id": "TEC-1"},
+            {"id": "WO-2", "status": "completed", "visit_number": 2, "technician_id": "TEC-1"},
+        ],
+    }
+    fake.on("dispatch", "GET", "/v1/jobs/J-1", job)
+    report = {"id": "AT-report-2", "work_order_id": "WO-2", "kind": "report", "media_type": "application/pdf"}
+    fake.on("dispatch", "GET", "/v1/tickets/T-1/attachments", [report])
+    pdf = b"%PDF-1.4 the report"
+    fake.on(
+        "dispatch",
+        "GET",
+        "/v1/attachments/AT-report-2",
+        httpx.Response(200, content=pdf, headers={"content-type": "application/pdf"}),
+    )
+    client = await portal()
+    await sign_in(client)
+    page = await client.get("/tickets/T-1")
+    assert page.status_code == 200
+    assert "/tickets/T-1/reports/WO-2.pdf" in page.text and "/tickets/T-1/reports/WO-1.pdf" not in page.text
+    [listed] = fake.made("dispatch", "GET", "/v1/tickets/T-1/attachments")
+    assert listed.params == {"kind": "report"} and listed.claims["customer_id"] == "C-1"
+    got = await client.get("/tickets/T-1/reports/WO-2.pdf")
+    assert got.status_code == 200 and got.content == pdf and got.headers["content-type"] == "application/pdf"
+    assert (await client.get("/tickets/T-1/reports/WO-1.pdf")).status_code == 404  # no report for that visit

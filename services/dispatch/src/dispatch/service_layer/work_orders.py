@@ -18,7 +18,7 @@ from dispatch.domain.model import (
     WorkOrderStatus,
     new_id,
 )
-from dispatch.service_layer import checklists
+from dispatch.service_layer import checklists, service_reports
 from dispatch.service_layer.attachments import database_store
 from dispatch.service_layer.placement import _place
 from dispatch.service_layer.planning import Planning, _unassign, _window
@@ -212,8 +212,20 @@ async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkO
         if signature is not None:  # the image the customer drew, uploaded before the sign-off
             sign_off["signature_attachment_id"] = signature.id
         wo.complete(resolution_code=cmd.resolution_code, sign_off=sign_off, rating=cmd.rating, at=now, facts=cmd.facts)
-        await repo.save_work_order(wo)
         tech = await repo.technician(wo.technician_id)
+        job = await repo.job(wo.job_id)
+        report = await service_reports.make(
+            repo,
+            store,
+            wo,
+            checklist=checklist,
+            job_kind=job.kind if job else "",
+            technician_name=tech.name if tech else wo.technician_id,
+            signature_id=signature.id if signature else None,
+            now=now,
+        )
+        sign_off["service_report_id"] = report.id
+        await repo.save_work_order(wo)
         found = await repo.set_job_status(wo.job_id, JobStatus.DONE)
         assert found
         if wo.appointment_id:
@@ -245,6 +257,7 @@ async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkO
                 freight=cmd.facts.freight,
                 internal=cmd.facts.internal,
                 team_id=tech.team_id if tech is not None else None,
+                service_report_id=report.id,
             ),
             subject=wo.ticket_id,
             tenant=cmd.tenant_id,

@@ -114,10 +114,15 @@ DEFAULTS: dict[tuple[str, str], _T] = {
         "Sorry, technician {{ technician_name }} is about {{ delay_minutes }} minutes late; new ETA {{ new_eta }}.",
     ),
     ("work-order.completed", "zh-CN"): _T(
-        "【服务完成】工单 {{ ticket_id }}", "您的服务已完成，感谢您的信任。如有问题请随时联系我们。"
+        "【服务完成】工单 {{ ticket_id }}",
+        "您的服务已完成，感谢您的信任。如有问题请随时联系我们。"
+        "{% if service_report_id %}\n服务报告（PDF，含检查单、照片和您的签字）已列在工单页面上。{% endif %}",
     ),
     ("work-order.completed", "en"): _T(
-        "[Done] Ticket {{ ticket_id }}", "The work on your ticket {{ ticket_id }} is done. Thank you."
+        "[Done] Ticket {{ ticket_id }}",
+        "The work on your ticket {{ ticket_id }} is done. Thank you."
+        "{% if service_report_id %}\nThe service report (PDF, with the checklist, photos and your signature) "
+        "is on your ticket's page.{% endif %}",
     ),
     ("invoice.issued", "zh-CN"): _T(
         "【账单】发票 {{ invoice_number }} 工单 {{ ticket_id }}",

@@ -66,20 +66,30 @@ async def _ticket(request: Request, session: Session, ticket_id: str) -> dict[st
     return await services_of(request).intake.get(f"/v1/tickets/{ticket_id}", token=session.token)  # type: ignore[no-any-return]
 
 
+async def _reports(request: Request, session: Session, ticket_id: str) -> dict[str, str]:
+    """work order id -> the attachment id of its service report in dispatch."""
+    found = await services_of(request).dispatch.get_or_none(
+        f"/v1/tickets/{ticket_id}/attachments", token=session.token, params={"kind": "report"}
+    )
+    return {a["work_order_id"]: a["id"] for a in found or [] if a.get("kind") == "report"}
+
+
 @router.get("/{ticket_id}")
 async def ticket_page(request: Request, ticket_id: str, session: CustomerDep) -> Response:
     services = services_of(request)
     ticket = await _ticket(request, session, ticket_id)
-    timeline, job, quotes, invoices = await asyncio.gather(
+    timeline, job, quotes, invoices, made = await asyncio.gather(
         services.intake.get(f"/v1/tickets/{ticket_id}/timeline", token=session.token),
         _job(request, session, ticket_id),
         services.billing.get("/v1/quotes", token=session.token, params={"ticket_id": ticket_id}),
         services.billing.get("/v1/invoices", token=session.token, params={"ticket_id": ticket_id}),
+        _reports(request, session, ticket_id),
     )
     events = timeline.get("events", [])
     appt, wo = _current(job)
     fmt = helpers(request)["window"]
-    reports = [w for w in (job or {}).get("work_orders", []) if w["status"] == "completed"]
+    # the service report dispatch made when each visit completed (work order, checklist, photos, signature)
+    reports = [w for w in (job or {}).get("work_orders", []) if w["id"] in made]
     return render(
         request,
         "customer/ticket.html",
@@ -276,11 +286,11 @@ async def receipt_pdf(request: Request, ticket_id: str, receipt_number: str, ses
 
 @router.get("/{ticket_id}/reports/{work_order_id}.pdf")
 async def report_pdf(request: Request, ticket_id: str, work_order_id: str, session: CustomerDep) -> Response:
-    job = await _job(request, session, ticket_id)
-    if not job or work_order_id not in {w["id"] for w in job.get("work_orders", [])}:
-        raise ServiceProblem("dispatch", 404, {"title": "Not found"})
+    report = (await _reports(request, session, ticket_id)).get(work_order_id)
+    if report is None:
+        raise ServiceProblem("dispatch", 404, {"title": "Not found", "detail": "no service report for this visit"})
     r = await services_of(request).dispatch.request(
-        "GET", f"/v1/work-orders/{work_order_id}/report.pdf", token=session.token, raw=True, accept="application/pdf"
+        "GET", f"/v1/attachments/{report}", token=session.token, raw=True, accept="application/pdf"
     )
     return _pdf(r.content, f"service-report-{work_order_id}.pdf")
 

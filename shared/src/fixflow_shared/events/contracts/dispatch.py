@@ -172,7 +172,7 @@ class VisitStarted(TicketEvent):
     on_time: bool | None = Field(None, description="arrived within the booked window")
 
 
-@event("fixflow.dispatch.work-order.completed.v1", topic=topics.DISPATCH_WORK_ORDERS, minor=1)
+@event("fixflow.dispatch.work-order.completed.v1", topic=topics.DISPATCH_WORK_ORDERS, minor=2)
 class WorkOrderCompleted(TicketEvent):
     """What billing needs to settle the visit (parts + labour) and survey needs to schedule."""
 
@@ -205,6 +205,10 @@ class WorkOrderCompleted(TicketEvent):
     )
     freight: bool = Field(False, description="the unit goes back to the factory: one-way freight is billed")
     internal: bool = Field(False, description="internal work (inspection, administration): nothing is billed")
+    # --- v1.2: the service report (PDF) made at completion, listed on the customer's ticket page ---
+    service_report_id: str | None = Field(
+        None, description="the report's attachment id in dispatch (GET /v1/attachments/{id}); absent before v1.2"
+    )
 
 
 @event("fixflow.dispatch.work-order.failed.v1", topic=topics.DISPATCH_WORK_ORDERS)

@@ -163,14 +163,14 @@ async def read_attachment(attachment_id: str, principal: AttachmentRead, rt: Run
     )
 
 
-@router.get("/checklists/{job_kind}")
+@router.get("/checklists/{job_kind}", responses=problem_responses(404))
 async def read_checklist(job_kind: JobKind, principal: ChecklistsRead, rt: RuntimeDep) -> dict[str, Any]:
     """The tenant's checklist for the job kind (`default: true`: none configured, Fixflow's default)."""
     c = await checklists.read_config(uow=rt.uow(), tenant_id=principal.tenant, job_kind=job_kind)
     return _checklist_view(c)
 
 
-@router.put("/checklists/{job_kind}", responses=problem_responses(422))
+@router.put("/checklists/{job_kind}", responses=problem_responses(404, 422))
 async def put_checklist(
     job_kind: JobKind, body: ChecklistIn, principal: ChecklistsWrite, rt: RuntimeDep
 ) -> dict[str, Any]:
@@ -185,7 +185,7 @@ async def put_checklist(
     return _checklist_view(c)
 
 
-@router.delete("/checklists/{job_kind}")
+@router.delete("/checklists/{job_kind}", responses=problem_responses(404))
 async def reset_checklist(job_kind: JobKind, principal: ChecklistsWrite, rt: RuntimeDep) -> dict[str, Any]:
     """Back to Fixflow's default checklist for the kind."""
     return _checklist_view(await checklists.reset(uow=rt.uow(), tenant_id=principal.tenant, job_kind=job_kind))

@@ -1,0 +1,153 @@
+"""The service report: one PDF per completed work order (reportlab, as billing's invoices and the
+console's dashboard), with the work done, parts, labour, the checklist as answered, the photos and
+the signature image. CJK text (names, diagnoses in Chinese) uses reportlab's built-in Adobe CID
+font, so no font file is needed."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+FONT = "STSong-Light"
+pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+
+
+@dataclass(frozen=True)
+class ReportImage:
+    data: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """What the report says (gathered by the completion use case)."""
+
+    ticket_id: str
+    work_order_id: str
+    job_kind: str
+    technician_name: str
+    visit_number: int
+    arrived_at: datetime | None
+    completed_at: datetime
+    resolution_code: str
+    diagnosis: str | None
+    parts: list[tuple[str, int, str]]  # part code, quantity, source
+    labour_minutes: int
+    checklist_title: str
+    checklist: list[tuple[str, str]]  # label, answer as text
+    signed_by: str
+    signed_at: datetime
+    signature: ReportImage | None = None
+    photos: list[ReportImage] = field(default_factory=list)
+
+
+def _when(at: datetime | None) -> str:
+    return f"{at:%Y-%m-%d %H:%M} UTC" if at else "-"
+
+
+def _image(img: ReportImage, max_w: float, max_h: float) -> Image | None:
+    try:
+        reader = ImageReader(io.BytesIO(img.data))
+        w, h = reader.getSize()
+        reader.getRGBData()  # decodes it all: a broken picture fails here, not in the middle of the PDF
+    except Exception:  # noqa: BLE001 - a picture reportlab cannot read is left out, the report still made
+        return None
+    k = min(max_w / w, max_h / h, 1.0 if w > max_w / 4 else max_w / 4 / w)
+    return Image(io.BytesIO(img.data), width=w * k, height=h * k)
+
+
+def render(f: ReportFacts) -> bytes:
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=f"Service report {f.ticket_id}",
+        author="Fixflow",
+    )
+    base = getSampleStyleSheet()
+    h1 = ParagraphStyle("h1", parent=base["Heading1"], fontName=FONT, fontSize=16)
+    h2 = ParagraphStyle("h2", parent=base["Heading2"], fontName=FONT, fontSize=12)
+    body = ParagraphStyle("b", parent=base["Normal"], fontName=FONT, fontSize=9, leading=12)
+
+    def p(text: Any) -> Paragraph:
+        return Paragraph(escape(str(text)), body)
+
+    def table(rows: list[list[Any]], widths: list[float]) -> Table:
+        t = Table([[c if isinstance(c, Image) else p(c) for c in r] for r in rows], colWidths=widths, repeatRows=1)
+        t.setStyle(
+            TableStyle(
+                [
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f6")),
+                    ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#d9dee8")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
+        return t
+
+    story: list[Any] = [
+        Paragraph(escape(f"Service report · 服务报告 · {f.ticket_id}"), h1),
+        table(
+            [
+                ["Ticket 工单", f.ticket_id, "Work order 派工单", f"{f.work_order_id} (visit {f.visit_number})"],
+                ["Job 服务类型", f.job_kind, "Technician 工程师", f.technician_name],
+                ["Arrived 到达", _when(f.arrived_at), "Completed 完工", _when(f.completed_at)],
+                ["Result 结果", f.resolution_code, "Labour 工时", f"{f.labour_minutes} min"],
+            ],
+            [30 * mm, 60 * mm, 35 * mm, 55 * mm],
+        ),
+        Spacer(1, 4 * mm),
+        Paragraph("Work done 维修内容", h2),
+        p(f.diagnosis or "-"),
+        Spacer(1, 3 * mm),
+        Paragraph("Parts 配件", h2),
+    ]
+    if f.parts:
+        story.append(
+            table(
+                [["Part 配件", "Quantity 数量", "From 来源"]] + [[c, q, s] for c, q, s in f.parts],
+                [80 * mm, 40 * mm, 60 * mm],
+            )
+        )
+    else:
+        story.append(p("none 无"))
+    story += [Spacer(1, 3 * mm), Paragraph(escape(f"Checklist 检查单: {f.checklist_title}"), h2)]
+    if f.checklist:
+        story.append(table([["Item 项目", "Answer 结果"]] + [[q, a] for q, a in f.checklist], [120 * mm, 60 * mm]))
+    else:
+        story.append(p("-"))
+    pictures = [(img, _image(img, 85 * mm, 70 * mm)) for img in f.photos]
+    pictures = [(img, im) for img, im in pictures if im is not None]
+    if pictures:
+        story += [Spacer(1, 3 * mm), Paragraph("Photos 照片", h2)]
+        rows = []
+        for i in range(0, len(pictures), 2):
+            pair = pictures[i : i + 2]
+            rows.append([im for _, im in pair] + [""] * (2 - len(pair)))
+            rows.append([img.caption or "" for img, _ in pair] + [""] * (2 - len(pair)))
+        grid = Table(rows, colWidths=[90 * mm, 90 * mm])
+        grid.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        story.append(grid)
+    story += [Spacer(1, 4 * mm), Paragraph("Customer signature 客户签字", h2)]
+    signature = _image(f.signature, 80 * mm, 35 * mm) if f.signature else None
+    if signature is not None:
+        story.append(signature)
+    story.append(p(f"{f.signed_by} · {_when(f.signed_at)}"))
+    doc.build(story)
+    return buf.getvalue()

@@ -1,0 +1,105 @@
+"""Attachments checked by their first bytes, checklists' answers and required fields, the service
+report's PDF (pure: no database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from dispatch.adapters.service_report import ReportFacts, ReportImage, render
+from dispatch.domain import attachments as att
+from dispatch.domain.checklists import (
+    INSPECTION,
+    INSTALLATION_ACCEPTANCE,
+    BadChecklist,
+    Checklist,
+    ChecklistIncomplete,
+    default_for,
+)
+from fixflow_shared.testing.checklists import PNG
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 16
+WEBP = b"RIFF\0\0\0\0WEBPVP8 " + b"\0" * 8
+
+
+def test_the_bytes_say_what_a_file_is_not_the_client():
+    assert att.check("signature", PNG, "image/png") == "image/png"
+    assert att.check("photo", JPEG, None) == "image/jpeg"
+    assert att.check("photo", WEBP, "application/octet-stream") == "image/webp"
+    assert att.check("report", b"%PDF-1.4\n", "application/pdf") == "application/pdf"
+    for kind, data, declared in [
+        ("signature", JPEG, "image/jpeg"),  # a signature is a PNG
+        ("photo", PNG, "image/jpeg"),  # the request lies
+        ("photo", b"GIF89a", "image/gif"),
+        ("photo", b"", "image/png"),
+        ("photo", PNG + b"\0" * att.MAX_BYTES, "image/png"),
+        ("video", PNG, "image/png"),
+    ]:
+        with pytest.raises(att.BadAttachment):
+            att.check(kind, data, declared)
+
+
+def test_defaults_per_job_kind_and_what_completion_needs():
+    assert default_for("installation") is INSTALLATION_ACCEPTANCE and default_for("repair") is INSPECTION
+    assert [f.key for f in INSPECTION.missing({})] == ["safety_checked", "working_after"]
+    assert INSPECTION.missing({"safety_checked": False, "working_after": False}) == []  # "no" is an answer
+    with pytest.raises(ChecklistIncomplete) as exc:
+        INSTALLATION_ACCEPTANCE.require_complete({"installed_level": True})
+    assert exc.value.members["missing"] == ["test_run_minutes", "customer_instructed", "photo_installed"]
+
+
+def test_answers_are_checked_against_the_fields():
+    c = Checklist.of(
+        "x",
+        "X",
+        [
+            {"key": "ok", "label": "OK", "type": "yes_no", "required": True},
+            {"key": "n", "label": "N", "type": "number"},
+            {"key": "pic", "label": "Pic", "type": "photo"},
+            {"key": "t", "label": "T", "type": "text"},
+        ],
+    )
+    assert c.clean({"ok": True, "n": 2.5, "pic": "AT-1", "t": " fine "}, photo_ids={"AT-1"}) == {
+        "ok": True,
+        "n": 2.5,
+        "pic": "AT-1",
+        "t": "fine",
+    }
+    assert c.clean({"t": ""}, photo_ids=set()) == {"t": None}  # clears
+    for bad in ({"ok": "yes"}, {"n": True}, {"pic": "AT-2"}, {"other": 1}, {"t": 5}):
+        with pytest.raises(BadChecklist):
+            c.clean(bad, photo_ids={"AT-1"})
+    for fields in (
+        [{"key": "A", "type": "text"}],
+        [{"key": "a", "type": "signature"}],
+        [{"key": "a", "type": "text"}] * 2,
+    ):
+        with pytest.raises(BadChecklist):
+            Checklist.of("y", "Y", fields)
+
+
+def test_the_report_is_a_pdf_with_the_pictures_and_chinese_text():
+    now = datetime.now(UTC)
+    facts = ReportFacts(
+        ticket_id="T-1",
+        work_order_id="WO-1",
+        job_kind="repair",
+        technician_name="王师傅",
+        visit_number=1,
+        arrived_at=now,
+        completed_at=now,
+        resolution_code="repaired",
+        diagnosis="门封老化，已更换 <seal>",
+        parts=[("SEAL-1", 1, "van_stock")],
+        labour_minutes=40,
+        checklist_title="Inspection",
+        checklist=[("Appliance works after the visit", "yes 是")],
+        signed_by="陈女士",
+        signed_at=now,
+        signature=ReportImage(PNG),
+        photos=[ReportImage(PNG, "after"), ReportImage(b"not a picture", "broken")],
+    )
+    pdf = render(facts)
+    assert pdf.startswith(b"%PDF-") and pdf.count(b"/Subtype /Image") == 2  # the photo and the signature
+    assert b"STSong-Light" in pdf
