@@ -8,8 +8,10 @@ FIXFLOW_UPDATE_SCREENSHOTS=1, `make screenshots`).
    (and nothing else); the customer accepts there (the consent keeps the time and the client
    address) and follows the ticket to the booked visit with the technician's name.
 2. The technician sees the visit in the day's route, goes on the way and arrives; the connection
-   drops; the completion with the signature drawn on screen waits on the phone; back online it is
-   sent by itself and the work order is completed exactly once.
+   drops; the job kind's checklist (with a photo) and the completion with the signature drawn on
+   screen wait on the phone; back online they are sent by themselves: the work order is completed
+   exactly once with its parts and checklist, one photo, one signature image and one service report
+   (PDF), which the customer's ticket page lists and the completion e-mail announces.
 3. The survey link in the captured SMS opens the portal's survey page (stars, NPS, comment); the
    same link again answers with a friendly page.
 """
@@ -28,6 +30,7 @@ from lifecycle_kit import PORTAL_IN_MESSAGES, Fixflow, answer_url_in, email_bodi
 from playwright.sync_api import expect
 
 from fixflow_shared.testing import eventually_blocking
+from fixflow_shared.testing.checklists import PNG
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
@@ -104,7 +107,7 @@ def shop(fixflow: dict[str, Any]) -> Any:
 
 
 def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offline_survey_answered(
-    phone_browser, portal, shop, sms_gateway, smtp_server
+    phone_browser, portal, shop, sms_gateway, smtp_server, tmp_path
 ):
     ff, tech, c = shop
     tenant = ff.tenant
@@ -192,9 +195,21 @@ def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offli
     expect(app.locator("#status")).to_contain_text("On site", timeout=15_000)
     ff.wait_ticket(ticket_id, "in_progress")
 
-    # --- offline: the completion with the drawn signature waits on the phone -----------------------------
+    # --- offline: the checklist with its photo and the completion with the drawn signature wait ----------
     technician.context.set_offline(True)
     expect(app.locator("#connection")).to_be_visible()
+    checklist = app.get_by_role("form", name=re.compile("Checklist"))
+    expect(checklist).to_contain_text("Inspection")  # Fixflow's default for a repair
+    checklist.get_by_role("group", name=re.compile("Electrical safety checked")).get_by_label("Yes").check()
+    checklist.get_by_role("group", name=re.compile("Appliance works after the visit")).get_by_label("Yes").check()
+    checklist.get_by_label("Condition of the appliance on arrival").fill("drum full of water, pump humming")
+    photo = tmp_path / "after-the-work.png"
+    photo.write_bytes(PNG)
+    checklist.get_by_label("Photo after the work").set_input_files(str(photo))
+    expect(checklist.locator("#cl-thumbs-photo_after img")).to_have_count(1)
+    checklist.scroll_into_view_if_needed()
+    technician.shot("tech-checklist")
+    checklist.get_by_role("button", name="Save the checklist").click()
     form = app.get_by_role("form", name="Complete the visit")
     form.get_by_label("Diagnosis").fill("drain pump seal cracked")
     form.get_by_label("Labour minutes").fill("40")
@@ -211,7 +226,7 @@ def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offli
     form.get_by_role("button", name="Complete with signature").click()
     expect(form.get_by_role("alert")).to_be_hidden()
     queue = app.get_by_role("region", name="On this phone")
-    expect(queue).to_contain_text("1 waiting to be sent")
+    expect(queue).to_contain_text("3 waiting to be sent")  # the photo, the checklist, the completion
     technician.shot("tech-offline-queued")
     assert ff.get("dispatch", f"/work-orders/{wo['id']}")["status"] == "on_site", "nothing left the phone"
 
@@ -227,8 +242,36 @@ def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offli
     assert re.fullmatch(r"[0-9a-f]{64}", done["sign_off"]["signature_sha256"])
     assert done["parts_used"] == [{"part_code": "PUMP-W1", "quantity": 1, "source": "van_stock"}]
     assert done["labour_minutes"] == 40
+    answers = done["checklist_answers"]
+    assert answers["safety_checked"] is True and answers["working_after"] is True
+    assert answers["condition"] == "drum full of water, pump humming"
+    kept = ff.get("dispatch", f"/work-orders/{wo['id']}/attachments")
+    assert sorted(a["kind"] for a in kept) == ["photo", "report", "signature"], kept  # each exactly once
+    by_kind = {a["kind"]: a for a in kept}
+    assert answers["photo_after"] == by_kind["photo"]["id"]
+    assert done["sign_off"]["signature_attachment_id"] == by_kind["signature"]["id"]
+    assert by_kind["signature"]["sha256"] == done["sign_off"]["signature_sha256"]
+    assert by_kind["signature"]["media_type"] == "image/png"
+    assert done["sign_off"]["service_report_id"] == by_kind["report"]["id"]
     types = ff.wait_timeline(ticket_id, "fixflow.intake.ticket.resolved.v1")
     assert types.count("fixflow.dispatch.work-order.completed.v1") == 1
+
+    # --- the service report: on the customer's ticket page, announced in the completion e-mail -------------
+    page = customer.page
+    page.goto(f"{portal.url}/tickets/{ticket_id}")
+    report = page.get_by_role("link", name="Service report, visit 1")
+    expect(report).to_be_visible()
+    pdf = page.request.get(portal.url + report.get_attribute("href"))
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF-") and b"/Subtype /Image" in pdf.body()
+
+    def report_mail() -> str | None:
+        for subject, body in email_bodies(smtp_server.inbox.to(c["email"])):
+            if "[Done]" in subject and "service report" in body:
+                return body
+        return None
+
+    mail = eventually_blocking(report_mail, timeout=20, what="the completion e-mail naming the service report")
+    assert PORTAL_IN_MESSAGES + "/l/" in mail
 
     # --- the survey link from the SMS opens the portal's page --------------------------------------------
     def survey_link() -> str | None:
