@@ -98,4 +98,5 @@ def test_a_completion_from_before_v1_1_still_reads_with_neutral_defaults():
         False,
         False,
     )
-    assert ev.WorkOrderCompleted.version == "1.1"
+    assert done.service_report_id is None  # v1.2: a completion from before has no report
+    assert ev.WorkOrderCompleted.version == "1.2"
