@@ -22,6 +22,7 @@ import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,10 +31,11 @@ from lifecycle_kit import PORTAL_IN_MESSAGES, Fixflow, answer_url_in, email_bodi
 from playwright.sync_api import expect
 
 from fixflow_shared.testing import eventually_blocking
-from fixflow_shared.testing.checklists import PNG
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
+# a picture for the checklist's photo (the app's own icon: a real PNG the phone makes smaller)
+PHOTO = Path(__file__).resolve().parents[2] / "services/portal/src/portal/static/icon-512.png"
 
 
 class Phone:
@@ -55,9 +57,9 @@ class Phone:
         self.page.goto(self.url + path)
         return self.page
 
-    def shot(self, name: str) -> None:
+    def shot(self, name: str, *, full_page: bool = True) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"portal-{name}.png"), full_page=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"portal-{name}.png"), full_page=full_page)
 
     def close(self) -> None:
         assert not self.errors, f"script errors on the page: {self.errors}"
@@ -107,7 +109,7 @@ def shop(fixflow: dict[str, Any]) -> Any:
 
 
 def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offline_survey_answered(
-    phone_browser, portal, shop, sms_gateway, smtp_server, tmp_path
+    phone_browser, portal, shop, sms_gateway, smtp_server
 ):
     ff, tech, c = shop
     tenant = ff.tenant
@@ -203,12 +205,10 @@ def test_customer_signs_in_requests_accepts_the_quote_technician_completes_offli
     checklist.get_by_role("group", name=re.compile("Electrical safety checked")).get_by_label("Yes").check()
     checklist.get_by_role("group", name=re.compile("Appliance works after the visit")).get_by_label("Yes").check()
     checklist.get_by_label("Condition of the appliance on arrival").fill("drum full of water, pump humming")
-    photo = tmp_path / "after-the-work.png"
-    photo.write_bytes(PNG)
-    checklist.get_by_label("Photo after the work").set_input_files(str(photo))
+    checklist.get_by_label("Photo after the work").set_input_files(str(PHOTO))
     expect(checklist.locator("#cl-thumbs-photo_after img")).to_have_count(1)
-    checklist.scroll_into_view_if_needed()
-    technician.shot("tech-checklist")
+    checklist.evaluate("form => window.scrollTo(0, form.getBoundingClientRect().top + window.scrollY - 60)")
+    technician.shot("tech-checklist", full_page=False)  # what the phone's screen shows: 390x844
     checklist.get_by_role("button", name="Save the checklist").click()
     form = app.get_by_role("form", name="Complete the visit")
     form.get_by_label("Diagnosis").fill("drain pump seal cracked")
