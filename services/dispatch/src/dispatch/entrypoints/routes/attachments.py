@@ -81,7 +81,10 @@ def _checklist_view(c: Checklist, answers: dict[str, Any] | None = None) -> dict
     "/work-orders/{work_order_id}/attachments",
     status_code=201,
     response_model=AttachmentOut,
-    responses=problem_responses(404, 409, 422),
+    responses={
+        **problem_responses(404, 409, 422),
+        200: {"model": AttachmentOut, "description": "the same bytes were kept before: that attachment"},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
