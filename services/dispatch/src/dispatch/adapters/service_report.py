@@ -30,7 +30,7 @@ rl_config.useA85 = 0
 
 @dataclass(frozen=True)
 class ReportImage:
-    data: bytes
+    content: bytes
     caption: str = ""
 
 
@@ -63,16 +63,16 @@ def _when(at: datetime | None) -> str:
 
 def _image(img: ReportImage, max_w: float, max_h: float) -> Image | None:
     try:
-        reader = ImageReader(io.BytesIO(img.data))
+        reader = ImageReader(io.BytesIO(img.content))
         w, h = reader.getSize()
-        if not img.data.startswith(b"\xff\xd8"):
+        if not img.content.startswith(b"\xff\xd8"):
             # PNG and WebP are decoded into the PDF: a broken one fails here, not in the middle of it
             # (a JPEG goes in as it is, so decoding it here would only cost time)
             reader.getRGBData()
     except Exception:  # noqa: BLE001 - a picture reportlab cannot read is left out, the report still made
         return None
     k = min(max_w / w, max_h / h, 1.0 if w > max_w / 4 else max_w / 4 / w)
-    return Image(io.BytesIO(img.data), width=w * k, height=h * k)
+    return Image(io.BytesIO(img.content), width=w * k, height=h * k)
 
 
 def render(f: ReportFacts) -> bytes:
