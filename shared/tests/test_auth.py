@@ -87,6 +87,16 @@ def test_a_token_cannot_claim_the_partner_role(auth):
     assert p.roles == frozenset({"agent"})
 
 
+def test_the_portal_role_reaches_exactly_finding_a_customer_and_sending_a_code(auth):
+    from fixflow_shared.policy import POLICY, Reach
+
+    p = auth.verify_token(signed({"sub": "portal", "roles": ["portal"], "exp": int(time.time()) + 120}, KEY))
+    assert p.roles == frozenset({"portal"}) and not p.is_staff and p.customer_id is None
+    allowed = {action for action, rule in POLICY.items() if rule.reach(p.roles) is not None}
+    assert allowed == {"customers.search", "sign_in_codes.send"}
+    assert POLICY["customers.search"].reach(p.roles) is Reach.TENANT
+
+
 # --- partner keys ------------------------------------------------------------------------------------
 
 

@@ -62,6 +62,8 @@ CALLERS = [
     *(Caller(r, frozenset({r})) for r in STAFF_ROLES),
     Caller("customer", frozenset({"customer"})),
     Caller("technician", frozenset({"technician"})),
+    # the portal's own token before sign-in: two actions, a 403 everywhere else
+    Caller("portal", frozenset({"portal"})),
     *(Caller(k, frozenset({"partner"}), frozenset(PARTNER_SCOPES_OF[k])) for k in PARTNER_KEYS),
 ]
 

@@ -7,7 +7,10 @@ perform it and how far they reach:
 - `customer` with OWN reaches only objects of the customer id in its token, `technician` with OWN
   only objects assigned to the technician id in its token; anything else answers 404 (existence is
   not disclosed);
-- a partner API key reaches the whole tenant for the actions its scopes name.
+- a partner API key reaches the whole tenant for the actions its scopes name;
+- `portal` is the customer portal's own short-lived token (two minutes, no person behind it) for
+  what it does before anyone is signed in: find the customer a phone or e-mail belongs to and send
+  that customer a sign-in code. It reaches exactly the actions marked `portal=True`, nothing else.
 
 A role an action does not list gets 403. tests/security walks every route of the six OpenAPI
 documents against this table.
@@ -19,7 +22,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 STAFF_ROLES = frozenset({"agent", "dispatcher", "manager", "quality", "admin"})
-ALL_ROLES = STAFF_ROLES | {"customer", "technician", "partner"}
+PORTAL_ROLE = "portal"  # the portal's own token, before a customer is signed in
+ALL_ROLES = STAFF_ROLES | {"customer", "technician", "partner", PORTAL_ROLE}
 
 # What a partner API key may be configured to do (FIXFLOW_PARTNER_API_KEYS "scopes").
 PARTNER_SCOPES = frozenset(
@@ -47,10 +51,13 @@ class Rule:
     tenant: frozenset[str]  # roles reaching the whole tenant (admin always does)
     own: frozenset[str] = frozenset()  # customer / technician: their own objects only
     partner_scope: str | None = None  # partner keys holding this scope reach the whole tenant
+    portal: bool = False  # the portal's own token may perform it (tenant-wide)
 
     def reach(self, roles: frozenset[str], scopes: frozenset[str] = frozenset()) -> Reach | None:
         """How far a caller with these roles (and partner scopes) reaches; None = not allowed."""
         if "admin" in roles or roles & self.tenant:
+            return Reach.TENANT
+        if PORTAL_ROLE in roles and self.portal:
             return Reach.TENANT
         if "partner" in roles and self.partner_scope is not None and self.partner_scope in scopes:
             return Reach.TENANT
@@ -61,13 +68,14 @@ class Rule:
         return None
 
 
-def _rule(staff: str, *, own: str = "", also: str = "", partner: str | None = None) -> Rule:
+def _rule(staff: str, *, own: str = "", also: str = "", partner: str | None = None, portal: bool = False) -> Rule:
     """staff: office roles, tenant-wide; own: customer/technician limited to their own objects;
-    also: customer/technician reaching the whole tenant (a catalogue, cashier duty)."""
+    also: customer/technician reaching the whole tenant (a catalogue, cashier duty); portal: the
+    portal's own token may perform it."""
     roles, owners, extra = frozenset(staff.split()), frozenset(own.split()), frozenset(also.split())
     assert roles <= STAFF_ROLES and owners <= OWNER_ROLES and extra <= OWNER_ROLES, (staff, own, also)
     assert partner is None or partner in PARTNER_SCOPES, partner
-    return Rule(tenant=roles | extra, own=owners, partner_scope=partner)
+    return Rule(tenant=roles | extra, own=owners, partner_scope=partner, portal=portal)
 
 
 A, D, M = "agent", "dispatcher", "manager"
@@ -95,7 +103,8 @@ POLICY: dict[str, Rule] = {
     "tickets.compensation": _rule(M),
     "tickets.sla_clocks": _rule(OFFICE, own="customer", partner="tickets:read"),
     "customers.create": _rule(AM),
-    "customers.search": _rule(AM),
+    # the portal finds the customer a phone or e-mail belongs to (answers are masked) before sign-in
+    "customers.search": _rule(AM, portal=True),
     "customers.read": _rule(AM, own="customer"),
     "products.create": _rule(AM),
     "products.read": _rule(OFFICE, also="customer", partner="tickets:read"),
@@ -181,7 +190,7 @@ POLICY: dict[str, Rule] = {
     # --- notify ------------------------------------------------------------------------------------
     "deliveries.list": _rule(AM, own="customer"),
     # The portal's one-time sign-in codes, sent for a customer not yet signed in (the portal's own token).
-    "sign_in_codes.send": _rule(AM),
+    "sign_in_codes.send": _rule(AM, portal=True),
     "feed.read": _rule(OFFICE, own="customer technician"),
     "preferences.read": _rule(AM),
     "preferences.write": _rule(AM),

@@ -100,9 +100,9 @@ class TokenIssuer:
 
     def service(self, *, tenant: str) -> str:
         """The portal's own short-lived token for one tenant, for the two calls it makes before anyone
-        is signed in (find the customer a phone or e-mail belongs to, send the code). The services'
-        policy has no narrower role for this yet, so it acts as an agent for two minutes."""
-        return self._sign({"sub": "portal", "tenant": tenant, "roles": ["agent"]}, SERVICE_TTL_S).token
+        is signed in (find the customer a phone or e-mail belongs to, send the code). Its `portal`
+        role may do exactly these two actions in the services' policy table, for two minutes."""
+        return self._sign({"sub": "portal", "tenant": tenant, "roles": ["portal"]}, SERVICE_TTL_S).token
 
 
 def _thumbprint(jwk: dict[str, Any]) -> str:

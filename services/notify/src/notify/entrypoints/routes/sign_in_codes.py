@@ -25,7 +25,7 @@ from notify.service_layer.dispatcher import Dispatcher, SendFailed, send_with_fa
 
 router = APIRouter(prefix="/sign-in-codes", tags=["sign-in codes"])
 log = get_logger(__name__)
-# The portal's own short-lived token carries the agent role until the policy has a portal role.
+# The portal's own short-lived token (role `portal`) or an agent.
 Sender = Annotated[Access, Depends(Authorize("sign_in_codes.send"))]
 
 WORDS = {
