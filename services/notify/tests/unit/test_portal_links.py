@@ -51,3 +51,41 @@ def test_the_default_templates_show_the_link_only_when_there_is_one():
     without = ctx.build_context(base, event_type=billing.QuoteIssued.type, tenant_id="acme", allowed=allowed)
     assert "Accept or decline online: https://x/l/abc" in templates.render(source, with_link).body
     assert "online" not in templates.render(source, without).body
+
+
+def test_the_customer_is_told_the_technician_set_off_with_the_time_and_the_link():
+    from fixflow_shared.events.contracts import dispatch
+
+    assert any(r.audience == subscriptions.CUSTOMER for r in subscriptions.rules_for(dispatch.TechnicianEnRoute.type))
+    allowed = ctx.allowed_variables(dispatch.TechnicianEnRoute)
+    data = {
+        "ticket_id": "T-1",
+        "technician_name": "Wang",
+        "technician_phone": "+8613800000000",
+        "eta": datetime(2026, 11, 30, 6, 40, tzinfo=UTC).isoformat(),  # 14:40 in Shanghai
+    }
+    link = PORTAL.for_message(
+        event_type=dispatch.TechnicianEnRoute.type,
+        data=data,
+        tenant="acme",
+        customer_id="C-1",
+        ticket_id="T-1",
+        now=NOW,
+    )
+    values = ctx.build_context(
+        data, event_type=dispatch.TechnicianEnRoute.type, tenant_id="acme", allowed=allowed, portal_link=link
+    )
+    en = templates.render(subscriptions.default_template("technician.en-route", subscriptions.CUSTOMER, "en"), values)
+    assert "Wang is on the way, expected around 14:40" in en.body and f"See it online: {link}" in en.body
+    zh = templates.render(
+        subscriptions.default_template("technician.en-route", subscriptions.CUSTOMER, "zh-CN"), values
+    )
+    assert "预计 14:40 左右到达" in zh.body and link in zh.body
+    # a site without coordinates: no time promised
+    no_eta = ctx.build_context(
+        {**data, "eta": None}, event_type=dispatch.TechnicianEnRoute.type, tenant_id="acme", allowed=allowed
+    )
+    plain = templates.render(
+        subscriptions.default_template("technician.en-route", subscriptions.CUSTOMER, "en"), no_eta
+    )
+    assert "is on the way." in plain.body and "expected" not in plain.body

@@ -171,6 +171,9 @@ work_orders = Table(
     # what the technician recorded for the fee schedule at completion (work type, fault cause, ...)
     Column("completion", JSONB),
     Column("checklist_answers", JSONB),  # the job kind's checklist as answered, field key -> value
+    # the expected arrival computed when the technician set off, and what it was measured from
+    Column("eta", DateTime(timezone=True)),
+    Column("eta_from", String(16)),
     Index("ix_work_orders_technician", "technician_id", "status"),
     Index("ix_work_orders_job", "job_id"),
 )

@@ -58,6 +58,8 @@ class WorkOrderRows(Rows):
             travel_min=r["travel_min"],
             explanation=r["explanation"],
             en_route_at=r["en_route_at"],
+            eta=r["eta"],
+            eta_from=r["eta_from"],
             arrived_at=r["arrived_at"],
             arrived_lat=r["arrived_lat"],
             arrived_lon=r["arrived_lon"],
@@ -84,6 +86,8 @@ class WorkOrderRows(Rows):
             travel_min=w.travel_min,
             explanation=w.explanation,
             en_route_at=w.en_route_at,
+            eta=w.eta,
+            eta_from=w.eta_from,
             arrived_at=w.arrived_at,
             arrived_lat=w.arrived_lat,
             arrived_lon=w.arrived_lon,
@@ -213,6 +217,28 @@ class WorkOrderRows(Rows):
         return out
 
     # --- KPIs -------------------------------------------------------------------------------------------------------
+    async def last_stop_of(self, technician_id: str, *, since: datetime, other_than: str) -> tuple[float, float] | None:
+        """Where the technician last arrived since `since` (the position reported on arrival, else
+        the site's): the start of the next journey when the app sent no position."""
+        lat = func.coalesce(work_orders.c.arrived_lat, jobs.c.lat)
+        lon = func.coalesce(work_orders.c.arrived_lon, jobs.c.lon)
+        q = (
+            select(lat, lon)
+            .select_from(work_orders.join(jobs, jobs.c.id == work_orders.c.job_id))
+            .where(
+                work_orders.c.tenant_id == self.tenant,
+                work_orders.c.technician_id == technician_id,
+                work_orders.c.id != other_than,
+                work_orders.c.arrived_at >= since,
+                lat.is_not(None),
+                lon.is_not(None),
+            )
+            .order_by(work_orders.c.arrived_at.desc())
+            .limit(1)
+        )
+        row = (await self.session.execute(q)).first()
+        return (float(row[0]), float(row[1])) if row else None
+
     async def work_orders_between(self, start: datetime, end: datetime) -> list[WorkOrder]:
         rows = await self.session.execute(
             select(work_orders).where(

@@ -412,6 +412,8 @@ class WorkOrder:
     travel_min: float = 0.0
     explanation: str = ""
     en_route_at: datetime | None = None
+    eta: datetime | None = None  # expected arrival, set when the technician sets off
+    eta_from: str | None = None  # position | previous_stop | home
     arrived_at: datetime | None = None
     arrived_lat: float | None = None
     arrived_lon: float | None = None

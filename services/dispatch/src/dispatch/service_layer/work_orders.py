@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from dispatch.adapters.repository import Repository
-from dispatch.domain import commands
+from dispatch.domain import commands, eta
 from dispatch.domain.exceptions import IllegalTransition, NotFound, RuleViolation
 from dispatch.domain.intervals import Interval
 from dispatch.domain.model import (
@@ -47,13 +47,60 @@ async def decline(*, uow: UnitOfWork, tenant_id: str, work_order_id: str, reason
     return wo
 
 
-async def en_route(*, uow: UnitOfWork, tenant_id: str, work_order_id: str) -> WorkOrder:
+async def en_route(
+    *,
+    uow: UnitOfWork,
+    tenant_id: str,
+    work_order_id: str,
+    planning: Planning,
+    position: tuple[float, float] | None = None,
+) -> WorkOrder:
+    """The technician sets off: the work order gets its ETA (from the position the app sent, else
+    the previous stop of the day, else home or the depot) and the customer is told
+    (technician.en-route)."""
+    now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         repo = Repository(uow.session, tenant_id, uow.clock)
         wo = await _wo_for(repo, work_order_id)
-        wo.en_route(uow.clock.now())
+        wo.en_route(now)
+        job = await repo.job(wo.job_id)
+        tech = await repo.technician(wo.technician_id)
+        assert job is not None and tech is not None
+        appt = await repo.appointment(wo.appointment_id) if wo.appointment_id else None
+        start_of_day = now - timedelta(hours=14)
+        previous = None if position else await repo.last_stop_of(tech.id, since=start_of_day, other_than=wo.id)
+        depot = tech.depot_lat is not None and tech.depot_lon is not None
+        home = (tech.depot_lat, tech.depot_lon) if depot else (tech.home_lat, tech.home_lon)
+        site = (job.lat, job.lon) if job.lat is not None and job.lon is not None else None
+        found = eta.estimate(
+            planning.distances,
+            now=now,
+            site=site,
+            position=position,
+            previous_stop=previous,
+            home=home,  # type: ignore[arg-type]
+        )
+        wo.eta, wo.eta_from = (found.at, found.source) if found else (None, None)
         await repo.save_work_order(wo)
+        uow.emit(
+            ev.TechnicianEnRoute(
+                ticket_id=wo.ticket_id,
+                tenant_id=tenant_id,
+                job_id=job.id,
+                work_order_id=wo.id,
+                technician_id=tech.id,
+                technician_name=tech.name,
+                technician_phone=tech.phone,
+                window=_window(appt.window_start, appt.window_end) if appt else None,
+                departed_at=now,
+                eta=found.at if found else None,
+                eta_from=found.source if found else None,  # type: ignore[arg-type]
+                travel_minutes=found.minutes if found else None,
+            ),
+            subject=wo.ticket_id,
+            tenant=tenant_id,
+        )
         await uow.commit()
     return wo
 

@@ -43,6 +43,7 @@ _MAYBE_ABOUT_A_TICKET = (nev.DeliverySent, nev.DeliveryFailed, nev.DeliveryDefer
 _NAMES_THE_TECHNICIAN = (
     dev.TechnicianAssigned,
     dev.TechnicianDelayed,
+    dev.TechnicianEnRoute,
     dev.AppointmentBooked,
     dev.AppointmentRescheduled,
     dev.VisitStarted,

@@ -35,6 +35,7 @@ RULES: tuple[Rule, ...] = (
     Rule(iev.TicketOpened.type, CUSTOMER, (E, S), mandatory=True),
     Rule(dev.AppointmentBooked.type, CUSTOMER, (E, S), mandatory=True),
     Rule(dev.AppointmentRescheduled.type, CUSTOMER, (E, S), mandatory=True),
+    Rule(dev.TechnicianEnRoute.type, CUSTOMER, (S, E), mandatory=True),
     Rule(dev.TechnicianDelayed.type, CUSTOMER, (S, E), mandatory=True),
     Rule(dev.WorkOrderCompleted.type, CUSTOMER, (E,)),
     Rule(bev.QuoteIssued.type, CUSTOMER, (E,), mandatory=True),
@@ -104,6 +105,17 @@ DEFAULTS: dict[tuple[str, str], _T] = {
     ("appointment.rescheduled", "en"): _T(
         "[Rescheduled] Ticket {{ ticket_id }}",
         "Your visit moved to " + _WINDOW_EN + ". Technician: {{ technician_name }}, phone {{ technician_phone }}.",
+    ),
+    # `eta` is "YYYY-MM-DD HH:MM" in the tenant's zone: the message says the time of day
+    ("technician.en-route", "zh-CN"): _T(
+        "【师傅已出发】工单 {{ ticket_id }}",
+        "服务工程师 {{ technician_name }} 已出发{% if eta %}，预计 {{ eta[11:16] }} 左右到达{% endif %}。"
+        "电话 {{ technician_phone }}。",
+    ),
+    ("technician.en-route", "en"): _T(
+        "[On the way] Ticket {{ ticket_id }}",
+        "Technician {{ technician_name }} is on the way{% if eta %}, expected around {{ eta[11:16] }}{% endif %}. "
+        "Phone {{ technician_phone }}.",
     ),
     ("technician.delayed", "zh-CN"): _T(
         "【到达延迟】工单 {{ ticket_id }}",
@@ -208,6 +220,7 @@ _CUSTOMER_MESSAGES = (
     "ticket.opened",
     "appointment.booked",
     "appointment.rescheduled",
+    "technician.en-route",
     "technician.delayed",
     "work-order.completed",
     "invoice.issued",

@@ -108,7 +108,13 @@ _CUSTOMER_IDS = (
     bev.ChargeWaived,
     sev.SurveySent,
 )
-_TECHNICIANS = (dev.TechnicianAssigned, dev.AppointmentBooked, dev.AppointmentRescheduled, dev.TechnicianDelayed)
+_TECHNICIANS = (
+    dev.TechnicianAssigned,
+    dev.AppointmentBooked,
+    dev.AppointmentRescheduled,
+    dev.TechnicianDelayed,
+    dev.TechnicianEnRoute,
+)
 
 
 def _norm(channel: Channel, value: str, region: str) -> str:

@@ -118,7 +118,7 @@ def calls_for(kind: str, data: dict[str, Any], *, key: str, status: str, max_ima
     if kind not in KINDS:
         raise BadAction(f"unknown action {kind!r}")
     if kind == "en_route":
-        return [Call("/en-route", key)]
+        return [Call("/en-route", key, _position(data))]  # the ETA is measured from there
     if kind == "arrive":
         return [Call("/arrival", key, _position(data))]
     if kind == "absent":

@@ -65,6 +65,7 @@ STEPS: dict[str, str] = {
     dispatch.AppointmentRescheduled.type: "Visit moved to {window}",
     dispatch.AppointmentCancelled.type: "Visit cancelled",
     dispatch.TechnicianAssigned.type: "{name} will do the work",
+    dispatch.TechnicianEnRoute.type: "{name} is on the way",
     dispatch.TechnicianDelayed.type: "{name} is running late",
     dispatch.VisitStarted.type: "The technician arrived",
     dispatch.WorkOrderCompleted.type: "The work is done",
@@ -86,6 +87,7 @@ VISIT_NAMED = (
     dispatch.AppointmentBooked.type,
     dispatch.AppointmentRescheduled.type,
     dispatch.TechnicianAssigned.type,
+    dispatch.TechnicianEnRoute.type,
 )
 VISIT_CLEARED = dispatch.AppointmentCancelled.type
 

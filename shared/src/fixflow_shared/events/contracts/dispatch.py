@@ -6,7 +6,8 @@ the parts request dispatch sends to a warehouse system (fixflow.integration.part
 shipment notice dispatch accepts from logistics (fixflow.integration.shipments).
 
 Contents are chosen for the consumers:
-- notify: technician.assigned / appointment.* carry ticket_id, technician name and phone, the window.
+- notify: technician.assigned / appointment.* carry ticket_id, technician name and phone, the window;
+  technician.en-route also the expected arrival (the customer is told the technician set off).
 - billing: work-order.completed carries parts used (part code + quantity), labour minutes, visit
   number, resolution code, the customer sign-off and (v1.1) what the technician recorded for the
   fee schedule: work type, fault origin (quality / customer / unknown), number of adjustments,
@@ -108,6 +109,30 @@ class TechnicianDelayed(TicketEvent):
     delay_minutes: int
     sla_at_risk: bool = False
     reported_at: datetime
+
+
+EtaFrom = Literal["position", "previous_stop", "home"]
+
+
+@event("fixflow.dispatch.technician.en-route.v1", topic=topics.DISPATCH_WORK_ORDERS)
+class TechnicianEnRoute(TicketEvent):
+    """The technician set off for the visit: notify tells the customer (with the portal link), the
+    ticket's timeline shows it, the portal's ticket page shows the ETA."""
+
+    ticket_id: str
+    tenant_id: str
+    job_id: str
+    work_order_id: str
+    technician_id: str
+    technician_name: str
+    technician_phone: str | None = None
+    window: TimeWindow | None = None
+    departed_at: datetime
+    eta: datetime | None = Field(None, description="expected arrival; None when the site has no coordinates")
+    eta_from: EtaFrom | None = Field(
+        None, description="where the travel time was measured from: the position the app sent, the previous stop, home"
+    )
+    travel_minutes: int | None = Field(None, ge=0)
 
 
 @event("fixflow.dispatch.appointment.booked.v1", topic=topics.DISPATCH_WORK_ORDERS)

@@ -114,6 +114,7 @@ class WorkOrderBrief(BaseModel):
     visit_number: int
     planned_start: datetime | None
     explanation: str
+    eta: datetime | None = Field(None, description="expected arrival once the technician set off")
 
     @classmethod
     def of(cls, w: WorkOrder) -> WorkOrderBrief:
@@ -124,6 +125,7 @@ class WorkOrderBrief(BaseModel):
             visit_number=w.visit_number,
             planned_start=w.planned_start,
             explanation=w.explanation,
+            eta=w.eta,
         )
 
 

@@ -56,6 +56,8 @@ class WorkOrderRead(BaseModel):
     planned_start: datetime | None
     planned_end: datetime | None
     explanation: str
+    eta: datetime | None = Field(None, description="expected arrival, from when the technician set off")
+    eta_from: str | None = Field(None, description="position | previous_stop | home: what the ETA was measured from")
     arrived_at: datetime | None
     diagnosis: str | None
     parts_used: list[dict[str, Any]]
@@ -83,6 +85,8 @@ class WorkOrderRead(BaseModel):
             planned_start=w.planned_start,
             planned_end=w.planned_end,
             explanation=w.explanation,
+            eta=w.eta,
+            eta_from=w.eta_from,
             arrived_at=w.arrived_at,
             diagnosis=w.diagnosis,
             parts_used=[{"part_code": p.part_code, "quantity": p.quantity, "source": p.source} for p in w.parts_used],
@@ -112,6 +116,12 @@ class Photo(BaseModel):
     sha256: Sha256
     content_type: Literal["image/jpeg", "image/png", "image/webp"]
     caption: str | None = Field(None, max_length=200)
+
+
+class EnRouteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat: Lat | None = None
+    lon: Lon | None = None
 
 
 class Arrival(BaseModel):
@@ -212,9 +222,15 @@ async def decline(work_order_id: str, body: DeclineIn, principal: Decline, rt: R
 @router.post(
     "/work-orders/{work_order_id}/en-route", response_model=WorkOrderRead, responses=problem_responses(404, 409)
 )
-async def en_route(work_order_id: str, principal: EnRoute, rt: RuntimeDep) -> WorkOrderRead:
+async def en_route(
+    work_order_id: str, principal: EnRoute, rt: RuntimeDep, planning: PlanningDep, body: EnRouteIn | None = None
+) -> WorkOrderRead:
+    """Setting off: the ETA is measured from the position sent (else the previous stop, else home)."""
+    position = (body.lat, body.lon) if body and body.lat is not None and body.lon is not None else None
     return WorkOrderRead.of(
-        await work_orders.en_route(uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id)
+        await work_orders.en_route(
+            uow=rt.uow(), tenant_id=principal.tenant, work_order_id=work_order_id, planning=planning, position=position
+        )
     )
 
 
