@@ -39,6 +39,7 @@ def build(
         horizon_days=settings.horizon_days,
         distances=distances or _distances(settings),
         offer_count=settings.offer_count,
+        customer_notice_hours=settings.customer_notice_hours,
         window_minutes=settings.window_minutes,
         optimise_seconds=settings.optimise_seconds,
         part_size=settings.part_size,

@@ -13,6 +13,9 @@ class DispatchSettings(ServiceSettings):
     travel_speed_kmh: float = Field(35.0, gt=0)
     detour_factor: float = Field(1.3, ge=1.0, description="road distance over great-circle distance")
     offer_count: int = Field(5, ge=1, le=50)
+    customer_notice_hours: float = Field(
+        2.0, ge=0, le=72, description="a customer moves or cancels a visit online until this long before it starts"
+    )
     osrm_url: str | None = Field(
         None, description="OSRM-compatible /table server for road travel times; great-circle estimates when unset"
     )

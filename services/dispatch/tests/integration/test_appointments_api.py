@@ -85,7 +85,10 @@ async def test_offer_book_confirm_reschedule_cancel(client, kafka):
     # (the earliest offer may open right now, which is in the past by the time it is booked)
     ahead = [o for o in offers if utc(o["start"]) > datetime.now(UTC) + timedelta(minutes=30)]
     assert len(ahead) >= 2, offers
-    first, second = ({"start": o["start"], "end": o["end"]} for o in ahead[:2])
+    # the customer books the latest offer and moves it to the earliest: a customer moves a visit only
+    # until 2 hours (the notice period) before it starts
+    first, second = ({"start": o["start"], "end": o["end"]} for o in (ahead[-1], ahead[0]))
+    assert utc(first["start"]) > datetime.now(UTC) + timedelta(hours=2, minutes=5), offers
     other = await client.post(f"/v1/jobs/{job['id']}/appointments", json=first, headers=h(tenant(), "customer"))
     assert other.status_code == 404
     assert len((await client.get(f"/v1/jobs/{job['id']}", headers=h(t))).json()["appointments"]) == 1

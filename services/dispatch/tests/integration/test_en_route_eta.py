@@ -61,3 +61,30 @@ async def test_without_a_position_the_eta_is_measured_from_home(client, kafka):
     assert r.json()["eta_from"] == "home"
     minutes = (datetime.fromisoformat(r.json()["eta"]) - datetime.now(UTC)).total_seconds() / 60
     assert 0 < minutes <= 5
+
+
+async def test_once_the_technician_set_off_the_customer_can_neither_move_nor_cancel_the_visit(client, kafka):
+    t = tenant()
+    tech = await technician(client, t, name="Sun")
+    _ticket, job, wo = await _assigned(client, kafka, t)
+    appt = (await client.get(f"/v1/jobs/{job}", headers=h(t))).json()["appointments"][0]
+    r = await client.post(f"/v1/work-orders/{wo}/en-route", headers=h(t, "technician", technician_id=tech["id"]))
+    assert r.status_code == 200, r.text
+    mine = h(t, "customer", customer_id=CUSTOMER)
+    later = datetime.now(UTC) + timedelta(days=2)
+    moved = await client.post(
+        f"/v1/appointments/{appt['id']}/reschedule",
+        json={
+            "start": later.isoformat(),
+            "end": (later + timedelta(hours=2)).isoformat(),
+            "reason": "customer_request",
+        },
+        headers=mine,
+    )
+    assert moved.status_code == 409 and "en_route" in moved.text, moved.text
+    gone = await client.post(f"/v1/appointments/{appt['id']}/cancel", json={"reason": "customer_request"}, headers=mine)
+    assert gone.status_code == 409 and gone.headers["content-type"] == "application/problem+json"
+    seen = (await client.get(f"/v1/jobs/{job}", headers=h(t))).json()
+    assert (
+        seen["appointments"][0]["status"] in ("booked", "confirmed") and seen["work_orders"][0]["status"] == "en_route"
+    )

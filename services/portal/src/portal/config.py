@@ -74,6 +74,9 @@ class PortalSettings(FixflowSettings):
         "geo:{lat},{lon}?q={lat},{lon}",
         description="a stop's navigation link ({lat}, {lon}); e.g. https://uri.amap.com/marker?position={lon},{lat}",
     )
+    change_notice_hours: float = Field(
+        2.0, ge=0, le=72, description="a visit can be moved or cancelled online until this long before it (as dispatch)"
+    )
     eta_refresh_s: int = Field(20, ge=5, le=600, description="how often an open ticket page asks for the ETA")
     max_photo_bytes: int = Field(5_000_000, ge=10_000, le=20_000_000)
 

@@ -107,25 +107,83 @@ async def test_the_visit_moves_to_an_offered_time(portal, fake, sign_in):
 
 async def test_a_refused_move_is_shown_in_place(portal, fake, sign_in, problem):
     world(fake)
-    fake.on("dispatch", "POST", "/v1/appointments/AP-1/reschedule", problem(409, "Too late", "the visit starts soon"))
+    fake.on(
+        "dispatch", "POST", "/v1/appointments/AP-1/reschedule", problem(422, "No technician", "nobody is free then")
+    )
     client = await portal()
     session = await sign_in(client)
     r = await client.post(
         "/tickets/T-1/reschedule", data={"csrf_token": session.csrf, "slot": f"{OFFER['start']}|{OFFER['end']}"}
     )
-    assert r.status_code == 409 and "the visit starts soon" in r.text and "Move the visit" in r.text
+    assert r.status_code == 422 and "nobody is free then" in r.text and "Move the visit" in r.text
+
+
+async def test_too_late_says_so_in_the_customers_words_on_a_page_not_json(portal, fake, sign_in, problem):
+    world(fake)
+    fake.on(
+        "dispatch",
+        "POST",
+        "/v1/appointments/AP-1/reschedule",
+        problem(409, "Too late to change the visit online", "until 2 hours before it starts"),
+    )
+    client = await portal()
+    session = await sign_in(client)
+    r = await client.post(
+        "/tickets/T-1/reschedule", data={"csrf_token": session.csrf, "slot": f"{OFFER['start']}|{OFFER['end']}"}
+    )
+    assert r.status_code == 409 and r.headers["content-type"].startswith("text/html")
+    assert "The visit cannot be changed online" in r.text and "less than 2 hours" in r.text
+    assert "Back to your request" in r.text
+
+
+async def test_once_the_technician_set_off_moving_and_cancelling_are_refused_politely(portal, fake, sign_in):
+    world(fake)
+    on_the_way = {**JOB, "work_orders": [{"id": "WO-1", "status": "en_route", "visit_number": 1}]}
+    fake.on("dispatch", "GET", "/v1/jobs/J-1", on_the_way)
+    client = await portal()
+    session = await sign_in(client)
+    page = await client.get("/tickets/T-1")
+    assert "Change the time" not in page.text and "Cancel the request" not in page.text
+    for r in (
+        await client.get("/tickets/T-1/reschedule"),
+        await client.get("/tickets/T-1/cancel"),
+        await client.post("/tickets/T-1/cancel", data={"csrf_token": session.csrf, "reason": "changed my mind"}),
+        await client.post(
+            "/tickets/T-1/reschedule", data={"csrf_token": session.csrf, "slot": f"{OFFER['start']}|{OFFER['end']}"}
+        ),
+    ):
+        assert r.status_code == 409 and "already on the way" in r.text, r.text[:300]
+        assert r.headers["content-type"].startswith("text/html")
+    assert fake.made("dispatch", "POST") == [] and fake.made("intake", "POST") == []
+
+
+async def test_in_the_notice_period_before_the_visit_it_is_refused_in_chinese_too(portal, fake, sign_in):
+    world(fake)
+    soon = {**APPOINTMENT, "window_start": (NOW + timedelta(minutes=50)).isoformat()}
+    fake.on("dispatch", "GET", "/v1/jobs/J-1", {**JOB, "appointments": [soon]})
+    client = await portal()
+    await sign_in(client)
+    r = await client.get("/tickets/T-1/cancel")
+    assert r.status_code == 409 and "less than 2 hours" in r.text
+    client.cookies.set("portal_lang", "zh-CN")
+    zh = await client.get("/tickets/T-1/reschedule")
+    assert zh.status_code == 409 and "距上门时间已不足 2 小时" in zh.text
 
 
 async def test_cancelling_the_request(portal, fake, sign_in):
     world(fake)
     fake.on("intake", "POST", "/v1/tickets/T-1/cancel", {**TICKET, "status": "cancelled"})
+    fake.on("dispatch", "POST", "/v1/appointments/AP-1/cancel", {**APPOINTMENT, "status": "cancelled"})
     client = await portal()
     session = await sign_in(client)
     assert "Cancel the request" in (await client.get("/tickets/T-1/cancel")).text
-    r = await client.post("/tickets/T-1/cancel", data={"csrf_token": session.csrf, "reason": ""})
+    r = await client.post("/tickets/T-1/cancel", data={"csrf_token": session.csrf, "reason": " moved house "})
     assert r.status_code == 303 and r.headers["location"] == "/tickets/T-1"
+    # the booked visit first (dispatch applies the rules), then the request, each with the reason
+    [visit] = fake.made("dispatch", "POST", "/v1/appointments/AP-1/cancel")
+    assert visit.body == {"reason": "customer_request", "detail": "moved house"}
     [call] = fake.made("intake", "POST", "/v1/tickets/T-1/cancel")
-    assert call.body == {"reason": "customer cancelled online"}
+    assert call.body == {"reason": "moved house"}
 
 
 async def test_the_invoice_as_pdf_only_under_its_own_ticket(portal, fake, sign_in):

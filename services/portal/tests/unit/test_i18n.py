@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from portal.domain.progress import EN_ROUTE, JOB_WORDS, STATUS_WORDS, STEPS
+from portal.domain.progress import EN_ROUTE, JOB_WORDS, REFUSALS, STATUS_WORDS, STEPS
 from portal.entrypoints.surveys import QUESTION_WORDS
 from portal.i18n import LABELS, catalogue, labeller, negotiate, translator
 
@@ -20,7 +20,15 @@ def texts() -> set[str]:
             found.add(m.group(1) if m.group(1) is not None else m.group(2))
     words = {w for pair in [*STATUS_WORDS.values(), *JOB_WORDS.values(), EN_ROUTE] for w in pair}
     parts_of_day = {"Morning", "Afternoon", "Evening"}
-    return found | set(LABELS.values()) | words | set(STEPS.values()) | set(QUESTION_WORDS.values()) | parts_of_day
+    return (
+        found
+        | set(LABELS.values())
+        | words
+        | set(STEPS.values())
+        | set(REFUSALS.values())
+        | set(QUESTION_WORDS.values())
+        | parts_of_day
+    )
 
 
 def test_every_text_has_a_chinese_translation_with_the_same_placeholders():

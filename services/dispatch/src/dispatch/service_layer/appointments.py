@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dispatch.adapters.repository import Repository
 from dispatch.domain import commands
-from dispatch.domain.exceptions import IllegalTransition, NoTechnicianAvailable, NotFound, RuleViolation
+from dispatch.domain.exceptions import (
+    IllegalTransition,
+    NoTechnicianAvailable,
+    NotFound,
+    RuleViolation,
+    TooLateToChange,
+)
 from dispatch.domain.intervals import Interval
 from dispatch.domain.model import (
     Appointment,
@@ -185,9 +191,11 @@ async def reschedule_appointment(
     reason: str,
     planning: Planning,
     technician_id: str | None = None,
+    by_customer: bool = False,
 ) -> Appointment:
     """改约: the same technician if they fit the new window, else whoever fits (转派); with
-    `technician_id`, that technician or nobody (the board's drag and drop)."""
+    `technician_id`, that technician or nobody (the board's drag and drop). A customer moves a
+    visit only until the notice period before it and never once the technician set off."""
     now = uow.clock.now()
     window = Interval(start, end)
     async with uow:
@@ -199,8 +207,10 @@ async def reschedule_appointment(
             raise NotFound("appointment", appointment_id)
         job = await repo.job(a.job_id, lock=True)
         assert job is not None
-        previous_window = a.reschedule(window, now=now, reason=reason)
         wo = await repo.active_work_order_of_job(job.id, lock=True)
+        if by_customer:
+            customer_may_change(a, wo, now=now, notice=timedelta(hours=planning.customer_notice_hours))
+        previous_window = a.reschedule(window, now=now, reason=reason)
         if wo is not None and wo.status != WorkOrderStatus.ASSIGNED:
             raise IllegalTransition("work order", wo.status, "rescheduled")
         placed, routes = None, None
@@ -272,9 +282,25 @@ async def reschedule_appointment(
     return a
 
 
+def customer_may_change(a: Appointment, wo: WorkOrder | None, *, now: datetime, notice: timedelta) -> None:
+    """The rules a customer's own move or cancellation follows (the office may still do either)."""
+    if wo is not None and wo.status in (WorkOrderStatus.EN_ROUTE, WorkOrderStatus.ON_SITE):
+        raise IllegalTransition("work order", wo.status, "changed by the customer")
+    if a.window_start - now < notice:
+        hours = notice.total_seconds() / 3600
+        raise TooLateToChange(f"a visit can be changed online until {hours:g} hours before it starts")
+
+
 async def cancel_appointment(
-    *, uow: UnitOfWork, tenant_id: str, appointment_id: str, reason: str, detail: str | None
+    *,
+    uow: UnitOfWork,
+    tenant_id: str,
+    appointment_id: str,
+    reason: str,
+    detail: str | None,
+    customer_notice: timedelta | None = None,
 ) -> Appointment:
+    """`customer_notice`: the customer cancels, within the rules (customer_may_change)."""
     now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(tenant_id)
@@ -283,10 +309,13 @@ async def cancel_appointment(
         a = await repo.appointment(appointment_id, lock=True)
         if a is None:
             raise NotFound("appointment", appointment_id)
-        a.cancel(reason)
-        await repo.save_appointment(a)
         job = await repo.job(a.job_id, lock=True)
         assert job is not None
+        if customer_notice is not None:
+            live = await repo.active_work_orders_of_job(job.id)
+            customer_may_change(a, live[0] if live else None, now=now, notice=customer_notice)
+        a.cancel(reason)
+        await repo.save_appointment(a)
         for wo in await repo.active_work_orders_of_job(job.id, lock=True):  # a crew: every member
             if wo.status == WorkOrderStatus.ON_SITE:
                 raise IllegalTransition("work order", wo.status, "cancelled")

@@ -41,6 +41,7 @@ class Planning:
     horizon_days: int = 7
     distances: DistanceMatrix = field(default_factory=HaversineMatrix)
     offer_count: int = 5
+    customer_notice_hours: float = 2.0  # a customer moves or cancels a visit until this long before it
     window_minutes: int = 120  # the arrival window a customer is given
     optimise_seconds: float = 10.0  # the batch optimisation's time budget
     part_size: int = 40  # technicians per routing part

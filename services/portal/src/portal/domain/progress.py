@@ -150,3 +150,25 @@ def may_change_visit(appointment: dict[str, Any] | None, now: datetime, *, notic
         return False
     start = datetime.fromisoformat(str(appointment["window_start"]))
     return (start - now).total_seconds() > notice_hours * 3600
+
+
+# Why a customer cannot move or cancel the visit online (the sentence the friendly page shows).
+REFUSALS = {
+    "on_the_way": "Your technician is already on the way, so the visit can no longer be changed online.",
+    "too_late": "The visit starts in less than {hours} hours, so it can no longer be changed online.",
+    "refused": "We could not change the visit.",
+}
+
+
+def change_refusal(
+    appointment: dict[str, Any] | None, work_order: dict[str, Any] | None, now: datetime, *, notice_hours: float = 2
+) -> str | None:
+    """Why the visit cannot be moved or cancelled online now (a key of REFUSALS), None when it can.
+    Dispatch applies the same rules; this lets the page say so before the customer tries."""
+    if work_order and work_order.get("status") in ("en_route", "on_site"):
+        return "on_the_way"
+    if appointment and appointment.get("status") in ("booked", "confirmed"):
+        start = datetime.fromisoformat(str(appointment["window_start"]))
+        if (start - now).total_seconds() < notice_hours * 3600:
+            return "too_late"
+    return None

@@ -90,6 +90,8 @@ async def ticket_page(request: Request, ticket_id: str, session: CustomerDep) ->
     fmt = helpers(request)["window"]
     # the service report dispatch made when each visit completed (work order, checklist, photos, signature)
     reports = [w for w in (job or {}).get("work_orders", []) if w["id"] in made]
+    now = datetime.now(UTC)
+    refusal = _refusal(request, appt, wo, now)
     return render(
         request,
         "customer/ticket.html",
@@ -100,8 +102,8 @@ async def ticket_page(request: Request, ticket_id: str, session: CustomerDep) ->
             "visit": words.latest_visit(events) if (appt or wo or ticket["status"] in VISIT_AHEAD) else None,
             "appointment": appt,
             "work_order": wo,
-            "may_change": words.may_change_visit(appt, datetime.now(UTC)),
-            "may_cancel": ticket["status"] in ("received", "triaged", "waiting_customer", "scheduled"),
+            "may_change": refusal is None and words.may_change_visit(appt, now, notice_hours=_notice(request)),
+            "may_cancel": refusal is None and ticket["status"] in CANCELLABLE,
             "quotes": quotes,
             "invoices": invoices,
             "reports": reports,
@@ -131,12 +133,49 @@ async def eta(request: Request, ticket_id: str, session: CustomerDep) -> Respons
 
 # --- moving or cancelling the visit -----------------------------------------------------------------
 
+CANCELLABLE = ("received", "triaged", "waiting_customer", "scheduled")
+
+
+def _notice(request: Request) -> float:
+    return settings_of(request).change_notice_hours
+
+
+def _refusal(
+    request: Request, appt: dict[str, Any] | None, wo: dict[str, Any] | None, now: datetime | None = None
+) -> str | None:
+    return words.change_refusal(appt, wo, now or datetime.now(UTC), notice_hours=_notice(request))
+
+
+def _cannot_change(
+    request: Request, ticket: dict[str, Any], why: str, problem: ServiceProblem | None = None
+) -> Response:
+    """The friendly page a refused move or cancellation gets (409): why, in the customer's words."""
+    return render(
+        request,
+        "customer/cannot_change.html",
+        {"ticket": ticket, "why": words.REFUSALS[why], "hours": f"{_notice(request):g}", "problem": problem},
+        status=409,
+    )
+
+
+async def _refused(request: Request, session: Session, ticket_id: str, exc: ServiceProblem) -> Response:
+    """A service said no: say why in the customer's words where the rules name it."""
+    ticket = await _ticket(request, session, ticket_id)
+    _appt, wo = _current(await _job(request, session, ticket_id))
+    why = "on_the_way" if wo and wo.get("status") in ("en_route", "on_site") else None
+    if why is None and exc.status == 409 and "too late" in exc.title.lower():
+        why = "too_late"
+    return _cannot_change(request, ticket, why or "refused", None if why else exc)
+
 
 @router.get("/{ticket_id}/reschedule")
 async def reschedule_page(request: Request, ticket_id: str, session: CustomerDep) -> Response:
     ticket = await _ticket(request, session, ticket_id)
     job = await _job(request, session, ticket_id)
-    appt, _ = _current(job)
+    appt, wo = _current(job)
+    why = _refusal(request, appt, wo)
+    if why:
+        return _cannot_change(request, ticket, why)
     offers: list[dict[str, Any]] = []
     if job and appt:
         offers = await services_of(request).dispatch.get(f"/v1/jobs/{job['id']}/offers", token=session.token)
@@ -152,10 +191,13 @@ async def reschedule(
 ) -> Response:
     _ = translator(locale_of(request))
     job = await _job(request, session, ticket_id)
-    appt, _wo = _current(job)
+    appt, wo = _current(job)
     start, _sep, end = slot.partition("|")
     if not appt or not start or not end:
         return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+    why = _refusal(request, appt, wo)
+    if why:
+        return _cannot_change(request, await _ticket(request, session, ticket_id), why)
     try:
         await services_of(request).dispatch.post(
             f"/v1/appointments/{appt['id']}/reschedule",
@@ -165,6 +207,8 @@ async def reschedule(
     except ServiceProblem as exc:
         if exc.status >= 500 or exc.status == 401:
             raise
+        if exc.status == 409:
+            return await _refused(request, session, ticket_id, exc)
         ticket = await _ticket(request, session, ticket_id)
         offers = await services_of(request).dispatch.get(f"/v1/jobs/{job['id']}/offers", token=session.token)  # type: ignore[index]
         return render(
@@ -179,6 +223,10 @@ async def reschedule(
 @router.get("/{ticket_id}/cancel")
 async def cancel_page(request: Request, ticket_id: str, session: CustomerDep) -> Response:
     ticket = await _ticket(request, session, ticket_id)
+    appt, wo = _current(await _job(request, session, ticket_id))
+    why = _refusal(request, appt, wo)
+    if why:
+        return _cannot_change(request, ticket, why)
     return render(request, "customer/cancel.html", {"ticket": ticket})
 
 
@@ -186,7 +234,20 @@ async def cancel_page(request: Request, ticket_id: str, session: CustomerDep) ->
 async def cancel(
     request: Request, ticket_id: str, session: CustomerDep, reason: Annotated[str, Form(max_length=500)] = ""
 ) -> Response:
+    """Cancelling the request within the rules: not once the technician set off, not in the notice
+    period before the visit (the booked visit is cancelled in dispatch first, which applies the same
+    rules, then the request in intake)."""
+    appt, wo = _current(await _job(request, session, ticket_id))
+    why = _refusal(request, appt, wo)
+    if why:
+        return _cannot_change(request, await _ticket(request, session, ticket_id), why)
     try:
+        if appt:
+            await services_of(request).dispatch.post(
+                f"/v1/appointments/{appt['id']}/cancel",
+                {"reason": "customer_request", **({"detail": reason.strip()[:500]} if reason.strip() else {})},
+                token=session.token,
+            )
         await services_of(request).intake.post(
             f"/v1/tickets/{ticket_id}/cancel",
             {"reason": reason.strip() or "customer cancelled online"},
@@ -195,6 +256,8 @@ async def cancel(
     except ServiceProblem as exc:
         if exc.status >= 500 or exc.status in (401, 404):
             raise
+        if exc.status == 409:
+            return await _refused(request, session, ticket_id, exc)
         ticket = await _ticket(request, session, ticket_id)
         return render(request, "customer/cancel.html", {"ticket": ticket, "problem": exc}, status=exc.status)
     return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)

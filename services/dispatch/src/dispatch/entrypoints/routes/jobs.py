@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, status
@@ -294,6 +294,7 @@ async def reschedule(
             reason=body.reason,
             planning=planning,
             technician_id=technician_id,
+            by_customer=principal.customer_scope is not None,
         )
     except NoTechnicianAvailable:
         if technician_id:
@@ -314,10 +315,17 @@ async def reschedule(
     "/appointments/{appointment_id}/cancel", response_model=AppointmentRead, responses=problem_responses(404, 409)
 )
 async def cancel(
-    appointment_id: str, body: Cancellation, principal: CancelAppointment, rt: RuntimeDep
+    appointment_id: str, body: Cancellation, principal: CancelAppointment, rt: RuntimeDep, planning: PlanningDep
 ) -> AppointmentRead:
+    """A customer cancels until the notice period before the visit, and not once the technician set off."""
+    by_customer = principal.customer_scope is not None
     a = await appointments.cancel_appointment(
-        uow=rt.uow(), tenant_id=principal.tenant, appointment_id=appointment_id, reason=body.reason, detail=body.detail
+        uow=rt.uow(),
+        tenant_id=principal.tenant,
+        appointment_id=appointment_id,
+        reason=body.reason,
+        detail=body.detail,
+        customer_notice=timedelta(hours=planning.customer_notice_hours) if by_customer else None,
     )
     return AppointmentRead.of(a)
 
