@@ -81,6 +81,7 @@ def value_of(param: str, side: Any, world: World, caller: Caller) -> str:
         "report_id": world.extra["report_id"],
         "alert_id": "QA-none",  # quality alerts come from insight's rules over weeks of events
         "message_id": "fixflow.none.dlq:0:0",  # no dead letter: admins are let through to a 404
+        "receipt_number": "R-none",  # the world's invoices are unpaid: readers are let through to a 404
         "month": "2025-06",
         "name": "ticket.opened",
         "channel": "email",
@@ -161,6 +162,7 @@ def judge(case: Case, r: httpx.Response, world: World) -> str:
     absent = (
         "{alert_id}" in case.path
         or "{message_id}" in case.path
+        or "{receipt_number}" in case.path
         or ("{revisit_id}" in case.path and world.revisit_id is None)
     )
     if r.status_code == 404 and not absent:  # an object the world could not make is missing, not denied

@@ -32,6 +32,23 @@ async def get_invoice(*, uow: UnitOfWork, tenant_id: str, invoice_id: str) -> In
         return await InvoiceRepository(uow.session).get(tenant_id, invoice_id)
 
 
+async def payments_of(*, uow: UnitOfWork, tenant_id: str, invoice_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The payments (each with its receipt) of these invoices, oldest first."""
+    if not invoice_ids:
+        return {}
+    stmt = (
+        select(payments)
+        .where(payments.c.tenant_id == tenant_id, payments.c.invoice_id.in_(invoice_ids))
+        .order_by(payments.c.received_at, payments.c.receipt_number)
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    async with uow:
+        await uow.scope_to_tenant(tenant_id)
+        for r in (await uow.session.execute(stmt)).mappings():
+            out.setdefault(r["invoice_id"], []).append(dict(r))
+    return out
+
+
 async def list_invoices(
     *, uow: UnitOfWork, tenant_id: str, ticket_id: str | None, customer_id: str | None, limit: int
 ) -> list[Invoice]:

@@ -328,3 +328,28 @@ async def test_quotes_waivers_sales_and_entitlements_name_only_what_billing_lear
         headers=staff,
     )
     assert other.status_code == 422 and other.json()["title"] == "Unknown reference"
+
+
+async def test_a_receipt_per_payment_as_pdf_for_the_invoices_customer_only(client, billing_app):
+    inv = await _invoice(client)
+    for amount in (1000, inv["total_minor"] - 1000):
+        r = await client.post(
+            f"/v1/invoices/{inv['id']}/payments",
+            json={"amount_minor": amount, "currency": "CNY", "method": "cash"},
+            headers=AGENT,
+        )
+        assert r.status_code == 201, r.text
+    mine = auth_headers("t1", "customer", customer_id="cust-ent-1")
+    listed = (await client.get("/v1/invoices", params={"ticket_id": inv["ticket_id"]}, headers=mine)).json()
+    receipts = [p["receipt_number"] for p in listed[0]["payments"]]
+    assert receipts == [f"R-{inv['number']}-01", f"R-{inv['number']}-02"]
+    assert [p["amount_minor"] for p in listed[0]["payments"]] == [1000, inv["total_minor"] - 1000]
+    pdf = await client.get(f"/v1/invoices/{inv['id']}/receipts/{receipts[1]}/pdf", headers=mine)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-disposition"] == f'inline; filename="{receipts[1]}.pdf"'
+    other = auth_headers("t1", "customer", customer_id="cust-someone-else")
+    theirs = await client.get(f"/v1/invoices/{inv['id']}/receipts/{receipts[1]}/pdf", headers=other)
+    assert theirs.status_code == 404 and theirs.headers["content-type"] == "application/problem+json"
+    assert b"%PDF" not in theirs.content
+    unknown = await client.get(f"/v1/invoices/{inv['id']}/receipts/R-{inv['number']}-09/pdf", headers=mine)
+    assert unknown.status_code == 404

@@ -202,3 +202,40 @@ async def test_the_invoice_as_pdf_only_under_its_own_ticket(portal, fake, sign_i
     assert r.status_code == 200 and r.content.startswith(b"%PDF") and r.headers["cache-control"] == "private, no-store"
     assert 'filename="INV-2026-000001.pdf"' in r.headers["content-disposition"]
     assert (await client.get("/tickets/T-1/invoices/INV-2.pdf")).status_code == 404
+
+
+async def test_receipts_are_listed_and_open_as_pdf_only_under_their_invoices_ticket(portal, fake, sign_in, problem):
+    world(fake)
+    paid = {
+        "id": "INV-1",
+        "ticket_id": "T-1",
+        "number": "INV-2026-000001",
+        "status": "paid",
+        "currency": "CNY",
+        "total_minor": 12000,
+        "payments": [{"receipt_number": "R-INV-2026-000001-01", "amount_minor": 12000, "method": "cash"}],
+    }
+    fake.on("intake", "GET", "/v1/tickets/T-1/timeline", {"ticket_id": "T-1", "events": []})
+    fake.on("billing", "GET", "/v1/quotes", [])
+    fake.on("billing", "GET", "/v1/invoices", [paid])
+    fake.on("billing", "GET", "/v1/invoices/INV-1", paid)
+    fake.on("billing", "GET", "/v1/invoices/INV-2", {**paid, "id": "INV-2", "ticket_id": "T-2"})
+    fake.on("billing", "GET", "/v1/invoices/INV-3", problem(404, "Not found", "invoice INV-3"))  # another's
+    fake.on(
+        "billing",
+        "GET",
+        "/v1/invoices/INV-1/receipts/R-INV-2026-000001-01/pdf",
+        httpx.Response(200, content=b"%PDF-1.4 receipt", headers={"content-type": "application/pdf"}),
+    )
+    client = await portal()
+    await sign_in(client)
+    page = await client.get("/tickets/T-1")
+    link = "/tickets/T-1/invoices/INV-1/receipts/R-INV-2026-000001-01.pdf"
+    assert page.status_code == 200 and link in page.text and "Receipt R-INV-2026-000001-01" in page.text
+    r = await client.get(link)
+    assert r.status_code == 200 and r.content.startswith(b"%PDF") and r.headers["cache-control"] == "private, no-store"
+    assert 'filename="R-INV-2026-000001-01.pdf"' in r.headers["content-disposition"]
+    for other in ("/tickets/T-1/invoices/INV-2/receipts/R-1.pdf", "/tickets/T-1/invoices/INV-3/receipts/R-1.pdf"):
+        denied = await client.get(other)
+        assert denied.status_code == 404 and not denied.content.startswith(b"%PDF")
+    assert not fake.made("billing", "GET", "/v1/invoices/INV-2/receipts/R-1/pdf")

@@ -1,10 +1,10 @@
-"""Documents: invoice PDF (reportlab), statement CSV and PDF."""
+"""Documents: invoice and receipt PDF (reportlab), statement CSV and PDF."""
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -68,6 +68,38 @@ def invoice_pdf(inv: Invoice) -> bytes:
             Paragraph(
                 f"Subtotal {_m(inv.subtotal_minor, inv.currency)} · tax {_m(inv.tax_minor, inv.currency)} · "
                 f"<b>total {_m(inv.total_minor, inv.currency)}</b> · paid {_m(inv.paid_minor, inv.currency)} · "
+                f"balance due {_m(inv.balance_due_minor, inv.currency)}",
+                body,
+            ),
+        ]
+
+    return _pdf(story)
+
+
+def receipt_pdf(inv: Invoice, payment: dict[str, Any]) -> bytes:
+    """The receipt for one payment of an invoice: what was received, how, and what it paid."""
+
+    def story(ss):  # type: ignore[no-untyped-def]
+        body = ss["BodyText"]
+        cur = str(payment["currency"])
+        rows = [
+            ["Receipt", str(payment["receipt_number"])],
+            ["Received", f"{payment['received_at']:%Y-%m-%d %H:%M} UTC"],
+            ["Method", str(payment["method"])],
+            ["Amount received", _m(int(payment["amount_minor"]), cur)],
+            ["Applied to the invoice", _m(int(payment["applied_minor"]), cur)],
+            ["Kept as credit", _m(int(payment["credit_minor"]), cur)],
+        ]
+        t = Table(rows, colWidths=[150, 300])
+        t.setStyle(_GRID)
+        return [
+            Paragraph(f"Receipt {payment['receipt_number']}", ss["Title"]),
+            Paragraph(f"For invoice {inv.number} · ticket {inv.ticket_id}", body),
+            Spacer(1, 12),
+            t,
+            Spacer(1, 12),
+            Paragraph(
+                f"Invoice total {_m(inv.total_minor, inv.currency)} · paid {_m(inv.paid_minor, inv.currency)} · "
                 f"balance due {_m(inv.balance_due_minor, inv.currency)}",
                 body,
             ),

@@ -333,16 +333,21 @@ async def invoice_pdf(request: Request, ticket_id: str, invoice_id: str, session
     return _pdf(r.content, f"{invoice.get('number') or invoice_id}.pdf")
 
 
-@router.get("/{ticket_id}/receipts/{receipt_number}.pdf")
-async def receipt_pdf(request: Request, ticket_id: str, receipt_number: str, session: CustomerDep) -> Response:
+@router.get("/{ticket_id}/invoices/{invoice_id}/receipts/{receipt_number}.pdf")
+async def receipt_pdf(
+    request: Request, ticket_id: str, invoice_id: str, receipt_number: str, session: CustomerDep
+) -> Response:
+    """A payment's receipt, under its invoice's ticket only (billing answers 404 for another's invoice)."""
     billing = services_of(request).billing
+    invoice = await billing.get(f"/v1/invoices/{invoice_id}", token=session.token)
+    if invoice.get("ticket_id") != ticket_id:
+        raise ServiceProblem("billing", 404, {"title": "Not found"})
     r = await billing.request(
         "GET",
-        f"/v1/receipts/{receipt_number}/pdf",
+        f"/v1/invoices/{invoice_id}/receipts/{receipt_number}/pdf",
         token=session.token,
         raw=True,
         accept="application/pdf",
-        params={"ticket_id": ticket_id},
     )
     return _pdf(r.content, f"{receipt_number}.pdf")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +35,19 @@ CreditApply = Annotated[Access, Depends(Authorize("invoices.apply_credit"))]
 Refund = Annotated[Access, Depends(Authorize("invoices.refund"))]
 
 
+class ReceiptOut(BaseModel):
+    receipt_number: str
+    method: str
+    amount_minor: int
+    applied_minor: int
+    credit_minor: int
+    received_at: datetime
+
+    @classmethod
+    def of(cls, p: dict[str, Any]) -> ReceiptOut:
+        return cls(**{k: p[k] for k in cls.model_fields})
+
+
 class InvoiceOut(BaseModel):
     id: str
     number: str
@@ -53,9 +66,10 @@ class InvoiceOut(BaseModel):
     lines: list[LineOut]
     issued_at: datetime
     price_book_version: int
+    payments: list[ReceiptOut] = Field(default_factory=list, description="payments received, each with its receipt")
 
     @classmethod
-    def of(cls, i: Invoice) -> InvoiceOut:
+    def of(cls, i: Invoice, paid: list[dict[str, Any]] | None = None) -> InvoiceOut:
         return cls(
             id=i.id,
             number=i.number,
@@ -74,6 +88,7 @@ class InvoiceOut(BaseModel):
             lines=lines_out(i.lines),
             issued_at=i.issued_at,
             price_book_version=i.price_book_version,
+            payments=[ReceiptOut.of(p) for p in paid or []],
         )
 
 
@@ -92,7 +107,8 @@ async def list_invoices(
         customer_id=principal.customer_scope or customer_id,  # a customer lists its own invoices only
         limit=max(1, min(limit, 500)),
     )
-    return [InvoiceOut.of(i) for i in rows]
+    paid = await views.payments_of(uow=rt.uow(), tenant_id=principal.tenant, invoice_ids=[i.id for i in rows])
+    return [InvoiceOut.of(i, paid.get(i.id)) for i in rows]
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, responses=problem_responses(404))
@@ -100,7 +116,8 @@ async def read_invoice(invoice_id: str, principal: InvoicesRead, rt: RuntimeDep)
     inv = await views.get_invoice(uow=rt.uow(), tenant_id=principal.tenant, invoice_id=invoice_id)
     if inv is None:
         raise NotFound("invoice", invoice_id)
-    return InvoiceOut.of(inv)
+    paid = await views.payments_of(uow=rt.uow(), tenant_id=principal.tenant, invoice_ids=[inv.id])
+    return InvoiceOut.of(inv, paid.get(inv.id))
 
 
 @router.get(
@@ -116,6 +133,27 @@ async def invoice_pdf(invoice_id: str, principal: InvoicesRead, rt: RuntimeDep) 
         rendering.invoice_pdf(inv),
         media_type="application/pdf",
         headers={"content-disposition": f'inline; filename="{inv.number}.pdf"'},
+    )
+
+
+@router.get(
+    "/{invoice_id}/receipts/{receipt_number}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **problem_responses(404)},
+)
+async def receipt_pdf(invoice_id: str, receipt_number: str, principal: InvoicesRead, rt: RuntimeDep) -> Response:
+    """The receipt of one payment of the invoice (whoever may read the invoice may read its receipts)."""
+    inv = await views.get_invoice(uow=rt.uow(), tenant_id=principal.tenant, invoice_id=invoice_id)
+    if inv is None:
+        raise NotFound("invoice", invoice_id)
+    paid = await views.payments_of(uow=rt.uow(), tenant_id=principal.tenant, invoice_ids=[inv.id])
+    found = next((p for p in paid.get(inv.id, []) if p["receipt_number"] == receipt_number), None)
+    if found is None:
+        raise NotFound("receipt", receipt_number)
+    return Response(
+        rendering.receipt_pdf(inv, found),
+        media_type="application/pdf",
+        headers={"content-disposition": f'inline; filename="{receipt_number}.pdf"'},
     )
 
 
