@@ -239,3 +239,28 @@ async def test_receipts_are_listed_and_open_as_pdf_only_under_their_invoices_tic
         denied = await client.get(other)
         assert denied.status_code == 404 and not denied.content.startswith(b"%PDF")
     assert not fake.made("billing", "GET", "/v1/invoices/INV-2/receipts/R-1/pdf")
+
+
+async def test_the_ticket_page_asks_for_the_eta_while_the_visit_is_ahead_and_shows_it_once_on_the_way(
+    portal, fake, sign_in
+):
+    world(fake)
+    assigned = {"id": "WO-1", "status": "assigned", "visit_number": 1, "eta": None}
+    fake.on("dispatch", "GET", "/v1/jobs/J-1", {**JOB, "work_orders": [assigned]})
+    fake.on("intake", "GET", "/v1/tickets/T-1/timeline", {"ticket_id": "T-1", "events": []})
+    fake.on("billing", "GET", "/v1/quotes", [])
+    fake.on("billing", "GET", "/v1/invoices", [])
+    client = await portal()
+    await sign_in(client)
+    page = await client.get("/tickets/T-1")
+    assert 'hx-get="/tickets/T-1/eta"' in page.text and "Expected arrival" not in page.text
+    waiting = await client.get("/tickets/T-1/eta")
+    assert 'hx-get="/tickets/T-1/eta"' in waiting.text and "Expected arrival" not in waiting.text
+    eta = NOW + timedelta(minutes=37)
+    on_the_way = {**assigned, "status": "en_route", "eta": eta.isoformat()}
+    fake.on("dispatch", "GET", "/v1/jobs/J-1", {**JOB, "work_orders": [on_the_way]})
+    moving = await client.get("/tickets/T-1/eta")
+    assert f"Expected arrival: {eta:%H:%M}" in moving.text and 'hx-get="/tickets/T-1/eta"' in moving.text
+    fake.on("dispatch", "GET", "/v1/jobs/J-1", {**JOB, "work_orders": [{**on_the_way, "status": "on_site"}]})
+    there = await client.get("/tickets/T-1/eta")
+    assert "hx-get" not in there.text and "reload the page" in there.text
