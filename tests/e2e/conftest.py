@@ -160,6 +160,7 @@ def portal(
         **{f"PORTAL_{name.upper()}_URL": proc.url for name, proc in fixflow.items()},
         "PORTAL_TIMEZONE": "UTC",
         "PORTAL_DEFAULT_LOCALE": "en",
+        "PORTAL_ETA_REFRESH_S": "5",  # an open ticket page asks for the ETA every 5 s (20 s by default)
     }
     proc = ServiceProcess("portal", env, Path(tmp_path_factory.mktemp("portal-logs")))
     proc.start()
