@@ -90,7 +90,6 @@ def test_the_customer_moves_the_visit_then_follows_the_technician_on_the_way(
         assert set_off["eta_from"] == "position" and eta > datetime.now(UTC) + timedelta(minutes=30)
         shown = page.get_by_role("status").filter(has_text="Expected arrival")
         expect(shown).to_contain_text(f"Expected arrival: {eta.astimezone(UTC):%H:%M}", timeout=20_000)
-        customer.shot("eta")
 
         # the SMS: on the way, the time of day in the company's zone, the signed link to the page
         local = eta.astimezone(ZoneInfo("Asia/Shanghai"))
@@ -113,6 +112,8 @@ def test_the_customer_moves_the_visit_then_follows_the_technician_on_the_way(
         # --- 3. on the way: moving the visit is refused on a friendly page --------------------------------
         page.reload()
         expect(page.get_by_role("link", name="Change the time")).to_have_count(0)
+        expect(page.get_by_role("status").filter(has_text="Expected arrival")).to_be_visible()
+        customer.shot("eta")
         page = customer.go(f"/tickets/{t['id']}/reschedule")
         expect(page.get_by_role("heading", name="The visit cannot be changed online")).to_be_visible()
         expect(page.get_by_text("Your technician is already on the way")).to_be_visible()

@@ -3,7 +3,7 @@
 "use strict";
 importScripts("/static/vendor/idb.umd.js", "/static/queue.js");
 
-var CACHE = "fixflow-tech-v2";
+var CACHE = "fixflow-tech-v3";  // a new name whenever a kept asset changes
 var SHELL = [
   "/tech", "/tech/offline", "/static/portal.css", "/static/tech.js", "/static/queue.js",
   "/static/htmx/htmx.min.js", "/static/vendor/idb.umd.js", "/static/vendor/signature_pad.umd.min.js",
