@@ -88,3 +88,20 @@ async def test_once_the_technician_set_off_the_customer_can_neither_move_nor_can
     assert (
         seen["appointments"][0]["status"] in ("booked", "confirmed") and seen["work_orders"][0]["status"] == "en_route"
     )
+
+
+async def test_without_a_position_the_eta_is_measured_from_the_days_previous_stop(client, kafka):
+    t = tenant()
+    tech = await technician(client, t, name="Qian")  # lives at BASE, ~1 km from both sites
+    mine = h(t, "technician", technician_id=tech["id"])
+    _first, _job1, wo1 = await _assigned(client, kafka, t)
+    _second, _job2, wo2 = await _assigned(client, kafka, t)
+    assert (await client.post(f"/v1/work-orders/{wo1}/en-route", headers=mine)).status_code == 200
+    # the first visit's arrival is reported ~33 km north: the next journey starts there, not at home
+    far = {"lat": BASE[0] + 0.3, "lon": BASE[1]}
+    assert (await client.post(f"/v1/work-orders/{wo1}/arrival", json=far, headers=mine)).status_code == 200
+    r = await client.post(f"/v1/work-orders/{wo2}/en-route", headers=mine)
+    assert r.status_code == 200, r.text
+    assert r.json()["eta_from"] == "previous_stop"
+    minutes = (datetime.fromisoformat(r.json()["eta"]) - datetime.now(UTC)).total_seconds() / 60
+    assert minutes > 60, minutes  # from home it would be a few minutes
