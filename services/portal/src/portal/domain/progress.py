@@ -143,7 +143,7 @@ def latest_visit(events: list[dict[str, Any]]) -> dict[str, Any] | None:
     return found
 
 
-def may_change_visit(appointment: dict[str, Any] | None, now: datetime, *, notice_hours: int = 2) -> bool:
+def may_change_visit(appointment: dict[str, Any] | None, now: datetime, *, notice_hours: float = 2) -> bool:
     """A booked visit may be moved or cancelled online until shortly before it starts (the service
     still decides: this only chooses which buttons to show)."""
     if not appointment or appointment.get("status") not in ("booked", "confirmed"):
