@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 from dispatch.adapters.orm import checklists
 from dispatch.adapters.rows import Rows
 from dispatch.domain.checklists import Checklist
+from fixflow_shared.db import rows_changed
 
 
 class ChecklistRows(Rows):
@@ -31,4 +32,4 @@ class ChecklistRows(Rows):
 
     async def drop_checklist(self, job_kind: str) -> bool:
         stmt = delete(checklists).where(checklists.c.tenant_id == self.tenant, checklists.c.job_kind == job_kind)
-        return bool((await self.session.execute(stmt)).rowcount)
+        return rows_changed(await self.session.execute(stmt)) > 0

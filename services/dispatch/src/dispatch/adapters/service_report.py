@@ -143,7 +143,7 @@ def render(f: ReportFacts) -> bytes:
     pictures = [(img, im) for img, im in pictures if im is not None]
     if pictures:
         story += [Spacer(1, 3 * mm), Paragraph("Photos 照片", h2)]
-        rows = []
+        rows: list[list[Any]] = []
         for i in range(0, len(pictures), 2):
             pair = pictures[i : i + 2]
             rows.append([im for _, im in pair] + [""] * (2 - len(pair)))
