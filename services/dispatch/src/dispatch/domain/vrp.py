@@ -238,9 +238,13 @@ def _write_back(
     placed_now: set[int] = set()
     dropped: list[int] = []
     routes: dict[int, list[Stop]] = {}
+    ours = set(jobs)
     for s in sorted({g.shift for g in segs}):
         sh = inst.shifts[s]
         fixed = [x for x in rs.stops[s] if is_anchor(rs, x)]
+        # a visit another part put here (a refused sequence's visit moved to its cheapest place) is not
+        # in this part's sequences: overwriting the route would lose it, so it is handed back as dropped
+        dropped += [x.job for x in rs.stops[s] if not is_anchor(rs, x) and x.job not in ours]
         stops: list[Stop] = []
         for k in range(len(fixed) + 1):
             for j in seq.get((s, k), []):
