@@ -25,6 +25,11 @@ class PlannedVisit:
     sla_slack_min: float | None = None  # minutes between the end of the visit and its SLA deadline
     earliest: datetime | None = None  # the earliest this technician could start it (window, parts)
     existing: bool = False  # planned before this run (kept on its technician)
+    late_min: float = 0.0  # a pinned visit a reported delay made late: minutes after its planned start
+
+    @property
+    def sla_at_risk(self) -> bool:
+        return self.sla_slack_min is not None and self.sla_slack_min < SLA_RISK_MINUTES
 
     @property
     def sla_breach(self) -> bool:
@@ -46,7 +51,7 @@ class PlannedRoute:
 
     @property
     def sla_risk(self) -> int:
-        return sum(1 for v in self.visits if v.sla_slack_min is not None and v.sla_slack_min < SLA_RISK_MINUTES)
+        return sum(1 for v in self.visits if v.sla_at_risk)
 
 
 @dataclass
@@ -115,6 +120,7 @@ def to_plan(rs: RouteSet, *, unplanned: dict[int, str] | None = None, method: st
                     sla_slack_min=None if due == float("inf") else due - (start + stop.duration),
                     earliest=at(stop.lo),
                     existing=stop.job in inst.placed,
+                    late_min=rs.late.get(stop.job, 0.0),
                 )
             )
             prev = stop.loc

@@ -2,7 +2,10 @@
 repaired moving as few visits as possible.
 
 The visits already planned are put back where they are (pinned ones exactly, the others on their
-technician inside their booked window). Those that no longer fit — the absent technician's, the
+technician inside their booked window). A pinned visit (confirmed, en route, on site) never moves:
+when a reported delay means its technician cannot start it on time, it stays with them in its place
+in the route, pinned at the earliest start they can make, and is reported `late` (the customer is
+told the new time); only unpinned visits move. Those that no longer fit — the absent technician's, the
 ones a delay pushed out of their window — are the only candidates to move: each is placed where it
 costs least, in its booked window if anyone can keep it, else in a new window (the customer is told);
 a P1 that fits nowhere on time may take the place of movable visits, which then move too. Every
@@ -33,6 +36,7 @@ class Repair:
     placed: dict[str, list[PlannedVisit]] = field(default_factory=dict)  # moved (or new) visits, where they went
     rebooked: set[str] = field(default_factory=set)  # of those, the ones whose booked window changed
     retimed: dict[str, datetime] = field(default_factory=dict)  # visits that kept their place, new starts
+    late: dict[str, float] = field(default_factory=dict)  # pinned visits kept late (a delay): minutes late
     unplaced: dict[str, str] = field(default_factory=dict)
     elapsed_s: float = 0.0
     plan: RoutePlan | None = None  # every route after the repair
@@ -93,6 +97,7 @@ def repair(
             if moved_window:
                 out.rebooked.add(inst.jobs[v].id)
     out.retimed = moved_starts(rs, before, exclude={j for j in todo})
+    out.late = {inst.jobs[j].id: m for j, m in rs.late.items()}
     out.elapsed_s = time.perf_counter() - t0
     out.plan = to_plan(rs, unplanned={inst.job_index[j]: r for j, r in out.unplaced.items() if j in inst.job_index})
     return out

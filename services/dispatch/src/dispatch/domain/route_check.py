@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -48,6 +48,7 @@ def violations(
     def travel(a: str, b: str) -> timedelta:
         return timedelta(minutes=0.0 if a == b else float(minutes[index[a], index[b]]))
 
+    out += _pinned(problem, plan, travel)
     per_day: Counter[tuple[str, object]] = Counter()
     for r in plan.routes:
         tech = techs.get(r.technician_id)
@@ -99,12 +100,68 @@ def _visits_per_job(problem: Problem, plan: RoutePlan, jobs: dict[str, JobSpec])
             out.append(f"{jid}: the same technician twice")
         if len({v.start for v in vs}) > 1:
             out.append(f"{jid}: the crew does not start together")
-    for pv in problem.visits:
-        if pv.pinned and pv.job.id in by_job:
-            got = [(x.technician_id, x.start) for x in by_job[pv.job.id]]
-            if not any(t == pv.technician_id and abs(s - pv.start) <= TOL for t, s in got):
-                out.append(f"{pv.job.id}: a pinned visit moved")
     return out
+
+
+def late_pinned(problem: Problem, plan: RoutePlan) -> dict[str, float]:
+    """Pinned visits that start after their planned start: job id -> minutes late. `violations`
+    accepts them only when the technician could not have been there on time (a reported delay)."""
+    got = {(v.job_id, v.technician_id): v for v in plan.visits}
+    out = {}
+    for pv in problem.visits:
+        v = got.get((pv.job.id, pv.technician_id))
+        if pv.pinned and v is not None and v.start > pv.start + TOL:
+            out[pv.job.id] = (v.start - pv.start).total_seconds() / 60
+    return out
+
+
+def _pinned(problem: Problem, plan: RoutePlan, travel: Callable[[str, str], timedelta]) -> list[str]:
+    """A pinned visit keeps its technician, its place among their pinned visits and its start; it
+    may start later only when the technician cannot be there at the planned start: their working
+    stretch holding it begins too late to get there (a reported delay makes a technician
+    unavailable for a while), or the pinned visit before it on the route ends too late. Unpinned
+    visits give way, so they never excuse it; lateness for any other reason is a move."""
+    out = []
+    planned = {(pv.job.id, pv.technician_id): pv for pv in problem.visits if pv.pinned}
+    got = {(v.job_id, v.technician_id): v for v in plan.visits}
+    in_plan = {v.job_id for v in plan.visits}
+    for (jid, tid), pv in planned.items():
+        v = got.get((jid, tid))
+        if (v is None and jid in in_plan) or (v is not None and v.start < pv.start - TOL):
+            out.append(f"{jid}: a pinned visit moved")
+    for r in plan.routes:
+        prev: PlannedVisit | None = None
+        seq = []
+        for v in r.visits:
+            pv = planned.get((v.job_id, r.technician_id))
+            if pv is None:
+                continue
+            seq.append(pv)
+            if v.start > pv.start + TOL:
+                origin = f"J:{r.from_job_id}" if r.from_job_id else f"T:{r.technician_id}"
+                need = travel(origin if prev is None else f"J:{prev.job_id}", f"J:{v.job_id}")
+                after = _free_from(problem, r, v) if prev is None else prev.end
+                if r.break_start is not None and after - TOL <= r.break_start <= v.start + TOL:
+                    need += timedelta(minutes=r.break_minutes)
+                if after + need <= pv.start + TOL:
+                    out.append(f"{v.job_id}: a pinned visit moved (starts {v.start}, could start {pv.start})")
+            prev = v
+        if [x.start for x in seq] != sorted(x.start for x in seq):
+            out.append(f"{r.technician_id}: pinned visits out of order ({', '.join(x.job.id for x in seq)})")
+    return out
+
+
+def _free_from(problem: Problem, r: PlannedRoute, v: PlannedVisit) -> datetime:
+    """When the technician can set off for v at the earliest, from the problem (not the plan): the
+    start of their working stretch holding v (a delay or an absence ends there), not before now,
+    nor before the visit under way that the route starts from ends."""
+    tech = next(t for t in problem.technicians if t.id == r.technician_id)
+    held = [iv.start for iv in tech.available if iv.start - TOL <= v.start <= iv.end + TOL]
+    free = max([problem.now, *held[:1]])
+    cur = next((x for x in problem.visits if x.job.id == r.from_job_id and x.technician_id == tech.id), None)
+    if cur is not None:
+        free = max(free, cur.start + timedelta(minutes=cur.job.duration_min))
+    return free
 
 
 def _route(

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dispatch.domain.instance import Instance
 from dispatch.domain.timeline import EPS, INF, Shift, Stop, Timeline, schedule
 
 NEAREST = 40  # technicians considered for one job (by travel from where their day starts)
+SAME_DAY = 12 * 60.0  # a later period starting within this of a pinned visit is the same working day
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class RouteSet:
         self.count: dict[tuple[int, int], int] = defaultdict(int)  # (technician, day) -> visits
         self.frozen: set[int] = set()  # periods whose pinned visits do not fit: nothing is added there
         self.displaced: list[int] = []  # visits already planned that no longer fit where they were
+        self.late: dict[int, float] = {}  # pinned visits a delay made late -> minutes after their planned start
         self._costs: dict[int, float] = {}  # route costs, per period, while it is unchanged
 
     def copy(self) -> RouteSet:
@@ -58,6 +60,7 @@ class RouteSet:
         other.count = defaultdict(int, self.count)
         other.frozen = set(self.frozen)
         other.displaced = list(self.displaced)
+        other.late = dict(self.late)
         other._costs = dict(self._costs)
         return other
 
@@ -82,8 +85,13 @@ class RouteSet:
 
     # --- what is planned -----------------------------------------------------------------------------
     def place_existing(self) -> None:
-        """Put the visits already planned on their technician's periods, in order of their start;
-        a visit that no longer fits there is `displaced` (pinned ones freeze their period instead)."""
+        """Put the visits already planned on their technician's periods, in the order of their
+        planned starts; a visit that no longer fits there is `displaced`. A pinned visit never is
+        while its technician works later that day: when it can no longer start on time (a reported
+        delay: the technician works again only later, or cannot be there by then), it stays with
+        them, after the visits planned before it, pinned anew at the earliest start they can make
+        (`late`: job -> minutes after its planned start). One that does not fit even late keeps its
+        planned time and freezes its period (nothing is added there)."""
         inst = self.inst
         current = set(inst.current.values())
         for j, p in sorted(inst.placed.items(), key=lambda kv: kv[1].start):
@@ -93,21 +101,66 @@ class RouteSet:
                 (s for s in inst.shifts_of[p.tech] if inst.shifts[s].start - EPS <= p.start <= inst.shifts[s].end),
                 None,
             )
+            if shift is None and p.pinned:  # planned while the technician is held up: later that day
+                shift = next(
+                    (s for s in inst.shifts_of[p.tech] if p.start < inst.shifts[s].start < p.start + SAME_DAY),
+                    None,
+                )
             stop = inst.stop(j, p.tech)
             if shift is None or stop is None:
                 self.displaced.append(j)
                 continue
             stops = self.stops[shift]
-            pos = sum(1 for x in stops if self.lines[shift].starts[stops.index(x)] <= p.start) if stops else 0
+            # its place in the route: after every visit planned to start before it
+            pos = sum(1 for x in stops if inst.placed[x.job].start <= p.start)
             line = schedule(inst.shifts[shift], [*stops[:pos], stop, *stops[pos:]], inst.tt)
             if line is None and stop.fixed is None:
                 # keep it where it was if its window allows, else it must move
                 self.displaced.append(j)
                 continue
-            if line is None:  # a pinned visit that no longer fits: keep it as planned, add nothing here
+            if line is None and inst.jobs[j].crew_size <= 1 and self._pin_late(j, shift, pos, stop, p.start):
+                continue
+            if line is None:  # a pinned visit that does not fit even late: keep it as planned, add nothing here
                 self.frozen.add(shift)
                 line = _as_planned(inst.shifts[shift], [*stops[:pos], stop, *stops[pos:]], inst)
             self._put(shift, pos, stop, line)
+
+    def _pin_late(self, j: int, shift: int, pos: int, stop: Stop, planned: float) -> bool:
+        """Pinned visit j cannot start at its planned time in this place: the unpinned visits
+        planned before it on the period give way first (each comes back in its planned order if it
+        still fits there, else it is `displaced` and placed again like any visit that no longer fits). If it still cannot start on time, a delay holds
+        its technician: it is pinned at the earliest start the period allows after the pinned visits
+        before it (`late`). False (nothing changed) when the period has no room for it even late."""
+        inst = self.inst
+        sh = inst.shifts[shift]
+        before = [x for x in self.stops[shift][:pos] if x.fixed is None]
+        stops = [x for x in self.stops[shift] if x not in before]
+        pos -= len(before)
+        line = schedule(sh, [*stops[:pos], stop, *stops[pos:]], inst.tt)
+        if line is None:
+            free = replace(stop, lo=planned, hi=sh.end - stop.duration, fixed=None)
+            trial = schedule(sh, [*stops[:pos], free, *stops[pos:]], inst.tt)
+            if trial is None:
+                return False
+            t = trial.starts[pos]
+            stop = replace(stop, lo=t, hi=t, fixed=t)
+            line = schedule(sh, [*stops[:pos], stop, *stops[pos:]], inst.tt)
+            if line is None:
+                return False
+            self.late[j] = t - planned
+        for x in before:
+            self.remove(x.job)
+        self._put(shift, pos, stop, line)
+        for x in before:  # back in their planned order where they still fit, else they move
+            start = inst.placed[x.job].start
+            stops = self.stops[shift]
+            k = sum(1 for y in stops if inst.placed[y.job].start <= start)
+            again = schedule(sh, [*stops[:k], x, *stops[k:]], inst.tt)
+            if again is None:
+                self.displaced.append(x.job)
+            else:
+                self._put(shift, k, x, again)
+        return True
 
     def _put(self, shift: int, pos: int, stop: Stop, line: Timeline) -> None:
         s = self.inst.shifts[shift]
