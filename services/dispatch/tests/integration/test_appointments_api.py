@@ -162,6 +162,52 @@ async def test_decline_and_delay_reassign(client, kafka):
     assert third["technician_id"] == a["id"]
 
 
+async def test_a_delay_keeps_pinned_visits_with_their_technician_and_tells_the_customers(client, kafka):
+    """B is on the way to the first visit and the second one's customer confirmed: B reports three
+    hours' delay. Neither visit goes to A (both are pinned): the first keeps B at the new ETA, the
+    second stays after it, late, and its customer is told the new expected time."""
+    t = tenant()
+    b = await technician(client, t, name="B", dlat=0.0)
+    first_env = await open_ticket(kafka.bootstrap, t, dlat=0.002)
+
+    async def wos(env):
+        r = await client.get(f"/v1/jobs/by-ticket/{env.subject}", headers=h(t))
+        if r.status_code != 200:
+            return []
+        return (await client.get(f"/v1/jobs/{r.json()['id']}", headers=h(t))).json()
+
+    first = (await eventually(lambda: wos(first_env), lambda j: bool(j and j["work_orders"])))["work_orders"][0]
+    second_env = await open_ticket(kafka.bootstrap, t, dlat=0.004)
+    job2 = await eventually(lambda: wos(second_env), lambda j: bool(j and j["work_orders"] and j["appointments"]))
+    second = job2["work_orders"][0]
+    assert first["technician_id"] == second["technician_id"] == b["id"]
+    assert utc(second["planned_start"]) < datetime.now(UTC) + timedelta(hours=3)  # inside the delay
+    r = await client.post(f"/v1/appointments/{job2['appointments'][0]['id']}/confirm", headers=h(t, "customer"))
+    assert r.status_code == 200 and r.json()["status"] == "confirmed"
+    a = await technician(client, t, name="A", dlat=0.003)  # free and near: would be on time
+    r = await client.post(f"/v1/work-orders/{first['id']}/en-route", headers=tech_of(t, first))
+    assert r.status_code == 200, r.text
+    r = await client.post(f"/v1/work-orders/{first['id']}/delay", json={"minutes": 180}, headers=tech_of(t, first))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["reassigning"] is False and body["work_order"]["technician_id"] == b["id"]
+    assert job2["id"] in body["replanned"]["late"] and body["replanned"]["moved"] == 0, body["replanned"]
+    after = (await wos(second_env))["work_orders"]
+    assert [(w["technician_id"], w["status"]) for w in after] == [(b["id"], "assigned")]
+    eta = utc(body["work_order"]["planned_end"])
+    assert utc(after[0]["planned_start"]) >= eta  # after the first visit, as it was planned
+    found = await events(
+        kafka.bootstrap,
+        topics.DISPATCH_WORK_ORDERS,
+        second_env.subject,
+        lambda es: bool(of_type(es, "technician.delayed")),
+    )
+    told = of_type(found, "technician.delayed")[0].data
+    assert told["work_order_id"] == second["id"] and told["technician_name"] == "B"
+    assert utc(told["new_eta"]) == utc(after[0]["planned_start"]) and told["delay_minutes"] > 0
+    assert not of_type(found, "technician.assigned")[1:] and a["id"] not in {w["technician_id"] for w in after}
+
+
 async def test_triaged_ticket_refines_the_job_and_cancelled_ticket_cancels_it(client, kafka):
     t = tenant()
     await technician(client, t, name="Gas", skills={"boiler": 2})

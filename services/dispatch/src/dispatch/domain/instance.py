@@ -123,7 +123,8 @@ class Instance:
     # --- working periods ---------------------------------------------------------------------------
     def _compile_shifts(self) -> None:
         """Working periods from now to the horizon. A technician on site (or on the way) starts the
-        period under way at that visit's site when it ends: the visit itself is done for planning."""
+        period under way at that visit's site when it ends (a delayed one: the period the visit
+        begins in): the visit itself is done for planning."""
         self.shifts: list[Shift] = []
         self.shifts_of: list[list[int]] = [[] for _ in self.techs]
         self.current: dict[int, int] = {}  # technician -> the visit under way (on the way or on site)
@@ -133,12 +134,16 @@ class Instance:
                 self.current[p.tech] = j
         for ti, t in enumerate(self.techs):
             cur = self.current.get(ti)
+            cur_end = self.placed[cur].start + float(self.dur[cur]) if cur is not None else -INF
             for iv in sorted(t.available, key=lambda x: x.start):
                 a, b = max(minutes(iv.start), self.now), min(minutes(iv.end), self.end)
                 loc, end_loc = self.tech_loc[ti], -1
-                if cur is not None and minutes(iv.start) <= self.now < minutes(iv.end):
-                    a = max(a, self.placed[cur].start + float(self.dur[cur]))
+                # the day goes on from the visit under way in the first working stretch left, the
+                # one holding now or, after a delay, the one it begins in (it ends after it opens)
+                if cur is not None and self.now < minutes(iv.end) and minutes(iv.start) <= max(self.now, cur_end):
+                    a = max(a, cur_end)
                     loc, end_loc = self.job_loc[cur], self.tech_loc[ti]
+                    cur = None
                 if b - a < 1:
                     continue
                 brk = None

@@ -1,6 +1,7 @@
 """In-day replanning in the service: after an absence or a delay, the visits that no longer fit
 are placed again at once, in the same transaction, moving as few as possible (domain/replanning.py);
-the answer says how many moved."""
+the answer says how many moved. Pinned visits (confirmed, en route, on site) never move: one a delay
+makes late keeps its technician and place, and its customer is told the new expected time."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dispatch.domain.candidates import replan_candidates
 from dispatch.domain.intervals import Interval
 from dispatch.domain.model import Appointment, AppointmentStatus, Job, WorkOrder
 from dispatch.domain.placement import customer_window
-from dispatch.domain.plan import PlannedVisit
+from dispatch.domain.plan import PlannedVisit, RoutePlan
 from dispatch.domain.replanning import repair
 from dispatch.domain.routes import NEAREST
 from dispatch.service_layer.planning import (
@@ -25,8 +26,10 @@ from dispatch.service_layer.planning import (
     _retime,
     _routes,
     _unassign,
+    _window,
 )
 from fixflow_shared.events import Envelope
+from fixflow_shared.events.contracts import dispatch as ev
 from fixflow_shared.uow import UnitOfWork
 
 
@@ -35,6 +38,7 @@ class Replanned:
     moved: int = 0  # visits that changed technician or window
     unplaced: dict[str, str] = field(default_factory=dict)  # job id -> why it waits for a dispatcher
     retimed: int = 0  # visits that kept their place and window, new start inside it
+    late: dict[str, float] = field(default_factory=dict)  # pinned visits kept late (job id -> minutes)
     elapsed_ms: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
@@ -42,6 +46,7 @@ class Replanned:
             "moved": self.moved,
             "unplaced": self.unplaced,
             "retimed": self.retimed,
+            "late": {j: round(m) for j, m in self.late.items()},
             "elapsed_ms": round(self.elapsed_ms, 1),
         }
 
@@ -122,6 +127,55 @@ async def _replan(
             causation=causation,
         )
     out.retimed = await _retime(repo, routes, rep.retimed)
+    if rep.late and rep.plan is not None:
+        out.late = await _late(uow, repo, routes, rep.plan, rep.late, now=now, causation=causation)
+    return out
+
+
+async def _late(
+    uow: UnitOfWork,
+    repo: Repository,
+    routes: Routes,
+    plan: RoutePlan,
+    late: dict[str, float],
+    *,
+    now: datetime,
+    causation: Envelope | None,
+) -> dict[str, float]:
+    """Pinned visits a delay made late stay with their technician: their work orders take the new
+    times and the customer is told the new expected time (technician.delayed, as for the visit the
+    delay was reported on; notify sends it)."""
+    got = {(v.job_id, v.technician_id): v for v in plan.visits}
+    out = {}
+    for job_id, minutes in late.items():
+        appt = routes.appointments.get(job_id)
+        for wo in routes.work_orders.get(job_id, []):
+            v = got.get((job_id, wo.technician_id))
+            tech = routes.techs.get(wo.technician_id)
+            if v is None or tech is None:
+                continue
+            wo.planned_start, wo.planned_end, wo.travel_min = v.start, v.end, v.travel_min
+            await repo.save_work_order(wo)
+            out[job_id] = minutes
+            uow.emit(
+                ev.TechnicianDelayed(
+                    ticket_id=wo.ticket_id,
+                    tenant_id=wo.tenant_id,
+                    job_id=job_id,
+                    work_order_id=wo.id,
+                    technician_id=tech.id,
+                    technician_name=tech.name,
+                    technician_phone=tech.phone,
+                    window=_window(appt.window_start, appt.window_end) if appt else None,
+                    new_eta=v.start,
+                    delay_minutes=max(1, round(minutes)),
+                    sla_at_risk=v.sla_at_risk or bool(appt and v.start > appt.window_end),
+                    reported_at=now,
+                ),
+                subject=wo.ticket_id,
+                tenant=wo.tenant_id,
+                causation=causation,
+            )
     return out
 
 

@@ -108,9 +108,11 @@ async def en_route(
 async def report_delay(
     *, uow: UnitOfWork, tenant_id: str, work_order_id: str, minutes: int, planning: Planning
 ) -> tuple[WorkOrder, bool, Replanned]:
-    """Late on the road: tell the customer; if the SLA (or the booked window) is lost, the visit goes
-    to someone else at once. Either way the technician's later visits the delay pushes out of their
-    windows are placed again (in-day replanning: as few moved as possible)."""
+    """Late on the road: tell the customer; if the SLA (or the booked window) is lost and the visit is
+    not pinned (en route, or its appointment confirmed), it goes to someone else at once; a pinned
+    one stays, late. Either way the technician's later visits the delay pushes out of their windows
+    are placed again (in-day replanning: as few moved as possible; pinned ones stay, late, and their
+    customers are told the new time)."""
     now = uow.clock.now()
     async with uow:
         await uow.scope_to_tenant(tenant_id)
@@ -146,7 +148,9 @@ async def report_delay(
             tenant=tenant_id,
         )
         reason = f"{tech.name} {minutes} min late"
-        if at_risk:
+        # a pinned visit (en route, or its appointment confirmed) stays with its technician, late
+        pinned = wo.status == WorkOrderStatus.EN_ROUTE or bool(appt and appt.status == AppointmentStatus.CONFIRMED)
+        if at_risk and not pinned:
             await _unassign(uow, repo, wo, reason="delayed", detail=f"{minutes} min late", now=now)
             job.status = JobStatus.OPEN
             first = await _replan(
@@ -166,13 +170,14 @@ async def report_delay(
             planning=planning,
             reason=reason,
             blocked={tech.id: Interval(now, eta)},
-            pinned={wo.id} if not at_risk else frozenset(),
+            pinned={wo.id} if wo.status != WorkOrderStatus.UNASSIGNED else frozenset(),
         )
         await uow.commit()
     replanned = Replanned(
         moved=first.moved + later.moved,
         unplaced=first.unplaced | later.unplaced,
         retimed=first.retimed + later.retimed,
+        late=first.late | later.late,
         elapsed_ms=first.elapsed_ms + later.elapsed_ms,
     )
     return wo, at_risk, replanned

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from dispatch import views
 from dispatch.domain import commands
-from dispatch.domain.model import CompletionFacts, PartUse, WorkOrder
+from dispatch.domain.model import CompletionFacts, PartUse, WorkOrder, WorkOrderStatus
 from dispatch.entrypoints.routes.deps import (
     Code,
     Lat,
@@ -244,7 +244,7 @@ async def delay(
     return {
         "work_order": WorkOrderRead.of(wo).model_dump(mode="json"),
         "sla_at_risk": at_risk,
-        "reassigning": at_risk,
+        "reassigning": wo.status == WorkOrderStatus.UNASSIGNED,
         "replanned": replanned.as_dict(),
     }
 
