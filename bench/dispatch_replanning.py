@@ -29,7 +29,7 @@ from dispatch.domain.generated import field_service  # noqa: E402
 from dispatch.domain.intervals import Interval, subtract  # noqa: E402
 from dispatch.domain.placement import customer_window  # noqa: E402
 from dispatch.domain.planner import Budget, plan_routes  # noqa: E402
-from dispatch.domain.replanning import repair  # noqa: E402
+from dispatch.domain.replanning import STRANDED, repair  # noqa: E402
 from dispatch.domain.route_check import violations  # noqa: E402
 from dispatch.domain.specs import JobSpec, Problem, VisitSpec  # noqa: E402
 
@@ -88,6 +88,9 @@ def report(label: str, problem: Problem, movable: frozenset[str], fresh: frozens
             f"    {len(late)} pinned visits kept late: {', '.join(f'{m:.0f}' for m in late)} min "
             f"({windows} past their booked window, {risk} at SLA risk)"
         )
+    stranded = [j for j, why in r.unplaced.items() if why == STRANDED]
+    if stranded:
+        print(f"    {len(stranded)} pinned visits their technician can no longer do today: left for a dispatcher")
     if os.environ.get("BENCH_VERBOSE"):
         print("   ", r.unplaced, bad[:4], sorted(r.placed))
 

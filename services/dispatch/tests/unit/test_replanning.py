@@ -15,7 +15,7 @@ from dispatch.domain.distance import HaversineMatrix
 from dispatch.domain.generated import field_service
 from dispatch.domain.intervals import Interval, subtract
 from dispatch.domain.plan import PlannedRoute, RoutePlan
-from dispatch.domain.replanning import repair
+from dispatch.domain.replanning import STRANDED, repair
 from dispatch.domain.route_check import late_pinned, violations
 from dispatch.domain.specs import JobSpec, Problem, TechnicianSpec, VisitSpec
 
@@ -145,7 +145,8 @@ def _with_route(plan: RoutePlan, *routes: PlannedRoute) -> RoutePlan:
 def test_a_delay_never_moves_a_pinned_visit(seed, n_jobs, n_techs, delay_min):
     """Generated days, routes planned greedily, every third visit confirmed; the busiest technician
     is held up for `delay_min` from the start of their day: their pinned visits stay with them in
-    their order, those the delay makes late are reported late, and the checker finds nothing."""
+    their order (or, when their day is over before they can do one, are left for a dispatcher),
+    those the delay makes late are reported late, and the checker finds nothing."""
     base = field_service(n_jobs, n_techs, days=1, seed=seed)
     base = dataclasses.replace(base, jobs=tuple(j for j in base.jobs if j.crew_size == 1 and not j.parts))
     plan = greedy_nearest(base, DM)
@@ -163,8 +164,11 @@ def test_a_delay_never_moves_a_pinned_visit(seed, n_jobs, n_techs, delay_min):
     r = repair(p, DM, movable=frozenset(v.job.id for v in visits if not v.pinned))
     assert r.plan is not None
     got = {v.job_id: v for v in r.plan.visits}
-    pinned = [v for v in visits if v.pinned]
-    assert all(v.job.id in got for v in pinned)  # none is left out: the day is long enough for them all
+    # a pinned visit the delayed technician can no longer do that day is left for a dispatcher, never
+    # given to someone else
+    left = {j for j, why in r.unplaced.items() if why == STRANDED}
+    assert left <= {v.job.id for v in visits if v.pinned and v.technician_id == busiest}
+    pinned = [v for v in visits if v.pinned and v.job.id not in left]
     for v in pinned:
         assert got[v.job.id].technician_id == v.technician_id
         assert got[v.job.id].start >= v.start - timedelta(seconds=1)
@@ -172,4 +176,6 @@ def test_a_delay_never_moves_a_pinned_visit(seed, n_jobs, n_techs, delay_min):
     assert [v.job.id for v in mine] == [x.job_id for x in sorted((got[v.job.id] for v in mine), key=lambda x: x.start)]
     assert set(r.late) == {v.job.id for v in pinned if got[v.job.id].start > v.start + timedelta(seconds=1)}
     assert set(r.late) <= {v.job.id for v in mine}  # only the delayed technician's
-    assert violations(p, r.plan, DM, rebooked=r.rebooked) == []
+    # a moved P1 nobody can do in time is placed late on purpose (the service guards it with late_ok)
+    bad = violations(p, r.plan, DM, rebooked=r.rebooked)
+    assert [x for x in bad if not (x.split(":")[0] in r.placed and "after its SLA deadline" in x)] == []

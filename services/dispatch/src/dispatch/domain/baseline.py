@@ -21,7 +21,7 @@ def greedy_nearest(problem: Problem, distances: DistanceMatrix) -> RoutePlan:
     inst = Instance(problem, distances)
     rs = RouteSet(inst)
     rs.place_existing()
-    jobs = list(range(inst.n_new)) + rs.displaced
+    jobs = list(range(inst.n_new)) + rs.displaced + rs.stranded
     order = sorted(jobs, key=lambda j: (inst.jobs[j].priority, inst.due[j], inst.lo[j]))
     unplanned: dict[int, str] = {}
     for j in order:

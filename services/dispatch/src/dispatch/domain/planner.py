@@ -48,7 +48,7 @@ def plan_routes(problem: Problem, distances: DistanceMatrix, budget: Budget = Bu
     inst = Instance(problem, distances)
     rs = RouteSet(inst)
     rs.place_existing()
-    new_jobs = list(range(inst.n_new)) + rs.displaced
+    new_jobs = list(range(inst.n_new)) + rs.displaced + rs.stranded
     crews = [j for j in new_jobs if inst.jobs[j].crew_size > 1]
     unplanned: dict[int, str] = {}
     for j in sorted(crews, key=lambda j: (inst.jobs[j].priority, inst.due[j])):

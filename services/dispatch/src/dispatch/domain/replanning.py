@@ -5,7 +5,8 @@ The visits already planned are put back where they are (pinned ones exactly, the
 technician inside their booked window). A pinned visit (confirmed, en route, on site) never moves:
 when a reported delay means its technician cannot start it on time, it stays with them in its place
 in the route, pinned at the earliest start they can make, and is reported `late` (the customer is
-told the new time); only unpinned visits move. Those that no longer fit — the absent technician's, the
+told the new time); one they can no longer do that day is left `unplaced` for a dispatcher, not
+given to someone else. Only unpinned visits move. Those that no longer fit — the absent technician's, the
 ones a delay pushed out of their window — are the only candidates to move: each is placed where it
 costs least, in its booked window if anyone can keep it, else in a new window (the customer is told);
 a P1 that fits nowhere on time may take the place of movable visits, which then move too. Every
@@ -29,6 +30,8 @@ from dispatch.domain.placement import is_late, moved_starts, planned_visit, star
 from dispatch.domain.plan import PlannedVisit, RoutePlan, to_plan
 from dispatch.domain.routes import NEAREST, Option, RouteSet
 from dispatch.domain.specs import Problem
+
+STRANDED = "pinned: its technician can no longer do it today, even late; not moved to anyone (a dispatcher decides)"
 
 
 @dataclass
@@ -72,6 +75,8 @@ def repair(
         key=lambda j: (inst.jobs[j].priority, inst.due[j], inst.lo[j]),
     )
     out.searched = {inst.jobs[j].id for j in todo}
+    for j in rs.stranded:
+        out.unplaced[inst.jobs[j].id] = STRANDED
     for j in todo:
         opt, rebook = _place(rs, j)
         victims: list[int] = []

@@ -48,6 +48,7 @@ class RouteSet:
         self.frozen: set[int] = set()  # periods whose pinned visits do not fit: nothing is added there
         self.displaced: list[int] = []  # visits already planned that no longer fit where they were
         self.late: dict[int, float] = {}  # pinned visits a delay made late -> minutes after their planned start
+        self.stranded: list[int] = []  # pinned visits their technician can no longer do that day, even late
         self._costs: dict[int, float] = {}  # route costs, per period, while it is unchanged
 
     def copy(self) -> RouteSet:
@@ -61,6 +62,7 @@ class RouteSet:
         other.frozen = set(self.frozen)
         other.displaced = list(self.displaced)
         other.late = dict(self.late)
+        other.stranded = list(self.stranded)
         other._costs = dict(self._costs)
         return other
 
@@ -90,8 +92,9 @@ class RouteSet:
         while its technician works later that day: when it can no longer start on time (a reported
         delay: the technician works again only later, or cannot be there by then), it stays with
         them, after the visits planned before it, pinned anew at the earliest start they can make
-        (`late`: job -> minutes after its planned start). One that does not fit even late keeps its
-        planned time and freezes its period (nothing is added there)."""
+        (`late`: job -> minutes after its planned start). One they cannot do that day even late is
+        `stranded` (not moved to anyone: a dispatcher decides); a crew's pinned visit that does not
+        fit keeps its planned time and freezes its period (nothing is added there)."""
         inst = self.inst
         current = set(inst.current.values())
         for j, p in sorted(inst.placed.items(), key=lambda kv: kv[1].start):
@@ -107,6 +110,9 @@ class RouteSet:
                     None,
                 )
             stop = inst.stop(j, p.tech)
+            if shift is None and p.pinned and inst.jobs[j].crew_size <= 1:
+                self.stranded.append(j)  # its technician does not work again that day
+                continue
             if shift is None or stop is None:
                 self.displaced.append(j)
                 continue
@@ -118,7 +124,9 @@ class RouteSet:
                 # keep it where it was if its window allows, else it must move
                 self.displaced.append(j)
                 continue
-            if line is None and inst.jobs[j].crew_size <= 1 and self._pin_late(j, shift, pos, stop, p.start):
+            if line is None and inst.jobs[j].crew_size <= 1:
+                if not self._pin_late(j, shift, pos, stop, p.start):
+                    self.stranded.append(j)  # the period ends before its technician can do it
                 continue
             if line is None:  # a pinned visit that does not fit even late: keep it as planned, add nothing here
                 self.frozen.add(shift)
