@@ -15,7 +15,7 @@ import numpy as np
 from dispatch.domain.distance import DistanceMatrix
 from dispatch.domain.eligibility import p1_sla_is_hard, parts_ready
 from dispatch.domain.plan import PlannedRoute, PlannedVisit, RoutePlan
-from dispatch.domain.specs import JobSpec, Problem, TechnicianSpec
+from dispatch.domain.specs import JobSpec, Problem, TechnicianSpec, VisitSpec
 
 TOL = timedelta(seconds=61)  # planner times are minutes as floats: allow rounding
 
@@ -125,13 +125,13 @@ def _pinned(problem: Problem, plan: RoutePlan, travel: Callable[[str, str], time
     planned = {(pv.job.id, pv.technician_id): pv for pv in problem.visits if pv.pinned}
     got = {(v.job_id, v.technician_id): v for v in plan.visits}
     in_plan = {v.job_id for v in plan.visits}
-    for (jid, tid), pv in planned.items():
+    for (jid, tid), want in planned.items():
         v = got.get((jid, tid))
-        if (v is None and jid in in_plan) or (v is not None and v.start < pv.start - TOL):
+        if (v is None and jid in in_plan) or (v is not None and v.start < want.start - TOL):
             out.append(f"{jid}: a pinned visit moved")
     for r in plan.routes:
         prev: PlannedVisit | None = None
-        seq = []
+        seq: list[VisitSpec] = []
         for v in r.visits:
             pv = planned.get((v.job_id, r.technician_id))
             if pv is None:
