@@ -69,7 +69,9 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
         {"kind": "contact", "body": "Customer was at work; agreed a visit tomorrow afternoon"},
         expect=201,
     )
-    # ... and the customer moves the visit to a later bookable window (customer portal: /offers)
+    # ... and moves the visit, as agreed, to a later bookable window the customer could pick too (/offers); the
+    # agent does it: the customer's own change online is refused within 2 hours of the visit, which this
+    # automatically booked second visit may be
     offers = ff.get("dispatch", f"/jobs/{job['id']}/offers", roles="customer", customer_id=c["customer_id"])
     later = [o for o in offers if datetime.fromisoformat(o["start"]) >= datetime.fromisoformat(appt["window_end"])]
     assert later, (appt, offers)
@@ -78,8 +80,6 @@ def test_customer_absent_note_reschedule_second_visit_done(fixflow, smtp_server,
         "dispatch",
         f"/appointments/{appt['id']}/reschedule",
         {"start": start.isoformat(), "end": end.isoformat(), "reason": "customer at work then"},
-        roles="customer",
-        customer_id=c["customer_id"],
     )
     assert moved["status"] in ("booked", "confirmed", "rescheduled") and moved["technician_id"] == tech["id"], moved
     assert datetime.fromisoformat(moved["window_start"]) == start

@@ -168,11 +168,17 @@ def test_needs_parts_request_to_warehouse_shipment_second_visit_done(
     assert any(x.startswith("[Service]") for x in mails)
     assert not any(x.startswith("[Invoice]") for x in mails), mails
     sms = eventually_blocking(
-        lambda: (m := sms_texts(sms_gateway, phone)) and sum("Liu Yang" in x for x in m) >= 2 and m,
+        lambda: (
+            (m := sms_texts(sms_gateway, phone))
+            and sum("visit is booked" in x for x in m) >= 2
+            and sum("Liu Yang is on the way" in x for x in m) >= 2
+            and m
+        ),
         timeout=20,
-        what="booking sms",
+        what="booking and on-the-way sms",
     )
-    assert len([x for x in sms if "Liu Yang" in x]) == 2, sms  # one confirmation per visit
+    assert len([x for x in sms if "visit is booked" in x and "Liu Yang" in x]) == 2, sms  # one confirmation per visit
+    assert len([x for x in sms if "Liu Yang is on the way" in x]) == 2, sms  # one per departure
 
     one_trace_of_ticket(otlp_receiver, tid, {"intake", "dispatch", "billing", "notify", "survey"})
     ff.close()
