@@ -649,6 +649,79 @@ async def soak(
         print(f"{k:<12} {a:>12.0f} {b:>10.0f} {100 * (b - a) / a:>8.1f}")
 
 
+async def ramp(
+    env: Env, c: httpx.AsyncClient, ev: lc.Events, tenants: list[lc.Tenant], target: lc.Target, args: Any
+) -> None:
+    """The maximum sustainable lifecycle rate: open-loop steps of --step-seconds at each rate of
+    --ramp, no faults, the earlier steps' lifecycles still running (as in a steady state). A step
+    is judged --grace seconds after its last ticket opened, on its own tickets: opened -> assigned
+    p99 of each half of the step, a ticket not yet assigned counting as its age (so an unbounded
+    queue shows). Sustainable: p99 under --bound-ms in both halves and the second half not above
+    twice the first + 1 s. The ramp stops at the first step that is not; every lifecycle is then
+    followed to its end (or --timeout) and the abandoned ones are counted per step."""
+    run = lc.Run()
+    tasks: list[asyncio.Task[None]] = []
+    results: list[tuple[float, int, float, float, float, float, bool, tuple[float, float], str]] = []
+    windows: list[tuple[float, float, float]] = []  # rate, wall start, wall end
+    n = 0
+    for rate in [float(x) for x in args.ramp.split(",")]:
+        t0, w0 = time.monotonic(), time.time()
+        count = int(rate * args.step_seconds)
+        for i in range(count):
+            delay = t0 + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            ten = tenants[n % len(tenants)]
+            asset = ten.assets[(n // len(tenants)) % len(ten.assets)]
+            tasks.append(asyncio.create_task(lc.lifecycle(c, target, ev, ten, asset, 2 * 10**6 + n, run, args.timeout)))
+            n += 1
+        w1 = time.time()
+        windows.append((rate, w0, w1))
+        await asyncio.sleep(args.grace)
+        now = time.time()
+        mid = (w0 + w1) / 2
+        halves: list[list[float]] = [[], []]
+        pending = 0
+        for e in list(ev.by_ticket.values()):
+            o = e.get(lc.OPENED)
+            if o is None or not (w0 <= o.ce_time.timestamp() <= w1):
+                continue
+            a = e.get(lc.ASSIGNED)
+            ms = ((a.ce_time.timestamp() if a else now) - o.ce_time.timestamp()) * 1000
+            pending += a is None
+            halves[o.ce_time.timestamp() > mid].append(ms)
+        p1, p2 = lc.pct(halves[0], 99), lc.pct(halves[1], 99)
+        allx = halves[0] + halves[1]
+        ok = p1 < args.bound_ms and p2 < args.bound_ms and p2 <= 2 * p1 + 1000
+        load = os.getloadavg()
+        results.append((rate, len(allx), lc.pct(allx, 50), p1, p2, pending, ok, load[:2], ""))
+        print(
+            f"[ramp] {rate:g}/s: {len(allx)} opened, opened->assigned p50 {lc.pct(allx, 50):.0f} ms, "
+            f"p99 first half {p1:.0f} ms, second half {p2:.0f} ms, {pending} not assigned after {args.grace:g} s; "
+            f"load average {load[0]:.1f} -> {'sustained' if ok else 'NOT sustained'}",
+            flush=True,
+        )
+        if not ok:
+            break
+    _, late = await asyncio.wait(tasks, timeout=args.timeout)  # still running by then: abandoned
+    for t in late:
+        t.cancel()
+    print(
+        f"\n{'rate/s':>6} {'opened':>6} {'p50 ms':>7} {'p99 1st':>8} {'p99 2nd':>8} {'unassigned':>10} {'abandoned':>9} {'load 1m':>7}  verdict"
+    )
+    for (rate, k, p50, p1, p2, pending, ok, load, _), (_, w0, w1) in zip(results, windows, strict=True):
+        abandoned = sum(
+            1
+            for tid, e in ev.by_ticket.items()
+            if lc.OPENED in e and w0 <= e[lc.OPENED].ce_time.timestamp() <= w1 and lc.CLOSED not in e
+        )
+        print(
+            f"{rate:>6g} {k:>6} {p50:>7.0f} {p1:>8.0f} {p2:>8.0f} {pending:>10} {abandoned:>9} {load[0]:>7.1f}  "
+            f"{'sustained' if ok and not abandoned else 'not sustained'}"
+        )
+    print(f"[ramp] {len(run.done)} lifecycles closed, {len(run.failed)} abandoned by the client: {run.failed[:3]}")
+
+
 def print_table(rows: list[Row]) -> None:
     print(
         f"\n{'fault':<18} {'load':<14} {'tickets':>7} {'lost':>5} {'duplicated':>10} {'recovery s':>10} {'resent':>6}  last stall"
@@ -685,6 +758,9 @@ async def drive(env: Env, args: argparse.Namespace) -> list[Row]:
                 env, c, ev, tenants, balancer, "none", argparse.Namespace(**{**vars(args), "seconds": 5})
             )
             rows = [warm]
+            if args.ramp:
+                await ramp(env, c, ev, tenants, target, args)
+                return rows
             if args.soak_minutes:
                 await soak(env, c, ev, tenants, target, args)
                 return rows
@@ -716,6 +792,10 @@ def main(argv: list[str] | None = None) -> list[Row]:
         help="a Redis of the run's own, restarted by the redis fault (default: started on a free port)",
     )
     ap.add_argument("--soak-minutes", type=float, default=0.0)
+    ap.add_argument("--ramp", default="", help="comma list of rates: find the maximum sustainable rate (no faults)")
+    ap.add_argument("--step-seconds", type=float, default=60.0, help="arrivals per --ramp step")
+    ap.add_argument("--grace", type=float, default=15.0, help="seconds after a --ramp step before it is judged")
+    ap.add_argument("--bound-ms", type=float, default=10000.0, help="a --ramp step's p99 opened->assigned limit")
     args = ap.parse_args(argv)
     with environment(args, tuple(args.services.split(","))) as env:
         rows = asyncio.run(drive(env, args))
