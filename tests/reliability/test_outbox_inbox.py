@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import subprocess
 import sys
 import uuid
@@ -171,6 +172,60 @@ async def test_relay_killed_mid_batch_loses_nothing_and_inbox_absorbs_duplicates
 
 
 @pytest.mark.parametrize("batch_max", [0, 25], ids=["per-message", "batched"])
+def _stopped(pid: int) -> bool:
+    """The process is stopped (SIGSTOP): state T in /proc/<pid>/stat."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[0] == "T"
+
+
+async def test_frozen_relay_loses_the_outbox_lock_and_its_resumed_mark_is_refused(db, kafka, tmp_path):
+    """A relay frozen mid-batch (SIGSTOP after the broker acked, before the rows are marked) holds
+    the outbox lock in an open transaction. Its lease (idle_in_transaction_session_timeout) ends
+    the session, so a second relay takes over; the resumed zombie's mark is refused by the dead
+    session, and every event arrives (the zombie's batch twice, which inboxes absorb)."""
+    url, engine = db
+    run = uuid.uuid4().hex[:8]
+    outbox, _ = add_messaging_tables(new_metadata())
+    envelopes = [opened_envelope(run, i) for i in range(200)]
+    async with make_session_factory(engine)() as session, session.begin():
+        await write_outbox(session, outbox, envelopes, {e.id: topics.INTAKE_TICKETS for e in envelopes})
+
+    async def unsent_rows() -> int:
+        async with engine.connect() as conn:
+            return await conn.scalar(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+
+    relay = [sys.executable, str(HERE / "relay_proc.py"), url, kafka.bootstrap]
+    zombie_log = tmp_path / "zombie.log"
+    with zombie_log.open("w") as out:
+        zombie = subprocess.Popen([*relay, "1", "freeze", "2"], stdout=out, stderr=subprocess.STDOUT)
+    survivor = None
+    try:
+        await eventually(lambda: _stopped(zombie.pid), what="the first relay froze mid-batch", timeout=60)
+        assert await unsent_rows() == 200, "the frozen batch is not marked"
+        survivor = subprocess.Popen([*relay, "0", "crash", "2"])
+        # Without the lease the zombie's transaction, and its lock, would last as long as the freeze.
+        await eventually(unsent_rows, lambda n: n == 0, what="the second relay took over and published all", timeout=60)
+
+        zombie.send_signal(signal.SIGCONT)
+        await eventually(
+            lambda: "idle-in-transaction timeout" in zombie_log.read_text(),
+            what="the resumed relay's mark was refused (its session ended by the lease)",
+            timeout=30,
+        )
+        assert zombie.poll() is None, "the resumed relay goes on (and finds nothing to relay)"
+    finally:
+        for p in (zombie, survivor):
+            if p is not None:
+                p.send_signal(signal.SIGCONT)
+                p.kill()
+                p.wait()
+
+    records = await read_topic(kafka.bootstrap, topics.INTAKE_TICKETS, {e.id for e in envelopes})
+    counts = Counter(e.id for e, _ in records)
+    assert set(counts) == {e.id for e in envelopes}, "every event arrives"
+    assert sorted(Counter(counts.values()).items()) == [(1, 150), (2, 50)], "only the zombie's batch twice"
+
+
 async def test_poison_message_goes_to_dlq_and_the_partition_moves_on(kafka, batch_max):
     run = uuid.uuid4().hex[:8]
     key = f"T-poison-{run}".encode()

@@ -2,7 +2,12 @@
 
 The relay publishes with an idempotent producer (acks=all). One relay per service database is
 active at a time (a PostgreSQL advisory lock), so per-key order survives several replicas; a
-batch is awaited as a whole before rows are marked sent. A crash between publish and mark sends
+batch is awaited as a whole before rows are marked sent. The lock is a lease: the relay's
+transaction sets `idle_in_transaction_session_timeout`, so a relay whose process stops answering
+mid-batch (frozen, SIGSTOP, a stalled VM) loses its session and its lock after `lease_s` and
+another replica takes over; when the frozen one resumes, its mark fails with the dead session
+and the batch, already published, is published again by the new holder (a duplicate the inboxes
+absorb, never a loss). A crash between publish and mark sends
 the batch again: consumers' inboxes absorb the duplicates (at-least-once, effectively once).
 """
 
@@ -76,6 +81,7 @@ class OutboxRelay:
         service: str,
         batch_size: int = 500,
         poll_interval_s: float = 0.5,
+        lease_s: float = 20.0,
     ) -> None:
         self._engine = engine
         self._outbox = outbox
@@ -83,6 +89,9 @@ class OutboxRelay:
         self._service = service
         self._batch_size = batch_size
         self._poll_interval = poll_interval_s
+        # Longer than the producer's request timeout (15 s): a batch waiting for acks during a
+        # broker failover keeps its lock; only a relay that stopped answering loses it.
+        self._lease_ms = str(int(lease_s * 1000))
         self._lock_key = int.from_bytes(f"outbox:{service}".encode()[:8].ljust(8, b"\0"), "big", signed=True)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -142,7 +151,16 @@ class OutboxRelay:
         assert self._producer is not None
         o = self._outbox
         async with self._engine.begin() as conn:
-            got = await conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key})
+            # The lease first (set_config(..., true) is SET LOCAL), then the lock it protects.
+            got = (
+                await conn.execute(
+                    text(
+                        "SELECT set_config('idle_in_transaction_session_timeout', :lease, true),"
+                        " pg_try_advisory_xact_lock(:k)"
+                    ),
+                    {"lease": self._lease_ms, "k": self._lock_key},
+                )
+            ).one()[1]
             if not got:
                 return 0  # another replica is relaying
             rows = (

@@ -140,6 +140,7 @@ class ServiceRuntime:
             service=name,
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
+            lease_s=settings.relay_lease_s,
         )
         self.consumers: list[EventConsumer] = []
         # Operators list, replay and discard this service's dead letters (/v1/admin/dead-letters).

@@ -159,6 +159,9 @@ class ServiceSettings(FixflowSettings):
     run_relay: bool = True
     relay_batch_size: int = 500
     relay_poll_interval_s: float = 0.5
+    # A relay silent this long inside its batch's transaction (a frozen process) loses the outbox
+    # lock to another replica (fixflow_shared.outbox).
+    relay_lease_s: float = 20.0
     consumer_members: int = Field(
         2, ge=1, le=12, description="group members per process; partitions (6) bound the useful total"
     )
