@@ -300,6 +300,7 @@ class Fault:
     started: float = 0.0  # monotonic
     ended: float = 0.0  # when the faulted component was back
     note: str = ""
+    zombie_log: tuple[Path, int] | None = None  # a resumed replica's log, from where it resumed
 
 
 async def inject(env: Env, fault: str, stats: Fault) -> None:
@@ -325,6 +326,7 @@ async def inject(env: Env, fault: str, stats: Fault) -> None:
         assert pid is not None
         os.kill(pid, signal.SIGSTOP)
         await asyncio.sleep(SESSION_TIMEOUT_S + 6.0)
+        stats.zombie_log = (r.proc.log_path, r.proc.log_path.stat().st_size)
         os.kill(pid, signal.SIGCONT)
         stats.note = f"{r.label} frozen {SESSION_TIMEOUT_S + 6:.0f} s"
     elif fault == "pg":
@@ -342,6 +344,23 @@ async def inject(env: Env, fault: str, stats: Fault) -> None:
 
 
 # ------------------------------------------------------------------------------------- invariants
+
+
+def zombie_refusals(stats: Fault) -> dict[str, int]:
+    """What the resumed (frozen) replica was refused, from its log since SIGCONT: offset commits
+    of a generation the group had moved past (aiokafka: "OffsetCommit failed ... will rejoin" /
+    CommitFailedError), and an outbox relay batch whose session its lease had ended. Zero when it
+    was frozen between batches: then it had nothing stale to commit."""
+    if stats.zombie_log is None:
+        return {}
+    path, start = stats.zombie_log
+    with path.open("rb") as f:
+        f.seek(start)
+        text = f.read().decode(errors="replace")
+    return {
+        "offset commits refused": text.count("OffsetCommit failed"),
+        "relay batches refused": text.count("idle-in-transaction timeout"),
+    }
 
 
 async def _conn(env: Env, svc: str) -> asyncpg.Connection:
@@ -591,6 +610,7 @@ async def phase(
             "drained after load s": round(drained, 1),
             "failed": run.failed[:3],
             "fault": stats.note,
+            **({"zombie": zombie_refusals(stats)} if stats.zombie_log else {}),
         },
     )
     print(f"[chaos] {fault}: {row.details}", flush=True)
