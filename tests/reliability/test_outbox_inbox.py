@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream.kafka import KafkaBroker
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text
 
 from fixflow_shared import topics
 from fixflow_shared.consumer import EventConsumer
@@ -28,7 +28,7 @@ from fixflow_shared.events import Envelope, InvalidEnvelope, new_envelope
 from fixflow_shared.events.contracts.intake import TicketOpened
 from fixflow_shared.outbox import write_outbox
 from fixflow_shared.testing import eventually
-from fixflow_shared.testing.kafka import consumed, end_offsets
+from fixflow_shared.testing.kafka import committed_offsets, consumed, end_offsets, publish
 from fixflow_shared.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -224,6 +224,64 @@ async def test_frozen_relay_loses_the_outbox_lock_and_its_resumed_mark_is_refuse
     counts = Counter(e.id for e, _ in records)
     assert set(counts) == {e.id for e in envelopes}, "every event arrives"
     assert sorted(Counter(counts.values()).items()) == [(1, 150), (2, 50)], "only the zombie's batch twice"
+
+
+async def test_frozen_consumer_is_a_zombie_whose_stale_work_and_offset_commit_are_refused(db, kafka, tmp_path):
+    """A member frozen mid-batch (after applying an event, before the batch's offsets are
+    committed) past its session timeout loses its partitions; another member redoes the batch
+    and its inbox refuses what the zombie already applied. Resumed, the zombie finishes its stale
+    batch (each claim refused: the other member applied them) and its offset commit is refused by
+    the group coordinator (stale generation), so the group's offsets never move back."""
+    url, engine = db
+    run = uuid.uuid4().hex[:8]
+    group = f"zombie-{run}"
+    envelopes = [opened_envelope(run, i) for i in range(60)]
+    sent = await publish(kafka.bootstrap, *envelopes)
+    member = [sys.executable, str(HERE / "consumer_proc.py"), url, kafka.bootstrap, group, run]
+    logs = {name: (tmp_path / f"{name}.out", tmp_path / f"{name}.err") for name in ("zombie", "survivor")}
+
+    def spawn(name: str, freeze_at: int) -> subprocess.Popen[bytes]:
+        out, err = logs[name]
+        with out.open("w") as o, err.open("w") as e:
+            return subprocess.Popen([*member, name, str(freeze_at)], stdout=o, stderr=e)
+
+    def log_of(name: str, which: int = 0) -> str:
+        return logs[name][which].read_text()
+
+    zombie = spawn("zombie", 10)
+    survivor = None
+    try:
+        await eventually(lambda: _stopped(zombie.pid), what="the first member froze mid-batch", timeout=90)
+        survivor = spawn("survivor", -1)
+        await consumed(kafka.bootstrap, group, *sent, timeout=90)  # the survivor finished every record
+        assert f"refused {envelopes[10].id}" in log_of("survivor"), "the zombie's applied event is not applied again"
+        before = await committed_offsets(kafka.bootstrap, group)
+
+        zombie.send_signal(signal.SIGCONT)
+        refusal = await eventually(
+            lambda: [
+                ln for ln in log_of("zombie", 1).splitlines() if "OffsetCommit failed" in ln or "CommitFailed" in ln
+            ],
+            what="the resumed zombie's offset commit was refused",
+            timeout=30,
+        )
+        assert refusal
+        after = await committed_offsets(kafka.bootstrap, group)
+        assert all(after[tp] >= offset for tp, offset in before.items()), "no committed offset moved back"
+    finally:
+        for p in (zombie, survivor):
+            if p is not None:
+                p.send_signal(signal.SIGCONT)
+                p.kill()
+                p.wait()
+
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(text("SELECT event_id, label FROM test_zombie_effects WHERE run = :r"), {"r": run})
+        ).all()
+    counts = Counter(event_id for event_id, _ in rows)
+    assert set(counts) == {e.id for e in envelopes} and set(counts.values()) == {1}, "each event applied once"
+    assert {label for _, label in rows} == {"zombie", "survivor"}
 
 
 async def test_poison_message_goes_to_dlq_and_the_partition_moves_on(kafka, batch_max):
