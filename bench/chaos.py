@@ -643,6 +643,20 @@ async def soak(
     total = int(args.soak_minutes * 60 * args.rate)
     tasks: list[asyncio.Task[None]] = []
     opened: list[tuple[float, int]] = []
+    loads: dict[int, float] = {}  # minute -> the machine's 1-minute load average at its end
+
+    async def sample_load() -> None:
+        while True:
+            await asyncio.sleep(60)
+            m = int((time.monotonic() - t0) // 60) - 1
+            loads[m] = os.getloadavg()[0]
+            print(
+                f"[soak] minute {m}: {len(opened)} opened, {len(run.done)} closed, {len(run.failed)} failed, "
+                f"load average {loads[m]:.1f}",
+                flush=True,
+            )
+
+    sampler = asyncio.create_task(sample_load())
     for n in range(total):
         delay = t0 + n / args.rate - time.monotonic()
         if delay > 0:
@@ -653,16 +667,22 @@ async def soak(
         tasks.append(asyncio.create_task(lc.lifecycle(c, target, ev, ten, asset, 10**6 + n, run, args.timeout)))
         tasks = [t for t in tasks if not t.done()] if n % 100 == 0 else tasks
     await asyncio.gather(*tasks)
+    sampler.cancel()
     end_rss = {k: rss_mb(f()) for k, f in procs.items()}
     by_minute: dict[int, list[str]] = {}
     for tid, started, _ in run.done:
         by_minute.setdefault(int((started - t0) // 60), []).append(tid)
     minutes = [by_minute[m] for m in sorted(by_minute)]
     print(f"\n[soak] {len(run.done)} of {total} lifecycles closed, {len(run.failed)} failed, at {args.rate:g}/s")
-    print(f"{'minute':>6} {'tickets':>7} {'opened->assigned p50 ms':>24} {'p99 ms':>8}")
-    for m, ids in enumerate(minutes):
+    print(f"{'minute':>6} {'tickets':>7} {'opened->assigned p50 ms':>24} {'p99 ms':>8} {'load 1m':>7}")
+    for m, ids in zip(sorted(by_minute), minutes, strict=True):
         xs = lc.hop(ev, ids, lc.OPENED, lc.ASSIGNED)
-        print(f"{m:>6} {len(ids):>7} {lc.pct(xs, 50):>24.0f} {lc.pct(xs, 99):>8.0f}")
+        print(f"{m:>6} {len(ids):>7} {lc.pct(xs, 50):>24.0f} {lc.pct(xs, 99):>8.0f} {loads.get(m, float('nan')):>7.1f}")
+    print(f"\n{'minutes':>7} {'tickets':>7} {'opened->assigned p50 ms':>24} {'p99 ms':>8}")  # p99 of more tickets
+    for w in range(0, max(by_minute, default=-1) + 1, 5):
+        ids = [tid for m in range(w, w + 5) for tid in by_minute.get(m, [])]
+        xs = lc.hop(ev, ids, lc.OPENED, lc.ASSIGNED)
+        print(f"{f'{w}-{w + 4}':>7} {len(ids):>7} {lc.pct(xs, 50):>24.0f} {lc.pct(xs, 99):>8.0f}")
     print(f"\n{'process':<12} {'RSS start MB':>12} {'RSS end MB':>10} {'growth %':>8}")
     for k in procs:
         a, b = start_rss[k], end_rss[k]
