@@ -497,6 +497,40 @@ async def statuses(env: Env, tenants: list[str], ids: list[str]) -> Counter[str]
     return Counter(by_id.get(i, "missing") for i in ids)
 
 
+async def insight_gap(env: Env, c: httpx.AsyncClient, tenants: list[str]) -> dict[str, int]:
+    """insight's projection against intake's truth (with --services ...,insight): for each tenant,
+    the tickets opened and resolved today (UTC) as GET /v1/kpis counts them, minus intake's own
+    count; asked of both insight replicas (the balancer alternates). Positive: an event projected
+    twice; negative: one missing. Empty without insight."""
+    if "insight" not in env.replicas:
+        return {}
+    from datetime import UTC, datetime, timedelta
+
+    from fixflow_shared.testing import auth_headers
+
+    conn = await _conn(env, "intake")
+    try:
+        rows = await _per_tenant(
+            conn,
+            tenants,
+            "SELECT count(*) AS opened, count(*) FILTER (WHERE status IN ('resolved', 'closed')) AS resolved"
+            " FROM tickets",
+        )
+    finally:
+        await conn.close()
+    today = datetime.now(UTC).date()
+    period = {"from": today.isoformat(), "to": (today + timedelta(days=1)).isoformat()}
+    gap = {"opened": 0, "resolved": 0}
+    for tenant, truth in zip(tenants, rows, strict=True):
+        for _ in env.replicas["insight"]:
+            r = await c.get("http://insight/v1/kpis", params=period, headers=auth_headers(tenant, "manager"))
+            r.raise_for_status()
+            seen = r.json()["tickets"]
+            for k in gap:
+                gap[k] += int(seen[k]) - int(truth[k])
+    return gap
+
+
 async def quiesce(env: Env, tenants: list[str], timeout: float) -> float:
     """Wait until every outbox row is sent, every group has read everything and no delivery is
     pending (one a killed replica held is sent by the sweep once its lease ran out: its effect
@@ -560,6 +594,7 @@ async def phase(
     count = max(1, int(args.rate * args.seconds))
     names = [t.name for t in tenants]
     dup_before = await duplicates(env, names)
+    gap_before = await insight_gap(env, c, names)
     resent_before = resent(env)
     stalls_before = len(balancer.stalls)
     offset = phase.counter  # type: ignore[attr-defined]
@@ -590,7 +625,10 @@ async def phase(
     unsent = await unsent_outbox(env)
     lag = await consumer_lag(env)
     dlq = await dead_letters(env)
-    lost = len(ids) - state.get("closed", 0)
+    gap_after = await insight_gap(env, c, names)
+    gap = {k: v - gap_before.get(k, 0) for k, v in gap_after.items()}  # this phase's
+    lost = len(ids) - state.get("closed", 0) + sum(-v for v in gap.values() if v < 0)
+    dup["insight projection"] = sum(v for v in gap.values() if v > 0)
     row = Row(
         fault,
         f"{args.rate:g}/s x {args.seconds:g} s",
@@ -606,6 +644,7 @@ async def phase(
             "unsent outbox rows": {k: v for k, v in unsent.items() if v},
             "lag": {k: v for k, v in lag.items() if v},
             "dead letters": dlq,
+            **({"insight minus intake": gap} if gap else {}),
             "emails resent under the same Message-ID": resent(env) - resent_before,
             "drained after load s": round(drained, 1),
             "failed": run.failed[:3],
