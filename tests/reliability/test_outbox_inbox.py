@@ -171,7 +171,6 @@ async def test_relay_killed_mid_batch_loses_nothing_and_inbox_absorbs_duplicates
     assert len(rows) == 400 and len(set(rows)) == 400
 
 
-@pytest.mark.parametrize("batch_max", [0, 25], ids=["per-message", "batched"])
 def _stopped(pid: int) -> bool:
     """The process is stopped (SIGSTOP): state T in /proc/<pid>/stat."""
     stat = Path(f"/proc/{pid}/stat").read_text()
@@ -284,6 +283,7 @@ async def test_frozen_consumer_is_a_zombie_whose_stale_work_and_offset_commit_ar
     assert {label for _, label in rows} == {"zombie", "survivor"}
 
 
+@pytest.mark.parametrize("batch_max", [0, 25], ids=["per-message", "batched"])
 async def test_poison_message_goes_to_dlq_and_the_partition_moves_on(kafka, batch_max):
     run = uuid.uuid4().hex[:8]
     key = f"T-poison-{run}".encode()
