@@ -19,6 +19,7 @@ from fixflow_shared.errors import FixflowError
 from fixflow_shared.logs import get_logger, setup_logging
 from fixflow_shared.metrics import MetricsMiddleware, metrics_endpoint
 from fixflow_shared.problems import problem_response
+from fixflow_shared.ratelimit import RateLimiter
 from fixflow_shared.tracing import setup_tracing
 from fixflow_shared.web.oidc import OidcClient
 from fixflow_shared.web.security import CsrfRefused, install_security_headers
@@ -26,7 +27,6 @@ from fixflow_shared.web.services import ServiceProblem, Services
 from fixflow_shared.web.sessions import SessionStore
 from portal import SERVICE
 from portal.adapters.codes import CodeStore
-from portal.adapters.ratelimit import RateLimiter
 from portal.adapters.tokens import TokenIssuer
 from portal.config import PortalSettings
 from portal.entrypoints import customer_auth, pwa, requests, surveys, tech, tech_auth, tickets
