@@ -1,40 +1,14 @@
-"""`python -m console [serve|migrate|await-migrations|healthcheck]`, the commands of every service
-image (fixflow_shared/cli.py). The console owns no database: migrate and await-migrations succeed
-at once, so `make migrate` and the image's one-shot steps treat it like the others."""
+"""`python -m console [serve|migrate|await-migrations|healthcheck]`: the commands of every web
+application's image (fixflow_shared.web.cli). The console owns no database."""
 
 from __future__ import annotations
 
-import sys
-
 from console.config import ConsoleSettings
+from fixflow_shared.web.cli import run_web_app
 
 
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    cmd = argv[0] if argv else "serve"
-    if cmd in ("migrate", "await-migrations"):
-        print(f"console: {cmd}: no database (sessions live in Redis)")
-        return
-    settings = ConsoleSettings()
-    if cmd == "healthcheck":
-        from fixflow_shared.cli import healthcheck
-
-        healthcheck(settings.http_port)
-    elif cmd == "serve":
-        import uvicorn
-
-        from console.bootstrap import build
-
-        uvicorn.run(
-            build(settings),
-            host=settings.http_host,
-            port=settings.http_port,
-            log_config=None,
-            access_log=False,
-            timeout_keep_alive=75,
-        )
-    else:
-        sys.exit(f"unknown command {cmd!r}: use serve, migrate, await-migrations or healthcheck")
+    run_web_app("console", ConsoleSettings, argv)
 
 
 if __name__ == "__main__":
