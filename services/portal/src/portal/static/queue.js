@@ -48,52 +48,50 @@
 
   // Send what waits, in the order it was queued. Stops at the first network failure, server error
   // or ended session (those wait for the next try); a conflict holds the rest of that job's actions.
-  async function drainOnce(csrf, notify) {
-    var report = { sent: 0, conflicts: 0, failed: 0, waiting: 0, stopped: null, jobs: {} };
+  async function drainOnce(csrf) {
+    var report = { sent: 0, stopped: null, jobs: {} };
     var actions = (await all()).sort(function (a, b) { return a.seq - b.seq; });
     var held = {};
     for (var i = 0; i < actions.length; i++) {
       var a = actions[i];
       if (a.state === "conflict" || a.state === "failed") { held[a.wo] = true; continue; }
-      if (report.stopped) { report.waiting++; continue; }
+      if (report.stopped) continue;
       if (held[a.wo]) {
         a.state = "conflict"; a.detail = a.detail || "held: an earlier action of this job was not applied";
-        await put(a); report.conflicts++; continue;
+        await put(a); continue;
       }
       var r;
       try {
         a.tries++; r = await send(a, csrf);
       } catch (e) {
-        await put(a); report.stopped = "offline"; report.waiting++; continue;
+        await put(a); report.stopped = "offline"; continue;
       }
       if (r.ok) {
         await remove(a.seq); report.sent++; report.jobs[a.wo] = true;
-        if (notify) notify(a, "sent");
         continue;
       }
       var body = {};
       try { body = await r.json(); } catch (e) { body = {}; }
       if (r.status === 409) {
-        a.state = "conflict"; a.detail = body.detail || "conflict"; a.reason = body.reason || null;
-        await put(a); held[a.wo] = true; report.conflicts++; report.jobs[a.wo] = true;
+        a.state = "conflict"; a.detail = body.detail || "conflict";
+        await put(a); held[a.wo] = true; report.jobs[a.wo] = true;
       } else if (r.status === 422 || r.status === 404) {
         a.state = "failed"; a.detail = body.detail || body.title || String(r.status);
-        await put(a); held[a.wo] = true; report.failed++;
+        await put(a); held[a.wo] = true;
       } else {
-        await put(a); report.waiting++;
+        await put(a);
         report.stopped = r.status === 401 ? "signed-out" : (r.status === 403 ? "expired-form" : "server");
       }
-      if (notify) notify(a, a.state);
     }
     return report;
   }
 
-  async function drain(csrf, notify) {
+  async function drain(csrf) {
     if (root.navigator && root.navigator.locks) {
-      return root.navigator.locks.request("fixflow-queue", function () { return drainOnce(csrf, notify); });
+      return root.navigator.locks.request("fixflow-queue", function () { return drainOnce(csrf); });
     }
-    return drainOnce(csrf, notify);
+    return drainOnce(csrf);
   }
 
-  root.FixflowQueue = { add: add, all: all, put: put, remove: remove, drain: drain, newKey: newKey };
+  root.FixflowQueue = { add: add, all: all, remove: remove, drain: drain, newKey: newKey };
 })(typeof self !== "undefined" ? self : window);

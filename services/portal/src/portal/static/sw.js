@@ -3,7 +3,7 @@
 "use strict";
 importScripts("/static/vendor/idb.umd.js", "/static/queue.js");
 
-var CACHE = "fixflow-tech-v3";  // a new name whenever a kept asset changes
+var CACHE = "fixflow-tech-v4";  // a new name whenever a kept asset changes
 var SHELL = [
   "/tech", "/tech/offline", "/static/portal.css", "/static/tech.js", "/static/queue.js",
   "/static/htmx/htmx.min.js", "/static/vendor/idb.umd.js", "/static/vendor/signature_pad.umd.min.js",
@@ -55,7 +55,7 @@ self.addEventListener("message", function (e) {
 // Background Sync where the browser has it: the queue drains even with the app closed.
 self.addEventListener("sync", function (e) {
   if (e.tag !== "fixflow-queue") return;
-  e.waitUntil(self.FixflowQueue.drain(null, null).then(function (report) {
+  e.waitUntil(self.FixflowQueue.drain(null).then(function (report) {
     return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (pages) {  // the open app shows it
       pages.forEach(function (p) { p.postMessage({ type: "queue-drained", report: report }); });
     });
