@@ -94,7 +94,7 @@
         if (!navigator.onLine) break;
         var report = await Q.drain(csrf);
         await render(report);
-        if (report.stopped === "signed-out") { panel.querySelector("[data-summary]").textContent = T("SignInAgain"); }
+        if (report.stopped === "signed-out" && panel) { panel.querySelector("[data-summary]").textContent = T("SignInAgain"); }
         if (wo && report.jobs[wo]) refreshStatus();
         retryLater(report.stopped === "offline" || report.stopped === "server");
       } while (again);
