@@ -55,3 +55,15 @@ def install_security_headers(app: FastAPI, csp: str, *, static_prefix: str = "/s
         if not request.url.path.startswith(static_prefix):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def set_session_cookie(response: Response, cookie: str, session_id: str, *, max_age: int, secure: bool) -> None:
+    """The session's id: out of scripts' reach, sent on top-level navigation from other sites (a
+    link in a message opens a signed-in page), over HTTPS only where `secure`."""
+    response.set_cookie(cookie, session_id, max_age=max_age, httponly=True, secure=secure, samesite="lax", path="/")
+
+
+def set_sign_in_form_cookie(response: Response, cookie: str, token: str, *, secure: bool) -> None:
+    """The double-submit value of a sign-in form (see `double_submit_ok`), for half an hour; sent by
+    this site's own forms only."""
+    response.set_cookie(cookie, token, max_age=1800, httponly=True, samesite="strict", secure=secure, path="/")

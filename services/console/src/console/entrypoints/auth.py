@@ -31,7 +31,7 @@ from console.entrypoints.web import (
 from fixflow_shared.auth import MAX_DEV_TTL_S, Authenticator, dev_token
 from fixflow_shared.errors import FixflowError, NotFound
 from fixflow_shared.web.oidc import SignInFailed
-from fixflow_shared.web.security import double_submit_ok
+from fixflow_shared.web.security import double_submit_ok, set_session_cookie, set_sign_in_form_cookie
 from fixflow_shared.web.security import safe_next as _safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -39,15 +39,7 @@ TENANT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 def _set_session_cookie(request: Request, response: Response, session_id: str, max_age: int) -> None:
-    response.set_cookie(
-        COOKIE,
-        session_id,
-        max_age=max_age,
-        httponly=True,
-        secure=settings_of(request).secure_cookies,
-        samesite="lax",
-        path="/",
-    )
+    set_session_cookie(response, COOKIE, session_id, max_age=max_age, secure=settings_of(request).secure_cookies)
 
 
 def _login_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
@@ -67,9 +59,7 @@ def _login_page(request: Request, *, error: str | None = None, status: int = 200
         },
         status=status,
     )
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, max_age=1800, httponly=True, samesite="strict", secure=settings.secure_cookies
-    )
+    set_sign_in_form_cookie(response, LOGIN_CSRF_COOKIE, token, secure=settings.secure_cookies)
     return response
 
 

@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from fixflow_shared import links
 from fixflow_shared.logs import get_logger
-from fixflow_shared.web.security import double_submit_ok, safe_next
+from fixflow_shared.web.security import double_submit_ok, safe_next, set_session_cookie, set_sign_in_form_cookie
 from fixflow_shared.web.services import ServiceProblem
 from portal import i18n
 from portal.domain.contacts import NotAContact, parse_contact
@@ -47,23 +47,11 @@ def tenant_of(request: Request, given: str | None = None) -> str | None:
     return tenant if tenant and TENANT.match(tenant) else None
 
 
-def _form_cookie(request: Request, response: Response, token: str) -> Response:
-    response.set_cookie(
-        SIGN_IN_CSRF_COOKIE,
-        token,
-        max_age=1800,
-        httponly=True,
-        samesite="strict",
-        secure=settings_of(request).secure_cookies,
-        path="/",
-    )
-    return response
-
-
 def _page(request: Request, name: str, status: int = 200, **context: object) -> Response:
     token = request.cookies.get(SIGN_IN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = render(request, name, {"form_token": token, **context}, status=status)
-    return _form_cookie(request, response, token)
+    set_sign_in_form_cookie(response, SIGN_IN_CSRF_COOKIE, token, secure=settings_of(request).secure_cookies)
+    return response
 
 
 async def start_session(
@@ -86,9 +74,7 @@ async def start_session(
         scope=scope,
     )
     response = RedirectResponse(next_path, status_code=303)
-    response.set_cookie(
-        COOKIE, session.id, max_age=int(max_s), httponly=True, secure=settings.secure_cookies, samesite="lax", path="/"
-    )
+    set_session_cookie(response, COOKIE, session.id, max_age=int(max_s), secure=settings.secure_cookies)
     response.delete_cookie(SIGN_IN_CSRF_COOKIE, path="/")
     return response
 

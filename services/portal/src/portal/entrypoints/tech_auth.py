@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from fixflow_shared.errors import FixflowError, NotFound
 from fixflow_shared.web.oidc import SignInFailed
-from fixflow_shared.web.security import double_submit_ok, safe_next
+from fixflow_shared.web.security import double_submit_ok, safe_next, set_session_cookie, set_sign_in_form_cookie
 from fixflow_shared.web.services import ServiceProblem
 from portal import i18n
 from portal.entrypoints.web import (
@@ -55,9 +55,7 @@ def _page(request: Request, *, error: str | None = None, status: int = 200, **va
         },
         status=status,
     )
-    response.set_cookie(
-        SIGN_IN_CSRF_COOKIE, token, max_age=1800, httponly=True, samesite="strict", secure=settings.secure_cookies
-    )
+    set_sign_in_form_cookie(response, SIGN_IN_CSRF_COOKIE, token, secure=settings.secure_cookies)
     return response
 
 
@@ -89,9 +87,7 @@ async def _start(
         technician_id=technician_id,
     )
     response = RedirectResponse(next_path, status_code=303)
-    response.set_cookie(
-        COOKIE, session.id, max_age=int(max_s), httponly=True, secure=settings.secure_cookies, samesite="lax", path="/"
-    )
+    set_session_cookie(response, COOKIE, session.id, max_age=int(max_s), secure=settings.secure_cookies)
     response.delete_cookie(SIGN_IN_CSRF_COOKIE)
     return response
 
