@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -33,10 +33,11 @@ from console.service_layer.live import LiveHub
 from fixflow_shared.auth import Authenticator
 from fixflow_shared.errors import FixflowError
 from fixflow_shared.logs import get_logger, setup_logging
-from fixflow_shared.metrics import MetricsMiddleware, metrics_endpoint
+from fixflow_shared.metrics import MetricsMiddleware
 from fixflow_shared.ticket_traces import TicketTraces, join_ticket_traces
 from fixflow_shared.tracing import setup_tracing
 from fixflow_shared.web.oidc import OidcClient
+from fixflow_shared.web.ops import install_ops
 from fixflow_shared.web.security import CsrfRefused, install_security_headers
 from fixflow_shared.web.services import ServiceProblem, Services
 from fixflow_shared.web.sessions import SessionStore
@@ -262,22 +263,10 @@ def _install_ops(app: FastAPI) -> None:
         session = await optional_session(request)
         return RedirectResponse(home_of(session) if session else "/login", status_code=303)
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": SERVICE}
+    install_ops(app, SERVICE, reported=_live_updates)
 
-    @app.get("/readyz", include_in_schema=False)
-    async def readyz(request: Request) -> JSONResponse:
-        checks: dict[str, str] = {}
-        try:
-            await request.app.state.redis.ping()
-            checks["redis"] = "ok"
-        except Exception as exc:
-            checks["redis"] = f"error: {type(exc).__name__}"
-        feed = request.app.state.feed
-        # the pages work without the broker (no live updates): reported, not a reason to stop serving
-        checks["live_updates"] = "off" if feed is None else ("ok" if feed.connected else "connecting")
-        ok = checks["redis"] == "ok"
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
 
-    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+def _live_updates(request: Request) -> dict[str, str]:
+    """The pages work without the broker (no live updates): reported, not a reason to stop serving."""
+    feed = request.app.state.feed
+    return {"live_updates": "off" if feed is None else ("ok" if feed.connected else "connecting")}

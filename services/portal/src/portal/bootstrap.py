@@ -17,11 +17,12 @@ import fixflow_shared
 from fixflow_shared.auth import Authenticator
 from fixflow_shared.errors import FixflowError
 from fixflow_shared.logs import get_logger, setup_logging
-from fixflow_shared.metrics import MetricsMiddleware, metrics_endpoint
+from fixflow_shared.metrics import MetricsMiddleware
 from fixflow_shared.problems import problem_response
 from fixflow_shared.ratelimit import RateLimiter
 from fixflow_shared.tracing import setup_tracing
 from fixflow_shared.web.oidc import OidcClient
+from fixflow_shared.web.ops import install_ops
 from fixflow_shared.web.security import CsrfRefused, install_security_headers
 from fixflow_shared.web.services import ServiceProblem, Services
 from fixflow_shared.web.sessions import SessionStore
@@ -248,24 +249,9 @@ def _install_ops(app: FastAPI) -> None:
     async def home(request: Request) -> Response:
         return RedirectResponse(home_of(await optional_session(request)), status_code=303)
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": SERVICE}
-
-    @app.get("/readyz", include_in_schema=False)
-    async def readyz(request: Request) -> JSONResponse:
-        checks: dict[str, str] = {}
-        try:
-            await request.app.state.redis.ping()
-            checks["redis"] = "ok"
-        except Exception as exc:
-            checks["redis"] = f"error: {type(exc).__name__}"
-        ok = checks["redis"] == "ok"
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
-
     @app.get("/.well-known/jwks.json", include_in_schema=False)
     async def jwks(request: Request) -> JSONResponse:
         """The public key of the tokens the portal signs (production), for the services to check."""
         return JSONResponse(request.app.state.tokens.jwks(), headers={"Cache-Control": "max-age=300"})
 
-    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    install_ops(app, SERVICE)
