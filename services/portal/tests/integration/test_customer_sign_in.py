@@ -137,3 +137,14 @@ async def test_a_form_without_its_token_is_refused(portal, fake):
     client = await portal()
     r = await client.post("/sign-in", data={"contact": PHONE, "tenant": "acme", "form_token": "forged"})
     assert r.status_code == 403 and fake.made("notify") == []
+
+
+async def test_the_language_switch_is_remembered_and_returns_to_a_page_of_this_site_only(portal):
+    client = await portal()
+    switched = await client.get("/lang/zh-CN?next=/sign-in")
+    assert switched.status_code == 303 and switched.headers["location"] == "/sign-in"
+    assert "portal_lang=zh-CN" in switched.headers["set-cookie"]
+    elsewhere = await client.get("/lang/en?next=//evil.example/x")
+    assert elsewhere.headers["location"] == "/"
+    unknown = await client.get("/lang/fr?next=/sign-in")
+    assert unknown.status_code == 303 and "set-cookie" not in unknown.headers

@@ -14,6 +14,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from fixflow_shared.web.security import safe_next
+
 LOCALES = ("zh-CN", "en")
 
 
@@ -70,3 +75,11 @@ class Catalogue:
             return _(labels.get(text, text.replace("_", " ").capitalize()))
 
         return label
+
+
+def switch_language(request: Request, code: str, cookie: str) -> Response:
+    """`/lang/{code}?next=...`: remember the choice for a year, back to the page (on this site)."""
+    response = RedirectResponse(safe_next(request.query_params.get("next")) or "/", status_code=303)
+    if code in LOCALES:
+        response.set_cookie(cookie, code, max_age=365 * 24 * 3600, samesite="lax", path="/")
+    return response

@@ -30,6 +30,7 @@ from console.entrypoints.web import (
 )
 from fixflow_shared.auth import MAX_DEV_TTL_S, Authenticator, dev_token
 from fixflow_shared.errors import FixflowError, NotFound
+from fixflow_shared.web import i18n as web_i18n
 from fixflow_shared.web.oidc import SignInFailed
 from fixflow_shared.web.security import double_submit_ok, set_session_cookie, set_sign_in_form_cookie
 from fixflow_shared.web.security import safe_next as _safe_next
@@ -179,7 +180,4 @@ async def logout(request: Request, session: SessionDep) -> Response:
 
 @router.get("/lang/{code}")
 async def switch_language(request: Request, code: str) -> Response:
-    response = RedirectResponse(_safe_next(request.query_params.get("next")) or "/", status_code=303)
-    if code in i18n.LOCALES:
-        response.set_cookie(i18n.COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", path="/")
-    return response
+    return web_i18n.switch_language(request, code, i18n.COOKIE)

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from fixflow_shared import links
 from fixflow_shared.logs import get_logger
+from fixflow_shared.web import i18n as web_i18n
 from fixflow_shared.web.security import double_submit_ok, safe_next, set_session_cookie, set_sign_in_form_cookie
 from fixflow_shared.web.services import ServiceProblem
 from portal import i18n
@@ -288,7 +289,4 @@ async def sign_out(request: Request) -> Response:
 
 @router.get("/lang/{code}")
 async def switch_language(request: Request, code: str) -> Response:
-    response = RedirectResponse(safe_next(request.query_params.get("next")) or "/", status_code=303)
-    if code in i18n.LOCALES:
-        response.set_cookie(i18n.COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", path="/")
-    return response
+    return web_i18n.switch_language(request, code, i18n.COOKIE)
