@@ -7,8 +7,9 @@ and the portal opens the page it names for that customer only.
 Every page a link opens belongs to one ticket (its quote, invoice, receipt, service report), so a
 session opened by a link reaches that ticket's pages only. A token is `<payload>.<mac>`: the payload
 is base64url of a compact JSON list (version, tenant, customer id, ticket id, kind of page, object
-id, expiry in Unix seconds), the mac base64url of HMAC-SHA256(key, payload). The key is FIXFLOW_PORTAL_LINK_SECRETS, shared by notify (signs) and the
-portal (verifies); a list rotates keys (the first signs, every one verifies). Nothing is stored:
+id, expiry in Unix seconds), the mac base64url of HMAC-SHA256(key, payload). The keys are the key
+ring FIXFLOW_PORTAL_LINK_SECRETS (fixflow_shared.keys), shared by notify (signs) and the portal
+(verifies): the first signs, every one verifies, a retiring one until its `until`. Nothing is stored:
 a link stays valid until it expires, so it is as private as the message it came in, and the page
 it opens is that one page (the portal asks for a one-time code for anything else).
 """
@@ -22,6 +23,9 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fixflow_shared.keys import KeyRing
 
 VERSION = 1
 KINDS = ("ticket", "quote", "invoice", "receipt", "report")
@@ -101,11 +105,14 @@ def sign(link: Link, key: bytes) -> str:
     return f"{payload}.{_mac(key, payload)}"
 
 
-def verify(token: str, keys: Sequence[bytes], *, now: float) -> Link:
-    """The link a token names, if one of `keys` signed it; LinkExpired after its time, BadLink otherwise."""
+def verify(token: str, keys: KeyRing | Sequence[bytes], *, now: float) -> Link:
+    """The link a token names, if one of `keys` signed it (of a ring: one valid `now`); LinkExpired
+    after its time, BadLink otherwise."""
     if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
         raise BadLink("not a link")
     payload, mac = token.split(".")
+    if isinstance(keys, KeyRing):
+        keys = keys.verifying(datetime.fromtimestamp(now, UTC))
     if not any(hmac.compare_digest(_mac(k, payload), mac) for k in keys):
         raise BadLink("not a link we signed")
     try:

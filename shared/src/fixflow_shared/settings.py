@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fixflow_shared.keys import KeyRing, PartnerKey, UnusableKeys, dev_secrets
+from fixflow_shared.keys import KeyRing, PartnerKey, RingKey, UnusableKeys, dev_secrets
 from fixflow_shared.policy import PARTNER_SCOPES
 
 
@@ -79,11 +79,12 @@ class FixflowSettings(BaseSettings):
     oidc_issuer: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_ISSUER"))
     oidc_audience: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_AUDIENCE"))
     oidc_jwks_url: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_JWKS_URL"))
-    portal_link_secrets: list[str] = Field(
-        default_factory=list,
+    portal_link_secrets: SecretStr | None = Field(
+        None,
         validation_alias=_shared("FIXFLOW_PORTAL_LINK_SECRETS"),
-        description="keys of the portal's signed links (JSON list, the first signs); notify signs, the portal "
-        "verifies. Outside production, empty = derived from the development token key",
+        description="key ring of the portal's signed links (one key, or a JSON list whose first entry signs; "
+        'a retiring key as {"key": ..., "until": ...}); notify signs, the portal verifies. Outside production, '
+        "unset = derived from the development token key",
     )
     partner_api_keys: list[PartnerKeyConfig] = Field(
         default_factory=list,
@@ -109,6 +110,10 @@ class FixflowSettings(BaseSettings):
             self.jwt_keys()
         except (UnusableKeys, ValueError) as exc:
             raise ValueError(f"FIXFLOW_JWT_DEV_SECRET: {exc}") from exc
+        try:
+            self.portal_link_keys()
+        except (UnusableKeys, ValueError) as exc:
+            raise ValueError(f"FIXFLOW_PORTAL_LINK_SECRETS: {exc}") from exc
         return self
 
     def jwt_keys(self) -> KeyRing | None:
@@ -124,16 +129,17 @@ class FixflowSettings(BaseSettings):
             return alias.choices[0]
         return (str(cls.model_config.get("env_prefix", "")) + field_name).upper()
 
-    def portal_link_keys(self) -> list[bytes]:
-        """The keys of the portal's signed links (fixflow_shared.links): the first signs."""
-        if self.portal_link_secrets:
-            return [k.encode() for k in self.portal_link_secrets]
+    def portal_link_keys(self) -> KeyRing | None:
+        """The key ring of the portal's signed links (fixflow_shared.links), None when there is none
+        (production without FIXFLOW_PORTAL_LINK_SECRETS)."""
+        if self.portal_link_secrets is not None and _present(self.portal_link_secrets):
+            return KeyRing.parse(self.portal_link_secrets.get_secret_value())
         keys = self.jwt_keys()
         if keys is not None:
             from fixflow_shared.links import derived_key
 
-            return [derived_key(keys.signing_key.decode(), "portal-links")]
-        return []
+            return KeyRing((RingKey(derived_key(keys.signing_key.decode(), "portal-links")),))
+        return None
 
 
 class ServiceSettings(FixflowSettings):

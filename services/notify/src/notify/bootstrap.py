@@ -98,8 +98,9 @@ def build(
         clock=runtime.clock,
     )
     links = None
-    if settings.portal_url and settings.portal_link_keys():
-        links = PortalLinks(settings.portal_url, settings.portal_link_keys(), timedelta(days=settings.portal_link_days))
+    link_keys = settings.portal_link_keys()
+    if settings.portal_url and link_keys is not None:
+        links = PortalLinks(settings.portal_url, [link_keys.signing_key], timedelta(days=settings.portal_link_days))
     register_consumers(runtime, dispatcher, members=settings.consumer_members, links=links)
 
     async def run_dispatcher() -> None:

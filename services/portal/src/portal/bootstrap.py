@@ -104,7 +104,8 @@ def build(settings: PortalSettings | None = None) -> FastAPI:
     )
     if not tokens.can_sign:
         log.warning("no PORTAL_TOKEN_SIGNING_KEY: customers cannot sign in")
-    if not settings.portal_link_keys():
+    link_keys = settings.portal_link_keys()
+    if link_keys is None:
         log.warning("no FIXFLOW_PORTAL_LINK_SECRETS: the links in customers' messages cannot be opened")
 
     @contextlib.asynccontextmanager
@@ -130,7 +131,7 @@ def build(settings: PortalSettings | None = None) -> FastAPI:
     app.state.oidc = oidc
     app.state.tokens = tokens
     app.state.authenticator = Authenticator(settings)  # checks the company issuer's token at technician sign-in
-    app.state.link_keys = settings.portal_link_keys()
+    app.state.link_keys = link_keys
     app.state.sessions = SessionStore(
         redis, idle_s=settings.session_idle_minutes * 60, max_s=settings.session_max_hours * 3600, prefix="portal:"
     )

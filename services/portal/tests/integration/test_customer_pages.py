@@ -142,7 +142,9 @@ async def test_a_signed_link_opens_its_ticket_and_nothing_else(portal, fake, pro
     ticket_world(fake, problem)
     client = await portal()
     keys = client.app.state.link_keys
-    token = links.sign(links.Link("acme", "C-1", "T-1", "quote", "Q-1", expires=int(time.time()) + 3600), keys[0])
+    token = links.sign(
+        links.Link("acme", "C-1", "T-1", "quote", "Q-1", expires=int(time.time()) + 3600), keys.signing_key
+    )
     r = await client.get(f"/l/{token}")
     assert r.status_code == 303 and r.headers["location"] == "/tickets/T-1/quotes/Q-1"
     assert (await client.get("/tickets/T-1/quotes/Q-1")).status_code == 200
@@ -153,7 +155,7 @@ async def test_a_signed_link_opens_its_ticket_and_nothing_else(portal, fake, pro
 async def test_an_expired_or_forged_link_gets_a_friendly_page(portal, fake):
     client = await portal()
     keys = client.app.state.link_keys
-    old = links.sign(links.Link("acme", "C-1", "T-1", expires=int(time.time()) - 1), keys[0])
+    old = links.sign(links.Link("acme", "C-1", "T-1", expires=int(time.time()) - 1), keys.signing_key)
     r = await client.get(f"/l/{old}")
     assert r.status_code == 410 and "<html" in r.text
     forged = old[:-4] + ("AAAA" if not old.endswith("AAAA") else "BBBB")

@@ -243,7 +243,7 @@ async def follow_link(request: Request, token: str) -> Response:
     """A signed link from a message: opens its page (and only its ticket's pages) without a code."""
     settings = settings_of(request)
     try:
-        link = links.verify(token, request.app.state.link_keys, now=time.time())
+        link = links.verify(token, request.app.state.link_keys or (), now=time.time())
     except links.LinkExpired as exc:
         return render(
             request, "customer/link_expired.html", {"tenant": exc.link.tenant, "next": exc.link.path}, status=410
