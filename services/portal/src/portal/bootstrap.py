@@ -18,7 +18,7 @@ from fixflow_shared.auth import Authenticator
 from fixflow_shared.errors import FixflowError
 from fixflow_shared.logs import get_logger, setup_logging
 from fixflow_shared.metrics import MetricsMiddleware
-from fixflow_shared.problems import problem_response
+from fixflow_shared.problems import as_problem, problem_response
 from fixflow_shared.ratelimit import RateLimiter
 from fixflow_shared.tracing import setup_tracing
 from fixflow_shared.web.oidc import OidcClient
@@ -230,9 +230,9 @@ def _install_service_errors(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
+        if _api(request):  # the services' handling: a 503 while Redis restarts, a 500 with its trace id
+            return problem_response(request, as_problem(request, exc))
         log.exception("unhandled error", path=request.url.path)
-        if _api(request):
-            return _problem(500, "Server error", "try again later")
         _ = translator(locale_of(request))
         return _page(request, _("Something went wrong"), _("We could not show this page. Try again soon."), 500)
 

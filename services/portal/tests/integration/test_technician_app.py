@@ -287,3 +287,29 @@ async def test_the_app_is_installable_and_its_worker_covers_the_app_only(portal)
     assert sw.headers["cache-control"] == "no-cache"
     csp = (await client.get("/tech/sign-in")).headers["content-security-policy"]
     assert "default-src 'self'" in csp and "script-src 'self'" in csp, "every asset from the portal itself"
+
+
+async def test_the_queue_is_told_to_retry_while_redis_restarts(portal, fake, sign_in):
+    """The sessions' store out of reach is the services' 503 with Retry-After and a trace id, not a bare
+    500: the app keeps the action and sends it again."""
+    import httpx
+    from redis.asyncio import Redis
+
+    client = await portal()
+    session = await sign_in(client, role="technician", who="TEC-1")
+    app: Any = client.app  # type: ignore[attr-defined]
+    down = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    app.state.sessions.redis = down
+    raw = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+        base_url="http://portal.test",
+        cookies=client.cookies,
+    )
+    try:
+        r = await act(raw, session, "en_route", {})
+    finally:
+        await raw.aclose()
+        await down.aclose()
+    assert r.status_code == 503 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.headers["retry-after"] == "1" and r.json()["title"]
+    assert fake.made("dispatch", "POST") == []
