@@ -1,9 +1,14 @@
 """The service report of a completed work order: made in the completion's own transaction, so a
 completed work order has exactly one report (a replayed completion is refused as a transition
-before anything is made again), kept as the work order's attachment of kind "report"."""
+before anything is made again), kept as the work order's attachment of kind "report".
+
+Rendering is CPU work (reportlab; a fraction of a second for a report with a few large photos):
+it runs in a worker thread, so the event loop keeps serving every other request meanwhile, as
+the planner's searches do."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from dispatch.adapters import service_report
@@ -68,7 +73,7 @@ async def make(
         signature=signature,
         photos=photos,
     )
-    pdf = service_report.render(facts)
+    pdf = await asyncio.to_thread(service_report.render, facts)
     report, _ = await keep(
         store,
         tenant_id=wo.tenant_id,
