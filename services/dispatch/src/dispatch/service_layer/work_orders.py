@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -62,18 +63,25 @@ async def en_route(
     async with uow:
         await uow.scope_to_tenant(tenant_id)
         repo = Repository(uow.session, tenant_id, uow.clock)
-        wo = await _wo_for(repo, work_order_id)
-        wo.en_route(now)
-        job = await repo.job(wo.job_id)
-        tech = await repo.technician(wo.technician_id)
+        seen = await repo.work_order(work_order_id)
+        if seen is None:
+            raise NotFound("work order", work_order_id)
+        seen.en_route(now)  # a work order that may not set off is refused (409) before anything is measured
+        job = await repo.job(seen.job_id)
+        tech = await repo.technician(seen.technician_id)
         assert job is not None and tech is not None
-        appt = await repo.appointment(wo.appointment_id) if wo.appointment_id else None
+        appt = await repo.appointment(seen.appointment_id) if seen.appointment_id else None
         start_of_day = now - timedelta(hours=14)
-        previous = None if position else await repo.last_stop_of(tech.id, since=start_of_day, other_than=wo.id)
+        previous = None if position else await repo.last_stop_of(tech.id, since=start_of_day, other_than=seen.id)
         depot = tech.depot_lat is not None and tech.depot_lon is not None
         home = (tech.depot_lat, tech.depot_lon) if depot else (tech.home_lat, tech.home_lon)
         site = (job.lat, job.lon) if job.lat is not None and job.lon is not None else None
-        found = eta.estimate(
+        # the travel time may come from a routing server (adapters/routing.py, a blocking HTTP call of
+        # up to its timeout): asked in a worker thread, before the work order's row is locked, so
+        # neither the event loop nor the work order's other writers wait for it (a work order keeps
+        # its job and technician: the locked row below is the same visit)
+        found = await asyncio.to_thread(
+            eta.estimate,
             planning.distances,
             now=now,
             site=site,
@@ -81,6 +89,8 @@ async def en_route(
             previous_stop=previous,
             home=home,  # type: ignore[arg-type]
         )
+        wo = await _wo_for(repo, work_order_id)
+        wo.en_route(now)
         wo.eta, wo.eta_from = (found.at, found.source) if found else (None, None)
         await repo.save_work_order(wo)
         uow.emit(
