@@ -1,9 +1,9 @@
 """Attachments of a work order: the signature the customer drew, the technician's photos and the
 service report (plain Python, no I/O).
 
-What a client says a file is, is not proof: the type is read from the first bytes (the "magic"),
-and a file whose bytes are not one of the accepted types, or that is larger than the limit, is
-refused (422) before anything is stored."""
+What a client says a file is, is not proof: the type is read from the first bytes (the "magic",
+fixflow_shared.media, as the portal reads a customer's photos), and a file whose bytes are not one
+of the accepted types, or that is larger than the limit, is refused (422) before anything is stored."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dispatch.domain.exceptions import RuleViolation
+from fixflow_shared.media import sniff
 
 MAX_BYTES = 2 * 1024 * 1024  # 2 MiB: a phone photo made smaller on the device, a signature, a report
 # kind -> the media types it may have
@@ -24,19 +25,6 @@ KINDS: dict[str, tuple[str, ...]] = {
 
 class BadAttachment(RuleViolation):
     title = "Bad attachment"
-
-
-def sniff(data: bytes) -> str | None:
-    """The media type the bytes themselves say, for the types Fixflow keeps; None for anything else."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    return None
 
 
 def check(kind: str, data: bytes, declared: str | None = None) -> str:

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from fixflow_shared.media import sniff
+
 KINDS = ("repair", "installation", "maintenance", "return", "consultation")
 # part of the day -> local hours [from, to)
 PARTS_OF_DAY: dict[str, tuple[int, int]] = {"morning": (9, 12), "afternoon": (13, 17), "evening": (18, 21)}
-IMAGE_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
 class BadRequestForm(ValueError):
@@ -51,9 +53,5 @@ def preferred_window(day: str, part: str, *, tz: str, now: datetime) -> Window |
 
 def image_type(head: bytes) -> str | None:
     """image/jpeg, image/png or image/webp by the file's first bytes; None for anything else."""
-    for magic, kind in IMAGE_TYPES.items():
-        if head.startswith(magic):
-            return kind
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+    found = sniff(head)
+    return found if found in IMAGE_TYPES else None
