@@ -103,3 +103,22 @@ def test_the_report_is_a_pdf_with_the_pictures_and_chinese_text():
     pdf = render(facts)
     assert pdf.startswith(b"%PDF-") and pdf.count(b"/Subtype /Image") == 2  # the photo and the signature
     assert b"STSong-Light" in pdf
+
+
+def test_the_report_prints_answers_by_the_fields_type_not_by_what_the_text_looks_like():
+    from dispatch.service_layer.service_reports import answer_text
+
+    c = Checklist.of(
+        "x",
+        "X",
+        [
+            {"key": "pic", "label": "Pic", "type": "photo"},
+            {"key": "t", "label": "T", "type": "text"},
+            {"key": "ok", "label": "OK", "type": "yes_no"},
+            {"key": "n", "label": "N", "type": "number"},
+        ],
+    )
+    pic, text, ok, n = c.fields
+    assert answer_text(pic, "AT-1") == "photo (below) 见照片"
+    assert answer_text(text, "AT-3 door seal replaced") == "AT-3 door seal replaced"  # a text is printed as written
+    assert (answer_text(ok, True), answer_text(ok, False), answer_text(n, 2.5)) == ("yes 是", "no 否", "2.5")

@@ -14,18 +14,19 @@ from datetime import datetime
 from dispatch.adapters import service_report
 from dispatch.adapters.repository import Repository
 from dispatch.domain.attachments import Attachment
-from dispatch.domain.checklists import Checklist
+from dispatch.domain.checklists import Checklist, ChecklistField
 from dispatch.domain.model import WorkOrder
 from dispatch.service_layer.attachments import AttachmentStore, keep
 
 
-def _answer(value: object) -> str:
+def answer_text(field: ChecklistField, value: object) -> str:
+    """A checklist answer as the report prints it (a photo field's answer is the photo's id)."""
+    if field.type == "photo":
+        return "photo (below) 见照片"
     if value is True:
         return "yes 是"
     if value is False:
         return "no 否"
-    if isinstance(value, str) and value.startswith("AT-"):
-        return "photo (below) 见照片"
     return str(value)
 
 
@@ -66,7 +67,9 @@ async def make(
         labour_minutes=wo.labour_minutes,
         checklist_title=checklist.title,
         checklist=[
-            (f.label, _answer(wo.checklist_answers[f.key])) for f in checklist.fields if f.key in wo.checklist_answers
+            (f.label, answer_text(f, wo.checklist_answers[f.key]))
+            for f in checklist.fields
+            if f.key in wo.checklist_answers
         ],
         signed_by=str(sign_off.get("signed_by") or ""),
         signed_at=datetime.fromisoformat(str(sign_off.get("signed_at") or now.isoformat())),
