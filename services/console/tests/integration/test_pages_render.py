@@ -350,6 +350,7 @@ async def test_every_page_renders(signed_in, lang):
     assert csv.status_code == 200 and "kpi,opened,Tickets opened,3" in csv.text and "ftf=100.0 csat=100.0" in csv.text
     pdf = await c.get("/dashboard/export.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert b"STSong-Light" in pdf.content  # the CJK font (fixflow_shared.pdf): Chinese names print
     if lang == "zh-CN":
         assert "派工看板" in board.text and "工单" in (await c.get("/tickets")).text
 

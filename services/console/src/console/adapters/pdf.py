@@ -1,21 +1,17 @@
 """The dashboard as a PDF (reportlab, as billing's documents): KPI table, per technician, SLA list.
-CJK text uses reportlab's built-in Adobe CID font, so no font file is needed."""
+CJK text is written in Fixflow's PDF font and styles (fixflow_shared.pdf), as dispatch's service
+report."""
 
 from __future__ import annotations
 
 import io
 from typing import Any
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+from fixflow_shared import pdf
 
 
 def dashboard_pdf(
@@ -31,23 +27,11 @@ def dashboard_pdf(
     doc = SimpleDocTemplate(
         buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm, title=title
     )
-    base = getSampleStyleSheet()
-    h1 = ParagraphStyle("h1", parent=base["Heading1"], fontName=FONT, fontSize=16)
-    h2 = ParagraphStyle("h2", parent=base["Heading2"], fontName=FONT, fontSize=12)
-    body = ParagraphStyle("b", parent=base["Normal"], fontName=FONT, fontSize=9)
+    st = pdf.styles()
+    h1, h2, body = st.h1, st.h2, st.body
 
     def table(rows: list[list[Any]], widths: list[float]) -> Table:
-        t = Table([[Paragraph(str(c), body) for c in r] for r in rows], colWidths=widths, repeatRows=1)
-        t.setStyle(
-            TableStyle(
-                [
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f6")),
-                    ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#d9dee8")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return t
+        return pdf.grid_table([[Paragraph(str(c), body) for c in r] for r in rows], widths)
 
     story: list[Any] = [Paragraph(title, h1), Paragraph(period, body), Spacer(1, 4 * mm)]
     story += [

@@ -1,7 +1,7 @@
 """The service report: one PDF per completed work order (reportlab, as billing's invoices and the
 console's dashboard), with the work done, parts, labour, the checklist as answered, the photos and
-the signature image. CJK text (names, diagnoses in Chinese) uses reportlab's built-in Adobe CID
-font, so no font file is needed."""
+the signature image. CJK text (names, diagnoses in Chinese) is written in Fixflow's PDF font and
+styles (fixflow_shared.pdf), as the console's dashboard."""
 
 from __future__ import annotations
 
@@ -12,17 +12,13 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+from fixflow_shared import pdf
+
 # Binary streams: ASCII85 (reportlab's default) is encoded in pure Python without its C accelerator
 # and cost about 0.7 s per large photo, inside the completion's transaction.
 rl_config.useA85 = 0
@@ -87,26 +83,14 @@ def render(f: ReportFacts) -> bytes:
         title=f"Service report {f.ticket_id}",
         author="Fixflow",
     )
-    base = getSampleStyleSheet()
-    h1 = ParagraphStyle("h1", parent=base["Heading1"], fontName=FONT, fontSize=16)
-    h2 = ParagraphStyle("h2", parent=base["Heading2"], fontName=FONT, fontSize=12)
-    body = ParagraphStyle("b", parent=base["Normal"], fontName=FONT, fontSize=9, leading=12)
+    st = pdf.styles()
+    h1, h2, body = st.h1, st.h2, st.body
 
     def p(text: Any) -> Paragraph:
         return Paragraph(escape(str(text)), body)
 
     def table(rows: list[list[Any]], widths: list[float]) -> Table:
-        t = Table([[c if isinstance(c, Image) else p(c) for c in r] for r in rows], colWidths=widths, repeatRows=1)
-        t.setStyle(
-            TableStyle(
-                [
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f6")),
-                    ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#d9dee8")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return t
+        return pdf.grid_table([[c if isinstance(c, Image) else p(c) for c in r] for r in rows], widths)
 
     story: list[Any] = [
         Paragraph(escape(f"Service report · 服务报告 · {f.ticket_id}"), h1),
