@@ -122,3 +122,45 @@ def test_the_report_prints_answers_by_the_fields_type_not_by_what_the_text_looks
     assert answer_text(pic, "AT-1") == "photo (below) 见照片"
     assert answer_text(text, "AT-3 door seal replaced") == "AT-3 door seal replaced"  # a text is printed as written
     assert (answer_text(ok, True), answer_text(ok, False), answer_text(n, 2.5)) == ("yes 是", "no 否", "2.5")
+
+
+async def test_a_report_drawn_before_the_lock_is_kept_only_while_it_says_the_same():
+    import dataclasses
+    from types import SimpleNamespace
+
+    from dispatch.domain.model import WorkOrder
+    from dispatch.service_layer import service_reports
+
+    now = datetime.now(UTC)
+    photo = att.Attachment("AT-1", "acme", "WO-1", "T-1", "photo", "image/png", len(PNG), att.sha256(PNG), "after", now)
+    renders = []
+
+    class Repo:
+        async def job(self, _id):
+            return SimpleNamespace(kind="repair")
+
+        async def technician(self, _id):
+            return SimpleNamespace(name="王师傅")
+
+    class Store:
+        async def of_work_order(self, _id):
+            return [photo]
+
+        async def data(self, _id):
+            return PNG
+
+    sign_off = {"signed_by": "陈女士", "signed_at": now.isoformat()}
+    wo = WorkOrder("WO-1", "acme", "J-1", "T-1", "TEC-1", 1, diagnosis="seal", sign_off=sign_off)
+    draw = service_reports.draw
+
+    async def drawn(w, before=None):
+        d = await draw(Repo(), Store(), w, checklist=INSPECTION, signature_id=None, now=now, before=before)
+        if d is not before:
+            renders.append(d)
+        return d
+
+    draft = await drawn(wo)
+    assert draft.pdf.startswith(b"%PDF-") and draft.facts.technician_name == "王师傅" and len(renders) == 1
+    assert await drawn(dataclasses.replace(wo), before=draft) is draft  # nothing changed: not rendered again
+    changed = await drawn(dataclasses.replace(wo, diagnosis="seal and hinge"), before=draft)
+    assert changed is not draft and changed.facts.diagnosis == "seal and hinge" and len(renders) == 2

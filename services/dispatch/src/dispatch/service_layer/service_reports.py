@@ -2,13 +2,15 @@
 completed work order has exactly one report (a replayed completion is refused as a transition
 before anything is made again), kept as the work order's attachment of kind "report".
 
-Rendering is CPU work (reportlab; a fraction of a second for a report with a few large photos):
-it runs in a worker thread, so the event loop keeps serving every other request meanwhile, as
-the planner's searches do."""
+Rendering is CPU work (reportlab: 0.03 s without photos, 0.35-0.7 s with six large ones). It runs
+in a worker thread, so the event loop keeps serving every other request meanwhile, and the
+completion draws it before it takes the tenant's planning lock, so no placement of the tenant
+waits for it: under the lock the report is drawn again only if what it says changed meanwhile."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 
 from dispatch.adapters import service_report
@@ -30,17 +32,25 @@ def answer_text(field: ChecklistField, value: object) -> str:
     return str(value)
 
 
-async def make(
+@dataclass(frozen=True)
+class Drawn:
+    """A report rendered, and what it says."""
+
+    facts: service_report.ReportFacts
+    pdf: bytes
+
+
+async def _facts(
     repo: Repository,
     store: AttachmentStore,
     wo: WorkOrder,
     *,
     checklist: Checklist,
-    job_kind: str,
-    technician_name: str,
     signature_id: str | None,
     now: datetime,
-) -> Attachment:
+) -> service_report.ReportFacts:
+    job = await repo.job(wo.job_id)
+    tech = await repo.technician(wo.technician_id)
     kept = await store.of_work_order(wo.id)
     photos = []
     for a in kept:
@@ -53,11 +63,11 @@ async def make(
         data = await store.data(signature_id)
         signature = service_report.ReportImage(data) if data else None
     sign_off = wo.sign_off or {}
-    facts = service_report.ReportFacts(
+    return service_report.ReportFacts(
         ticket_id=wo.ticket_id,
         work_order_id=wo.id,
-        job_kind=job_kind,
-        technician_name=technician_name,
+        job_kind=job.kind if job else "",
+        technician_name=tech.name if tech else wo.technician_id,
         visit_number=wo.visit_number,
         arrived_at=wo.arrived_at,
         completed_at=now,
@@ -76,14 +86,33 @@ async def make(
         signature=signature,
         photos=photos,
     )
-    pdf = await asyncio.to_thread(service_report.render, facts)
+
+
+async def draw(
+    repo: Repository,
+    store: AttachmentStore,
+    wo: WorkOrder,
+    *,
+    checklist: Checklist,
+    signature_id: str | None,
+    now: datetime,
+    before: Drawn | None = None,
+) -> Drawn:
+    """The report of the completed work order `wo`; `before` (drawn earlier) when it says the same."""
+    facts = await _facts(repo, store, wo, checklist=checklist, signature_id=signature_id, now=now)
+    if before is not None and before.facts == facts:
+        return before
+    return Drawn(facts, await asyncio.to_thread(service_report.render, facts))
+
+
+async def keep_report(store: AttachmentStore, wo: WorkOrder, drawn: Drawn, *, now: datetime) -> Attachment:
     report, _ = await keep(
         store,
         tenant_id=wo.tenant_id,
         work_order_id=wo.id,
         ticket_id=wo.ticket_id,
         kind="report",
-        data=pdf,
+        data=drawn.pdf,
         media_type="application/pdf",
         caption=f"Service report {wo.ticket_id} visit {wo.visit_number}",
         now=now,

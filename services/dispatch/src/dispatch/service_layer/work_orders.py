@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from dispatch.adapters.repository import Repository
 from dispatch.domain import commands, eta
+from dispatch.domain.attachments import Attachment
+from dispatch.domain.checklists import Checklist
 from dispatch.domain.exceptions import IllegalTransition, NotFound, RuleViolation
 from dispatch.domain.intervals import Interval
 from dispatch.domain.model import (
@@ -20,7 +22,7 @@ from dispatch.domain.model import (
     new_id,
 )
 from dispatch.service_layer import checklists, service_reports
-from dispatch.service_layer.attachments import database_store
+from dispatch.service_layer.attachments import AttachmentStore, database_store
 from dispatch.service_layer.placement import _place
 from dispatch.service_layer.planning import Planning, _unassign, _window
 from dispatch.service_layer.replanning import Replanned, _replan
@@ -249,6 +251,32 @@ def _part_lines(parts: list[Any]) -> list[ev.PartLine]:
     return [ev.PartLine(part_code=p.part_code, quantity=p.quantity, source=p.source) for p in parts]
 
 
+async def _signed_off(
+    repo: Repository, store: AttachmentStore, cmd: commands.CompleteWorkOrder, *, now: datetime, lock: bool
+) -> tuple[WorkOrder, Checklist, Attachment | None]:
+    """The work order as the completion leaves it (not saved yet): the checklist answers merged and
+    complete, the sign-off linked to the signature image the customer drew (uploaded before)."""
+    wo = await _wo_for(repo, cmd.work_order_id) if lock else await repo.work_order(cmd.work_order_id)
+    if wo is None:
+        raise NotFound("work order", cmd.work_order_id)
+    if WorkOrderStatus.COMPLETED not in WO_ALLOWED[wo.status]:
+        raise IllegalTransition("work order", wo.status, WorkOrderStatus.COMPLETED, allowed=WO_ALLOWED[wo.status])
+    checklist = await checklists.for_work_order(repo, wo)
+    if cmd.checklist:
+        await checklists.merge(store, wo, checklist, cmd.checklist)
+    checklist.require_complete(wo.checklist_answers)  # 422 naming the required fields left empty
+    sign_off: dict[str, object] = {
+        "signed_by": cmd.signed_by,
+        "signed_at": cmd.signed_at.isoformat(),
+        "signature_sha256": cmd.signature_sha256,
+    }
+    signature = await store.find(wo.id, "signature", cmd.signature_sha256)
+    if signature is not None:
+        sign_off["signature_attachment_id"] = signature.id
+    wo.complete(resolution_code=cmd.resolution_code, sign_off=sign_off, rating=cmd.rating, at=now, facts=cmd.facts)
+    return wo, checklist, signature
+
+
 async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkOrder:
     now = uow.clock.now()
     if cmd.signed_at > now + timedelta(minutes=5):
@@ -256,37 +284,23 @@ async def complete(*, uow: UnitOfWork, cmd: commands.CompleteWorkOrder) -> WorkO
     async with uow:
         await uow.scope_to_tenant(cmd.tenant_id)
         repo = Repository(uow.session, cmd.tenant_id, uow.clock)
-        await repo.lock_planning()
-        wo = await _wo_for(repo, cmd.work_order_id)
-        if WorkOrderStatus.COMPLETED not in WO_ALLOWED[wo.status]:
-            raise IllegalTransition("work order", wo.status, WorkOrderStatus.COMPLETED, allowed=WO_ALLOWED[wo.status])
         store = database_store(uow, cmd.tenant_id)
-        checklist = await checklists.for_work_order(repo, wo)
-        if cmd.checklist:
-            await checklists.merge(store, wo, checklist, cmd.checklist)
-        checklist.require_complete(wo.checklist_answers)  # 422 naming the required fields left empty
-        sign_off: dict[str, object] = {
-            "signed_by": cmd.signed_by,
-            "signed_at": cmd.signed_at.isoformat(),
-            "signature_sha256": cmd.signature_sha256,
-        }
-        signature = await store.find(wo.id, "signature", cmd.signature_sha256)
-        if signature is not None:  # the image the customer drew, uploaded before the sign-off
-            sign_off["signature_attachment_id"] = signature.id
-        wo.complete(resolution_code=cmd.resolution_code, sign_off=sign_off, rating=cmd.rating, at=now, facts=cmd.facts)
-        tech = await repo.technician(wo.technician_id)
-        job = await repo.job(wo.job_id)
-        report = await service_reports.make(
-            repo,
-            store,
-            wo,
-            checklist=checklist,
-            job_kind=job.kind if job else "",
-            technician_name=tech.name if tech else wo.technician_id,
-            signature_id=signature.id if signature else None,
-            now=now,
+        # the service report is drawn first, from the work order as it is now, before the tenant's
+        # planning lock is taken (service_reports.py): a refused completion (409, 422) is answered
+        # without waiting for the lock, and under it the report is drawn again only if it changed
+        seen, checklist, signature = await _signed_off(repo, store, cmd, now=now, lock=False)
+        signature_id = signature.id if signature else None
+        draft = await service_reports.draw(repo, store, seen, checklist=checklist, signature_id=signature_id, now=now)
+        await repo.lock_planning()
+        wo, checklist, signature = await _signed_off(repo, store, cmd, now=now, lock=True)
+        signature_id = signature.id if signature else None
+        drawn = await service_reports.draw(
+            repo, store, wo, checklist=checklist, signature_id=signature_id, now=now, before=draft
         )
-        sign_off["service_report_id"] = report.id
+        report = await service_reports.keep_report(store, wo, drawn, now=now)
+        assert wo.sign_off is not None
+        wo.sign_off["service_report_id"] = report.id
+        tech = await repo.technician(wo.technician_id)
         await repo.save_work_order(wo)
         found = await repo.set_job_status(wo.job_id, JobStatus.DONE)
         assert found
