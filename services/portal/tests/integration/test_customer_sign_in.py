@@ -148,3 +148,25 @@ async def test_the_language_switch_is_remembered_and_returns_to_a_page_of_this_s
     assert elsewhere.headers["location"] == "/"
     unknown = await client.get("/lang/fr?next=/sign-in")
     assert unknown.status_code == 303 and "set-cookie" not in unknown.headers
+
+
+async def test_the_page_asked_for_before_sign_in_survives_the_code_page_whole(portal, fake):
+    """A `next` with its own query (`&`) was cut at the first `&` on the way to the code page."""
+    knows(fake)
+    client = await portal()
+    page = await client.get("/sign-in?tenant=acme")
+    asked = await client.post(
+        "/sign-in",
+        data={
+            "contact": PHONE,
+            "tenant": "acme",
+            "form_token": form_token(page),
+            "next": "/tickets?status=open&page=2",
+        },
+    )
+    assert asked.status_code == 303
+    challenge = await client.get(asked.headers["location"])
+    assert (
+        'value="/tickets?status=open&amp;page=2"' in challenge.text
+        or 'value="/tickets?status=open&page=2"' in challenge.text
+    )

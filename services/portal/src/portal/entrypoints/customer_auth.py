@@ -12,6 +12,7 @@ import re
 import secrets
 import time
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -178,7 +179,7 @@ async def ask_for_code(
             token=portal_token,
         )
     log.info("sign-in code requested", tenant=company, channel=who.channel, known=customer_id is not None)
-    target = f"/sign-in/code?c={challenge.id}" + (f"&next={next}" if safe_next(next) else "")
+    target = f"/sign-in/code?c={challenge.id}" + (f"&next={quote(next, safe='/')}" if safe_next(next) else "")
     return RedirectResponse(target, status_code=303)
 
 
