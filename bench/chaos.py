@@ -674,7 +674,7 @@ async def soak(
     """Steady load for --soak-minutes, no faults: RSS of every process at start and end (after the
     warm-up), and ticket.opened -> technician.assigned p99 of each minute's tickets."""
     procs = {r.label: r.pid for r in env.all}
-    procs.update({f"kafka#{n.id}": (lambda n=n: n.pid) for n in env.cluster.nodes})
+    procs.update({f"kafka#{i}": (lambda n=n: n.pid) for i, n in enumerate(env.cluster.nodes, 1)})
     start_rss = {k: rss_mb(f()) for k, f in procs.items()}
     run = lc.Run()
     minutes: list[list[str]] = []

@@ -176,24 +176,30 @@ stop_redis() { redis_ready && redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/n
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # kafka_start PORT CONTROLLER_PORT DIR: format DIR once, start a broker, wait until it serves.
+# Alone by default; a node of a test cluster (fixflow_shared.testing.cluster) also gets KAFKA_NODE_ID,
+# KAFKA_VOTERS (id@host:cport,...), KAFKA_REPLICAS, KAFKA_MIN_ISR and the cluster's KAFKA_CLUSTER_ID.
 kafka_start() {
   local port="$1" cport="$2" dir="$3"
+  local node="${KAFKA_NODE_ID:-1}"
   mkdir -p "$dir/data"
   if [ -f "$dir/kafka.pid" ] && kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null && port_open "$port"; then
     log "kafka already answers on $port"; return
   fi
   sed -e "s#@PORT@#$port#g" -e "s#@CONTROLLER_PORT@#$cport#g" -e "s#@DATA_DIR@#$dir/data#g" \
     -e "s#@TIMESTAMP_AFTER_MAX_MS@#$KAFKA_TIMESTAMP_AFTER_MAX_MS#g" \
+    -e "s#@NODE_ID@#$node#g" -e "s#@VOTERS@#${KAFKA_VOTERS:-$node@127.0.0.1:$cport}#g" \
+    -e "s#@REPLICAS@#${KAFKA_REPLICAS:-1}#g" -e "s#@MIN_ISR@#${KAFKA_MIN_ISR:-1}#g" \
     "$HERE/kafka/server.properties.template" >"$dir/server.properties"
   if [ ! -f "$dir/data/meta.properties" ]; then
-    local cluster_id
-    cluster_id="$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
+    local cluster_id="${KAFKA_CLUSTER_ID:-}"
+    [ -n "$cluster_id" ] || cluster_id="$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
     java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
       kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" --ignore-formatted >"$dir/format.log" 2>&1 \
       || { cat "$dir/format.log" >&2; exit 1; }
   fi
   : >"$dir/kafka.log"
-  nohup java -Xms256m -Xmx512m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+  local heap="${KAFKA_HEAP_MB:-512}"
+  nohup java -Xms$((heap / 2))m -Xmx"$heap"m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
     -Dkafka.logs.dir="$dir" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" >>"$dir/kafka.log" 2>&1 &
   echo $! >"$dir/kafka.pid"

@@ -49,13 +49,29 @@ class KafkaBroker:
     port: int = field(default_factory=free_port)
     controller_port: int = field(default_factory=free_port)
     dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="fixflow-kafka-")))
+    # What makes it a node of a cluster (fixflow_shared.testing.cluster); alone by default.
+    cluster: dict[str, str] = field(default_factory=dict)
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The broker's process while it runs."""
+        try:
+            pid = int((self.dir / "kafka.pid").read_text())
+        except (OSError, ValueError):
+            return None
+        return pid if Path(f"/proc/{pid}").exists() else None
+
     def _script(self, *args: str) -> None:
-        subprocess.run([str(self.root / "deploy/local/infra.sh"), *args], check=True, timeout=180)
+        subprocess.run(
+            [str(self.root / "deploy/local/infra.sh"), *args],
+            check=True,
+            timeout=180,
+            env={**os.environ, **self.cluster},
+        )
 
     def start(self) -> None:
         self._script("kafka-start", str(self.port), str(self.controller_port), str(self.dir))
