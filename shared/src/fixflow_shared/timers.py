@@ -155,15 +155,15 @@ async def run_timer_loop(
 ) -> None:
     """Fire due timers until cancelled.
 
-      - On start, every `reseed_every_s`, and as soon as Redis is found to have lost the set (its
-    `seeded_key` marker is gone: a restart, a failover), `reseed()` returns the pending (id, due_at) rows of the
-        database; they are (re)added to Redis, so Redis never holds the only copy.
-      - Due ids are popped atomically and passed to `fire`; a failing `fire` puts the id back
-        `retry_after_s` later (the database row still says it is pending).
-      - Sleeps until the earliest timer or `poll_s`, whichever comes first; `schedule()` in the same
-        process wakes it early.
-      - "Due" is judged by `clock` (the service's clock): a test that pins or advances it fires timers
-        by that time; the sleeps between polls are real time.
+    - On start, every `reseed_every_s`, and as soon as Redis is found to have lost the set (its
+      `seeded_key` marker is gone: a restart, a failover), `reseed()` returns the pending (id,
+      due_at) rows of the database; they are (re)added to Redis, so Redis never holds the only copy.
+    - Due ids are popped atomically and passed to `fire`; a failing `fire` puts the id back
+      `retry_after_s` later (the database row still says it is pending).
+    - Sleeps until the earliest timer or `poll_s`, whichever comes first; `schedule()` in the same
+      process wakes it early.
+    - "Due" is judged by `clock` (the service's clock): a test that pins or advances it fires timers
+      by that time; the sleeps between polls are real time.
     """
 
     def tick() -> float:
