@@ -37,6 +37,12 @@ class InvalidContact(Unprocessable, ValueError):
 
     title = "Invalid contact"
 
+    def at(self, location: tuple[str, ...]) -> Unprocessable:
+        """This refusal as a validation failure of the request field at `location` (e.g.
+        `("body", "to")`), like any other, so a form can show the message beside the field."""
+        failure = {"location": list(location), "message": self.detail or self.title, "type": "value_error"}
+        return Unprocessable("The request has invalid or missing fields", errors=[failure])
+
 
 # --- phone numbers ---------------------------------------------------------------------------------
 
@@ -88,8 +94,7 @@ class PhoneRegions:
         except InvalidContact as exc:
             if not at:
                 raise
-            failure = {"location": list(at), "message": exc.detail or exc.title, "type": "value_error"}
-            raise Unprocessable("The request has invalid or missing fields", errors=[failure]) from exc
+            raise exc.at(at) from exc
 
 
 DEFAULT_PHONE_REGIONS = PhoneRegions()  # every tenant in DEFAULT_REGION

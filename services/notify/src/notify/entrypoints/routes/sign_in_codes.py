@@ -62,8 +62,7 @@ async def send_sign_in_code(body: SignInCode, access: Sender, request: Request) 
         try:
             recipient = normalise_email(body.to)
         except InvalidContact as exc:
-            failure = {"location": list(where), "message": exc.detail or exc.title, "type": "value_error"}
-            raise Unprocessable("The request has invalid or missing fields", errors=[failure]) from exc
+            raise exc.at(where) from exc
     else:
         runtime: ServiceRuntime = request.app.state.runtime
         recipient = runtime.phones.e164(body.to, access.principal.tenant, at=where) or body.to
