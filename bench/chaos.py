@@ -185,14 +185,6 @@ class Env:
         return [r for rs in self.replicas.values() for r in rs]
 
 
-async def _admin_sql(service: str, sql: str) -> None:
-    conn = await asyncpg.connect(f"postgresql://{service}:{service}@127.0.0.1:5432/{service}")
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @contextlib.contextmanager
 def environment(args: argparse.Namespace, services: tuple[str, ...] = SERVICES):  # type: ignore[no-untyped-def]
     from fixflow_shared.migrations import upgrade
@@ -238,7 +230,7 @@ def environment(args: argparse.Namespace, services: tuple[str, ...] = SERVICES):
         replicas: dict[str, list[Replica]] = {}
         for name in services:
             db = f"{name}_chaos_{uuid.uuid4().hex[:8]}"
-            asyncio.run(_admin_sql(name, f'CREATE DATABASE "{db}"'))
+            asyncio.run(lc.admin_sql(name, f'CREATE DATABASE "{db}"'))
             dbs[name] = db
             url = f"postgresql+asyncpg://{name}:{name}@127.0.0.1:5432/{db}"
             upgrade(ROOT / "services" / name, url)
@@ -262,7 +254,7 @@ def environment(args: argparse.Namespace, services: tuple[str, ...] = SERVICES):
                 r.proc.stop()
         for name, db in dbs.items():
             with contextlib.suppress(Exception):
-                asyncio.run(_admin_sql(name, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+                asyncio.run(lc.admin_sql(name, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
         stack.close()
 
 

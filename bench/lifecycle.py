@@ -153,7 +153,7 @@ def spawned(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         }
         for name in SERVICES:
             db = f"{name}_bench_{uuid.uuid4().hex[:8]}"
-            asyncio.run(_db(name, f'CREATE DATABASE "{db}"'))
+            asyncio.run(admin_sql(name, f'CREATE DATABASE "{db}"'))
             dbs.append((name, db))
             url = f"postgresql+asyncpg://{name}:{name}@127.0.0.1:5432/{db}"
             upgrade(ROOT / "services" / name, url)
@@ -173,7 +173,7 @@ def spawned(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             if isinstance(p, Profiled):
                 p.report()
         for name, db in dbs:
-            asyncio.run(_db(name, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            asyncio.run(admin_sql(name, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
         stack.close()
 
 
@@ -226,7 +226,8 @@ def _profiled_class():  # type: ignore[no-untyped-def]
     return Profiled
 
 
-async def _db(service: str, sql: str) -> None:
+async def admin_sql(service: str, sql: str) -> None:
+    """Run `sql` (CREATE / DROP DATABASE) as the service's role on its own database."""
     conn = await asyncpg.connect(f"postgresql://{service}:{service}@127.0.0.1:5432/{service}")
     try:
         await conn.execute(sql)
