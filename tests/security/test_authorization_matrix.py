@@ -89,9 +89,9 @@ def value_of(param: str, side: Any, world: World, caller: Caller) -> str:
         "recipient": f"customer.a.{world.tenant}@example.com",
         "from": "2025-01-01T00:00:00+00:00",
         "to": "2025-02-01T00:00:00+00:00",
-        "article_id": "KB-001",
+        "article_id": "KB-001",  # one of the knowledge base's defaults
         "job_kind": "repair",
-        "kind": "photo",  # what a technician attaches (the body is no picture: refused after authorisation)  # one of the knowledge base's defaults
+        "kind": "photo",  # what a technician attaches (the body is no picture: refused after authorisation)
         # the board's period: the visits the world booked (a technician must see only its own)
         "start": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
         "end": (datetime.now(UTC) + timedelta(days=29)).isoformat(),
