@@ -112,7 +112,9 @@ async def test_a_claim_is_a_renewed_lease_so_a_dead_replicas_claim_frees_quickly
             # The claim is a lease: what a replica killed now would leave lapses within it ...
             assert 0 < await redis.pttl(keys[0]) <= 600
             await asyncio.sleep(1.5)  # ... and the running request renews it: past the lease, still 409
-            again = await c.post("/slow", json={}, headers=h)
+            # A lapsed claim would let this request claim the key and wait on `release` itself: a
+            # bounded wait makes that a failure here, not a hang until the suite's timeout.
+            again = await asyncio.wait_for(c.post("/slow", json={}, headers=h), 10)
             assert again.status_code == 409 and not first.done()
             release.set()
             assert (await first).status_code == 201
