@@ -28,6 +28,19 @@ async def test_a_code_goes_out_by_sms_at_once_after_a_retry(notify_app, client, 
         "/v1/deliveries", params={"ticket_id": r.json()["id"]}, headers=auth_headers("t-codes", "agent")
     )
     assert deliveries.json() == [], "a code is never kept as a delivery"
+    # The query above names the code's id as a ticket, which no delivery row would carry even if
+    # one were kept: count the tenant's rows themselves (no other test writes for t-codes).
+    from sqlalchemy import func, select
+
+    from notify.adapters.orm import deliveries as delivery_rows
+
+    runtime, _ = notify_app
+    async with runtime.uow() as uow:
+        await uow.scope_to_tenant("t-codes")
+        kept = await uow.session.scalar(
+            select(func.count()).select_from(delivery_rows).where(delivery_rows.c.tenant_id == "t-codes")
+        )
+    assert kept == 0, "a code is never kept as a delivery"
 
 
 async def test_a_code_in_chinese_by_email(notify_app, client, smtp_server):
