@@ -8,7 +8,7 @@ once two brokers hold the record, and a cluster that lost one broker still takes
 
     cluster = KafkaCluster(root)
     cluster.start()                       # three JVMs; the project's topics created with 3 replicas
-    node = cluster.busiest_leader()       # the node leading the most partitions
+    node = asyncio.run(cluster.busiest_leader())   # the node leading the most partitions
     cluster.kill(node)                    # kill -9
     cluster.start_node(node)              # back with its data; it catches up and rejoins the ISR
     cluster.cleanup()
