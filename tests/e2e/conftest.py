@@ -134,8 +134,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def browser(console: ServiceProcess) -> Iterator[Any]:
+def _chromium() -> Iterator[Any]:
     """Chromium for one test module. Playwright's sync API runs an event loop in this thread while
     it is open, so it starts after every fixture that runs one of its own (the services, the
     broker) and stops with its module."""
@@ -147,6 +146,12 @@ def browser(console: ServiceProcess) -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def browser(console: ServiceProcess) -> Iterator[Any]:
+    """Chromium for the console's journeys (after the console: see _chromium)."""
+    yield from _chromium()
 
 
 @pytest.fixture(scope="session")
@@ -171,11 +176,4 @@ def portal(
 @pytest.fixture(scope="module")
 def phone_browser(portal: ServiceProcess) -> Iterator[Any]:
     """Chromium for the portal's journeys (phone-sized contexts are made by the test)."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: run deploy/local/infra.sh install (make test does)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    yield from _chromium()
