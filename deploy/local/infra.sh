@@ -178,6 +178,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # kafka_start PORT CONTROLLER_PORT DIR: format DIR once, start a broker, wait until it serves.
 # Alone by default; a node of a test cluster (fixflow_shared.testing.cluster) also gets KAFKA_NODE_ID,
 # KAFKA_VOTERS (id@host:cport,...), KAFKA_REPLICAS, KAFKA_MIN_ISR and the cluster's KAFKA_CLUSTER_ID.
+# KAFKA_HEAP_MB (512) bounds its heap, KAFKA_START_S (60) how long it may take to serve.
 kafka_start() {
   local port="$1" cport="$2" dir="$3"
   local node="${KAFKA_NODE_ID:-1}"
@@ -203,14 +204,15 @@ kafka_start() {
     -Dkafka.logs.dir="$dir" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" >>"$dir/kafka.log" 2>&1 &
   echo $! >"$dir/kafka.pid"
-  for _ in $(seq 1 240); do
+  local wait_s="${KAFKA_START_S:-60}"
+  for _ in $(seq 1 $((wait_s * 4))); do
     if grep -q "Kafka Server started" "$dir/kafka.log" && port_open "$port"; then
       log "kafka ready on $port"; return
     fi
     kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null || { tail -n 40 "$dir/kafka.log" >&2; exit 1; }
     sleep 0.25
   done
-  log "kafka did not start in 60 s"; tail -n 40 "$dir/kafka.log" >&2; exit 1
+  log "kafka did not start in $wait_s s"; tail -n 40 "$dir/kafka.log" >&2; exit 1
 }
 
 kafka_stop() {

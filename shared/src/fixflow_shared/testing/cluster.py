@@ -49,6 +49,8 @@ class KafkaCluster:
                 "KAFKA_MIN_ISR": "2",
                 "KAFKA_CLUSTER_ID": cluster_id,
                 "KAFKA_HEAP_MB": str(heap_mb),
+                # three JVMs starting at once on a small machine: as long as the old cluster waited
+                "KAFKA_START_S": "120",
             }
 
     @property
