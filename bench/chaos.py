@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -195,7 +196,7 @@ def environment(args: argparse.Namespace, services: tuple[str, ...] = SERVICES):
     env_obj: Env | None = None
     try:
         t0 = time.monotonic()
-        cluster = KafkaCluster(ROOT)
+        cluster = KafkaCluster(ROOT, memory_watch=bool(args.soak_minutes))
         stack.callback(cluster.cleanup)
         cluster.start()
         print(f"[chaos] three brokers up, topics at RF 3 / min ISR 2 in {time.monotonic() - t0:.0f} s", flush=True)
@@ -664,10 +665,15 @@ async def soak(
     env: Env, c: httpx.AsyncClient, ev: lc.Events, tenants: list[lc.Tenant], target: lc.Target, args: Any
 ) -> None:
     """Steady load for --soak-minutes, no faults: RSS of every process at start and end (after the
-    warm-up), and ticket.opened -> technician.assigned p99 of each minute's tickets."""
+    warm-up) and every 5 minutes, the brokers' heap in use after each collection (their JVMs run with
+    a pre-touched heap and a GC log, KafkaCluster's memory_watch), and ticket.opened ->
+    technician.assigned p99 of each minute's tickets."""
     procs = {r.label: r.pid for r in env.all}
     procs.update({f"kafka#{i}": (lambda n=n: n.pid) for i, n in enumerate(env.cluster.nodes, 1)})
     start_rss = {k: rss_mb(f()) for k, f in procs.items()}
+    rss_by_minute: dict[int, dict[str, float]] = {}
+    node_ids = range(1, len(env.cluster.nodes) + 1)
+    gc_seen = {0: {i: len(env.cluster.heap_after_gc_mb(i)) for i in node_ids}}  # minute -> collections so far
     run = lc.Run()
     minutes: list[list[str]] = []
     t0 = time.monotonic()
@@ -681,6 +687,8 @@ async def soak(
             await asyncio.sleep(60)
             m = int((time.monotonic() - t0) // 60) - 1
             loads[m] = os.getloadavg()[0]
+            rss_by_minute[m] = {k: rss_mb(f()) for k, f in procs.items()}
+            gc_seen[m + 1] = {i: len(env.cluster.heap_after_gc_mb(i)) for i in node_ids}
             print(
                 f"[soak] minute {m}: {len(opened)} opened, {len(run.done)} closed, {len(run.failed)} failed, "
                 f"load average {loads[m]:.1f}",
@@ -718,6 +726,32 @@ async def soak(
     for k in procs:
         a, b = start_rss[k], end_rss[k]
         print(f"{k:<12} {a:>12.0f} {b:>10.0f} {100 * (b - a) / a:>8.1f}")
+    every5 = [m for m in sorted(rss_by_minute) if m % 5 == 4]
+    print(f"\n{'RSS MB at minute':<16} " + " ".join(f"{m + 1:>6}" for m in every5))
+    for k in procs:
+        print(f"{k:<16} " + " ".join(f"{rss_by_minute[m][k]:>6.0f}" for m in every5))
+    print_heap_after_gc(env, gc_seen)
+
+
+def print_heap_after_gc(env: Env, gc_seen: dict[int, dict[int, int]]) -> None:
+    """The brokers' heap in use right after each collection, in the soak's first and last five
+    minutes: the live data (what a leak grows) whatever the heap's size or the RSS."""
+    last = max(gc_seen)
+    print(
+        f"\n{'broker':<8} {'collections':>11} {'after GC MB, first 5 min: min/median':>38} {'last 5 min':>12} {'growth % (min)':>15}"
+    )
+    for i in range(1, len(env.cluster.nodes) + 1):
+        events = [mb for _, mb in env.cluster.heap_after_gc_mb(i)][gc_seen[0][i] :]
+        first = events[: gc_seen.get(5, gc_seen[last])[i] - gc_seen[0][i]]
+        tail = events[gc_seen.get(max(last - 5, 0), gc_seen[0])[i] - gc_seen[0][i] :]
+        if not first or not tail:
+            print(f"kafka#{i:<2} {len(events):>11} (too few collections to compare)")
+            continue
+        a, b = min(first), min(tail)
+        print(
+            f"kafka#{i:<2} {len(events):>11} {f'{a}/{statistics.median(first):.0f}':>38} "
+            f"{f'{b}/{statistics.median(tail):.0f}':>12} {100 * (b - a) / a:>15.1f}"
+        )
 
 
 async def ramp(

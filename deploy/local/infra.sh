@@ -178,7 +178,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # kafka_start PORT CONTROLLER_PORT DIR: format DIR once, start a broker, wait until it serves.
 # Alone by default; a node of a test cluster (fixflow_shared.testing.cluster) also gets KAFKA_NODE_ID,
 # KAFKA_VOTERS (id@host:cport,...), KAFKA_REPLICAS, KAFKA_MIN_ISR and the cluster's KAFKA_CLUSTER_ID.
-# KAFKA_HEAP_MB (512) bounds its heap, KAFKA_START_S (60) how long it may take to serve.
+# KAFKA_HEAP_MB (512) bounds its heap, KAFKA_START_S (60) how long it may take to serve,
+# KAFKA_JVM_OPTS adds JVM options after the defaults (the soak's pre-touched heap and GC log).
 kafka_start() {
   local port="$1" cport="$2" dir="$3"
   local node="${KAFKA_NODE_ID:-1}"
@@ -200,7 +201,9 @@ kafka_start() {
   fi
   : >"$dir/kafka.log"
   local heap="${KAFKA_HEAP_MB:-512}"
+  # shellcheck disable=SC2086  # KAFKA_JVM_OPTS is a list of options, split on purpose
   nohup java -Xms$((heap / 2))m -Xmx"$heap"m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+    ${KAFKA_JVM_OPTS:-} \
     -Dkafka.logs.dir="$dir" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" >>"$dir/kafka.log" 2>&1 &
   echo $! >"$dir/kafka.pid"

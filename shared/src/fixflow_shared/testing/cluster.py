@@ -17,6 +17,7 @@ once two brokers hold the record, and a cluster that lost one broker still takes
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import tempfile
 import time
@@ -28,6 +29,8 @@ from pathlib import Path
 from fixflow_shared.testing.infra import KafkaBroker
 
 NODES = 3
+# -Xlog:gc's line: "[12.345s][info][gc] GC(7) Pause Young (Normal) (G1 Evacuation Pause) 150M->40M(384M) 5.1ms"
+_GC_LINE = re.compile(r"^\[(?P<uptime>[\d.]+)s\].*?(?P<before>\d+)M->(?P<after>\d+)M\(\d+M\)", re.M)
 
 
 class KafkaCluster:
@@ -35,7 +38,10 @@ class KafkaCluster:
     (deploy/local/infra.sh starts, stops and waits for it, from the one broker configuration)
     told its node id, the three voters, the replication factors and the cluster's id."""
 
-    def __init__(self, root: Path, *, heap_mb: int = 384) -> None:
+    def __init__(self, root: Path, *, heap_mb: int = 384, memory_watch: bool = False) -> None:
+        """memory_watch (the soak): each JVM touches its whole heap at start (-Xms = -Xmx,
+        AlwaysPreTouch), so its RSS no longer rises as the heap is first used and any growth left is
+        what a leak would grow, and logs every collection to its node's gc.log (heap_after_gc_mb)."""
         self.root = root
         self.dir = Path(tempfile.mkdtemp(prefix="fixflow-kafka3-"))
         self.nodes = [KafkaBroker(root, dir=self.dir / f"node{i}") for i in range(1, NODES + 1)]
@@ -52,6 +58,21 @@ class KafkaCluster:
                 # three JVMs starting at once on a small machine: as long as the old cluster waited
                 "KAFKA_START_S": "120",
             }
+            if memory_watch:
+                gc_log = self.dir / f"node{i}" / "gc.log"
+                n.cluster["KAFKA_JVM_OPTS"] = f"-Xms{heap_mb}m -XX:+AlwaysPreTouch -Xlog:gc:file={gc_log}"
+
+    def heap_after_gc_mb(self, node_id: int) -> list[tuple[float, int]]:
+        """(seconds since the JVM started, heap in use right after the collection, MB) for every
+        collection its gc.log holds (memory_watch only; empty otherwise). Live data that keeps rising
+        from one collection to the next is a leak; RSS alone cannot tell it from the heap's growth."""
+        path = self.dir / f"node{node_id}" / "gc.log"
+        if not path.exists():
+            return []
+        out = []
+        for m in _GC_LINE.finditer(path.read_text(errors="replace")):
+            out.append((float(m["uptime"]), int(m["after"])))
+        return out
 
     @property
     def bootstrap(self) -> str:

@@ -1,0 +1,39 @@
+"""The soak reads the brokers' live heap from their GC logs (KafkaCluster's memory_watch)."""
+
+from pathlib import Path
+
+from fixflow_shared.testing.cluster import KafkaCluster
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# -Xlog:gc as JDK 17 writes it to a file (decorations uptime, level, tags)
+LOG = """\
+[0.008s][info][gc] Using G1
+[1.512s][info][gc] GC(0) Pause Young (Normal) (G1 Evacuation Pause) 24M->6M(384M) 4.512ms
+[61.004s][info][gc] GC(1) Pause Young (Concurrent Start) (Metadata GC Threshold) 120M->31M(384M) 9.001ms
+[61.020s][info][gc] GC(2) Concurrent Mark Cycle
+[62.300s][info][gc] GC(2) Pause Remark 40M->40M(384M) 2.100ms
+[1201.5s][info][gc] GC(3) Pause Young (Normal) (G1 Evacuation Pause) 210M->44M(384M) 7.250ms
+"""
+
+
+def test_heap_after_each_collection_is_read_from_the_gc_log() -> None:
+    cluster = KafkaCluster(ROOT, memory_watch=True)
+    try:
+        assert cluster.heap_after_gc_mb(1) == []  # no log yet: nothing, not an error
+        log = cluster.dir / "node1" / "gc.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(LOG)
+        assert cluster.heap_after_gc_mb(1) == [(1.512, 6), (61.004, 31), (62.3, 40), (1201.5, 44)]
+        assert f"-Xlog:gc:file={log}" in cluster.nodes[0].cluster["KAFKA_JVM_OPTS"]
+        assert "-XX:+AlwaysPreTouch" in cluster.nodes[0].cluster["KAFKA_JVM_OPTS"]
+    finally:
+        cluster.cleanup()
+
+
+def test_brokers_run_with_the_default_jvm_unless_watched() -> None:
+    cluster = KafkaCluster(ROOT)
+    try:
+        assert all("KAFKA_JVM_OPTS" not in n.cluster for n in cluster.nodes)
+    finally:
+        cluster.cleanup()
