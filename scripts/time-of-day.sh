@@ -8,6 +8,7 @@
 #
 #   scripts/time-of-day.sh                  00, 06, 12 and 18 h over the default suites
 #   scripts/time-of-day.sh 06 18            only these hours
+#   scripts/time-of-day.sh 18:07            an hour and minute
 #   scripts/time-of-day.sh 12 -- tests/e2e -x   pytest arguments after --
 #
 # Default suites: every service's integration tests and tests/e2e. It is slow (one whole run per
@@ -57,7 +58,7 @@ day="$(date -u -d tomorrow +%F)"
 summary=()
 status=0
 for hour in "${hours[@]}"; do
-  at="$day $hour:00:00"
+  case "$hour" in *:*) at="$day $hour:00" ;; *) at="$day $hour:00:00" ;; esac  # HH or HH:MM
   echo "=== clock at $at UTC: pytest ${args[*]}"
   # One offset for every process ("+N" seconds), so the tests and the services they start later
   # agree on the time (FAKETIME="@..." would start each new process's clock at that instant);

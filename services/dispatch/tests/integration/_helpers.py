@@ -19,6 +19,16 @@ from fixflow_shared.testing.checklists import PNG, photo_bytes, required_answers
 __all__ = ["PNG"]
 
 ALL_WEEK = {"tz": "UTC", "days": {str(d): ["00:00", "23:59"] for d in range(7)}}
+
+
+def all_week_from_morning() -> dict[str, Any]:
+    """ALL_WEEK in a time zone where it is 08:00-08:59 now: a test whose visits and delays span
+    hours then stays inside one working day, whatever hour the suite runs at (in UTC, a three-hour
+    delay after 18:00 runs past midnight and the day's rules change the outcome)."""
+    offset = 8 - datetime.now(UTC).hour  # local = UTC + offset; Etc/GMT zones span UTC-12 .. UTC+14
+    offset = offset + 24 if offset < -12 else offset
+    zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # POSIX sign: Etc/GMT-8 is UTC+8
+    return {**ALL_WEEK, "tz": zone}
 BASE = (31.2304, 121.4737)
 
 

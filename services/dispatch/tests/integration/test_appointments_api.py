@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from dispatch_test_helpers import (
+    all_week_from_morning,
     events,
     fill_checklist,
     future,
@@ -167,7 +168,8 @@ async def test_a_delay_keeps_pinned_visits_with_their_technician_and_tells_the_c
     hours' delay. Neither visit goes to A (both are pinned): the first keeps B at the new ETA, the
     second stays after it, late, and its customer is told the new expected time."""
     t = tenant()
-    b = await technician(client, t, name="B", dlat=0.0)
+    day = all_week_from_morning()  # B's three hours of delay and both visits fit in B's day at any hour
+    b = await technician(client, t, name="B", dlat=0.0, hours=day)
     first_env = await open_ticket(kafka.bootstrap, t, dlat=0.002)
 
     async def wos(env):
@@ -184,7 +186,7 @@ async def test_a_delay_keeps_pinned_visits_with_their_technician_and_tells_the_c
     assert utc(second["planned_start"]) < datetime.now(UTC) + timedelta(hours=3)  # inside the delay
     r = await client.post(f"/v1/appointments/{job2['appointments'][0]['id']}/confirm", headers=h(t, "customer"))
     assert r.status_code == 200 and r.json()["status"] == "confirmed"
-    a = await technician(client, t, name="A", dlat=0.003)  # free and near: would be on time
+    a = await technician(client, t, name="A", dlat=0.003, hours=day)  # free and near: would be on time
     r = await client.post(f"/v1/work-orders/{first['id']}/en-route", headers=tech_of(t, first))
     assert r.status_code == 200, r.text
     r = await client.post(f"/v1/work-orders/{first['id']}/delay", json={"minutes": 180}, headers=tech_of(t, first))
