@@ -29,6 +29,8 @@ def all_week_from_morning() -> dict[str, Any]:
     offset = offset + 24 if offset < -12 else offset
     zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # POSIX sign: Etc/GMT-8 is UTC+8
     return {**ALL_WEEK, "tz": zone}
+
+
 BASE = (31.2304, 121.4737)
 
 
