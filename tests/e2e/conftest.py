@@ -3,6 +3,7 @@ SMTP server and OTLP receiver."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# What scripts/time-of-day.sh sets to fake the clock of the tests and the services: Chromium under
+# libfaketime's preload loads no page before the test's timeout, so the browser starts without it
+# (on the machine's clock; what the journeys check is the portal's and the services' clock).
+FAKETIME_ENV = ("LD_PRELOAD", "FAKETIME")
+
+
+def browser_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment Chromium starts with: this process's, without libfaketime."""
+    env = dict(os.environ if environ is None else environ)
+    return {k: v for k, v in env.items() if not k.startswith(FAKETIME_ENV)}
 
 
 def _chromium() -> Iterator[Any]:
@@ -143,7 +154,7 @@ def _chromium() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed: run deploy/local/infra.sh install (make test does)")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=browser_env())
         yield b
         b.close()
 
