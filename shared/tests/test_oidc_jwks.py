@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from fixflow_shared.auth import Authenticator
 from fixflow_shared.errors import Unauthorized
@@ -90,3 +90,21 @@ def test_key_not_in_the_jwks_is_refused(issuer):
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(Unauthorized):
         authenticator(url).verify_token(token(stranger))
+
+
+def test_a_token_naming_a_key_of_another_type_is_refused_not_an_error(issuer):
+    """An ES256 token whose kid names the issuer's RSA key: 401, not a TypeError (a 500) on the key's type."""
+    _, url = issuer
+    now = int(time.time())
+    body = {
+        "sub": "u1",
+        "tenant": "acme",
+        "roles": ["admin"],
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + 60,
+    }
+    forged = jwt.encode(body, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers={"kid": "k1"})
+    with pytest.raises(Unauthorized):
+        authenticator(url).verify_token(forged)

@@ -65,6 +65,14 @@ def _unauthorized(detail: str) -> Unauthorized:
     return Unauthorized(detail)
 
 
+def _algorithm_of(key: jwt.PyJWK, accepted: tuple[str, ...]) -> list[str]:
+    """The one algorithm a key of the JWKS verifies: a token whose header names another (an ES256
+    token naming an RSA key's kid) is refused as invalid, instead of failing on the key's type."""
+    if key.algorithm_name not in accepted:
+        raise jwt.InvalidAlgorithmError(f"the key {key.key_id} is not one of {', '.join(accepted)}")
+    return [key.algorithm_name]
+
+
 class Authenticator:
     def __init__(self, settings: FixflowSettings) -> None:
         self._dev_keys: KeyRing | None = settings.jwt_keys()
@@ -108,7 +116,7 @@ class Authenticator:
                 claims = jwt.decode(
                     token,
                     key.key,
-                    algorithms=["RS256", "ES256"],
+                    algorithms=_algorithm_of(key, ("RS256", "ES256")),
                     audience=self._audience,
                     issuer=self._issuer,
                     options={"require": ["exp", "sub"]},
