@@ -3,6 +3,11 @@ development) and partner API keys. Every principal has a tenant and roles; a cus
 carries its customer id, a technician principal its technician id (claims `customer_id`,
 `technician_id`), a partner principal its key id and scopes. What each may do is policy.py.
 
+In production two issuers sign tokens: the company's OIDC issuer (FIXFLOW_OIDC_*: staff and
+technicians, any role) and the portal (FIXFLOW_PORTAL_ISSUER: ES256 with the key it publishes at
+/.well-known/jwks.json). The portal signs only customers' tokens and its own narrow `portal` token,
+so a token of its issuer carrying any other role is refused: the portal's key cannot make staff.
+
 Tokens must expire (`exp`); development tokens may live at most 12 hours.
 
     python -m fixflow_shared.auth --tenant demo --roles agent,manager            # a dev token
@@ -29,13 +34,17 @@ from starlette.concurrency import run_in_threadpool
 
 from fixflow_shared.errors import Forbidden, Unauthorized
 from fixflow_shared.keys import KeyRing, hash_api_key, match_partner_key, new_partner_key
-from fixflow_shared.policy import ALL_ROLES, PARTNER_SCOPES, STAFF_ROLES
+from fixflow_shared.policy import ALL_ROLES, PARTNER_SCOPES, PORTAL_ROLE, STAFF_ROLES
 from fixflow_shared.settings import FixflowSettings
 
 ROLES = ALL_ROLES
 DEV_ISSUER = "fixflow-dev"
 DEV_AUDIENCE = "fixflow"
 MAX_DEV_TTL_S = 12 * 3600
+# The roles the portal's tokens may carry (portal.adapters.tokens signs nothing else in production),
+# and their longest life (as development tokens).
+PORTAL_ISSUED_ROLES = frozenset({"customer", PORTAL_ROLE})
+MAX_PORTAL_TTL_S = 12 * 3600
 CLOCK_SKEW_S = 60
 _ID_CLAIM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 TENANT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # what every service's tenant_id columns hold
@@ -79,6 +88,9 @@ class Authenticator:
         self._issuer = settings.oidc_issuer
         self._audience = settings.oidc_audience
         self._jwks = jwt.PyJWKClient(settings.oidc_jwks_url, cache_keys=True) if settings.oidc_jwks_url else None
+        portal_keys = settings.portal_keys_url()
+        self._portal_issuer = settings.portal_issuer.rstrip("/") if settings.portal_issuer else None
+        self._portal_jwks = jwt.PyJWKClient(portal_keys, cache_keys=True) if portal_keys else None
         self._partner_keys = [k.key() for k in settings.partner_api_keys]
 
     def _decode_dev(self, token: str) -> dict[str, Any]:
@@ -106,11 +118,40 @@ class Authenticator:
             return claims
         raise jwt.InvalidSignatureError("Signature verification failed") from error
 
+    def _from_portal(self, token: str) -> bool:
+        """True for a token naming the portal as its issuer (checked against the portal's key only)."""
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        return isinstance(issuer, str) and issuer.rstrip("/") == self._portal_issuer
+
+    def _decode_portal(self, token: str, jwks: jwt.PyJWKClient) -> dict[str, Any]:
+        key = jwks.get_signing_key_from_jwt(token)
+        claims = jwt.decode(
+            token,
+            key.key,
+            algorithms=_algorithm_of(key, ("ES256",)),
+            audience=self._audience,
+            issuer=self._portal_issuer,
+            options={"require": ["exp", "iat", "sub"]},
+        )
+        if claims["exp"] - claims["iat"] > MAX_PORTAL_TTL_S:
+            raise _unauthorized("the portal's tokens may be valid for at most 12 hours")
+        raw_roles = claims.get("roles") or []
+        if isinstance(raw_roles, str):
+            raw_roles = raw_roles.split()
+        granted = {str(r) for r in raw_roles} if isinstance(raw_roles, list) else {str(raw_roles)}
+        if not granted <= PORTAL_ISSUED_ROLES:
+            raise _unauthorized(
+                f"the portal's tokens may carry only the roles {', '.join(sorted(PORTAL_ISSUED_ROLES))}"
+            )
+        return claims
+
     def verify_token(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") == "HS256":
                 claims = self._decode_dev(token)
+            elif self._portal_jwks and self._from_portal(token):
+                claims = self._decode_portal(token, self._portal_jwks)
             elif self._jwks:
                 key = self._jwks.get_signing_key_from_jwt(token)
                 claims = jwt.decode(
@@ -173,9 +214,9 @@ class Authenticator:
         )
 
     def may_fetch_keys(self, request: Request) -> bool:
-        """True for a bearer token that is checked against the OIDC issuer's keys (JWKS)."""
+        """True for a bearer token that is checked against an issuer's keys (JWKS: OIDC or the portal's)."""
         auth = request.headers.get("authorization", "")
-        if self._jwks is None or not auth.lower().startswith("bearer "):
+        if (self._jwks is None and self._portal_jwks is None) or not auth.lower().startswith("bearer "):
             return False
         try:
             return jwt.get_unverified_header(auth[7:].strip()).get("alg") != "HS256"

@@ -79,6 +79,17 @@ class FixflowSettings(BaseSettings):
     oidc_issuer: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_ISSUER"))
     oidc_audience: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_AUDIENCE"))
     oidc_jwks_url: str | None = Field(None, validation_alias=_shared("FIXFLOW_OIDC_JWKS_URL"))
+    portal_issuer: str | None = Field(
+        None,
+        validation_alias=_shared("FIXFLOW_PORTAL_ISSUER"),
+        description="the portal's public URL (PORTAL_PUBLIC_URL), the issuer of the ES256 tokens it signs in "
+        "production; they are accepted with the roles customer and portal only. Unset = none accepted",
+    )
+    portal_jwks_url: str | None = Field(
+        None,
+        validation_alias=_shared("FIXFLOW_PORTAL_JWKS_URL"),
+        description="where the portal publishes its public key; default <FIXFLOW_PORTAL_ISSUER>/.well-known/jwks.json",
+    )
     portal_link_secrets: SecretStr | None = Field(
         None,
         validation_alias=_shared("FIXFLOW_PORTAL_LINK_SECRETS"),
@@ -106,6 +117,8 @@ class FixflowSettings(BaseSettings):
                 generated = dev_secrets()
                 for f, var in unset.items():
                     setattr(self, f, SecretStr(generated[var]))
+        if self.portal_issuer and self.oidc_issuer and _same_issuer(self.portal_issuer, self.oidc_issuer):
+            raise ValueError("FIXFLOW_PORTAL_ISSUER must not be FIXFLOW_OIDC_ISSUER: the portal grants fewer roles")
         try:
             self.jwt_keys()
         except (UnusableKeys, ValueError) as exc:
@@ -115,6 +128,12 @@ class FixflowSettings(BaseSettings):
         except (UnusableKeys, ValueError) as exc:
             raise ValueError(f"FIXFLOW_PORTAL_LINK_SECRETS: {exc}") from exc
         return self
+
+    def portal_keys_url(self) -> str | None:
+        """Where the portal's public key is read, None when the portal's tokens are not accepted."""
+        if not self.portal_issuer:
+            return None
+        return self.portal_jwks_url or self.portal_issuer.rstrip("/") + "/.well-known/jwks.json"
 
     def jwt_keys(self) -> KeyRing | None:
         """The development token key ring (None in production: development tokens are refused there)."""
@@ -210,6 +229,10 @@ class ServiceSettings(FixflowSettings):
         validation_alias=_shared("FIXFLOW_METRICS_INTERVAL_S"),
         description="how often consumer lag, outbox, dead-letter and timer gauges are refreshed for /metrics",
     )
+
+
+def _same_issuer(a: str, b: str) -> bool:
+    return a.rstrip("/") == b.rstrip("/")
 
 
 def _present(value: Any) -> bool:
