@@ -175,6 +175,22 @@ async def test_staff_sign_in_with_code_and_pkce_then_sign_out_at_the_provider(co
     assert (await c.get("/board")).status_code == 303
 
 
+async def test_signing_in_again_through_the_provider_ends_the_old_session(console, provider):
+    provider.nonce_override = None
+    c = await console(**production(provider))
+    assert (await through_the_provider(c, "/login/oidc")).status_code == 303
+    old = c.cookies[COOKIE]
+    assert (await c.get("/board")).status_code == 502, "signed in (no service answers here)"
+    again = await through_the_provider(c, "/login/oidc")  # the callback arrives with the old cookie
+    assert again.status_code == 303
+    new = again.cookies[COOKIE]
+    assert new != old
+    assert await c.app.state.redis.get("console:session:" + old) is None, "the old session is deleted at sign-in"
+    stale = await c.get("/board", headers={"Cookie": f"{COOKIE}={old}"})
+    assert stale.status_code == 303 and "expired=1" in stale.headers["location"], "the old cookie no longer works"
+    assert (await c.get("/board")).status_code == 502, "the new one does"
+
+
 async def test_a_replayed_state_a_wrong_nonce_and_a_customer_are_refused(console, provider):
     c = await console(**production(provider))
     to_provider = await c.get("/login/oidc")

@@ -8,7 +8,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from console.bootstrap import ROUTERS
-from console.entrypoints.web import COOKIE
+from console.entrypoints.web import COOKIE, LOGIN_CSRF_COOKIE
 
 pytestmark = pytest.mark.integration
 PREFIX = "console:session:"  # where the console keeps its sessions in Redis
@@ -96,6 +96,32 @@ async def test_a_session_ends_on_sign_out_when_idle_and_at_its_lifetime(console,
     r = await c.post("/logout", data={"csrf_token": csrf})
     assert r.status_code == 303 and r.headers["location"] == "/login"
     assert await redis.get(PREFIX + sid) is None
+
+
+async def test_signing_in_again_ends_the_session_the_browser_held(console, sign_in):
+    """A second sign-in in the same browser (another tab's form, another account) replaces the session:
+    the old cookie's session is deleted, not left valid until it expires."""
+    first = await console()
+    await sign_in(first, name="Li Na")
+    old = first.cookies[COOKIE]
+    redis = first.app.state.redis
+    assert await redis.get(PREFIX + old) is not None
+    # The same browser: the sign-in form it rendered while signed out, submitted with the session cookie present.
+    again = await console()
+    page = await again.get("/login")
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    r = await again.post(
+        "/login/dev",
+        data={"tenant": "acme", "name": "Wang Fang", "roles": ["manager"], "csrf_token": token},
+        headers={"Cookie": f"{COOKIE}={old}; {LOGIN_CSRF_COOKIE}={again.cookies[LOGIN_CSRF_COOKIE]}"},
+    )
+    assert r.status_code == 303
+    new = r.cookies[COOKIE]
+    assert new != old
+    assert await redis.get(PREFIX + old) is None, "the old session is deleted at sign-in"
+    stale = await first.get("/desk")
+    assert stale.status_code == 303 and "expired=1" in stale.headers["location"], "the old cookie no longer works"
+    assert await redis.get(PREFIX + new) is not None, "the new session is there"
 
 
 async def test_pages_follow_roles(console, sign_in):

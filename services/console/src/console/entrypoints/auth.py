@@ -43,6 +43,12 @@ def _set_session_cookie(request: Request, response: Response, session_id: str, m
     set_session_cookie(response, COOKIE, session_id, max_age=max_age, secure=settings_of(request).secure_cookies)
 
 
+async def _end_previous_session(request: Request) -> None:
+    """A sign-in replaces the session this browser held: its cookie must not keep working until it
+    expires (another account signed in on a shared desk, or a stolen id outliving the new sign-in)."""
+    await store_of(request).delete(request.cookies.get(COOKIE))
+
+
 def _login_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
     settings = settings_of(request)
     token = secrets.token_urlsafe(24)
@@ -109,6 +115,7 @@ async def login_dev(
         token_expires_at=time.time() + ttl,
         via="dev",
     )
+    await _end_previous_session(request)
     response = RedirectResponse(_safe_next(next) or home_of(session), status_code=303)
     _set_session_cookie(request, response, session.id, ttl)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
@@ -159,6 +166,7 @@ async def oidc_callback(request: Request, code: str = "", state: str = "", error
         via="oidc",
         id_token=signed.id_token,
     )
+    await _end_previous_session(request)
     response = RedirectResponse(_safe_next(pending.get("next")) or home_of(session), status_code=303)
     _set_session_cookie(request, response, session.id, int(settings_of(request).session_max_hours * 3600))
     return response
