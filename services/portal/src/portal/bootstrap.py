@@ -98,7 +98,7 @@ def build(settings: PortalSettings | None = None) -> FastAPI:
     dev_keys = settings.jwt_keys()  # None in production: the portal signs with its own key there
     tokens = TokenIssuer(
         dev_secret=dev_keys.signing_key.decode() if dev_keys is not None else None,
-        signing_key_pem=settings.token_signing_key,
+        signing_key_pem=settings.token_signing_key.get_secret_value() if settings.token_signing_key else None,
         issuer=settings.public_url,
         audience=settings.oidc_audience,
     )

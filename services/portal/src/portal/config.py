@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field
+from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, EllipticCurvePrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from fixflow_shared.settings import FixflowSettings
@@ -12,6 +14,15 @@ from fixflow_shared.settings import FixflowSettings
 
 class PortalSettings(FixflowSettings):
     model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore", populate_by_name=True)
+
+    # In production the portal signs customers' tokens with its own key and opens the links in their
+    # messages with the link key ring (outside production both come from the checkout's development
+    # key): without either it refuses to start, as the console without its OpenID Connect client.
+    production_secrets: ClassVar[tuple[str, ...]] = (
+        *FixflowSettings.production_secrets,
+        "token_signing_key",
+        "portal_link_secrets",
+    )
 
     http_host: str = "127.0.0.1"
     http_port: int = 8006
@@ -65,7 +76,9 @@ class PortalSettings(FixflowSettings):
 
     # Tokens the portal signs in production (customers after a code, its own calls): an ES256 key in
     # PEM; the services trust them through the portal's JWKS (/.well-known/jwks.json).
-    token_signing_key: str | None = Field(None, description="PEM of the ES256 key customer tokens are signed with")
+    token_signing_key: SecretStr | None = Field(
+        None, description="PEM of the ES256 (EC P-256) key customer tokens are signed with"
+    )
 
     # Display.
     timezone: str = Field("Asia/Shanghai", description="time zone the pages show times in")
@@ -79,6 +92,18 @@ class PortalSettings(FixflowSettings):
     )
     eta_refresh_s: int = Field(20, ge=5, le=600, description="how often an open ticket page asks for the ETA")
     max_photo_bytes: int = Field(5_000_000, ge=10_000, le=20_000_000)
+
+    @model_validator(mode="after")
+    def _signing_key(self) -> PortalSettings:
+        """A signing key that cannot sign ES256 fails at start, not at the first customer's sign-in."""
+        if self.token_signing_key is not None and self.token_signing_key.get_secret_value().strip():
+            try:
+                key = load_pem_private_key(self.token_signing_key.get_secret_value().encode(), password=None)
+            except (ValueError, TypeError) as exc:
+                raise ValueError("PORTAL_TOKEN_SIGNING_KEY: not an unencrypted private key in PEM") from exc
+            if not isinstance(key, EllipticCurvePrivateKey) or not isinstance(key.curve, SECP256R1):
+                raise ValueError("PORTAL_TOKEN_SIGNING_KEY: the portal signs ES256, with an EC P-256 key")
+        return self
 
     @property
     def dev_sign_in(self) -> bool:
