@@ -1,5 +1,6 @@
 """Fixflow's PDF look (reportlab): styles whose font writes Chinese as well as Latin text, and the
-grid table the console's dashboard and dispatch's service report are made of.
+grid table billing's invoices, receipts and statements, the console's dashboard and dispatch's
+service report are made of.
 
 The font is reportlab's built-in Adobe CID font (STSong-Light): nothing to ship, no font file; it
 is registered once, the first time styles are asked for. reportlab belongs to the `pdf` extra and

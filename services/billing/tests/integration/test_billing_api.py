@@ -353,3 +353,57 @@ async def test_a_receipt_per_payment_as_pdf_for_the_invoices_customer_only(clien
     assert b"%PDF" not in theirs.content
     unknown = await client.get(f"/v1/invoices/{inv['id']}/receipts/R-{inv['number']}-09/pdf", headers=mine)
     assert unknown.status_code == 404
+
+
+async def test_invoice_receipt_and_statement_pdfs_print_chinese_and_are_drawn_off_the_event_loop(
+    client, billing_app, monkeypatch
+):
+    """What a Chinese service centre prints: the sale's Chinese description in the CJK font, each
+    PDF drawn in a worker thread (reportlab is CPU work: on the event loop it stalls every request)."""
+    import threading
+
+    from billing.adapters import rendering
+    from fixflow_shared.testing.pdf import CJK_FONT, drawn, text_in
+
+    runtime, _ = billing_app
+    tenant = f"zh{uuid.uuid4().hex[:6]}"
+    staff = auth_headers(tenant, "agent,manager")
+    customer = f"cust-{uuid.uuid4().hex[:6]}"
+    await learn_customer(runtime, tenant, customer)
+    sale = await client.post(
+        "/v1/sales",
+        json={
+            "customer_id": customer,
+            "asset_id": f"asset-{uuid.uuid4().hex[:6]}",
+            "items": [{"code": "AC-9", "description": "变频空调 9000 & 安装支架", "unit_price_minor": 359900}],
+        },
+        headers=staff,
+    )
+    assert sale.status_code == 201, sale.text
+    inv = sale.json()
+    paid = await client.post(
+        f"/v1/invoices/{inv['id']}/payments",
+        json={"amount_minor": 100000, "currency": "CNY", "method": "cash"},
+        headers=staff,
+    )
+    assert paid.status_code == 201, paid.text
+
+    loop_thread, threads = threading.get_ident(), {}
+    for name in ("invoice_pdf", "receipt_pdf", "statement_pdf"):
+        real = getattr(rendering, name)
+
+        def in_thread(*args, _real=real, _name=name):
+            threads[_name] = threading.get_ident()
+            return _real(*args)
+
+        monkeypatch.setattr(rendering, name, in_thread)
+    invoice = await client.get(f"/v1/invoices/{inv['id']}/pdf", headers=staff)
+    receipt = await client.get(f"/v1/invoices/{inv['id']}/receipts/{paid.json()['receipt_number']}/pdf", headers=staff)
+    statement = await client.get(f"/v1/statements/{customer}/{inv['issued_at'][:7]}?format=pdf", headers=staff)
+    for r in (invoice, receipt, statement):
+        assert r.status_code == 200 and r.content.startswith(b"%PDF"), r.text
+        assert {f for _, f in drawn(r.content)} == {CJK_FONT}
+    assert "变频空调 9000 & 安装支架" in text_in(invoice.content, CJK_FONT)
+    assert inv["number"] in text_in(statement.content, CJK_FONT)
+    assert set(threads) == {"invoice_pdf", "receipt_pdf", "statement_pdf"}
+    assert loop_thread not in threads.values(), "a PDF was drawn on the event loop"

@@ -1,18 +1,26 @@
-"""Documents: invoice and receipt PDF (reportlab), statement CSV and PDF."""
+"""Documents: invoice and receipt PDF (reportlab), statement CSV and PDF.
+
+The PDFs are written in Fixflow's PDF font and look (fixflow_shared.pdf, as dispatch's service
+report and the console's dashboard): Chinese text (a line's description, a part's name, a
+customer's id) prints, where reportlab's default Helvetica drew black boxes. Every text is escaped
+before it goes into a Paragraph (its mini-markup would take `<` and `&` for tags). Rendering is CPU
+work: the routes call these functions in a worker thread."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
 from billing.domain.model import Invoice
 from billing.domain.money import Money
+from fixflow_shared import pdf
 
 if TYPE_CHECKING:
     from billing.views import Statement
@@ -22,90 +30,94 @@ def _m(minor: int, cur: str) -> str:
     return Money(minor, cur).format()
 
 
-def _pdf(story_fn) -> bytes:  # type: ignore[no-untyped-def]
+def _pdf(title: str, story: Callable[[pdf.Styles], list[Any]]) -> bytes:
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, title="Fixflow", author="Fixflow billing")
-    doc.build(story_fn(getSampleStyleSheet()))
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=title,
+        author="Fixflow billing",
+    )
+    doc.build(story(pdf.styles()))
     return buf.getvalue()
 
 
-_GRID = TableStyle(
-    [
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-        ("FONTSIZE", (0, 0), (-1, -1), 8),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]
-)
+def _p(text: Any, style: Any) -> Paragraph:
+    return Paragraph(escape(str(text)), style)
+
+
+def _table(st: pdf.Styles, rows: list[list[Any]], widths: list[float]) -> Any:
+    return pdf.grid_table([[_p(c, st.body) for c in r] for r in rows], widths)
 
 
 def invoice_pdf(inv: Invoice) -> bytes:
-    def story(ss):  # type: ignore[no-untyped-def]
-        body = ss["BodyText"]
-        rows = [["Item", "Qty", "Unit", "Amount", "Why"]]
+    def story(st: pdf.Styles) -> list[Any]:
+        cur = inv.currency
+        rows: list[list[Any]] = [["Item 项目", "Qty 数量", "Unit price 单价", "Amount 金额", "Why 说明"]]
         for ln in inv.lines:
             rows.append(
                 [
-                    Paragraph(ln.description, body),
-                    str(ln.quantity),
-                    _m(ln.unit_price_minor, inv.currency),
-                    _m(ln.amount_minor, inv.currency),
-                    Paragraph(f"{ln.reason} [{ln.rule}]", body),
+                    ln.description,
+                    ln.quantity,
+                    _m(ln.unit_price_minor, cur),
+                    _m(ln.amount_minor, cur),
+                    f"{ln.reason} [{ln.rule}]",
                 ]
             )
-        t = Table(rows, colWidths=[110, 30, 70, 70, 210])
-        t.setStyle(_GRID)
         return [
-            Paragraph(f"Invoice {inv.number}", ss["Title"]),
-            Paragraph(
-                f"Ticket {inv.ticket_id} · work order {inv.work_order_id or '-'} · service kind "
-                f"{inv.service_kind.value} · issued {inv.issued_at:%Y-%m-%d %H:%M} UTC",
-                body,
+            _p(f"Invoice 发票 {inv.number}", st.h1),
+            _p(
+                f"Ticket 工单 {inv.ticket_id} · work order 派工单 {inv.work_order_id or '-'} · service kind "
+                f"{inv.service_kind.value} · issued 开票 {inv.issued_at:%Y-%m-%d %H:%M} UTC",
+                st.body,
             ),
-            Spacer(1, 12),
-            t,
-            Spacer(1, 12),
+            Spacer(1, 4 * mm),
+            _table(st, rows, [50 * mm, 16 * mm, 28 * mm, 28 * mm, 58 * mm]),
+            Spacer(1, 4 * mm),
             Paragraph(
-                f"Subtotal {_m(inv.subtotal_minor, inv.currency)} · tax {_m(inv.tax_minor, inv.currency)} · "
-                f"<b>total {_m(inv.total_minor, inv.currency)}</b> · paid {_m(inv.paid_minor, inv.currency)} · "
-                f"balance due {_m(inv.balance_due_minor, inv.currency)}",
-                body,
+                escape(f"Subtotal 小计 {_m(inv.subtotal_minor, cur)} · tax 税额 {_m(inv.tax_minor, cur)} · ")
+                + f"<b>{escape(f'total 合计 {_m(inv.total_minor, cur)}')}</b>"
+                + escape(
+                    f" · paid 已付 {_m(inv.paid_minor, cur)} · balance due 应付余额 {_m(inv.balance_due_minor, cur)}"
+                ),
+                st.body,
             ),
         ]
 
-    return _pdf(story)
+    return _pdf(f"Invoice {inv.number}", story)
 
 
 def receipt_pdf(inv: Invoice, payment: dict[str, Any]) -> bytes:
     """The receipt for one payment of an invoice: what was received, how, and what it paid."""
 
-    def story(ss):  # type: ignore[no-untyped-def]
-        body = ss["BodyText"]
+    def story(st: pdf.Styles) -> list[Any]:
         cur = str(payment["currency"])
-        rows = [
-            ["Receipt", str(payment["receipt_number"])],
-            ["Received", f"{payment['received_at']:%Y-%m-%d %H:%M} UTC"],
-            ["Method", str(payment["method"])],
-            ["Amount received", _m(int(payment["amount_minor"]), cur)],
-            ["Applied to the invoice", _m(int(payment["applied_minor"]), cur)],
-            ["Kept as credit", _m(int(payment["credit_minor"]), cur)],
+        rows: list[list[Any]] = [
+            ["Receipt 收据", payment["receipt_number"]],
+            ["Received 收款时间", f"{payment['received_at']:%Y-%m-%d %H:%M} UTC"],
+            ["Method 付款方式", payment["method"]],
+            ["Amount received 实收金额", _m(int(payment["amount_minor"]), cur)],
+            ["Applied to the invoice 冲抵发票", _m(int(payment["applied_minor"]), cur)],
+            ["Kept as credit 转为余额", _m(int(payment["credit_minor"]), cur)],
         ]
-        t = Table(rows, colWidths=[150, 300])
-        t.setStyle(_GRID)
         return [
-            Paragraph(f"Receipt {payment['receipt_number']}", ss["Title"]),
-            Paragraph(f"For invoice {inv.number} · ticket {inv.ticket_id}", body),
-            Spacer(1, 12),
-            t,
-            Spacer(1, 12),
-            Paragraph(
-                f"Invoice total {_m(inv.total_minor, inv.currency)} · paid {_m(inv.paid_minor, inv.currency)} · "
-                f"balance due {_m(inv.balance_due_minor, inv.currency)}",
-                body,
+            _p(f"Receipt 收据 {payment['receipt_number']}", st.h1),
+            _p(f"For invoice 发票 {inv.number} · ticket 工单 {inv.ticket_id}", st.body),
+            Spacer(1, 4 * mm),
+            _table(st, rows, [60 * mm, 120 * mm]),
+            Spacer(1, 4 * mm),
+            _p(
+                f"Invoice total 发票合计 {_m(inv.total_minor, inv.currency)} · paid 已付 "
+                f"{_m(inv.paid_minor, inv.currency)} · balance due 应付余额 {_m(inv.balance_due_minor, inv.currency)}",
+                st.body,
             ),
         ]
 
-    return _pdf(story)
+    return _pdf(f"Receipt {payment['receipt_number']}", story)
 
 
 STATEMENT_COLUMNS = ["date", "document", "kind", "ticket_id", "currency", "debit_minor", "credit_minor"]
@@ -133,8 +145,8 @@ def statement_csv(st: Statement) -> bytes:
 
 
 def statement_pdf(st: Statement) -> bytes:
-    def story(ss):  # type: ignore[no-untyped-def]
-        rows = [["Date", "Document", "Kind", "Debit", "Credit"]]
+    def story(s: pdf.Styles) -> list[Any]:
+        rows: list[list[Any]] = [["Date 日期", "Document 单据", "Kind 类型", "Debit 借方", "Credit 贷方"]]
         for r in st.rows:
             rows.append(
                 [
@@ -145,22 +157,20 @@ def statement_pdf(st: Statement) -> bytes:
                     _m(r["credit_minor"], r["currency"]),
                 ]
             )
-        t = Table(rows)
-        t.setStyle(_GRID)
         out = [
-            Paragraph(f"Statement {st.month} · customer {st.customer_id}", ss["Title"]),
-            Spacer(1, 12),
-            t,
-            Spacer(1, 12),
+            _p(f"Statement 对账单 {st.month} · customer 客户 {st.customer_id}", s.h1),
+            Spacer(1, 4 * mm),
+            _table(s, rows, [25 * mm, 50 * mm, 29 * mm, 38 * mm, 38 * mm]),
+            Spacer(1, 4 * mm),
         ]
         for cur, tot in sorted(st.totals.items()):
             out.append(
-                Paragraph(
-                    f"Balance {_m(tot['balance_minor'], cur)} (debit {_m(tot['debit_minor'], cur)}, "
-                    f"credit {_m(tot['credit_minor'], cur)})",
-                    ss["BodyText"],
+                _p(
+                    f"Balance 余额 {_m(tot['balance_minor'], cur)} (debit 借方 {_m(tot['debit_minor'], cur)}, "
+                    f"credit 贷方 {_m(tot['credit_minor'], cur)})",
+                    s.body,
                 )
             )
         return out
 
-    return _pdf(story)
+    return _pdf(f"Statement {st.month}", story)

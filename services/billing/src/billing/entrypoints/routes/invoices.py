@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -130,7 +131,7 @@ async def invoice_pdf(invoice_id: str, principal: InvoicesRead, rt: RuntimeDep) 
     if inv is None:
         raise NotFound("invoice", invoice_id)
     return Response(
-        rendering.invoice_pdf(inv),
+        await asyncio.to_thread(rendering.invoice_pdf, inv),  # CPU work: off the event loop
         media_type="application/pdf",
         headers={"content-disposition": f'inline; filename="{inv.number}.pdf"'},
     )
@@ -151,7 +152,7 @@ async def receipt_pdf(invoice_id: str, receipt_number: str, principal: InvoicesR
     if found is None:
         raise NotFound("receipt", receipt_number)
     return Response(
-        rendering.receipt_pdf(inv, found),
+        await asyncio.to_thread(rendering.receipt_pdf, inv, found),
         media_type="application/pdf",
         headers={"content-disposition": f'inline; filename="{receipt_number}.pdf"'},
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Annotated, Any, Literal
 
@@ -42,5 +43,6 @@ async def monthly_statement(
             headers={"content-disposition": f'attachment; filename="statement-{_safe(customer_id)}-{month}.csv"'},
         )
     if format == "pdf":
-        return Response(rendering.statement_pdf(st), media_type="application/pdf")
+        # CPU work (reportlab): in a worker thread, the event loop serves other requests meanwhile
+        return Response(await asyncio.to_thread(rendering.statement_pdf, st), media_type="application/pdf")
     return st.as_json()
