@@ -101,7 +101,8 @@ def test_the_report_is_a_pdf_with_the_pictures_and_chinese_text():
         photos=[ReportImage(PNG, "after"), ReportImage(b"not a picture", "broken")],
     )
     pdf = render(facts)
-    assert pdf.startswith(b"%PDF-") and pdf.count(b"/Subtype /Image") == 2  # the photo and the signature
+    # the photo (a JPEG, as every photo in the report), the signature (a PNG as drawn) and its alpha mask
+    assert pdf.startswith(b"%PDF-") and pdf.count(b"/Subtype /Image") == 3
     assert b"STSong-Light" in pdf
 
 
