@@ -63,6 +63,8 @@ async def test_signature_image_kept_once_linked_at_sign_off_and_readable_by_its_
     assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/problem+json")
     assert set(refused.json()["missing"]) == {"safety_checked", "working_after"}, refused.json()
     await fill_checklist(client, wo, hdr)
+    photo = await upload(client, wo, hdr, PNG + b"after the repair", kind="photo")
+    assert photo.status_code == 201, photo.text
     done = await client.post(f"/v1/work-orders/{wo}/completion", json=body, headers=hdr)
     assert done.status_code == 200, done.text
     assert done.json()["sign_off"]["signature_attachment_id"] == sig["id"]
@@ -88,6 +90,8 @@ async def test_signature_image_kept_once_linked_at_sign_off_and_readable_by_its_
     assert [a["id"] for a in reports] == [report_id] and reports[0]["media_type"] == "application/pdf"
     pdf = await client.get(f"/v1/attachments/{report_id}", headers=h(t, "customer", customer_id=CUSTOMER))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-") and b"/Subtype /Image" in pdf.content
+    # the photo (read with the signature in one query) as a JPEG, the signature and its alpha mask
+    assert pdf.content.count(b"/Subtype /Image") == 3 and pdf.content.count(b"/DCTDecode") == 1
     # a finished work order takes no new photos
     late = await upload(client, wo, hdr, PNG + b"late", kind="photo")
     assert late.status_code == 409

@@ -147,8 +147,8 @@ async def test_a_report_drawn_before_the_lock_is_kept_only_while_it_says_the_sam
         async def of_work_order(self, _id):
             return [photo]
 
-        async def data(self, _id):
-            return PNG
+        async def data_of(self, ids):
+            return dict.fromkeys(ids, PNG)
 
     sign_off = {"signed_by": "陈女士", "signed_at": now.isoformat()}
     wo = WorkOrder("WO-1", "acme", "J-1", "T-1", "TEC-1", 1, diagnosis="seal", sign_off=sign_off)
@@ -165,3 +165,40 @@ async def test_a_report_drawn_before_the_lock_is_kept_only_while_it_says_the_sam
     assert await drawn(dataclasses.replace(wo), before=draft) is draft  # nothing changed: not rendered again
     changed = await drawn(dataclasses.replace(wo, diagnosis="seal and hinge"), before=draft)
     assert changed is not draft and changed.facts.diagnosis == "seal and hinge" and len(renders) == 2
+
+
+async def test_the_reports_pictures_are_read_in_one_query_not_one_per_photo():
+    from types import SimpleNamespace
+
+    from dispatch.domain.model import WorkOrder
+    from dispatch.service_layer import service_reports
+
+    now = datetime.now(UTC)
+
+    def kept(id_, kind, caption=None):
+        return att.Attachment(id_, "acme", "WO-1", "T-1", kind, "image/png", 1, "0" * 64, caption, now)
+
+    listed = [kept("AT-1", "photo", "before"), kept("AT-S", "signature"), kept("AT-2", "photo", "after")]
+    listed += [kept("AT-3", "photo", "lost"), kept("AT-R", "report")]
+    reads = []
+
+    class Store:
+        async def of_work_order(self, _id):
+            return listed
+
+        async def data_of(self, ids):
+            reads.append(list(ids))
+            return {i: PNG + i.encode() for i in ids if i != "AT-3"}  # AT-3's bytes are gone
+
+    class Repo:
+        async def job(self, _id):
+            return SimpleNamespace(kind="repair")
+
+        async def technician(self, _id):
+            return None
+
+    wo = WorkOrder("WO-1", "acme", "J-1", "T-1", "TEC-1", 1, sign_off={"signed_by": "Li", "signed_at": now.isoformat()})
+    d = await service_reports.draw(Repo(), Store(), wo, checklist=INSPECTION, signature_id="AT-S", now=now)
+    assert reads == [["AT-1", "AT-2", "AT-3", "AT-S"]], "one read for every picture"
+    assert [(p.content, p.caption) for p in d.facts.photos] == [(PNG + b"AT-1", "before"), (PNG + b"AT-2", "after")]
+    assert d.facts.signature is not None and d.facts.signature.content == PNG + b"AT-S"

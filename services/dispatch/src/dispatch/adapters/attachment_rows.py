@@ -5,6 +5,7 @@ bucket under the id."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -72,6 +73,14 @@ class PostgresAttachments(Rows):
             attachments.c.tenant_id == self.tenant, attachments.c.id == attachment_id
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def data_of(self, attachment_ids: Sequence[str]) -> dict[str, bytes]:
+        if not attachment_ids:
+            return {}
+        stmt = select(attachments.c.id, attachments.c.data).where(
+            attachments.c.tenant_id == self.tenant, attachments.c.id.in_(list(attachment_ids))
+        )
+        return {r.id: r.data for r in await self.session.execute(stmt)}
 
     async def of_work_order(self, work_order_id: str) -> list[Attachment]:
         stmt = self._meta().where(attachments.c.work_order_id == work_order_id).order_by(attachments.c.created_at)
