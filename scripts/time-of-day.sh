@@ -29,6 +29,9 @@ lib="${LIBFAKETIME:-/usr/lib/$(uname -m)-linux-gnu/faketime/libfaketimeMT.so.1}"
 
 # PostgreSQL on the same faked clock (its now() must agree with the services' clock): a private
 # cluster per hour, with the roles and databases of deploy/local/infra.sh, on a free port.
+# The services owning a database: infra.sh's list, so a service added there gets its role here too
+# (insight's tests failed under this script for want of its role).
+eval "$(grep -m1 '^SERVICES=(' deploy/local/infra.sh)"
 pg_bin="/usr/lib/postgresql/${PG_VERSION:-15}/bin"
 pg_dir=""
 stop_pg() {
@@ -48,8 +51,8 @@ start_pg() {  # start_pg FAKETIME
     "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w \
     -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=500" start >/dev/null
   local sql="" s
-  for s in intake dispatch billing survey notify; do
-    sql+="CREATE ROLE $s LOGIN CREATEDB PASSWORD '$s'; CREATE DATABASE $s OWNER $s;"
+  for s in "${SERVICES[@]}"; do
+    sql+="CREATE ROLE $s LOGIN CREATEDB PASSWORD '$s'; GRANT pg_signal_backend TO $s; CREATE DATABASE $s OWNER $s;"
   done
   printf '%s\n' "${sql//;/;$'\n'}" | psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -v ON_ERROR_STOP=1 >/dev/null
 }
