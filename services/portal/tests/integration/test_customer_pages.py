@@ -16,7 +16,10 @@ from fixflow_shared import links
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC).replace(microsecond=0)
-START, END = NOW + timedelta(days=1), NOW + timedelta(days=1, hours=2)
+# tomorrow 10:00-12:00 (the portal shows UTC here): a window that starts after 22:00 ends the
+# next day and is written with both dates, so a window relative to now failed late in the evening
+START = (NOW + timedelta(days=1)).replace(hour=10, minute=0, second=0)
+END = START + timedelta(hours=2)
 TICKET = {
     "id": "T-1",
     "kind": "repair",
