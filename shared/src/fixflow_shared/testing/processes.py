@@ -21,17 +21,28 @@ class ServiceProcess:
         self.env = {**os.environ, **env, f"{name.upper()}_HTTP_PORT": str(self.port)}
         self.log_path = log_dir / f"{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self._terminated = False
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (start several, then wait_ready each: they
+        import and migrate side by side)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", self.name, "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
+        self._terminated = False
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", self.name, "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        assert self.proc is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -52,9 +63,15 @@ class ServiceProcess:
         except OSError:
             return ""
 
+    def terminate(self) -> None:
+        """SIGTERM without waiting (stop() then waits): several processes shut down side by side."""
+        if self.proc and self.proc.poll() is None and not self._terminated:
+            self.proc.send_signal(signal.SIGTERM)  # once: a second one makes uvicorn skip its shutdown
+            self._terminated = True
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
@@ -66,3 +83,11 @@ class ServiceProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+def stop_all(procs: list[ServiceProcess]) -> None:
+    """Stop several processes together: each is told first, then each is waited for."""
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        p.stop()
