@@ -734,24 +734,43 @@ async def soak(
 
 
 def print_heap_after_gc(env: Env, gc_seen: dict[int, dict[int, int]]) -> None:
-    """The brokers' heap in use right after each collection, in the soak's first and last five
-    minutes: the live data (what a leak grows) whatever the heap's size or the RSS."""
+    """The brokers' heap in use right after collections, in the soak's first and last five
+    minutes: after every collection (young ones leave the old generation's garbage until the next
+    marking, so these follow G1's cycle) and after mixed/full ones only (the closest to the live
+    data, what a leak would grow), whatever the heap's size or the RSS."""
     last = max(gc_seen)
     print(
-        f"\n{'broker':<8} {'collections':>11} {'after GC MB, first 5 min: min/median':>38} {'last 5 min':>12} {'growth % (min)':>15}"
+        f"\n{'broker':<8} {'collections':>11} {'after GC MB min/median: first 5 min':>36} {'last 5 min':>10}"
+        f" {'growth %':>8} {'after mixed GC MB min: first 5 min':>35} {'last 5 min':>10} {'growth %':>8}"
     )
     for i in range(1, len(env.cluster.nodes) + 1):
-        events = [mb for _, mb in env.cluster.heap_after_gc_mb(i)][gc_seen[0][i] :]
-        first = events[: gc_seen.get(5, gc_seen[last])[i] - gc_seen[0][i]]
-        tail = events[gc_seen.get(max(last - 5, 0), gc_seen[0])[i] - gc_seen[0][i] :]
+        every = env.cluster.heap_after_gc_mb(i)
+        mixed = env.cluster.heap_after_gc_mb(i, old_too=True)
+
+        def uptime_at(minute: int, node: int = i, log: list[tuple[float, int]] = every) -> float:
+            seen = gc_seen[min(max(minute, 0), last)][node]  # collections logged by then
+            return log[seen - 1][0] if seen else 0.0
+
+        def window(log: list[tuple[float, int]], lo: float, hi: float) -> list[int]:
+            return [mb for t, mb in log if lo < t <= hi]
+
+        start, five, tail_from = uptime_at(0), uptime_at(5), uptime_at(last - 5)
+        first, tail = window(every, start, five), window(every, tail_from, float("inf"))
+        m_first, m_tail = window(mixed, start, five), window(mixed, tail_from, float("inf"))
         if not first or not tail:
-            print(f"kafka#{i:<2} {len(events):>11} (too few collections to compare)")
+            print(f"kafka#{i:<2} {len(every):>11} (too few collections to compare)")
             continue
         a, b = min(first), min(tail)
-        print(
-            f"kafka#{i:<2} {len(events):>11} {f'{a}/{statistics.median(first):.0f}':>38} "
-            f"{f'{b}/{statistics.median(tail):.0f}':>12} {100 * (b - a) / a:>15.1f}"
+        line = (
+            f"kafka#{i:<2} {len(every) - gc_seen[0][i]:>11} {f'{a}/{statistics.median(first):.0f}':>36} "
+            f"{f'{b}/{statistics.median(tail):.0f}':>10} {100 * (b - a) / a:>8.1f}"
         )
+        if m_first and m_tail:
+            ma, mb = min(m_first), min(m_tail)
+            line += f" {ma:>35} {mb:>10} {100 * (mb - ma) / ma:>8.1f}"
+        else:
+            line += f" {'(no mixed collection in a window)':>55}"
+        print(line)
 
 
 async def ramp(

@@ -13,7 +13,8 @@ LOG = """\
 [61.004s][info][gc] GC(1) Pause Young (Concurrent Start) (Metadata GC Threshold) 120M->31M(384M) 9.001ms
 [61.020s][info][gc] GC(2) Concurrent Mark Cycle
 [62.300s][info][gc] GC(2) Pause Remark 40M->40M(384M) 2.100ms
-[1201.5s][info][gc] GC(3) Pause Young (Normal) (G1 Evacuation Pause) 210M->44M(384M) 7.250ms
+[63.900s][info][gc] GC(3) Pause Young (Mixed) (G1 Evacuation Pause) 52M->29M(384M) 6.000ms
+[1201.5s][info][gc] GC(4) Pause Young (Normal) (G1 Evacuation Pause) 210M->44M(384M) 7.250ms
 """
 
 
@@ -24,7 +25,8 @@ def test_heap_after_each_collection_is_read_from_the_gc_log() -> None:
         log = cluster.dir / "node1" / "gc.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(LOG)
-        assert cluster.heap_after_gc_mb(1) == [(1.512, 6), (61.004, 31), (62.3, 40), (1201.5, 44)]
+        assert cluster.heap_after_gc_mb(1) == [(1.512, 6), (61.004, 31), (62.3, 40), (63.9, 29), (1201.5, 44)]
+        assert cluster.heap_after_gc_mb(1, old_too=True) == [(63.9, 29)]  # the mixed collection only
         assert f"-Xlog:gc:file={log}" in cluster.nodes[0].cluster["KAFKA_JVM_OPTS"]
         assert "-XX:+AlwaysPreTouch" in cluster.nodes[0].cluster["KAFKA_JVM_OPTS"]
     finally:

@@ -30,7 +30,9 @@ from fixflow_shared.testing.infra import KafkaBroker
 
 NODES = 3
 # -Xlog:gc's line: "[12.345s][info][gc] GC(7) Pause Young (Normal) (G1 Evacuation Pause) 150M->40M(384M) 5.1ms"
-_GC_LINE = re.compile(r"^\[(?P<uptime>[\d.]+)s\].*?(?P<before>\d+)M->(?P<after>\d+)M\(\d+M\)", re.M)
+_GC_LINE = re.compile(
+    r"^\[(?P<uptime>[\d.]+)s\]\[\w+\]\[gc\] GC\(\d+\) (?P<what>.*?) (?P<before>\d+)M->(?P<after>\d+)M\(\d+M\)", re.M
+)
 
 
 class KafkaCluster:
@@ -62,15 +64,19 @@ class KafkaCluster:
                 gc_log = self.dir / f"node{i}" / "gc.log"
                 n.cluster["KAFKA_JVM_OPTS"] = f"-Xms{heap_mb}m -XX:+AlwaysPreTouch -Xlog:gc:file={gc_log}"
 
-    def heap_after_gc_mb(self, node_id: int) -> list[tuple[float, int]]:
+    def heap_after_gc_mb(self, node_id: int, *, old_too: bool = False) -> list[tuple[float, int]]:
         """(seconds since the JVM started, heap in use right after the collection, MB) for every
-        collection its gc.log holds (memory_watch only; empty otherwise). Live data that keeps rising
-        from one collection to the next is a leak; RSS alone cannot tell it from the heap's growth."""
+        collection its gc.log holds (memory_watch only; empty otherwise). With old_too, only those
+        that also reclaimed the old generation (G1's mixed and full collections): after a young
+        one the heap still holds the old generation's garbage up to the next marking, so only these
+        come close to the live data, which is what a leak would grow."""
         path = self.dir / f"node{node_id}" / "gc.log"
         if not path.exists():
             return []
         out = []
         for m in _GC_LINE.finditer(path.read_text(errors="replace")):
+            if old_too and "(Mixed)" not in m["what"] and not m["what"].startswith("Pause Full"):
+                continue
             out.append((float(m["uptime"]), int(m["after"])))
         return out
 
