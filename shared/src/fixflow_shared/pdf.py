@@ -62,3 +62,26 @@ def grid_table(rows: list[list[Any]], widths: list[float]) -> Any:
         )
     )
     return t
+
+
+def document(story: list[Any], *, title: str, author: str = "Fixflow") -> bytes:
+    """The PDF of these flowables: A4 with 15 mm margins, titled (every Fixflow PDF is laid out so)."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate
+
+    buf = io.BytesIO()
+    margin = 15 * mm
+    SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=margin,
+        title=title,
+        author=author,
+    ).build(story)
+    return buf.getvalue()

@@ -14,9 +14,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Paragraph, Spacer
 
 from billing.domain.model import Invoice
 from billing.domain.money import Money
@@ -31,19 +30,7 @@ def _m(minor: int, cur: str) -> str:
 
 
 def _pdf(title: str, story: Callable[[pdf.Styles], list[Any]]) -> bytes:
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        title=title,
-        author="Fixflow billing",
-    )
-    doc.build(story(pdf.styles()))
-    return buf.getvalue()
+    return pdf.document(story(pdf.styles()), title=title, author="Fixflow billing")
 
 
 def _p(text: Any, style: Any) -> Paragraph:

@@ -4,12 +4,10 @@ report."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
+from reportlab.platypus import Paragraph, Spacer, Table
 
 from fixflow_shared import pdf
 
@@ -23,10 +21,6 @@ def dashboard_pdf(
     technicians: list[list[Any]],
     risky: list[list[Any]],
 ) -> bytes:
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm, title=title
-    )
     st = pdf.styles()
     h1, h2, body = st.h1, st.h2, st.body
 
@@ -42,5 +36,4 @@ def dashboard_pdf(
     story.append(table(technicians, [50 * mm, 25 * mm, 25 * mm, 25 * mm, 25 * mm, 30 * mm]))
     story += [Spacer(1, 4 * mm), Paragraph(headings["sla"], h2)]
     story.append(table(risky, [50 * mm, 30 * mm, 20 * mm, 40 * mm, 40 * mm]))
-    doc.build(story)
-    return buf.getvalue()
+    return pdf.document(story, title=title)

@@ -19,10 +19,9 @@ from xml.sax.saxutils import escape
 from PIL import Image as PILImage
 from PIL import ImageOps
 from reportlab import rl_config
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image, Paragraph, Spacer, Table, TableStyle
 
 from fixflow_shared import pdf
 
@@ -109,17 +108,6 @@ def _image(img: ReportImage, max_w: float, max_h: float, *, photo: bool = False)
 
 
 def render(f: ReportFacts) -> bytes:
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        title=f"Service report {f.ticket_id}",
-        author="Fixflow",
-    )
     st = pdf.styles()
     h1, h2, body = st.h1, st.h2, st.body
 
@@ -177,5 +165,4 @@ def render(f: ReportFacts) -> bytes:
     if signature is not None:
         story.append(signature)
     story.append(p(f"{f.signed_by} · {_when(f.signed_at)}"))
-    doc.build(story)
-    return buf.getvalue()
+    return pdf.document(story, title=f"Service report {f.ticket_id}")
