@@ -39,3 +39,15 @@ def test_brokers_run_with_the_default_jvm_unless_watched() -> None:
         assert all("KAFKA_JVM_OPTS" not in n.cluster for n in cluster.nodes)
     finally:
         cluster.cleanup()
+
+
+def test_a_cluster_id_never_starts_with_a_dash(monkeypatch) -> None:
+    """kafka-storage reads an id starting with '-' as an option and refuses to format."""
+    import uuid
+
+    from fixflow_shared.testing import cluster
+
+    dashed = uuid.UUID(bytes=b"\xf8" + bytes(15))  # base64url of 0xf8... starts with '-'
+    ids = iter([dashed, uuid.UUID(int=1)])
+    monkeypatch.setattr(cluster.uuid, "uuid4", lambda: next(ids))
+    assert not cluster._random_cluster_id().startswith("-")

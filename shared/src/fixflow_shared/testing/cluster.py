@@ -156,4 +156,8 @@ class KafkaCluster:
 def _random_cluster_id() -> str:
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    # As Kafka's own Uuid.randomUuid: never one starting with '-', which kafka-storage's argument
+    # parser takes for an option (about 1 in 64 ids; the cluster then failed to format and start).
+    while (cluster_id := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"):
+        pass
+    return cluster_id
